@@ -1,0 +1,133 @@
+# rabbitlab: a terminal teaching lab for RabbitMQ message reliability.
+#
+#   make run     build and start the lab (simulated engine)
+#   make test    build and run every test (alias: make check)
+#   make bench   print the benchmark figures
+#   make deps    install the missing Debian packages (root), or print the command
+#   make install / uninstall   honour PREFIX and DESTDIR
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/rabbitlab
+VERSION := 0.1.0
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := ncursesw librabbitmq libconfig
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Werror
+OPT     ?= -O2 -g
+CFLAGS  ?=
+CPPFLAGS += -Isrc -D_POSIX_C_SOURCE=200809L -DRABBITLAB_VERSION='"$(VERSION)"' \
+            -DRABBITLAB_DATADIR='"$(DATADIR)"'
+ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/engine/*.c \
+                               src/lesson/*.c src/ui/*.c)) \
+            $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BIN      := $(BUILD)/rabbitlab
+
+# Debian packages the build and the tests need: package:check, where the
+# check is a pkg-config module or a command.
+DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
+        librabbitmq-dev:librabbitmq libconfig-dev:libconfig \
+        libcmocka-dev:cmocka rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
+        tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
+        valgrind:valgrind
+
+.PHONY: all run test check bench deps install uninstall clean asan fuzz
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/librabbitlab.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/cli/main.o $(BUILD)/librabbitlab.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librabbitlab.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) \
+	    -o $@ $< $(BUILD)/librabbitlab.a $(LIBS) $(TESTLIBS) $(LDFLAGS)
+
+$(BUILD)/bench: tests/bench/bench.c $(BUILD)/librabbitlab.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librabbitlab.a $(LIBS)
+
+units: $(UNIT_BIN)
+
+run: deps $(BIN)
+	./$(BIN) replay lessons/01-first-message.cfg
+
+test check: deps
+	@$(MAKE) --no-print-directory $(BIN) units
+	@bash tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) $(BUILD)/bench $(BIN)
+	@./$(BUILD)/bench
+
+deps:
+	@missing=""; \
+	for d in $(DEPS); do \
+	  pkg=$${d%%:*}; chk=$${d#*:}; \
+	  case $$chk in \
+	    /*) [ -e $$chk ] && continue ;; \
+	    cc|pkg-config|tmux|clang|valgrind) command -v $$chk >/dev/null 2>&1 && continue ;; \
+	    *) pkg-config --exists $$chk 2>/dev/null && continue ;; \
+	  esac; \
+	  missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "make deps: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends$$missing; \
+	else \
+	  echo "make deps: missing packages; run as root:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+	  exit 1; \
+	fi
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/lessons
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/rabbitlab
+	install -m 644 lessons/*.cfg $(DESTDIR)$(DATADIR)/lessons/
+	if [ -f assets/rabbitlab.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
+	  install -m 644 assets/rabbitlab.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rabbitlab $(DESTDIR)$(MANDIR)/man1/rabbitlab.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# Sanitizer build in its own tree; tests/run.sh drives it.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/rabbitlab units
+
+# libFuzzer target for the script loader (clang).
+fuzz: $(BUILD)/fuzz_script
+$(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
+	    $(LIB_SRC) $(LIBS)
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d

@@ -1,0 +1,138 @@
+/*
+ * Lesson scripts: loading and validating the libconfig files under lessons/.
+ *
+ * A script is a scenario (topology, toggles, seed), a list of steps
+ * (narration, actions, expectations on the ledger, predict-then-observe
+ * questions) and an optional challenge. The format is documented for
+ * teachers in lessons/FORMAT.md. Loading checks everything it can without
+ * running: every problem is reported as "FILE:LINE: what was expected", and
+ * a script that loads is safe to run.
+ */
+#ifndef RL_SCRIPT_H
+#define RL_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "model/toggle.h"
+#include "model/topology.h"
+
+/* A text in both languages; both are required wherever a text is. */
+struct script_text {
+	char *en;
+	char *zh;
+};
+
+struct script_toggle {
+	enum toggle_id id;
+	int64_t value;
+	int line;
+};
+
+/* An expectation: summary counter `counter` must lie in [min, max]. */
+struct script_expect {
+	char *counter; /* a ledger_counter name, or "queue.NAME.ready"/".unacked" */
+	uint64_t min;
+	uint64_t max;
+	int line;
+};
+
+enum script_action_kind {
+	ACT_NONE,     /* narration or question only */
+	ACT_PUBLISH,  /* publish: count, exchange, key, ... */
+	ACT_TOGGLE,   /* set: { name = value; ... } */
+	ACT_FAIL,     /* failure: name, target, ms, times, unreadable */
+	ACT_RESTART,  /* start the broker again */
+	ACT_WAIT,     /* ms */
+	ACT_SETTLE,   /* run until quiet, at most ms (default 60000) */
+	ACT_CONSUME,  /* start a consumer (consumer = NAME, default all) */
+	ACT_STOP,     /* stop a consumer */
+};
+
+struct script_action {
+	enum script_action_kind kind;
+	/* ACT_PUBLISH; the strings are owned by the script. */
+	struct publish_req publish;
+	/* ACT_TOGGLE */
+	struct script_toggle *toggles;
+	size_t ntoggles;
+	/* ACT_FAIL; fail.target is owned by the script. */
+	struct failure_req fail;
+	/* ACT_WAIT, ACT_SETTLE: milliseconds */
+	int64_t ms;
+	/* ACT_CONSUME, ACT_STOP: NULL for every consumer */
+	char *consumer;
+};
+
+struct script_question {
+	struct script_text prompt;
+	struct script_text *choices;
+	size_t nchoices;       /* 2 to 6 */
+	size_t answer;         /* index into choices */
+	struct script_text explain;
+};
+
+struct script_step {
+	int line;
+	struct script_text say;          /* en NULL if none */
+	struct script_question *ask;     /* NULL if none */
+	struct script_action action;
+	struct script_expect *expects;
+	size_t nexpects;
+};
+
+struct script_challenge {
+	int line;
+	struct script_text goal;
+	struct script_step *steps;       /* the run to judge, from a fresh start */
+	size_t nsteps;
+	struct script_expect *expects;   /* the goal on fates */
+	size_t nexpects;
+	struct script_text *hints;
+	size_t nhints;
+	struct script_toggle *solution;  /* toggles that reach the goal */
+	size_t nsolution;
+};
+
+struct script {
+	char *path;
+	char *id;
+	struct script_text title;
+	struct script_text summary;
+	uint64_t seed;
+	int sim_only;                    /* uses what a real broker lacks */
+	struct topology topo;
+	struct script_toggle *toggles;   /* set before the first step */
+	size_t ntoggles;
+	struct script_step *steps;
+	size_t nsteps;
+	struct script_challenge *challenge; /* NULL if none */
+};
+
+/* Problems found while loading: each line is "FILE:LINE: message". */
+struct script_diag {
+	char **lines;
+	size_t count;
+	size_t cap;
+};
+
+/*
+ * Loads and validates the script at `path`. Returns the script (free with
+ * script_free), or NULL with at least one line added to *diag. Never exits,
+ * never prints.
+ */
+struct script *script_load(const char *path, struct script_diag *diag);
+/* The same from memory; `name` stands for the file name in messages. */
+struct script *script_load_string(const char *text, const char *name,
+    struct script_diag *diag);
+void script_free(struct script *s);
+
+/* The text in `lang` ("en" or "zh"); falls back to English; never NULL. */
+const char *script_text_get(const struct script_text *t, const char *lang);
+
+void script_diag_add(struct script_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void script_diag_free(struct script_diag *d);
+
+#endif

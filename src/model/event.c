@@ -1,0 +1,219 @@
+/*
+ * Names of event kinds, actors and loss reasons, and the two ways an event is
+ * written out: a transcript line for people, a JSON object for programs.
+ */
+#include "model/event.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *const event_kind_texts[EV_COUNT] = {
+#define EVENT_KIND_ROW(id, text) [EV_##id] = text,
+	EVENT_KINDS(EVENT_KIND_ROW)
+#undef EVENT_KIND_ROW
+};
+
+static const char *const event_kind_ids[EV_COUNT] = {
+#define EVENT_KIND_ID(id, text) [EV_##id] = #id,
+	EVENT_KINDS(EVENT_KIND_ID)
+#undef EVENT_KIND_ID
+};
+
+static const char *const event_actor_names[ACTOR_COUNT] = {
+#define EVENT_ACTOR_ROW(id, name) [ACTOR_##id] = name,
+	EVENT_ACTORS(EVENT_ACTOR_ROW)
+#undef EVENT_ACTOR_ROW
+};
+
+static const struct {
+	const char *name, *hop, *text;
+} event_reasons[LOSS_COUNT] = {
+#define LOSS_REASON_ROW(id, name, hop, text) [LOSS_##id] = { name, hop, text },
+	LOSS_REASONS(LOSS_REASON_ROW)
+#undef LOSS_REASON_ROW
+};
+
+static const char *const event_notice_names[NOTICE_COUNT] = {
+#define LOSS_NOTICE_ROW(id, name) [NOTICE_##id] = name,
+	LOSS_NOTICES(LOSS_NOTICE_ROW)
+#undef LOSS_NOTICE_ROW
+};
+
+const char *
+event_kind_text(enum event_kind kind)
+{
+	return (unsigned)kind < EV_COUNT ? event_kind_texts[kind] : "?";
+}
+
+const char *
+event_actor_name(enum event_actor actor)
+{
+	return (unsigned)actor < ACTOR_COUNT ? event_actor_names[actor] : "?";
+}
+
+const char *
+event_reason_name(enum loss_reason r)
+{
+	return (unsigned)r < LOSS_COUNT ? event_reasons[r].name : "?";
+}
+
+const char *
+event_reason_hop(enum loss_reason r)
+{
+	return (unsigned)r < LOSS_COUNT ? event_reasons[r].hop : "?";
+}
+
+const char *
+event_reason_text(enum loss_reason r)
+{
+	return (unsigned)r < LOSS_COUNT ? event_reasons[r].text : "?";
+}
+
+const char *
+event_notice_name(enum loss_notice n)
+{
+	return (unsigned)n < NOTICE_COUNT ? event_notice_names[n] : "?";
+}
+
+int
+event_reason_find(const char *name)
+{
+	for (int i = 0; i < LOSS_COUNT; i++)
+		if (strcmp(event_reasons[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+event_code_text(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 312: return "NO_ROUTE";
+	case 320: return "CONNECTION_FORCED";
+	case 403: return "ACCESS_REFUSED";
+	case 404: return "NOT_FOUND";
+	case 405: return "RESOURCE_LOCKED";
+	case 406: return "PRECONDITION_FAILED";
+	case 504: return "CHANNEL_ERROR";
+	case 530: return "NOT_ALLOWED";
+	case -7: return "CONNECTION_CLOSED";
+	case -9: return "SOCKET_ERROR";
+	case -15: return "HEARTBEAT_TIMEOUT";
+	default: return "";
+	}
+}
+
+/* The frame text with its flags, as "basic.deliver redelivered=1". */
+static void
+event_frame(char *buf, size_t len, const struct event *ev)
+{
+	const char *text = event_kind_text(ev->kind);
+	int n;
+
+	if (ev->code)
+		n = snprintf(buf, len, "%s %d %s", text, ev->code,
+		    event_code_text(ev->code));
+	else
+		n = snprintf(buf, len, "%s", text);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	switch (ev->kind) {
+	case EV_DELIVER:
+		snprintf(buf + n, len - n, " redelivered=%d", ev->flag ? 1 : 0);
+		break;
+	case EV_NACK:
+	case EV_REJECT:
+		snprintf(buf + n, len - n, " requeue=%d", ev->flag ? 1 : 0);
+		break;
+	case EV_RETRY:
+	case EV_RETRY_WAIT:
+		snprintf(buf + n, len - n, " #%d", ev->flag);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+event_print_text(FILE *out, const struct event *ev)
+{
+	char frame[96], msg[16] = "";
+
+	event_frame(frame, sizeof frame, ev);
+	if (ev->msg)
+		snprintf(msg, sizeof msg, "m%" PRIu32, ev->msg);
+	fprintf(out, "%6" PRId64 ".%03" PRId64 "  %-10s %-34s %-6s", ev->t / 1000,
+	    ev->t % 1000, event_actor_name(ev->actor), frame, msg);
+	if (ev->where)
+		fprintf(out, " %s", ev->where);
+	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
+		fprintf(out, " [%s at %s: %s", event_reason_name(ev->reason),
+		    event_reason_hop(ev->reason), event_reason_text(ev->reason));
+		if (ev->kind == EV_LOST)
+			fprintf(out, "; producer told: %s",
+			    ev->notice == NOTICE_SILENT ?
+			    "nothing" : event_notice_name(ev->notice));
+		fputc(']', out);
+	}
+	if (ev->detail)
+		fprintf(out, " (%s)", ev->detail);
+	fputc('\n', out);
+}
+
+void
+event_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\r': fputs("\\r", out); break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+void
+event_print_json(FILE *out, const struct event *ev)
+{
+	char frame[96];
+
+	event_frame(frame, sizeof frame, ev);
+	fprintf(out, "{\"t_us\":%" PRId64 ",\"kind\":", ev->t);
+	event_json_string(out, event_kind_ids[ev->kind]);
+	fputs(",\"frame\":", out);
+	event_json_string(out, frame);
+	fputs(",\"actor\":", out);
+	event_json_string(out, event_actor_name(ev->actor));
+	if (ev->msg)
+		fprintf(out, ",\"msg\":%" PRIu32, ev->msg);
+	if (ev->code)
+		fprintf(out, ",\"code\":%d", ev->code);
+	fprintf(out, ",\"flag\":%d", ev->flag);
+	if (ev->where) {
+		fputs(",\"where\":", out);
+		event_json_string(out, ev->where);
+	}
+	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
+		fputs(",\"reason\":", out);
+		event_json_string(out, event_reason_name(ev->reason));
+		fputs(",\"hop\":", out);
+		event_json_string(out, event_reason_hop(ev->reason));
+		fputs(",\"notice\":", out);
+		event_json_string(out, event_notice_name(ev->notice));
+	}
+	if (ev->detail) {
+		fputs(",\"detail\":", out);
+		event_json_string(out, ev->detail);
+	}
+	fputs("}\n", out);
+}

@@ -1,0 +1,101 @@
+/*
+ * Topology: the exchanges, queues, bindings and consumers a scenario declares.
+ * Plain data shared by the script loader and the engines; nothing here acts.
+ */
+#ifndef RL_TOPOLOGY_H
+#define RL_TOPOLOGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum exchange_type {
+	XTYPE_DIRECT,
+	XTYPE_FANOUT,
+	XTYPE_TOPIC,
+	XTYPE_HEADERS,
+	XTYPE_DELAYED, /* x-delayed-message: simulated only (no plugin in Debian) */
+	XTYPE_COUNT
+};
+
+enum queue_overflow { OVERFLOW_DROP_HEAD, OVERFLOW_REJECT_PUBLISH };
+
+/* What a queue is for; decides how the ledger names a message parked in it. */
+enum queue_role {
+	QROLE_WORK,  /* ordinary queue */
+	QROLE_DEAD,  /* dead-letter queue: messages here are "dead-lettered" */
+	QROLE_ERROR, /* error queue fed by a republishing recoverer */
+	QROLE_DELAY, /* TTL queue of a delay pattern: messages are in flight */
+};
+
+struct topo_kv {
+	char *key;
+	char *value;
+};
+
+struct topo_exchange {
+	char *name;
+	enum exchange_type type;
+	enum exchange_type delayed_type; /* XTYPE_DELAYED: how it routes */
+	int durable;                     /* -1: follow the toggle */
+	int line;                        /* script line, 0 if none */
+};
+
+struct topo_queue {
+	char *name;
+	int type;               /* QTYPE_*, or -1: follow the toggle */
+	int durable;            /* -1: follow the toggle */
+	int64_t ttl_ms;         /* x-message-ttl, -1 none */
+	char *dlx;              /* x-dead-letter-exchange, NULL none ("" default) */
+	char *dlrk;             /* x-dead-letter-routing-key, NULL keep original */
+	int64_t max_length;     /* x-max-length, -1 none */
+	enum queue_overflow overflow;
+	int64_t delivery_limit; /* x-delivery-limit (quorum), -1 none */
+	enum queue_role role;
+	int line;
+};
+
+struct topo_binding {
+	char *exchange;
+	char *queue;
+	char *key;                /* routing or binding key; "" if none */
+	struct topo_kv *args;     /* headers exchange: match arguments */
+	size_t nargs;
+	int match_all;            /* headers: x-match all (1) or any (0) */
+	int line;
+};
+
+struct topo_consumer {
+	char *name;
+	char *queue;
+	int line;
+};
+
+struct topology {
+	struct topo_exchange *exchanges;
+	size_t nexchanges;
+	struct topo_queue *queues;
+	size_t nqueues;
+	struct topo_binding *bindings;
+	size_t nbindings;
+	struct topo_consumer *consumers;
+	size_t nconsumers;
+	char *publish_exchange;  /* where "publish" goes by default; "" default */
+	char *publish_key;       /* its default routing key */
+	char *error_exchange;    /* republish recoverer target, NULL none */
+	char *error_key;         /* routing key for it */
+};
+
+/* Names for enum values, and back (-1 if unknown). */
+const char *topology_exchange_type_name(enum exchange_type type);
+int topology_exchange_type_find(const char *name);
+
+/* Deep copy; the caller frees the copy with topology_free. */
+struct topology *topology_copy(const struct topology *src);
+/* Frees everything the topology owns and the topology itself; NULL is fine. */
+void topology_free(struct topology *topo);
+/* Frees what `topo` owns, not `topo` itself, and zeroes it. */
+void topology_clear(struct topology *topo);
+/* Zeroed queue spec with every optional value "none". */
+void topology_queue_init(struct topo_queue *q);
+
+#endif

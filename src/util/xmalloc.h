@@ -1,0 +1,19 @@
+/*
+ * Allocation wrappers. Running out of memory is fatal: each wrapper prints
+ * "rabbitlab: out of memory" and aborts, so callers never check for NULL.
+ */
+#ifndef RL_XMALLOC_H
+#define RL_XMALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+/* Grows an array to hold at least `need` items of `size` bytes; *cap is updated. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+char *xstrdup(const char *s);
+/* printf into a new string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
