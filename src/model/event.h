@@ -66,8 +66,9 @@ enum event_actor {
 	_(REJECT, "basic.reject")              /* flag: requeue */             \
 	_(REQUEUE, "requeued")                 /* where: queue */              \
 	_(EXPIRE, "expired")                   /* where: queue */              \
-	_(DEAD_LETTER, "dead-lettered")        /* where: queue; detail: reason */ \
-	_(REPUBLISH, "republished")            /* where: error exchange */     \
+	_(DEAD_LETTER, "dead-lettered")        /* where: target queue; detail:  \
+						  reason; flag: 1 parked */ \
+	_(REPUBLISH, "republished")            /* where: error queue; flag: 1 parked */     \
 	_(CONSUMER_CRASH, "consumer crashed")                                  \
 	_(CRASH, "kill -9")                                                    \
 	_(STOP, "clean stop")                                                  \

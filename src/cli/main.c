@@ -1,0 +1,332 @@
+/*
+ * The rabbitlab command: option parsing and the headless commands (replay,
+ * check, list). Everything it runs lives in the library; this file only
+ * turns arguments into calls and statuses into exit codes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "engine/engine.h"
+#include "lesson/runner.h"
+#include "lesson/script.h"
+#include "util/xmalloc.h"
+
+#define EXIT_BAD_INPUT 2
+
+struct main_opts {
+	const char *lang;
+	const char *engine;
+	int json;
+	int quiet;
+	int has_seed;
+	uint64_t seed;
+};
+
+static void
+main_usage(FILE *out)
+{
+	fputs("Usage: rabbitlab [OPTION]... [COMMAND [FILE]...]\n"
+	    "A terminal lab for RabbitMQ message reliability.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  replay FILE...   play lesson scripts and print the transcript;\n"
+	    "                   exit 0 when every expectation holds, 1 when one\n"
+	    "                   fails, 2 for bad input\n"
+	    "  check [FILE...]  validate lesson scripts (default: the shipped\n"
+	    "                   lessons)\n"
+	    "  list             list the shipped lessons\n"
+	    "\n"
+	    "Options:\n"
+	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
+	    "                       locale)\n"
+	    "  -s, --seed=N         random seed, overriding the script's\n"
+	    "  -e, --engine=NAME    engine: sim (the default)\n"
+	    "  -j, --json           one JSON object per event and result\n"
+	    "  -q, --quiet          replay: print no events, only the results\n"
+	    "  -h, --help           show this help and exit\n"
+	    "  -V, --version        show the version and exit\n"
+	    "\n"
+	    "Environment: RABBITLAB_LESSONS names the lesson directory.\n",
+	    out);
+}
+
+static void
+main_error(const char *fmt, const char *arg)
+{
+	fputs("rabbitlab: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+}
+
+/* "en" or "zh" from the locale environment, English by default. */
+static const char *
+main_locale_lang(void)
+{
+	const char *vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strncmp(v, "zh", 2) == 0 ? "zh" : "en";
+	}
+	return "en";
+}
+
+/* The directory of the shipped lessons. */
+static const char *
+main_lessons_dir(void)
+{
+	const char *env = getenv("RABBITLAB_LESSONS");
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (stat("lessons", &st) == 0 && S_ISDIR(st.st_mode))
+		return "lessons";
+	return RABBITLAB_DATADIR "/lessons";
+}
+
+static int
+main_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .cfg files of the lesson directory, sorted; NULL-terminated. */
+static char **
+main_lesson_files(size_t *n)
+{
+	const char *dir = main_lessons_dir();
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **files = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (d == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0)
+			continue;
+		files = xgrow(files, &cap, *n + 2, sizeof *files);
+		files[(*n)++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (files) {
+		qsort(files, *n, sizeof *files, main_cmp);
+		files[*n] = NULL;
+	}
+	return files;
+}
+
+static void
+main_free_list(char **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
+static struct script *
+main_load(const char *path)
+{
+	struct script_diag diag = { 0 };
+	struct script *s = script_load(path, &diag);
+
+	for (size_t i = 0; i < diag.count; i++)
+		fprintf(stderr, "%s\n", diag.lines[i]);
+	script_diag_free(&diag);
+	return s;
+}
+
+static int
+main_check(char **files, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct script *s = main_load(files[i]);
+		if (s == NULL)
+			bad = 1;
+		else
+			printf("%s: ok\n", files[i]);
+		script_free(s);
+	}
+	return bad ? EXIT_BAD_INPUT : 0;
+}
+
+static int
+main_replay(const struct main_opts *mo, char **files, int n)
+{
+	const struct engine_ops *ops = engine_find(mo->engine);
+	struct runner_opts ro;
+	int worst = 0;
+
+	if (ops == NULL) {
+		main_error("unknown engine '%s' (expected: sim)", mo->engine);
+		return EXIT_BAD_INPUT;
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.lang = mo->lang;
+	ro.json = mo->json;
+	ro.has_seed = mo->has_seed;
+	ro.seed = mo->seed;
+	ro.ops = ops;
+	ro.out = stdout;
+	ro.events = !mo->quiet;
+	ro.challenge = 1;
+	for (int i = 0; i < n; i++) {
+		struct script *s = main_load(files[i]);
+		char *why = NULL;
+		int rc;
+
+		if (s == NULL) {
+			worst = EXIT_BAD_INPUT;
+			continue;
+		}
+		rc = runner_replay(s, &ro, &why);
+		fflush(stdout);
+		if (why)
+			fprintf(stderr, "rabbitlab: %s\n", why);
+		free(why);
+		script_free(s);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}
+
+static int
+main_list(const struct main_opts *mo)
+{
+	size_t n;
+	char **files = main_lesson_files(&n);
+
+	if (files == NULL) {
+		main_error("no lessons found in %s", main_lessons_dir());
+		return EXIT_BAD_INPUT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct script *s = main_load(files[i]);
+		if (s)
+			printf("%-28s %s\n", s->id,
+			    script_text_get(&s->title, mo->lang));
+		script_free(s);
+	}
+	main_free_list(files, n);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "lang", required_argument, NULL, 'l' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct main_opts mo = { main_locale_lang(), "sim", 0, 0, 0, 0 };
+	const char *cmd;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":l:s:e:jqhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
+				main_error("--lang: '%s' is not a language "
+				    "(expected en or zh)", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			mo.lang = optarg;
+			break;
+		case 's': {
+			char *end;
+			unsigned long long v;
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				main_error("--seed: '%s' is not a whole number "
+				    "from 0 to 18446744073709551615", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			mo.seed = v;
+			mo.has_seed = 1;
+			break;
+		}
+		case 'e':
+			mo.engine = optarg;
+			break;
+		case 'j':
+			mo.json = 1;
+			break;
+		case 'q':
+			mo.quiet = 1;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		case 'V':
+			printf("rabbitlab %s\n", RABBITLAB_VERSION);
+			return 0;
+		case ':':
+			main_error("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_BAD_INPUT;
+		default:
+			main_error("unknown option '%s' (try --help)",
+			    argv[optind - 1]);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind >= argc) {
+		main_usage(stderr);
+		fputs("\nThe screen is not built yet: try "
+		    "'rabbitlab replay lessons/01-first-message.cfg'.\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (engine_find(mo.engine) == NULL) {
+		main_error("unknown engine '%s' (expected: sim)", mo.engine);
+		return EXIT_BAD_INPUT;
+	}
+	cmd = argv[optind++];
+	if (strcmp(cmd, "replay") == 0) {
+		if (optind >= argc) {
+			main_error("%s: which script? (replay FILE...)", cmd);
+			return EXIT_BAD_INPUT;
+		}
+		return main_replay(&mo, argv + optind, argc - optind);
+	}
+	if (strcmp(cmd, "check") == 0) {
+		size_t n;
+		char **files;
+		if (optind < argc)
+			return main_check(argv + optind, argc - optind);
+		files = main_lesson_files(&n);
+		if (files == NULL) {
+			main_error("no lessons found in %s", main_lessons_dir());
+			return EXIT_BAD_INPUT;
+		}
+		rc = main_check(files, (int)n);
+		main_free_list(files, n);
+		return rc;
+	}
+	if (strcmp(cmd, "list") == 0)
+		return main_list(&mo);
+	main_error("unknown command '%s' (expected replay, check or list)",
+	    cmd);
+	return EXIT_BAD_INPUT;
+}

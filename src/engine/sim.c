@@ -1,0 +1,2787 @@
+/*
+ * The simulated engine: RabbitMQ 3.10, a payment-service producer and
+ * trade-service consumers on a virtual clock.
+ *
+ * Everything runs from one timer heap (model/sched.c); nothing sleeps, so a
+ * scenario of minutes runs in microseconds and the same script and seed give
+ * the same events in the same order. The behaviour follows the measured
+ * facts in shared/rabbitmq-facts.md; where a mechanism had to be chosen, it
+ * is named here:
+ *
+ * - Links. Each client has an up wire (client to broker) and a down wire,
+ *   FIFOs of frames that arrive SIM_NET_US later. A cut link kills the
+ *   connection at once; a black-holed link holds frames until it heals or
+ *   until missed heartbeats (2 x heartbeat) tear the connection down.
+ * - Disk. A persistent message in a durable classic or lazy queue is on disk
+ *   SIM_FSYNC_US after enqueue when its publisher awaits a confirm, and only
+ *   after SIM_WRITE_BEHIND_US otherwise: a crash right after an unconfirmed
+ *   burst loses it. Quorum queues write every message, transient ones too,
+ *   in SIM_QUORUM_US. Transient messages never survive a classic queue.
+ *   A confirm leaves when every target queue has the message safe.
+ * - Copies. A message may exist as several copies (fanout, redelivery); the
+ *   engine counts live copies per message and reports LOST only when the
+ *   last one goes without the business effect ever applied.
+ * - Spring defaults. Clients redeclare the topology whenever they connect
+ *   (as RabbitAdmin does); the consumer container reconnects every
+ *   recovery_ms; in auto mode an unreadable message is rejected, never
+ *   requeued.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "model/rng.h"
+#include "model/sched.h"
+#include "util/xmalloc.h"
+
+#define SIM_NET_US 50            /* one-way loopback latency */
+#define SIM_CONNECT_US 3000      /* TCP + AMQP handshake */
+#define SIM_PUB_TRANSIENT_US 15  /* client cost per publish: ~66k msg/s */
+#define SIM_PUB_PERSISTENT_US 42 /* broker-bound persistent: ~24k msg/s */
+#define SIM_FSYNC_US 900         /* fsync before a persistent confirm */
+#define SIM_QUORUM_US 1000       /* raft log write, every message */
+#define SIM_WRITE_BEHIND_US 200000 /* unconfirmed persistent write-behind */
+#define SIM_NO_TIME INT64_MAX
+
+/* One copy of a message, in a queue, on a wire or in a consumer. */
+struct sim_msg {
+	uint32_t id;        /* ledger id: the payment it reports */
+	uint32_t msgid;     /* AMQP message-id; a resend gets a new one */
+	uint32_t key;       /* interned routing key */
+	int32_t exchange;   /* exchange it was last published to, -1 default */
+	uint32_t death;     /* x-death chain head in deaths[], 0 none */
+	uint32_t headers;   /* header set, 0 none */
+	int64_t expiration; /* per-message TTL in ms, -1 none */
+	int64_t enq_at;     /* when it entered its current queue */
+	int64_t written_at; /* when it is safe on disk, SIM_NO_TIME never */
+	uint32_t tag;       /* delivery tag or publish sequence number */
+	uint16_t deliveries;
+	uint8_t persistent;
+	uint8_t redelivered;
+};
+
+struct sim_ring {
+	struct sim_msg *buf;
+	size_t cap, head, len;
+};
+
+/* A frame on a wire. */
+enum sim_frame {
+	FR_PUBLISH,       /* m; aux: exchange index or -1 missing; flags */
+	FR_CHANNEL_OPEN,
+	FR_CLOSE_OK,
+	FR_CONFIRM,       /* m.tag = seq; aux: 1 ack, 0 nack */
+	FR_RETURN,        /* m */
+	FR_CHANNEL_CLOSE, /* aux: code */
+	FR_DELIVER,       /* m; m.tag = delivery tag */
+	FR_ACK,           /* aux: tag */
+	FR_NACK,          /* aux: tag; flags: requeue */
+	FR_REJECT,        /* aux: tag; flags: requeue */
+};
+
+struct sim_item {
+	int64_t at;
+	enum sim_frame kind;
+	int32_t aux;
+	int flags;
+	struct sim_msg m;
+};
+
+struct sim_wire {
+	struct sim_item *buf;
+	size_t cap, head, len;
+	int armed;        /* a timer is set for the head */
+};
+
+enum sim_link { LINK_OK, LINK_CUT, LINK_BLACKHOLE };
+
+struct sim_exchange {
+	char *name;
+	enum exchange_type type;
+	enum exchange_type delayed_type;
+	int pinned_durable; /* -1: follow the toggle */
+	int durable;
+	int exists;
+};
+
+struct sim_binding {
+	int exchange, queue;
+	uint32_t key;
+	const struct topo_binding *spec;
+	int exists;
+};
+
+struct sim_queue {
+	const struct topo_queue *spec;
+	int type, durable, exists;
+	int64_t policy_max_length; /* -1 none */
+	int64_t policy_ttl_ms;     /* -1 none */
+	struct sim_ring ready;
+	uint64_t unacked;
+	int64_t expiry_due;        /* armed expiry timer, SIM_NO_TIME none */
+};
+
+struct sim_consumer {
+	const struct topo_consumer *spec;
+	int queue;
+	int wanted;          /* the script started it */
+	int connected;
+	int connecting;
+	uint32_t gen;        /* bumped on every disconnect */
+	uint32_t next_tag;
+	struct sim_ring unacked; /* broker side, by tag (ack modes) */
+	struct sim_ring buf;     /* client side: delivered, not finished */
+	int busy;            /* buf head is being worked on */
+	uint64_t job;        /* numbers each piece of work, for its timers */
+	int exc_times;       /* armed exception: attempts to fail, -1 always */
+	int exc_unreadable;
+	int exc_armed;
+	int attempt;         /* local attempts on the head */
+	int ack_mode;        /* mode of the current connection */
+	int crash_before, crash_after;
+	enum sim_link link;
+	uint32_t link_gen;
+	struct sim_wire down, up;
+	int recovery_armed;
+};
+
+/* x-death entries, a chain per message copy, newest first. */
+struct sim_death {
+	int queue;
+	const char *reason;
+	uint32_t count;
+	int32_t exchange;
+	uint32_t key;
+	int64_t time;
+	int64_t orig_expiration;
+	uint32_t next;
+};
+
+/* A run of publishes from one request. */
+struct sim_batch {
+	uint32_t left;
+	int32_t exchange;    /* -1: missing exchange, -2: default */
+	char *xname;         /* exchange name as asked */
+	uint32_t key;
+	int persistent;      /* -1 toggle */
+	int64_t expiration, delay;
+	uint32_t headers;
+	int64_t every_us;
+	int64_t not_before;
+	uint32_t resend_id;  /* a single resend of this message, else 0 */
+};
+
+/* Per message, what the engine must know to report fates. */
+struct sim_tally {
+	uint16_t copies;
+	uint8_t effects;
+	uint8_t order_paid;
+	int16_t poison;      /* failing attempts left, -1 always */
+	uint8_t unreadable;
+};
+
+struct sim_pending {
+	uint32_t seq;
+	uint32_t id;
+	int resolved;
+	int persistent;
+};
+
+struct sim_producer {
+	int connected, connecting;
+	uint32_t gen;
+	int chan_open;       /* client view of its channel */
+	int chan_dead;       /* the broker closed it */
+	int confirm_mode;    /* confirm.select sent on this channel */
+	uint32_t next_seq;
+	struct sim_pending *pend; /* outstanding confirms, in seq order */
+	size_t pend_cap, pend_head, pend_len;
+	uint64_t outstanding;
+	uint32_t in_batch;
+	struct sim_batch *out; /* outbox */
+	size_t out_cap, out_head, out_len;
+	int step_armed;
+	int attempt;         /* connection attempts for the head publish */
+	int64_t retry_wait;
+	int took_head;       /* PAID emitted for the head message */
+	uint32_t head_id;
+	int64_t blocked_us;
+	int64_t wait_since;  /* waiting for confirms since, -1 not */
+	int unroutable_left;
+	enum sim_link link;
+	uint32_t link_gen;
+	struct sim_wire up, down;
+	int bchan;           /* broker view: 0 open, 1 closing, 2 closed */
+};
+
+struct sim_delayed {
+	struct sim_msg m;
+	int exchange;
+	int live;
+};
+
+enum sim_timer {
+	T_WIRE,        /* a: wire number */
+	T_PRODUCER,    /* producer step */
+	T_CONNECTED,   /* producer handshake done */
+	T_CONFIRM,     /* a: seq; b: id<<1 | ack */
+	T_WORK,        /* a: consumer */
+	T_RETRY,       /* a: consumer */
+	T_RECOVER,     /* a: consumer */
+	T_CONSUMER_UP, /* a: consumer handshake done */
+	T_EXPIRY,      /* a: queue */
+	T_LINK_HEAL,   /* a: 0 producer, 1+i consumer i */
+	T_HEARTBEAT,   /* a: as LINK_HEAL */
+	T_RESTART,
+	T_RECONCILE,
+	T_DELAYED,     /* a: delayed slot */
+};
+
+struct engine {
+	struct sched sched;
+	struct rng rng;
+	int64_t now;
+	int64_t toggles[TOGGLE_COUNT];
+	void (*sink)(void *, const struct event *);
+	void *sink_ctx;
+	struct topology *topo;
+	int declared;
+	int broker_up;
+	uint32_t broker_gen;
+
+	struct sim_exchange *exchanges;
+	size_t nexchanges;
+	struct sim_queue *queues;
+	size_t nqueues;
+	struct sim_binding *bindings;
+	size_t nbindings;
+	struct sim_consumer *consumers;
+	size_t nconsumers;
+
+	char **keys;            /* interned strings */
+	size_t nkeys, keys_cap;
+	uint32_t last_key;
+	struct topo_kv **hsets; /* header sets */
+	size_t *hset_len;
+	size_t nhsets, hsets_cap, hset_len_cap;
+	struct sim_death *deaths;
+	size_t ndeaths, deaths_cap;
+	struct sim_delayed *delayed;
+	size_t ndelayed, delayed_cap;
+
+	struct sim_tally *tally; /* by ledger id */
+	size_t tally_cap;
+	uint32_t next_id;
+	uint32_t next_msgid;
+	uint8_t *seen_msgid;     /* idempotency store, by message-id */
+	size_t seen_cap;
+	int64_t *paid_at;        /* payment time by id, for reconciliation */
+	size_t paid_cap;
+
+	struct sim_producer prod;
+	int reconcile_armed;
+	uint32_t noack_taken;   /* last message a no-ack consumer took */
+
+	struct engine_queue_view *qviews;
+	char errbuf[160];
+};
+
+/* ---- small containers ------------------------------------------------ */
+
+static void
+sim_ring_push(struct sim_ring *r, const struct sim_msg *m, int at_head)
+{
+	if (r->len == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		struct sim_msg *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < r->len; i++)
+			nb[i] = r->buf[(r->head + i) % r->cap];
+		free(r->buf);
+		r->buf = nb;
+		r->cap = ncap;
+		r->head = 0;
+	}
+	if (at_head) {
+		r->head = (r->head + r->cap - 1) % r->cap;
+		r->buf[r->head] = *m;
+	} else
+		r->buf[(r->head + r->len) % r->cap] = *m;
+	r->len++;
+}
+
+static struct sim_msg *
+sim_ring_at(struct sim_ring *r, size_t i)
+{
+	return &r->buf[(r->head + i) % r->cap];
+}
+
+static struct sim_msg
+sim_ring_pop(struct sim_ring *r)
+{
+	struct sim_msg m = r->buf[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return m;
+}
+
+static void
+sim_ring_free(struct sim_ring *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof *r);
+}
+
+static struct sim_item *
+sim_wire_head(struct sim_wire *w)
+{
+	return &w->buf[w->head];
+}
+
+static void
+sim_wire_free(struct sim_wire *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof *w);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static void
+sim_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
+    uint32_t msg, int code, int flag, const char *where, const char *detail)
+{
+	struct event ev;
+
+	if (e->sink == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.t = e->now;
+	ev.kind = kind;
+	ev.actor = actor;
+	ev.msg = msg;
+	ev.code = code;
+	ev.flag = flag;
+	ev.where = where;
+	ev.detail = detail;
+	e->sink(e->sink_ctx, &ev);
+}
+
+static void
+sim_emit_loss(struct engine *e, enum event_kind kind, uint32_t msg,
+    enum loss_reason reason, enum loss_notice notice, const char *where)
+{
+	struct event ev;
+
+	if (e->sink == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.t = e->now;
+	ev.kind = kind;
+	ev.actor = ACTOR_LAB;
+	ev.msg = msg;
+	ev.reason = reason;
+	ev.notice = notice;
+	ev.where = where;
+	e->sink(e->sink_ctx, &ev);
+}
+
+static struct sim_tally *
+sim_tally(struct engine *e, uint32_t id)
+{
+	if (id >= e->tally_cap) {
+		size_t old = e->tally_cap;
+		e->tally = xgrow(e->tally, &e->tally_cap, (size_t)id + 1,
+		    sizeof *e->tally);
+		memset(e->tally + old, 0,
+		    (e->tally_cap - old) * sizeof *e->tally);
+	}
+	return &e->tally[id];
+}
+
+/* A new live copy of message `id`. */
+static void
+sim_copy_add(struct engine *e, uint32_t id)
+{
+	struct sim_tally *t = sim_tally(e, id);
+	if (t->copies < UINT16_MAX)
+		t->copies++;
+}
+
+/* A copy finished normally (acked, processed). */
+static void
+sim_copy_done(struct engine *e, uint32_t id)
+{
+	struct sim_tally *t = sim_tally(e, id);
+	if (t->copies)
+		t->copies--;
+}
+
+/*
+ * A copy is gone for `reason`. The message is LOST if that was its last copy
+ * and it was never processed; otherwise the copy is only discarded.
+ */
+static void
+sim_drop(struct engine *e, uint32_t id, enum loss_reason reason,
+    enum loss_notice notice, const char *where)
+{
+	struct sim_tally *t = sim_tally(e, id);
+
+	if (t->copies)
+		t->copies--;
+	if (t->copies == 0 && t->effects == 0)
+		sim_emit_loss(e, EV_LOST, id, reason, notice, where);
+	else
+		sim_emit_loss(e, EV_DISCARD, id, reason, notice, where);
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+static uint32_t
+sim_intern(struct engine *e, const char *s)
+{
+	if (e->nkeys && strcmp(e->keys[e->last_key], s) == 0)
+		return e->last_key;
+	for (size_t i = 0; i < e->nkeys; i++)
+		if (strcmp(e->keys[i], s) == 0)
+			return e->last_key = (uint32_t)i;
+	e->keys = xgrow(e->keys, &e->keys_cap, e->nkeys + 1, sizeof *e->keys);
+	e->keys[e->nkeys] = xstrdup(s);
+	return e->last_key = (uint32_t)e->nkeys++;
+}
+
+static int
+sim_exchange_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nexchanges; i++)
+		if (strcmp(e->exchanges[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+sim_queue_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nqueues; i++)
+		if (strcmp(e->queues[i].spec->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+sim_consumer_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (strcmp(e->consumers[i].spec->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *
+sim_qname(struct engine *e, int q)
+{
+	return e->queues[q].spec->name;
+}
+
+static const char *
+sim_xname(struct engine *e, int32_t x)
+{
+	return x < 0 ? "(default)" : e->exchanges[x].name;
+}
+
+/* ---- wires ----------------------------------------------------------- */
+
+enum { WIRE_PROD_UP, WIRE_PROD_DOWN, WIRE_CONSUMERS };
+
+static struct sim_wire *
+sim_wire(struct engine *e, uint32_t n)
+{
+	if (n == WIRE_PROD_UP)
+		return &e->prod.up;
+	if (n == WIRE_PROD_DOWN)
+		return &e->prod.down;
+	n -= WIRE_CONSUMERS;
+	return n % 2 ? &e->consumers[n / 2].up : &e->consumers[n / 2].down;
+}
+
+/* The link a wire runs over. */
+static enum sim_link
+sim_wire_link(struct engine *e, uint32_t n)
+{
+	if (n < WIRE_CONSUMERS)
+		return e->prod.link;
+	return e->consumers[(n - WIRE_CONSUMERS) / 2].link;
+}
+
+static void
+sim_wire_arm(struct engine *e, uint32_t n)
+{
+	struct sim_wire *w = sim_wire(e, n);
+
+	if (w->armed || w->len == 0 || sim_wire_link(e, n) == LINK_BLACKHOLE)
+		return;
+	w->armed = 1;
+	sched_add(&e->sched, sim_wire_head(w)->at, T_WIRE, 0, n, 0);
+}
+
+static void
+sim_wire_send(struct engine *e, uint32_t n, enum sim_frame kind, int32_t aux,
+    int flags, const struct sim_msg *m)
+{
+	struct sim_wire *w = sim_wire(e, n);
+	struct sim_item *it;
+
+	if (w->len == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		struct sim_item *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < w->len; i++)
+			nb[i] = w->buf[(w->head + i) % w->cap];
+		free(w->buf);
+		w->buf = nb;
+		w->cap = ncap;
+		w->head = 0;
+	}
+	it = &w->buf[(w->head + w->len) % w->cap];
+	memset(it, 0, sizeof *it);
+	it->at = e->now + SIM_NET_US;
+	/* Frames on one wire never overtake each other. */
+	if (w->len && w->buf[(w->head + w->len - 1) % w->cap].at > it->at)
+		it->at = w->buf[(w->head + w->len - 1) % w->cap].at;
+	it->kind = kind;
+	it->aux = aux;
+	it->flags = flags;
+	if (m)
+		it->m = *m;
+	w->len++;
+	sim_wire_arm(e, n);
+}
+
+static struct sim_item
+sim_wire_pop(struct sim_wire *w)
+{
+	struct sim_item it = w->buf[w->head];
+	w->head = (w->head + 1) % w->cap;
+	w->len--;
+	return it;
+}
+
+/* ---- forward declarations of the actors ------------------------------ */
+
+static void sim_producer_pump(struct engine *e);
+static void sim_consumer_pump(struct engine *e, int c);
+static void sim_dispatch(struct engine *e, int q);
+static void sim_consumer_lost(struct engine *e, int c, int code, int crash);
+static void sim_producer_lost(struct engine *e, int code, enum loss_reason why);
+static void sim_redeclare(struct engine *e);
+
+/* ---- broker: routing ------------------------------------------------- */
+
+/* Topic match: '*' is one word, '#' is zero or more. */
+static int
+sim_topic_match(const char *pat, const char *key)
+{
+	const char *pe, *ke;
+	size_t pl, kl;
+
+	if (*pat == '\0')
+		return *key == '\0';
+	pe = strchr(pat, '.');
+	pl = pe ? (size_t)(pe - pat) : strlen(pat);
+	if (pl == 1 && pat[0] == '#') {
+		const char *rest = pe ? pe + 1 : "";
+		if (*rest == '\0')
+			return 1;
+		for (const char *k = key;;) {
+			if (sim_topic_match(rest, k))
+				return 1;
+			ke = strchr(k, '.');
+			if (ke == NULL)
+				return 0;
+			k = ke + 1;
+		}
+	}
+	if (*key == '\0')
+		return 0;
+	ke = strchr(key, '.');
+	kl = ke ? (size_t)(ke - key) : strlen(key);
+	if (!(pl == 1 && pat[0] == '*') && (pl != kl || strncmp(pat, key, pl)))
+		return 0;
+	if (pe == NULL || ke == NULL) {
+		/* One side ended: the rest of the other must match nothing. */
+		if (pe == NULL && ke == NULL)
+			return 1;
+		if (pe != NULL)
+			return sim_topic_match(pe + 1, "") &&
+			    strcmp(pe + 1, "#") == 0;
+		return 0;
+	}
+	return sim_topic_match(pe + 1, ke + 1);
+}
+
+static int
+sim_headers_match(struct engine *e, const struct topo_binding *b,
+    uint32_t hset)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->nargs; i++) {
+		int hit = 0;
+		if (hset)
+			for (size_t j = 0; j < e->hset_len[hset]; j++)
+				if (strcmp(e->hsets[hset][j].key,
+					b->args[i].key) == 0 &&
+				    strcmp(e->hsets[hset][j].value,
+					b->args[i].value) == 0)
+					hit = 1;
+		hits += hit;
+	}
+	return b->match_all ? hits == b->nargs : hits > 0;
+}
+
+/*
+ * Queues an exchange routes `m` to, into out[] (at most `max`); returns how
+ * many. `x` -1 is the default exchange.
+ */
+static size_t
+sim_route(struct engine *e, int32_t x, const struct sim_msg *m, int *out,
+    size_t max)
+{
+	size_t n = 0;
+	enum exchange_type type;
+
+	if (x < 0) {
+		int q = sim_queue_find(e, e->keys[m->key]);
+		if (q >= 0 && e->queues[q].exists && max)
+			out[n++] = q;
+		return n;
+	}
+	type = e->exchanges[x].type;
+	if (type == XTYPE_DELAYED)
+		type = e->exchanges[x].delayed_type;
+	for (size_t i = 0; i < e->nbindings && n < max; i++) {
+		struct sim_binding *b = &e->bindings[i];
+		int match = 0, dup = 0;
+
+		if (b->exchange != x || !b->exists || !e->queues[b->queue].exists)
+			continue;
+		switch (type) {
+		case XTYPE_FANOUT:
+			match = 1;
+			break;
+		case XTYPE_DIRECT:
+			match = b->key == m->key;
+			break;
+		case XTYPE_TOPIC:
+			match = sim_topic_match(e->keys[b->key],
+			    e->keys[m->key]);
+			break;
+		case XTYPE_HEADERS:
+			match = sim_headers_match(e, b->spec, m->headers);
+			break;
+		default:
+			break;
+		}
+		for (size_t j = 0; j < n; j++)
+			dup |= out[j] == b->queue;
+		if (match && !dup)
+			out[n++] = b->queue;
+	}
+	return n;
+}
+
+/* ---- broker: queues -------------------------------------------------- */
+
+static int64_t
+sim_queue_max_length(const struct sim_queue *q)
+{
+	int64_t spec = q->spec->max_length, pol = q->policy_max_length;
+	if (spec < 0)
+		return pol;
+	if (pol < 0)
+		return spec;
+	return spec < pol ? spec : pol;
+}
+
+static int64_t
+sim_queue_ttl(const struct sim_queue *q)
+{
+	int64_t spec = q->spec->ttl_ms, pol = q->policy_ttl_ms;
+	if (spec < 0)
+		return pol;
+	if (pol < 0)
+		return spec;
+	return spec < pol ? spec : pol;
+}
+
+/* When the copy at the head of `q` expires, SIM_NO_TIME if never. */
+static int64_t
+sim_expiry(const struct sim_queue *q, const struct sim_msg *m)
+{
+	int64_t ttl = sim_queue_ttl(q), due = SIM_NO_TIME;
+
+	if (ttl >= 0)
+		due = m->enq_at + ttl * 1000;
+	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
+		due = m->enq_at + m->expiration * 1000;
+	return due;
+}
+
+static void
+sim_arm_expiry(struct engine *e, int qi)
+{
+	struct sim_queue *q = &e->queues[qi];
+	int64_t due;
+
+	if (q->ready.len == 0)
+		return;
+	due = sim_expiry(q, sim_ring_at(&q->ready, 0));
+	if (due == SIM_NO_TIME || (q->expiry_due != SIM_NO_TIME &&
+	    q->expiry_due <= due))
+		return;
+	q->expiry_due = due;
+	sched_add(&e->sched, due, T_EXPIRY, e->broker_gen, (uint32_t)qi, 0);
+}
+
+/* When a copy entering `q` now will be safe on disk. */
+static int64_t
+sim_write_time(struct engine *e, const struct sim_queue *q, int persistent,
+    int confirming)
+{
+	if (q->type == QTYPE_QUORUM)
+		return e->now + SIM_QUORUM_US;
+	if (!q->durable || !persistent)
+		return SIM_NO_TIME;
+	return e->now + (confirming ? SIM_FSYNC_US : SIM_WRITE_BEHIND_US);
+}
+
+static void sim_enqueue(struct engine *e, int qi, struct sim_msg *m,
+    int confirming, int *rejected);
+
+/* Adds an x-death entry for `q`/`reason` in front of m's chain. */
+static void
+sim_add_death(struct engine *e, struct sim_msg *m, int q, const char *reason)
+{
+	uint32_t count = 1, head = 0, *link = &head, old = m->death;
+	struct sim_death *d;
+
+	/* Copy the chain without the entry being bumped. */
+	while (old) {
+		struct sim_death *o = &e->deaths[old];
+		uint32_t next = o->next;
+		if (o->queue == q && strcmp(o->reason, reason) == 0)
+			count = o->count + 1;
+		else {
+			e->deaths = xgrow(e->deaths, &e->deaths_cap,
+			    e->ndeaths + 1, sizeof *e->deaths);
+			e->deaths[e->ndeaths] = e->deaths[old];
+			e->deaths[e->ndeaths].next = 0;
+			*link = (uint32_t)e->ndeaths++;
+			link = &e->deaths[*link].next;
+		}
+		old = next;
+	}
+	e->deaths = xgrow(e->deaths, &e->deaths_cap, e->ndeaths + 1,
+	    sizeof *e->deaths);
+	d = &e->deaths[e->ndeaths];
+	d->queue = q;
+	d->reason = reason;
+	d->count = count;
+	d->exchange = m->exchange;
+	d->key = m->key;
+	d->time = e->now;
+	d->orig_expiration = m->expiration;
+	d->next = head;
+	m->death = (uint32_t)e->ndeaths++;
+}
+
+/*
+ * Dead-letters `m` out of queue `qi` for `reason` ("rejected", "expired",
+ * "maxlen", "delivery_limit"), or drops it when the queue has no DLX.
+ */
+static void
+sim_dead_letter(struct engine *e, int qi, struct sim_msg *m,
+    const char *reason, enum loss_reason loss)
+{
+	const struct topo_queue *spec = e->queues[qi].spec;
+	int targets[16];
+	size_t n;
+	int32_t x;
+	char detail[160];
+
+	if (spec->dlx == NULL) {
+		sim_drop(e, m->id, loss, NOTICE_SILENT, sim_qname(e, qi));
+		return;
+	}
+	x = spec->dlx[0] ? sim_exchange_find(e, spec->dlx) : -1;
+	if (x >= 0 && !e->exchanges[x].exists)
+		x = -2;
+	sim_add_death(e, m, qi, reason);
+	if (spec->dlrk)
+		m->key = sim_intern(e, spec->dlrk);
+	m->expiration = -1;
+	m->redelivered = 0;
+	m->deliveries = 0;
+	n = x == -2 ? 0 : sim_route(e, x, m, targets, 16);
+	snprintf(detail, sizeof detail, "%s; x-death count=%" PRIu32
+	    " from %s", reason, e->deaths[m->death].count, sim_qname(e, qi));
+	if (n == 0) {
+		sim_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
+		    spec->dlx[0] ? spec->dlx : "(default)", detail);
+		sim_drop(e, m->id, loss, NOTICE_SILENT, sim_qname(e, qi));
+		return;
+	}
+	m->exchange = x;
+	for (size_t i = 0; i < n; i++) {
+		struct sim_msg copy = *m;
+		int role = e->queues[targets[i]].spec->role;
+		int rejected = 0;
+		if (i)
+			sim_copy_add(e, m->id);
+		sim_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0,
+		    role == QROLE_DEAD || role == QROLE_ERROR,
+		    sim_qname(e, targets[i]), detail);
+		sim_enqueue(e, targets[i], &copy, 0, &rejected);
+	}
+}
+
+/*
+ * Puts a copy into queue `qi`, applying max-length. Sets *rejected when
+ * reject-publish turned it away (the copy is then dropped here).
+ */
+static void
+sim_enqueue(struct engine *e, int qi, struct sim_msg *m, int confirming,
+    int *rejected)
+{
+	struct sim_queue *q = &e->queues[qi];
+	int64_t max = sim_queue_max_length(q);
+
+	m->enq_at = e->now;
+	m->written_at = sim_write_time(e, q, m->persistent, confirming);
+	if (max >= 0 && (int64_t)q->ready.len >= max) {
+		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
+			*rejected = 1;
+			sim_emit(e, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
+			    sim_qname(e, qi), "x-overflow=reject-publish");
+			sim_drop(e, m->id, LOSS_QUEUE_FULL,
+			    confirming ? NOTICE_NACK : NOTICE_SILENT,
+			    sim_qname(e, qi));
+			return;
+		}
+		if (max == 0) {
+			sim_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
+			    sim_qname(e, qi), "x-max-length=0");
+			sim_dead_letter(e, qi, m, "maxlen", LOSS_DROP_HEAD);
+			return;
+		}
+		while ((int64_t)q->ready.len >= max) {
+			struct sim_msg old = sim_ring_pop(&q->ready);
+			sim_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
+			    sim_qname(e, qi), "oldest message dropped");
+			sim_dead_letter(e, qi, &old, "maxlen", LOSS_DROP_HEAD);
+		}
+	}
+	sim_ring_push(&q->ready, m, 0);
+	sim_emit(e, EV_ENQUEUE, ACTOR_QUEUE, m->id, 0, 0, sim_qname(e, qi),
+	    NULL);
+	sim_arm_expiry(e, qi);
+	sim_dispatch(e, qi);
+}
+
+/* Expires what is due at the head of queue `qi` (head-of-line only). */
+static void
+sim_expire(struct engine *e, int qi)
+{
+	struct sim_queue *q = &e->queues[qi];
+
+	while (q->ready.len &&
+	    sim_expiry(q, sim_ring_at(&q->ready, 0)) <= e->now) {
+		struct sim_msg m = sim_ring_pop(&q->ready);
+		sim_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
+		    sim_qname(e, qi), m.expiration >= 0 ?
+		    "per-message expiration" : "queue message TTL");
+		sim_dead_letter(e, qi, &m, "expired", LOSS_EXPIRED);
+	}
+	sim_arm_expiry(e, qi);
+}
+
+/* ---- broker: delivery ------------------------------------------------ */
+
+static int
+sim_consumer_can_take(struct engine *e, struct sim_consumer *c)
+{
+	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
+
+	if (!c->connected || c->link == LINK_CUT)
+		return 0;
+	/* basic.qos does not limit a no-ack consumer. */
+	if (c->ack_mode == ACK_NONE || prefetch == 0)
+		return 1;
+	return (int64_t)c->unacked.len < prefetch;
+}
+
+static void
+sim_dispatch(struct engine *e, int qi)
+{
+	struct sim_queue *q = &e->queues[qi];
+	size_t start = 0;
+
+	if (!e->broker_up || !q->exists)
+		return;
+	while (q->ready.len) {
+		struct sim_consumer *c = NULL;
+		struct sim_msg m;
+		char detail[48];
+		const char *dp = NULL;
+
+		/* Round robin over the queue's consumers that can take one. */
+		for (size_t i = 0; i < e->nconsumers; i++) {
+			struct sim_consumer *cand =
+			    &e->consumers[(start + i) % e->nconsumers];
+			if (cand->queue == qi && sim_consumer_can_take(e, cand)) {
+				c = cand;
+				start = (start + i + 1) % e->nconsumers;
+				break;
+			}
+		}
+		if (c == NULL)
+			break;
+		if (sim_expiry(q, sim_ring_at(&q->ready, 0)) <= e->now) {
+			sim_expire(e, qi);
+			continue;
+		}
+		m = sim_ring_pop(&q->ready);
+		m.tag = ++c->next_tag;
+		m.deliveries++;
+		if (q->type == QTYPE_QUORUM && m.deliveries > 1) {
+			snprintf(detail, sizeof detail, "x-delivery-count=%u",
+			    (unsigned)(m.deliveries - 1));
+			dp = detail;
+		}
+		sim_emit(e, EV_DELIVER, ACTOR_QUEUE, m.id, 0, m.redelivered,
+		    c->spec->name, dp);
+		if (c->ack_mode != ACK_NONE) {
+			sim_ring_push(&c->unacked, &m, 0);
+			q->unacked++;
+		} else
+			e->noack_taken = m.id;
+		sim_wire_send(e, (uint32_t)(WIRE_CONSUMERS + 2 * (c - e->consumers)),
+		    FR_DELIVER, qi, 0, &m);
+	}
+	sim_arm_expiry(e, qi);
+}
+
+/* Puts a copy back at the head of its queue, or dead-letters it. */
+static void
+sim_requeue(struct engine *e, int qi, struct sim_msg *m)
+{
+	struct sim_queue *q = &e->queues[qi];
+
+	m->redelivered = 1;
+	if (q->type == QTYPE_QUORUM && q->spec->delivery_limit >= 0 &&
+	    m->deliveries > q->spec->delivery_limit) {
+		sim_dead_letter(e, qi, m, "delivery_limit",
+		    LOSS_DELIVERY_LIMIT);
+		return;
+	}
+	sim_ring_push(&q->ready, m, 1);
+	sim_emit(e, EV_REQUEUE, ACTOR_QUEUE, m->id, 0, 0, sim_qname(e, qi),
+	    NULL);
+}
+
+/* The broker gets a consumer's ack, nack or reject for `tag`. */
+static void
+sim_consumer_settle(struct engine *e, int ci, enum sim_frame kind,
+    uint32_t tag, int requeue)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_msg m;
+	int qi = c->queue;
+
+	if (c->unacked.len == 0 || sim_ring_at(&c->unacked, 0)->tag != tag)
+		return; /* settled by a reconnect already */
+	m = sim_ring_pop(&c->unacked);
+	e->queues[qi].unacked--;
+	if (kind == FR_ACK) {
+		/* requeue bit 2: the copy was already written off. */
+		if (!(requeue & 2))
+			sim_copy_done(e, m.id);
+	}
+	else if (requeue)
+		sim_requeue(e, qi, &m);
+	else
+		sim_dead_letter(e, qi, &m, "rejected", LOSS_REJECTED);
+	sim_dispatch(e, qi);
+}
+
+/* ---- broker: publishes ----------------------------------------------- */
+
+static void
+sim_confirm_later(struct engine *e, int64_t at, uint32_t seq, uint32_t id,
+    int ack)
+{
+	if (at <= e->now) {
+		struct sim_msg m;
+		memset(&m, 0, sizeof m);
+		m.id = id;
+		m.tag = seq;
+		sim_wire_send(e, WIRE_PROD_DOWN, FR_CONFIRM, ack, 0, &m);
+	} else
+		sched_add(&e->sched, at, T_CONFIRM, e->prod.gen, seq,
+		    (uint64_t)id << 1 | (uint64_t)ack);
+}
+
+/* Routes `m` through exchange `x` (-1 default) as a publish. */
+static void
+sim_broker_route(struct engine *e, int32_t x, struct sim_msg *m, int flags,
+    int confirming)
+{
+	int targets[64], any_rejected = 0;
+	size_t n = sim_route(e, x, m, targets, 64);
+	int64_t confirm_at = e->now;
+
+	if (n == 0) {
+		int mandatory = flags & EVENT_PUB_MANDATORY;
+		if (mandatory) {
+			sim_emit(e, EV_RETURN, ACTOR_EXCHANGE, m->id, 312, 0,
+			    sim_xname(e, x), NULL);
+			sim_wire_send(e, WIRE_PROD_DOWN, FR_RETURN, 0, 0, m);
+		}
+		sim_drop(e, m->id, LOSS_UNROUTABLE,
+		    mandatory ? NOTICE_RETURN : NOTICE_SILENT, sim_xname(e, x));
+		if (confirming)
+			sim_confirm_later(e, e->now, m->tag, m->id, 1);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sim_queue *q = &e->queues[targets[i]];
+		struct sim_msg copy = *m;
+		int rejected = 0;
+
+		if (i)
+			sim_copy_add(e, m->id);
+		sim_enqueue(e, targets[i], &copy, confirming, &rejected);
+		any_rejected |= rejected;
+		/*
+		 * Taken at once by a no-ack consumer: confirmed without being
+		 * written (classic queues).
+		 */
+		if (!rejected && copy.written_at != SIM_NO_TIME &&
+		    copy.written_at > confirm_at &&
+		    !(e->noack_taken == m->id && q->type != QTYPE_QUORUM))
+			confirm_at = copy.written_at;
+		e->noack_taken = 0;
+	}
+	if (confirming)
+		sim_confirm_later(e, confirm_at, m->tag, m->id, !any_rejected);
+}
+
+static void
+sim_broker_publish(struct engine *e, struct sim_item *it)
+{
+	struct sim_producer *p = &e->prod;
+	int confirming = it->flags & 8;
+
+	if (p->bchan == 1) {
+		/* Frames behind a channel.close are discarded. */
+		sim_drop(e, it->m.id, LOSS_CHANNEL_CLOSED,
+		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
+		return;
+	}
+	if (p->bchan == 2) {
+		/* Publishing on a channel that was never reopened. */
+		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, it->m.id, 504, 0, NULL,
+		    "expected 'channel.open'");
+		sim_drop(e, it->m.id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		sim_producer_lost(e, 504, LOSS_CHANNEL_CLOSED);
+		return;
+	}
+	if (it->aux == -1 || (it->aux >= 0 && !e->exchanges[it->aux].exists)) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "no exchange '%s' in vhost '/'",
+		    it->aux >= 0 ? e->exchanges[it->aux].name : "?");
+		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, it->m.id, 404, 0,
+		    NULL, detail);
+		sim_drop(e, it->m.id, LOSS_MISSING_EXCHANGE,
+		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
+		p->bchan = 1;
+		sim_wire_send(e, WIRE_PROD_DOWN, FR_CHANNEL_CLOSE, 404, 0, NULL);
+		return;
+	}
+	sim_broker_route(e, it->aux == -2 ? -1 : it->aux, &it->m, it->flags,
+	    confirming);
+}
+
+/* ---- producer -------------------------------------------------------- */
+
+static int
+sim_producer_reachable(struct engine *e)
+{
+	return e->broker_up && e->prod.link == LINK_OK;
+}
+
+static struct sim_pending *
+sim_pending_at(struct sim_producer *p, size_t i)
+{
+	return &p->pend[(p->pend_head + i) % p->pend_cap];
+}
+
+static void
+sim_pending_add(struct sim_producer *p, uint32_t seq, uint32_t id,
+    int persistent)
+{
+	if (p->pend_len == p->pend_cap) {
+		size_t ncap = p->pend_cap ? p->pend_cap * 2 : 16;
+		struct sim_pending *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < p->pend_len; i++)
+			nb[i] = *sim_pending_at(p, i);
+		free(p->pend);
+		p->pend = nb;
+		p->pend_cap = ncap;
+		p->pend_head = 0;
+	}
+	*sim_pending_at(p, p->pend_len++) =
+	    (struct sim_pending){ seq, id, 0, persistent };
+	p->outstanding++;
+}
+
+static void
+sim_outbox_push(struct sim_producer *p, const struct sim_batch *b, int front)
+{
+	if (p->out_len == p->out_cap) {
+		size_t ncap = p->out_cap ? p->out_cap * 2 : 8;
+		struct sim_batch *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < p->out_len; i++)
+			nb[i] = p->out[(p->out_head + i) % p->out_cap];
+		free(p->out);
+		p->out = nb;
+		p->out_cap = ncap;
+		p->out_head = 0;
+	}
+	if (front) {
+		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
+		p->out[p->out_head] = *b;
+	} else
+		p->out[(p->out_head + p->out_len) % p->out_cap] = *b;
+	p->out_len++;
+}
+
+static struct sim_batch *
+sim_outbox_head(struct sim_producer *p)
+{
+	return p->out_len ? &p->out[p->out_head] : NULL;
+}
+
+static void
+sim_outbox_advance(struct sim_producer *p)
+{
+	struct sim_batch *b = &p->out[p->out_head];
+
+	p->took_head = 0;
+	p->attempt = 0;
+	p->retry_wait = 0;
+	if (--b->left == 0) {
+		free(b->xname);
+		p->out_head = (p->out_head + 1) % p->out_cap;
+		p->out_len--;
+	}
+}
+
+/* Sends message `id` again later (resend toggle). */
+static void
+sim_resend(struct engine *e, uint32_t id, const struct sim_batch *like)
+{
+	struct sim_batch b;
+
+	memset(&b, 0, sizeof b);
+	if (like)
+		b = *like;
+	else {
+		b.exchange = -2;
+		b.persistent = -1;
+		b.expiration = b.delay = -1;
+		if (e->topo->publish_exchange[0]) {
+			b.exchange = sim_exchange_find(e,
+			    e->topo->publish_exchange);
+			if (b.exchange < 0)
+				b.exchange = -1;
+		}
+		b.key = sim_intern(e, e->topo->publish_key);
+	}
+	b.xname = like && like->xname ? xstrdup(like->xname) : NULL;
+	b.left = 1;
+	b.every_us = 0;
+	b.not_before = 0;
+	b.resend_id = id;
+	sim_outbox_push(&e->prod, &b, 1);
+}
+
+/* A confirm that will never come: the channel or connection died. */
+static void
+sim_pending_fail_all(struct engine *e)
+{
+	struct sim_producer *p = &e->prod;
+
+	while (p->pend_len) {
+		struct sim_pending *pd = sim_pending_at(p, 0);
+		if (!pd->resolved) {
+			sim_emit(e, EV_CONFIRM_LOST, ACTOR_PRODUCER, pd->id, 0,
+			    0, NULL, NULL);
+			if (e->toggles[TOGGLE_RESEND])
+				sim_resend(e, pd->id, NULL);
+		}
+		p->pend_head = (p->pend_head + 1) % p->pend_cap;
+		p->pend_len--;
+	}
+	p->outstanding = 0;
+	p->in_batch = 0;
+}
+
+static void
+sim_producer_arm(struct engine *e, int64_t at)
+{
+	struct sim_producer *p = &e->prod;
+
+	if (p->step_armed)
+		return;
+	p->step_armed = 1;
+	sched_add(&e->sched, at < e->now ? e->now : at, T_PRODUCER, p->gen, 0,
+	    0);
+}
+
+/* The connection is gone: everything in flight on it is settled. */
+static void
+sim_producer_lost(struct engine *e, int code, enum loss_reason why)
+{
+	struct sim_producer *p = &e->prod;
+	int confirming = p->confirm_mode;
+
+	if (!p->connected && !p->connecting)
+		return;
+	sim_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL, NULL);
+	p->connected = p->connecting = 0;
+	p->chan_open = 0;
+	p->chan_dead = 0;
+	p->confirm_mode = 0;
+	p->gen++;
+	p->step_armed = 0;
+	while (p->up.len) {
+		struct sim_item it = sim_wire_pop(&p->up);
+		if (it.kind == FR_PUBLISH)
+			sim_drop(e, it.m.id, why,
+			    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
+	}
+	while (p->down.len) {
+		struct sim_item it = sim_wire_pop(&p->down);
+		if (it.kind == FR_RETURN)
+			continue;
+	}
+	p->up.armed = p->down.armed = 0;
+	sim_pending_fail_all(e);
+	p->bchan = 0;
+	if (p->wait_since >= 0) {
+		p->blocked_us += e->now - p->wait_since;
+		p->wait_since = -1;
+	}
+	sim_producer_pump(e);
+}
+
+static void
+sim_producer_connected(struct engine *e)
+{
+	struct sim_producer *p = &e->prod;
+
+	p->connecting = 0;
+	if (!sim_producer_reachable(e)) {
+		sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, 0, -9, 0, NULL,
+		    NULL);
+		sim_producer_pump(e);
+		return;
+	}
+	p->connected = 1;
+	p->bchan = 0;
+	sim_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
+	sim_redeclare(e);
+	sim_producer_pump(e);
+}
+
+static int
+sim_exchange_resolve(struct engine *e, const char *name)
+{
+	int x;
+
+	if (name[0] == '\0')
+		return -2;
+	x = sim_exchange_find(e, name);
+	return x < 0 ? -1 : x;
+}
+
+/* Sends the head message of the outbox. */
+static void
+sim_producer_send(struct engine *e)
+{
+	struct sim_producer *p = &e->prod;
+	struct sim_batch *b = sim_outbox_head(p);
+	struct sim_msg m;
+	int flags = 0, persistent;
+	int32_t x = b->exchange;
+	uint32_t key = b->key;
+	char detail[96];
+	const char *dp = NULL;
+
+	memset(&m, 0, sizeof m);
+	m.id = p->head_id;
+	m.msgid = ++e->next_msgid;
+	persistent = b->persistent >= 0 ? b->persistent :
+	    (int)e->toggles[TOGGLE_PERSISTENT];
+	if (p->unroutable_left > 0 && !b->resend_id) {
+		char *k = xasprintf("%s.nobody", e->keys[key]);
+		key = sim_intern(e, k);
+		free(k);
+		p->unroutable_left--;
+		dp = "routing key nothing is bound to";
+	}
+	m.key = key;
+	m.exchange = x < 0 ? -1 : x;
+	m.persistent = (uint8_t)persistent;
+	m.expiration = b->expiration;
+	m.headers = b->headers;
+	m.written_at = SIM_NO_TIME;
+	if (persistent)
+		flags |= EVENT_PUB_PERSISTENT;
+	if (e->toggles[TOGGLE_MANDATORY])
+		flags |= EVENT_PUB_MANDATORY;
+	if (b->resend_id)
+		flags |= EVENT_PUB_RESEND;
+	if (dp == NULL) {
+		snprintf(detail, sizeof detail, "key=%s%s", e->keys[key],
+		    b->delay >= 0 ? " x-delay" : "");
+		dp = detail;
+	}
+	sim_emit(e, EV_PUBLISH, ACTOR_PRODUCER, m.id, 0, flags,
+	    x == -1 ? b->xname : sim_xname(e, x), dp);
+	sim_copy_add(e, m.id);
+	if (p->confirm_mode) {
+		m.tag = ++p->next_seq;
+		sim_pending_add(p, m.tag, m.id, persistent);
+		p->in_batch++;
+		flags |= 8;
+	}
+	if (x >= 0 && e->exchanges[x].type == XTYPE_DELAYED && b->delay >= 0 &&
+	    e->exchanges[x].exists && p->bchan == 0 && e->prod.link == LINK_OK) {
+		/* The plugin holds the message in the exchange. */
+		struct sim_delayed *d;
+		e->delayed = xgrow(e->delayed, &e->delayed_cap,
+		    e->ndelayed + 1, sizeof *e->delayed);
+		d = &e->delayed[e->ndelayed];
+		d->m = m;
+		d->exchange = x;
+		d->live = 1;
+		sched_add(&e->sched, e->now + SIM_NET_US + b->delay * 1000,
+		    T_DELAYED, 0, (uint32_t)e->ndelayed++, 0);
+		if (p->confirm_mode)
+			sim_confirm_later(e, e->now + SIM_NET_US, m.tag, m.id, 1);
+	} else
+		sim_wire_send(e, WIRE_PROD_UP, FR_PUBLISH, x, flags, &m);
+	sim_outbox_advance(p);
+	sim_producer_arm(e, e->now + (persistent ? SIM_PUB_PERSISTENT_US :
+	    SIM_PUB_TRANSIENT_US));
+}
+
+/* The publish at the head failed for good: the caller gets an exception. */
+static void
+sim_producer_give_up(struct engine *e)
+{
+	struct sim_producer *p = &e->prod;
+	uint32_t id = p->head_id;
+
+	sim_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
+	    "AmqpConnectException");
+	/* The message never left: it had no copy anywhere. */
+	sim_copy_add(e, id);
+	sim_drop(e, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
+	sim_outbox_advance(p);
+}
+
+/*
+ * Decides the producer's next move: connect, retry, wait for confirms or
+ * send. Called whenever anything the producer depends on changed.
+ */
+static void
+sim_producer_pump(struct engine *e)
+{
+	struct sim_producer *p = &e->prod;
+	struct sim_batch *b;
+	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+
+	if (p->step_armed || p->connecting)
+		return;
+	b = sim_outbox_head(p);
+	if (b == NULL)
+		return;
+	if (p->connected && p->link == LINK_BLACKHOLE &&
+	    e->toggles[TOGGLE_HEARTBEAT] == 0) {
+		/* A write to a dead link blocks until it heals. */
+		if (p->wait_since < 0)
+			p->wait_since = e->now;
+		return;
+	}
+	if (p->connected && p->confirm_mode && p->outstanding &&
+	    (mode == CONFIRMS_EACH ||
+		(mode == CONFIRMS_BATCH &&
+		    p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH]))) {
+		if (p->wait_since < 0)
+			p->wait_since = e->now;
+		return;
+	}
+	if (p->wait_since >= 0) {
+		p->blocked_us += e->now - p->wait_since;
+		p->wait_since = -1;
+	}
+	if (p->outstanding == 0)
+		p->in_batch = 0;
+	if (b->not_before > e->now) {
+		sim_producer_arm(e, b->not_before);
+		return;
+	}
+	if (!p->took_head) {
+		p->took_head = 1;
+		if (b->resend_id)
+			p->head_id = b->resend_id;
+		else {
+			p->head_id = ++e->next_id;
+			sim_tally(e, p->head_id);
+			e->paid_at = xgrow(e->paid_at, &e->paid_cap,
+			    (size_t)p->head_id + 1, sizeof *e->paid_at);
+			e->paid_at[p->head_id] = e->now;
+			sim_emit(e, EV_PAID, ACTOR_PRODUCER, p->head_id, 0, 0,
+			    NULL, NULL);
+		}
+		if (b->every_us && b->left > 1)
+			b->not_before = e->now + b->every_us;
+	}
+	if (!p->connected) {
+		if (!sim_producer_reachable(e)) {
+			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
+			    -9, 0, NULL, e->broker_up ? "link down" :
+			    "broker down");
+			p->attempt++;
+			if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
+			    p->attempt < e->toggles[TOGGLE_PRODUCER_ATTEMPTS]) {
+				int64_t wait = p->retry_wait ? p->retry_wait *
+				    e->toggles[TOGGLE_PRODUCER_MULTIPLIER] / 1000 :
+				    e->toggles[TOGGLE_PRODUCER_INITIAL_MS] * 1000;
+				p->retry_wait = wait;
+				p->blocked_us += wait;
+				sim_emit(e, EV_RETRY_WAIT, ACTOR_PRODUCER,
+				    p->head_id, 0, p->attempt + 1, NULL, NULL);
+				sim_producer_arm(e, e->now + wait);
+				return;
+			}
+			sim_producer_give_up(e);
+			sim_producer_arm(e, e->now);
+			return;
+		}
+		p->connecting = 1;
+		sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONNECTED,
+		    p->gen, 0, 0);
+		return;
+	}
+	if (!p->chan_open) {
+		if (p->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+			/*
+			 * rabbitmq-c style: the closed channel number is used
+			 * again without channel.open.
+			 */
+		} else {
+			sim_emit(e, EV_CHANNEL_OPEN, ACTOR_PRODUCER, 0, 0, 0,
+			    NULL, NULL);
+			sim_wire_send(e, WIRE_PROD_UP, FR_CHANNEL_OPEN, 0, 0,
+			    NULL);
+			p->chan_open = 1;
+			p->chan_dead = 0;
+			p->next_seq = 0;
+			p->confirm_mode = 0;
+		}
+	}
+	if (p->chan_open && mode != CONFIRMS_OFF && !p->confirm_mode) {
+		sim_emit(e, EV_CONFIRM_SELECT, ACTOR_PRODUCER, 0, 0, 0, NULL,
+		    NULL);
+		p->confirm_mode = 1;
+		p->next_seq = 0;
+	}
+	if (p->chan_open && mode == CONFIRMS_OFF)
+		p->confirm_mode = 0;
+	sim_producer_send(e);
+}
+
+static void
+sim_producer_frame(struct engine *e, struct sim_item *it)
+{
+	struct sim_producer *p = &e->prod;
+
+	switch (it->kind) {
+	case FR_CONFIRM:
+		for (size_t i = 0; i < p->pend_len; i++) {
+			struct sim_pending *pd = sim_pending_at(p, i);
+			if (pd->seq != it->m.tag || pd->resolved)
+				continue;
+			pd->resolved = 1;
+			p->outstanding--;
+			sim_emit(e, it->aux ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
+			    ACTOR_PRODUCER, pd->id, 0, 0, NULL, NULL);
+			if (!it->aux && e->toggles[TOGGLE_RESEND])
+				sim_resend(e, pd->id, NULL);
+			break;
+		}
+		while (p->pend_len && sim_pending_at(p, 0)->resolved) {
+			p->pend_head = (p->pend_head + 1) % p->pend_cap;
+			p->pend_len--;
+		}
+		break;
+	case FR_RETURN:
+		/* The return callback logs it; resending would loop. */
+		break;
+	case FR_CHANNEL_CLOSE:
+		p->chan_open = 0;
+		p->chan_dead = 1;
+		p->confirm_mode = 0;
+		sim_pending_fail_all(e);
+		sim_wire_send(e, WIRE_PROD_UP, FR_CLOSE_OK, 0, 0, NULL);
+		break;
+	default:
+		break;
+	}
+	sim_producer_pump(e);
+}
+
+/* ---- consumers ------------------------------------------------------- */
+
+static uint32_t
+sim_cwire(struct engine *e, struct sim_consumer *c, int up)
+{
+	return (uint32_t)(WIRE_CONSUMERS + 2 * (c - e->consumers) + up);
+}
+
+static void
+sim_consumer_connect(struct engine *e, int ci)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+
+	if (c->connected || c->connecting || !c->wanted)
+		return;
+	if (!e->broker_up || c->link != LINK_OK) {
+		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
+		    c->spec->name, e->broker_up ? "link down" : "broker down");
+		if (!c->recovery_armed) {
+			c->recovery_armed = 1;
+			sched_add(&e->sched,
+			    e->now + e->toggles[TOGGLE_RECOVERY_MS] * 1000,
+			    T_RECOVER, c->gen, (uint32_t)ci, 0);
+		}
+		return;
+	}
+	c->connecting = 1;
+	sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONSUMER_UP, c->gen,
+	    (uint32_t)ci, 0);
+}
+
+static void
+sim_consumer_up(struct engine *e, int ci)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	char detail[64];
+
+	c->connecting = 0;
+	if (!e->broker_up || c->link != LINK_OK || !c->wanted) {
+		sim_consumer_connect(e, ci);
+		return;
+	}
+	c->connected = 1;
+	c->next_tag = 0;
+	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
+	sim_redeclare(e);
+	if (!e->queues[c->queue].exists) {
+		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, 404, 0,
+		    c->spec->name, "no queue to consume from");
+		return;
+	}
+	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
+	    c->ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
+	sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
+	    sim_qname(e, c->queue), detail);
+	sim_dispatch(e, c->queue);
+}
+
+/* Finishes the head message: sends the ack/nack/reject (or nothing). */
+static void
+sim_consumer_finish(struct engine *e, int ci, enum sim_frame kind,
+    int requeue)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_msg m = sim_ring_pop(&c->buf);
+
+	c->busy = 0;
+	c->attempt = 0;
+	if (c->ack_mode == ACK_NONE) {
+		sim_copy_done(e, m.id);
+	} else if (c->connected) {
+		enum event_kind ek = kind == FR_ACK ? EV_ACK :
+		    kind == FR_NACK ? EV_NACK : EV_REJECT;
+		sim_emit(e, ek, ACTOR_CONSUMER, m.id, 0, requeue & 1,
+		    c->spec->name, NULL);
+		sim_wire_send(e, sim_cwire(e, c, 1), kind, (int32_t)m.tag,
+		    requeue, NULL);
+	} else {
+		sim_emit(e, kind == FR_ACK ? EV_ACK : EV_NACK, ACTOR_CONSUMER,
+		    m.id, 0, requeue, c->spec->name,
+		    "channel already closed: the frame is not sent");
+	}
+	sim_consumer_pump(e, ci);
+}
+
+/* The consumer dies now (crash=1) or loses its connection (crash=0). */
+static void
+sim_consumer_lost(struct engine *e, int ci, int code, int crash)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_queue *q = &e->queues[c->queue];
+	size_t keep = 0;
+
+	if (crash)
+		sim_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
+		    c->buf.len ? sim_ring_at(&c->buf, 0)->id : 0, 0, 0,
+		    c->spec->name, NULL);
+	else if (code == 200)
+		sim_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
+		    c->spec->name, "consumer stopped");
+	else if (c->connected)
+		sim_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
+		    c->spec->name, NULL);
+	c->connected = c->connecting = 0;
+	c->gen++;
+	/* Broker side: unacked copies go back, oldest first, redelivered. */
+	while (c->unacked.len) {
+		struct sim_msg m = c->unacked.buf[(c->unacked.head +
+		    c->unacked.len - 1) % c->unacked.cap];
+		c->unacked.len--;
+		q->unacked--;
+		if (!q->exists)
+			sim_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
+			    sim_qname(e, c->queue));
+		else if (e->broker_up)
+			sim_requeue(e, c->queue, &m);
+		else {
+			/* Going down: the survival rules decide. */
+			m.redelivered = 1;
+			sim_ring_push(&q->ready, &m, 1);
+		}
+	}
+	/* Deliveries still on the wire, and unsent acks, are gone. */
+	while (c->down.len) {
+		struct sim_item it = sim_wire_pop(&c->down);
+		if (c->ack_mode == ACK_NONE)
+			sim_drop(e, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			    c->spec->name);
+	}
+	while (c->up.len)
+		sim_wire_pop(&c->up);
+	c->down.armed = c->up.armed = 0;
+	/*
+	 * Client side: a crashed process loses its buffer. A live process
+	 * finishes the message in hand (its ack will fail) and drops the rest.
+	 */
+	if (!crash && c->busy)
+		keep = 1;
+	while (c->buf.len > keep) {
+		struct sim_msg m = c->buf.buf[(c->buf.head + c->buf.len - 1) %
+		    c->buf.cap];
+		c->buf.len--;
+		if (c->ack_mode == ACK_NONE)
+			sim_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			    c->spec->name);
+	}
+	if (keep == 0) {
+		c->busy = 0;
+		c->attempt = 0;
+	}
+	if (e->broker_up && q->exists)
+		sim_dispatch(e, c->queue);
+	if (c->wanted && !c->recovery_armed) {
+		c->recovery_armed = 1;
+		sched_add(&e->sched,
+		    e->now + e->toggles[TOGGLE_RECOVERY_MS] * 1000, T_RECOVER,
+		    c->gen, (uint32_t)ci, 0);
+	}
+}
+
+static void
+sim_consumer_pump(struct engine *e, int ci)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_msg *m;
+	int64_t work;
+
+	if (c->busy || c->buf.len == 0)
+		return;
+	if (!c->connected) {
+		/* Left over from a lost connection: dropped by the client. */
+		return;
+	}
+	m = sim_ring_at(&c->buf, 0);
+	c->busy = 1;
+	c->attempt = 1;
+	sim_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
+	    NULL);
+	if (c->crash_before) {
+		c->crash_before = 0;
+		sim_consumer_lost(e, ci, 0, 1);
+		return;
+	}
+	if (c->exc_armed) {
+		struct sim_tally *t = sim_tally(e, m->id);
+		c->exc_armed = 0;
+		t->poison = (int16_t)c->exc_times;
+		t->unreadable = (uint8_t)c->exc_unreadable;
+	}
+	work = e->toggles[TOGGLE_WORK_MS] * 1000;
+	sched_add(&e->sched, e->now + work, T_WORK, c->gen, (uint32_t)ci,
+	    ++c->job);
+}
+
+/*
+ * Republishes `m` to the error exchange with the exception in its headers;
+ * returns whether any queue took it.
+ */
+static int
+sim_consumer_republish(struct engine *e, struct sim_msg *m)
+{
+	const char *xn = e->topo->error_exchange;
+	int targets[16];
+	size_t n = 0;
+	int32_t x;
+
+	if (xn == NULL) {
+		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, NULL,
+		    "no error exchange configured");
+		return 0;
+	}
+	x = sim_exchange_resolve(e, xn);
+	if (x == -2)
+		x = -1;
+	else if (x < 0 || !e->exchanges[x].exists)
+		x = -3;
+	if (x != -3) {
+		struct sim_msg copy = *m;
+		copy.key = sim_intern(e, e->topo->error_key ?
+		    e->topo->error_key : "");
+		copy.exchange = x;
+		copy.redelivered = 0;
+		copy.deliveries = 0;
+		n = sim_route(e, x, &copy, targets, 16);
+		for (size_t i = 0; i < n; i++) {
+			struct sim_msg c2 = copy;
+			int rejected = 0, role =
+			    e->queues[targets[i]].spec->role;
+			sim_copy_add(e, m->id);
+			sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0,
+			    role == QROLE_DEAD || role == QROLE_ERROR,
+			    sim_qname(e, targets[i]),
+			    "x-exception-message set");
+			sim_enqueue(e, targets[i], &c2, 0, &rejected);
+		}
+	}
+	if (n == 0)
+		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
+		    "error exchange had no route");
+	return n > 0;
+}
+
+/* The listener failed on the head message: retry, or apply on_failure. */
+static void
+sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_tally *t = sim_tally(e, m->id);
+	int policy = (int)e->toggles[TOGGLE_ON_FAILURE];
+
+	if (c->ack_mode == ACK_NONE) {
+		struct sim_msg gone = sim_ring_pop(&c->buf);
+		c->busy = 0;
+		sim_drop(e, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
+		    c->spec->name);
+		sim_consumer_pump(e, ci);
+		return;
+	}
+	if (t->unreadable) {
+		/* Spring: a conversion failure is fatal, never requeued. */
+		sim_consumer_finish(e, ci, FR_REJECT, 0);
+		return;
+	}
+	if (e->toggles[TOGGLE_RETRY] &&
+	    c->attempt < e->toggles[TOGGLE_RETRY_ATTEMPTS]) {
+		int64_t wait = e->toggles[TOGGLE_RETRY_INITIAL_MS] * 1000;
+		for (int i = 1; i < c->attempt; i++)
+			wait = wait * e->toggles[TOGGLE_RETRY_MULTIPLIER] / 1000;
+		if (wait > e->toggles[TOGGLE_RETRY_MAX_MS] * 1000)
+			wait = e->toggles[TOGGLE_RETRY_MAX_MS] * 1000;
+		sim_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
+		    c->spec->name, NULL);
+		sched_add(&e->sched, e->now + wait, T_RETRY, c->gen,
+		    (uint32_t)ci, c->job);
+		return;
+	}
+	switch (policy) {
+	case ONFAIL_REJECT:
+		sim_consumer_finish(e, ci, FR_REJECT, 0);
+		break;
+	case ONFAIL_REPUBLISH:
+		if (sim_consumer_republish(e, m))
+			sim_consumer_finish(e, ci, FR_ACK, 0);
+		else {
+			/* The ack below ends the last copy: it is lost. */
+			sim_drop(e, m->id, LOSS_REJECTED, NOTICE_SILENT,
+			    c->spec->name);
+			sim_consumer_finish(e, ci, FR_ACK, 2);
+		}
+		break;
+	default:
+		sim_consumer_finish(e, ci, FR_NACK, 1);
+		break;
+	}
+}
+
+/* The work on the head message is over (or a retry is due). */
+static void
+sim_consumer_work_done(struct engine *e, int ci)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+	struct sim_msg *m;
+	struct sim_tally *t;
+	int idem = (int)e->toggles[TOGGLE_IDEMPOTENCY];
+
+	if (!c->busy || c->buf.len == 0)
+		return;
+	m = sim_ring_at(&c->buf, 0);
+	t = sim_tally(e, m->id);
+	if (t->poison != 0) {
+		if (t->poison > 0)
+			t->poison--;
+		sim_emit(e, EV_EXCEPTION, ACTOR_CONSUMER, m->id, 0,
+		    t->unreadable, c->spec->name, t->unreadable ?
+		    "MessageConversionException" : "business exception");
+		sim_consumer_failed(e, ci, m);
+		return;
+	}
+	if (idem == IDEM_MESSAGE_ID && m->msgid < e->seen_cap &&
+	    e->seen_msgid[m->msgid])
+		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
+		    c->spec->name, "message-id seen before");
+	else if (idem == IDEM_BUSINESS && t->order_paid)
+		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
+		    c->spec->name, "order already paid");
+	else {
+		if (t->effects < UINT8_MAX)
+			t->effects++;
+		t->order_paid = 1;
+		e->seen_msgid = xgrow(e->seen_msgid, &e->seen_cap,
+		    (size_t)m->msgid + 1, 1);
+		e->seen_msgid[m->msgid] = 1;
+		sim_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, 0,
+		    c->spec->name, t->effects > 1 ? "again!" : NULL);
+	}
+	if (c->crash_after) {
+		c->crash_after = 0;
+		if (c->ack_mode == ACK_NONE) {
+			/* Acked on delivery: the finished one is safe. */
+			struct sim_msg done = sim_ring_pop(&c->buf);
+			sim_copy_done(e, done.id);
+		}
+		c->busy = 0;
+		sim_consumer_lost(e, ci, 0, 1);
+		return;
+	}
+	sim_consumer_finish(e, ci, FR_ACK, 0);
+}
+
+static void
+sim_consumer_frame(struct engine *e, int ci, int up, struct sim_item *it)
+{
+	struct sim_consumer *c = &e->consumers[ci];
+
+	if (up) {
+		sim_consumer_settle(e, ci, it->kind, (uint32_t)it->aux,
+		    it->flags);
+		return;
+	}
+	if (it->kind != FR_DELIVER)
+		return;
+	sim_ring_push(&c->buf, &it->m, 0);
+	sim_consumer_pump(e, ci);
+}
+
+/* ---- broker lifecycle ------------------------------------------------ */
+
+static void
+sim_resolve(struct engine *e)
+{
+	for (size_t i = 0; i < e->nexchanges; i++) {
+		struct sim_exchange *x = &e->exchanges[i];
+		if (!x->exists)
+			x->durable = x->pinned_durable >= 0 ? x->pinned_durable :
+			    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
+	}
+	for (size_t i = 0; i < e->nqueues; i++) {
+		struct sim_queue *q = &e->queues[i];
+		if (q->exists)
+			continue;
+		q->type = q->spec->type >= 0 ? q->spec->type :
+		    (int)e->toggles[TOGGLE_QUEUE_TYPE];
+		q->durable = q->spec->durable >= 0 ? q->spec->durable :
+		    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
+		/* Quorum queues are always durable. */
+		if (q->type == QTYPE_QUORUM)
+			q->durable = 1;
+	}
+}
+
+/* Declares what is missing, as a client library does on connect. */
+static void
+sim_redeclare(struct engine *e)
+{
+	if (!e->broker_up)
+		return;
+	sim_resolve(e);
+	for (size_t i = 0; i < e->nexchanges; i++)
+		e->exchanges[i].exists = 1;
+	for (size_t i = 0; i < e->nqueues; i++)
+		e->queues[i].exists = 1;
+	for (size_t i = 0; i < e->nbindings; i++)
+		e->bindings[i].exists = 1;
+}
+
+/*
+ * Whether a copy in queue `q` survives the broker going down at `now`: a
+ * clean stop flushes what is pending, a crash keeps only what was written.
+ */
+static int
+sim_survives(const struct sim_queue *q, const struct sim_msg *m, int64_t now,
+    int clean)
+{
+	if (!q->durable)
+		return 0;
+	if (q->type != QTYPE_QUORUM && !m->persistent)
+		return 0;
+	return clean || m->written_at <= now;
+}
+
+static void
+sim_broker_down(struct engine *e, int clean)
+{
+	struct sim_producer *p = &e->prod;
+
+	if (!e->broker_up)
+		return;
+	sim_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0, NULL,
+	    NULL);
+	e->broker_up = 0;
+	e->broker_gen++;
+	/* Clients first: their connections die with the broker. */
+	if (clean && p->connected)
+		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, 0, 320, 0, NULL,
+		    "broker shutdown");
+	sim_producer_lost(e, clean ? 320 : -9, LOSS_BROKER_CRASH);
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (e->consumers[i].connected || e->consumers[i].connecting)
+			sim_consumer_lost(e, (int)i, clean ? 320 : -9, 0);
+	for (size_t qi = 0; qi < e->nqueues; qi++) {
+		struct sim_queue *q = &e->queues[qi];
+		struct sim_ring keep = { 0 };
+
+		q->expiry_due = SIM_NO_TIME;
+		if (!q->exists)
+			continue;
+		while (q->ready.len) {
+			struct sim_msg m = sim_ring_pop(&q->ready);
+			if (sim_survives(q, &m, e->now, clean))
+				sim_ring_push(&keep, &m, 0);
+			else
+				sim_drop(e, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, sim_qname(e, (int)qi));
+		}
+		sim_ring_free(&q->ready);
+		q->ready = keep;
+		q->unacked = 0;
+		q->policy_max_length = q->policy_ttl_ms = -1;
+		if (!q->durable) {
+			q->exists = 0;
+			sim_emit(e, EV_QUEUE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    sim_qname(e, (int)qi), "not durable");
+		}
+	}
+	for (size_t i = 0; i < e->nexchanges; i++)
+		if (e->exchanges[i].exists && !e->exchanges[i].durable) {
+			e->exchanges[i].exists = 0;
+			sim_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    e->exchanges[i].name, "not durable");
+		}
+	for (size_t i = 0; i < e->nbindings; i++) {
+		struct sim_binding *b = &e->bindings[i];
+		if (!e->exchanges[b->exchange].exists ||
+		    !e->queues[b->queue].exists)
+			b->exists = 0;
+	}
+	for (size_t i = 0; i < e->ndelayed; i++) {
+		struct sim_delayed *d = &e->delayed[i];
+		if (d->live && !e->exchanges[d->exchange].exists) {
+			d->live = 0;
+			sim_drop(e, d->m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
+			    e->exchanges[d->exchange].name);
+		}
+	}
+	if (e->toggles[TOGGLE_RESTART_MS])
+		sched_add(&e->sched, e->now + e->toggles[TOGGLE_RESTART_MS] *
+		    1000, T_RESTART, e->broker_gen, 0, 0);
+}
+
+static void
+sim_broker_start(struct engine *e)
+{
+	if (e->broker_up)
+		return;
+	e->broker_up = 1;
+	sim_emit(e, EV_START, ACTOR_BROKER, 0, 0, 0, NULL, NULL);
+	for (size_t qi = 0; qi < e->nqueues; qi++) {
+		struct sim_queue *q = &e->queues[qi];
+		/* Recovered messages count as redelivered. */
+		for (size_t i = 0; i < q->ready.len; i++)
+			sim_ring_at(&q->ready, i)->redelivered = 1;
+		sim_arm_expiry(e, (int)qi);
+	}
+	for (size_t ci = 0; ci < e->nconsumers; ci++)
+		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
+			sim_consumer_connect(e, (int)ci);
+	sim_producer_pump(e);
+}
+
+/* ---- failures on links ----------------------------------------------- */
+
+static void
+sim_link_set(struct engine *e, int who, enum sim_link mode, int64_t ms)
+{
+	enum sim_link *link = who == 0 ? &e->prod.link :
+	    &e->consumers[who - 1].link;
+	uint32_t *lgen = who == 0 ? &e->prod.link_gen :
+	    &e->consumers[who - 1].link_gen;
+
+	*link = mode;
+	++*lgen;
+	if (mode == LINK_CUT) {
+		if (who == 0)
+			sim_producer_lost(e, -9, LOSS_NETWORK);
+		else
+			sim_consumer_lost(e, who - 1, -9, 0);
+	} else if (mode == LINK_BLACKHOLE) {
+		int64_t hb = e->toggles[TOGGLE_HEARTBEAT];
+		if (hb > 0)
+			sched_add(&e->sched, e->now + 2 * hb * 1000000,
+			    T_HEARTBEAT, *lgen, (uint32_t)who, 0);
+	}
+	if (ms > 0)
+		sched_add(&e->sched, e->now + ms * 1000, T_LINK_HEAL, *lgen,
+		    (uint32_t)who, 0);
+}
+
+static void
+sim_link_heal(struct engine *e, int who)
+{
+	if (who == 0) {
+		e->prod.link = LINK_OK;
+		sim_wire_arm(e, WIRE_PROD_UP);
+		sim_wire_arm(e, WIRE_PROD_DOWN);
+		sim_producer_pump(e);
+	} else {
+		struct sim_consumer *c = &e->consumers[who - 1];
+		c->link = LINK_OK;
+		sim_wire_arm(e, sim_cwire(e, c, 0));
+		sim_wire_arm(e, sim_cwire(e, c, 1));
+	}
+}
+
+static void
+sim_heartbeat_timeout(struct engine *e, int who)
+{
+	if (who == 0) {
+		if (e->prod.link != LINK_BLACKHOLE)
+			return;
+		sim_producer_lost(e, -15, LOSS_BLACKHOLE);
+	} else {
+		if (e->consumers[who - 1].link != LINK_BLACKHOLE)
+			return;
+		sim_consumer_lost(e, who - 1, -15, 0);
+	}
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+static void
+sim_wire_fire(struct engine *e, uint32_t n)
+{
+	struct sim_wire *w = sim_wire(e, n);
+
+	w->armed = 0;
+	while (w->len && sim_wire_head(w)->at <= e->now &&
+	    sim_wire_link(e, n) != LINK_BLACKHOLE) {
+		struct sim_item it = sim_wire_pop(w);
+		if (n == WIRE_PROD_UP) {
+			if (!e->broker_up)
+				continue;
+			if (it.kind == FR_PUBLISH)
+				sim_broker_publish(e, &it);
+			else if (it.kind == FR_CLOSE_OK)
+				e->prod.bchan = 2;
+			else if (it.kind == FR_CHANNEL_OPEN)
+				e->prod.bchan = 0;
+		} else if (n == WIRE_PROD_DOWN)
+			sim_producer_frame(e, &it);
+		else {
+			uint32_t k = n - WIRE_CONSUMERS;
+			sim_consumer_frame(e, (int)(k / 2), (int)(k % 2), &it);
+		}
+	}
+	sim_wire_arm(e, n);
+}
+
+static void
+sim_reconcile(struct engine *e)
+{
+	int64_t period = e->toggles[TOGGLE_RECONCILE_MS] * 1000;
+
+	e->reconcile_armed = 0;
+	if (!e->toggles[TOGGLE_RECONCILE])
+		return;
+	for (uint32_t id = 1; id <= e->next_id; id++) {
+		struct sim_tally *t = sim_tally(e, id);
+		if (!t->order_paid && e->paid_at[id] + period <= e->now) {
+			t->order_paid = 1;
+			if (t->effects < UINT8_MAX)
+				t->effects++;
+			sim_emit(e, EV_RECONCILE, ACTOR_RECONCILER, id, 0, 0,
+			    NULL, "payment service says paid");
+		}
+	}
+	e->reconcile_armed = 1;
+	sched_add(&e->sched, e->now + period, T_RECONCILE, 0, 0, 0);
+}
+
+static void
+sim_fire(struct engine *e, const struct sched_timer *t)
+{
+	int ci = (int)t->a;
+
+	switch ((enum sim_timer)t->kind) {
+	case T_WIRE:
+		sim_wire_fire(e, t->a);
+		break;
+	case T_PRODUCER:
+		if (t->gen != e->prod.gen)
+			break;
+		e->prod.step_armed = 0;
+		sim_producer_pump(e);
+		break;
+	case T_CONNECTED:
+		if (t->gen == e->prod.gen)
+			sim_producer_connected(e);
+		break;
+	case T_CONFIRM:
+		if (t->gen != e->prod.gen || !e->broker_up)
+			break;
+		sim_confirm_later(e, e->now, t->a, (uint32_t)(t->b >> 1),
+		    (int)(t->b & 1));
+		break;
+	case T_WORK:
+		if (e->consumers[ci].busy && t->b == e->consumers[ci].job)
+			sim_consumer_work_done(e, ci);
+		break;
+	case T_RETRY:
+		if (e->consumers[ci].busy && t->b == e->consumers[ci].job) {
+			e->consumers[ci].attempt++;
+			sched_add(&e->sched, e->now +
+			    e->toggles[TOGGLE_WORK_MS] * 1000, T_WORK,
+			    e->consumers[ci].gen, (uint32_t)ci,
+			    ++e->consumers[ci].job);
+		}
+		break;
+	case T_RECOVER:
+		e->consumers[ci].recovery_armed = 0;
+		sim_consumer_connect(e, ci);
+		break;
+	case T_CONSUMER_UP:
+		if (t->gen == e->consumers[ci].gen)
+			sim_consumer_up(e, ci);
+		break;
+	case T_EXPIRY:
+		if (t->gen != e->broker_gen || !e->broker_up)
+			break;
+		if (e->queues[t->a].expiry_due == t->due)
+			e->queues[t->a].expiry_due = SIM_NO_TIME;
+		sim_expire(e, (int)t->a);
+		break;
+	case T_LINK_HEAL:
+		if (t->a == 0 ? t->gen == e->prod.link_gen :
+		    t->gen == e->consumers[t->a - 1].link_gen)
+			sim_link_heal(e, (int)t->a);
+		break;
+	case T_HEARTBEAT:
+		if (t->a == 0 ? t->gen == e->prod.link_gen :
+		    t->gen == e->consumers[t->a - 1].link_gen)
+			sim_heartbeat_timeout(e, (int)t->a);
+		break;
+	case T_RESTART:
+		if (t->gen == e->broker_gen)
+			sim_broker_start(e);
+		break;
+	case T_RECONCILE:
+		sim_reconcile(e);
+		break;
+	case T_DELAYED: {
+		struct sim_delayed *d = &e->delayed[t->a];
+		if (!d->live)
+			break;
+		if (!e->broker_up) {
+			/* Fires once the broker is back. */
+			sched_add(&e->sched, e->now + 1000, T_DELAYED, 0, t->a,
+			    0);
+			break;
+		}
+		d->live = 0;
+		sim_broker_route(e, d->exchange, &d->m, 0, 0);
+		break;
+	}
+	}
+}
+
+/* ---- the engine interface -------------------------------------------- */
+
+static struct engine *
+sim_create(const struct engine_opts *opts, char **cause)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+
+	(void)cause;
+	sched_init(&e->sched);
+	rng_seed(&e->rng, opts->seed);
+	toggle_defaults(e->toggles);
+	e->sink = opts->sink;
+	e->sink_ctx = opts->sink_ctx;
+	e->broker_up = 1;
+	e->prod.wait_since = -1;
+	return e;
+}
+
+static void
+sim_destroy(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	sched_free(&e->sched);
+	for (size_t i = 0; i < e->nexchanges; i++)
+		free(e->exchanges[i].name);
+	free(e->exchanges);
+	for (size_t i = 0; i < e->nqueues; i++)
+		sim_ring_free(&e->queues[i].ready);
+	free(e->queues);
+	free(e->bindings);
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		sim_ring_free(&e->consumers[i].unacked);
+		sim_ring_free(&e->consumers[i].buf);
+		sim_wire_free(&e->consumers[i].down);
+		sim_wire_free(&e->consumers[i].up);
+	}
+	free(e->consumers);
+	for (size_t i = 0; i < e->nkeys; i++)
+		free(e->keys[i]);
+	free(e->keys);
+	for (size_t i = 1; i < e->nhsets; i++) {
+		for (size_t j = 0; j < e->hset_len[i]; j++) {
+			free(e->hsets[i][j].key);
+			free(e->hsets[i][j].value);
+		}
+		free(e->hsets[i]);
+	}
+	free(e->hsets);
+	free(e->hset_len);
+	free(e->deaths);
+	free(e->delayed);
+	free(e->tally);
+	free(e->seen_msgid);
+	free(e->paid_at);
+	for (size_t i = 0; i < e->prod.out_len; i++)
+		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);
+	free(e->prod.out);
+	free(e->prod.pend);
+	sim_wire_free(&e->prod.up);
+	sim_wire_free(&e->prod.down);
+	free(e->qviews);
+	topology_free(e->topo);
+	free(e);
+}
+
+static int
+sim_declare(struct engine *e, const struct topology *topo, char **cause)
+{
+	struct topology *t;
+
+	if (e->declared) {
+		*cause = xstrdup("the topology is already declared");
+		return -1;
+	}
+	t = e->topo = topology_copy(topo);
+	e->declared = 1;
+	e->exchanges = xcalloc(t->nexchanges, sizeof *e->exchanges);
+	e->nexchanges = t->nexchanges;
+	for (size_t i = 0; i < t->nexchanges; i++) {
+		struct sim_exchange *x = &e->exchanges[i];
+		x->name = xstrdup(t->exchanges[i].name);
+		x->type = t->exchanges[i].type;
+		x->delayed_type = t->exchanges[i].delayed_type;
+		x->pinned_durable = t->exchanges[i].durable;
+	}
+	e->queues = xcalloc(t->nqueues, sizeof *e->queues);
+	e->nqueues = t->nqueues;
+	for (size_t i = 0; i < t->nqueues; i++) {
+		e->queues[i].spec = &t->queues[i];
+		e->queues[i].policy_max_length = -1;
+		e->queues[i].policy_ttl_ms = -1;
+		e->queues[i].expiry_due = SIM_NO_TIME;
+	}
+	e->bindings = xcalloc(t->nbindings, sizeof *e->bindings);
+	e->nbindings = t->nbindings;
+	for (size_t i = 0; i < t->nbindings; i++) {
+		struct sim_binding *b = &e->bindings[i];
+		b->exchange = sim_exchange_find(e, t->bindings[i].exchange);
+		b->queue = sim_queue_find(e, t->bindings[i].queue);
+		if (b->exchange < 0 || b->queue < 0) {
+			*cause = xasprintf("binding %s -> %s names an "
+			    "undeclared exchange or queue",
+			    t->bindings[i].exchange, t->bindings[i].queue);
+			return -1;
+		}
+		b->key = sim_intern(e, t->bindings[i].key);
+		b->spec = &t->bindings[i];
+	}
+	e->consumers = xcalloc(t->nconsumers, sizeof *e->consumers);
+	e->nconsumers = t->nconsumers;
+	for (size_t i = 0; i < t->nconsumers; i++) {
+		struct sim_consumer *c = &e->consumers[i];
+		c->spec = &t->consumers[i];
+		c->queue = sim_queue_find(e, t->consumers[i].queue);
+		if (c->queue < 0) {
+			*cause = xasprintf("consumer %s reads an undeclared "
+			    "queue %s", c->spec->name, c->spec->queue);
+			return -1;
+		}
+	}
+	/* Header set 0 means "no headers". */
+	e->hsets = xgrow(e->hsets, &e->hsets_cap, 1, sizeof *e->hsets);
+	e->hset_len = xgrow(e->hset_len, &e->hset_len_cap, 1,
+	    sizeof *e->hset_len);
+	e->hsets[0] = NULL;
+	e->hset_len[0] = 0;
+	e->nhsets = 1;
+	sim_redeclare(e);
+	return 0;
+}
+
+static int
+sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+    char **cause)
+{
+	const struct toggle_info *ti;
+	char buf[32], detail[96];
+
+	if ((unsigned)id >= TOGGLE_COUNT) {
+		*cause = xstrdup("no such toggle");
+		return -1;
+	}
+	ti = toggle_info(id);
+	if (value < ti->min || value > ti->max) {
+		*cause = xasprintf("%s: %" PRId64 " is out of range", ti->name,
+		    value);
+		return -1;
+	}
+	if (e->toggles[id] == value)
+		return 0;
+	e->toggles[id] = value;
+	snprintf(detail, sizeof detail, "%s=%s", ti->name,
+	    toggle_format(id, value, buf, sizeof buf));
+	if (e->declared)
+		sim_emit(e, EV_TOGGLE, ACTOR_LAB, 0, 0, 0, NULL, detail);
+	switch (id) {
+	case TOGGLE_DURABLE_EXCHANGE:
+	case TOGGLE_DURABLE_QUEUE:
+	case TOGGLE_QUEUE_TYPE:
+		/*
+		 * A declared object cannot change its arguments (406); the lab
+		 * deletes and redeclares it, empty.
+		 */
+		for (size_t i = 0; e->broker_up && i < e->nqueues; i++) {
+			struct sim_queue *q = &e->queues[i];
+			int type = q->spec->type >= 0 ? q->spec->type :
+			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
+			int durable = type == QTYPE_QUORUM ? 1 :
+			    q->spec->durable >= 0 ? q->spec->durable :
+			    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
+			if (!q->exists || (type == q->type &&
+			    durable == q->durable))
+				continue;
+			while (q->ready.len) {
+				struct sim_msg m = sim_ring_pop(&q->ready);
+				sim_drop(e, m.id, LOSS_QUEUE_DELETED,
+				    NOTICE_SILENT, q->spec->name);
+			}
+			q->type = type;
+			q->durable = durable;
+		}
+		for (size_t i = 0; i < e->nexchanges; i++)
+			if (e->exchanges[i].pinned_durable < 0)
+				e->exchanges[i].durable =
+				    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
+		break;
+	case TOGGLE_RECONCILE:
+		if (value && !e->reconcile_armed) {
+			e->reconcile_armed = 1;
+			sched_add(&e->sched, e->now +
+			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
+			    T_RECONCILE, 0, 0, 0);
+		}
+		break;
+	case TOGGLE_PREFETCH:
+		for (size_t i = 0; i < e->nqueues; i++)
+			sim_dispatch(e, (int)i);
+		break;
+	default:
+		break;
+	}
+	sim_producer_pump(e);
+	return 0;
+}
+
+static int64_t
+sim_get_toggle(struct engine *e, enum toggle_id id)
+{
+	return (unsigned)id < TOGGLE_COUNT ? e->toggles[id] : 0;
+}
+
+static int
+sim_publish(struct engine *e, const struct publish_req *req, char **cause)
+{
+	struct sim_batch b;
+	const char *xn = req->exchange ? req->exchange :
+	    e->topo->publish_exchange;
+
+	if (!e->declared) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	if (req->count == 0) {
+		*cause = xstrdup("publish needs a count of at least 1");
+		return -1;
+	}
+	memset(&b, 0, sizeof b);
+	b.left = req->count;
+	b.exchange = sim_exchange_resolve(e, xn);
+	b.xname = xstrdup(xn);
+	b.key = sim_intern(e, req->key ? req->key : e->topo->publish_key);
+	b.persistent = req->persistent;
+	b.expiration = req->expiration_ms;
+	b.delay = req->delay_ms;
+	b.every_us = req->every_us;
+	if (req->nheaders) {
+		struct topo_kv *kv = xcalloc(req->nheaders, sizeof *kv);
+		for (size_t i = 0; i < req->nheaders; i++) {
+			kv[i].key = xstrdup(req->headers[i].key);
+			kv[i].value = xstrdup(req->headers[i].value);
+		}
+		e->hsets = xgrow(e->hsets, &e->hsets_cap, e->nhsets + 1,
+		    sizeof *e->hsets);
+		e->hset_len = xgrow(e->hset_len, &e->hset_len_cap,
+		    e->nhsets + 1, sizeof *e->hset_len);
+		e->hsets[e->nhsets] = kv;
+		e->hset_len[e->nhsets] = req->nheaders;
+		b.headers = (uint32_t)e->nhsets++;
+	}
+	sim_outbox_push(&e->prod, &b, 0);
+	sim_producer_pump(e);
+	return 0;
+}
+
+static int
+sim_consume(struct engine *e, const char *name, int on, char **cause)
+{
+	int only = -1;
+
+	if (name) {
+		only = sim_consumer_find(e, name);
+		if (only < 0) {
+			*cause = xasprintf("no consumer called '%s'", name);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct sim_consumer *c = &e->consumers[i];
+		if (only >= 0 && (int)i != only)
+			continue;
+		if (on && !c->wanted) {
+			c->wanted = 1;
+			sim_consumer_connect(e, (int)i);
+		} else if (!on && c->wanted) {
+			c->wanted = 0;
+			/* basic.cancel: unacked messages go back. */
+			if (c->connected)
+				sim_consumer_lost(e, (int)i, 200, 0);
+		}
+	}
+	return 0;
+}
+
+/* The queue a failure acts on: the named one, or the first consumed one. */
+static int
+sim_target_queue(struct engine *e, const char *target)
+{
+	if (target) {
+		int q = sim_queue_find(e, target);
+		if (q >= 0)
+			return q;
+		q = sim_consumer_find(e, target);
+		return q >= 0 ? e->consumers[q].queue : -1;
+	}
+	if (e->nconsumers)
+		return e->consumers[0].queue;
+	return e->nqueues ? 0 : -1;
+}
+
+static int
+sim_target_consumer(struct engine *e, const char *target)
+{
+	if (target && strcmp(target, "consumer") != 0)
+		return sim_consumer_find(e, target);
+	return e->nconsumers ? 0 : -1;
+}
+
+static int
+sim_fail(struct engine *e, const struct failure_req *req, char **cause)
+{
+	char detail[128];
+	int q, c, x;
+
+	if (!e->declared) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	sim_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
+	    engine_failure_name(req->kind));
+	switch (req->kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE: {
+		enum sim_link mode = req->kind == FAIL_BLACKHOLE ?
+		    LINK_BLACKHOLE : LINK_CUT;
+		if (req->target == NULL ||
+		    strcmp(req->target, "producer") == 0) {
+			sim_link_set(e, 0, mode, req->ms);
+			break;
+		}
+		c = sim_target_consumer(e, req->target);
+		if (c < 0)
+			goto bad_target;
+		sim_link_set(e, c + 1, mode, req->ms);
+		break;
+	}
+	case FAIL_MISSING_EXCHANGE:
+		x = sim_exchange_find(e, req->target ? req->target :
+		    e->topo->publish_exchange);
+		if (x < 0) {
+			*cause = xstrdup("missing_exchange: the producer "
+			    "publishes to the default exchange, which cannot be "
+			    "deleted");
+			return -1;
+		}
+		if (e->exchanges[x].exists) {
+			e->exchanges[x].exists = 0;
+			sim_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    e->exchanges[x].name, "exchange.delete");
+		}
+		break;
+	case FAIL_UNROUTABLE:
+		e->prod.unroutable_left = req->times > 0 ? req->times : 1;
+		break;
+	case FAIL_QUEUE_FULL:
+		q = sim_target_queue(e, req->target);
+		if (q < 0)
+			goto bad_target;
+		e->queues[q].policy_max_length =
+		    (int64_t)e->queues[q].ready.len;
+		snprintf(detail, sizeof detail, "max-length=%zu",
+		    e->queues[q].ready.len);
+		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, sim_qname(e, q),
+		    detail);
+		break;
+	case FAIL_MESSAGE_EXPIRY:
+		q = sim_target_queue(e, req->target);
+		if (q < 0)
+			goto bad_target;
+		e->queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
+		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
+		    e->queues[q].policy_ttl_ms);
+		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, sim_qname(e, q),
+		    detail);
+		e->queues[q].expiry_due = SIM_NO_TIME;
+		if (e->broker_up)
+			sim_expire(e, q);
+		break;
+	case FAIL_BROKER_CRASH:
+	case FAIL_BROKER_STOP:
+		sim_broker_down(e, req->kind == FAIL_BROKER_STOP);
+		break;
+	case FAIL_CONSUMER_CRASH_BEFORE:
+	case FAIL_CONSUMER_CRASH_AFTER:
+		c = sim_target_consumer(e, req->target);
+		if (c < 0)
+			goto bad_target;
+		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
+			e->consumers[c].crash_before = 1;
+		else
+			e->consumers[c].crash_after = 1;
+		break;
+	case FAIL_CONSUMER_EXCEPTION:
+		/* The next message the consumer starts on is the poison. */
+		c = sim_target_consumer(e, req->target);
+		if (c < 0)
+			goto bad_target;
+		e->consumers[c].exc_armed = 1;
+		e->consumers[c].exc_times = req->times > 0 ?
+		    (req->times > 32767 ? 32767 : req->times) : -1;
+		e->consumers[c].exc_unreadable = req->unreadable ? 1 : 0;
+		break;
+	default:
+		*cause = xstrdup("unknown failure");
+		return -1;
+	}
+	return 0;
+bad_target:
+	*cause = xasprintf("%s: no such target '%s'",
+	    engine_failure_name(req->kind), req->target ? req->target : "");
+	return -1;
+}
+
+static int
+sim_restart(struct engine *e, char **cause)
+{
+	(void)cause;
+	sim_broker_start(e);
+	return 0;
+}
+
+static int
+sim_run_until(struct engine *e, int64_t until, int quiet_stop)
+{
+	struct sched_timer t;
+
+	while (sched_peek(&e->sched) && sched_peek(&e->sched)->due <= until) {
+		if (quiet_stop) {
+			/* Only the reconciliation tick left: quiet. */
+			if (e->sched.len == 1 &&
+			    sched_peek(&e->sched)->kind == T_RECONCILE)
+				break;
+		}
+		sched_pop(&e->sched, &t);
+		if (t.due > e->now)
+			e->now = t.due;
+		sim_fire(e, &t);
+	}
+	return 0;
+}
+
+static int
+sim_advance(struct engine *e, int64_t us, char **cause)
+{
+	int64_t until;
+
+	(void)cause;
+	if (us < 0)
+		us = 0;
+	until = e->now + us;
+	sim_run_until(e, until, 0);
+	/* Time passes even when nothing happens. */
+	e->now = until;
+	return 0;
+}
+
+static int
+sim_settle(struct engine *e, int64_t max_us, char **cause)
+{
+	int64_t until = e->now + max_us;
+
+	(void)cause;
+	sim_run_until(e, until, 1);
+	return 0;
+}
+
+static int64_t
+sim_now(struct engine *e)
+{
+	return e->now;
+}
+
+static void
+sim_view(struct engine *e, struct engine_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->broker_up = e->broker_up;
+	v->producer_connected = e->prod.connected;
+	v->producer_outstanding = e->prod.outstanding;
+	for (size_t i = 0; i < e->prod.out_len; i++)
+		v->producer_pending +=
+		    e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].left;
+	v->producer_blocked_us = e->prod.blocked_us;
+	free(e->qviews);
+	e->qviews = xcalloc(e->nqueues, sizeof *e->qviews);
+	for (size_t i = 0; i < e->nqueues; i++) {
+		struct sim_queue *q = &e->queues[i];
+		struct engine_queue_view *qv = &e->qviews[i];
+		qv->name = q->spec->name;
+		qv->type = q->type;
+		qv->durable = q->durable;
+		qv->exists = q->exists && e->broker_up;
+		qv->ready = q->ready.len;
+		qv->unacked = q->unacked;
+		qv->max_length = sim_queue_max_length(q);
+		qv->ttl_ms = sim_queue_ttl(q);
+	}
+	v->queues = e->qviews;
+	v->nqueues = e->nqueues;
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		v->consumer_in_progress += e->consumers[i].busy;
+		v->consumer_buffered += e->consumers[i].buf.len;
+		v->consumers_connected += e->consumers[i].connected;
+	}
+}
+
+const struct engine_ops engine_sim_ops = {
+	.name = "sim",
+	.create = sim_create,
+	.destroy = sim_destroy,
+	.declare = sim_declare,
+	.set_toggle = sim_set_toggle,
+	.get_toggle = sim_get_toggle,
+	.publish = sim_publish,
+	.consume = sim_consume,
+	.fail = sim_fail,
+	.restart = sim_restart,
+	.advance = sim_advance,
+	.settle = sim_settle,
+	.now = sim_now,
+	.view = sim_view,
+};
