@@ -147,7 +147,7 @@ struct engine_ops {
 	/* Starts (on=1) or stops (on=0) a consumer; NULL names every one. */
 	int (*consume)(struct engine *e, const char *consumer, int on,
 	    char **cause);
-	int (*fail)(struct engine *e, const struct failure_req *req,
+	int (*inject)(struct engine *e, const struct failure_req *req,
 	    char **cause);
 	/* Starts a broker that is down. */
 	int (*restart)(struct engine *e, char **cause);

@@ -168,7 +168,7 @@ runner_act(struct runner *r, const struct script_action *a, int line,
 			    a->toggles[i].value, &cause);
 		break;
 	case ACT_FAIL:
-		rc = r->ops->fail(r->e, &a->fail, &cause);
+		rc = r->ops->inject(r->e, &a->fail, &cause);
 		break;
 	case ACT_RESTART:
 		rc = r->ops->restart(r->e, &cause);
@@ -224,8 +224,9 @@ runner_ask(struct runner *r, const struct script_question *q)
 
 /* Creates the engine and plays the setup; toggles on top of the script's. */
 static int
-runner_start(struct runner *r, const struct script_toggle *extra,
-    size_t nextra, char **why)
+runner_start(struct runner *r, const struct script_toggle *setup,
+    size_t nsetup, const struct script_toggle *extra, size_t nextra,
+    char **why)
 {
 	struct engine_opts eo;
 	char *cause = NULL;
@@ -241,6 +242,9 @@ runner_start(struct runner *r, const struct script_toggle *extra,
 	for (size_t i = 0; i < r->s->ntoggles && rc == 0; i++)
 		rc = r->ops->set_toggle(r->e, r->s->toggles[i].id,
 		    r->s->toggles[i].value, &cause);
+	for (size_t i = 0; i < nsetup && rc == 0; i++)
+		rc = r->ops->set_toggle(r->e, setup[i].id, setup[i].value,
+		    &cause);
 	for (size_t i = 0; i < nextra && rc == 0; i++)
 		rc = r->ops->set_toggle(r->e, extra[i].id, extra[i].value,
 		    &cause);
@@ -354,7 +358,7 @@ runner_challenge(struct runner *r, char **why)
 	}
 	r->print = 0;
 	/* Without the solution the goal must not be met. */
-	if (runner_start(r, NULL, 0, why) != 0)
+	if (runner_start(r, c->setup, c->nsetup, NULL, 0, why) != 0)
 		return RUNNER_ERROR;
 	rc = runner_steps(r, c->steps, c->nsteps, 0, why);
 	bad = runner_check(r, c->expects, c->nexpects, 0, &got);
@@ -368,7 +372,8 @@ runner_challenge(struct runner *r, char **why)
 		    "without the solution", r->s->path, c->line);
 		return RUNNER_FAILED;
 	}
-	if (runner_start(r, c->solution, c->nsolution, why) != 0)
+	if (runner_start(r, c->setup, c->nsetup, c->solution, c->nsolution,
+	    why) != 0)
 		return RUNNER_ERROR;
 	rc = runner_steps(r, c->steps, c->nsteps, 0, why);
 	if (rc == RUNNER_OK) {
@@ -412,7 +417,7 @@ runner_replay(const struct script *s, const struct runner_opts *o,
 		fprintf(o->out, "== %s: %s (seed %" PRIu64 ", engine %s)\n",
 		    s->id, runner_text(&r, &s->title),
 		    o->has_seed ? o->seed : s->seed, o->ops->name);
-	if (runner_start(&r, NULL, 0, why) != 0) {
+	if (runner_start(&r, NULL, 0, NULL, 0, why) != 0) {
 		runner_stop(&r);
 		ledger_free(r.ledger);
 		return RUNNER_ERROR;

@@ -85,6 +85,8 @@ struct script_step {
 struct script_challenge {
 	int line;
 	struct script_text goal;
+	struct script_toggle *setup;     /* toggles the challenge starts from */
+	size_t nsetup;
 	struct script_step *steps;       /* the run to judge, from a fresh start */
 	size_t nsteps;
 	struct script_expect *expects;   /* the goal on fates */

@@ -9,6 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * GCC 12 with -fsanitize=undefined wrongly warns that fmt may be a null
+ * format string in the sizing call below.
+ */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 static void
 xmalloc_fail(void)
 {

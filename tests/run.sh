@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# The test suite behind `make test`: unit tests, every shipped lesson, one
+# scenario per measured fact, golden transcripts, bad input, the same again
+# under ASan+UBSan, valgrind, and a short fuzz run. Prints PASS/FAIL per test
+# and ends with the line "N passed, N failed"; exits 1 if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-build/rabbitlab}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() {
+	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
+	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,40p' "$2" | sed 's/^/    /'
+	return 0
+}
+
+# Unit tests: count cmocka's cases.
+run_units() { # dir label
+	local dir=$1 label=$2 t out p f
+	for t in "$dir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out="$tmp/unit.out"
+		"$t" >"$out" 2>&1
+		local rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		p=${p:-0}; f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		pass=$((pass + p)); fail=$((fail + f))
+		if [ "$f" -eq 0 ]; then
+			printf 'PASS %s %s (%d cases)\n' "$label" "$(basename "$t")" "$p"
+		else
+			printf 'FAIL %s %s\n' "$label" "$(basename "$t")"
+			grep -E 'FAILED|ERROR|error|Assert' "$out" | head -20 | sed 's/^/    /'
+		fi
+	done
+}
+
+replay_all() { # binary label
+	local bin=$1 label=$2 f
+	for f in lessons/*.cfg tests/facts/*.cfg; do
+		[ -e "$f" ] || continue
+		if "$bin" replay -q "$f" >"$tmp/r.out" 2>&1; then
+			ok "$label replay $f"
+		else
+			ko "$label replay $f" "$tmp/r.out"
+		fi
+	done
+}
+
+echo "== unit tests"
+run_units build unit
+
+echo "== lessons and fact scenarios"
+for f in lessons/*.cfg; do
+	if "$BIN" check "$f" >"$tmp/c.out" 2>&1; then ok "check $f"; else ko "check $f" "$tmp/c.out"; fi
+done
+replay_all "$BIN" sim
+
+echo "== determinism and golden transcripts"
+for g in tests/golden/*.txt; do
+	[ -e "$g" ] || continue
+	name=$(basename "$g" .txt)
+	src=lessons/$name.cfg
+	[ -e "$src" ] || src=tests/facts/$name.cfg
+	args=$(sed -n '1s/^# args: //p' "$g")
+	# shellcheck disable=SC2086
+	"$BIN" replay $args "$src" >"$tmp/g1" 2>&1
+	# shellcheck disable=SC2086
+	"$BIN" replay $args "$src" >"$tmp/g2" 2>&1
+	tail -n +2 "$g" >"$tmp/want"
+	if ! cmp -s "$tmp/g1" "$tmp/g2"; then
+		ko "golden $name: two runs differ" "$tmp/g1"
+	elif diff -u "$tmp/want" "$tmp/g1" >"$tmp/gd"; then
+		ok "golden $name"
+	else
+		ko "golden $name" "$tmp/gd"
+	fi
+done
+for f in lessons/*.cfg; do
+	"$BIN" replay --json --seed 99 "$f" >"$tmp/j1" 2>/dev/null
+	"$BIN" replay --json --seed 99 "$f" >"$tmp/j2" 2>/dev/null
+	if [ -s "$tmp/j1" ] && cmp -s "$tmp/j1" "$tmp/j2" &&
+	    python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/j1" 2>"$tmp/je"; then
+		ok "json deterministic and valid $f"
+	else
+		ko "json deterministic and valid $f" "$tmp/je"
+	fi
+done
+
+echo "== bad input"
+for f in tests/bad/*.cfg; do
+	[ -e "$f" ] || continue
+	line=$(sed -n '1s/^# expect-line: //p' "$f")
+	want=$(sed -n '2s/^# expect: //p' "$f")
+	"$BIN" check "$f" >"$tmp/b.out" 2>"$tmp/b.err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF "$f:$line:" "$tmp/b.err" && grep -qF -- "$want" "$tmp/b.err"; then
+		ok "bad input $f"
+	else
+		echo "exit $rc; wanted $f:$line: and '$want'" >>"$tmp/b.err"
+		ko "bad input $f" "$tmp/b.err"
+	fi
+done
+# Command-line mistakes: exit 2 and a message on stderr naming the problem.
+while IFS='|' read -r want args; do
+	[ -n "$want" ] || continue
+	# shellcheck disable=SC2086
+	"$BIN" $args >"$tmp/o.out" 2>"$tmp/o.err" </dev/null
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF -- "$want" "$tmp/o.err"; then
+		ok "cli: rabbitlab $args"
+	else
+		echo "exit $rc" >>"$tmp/o.err"; ko "cli: rabbitlab $args" "$tmp/o.err"
+	fi
+done <<'CASES'
+unknown option '--frobnicate'|--frobnicate replay lessons/01-first-message.cfg
+is not a language|--lang=fr replay lessons/01-first-message.cfg
+is not a whole number|--seed=-3 replay lessons/01-first-message.cfg
+is not a whole number|--seed=12x replay lessons/01-first-message.cfg
+unknown engine 'warp'|--engine=warp replay lessons/01-first-message.cfg
+needs a value|replay lessons/01-first-message.cfg --seed
+unknown command 'play'|play lessons/01-first-message.cfg
+which script|replay
+No such file|replay tests/no-such-file.cfg
+CASES
+if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
+	ok "cli: --help and --version"
+else
+	ko "cli: --help and --version"
+fi
+
+echo "== sanitizers (ASan + UBSan)"
+if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
+	ok "asan build"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	run_units build-asan asan
+	replay_all build-asan/rabbitlab asan
+	for f in tests/bad/*.cfg; do
+		[ -e "$f" ] || continue
+		build-asan/rabbitlab check "$f" >/dev/null 2>"$tmp/ab.err"
+		if [ $? -eq 2 ] && ! grep -q 'Sanitizer' "$tmp/ab.err"; then
+			ok "asan bad input $f"
+		else
+			ko "asan bad input $f" "$tmp/ab.err"
+		fi
+	done
+	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+else
+	ko "asan build" "$tmp/asan.log"
+fi
+
+echo "== valgrind"
+if command -v valgrind >/dev/null; then
+	for f in lessons/*.cfg; do
+		if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=9 "$BIN" replay -q "$f" >/dev/null 2>"$tmp/vg"; then
+			ok "valgrind $f"
+		else
+			ko "valgrind $f" "$tmp/vg"
+		fi
+	done
+fi
+
+echo "== fuzzing the script loader (${FUZZ_SECONDS}s)"
+if [ -f tests/fuzz/fuzz_script.c ]; then
+	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
+		mkdir -p "$tmp/corpus" && cp tests/fuzz/corpus/* lessons/*.cfg "$tmp/corpus/" 2>/dev/null
+		if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+		    build/fuzz_script -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
+		    -artifact_prefix="$tmp/" "$tmp/corpus" >"$tmp/fz.out" 2>&1; then
+			ok "fuzz script loader ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/fz.out" | awk '{print $2}') runs)"
+		else
+			ko "fuzz script loader" "$tmp/fz.out"
+		fi
+	else
+		ko "fuzz build" "$tmp/fz.log"
+	fi
+fi
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
