@@ -138,15 +138,22 @@ event_frame(char *buf, size_t len, const struct event *ev)
 void
 event_print_text(FILE *out, const struct event *ev)
 {
-	char frame[96], msg[16] = "";
+	char frame[96], msg[16] = "", line[512];
+	size_t len;
+	int n;
 
 	event_frame(frame, sizeof frame, ev);
 	if (ev->msg)
 		snprintf(msg, sizeof msg, "m%" PRIu32, ev->msg);
-	fprintf(out, "%6" PRId64 ".%03" PRId64 "  %-10s %-34s %-6s", ev->t / 1000,
-	    ev->t % 1000, event_actor_name(ev->actor), frame, msg);
-	if (ev->where)
-		fprintf(out, " %s", ev->where);
+	n = snprintf(line, sizeof line, "%6" PRId64 ".%03" PRId64
+	    "  %-10s %-30s %-6s %s", ev->t / 1000, ev->t % 1000,
+	    event_actor_name(ev->actor), frame, msg,
+	    ev->where ? ev->where : "");
+	len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+	/* No padding at the end of a line. */
+	while (len && line[len - 1] == ' ')
+		len--;
+	fwrite(line, 1, len, out);
 	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
 		fprintf(out, " [%s at %s: %s", event_reason_name(ev->reason),
 		    event_reason_hop(ev->reason), event_reason_text(ev->reason));

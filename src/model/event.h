@@ -46,7 +46,7 @@ enum event_actor {
 						  bit1 mandatory, bit2 resend */ \
 	_(RETRY_WAIT, "publish retry")         /* flag: attempt number */      \
 	_(PUBLISH_FAILED, "publish failed")    /* the caller got an exception */ \
-	_(ROUTED, "routed")                    /* where: queue */              \
+	_(ROUTED, "routed")                    /* where: exchange; flag: queues */ \
 	_(RETURN, "basic.return")              /* code: 312 */                 \
 	_(ENQUEUE, "enqueued")                 /* where: queue */              \
 	_(REJECT_PUBLISH, "queue full")        /* where: queue */              \
