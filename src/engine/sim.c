@@ -63,6 +63,7 @@ struct sim_msg {
 	uint16_t deliveries;
 	uint8_t persistent;
 	uint8_t redelivered;
+	uint8_t noack;      /* delivered to a no-ack consumer: already acked */
 };
 
 struct sim_ring {
@@ -955,6 +956,7 @@ sim_dispatch(struct engine *e, int qi)
 		}
 		m = sim_ring_pop(&q->ready);
 		m.tag = ++c->next_tag;
+		m.noack = c->ack_mode == ACK_NONE;
 		m.deliveries++;
 		if (q->type == QTYPE_QUORUM && m.deliveries > 1) {
 			snprintf(detail, sizeof detail, "x-delivery-count=%u",
@@ -1633,7 +1635,7 @@ sim_consumer_finish(struct engine *e, int ci, enum sim_frame kind,
 
 	c->busy = 0;
 	c->attempt = 0;
-	if (c->ack_mode == ACK_NONE) {
+	if (m.noack) {
 		sim_copy_done(e, m.id);
 	} else if (c->connected) {
 		enum event_kind ek = kind == FR_ACK ? EV_ACK :
@@ -1698,7 +1700,7 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 	/* Deliveries still on the wire, and unsent acks, are gone. */
 	while (c->down.len) {
 		struct sim_item it = sim_wire_pop(&c->down);
-		if (c->ack_mode == ACK_NONE)
+		if (it.m.noack)
 			sim_drop(e, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
@@ -1715,7 +1717,7 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 		struct sim_msg m = c->buf.buf[(c->buf.head + c->buf.len - 1) %
 		    c->buf.cap];
 		c->buf.len--;
-		if (c->ack_mode == ACK_NONE)
+		if (m.noack)
 			sim_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
@@ -1823,7 +1825,7 @@ sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
 	struct sim_tally *t = sim_tally(e, m->id);
 	int policy = (int)e->toggles[TOGGLE_ON_FAILURE];
 
-	if (c->ack_mode == ACK_NONE) {
+	if (m->noack) {
 		struct sim_msg gone = sim_ring_pop(&c->buf);
 		c->busy = 0;
 		sim_drop(e, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
@@ -1910,7 +1912,7 @@ sim_consumer_work_done(struct engine *e, int ci)
 	}
 	if (c->crash_after) {
 		c->crash_after = 0;
-		if (c->ack_mode == ACK_NONE) {
+		if (m->noack) {
 			/* Acked on delivery: the finished one is safe. */
 			struct sim_msg done = sim_ring_pop(&c->buf);
 			sim_copy_done(e, done.id);
@@ -2472,6 +2474,20 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 			sched_add(&e->sched, e->now +
 			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
 			    T_RECONCILE, 0, 0, 0);
+		}
+		break;
+	case TOGGLE_ACK_MODE:
+		/* The container cancels and consumes again in the new mode. */
+		for (size_t i = 0; i < e->nconsumers; i++) {
+			struct sim_consumer *c = &e->consumers[i];
+			if (!c->connected)
+				continue;
+			c->ack_mode = (int)value;
+			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
+			    PRId64, c->ack_mode == ACK_NONE,
+			    e->toggles[TOGGLE_PREFETCH]);
+			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
+			    sim_qname(e, c->queue), detail);
 		}
 		break;
 	case TOGGLE_PREFETCH:
