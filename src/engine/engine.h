@@ -156,6 +156,10 @@ struct engine_ops {
 	/* Runs until nothing is scheduled but idle timers, or `max_us` passed. */
 	int (*settle)(struct engine *e, int64_t max_us, char **cause);
 	int64_t (*now)(struct engine *e);
+	/* When the next thing is due (INT64_MAX: nothing scheduled). */
+	int64_t (*next_due)(struct engine *e);
+	/* Whether nothing is left to happen but periodic jobs. */
+	int (*quiet)(struct engine *e);
 	/* Fills *view; its pointers are borrowed until the next engine call. */
 	void (*view)(struct engine *e, struct engine_view *view);
 };

@@ -2716,18 +2716,30 @@ sim_restart(struct engine *e, char **cause)
 	return 0;
 }
 
+/*
+ * Quiet: nothing left but periodic jobs, which run forever by design: the
+ * reconciliation tick, and consumers retrying a broker that is down.
+ */
+static int
+sim_quiet(struct engine *e)
+{
+	for (size_t i = 0; i < e->sched.len; i++) {
+		int kind = e->sched.heap[i].kind;
+		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->broker_up))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 static int
 sim_run_until(struct engine *e, int64_t until, int quiet_stop)
 {
 	struct sched_timer t;
 
 	while (sched_peek(&e->sched) && sched_peek(&e->sched)->due <= until) {
-		if (quiet_stop) {
-			/* Only the reconciliation tick left: quiet. */
-			if (e->sched.len == 1 &&
-			    sched_peek(&e->sched)->kind == T_RECONCILE)
-				break;
-		}
+		if (quiet_stop && sim_quiet(e))
+			break;
 		sched_pop(&e->sched, &t);
 		if (t.due > e->now)
 			e->now = t.due;
@@ -2765,6 +2777,13 @@ static int64_t
 sim_now(struct engine *e)
 {
 	return e->now;
+}
+
+static int64_t
+sim_next_due(struct engine *e)
+{
+	const struct sched_timer *t = sched_peek(&e->sched);
+	return t ? t->due : INT64_MAX;
 }
 
 static void
@@ -2815,5 +2834,7 @@ const struct engine_ops engine_sim_ops = {
 	.advance = sim_advance,
 	.settle = sim_settle,
 	.now = sim_now,
+	.next_due = sim_next_due,
+	.quiet = sim_quiet,
 	.view = sim_view,
 };

@@ -388,6 +388,8 @@ script_distance(const char *a, const char *b)
 /*
  * The name in `names` (NULL-terminated) closest to `word`, if it is at
  * most two edits away and the edits do not make up half of it; else NULL.
+ * On a tie, a name with the same first letter wins: typos seldom start
+ * a word.
  */
 static const char *
 script_suggest(const char *word, const char *const *names)
@@ -397,7 +399,10 @@ script_suggest(const char *word, const char *const *names)
 
 	for (; *names; names++) {
 		size_t d = script_distance(word, *names);
-		if (d < bestd && d * 2 <= strlen(*names) + 1) {
+		if (d * 2 > strlen(*names) + 1)
+			continue;
+		if (d < bestd || (d == bestd && best && best[0] != word[0] &&
+		    (*names)[0] == word[0])) {
 			best = *names;
 			bestd = d;
 		}
@@ -1079,11 +1084,17 @@ script_keys(struct script_loader *ld, const config_setting_t *g,
 		const config_setting_t *m = config_setting_get_elem(g,
 		    (unsigned)i);
 		const char *name = config_setting_name(m);
-		const char *sug;
+		const char *unused[32], *sug;
+		size_t k = 0;
 
 		if (name == NULL || script_has(keys, name))
 			continue;
-		sug = script_suggest(name, keys);
+		/* A key already there is not what the teacher meant. */
+		for (size_t j = 0; keys[j] && k < 31; j++)
+			if (config_setting_get_member(g, keys[j]) == NULL)
+				unused[k++] = keys[j];
+		unused[k] = NULL;
+		sug = script_suggest(name, unused);
 		if (sug)
 			script_report(ld, m, "unknown key '%s' in %s (did you "
 			    "mean '%s'?)", SCRIPT_CLIP(name), where, sug);
@@ -1304,11 +1315,13 @@ script_is_list(struct script_loader *ld, const config_setting_t *s,
 			    "%d %s", SCRIPT_LABEL(s, NULL), min,
 			    min == 1 ? "entry" : "entries");
 		else if (max == INT32_MAX)
-			script_report(ld, s, "%s has %d entries, expected at "
-			    "least %d", SCRIPT_LABEL(s, NULL), n, min);
+			script_report(ld, s, "%s has %d %s, expected at least "
+			    "%d", SCRIPT_LABEL(s, NULL), n, n == 1 ? "entry" :
+			    "entries", min);
 		else
-			script_report(ld, s, "%s has %d entries, expected %d "
-			    "to %d", SCRIPT_LABEL(s, NULL), n, min, max);
+			script_report(ld, s, "%s has %d %s, expected %d to %d",
+			    SCRIPT_LABEL(s, NULL), n, n == 1 ? "entry" :
+			    "entries", min, max);
 		return 0;
 	}
 	return 1;
@@ -1875,6 +1888,8 @@ script_toggles(struct script_loader *ld, const config_setting_t *g,
 		int id = toggle_find(name), type = config_setting_type(m);
 		int64_t v = 0;
 
+		if (id < 0 && ld->full)
+			continue;
 		if (id < 0) {
 			const char *sug = script_suggest(name, ld->tnames);
 			if (sug)
@@ -2048,6 +2063,8 @@ script_expect(struct script_loader *ld, const config_setting_t *g,
 			const char *const *all = (const char *const *)
 			    ld->counters;
 			static const char *const none[] = { NULL };
+			if (ld->full)
+				continue;
 			if (all == NULL)
 				all = none;
 			if (script_suggest(name, all))
@@ -2120,38 +2137,43 @@ static int
 script_fail_target(struct script_loader *ld, const config_setting_t *g,
     const char **out)
 {
+	static const char *const none[] = { NULL };
 	const config_setting_t *s = config_setting_get_member(g, "target");
+	const char *const *lists[3];
 	const char **all;
 	const char *v;
 	size_t n = 2, k = 0;
-	int found;
 
 	if (s == NULL)
 		return 0;
 	if (script_str_of(ld, s, NULL, SCRIPT_STR_NONEMPTY | SCRIPT_STR_SHORT,
 	    &v) < 0)
 		return -1;
+	lists[0] = ld->qnames ? ld->qnames : none;
+	lists[1] = ld->xnames ? ld->xnames : none;
+	lists[2] = ld->cnames ? ld->cnames : none;
+	if (strcmp(v, "producer") == 0 || strcmp(v, "consumer") == 0 ||
+	    script_has(lists[0], v) || script_has(lists[1], v) ||
+	    script_has(lists[2], v)) {
+		*out = v;
+		return 1;
+	}
+	if (ld->full)
+		return -1;
+	/* Only now is the list of every candidate worth building. */
 	n += ld->s->topo.nqueues + ld->s->topo.nexchanges +
 	    ld->s->topo.nconsumers;
 	all = xcalloc(n + 1, sizeof *all);
 	all[k++] = "producer";
 	all[k++] = "consumer";
-	for (const char **p = ld->qnames; p && *p; p++)
-		all[k++] = *p;
-	for (const char **p = ld->xnames; p && *p; p++)
-		all[k++] = *p;
-	for (const char **p = ld->cnames; p && *p; p++)
-		all[k++] = *p;
-	found = script_has(all, v);
-	if (!found)
-		script_report(ld, s, "unknown target '%s'%s; expected "
-		    "producer, consumer, or a declared queue, exchange or "
-		    "consumer", SCRIPT_CLIP(v), SCRIPT_MEAN(v, all));
+	for (int i = 0; i < 3; i++)
+		for (const char *const *p = lists[i]; *p && k < n; p++)
+			all[k++] = *p;
+	script_report(ld, s, "unknown target '%s'%s; expected producer, "
+	    "consumer, or a declared queue, exchange or consumer",
+	    SCRIPT_CLIP(v), SCRIPT_MEAN(v, all));
 	free(all);
-	if (!found)
-		return -1;
-	*out = v;
-	return 1;
+	return -1;
 }
 
 static void

@@ -135,36 +135,63 @@ event_frame(char *buf, size_t len, const struct event *ev)
 	}
 }
 
-void
-event_print_text(FILE *out, const struct event *ev)
+size_t
+event_format(char *buf, size_t len, const struct event *ev, int with_time)
 {
-	char frame[96], msg[16] = "", line[512];
-	size_t len;
-	int n;
+	char frame[96], msg[16] = "";
+	size_t n = 0;
+	int w;
 
+	if (len == 0)
+		return 0;
 	event_frame(frame, sizeof frame, ev);
 	if (ev->msg)
 		snprintf(msg, sizeof msg, "m%" PRIu32, ev->msg);
-	n = snprintf(line, sizeof line, "%6" PRId64 ".%03" PRId64
-	    "  %-10s %-30s %-6s %s", ev->t / 1000, ev->t % 1000,
-	    event_actor_name(ev->actor), frame, msg,
-	    ev->where ? ev->where : "");
-	len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-	/* No padding at the end of a line. */
-	while (len && line[len - 1] == ' ')
-		len--;
-	fwrite(line, 1, len, out);
-	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
-		fprintf(out, " [%s at %s: %s", event_reason_name(ev->reason),
-		    event_reason_hop(ev->reason), event_reason_text(ev->reason));
-		if (ev->kind == EV_LOST)
-			fprintf(out, "; producer told: %s",
-			    ev->notice == NOTICE_SILENT ?
-			    "nothing" : event_notice_name(ev->notice));
-		fputc(']', out);
+	if (with_time)
+		w = snprintf(buf, len, "%6" PRId64 ".%03" PRId64 "  ",
+		    ev->t / 1000, ev->t % 1000);
+	else
+		w = 0;
+	n = w < 0 ? 0 : (size_t)w;
+	if (n < len) {
+		w = snprintf(buf + n, len - n, "%-10s %-30s %-6s %s",
+		    event_actor_name(ev->actor), frame, msg,
+		    ev->where ? ev->where : "");
+		n += w < 0 ? 0 : (size_t)w;
 	}
-	if (ev->detail)
-		fprintf(out, " (%s)", ev->detail);
+	if (n >= len)
+		n = len - 1;
+	/* No padding at the end of a line. */
+	while (n && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
+		w = snprintf(buf + n, len - n, " [%s at %s: %s%s%s]",
+		    event_reason_name(ev->reason), event_reason_hop(ev->reason),
+		    event_reason_text(ev->reason),
+		    ev->kind == EV_LOST ? "; producer told: " : "",
+		    ev->kind != EV_LOST ? "" : ev->notice == NOTICE_SILENT ?
+		    "nothing" : event_notice_name(ev->notice));
+		n += w < 0 ? 0 : (size_t)w;
+		if (n >= len)
+			n = len - 1;
+	}
+	if (ev->detail && n + 1 < len) {
+		w = snprintf(buf + n, len - n, " (%s)", ev->detail);
+		n += w < 0 ? 0 : (size_t)w;
+		if (n >= len)
+			n = len - 1;
+	}
+	return n;
+}
+
+void
+event_print_text(FILE *out, const struct event *ev)
+{
+	char line[640];
+
+	event_format(line, sizeof line, ev, 1);
+	fputs(line, out);
 	fputc('\n', out);
 }
 

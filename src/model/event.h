@@ -9,6 +9,7 @@
 #ifndef RL_EVENT_H
 #define RL_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -177,6 +178,13 @@ int event_reason_find(const char *name);
 /* The AMQP reply text for a code (312 "NO_ROUTE", 404 "NOT_FOUND"), or "". */
 const char *event_code_text(int code);
 
+/*
+ * Formats one event as a transcript line, without a newline, into buf
+ * (always terminated, cut to fit); the time column only if `with_time`.
+ * Returns the length written.
+ */
+size_t event_format(char *buf, size_t len, const struct event *ev,
+    int with_time);
 /*
  * Writes one event as a transcript line (ending in a newline), or as one
  * JSON object on one line. Strings are escaped for JSON.

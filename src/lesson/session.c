@@ -1,0 +1,1262 @@
+/*
+ * Sessions: the state behind the screen.
+ *
+ * A session wraps one engine and one ledger. Every event goes through
+ * session_sink, which feeds the ledger, appends to the event log (a ring for
+ * the screen) and to the full history (for message timelines), and moves
+ * the message's token. Actions are recorded with the virtual time they were
+ * taken; undo and reset rebuild the engine and replay them, which the
+ * deterministic simulated engine turns back into the same state.
+ *
+ * Lesson steps follow the runner's rules (lesson/runner.c): a step's
+ * expectations are checked when its action is complete, which for "wait"
+ * and "settle" is when virtual time has reached the end of the wait or the
+ * scenario has gone quiet, so the screen can animate the time in between.
+ */
+#include "lesson/session.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xmalloc.h"
+
+#define SESSION_HISTORY_MAX 200000 /* events kept for timelines */
+#define SESSION_SETTLE_US (60 * INT64_C(1000000))
+
+enum session_act {
+	SA_TOGGLE,
+	SA_PUBLISH,
+	SA_FAIL,
+	SA_RESTART,
+	SA_CONSUME,
+	SA_STEP,      /* a lesson step's action */
+	SA_CHALLENGE, /* the challenge started: a fresh scenario */
+};
+
+struct session_rec {
+	int64_t t;
+	enum session_act kind;
+	enum toggle_id toggle;
+	int64_t value;       /* toggle value, count, failure, on, step index */
+};
+
+/* One event kept whole for timelines; strings are owned. */
+struct session_hist {
+	struct event ev;
+	char *where;
+	char *detail;
+};
+
+struct session {
+	const struct script *s;
+	enum session_mode mode;
+	struct session_opts o;
+	const struct engine_ops *ops;
+	struct engine *e;
+	struct ledger *ledger;
+
+	struct session_rec *recs;
+	size_t nrecs, recs_cap;
+	int replaying;
+
+	struct session_logline *log;  /* ring */
+	size_t log_cap, log_head, log_len;
+	struct session_hist *hist;
+	size_t nhist, hist_cap;
+
+	struct session_token *tokens; /* by message id */
+	size_t tokens_cap;
+	uint32_t max_msg;
+	struct session_token *visible;
+	size_t nvisible, visible_cap;
+	char last_route[48];
+	size_t events_seen;
+
+	struct session_lesson lesson;
+	int64_t wait_until;           /* a wait step ends here, -1 none */
+	int settling;                 /* a settle step is running */
+	int64_t settle_until;
+	const struct script_step *pending; /* step whose action is running */
+};
+
+/* ---- events ------------------------------------------------------------ */
+
+static int
+session_queue_index(const struct session *ss, const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < ss->s->topo.nqueues; i++)
+		if (strcmp(ss->s->topo.queues[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static struct session_token *
+session_token(struct session *ss, uint32_t id)
+{
+	if (id >= ss->tokens_cap) {
+		size_t old = ss->tokens_cap;
+		ss->tokens = xgrow(ss->tokens, &ss->tokens_cap, (size_t)id + 1,
+		    sizeof *ss->tokens);
+		memset(ss->tokens + old, 0,
+		    (ss->tokens_cap - old) * sizeof *ss->tokens);
+	}
+	if (id > ss->max_msg) {
+		for (uint32_t i = ss->max_msg + 1; i <= id; i++) {
+			ss->tokens[i].msg = i;
+			ss->tokens[i].place = PLACE_PRODUCER;
+			ss->tokens[i].queue = -1;
+		}
+		ss->max_msg = id;
+	}
+	return &ss->tokens[id];
+}
+
+/* Moves message ev->msg's token to where this event puts it. */
+static void
+session_move(struct session *ss, const struct event *ev)
+{
+	struct session_token *tk;
+	const struct ledger_entry *le;
+
+	if (ev->msg == 0)
+		return;
+	tk = session_token(ss, ev->msg);
+	switch (ev->kind) {
+	case EV_PAID:
+		tk->place = PLACE_PRODUCER;
+		break;
+	case EV_PUBLISH:
+		tk->place = PLACE_TO_EXCHANGE;
+		if (ev->flag & EVENT_PUB_PERSISTENT)
+			tk->flags |= TOKEN_PERSISTENT;
+		else
+			tk->flags &= ~(unsigned)TOKEN_PERSISTENT;
+		break;
+	case EV_ROUTED:
+		tk->place = PLACE_EXCHANGE;
+		break;
+	case EV_ENQUEUE:
+	case EV_REQUEUE:
+		tk->place = PLACE_QUEUE;
+		tk->queue = session_queue_index(ss, ev->where);
+		if (ev->kind == EV_REQUEUE)
+			tk->flags |= TOKEN_REDELIVERED;
+		break;
+	case EV_DEAD_LETTER:
+	case EV_REPUBLISH:
+		tk->flags |= TOKEN_DEAD_LETTERED;
+		tk->queue = session_queue_index(ss, ev->where);
+		if (tk->queue >= 0)
+			tk->place = ev->flag ? PLACE_DEAD : PLACE_QUEUE;
+		break;
+	case EV_DELIVER:
+		tk->place = PLACE_TO_CONSUMER;
+		if (ev->flag)
+			tk->flags |= TOKEN_REDELIVERED;
+		break;
+	case EV_WORK_START:
+		tk->place = PLACE_CONSUMER;
+		break;
+	case EV_WORK_DONE:
+	case EV_DUP_SKIP:
+	case EV_RECONCILE:
+		tk->place = PLACE_DONE;
+		le = ledger_entry(ss->ledger, ev->msg);
+		if (le && le->effects > 1)
+			tk->flags |= TOKEN_DUPLICATE;
+		break;
+	case EV_LOST:
+		tk->place = PLACE_LOST;
+		break;
+	default:
+		return;
+	}
+	tk->since = ev->t;
+}
+
+static void
+session_route_note(struct session *ss, const struct event *ev)
+{
+	switch (ev->kind) {
+	case EV_ROUTED:
+		snprintf(ss->last_route, sizeof ss->last_route, "routed m%" PRIu32,
+		    ev->msg);
+		break;
+	case EV_RETURN:
+		snprintf(ss->last_route, sizeof ss->last_route,
+		    "returned 312 m%" PRIu32, ev->msg);
+		break;
+	case EV_CHANNEL_CLOSE:
+		if (ev->code == 404)
+			snprintf(ss->last_route, sizeof ss->last_route,
+			    "404 m%" PRIu32, ev->msg);
+		break;
+	case EV_LOST:
+		if (ev->reason == LOSS_UNROUTABLE)
+			snprintf(ss->last_route, sizeof ss->last_route,
+			    "unroutable m%" PRIu32, ev->msg);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+session_sink(void *ctx, const struct event *ev)
+{
+	struct session *ss = ctx;
+	struct session_logline *ln;
+
+	ledger_apply(ss->ledger, ev);
+	session_move(ss, ev);
+	session_route_note(ss, ev);
+	ss->events_seen++;
+
+	if (ss->log_len == ss->log_cap) {
+		ss->log_head = (ss->log_head + 1) % ss->log_cap;
+		ss->log_len--;
+	}
+	ln = &ss->log[(ss->log_head + ss->log_len++) % ss->log_cap];
+	ln->t = ev->t;
+	ln->kind = ev->kind;
+	ln->actor = ev->actor;
+	ln->msg = ev->msg;
+	event_format(ln->text, sizeof ln->text, ev, 0);
+
+	if (ss->nhist < SESSION_HISTORY_MAX) {
+		struct session_hist *h;
+		ss->hist = xgrow(ss->hist, &ss->hist_cap, ss->nhist + 1,
+		    sizeof *ss->hist);
+		h = &ss->hist[ss->nhist++];
+		h->ev = *ev;
+		h->where = ev->where ? xstrdup(ev->where) : NULL;
+		h->detail = ev->detail ? xstrdup(ev->detail) : NULL;
+		h->ev.where = h->where;
+		h->ev.detail = h->detail;
+	}
+}
+
+/* ---- engine lifetime --------------------------------------------------- */
+
+static void
+session_clear_state(struct session *ss)
+{
+	for (size_t i = 0; i < ss->nhist; i++) {
+		free(ss->hist[i].where);
+		free(ss->hist[i].detail);
+	}
+	ss->nhist = 0;
+	ss->log_head = ss->log_len = 0;
+	ss->max_msg = 0;
+	ss->last_route[0] = '\0';
+	ss->events_seen = 0;
+	ledger_reset(ss->ledger);
+}
+
+/* Builds a fresh engine with the script's toggles plus `extra`. */
+static int
+session_build(struct session *ss, const struct script_toggle *extra,
+    size_t nextra, char **cause)
+{
+	struct engine_opts eo;
+	int rc = 0;
+
+	if (ss->e)
+		ss->ops->destroy(ss->e);
+	ss->e = NULL;
+	session_clear_state(ss);
+	memset(&eo, 0, sizeof eo);
+	eo.seed = ss->o.has_seed ? ss->o.seed : ss->s->seed;
+	eo.sink = session_sink;
+	eo.sink_ctx = ss;
+	ss->e = ss->ops->create(&eo, cause);
+	if (ss->e == NULL)
+		return -1;
+	for (size_t i = 0; i < ss->s->ntoggles && rc == 0; i++)
+		rc = ss->ops->set_toggle(ss->e, ss->s->toggles[i].id,
+		    ss->s->toggles[i].value, cause);
+	for (size_t i = 0; i < nextra && rc == 0; i++)
+		rc = ss->ops->set_toggle(ss->e, extra[i].id, extra[i].value,
+		    cause);
+	if (rc == 0)
+		rc = ss->ops->declare(ss->e, &ss->s->topo, cause);
+	if (rc == 0)
+		rc = ss->ops->consume(ss->e, NULL, 1, cause);
+	return rc;
+}
+
+static void
+session_lesson_reset(struct session *ss)
+{
+	memset(&ss->lesson, 0, sizeof ss->lesson);
+	ss->lesson.nsteps = ss->mode == SESSION_LESSON ? ss->s->nsteps : 0;
+	ss->wait_until = -1;
+	ss->settling = 0;
+	ss->pending = NULL;
+}
+
+struct session *
+session_create(const struct script *s, enum session_mode mode,
+    const struct session_opts *o, char **cause)
+{
+	struct session *ss = xcalloc(1, sizeof *ss);
+
+	ss->s = s;
+	ss->mode = mode;
+	ss->o = *o;
+	if (ss->o.lang == NULL)
+		ss->o.lang = "en";
+	ss->ops = o->ops ? o->ops : &engine_sim_ops;
+	ss->ledger = ledger_create();
+	ss->log_cap = o->log_lines ? o->log_lines : 500;
+	ss->log = xcalloc(ss->log_cap, sizeof *ss->log);
+	session_lesson_reset(ss);
+	if (session_build(ss, NULL, 0, cause) != 0) {
+		session_free(ss);
+		return NULL;
+	}
+	return ss;
+}
+
+void
+session_free(struct session *ss)
+{
+	if (ss == NULL)
+		return;
+	if (ss->e)
+		ss->ops->destroy(ss->e);
+	session_clear_state(ss);
+	free(ss->hist);
+	free(ss->log);
+	free(ss->tokens);
+	free(ss->visible);
+	free(ss->recs);
+	ledger_free(ss->ledger);
+	free(ss);
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static void
+session_remember(struct session *ss, enum session_act kind,
+    enum toggle_id toggle, int64_t value)
+{
+	struct session_rec *r;
+
+	if (ss->replaying)
+		return;
+	ss->recs = xgrow(ss->recs, &ss->recs_cap, ss->nrecs + 1,
+	    sizeof *ss->recs);
+	r = &ss->recs[ss->nrecs++];
+	r->t = ss->ops->now(ss->e);
+	r->kind = kind;
+	r->toggle = toggle;
+	r->value = value;
+}
+
+int
+session_toggle(struct session *ss, enum toggle_id id, int64_t value,
+    char **cause)
+{
+	if (ss->ops->set_toggle(ss->e, id, value, cause) != 0)
+		return -1;
+	session_remember(ss, SA_TOGGLE, id, value);
+	return 0;
+}
+
+int
+session_publish(struct session *ss, uint32_t count, char **cause)
+{
+	struct publish_req r;
+
+	memset(&r, 0, sizeof r);
+	r.count = count;
+	r.expiration_ms = -1;
+	r.delay_ms = -1;
+	r.persistent = -1;
+	if (ss->ops->publish(ss->e, &r, cause) != 0)
+		return -1;
+	session_remember(ss, SA_PUBLISH, 0, count);
+	return 0;
+}
+
+int
+session_fail(struct session *ss, enum failure_kind kind, char **cause)
+{
+	struct failure_req r;
+
+	memset(&r, 0, sizeof r);
+	r.kind = kind;
+	/* Link failures heal by themselves after a few seconds on screen. */
+	if (kind == FAIL_CONNECTION_LOST || kind == FAIL_BLACKHOLE)
+		r.ms = 5000;
+	if (kind == FAIL_MESSAGE_EXPIRY)
+		r.ms = 2000;
+	if (ss->ops->inject(ss->e, &r, cause) != 0)
+		return -1;
+	session_remember(ss, SA_FAIL, 0, kind);
+	return 0;
+}
+
+int
+session_restart(struct session *ss, char **cause)
+{
+	if (ss->ops->restart(ss->e, cause) != 0)
+		return -1;
+	session_remember(ss, SA_RESTART, 0, 0);
+	return 0;
+}
+
+int
+session_consume(struct session *ss, int on, char **cause)
+{
+	if (ss->ops->consume(ss->e, NULL, on, cause) != 0)
+		return -1;
+	session_remember(ss, SA_CONSUME, 0, on);
+	return 0;
+}
+
+static int session_play_step(struct session *ss, size_t i, char **cause);
+
+/* Replays records [0, n) on a fresh engine. */
+static int
+session_replay(struct session *ss, size_t n, char **cause)
+{
+	const struct script_challenge *c = ss->s->challenge;
+	size_t start = 0;
+	int rc = 0;
+
+	/* Replays begin at the last challenge start, if any. */
+	for (size_t i = 0; i < n; i++)
+		if (ss->recs[i].kind == SA_CHALLENGE)
+			start = i;
+	session_lesson_reset(ss);
+	if (start < n && ss->recs[start].kind == SA_CHALLENGE && c) {
+		rc = session_build(ss, c->setup, c->nsetup, cause);
+		ss->lesson.challenge_on = 1;
+		ss->lesson.step = ss->lesson.nsteps;
+		start++;
+	} else
+		rc = session_build(ss, NULL, 0, cause);
+	ss->replaying = 1;
+	for (size_t i = start; i < n && rc == 0; i++) {
+		const struct session_rec *r = &ss->recs[i];
+		int64_t now = ss->ops->now(ss->e);
+
+		if (r->t > now)
+			rc = ss->ops->advance(ss->e, r->t - now, cause);
+		if (rc != 0)
+			break;
+		switch (r->kind) {
+		case SA_TOGGLE:
+			rc = session_toggle(ss, r->toggle, r->value, cause);
+			break;
+		case SA_PUBLISH:
+			rc = session_publish(ss, (uint32_t)r->value, cause);
+			break;
+		case SA_FAIL:
+			rc = session_fail(ss, (enum failure_kind)r->value, cause);
+			break;
+		case SA_RESTART:
+			rc = session_restart(ss, cause);
+			break;
+		case SA_CONSUME:
+			rc = session_consume(ss, (int)r->value, cause);
+			break;
+		case SA_STEP:
+			rc = session_play_step(ss, (size_t)r->value, cause);
+			break;
+		case SA_CHALLENGE:
+			break;
+		}
+	}
+	ss->replaying = 0;
+	ss->nrecs = n;
+	return rc;
+}
+
+int
+session_undo(struct session *ss, char **cause)
+{
+	int64_t now = ss->ops->now(ss->e);
+	size_t n = ss->nrecs;
+
+	/* A lesson step or the challenge start is a milestone, not undone. */
+	if (n == 0 || ss->recs[n - 1].kind == SA_STEP ||
+	    ss->recs[n - 1].kind == SA_CHALLENGE) {
+		*cause = xstrdup("nothing to undo");
+		return -1;
+	}
+	if (session_replay(ss, n - 1, cause) != 0)
+		return -1;
+	/* Time goes on to where it was; only the action is taken back. */
+	if (now > ss->ops->now(ss->e))
+		return ss->ops->advance(ss->e, now - ss->ops->now(ss->e), cause);
+	return 0;
+}
+
+int
+session_reset(struct session *ss, char **cause)
+{
+	ss->nrecs = 0;
+	return session_replay(ss, 0, cause);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+static void session_step_finish(struct session *ss);
+
+size_t
+session_tick(struct session *ss, int64_t budget_us)
+{
+	int64_t now = ss->ops->now(ss->e), due, step;
+	size_t before = ss->events_seen;
+	char *cause = NULL;
+
+	if (budget_us < 0)
+		budget_us = 0;
+	due = ss->ops->next_due(ss->e);
+	step = budget_us;
+	if (due != INT64_MAX && due - now <= budget_us)
+		step = due > now ? due - now : 0;
+	if (ss->wait_until >= 0 && now + step > ss->wait_until)
+		step = ss->wait_until - now;
+	if (ss->settling && now + step > ss->settle_until)
+		step = ss->settle_until - now;
+	if (step < 0)
+		step = 0;
+	ss->ops->advance(ss->e, step, &cause);
+	free(cause);
+	if (ss->pending)
+		session_step_finish(ss);
+	return ss->events_seen - before;
+}
+
+int64_t
+session_now(const struct session *ss)
+{
+	return ss->ops->now(ss->e);
+}
+
+int
+session_busy(const struct session *ss)
+{
+	return !ss->ops->quiet(ss->e) || ss->pending != NULL;
+}
+
+/* ---- lesson --------------------------------------------------------------- */
+
+static void
+session_check(struct session *ss, const struct script_expect *xs, size_t n)
+{
+	struct ledger_summary sum;
+
+	ledger_summarize(ss->ledger, &sum);
+	for (size_t i = 0; i < n; i++) {
+		const struct script_expect *x = &xs[i];
+		uint64_t v = 0;
+		int known;
+
+		if (strncmp(x->counter, "queue.", 6) == 0) {
+			struct engine_view view;
+			const char *name = x->counter + 6;
+			const char *field = strrchr(x->counter, '.');
+			known = 0;
+			ss->ops->view(ss->e, &view);
+			for (size_t q = 0; q < view.nqueues; q++) {
+				const struct engine_queue_view *qv =
+				    &view.queues[q];
+				if (strlen(qv->name) != (size_t)(field - name) ||
+				    strncmp(qv->name, name,
+					(size_t)(field - name)) != 0)
+					continue;
+				known = 1;
+				v = !qv->exists ? 0 :
+				    strcmp(field, ".ready") == 0 ? qv->ready :
+				    qv->unacked;
+			}
+		} else
+			known = ledger_counter(&sum, x->counter, &v) == 0;
+		if (known && v >= x->min && v <= x->max)
+			ss->lesson.expects_ok++;
+		else {
+			ss->lesson.expects_failed++;
+			snprintf(ss->lesson.failed, sizeof ss->lesson.failed,
+			    "%s: expected %" PRIu64 "..%" PRIu64 ", got %" PRIu64,
+			    x->counter, x->min, x->max, v);
+		}
+	}
+}
+
+/* Ends the running step once its wait or settle is over. */
+static void
+session_step_finish(struct session *ss)
+{
+	const struct script_step *st = ss->pending;
+	int64_t now = ss->ops->now(ss->e);
+
+	if (st == NULL)
+		return;
+	if (ss->wait_until >= 0 && now < ss->wait_until)
+		return;
+	if (ss->settling && now < ss->settle_until &&
+	    !ss->ops->quiet(ss->e))
+		return;
+	ss->wait_until = -1;
+	ss->settling = 0;
+	ss->pending = NULL;
+	session_check(ss, st->expects, st->nexpects);
+	ss->lesson.step++;
+}
+
+/* Starts step i's action; instant actions finish at once. */
+static int
+session_play_step(struct session *ss, size_t i, char **cause)
+{
+	const struct script_step *st = &ss->s->steps[i];
+	const struct script_action *a = &st->action;
+	int rc = 0;
+
+	switch (a->kind) {
+	case ACT_NONE:
+		break;
+	case ACT_PUBLISH:
+		rc = ss->ops->publish(ss->e, &a->publish, cause);
+		break;
+	case ACT_TOGGLE:
+		for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
+			rc = ss->ops->set_toggle(ss->e, a->toggles[k].id,
+			    a->toggles[k].value, cause);
+		break;
+	case ACT_FAIL:
+		rc = ss->ops->inject(ss->e, &a->fail, cause);
+		break;
+	case ACT_RESTART:
+		rc = ss->ops->restart(ss->e, cause);
+		break;
+	case ACT_WAIT:
+		ss->wait_until = ss->ops->now(ss->e) + a->ms * 1000;
+		break;
+	case ACT_SETTLE:
+		ss->settling = 1;
+		ss->settle_until = ss->ops->now(ss->e) + a->ms * 1000;
+		break;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		rc = ss->ops->consume(ss->e, a->consumer, a->kind == ACT_CONSUME,
+		    cause);
+		break;
+	}
+	if (rc != 0)
+		return -1;
+	session_remember(ss, SA_STEP, 0, (int64_t)i);
+	ss->pending = st;
+	ss->lesson.asking = 0;
+	ss->lesson.answered = 0;
+	if (ss->replaying) {
+		/* Replays run a step's time through at once. */
+		while (ss->pending) {
+			int64_t now = ss->ops->now(ss->e);
+			int64_t end = ss->wait_until >= 0 ? ss->wait_until :
+			    ss->settle_until;
+			if (!ss->settling && ss->wait_until < 0) {
+				session_step_finish(ss);
+				break;
+			}
+			if (ss->settling)
+				rc = ss->ops->settle(ss->e, end - now, cause);
+			else
+				rc = ss->ops->advance(ss->e, end - now, cause);
+			if (rc != 0)
+				return -1;
+			if (ss->settling && ss->ops->now(ss->e) < end)
+				ss->settle_until = ss->ops->now(ss->e);
+			session_step_finish(ss);
+		}
+	} else
+		session_step_finish(ss);
+	return 0;
+}
+
+const struct script_step *
+session_current_step(const struct session *ss)
+{
+	if (ss->mode != SESSION_LESSON || ss->lesson.challenge_on ||
+	    ss->lesson.step >= ss->lesson.nsteps)
+		return NULL;
+	return &ss->s->steps[ss->lesson.step];
+}
+
+int
+session_next_step(struct session *ss, char **cause)
+{
+	const struct script_step *st = session_current_step(ss);
+
+	if (st == NULL) {
+		*cause = xstrdup("no step left");
+		return -1;
+	}
+	if (ss->pending) {
+		*cause = xstrdup("the current step is still running");
+		return -1;
+	}
+	if (st->ask && !ss->lesson.answered) {
+		ss->lesson.asking = 1;
+		*cause = xstrdup("answer the question first");
+		return -1;
+	}
+	return session_play_step(ss, ss->lesson.step, cause);
+}
+
+int
+session_answer(struct session *ss, size_t i)
+{
+	const struct script_step *st = session_current_step(ss);
+
+	if (st == NULL || st->ask == NULL || i >= st->ask->nchoices)
+		return 0;
+	ss->lesson.answered = (int)i + 1;
+	ss->lesson.answer_right = i == st->ask->answer;
+	ss->lesson.asking = 0;
+	return ss->lesson.answer_right;
+}
+
+int
+session_challenge_start(struct session *ss, char **cause)
+{
+	const struct script_challenge *c = ss->s->challenge;
+
+	if (c == NULL) {
+		*cause = xstrdup("this lesson has no challenge");
+		return -1;
+	}
+	session_remember(ss, SA_CHALLENGE, 0, 0);
+	session_lesson_reset(ss);
+	ss->lesson.challenge_on = 1;
+	ss->lesson.step = ss->lesson.nsteps;
+	return session_build(ss, c->setup, c->nsetup, cause);
+}
+
+int
+session_challenge_run(struct session *ss, char **cause)
+{
+	const struct script_challenge *c = ss->s->challenge;
+	struct ledger_summary sum;
+	int met = 1;
+
+	if (c == NULL || !ss->lesson.challenge_on) {
+		*cause = xstrdup("start the challenge first");
+		return -1;
+	}
+	ss->replaying = 1;
+	for (size_t i = 0; i < c->nsteps; i++) {
+		const struct script_action *a = &c->steps[i].action;
+		int rc = 0;
+		switch (a->kind) {
+		case ACT_PUBLISH:
+			rc = ss->ops->publish(ss->e, &a->publish, cause);
+			break;
+		case ACT_TOGGLE:
+			for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
+				rc = ss->ops->set_toggle(ss->e,
+				    a->toggles[k].id, a->toggles[k].value,
+				    cause);
+			break;
+		case ACT_FAIL:
+			rc = ss->ops->inject(ss->e, &a->fail, cause);
+			break;
+		case ACT_RESTART:
+			rc = ss->ops->restart(ss->e, cause);
+			break;
+		case ACT_WAIT:
+			rc = ss->ops->advance(ss->e, a->ms * 1000, cause);
+			break;
+		case ACT_SETTLE:
+			rc = ss->ops->settle(ss->e, a->ms * 1000, cause);
+			break;
+		case ACT_CONSUME:
+		case ACT_STOP:
+			rc = ss->ops->consume(ss->e, a->consumer,
+			    a->kind == ACT_CONSUME, cause);
+			break;
+		default:
+			break;
+		}
+		if (rc != 0) {
+			ss->replaying = 0;
+			return -1;
+		}
+	}
+	ss->replaying = 0;
+	ledger_summarize(ss->ledger, &sum);
+	for (size_t i = 0; i < c->nexpects; i++) {
+		uint64_t v = 0;
+		if (ledger_counter(&sum, c->expects[i].counter, &v) != 0 ||
+		    v < c->expects[i].min || v > c->expects[i].max)
+			met = 0;
+	}
+	ss->lesson.challenge_met = met;
+	return met;
+}
+
+size_t
+session_hint(struct session *ss)
+{
+	const struct script_challenge *c = ss->s->challenge;
+
+	if (c && ss->lesson.hints_shown < c->nhints)
+		ss->lesson.hints_shown++;
+	return ss->lesson.hints_shown;
+}
+
+const struct session_lesson *
+session_lesson(const struct session *ss)
+{
+	return &ss->lesson;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+const struct script *
+session_script(const struct session *ss)
+{
+	return ss->s;
+}
+
+enum session_mode
+session_mode(const struct session *ss)
+{
+	return ss->mode;
+}
+
+const char *
+session_lang(const struct session *ss)
+{
+	return ss->o.lang;
+}
+
+int64_t
+session_get_toggle(const struct session *ss, enum toggle_id id)
+{
+	return ss->ops->get_toggle(ss->e, id);
+}
+
+void
+session_view(struct session *ss, struct engine_view *v)
+{
+	ss->ops->view(ss->e, v);
+}
+
+void
+session_summary(const struct session *ss, struct ledger_summary *sum)
+{
+	ledger_summarize(ss->ledger, sum);
+}
+
+const struct ledger *
+session_ledger(const struct session *ss)
+{
+	return ss->ledger;
+}
+
+size_t
+session_log(const struct session *ss, const struct session_logline **lines)
+{
+	if (lines)
+		*lines = ss->log;
+	return ss->log_len;
+}
+
+const struct session_logline *
+session_log_at(const struct session *ss, size_t i)
+{
+	if (i >= ss->log_len)
+		return NULL;
+	return &ss->log[(ss->log_head + i) % ss->log_cap];
+}
+
+size_t
+session_tokens(const struct session *ss, const struct session_token **tokens)
+{
+	struct session *w = (struct session *)ss;
+	int64_t now = ss->ops->now(ss->e);
+
+	w->nvisible = 0;
+	for (uint32_t id = 1; id <= ss->max_msg; id++) {
+		const struct session_token *tk = &ss->tokens[id];
+		/* Finished messages stay visible for a virtual second. */
+		if ((tk->place == PLACE_DONE || tk->place == PLACE_LOST) &&
+		    now - tk->since > 1000000)
+			continue;
+		w->visible = xgrow(w->visible, &w->visible_cap,
+		    w->nvisible + 1, sizeof *w->visible);
+		w->visible[w->nvisible++] = *tk;
+	}
+	*tokens = w->visible;
+	return w->nvisible;
+}
+
+const char *
+session_last_route(const struct session *ss)
+{
+	return ss->last_route;
+}
+
+char *
+session_timeline(const struct session *ss, uint32_t msg)
+{
+	char *buf = NULL, line[640];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const struct ledger_entry *le = ledger_entry(ss->ledger, msg);
+
+	if (f == NULL)
+		return xstrdup("");
+	for (size_t i = 0; i < ss->nhist; i++)
+		if (ss->hist[i].ev.msg == msg) {
+			event_format(line, sizeof line, &ss->hist[i].ev, 1);
+			fprintf(f, "%s\n", line);
+		}
+	if (le) {
+		enum ledger_fate fate = ledger_fate(le);
+		fprintf(f, "fate: %s", ledger_fate_text(fate));
+		if (fate == FATE_LOST)
+			fprintf(f, " (%s at %s; producer told: %s)",
+			    event_reason_text(le->reason),
+			    event_reason_hop(le->reason),
+			    le->notice == NOTICE_SILENT ? "nothing" :
+			    event_notice_name(le->notice));
+		fputc('\n', f);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* ---- recording ------------------------------------------------------------ */
+
+static void
+session_put_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+session_put_text(FILE *f, const char *key, const struct script_text *t,
+    const char *suffix_en, const char *suffix_zh)
+{
+	char *en = xasprintf("%s%s", t->en ? t->en : "", suffix_en);
+	char *zh = xasprintf("%s%s", t->zh ? t->zh : "", suffix_zh);
+
+	fprintf(f, "%s = { en = ", key);
+	session_put_string(f, en);
+	fputs("; zh = ", f);
+	session_put_string(f, zh);
+	fputs("; };\n", f);
+	free(en);
+	free(zh);
+}
+
+static void
+session_put_topology(FILE *f, const struct topology *t)
+{
+	static const char *const qtypes[] = { "classic", "lazy", "quorum" };
+	static const char *const roles[] = { "work", "dead", "error", "delay" };
+
+	fputs("topology = {\n  exchanges = (", f);
+	for (size_t i = 0; i < t->nexchanges; i++) {
+		const struct topo_exchange *x = &t->exchanges[i];
+		fprintf(f, "%s\n    { name = ", i ? "," : "");
+		session_put_string(f, x->name);
+		fprintf(f, "; type = \"%s\";",
+		    topology_exchange_type_name(x->type));
+		if (x->type == XTYPE_DELAYED)
+			fprintf(f, " delayed_type = \"%s\";",
+			    topology_exchange_type_name(x->delayed_type));
+		if (x->durable >= 0)
+			fprintf(f, " durable = %s;", x->durable ? "true" :
+			    "false");
+		fputs(" }", f);
+	}
+	fputs(" );\n  queues = (", f);
+	for (size_t i = 0; i < t->nqueues; i++) {
+		const struct topo_queue *q = &t->queues[i];
+		fprintf(f, "%s\n    { name = ", i ? "," : "");
+		session_put_string(f, q->name);
+		fputc(';', f);
+		if (q->type >= 0)
+			fprintf(f, " type = \"%s\";", qtypes[q->type]);
+		if (q->durable >= 0)
+			fprintf(f, " durable = %s;", q->durable ? "true" :
+			    "false");
+		if (q->ttl_ms >= 0)
+			fprintf(f, " ttl_ms = %" PRId64 ";", q->ttl_ms);
+		if (q->dlx) {
+			fputs(" dead_letter_exchange = ", f);
+			session_put_string(f, q->dlx);
+			fputc(';', f);
+		}
+		if (q->dlrk) {
+			fputs(" dead_letter_routing_key = ", f);
+			session_put_string(f, q->dlrk);
+			fputc(';', f);
+		}
+		if (q->max_length >= 0)
+			fprintf(f, " max_length = %" PRId64 "; overflow = \"%s\";",
+			    q->max_length, q->overflow == OVERFLOW_REJECT_PUBLISH ?
+			    "reject-publish" : "drop-head");
+		if (q->delivery_limit >= 0)
+			fprintf(f, " delivery_limit = %" PRId64 ";",
+			    q->delivery_limit);
+		fprintf(f, " role = \"%s\"; }", roles[q->role]);
+	}
+	fputs(" );\n  bindings = (", f);
+	for (size_t i = 0; i < t->nbindings; i++) {
+		const struct topo_binding *b = &t->bindings[i];
+		fprintf(f, "%s\n    { exchange = ", i ? "," : "");
+		session_put_string(f, b->exchange);
+		fputs("; queue = ", f);
+		session_put_string(f, b->queue);
+		fputs("; key = ", f);
+		session_put_string(f, b->key ? b->key : "");
+		fputc(';', f);
+		if (b->nargs) {
+			fprintf(f, " match = \"%s\"; args = {",
+			    b->match_all ? "all" : "any");
+			for (size_t k = 0; k < b->nargs; k++) {
+				fprintf(f, " %s = ", b->args[k].key);
+				session_put_string(f, b->args[k].value);
+				fputc(';', f);
+			}
+			fputs(" };", f);
+		}
+		fputs(" }", f);
+	}
+	fputs(" );\n  consumers = (", f);
+	for (size_t i = 0; i < t->nconsumers; i++) {
+		fprintf(f, "%s\n    { name = ", i ? "," : "");
+		session_put_string(f, t->consumers[i].name);
+		fputs("; queue = ", f);
+		session_put_string(f, t->consumers[i].queue);
+		fputs("; }", f);
+	}
+	fputs(" );\n  publish = { exchange = ", f);
+	session_put_string(f, t->publish_exchange ? t->publish_exchange : "");
+	fputs("; key = ", f);
+	session_put_string(f, t->publish_key ? t->publish_key : "");
+	fputs("; };\n", f);
+	if (t->error_exchange) {
+		fputs("  error = { exchange = ", f);
+		session_put_string(f, t->error_exchange);
+		fputs("; key = ", f);
+		session_put_string(f, t->error_key ? t->error_key : "");
+		fputs("; };\n", f);
+	}
+	fputs("};\n", f);
+}
+
+static void
+session_put_toggle(FILE *f, enum toggle_id id, int64_t value)
+{
+	char buf[32];
+	const struct toggle_info *ti = toggle_info(id);
+
+	toggle_format(id, value, buf, sizeof buf);
+	if (ti->type == TOGGLE_ENUM)
+		fprintf(f, "%s = \"%s\";", ti->name, buf);
+	else
+		fprintf(f, "%s = %s;", ti->name, buf);
+}
+
+/* Writes a lesson step's action as a step; waits are written from times. */
+static void
+session_put_action(FILE *f, const char *sep, const struct script_action *a)
+{
+	const struct publish_req *p = &a->publish;
+
+	switch (a->kind) {
+	case ACT_PUBLISH:
+		fprintf(f, "%s  { do = \"publish\"; count = %" PRIu32 ";", sep,
+		    p->count);
+		if (p->exchange) {
+			fputs(" exchange = ", f);
+			session_put_string(f, p->exchange);
+			fputc(';', f);
+		}
+		if (p->key) {
+			fputs(" key = ", f);
+			session_put_string(f, p->key);
+			fputc(';', f);
+		}
+		if (p->persistent >= 0)
+			fprintf(f, " persistent = %s;", p->persistent ? "true" :
+			    "false");
+		if (p->expiration_ms >= 0)
+			fprintf(f, " expiration_ms = %" PRId64 ";",
+			    p->expiration_ms);
+		if (p->delay_ms >= 0)
+			fprintf(f, " delay_ms = %" PRId64 ";", p->delay_ms);
+		if (p->every_us > 0)
+			fprintf(f, " every_ms = %" PRId64 ";", p->every_us / 1000);
+		if (p->nheaders) {
+			fputs(" headers = {", f);
+			for (size_t k = 0; k < p->nheaders; k++) {
+				fprintf(f, " %s = ", p->headers[k].key);
+				session_put_string(f, p->headers[k].value);
+				fputc(';', f);
+			}
+			fputs(" };", f);
+		}
+		fputs(" }", f);
+		break;
+	case ACT_TOGGLE:
+		fprintf(f, "%s  { do = \"toggle\"; set = {", sep);
+		for (size_t k = 0; k < a->ntoggles; k++) {
+			fputc(' ', f);
+			session_put_toggle(f, a->toggles[k].id,
+			    a->toggles[k].value);
+		}
+		fputs(" }; }", f);
+		break;
+	case ACT_FAIL:
+		fprintf(f, "%s  { do = \"fail\"; failure = \"%s\";", sep,
+		    engine_failure_name(a->fail.kind));
+		if (a->fail.target) {
+			fputs(" target = ", f);
+			session_put_string(f, a->fail.target);
+			fputc(';', f);
+		}
+		if (a->fail.ms > 0)
+			fprintf(f, " ms = %" PRId64 ";", a->fail.ms);
+		if (a->fail.times > 0)
+			fprintf(f, " times = %d;", a->fail.times);
+		if (a->fail.unreadable)
+			fputs(" unreadable = true;", f);
+		fputs(" }", f);
+		break;
+	case ACT_RESTART:
+		fprintf(f, "%s  { do = \"restart\"; }", sep);
+		break;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		fprintf(f, "%s  { do = \"%s\";", sep,
+		    a->kind == ACT_CONSUME ? "consume" : "stop");
+		if (a->consumer) {
+			fputs(" consumer = ", f);
+			session_put_string(f, a->consumer);
+			fputc(';', f);
+		}
+		fputs(" }", f);
+		break;
+	default:
+		/* Narration, waits and settles: time shows in the waits. */
+		fprintf(f, "%s  { say = { en = \"(lesson step)\"; zh = "
+		    "\"（课程步骤）\"; }; }", sep);
+		break;
+	}
+}
+
+int
+session_record(const struct session *ss, const char *path, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int64_t last = 0;
+	size_t written = 0;
+
+	if (f == NULL) {
+		*cause = xasprintf("%s: cannot write the recording", path);
+		free(tmp);
+		return -1;
+	}
+	fputs("# Recorded by rabbitlab: every action of a session, with the "
+	    "time between them.\n", f);
+	fprintf(f, "id = \"recorded-%s\";\n", ss->s->id);
+	session_put_text(f, "title", &ss->s->title, " (recorded)", "（录制）");
+	fprintf(f, "seed = %" PRIu64 ";\n", ss->o.has_seed ? ss->o.seed :
+	    ss->s->seed);
+	if (ss->s->sim_only)
+		fputs("sim_only = true;\n", f);
+	session_put_topology(f, &ss->s->topo);
+	fputs("toggles = {", f);
+	for (size_t i = 0; i < ss->s->ntoggles; i++) {
+		fputc(' ', f);
+		session_put_toggle(f, ss->s->toggles[i].id,
+		    ss->s->toggles[i].value);
+	}
+	fputs(" };\nsteps = (\n", f);
+	for (size_t i = 0; i < ss->nrecs; i++) {
+		const struct session_rec *r = &ss->recs[i];
+		const char *sep = written++ ? ",\n" : "";
+
+		if (r->kind == SA_CHALLENGE) {
+			written--;
+			continue;
+		}
+		if (r->t > last) {
+			fprintf(f, "%s  { do = \"wait\"; us = %" PRId64 "; }",
+			    sep, r->t - last);
+			sep = ",\n";
+			last = r->t;
+		}
+		switch (r->kind) {
+		case SA_TOGGLE:
+			fprintf(f, "%s  { do = \"toggle\"; set = { ", sep);
+			session_put_toggle(f, r->toggle, r->value);
+			fputs(" }; }", f);
+			break;
+		case SA_PUBLISH:
+			fprintf(f, "%s  { do = \"publish\"; count = %" PRId64
+			    "; }", sep, r->value);
+			break;
+		case SA_FAIL:
+			fprintf(f, "%s  { do = \"fail\"; failure = \"%s\";%s }",
+			    sep, engine_failure_name((enum failure_kind)r->value),
+			    r->value == FAIL_CONNECTION_LOST ||
+			    r->value == FAIL_BLACKHOLE ? " ms = 5000;" :
+			    r->value == FAIL_MESSAGE_EXPIRY ? " ms = 2000;" : "");
+			break;
+		case SA_RESTART:
+			fprintf(f, "%s  { do = \"restart\"; }", sep);
+			break;
+		case SA_CONSUME:
+			fprintf(f, "%s  { do = \"%s\"; }", sep,
+			    r->value ? "consume" : "stop");
+			break;
+		case SA_STEP:
+			session_put_action(f, sep,
+			    &ss->s->steps[r->value].action);
+			break;
+		default:
+			break;
+		}
+	}
+	if (ss->ops->now(ss->e) > last) {
+		fprintf(f, "%s  { do = \"wait\"; us = %" PRId64 "; }",
+		    written++ ? ",\n" : "", ss->ops->now(ss->e) - last);
+	}
+	if (written == 0)
+		fputs("  { say = { en = \"Nothing was done.\"; zh = "
+		    "\"什么也没做。\"; }; }", f);
+	fputs("\n);\n", f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		*cause = xasprintf("%s: cannot write the recording", path);
+		remove(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}

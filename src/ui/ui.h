@@ -1,0 +1,30 @@
+/*
+ * The screen: the only part of rabbitlab that includes curses. It reads a
+ * session (lesson/session.h) and sends it actions; no broker logic lives
+ * here.
+ */
+#ifndef RL_UI_H
+#define RL_UI_H
+
+#include <stdint.h>
+
+struct ui_opts {
+	const char *lang;          /* "en" or "zh" */
+	const char *lessons_dir;   /* where the shipped lessons are */
+	const char *script;        /* open this script at once, or NULL: picker */
+	int sandbox;               /* open `script` (or the first lesson) as sandbox */
+	int autoplay;              /* classroom: steps advance on a timer */
+	int autoplay_ms;           /* timer for autoplay; 0: presenter key only */
+	const char *record;        /* write the session's actions here on exit */
+	int has_seed;
+	uint64_t seed;
+};
+
+/*
+ * Runs the lab until the user quits. Returns the exit status: 0, or 2 with a
+ * message on stderr when there is no usable terminal (pointing to
+ * `rabbitlab replay`) or the script does not load.
+ */
+int ui_main(const struct ui_opts *opts);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * Unit tests of sessions (lesson/session.c): actions and pacing, tokens and
+ * the event log, undo and reset by replay, lesson stepping with questions
+ * and expectations, the challenge, and recordings that replay to the same
+ * ledger.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lesson/runner.h"
+#include "lesson/session.h"
+
+static const char *const session_script_text =
+    "id = \"t\";\n"
+    "title = { en = \"T\"; zh = \"T\"; };\n"
+    "seed = 3;\n"
+    "topology = {\n"
+    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
+    "  queues = ( { name = \"q\"; } );\n"
+    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n"
+    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
+    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
+    "};\n"
+    "toggles = { work_ms = 5; };\n"
+    "steps = (\n"
+    "  { say = { en = \"a\"; zh = \"a\"; }; do = \"publish\"; count = 2; },\n"
+    "  { ask = { en = \"q\"; zh = \"q\"; };\n"
+    "    choices = ( { en = \"1\"; zh = \"1\"; }, { en = \"2\"; zh = \"2\"; } );\n"
+    "    answer = 2; explain = { en = \"e\"; zh = \"e\"; };\n"
+    "    do = \"wait\"; ms = 100; expect = { processed = 2; }; },\n"
+    "  { do = \"settle\"; expect = { lost = 1; }; }\n"
+    ");\n"
+    "challenge = {\n"
+    "  goal = { en = \"g\"; zh = \"g\"; };\n"
+    "  setup = { ack_mode = \"none\"; work_ms = 50; };\n"
+    "  steps = ( { do = \"publish\"; count = 3; }, { do = \"wait\"; ms = 10; },\n"
+    "    { do = \"fail\"; failure = \"consumer_crash_before\"; },\n"
+    "    { do = \"settle\"; } );\n"
+    "  expect = { lost = 0; };\n"
+    "  hints = ( { en = \"h\"; zh = \"h\"; } );\n"
+    "  solution = { ack_mode = \"manual\"; };\n"
+    "};\n";
+
+static struct script *
+load(void)
+{
+	struct script_diag d = { 0 };
+	struct script *s = script_load_string(session_script_text, "t.cfg", &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	script_diag_free(&d);
+	assert_non_null(s);
+	return s;
+}
+
+static struct session *
+start(const struct script *s, enum session_mode mode)
+{
+	struct session_opts o;
+	char *cause = NULL;
+	struct session *ss;
+
+	memset(&o, 0, sizeof o);
+	o.lang = "en";
+	ss = session_create(s, mode, &o, &cause);
+	assert_non_null(ss);
+	return ss;
+}
+
+static uint64_t
+count(struct session *ss, const char *name)
+{
+	struct ledger_summary sum;
+	uint64_t v = UINT64_MAX;
+	session_summary(ss, &sum);
+	assert_int_equal(ledger_counter(&sum, name, &v), 0);
+	return v;
+}
+
+/* Ticks until nothing is going on; returns how many ticks it took. */
+static int
+run_quiet(struct session *ss)
+{
+	int n = 0;
+	while (session_busy(ss) && n < 100000) {
+		session_tick(ss, 1000000);
+		n++;
+	}
+	assert_true(n < 100000);
+	return n;
+}
+
+static void
+test_tick_stops_at_each_instant(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_SANDBOX);
+	char *cause = NULL;
+	size_t n;
+	(void)state;
+
+	assert_int_equal(session_publish(ss, 1, &cause), 0);
+	/* The first instant with events comes well before the budget. */
+	n = session_tick(ss, 1000000);
+	assert_true(n > 0);
+	assert_true(session_now(ss) < 1000000);
+	assert_true(run_quiet(ss) > 3);
+	assert_int_equal(count(ss, "processed"), 1);
+	session_free(ss);
+	script_free(s);
+}
+
+static void
+test_tokens_and_log_follow_events(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_SANDBOX);
+	const struct session_token *tk;
+	char *cause = NULL, *tl;
+	int saw_queue = 0, saw_consumer = 0;
+	(void)state;
+
+	assert_int_equal(session_publish(ss, 1, &cause), 0);
+	while (session_busy(ss)) {
+		size_t nt;
+		session_tick(ss, 1000000);
+		nt = session_tokens(ss, &tk);
+		for (size_t i = 0; i < nt; i++) {
+			saw_queue |= tk[i].place == PLACE_QUEUE ||
+			    tk[i].place == PLACE_TO_CONSUMER;
+			saw_consumer |= tk[i].place == PLACE_CONSUMER;
+		}
+	}
+	assert_true(saw_queue);
+	assert_true(saw_consumer);
+	assert_true(session_log(ss, NULL) >= 6);
+	{
+		int publish_logged = 0;
+		for (size_t i = 0; i < session_log(ss, NULL); i++)
+			publish_logged |= strstr(session_log_at(ss, i)->text,
+			    "basic.publish") != NULL;
+		assert_true(publish_logged);
+	}
+	assert_non_null(strstr(session_last_route(ss), "routed m1"));
+	tl = session_timeline(ss, 1);
+	assert_non_null(strstr(tl, "basic.publish"));
+	assert_non_null(strstr(tl, "basic.deliver"));
+	assert_non_null(strstr(tl, "fate: processed once"));
+	free(tl);
+	session_free(ss);
+	script_free(s);
+}
+
+static void
+test_undo_takes_back_last_action(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_SANDBOX);
+	char *cause = NULL;
+	(void)state;
+
+	assert_int_equal(session_publish(ss, 2, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(session_fail(ss, FAIL_BROKER_CRASH, &cause), 0);
+	assert_int_equal(session_publish(ss, 1, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(count(ss, "lost_network"), 1);
+	/* Undo the publish, then the crash. */
+	assert_int_equal(session_undo(ss, &cause), 0);
+	assert_int_equal(count(ss, "lost"), 0);
+	assert_int_equal(count(ss, "processed"), 2);
+	assert_int_equal(session_undo(ss, &cause), 0);
+	assert_int_equal(session_publish(ss, 1, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(count(ss, "processed"), 3);
+	assert_int_equal(session_reset(ss, &cause), 0);
+	assert_int_equal(count(ss, "published"), 0);
+	assert_int_equal(session_undo(ss, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	session_free(ss);
+	script_free(s);
+}
+
+static void
+test_lesson_steps_questions_expectations(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_LESSON);
+	const struct session_lesson *l = session_lesson(ss);
+	char *cause = NULL;
+	(void)state;
+
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	assert_int_equal(l->step, 1);
+	/* Step 2 asks first. */
+	assert_int_equal(session_next_step(ss, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_true(l->asking);
+	assert_int_equal(session_answer(ss, 0), 0);
+	assert_int_equal(session_answer(ss, 1), 1);
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	/* A wait step runs while time is ticked. */
+	assert_int_equal(l->step, 1);
+	run_quiet(ss);
+	assert_int_equal(l->step, 2);
+	assert_int_equal(l->expects_ok, 1);
+	/* The last step expects one loss: it fails, and says so. */
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(l->step, 3);
+	assert_int_equal(l->expects_failed, 1);
+	assert_non_null(strstr(l->failed, "lost"));
+	assert_null(session_current_step(ss));
+	session_free(ss);
+	script_free(s);
+}
+
+static void
+test_challenge_judged_on_current_toggles(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_LESSON);
+	char *cause = NULL;
+	(void)state;
+
+	assert_int_equal(session_challenge_start(ss, &cause), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), ACK_NONE);
+	assert_int_equal(session_challenge_run(ss, &cause), 0);
+	assert_int_equal(session_challenge_start(ss, &cause), 0);
+	assert_int_equal(session_toggle(ss, TOGGLE_ACK_MODE, ACK_MANUAL,
+	    &cause), 0);
+	assert_int_equal(session_challenge_run(ss, &cause), 1);
+	assert_true(session_lesson(ss)->challenge_met);
+	assert_int_equal(session_hint(ss), 1);
+	assert_int_equal(session_hint(ss), 1);
+	session_free(ss);
+	script_free(s);
+}
+
+static void
+test_recording_replays_to_same_ledger(void **state)
+{
+	struct script *s = load(), *rec;
+	struct session *ss = start(s, SESSION_SANDBOX);
+	struct script_diag d = { 0 };
+	char path[] = "/tmp/rabbitlab-rec-XXXXXX";
+	struct runner_opts ro;
+	char *cause = NULL, *why = NULL;
+	FILE *out;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd;
+	(void)state;
+
+	assert_int_equal(session_toggle(ss, TOGGLE_CONFIRMS, CONFIRMS_EACH,
+	    &cause), 0);
+	assert_int_equal(session_publish(ss, 3, &cause), 0);
+	session_tick(ss, 1000);
+	assert_int_equal(session_fail(ss, FAIL_BROKER_CRASH, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(session_restart(ss, &cause), 0);
+	assert_int_equal(session_publish(ss, 2, &cause), 0);
+	run_quiet(ss);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(session_record(ss, path, &cause), 0);
+	rec = script_load(path, &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	script_diag_free(&d);
+	assert_non_null(rec);
+
+	memset(&ro, 0, sizeof ro);
+	ro.lang = "en";
+	ro.ops = &engine_sim_ops;
+	out = open_memstream(&buf, &len);
+	ro.out = out;
+	assert_int_equal(runner_replay(rec, &ro, &why), RUNNER_OK);
+	fclose(out);
+	{
+		struct ledger_summary sum;
+		char want[64];
+		session_summary(ss, &sum);
+		snprintf(want, sizeof want, "published %llu  confirmed %llu",
+		    (unsigned long long)sum.published,
+		    (unsigned long long)sum.confirmed);
+		assert_non_null(strstr(buf, want));
+		snprintf(want, sizeof want, "lost %llu (",
+		    (unsigned long long)sum.fate[FATE_LOST]);
+		assert_non_null(strstr(buf, want));
+	}
+	free(buf);
+	free(why);
+	script_free(rec);
+	unlink(path);
+	session_free(ss);
+	script_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tick_stops_at_each_instant),
+		cmocka_unit_test(test_tokens_and_log_follow_events),
+		cmocka_unit_test(test_undo_takes_back_last_action),
+		cmocka_unit_test(test_lesson_steps_questions_expectations),
+		cmocka_unit_test(test_challenge_judged_on_current_toggles),
+		cmocka_unit_test(test_recording_replays_to_same_ledger),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
