@@ -14,6 +14,7 @@
 #include <dirent.h>
 
 #include "engine/engine.h"
+#include "lesson/codegen.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
 #include "util/xmalloc.h"
@@ -27,6 +28,8 @@ struct main_opts {
 	int quiet;
 	int has_seed;
 	uint64_t seed;
+	struct script_toggle *sets;   /* --set NAME=VALUE, in order */
+	size_t nsets, sets_cap;
 };
 
 static void
@@ -42,6 +45,8 @@ main_usage(FILE *out)
 	    "  check [FILE...]  validate lesson scripts (default: the shipped\n"
 	    "                   lessons)\n"
 	    "  list             list the shipped lessons\n"
+	    "  config [FILE]    the toggles (of FILE, then --set) written as\n"
+	    "                   Spring Boot application.yml, Java and rabbitmq-c\n"
 	    "\n"
 	    "Options:\n"
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
@@ -50,6 +55,7 @@ main_usage(FILE *out)
 	    "  -e, --engine=NAME    engine: sim (the default)\n"
 	    "  -j, --json           one JSON object per event and result\n"
 	    "  -q, --quiet          replay: print no events, only the results\n"
+	    "      --set=NAME=VALUE config: set a toggle (repeatable)\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
@@ -205,6 +211,65 @@ main_replay(const struct main_opts *mo, char **files, int n)
 }
 
 static int
+main_config(const struct main_opts *mo, char **files, int n)
+{
+	int64_t toggles[TOGGLE_COUNT];
+	struct script *s = NULL;
+
+	if (n > 1) {
+		main_error("config takes at most one script (%s ...)", files[0]);
+		return EXIT_BAD_INPUT;
+	}
+	toggle_defaults(toggles);
+	if (n == 1) {
+		s = main_load(files[0]);
+		if (s == NULL)
+			return EXIT_BAD_INPUT;
+		for (size_t i = 0; i < s->ntoggles; i++)
+			toggles[s->toggles[i].id] = s->toggles[i].value;
+	}
+	for (size_t i = 0; i < mo->nsets; i++)
+		toggles[mo->sets[i].id] = mo->sets[i].value;
+	codegen_write(stdout, toggles, s ? &s->topo : NULL, mo->lang);
+	script_free(s);
+	return 0;
+}
+
+/* Parses NAME=VALUE for --set; returns 0 or prints why and returns -1. */
+static int
+main_add_set(struct main_opts *mo, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *expected = NULL;
+	char name[64];
+	int id;
+	int64_t v;
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof name) {
+		main_error("--set: '%s' is not NAME=VALUE", arg);
+		return -1;
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	id = toggle_find(name);
+	if (id < 0) {
+		main_error("--set: no toggle called '%s' (see lessons/FORMAT.md)",
+		    name);
+		return -1;
+	}
+	if (toggle_parse(id, eq + 1, &v, &expected) != 0) {
+		fprintf(stderr, "rabbitlab: --set: %s: '%s' is not valid "
+		    "(expected %s)\n", name, eq + 1, expected);
+		return -1;
+	}
+	mo->sets = xgrow(mo->sets, &mo->sets_cap, mo->nsets + 1,
+	    sizeof *mo->sets);
+	mo->sets[mo->nsets].id = id;
+	mo->sets[mo->nsets].value = v;
+	mo->sets[mo->nsets++].line = 0;
+	return 0;
+}
+
+static int
 main_list(const struct main_opts *mo)
 {
 	size_t n;
@@ -236,9 +301,11 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "set", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct main_opts mo = { main_locale_lang(), "sim", 0, 0, 0, 0 };
+	struct main_opts mo = { main_locale_lang(), "sim", 0, 0, 0, 0, NULL, 0,
+		0 };
 	const char *cmd;
 	int ch, rc;
 
@@ -276,6 +343,10 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			mo.quiet = 1;
+			break;
+		case 'S':
+			if (main_add_set(&mo, optarg) != 0)
+				return EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -326,7 +397,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "list") == 0)
 		return main_list(&mo);
-	main_error("unknown command '%s' (expected replay, check or list)",
+	if (strcmp(cmd, "config") == 0) {
+		rc = main_config(&mo, argv + optind, argc - optind);
+		free(mo.sets);
+		return rc;
+	}
+	main_error("unknown command '%s' (expected replay, check, list or "
+	    "config)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }

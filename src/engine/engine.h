@@ -61,7 +61,11 @@
 	  "the next message throws in the listener (`times` times, 0 = "      \
 	  "always)")                                                           \
 	_(MESSAGE_EXPIRY, "message_expiry",                                    \
-	  "give a queue a message TTL of `ms` (policy message-ttl)")
+	  "give a queue a message TTL of `ms` (policy message-ttl)")          \
+	_(CHAOS, "chaos",                                                      \
+	  "`times` random failures over `ms`: cut links, black holes, "       \
+	  "broker crashes (restarted 2 s later), consumer crashes, "          \
+	  "exceptions")
 
 enum failure_kind {
 #define FAILURE_ENUM(id, name, help) FAIL_##id,

@@ -241,6 +241,7 @@ enum sim_timer {
 	T_RESTART,
 	T_RECONCILE,
 	T_DELAYED,     /* a: delayed slot */
+	T_CHAOS,       /* one random failure */
 };
 
 struct engine {
@@ -2194,6 +2195,50 @@ sim_reconcile(struct engine *e)
 	sched_add(&e->sched, e->now + period, T_RECONCILE, 0, 0, 0);
 }
 
+static int sim_fail(struct engine *e, const struct failure_req *req,
+    char **cause);
+
+/*
+ * One random failure for the capstone, drawn from the seeded source: only
+ * failures that the right toggles can survive (no typos in names).
+ */
+static void
+sim_chaos(struct engine *e)
+{
+	static const enum failure_kind kinds[] = {
+		FAIL_CONNECTION_LOST, FAIL_CONNECTION_LOST, FAIL_BLACKHOLE,
+		FAIL_BROKER_CRASH, FAIL_CONSUMER_CRASH_BEFORE,
+		FAIL_CONSUMER_CRASH_AFTER, FAIL_CONSUMER_EXCEPTION,
+	};
+	struct failure_req r;
+	char *cause = NULL;
+	const char *target;
+
+	memset(&r, 0, sizeof r);
+	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
+	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
+	    e->consumers[0].spec->name;
+	switch (r.kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE:
+		r.target = target;
+		r.ms = 500 + (int64_t)rng_below(&e->rng, 2500);
+		break;
+	case FAIL_CONSUMER_EXCEPTION:
+		r.times = 1 + (int)rng_below(&e->rng, 2);
+		break;
+	default:
+		break;
+	}
+	if (r.kind == FAIL_BROKER_CRASH && !e->broker_up)
+		return;
+	sim_fail(e, &r, &cause);
+	free(cause);
+	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
+		sched_add(&e->sched, e->now + 2000000, T_RESTART, e->broker_gen,
+		    0, 0);
+}
+
 static void
 sim_fire(struct engine *e, const struct sched_timer *t)
 {
@@ -2263,6 +2308,9 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 		break;
 	case T_RECONCILE:
 		sim_reconcile(e);
+		break;
+	case T_CHAOS:
+		sim_chaos(e);
 		break;
 	case T_DELAYED: {
 		struct sim_delayed *d = &e->delayed[t->a];
@@ -2697,6 +2745,15 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 		    (req->times > 32767 ? 32767 : req->times) : -1;
 		e->consumers[c].exc_unreadable = req->unreadable ? 1 : 0;
 		break;
+	case FAIL_CHAOS: {
+		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
+		int n = req->times > 0 ? req->times : 5;
+		for (int i = 0; i < n; i++)
+			sched_add(&e->sched, e->now +
+			    (int64_t)rng_below(&e->rng, (uint64_t)span), T_CHAOS,
+			    0, 0, 0);
+		break;
+	}
 	default:
 		*cause = xstrdup("unknown failure");
 		return -1;

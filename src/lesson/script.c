@@ -36,6 +36,7 @@
 #define SCRIPT_MAX_DIAGS 30            /* then one "too many" line */
 #define SCRIPT_MAX_DEPTH 10            /* @include nesting, as libconfig */
 #define SCRIPT_MAX_DECLS 1000          /* per topology list: keeps it fast */
+#define SCRIPT_MAX_MEMBERS 256         /* per group: libconfig is quadratic */
 #define SCRIPT_NAME_MAX 255            /* an AMQP short string */
 #define SCRIPT_ID_MAX 64
 #define SCRIPT_WORD_MAX 64             /* longest word we suggest for */
@@ -166,6 +167,10 @@ struct script_loader {
 	struct script_bare *bares;
 	size_t nbares, capbares;
 	int open_line;             /* line of an unclosed string, or 0 */
+	int *members;              /* per open bracket: settings so far in a
+				      group, -1 in a list or array; [0] is
+				      the root group */
+	size_t depth, capdepth;
 	const char *include_dir;   /* files: the script's directory or NULL */
 	int allow_include;
 
@@ -924,6 +929,20 @@ script_scan(struct script_loader *ld, const char *file, const char *p,
 				last_line = ld->lines;
 				continue;
 			}
+		}
+		if (c == '{' || c == '(' || c == '[') {
+			ld->members = xgrow(ld->members, &ld->capdepth,
+			    ld->depth + 2, sizeof *ld->members);
+			ld->members[++ld->depth] = c == '{' ? 0 : -1;
+		} else if ((c == '}' || c == ')' || c == ']') && ld->depth > 0)
+			ld->depth--;
+		else if ((c == '=' || c == ':') && ld->members[ld->depth] >= 0 &&
+		    ++ld->members[ld->depth] > SCRIPT_MAX_MEMBERS) {
+			/* libconfig takes quadratic time over a group. */
+			script_report_file(ld, file, line, "a group holds more "
+			    "than %d settings; no script needs that many",
+			    SCRIPT_MAX_MEMBERS);
+			return -1;
 		}
 		if ((c == ')' || c == ']') && last == ',') {
 			struct script_comma *k;
@@ -2489,6 +2508,7 @@ script_loader_free(struct script_loader *ld)
 	free(ld->bigs);
 	free(ld->commas);
 	free(ld->bares);
+	free(ld->members);
 	free(ld->xnames);
 	free(ld->qnames);
 	free(ld->cnames);
@@ -2511,6 +2531,8 @@ script_load_text(struct script_loader *ld, const char *buf, size_t n)
 		ld->tnames[i] = toggle_info((enum toggle_id)i)->name;
 	ld->tnames[TOGGLE_COUNT] = NULL;
 	ld->lines = 1;
+	ld->members = xgrow(NULL, &ld->capdepth, 16, sizeof *ld->members);
+	ld->members[0] = 0;
 	if (script_scan(ld, ld->name, buf, n, 0) < 0)
 		return NULL;
 	if (ld->text == NULL)
