@@ -404,7 +404,7 @@ script_suggest(const char *word, const char *const *names)
 
 	for (; *names; names++) {
 		size_t d = script_distance(word, *names);
-		if (d * 2 > strlen(*names) + 1)
+		if (d > 2 || d * 2 > strlen(*names) + 1)
 			continue;
 		if (d < bestd || (d == bestd && best && best[0] != word[0] &&
 		    (*names)[0] == word[0])) {
@@ -834,10 +834,10 @@ script_scan(struct script_loader *ld, const char *file, const char *p,
 		}
 		if (c == '@') {
 			/* libconfig: ^[ \t]*@include[ \t]+" */
-			q = p + 8;
-			if (!bol || end - p < 8 || memcmp(p, "@include", 8) != 0 ||
-			    q == end || (*q != ' ' && *q != '\t'))
-				q = NULL;
+			q = NULL;
+			if (bol && end - p > 8 && memcmp(p, "@include", 8) == 0 &&
+			    (p[8] == ' ' || p[8] == '\t'))
+				q = p + 8;
 			while (q && q < end && (*q == ' ' || *q == '\t'))
 				q++;
 			if (q == NULL || q == end || *q != '"') {
@@ -1108,12 +1108,17 @@ script_keys(struct script_loader *ld, const config_setting_t *g,
 
 		if (name == NULL || script_has(keys, name))
 			continue;
-		/* A key already there is not what the teacher meant. */
+		/*
+		 * A key already there is less likely what the teacher meant
+		 * ("zn" beside "en" is "zh"), but may be a duplicate typo.
+		 */
 		for (size_t j = 0; keys[j] && k < 31; j++)
 			if (config_setting_get_member(g, keys[j]) == NULL)
 				unused[k++] = keys[j];
 		unused[k] = NULL;
 		sug = script_suggest(name, unused);
+		if (sug == NULL)
+			sug = script_suggest(name, keys);
 		if (sug)
 			script_report(ld, m, "unknown key '%s' in %s (did you "
 			    "mean '%s'?)", SCRIPT_CLIP(name), where, sug);

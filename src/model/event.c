@@ -159,8 +159,11 @@ event_format(char *buf, size_t len, const struct event *ev, int with_time)
 		    ev->where ? ev->where : "");
 		n += w < 0 ? 0 : (size_t)w;
 	}
-	if (n >= len)
-		n = len - 1;
+	if (n >= len - 1) {
+		/* Cut: what fitted is a prefix of the whole line. */
+		buf[len - 1] = '\0';
+		return len - 1;
+	}
 	/* No padding at the end of a line. */
 	while (n && buf[n - 1] == ' ')
 		n--;

@@ -70,7 +70,10 @@ void ledger_free(struct ledger *l);
 void ledger_reset(struct ledger *l);
 /* Updates the ledger from one event. Events must come in time order. */
 void ledger_apply(struct ledger *l, const struct event *ev);
-/* The entry of message `msg`, or NULL if the ledger never saw it. */
+/*
+ * The entry of message `msg`, or NULL if `msg` is 0 or above the highest id
+ * seen; an id below it that never appeared has published_at == -1.
+ */
 const struct ledger_entry *ledger_entry(const struct ledger *l, uint32_t msg);
 enum ledger_fate ledger_fate(const struct ledger_entry *e);
 const char *ledger_fate_name(enum ledger_fate fate);

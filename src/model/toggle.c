@@ -96,8 +96,9 @@ toggle_parse(enum toggle_id id, const char *text, int64_t *out,
 		double d;
 		errno = 0;
 		d = strtod(text, &end);
-		if (errno || end == text || *end != '\0' || d * 1000 < t->min ||
-		    d * 1000 > t->max) {
+		/* d != d: NaN passes every comparison below. */
+		if (errno || end == text || *end != '\0' || d != d ||
+		    d * 1000 < t->min || d * 1000 > t->max) {
 			*expected = "a decimal number within the range";
 			return -1;
 		}
@@ -133,10 +134,17 @@ toggle_format(enum toggle_id id, int64_t value, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)strcspn(p, "|"), p);
 		break;
 	}
-	case TOGGLE_RATIO:
-		snprintf(buf, len, "%lld.%lld", (long long)(value / 1000),
-		    (long long)(value % 1000 / 100));
+	case TOGGLE_RATIO: {
+		/* Thousandths, without trailing zeros past the first decimal. */
+		int frac = (int)(value % 1000), digits = 3;
+		while (digits > 1 && frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(buf, len, "%lld.%0*d", (long long)(value / 1000),
+		    digits, frac);
 		break;
+	}
 	default:
 		snprintf(buf, len, "%lld", (long long)value);
 		break;

@@ -1,0 +1,234 @@
+/*
+ * Display width and wrapping of UTF-8 text. The decoder is our own so that
+ * malformed input never stalls a loop; widths come from wcwidth() when the
+ * locale knows the character and from the East Asian wide ranges otherwise,
+ * so a Chinese lesson lays out the same under C.UTF-8 and zh_CN.UTF-8.
+ */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#endif
+#include "ui/text.h"
+
+#include <string.h>
+#include <wchar.h>
+
+size_t
+text_decode(const char *s, size_t len, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+	uint32_t c;
+
+	if (len == 0) {
+		*cp = 0;
+		return 0;
+	}
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		c = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		c = u[0] & 0x07;
+	} else {
+		*cp = 0xfffd;
+		return 1;
+	}
+	if (n > len) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return 1;
+		}
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff))
+	    || (c >= 0xd800 && c <= 0xdfff)) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	*cp = c;
+	return n;
+}
+
+/* East Asian Wide and Fullwidth ranges that lessons use, for locales whose
+ * wcwidth() does not know them. */
+static int
+text_is_wide(uint32_t c)
+{
+	static const uint32_t ranges[][2] = {
+		{ 0x1100, 0x115f },   /* Hangul Jamo */
+		{ 0x2e80, 0x303e },   /* CJK radicals, punctuation */
+		{ 0x3041, 0x33ff },   /* kana, CJK symbols */
+		{ 0x3400, 0x4dbf },   /* CJK extension A */
+		{ 0x4e00, 0x9fff },   /* CJK unified ideographs */
+		{ 0xa000, 0xa4cf },   /* Yi */
+		{ 0xac00, 0xd7a3 },   /* Hangul syllables */
+		{ 0xf900, 0xfaff },   /* CJK compatibility */
+		{ 0xfe30, 0xfe4f },   /* CJK compatibility forms */
+		{ 0xff00, 0xff60 },   /* fullwidth forms */
+		{ 0xffe0, 0xffe6 },
+		{ 0x20000, 0x3fffd },
+	};
+
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+		if (c >= ranges[i][0] && c <= ranges[i][1])
+			return 1;
+	return 0;
+}
+
+int
+text_cp_width(uint32_t cp)
+{
+	int w;
+
+	if (cp < 0x20 || cp == 0x7f)
+		return 0;
+	if (cp < 0x7f)
+		return 1;
+	w = wcwidth((wchar_t)cp);
+	if (w >= 0)
+		return w > 2 ? 2 : w;
+	return text_is_wide(cp) ? 2 : 1;
+}
+
+int
+text_width_n(const char *s, size_t len)
+{
+	int w = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		i += text_decode(s + i, len - i, &cp);
+		w += text_cp_width(cp);
+	}
+	return w;
+}
+
+int
+text_width(const char *s)
+{
+	return text_width_n(s, strlen(s));
+}
+
+size_t
+text_fit(const char *s, size_t len, int cols, int *used)
+{
+	size_t i = 0;
+	int w = 0;
+
+	while (i < len && s[i]) {
+		uint32_t cp;
+		size_t n = text_decode(s + i, len - i, &cp);
+		int cw = text_cp_width(cp);
+		if (w + cw > cols)
+			break;
+		w += cw;
+		i += n;
+	}
+	if (used)
+		*used = w;
+	return i;
+}
+
+/* Closing punctuation that must not begin a line. */
+static int
+text_no_line_start(uint32_t c)
+{
+	static const uint32_t marks[] = {
+		0xff0c, 0x3002, 0xff1b, 0xff1a, 0xff01, 0xff1f, 0x3001,
+		0xff09, 0x300d, 0x300f, 0x3011, 0x201d, 0x2019, 0x2026,
+		',', '.', ';', ':', '!', '?', ')', ']', '}',
+	};
+
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		if (c == marks[i])
+			return 1;
+	return 0;
+}
+
+size_t
+text_wrap(const char *s, int cols, size_t *next)
+{
+	size_t len = strlen(s), i = 0, brk = 0, brk_next = 0;
+	int w = 0, have_brk = 0;
+
+	if (cols < 2)
+		cols = 2;
+	while (i < len) {
+		uint32_t cp, nextcp = 0;
+		size_t n = text_decode(s + i, len - i, &cp);
+		int cw = text_cp_width(cp);
+
+		if (cp == '\n') {
+			*next = i + 1;
+			return i;
+		}
+		if (w + cw > cols) {
+			size_t end;
+			if (cp == ' ') {
+				brk = brk_next = i;
+				have_brk = 1;
+			}
+			if (!have_brk) {
+				/* One long word: cut it where it must. */
+				*next = i;
+				while (*next < len && s[*next] == ' ')
+					(*next)++;
+				return i;
+			}
+			end = brk;
+			while (end > 0 && s[end - 1] == ' ')
+				end--;
+			*next = brk_next;
+			while (*next < len && s[*next] == ' ')
+				(*next)++;
+			return end;
+		}
+		w += cw;
+		i += n;
+		if (i < len)
+			text_decode(s + i, len - i, &nextcp);
+		/* A break is allowed after this character when it is a space,
+		 * or when either side is wide, unless closing punctuation
+		 * follows. */
+		if (cp == ' ' ||
+		    ((cw == 2 || text_cp_width(nextcp) == 2) && nextcp != ' ' &&
+		    !text_no_line_start(nextcp))) {
+			brk = i;
+			brk_next = i;
+			have_brk = 1;
+		}
+	}
+	*next = len;
+	while (i > 0 && s[i - 1] == ' ')
+		i--;
+	return i;
+}
+
+int
+text_wrap_lines(const char *s, int cols)
+{
+	size_t off = 0, len = strlen(s);
+	int lines = 0;
+
+	while (off < len) {
+		size_t next;
+		text_wrap(s + off, cols, &next);
+		if (next == 0)
+			next = 1;
+		off += next;
+		lines++;
+	}
+	return lines;
+}

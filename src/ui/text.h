@@ -1,0 +1,48 @@
+/*
+ * Display width of UTF-8 text, for laying out English and Chinese alike:
+ * measuring, clipping and word wrapping by terminal columns, never splitting
+ * a character. No curses here, so it can be tested without a terminal.
+ */
+#ifndef RL_TEXT_H
+#define RL_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Decodes the character at `s` (at most `len` bytes). Returns its length in
+ * bytes (at least 1 while len > 0) and stores the code point in *cp; a
+ * malformed byte decodes as itself, one byte long, code point 0xFFFD.
+ */
+size_t text_decode(const char *s, size_t len, uint32_t *cp);
+
+/* Columns taken by code point `cp`: 0, 1 or 2 (unknowns count 1). */
+int text_cp_width(uint32_t cp);
+
+/* Columns taken by the first `len` bytes of `s`. */
+int text_width_n(const char *s, size_t len);
+/* Columns taken by `s`. */
+int text_width(const char *s);
+
+/*
+ * How many bytes of `s` (at most `len`) fit in `cols` columns without
+ * splitting a character; the columns they take go to *used (may be NULL).
+ */
+size_t text_fit(const char *s, size_t len, int cols, int *used);
+
+/*
+ * One line of a wrap of `s` at `cols` columns. Breaks after spaces in
+ * Latin text and between wide (CJK) characters, keeps closing punctuation
+ * (，。）… and friends) with the character before it, and breaks a word
+ * longer than the line where it must. A '\n' ends a line.
+ *
+ * Returns the number of bytes to show for this line (trailing spaces
+ * excluded) and sets *next to the offset where the next line starts;
+ * *next == strlen(s) when the text is used up.
+ */
+size_t text_wrap(const char *s, int cols, size_t *next);
+
+/* Number of lines `s` takes when wrapped at `cols` columns (0 for ""). */
+int text_wrap_lines(const char *s, int cols);
+
+#endif
