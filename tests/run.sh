@@ -97,7 +97,7 @@ done
 echo "== bad input"
 for f in tests/bad/*.cfg; do
 	[ -e "$f" ] || continue
-	line=$(sed -n '1s/^# expect-line: //p' "$f")
+	line=$(sed -n '1s/^\xEF\xBB\xBF//;1s/^# expect-line: //p' "$f")
 	want=$(sed -n '2s/^# expect: //p' "$f")
 	"$BIN" check "$f" >"$tmp/b.out" 2>"$tmp/b.err"
 	rc=$?

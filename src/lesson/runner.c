@@ -174,7 +174,7 @@ runner_act(struct runner *r, const struct script_action *a, int line,
 		rc = r->ops->restart(r->e, &cause);
 		break;
 	case ACT_WAIT:
-		rc = r->ops->advance(r->e, a->ms * 1000, &cause);
+		rc = r->ops->advance(r->e, a->ms * 1000 + a->us, &cause);
 		break;
 	case ACT_SETTLE:
 		rc = r->ops->settle(r->e, a->ms * 1000, &cause);

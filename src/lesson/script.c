@@ -82,7 +82,7 @@ static const char *const script_step_keys[] = { "say", "do", "ask",
 	"choices", "answer", "explain", "expect", "expect_queue", "count",
 	"exchange", "key", "persistent", "expiration_ms", "delay_ms",
 	"every_ms", "headers", "set", "failure", "target", "ms", "times",
-	"unreadable", "consumer", NULL };
+	"unreadable", "consumer", "us", NULL };
 /* Where the action parameters start in script_step_keys. */
 #define SCRIPT_FIRST_PARAM 8
 
@@ -93,6 +93,7 @@ static const char *const script_toggle_params[] = { "set", NULL };
 static const char *const script_fail_params[] = { "failure", "target", "ms",
 	"times", "unreadable", NULL };
 static const char *const script_ms_params[] = { "ms", NULL };
+static const char *const script_wait_params[] = { "ms", "us", NULL };
 static const char *const script_consumer_params[] = { "consumer", NULL };
 static const char *const script_no_params[] = { NULL };
 
@@ -101,7 +102,7 @@ static const char *const script_action_names[] = { "publish", "toggle",
 	"fail", "restart", "wait", "settle", "consume", "stop", NULL };
 static const char *const *const script_action_params[] = {
 	script_publish_params, script_toggle_params, script_fail_params,
-	script_no_params, script_ms_params, script_ms_params,
+	script_no_params, script_wait_params, script_ms_params,
 	script_consumer_params, script_consumer_params,
 };
 
@@ -2281,9 +2282,19 @@ script_action(struct script_loader *ld, const config_setting_t *g,
 		script_bool(ld, g, "unreadable", &a->fail.unreadable);
 		break;
 	case ACT_WAIT:
+		/* Recordings keep microseconds: "us" instead of "ms". */
+		if (config_setting_get_member(g, "us") != NULL &&
+		    config_setting_get_member(g, "ms") == NULL) {
+			script_int(ld, g, "us", 0, SCRIPT_MS_MAX * INT64_C(1000),
+			    &a->us);
+			break;
+		}
 		s = script_get(ld, g, "ms", 1, where);
 		if (s)
 			script_int_of(ld, s, NULL, 0, SCRIPT_MS_MAX, &a->ms);
+		if (config_setting_get_member(g, "us") != NULL)
+			script_report(ld, config_setting_get_member(g, "us"),
+			    "a wait takes 'ms' or 'us', not both");
 		break;
 	case ACT_SETTLE:
 		a->ms = 60000;

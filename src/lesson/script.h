@@ -59,8 +59,9 @@ struct script_action {
 	size_t ntoggles;
 	/* ACT_FAIL; fail.target is owned by the script. */
 	struct failure_req fail;
-	/* ACT_WAIT, ACT_SETTLE: milliseconds */
+	/* ACT_WAIT, ACT_SETTLE: milliseconds; a wait may instead give `us` */
 	int64_t ms;
+	int64_t us;
 	/* ACT_CONSUME, ACT_STOP: NULL for every consumer */
 	char *consumer;
 };

@@ -639,7 +639,7 @@ session_play_step(struct session *ss, size_t i, char **cause)
 		rc = ss->ops->restart(ss->e, cause);
 		break;
 	case ACT_WAIT:
-		ss->wait_until = ss->ops->now(ss->e) + a->ms * 1000;
+		ss->wait_until = ss->ops->now(ss->e) + a->ms * 1000 + a->us;
 		break;
 	case ACT_SETTLE:
 		ss->settling = 1;
@@ -773,7 +773,8 @@ session_challenge_run(struct session *ss, char **cause)
 			rc = ss->ops->restart(ss->e, cause);
 			break;
 		case ACT_WAIT:
-			rc = ss->ops->advance(ss->e, a->ms * 1000, cause);
+			rc = ss->ops->advance(ss->e, a->ms * 1000 + a->us,
+			    cause);
 			break;
 		case ACT_SETTLE:
 			rc = ss->ops->settle(ss->e, a->ms * 1000, cause);
