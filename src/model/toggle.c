@@ -136,13 +136,16 @@ toggle_format(enum toggle_id id, int64_t value, char *buf, size_t len)
 	}
 	case TOGGLE_RATIO: {
 		/* Thousandths, without trailing zeros past the first decimal. */
-		int frac = (int)(value % 1000), digits = 3;
-		while (digits > 1 && frac % 10 == 0) {
-			frac /= 10;
-			digits--;
-		}
-		snprintf(buf, len, "%lld.%0*d", (long long)(value / 1000),
-		    digits, frac);
+		int frac = (int)(value % 1000);
+		if (frac % 100 == 0)
+			snprintf(buf, len, "%lld.%d", (long long)(value / 1000),
+			    frac / 100);
+		else if (frac % 10 == 0)
+			snprintf(buf, len, "%lld.%02d", (long long)(value / 1000),
+			    frac / 10);
+		else
+			snprintf(buf, len, "%lld.%03d", (long long)(value / 1000),
+			    frac);
 		break;
 	}
 	default:
