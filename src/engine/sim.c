@@ -1982,18 +1982,18 @@ sim_redeclare(struct engine *e)
 }
 
 /*
- * Whether a copy in queue `q` survives the broker going down at `now`: a
- * clean stop flushes what is pending, a crash keeps only what was written.
+ * Whether a copy in queue `q` survives the broker going down at `now`. A
+ * clean stop keeps exactly what a crash keeps (measured): only what was
+ * already written, so the two differ only in how clients are told.
  */
 static int
-sim_survives(const struct sim_queue *q, const struct sim_msg *m, int64_t now,
-    int clean)
+sim_survives(const struct sim_queue *q, const struct sim_msg *m, int64_t now)
 {
 	if (!q->durable)
 		return 0;
 	if (q->type != QTYPE_QUORUM && !m->persistent)
 		return 0;
-	return clean || m->written_at <= now;
+	return m->written_at <= now;
 }
 
 static void
@@ -2024,7 +2024,7 @@ sim_broker_down(struct engine *e, int clean)
 			continue;
 		while (q->ready.len) {
 			struct sim_msg m = sim_ring_pop(&q->ready);
-			if (sim_survives(q, &m, e->now, clean))
+			if (sim_survives(q, &m, e->now))
 				sim_ring_push(&keep, &m, 0);
 			else
 				sim_drop(e, m.id, LOSS_BROKER_CRASH,

@@ -18,6 +18,9 @@ struct ui_opts {
 	const char *record;        /* write the session's actions here on exit */
 	int has_seed;
 	uint64_t seed;
+	const char *locale_dir;    /* where LANG/LC_MESSAGES/rabbitlab.mo are;
+				      NULL: $RABBITLAB_LOCALEDIR, "locale"
+				      beside the binary, then DATADIR/../locale */
 };
 
 /*
