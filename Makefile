@@ -40,7 +40,8 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         librabbitmq-dev:librabbitmq libconfig-dev:libconfig \
         libcmocka-dev:cmocka rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
-        valgrind:valgrind
+        valgrind:valgrind clang-format:clang-format gettext:msgfmt \
+        python3:python3
 
 .PHONY: all run test check bench deps install uninstall clean asan fuzz
 .DEFAULT_GOAL := all
@@ -86,7 +87,7 @@ deps:
 	  pkg=$${d%%:*}; chk=$${d#*:}; \
 	  case $$chk in \
 	    /*) [ -e $$chk ] && continue ;; \
-	    cc|pkg-config|tmux|clang|valgrind) command -v $$chk >/dev/null 2>&1 && continue ;; \
+	    cc|pkg-config|tmux|clang|valgrind|clang-format|msgfmt|python3) command -v $$chk >/dev/null 2>&1 && continue ;; \
 	    *) pkg-config --exists $$chk 2>/dev/null && continue ;; \
 	  esac; \
 	  missing="$$missing $$pkg"; \

@@ -136,6 +136,18 @@ else
 	ko "cli: --help and --version"
 fi
 
+echo "== house style"
+if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
+	ok ".clang-format accepted by clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)"
+else
+	ko ".clang-format accepted by clang-format" "$tmp/cf.out"
+fi
+if leaks=$(grep -rlE '#include *[<"](n?curses|ncursesw/curses|panel|menu)\.h' src | grep -v '^src/ui/'); [ -z "$leaks" ]; then
+	ok "curses only under src/ui"
+else
+	echo "$leaks" >"$tmp/leaks"; ko "curses only under src/ui" "$tmp/leaks"
+fi
+
 echo "== sanitizers (ASan + UBSan)"
 if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
 	ok "asan build"
