@@ -125,6 +125,7 @@ struct sim_queue {
 	struct sim_ring ready;
 	uint64_t unacked;
 	int64_t expiry_due;        /* armed expiry timer, SIM_NO_TIME none */
+	size_t rr;                 /* next consumer to try, round robin */
 };
 
 struct sim_consumer {
@@ -181,7 +182,7 @@ struct sim_batch {
 struct sim_tally {
 	uint16_t copies;
 	uint8_t effects;
-	uint8_t order_paid;
+	uint8_t done_mask;   /* consumer slots that applied the effect */
 	int16_t poison;      /* failing attempts left, -1 always */
 	uint8_t unreadable;
 };
@@ -287,6 +288,7 @@ struct engine {
 
 	struct sim_producer prod;
 	int reconcile_armed;
+	uint32_t reconcile_gen;  /* a new period drops the pending tick */
 	uint32_t noack_taken;   /* last message a no-ack consumer took */
 
 	struct engine_queue_view *qviews;
@@ -929,7 +931,6 @@ static void
 sim_dispatch(struct engine *e, int qi)
 {
 	struct sim_queue *q = &e->queues[qi];
-	size_t start = 0;
 
 	if (!e->broker_up || !q->exists)
 		return;
@@ -942,10 +943,10 @@ sim_dispatch(struct engine *e, int qi)
 		/* Round robin over the queue's consumers that can take one. */
 		for (size_t i = 0; i < e->nconsumers; i++) {
 			struct sim_consumer *cand =
-			    &e->consumers[(start + i) % e->nconsumers];
+			    &e->consumers[(q->rr + i) % e->nconsumers];
 			if (cand->queue == qi && sim_consumer_can_take(e, cand)) {
 				c = cand;
-				start = (start + i + 1) % e->nconsumers;
+				q->rr = (q->rr + i + 1) % e->nconsumers;
 				break;
 			}
 		}
@@ -1180,10 +1181,18 @@ sim_outbox_head(struct sim_producer *p)
 	return p->out_len ? &p->out[p->out_head] : NULL;
 }
 
+/*
+ * The head message is done with (sent or failed): the next one of its batch
+ * waits the batch's gap, counted from now, as a sending loop would.
+ */
 static void
-sim_outbox_advance(struct sim_producer *p)
+sim_outbox_advance(struct engine *e)
 {
+	struct sim_producer *p = &e->prod;
 	struct sim_batch *b = &p->out[p->out_head];
+
+	if (b->every_us && b->left > 1)
+		b->not_before = e->now + b->every_us;
 
 	p->took_head = 0;
 	p->attempt = 0;
@@ -1230,17 +1239,20 @@ sim_pending_fail_all(struct engine *e)
 {
 	struct sim_producer *p = &e->prod;
 
-	while (p->pend_len) {
-		struct sim_pending *pd = sim_pending_at(p, 0);
-		if (!pd->resolved) {
+	for (size_t i = 0; i < p->pend_len; i++) {
+		struct sim_pending *pd = sim_pending_at(p, i);
+		if (!pd->resolved)
 			sim_emit(e, EV_CONFIRM_LOST, ACTOR_PRODUCER, pd->id, 0,
 			    0, NULL, NULL);
-			if (e->toggles[TOGGLE_RESEND])
-				sim_resend(e, pd->id, NULL);
-		}
-		p->pend_head = (p->pend_head + 1) % p->pend_cap;
-		p->pend_len--;
 	}
+	/* Resends go to the front of the outbox: push the last first. */
+	for (size_t i = p->pend_len; i-- > 0;) {
+		struct sim_pending *pd = sim_pending_at(p, i);
+		if (!pd->resolved && e->toggles[TOGGLE_RESEND])
+			sim_resend(e, pd->id, NULL);
+	}
+	p->pend_head = 0;
+	p->pend_len = 0;
 	p->outstanding = 0;
 	p->in_batch = 0;
 }
@@ -1392,7 +1404,7 @@ sim_producer_send(struct engine *e)
 			sim_confirm_later(e, e->now + SIM_NET_US, m.tag, m.id, 1);
 	} else
 		sim_wire_send(e, WIRE_PROD_UP, FR_PUBLISH, x, flags, &m);
-	sim_outbox_advance(p);
+	sim_outbox_advance(e);
 	cost = persistent ? SIM_PUB_PERSISTENT_US : SIM_PUB_TRANSIENT_US;
 	if (p->confirm_mode)
 		cost += persistent ? SIM_CONFIRM_PERSISTENT_US :
@@ -1412,7 +1424,7 @@ sim_producer_give_up(struct engine *e)
 	/* The message never left: it had no copy anywhere. */
 	sim_copy_add(e, id);
 	sim_drop(e, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
-	sim_outbox_advance(p);
+	sim_outbox_advance(e);
 }
 
 /*
@@ -1469,8 +1481,6 @@ sim_producer_pump(struct engine *e)
 			sim_emit(e, EV_PAID, ACTOR_PRODUCER, p->head_id, 0, 0,
 			    NULL, NULL);
 		}
-		if (b->every_us && b->left > 1)
-			b->not_before = e->now + b->every_us;
 	}
 	if (!p->connected) {
 		if (!sim_producer_reachable(e)) {
@@ -1880,6 +1890,7 @@ sim_consumer_work_done(struct engine *e, int ci)
 	struct sim_msg *m;
 	struct sim_tally *t;
 	int idem = (int)e->toggles[TOGGLE_IDEMPOTENCY];
+	uint8_t slot;
 
 	if (!c->busy || c->buf.len == 0)
 		return;
@@ -1894,22 +1905,30 @@ sim_consumer_work_done(struct engine *e, int ci)
 		sim_consumer_failed(e, ci, m);
 		return;
 	}
+	/*
+	 * Each consumer is its own service with its own processed-id store
+	 * and its own business state: slot = consumer index % 8.
+	 */
+	slot = (uint8_t)(1u << (ci % 8));
 	if (idem == IDEM_MESSAGE_ID && m->msgid < e->seen_cap &&
-	    e->seen_msgid[m->msgid])
+	    (e->seen_msgid[m->msgid] & slot))
 		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
 		    c->spec->name, "message-id seen before");
-	else if (idem == IDEM_BUSINESS && t->order_paid)
+	else if (idem == IDEM_BUSINESS && (t->done_mask & slot))
 		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
 		    c->spec->name, "order already paid");
 	else {
+		int again = (t->done_mask & slot) != 0;
+		size_t old = e->seen_cap;
 		if (t->effects < UINT8_MAX)
 			t->effects++;
-		t->order_paid = 1;
+		t->done_mask |= slot;
 		e->seen_msgid = xgrow(e->seen_msgid, &e->seen_cap,
 		    (size_t)m->msgid + 1, 1);
-		e->seen_msgid[m->msgid] = 1;
-		sim_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, 0,
-		    c->spec->name, t->effects > 1 ? "again!" : NULL);
+		memset(e->seen_msgid + old, 0, e->seen_cap - old);
+		e->seen_msgid[m->msgid] |= slot;
+		sim_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
+		    c->spec->name, again ? "again!" : NULL);
 	}
 	if (c->crash_after) {
 		c->crash_after = 0;
@@ -2183,8 +2202,9 @@ sim_reconcile(struct engine *e)
 		return;
 	for (uint32_t id = 1; id <= e->next_id; id++) {
 		struct sim_tally *t = sim_tally(e, id);
-		if (!t->order_paid && e->paid_at[id] + period <= e->now) {
-			t->order_paid = 1;
+		/* The order is the first consumer's business state. */
+		if (!(t->done_mask & 1) && e->paid_at[id] + period <= e->now) {
+			t->done_mask |= 1;
 			if (t->effects < UINT8_MAX)
 				t->effects++;
 			sim_emit(e, EV_RECONCILE, ACTOR_RECONCILER, id, 0, 0,
@@ -2192,7 +2212,8 @@ sim_reconcile(struct engine *e)
 		}
 	}
 	e->reconcile_armed = 1;
-	sched_add(&e->sched, e->now + period, T_RECONCILE, 0, 0, 0);
+	sched_add(&e->sched, e->now + period, T_RECONCILE, e->reconcile_gen, 0,
+	    0);
 }
 
 static int sim_fail(struct engine *e, const struct failure_req *req,
@@ -2307,7 +2328,8 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 			sim_broker_start(e);
 		break;
 	case T_RECONCILE:
-		sim_reconcile(e);
+		if (t->gen == e->reconcile_gen)
+			sim_reconcile(e);
 		break;
 	case T_CHAOS:
 		sim_chaos(e);
@@ -2517,11 +2539,13 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 				    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
 		break;
 	case TOGGLE_RECONCILE:
-		if (value && !e->reconcile_armed) {
+	case TOGGLE_RECONCILE_MS:
+		/* (Re)start the period from now. */
+		if (e->toggles[TOGGLE_RECONCILE]) {
 			e->reconcile_armed = 1;
 			sched_add(&e->sched, e->now +
 			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
-			    T_RECONCILE, 0, 0, 0);
+			    T_RECONCILE, ++e->reconcile_gen, 0, 0);
 		}
 		break;
 	case TOGGLE_ACK_MODE:

@@ -4,9 +4,11 @@
  * Engines report what happened (a publish, a return, a delivery, the business
  * effect, a copy dropped, the last copy lost); the ledger turns that into one
  * small record per message and the counters a lesson checks. Fates follow a
- * fixed precedence: an effect applied twice is a duplicate, once is
- * processed; otherwise a message whose last copy was lost is lost, one parked
+ * fixed precedence: an effect applied twice by one consumer is a duplicate,
+ * otherwise any effect is processed; otherwise a message whose last copy was lost is lost, one parked
  * in a dead-letter or error queue is dead-lettered, and the rest is in flight.
+ * A duplicate is one consumer applying the effect twice; two services fed by
+ * a fanout each applying theirs is not.
  */
 #include "model/ledger.h"
 
@@ -123,16 +125,25 @@ ledger_apply(struct ledger *l, const struct event *ev)
 		e->dead = 0;
 		break;
 	case EV_WORK_DONE:
+	case EV_RECONCILE: {
+		/*
+		 * Each consumer (a fanout may feed several services) applies
+		 * its own effect; the same one applying it again is the
+		 * duplicate. Repairing the order stands for the first
+		 * consumer's effect, done by another path.
+		 */
+		uint8_t bit = (uint8_t)(1u << (ev->kind == EV_RECONCILE ? 0 :
+		    (unsigned)ev->flag % 8));
+		if (e->done_mask & bit)
+			e->dup = 1;
+		e->done_mask |= bit;
 		e->effects = ledger_inc16(e->effects);
 		e->order_paid = 1;
 		e->settled_at = ev->t;
+		if (ev->kind == EV_RECONCILE)
+			e->repaired = 1;
 		break;
-	case EV_RECONCILE:
-		/* Repairing the order is its effect, done by another path. */
-		e->effects = ledger_inc16(e->effects);
-		e->order_paid = 1;
-		e->repaired = 1;
-		break;
+	}
 	case EV_DEAD_LETTER:
 	case EV_REPUBLISH:
 		/* detail "parked": it landed in a dead or error queue. */
@@ -163,9 +174,9 @@ ledger_entry(const struct ledger *l, uint32_t msg)
 enum ledger_fate
 ledger_fate(const struct ledger_entry *e)
 {
-	if (e->effects >= 2)
+	if (e->dup)
 		return FATE_DUPLICATED;
-	if (e->effects == 1)
+	if (e->effects >= 1)
 		return FATE_PROCESSED;
 	if (e->lost)
 		return FATE_LOST;

@@ -278,6 +278,79 @@ test_same_seed_same_transcript(void **state)
 	free(out[1]);
 }
 
+/* Events seen per consumer name, for fairness and fanout checks. */
+static int done_by[2];
+
+static void
+count_sink(void *ctx, const struct event *ev)
+{
+	sink(ctx, ev);
+	if (ev->kind == EV_WORK_DONE && ev->where)
+		done_by[ev->where[1] == '2']++;
+}
+
+static void
+test_round_robin_and_fanout_services(void **state)
+{
+	struct fixture f;
+	struct topo_queue qs[2];
+	struct topo_binding bs[2];
+	struct topo_consumer cs[2];
+	struct engine_opts o = { 1, count_sink, &f, NULL };
+	char *cause = NULL;
+	(void)state;
+
+	/* Two consumers on one queue take turns. */
+	fixture_init(&f, 1);
+	ops->destroy(f.e);
+	f.e = ops->create(&o, &cause);
+	cs[0] = (struct topo_consumer){ (char *)"c1", (char *)"q", 0 };
+	cs[1] = (struct topo_consumer){ (char *)"c2", (char *)"q", 0 };
+	f.topo.consumers = cs;
+	f.topo.nconsumers = 2;
+	set(&f, TOGGLE_PREFETCH, 1);
+	fixture_declare(&f, 1);
+	done_by[0] = done_by[1] = 0;
+	publish(&f, 6, NULL);
+	run(&f, 1000);
+	assert_int_equal(done_by[0], 3);
+	assert_int_equal(done_by[1], 3);
+	assert_int_equal(counter(&f, "processed"), 6);
+	fixture_done(&f);
+
+	/* A fanout feeds two services: each applies its effect once. */
+	fixture_init(&f, 1);
+	ops->destroy(f.e);
+	f.e = ops->create(&o, &cause);
+	f.x.type = XTYPE_FANOUT;
+	topology_queue_init(&qs[0]);
+	topology_queue_init(&qs[1]);
+	qs[0].name = (char *)"q1";
+	qs[1].name = (char *)"q2";
+	bs[0] = (struct topo_binding){ (char *)"x", (char *)"q1", (char *)"",
+		NULL, 0, 1, 0 };
+	bs[1] = (struct topo_binding){ (char *)"x", (char *)"q2", (char *)"",
+		NULL, 0, 1, 0 };
+	cs[0] = (struct topo_consumer){ (char *)"c1", (char *)"q1", 0 };
+	cs[1] = (struct topo_consumer){ (char *)"c2", (char *)"q2", 0 };
+	f.topo.queues = qs;
+	f.topo.nqueues = 2;
+	f.topo.bindings = bs;
+	f.topo.nbindings = 2;
+	f.topo.consumers = cs;
+	f.topo.nconsumers = 2;
+	fixture_declare(&f, 1);
+	done_by[0] = done_by[1] = 0;
+	publish(&f, 2, NULL);
+	run(&f, 1000);
+	assert_int_equal(done_by[0], 2);
+	assert_int_equal(done_by[1], 2);
+	assert_int_equal(counter(&f, "effects"), 4);
+	assert_int_equal(counter(&f, "processed"), 2);
+	assert_int_equal(counter(&f, "duplicated"), 0);
+	fixture_done(&f);
+}
+
 int
 main(void)
 {
@@ -289,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_autoack_crash_loses_buffer),
 		cmocka_unit_test(test_manual_crash_after_work_duplicates),
 		cmocka_unit_test(test_same_seed_same_transcript),
+		cmocka_unit_test(test_round_robin_and_fanout_services),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
