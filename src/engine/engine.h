@@ -110,6 +110,8 @@ struct engine_queue_view {
 	uint64_t unacked;  /* delivered, not yet acked */
 	int64_t max_length;
 	int64_t ttl_ms;
+	int64_t head_expires_in_us; /* until the head message expires, -1 */
+	int role;          /* QROLE_* */
 };
 
 struct engine_view {
@@ -118,6 +120,8 @@ struct engine_view {
 	uint64_t producer_outstanding; /* confirms awaited */
 	uint64_t producer_pending;     /* publishes not yet sent */
 	int64_t producer_blocked_us;   /* time the caller spent blocked */
+	int64_t producer_retry_in_us;  /* until the next reconnect try, -1 */
+	int producer_attempt;          /* connection attempts for this send */
 	const struct engine_queue_view *queues; /* borrowed until the next call */
 	size_t nqueues;
 	uint64_t consumer_in_progress;

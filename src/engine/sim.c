@@ -210,6 +210,7 @@ struct sim_producer {
 	int step_armed;
 	int attempt;         /* connection attempts for the head publish */
 	int64_t retry_wait;
+	int64_t retry_due;   /* when the pending reconnect try runs */
 	int took_head;       /* PAID emitted for the head message */
 	uint32_t head_id;
 	int64_t blocked_us;
@@ -1291,11 +1292,8 @@ sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 			sim_drop(e, it.m.id, why,
 			    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 	}
-	while (p->down.len) {
-		struct sim_item it = sim_wire_pop(&p->down);
-		if (it.kind == FR_RETURN)
-			continue;
-	}
+	/* Confirms, returns and closes on their way die with it. */
+	p->down.head = p->down.len = 0;
 	p->up.armed = p->down.armed = 0;
 	sim_pending_fail_all(e);
 	p->bchan = 0;
@@ -1497,6 +1495,7 @@ sim_producer_pump(struct engine *e)
 				p->blocked_us += wait;
 				sim_emit(e, EV_RETRY_WAIT, ACTOR_PRODUCER,
 				    p->head_id, 0, p->attempt + 1, NULL, NULL);
+				p->retry_due = e->now + wait;
 				sim_producer_arm(e, e->now + wait);
 				return;
 			}
@@ -2878,6 +2877,9 @@ sim_view(struct engine *e, struct engine_view *v)
 		v->producer_pending +=
 		    e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].left;
 	v->producer_blocked_us = e->prod.blocked_us;
+	v->producer_attempt = e->prod.attempt;
+	v->producer_retry_in_us = e->prod.retry_due > e->now ?
+	    e->prod.retry_due - e->now : -1;
 	free(e->qviews);
 	e->qviews = xcalloc(e->nqueues, sizeof *e->qviews);
 	for (size_t i = 0; i < e->nqueues; i++) {
@@ -2891,6 +2893,14 @@ sim_view(struct engine *e, struct engine_view *v)
 		qv->unacked = q->unacked;
 		qv->max_length = sim_queue_max_length(q);
 		qv->ttl_ms = sim_queue_ttl(q);
+		qv->role = q->spec->role;
+		qv->head_expires_in_us = -1;
+		if (q->ready.len) {
+			int64_t due = sim_expiry(q, sim_ring_at(&q->ready, 0));
+			if (due != SIM_NO_TIME)
+				qv->head_expires_in_us = due > e->now ?
+				    due - e->now : 0;
+		}
 	}
 	v->queues = e->qviews;
 	v->nqueues = e->nqueues;
