@@ -33,6 +33,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BIN      := $(BUILD)/rabbitlab
+MO       := $(BUILD)/locale/zh_CN/LC_MESSAGES/rabbitlab.mo
+LOCALEDIR ?= $(PREFIX)/share/locale
 
 # Debian packages the build and the tests need: package:check, where the
 # check is a pkg-config module or a command.
@@ -46,7 +48,13 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
 .PHONY: all run test check bench deps install uninstall clean asan fuzz
 .DEFAULT_GOAL := all
 
-all: $(BIN)
+all: $(BIN) $(MO)
+
+# The Chinese interface catalogue; the screen finds it in locale/ beside
+# the binary, or under LOCALEDIR once installed.
+$(MO): assets/po/zh_CN.po
+	@mkdir -p $(@D)
+	msgfmt -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -70,11 +78,12 @@ $(BUILD)/bench: tests/bench/bench.c $(BUILD)/librabbitlab.a
 
 units: $(UNIT_BIN)
 
-run: deps $(BIN)
-	./$(BIN) replay lessons/01-first-message.cfg
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN)
 
 test check: deps
-	@$(MAKE) --no-print-directory $(BIN) units
+	@$(MAKE) --no-print-directory all units
 	@bash tests/run.sh
 
 bench: deps
@@ -103,15 +112,18 @@ deps:
 	  exit 1; \
 	fi
 
-install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/lessons
+install: $(BIN) $(MO)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/lessons \
+	    $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/rabbitlab
-	install -m 644 lessons/*.cfg $(DESTDIR)$(DATADIR)/lessons/
+	install -m 644 lessons/*.cfg lessons/*.md $(DESTDIR)$(DATADIR)/lessons/
+	install -m 644 $(MO) $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	if [ -f assets/rabbitlab.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
 	  install -m 644 assets/rabbitlab.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rabbitlab $(DESTDIR)$(MANDIR)/man1/rabbitlab.1
+	rm -f $(DESTDIR)$(BINDIR)/rabbitlab $(DESTDIR)$(MANDIR)/man1/rabbitlab.1 \
+	    $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	rm -rf $(DESTDIR)$(DATADIR)
 
 # Sanitizer build in its own tree; tests/run.sh drives it.

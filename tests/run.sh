@@ -136,6 +136,18 @@ else
 	ko "cli: --help and --version"
 fi
 
+echo "== the screen (tmux)"
+bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1
+grep -E '^(PASS|FAIL) ' "$tmp/screen.out" | sed 's/^/screen: /'
+sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/screen.out" | tail -1)
+sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/screen.out" | tail -1)
+if [ -z "$sp" ]; then
+	ko "screen tests ran" "$tmp/screen.out"
+else
+	pass=$((pass + sp)); fail=$((fail + sf))
+	grep -A12 '^FAIL ' "$tmp/screen.out" | head -60 | sed 's/^/    /'
+fi
+
 echo "== house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
 	ok ".clang-format accepted by clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)"

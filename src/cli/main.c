@@ -17,6 +17,7 @@
 #include "lesson/codegen.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
+#include "ui/ui.h"
 #include "util/xmalloc.h"
 
 #define EXIT_BAD_INPUT 2
@@ -30,6 +31,10 @@ struct main_opts {
 	uint64_t seed;
 	struct script_toggle *sets;   /* --set NAME=VALUE, in order */
 	size_t nsets, sets_cap;
+	int sandbox;                  /* lab: free play */
+	int autoplay;                 /* lab: classroom autoplay */
+	int autoplay_ms;
+	const char *record;           /* lab: record the session here */
 };
 
 static void
@@ -39,6 +44,8 @@ main_usage(FILE *out)
 	    "A terminal lab for RabbitMQ message reliability.\n"
 	    "\n"
 	    "Commands:\n"
+	    "  (none), lab [FILE]  open the lab on screen: the lesson picker, or\n"
+	    "                   FILE as a guided lesson\n"
 	    "  replay FILE...   play lesson scripts and print the transcript;\n"
 	    "                   exit 0 when every expectation holds, 1 when one\n"
 	    "                   fails, 2 for bad input\n"
@@ -56,10 +63,15 @@ main_usage(FILE *out)
 	    "  -j, --json           one JSON object per event and result\n"
 	    "  -q, --quiet          replay: print no events, only the results\n"
 	    "      --set=NAME=VALUE config: set a toggle (repeatable)\n"
+	    "      --sandbox        lab: free play on the script's topology\n"
+	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
+	    "                       (default 8000; 0: on the presenter key)\n"
+	    "      --record=FILE    lab: save every action as a replayable script\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
-	    "Environment: RABBITLAB_LESSONS names the lesson directory.\n",
+	    "Environment: RABBITLAB_LESSONS names the lesson directory;\n"
+	    "NO_COLOR turns colours off.\n",
 	    out);
 }
 
@@ -270,6 +282,28 @@ main_add_set(struct main_opts *mo, const char *arg)
 }
 
 static int
+main_lab(const struct main_opts *mo, char **files, int n)
+{
+	struct ui_opts uo;
+
+	if (n > 1) {
+		main_error("lab opens one script at a time (%s ...)", files[0]);
+		return EXIT_BAD_INPUT;
+	}
+	memset(&uo, 0, sizeof uo);
+	uo.lang = mo->lang;
+	uo.lessons_dir = main_lessons_dir();
+	uo.script = n == 1 ? files[0] : NULL;
+	uo.sandbox = mo->sandbox;
+	uo.autoplay = mo->autoplay;
+	uo.autoplay_ms = mo->autoplay_ms;
+	uo.record = mo->record;
+	uo.has_seed = mo->has_seed;
+	uo.seed = mo->seed;
+	return ui_main(&uo);
+}
+
+static int
 main_list(const struct main_opts *mo)
 {
 	size_t n;
@@ -302,13 +336,18 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "set", required_argument, NULL, 'S' },
+		{ "sandbox", no_argument, NULL, 'B' },
+		{ "autoplay", optional_argument, NULL, 'A' },
+		{ "record", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct main_opts mo = { main_locale_lang(), "sim", 0, 0, 0, 0, NULL, 0,
-		0 };
+	struct main_opts mo;
 	const char *cmd;
 	int ch, rc;
 
+	memset(&mo, 0, sizeof mo);
+	mo.lang = main_locale_lang();
+	mo.engine = "sim";
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:s:e:jqhV", longopts,
 	    NULL)) != -1) {
@@ -348,6 +387,30 @@ main(int argc, char **argv)
 			if (main_add_set(&mo, optarg) != 0)
 				return EXIT_BAD_INPUT;
 			break;
+		case 'B':
+			mo.sandbox = 1;
+			break;
+		case 'A': {
+			char *end;
+			long v = 8000;
+			if (optarg) {
+				errno = 0;
+				v = strtol(optarg, &end, 10);
+				if (errno || end == optarg || *end || v < 0 ||
+				    v > 3600000) {
+					main_error("--autoplay: '%s' is not a "
+					    "number of milliseconds from 0 to "
+					    "3600000", optarg);
+					return EXIT_BAD_INPUT;
+				}
+			}
+			mo.autoplay = 1;
+			mo.autoplay_ms = (int)v;
+			break;
+		}
+		case 'R':
+			mo.record = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -363,17 +426,15 @@ main(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (optind >= argc) {
-		main_usage(stderr);
-		fputs("\nThe screen is not built yet: try "
-		    "'rabbitlab replay lessons/01-first-message.cfg'.\n", stderr);
-		return EXIT_BAD_INPUT;
-	}
 	if (engine_find(mo.engine) == NULL) {
 		main_error("unknown engine '%s' (expected: sim)", mo.engine);
 		return EXIT_BAD_INPUT;
 	}
+	if (optind >= argc)
+		return main_lab(&mo, NULL, 0);
 	cmd = argv[optind++];
+	if (strcmp(cmd, "lab") == 0)
+		return main_lab(&mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "replay") == 0) {
 		if (optind >= argc) {
 			main_error("%s: which script? (replay FILE...)", cmd);
@@ -402,8 +463,8 @@ main(int argc, char **argv)
 		free(mo.sets);
 		return rc;
 	}
-	main_error("unknown command '%s' (expected replay, check, list or "
-	    "config)",
+	main_error("unknown command '%s' (expected lab, replay, check, list "
+	    "or config)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }

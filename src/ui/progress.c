@@ -147,8 +147,13 @@ progress_load(struct progress *p, const char *dir, char **notice)
 		memset(&p->v[i], 0, sizeof p->v[i]);
 	p->n = 0;
 	{
-		char *aside = xasprintf("%s.bad-%lld", p->path,
-		    (long long)time(NULL));
+		long long now = (long long)time(NULL);
+		char *aside = xasprintf("%s.bad-%lld", p->path, now);
+		/* Never overwrite an earlier damaged file. */
+		for (int n = 1; access(aside, F_OK) == 0 && n < 1000; n++) {
+			free(aside);
+			aside = xasprintf("%s.bad-%lld-%d", p->path, now, n);
+		}
 		if (rename(p->path, aside) == 0)
 			*notice = aside;
 		else {

@@ -1,0 +1,92 @@
+/*
+ * The ledger scoreboard. One table names the counters shown, in the order
+ * a message lives its life (published, confirmed, ... lost), with the
+ * colour a non-zero value takes; the pane lays them out in as many columns
+ * as the width allows.
+ */
+#include "ui/board.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/lab.h"
+#include "ui/text.h"
+
+/* ledger counter, label, role when non-zero */
+#define BOARD_COUNTERS(X)                                                      \
+	X("published", N_("published"), DRAW_VALUE)                            \
+	X("confirmed", N_("confirmed"), DRAW_GOOD)                             \
+	X("returned", N_("returned"), DRAW_WARN)                               \
+	X("nacked", N_("nacked"), DRAW_WARN)                                   \
+	X("processed", N_("processed"), DRAW_GOOD)                             \
+	X("duplicated", N_("duplicated"), DRAW_BAD)                            \
+	X("dead_lettered", N_("dead-lettered"), DRAW_WARN)                     \
+	X("lost_silent", N_("lost silently"), DRAW_BAD)                        \
+	X("lost_notified", N_("lost, told"), DRAW_WARN)                        \
+	X("inconsistent", N_("inconsistent"), DRAW_BAD)
+
+static const struct {
+	const char *counter;
+	const char *label;
+	enum draw_role role;
+} board_counters[] = {
+#define BOARD_ROW(counter, label, role) { counter, label, role },
+	BOARD_COUNTERS(BOARD_ROW)
+#undef BOARD_ROW
+};
+
+#define BOARD_N (int)(sizeof board_counters / sizeof board_counters[0])
+#define BOARD_CELL 16 /* columns per counter */
+
+static int
+board_columns(int w)
+{
+	int cols = w / BOARD_CELL;
+
+	if (cols < 1)
+		cols = 1;
+	return cols > BOARD_N ? BOARD_N : cols;
+}
+
+int
+board_rows(int w, int titled)
+{
+	int cols = board_columns(w);
+
+	return (BOARD_N + cols - 1) / cols + (titled ? 1 : 0);
+}
+
+static void
+board_draw(struct pane *p, struct lab *lab)
+{
+	int cols = board_columns(p->w), cell = p->w / cols, y = p->y;
+
+	if (p->h <= 0)
+		return;
+	if (p->h > board_rows(p->w, 0)) {
+		draw_hline(y, p->x, p->w, DRAW_BORDER);
+		draw_printf(y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
+		    _("Ledger: the fate of every message"));
+		y++;
+	}
+	for (int i = 0; i < BOARD_N; i++) {
+		uint64_t v = 0;
+		char num[24];
+		int row = i / cols, col = i % cols, x = p->x + col * cell;
+		int nw, lw;
+
+		if (y + row >= p->y + p->h)
+			break;
+		ledger_counter(&lab->sum, board_counters[i].counter, &v);
+		nw = snprintf(num, sizeof num, "%" PRIu64, v);
+		lw = cell - nw - 2;
+		draw_text(y + row, x, lw, _(board_counters[i].label),
+		    v ? DRAW_NORMAL : DRAW_DIM);
+		draw_text(y + row, x + cell - nw - 1, nw, num,
+		    v ? board_counters[i].role : DRAW_DIM);
+	}
+}
+
+const struct pane_ops board_ops = { "ledger", board_draw, NULL };

@@ -1,0 +1,163 @@
+/*
+ * The event log pane. Lines come from the session's log (the transcript
+ * without its time column); the pane adds the time, colours each line by
+ * what kind of frame it is (one table), squeezes the transcript's padding
+ * so narrow panes still show the frame and its detail, and marks the lines
+ * of the selected message.
+ */
+#include "ui/evlog.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/lab.h"
+
+/* Frames worth a colour; the rest are plain. */
+static const enum draw_role evlog_roles[EV_COUNT] = {
+	[EV_CONNECT_FAIL] = DRAW_BAD,
+	[EV_CONN_LOST] = DRAW_BAD,
+	[EV_CONN_CLOSE] = DRAW_WARN,
+	[EV_CHANNEL_CLOSE] = DRAW_BAD,
+	[EV_PUBLISH_FAILED] = DRAW_BAD,
+	[EV_RETURN] = DRAW_WARN,
+	[EV_REJECT_PUBLISH] = DRAW_WARN,
+	[EV_DROP_HEAD] = DRAW_BAD,
+	[EV_CONFIRM_ACK] = DRAW_GOOD,
+	[EV_CONFIRM_NACK] = DRAW_WARN,
+	[EV_CONFIRM_LOST] = DRAW_BAD,
+	[EV_WORK_DONE] = DRAW_GOOD,
+	[EV_DUP_SKIP] = DRAW_WARN,
+	[EV_EXCEPTION] = DRAW_WARN,
+	[EV_ACK] = DRAW_GOOD,
+	[EV_NACK] = DRAW_WARN,
+	[EV_REJECT] = DRAW_WARN,
+	[EV_REQUEUE] = DRAW_WARN,
+	[EV_EXPIRE] = DRAW_WARN,
+	[EV_DEAD_LETTER] = DRAW_TK_DEAD,
+	[EV_REPUBLISH] = DRAW_TK_DEAD,
+	[EV_CONSUMER_CRASH] = DRAW_BAD,
+	[EV_CRASH] = DRAW_BAD,
+	[EV_STOP] = DRAW_WARN,
+	[EV_START] = DRAW_GOOD,
+	[EV_QUEUE_DELETED] = DRAW_BAD,
+	[EV_EXCHANGE_DELETED] = DRAW_BAD,
+	[EV_RECONCILE] = DRAW_GOOD,
+	[EV_TOGGLE] = DRAW_KEY,
+	[EV_FAILURE] = DRAW_BAD,
+	[EV_LOST] = DRAW_TK_LOST,
+};
+
+/* One letter per actor for narrow panes. */
+static const char evlog_actor_letter[ACTOR_COUNT] = {
+	[ACTOR_LAB] = 'L', [ACTOR_PRODUCER] = 'P', [ACTOR_EXCHANGE] = 'X',
+	[ACTOR_QUEUE] = 'Q', [ACTOR_CONSUMER] = 'C', [ACTOR_BROKER] = 'B',
+	[ACTOR_NETWORK] = 'N', [ACTOR_RECONCILER] = 'R',
+};
+
+/* The transcript text without the actor column and with runs of spaces
+ * squeezed to one. */
+static void
+evlog_squeeze(const struct session_logline *ln, char *out, size_t len)
+{
+	const char *s = ln->text, *actor = event_actor_name(ln->actor);
+	size_t o = 0, al = strlen(actor);
+
+	while (*s == ' ')
+		s++;
+	if (strncmp(s, actor, al) == 0 && (s[al] == ' ' || s[al] == '\0'))
+		s += al;
+	while (*s == ' ')
+		s++;
+	for (; *s && o + 1 < len; s++) {
+		if (*s == ' ' && (o == 0 || out[o - 1] == ' '))
+			continue;
+		out[o++] = *s;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static void
+evlog_draw(struct pane *p, struct lab *lab)
+{
+	size_t n = session_log(lab->ss, NULL);
+	int rows = p->h - 1, wide = p->w >= 70;
+	size_t first;
+
+	if (p->h <= 1)
+		return;
+	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
+	if (p->scroll > 0)
+		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD,
+		    " %s (-%d) ", _("Event log"), p->scroll);
+	else
+		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
+		    _("Event log"));
+	if (n == 0) {
+		draw_text(p->y + 1, p->x + 1, p->w - 1,
+		    _("No frames yet: press + to publish."), DRAW_DIM);
+		return;
+	}
+	if ((size_t)p->scroll > n - 1)
+		p->scroll = (int)(n - 1);
+	first = n > (size_t)rows + (size_t)p->scroll ?
+	    n - (size_t)rows - (size_t)p->scroll : 0;
+	for (int r = 0; r < rows && first + (size_t)r < n; r++) {
+		const struct session_logline *ln =
+		    session_log_at(lab->ss, first + (size_t)r);
+		int y = p->y + 1 + r, x = p->x;
+		char text[sizeof ln->text], tm[24];
+		enum draw_role role = evlog_roles[ln->kind];
+		int mine = lab->selected && ln->msg == lab->selected;
+
+		/* Milliseconds, as in the transcript and the timelines. */
+		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
+		x += draw_text(y, x, p->w, tm,
+		    mine ? DRAW_SELECTED : DRAW_DIM) + 1;
+		if (wide)
+			x += draw_printf(y, x, 10, DRAW_DIM, "%-9s",
+			    event_actor_name(ln->actor)) + 1;
+		else {
+			char a[2] = { evlog_actor_letter[ln->actor], '\0' };
+			x += draw_text(y, x, 1, a, DRAW_HEAD) + 1;
+		}
+		evlog_squeeze(ln, text, sizeof text);
+		draw_text(y, x, p->x + p->w - x, text,
+		    role == DRAW_NORMAL && mine ? DRAW_VALUE : role);
+	}
+}
+
+static int
+evlog_key(struct pane *p, struct lab *lab, int key)
+{
+	size_t n = session_log(lab->ss, NULL);
+	int page = p->h > 2 ? p->h - 2 : 1;
+
+	(void)lab;
+	switch (key) {
+	case KEY_UP:
+		if ((size_t)p->scroll + 1 < n)
+			p->scroll++;
+		return PANE_HANDLED | PANE_REDRAW;
+	case KEY_PPAGE:
+		p->scroll += page;
+		if ((size_t)p->scroll >= n)
+			p->scroll = n ? (int)n - 1 : 0;
+		return PANE_HANDLED | PANE_REDRAW;
+	case KEY_DOWN:
+		if (p->scroll > 0)
+			p->scroll--;
+		return PANE_HANDLED | PANE_REDRAW;
+	case KEY_END:
+		p->scroll = 0;
+		return PANE_HANDLED | PANE_REDRAW;
+	default:
+		return 0;
+	}
+}
+
+const struct pane_ops evlog_ops = { "log", evlog_draw, evlog_key };

@@ -1,0 +1,758 @@
+/*
+ * The four flow panes and the wires between them. Each pane is a box whose
+ * lines are its live state and its toggles, each line with a priority: when
+ * the terminal is small the least telling lines go first (a toggle the
+ * lesson never touches, a counter at zero), so the 80x24 layout keeps what
+ * matters and a large terminal shows everything. The bottom line(s) of each
+ * box hold the tokens of the messages that are there now; tokens on the way
+ * from one box to the next are stacked under the arrow between them.
+ */
+#include "ui/flow.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/i18n.h"
+#include "ui/keys.h"
+#include "ui/lab.h"
+#include "ui/text.h"
+
+enum flow_row_kind { ROW_STATE, ROW_TOGGLE, ROW_TEXT };
+
+struct flow_row {
+	enum flow_row_kind kind;
+	int prio;             /* 0 least wanted .. 3 always */
+	const char *label;    /* translated */
+	char value[64];
+	enum draw_role role;  /* of the value (or the text) */
+	int key;              /* ROW_TOGGLE: its key */
+};
+
+#define FLOW_MAX_ROWS 32
+#define FLOW_ROW_MAX 28 /* columns of a label and value line, at most */
+
+struct flow_rows {
+	struct flow_row r[FLOW_MAX_ROWS];
+	int n;
+};
+
+static struct flow_row *
+flow_add(struct flow_rows *rs, enum flow_row_kind kind, int prio,
+    const char *label, enum draw_role role)
+{
+	struct flow_row *r;
+
+	if (rs->n == FLOW_MAX_ROWS)
+		return &rs->r[FLOW_MAX_ROWS - 1];
+	r = &rs->r[rs->n++];
+	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	r->prio = prio;
+	r->label = label;
+	r->role = role;
+	return r;
+}
+
+static void
+flow_state(struct flow_rows *rs, int prio, const char *label,
+    enum draw_role role, const char *fmt, uint64_t v)
+{
+	struct flow_row *r = flow_add(rs, ROW_STATE, prio, label, role);
+
+	snprintf(r->value, sizeof r->value, fmt, v);
+}
+
+/* A toggle line; `relevant` 0 demotes a toggle that does nothing now. */
+static void
+flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
+    int relevant)
+{
+	const struct keys_def *k = keys_of(KEYS_TOGGLE, id);
+	int64_t v = session_get_toggle(lab->ss, id);
+	struct flow_row *r;
+	int prio = lab->toggle_prio[id];
+
+	if (k == NULL)
+		return;
+	if (v != toggle_info(id)->def && prio < 2)
+		prio = 2;
+	if (!relevant && prio > 0)
+		prio = 0;
+	r = flow_add(rs, ROW_TOGGLE, prio, keys_label(k), DRAW_VALUE);
+	r->key = k->key;
+	keys_value(id, v, r->value, sizeof r->value);
+	if (toggle_info(id)->type == TOGGLE_BOOL)
+		r->role = v ? DRAW_ON : DRAW_OFF;
+}
+
+/* Draws one row across w columns: label left, value right. */
+static void
+flow_draw_row(const struct flow_row *r, int y, int x, int w)
+{
+	int vw = text_width(r->value), lx = x, lw;
+
+	switch (r->kind) {
+	case ROW_TEXT:
+		draw_text(y, x, w, r->label, r->role);
+		return;
+	case ROW_TOGGLE: {
+		char name[16];
+		keys_name(r->key, name, sizeof name);
+		draw_text(y, x, 1, name, DRAW_KEY);
+		draw_click_add(y, x, w, r->key, 0);
+		lx = x + 2;
+		break;
+	}
+	case ROW_STATE:
+		break;
+	}
+	if (vw > w - (lx - x))
+		vw = w - (lx - x);
+	lw = w - (lx - x) - vw - 1;
+	if (lw > 0)
+		draw_text(y, lx, lw, r->label,
+		    r->kind == ROW_STATE ? DRAW_DIM : DRAW_NORMAL);
+	draw_text(y, x + w - vw, vw, r->value, r->role);
+}
+
+/*
+ * Draws the rows that fit in `rows` lines: every row of the highest
+ * priorities first, shown in their own order. Returns the lines used.
+ */
+static int
+flow_draw_rows(const struct flow_rows *rs, int y, int x, int w, int rows)
+{
+	int take[FLOW_MAX_ROWS] = { 0 }, used = 0, line = 0;
+
+	for (int prio = 3; prio >= 0 && used < rows; prio--)
+		for (int i = 0; i < rs->n && used < rows; i++)
+			if (rs->r[i].prio == prio) {
+				take[i] = 1;
+				used++;
+			}
+	/* Wide panes keep label and value close enough to read as a pair. */
+	if (w > FLOW_ROW_MAX)
+		w = FLOW_ROW_MAX;
+	for (int i = 0; i < rs->n; i++)
+		if (take[i])
+			flow_draw_row(&rs->r[i], y + line++, x, w);
+	return line;
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+char
+flow_token_mark(const struct session_token *tk)
+{
+	if (tk->flags & TOKEN_DUPLICATE)
+		return '=';
+	if (tk->flags & TOKEN_DEAD_LETTERED)
+		return 'x';
+	if (tk->flags & TOKEN_REDELIVERED)
+		return '@';
+	return tk->flags & TOKEN_PERSISTENT ? '#' : '~';
+}
+
+enum draw_role
+flow_token_role(const struct session_token *tk)
+{
+	if (tk->place == PLACE_LOST)
+		return DRAW_TK_LOST;
+	if (tk->flags & TOKEN_DUPLICATE)
+		return DRAW_TK_DUPLICATE;
+	if (tk->flags & TOKEN_DEAD_LETTERED)
+		return DRAW_TK_DEAD;
+	if (tk->flags & TOKEN_REDELIVERED)
+		return DRAW_TK_REDELIVERED;
+	return tk->flags & TOKEN_PERSISTENT ? DRAW_TK_PERSISTENT :
+	    DRAW_TK_TRANSIENT;
+}
+
+static int
+flow_token_at(const struct session_token *tk, enum session_place place,
+    int queue)
+{
+	if (tk->place != place)
+		return 0;
+	if (place == PLACE_QUEUE || place == PLACE_DEAD)
+		return tk->queue == queue;
+	return 1;
+}
+
+static int
+flow_count(const struct lab *lab, enum session_place place, int queue)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < lab->ntokens; i++)
+		n += flow_token_at(&lab->tokens[i], place, queue);
+	return n;
+}
+
+static void
+flow_draw_token(struct lab *lab, const struct session_token *tk, int y, int x,
+    int w)
+{
+	char text[16];
+
+	snprintf(text, sizeof text, "%c%" PRIu32, flow_token_mark(tk), tk->msg);
+	draw_text(y, x, w, text,
+	    tk->msg == lab->selected ? DRAW_SELECTED : flow_token_role(tk));
+	draw_click_add(y, x, text_width(text) < w ? text_width(text) : w, 0,
+	    tk->msg);
+}
+
+/*
+ * Lays the tokens at `place` (and `queue`) out left to right over `rows`
+ * lines from (y, x); when they do not all fit, the last slot says "+N".
+ * `places` may hold a second place (PLACE_DEAD with PLACE_QUEUE).
+ */
+static void
+flow_tokens(struct lab *lab, int y, int x, int w, int rows,
+    enum session_place place, enum session_place also, int queue)
+{
+	int total = flow_count(lab, place, queue) +
+	    (also != place ? flow_count(lab, also, queue) : 0);
+	int line = 0, cx = 0, shown = 0;
+
+	if (rows <= 0 || w <= 0)
+		return;
+	for (size_t i = 0; i < lab->ntokens; i++) {
+		const struct session_token *tk = &lab->tokens[i];
+		char text[16];
+		int tw;
+
+		if (!flow_token_at(tk, place, queue) &&
+		    !(also != place && flow_token_at(tk, also, queue)))
+			continue;
+		tw = snprintf(text, sizeof text, "%c%" PRIu32,
+		    flow_token_mark(tk), tk->msg);
+		if (cx > 0 && cx + tw > w) {
+			line++;
+			cx = 0;
+		}
+		/* Keep room for "+N" on the last line unless this is the
+		 * last token. */
+		if (line == rows - 1 && shown < total - 1) {
+			char more[16];
+			int mw = snprintf(more, sizeof more, "+%d",
+			    total - shown);
+			if (cx + tw + 1 + mw > w) {
+				draw_text(y + line, x + cx, w - cx, more,
+				    DRAW_WARN);
+				return;
+			}
+		}
+		if (line >= rows)
+			return;
+		flow_draw_token(lab, tk, y + line, x + cx, w - cx);
+		cx += tw + 1;
+		shown++;
+	}
+}
+
+/* ---- the boxes --------------------------------------------------------- */
+
+/* Rows left for the state after `token_rows` lines of tokens. */
+static int
+flow_inner(const struct pane *p, int token_rows)
+{
+	return p->h - 2 - token_rows;
+}
+
+static void
+flow_box(const struct pane *p, const char *title)
+{
+	char t[64];
+
+	snprintf(t, sizeof t, " %s ", title);
+	draw_box(p->y, p->x, p->h, p->w, t, DRAW_BORDER);
+}
+
+static void
+flow_duration(char *buf, size_t len, int64_t us)
+{
+	if (us < 1000000)
+		snprintf(buf, len, "%" PRId64 "ms", us / 1000);
+	else
+		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", us / 1000000,
+		    us % 1000000 / 100000);
+}
+
+static void
+producer_draw(struct pane *p, struct lab *lab)
+{
+	struct flow_rows rs = { .n = 0 };
+	const struct engine_view *v = &lab->view;
+	int64_t confirms = session_get_toggle(lab->ss, TOGGLE_CONFIRMS);
+	int retry = (int)session_get_toggle(lab->ss, TOGGLE_PRODUCER_RETRY);
+	struct flow_row *r;
+	int rows, trows;
+
+	if (p->h < 3)
+		return;
+	flow_box(p, _("Producer"));
+	/* The producer connects on its first publish: before that the
+	 * link is not down, just not open yet. */
+	r = flow_add(&rs, ROW_STATE, 3, _("link"),
+	    v->producer_connected ? DRAW_GOOD :
+	    lab->sum.published ? DRAW_BAD : DRAW_DIM);
+	snprintf(r->value, sizeof r->value, "%s",
+	    v->producer_connected ? _("up") :
+	    lab->sum.published ? _("down") : _("closed"));
+	flow_state(&rs, confirms || v->producer_outstanding ? 3 : 1,
+	    _("unconfirmed"), v->producer_outstanding ? DRAW_WARN : DRAW_VALUE,
+	    "%" PRIu64, v->producer_outstanding);
+	flow_state(&rs, v->producer_pending ? 3 : 1, _("unsent"),
+	    v->producer_pending ? DRAW_WARN : DRAW_VALUE, "%" PRIu64,
+	    v->producer_pending);
+	r = flow_add(&rs, ROW_STATE, v->producer_blocked_us ? 2 : 0,
+	    _("blocked"), v->producer_blocked_us ? DRAW_WARN : DRAW_VALUE);
+	flow_duration(r->value, sizeof r->value, v->producer_blocked_us);
+	if (v->producer_retry_in_us >= 0) {
+		/* Reconnecting: the countdown and which attempt is next. */
+		char in[24];
+		r = flow_add(&rs, ROW_STATE, 3, _("retry in"), DRAW_WARN);
+		flow_duration(in, sizeof in, v->producer_retry_in_us);
+		snprintf(r->value, sizeof r->value, "%s #%d", in,
+		    v->producer_attempt + 1);
+	}
+	flow_toggle(&rs, lab, TOGGLE_CONFIRMS, 1);
+	flow_toggle(&rs, lab, TOGGLE_BATCH, confirms == CONFIRMS_BATCH);
+	flow_toggle(&rs, lab, TOGGLE_MANDATORY, 1);
+	flow_toggle(&rs, lab, TOGGLE_PERSISTENT, 1);
+	flow_toggle(&rs, lab, TOGGLE_PRODUCER_RETRY, 1);
+	flow_toggle(&rs, lab, TOGGLE_PRODUCER_ATTEMPTS, retry);
+	flow_toggle(&rs, lab, TOGGLE_PRODUCER_INITIAL_MS, retry);
+	flow_toggle(&rs, lab, TOGGLE_PRODUCER_MULTIPLIER, retry);
+	flow_toggle(&rs, lab, TOGGLE_RESEND, 1);
+	flow_toggle(&rs, lab, TOGGLE_REOPEN_CHANNEL, 1);
+	flow_toggle(&rs, lab, TOGGLE_HEARTBEAT, 1);
+	trows = p->h >= 14 ? 2 : 1;
+	rows = flow_inner(p, trows);
+	flow_draw_rows(&rs, p->y + 1, p->x + 1, p->w - 2, rows);
+	flow_tokens(lab, p->y + p->h - 1 - trows, p->x + 1, p->w - 2, trows,
+	    PLACE_PRODUCER, PLACE_PRODUCER, -1);
+}
+
+/* How many bindings start at exchange `name`. */
+static int
+flow_bindings(const struct topology *t, const char *name)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < t->nbindings; i++)
+		n += strcmp(t->bindings[i].exchange, name) == 0;
+	return n;
+}
+
+static void
+exchange_draw(struct pane *p, struct lab *lab)
+{
+	struct flow_rows rs = { .n = 0 };
+	const struct topology *t = &lab->script->topo;
+	const char *route = session_last_route(lab->ss);
+	struct flow_row *r;
+	int trows = 1, rows;
+
+	if (p->h < 3)
+		return;
+	flow_box(p, _("Exchange"));
+	r = flow_add(&rs, ROW_STATE, 3, _("broker"),
+	    lab->view.broker_up ? DRAW_GOOD : DRAW_BAD);
+	snprintf(r->value, sizeof r->value, "%s",
+	    lab->view.broker_up ? _("up") : _("down"));
+	for (size_t i = 0; i < t->nexchanges; i++) {
+		const struct topo_exchange *x = &t->exchanges[i];
+		int main_x = strcmp(x->name, t->publish_exchange ?
+		    t->publish_exchange : "") == 0 || i == 0;
+		int durable = x->durable >= 0 ? x->durable :
+		    (int)session_get_toggle(lab->ss, TOGGLE_DURABLE_EXCHANGE);
+		r = flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, x->name,
+		    DRAW_VALUE);
+		r = flow_add(&rs, ROW_STATE, main_x ? 2 : 0, _("type"),
+		    durable ? DRAW_VALUE : DRAW_WARN);
+		snprintf(r->value, sizeof r->value, "%s%s%s",
+		    topology_exchange_type_name(x->type), durable ? "" : " ",
+		    durable ? "" : _("transient"));
+		flow_state(&rs, main_x ? 1 : 0, _("bindings"), DRAW_VALUE,
+		    "%" PRIu64, (uint64_t)flow_bindings(t, x->name));
+	}
+	r = flow_add(&rs, ROW_STATE, 3, _("last"), DRAW_VALUE);
+	if (*route == '\0')
+		snprintf(r->value, sizeof r->value, "-");
+	else {
+		/* "routed m5" etc.: the word, then the message as a token. */
+		char word[40];
+		const char *m = strrchr(route, 'm');
+		size_t n = m && m > route ? (size_t)(m - route - 1) :
+		    strlen(route);
+		snprintf(word, sizeof word, "%.*s", (int)n, route);
+		if (strncmp(word, "routed", 6) == 0) {
+			snprintf(r->value, sizeof r->value, "%s", _("routed"));
+			r->role = DRAW_GOOD;
+		} else if (strncmp(word, "returned", 8) == 0) {
+			snprintf(r->value, sizeof r->value, "%s",
+			    _("return 312"));
+			r->role = DRAW_WARN;
+		} else if (strncmp(word, "404", 3) == 0) {
+			snprintf(r->value, sizeof r->value, "%s", _("404 close"));
+			r->role = DRAW_BAD;
+		} else if (strncmp(word, "unroutable", 10) == 0) {
+			snprintf(r->value, sizeof r->value, "%s", _("dropped"));
+			r->role = DRAW_BAD;
+		} else {
+			snprintf(r->value, sizeof r->value, "%s", word);
+		}
+	}
+	flow_toggle(&rs, lab, TOGGLE_DURABLE_EXCHANGE, 1);
+	flow_toggle(&rs, lab, TOGGLE_RESTART_MS, 1);
+	rows = flow_inner(p, trows);
+	flow_draw_rows(&rs, p->y + 1, p->x + 1, p->w - 2, rows);
+	flow_tokens(lab, p->y + p->h - 1 - trows, p->x + 1, p->w - 2, trows,
+	    PLACE_EXCHANGE, PLACE_EXCHANGE, -1);
+}
+
+/*
+ * The queue column holds one box per queue while each box gets at least
+ * five rows; with more queues than that allows it becomes one box with a
+ * short section per queue (name and counts, then tokens).
+ */
+static int
+flow_queues_compact(const struct lab *lab)
+{
+	const struct pane *p = &lab->panes[LAB_QUEUES];
+
+	return lab->nqueues > 1 && p->h / (int)lab->nqueues < 5;
+}
+
+/*
+ * Where queue i sits in the queue column: its box (or section) from *y for
+ * *h rows. The first (main) queue gets what does not divide. Returns 0 if
+ * it does not fit.
+ */
+static int
+flow_queue_box(const struct lab *lab, size_t i, int *y, int *h)
+{
+	const struct pane *p = &lab->panes[LAB_QUEUES];
+	int compact = flow_queues_compact(lab);
+	int top = p->y + compact, rows = p->h - 2 * compact;
+	int least = compact ? 1 : 3, each, extra;
+	size_t n = lab->nqueues, fit;
+
+	if (n == 0 || rows < least)
+		return 0;
+	fit = (size_t)(rows / least);
+	if (n > fit)
+		n = fit;
+	if (i >= n)
+		return 0;
+	each = rows / (int)n;
+	extra = rows - each * (int)n;
+	*h = each + (i == 0 ? extra : 0);
+	*y = top + (i == 0 ? 0 : extra + each * (int)i);
+	return 1;
+}
+
+/* The row of the arrow into queue i, or -1. */
+static int
+flow_queue_row(const struct lab *lab, size_t i)
+{
+	int y, h;
+
+	if (!flow_queue_box(lab, i, &y, &h))
+		return -1;
+	return flow_queues_compact(lab) ? y : y + 1;
+}
+
+static const char *
+flow_role_tag(int role)
+{
+	switch (role) {
+	case QROLE_DEAD:
+		return _("DLQ");
+	case QROLE_ERROR:
+		return _("error");
+	case QROLE_DELAY:
+		return _("delay");
+	default:
+		return NULL;
+	}
+}
+
+/* One queue as a section of the shared box: name and counts, tokens. */
+static void
+queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
+{
+	const struct lab_queue *q = &lab->queues[i];
+	const char *tag = flow_role_tag(q->role);
+	char counts[48], name[96];
+	int cw, w = p->w - 2, x = p->x + 1;
+
+	if (!q->v.exists)
+		snprintf(counts, sizeof counts, "%s", _("deleted"));
+	else
+		snprintf(counts, sizeof counts, "r%" PRIu64 " u%" PRIu64,
+		    q->v.ready, q->v.unacked);
+	cw = text_width(counts);
+	if (tag)
+		snprintf(name, sizeof name, "%s [%s]", q->name, tag);
+	else
+		snprintf(name, sizeof name, "%s", q->name);
+	draw_text(y, x, w - cw - 1, name, DRAW_HEAD);
+	draw_text(y, x + w - cw, cw, counts, !q->v.exists ? DRAW_BAD :
+	    q->v.unacked ? DRAW_WARN : DRAW_VALUE);
+	flow_tokens(lab, y + 1, x, w, h - 1, PLACE_QUEUE, PLACE_DEAD, (int)i);
+}
+
+static void
+queues_draw(struct pane *p, struct lab *lab)
+{
+	if (flow_queues_compact(lab)) {
+		char title[64];
+		snprintf(title, sizeof title, " %s ", _("Queues"));
+		draw_box(p->y, p->x, p->h, p->w, title, DRAW_BORDER);
+		for (size_t i = 0; i < lab->nqueues; i++) {
+			int y, h;
+			if (!flow_queue_box(lab, i, &y, &h))
+				break;
+			queues_section(p, lab, i, y, h);
+		}
+		return;
+	}
+	for (size_t i = 0; i < lab->nqueues; i++) {
+		const struct lab_queue *q = &lab->queues[i];
+		struct flow_rows rs = { .n = 0 };
+		struct flow_row *r;
+		const char *tag = flow_role_tag(q->role);
+		char title[96];
+		int y, h, rows, trows;
+
+		if (!flow_queue_box(lab, i, &y, &h))
+			break;
+		if (tag)
+			snprintf(title, sizeof title, " %s [%s] ", q->name, tag);
+		else
+			snprintf(title, sizeof title, " %s ", q->name);
+		draw_box(y, p->x, h, p->w, title, DRAW_BORDER);
+		if (!q->v.exists) {
+			r = flow_add(&rs, ROW_TEXT, 3, _("deleted"), DRAW_BAD);
+		} else {
+			static const char *const types[] = { "classic", "lazy",
+				"quorum" };
+			r = flow_add(&rs, ROW_STATE, 1,
+			    q->v.type >= 0 && q->v.type < 3 ? types[q->v.type] :
+			    "?", DRAW_VALUE);
+			snprintf(r->value, sizeof r->value, "%s",
+			    q->v.durable ? _("durable") : _("transient"));
+			r->role = q->v.durable ? DRAW_VALUE : DRAW_WARN;
+			flow_state(&rs, 3, _("ready"), DRAW_VALUE, "%" PRIu64,
+			    q->v.ready);
+			flow_state(&rs, 3, _("unacked"),
+			    q->v.unacked ? DRAW_WARN : DRAW_VALUE, "%" PRIu64,
+			    q->v.unacked);
+			if (q->v.max_length >= 0)
+				flow_state(&rs, 2, _("max length"), DRAW_WARN,
+				    "%" PRIu64, (uint64_t)q->v.max_length);
+			if (q->v.ttl_ms >= 0) {
+				r = flow_add(&rs, ROW_STATE, 2, "TTL",
+				    DRAW_WARN);
+				flow_duration(r->value, sizeof r->value,
+				    q->v.ttl_ms * 1000);
+			}
+			if (q->v.head_expires_in_us >= 0) {
+				r = flow_add(&rs, ROW_STATE, 3,
+				    _("head expires"), DRAW_WARN);
+				flow_duration(r->value, sizeof r->value,
+				    q->v.head_expires_in_us);
+			}
+		}
+		if (i == 0) {
+			flow_toggle(&rs, lab, TOGGLE_QUEUE_TYPE, 1);
+			flow_toggle(&rs, lab, TOGGLE_DURABLE_QUEUE, 1);
+		}
+		trows = h >= 8 ? 2 : 1;
+		if (h - 2 <= 1)
+			trows = 0;
+		rows = h - 2 - trows;
+		if (rows < 0)
+			rows = 0;
+		flow_draw_rows(&rs, y + 1, p->x + 1, p->w - 2, rows);
+		flow_tokens(lab, y + h - 1 - trows, p->x + 1, p->w - 2, trows,
+		    PLACE_QUEUE, PLACE_DEAD, (int)i);
+	}
+}
+
+static void
+consumer_draw(struct pane *p, struct lab *lab)
+{
+	struct flow_rows rs = { .n = 0 };
+	const struct engine_view *v = &lab->view;
+	size_t ncons = lab->script->topo.nconsumers;
+	int retry = (int)session_get_toggle(lab->ss, TOGGLE_RETRY);
+	int reconcile = (int)session_get_toggle(lab->ss, TOGGLE_RECONCILE);
+	struct flow_row *r;
+	int trows, rows, working = flow_count(lab, PLACE_CONSUMER, -1);
+
+	if (p->h < 3)
+		return;
+	flow_box(p, _("Consumer"));
+	/* Consumers connect in the first instant: at time 0 none is. */
+	r = flow_add(&rs, ROW_STATE, 3, _("connected"),
+	    v->consumers_connected >= (int)ncons ? DRAW_GOOD :
+	    session_now(lab->ss) == 0 ? DRAW_DIM :
+	    v->consumers_connected ? DRAW_WARN : DRAW_BAD);
+	snprintf(r->value, sizeof r->value, "%d/%zu", v->consumers_connected,
+	    ncons);
+	flow_state(&rs, v->consumer_in_progress ? 3 : 1, _("working"),
+	    DRAW_VALUE, "%" PRIu64, v->consumer_in_progress);
+	flow_state(&rs, v->consumer_buffered ? 3 : 1, _("buffered"),
+	    DRAW_VALUE, "%" PRIu64, v->consumer_buffered);
+	flow_state(&rs, 2, _("processed"), DRAW_VALUE, "%" PRIu64,
+	    lab->sum.fate[FATE_PROCESSED] + lab->sum.fate[FATE_DUPLICATED]);
+	flow_toggle(&rs, lab, TOGGLE_ACK_MODE, 1);
+	flow_toggle(&rs, lab, TOGGLE_PREFETCH, 1);
+	flow_toggle(&rs, lab, TOGGLE_WORK_MS, 1);
+	flow_toggle(&rs, lab, TOGGLE_RETRY, 1);
+	flow_toggle(&rs, lab, TOGGLE_RETRY_ATTEMPTS, retry);
+	flow_toggle(&rs, lab, TOGGLE_RETRY_INITIAL_MS, retry);
+	flow_toggle(&rs, lab, TOGGLE_RETRY_MULTIPLIER, retry);
+	flow_toggle(&rs, lab, TOGGLE_RETRY_MAX_MS, retry);
+	flow_toggle(&rs, lab, TOGGLE_ON_FAILURE, 1);
+	flow_toggle(&rs, lab, TOGGLE_IDEMPOTENCY, 1);
+	flow_toggle(&rs, lab, TOGGLE_RECOVERY_MS, 1);
+	flow_toggle(&rs, lab, TOGGLE_RECONCILE, 1);
+	flow_toggle(&rs, lab, TOGGLE_RECONCILE_MS, reconcile);
+	/* Tokens: those being worked on, then the just processed. */
+	trows = p->h >= 14 ? 3 : 2;
+	rows = flow_inner(p, trows);
+	flow_draw_rows(&rs, p->y + 1, p->x + 1, p->w - 2, rows);
+	if (working)
+		flow_tokens(lab, p->y + p->h - 1 - trows, p->x + 1, p->w - 2,
+		    1, PLACE_CONSUMER, PLACE_CONSUMER, -1);
+	else
+		draw_text(p->y + p->h - 1 - trows, p->x + 1, p->w - 2,
+		    _("idle"), DRAW_DIM);
+	{
+		int dx = draw_text(p->y + p->h - trows, p->x + 1, p->w - 2,
+		    _("done"), DRAW_DIM) + 1;
+		flow_tokens(lab, p->y + p->h - trows, p->x + 1 + dx,
+		    p->w - 2 - dx, trows - 1, PLACE_DONE, PLACE_DONE, -1);
+	}
+}
+
+/* ---- wires ------------------------------------------------------------- */
+
+/* Tokens at `place` stacked one per line in a gap, from y for `rows`. */
+static void
+wires_stack(struct lab *lab, int y, int x, int w, int rows,
+    enum session_place place)
+{
+	int total = flow_count(lab, place, -1), line = 0;
+
+	for (size_t i = 0; i < lab->ntokens && line < rows; i++) {
+		const struct session_token *tk = &lab->tokens[i];
+		if (tk->place != place)
+			continue;
+		if (line == rows - 1 && total > rows) {
+			draw_printf(y + line, x, w, DRAW_WARN, "+%d",
+			    total - line);
+			return;
+		}
+		flow_draw_token(lab, tk, y + line, x, w);
+		line++;
+	}
+}
+
+static void
+wires_legend(struct pane *p, struct lab *lab, int y)
+{
+	static const struct {
+		char mark;
+		enum draw_role role;
+		const char *text;
+	} marks[] = {
+		{ '#', DRAW_TK_PERSISTENT, N_("persistent") },
+		{ '~', DRAW_TK_TRANSIENT, N_("transient") },
+		{ '@', DRAW_TK_REDELIVERED, N_("redelivered") },
+		{ 'x', DRAW_TK_DEAD, N_("dead-lettered") },
+		{ '=', DRAW_TK_DUPLICATE, N_("twice") },
+	};
+	int x = p->x, lost = flow_count(lab, PLACE_LOST, -1), legend_w = 0;
+
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		legend_w += 3 + text_width(_(marks[i].text));
+	if (lost) {
+		x += draw_text(y, x, p->w, _("lost:"), DRAW_BAD) + 1;
+		for (size_t i = 0; i < lab->ntokens; i++) {
+			const struct session_token *tk = &lab->tokens[i];
+			char t[16];
+			int tw;
+			if (tk->place != PLACE_LOST)
+				continue;
+			tw = snprintf(t, sizeof t, "%c%" PRIu32,
+			    flow_token_mark(tk), tk->msg);
+			if (x + tw >= p->x + p->w - legend_w - 1 &&
+			    x + tw >= p->x + p->w / 2)
+				break;
+			flow_draw_token(lab, tk, y, x, tw);
+			x += tw + 1;
+		}
+	}
+	if (x + legend_w + 1 > p->x + p->w)
+		return;
+	x = p->x + p->w - legend_w;
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		char m[2] = { marks[i].mark, '\0' };
+		draw_text(y, x, 1, m, marks[i].role);
+		x += 2;
+		x += draw_text(y, x, p->w, _(marks[i].text), DRAW_DIM) + 1;
+	}
+}
+
+static void
+wires_draw(struct pane *p, struct lab *lab)
+{
+	const struct pane *pr = &lab->panes[LAB_PRODUCER];
+	const struct pane *ex = &lab->panes[LAB_EXCHANGE];
+	const struct pane *qs = &lab->panes[LAB_QUEUES];
+	const struct pane *co = &lab->panes[LAB_CONSUMER];
+	int gx, gw, y, cq = -1;
+
+	/* Producer to exchange: basic.publish on the wire. */
+	gx = pr->x + pr->w;
+	gw = ex->x - gx;
+	draw_arrow(pr->y + 1, gx, gw, DRAW_ARROW);
+	wires_stack(lab, pr->y + 2, gx, gw, pr->h - 3, PLACE_TO_EXCHANGE);
+
+	/* Exchange to each queue box. */
+	gx = ex->x + ex->w;
+	gw = qs->x - gx;
+	for (size_t i = 0; i < lab->nqueues; i++)
+		if ((y = flow_queue_row(lab, i)) >= 0)
+			draw_arrow(y, gx, gw, DRAW_ARROW);
+
+	/* The consumer's queue to the consumer: deliveries and the buffer. */
+	if (lab->script->topo.nconsumers > 0)
+		for (size_t i = 0; i < lab->nqueues; i++)
+			if (strcmp(lab->queues[i].name,
+			    lab->script->topo.consumers[0].queue) == 0)
+				cq = (int)i;
+	y = cq < 0 ? -1 : flow_queue_row(lab, (size_t)cq);
+	if (y < 0)
+		y = qs->y + 1;
+	gx = qs->x + qs->w;
+	gw = co->x - gx;
+	draw_arrow(y, gx, gw, DRAW_ARROW);
+	wires_stack(lab, y + 1, gx, gw, co->y + co->h - 1 - (y + 1),
+	    PLACE_TO_CONSUMER);
+
+	wires_legend(p, lab, p->y + p->h - 1);
+}
+
+const struct pane_ops flow_producer_ops = { "producer", producer_draw, NULL };
+const struct pane_ops flow_exchange_ops = { "exchange", exchange_draw, NULL };
+const struct pane_ops flow_queues_ops = { "queues", queues_draw, NULL };
+const struct pane_ops flow_consumer_ops = { "consumer", consumer_draw, NULL };
+const struct pane_ops flow_wires_ops = { "wires", wires_draw, NULL };

@@ -1,0 +1,410 @@
+/*
+ * The lesson pane. It shows, as blocks of wrapped text: the narration of
+ * the step at hand (the latest step that says something), the question to
+ * predict before the step plays, the verdict and its explanation once the
+ * lesson has moved on to its next talking step (predict, then observe, then
+ * read why), how the step's expectations fared, and what space will do
+ * next. After the last step it turns into the challenge: goal, live check
+ * of each goal counter, hints and the solution on request. In the sandbox
+ * it is a short guide to the keys.
+ *
+ * When the pane is short, blocks of lower priority give way first, so at
+ * 80x24 a question and its choices always fit.
+ */
+#include "ui/guide.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/lab.h"
+#include "ui/text.h"
+
+#define GUIDE_MAX_BLOCKS 24
+#define GUIDE_TEXT 1024
+
+struct guide_block {
+	char text[GUIDE_TEXT];
+	enum draw_role role;
+	int prio;       /* 1 first to go .. 5 never dropped */
+	int indent;     /* hanging indent for choices */
+};
+
+struct guide {
+	struct guide_block b[GUIDE_MAX_BLOCKS];
+	int n;
+};
+
+static struct guide_block *
+guide_add(struct guide *g, int prio, enum draw_role role, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static struct guide_block *
+guide_add(struct guide *g, int prio, enum draw_role role, const char *fmt,
+    ...)
+{
+	struct guide_block *b;
+	va_list ap;
+
+	if (g->n == GUIDE_MAX_BLOCKS)
+		return NULL;
+	b = &g->b[g->n++];
+	va_start(ap, fmt);
+	vsnprintf(b->text, sizeof b->text, fmt, ap);
+	va_end(ap);
+	b->role = role;
+	b->prio = prio;
+	b->indent = 0;
+	return b;
+}
+
+static const char *
+guide_text(const struct lab *lab, const struct script_text *t)
+{
+	return script_text_get(t, lab->o.lang);
+}
+
+/* What a step's action does, in a few words. */
+static void
+guide_action(const struct script_action *a, char *buf, size_t len)
+{
+	char v[48];
+
+	switch (a->kind) {
+	case ACT_NONE:
+		snprintf(buf, len, "%s", _("continue"));
+		break;
+	case ACT_PUBLISH:
+		snprintf(buf, len, _("publish %u"), (unsigned)a->publish.count);
+		break;
+	case ACT_TOGGLE: {
+		size_t o = 0;
+		o += (size_t)snprintf(buf, len, "%s", _("set"));
+		for (size_t i = 0; i < a->ntoggles && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s %s=%s",
+			    i ? "," : "", toggle_info(a->toggles[i].id)->name,
+			    toggle_format(a->toggles[i].id,
+				a->toggles[i].value, v, sizeof v));
+		break;
+	}
+	case ACT_FAIL:
+		snprintf(buf, len, _("failure: %s"),
+		    engine_failure_name(a->fail.kind));
+		break;
+	case ACT_RESTART:
+		snprintf(buf, len, "%s", _("start the broker again"));
+		break;
+	case ACT_WAIT:
+		snprintf(buf, len, _("let %lld ms pass"), (long long)a->ms);
+		break;
+	case ACT_SETTLE:
+		snprintf(buf, len, "%s", _("run until things settle"));
+		break;
+	case ACT_CONSUME:
+		snprintf(buf, len, "%s", _("start the consumer"));
+		break;
+	case ACT_STOP:
+		snprintf(buf, len, "%s", _("stop the consumer"));
+		break;
+	}
+}
+
+/* Index of the first step after `i` that says or asks something. */
+static size_t
+guide_next_talk(const struct script *s, size_t i)
+{
+	for (size_t k = i + 1; k < s->nsteps; k++)
+		if (s->steps[k].say.en || s->steps[k].ask)
+			return k;
+	return s->nsteps;
+}
+
+static void
+guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
+    const struct session_lesson *ls)
+{
+	const struct script_question *q = st->ask;
+	struct guide_block *b;
+
+	guide_add(g, 5, DRAW_ASK, _("Predict: %s"),
+	    guide_text(lab, &q->prompt));
+	for (size_t i = 0; i < q->nchoices; i++) {
+		int mine = ls->answered == (int)i + 1;
+		b = guide_add(g, 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
+		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
+		if (b)
+			b->indent = 3;
+	}
+	if (ls->answered)
+		guide_add(g, 4, DRAW_DIM, "%s",
+		    _("Locked in. Press space and watch what happens."));
+	else
+		guide_add(g, 4, DRAW_KEY, _("Press 1-%zu to answer."),
+		    q->nchoices);
+}
+
+static void
+guide_verdict(struct guide *g, struct lab *lab)
+{
+	const struct script_question *q = lab->script->steps[lab->qa_step].ask;
+
+	if (q == NULL)
+		return;
+	if (lab->qa_right)
+		guide_add(g, 4, DRAW_GOOD, _("You predicted %d: right."),
+		    lab->qa_choice + 1);
+	else
+		guide_add(g, 4, DRAW_BAD,
+		    _("You predicted %d; the answer was %zu."),
+		    lab->qa_choice + 1, q->answer + 1);
+	guide_add(g, 4, DRAW_SAY, "%s", guide_text(lab, &q->explain));
+}
+
+static void
+guide_checks(struct guide *g, const struct session_lesson *ls)
+{
+	if (ls->expects_failed)
+		guide_add(g, 3, DRAW_BAD, _("Checks: %zu held, %zu failed (%s)"),
+		    ls->expects_ok, ls->expects_failed, ls->failed);
+	else if (ls->expects_ok)
+		guide_add(g, 1, DRAW_GOOD, _("Checks: all %zu held."),
+		    ls->expects_ok);
+}
+
+/* The challenge goal, counter by counter, against the ledger now. */
+static void
+guide_goal(struct guide *g, struct lab *lab)
+{
+	const struct script_challenge *c = lab->script->challenge;
+	char line[GUIDE_TEXT];
+	size_t o = 0;
+
+	o += (size_t)snprintf(line, sizeof line, "%s", _("Goal:"));
+	for (size_t i = 0; i < c->nexpects && o < sizeof line; i++) {
+		const struct script_expect *x = &c->expects[i];
+		uint64_t v = 0;
+		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
+		    v >= x->min && v <= x->max;
+		if (x->min == x->max)
+			o += (size_t)snprintf(line + o, sizeof line - o,
+			    " %s=%" PRIu64 " [%s %" PRIu64 "]", x->counter,
+			    x->min, ok ? _("ok") : _("now"), v);
+		else
+			o += (size_t)snprintf(line + o, sizeof line - o,
+			    " %s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
+			    x->counter, x->min, x->max, ok ? _("ok") : _("now"),
+			    v);
+	}
+	guide_add(g, 3, DRAW_DIM, "%s", line);
+}
+
+static void
+guide_challenge(struct guide *g, struct lab *lab,
+    const struct session_lesson *ls)
+{
+	const struct script_challenge *c = lab->script->challenge;
+
+	if (c == NULL) {
+		guide_add(g, 5, DRAW_GOOD, "%s",
+		    _("Lesson complete. q goes back to the lesson list."));
+		return;
+	}
+	if (!ls->challenge_on) {
+		guide_add(g, 4, DRAW_GOOD, "%s", _("All steps done."));
+		guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
+		    guide_text(lab, &c->goal));
+		guide_add(g, 5, DRAW_KEY, "%s",
+		    _("Press space to start the challenge."));
+		return;
+	}
+	guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
+	    guide_text(lab, &c->goal));
+	guide_goal(g, lab);
+	if (lab->challenge_tried) {
+		if (ls->challenge_met)
+			guide_add(g, 5, DRAW_GOOD, "%s",
+			    _("Goal met! The lesson is complete."));
+		else
+			guide_add(g, 5, DRAW_BAD, "%s",
+			    _("Not yet. Change toggles and press space to run "
+			    "it again; R starts afresh."));
+	} else
+		guide_add(g, 4, DRAW_KEY, "%s",
+		    _("Set the toggles you think fix it, then press space "
+		    "to run the scenario."));
+	for (size_t i = 0; i < ls->hints_shown && i < c->nhints; i++)
+		guide_add(g, 4, DRAW_WARN, _("Hint: %s"),
+		    guide_text(lab, &c->hints[i]));
+	if (lab->solution_shown && c->nsolution) {
+		char line[GUIDE_TEXT], v[48];
+		size_t o = (size_t)snprintf(line, sizeof line, "%s",
+		    _("Solution:"));
+		for (size_t i = 0; i < c->nsolution && o < sizeof line; i++)
+			o += (size_t)snprintf(line + o, sizeof line - o,
+			    " %s=%s", toggle_info(c->solution[i].id)->name,
+			    toggle_format(c->solution[i].id,
+				c->solution[i].value, v, sizeof v));
+		guide_add(g, 4, DRAW_GOOD, "%s", line);
+	} else if (ls->hints_shown < c->nhints)
+		guide_add(g, 1, DRAW_DIM, _("h: hint (%zu left), S: solution"),
+		    c->nhints - ls->hints_shown);
+	else
+		guide_add(g, 1, DRAW_DIM, "%s", _("S: show the solution"));
+}
+
+static void
+guide_lesson(struct guide *g, struct lab *lab)
+{
+	const struct script *s = lab->script;
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	const struct script_step *cur = session_current_step(lab->ss);
+	size_t at = ls->step < s->nsteps ? ls->step : s->nsteps;
+
+	if (ls->challenge_on) {
+		guide_challenge(g, lab, ls);
+		return;
+	}
+	/* The narration in force: the latest step that says something. */
+	for (size_t k = at + 1; k-- > 0;) {
+		if (k < s->nsteps && s->steps[k].say.en) {
+			guide_add(g, k == at ? 4 : 3, DRAW_SAY, "%s",
+			    guide_text(lab, &s->steps[k].say));
+			break;
+		}
+	}
+	if (lab->qa_step >= 0 && (size_t)lab->qa_step < ls->step &&
+	    ls->step == guide_next_talk(s, (size_t)lab->qa_step))
+		guide_verdict(g, lab);
+	if (cur && cur->ask)
+		guide_question(g, lab, cur, ls);
+	guide_checks(g, ls);
+	if (cur == NULL) {
+		guide_challenge(g, lab, ls);
+		return;
+	}
+	if (!(cur->ask && !ls->answered)) {
+		char act[256];
+		guide_action(&cur->action, act, sizeof act);
+		if (lab->step_running && lab->paused)
+			guide_add(g, 2, DRAW_DIM, _("Paused while playing: %s "
+			    "(p resumes, . moves on)"), act);
+		else if (lab_animating(lab))
+			guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Watch the panes... (G skips ahead)"));
+		else
+			guide_add(g, 3, DRAW_KEY, _("space: %s"), act);
+	}
+}
+
+static void
+guide_sandbox(struct guide *g, struct lab *lab)
+{
+	guide_add(g, 3, DRAW_SAY, "%s",
+	    guide_text(lab, &lab->script->summary));
+	guide_add(g, 4, DRAW_NORMAL, "%s",
+	    _("Sandbox: free play on this lesson's setup. + publishes one "
+	    "payment, * ten. Lower-case letters in the panes flip toggles; "
+	    "capitals in the footer break things. u undoes, R resets, "
+	    "? lists every key."));
+	guide_add(g, 2, DRAW_DIM, "%s",
+	    _("Tab selects a message on screen, Enter shows its timeline."));
+}
+
+/* Lines block i takes at width w. */
+static int
+guide_lines(const struct guide_block *b, int w)
+{
+	return text_wrap_lines(b->text, w - b->indent > 4 ? w - b->indent : 4);
+}
+
+/* Builds the blocks and the pane's title for the session now. */
+static void
+guide_build(struct guide *g, struct lab *lab, char *title, size_t len)
+{
+	const struct session_lesson *ls = session_lesson(lab->ss);
+
+	g->n = 0;
+	if (lab->mode == SESSION_SANDBOX) {
+		snprintf(title, len, " %s ", _("Sandbox"));
+		guide_sandbox(g, lab);
+		return;
+	}
+	if (ls->challenge_on)
+		snprintf(title, len, " %s ", _("Challenge"));
+	else if (ls->step >= ls->nsteps)
+		snprintf(title, len, " %s ", _("Lesson: all steps done"));
+	else
+		snprintf(title, len, _(" Lesson: step %zu of %zu "),
+		    ls->step + 1, ls->nsteps);
+	guide_lesson(g, lab);
+}
+
+/* Lines the blocks of priority >= 4 take at width w. */
+static int
+guide_essential(const struct guide *g, int w)
+{
+	int total = 0;
+
+	for (int i = 0; i < g->n; i++)
+		if (g->b[i].prio >= 4)
+			total += guide_lines(&g->b[i], w);
+	return total;
+}
+
+int
+guide_fits(struct lab *lab, int w, int h)
+{
+	static struct guide g;
+	char title[128];
+
+	guide_build(&g, lab, title, sizeof title);
+	return guide_essential(&g, w - 2) <= h - 1;
+}
+
+static void
+guide_draw(struct pane *p, struct lab *lab)
+{
+	static struct guide g;
+	int keep[GUIDE_MAX_BLOCKS], total = 0, rows = p->h - 1, y;
+	int w = p->w - 2;
+	char title[128];
+
+	if (p->h <= 1)
+		return;
+	guide_build(&g, lab, title, sizeof title);
+	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
+	draw_text(p->y, p->x + 2, p->w - 4, title, DRAW_HEAD);
+
+	/* Drop the least wanted blocks until the rest fit. */
+	for (int i = 0; i < g.n; i++) {
+		keep[i] = 1;
+		total += guide_lines(&g.b[i], w);
+	}
+	for (int prio = 1; prio <= 4 && total > rows; prio++)
+		for (int i = 0; i < g.n && total > rows; i++)
+			if (keep[i] && g.b[i].prio == prio) {
+				keep[i] = 0;
+				total -= guide_lines(&g.b[i], w);
+			}
+	y = p->y + 1;
+	for (int i = 0; i < g.n && y < p->y + p->h; i++) {
+		const struct guide_block *b = &g.b[i];
+		if (!keep[i])
+			continue;
+		if (b->indent) {
+			/* "1) " hangs; the text wraps under itself. */
+			size_t pre = 3;
+			draw_text_n(y, p->x + 1, b->indent, b->text, pre,
+			    b->role);
+			y += draw_wrap(y, p->x + 1 + b->indent, w - b->indent,
+			    p->y + p->h - y, 0, b->text + pre, b->role);
+		} else
+			y += draw_wrap(y, p->x + 1, w, p->y + p->h - y, 0,
+			    b->text, b->role);
+	}
+}
+
+const struct pane_ops guide_ops = { "lesson", guide_draw, NULL };

@@ -1,0 +1,104 @@
+/*
+ * The key table: every key of the lab in one place, toggles, failures and
+ * commands alike. The help overlay, the footer, the panes' key marks and
+ * the mouse (a click is the key drawn under it) all read this table, so
+ * adding a key is one line.
+ */
+#ifndef RL_KEYS_H
+#define RL_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "model/toggle.h"
+
+enum keys_kind {
+	KEYS_TOGGLE,  /* id: enum toggle_id; the key steps its value */
+	KEYS_FAILURE, /* id: enum failure_kind */
+	KEYS_COMMAND, /* id: enum keys_cmd */
+};
+
+/* Commands: id, help text (marked for translation). */
+#define KEYS_COMMANDS(X)                                                       \
+	X(QUIT, N_("quit (back to the lesson list)"))                          \
+	X(HELP, N_("show or hide this help"))                                  \
+	X(NEXT, N_("next step; at the end, start or run the challenge"))       \
+	X(ANSWER, N_("answer the question with choice 1-6"))                   \
+	X(HINT, N_("challenge: show one more hint"))                           \
+	X(SOLUTION, N_("challenge: show the solution"))                        \
+	X(PUBLISH, N_("publish one payment notice"))                           \
+	X(BURST, N_("publish a burst of ten"))                                 \
+	X(PAUSE, N_("pause or resume time"))                                   \
+	X(STEP, N_("move time to the next moment something happens"))          \
+	X(SLOWER, N_("slower"))                                                \
+	X(FASTER, N_("faster"))                                                \
+	X(FINISH, N_("run until things settle, without pauses"))               \
+	X(UNDO, N_("undo the last action"))                                    \
+	X(RESET, N_("start the scenario (and the lesson) again"))              \
+	X(BROKER, N_("start the broker again after a crash or stop"))          \
+	X(CONSUMERS, N_("stop or start the consumers"))                        \
+	X(SEL_NEXT, N_("select the next message on screen"))                   \
+	X(SEL_PREV, N_("select the previous message on screen"))               \
+	X(TYPE_ID, N_("type a message id to select it"))                       \
+	X(OPEN, N_("show the selected message's timeline and fate"))           \
+	X(CLOSE, N_("close the overlay, clear the selection"))                 \
+	X(LOG_UP, N_("scroll the event log back"))                             \
+	X(LOG_DOWN, N_("scroll the event log forward"))                        \
+	X(REDRAW, N_("redraw the screen"))
+
+enum keys_cmd {
+#define KEYS_CMD_ENUM(id, help) CMD_##id,
+	KEYS_COMMANDS(KEYS_CMD_ENUM)
+#undef KEYS_CMD_ENUM
+	CMD_COUNT
+};
+
+/* Where a key is shown besides the help overlay. */
+enum keys_where {
+	WHERE_HELP,     /* only in the help overlay */
+	WHERE_PRODUCER, /* a toggle line in that pane */
+	WHERE_EXCHANGE,
+	WHERE_QUEUE,
+	WHERE_CONSUMER,
+	WHERE_FOOTER,   /* the footer bar */
+};
+
+struct keys_def {
+	int key;              /* ASCII, or a curses KEY_* code */
+	enum keys_kind kind;
+	int id;               /* toggle_id, failure_kind or keys_cmd */
+	const char *label;    /* short name for panes and the footer (N_) */
+	const char *tiny;     /* shorter still, for a crowded footer; NULL:
+				 the label */
+	enum keys_where where;
+	int foot;             /* footer order (0: not in the footer) */
+	const char *presets;  /* INT and RATIO toggles: the values the key
+				 steps through, '|' separated */
+};
+
+/* The whole table, in display order; *n gets its length. */
+const struct keys_def *keys_table(size_t *n);
+/* The row bound to `key`, or NULL. */
+const struct keys_def *keys_find(int key);
+/* The first row of a toggle, a failure or a command, or NULL. */
+const struct keys_def *keys_of(enum keys_kind kind, int id);
+
+/* Translated short label and help text (borrowed, static). */
+const char *keys_label(const struct keys_def *k);
+const char *keys_tiny(const struct keys_def *k);
+const char *keys_help(const struct keys_def *k);
+/* The key's name as shown: "c", "space", "PgDn", "Tab", "^R"; into buf. */
+const char *keys_name(int key, char *buf, size_t len);
+
+/* The value toggle `id` takes next when its key is pressed at `value`. */
+int64_t keys_next_value(enum toggle_id id, int64_t value);
+
+/*
+ * A toggle's value for a pane: "on"/"off" translated, enum choices as
+ * written in Spring configuration, durations as 100ms / 5s, ratios as x2.0.
+ */
+const char *keys_value(enum toggle_id id, int64_t value, char *buf,
+    size_t len);
+
+#endif

@@ -1,0 +1,1004 @@
+/*
+ * The lab screen: owns the session and the panes, lays them out for the
+ * terminal size, turns keys into session actions through the key table
+ * (ui/keys.h) and one handler per command, and paces virtual time.
+ *
+ * Pacing. The simulation would run a whole scenario in microseconds; a
+ * learner needs to see each step. session_tick() stops just after the first
+ * instant at which something happened, so the lab ticks, draws, and then
+ * holds that picture for a while (400 ms at 1x) before the next tick. When
+ * nothing happens, virtual time still flows, in frames of 50 ms that move
+ * the clock ever faster the longer the quiet lasts, so a five second
+ * reconnect wait takes about a second and a minute-long settle a few. When
+ * the session has nothing in flight (session_busy() is false), or is paused,
+ * the lab asks for no timeout at all and the loop sleeps until a key.
+ */
+#include "ui/lab.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ui/bar.h"
+#include "ui/board.h"
+#include "ui/draw.h"
+#include "ui/evlog.h"
+#include "ui/flow.h"
+#include "ui/guide.h"
+#include "ui/help.h"
+#include "ui/i18n.h"
+#include "ui/keys.h"
+#include "ui/text.h"
+#include "ui/trace.h"
+#include "util/xmalloc.h"
+
+/* Speeds: label, how long each instant with events stays on screen, and
+ * the virtual time one quiet frame moves at first. */
+static const struct {
+	const char *label;
+	int hold_ms;
+	int64_t quiet_us;
+} lab_speeds[] = {
+	{ "1/4x", 1600, 25000 },
+	{ "1/2x", 800, 50000 },
+	{ "1x", 400, 100000 },
+	{ "2x", 200, 200000 },
+	{ "4x", 100, 400000 },
+	{ "8x", 50, 800000 },
+	{ "max", 0, 0 },
+};
+
+#define LAB_NSPEEDS (int)(sizeof lab_speeds / sizeof lab_speeds[0])
+#define LAB_SPEED_1X 2
+#define LAB_SPEED_MAX (LAB_NSPEEDS - 1)
+#define LAB_FRAME_MS 50
+#define LAB_STALL_US (INT64_C(120) * 1000000) /* quiet this long: stop */
+#define LAB_RUSH_MS 30                     /* max speed: ms per frame */
+
+static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
+	[LAB_HEADER] = &bar_header_ops,
+	[LAB_PRODUCER] = &flow_producer_ops,
+	[LAB_EXCHANGE] = &flow_exchange_ops,
+	[LAB_QUEUES] = &flow_queues_ops,
+	[LAB_CONSUMER] = &flow_consumer_ops,
+	[LAB_WIRES] = &flow_wires_ops,
+	[LAB_LEDGER] = &board_ops,
+	[LAB_GUIDE] = &guide_ops,
+	[LAB_LOG] = &evlog_ops,
+	[LAB_FOOTER] = &bar_footer_ops,
+	[LAB_HELP] = &help_ops,
+	[LAB_TRACE] = &trace_ops,
+};
+
+int64_t
+lab_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+lab_status(struct lab *lab, int bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lab->status, sizeof lab->status, fmt, ap);
+	va_end(ap);
+	lab->status_bad = bad;
+}
+
+/* Shows *cause as an error and frees it. */
+static void
+lab_cause(struct lab *lab, char *cause, const char *fallback)
+{
+	lab_status(lab, 1, "%s", cause ? cause : fallback);
+	free(cause);
+}
+
+const char *
+lab_speed_label(const struct lab *lab)
+{
+	return lab_speeds[lab->speed].label;
+}
+
+static void lab_progress(struct lab *lab, int answered, int right);
+
+/* Notices that the running step finished (its index moved on). */
+static void
+lab_step_check(struct lab *lab)
+{
+	if (lab->step_running &&
+	    session_lesson(lab->ss)->step != lab->run_step) {
+		lab->step_running = 0;
+		lab_progress(lab, 0, 0);
+	}
+}
+
+/* Whether time should move now, pause aside (see lab.h). */
+static int
+lab_moving(struct lab *lab)
+{
+	lab_step_check(lab);
+	if (!session_busy(lab->ss))
+		return 0;
+	if (lab->mode == SESSION_SANDBOX)
+		return 1;
+	return lab->step_running || lab->free_run;
+}
+
+int
+lab_animating(const struct lab *lab)
+{
+	struct lab *w = (struct lab *)lab;
+
+	if (!lab_moving(w)) {
+		w->finishing = 0;
+		return 0;
+	}
+	return lab->finishing || (!lab->paused && !lab->stalled);
+}
+
+/* Something was done: let time move again at once. */
+static void
+lab_kick(struct lab *lab)
+{
+	lab->due_ms = lab_clock_ms();
+	lab->quiet_us = 0;
+	lab->stalled = 0;
+	lab->autoplay_due = -1;
+}
+
+/* The learner acted outside the lesson's steps: let it play out. */
+static void
+lab_act(struct lab *lab)
+{
+	lab->free_run = 1;
+	lab_kick(lab);
+}
+
+/* Toggles the lesson talks about come first when a pane is short. */
+static void
+lab_rank_toggles(struct lab *lab)
+{
+	static const enum toggle_id core[] = {
+		TOGGLE_CONFIRMS, TOGGLE_MANDATORY, TOGGLE_PERSISTENT,
+		TOGGLE_ACK_MODE, TOGGLE_PREFETCH, TOGGLE_DURABLE_QUEUE,
+		TOGGLE_QUEUE_TYPE,
+	};
+	const struct script *s = lab->script;
+
+	for (int i = 0; i < TOGGLE_COUNT; i++)
+		lab->toggle_prio[i] = 1;
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		lab->toggle_prio[core[i]] = 2;
+	for (size_t i = 0; i < s->ntoggles; i++)
+		lab->toggle_prio[s->toggles[i].id] = 2;
+	for (size_t i = 0; i < s->nsteps; i++)
+		for (size_t k = 0; k < s->steps[i].action.ntoggles; k++)
+			lab->toggle_prio[s->steps[i].action.toggles[k].id] = 2;
+	if (s->challenge) {
+		for (size_t i = 0; i < s->challenge->nsetup; i++)
+			lab->toggle_prio[s->challenge->setup[i].id] = 2;
+		for (size_t i = 0; i < s->challenge->nsolution; i++)
+			lab->toggle_prio[s->challenge->solution[i].id] = 2;
+	}
+}
+
+int
+lab_open(struct lab *lab, struct script *s, enum session_mode mode,
+    const struct lab_opts *o, char **cause)
+{
+	struct session_opts so;
+
+	memset(lab, 0, sizeof *lab);
+	lab->script = s;
+	lab->mode = mode;
+	lab->o = *o;
+	lab->speed = LAB_SPEED_1X;
+	lab->autoplay_due = -1;
+	lab->qa_step = -1;
+	memset(&so, 0, sizeof so);
+	so.lang = o->lang;
+	so.has_seed = o->has_seed;
+	so.seed = o->seed;
+	lab->ss = session_create(s, mode, &so, cause);
+	if (lab->ss == NULL) {
+		script_free(s);
+		lab->script = NULL;
+		return -1;
+	}
+	for (int i = 0; i < LAB_NPANES; i++)
+		lab->panes[i].ops = lab_pane_ops[i];
+	lab_rank_toggles(lab);
+	lab_layout(lab);
+	lab_kick(lab);
+	return 0;
+}
+
+void
+lab_close(struct lab *lab)
+{
+	session_free(lab->ss);
+	script_free(lab->script);
+	free(lab->tokens);
+	memset(lab, 0, sizeof *lab);
+}
+
+/* ---- layout and drawing ------------------------------------------------ */
+
+static void
+lab_place(struct pane *p, int y, int x, int h, int w)
+{
+	p->y = y;
+	p->x = x;
+	p->h = h > 0 ? h : 0;
+	p->w = w > 0 ? w : 0;
+}
+
+void
+lab_layout(struct lab *lab)
+{
+	struct pane *p = lab->panes;
+	int W = COLS, H = LINES, fh, gap, r, pw, xw, cw, qw, y, bh, gw;
+
+	lab->too_small = W < LAB_MIN_COLS || H < LAB_MIN_LINES;
+	if (lab->too_small)
+		return;
+	fh = (H - 3) * 45 / 100 + 1;
+	fh = fh < 9 ? 9 : fh > 20 ? 20 : fh;
+	gap = W >= 140 ? 8 : W >= 110 ? 7 : W >= 95 ? 6 : W >= 86 ? 5 : 4;
+	r = W - 3 * gap;
+	pw = r * 25 / 100;
+	xw = r * 205 / 1000;
+	cw = r * 265 / 1000;
+	qw = r - pw - xw - cw;
+	lab_place(&p[LAB_HEADER], 0, 0, 1, W);
+	lab_place(&p[LAB_PRODUCER], 1, 0, fh, pw);
+	lab_place(&p[LAB_EXCHANGE], 1, pw + gap, fh, xw);
+	lab_place(&p[LAB_QUEUES], 1, pw + gap + xw + gap, fh, qw);
+	lab_place(&p[LAB_CONSUMER], 1, W - cw, fh, cw);
+	lab_place(&p[LAB_WIRES], 1, 0, fh + 1, W);
+	y = fh + 2;
+	lab_place(&p[LAB_LEDGER], y, 0, board_rows(W, H >= 36), W);
+	y += p[LAB_LEDGER].h;
+	bh = H - 2 - y;
+	gw = W * 58 / 100;
+	if (gw > 96)
+		gw = 96;
+	lab_place(&p[LAB_GUIDE], y, 0, bh, gw);
+	lab_place(&p[LAB_LOG], y, gw + 1, bh, W - gw - 1);
+	lab_place(&p[LAB_FOOTER], H - 2, 0, 2, W);
+	lab_place(&p[LAB_HELP], 1, 0, H - 2, W);
+	if (W >= 100 && H >= 30)
+		lab_place(&p[LAB_TRACE], 3, 6, H - 6, W - 12);
+	else
+		lab_place(&p[LAB_TRACE], 1, 0, H - 2, W);
+}
+
+/* Copies what this frame shows out of the session. */
+static void
+lab_snapshot(struct lab *lab)
+{
+	const struct session_token *tk;
+	const struct topology *t = &lab->script->topo;
+	size_t n;
+
+	session_view(lab->ss, &lab->view);
+	lab->nqueues = 0;
+	for (size_t i = 0; i < lab->view.nqueues && i < LAB_MAX_QUEUES; i++) {
+		struct lab_queue *q = &lab->queues[lab->nqueues++];
+		q->v = lab->view.queues[i];
+		snprintf(q->name, sizeof q->name, "%s",
+		    q->v.name ? q->v.name : "?");
+		q->v.name = q->name;
+		q->role = QROLE_WORK;
+		for (size_t k = 0; k < t->nqueues; k++)
+			if (strcmp(t->queues[k].name, q->name) == 0)
+				q->role = (int)t->queues[k].role;
+	}
+	lab->view.queues = NULL;
+	session_summary(lab->ss, &lab->sum);
+	n = session_tokens(lab->ss, &tk);
+	lab->tokens = xgrow(lab->tokens, &lab->tokens_cap, n + 1,
+	    sizeof *lab->tokens);
+	if (n > 0)
+		memcpy(lab->tokens, tk, n * sizeof *tk);
+	lab->ntokens = n;
+}
+
+static void
+lab_draw_small(void)
+{
+	char msg[512];
+	int w = COLS > 4 ? COLS - 4 : COLS, lines, y;
+
+	snprintf(msg, sizeof msg, _("rabbitlab needs a terminal of at least "
+	    "%dx%d; this one is %dx%d. Please enlarge the window, or press q "
+	    "to quit."), LAB_MIN_COLS, LAB_MIN_LINES, COLS, LINES);
+	lines = text_wrap_lines(msg, w);
+	y = (LINES - lines) / 2;
+	draw_wrap(y < 0 ? 0 : y, (COLS - w) / 2, w, LINES, 0, msg, DRAW_WARN);
+}
+
+void
+lab_draw(struct lab *lab)
+{
+	erase();
+	draw_click_clear();
+	if (lab->too_small) {
+		lab_draw_small();
+		return;
+	}
+	lab_snapshot(lab);
+	lab_layout(lab);
+	{
+		/* A question that does not fit beside the log takes its
+		 * room. */
+		struct pane *g = &lab->panes[LAB_GUIDE];
+		if (!guide_fits(lab, g->w, g->h) && guide_fits(lab, COLS, g->h)) {
+			g->w = COLS;
+			lab->panes[LAB_LOG].h = 0;
+		}
+	}
+	for (int i = 0; i <= LAB_FOOTER; i++)
+		if (lab->panes[i].h > 0 && lab->panes[i].ops->draw)
+			lab->panes[i].ops->draw(&lab->panes[i], lab);
+	if (lab->panes[LAB_LOG].h > 0)
+		draw_vline(lab->panes[LAB_GUIDE].y + 1,
+		    lab->panes[LAB_GUIDE].x + lab->panes[LAB_GUIDE].w,
+		    lab->panes[LAB_GUIDE].h - 1, DRAW_BORDER);
+	if (lab->overlay != LAB_OV_NONE) {
+		struct pane *p = &lab->panes[lab->overlay == LAB_OV_HELP ?
+		    LAB_HELP : LAB_TRACE];
+		draw_click_clear();
+		p->ops->draw(p, lab);
+	}
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static void
+lab_progress(struct lab *lab, int answered, int right)
+{
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	struct progress_entry *e;
+	char *cause = NULL;
+	unsigned done;
+
+	if (lab->o.progress == NULL || lab->mode != SESSION_LESSON)
+		return;
+	e = progress_get(lab->o.progress, lab->script->id);
+	e->nsteps = (unsigned)lab->script->nsteps;
+	done = ls->challenge_on ? (unsigned)lab->script->nsteps :
+	    (unsigned)ls->step;
+	if (done > e->steps_done)
+		e->steps_done = done > e->nsteps ? e->nsteps : done;
+	if (ls->challenge_met)
+		e->challenge_met = 1;
+	e->asked += (unsigned)answered;
+	e->right += (unsigned)right;
+	if (progress_save(lab->o.progress, &cause) != 0) {
+		lab_status(lab, 1, _("Progress not saved: %s"), cause);
+		free(cause);
+	}
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+typedef int (*lab_cmd_fn)(struct lab *lab, int key);
+
+static int
+cmd_quit(struct lab *lab, int key)
+{
+	(void)lab;
+	(void)key;
+	return PANE_QUIT;
+}
+
+static int
+cmd_help(struct lab *lab, int key)
+{
+	(void)key;
+	lab->overlay = lab->overlay == LAB_OV_HELP ? LAB_OV_NONE : LAB_OV_HELP;
+	lab->panes[LAB_HELP].scroll = 0;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_next(struct lab *lab, int key)
+{
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	const struct script_step *cur = session_current_step(lab->ss);
+	char *cause = NULL;
+
+	(void)key;
+	if (lab->mode == SESSION_SANDBOX) {
+		lab_status(lab, 0, "%s", _("The sandbox has no steps: + "
+		    "publishes, ? lists the keys."));
+		return PANE_REDRAW;
+	}
+	if (cur) {
+		if (cur->ask && !ls->answered) {
+			lab_status(lab, 0, _("First predict: press 1-%zu."),
+			    cur->ask->nchoices);
+			return PANE_REDRAW;
+		}
+		if (lab_moving(lab)) {
+			/* Still playing: the presenter wants it done now. */
+			lab->finishing = 1;
+			lab_kick(lab);
+			return PANE_REDRAW;
+		}
+		lab->run_step = ls->step;
+		if (session_next_step(lab->ss, &cause) != 0) {
+			lab_cause(lab, cause, _("the step did not start"));
+			return PANE_REDRAW;
+		}
+		lab->free_run = 0;
+		lab->step_running = session_lesson(lab->ss)->step ==
+		    lab->run_step;
+		lab->status[0] = '\0';
+		lab_kick(lab);
+		lab_progress(lab, 0, 0);
+		return PANE_REDRAW;
+	}
+	if (lab->script->challenge == NULL) {
+		lab_status(lab, 0, "%s", _("Lesson complete."));
+		return PANE_REDRAW;
+	}
+	if (!ls->challenge_on) {
+		lab->step_running = lab->free_run = 0;
+		if (session_challenge_start(lab->ss, &cause) != 0)
+			lab_cause(lab, cause, _("the challenge did not start"));
+		else
+			lab_status(lab, 0, "%s",
+			    _("Challenge: set the toggles, then space."));
+		lab->challenge_tried = 0;
+		lab->solution_shown = 0;
+		lab->selected = 0;
+		lab_kick(lab);
+		return PANE_REDRAW;
+	}
+	if (lab->challenge_tried) {
+		/* Each run judges a fresh scenario with the toggles now. */
+		struct lab_toggles {
+			int64_t v[TOGGLE_COUNT];
+		} keep;
+		for (int i = 0; i < TOGGLE_COUNT; i++)
+			keep.v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);
+		if (session_challenge_start(lab->ss, &cause) != 0) {
+			lab_cause(lab, cause, _("the challenge did not start"));
+			return PANE_REDRAW;
+		}
+		for (int i = 0; i < TOGGLE_COUNT; i++)
+			if (session_get_toggle(lab->ss, (enum toggle_id)i) !=
+			    keep.v[i] && session_toggle(lab->ss,
+				(enum toggle_id)i, keep.v[i], &cause) != 0) {
+				free(cause);
+				cause = NULL;
+			}
+	}
+	if (session_challenge_run(lab->ss, &cause) < 0) {
+		lab_cause(lab, cause, _("the challenge did not run"));
+		return PANE_REDRAW;
+	}
+	lab->challenge_tried = 1;
+	if (session_lesson(lab->ss)->challenge_met)
+		lab_status(lab, 0, "%s", _("Goal met!"));
+	else
+		lab_status(lab, 1, "%s", _("Goal not met yet."));
+	lab_progress(lab, 0, 0);
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_answer(struct lab *lab, int key)
+{
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	const struct script_step *cur = session_current_step(lab->ss);
+	size_t i = (size_t)(key - '1');
+	int right;
+
+	if (cur == NULL || cur->ask == NULL || ls->answered) {
+		lab_status(lab, 0, "%s", _("No question is waiting for an "
+		    "answer."));
+		return PANE_REDRAW;
+	}
+	if (i >= cur->ask->nchoices) {
+		lab_status(lab, 1, _("Choose 1-%zu."), cur->ask->nchoices);
+		return PANE_REDRAW;
+	}
+	right = session_answer(lab->ss, i);
+	lab->qa_step = (long)ls->step;
+	lab->qa_choice = (int)i;
+	lab->qa_right = right;
+	lab_status(lab, 0, _("Prediction %zu locked in: space to watch."),
+	    i + 1);
+	lab_progress(lab, 1, right);
+	lab->autoplay_due = -1;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_hint(struct lab *lab, int key)
+{
+	(void)key;
+	if (!session_lesson(lab->ss)->challenge_on) {
+		lab_status(lab, 0, "%s", _("Hints come with the challenge."));
+		return PANE_REDRAW;
+	}
+	if (lab->script->challenge && session_lesson(lab->ss)->hints_shown >=
+	    lab->script->challenge->nhints)
+		lab_status(lab, 0, "%s", _("No more hints: S shows the "
+		    "solution."));
+	session_hint(lab->ss);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_solution(struct lab *lab, int key)
+{
+	(void)key;
+	if (!session_lesson(lab->ss)->challenge_on) {
+		lab_status(lab, 0, "%s", _("The solution comes with the "
+		    "challenge."));
+		return PANE_REDRAW;
+	}
+	lab->solution_shown = 1;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_publish(struct lab *lab, int key)
+{
+	char *cause = NULL;
+	uint32_t n = key == '*' ? 10 : 1;
+
+	if (session_publish(lab->ss, n, &cause) != 0)
+		lab_cause(lab, cause, _("publish refused"));
+	else
+		lab_status(lab, 0, n == 1 ? _("Published one payment "
+		    "notice.") : _("Published a burst of ten."));
+	lab_act(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_pause(struct lab *lab, int key)
+{
+	(void)key;
+	lab->paused = !lab->paused;
+	lab->finishing = 0;
+	lab_kick(lab);
+	lab_status(lab, 0, "%s", lab->paused ? _("Paused: . moves to the "
+	    "next moment, p resumes.") : _("Resumed."));
+	return PANE_REDRAW;
+}
+
+static int
+cmd_step(struct lab *lab, int key)
+{
+	(void)key;
+	if (!lab_moving(lab)) {
+		lab_status(lab, 0, "%s", _("Nothing is going on."));
+		return PANE_REDRAW;
+	}
+	lab->paused = 1;
+	session_tick(lab->ss, INT64_C(60) * 1000000);
+	lab_step_check(lab);
+	lab->status[0] = '\0';
+	return PANE_REDRAW;
+}
+
+static int
+cmd_speed(struct lab *lab, int key)
+{
+	const struct keys_def *k = keys_find(key);
+
+	if (k && k->id == CMD_FASTER && lab->speed < LAB_SPEED_MAX)
+		lab->speed++;
+	else if (k && k->id == CMD_SLOWER && lab->speed > 0)
+		lab->speed--;
+	lab_status(lab, 0, _("Speed %s."), lab_speeds[lab->speed].label);
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_finish(struct lab *lab, int key)
+{
+	(void)key;
+	lab->finishing = 1;
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_undo(struct lab *lab, int key)
+{
+	char *cause = NULL;
+
+	(void)key;
+	lab->step_running = lab->free_run = lab->finishing = 0;
+	if (session_undo(lab->ss, &cause) != 0)
+		lab_cause(lab, cause, _("nothing to undo"));
+	else
+		lab_status(lab, 0, "%s", _("Undone."));
+	if (lab->qa_step >= 0 &&
+	    (size_t)lab->qa_step >= session_lesson(lab->ss)->step &&
+	    !session_lesson(lab->ss)->answered)
+		lab->qa_step = -1;
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_reset(struct lab *lab, int key)
+{
+	char *cause = NULL;
+
+	(void)key;
+	lab->step_running = lab->free_run = lab->finishing = 0;
+	if (session_reset(lab->ss, &cause) != 0)
+		lab_cause(lab, cause, _("reset failed"));
+	else
+		lab_status(lab, 0, "%s", _("Back to the start."));
+	lab->qa_step = -1;
+	lab->solution_shown = 0;
+	lab->challenge_tried = 0;
+	lab->selected = 0;
+	lab->overlay = LAB_OV_NONE;
+	lab->panes[LAB_LOG].scroll = 0;
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_broker(struct lab *lab, int key)
+{
+	char *cause = NULL;
+
+	(void)key;
+	if (session_restart(lab->ss, &cause) != 0)
+		lab_cause(lab, cause, _("the broker did not start"));
+	else
+		lab_status(lab, 0, "%s", _("Starting the broker."));
+	lab_act(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_consumers(struct lab *lab, int key)
+{
+	struct engine_view v;
+	char *cause = NULL;
+	int on;
+
+	(void)key;
+	session_view(lab->ss, &v);
+	on = v.consumers_connected == 0;
+	if (session_consume(lab->ss, on, &cause) != 0)
+		lab_cause(lab, cause, _("consumers unchanged"));
+	else
+		lab_status(lab, 0, "%s", on ? _("Consumers started.") :
+		    _("Consumers stopped."));
+	lab_act(lab);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_select(struct lab *lab, int key)
+{
+	const struct keys_def *k = keys_find(key);
+	int dir = k && k->id == CMD_SEL_PREV ? -1 : 1;
+	size_t n = lab->ntokens, at = n;
+
+	if (n == 0) {
+		lab_status(lab, 0, "%s", _("No messages on screen: # selects "
+		    "one by its id."));
+		return PANE_REDRAW;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (lab->tokens[i].msg == lab->selected)
+			at = i;
+	if (at == n)
+		at = dir > 0 ? 0 : n - 1;
+	else
+		at = (at + n + (size_t)(dir > 0 ? 1 : n - 1)) % n;
+	lab->selected = lab->tokens[at].msg;
+	lab_status(lab, 0, _("Message %u selected: Enter shows its "
+	    "timeline."), (unsigned)lab->selected);
+	return PANE_REDRAW;
+}
+
+static int
+cmd_type_id(struct lab *lab, int key)
+{
+	(void)key;
+	lab->typing = 1;
+	lab->idbuf[0] = '\0';
+	return PANE_REDRAW;
+}
+
+static int
+cmd_open(struct lab *lab, int key)
+{
+	(void)key;
+	if (lab->selected == 0) {
+		lab_status(lab, 0, "%s", _("Select a message first: Tab, or # "
+		    "and its id."));
+		return PANE_REDRAW;
+	}
+	lab->overlay = LAB_OV_TRACE;
+	lab->panes[LAB_TRACE].scroll = 0;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_close(struct lab *lab, int key)
+{
+	(void)key;
+	if (lab->overlay != LAB_OV_NONE)
+		lab->overlay = LAB_OV_NONE;
+	else
+		lab->selected = 0;
+	lab->status[0] = '\0';
+	return PANE_REDRAW;
+}
+
+static int
+cmd_log(struct lab *lab, int key)
+{
+	struct pane *p = &lab->panes[LAB_LOG];
+
+	return p->ops->key(p, lab, key) | PANE_REDRAW;
+}
+
+static int
+cmd_redraw(struct lab *lab, int key)
+{
+	(void)lab;
+	(void)key;
+	clearok(curscr, TRUE);
+	return PANE_REDRAW;
+}
+
+static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
+	[CMD_QUIT] = cmd_quit,
+	[CMD_HELP] = cmd_help,
+	[CMD_NEXT] = cmd_next,
+	[CMD_ANSWER] = cmd_answer,
+	[CMD_HINT] = cmd_hint,
+	[CMD_SOLUTION] = cmd_solution,
+	[CMD_PUBLISH] = cmd_publish,
+	[CMD_BURST] = cmd_publish,
+	[CMD_PAUSE] = cmd_pause,
+	[CMD_STEP] = cmd_step,
+	[CMD_SLOWER] = cmd_speed,
+	[CMD_FASTER] = cmd_speed,
+	[CMD_FINISH] = cmd_finish,
+	[CMD_UNDO] = cmd_undo,
+	[CMD_RESET] = cmd_reset,
+	[CMD_BROKER] = cmd_broker,
+	[CMD_CONSUMERS] = cmd_consumers,
+	[CMD_SEL_NEXT] = cmd_select,
+	[CMD_SEL_PREV] = cmd_select,
+	[CMD_TYPE_ID] = cmd_type_id,
+	[CMD_OPEN] = cmd_open,
+	[CMD_CLOSE] = cmd_close,
+	[CMD_LOG_UP] = cmd_log,
+	[CMD_LOG_DOWN] = cmd_log,
+	[CMD_REDRAW] = cmd_redraw,
+};
+
+static int
+lab_toggle(struct lab *lab, enum toggle_id id)
+{
+	int64_t v = keys_next_value(id, session_get_toggle(lab->ss, id));
+	char *cause = NULL, buf[48];
+
+	if (session_toggle(lab->ss, id, v, &cause) != 0)
+		lab_cause(lab, cause, _("toggle refused"));
+	else
+		lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+		    keys_value(id, v, buf, sizeof buf));
+	lab_act(lab);
+	return PANE_REDRAW;
+}
+
+static int
+lab_fail(struct lab *lab, enum failure_kind kind)
+{
+	char *cause = NULL;
+
+	if (session_fail(lab->ss, kind, &cause) != 0)
+		lab_cause(lab, cause, _("failure refused"));
+	else
+		lab_status(lab, 1, _("Failure: %s"), engine_failure_name(kind));
+	lab_act(lab);
+	return PANE_REDRAW;
+}
+
+/* Typing a message id after '#'. */
+static int
+lab_typing_key(struct lab *lab, int key)
+{
+	size_t n = strlen(lab->idbuf);
+
+	if (key >= '0' && key <= '9' && n + 1 < sizeof lab->idbuf) {
+		lab->idbuf[n] = (char)key;
+		lab->idbuf[n + 1] = '\0';
+	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) && n > 0)
+		lab->idbuf[n - 1] = '\0';
+	else if (key == '\n' || key == KEY_ENTER) {
+		unsigned long id = strtoul(lab->idbuf, NULL, 10);
+		lab->typing = 0;
+		if (id == 0 || id > ledger_max_id(session_ledger(lab->ss)))
+			lab_status(lab, 1, _("There is no message %s."),
+			    lab->idbuf[0] ? lab->idbuf : "0");
+		else {
+			lab->selected = (uint32_t)id;
+			lab->overlay = LAB_OV_TRACE;
+			lab->panes[LAB_TRACE].scroll = 0;
+		}
+	} else if (key == 27)
+		lab->typing = 0;
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
+int
+lab_key(struct lab *lab, int key)
+{
+	const struct keys_def *k;
+	int flags;
+
+	if (lab->too_small)
+		return key == 'q' ? PANE_QUIT : 0;
+	if (lab->typing)
+		return lab_typing_key(lab, key);
+	if (lab->overlay != LAB_OV_NONE) {
+		struct pane *p = &lab->panes[lab->overlay == LAB_OV_HELP ?
+		    LAB_HELP : LAB_TRACE];
+		flags = p->ops->key(p, lab, key);
+		if (flags & PANE_HANDLED)
+			return flags;
+	}
+	k = keys_find(key);
+	if (k == NULL)
+		return 0;
+	switch (k->kind) {
+	case KEYS_TOGGLE:
+		return lab_toggle(lab, (enum toggle_id)k->id);
+	case KEYS_FAILURE:
+		return lab_fail(lab, (enum failure_kind)k->id);
+	case KEYS_COMMAND:
+		return lab_cmds[k->id] ? lab_cmds[k->id](lab, key) : 0;
+	}
+	return 0;
+}
+
+int
+lab_click(struct lab *lab, int y, int x)
+{
+	int key;
+	uint32_t msg;
+
+	if (!draw_click_find(y, x, &key, &msg)) {
+		if (lab->overlay != LAB_OV_NONE) {
+			lab->overlay = LAB_OV_NONE;
+			return PANE_REDRAW;
+		}
+		return 0;
+	}
+	if (msg) {
+		lab->selected = msg;
+		lab->overlay = LAB_OV_TRACE;
+		lab->panes[LAB_TRACE].scroll = 0;
+		return PANE_REDRAW;
+	}
+	return lab_key(lab, key);
+}
+
+/* ---- pacing ---------------------------------------------------------------- */
+
+/* Whether autoplay may take the next step by itself now. */
+static int
+lab_autoplay_ready(struct lab *lab)
+{
+	const struct script_step *cur;
+
+	if (!lab->o.autoplay || lab->o.autoplay_ms <= 0 ||
+	    lab->mode != SESSION_LESSON || lab->paused ||
+	    lab_moving(lab) || lab->overlay != LAB_OV_NONE)
+		return 0;
+	cur = session_current_step(lab->ss);
+	return cur && !(cur->ask && !session_lesson(lab->ss)->answered);
+}
+
+int
+lab_timeout(struct lab *lab, int64_t now_ms)
+{
+	int64_t t = -1;
+
+	if (lab->too_small)
+		return -1;
+	if (lab_autoplay_ready(lab)) {
+		if (lab->autoplay_due < 0)
+			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
+		t = lab->autoplay_due - now_ms;
+	} else
+		lab->autoplay_due = -1;
+	if (lab_animating(lab)) {
+		int64_t a = lab->due_ms - now_ms;
+		if (t < 0 || a < t)
+			t = a;
+	}
+	if (t < 0 && (lab_animating(lab) || lab->autoplay_due >= 0))
+		t = 0;
+	return t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+int
+lab_run(struct lab *lab, int64_t now_ms)
+{
+	int flags = 0;
+
+	if (lab->too_small)
+		return 0;
+	if (lab->autoplay_due >= 0 && now_ms >= lab->autoplay_due) {
+		lab->autoplay_due = -1;
+		if (lab_autoplay_ready(lab))
+			flags |= cmd_next(lab, ' ');
+	}
+	if (!lab_animating(lab) || now_ms < lab->due_ms)
+		return flags;
+	if (lab->finishing || lab->speed == LAB_SPEED_MAX) {
+		/* As fast as it goes, drawing now and then. */
+		while (lab_moving(lab) &&
+		    lab_clock_ms() - now_ms < LAB_RUSH_MS)
+			session_tick(lab->ss, INT64_C(1000000));
+		if (!lab_moving(lab))
+			lab->finishing = 0;
+		lab->jump_us = 0;
+		lab->due_ms = now_ms + LAB_FRAME_MS;
+		return flags | PANE_REDRAW;
+	}
+	{
+		int64_t before = session_now(lab->ss), budget;
+		int doublings = (int)(lab->quiet_us /
+		    (lab_speeds[lab->speed].quiet_us * 10));
+		size_t events;
+
+		if (doublings > 6)
+			doublings = 6;
+		budget = lab_speeds[lab->speed].quiet_us << doublings;
+		events = session_tick(lab->ss, budget);
+		lab_step_check(lab);
+		lab->jump_us = session_now(lab->ss) - before;
+		if (events > 0) {
+			/* Instants that follow each other within a
+			 * millisecond (a burst) share the hold. */
+			int hold = lab_speeds[lab->speed].hold_ms;
+			if (lab->jump_us < 1000)
+				hold /= 3;
+			lab->quiet_us = 0;
+			lab->due_ms = now_ms + hold;
+		} else {
+			lab->quiet_us += lab->jump_us;
+			lab->due_ms = now_ms + LAB_FRAME_MS;
+			if (lab->quiet_us > LAB_STALL_US) {
+				lab->stalled = 1;
+				lab_status(lab, 0, "%s", _("All quiet: time "
+				    "stopped. Press . to move it on."));
+			}
+		}
+	}
+	return flags | PANE_REDRAW;
+}

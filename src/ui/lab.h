@@ -1,0 +1,151 @@
+/*
+ * The lab screen: one session (a guided lesson or the sandbox) shown as
+ * panes, driven by keys, mouse and a paced clock. ui.c owns the terminal
+ * and the poll() loop and calls in here; the pane modules (flow, board,
+ * evlog, guide, bar, help, trace) read the struct below.
+ */
+#ifndef RL_LAB_H
+#define RL_LAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lesson/session.h"
+#include "ui/pane.h"
+#include "ui/progress.h"
+
+/* The lab's panes, in drawing order (overlays last). */
+enum lab_pane {
+	LAB_HEADER,
+	LAB_PRODUCER,
+	LAB_EXCHANGE,
+	LAB_QUEUES,
+	LAB_CONSUMER,
+	LAB_WIRES,   /* arrows and tokens between the four, the legend line */
+	LAB_LEDGER,
+	LAB_GUIDE,   /* the lesson */
+	LAB_LOG,
+	LAB_FOOTER,
+	LAB_HELP,    /* overlay */
+	LAB_TRACE,   /* overlay: one message's timeline */
+	LAB_NPANES
+};
+
+enum lab_overlay { LAB_OV_NONE, LAB_OV_HELP, LAB_OV_TRACE };
+
+#define LAB_MIN_COLS 80
+#define LAB_MIN_LINES 24
+#define LAB_MAX_QUEUES 8
+
+struct lab_opts {
+	const char *lang;       /* "en" or "zh" */
+	int autoplay;           /* classroom: steps advance by themselves */
+	int autoplay_ms;        /* 0: only on the presenter key */
+	int has_seed;
+	uint64_t seed;
+	struct progress *progress; /* borrowed; NULL keeps none */
+};
+
+/* One queue as drawn this frame (a copy: engine views are borrowed). */
+struct lab_queue {
+	char name[64];
+	struct engine_queue_view v; /* v.name points at `name` */
+	int role;                   /* enum queue_role */
+};
+
+struct lab {
+	struct script *script;      /* owned */
+	struct session *ss;         /* owned */
+	enum session_mode mode;
+	struct lab_opts o;
+
+	/* Pacing (lab.c). */
+	int paused;
+	int speed;                  /* index into the speed table */
+	int finishing;              /* G: run to quiet without holding */
+	int64_t due_ms;             /* monotonic ms when time moves next */
+	int64_t quiet_us;           /* virtual time since the last event */
+	int64_t jump_us;            /* virtual time the last move skipped */
+	int64_t autoplay_due;       /* monotonic ms, -1: none */
+	int stalled;                /* quiet too long: time stopped */
+	/*
+	 * In a lesson, time moves only while a step's wait or settle runs
+	 * (so the step's expectations see what the script meant) or after
+	 * the learner's own action; in the sandbox, whenever anything is
+	 * going on.
+	 */
+	int step_running;           /* the step at run_step is still playing */
+	size_t run_step;
+	int free_run;               /* the learner acted: let it play out */
+
+	/* This frame's snapshot, taken before drawing. */
+	struct engine_view view;
+	struct lab_queue queues[LAB_MAX_QUEUES];
+	size_t nqueues;
+	struct ledger_summary sum;
+	struct session_token *tokens; /* owned copy */
+	size_t ntokens, tokens_cap;
+
+	/* Selection, overlays, typed id. */
+	uint32_t selected;          /* message id, 0: none */
+	enum lab_overlay overlay;
+	int typing;                 /* reading a message id */
+	char idbuf[12];
+
+	/* What the session does not keep about questions. */
+	long qa_step;               /* step index of the last answer, -1 */
+	int qa_choice;              /* 0-based */
+	int qa_right;
+	int solution_shown;
+	int challenge_tried;
+
+	/* Toggles the lesson talks about: shown first when room is short. */
+	unsigned char toggle_prio[TOGGLE_COUNT];
+
+	char status[300];           /* one line for the header, "" none */
+	int status_bad;
+
+	struct pane panes[LAB_NPANES];
+	int too_small;
+};
+
+/*
+ * Opens a lab on script `s` (ownership passes to the lab, even on error).
+ * Returns 0, or -1 with *cause (caller frees) when the session could not
+ * start.
+ */
+int lab_open(struct lab *lab, struct script *s, enum session_mode mode,
+    const struct lab_opts *o, char **cause);
+/* Frees the session and the script. */
+void lab_close(struct lab *lab);
+
+/* Lays the panes out for the current terminal size. */
+void lab_layout(struct lab *lab);
+/* Draws everything (erase, panes, overlays); the caller refreshes. */
+void lab_draw(struct lab *lab);
+
+/* Handles one key; returns PANE_* flags. */
+int lab_key(struct lab *lab, int key);
+/* Handles a click at (y, x); returns PANE_* flags. */
+int lab_click(struct lab *lab, int y, int x);
+
+/*
+ * Pacing. lab_timeout says how long the loop may sleep, in ms (-1: until
+ * input); lab_run moves time if it is due and returns PANE_* flags.
+ * `now_ms` is the monotonic clock.
+ */
+int lab_timeout(struct lab *lab, int64_t now_ms);
+int lab_run(struct lab *lab, int64_t now_ms);
+
+/* Sets the status line (printf); `bad` shows it as an error. */
+void lab_status(struct lab *lab, int bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The speed label ("1x", "max") and whether time is moving on its own. */
+const char *lab_speed_label(const struct lab *lab);
+int lab_animating(const struct lab *lab);
+
+/* Monotonic milliseconds. */
+int64_t lab_clock_ms(void);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * The message overlay: the selected message's fate from the ledger (in the
+ * learner's language) and every frame that concerned it, in order, from the
+ * session's history. Left and right move to the neighbouring message, so a
+ * learner can walk a burst message by message.
+ */
+#include "ui/trace.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/lab.h"
+
+static enum draw_role
+trace_fate_role(enum ledger_fate f)
+{
+	switch (f) {
+	case FATE_PROCESSED:
+		return DRAW_GOOD;
+	case FATE_DUPLICATED:
+	case FATE_LOST:
+		return DRAW_BAD;
+	case FATE_DEAD:
+		return DRAW_TK_DEAD;
+	default:
+		return DRAW_WARN;
+	}
+}
+
+static const char *
+trace_notice(enum loss_notice n)
+{
+	switch (n) {
+	case NOTICE_SILENT:
+		return _("nothing");
+	case NOTICE_NACK:
+		return _("a basic.nack");
+	case NOTICE_RETURN:
+		return _("a basic.return");
+	case NOTICE_ERROR:
+		return _("an exception");
+	default:
+		return "?";
+	}
+}
+
+/* Draws the fate block; returns the lines used. */
+static int
+trace_fate(struct lab *lab, const struct ledger_entry *e, int y, int x, int w,
+    int rows)
+{
+	enum ledger_fate f = ledger_fate(e);
+	char line[512];
+	int used = 0;
+	size_t o;
+	static const struct {
+		size_t bit;
+		const char *name;
+	} flags[] = {
+		{ 0, N_("confirmed") }, { 1, N_("nacked") },
+		{ 2, N_("returned") }, { 3, N_("parked in a dead-letter queue") },
+		{ 4, N_("payment marked done") }, { 5, N_("order shows paid") },
+		{ 6, N_("repaired by reconciliation") },
+	};
+	int set[7] = { e->confirmed, e->nacked, e->returned, e->dead, e->paid,
+		e->order_paid, e->repaired };
+
+	(void)lab;
+	if (used < rows) {
+		snprintf(line, sizeof line, _("Fate: %s"),
+		    _(ledger_fate_text(f)));
+		used += draw_wrap(y + used, x, w, rows - used, 0, line,
+		    trace_fate_role(f));
+	}
+	if (f == FATE_LOST && used < rows) {
+		snprintf(line, sizeof line, _("Lost at %s: %s. The producer "
+		    "was told %s."), event_reason_hop(e->reason),
+		    _(event_reason_text(e->reason)), trace_notice(e->notice));
+		used += draw_wrap(y + used, x, w, rows - used, 0, line,
+		    DRAW_BAD);
+	}
+	if (used < rows) {
+		snprintf(line, sizeof line, _("Deliveries %u, business effects "
+		    "%u."), (unsigned)e->deliveries, (unsigned)e->effects);
+		used += draw_wrap(y + used, x, w, rows - used, 0, line,
+		    DRAW_NORMAL);
+	}
+	o = 0;
+	line[0] = '\0';
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (set[flags[i].bit])
+			o += (size_t)snprintf(line + o, sizeof line - o, "%s%s",
+			    o ? _(", ") : "", _(flags[i].name));
+	if (o && used < rows)
+		used += draw_wrap(y + used, x, w, rows - used, 0, line,
+		    DRAW_DIM);
+	return used;
+}
+
+/* A transcript line with its column padding squeezed to single spaces. */
+static void
+trace_squeeze(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	while (len > 0 && *s == ' ') {
+		s++;
+		len--;
+	}
+	for (size_t i = 0; i < len && o + 1 < outlen; i++) {
+		if (s[i] == ' ' && o > 0 && out[o - 1] == ' ')
+			continue;
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+}
+
+static void
+trace_draw(struct pane *p, struct lab *lab)
+{
+	const struct ledger_entry *e =
+	    ledger_entry(session_ledger(lab->ss), lab->selected);
+	char title[96], *tl, text[640];
+	int x = p->x + 2, w = p->w - 4, y = p->y + 1;
+	int end = p->y + p->h - 1, line = 0;
+
+	for (int r = p->y; r < p->y + p->h; r++)
+		draw_blank(r, p->x, p->w, DRAW_OVERLAY);
+	snprintf(title, sizeof title, _(" Message #%u (Esc closes, Left/Right: "
+	    "other messages) "), (unsigned)lab->selected);
+	draw_box(p->y, p->x, p->h, p->w, title, DRAW_BORDER);
+	if (e == NULL) {
+		draw_text(y, x, w, _("The ledger has not seen this message."),
+		    DRAW_WARN);
+		return;
+	}
+	y += trace_fate(lab, e, y, x, w, end - y);
+	if (y >= end)
+		return;
+	draw_printf(y++, x, w, DRAW_HEAD, "%s", _("Timeline:"));
+	tl = session_timeline(lab->ss, lab->selected);
+	if (p->scroll < 0)
+		p->scroll = 0;
+	for (char *s = tl, *nl; s && *s && y < end; s = nl ? nl + 1 : NULL) {
+		nl = strchr(s, '\n');
+		if (strncmp(s, "fate:", 5) == 0)
+			break;
+		if (line++ < p->scroll)
+			continue;
+		trace_squeeze(s, nl ? (size_t)(nl - s) : strlen(s), text,
+		    sizeof text);
+		draw_text(y++, x, w, text, DRAW_NORMAL);
+	}
+	free(tl);
+}
+
+/* The id of the next (dir 1) or previous (-1) message after `from`. */
+static uint32_t
+trace_neighbour(struct lab *lab, int dir)
+{
+	uint32_t max = ledger_max_id(session_ledger(lab->ss));
+	int64_t id = (int64_t)lab->selected + dir;
+
+	if (max == 0)
+		return 0;
+	if (id < 1)
+		id = max;
+	if (id > (int64_t)max)
+		id = 1;
+	return (uint32_t)id;
+}
+
+static int
+trace_key(struct pane *p, struct lab *lab, int key)
+{
+	switch (key) {
+	case KEY_UP:
+		if (p->scroll > 0)
+			p->scroll--;
+		break;
+	case KEY_DOWN:
+		p->scroll++;
+		break;
+	case KEY_PPAGE:
+		p->scroll = p->scroll > 10 ? p->scroll - 10 : 0;
+		break;
+	case KEY_NPAGE:
+		p->scroll += 10;
+		break;
+	case KEY_LEFT:
+	case KEY_BTAB:
+		lab->selected = trace_neighbour(lab, -1);
+		p->scroll = 0;
+		break;
+	case KEY_RIGHT:
+	case '\t':
+		lab->selected = trace_neighbour(lab, 1);
+		p->scroll = 0;
+		break;
+	case 27:
+	case 'q':
+	case '\n':
+	case KEY_ENTER:
+		lab->overlay = LAB_OV_NONE;
+		break;
+	default:
+		return 0;
+	}
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
+const struct pane_ops trace_ops = { "message", trace_draw, trace_key };

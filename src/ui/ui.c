@@ -1,0 +1,551 @@
+/*
+ * The screen's entry point and its one loop. ui_main checks that there is
+ * a terminal worth drawing on, sets the language, starts curses with
+ * newterm, and then runs a single poll() over the keyboard and a self-pipe
+ * that the signal handlers write to (SIGINT, SIGTERM, SIGHUP, SIGTSTP,
+ * SIGCONT, SIGWINCH), so every signal is dealt with in the loop, outside
+ * the handler: the terminal is always restored by endwin() before the
+ * process exits or stops. The timeout given to poll() comes from the lab's
+ * pacing (ui/lab.h): none at all when nothing moves, so an idle lab sleeps.
+ *
+ * Two screens take turns: the lesson picker (ui/picker.h) and the lab.
+ */
+#include "ui/ui.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/lab.h"
+#include "ui/picker.h"
+#include "ui/progress.h"
+#include "util/xmalloc.h"
+
+#define UI_EXIT_NO_TERMINAL 2
+
+static int ui_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t ui_got_quit, ui_got_tstp, ui_got_cont,
+    ui_got_winch;
+
+static void
+ui_on_signal(int sig)
+{
+	int saved = errno;
+	char c = 's';
+
+	switch (sig) {
+	case SIGTSTP:
+		ui_got_tstp = 1;
+		break;
+	case SIGCONT:
+		ui_got_cont = 1;
+		break;
+	case SIGWINCH:
+		ui_got_winch = 1;
+		break;
+	default:
+		ui_got_quit = 1;
+		break;
+	}
+	if (write(ui_pipe[1], &c, 1) < 0) {
+		/* The pipe is full: the loop is awake anyway. */
+	}
+	errno = saved;
+}
+
+static const int ui_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT,
+	SIGWINCH };
+
+static void
+ui_catch(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ui_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Installs the handlers (before newterm, so curses leaves them alone). */
+static int
+ui_signals_start(void)
+{
+	if (pipe(ui_pipe) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(ui_pipe[i], F_SETFL, fcntl(ui_pipe[i], F_GETFL) |
+		    O_NONBLOCK);
+		fcntl(ui_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	for (size_t i = 0; i < sizeof ui_signals / sizeof ui_signals[0]; i++)
+		ui_catch(ui_signals[i]);
+	return 0;
+}
+
+static void
+ui_signals_stop(void)
+{
+	for (size_t i = 0; i < sizeof ui_signals / sizeof ui_signals[0]; i++)
+		signal(ui_signals[i], SIG_DFL);
+	close(ui_pipe[0]);
+	close(ui_pipe[1]);
+	ui_pipe[0] = ui_pipe[1] = -1;
+}
+
+static void
+ui_drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+static int
+ui_no_terminal(const char *why)
+{
+	fprintf(stderr, _("rabbitlab: the lab needs a terminal (%s).\n"
+	    "To play a lesson without one, use replay, for example:\n"
+	    "  rabbitlab replay lessons/01-first-message.cfg\n"), why);
+	return UI_EXIT_NO_TERMINAL;
+}
+
+/* Stops the process the way ^Z asked, with the terminal restored. */
+static void
+ui_suspend(void)
+{
+	sigset_t set;
+
+	endwin();
+	fflush(stdout);
+	signal(SIGTSTP, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(SIGTSTP);
+	/* Continued. */
+	ui_catch(SIGTSTP);
+	clearok(curscr, TRUE);
+}
+
+static void
+ui_resize(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resize_term(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+}
+
+/*
+ * Full-width forms that a Chinese input method types in place of ASCII
+ * (１, ？, ＋) count as their ASCII key; so does the ideographic full stop.
+ */
+static int
+ui_fold_key(wint_t wch)
+{
+	if (wch >= 0xff01 && wch <= 0xff5e)
+		return (int)(wch - 0xff01 + 0x21);
+	if (wch == 0x3000)
+		return ' ';
+	if (wch == 0x3002)
+		return '.';
+	if (wch == '\r')
+		return '\n';
+	return (int)wch;
+}
+
+enum ui_screen { UI_PICKER, UI_LAB };
+
+struct ui {
+	const struct ui_opts *o;
+	const char *lang;
+	enum ui_screen screen;
+	struct picker picker;
+	int have_picker;
+	struct lab lab;
+	int have_lab;
+	struct progress progress;
+	int have_progress;
+	char *progress_notice;   /* shown once, on the first screen */
+	int progress_notice_bad;
+	char *record_error;      /* printed after endwin */
+};
+
+/* Opens the lab on `s` (ownership passes); returns 0 or -1 (status set). */
+static int
+ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
+{
+	struct lab_opts lo;
+	char *cause = NULL;
+
+	memset(&lo, 0, sizeof lo);
+	lo.lang = u->lang;
+	lo.autoplay = u->o->autoplay;
+	lo.autoplay_ms = u->o->autoplay_ms;
+	lo.has_seed = u->o->has_seed;
+	lo.seed = u->o->seed;
+	lo.progress = u->have_progress ? &u->progress : NULL;
+	if (lab_open(&u->lab, s, mode, &lo, &cause) != 0) {
+		if (u->have_picker) {
+			snprintf(u->picker.notice, sizeof u->picker.notice,
+			    "%s", cause ? cause : "session failed");
+			u->picker.notice_bad = 1;
+		}
+		free(cause);
+		return -1;
+	}
+	u->have_lab = 1;
+	u->screen = UI_LAB;
+	if (u->progress_notice) {
+		lab_status(&u->lab, u->progress_notice_bad, "%s",
+		    u->progress_notice);
+		free(u->progress_notice);
+		u->progress_notice = NULL;
+	}
+	return 0;
+}
+
+static void
+ui_close_lab(struct ui *u)
+{
+	char *cause = NULL;
+
+	if (!u->have_lab)
+		return;
+	if (u->o->record && session_record(u->lab.ss, u->o->record,
+	    &cause) != 0) {
+		free(u->record_error);
+		u->record_error = xasprintf("%s: %s", u->o->record,
+		    cause ? cause : "write failed");
+		free(cause);
+	}
+	lab_close(&u->lab);
+	u->have_lab = 0;
+	u->screen = UI_PICKER;
+}
+
+static void
+ui_draw(struct ui *u)
+{
+	if (u->screen == UI_LAB)
+		lab_draw(&u->lab);
+	else
+		picker_draw(&u->picker);
+	refresh();
+}
+
+static void
+ui_layout(struct ui *u)
+{
+	if (u->have_lab)
+		lab_layout(&u->lab);
+}
+
+/* Handles one key on the current screen; returns PANE_* flags. */
+static int
+ui_key(struct ui *u, int key)
+{
+	int flags;
+
+	if (key == KEY_RESIZE) {
+		ui_layout(u);
+		return PANE_REDRAW;
+	}
+	if (key == KEY_MOUSE) {
+		MEVENT me;
+		if (getmouse(&me) != OK)
+			return 0;
+		if (me.bstate & BUTTON4_PRESSED)
+			key = KEY_UP;
+		else if (me.bstate & (BUTTON5_PRESSED))
+			key = KEY_DOWN;
+		else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
+			return u->screen == UI_LAB ?
+			    lab_click(&u->lab, me.y, me.x) :
+			    picker_click(&u->picker, me.y, me.x);
+		else
+			return 0;
+	}
+	if (u->screen == UI_LAB)
+		return lab_key(&u->lab, key);
+	flags = picker_key(&u->picker, key);
+	if ((flags & PANE_HANDLED) && u->picker.chosen) {
+		struct script_diag diag = { 0 };
+		struct script *s = script_load(u->picker.chosen, &diag);
+		if (s == NULL) {
+			snprintf(u->picker.notice, sizeof u->picker.notice,
+			    "%s", diag.count ? diag.lines[0] :
+			    u->picker.chosen);
+			u->picker.notice_bad = 1;
+		} else
+			ui_open_lab(u, s, u->picker.chosen_mode);
+		script_diag_free(&diag);
+		u->picker.chosen = NULL;
+		flags |= PANE_REDRAW;
+	}
+	return flags;
+}
+
+/* The loop; returns when the learner quits or a signal asks to. */
+static void
+ui_loop(struct ui *u)
+{
+	int redraw = 1;
+
+	for (;;) {
+		struct pollfd fds[2];
+		int timeout, flags = 0;
+
+		if (redraw)
+			ui_draw(u);
+		redraw = 0;
+		timeout = u->screen == UI_LAB ?
+		    lab_timeout(&u->lab, lab_clock_ms()) : -1;
+		fds[0].fd = STDIN_FILENO;
+		fds[0].events = POLLIN;
+		fds[1].fd = ui_pipe[0];
+		fds[1].events = POLLIN;
+		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+			return;
+		if (fds[1].revents & POLLIN)
+			ui_drain(ui_pipe[0]);
+		if (ui_got_quit)
+			return;
+		if (ui_got_tstp) {
+			ui_got_tstp = 0;
+			ui_suspend();
+			ui_got_cont = 1;
+		}
+		if (ui_got_cont || ui_got_winch) {
+			ui_got_cont = ui_got_winch = 0;
+			ui_resize();
+			ui_layout(u);
+			redraw = 1;
+		}
+		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			return;
+		if (fds[0].revents & POLLIN) {
+			wint_t wch;
+			int r;
+			while ((r = wget_wch(stdscr, &wch)) != ERR) {
+				int key = r == KEY_CODE_YES ? (int)wch :
+				    ui_fold_key(wch);
+				flags |= ui_key(u, key);
+				if (flags & PANE_QUIT)
+					break;
+			}
+		}
+		if (flags & PANE_QUIT) {
+			if (u->screen == UI_LAB && u->have_picker) {
+				ui_close_lab(u);
+				redraw = 1;
+				continue;
+			}
+			return;
+		}
+		if (u->screen == UI_LAB)
+			flags |= lab_run(&u->lab, lab_clock_ms());
+		if (flags & PANE_REDRAW)
+			redraw = 1;
+	}
+}
+
+/* Starts curses; returns NULL with *why when the terminal cannot do. */
+static SCREEN *
+ui_start_curses(const char **why)
+{
+	SCREEN *scr;
+	const char *term = getenv("TERM");
+	char *cup;
+
+	if (term == NULL || *term == '\0') {
+		*why = _("TERM is not set");
+		return NULL;
+	}
+	scr = newterm(NULL, stdout, stdin);
+	if (scr == NULL) {
+		*why = _("TERM names a terminal this system does not know");
+		return NULL;
+	}
+	set_term(scr);
+	cup = tigetstr("cup");
+	if (cup == NULL || cup == (char *)-1) {
+		endwin();
+		delscreen(scr);
+		*why = _("the terminal cannot move the cursor");
+		return NULL;
+	}
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED |
+	    BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
+	return scr;
+}
+
+/* The first lesson of the directory that loads, for --sandbox alone. */
+static struct script *
+ui_first_lesson(const char *dir)
+{
+	struct picker pk;
+	char *cause = NULL;
+	struct script *s = NULL;
+
+	if (picker_open(&pk, dir, "en", NULL, &cause) == 0)
+		for (size_t i = 0; i < pk.n && s == NULL; i++)
+			if (pk.items[i].script) {
+				s = pk.items[i].script;
+				pk.items[i].script = NULL;
+			}
+	free(cause);
+	picker_close(&pk);
+	return s;
+}
+
+int
+ui_main(const struct ui_opts *opts)
+{
+	struct ui u;
+	struct script *first = NULL;
+	SCREEN *scr;
+	const char *why = NULL;
+	const char *no_color = getenv("NO_COLOR");
+	int status = 0;
+
+	memset(&u, 0, sizeof u);
+	u.o = opts;
+	u.lang = i18n_setup(opts->lang, opts->locale_dir);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return ui_no_terminal(_("standard input or output is not a "
+		    "terminal"));
+	if (opts->script) {
+		struct script_diag diag = { 0 };
+		first = script_load(opts->script, &diag);
+		for (size_t i = 0; i < diag.count; i++)
+			fprintf(stderr, "%s\n", diag.lines[i]);
+		script_diag_free(&diag);
+		if (first == NULL)
+			return UI_EXIT_NO_TERMINAL;
+	} else if (opts->sandbox) {
+		first = ui_first_lesson(opts->lessons_dir);
+		if (first == NULL) {
+			fprintf(stderr, _("rabbitlab: no lesson loads from %s\n"),
+			    opts->lessons_dir);
+			return UI_EXIT_NO_TERMINAL;
+		}
+	}
+	switch (progress_load(&u.progress, NULL, &u.progress_notice)) {
+	case 0:
+		u.have_progress = 1;
+		break;
+	case 1: {
+		/* Damaged: say where the old file went. */
+		char *aside = u.progress_notice;
+		u.progress_notice = xasprintf(_("Your progress file was "
+		    "damaged; it was kept as %s and progress starts afresh."),
+		    aside);
+		free(aside);
+		u.progress_notice_bad = 1;
+		u.have_progress = 1;
+		break;
+	}
+	default:
+		if (u.progress_notice) {
+			char *why_not = u.progress_notice;
+			u.progress_notice = xasprintf(_("Progress will not be "
+			    "saved: %s"), why_not);
+			free(why_not);
+		}
+		u.progress_notice_bad = 1;
+		break;
+	}
+	if (strcmp(u.lang, "zh") == 0 && !i18n_catalogue_ok() &&
+	    u.progress_notice == NULL) {
+		/* Lesson texts are still Chinese; say why the rest is not. */
+		u.progress_notice = xasprintf("No Chinese interface catalogue "
+		    "in %s (rabbitlab.mo): the interface stays in English.",
+		    i18n_localedir());
+		u.progress_notice_bad = 1;
+	}
+	if (ui_signals_start() != 0) {
+		script_free(first);
+		progress_free(&u.progress);
+		free(u.progress_notice);
+		return ui_no_terminal(strerror(errno));
+	}
+	scr = ui_start_curses(&why);
+	if (scr == NULL) {
+		ui_signals_stop();
+		script_free(first);
+		progress_free(&u.progress);
+		free(u.progress_notice);
+		return ui_no_terminal(why);
+	}
+	draw_init(no_color && *no_color, !i18n_utf8() ||
+	    getenv("RABBITLAB_ASCII") != NULL);
+	if (first == NULL) {
+		char *cause = NULL;
+		if (picker_open(&u.picker, opts->lessons_dir, u.lang,
+		    u.have_progress ? &u.progress : NULL, &cause) != 0) {
+			endwin();
+			delscreen(scr);
+			ui_signals_stop();
+			fprintf(stderr, "rabbitlab: %s\n", cause);
+			free(cause);
+			picker_close(&u.picker);
+			progress_free(&u.progress);
+			free(u.progress_notice);
+			return UI_EXIT_NO_TERMINAL;
+		}
+		u.have_picker = 1;
+		u.screen = UI_PICKER;
+		if (u.progress_notice) {
+			snprintf(u.picker.notice, sizeof u.picker.notice, "%s",
+			    u.progress_notice);
+			u.picker.notice_bad = u.progress_notice_bad;
+			free(u.progress_notice);
+			u.progress_notice = NULL;
+		}
+	} else if (ui_open_lab(&u, first, opts->sandbox ? SESSION_SANDBOX :
+	    SESSION_LESSON) != 0) {
+		endwin();
+		delscreen(scr);
+		ui_signals_stop();
+		fprintf(stderr, _("rabbitlab: the lesson did not start\n"));
+		progress_free(&u.progress);
+		free(u.progress_notice);
+		return UI_EXIT_NO_TERMINAL;
+	}
+	ui_loop(&u);
+	ui_close_lab(&u);
+	endwin();
+	delscreen(scr);
+	ui_signals_stop();
+	if (u.have_picker)
+		picker_close(&u.picker);
+	progress_free(&u.progress);
+	free(u.progress_notice);
+	if (u.record_error) {
+		fprintf(stderr, _("rabbitlab: the recording was not written: "
+		    "%s\n"), u.record_error);
+		free(u.record_error);
+		status = 1;
+	}
+	return status;
+}

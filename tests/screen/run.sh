@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# Screen tests: run the real program in a private tmux server, type keys
+# (send-keys), read the screen (capture-pane) and look for specific text.
+#
+#   tests/screen/run.sh BIN
+#
+# BIN is the rabbitlab binary. Prints "PASS name" or "FAIL name" per check
+# and ends with "N passed, N failed"; exits 1 if anything failed. Every wait
+# is bounded (SCREEN_WAIT seconds, 5 by default). Only the tmux server this
+# script starts (socket rabbitlab-test-PID) is ever killed.
+set -u
+cd "$(dirname "$0")/../.."
+
+BIN=${1:?usage: tests/screen/run.sh BIN}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+WAIT=${SCREEN_WAIT:-5}
+SOCK=rabbitlab-test-$$
+L1=lessons/01-first-message.cfg
+pass=0
+fail=0
+tmp=$(mktemp -d)
+export XDG_STATE_HOME=$tmp/state
+export RABBITLAB_LESSONS=$PWD/lessons
+unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
+export LANG=C.UTF-8
+
+printf 'set -g remain-on-exit on\nset -g history-limit 100\n' >"$tmp/tmux.conf"
+t() { tmux -L "$SOCK" -f "$tmp/tmux.conf" "$@"; }
+cleanup() { t kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+if ! command -v tmux >/dev/null; then
+	echo "FAIL screen: tmux is not installed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() {
+	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
+	if [ -s "$tmp/screen" ]; then sed 's/^/    | /' "$tmp/screen"; fi
+	return 0
+}
+
+# start W H CMD...: a fresh server with one window running CMD.
+start() {
+	local w=$1 h=$2
+	shift 2
+	t kill-server 2>/dev/null
+	sleep 0.1
+	t new-session -d -x "$w" -y "$h" -c "$PWD" \
+	    "exec env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 $*"
+}
+screen() { t capture-pane -p "$@" >"$tmp/screen" 2>/dev/null; }
+keys() { t send-keys "$@"; }
+# has TEXT [SECONDS]: waits until the screen shows TEXT (fixed string).
+has() {
+	local end=$((SECONDS + ${2:-$WAIT}))
+	while :; do
+		screen
+		grep -qF -- "$1" "$tmp/screen" && return 0
+		[ $SECONDS -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+# hasre REGEX [SECONDS]: the same with an extended regular expression.
+hasre() {
+	local end=$((SECONDS + ${2:-$WAIT}))
+	while :; do
+		screen
+		grep -qE -- "$1" "$tmp/screen" && return 0
+		[ $SECONDS -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+# lacks TEXT: the screen does not show TEXT (after a short settle).
+lacks() { sleep 0.3; screen; ! grep -qF -- "$1" "$tmp/screen"; }
+check() { # name, then a command that must succeed
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else ko "$name"; fi
+}
+# line N of the screen (1-based)
+line() { sed -n "${1}p" "$tmp/screen"; }
+
+title_of() { sed -n 's/^title = { en = "\(.*\)";$/\1/p' "$1"; }
+zh_title_of() { sed -n 's/^ *zh = "\(.*\)"; };$/\1/p' "$1" | head -1; }
+
+echo "== start-up"
+start 80 24 "$BIN" lab $L1
+check "start-up: four panes" has "Producer"
+check "start-up: exchange, queue, consumer" \
+    eval 'has "Exchange" && has "trade.pay.succe" && has "Consumer"'
+check "start-up: lesson title in the header" has "$(title_of $L1 | cut -c1-30)"
+check "start-up: lesson pane at step 1" has "Lesson: step 1 of"
+check "start-up: ledger" eval 'has "published" && has "lost silently"'
+check "start-up: footer lists failures" eval 'has "N cut link" || has "N net"'
+check "start-up: footer lists commands" has "? help"
+screen
+check "start-up: header on the first line" eval 'line 1 | grep -q "rabbitlab |"'
+check "start-up: commands on the last line" eval 'line 24 | grep -q "? help"'
+
+echo "== idle means asleep"
+# The pane execs env, which execs the program: the pane's pid is ours.
+pid=$(t display -p '#{pane_pid}')
+sleep 0.5
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+if [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$BIN")" ]; then
+	a=$(cpu "$pid"); sleep 2; b=$(cpu "$pid")
+	check "idle: under 3 ticks of CPU in 2 s" test $((b - a)) -le 3
+else
+	ko "idle: no /proc entry for the pane"
+fi
+
+echo "== lesson played by keys to its challenge"
+reached=0
+for _ in $(seq 1 80); do
+	screen
+	if grep -q "Press space to start the challenge" "$tmp/screen"; then
+		reached=1; break
+	fi
+	if grep -q "Press 1-" "$tmp/screen"; then keys 2; sleep 0.2; fi
+	keys G; sleep 0.1; keys Space; sleep 0.3
+done
+check "lesson: every step played" test $reached = 1
+check "lesson: progress saved" eval 'grep -q "^lesson 01-first-message steps=" "$XDG_STATE_HOME/rabbitlab/progress"'
+keys Space
+check "lesson: challenge goal shown" has "Challenge:"
+keys h
+check "lesson: hint on request" has "Hint:"
+keys S
+check "lesson: solution on request" has "Solution:"
+keys Space
+check "lesson: challenge judged not met" has "Not yet"
+keys D
+check "lesson: toggle for the challenge" has "durable_queue = on"
+keys Space
+check "lesson: challenge met" has "Goal met!"
+check "lesson: challenge recorded in progress" eval 'grep -q "challenge=1" "$XDG_STATE_HOME/rabbitlab/progress"'
+
+echo "== predict, then observe"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+for _ in $(seq 1 10); do
+	screen; grep -q "Press 1-" "$tmp/screen" && break
+	keys G; sleep 0.1; keys Space; sleep 0.3
+done
+check "question: choices numbered" eval 'has "Predict:" && has "1) " && has "2) "'
+keys Space
+check "question: space waits for a prediction" has "First predict"
+keys 2
+check "question: prediction locked in" has "Locked in"
+keys Space
+check "question: verdict after the step" has "You predicted 2"
+
+echo "== every toggle (sandbox)"
+start 100 30 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+while read -r key name; do
+	[ -z "$key" ] && continue
+	keys -l "$key"
+	check "toggle $key $name" has "$name = "
+done <<'TOGGLES'
+c confirms
+b batch
+m mandatory
+d persistent
+y producer_retry
+Y producer_attempts
+I producer_initial_ms
+P producer_multiplier
+s resend
+l reopen_channel
+H heartbeat
+x durable_exchange
+J restart_ms
+t queue_type
+D durable_queue
+a ack_mode
+f prefetch
+w work_ms
+r retry
+n retry_attempts
+g retry_initial_ms
+M retry_multiplier
+W retry_max_ms
+o on_failure
+i idempotency
+v recovery_ms
+j reconcile
+k reconcile_ms
+TOGGLES
+keys u
+check "undo: the last toggle taken back" has "Undone."
+
+echo "== every failure (sandbox, reset before each)"
+while read -r key name; do
+	[ -z "$key" ] && continue
+	keys R
+	has "Back to the start." 2 >/dev/null
+	keys -l "$key"
+	check "failure $key $name" has "Failure: $name"
+done <<'FAILURES'
+N connection_lost
+L blackhole
+X missing_exchange
+U unroutable
+F queue_full
+K broker_crash
+O broker_stop
+C consumer_crash_before
+A consumer_crash_after
+E consumer_exception
+T message_expiry
+! chaos
+FAILURES
+keys R
+has "Back to the start." 2 >/dev/null
+keys K
+has "Failure: broker_crash" >/dev/null
+check "failure: the broker pane says down" hasre "broker +down"
+keys B
+check "broker started again" hasre "broker +up"
+
+echo "== pacing, tokens and the message timeline"
+keys R
+has "Back to the start." 2 >/dev/null
+keys +
+# At 1x each moment stays on screen: the token is seen on its way while
+# nothing is processed yet.
+seen=0
+for _ in $(seq 1 40); do
+	screen
+	if grep -qE '[#~]1( |$|│)' "$tmp/screen" &&
+	    grep -qE 'processed +0' "$tmp/screen"; then seen=1; break; fi
+	sleep 0.1
+done
+check "pacing: the message is seen in flight" test $seen = 1
+check "pacing: it is processed in the end" has "done #1" 8
+keys Tab
+check "select: Tab picks a message" has "Message 1 selected"
+keys Enter
+check "timeline: overlay with the fate" eval 'has "Message #1" && has "Fate: processed once"'
+check "timeline: frames of the message" has "basic.publish"
+keys Escape
+check "timeline: Esc closes it" lacks "Message #1 ("
+keys '#' 1 Enter
+check "select: # and an id" has "Message #1"
+keys Escape
+
+echo "== mouse"
+# An X10 mouse press on the producer's first toggle line.
+has "c confirms" >/dev/null
+ln=$(grep -n "c confirms" "$tmp/screen" | head -1 | cut -d: -f1)
+before=$(grep -o "c confirms *[a-z]*" "$tmp/screen" | head -1)
+if [ -n "$ln" ]; then
+	keys -l "$(printf '\033[M %b%b' "\\$(printf %o $((32 + 3)))" "\\$(printf %o $((32 + ln)))")"
+	check "mouse: a click steps the toggle" has "confirms = "
+else
+	ko "mouse: confirms line not found ($before)"
+fi
+
+echo "== help overlay"
+start 80 24 "$BIN" lab $L1
+has "Producer" >/dev/null
+keys '?'
+check "help: opens" has "Help: every key"
+check "help: commands listed" eval 'has "Commands" && has "undo the last action"'
+keys End
+check "help: scrolls to failures and marks" eval 'has "chaos" && has "Message tokens"'
+keys Escape
+check "help: Esc closes" lacks "Help: every key"
+start 160 48 "$BIN" lab $L1
+has "Producer" >/dev/null
+keys '?'
+check "help: toggles with values at 160x48" eval 'has "confirms=off" && has "mandatory=off"'
+keys '?'
+
+echo "== resize"
+start 160 48 "$BIN" lab $L1
+check "resize: 160x48 shows the whole producer" has "H heartbeat"
+t resize-window -x 80 -y 24
+sleep 0.5
+check "resize: 80x24 compact layout" eval 'has "Producer" && ! has "H heartbeat"'
+screen
+check "resize: 80x24 footer on the last line" eval 'line 24 | grep -q "? help"'
+t resize-window -x 70 -y 20
+check "resize: below 80x24 asks to enlarge" has "Please enlarge the window"
+t resize-window -x 100 -y 30
+check "resize: back to the lab" has "Producer"
+
+echo "== languages"
+start 80 24 "$BIN" --lang zh lab $L1
+check "zh: interface strings translated" eval 'has "生产者" && has "交换机" && has "消费者"'
+check "zh: lesson text from the script" has "$(zh_title_of $L1 | cut -c1-12)"
+check "zh: footer translated" has "帮助"
+check "zh: catalogue found" lacks "No Chinese interface catalogue"
+screen -N
+# Box edges must line up under Chinese text: every line is 80 columns wide
+# and the producer box's right edge sits in the same column on each row.
+check "zh: no line wider than the terminal" python3 - "$tmp/screen" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = open(sys.argv[1], encoding="utf-8").read().split("\n")[:24]
+sys.exit(0 if all(width(r) <= 80 for r in rows) else 1)
+PY
+check "zh: box edges aligned" python3 - "$tmp/screen" <<'PY'
+import sys, unicodedata
+def cols(s, chars):
+    out, x = [], 0
+    for c in s:
+        if c in chars: out.append(x)
+        x += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+    return out
+rows = open(sys.argv[1], encoding="utf-8").read().split("\n")
+top = cols(rows[1], "┐")
+body = [cols(r, "│") for r in rows[2:10]]
+sys.exit(0 if top and all(top[0] in b for b in body) else 1)
+PY
+start 80 24 LC_ALL=C "$BIN" --lang zh lab $L1
+check "zh: works in the C locale (no zh_CN generated)" has "生产者"
+start 80 24 "$BIN" --lang zh
+check "zh: picker" eval 'has "课程" && has "未开始"'
+start 80 24 "$BIN" lab $L1
+check "en: English by default" eval 'has "Producer" && ! has "生产者"'
+
+echo "== colours"
+start 80 24 "$BIN" lab $L1
+has "Producer" >/dev/null
+screen -e
+check "colour: colours used by default" grep -qE $'\e\\[(3[0-7]|38;5;[0-9]+|4[0-7])m' "$tmp/screen"
+start 80 24 NO_COLOR=1 "$BIN" lab $L1
+has "Producer" >/dev/null
+screen -e
+check "NO_COLOR: no colour at all" eval "! grep -qE $'\\e\\\\[(3[0-7]|38;5;[0-9]+|4[0-7]|48;5;[0-9]+)m' \"\$tmp/screen\""
+check "NO_COLOR: still drawn" grep -q "Producer" "$tmp/screen"
+start 80 24 TERM=xterm-mono "$BIN" lab $L1
+check "monochrome terminal" has "Producer"
+start 80 24 LC_ALL=C "$BIN" lab $L1
+check "ASCII lines outside UTF-8" has "+- Producer -"
+
+echo "== picker and progress"
+rm -rf "$XDG_STATE_HOME"
+start 80 24 "$BIN"
+check "picker: lessons listed" eval 'has "Lessons" && has "$(title_of $L1 | cut -c1-30)"'
+keys Enter
+check "picker: Enter opens the lesson" has "Lesson: step 1 of"
+keys q
+check "picker: q goes back to the list" has "Lessons"
+keys q
+mkdir -p "$XDG_STATE_HOME/rabbitlab"
+echo "not a progress file" >"$XDG_STATE_HOME/rabbitlab/progress"
+start 80 24 "$BIN"
+check "progress: damaged file reported" has "damaged"
+check "progress: damaged file kept aside" \
+    eval 'ls "$XDG_STATE_HOME"/rabbitlab/progress.bad-* >/dev/null 2>&1'
+
+echo "== autoplay and recording"
+start 80 24 "$BIN" --autoplay=300 lab $L1
+check "autoplay: steps advance by themselves" has "step 3 of" 8
+start 80 24 "$BIN" --sandbox --record "$tmp/rec.cfg" lab $L1
+has "Sandbox" >/dev/null
+keys +
+sleep 0.5
+keys q
+for _ in $(seq 1 30); do [ -s "$tmp/rec.cfg" ] && break; sleep 0.1; done
+check "record: written on exit" grep -q 'do = "publish"' "$tmp/rec.cfg"
+if "$BIN" --version >/dev/null 2>&1; then
+	check "record: a script that check accepts" \
+	    eval '"$BIN" check "$tmp/rec.cfg" >/dev/null 2>&1'
+fi
+
+echo "== terminal manners"
+"$BIN" lab $L1 </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "no terminal: exit 2" test $rc = 2
+check "no terminal: points to replay" grep -q "rabbitlab replay" "$tmp/err"
+t kill-server 2>/dev/null
+sleep 0.1
+t new-session -d -x 80 -y 24 -c "$PWD" \
+    "TERM=no-such-terminal $BIN lab $L1; echo rc=\$?; sleep 30"
+check "unknown TERM: clear error and exit 2" \
+    eval 'has "rabbitlab replay" && has "rc=2"'
+t kill-server 2>/dev/null
+sleep 0.1
+t new-session -d -x 80 -y 24 -c "$PWD" \
+    "env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile -i"
+sleep 0.3
+shell=$(t display -p '#{pane_pid}')
+after="echo rc=\$?; stty -a | tr -s ' ' '\\n' | grep -x 'icanon\\|echo' | sort | tr '\\n' ,; echo"
+keys "clear; $BIN lab $L1" Enter
+has "Producer" >/dev/null
+keys C-z
+check "SIGTSTP: suspends to the shell" has "Stopped"
+keys "fg" Enter
+check "SIGCONT: the lab is drawn again" has "Producer"
+keys C-c
+has "PROMPT" >/dev/null
+keys "$after" Enter
+check "SIGINT: exits 0 with the terminal sane" eval 'has "rc=0" && has "echo,icanon,"'
+keys "clear; $BIN lab $L1; $after" Enter
+has "Producer" >/dev/null
+kid=$(pgrep -P "$shell" | head -1)
+if [ -n "$kid" ]; then kill -TERM "$kid"; fi
+check "SIGTERM: exits 0 with the terminal sane" eval 'has "rc=0" && has "echo,icanon,"'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
