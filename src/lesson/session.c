@@ -79,6 +79,8 @@ struct session {
 	int settling;                 /* a settle step is running */
 	int64_t settle_until;
 	const struct script_step *pending; /* step whose action is running */
+	int chal_playing;             /* the challenge's steps are playing */
+	size_t chal_next;             /* its next step to start */
 };
 
 /* ---- events ------------------------------------------------------------ */
@@ -486,6 +488,10 @@ session_undo(struct session *ss, char **cause)
 	size_t n = ss->nrecs;
 
 	/* A lesson step or the challenge start is a milestone, not undone. */
+	if (ss->chal_playing) {
+		*cause = xstrdup("wait for the challenge run to end");
+		return -1;
+	}
 	if (n == 0 || ss->recs[n - 1].kind == SA_STEP ||
 	    ss->recs[n - 1].kind == SA_CHALLENGE) {
 		*cause = xstrdup("nothing to undo");
@@ -545,7 +551,8 @@ session_now(const struct session *ss)
 int
 session_busy(const struct session *ss)
 {
-	return !ss->ops->quiet(ss->e) || ss->pending != NULL;
+	return !ss->ops->quiet(ss->e) || ss->pending != NULL ||
+	    ss->chal_playing;
 }
 
 /* ---- lesson --------------------------------------------------------------- */
@@ -592,6 +599,8 @@ session_check(struct session *ss, const struct script_expect *xs, size_t n)
 	}
 }
 
+static void session_chal_advance(struct session *ss);
+
 /* Ends the running step once its wait or settle is over. */
 static void
 session_step_finish(struct session *ss)
@@ -609,8 +618,90 @@ session_step_finish(struct session *ss)
 	ss->wait_until = -1;
 	ss->settling = 0;
 	ss->pending = NULL;
+	if (ss->chal_playing) {
+		session_chal_advance(ss);
+		return;
+	}
 	session_check(ss, st->expects, st->nexpects);
 	ss->lesson.step++;
+}
+
+/* Performs an action now; a wait or settle only sets its end. */
+static int
+session_act(struct session *ss, const struct script_action *a, char **cause)
+{
+	switch (a->kind) {
+	case ACT_NONE:
+		return 0;
+	case ACT_PUBLISH:
+		return ss->ops->publish(ss->e, &a->publish, cause);
+	case ACT_TOGGLE:
+		for (size_t k = 0; k < a->ntoggles; k++)
+			if (ss->ops->set_toggle(ss->e, a->toggles[k].id,
+			    a->toggles[k].value, cause) != 0)
+				return -1;
+		return 0;
+	case ACT_FAIL:
+		return ss->ops->inject(ss->e, &a->fail, cause);
+	case ACT_RESTART:
+		return ss->ops->restart(ss->e, cause);
+	case ACT_WAIT:
+		ss->wait_until = ss->ops->now(ss->e) + a->ms * 1000 + a->us;
+		return 0;
+	case ACT_SETTLE:
+		ss->settling = 1;
+		ss->settle_until = ss->ops->now(ss->e) + a->ms * 1000;
+		return 0;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		return ss->ops->consume(ss->e, a->consumer,
+		    a->kind == ACT_CONSUME, cause);
+	}
+	return 0;
+}
+
+/* Whether the challenge goal holds on the current ledger. */
+static int
+session_goal_met(struct session *ss)
+{
+	const struct script_challenge *c = ss->s->challenge;
+	struct ledger_summary sum;
+
+	ledger_summarize(ss->ledger, &sum);
+	for (size_t i = 0; i < c->nexpects; i++) {
+		uint64_t v = 0;
+		if (ledger_counter(&sum, c->expects[i].counter, &v) != 0 ||
+		    v < c->expects[i].min || v > c->expects[i].max)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Starts the challenge's next steps until one takes time; when none is
+ * left, judges the goal.
+ */
+static void
+session_chal_advance(struct session *ss)
+{
+	const struct script_challenge *c = ss->s->challenge;
+
+	while (ss->pending == NULL && ss->chal_next < c->nsteps) {
+		const struct script_step *st = &c->steps[ss->chal_next++];
+		char *cause = NULL;
+
+		if (session_act(ss, &st->action, &cause) != 0) {
+			/* The scenario goes on; the goal will say how it went. */
+			free(cause);
+			continue;
+		}
+		if (ss->wait_until >= 0 || ss->settling)
+			ss->pending = st;
+	}
+	if (ss->pending == NULL) {
+		ss->chal_playing = 0;
+		ss->lesson.challenge_met = session_goal_met(ss);
+	}
 }
 
 /* Starts step i's action; instant actions finish at once. */
@@ -618,39 +709,9 @@ static int
 session_play_step(struct session *ss, size_t i, char **cause)
 {
 	const struct script_step *st = &ss->s->steps[i];
-	const struct script_action *a = &st->action;
-	int rc = 0;
+	int rc;
 
-	switch (a->kind) {
-	case ACT_NONE:
-		break;
-	case ACT_PUBLISH:
-		rc = ss->ops->publish(ss->e, &a->publish, cause);
-		break;
-	case ACT_TOGGLE:
-		for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
-			rc = ss->ops->set_toggle(ss->e, a->toggles[k].id,
-			    a->toggles[k].value, cause);
-		break;
-	case ACT_FAIL:
-		rc = ss->ops->inject(ss->e, &a->fail, cause);
-		break;
-	case ACT_RESTART:
-		rc = ss->ops->restart(ss->e, cause);
-		break;
-	case ACT_WAIT:
-		ss->wait_until = ss->ops->now(ss->e) + a->ms * 1000 + a->us;
-		break;
-	case ACT_SETTLE:
-		ss->settling = 1;
-		ss->settle_until = ss->ops->now(ss->e) + a->ms * 1000;
-		break;
-	case ACT_CONSUME:
-	case ACT_STOP:
-		rc = ss->ops->consume(ss->e, a->consumer, a->kind == ACT_CONSUME,
-		    cause);
-		break;
-	}
+	rc = session_act(ss, &st->action, cause);
 	if (rc != 0)
 		return -1;
 	session_remember(ss, SA_STEP, 0, (int64_t)i);
@@ -736,6 +797,7 @@ session_challenge_start(struct session *ss, char **cause)
 	}
 	session_remember(ss, SA_CHALLENGE, 0, 0);
 	session_lesson_reset(ss);
+	ss->chal_playing = 0;
 	ss->lesson.challenge_on = 1;
 	ss->lesson.step = ss->lesson.nsteps;
 	return session_build(ss, c->setup, c->nsetup, cause);
@@ -745,8 +807,6 @@ int
 session_challenge_run(struct session *ss, char **cause)
 {
 	const struct script_challenge *c = ss->s->challenge;
-	struct ledger_summary sum;
-	int met = 1;
 
 	if (c == NULL || !ss->lesson.challenge_on) {
 		*cause = xstrdup("start the challenge first");
@@ -755,53 +815,48 @@ session_challenge_run(struct session *ss, char **cause)
 	ss->replaying = 1;
 	for (size_t i = 0; i < c->nsteps; i++) {
 		const struct script_action *a = &c->steps[i].action;
-		int rc = 0;
-		switch (a->kind) {
-		case ACT_PUBLISH:
-			rc = ss->ops->publish(ss->e, &a->publish, cause);
-			break;
-		case ACT_TOGGLE:
-			for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
-				rc = ss->ops->set_toggle(ss->e,
-				    a->toggles[k].id, a->toggles[k].value,
-				    cause);
-			break;
-		case ACT_FAIL:
-			rc = ss->ops->inject(ss->e, &a->fail, cause);
-			break;
-		case ACT_RESTART:
-			rc = ss->ops->restart(ss->e, cause);
-			break;
-		case ACT_WAIT:
-			rc = ss->ops->advance(ss->e, a->ms * 1000 + a->us,
-			    cause);
-			break;
-		case ACT_SETTLE:
-			rc = ss->ops->settle(ss->e, a->ms * 1000, cause);
-			break;
-		case ACT_CONSUME:
-		case ACT_STOP:
-			rc = ss->ops->consume(ss->e, a->consumer,
-			    a->kind == ACT_CONSUME, cause);
-			break;
-		default:
-			break;
-		}
+		int rc = session_act(ss, a, cause);
+		/* Waits and settles run through at once here. */
+		if (rc == 0 && ss->wait_until >= 0)
+			rc = ss->ops->advance(ss->e, ss->wait_until -
+			    ss->ops->now(ss->e), cause);
+		else if (rc == 0 && ss->settling)
+			rc = ss->ops->settle(ss->e, ss->settle_until -
+			    ss->ops->now(ss->e), cause);
+		ss->wait_until = -1;
+		ss->settling = 0;
 		if (rc != 0) {
 			ss->replaying = 0;
 			return -1;
 		}
 	}
 	ss->replaying = 0;
-	ledger_summarize(ss->ledger, &sum);
-	for (size_t i = 0; i < c->nexpects; i++) {
-		uint64_t v = 0;
-		if (ledger_counter(&sum, c->expects[i].counter, &v) != 0 ||
-		    v < c->expects[i].min || v > c->expects[i].max)
-			met = 0;
+	ss->lesson.challenge_met = session_goal_met(ss);
+	return ss->lesson.challenge_met;
+}
+
+int
+session_challenge_play(struct session *ss, char **cause)
+{
+	if (ss->s->challenge == NULL || !ss->lesson.challenge_on) {
+		*cause = xstrdup("start the challenge first");
+		return -1;
 	}
-	ss->lesson.challenge_met = met;
-	return met;
+	if (ss->pending || ss->chal_playing) {
+		*cause = xstrdup("the challenge is already playing");
+		return -1;
+	}
+	ss->chal_playing = 1;
+	ss->chal_next = 0;
+	ss->lesson.challenge_met = 0;
+	session_chal_advance(ss);
+	return 0;
+}
+
+int
+session_step_running(const struct session *ss)
+{
+	return ss->pending != NULL || ss->chal_playing;
 }
 
 size_t

@@ -134,8 +134,19 @@ int session_next_step(struct session *ss, char **cause);
 int session_answer(struct session *ss, size_t i);
 /* Starts the challenge: a fresh scenario with the challenge's setup. */
 int session_challenge_start(struct session *ss, char **cause);
-/* Runs the challenge's steps on the current toggles and judges the goal. */
+/*
+ * Runs the challenge's steps on the current toggles at once and judges the
+ * goal: 1 met, 0 not, -1 with *cause.
+ */
 int session_challenge_run(struct session *ss, char **cause);
+/*
+ * The same, played over time: the steps run as session_tick moves time, and
+ * the goal is judged when the last one ends (challenge_met then says how it
+ * went; session_step_running turns 0).
+ */
+int session_challenge_play(struct session *ss, char **cause);
+/* Whether a lesson step or a challenge run is still playing. */
+int session_step_running(const struct session *ss);
 /* Shows one more hint; returns the number shown. */
 size_t session_hint(struct session *ss);
 const struct session_lesson *session_lesson(const struct session *ss);

@@ -223,7 +223,10 @@ guide_challenge(struct guide *g, struct lab *lab,
 	guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
 	    guide_text(lab, &c->goal));
 	guide_goal(g, lab);
-	if (lab->challenge_tried) {
+	if (lab->challenge_tried && lab->step_running)
+		guide_add(g, 5, DRAW_KEY, "%s",
+		    _("The scenario is running; the goal is judged at its end."));
+	else if (lab->challenge_tried) {
 		if (ls->challenge_met)
 			guide_add(g, 5, DRAW_GOOD, "%s",
 			    _("Goal met! The lesson is complete."));

@@ -109,13 +109,19 @@ lab_speed_label(const struct lab *lab)
 
 static void lab_progress(struct lab *lab, int answered, int right);
 
-/* Notices that the running step finished (its index moved on). */
+/* Notices that the running step or challenge run finished. */
 static void
 lab_step_check(struct lab *lab)
 {
-	if (lab->step_running &&
-	    session_lesson(lab->ss)->step != lab->run_step) {
+	if (lab->step_running && !session_step_running(lab->ss)) {
 		lab->step_running = 0;
+		if (lab->challenge_tried) {
+			if (session_lesson(lab->ss)->challenge_met)
+				lab_status(lab, 0, "%s", _("Goal met!"));
+			else
+				lab_status(lab, 1, "%s",
+				    _("Goal not met yet."));
+		}
 		lab_progress(lab, 0, 0);
 	}
 }
@@ -435,14 +441,12 @@ cmd_next(struct lab *lab, int key)
 			lab_kick(lab);
 			return PANE_REDRAW;
 		}
-		lab->run_step = ls->step;
 		if (session_next_step(lab->ss, &cause) != 0) {
 			lab_cause(lab, cause, _("the step did not start"));
 			return PANE_REDRAW;
 		}
 		lab->free_run = 0;
-		lab->step_running = session_lesson(lab->ss)->step ==
-		    lab->run_step;
+		lab->step_running = session_step_running(lab->ss);
 		lab->status[0] = '\0';
 		lab_kick(lab);
 		lab_progress(lab, 0, 0);
@@ -484,16 +488,16 @@ cmd_next(struct lab *lab, int key)
 				cause = NULL;
 			}
 	}
-	if (session_challenge_run(lab->ss, &cause) < 0) {
+	if (session_challenge_play(lab->ss, &cause) < 0) {
 		lab_cause(lab, cause, _("the challenge did not run"));
 		return PANE_REDRAW;
 	}
+	/* The run plays over time; lab_step_check reports the verdict. */
 	lab->challenge_tried = 1;
-	if (session_lesson(lab->ss)->challenge_met)
-		lab_status(lab, 0, "%s", _("Goal met!"));
-	else
-		lab_status(lab, 1, "%s", _("Goal not met yet."));
-	lab_progress(lab, 0, 0);
+	lab->free_run = 0;
+	lab->step_running = 1;
+	lab->status[0] = '\0';
+	lab_step_check(lab);
 	lab_kick(lab);
 	return PANE_REDRAW;
 }

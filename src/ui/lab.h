@@ -74,8 +74,7 @@ struct lab {
 	 * the learner's own action; in the sandbox, whenever anything is
 	 * going on.
 	 */
-	int step_running;           /* the step at run_step is still playing */
-	size_t run_step;
+	int step_running;           /* a step or challenge run is playing */
 	int free_run;               /* the learner acted: let it play out */
 
 	/* This frame's snapshot, taken before drawing. */
