@@ -87,8 +87,13 @@ test check: deps
 	@bash tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory BUILD=$(BUILD) $(BUILD)/bench $(BIN)
-	@./$(BUILD)/bench
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) all $(BUILD)/bench \
+	    $(BUILD)/uibench
+	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+$(BUILD)/uibench: tests/bench/uibench.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lutil
 
 deps:
 	@missing=""; \

@@ -8,6 +8,10 @@
  *     burst of messages moving through the panes.
  * CPU is read from /proc/PID/stat (utime + stime). Output is drained all the
  * time, as a terminal would. Usage: uibench BINARY LESSON [RUNS]
+ *
+ * uibench --once COMMAND... runs COMMAND on the same terminal, waits for the
+ * first frame, presses q and waits for the end: a harness for counting the
+ * instructions of one full redraw under callgrind.
  */
 #include <errno.h>
 #include <poll.h>
@@ -100,10 +104,46 @@ uib_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int
+uib_once(char **cmd)
+{
+	struct winsize ws = { 48, 160, 0, 0 };
+	double seen;
+	int fd, status;
+	pid_t pid = forkpty(&fd, NULL, NULL, &ws);
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		setenv("TERM", "xterm-256color", 1);
+		setenv("LANG", "C.UTF-8", 1);
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	if (!uib_drain(fd, 60, "Producer", &seen)) {
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	uib_drain(fd, 0.5, NULL, NULL);
+	if (write(fd, "q", 1) != 1)
+		return 1;
+	for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		uib_drain(fd, 0.1, NULL, NULL);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int runs = argc > 3 ? atoi(argv[3]) : 3;
+
+	if (argc > 2 && strcmp(argv[1], "--once") == 0)
+		return uib_once(argv + 2);
 	double ttff[16], idle[16], anim[16];
 
 	if (argc < 3 || runs < 1 || runs > 16) {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make bench: prints the figures. The simulated engine (build/bench), the
+# screen on a pseudo-terminal (build/uibench), and the instruction count of
+# one full redraw at 160x48 under callgrind, so later changes can be compared.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+LESSON=lessons/01-first-message.cfg
+
+echo "== simulated engine"
+"$BUILD/bench" || exit 1
+
+echo "== screen (160x48, xterm-256color; median of 3 runs)"
+"$BUILD/uibench" "$BUILD/rabbitlab" "$LESSON" 3 || exit 1
+
+echo "== one full redraw at 160x48 (callgrind)"
+out=$(mktemp)
+"$BUILD/uibench" --once valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$BUILD/rabbitlab" --lang=en lab "$LESSON" >/dev/null 2>&1
+# In the caller tree, lab_draw's block lists its callers with (Nx) call
+# counts above the line (marked *) that holds its inclusive cost.
+read -r total calls < <(callgrind_annotate --inclusive=yes --tree=caller "$out" 2>/dev/null |
+    awk '/^$/ { n = 0; next }
+	/ < / { if (match($0, /\([0-9]+x\)/)) n += substr($0, RSTART + 1, RLENGTH - 3); next }
+	/\*  .*:lab_draw( |$)/ { gsub(",", "", $1); print $1, n; exit }')
+rm -f "$out"
+if [ -n "$total" ] && [ -n "$calls" ] && [ "$calls" -gt 0 ]; then
+	echo "screen: one full redraw (lab_draw, first frame) $((total / calls)) instructions ($calls call(s), $total in all)"
+else
+	echo "screen: callgrind count unavailable" >&2
+	exit 1
+fi
