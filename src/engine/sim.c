@@ -298,19 +298,33 @@ struct engine {
 
 /* ---- small containers ------------------------------------------------ */
 
+/*
+ * Doubles a full ring of `size`-byte items (its `len` items start at *head),
+ * laying them out from index 0. Returns the new buffer; frees the old one.
+ */
+static void *
+sim_ring_grow(void *buf, size_t *cap, size_t *head, size_t len, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	char *nb = xmalloc(ncap * size);
+	size_t first = *cap - *head < len ? *cap - *head : len;
+
+	if (len) {
+		memcpy(nb, (char *)buf + *head * size, first * size);
+		memcpy(nb + first * size, buf, (len - first) * size);
+	}
+	free(buf);
+	*cap = ncap;
+	*head = 0;
+	return nb;
+}
+
 static void
 sim_ring_push(struct sim_ring *r, const struct sim_msg *m, int at_head)
 {
-	if (r->len == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 16;
-		struct sim_msg *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < r->len; i++)
-			nb[i] = r->buf[(r->head + i) % r->cap];
-		free(r->buf);
-		r->buf = nb;
-		r->cap = ncap;
-		r->head = 0;
-	}
+	if (r->len == r->cap)
+		r->buf = sim_ring_grow(r->buf, &r->cap, &r->head, r->len,
+		    sizeof *r->buf);
 	if (at_head) {
 		r->head = (r->head + r->cap - 1) % r->cap;
 		r->buf[r->head] = *m;
@@ -540,16 +554,9 @@ sim_wire_send(struct engine *e, uint32_t n, enum sim_frame kind, int32_t aux,
 	struct sim_wire *w = sim_wire(e, n);
 	struct sim_item *it;
 
-	if (w->len == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 16;
-		struct sim_item *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < w->len; i++)
-			nb[i] = w->buf[(w->head + i) % w->cap];
-		free(w->buf);
-		w->buf = nb;
-		w->cap = ncap;
-		w->head = 0;
-	}
+	if (w->len == w->cap)
+		w->buf = sim_ring_grow(w->buf, &w->cap, &w->head, w->len,
+		    sizeof *w->buf);
 	it = &w->buf[(w->head + w->len) % w->cap];
 	memset(it, 0, sizeof *it);
 	it->at = e->now + SIM_NET_US;
@@ -1140,16 +1147,9 @@ static void
 sim_pending_add(struct sim_producer *p, uint32_t seq, uint32_t id,
     int persistent)
 {
-	if (p->pend_len == p->pend_cap) {
-		size_t ncap = p->pend_cap ? p->pend_cap * 2 : 16;
-		struct sim_pending *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < p->pend_len; i++)
-			nb[i] = *sim_pending_at(p, i);
-		free(p->pend);
-		p->pend = nb;
-		p->pend_cap = ncap;
-		p->pend_head = 0;
-	}
+	if (p->pend_len == p->pend_cap)
+		p->pend = sim_ring_grow(p->pend, &p->pend_cap, &p->pend_head,
+		    p->pend_len, sizeof *p->pend);
 	*sim_pending_at(p, p->pend_len++) =
 	    (struct sim_pending){ seq, id, 0, persistent };
 	p->outstanding++;
@@ -1158,16 +1158,9 @@ sim_pending_add(struct sim_producer *p, uint32_t seq, uint32_t id,
 static void
 sim_outbox_push(struct sim_producer *p, const struct sim_batch *b, int front)
 {
-	if (p->out_len == p->out_cap) {
-		size_t ncap = p->out_cap ? p->out_cap * 2 : 8;
-		struct sim_batch *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < p->out_len; i++)
-			nb[i] = p->out[(p->out_head + i) % p->out_cap];
-		free(p->out);
-		p->out = nb;
-		p->out_cap = ncap;
-		p->out_head = 0;
-	}
+	if (p->out_len == p->out_cap)
+		p->out = sim_ring_grow(p->out, &p->out_cap, &p->out_head,
+		    p->out_len, sizeof *p->out);
 	if (front) {
 		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
 		p->out[p->out_head] = *b;
