@@ -16,6 +16,35 @@
 #include "ui/lab.h"
 #include "ui/text.h"
 
+/*
+ * The lesson's title in w columns. A title too long is cut after a whole
+ * word (or a whole Chinese character) and ends in "...", rather than in
+ * the middle of a word.
+ */
+static void
+header_title(int y, int x, int w, const char *title)
+{
+	char buf[512];
+	size_t n, next;
+
+	if (text_width(title) <= w || w < 8) {
+		draw_text(y, x, w, title, DRAW_TITLE);
+		return;
+	}
+	n = text_wrap(title, w - 3, &next);
+	if (n >= sizeof buf - 4)
+		n = sizeof buf - 4;
+	/* A cut after "durable," or "交换机，" leaves the mark dangling. */
+	while (n > 0 && strchr(" ,;:-", title[n - 1]))
+		n--;
+	while (n >= 3 && (memcmp(title + n - 3, "\xef\xbc\x8c", 3) == 0 ||
+	    memcmp(title + n - 3, "\xef\xbc\x9a", 3) == 0 ||
+	    memcmp(title + n - 3, "\xe3\x80\x81", 3) == 0))
+		n -= 3; /* ，：、 */
+	snprintf(buf, sizeof buf, "%.*s...", (int)n, title);
+	draw_text(y, x, w, buf, DRAW_TITLE);
+}
+
 static void
 header_draw(struct pane *p, struct lab *lab)
 {
@@ -46,8 +75,8 @@ header_draw(struct pane *p, struct lab *lab)
 	rw = text_width(right);
 	x = p->x + draw_text(p->y, p->x, p->w - rw, " rabbitlab | ",
 	    DRAW_TITLE);
-	draw_text(p->y, x, p->w - rw - (x - p->x) - 1,
-	    script_text_get(&lab->script->title, lab->o.lang), DRAW_TITLE);
+	header_title(p->y, x, p->w - rw - (x - p->x) - 1,
+	    script_text_get(&lab->script->title, lab->o.lang));
 	if (lab->status[0]) {
 		int sw = text_width(lab->status) + 2, sx;
 		if (sw > p->w / 2 + rw / 2)

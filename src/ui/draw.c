@@ -125,6 +125,18 @@ draw_text(int y, int x, int w, const char *s, enum draw_role role)
 }
 
 int
+draw_name(int y, int x, int w, const char *s, enum draw_role role)
+{
+	char buf[256];
+
+	/* '~' rather than an ellipsis: U+2026 is two columns wide in
+	 * terminals set to draw ambiguous characters wide, as many set up
+	 * for Chinese are. */
+	return draw_text(y, x, w, text_elide(s, w, "~", buf, sizeof buf),
+	    role);
+}
+
+int
 draw_printf(int y, int x, int w, enum draw_role role, const char *fmt, ...)
 {
 	char buf[1024];

@@ -80,6 +80,13 @@ int draw_text_n(int y, int x, int w, const char *s, size_t len,
 /* printf into the screen, clipped like draw_text. */
 int draw_printf(int y, int x, int w, enum draw_role role, const char *fmt,
     ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Writes the name `s` (a queue, an exchange) in at most w columns: when it
+ * is wider, its middle gives way to a '~' (ui/text.h text_elide) rather
+ * than its end, so names that differ only at the end stay apart. Returns
+ * the columns written.
+ */
+int draw_name(int y, int x, int w, const char *s, enum draw_role role);
 /* Fills w columns with spaces in role `role`. */
 void draw_blank(int y, int x, int w, enum draw_role role);
 

@@ -24,6 +24,7 @@ struct flow_row {
 	enum flow_row_kind kind;
 	int prio;             /* 0 least wanted .. 3 always */
 	const char *label;    /* translated */
+	const char *tiny;     /* a shorter label, or NULL */
 	char value[64];
 	enum draw_role role;  /* of the value (or the text) */
 	int key;              /* ROW_TOGGLE: its key */
@@ -80,20 +81,29 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 	if (!relevant && prio > 0)
 		prio = 0;
 	r = flow_add(rs, ROW_TOGGLE, prio, keys_label(k), DRAW_VALUE);
+	r->tiny = keys_tiny(k);
 	r->key = k->key;
 	keys_value(id, v, r->value, sizeof r->value);
 	if (toggle_info(id)->type == TOGGLE_BOOL)
 		r->role = v ? DRAW_ON : DRAW_OFF;
 }
 
-/* Draws one row across w columns: label left, value right. */
+/*
+ * Draws one row across w columns: label left, value right. A label that
+ * does not fit whole gives way to its short form, or else to nothing: a
+ * word cut in half ("durab", "确认模") reads as a mistake, while the key
+ * and the value alone still say what the row is.
+ */
 static void
 flow_draw_row(const struct flow_row *r, int y, int x, int w)
 {
 	int vw = text_width(r->value), lx = x, lw;
+	const char *label = r->label;
 
 	switch (r->kind) {
 	case ROW_TEXT:
+		/* Exchange names of a lab differ in the middle as often as at
+		 * the end: a plain cut keeps their heads apart best here. */
 		draw_text(y, x, w, r->label, r->role);
 		return;
 	case ROW_TOGGLE: {
@@ -110,8 +120,10 @@ flow_draw_row(const struct flow_row *r, int y, int x, int w)
 	if (vw > w - (lx - x))
 		vw = w - (lx - x);
 	lw = w - (lx - x) - vw - 1;
+	if (text_width(label) > lw)
+		label = r->tiny && text_width(r->tiny) <= lw ? r->tiny : "";
 	if (lw > 0)
-		draw_text(y, lx, lw, r->label,
+		draw_text(y, lx, lw, label,
 		    r->kind == ROW_STATE ? DRAW_DIM : DRAW_NORMAL);
 	draw_text(y, x + w - vw, vw, r->value, r->role);
 }
@@ -347,6 +359,48 @@ flow_bindings(const struct topology *t, const char *name)
 	return n;
 }
 
+/* Whether names a and b look the same cut to w columns. */
+static int
+flow_same_cut(const char *a, const char *b, int w)
+{
+	size_t na = text_fit(a, strlen(a), w, NULL);
+	size_t nb = text_fit(b, strlen(b), w, NULL);
+
+	return na == nb && memcmp(a, b, na) == 0;
+}
+
+/*
+ * Exchange i's name as the pane shows it in w columns: as it is (cut at
+ * the edge), unless cutting makes two exchanges look the same (in lesson
+ * 11, order.delayed and order.delay.direct). Then the dotted head that all
+ * of them share gives way to a '~', which keeps the parts that differ.
+ */
+static const char *
+flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
+    size_t len)
+{
+	const char *name = t->exchanges[i].name;
+	size_t common = strlen(name);
+	int clash = 0;
+
+	for (size_t k = 0; k < t->nexchanges; k++) {
+		const char *o = t->exchanges[k].name;
+		size_t c = 0;
+		if (k == i)
+			continue;
+		clash |= flow_same_cut(name, o, w);
+		while (c < common && name[c] == o[c])
+			c++;
+		common = c;
+	}
+	while (common > 0 && name[common - 1] != '.')
+		common--;
+	if (!clash || common == 0 || text_width(name) <= w)
+		return name;
+	snprintf(buf, len, "~%s", name + common);
+	return buf;
+}
+
 static void
 exchange_draw(struct pane *p, struct lab *lab)
 {
@@ -369,13 +423,19 @@ exchange_draw(struct pane *p, struct lab *lab)
 		    t->publish_exchange : "") == 0 || i == 0;
 		int durable = x->durable >= 0 ? x->durable :
 		    (int)session_get_toggle(lab->ss, TOGGLE_DURABLE_EXCHANGE);
-		r = flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, x->name,
-		    DRAW_VALUE);
+		r = flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, "", DRAW_VALUE);
+		r->label = flow_exchange_name(t, i, p->w - 2 < FLOW_ROW_MAX ?
+		    p->w - 2 : FLOW_ROW_MAX, r->value, sizeof r->value);
 		r = flow_add(&rs, ROW_STATE, main_x ? 2 : 0, _("type"),
 		    durable ? DRAW_VALUE : DRAW_WARN);
 		snprintf(r->value, sizeof r->value, "%s%s%s",
 		    topology_exchange_type_name(x->type), durable ? "" : " ",
 		    durable ? "" : _("transient"));
+		if (text_width(r->value) > p->w - 2)
+			/* Being transient is the news; the type can wait. */
+			snprintf(r->value, sizeof r->value, "%s",
+			    durable ? topology_exchange_type_name(x->type) :
+			    _("transient"));
 		flow_state(&rs, main_x ? 1 : 0, _("bindings"), DRAW_VALUE,
 		    "%" PRIu64, (uint64_t)flow_bindings(t, x->name));
 	}
@@ -481,13 +541,30 @@ flow_role_tag(int role)
 	}
 }
 
+/*
+ * A queue's name with its role tag ("trade.pay.dlq [DLQ]") in `cols`
+ * columns. The tag goes first when room is short, and then the middle of
+ * the name (trade~dlq): queues of a lab often differ only at the end.
+ */
+static void
+flow_queue_name(const struct lab_queue *q, int cols, char *out, size_t len)
+{
+	const char *tag = flow_role_tag(q->role);
+	char name[96];
+
+	if (tag && text_width(q->name) + 3 + text_width(tag) <= cols)
+		snprintf(out, len, "%s [%s]", q->name, tag);
+	else
+		snprintf(out, len, "%s", text_elide(q->name, cols, "~", name,
+		    sizeof name));
+}
+
 /* One queue as a section of the shared box: name and counts, tokens. */
 static void
 queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 {
 	const struct lab_queue *q = &lab->queues[i];
-	const char *tag = flow_role_tag(q->role);
-	char counts[48], name[96];
+	char counts[48], name[128];
 	int cw, w = p->w - 2, x = p->x + 1;
 
 	if (!q->v.exists)
@@ -496,10 +573,7 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 		snprintf(counts, sizeof counts, "r%" PRIu64 " u%" PRIu64,
 		    q->v.ready, q->v.unacked);
 	cw = text_width(counts);
-	if (tag)
-		snprintf(name, sizeof name, "%s [%s]", q->name, tag);
-	else
-		snprintf(name, sizeof name, "%s", q->name);
+	flow_queue_name(q, w - cw - 1, name, sizeof name);
 	draw_text(y, x, w - cw - 1, name, DRAW_HEAD);
 	draw_text(y, x + w - cw, cw, counts, !q->v.exists ? DRAW_BAD :
 	    q->v.unacked ? DRAW_WARN : DRAW_VALUE);
@@ -525,16 +599,14 @@ queues_draw(struct pane *p, struct lab *lab)
 		const struct lab_queue *q = &lab->queues[i];
 		struct flow_rows rs = { .n = 0 };
 		struct flow_row *r;
-		const char *tag = flow_role_tag(q->role);
-		char title[96];
+		char title[160], name[128];
 		int y, h, rows, trows;
 
 		if (!flow_queue_box(lab, i, &y, &h))
 			break;
-		if (tag)
-			snprintf(title, sizeof title, " %s [%s] ", q->name, tag);
-		else
-			snprintf(title, sizeof title, " %s ", q->name);
+		/* The title: " name " in the w - 4 columns after "┌─". */
+		flow_queue_name(q, p->w - 6, name, sizeof name);
+		snprintf(title, sizeof title, " %s ", name);
 		draw_box(y, p->x, h, p->w, title, DRAW_BORDER);
 		if (!q->v.exists) {
 			r = flow_add(&rs, ROW_TEXT, 3, _("deleted"), DRAW_BAD);

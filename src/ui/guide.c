@@ -174,6 +174,20 @@ guide_checks(struct guide *g, const struct session_lesson *ls)
 		    ls->expects_ok);
 }
 
+/*
+ * What goes between a translated "Label:" and the first of its items: a
+ * space after an ASCII colon, nothing after a full-width one (目标：).
+ */
+static const char *
+guide_after(const char *label)
+{
+	size_t n = strlen(label);
+
+	/* U+FF1A FULLWIDTH COLON is EF BC 9A in UTF-8. */
+	return n >= 3 && strcmp(label + n - 3, "\xef\xbc\x9a") == 0 ? "" :
+	    " ";
+}
+
 /* The challenge goal, counter by counter, against the ledger now. */
 static void
 guide_goal(struct guide *g, struct lab *lab)
@@ -188,15 +202,16 @@ guide_goal(struct guide *g, struct lab *lab)
 		uint64_t v = 0;
 		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
 		    v >= x->min && v <= x->max;
+		const char *sep = i ? " " : guide_after(_("Goal:"));
 		if (x->min == x->max)
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    " %s=%" PRIu64 " [%s %" PRIu64 "]", x->counter,
-			    x->min, ok ? _("ok") : _("now"), v);
+			    "%s%s=%" PRIu64 " [%s %" PRIu64 "]", sep,
+			    x->counter, x->min, ok ? _("ok") : _("now"), v);
 		else
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    " %s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
-			    x->counter, x->min, x->max, ok ? _("ok") : _("now"),
-			    v);
+			    "%s%s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
+			    sep, x->counter, x->min, x->max,
+			    ok ? _("ok") : _("now"), v);
 	}
 	guide_add(g, 3, DRAW_DIM, "%s", line);
 }
@@ -213,7 +228,8 @@ guide_challenge(struct guide *g, struct lab *lab,
 		return;
 	}
 	if (!ls->challenge_on) {
-		guide_add(g, 4, DRAW_GOOD, "%s", _("All steps done."));
+		/* The pane's title says so too: first to go when short. */
+		guide_add(g, 2, DRAW_GOOD, "%s", _("All steps done."));
 		guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
 		    guide_text(lab, &c->goal));
 		guide_add(g, 5, DRAW_KEY, "%s",
@@ -227,9 +243,13 @@ guide_challenge(struct guide *g, struct lab *lab,
 		guide_add(g, 5, DRAW_KEY, "%s",
 		    _("The scenario is running; the goal is judged at its end."));
 	else if (lab->challenge_tried) {
-		if (ls->challenge_met)
+		if (ls->challenge_met) {
 			guide_add(g, 5, DRAW_GOOD, "%s",
 			    _("Goal met! The lesson is complete."));
+			/* The moment to take the answer back to real code. */
+			guide_add(g, 1, DRAW_DIM, "%s", _("e shows these "
+			    "toggles as Spring and rabbitmq-c code."));
+		}
 		else
 			guide_add(g, 5, DRAW_BAD, "%s",
 			    _("Not yet. Change toggles and press space to run "
@@ -247,7 +267,8 @@ guide_challenge(struct guide *g, struct lab *lab,
 		    _("Solution:"));
 		for (size_t i = 0; i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    " %s=%s", toggle_info(c->solution[i].id)->name,
+			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
+			    toggle_info(c->solution[i].id)->name,
 			    toggle_format(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
@@ -314,6 +335,8 @@ guide_sandbox(struct guide *g, struct lab *lab)
 	    "? lists every key."));
 	guide_add(g, 2, DRAW_DIM, "%s",
 	    _("Tab selects a message on screen, Enter shows its timeline."));
+	guide_add(g, 1, DRAW_DIM, "%s", _("e shows the toggles as code, V "
+	    "opens the glossary."));
 }
 
 /* Lines block i takes at width w. */
@@ -391,6 +414,15 @@ guide_draw(struct pane *p, struct lab *lab)
 			if (keep[i] && g.b[i].prio == prio) {
 				keep[i] = 0;
 				total -= guide_lines(&g.b[i], w);
+			}
+	/* Dropping whole blocks can free more than needed: take back what
+	 * fits again, the most wanted and then the latest first. */
+	for (int prio = 4; prio >= 1; prio--)
+		for (int i = g.n; i-- > 0;)
+			if (!keep[i] && g.b[i].prio == prio &&
+			    total + guide_lines(&g.b[i], w) <= rows) {
+				keep[i] = 1;
+				total += guide_lines(&g.b[i], w);
 			}
 	y = p->y + 1;
 	for (int i = 0; i < g.n && y < p->y + p->h; i++) {

@@ -2,7 +2,8 @@
  * The key table and what follows from it: names of keys, the value a toggle
  * steps to, and how a toggle's value is written in a pane. Letters follow a
  * mnemonic where one exists (c confirms, m mandatory, a ack mode, K kill -9,
- * U unroutable); failures are capitals, like the harm they do.
+ * U unroutable, e export as code, V vocabulary); failures are capitals,
+ * like the harm they do.
  */
 #include "ui/keys.h"
 
@@ -14,6 +15,11 @@
 
 #define T(key, id, label, where, presets)                                      \
 	{ key, KEYS_TOGGLE, TOGGLE_##id, label, NULL, WHERE_##where, 0, presets }
+/* A toggle with a shorter label for a crowded pane (often the Chinese
+ * label is the one that needs it). */
+#define TT(key, id, label, tiny, where, presets)                               \
+	{ key, KEYS_TOGGLE, TOGGLE_##id, label, tiny, WHERE_##where, 0,       \
+	  presets }
 #define F(key, id, label, tiny, foot)                                          \
 	{ key, KEYS_FAILURE, FAIL_##id, label, tiny, WHERE_FOOTER, foot, NULL }
 #define C(key, id, label, foot)                                                \
@@ -57,42 +63,44 @@ static const struct keys_def keys_rows[] = {
 	C(KEY_UP, LOG_UP, N_("log"), 0),
 	C(KEY_PPAGE, LOG_UP, N_("log"), 0),
 	C(KEY_DOWN, LOG_DOWN, N_("log"), 0),
+	C('e', CODE, N_("code"), 7),
+	C('V', GLOSSARY, N_("glossary"), 12),
 	C(12, REDRAW, N_("redraw"), 0),
 	C('q', QUIT, N_("quit"), 9),
 
 	/* Producer toggles. */
-	T('c', CONFIRMS, N_("confirms"), PRODUCER, NULL),
+	TT('c', CONFIRMS, N_("confirms"), N_("confirm"), PRODUCER, NULL),
 	T('b', BATCH, N_("batch"), PRODUCER, "1|10|100|1000"),
 	T('m', MANDATORY, N_("mandatory"), PRODUCER, NULL),
-	T('d', PERSISTENT, N_("persistent"), PRODUCER, NULL),
+	TT('d', PERSISTENT, N_("persistent"), N_("persist"), PRODUCER, NULL),
 	T('y', PRODUCER_RETRY, N_("retry"), PRODUCER, NULL),
 	T('Y', PRODUCER_ATTEMPTS, N_("attempts"), PRODUCER, "1|2|3|5|10"),
-	T('I', PRODUCER_INITIAL_MS, N_("1st wait"), PRODUCER,
+	TT('I', PRODUCER_INITIAL_MS, N_("1st wait"), N_("wait"), PRODUCER,
 	  "0|100|500|1000|2000|5000"),
 	T('P', PRODUCER_MULTIPLIER, N_("backoff"), PRODUCER, "1|1.5|2|3"),
 	T('s', RESEND, N_("resend"), PRODUCER, NULL),
 	T('l', REOPEN_CHANNEL, N_("reopen"), PRODUCER, NULL),
 	T('H', HEARTBEAT, N_("heartbeat"), PRODUCER, "0|5|10|30|60"),
 	/* Exchange (and broker) toggles. */
-	T('x', DURABLE_EXCHANGE, N_("durable"), EXCHANGE, NULL),
-	T('J', RESTART_MS, N_("restart"), EXCHANGE,
+	TT('x', DURABLE_EXCHANGE, N_("durable"), N_("dur."), EXCHANGE, NULL),
+	TT('J', RESTART_MS, N_("restart"), N_("boot"), EXCHANGE,
 	  "0|1000|2000|5000|10000"),
 	/* Queue toggles. */
 	T('t', QUEUE_TYPE, N_("type"), QUEUE, NULL),
-	T('D', DURABLE_QUEUE, N_("durable"), QUEUE, NULL),
+	TT('D', DURABLE_QUEUE, N_("durable"), N_("dur."), QUEUE, NULL),
 	/* Consumer toggles. */
-	T('a', ACK_MODE, N_("ack"), CONSUMER, NULL),
+	TT('a', ACK_MODE, N_("ack"), N_("acks"), CONSUMER, NULL),
 	T('f', PREFETCH, N_("prefetch"), CONSUMER, "0|1|10|50|250"),
 	T('w', WORK_MS, N_("work"), CONSUMER, "0|10|50|100|500|1000|5000"),
 	T('r', RETRY, N_("retry"), CONSUMER, NULL),
 	T('n', RETRY_ATTEMPTS, N_("attempts"), CONSUMER, "1|2|3|5|10"),
-	T('g', RETRY_INITIAL_MS, N_("1st wait"), CONSUMER,
+	TT('g', RETRY_INITIAL_MS, N_("1st wait"), N_("wait"), CONSUMER,
 	  "0|100|500|1000|2000|5000"),
 	T('M', RETRY_MULTIPLIER, N_("backoff"), CONSUMER, "1|1.5|2|3"),
 	T('W', RETRY_MAX_MS, N_("max wait"), CONSUMER,
 	  "1000|5000|10000|30000|60000"),
-	T('o', ON_FAILURE, N_("on failure"), CONSUMER, NULL),
-	T('i', IDEMPOTENCY, N_("idempotent"), CONSUMER, NULL),
+	TT('o', ON_FAILURE, N_("on failure"), N_("fail"), CONSUMER, NULL),
+	TT('i', IDEMPOTENCY, N_("idempotent"), N_("idem"), CONSUMER, NULL),
 	T('v', RECOVERY_MS, N_("recovery"), CONSUMER,
 	  "0|500|1000|2000|5000|10000"),
 	T('j', RECONCILE, N_("reconcile"), CONSUMER, NULL),
@@ -115,6 +123,7 @@ static const struct keys_def keys_rows[] = {
 };
 
 #undef T
+#undef TT
 #undef F
 #undef C
 

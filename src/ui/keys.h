@@ -45,6 +45,8 @@ enum keys_kind {
 	X(CLOSE, N_("close the overlay, clear the selection"))                 \
 	X(LOG_UP, N_("scroll the event log back"))                             \
 	X(LOG_DOWN, N_("scroll the event log forward"))                        \
+	X(CODE, N_("show the toggles now as Spring and rabbitmq-c code"))     \
+	X(GLOSSARY, N_("show the glossary of terms, English and Chinese"))     \
 	X(REDRAW, N_("redraw the screen"))
 
 enum keys_cmd {
@@ -69,8 +71,8 @@ struct keys_def {
 	enum keys_kind kind;
 	int id;               /* toggle_id, failure_kind or keys_cmd */
 	const char *label;    /* short name for panes and the footer (N_) */
-	const char *tiny;     /* shorter still, for a crowded footer; NULL:
-				 the label */
+	const char *tiny;     /* shorter still, for a crowded footer or pane;
+				 NULL: the label */
 	enum keys_where where;
 	int foot;             /* footer order (0: not in the footer) */
 	const char *presets;  /* INT and RATIO toggles: the values the key

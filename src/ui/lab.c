@@ -24,9 +24,11 @@
 
 #include "ui/bar.h"
 #include "ui/board.h"
+#include "ui/code.h"
 #include "ui/draw.h"
 #include "ui/evlog.h"
 #include "ui/flow.h"
+#include "ui/gloss.h"
 #include "ui/guide.h"
 #include "ui/help.h"
 #include "ui/i18n.h"
@@ -71,7 +73,26 @@ static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
 	[LAB_FOOTER] = &bar_footer_ops,
 	[LAB_HELP] = &help_ops,
 	[LAB_TRACE] = &trace_ops,
+	[LAB_CODE] = &code_ops,
+	[LAB_GLOSS] = &gloss_ops,
 };
+
+/* The pane of each overlay. */
+static const enum lab_pane lab_overlay_panes[] = {
+	[LAB_OV_HELP] = LAB_HELP,
+	[LAB_OV_TRACE] = LAB_TRACE,
+	[LAB_OV_CODE] = LAB_CODE,
+	[LAB_OV_GLOSS] = LAB_GLOSS,
+};
+
+/* The pane of the overlay that is open, or NULL. */
+static struct pane *
+lab_overlay_pane(struct lab *lab)
+{
+	if (lab->overlay == LAB_OV_NONE)
+		return NULL;
+	return &lab->panes[lab_overlay_panes[lab->overlay]];
+}
 
 int64_t
 lab_clock_ms(void)
@@ -233,6 +254,8 @@ lab_close(struct lab *lab)
 	session_free(lab->ss);
 	script_free(lab->script);
 	free(lab->tokens);
+	code_view_reset(&lab->code);
+	gloss_free(&lab->gloss);
 	memset(lab, 0, sizeof *lab);
 }
 
@@ -281,10 +304,21 @@ lab_layout(struct lab *lab)
 	lab_place(&p[LAB_LOG], y, gw + 1, bh, W - gw - 1);
 	lab_place(&p[LAB_FOOTER], H - 2, 0, 2, W);
 	lab_place(&p[LAB_HELP], 1, 0, H - 2, W);
-	if (W >= 100 && H >= 30)
+	/* The other overlays leave the lab showing round them when there is
+	 * room; code keeps its lines whole up to 110 columns. */
+	if (W >= 100 && H >= 30) {
+		/* A glossary line wider than 100 columns is hard to read. */
+		int ow = W - 12 < 100 ? W - 12 : 100;
 		lab_place(&p[LAB_TRACE], 3, 6, H - 6, W - 12);
-	else
+		lab_place(&p[LAB_GLOSS], 3, (W - ow) / 2, H - 6, ow);
+	} else {
 		lab_place(&p[LAB_TRACE], 1, 0, H - 2, W);
+		lab_place(&p[LAB_GLOSS], 1, 0, H - 2, W);
+	}
+	if (W >= 124 && H >= 30)
+		lab_place(&p[LAB_CODE], 3, (W - 114) / 2, H - 6, 114);
+	else
+		lab_place(&p[LAB_CODE], 1, 0, H - 2, W);
 }
 
 /* Copies what this frame shows out of the session. */
@@ -344,10 +378,12 @@ lab_draw(struct lab *lab)
 	lab_snapshot(lab);
 	lab_layout(lab);
 	{
-		/* A question that does not fit beside the log takes its
-		 * room. */
+		/* A lesson text that does not fit beside the log takes its
+		 * room: the full width always holds at least as much, and what
+		 * must be read (a question and its choices) matters more than
+		 * the log. */
 		struct pane *g = &lab->panes[LAB_GUIDE];
-		if (!guide_fits(lab, g->w, g->h) && guide_fits(lab, COLS, g->h)) {
+		if (!guide_fits(lab, g->w, g->h)) {
 			g->w = COLS;
 			lab->panes[LAB_LOG].h = 0;
 		}
@@ -360,8 +396,7 @@ lab_draw(struct lab *lab)
 		    lab->panes[LAB_GUIDE].x + lab->panes[LAB_GUIDE].w,
 		    lab->panes[LAB_GUIDE].h - 1, DRAW_BORDER);
 	if (lab->overlay != LAB_OV_NONE) {
-		struct pane *p = &lab->panes[lab->overlay == LAB_OV_HELP ?
-		    LAB_HELP : LAB_TRACE];
+		struct pane *p = lab_overlay_pane(lab);
 		draw_click_clear();
 		p->ops->draw(p, lab);
 	}
@@ -413,6 +448,47 @@ cmd_help(struct lab *lab, int key)
 	(void)key;
 	lab->overlay = lab->overlay == LAB_OV_HELP ? LAB_OV_NONE : LAB_OV_HELP;
 	lab->panes[LAB_HELP].scroll = 0;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_code(struct lab *lab, int key)
+{
+	(void)key;
+	code_view_reset(&lab->code);
+	if (lab->overlay == LAB_OV_CODE) {
+		lab->overlay = LAB_OV_NONE;
+		return PANE_REDRAW;
+	}
+	lab->overlay = LAB_OV_CODE;
+	lab->panes[LAB_CODE].scroll = 0;
+	return PANE_REDRAW;
+}
+
+static int
+cmd_glossary(struct lab *lab, int key)
+{
+	(void)key;
+	if (lab->overlay == LAB_OV_GLOSS) {
+		lab->overlay = LAB_OV_NONE;
+		return PANE_REDRAW;
+	}
+	if (!lab->gloss.loaded) {
+		/* Failing is shown in the overlay itself. */
+		char *mine = xstrdup(lab->script->path ? lab->script->path :
+		    ".");
+		char *slash = strrchr(mine, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			strcpy(mine, ".");
+		gloss_load(&lab->gloss, lab->o.lessons_dir, mine);
+		free(mine);
+	}
+	lab->gloss.filter[0] = '\0';
+	lab->gloss.typing = 0;
+	lab->overlay = LAB_OV_GLOSS;
+	lab->panes[LAB_GLOSS].scroll = 0;
 	return PANE_REDRAW;
 }
 
@@ -799,6 +875,8 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_CLOSE] = cmd_close,
 	[CMD_LOG_UP] = cmd_log,
 	[CMD_LOG_DOWN] = cmd_log,
+	[CMD_CODE] = cmd_code,
+	[CMD_GLOSSARY] = cmd_glossary,
 	[CMD_REDRAW] = cmd_redraw,
 };
 
@@ -868,8 +946,7 @@ lab_key(struct lab *lab, int key)
 	if (lab->typing)
 		return lab_typing_key(lab, key);
 	if (lab->overlay != LAB_OV_NONE) {
-		struct pane *p = &lab->panes[lab->overlay == LAB_OV_HELP ?
-		    LAB_HELP : LAB_TRACE];
+		struct pane *p = lab_overlay_pane(lab);
 		flags = p->ops->key(p, lab, key);
 		if (flags & PANE_HANDLED)
 			return flags;

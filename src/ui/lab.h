@@ -2,7 +2,7 @@
  * The lab screen: one session (a guided lesson or the sandbox) shown as
  * panes, driven by keys, mouse and a paced clock. ui.c owns the terminal
  * and the poll() loop and calls in here; the pane modules (flow, board,
- * evlog, guide, bar, help, trace) read the struct below.
+ * evlog, guide, bar, help, trace, code, gloss) read the struct below.
  */
 #ifndef RL_LAB_H
 #define RL_LAB_H
@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "lesson/session.h"
+#include "ui/code.h"
+#include "ui/gloss.h"
 #include "ui/pane.h"
 #include "ui/progress.h"
 
@@ -28,10 +30,18 @@ enum lab_pane {
 	LAB_FOOTER,
 	LAB_HELP,    /* overlay */
 	LAB_TRACE,   /* overlay: one message's timeline */
+	LAB_CODE,    /* overlay: the toggles as code */
+	LAB_GLOSS,   /* overlay: the glossary */
 	LAB_NPANES
 };
 
-enum lab_overlay { LAB_OV_NONE, LAB_OV_HELP, LAB_OV_TRACE };
+enum lab_overlay {
+	LAB_OV_NONE,
+	LAB_OV_HELP,
+	LAB_OV_TRACE,
+	LAB_OV_CODE,
+	LAB_OV_GLOSS,
+};
 
 #define LAB_MIN_COLS 80
 #define LAB_MIN_LINES 24
@@ -44,6 +54,8 @@ struct lab_opts {
 	int has_seed;
 	uint64_t seed;
 	struct progress *progress; /* borrowed; NULL keeps none */
+	const char *lessons_dir; /* where GLOSSARY.md is looked for first;
+				    borrowed, may be NULL */
 };
 
 /* One queue as drawn this frame (a copy: engine views are borrowed). */
@@ -88,6 +100,8 @@ struct lab {
 	/* Selection, overlays, typed id. */
 	uint32_t selected;          /* message id, 0: none */
 	enum lab_overlay overlay;
+	struct code_view code;      /* the code overlay's state */
+	struct gloss gloss;         /* the glossary, loaded on first open */
 	int typing;                 /* reading a message id */
 	char idbuf[12];
 

@@ -9,6 +9,7 @@
 #endif
 #include "ui/text.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -231,4 +232,57 @@ text_wrap_lines(const char *s, int cols)
 		lines++;
 	}
 	return lines;
+}
+
+/* The first byte of the shortest tail of `s` that fits in `cols`. */
+static size_t
+text_tail(const char *s, size_t len, int cols)
+{
+	size_t i = 0;
+
+	while (i < len && text_width_n(s + i, len - i) > cols) {
+		uint32_t cp;
+		i += text_decode(s + i, len - i, &cp);
+	}
+	return i;
+}
+
+char *
+text_elide(const char *s, int cols, const char *mark, char *out,
+    size_t outlen)
+{
+	size_t len = strlen(s), head, tail;
+	const char *dot = strchr(s, '.');
+	int avail = cols - text_width(mark);
+
+	if (outlen == 0)
+		return out;
+	if (text_width(s) <= cols || avail < 2) {
+		/* Fits, or no room for a mark: cut plainly. */
+		head = text_fit(s, len, cols < 0 ? 0 : cols, NULL);
+		snprintf(out, outlen, "%.*s", (int)head, s);
+		return out;
+	}
+	if (dot && dot != s) {
+		/* First part, mark, then as many last parts as fit. */
+		head = (size_t)(dot - s);
+		for (const char *d = dot; d; d = strchr(d + 1, '.')) {
+			if (d[1] != '\0' && text_width_n(s, head) +
+			    text_width(d + 1) <= avail) {
+				snprintf(out, outlen, "%.*s%s%s", (int)head, s,
+				    mark, d + 1);
+				return out;
+			}
+		}
+	}
+	head = text_fit(s, len, avail / 3, NULL);
+	tail = text_tail(s + head, len - head, avail - text_width_n(s, head));
+	tail += head;
+	/* A dot beside the mark adds nothing. */
+	while (head > 1 && s[head - 1] == '.')
+		head--;
+	while (tail + 1 < len && s[tail] == '.')
+		tail++;
+	snprintf(out, outlen, "%.*s%s%s", (int)head, s, mark, s + tail);
+	return out;
 }

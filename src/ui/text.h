@@ -45,4 +45,16 @@ size_t text_wrap(const char *s, int cols, size_t *next);
 /* Number of lines `s` takes when wrapped at `cols` columns (0 for ""). */
 int text_wrap_lines(const char *s, int cols);
 
+/*
+ * A name (a queue, an exchange) fitted to `cols` columns for a label:
+ * unchanged when it fits, else with its middle replaced by `mark` (one
+ * column wide, such as "~"). Dotted names keep their first and last parts
+ * whole when they can ("trade.pay.success" becomes "trade~success"), since
+ * names of one lab often differ only at the end; others keep a third from
+ * the head and the rest from the tail. The result, never wider than cols,
+ * goes to `out` (outlen bytes); returns out.
+ */
+char *text_elide(const char *s, int cols, const char *mark, char *out,
+    size_t outlen);
+
 #endif

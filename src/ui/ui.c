@@ -197,6 +197,7 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 	lo.has_seed = u->o->has_seed;
 	lo.seed = u->o->seed;
 	lo.progress = u->have_progress ? &u->progress : NULL;
+	lo.lessons_dir = u->o->lessons_dir;
 	if (lab_open(&u->lab, s, mode, &lo, &cause) != 0) {
 		if (u->have_picker) {
 			snprintf(u->picker.notice, sizeof u->picker.notice,
