@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "lesson/codegen.h"
+#include "lesson/compare.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
 #include "ui/ui.h"
@@ -35,6 +36,7 @@ struct main_opts {
 	int autoplay;                 /* lab: classroom autoplay */
 	int autoplay_ms;
 	const char *record;           /* lab: record the session here */
+	const char *broker;           /* live engine: amqp:// URL */
 };
 
 static void
@@ -52,6 +54,8 @@ main_usage(FILE *out)
 	    "  check [FILE...]  validate lesson scripts (default: the shipped\n"
 	    "                   lessons)\n"
 	    "  list             list the shipped lessons\n"
+	    "  compare FILE...  play scripts on the simulated and the live engine\n"
+	    "                   and print where the ledgers differ (exit 1)\n"
 	    "  config [FILE]    the toggles (of FILE, then --set) written as\n"
 	    "                   Spring Boot application.yml, Java and rabbitmq-c\n"
 	    "\n"
@@ -59,7 +63,10 @@ main_usage(FILE *out)
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
 	    "                       locale)\n"
 	    "  -s, --seed=N         random seed, overriding the script's\n"
-	    "  -e, --engine=NAME    engine: sim (the default)\n"
+	    "  -e, --engine=NAME    engine: sim (the default) or live (a real\n"
+	    "                       RabbitMQ: --broker, RABBITLAB_URL, the config\n"
+	    "                       file, or a private node the lab starts)\n"
+	    "      --broker=URL     live engine: amqp://user:pass@host:port/vhost\n"
 	    "  -j, --json           one JSON object per event and result\n"
 	    "  -q, --quiet          replay: print no events, only the results\n"
 	    "      --set=NAME=VALUE config: set a toggle (repeatable)\n"
@@ -189,7 +196,7 @@ main_replay(const struct main_opts *mo, char **files, int n)
 	int worst = 0;
 
 	if (ops == NULL) {
-		main_error("unknown engine '%s' (expected: sim)", mo->engine);
+		main_error("unknown engine '%s' (expected sim or live)", mo->engine);
 		return EXIT_BAD_INPUT;
 	}
 	memset(&ro, 0, sizeof ro);
@@ -201,6 +208,7 @@ main_replay(const struct main_opts *mo, char **files, int n)
 	ro.out = stdout;
 	ro.events = !mo->quiet;
 	ro.challenge = 1;
+	ro.url = mo->broker;
 	for (int i = 0; i < n; i++) {
 		struct script *s = main_load(files[i]);
 		char *why = NULL;
@@ -211,6 +219,38 @@ main_replay(const struct main_opts *mo, char **files, int n)
 			continue;
 		}
 		rc = runner_replay(s, &ro, &why);
+		fflush(stdout);
+		if (why)
+			fprintf(stderr, "rabbitlab: %s\n", why);
+		free(why);
+		script_free(s);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}
+
+static int
+main_compare(const struct main_opts *mo, char **files, int n)
+{
+	struct compare_opts co;
+	int worst = 0;
+
+	memset(&co, 0, sizeof co);
+	co.out = stdout;
+	co.url = mo->broker;
+	co.challenge = 1;
+	co.events = 0;
+	for (int i = 0; i < n; i++) {
+		struct script *s = main_load(files[i]);
+		char *why = NULL;
+		int rc;
+
+		if (s == NULL) {
+			worst = EXIT_BAD_INPUT;
+			continue;
+		}
+		rc = compare_script(s, &co, &why);
 		fflush(stdout);
 		if (why)
 			fprintf(stderr, "rabbitlab: %s\n", why);
@@ -339,6 +379,7 @@ main(int argc, char **argv)
 		{ "sandbox", no_argument, NULL, 'B' },
 		{ "autoplay", optional_argument, NULL, 'A' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "broker", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct main_opts mo;
@@ -411,6 +452,9 @@ main(int argc, char **argv)
 		case 'R':
 			mo.record = optarg;
 			break;
+		case 'U':
+			mo.broker = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -427,7 +471,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (engine_find(mo.engine) == NULL) {
-		main_error("unknown engine '%s' (expected: sim)", mo.engine);
+		main_error("unknown engine '%s' (expected sim or live)", mo.engine);
 		return EXIT_BAD_INPUT;
 	}
 	if (optind >= argc)
@@ -458,13 +502,20 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "list") == 0)
 		return main_list(&mo);
+	if (strcmp(cmd, "compare") == 0) {
+		if (optind >= argc) {
+			main_error("%s: which script? (compare FILE...)", cmd);
+			return EXIT_BAD_INPUT;
+		}
+		return main_compare(&mo, argv + optind, argc - optind);
+	}
 	if (strcmp(cmd, "config") == 0) {
 		rc = main_config(&mo, argv + optind, argc - optind);
 		free(mo.sets);
 		return rc;
 	}
-	main_error("unknown command '%s' (expected lab, replay, check, list "
-	    "or config)",
+	main_error("unknown command '%s' (expected lab, replay, check, list, "
+	    "compare or config)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }

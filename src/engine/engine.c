@@ -39,5 +39,7 @@ engine_find(const char *name)
 {
 	if (strcmp(name, engine_sim_ops.name) == 0)
 		return &engine_sim_ops;
+	if (strcmp(name, engine_live_ops.name) == 0)
+		return &engine_live_ops;
 	return NULL;
 }

@@ -172,9 +172,11 @@ struct engine_ops {
 	void (*view)(struct engine *e, struct engine_view *view);
 };
 
-/* The engine called `name` ("sim"), or NULL. */
+/* The engine called `name` ("sim" or "live"), or NULL. */
 const struct engine_ops *engine_find(const char *name);
 
 extern const struct engine_ops engine_sim_ops;
+/* The live engine (engine/live.c): a real RabbitMQ through rabbitmq-c. */
+extern const struct engine_ops engine_live_ops;
 
 #endif

@@ -236,6 +236,7 @@ runner_start(struct runner *r, const struct script_toggle *setup,
 	eo.seed = r->o->has_seed ? r->o->seed : r->s->seed;
 	eo.sink = runner_sink;
 	eo.sink_ctx = r;
+	eo.url = r->o->url;
 	r->e = r->ops->create(&eo, &cause);
 	if (r->e == NULL)
 		goto fail;

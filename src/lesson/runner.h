@@ -21,6 +21,7 @@ struct runner_opts {
 	FILE *out;                      /* transcript */
 	int events;                     /* print every event (else summary) */
 	int challenge;                  /* also prove the challenge */
+	const char *url;                /* live engine: broker URL, or NULL */
 };
 
 /* Exit statuses, as the command line returns them. */

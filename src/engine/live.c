@@ -1,0 +1,4889 @@
+/*
+ * The live engine: a real RabbitMQ, the same story as the simulated engine.
+ *
+ * Actors. The producer (payment service) and each consumer (trade service)
+ * hold one AMQP connection, each through its own fault relay; a separate
+ * admin connection, straight to the broker, declares and deletes the
+ * topology and reads queue depths. All of them are served by one poll()
+ * loop (lv_step); the client side of the producer and consumers follows the
+ * simulated engine's rules (Spring defaults, confirm modes, retries,
+ * recovery) so both engines tell the same story from the same script.
+ *
+ * The shadow. Clients see confirms, returns, deliveries and closes; they do
+ * not see a message enter a queue, expire, be dead-lettered, pushed out of
+ * a full queue or lost in a crash. The engine keeps a shadow of the broker
+ * (exchanges, bindings, the ordered copies in each queue) and feeds it the
+ * commands each relay reports as written to the broker, in that order,
+ * which is the order the broker acts on them. Real frames correct it: a
+ * delivery takes its copy out of the queue, a basic.return makes a publish
+ * unroutable. The producer always sets mandatory on the wire so that every
+ * unroutable publish comes back and is counted from a real frame; when the
+ * mandatory toggle is off the return is treated as unseen (no RETURN event,
+ * the loss is silent), which is what a producer without mandatory learns.
+ *
+ * Crashes. kill -9 loses for certain what a broker never writes (transient
+ * messages in classic queues, non-durable queues and exchanges); those are
+ * reported at once. Whether an unconfirmed persistent message had reached
+ * the disk is only known after the restart: before any client reconnects,
+ * the engine reads each durable queue's depth back and keeps that many of
+ * the possible survivors, oldest first; the others are LOST(broker_crash).
+ *
+ * Time is the wall clock: advance(us) polls for that long, settle runs until
+ * nothing is due and no frame has moved for LV_GRACE_US.
+ */
+#include "engine/live.h"
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/live_broker.h"
+#include "engine/live_conn.h"
+#include "engine/live_relay.h"
+#include "model/ledger.h"
+#include "model/rng.h"
+#include "model/sched.h"
+#include "util/xmalloc.h"
+
+#define LV_HANDSHAKE_S 5.0       /* a client handshake must end by then */
+#define LV_GRACE_US 25000        /* settle: this long with no traffic */
+#define LV_BUDGET 200            /* publishes per loop turn */
+#define LV_POLL_MAX_MS 20        /* longest single poll() */
+#define LV_BOOT_US 180000000LL   /* a restart may take this long */
+#define LV_NO_TIME INT64_MAX
+#define LV_MAX_DEATHS 4
+#define LV_ID_HEADER "x-rabbitlab-id"
+
+/* ---- data ------------------------------------------------------------ */
+
+/* One x-death entry of a copy (per queue and reason). */
+struct lv_death {
+	int16_t queue;
+	uint8_t reason;          /* index into lv_death_reasons */
+	uint16_t count;
+};
+
+static const char *const lv_death_reasons[] = { "rejected", "expired",
+	"maxlen", "delivery_limit" };
+
+/* One copy of a message: in a queue, unacked, or in a consumer's hands. */
+struct lv_copy {
+	uint32_t id;             /* ledger id */
+	uint32_t msgid;          /* AMQP message-id number; new per publish */
+	uint32_t seq;            /* enqueue order, for crash survival */
+	uint32_t tag;            /* delivery tag, when delivered */
+	int64_t enq_at;          /* entered its current queue (engine us) */
+	int64_t expiration;      /* per-message TTL ms, -1 none */
+	uint32_t key;            /* interned routing key (script spelling) */
+	int32_t exchange;        /* exchange last published to, -1 default */
+	uint32_t headers;        /* header set, 0 none */
+	uint16_t deliveries;
+	uint8_t persistent;
+	uint8_t noack;           /* delivered to a no-ack consumer */
+	uint8_t redelivered;
+	uint8_t ndeaths;
+	struct lv_death deaths[LV_MAX_DEATHS];
+};
+
+struct lv_ring {
+	struct lv_copy *buf;
+	size_t cap, head, len;
+};
+
+struct lv_exchange {
+	char *name, *rname;      /* script and real names */
+	enum exchange_type type;
+	int pinned_durable;      /* -1: follow the toggle */
+	int durable, exists;
+};
+
+struct lv_binding {
+	int exchange, queue;
+	uint32_t key;
+	const struct topo_binding *spec;
+	int exists;
+};
+
+struct lv_queue {
+	const struct topo_queue *spec;
+	char *rname;
+	int type, durable, exists;
+	int64_t policy_max_length, policy_ttl_ms;
+	struct lv_ring ready;    /* what the broker holds, oldest first */
+	uint64_t unacked;
+	int64_t expiry_due;
+	int64_t real_ready;      /* last depth read from the broker, -1 none */
+	int real_exists;
+};
+
+/* A command a client wrote, waiting for the relay to hand it over. */
+enum lv_cmd_kind {
+	CMD_OTHER, CMD_DECLARE_X, CMD_DECLARE_Q, CMD_BIND, CMD_CHANNEL_OPEN,
+	CMD_CHANNEL_CLOSE, CMD_CLOSE_OK, CMD_PUBLISH, CMD_ACK, CMD_NACK,
+	CMD_REJECT, CMD_CONSUME, CMD_CANCEL, CMD_CONN_CLOSE,
+};
+
+struct lv_cmd {
+	uint8_t kind;
+	uint8_t flags;           /* ack: requeue bits */
+	uint32_t method;         /* AMQP method number, to check the relay */
+	uint32_t a;              /* object index or delivery tag */
+};
+
+/* What is being read after a content-bearing method. */
+enum { CONTENT_NONE, CONTENT_DELIVER, CONTENT_RETURN };
+
+/* One AMQP client connection through its relay. */
+struct lv_client {
+	struct engine *e;
+	int who;                 /* 0 producer, 1 + i consumer i */
+	struct live_conn conn;
+	struct live_relay *relay;
+	struct lv_cmd *cmds;     /* written, not yet at the broker */
+	size_t ncmds, cmd_cap, cmd_head;
+	int content;
+	int have_header;
+	uint64_t body_left;
+	uint64_t tag;
+	int redelivered;
+	int reply_code;
+	amqp_channel_t chan;     /* the channel in use */
+	uint32_t pair_gen;       /* bumped when a relay pair ends */
+	int readable;            /* poll() saw its socket readable */
+	int64_t read_at;         /* when its frames were last read */
+};
+
+struct lv_batch {
+	uint32_t left;
+	int32_t exchange;        /* -1 missing, -2 default */
+	char *xname;
+	uint32_t key;
+	int persistent;
+	int64_t expiration, delay;
+	uint32_t headers;
+	int64_t every_us;
+	int64_t not_before;
+	uint32_t resend_id;
+};
+
+struct lv_pending {
+	uint32_t seq, id;
+	int resolved;
+};
+
+/* A publish written by the producer, until the broker has it. */
+struct lv_sent {
+	uint32_t id, msgid, seq;
+	int32_t exchange;        /* -1 missing, -2 default */
+	uint32_t key;            /* as sent (unroutable keys included) */
+	uint32_t headers;
+	int64_t expiration;
+	uint8_t persistent, mandatory;
+};
+
+struct lv_tally {
+	uint16_t copies;
+	uint8_t effects;
+	uint8_t done_mask;       /* consumer slots that applied the effect */
+	uint8_t confirmed;       /* its publish was acked: on disk if durable */
+	uint8_t unreadable;
+	int16_t poison;          /* failing attempts left, -1 always */
+	uint16_t returns_due;    /* routed nowhere: a basic.return will come */
+	uint8_t mandatory;       /* the toggle at publish time */
+};
+
+struct lv_producer {
+	struct lv_client cl;
+	int connected, connecting;
+	uint32_t gen;
+	int chan_open, chan_dead, confirm_mode;
+	uint32_t next_seq;
+	struct lv_pending *pend;
+	size_t pend_cap, pend_head, pend_len;
+	uint64_t outstanding;
+	uint32_t in_batch;
+	struct lv_batch *out;
+	size_t out_cap, out_head, out_len;
+	int step_armed;
+	int attempt;
+	int64_t retry_wait;
+	int64_t retry_due;       /* when the pending reconnect try runs */
+	int took_head;
+	uint32_t head_id;
+	int64_t blocked_us, wait_since;
+	int unroutable_left;
+	int blocked;             /* connection.blocked from the broker */
+	int want_write;          /* waits for room in its socket */
+	int redeclare;           /* the next channel declares the topology */
+	size_t room;             /* send buffer bytes known to be free */
+	int unsynced;            /* published since the last channel sync */
+	int reconnect;           /* a connect-time toggle changed */
+	int syncing;             /* a basic.qos sent as a sync, no -ok yet */
+	enum live_relay_mode link;
+	uint32_t link_gen;
+	enum loss_reason loss;   /* why publishes in flight die with the link */
+	struct lv_sent *sent;    /* written, not yet at the broker */
+	size_t sent_cap, sent_head, sent_len;
+	/* the broker's view of the channel */
+	int bchan;               /* 0 open, 1 closing (404), 2 closed */
+	int bdead;               /* the broker closed the connection (504) */
+	uint32_t doomed;         /* the publish that closed the channel */
+	amqp_channel_t next_chan;
+};
+
+struct lv_consumer {
+	const struct topo_consumer *spec;
+	int queue;
+	struct lv_client cl;
+	int wanted, connected, connecting;
+	uint32_t gen;
+	int ack_mode;
+	struct lv_ring unacked;  /* broker side: delivered, not settled */
+	struct lv_ring transit;  /* sent by the broker, not read by the client */
+	struct lv_ring buf;      /* client side: delivered, not finished */
+	int busy;
+	uint64_t job;
+	int exc_times, exc_unreadable, exc_armed;
+	int attempt;
+	int crash_before, crash_after;
+	int recovery_armed;
+	enum live_relay_mode link;
+	uint32_t link_gen;
+	int requeued;            /* this connection's unacked went back */
+	int cancel_ok;           /* basic.cancel-ok came for the last cancel */
+	int consume_ok;          /* basic.consume-ok came for the last consume */
+	char ctag[256];
+	char prev_ctag[256];     /* the subscription before a re-consume */
+	int prev_ack_mode;
+};
+
+enum lv_timer {
+	T_PRODUCER, T_WORK, T_RETRY, T_RECOVER, T_EXPIRY, T_LINK_HEAL,
+	T_RESTART, T_RECONCILE, T_CHAOS,
+};
+
+struct engine {
+	struct sched sched;
+	int64_t t0_ns;           /* monotonic clock at creation */
+	int64_t toggles[TOGGLE_COUNT];
+	void (*sink)(void *, const struct event *);
+	void *sink_ctx;
+	struct live_target target;
+	char prefix[64];         /* rabbitlab.<session>. */
+	struct topology *topo;
+	int declared;
+	int broker_up;
+	uint32_t broker_gen;
+	int64_t activity_at;     /* last time a frame or byte moved */
+
+	struct lv_exchange *exchanges;
+	size_t nexchanges;
+	struct lv_queue *queues;
+	size_t nqueues;
+	struct lv_binding *bindings;
+	size_t nbindings;
+	struct lv_consumer *consumers;
+	size_t nconsumers;
+
+	char **keys;             /* interned keys, script spelling */
+	char **rkeys;            /* the same with the session prefix */
+	size_t nkeys, keys_cap, rkeys_cap;
+	struct topo_kv **hsets;
+	size_t *hset_len;
+	size_t nhsets, hsets_cap, hset_len_cap;
+
+	struct lv_tally *tally;
+	size_t tally_cap;
+	uint32_t next_id, next_msgid, next_seq;
+	uint32_t crash_seq;      /* copies up to here went through a crash */
+	uint8_t *seen_msgid;
+	size_t seen_cap;
+	int64_t *paid_at;
+	size_t paid_cap;
+
+	struct lv_producer prod;
+	int reconcile_armed;
+	uint32_t reconcile_gen;  /* a new period drops the pending tick */
+	struct rng rng;          /* chaos draws */
+
+	/* admin connection, straight to the broker */
+	amqp_connection_state_t admin;
+	int admin_chan_open;
+	amqp_channel_t admin_chan;
+	int64_t real_at;         /* when depths were last read */
+	uint64_t real_dirty;     /* events then */
+	uint64_t real_ops;       /* engine calls then */
+	uint64_t ops;            /* engine calls that may change depths */
+	uint64_t events;
+
+	struct engine_queue_view *qviews;
+	char *policy_set;        /* queues with a policy: 1 per queue */
+};
+
+/* ---- clock and events ------------------------------------------------ */
+
+static int64_t
+lv_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t
+lv_now(struct engine *e)
+{
+	return (lv_mono_ns() - e->t0_ns) / 1000;
+}
+
+static void
+lv_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
+    uint32_t msg, int code, int flag, const char *where, const char *detail)
+{
+	struct event ev;
+
+	e->events++;
+	if (e->sink == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.t = lv_now(e);
+	ev.kind = kind;
+	ev.actor = actor;
+	ev.msg = msg;
+	ev.code = code;
+	ev.flag = flag;
+	ev.where = where;
+	ev.detail = detail;
+	e->sink(e->sink_ctx, &ev);
+}
+
+static void
+lv_emit_loss(struct engine *e, enum event_kind kind, uint32_t msg,
+    enum loss_reason reason, enum loss_notice notice, const char *where)
+{
+	struct event ev;
+
+	e->events++;
+	if (e->sink == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.t = lv_now(e);
+	ev.kind = kind;
+	ev.actor = ACTOR_LAB;
+	ev.msg = msg;
+	ev.reason = reason;
+	ev.notice = notice;
+	ev.where = where;
+	e->sink(e->sink_ctx, &ev);
+}
+
+static struct lv_tally *
+lv_tally(struct engine *e, uint32_t id)
+{
+	if (id >= e->tally_cap) {
+		size_t old = e->tally_cap;
+		e->tally = xgrow(e->tally, &e->tally_cap, (size_t)id + 1,
+		    sizeof *e->tally);
+		memset(e->tally + old, 0,
+		    (e->tally_cap - old) * sizeof *e->tally);
+	}
+	return &e->tally[id];
+}
+
+static void
+lv_copy_add(struct engine *e, uint32_t id)
+{
+	struct lv_tally *t = lv_tally(e, id);
+	if (t->copies < UINT16_MAX)
+		t->copies++;
+}
+
+static void
+lv_copy_done(struct engine *e, uint32_t id)
+{
+	struct lv_tally *t = lv_tally(e, id);
+	if (t->copies)
+		t->copies--;
+}
+
+/* A copy is gone: LOST if it was the last and never processed. */
+static void
+lv_drop(struct engine *e, uint32_t id, enum loss_reason reason,
+    enum loss_notice notice, const char *where)
+{
+	struct lv_tally *t = lv_tally(e, id);
+
+	if (t->copies)
+		t->copies--;
+	if (t->copies == 0 && t->effects == 0)
+		lv_emit_loss(e, EV_LOST, id, reason, notice, where);
+	else
+		lv_emit_loss(e, EV_DISCARD, id, reason, notice, where);
+}
+
+/* ---- rings ----------------------------------------------------------- */
+
+static void
+lv_ring_push(struct lv_ring *r, const struct lv_copy *m, int at_head)
+{
+	if (r->len == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		struct lv_copy *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < r->len; i++)
+			nb[i] = r->buf[(r->head + i) % r->cap];
+		free(r->buf);
+		r->buf = nb;
+		r->cap = ncap;
+		r->head = 0;
+	}
+	if (at_head) {
+		r->head = (r->head + r->cap - 1) % r->cap;
+		r->buf[r->head] = *m;
+	} else
+		r->buf[(r->head + r->len) % r->cap] = *m;
+	r->len++;
+}
+
+static struct lv_copy *
+lv_ring_at(struct lv_ring *r, size_t i)
+{
+	return &r->buf[(r->head + i) % r->cap];
+}
+
+static struct lv_copy
+lv_ring_pop(struct lv_ring *r)
+{
+	struct lv_copy m = r->buf[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return m;
+}
+
+/* Removes item i, keeping the order of the others. */
+static struct lv_copy
+lv_ring_take(struct lv_ring *r, size_t i)
+{
+	struct lv_copy m = *lv_ring_at(r, i);
+
+	for (size_t k = i; k + 1 < r->len; k++)
+		*lv_ring_at(r, k) = *lv_ring_at(r, k + 1);
+	r->len--;
+	return m;
+}
+
+static void
+lv_ring_free(struct lv_ring *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+static uint32_t
+lv_intern(struct engine *e, const char *s)
+{
+	for (size_t i = 0; i < e->nkeys; i++)
+		if (strcmp(e->keys[i], s) == 0)
+			return (uint32_t)i;
+	e->keys = xgrow(e->keys, &e->keys_cap, e->nkeys + 1, sizeof *e->keys);
+	e->rkeys = xgrow(e->rkeys, &e->rkeys_cap, e->nkeys + 1,
+	    sizeof *e->rkeys);
+	e->keys[e->nkeys] = xstrdup(s);
+	e->rkeys[e->nkeys] = xasprintf("%s%s", e->prefix, s);
+	return (uint32_t)e->nkeys++;
+}
+
+/* The real spelling of a script name or key: the session prefix added. */
+static char *
+lv_real(struct engine *e, const char *name)
+{
+	return xasprintf("%s%s", e->prefix, name);
+}
+
+/* Replaces every real name in `text` by its script name, into buf. */
+static void
+lv_unprefix(struct engine *e, const char *text, char *buf, size_t len)
+{
+	size_t pl = strlen(e->prefix), n = 0;
+
+	while (*text && n + 1 < len) {
+		if (strncmp(text, e->prefix, pl) == 0) {
+			text += pl;
+			continue;
+		}
+		buf[n++] = *text++;
+	}
+	buf[n] = '\0';
+}
+
+static int
+lv_exchange_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nexchanges; i++)
+		if (strcmp(e->exchanges[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+lv_queue_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nqueues; i++)
+		if (strcmp(e->queues[i].spec->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+lv_consumer_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (strcmp(e->consumers[i].spec->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *
+lv_qname(struct engine *e, int q)
+{
+	return e->queues[q].spec->name;
+}
+
+static const char *
+lv_xname(struct engine *e, int32_t x)
+{
+	return x < 0 ? "(default)" : e->exchanges[x].name;
+}
+
+/* ---- forward declarations -------------------------------------------- */
+
+static void lv_producer_pump(struct engine *e);
+static void lv_consumer_pump(struct engine *e, int ci);
+static void lv_consumer_lost(struct engine *e, int ci, int code, int crash,
+    const char *why);
+static void lv_producer_lost(struct engine *e, int code,
+    enum loss_reason why, const char *detail);
+static void lv_consumer_connect(struct engine *e, int ci);
+static void lv_requeue_unacked(struct engine *e, int ci);
+static int lv_admin_ok(struct engine *e, char **cause);
+
+/* ---- the shadow broker: routing ---------------------------------------- */
+
+/* Topic match: '*' one word, '#' zero or more. */
+static int
+lv_topic_match(const char *pat, const char *key)
+{
+	const char *pe = strchr(pat, '.'), *ke;
+	size_t pl = pe ? (size_t)(pe - pat) : strlen(pat), kl;
+
+	if (pl == 1 && pat[0] == '#') {
+		if (pe == NULL)
+			return 1;
+		for (const char *k = key;;) {
+			if (lv_topic_match(pe + 1, k))
+				return 1;
+			ke = strchr(k, '.');
+			if (ke == NULL)
+				return 0;
+			k = ke + 1;
+		}
+	}
+	ke = strchr(key, '.');
+	kl = ke ? (size_t)(ke - key) : strlen(key);
+	if (!(pl == 1 && pat[0] == '*') && (pl != kl ||
+	    strncmp(pat, key, pl) != 0))
+		return 0;
+	if (pe == NULL && ke == NULL)
+		return 1;
+	if (pe == NULL)
+		return 0;
+	if (ke == NULL)
+		return strcmp(pe + 1, "#") == 0;
+	return lv_topic_match(pe + 1, ke + 1);
+}
+
+static int
+lv_headers_match(struct engine *e, const struct topo_binding *b,
+    uint32_t hset)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->nargs; i++) {
+		int hit = 0;
+		for (size_t j = 0; hset && j < e->hset_len[hset]; j++)
+			if (strcmp(e->hsets[hset][j].key, b->args[i].key) == 0 &&
+			    strcmp(e->hsets[hset][j].value,
+				b->args[i].value) == 0)
+				hit = 1;
+		hits += (size_t)hit;
+	}
+	return b->match_all ? hits == b->nargs : hits > 0;
+}
+
+/* Queues exchange `x` (-1 default) routes `m` to; returns how many. */
+static size_t
+lv_route(struct engine *e, int32_t x, const struct lv_copy *m, int *out,
+    size_t max)
+{
+	size_t n = 0;
+
+	if (x < 0) {
+		int q = lv_queue_find(e, e->keys[m->key]);
+		if (q >= 0 && e->queues[q].exists && max)
+			out[n++] = q;
+		return n;
+	}
+	for (size_t i = 0; i < e->nbindings && n < max; i++) {
+		struct lv_binding *b = &e->bindings[i];
+		int match = 0, dup = 0;
+
+		if (b->exchange != x || !b->exists || !e->queues[b->queue].exists)
+			continue;
+		switch (e->exchanges[x].type) {
+		case XTYPE_FANOUT:
+			match = 1;
+			break;
+		case XTYPE_DIRECT:
+			match = b->key == m->key;
+			break;
+		case XTYPE_TOPIC:
+			match = lv_topic_match(e->keys[b->key], e->keys[m->key]);
+			break;
+		case XTYPE_HEADERS:
+			match = lv_headers_match(e, b->spec, m->headers);
+			break;
+		default:
+			break;
+		}
+		for (size_t j = 0; j < n; j++)
+			dup |= out[j] == b->queue;
+		if (match && !dup)
+			out[n++] = b->queue;
+	}
+	return n;
+}
+
+/* ---- the shadow broker: queues ----------------------------------------- */
+
+static int64_t
+lv_min_limit(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static int64_t
+lv_queue_max_length(const struct lv_queue *q)
+{
+	return lv_min_limit(q->spec->max_length, q->policy_max_length);
+}
+
+static int64_t
+lv_queue_ttl(const struct lv_queue *q)
+{
+	return lv_min_limit(q->spec->ttl_ms, q->policy_ttl_ms);
+}
+
+static int64_t
+lv_expiry(const struct lv_queue *q, const struct lv_copy *m)
+{
+	int64_t ttl = lv_queue_ttl(q), due = LV_NO_TIME;
+
+	if (ttl >= 0)
+		due = m->enq_at + ttl * 1000;
+	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
+		due = m->enq_at + m->expiration * 1000;
+	return due;
+}
+
+static void
+lv_arm_expiry(struct engine *e, int qi)
+{
+	struct lv_queue *q = &e->queues[qi];
+	int64_t due;
+
+	if (q->ready.len == 0 || !e->broker_up)
+		return;
+	due = lv_expiry(q, lv_ring_at(&q->ready, 0));
+	if (due == LV_NO_TIME || (q->expiry_due != LV_NO_TIME &&
+	    q->expiry_due <= due))
+		return;
+	q->expiry_due = due;
+	sched_add(&e->sched, due, T_EXPIRY, e->broker_gen, (uint32_t)qi, 0);
+}
+
+static void lv_enqueue(struct engine *e, int qi, struct lv_copy *m,
+    int confirming, int *rejected);
+
+static void
+lv_add_death(struct lv_copy *m, int q, int reason)
+{
+	struct lv_death d = { (int16_t)q, (uint8_t)reason, 1 };
+	int n = 0;
+	struct lv_death keep[LV_MAX_DEATHS];
+
+	for (int i = 0; i < m->ndeaths; i++) {
+		if (m->deaths[i].queue == q && m->deaths[i].reason == reason)
+			d.count = (uint16_t)(m->deaths[i].count + 1);
+		else if (n < LV_MAX_DEATHS - 1)
+			keep[n++] = m->deaths[i];
+	}
+	m->deaths[0] = d;
+	for (int i = 0; i < n; i++)
+		m->deaths[i + 1] = keep[i];
+	m->ndeaths = (uint8_t)(n + 1);
+}
+
+/*
+ * Dead-letters `m` out of queue `qi` (reason index into lv_death_reasons),
+ * or drops it when the queue has no dead-letter exchange.
+ */
+static void
+lv_dead_letter(struct engine *e, int qi, struct lv_copy *m, int reason,
+    enum loss_reason loss)
+{
+	const struct topo_queue *spec = e->queues[qi].spec;
+	int targets[16];
+	size_t n;
+	int32_t x;
+	char detail[160];
+
+	if (spec->dlx == NULL) {
+		lv_drop(e, m->id, loss, NOTICE_SILENT, lv_qname(e, qi));
+		return;
+	}
+	x = spec->dlx[0] ? lv_exchange_find(e, spec->dlx) : -1;
+	if (x >= 0 && !e->exchanges[x].exists)
+		x = -2;
+	if (spec->dlx[0] && x == -1)
+		x = -2; /* names an exchange the script never declared */
+	lv_add_death(m, qi, reason);
+	if (spec->dlrk)
+		m->key = lv_intern(e, spec->dlrk);
+	m->expiration = -1;
+	m->redelivered = 0;
+	m->deliveries = 0;
+	n = x == -2 ? 0 : lv_route(e, x, m, targets, 16);
+	snprintf(detail, sizeof detail, "%s; x-death count=%u from %s",
+	    lv_death_reasons[reason], (unsigned)m->deaths[0].count,
+	    lv_qname(e, qi));
+	if (n == 0) {
+		lv_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
+		    spec->dlx[0] ? spec->dlx : "(default)", detail);
+		lv_drop(e, m->id, loss, NOTICE_SILENT, lv_qname(e, qi));
+		return;
+	}
+	m->exchange = x;
+	for (size_t i = 0; i < n; i++) {
+		struct lv_copy copy = *m;
+		int role = e->queues[targets[i]].spec->role, rejected = 0;
+		if (i)
+			lv_copy_add(e, m->id);
+		lv_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0,
+		    role == QROLE_DEAD || role == QROLE_ERROR,
+		    lv_qname(e, targets[i]), detail);
+		lv_enqueue(e, targets[i], &copy, 0, &rejected);
+	}
+}
+
+/* Puts a copy into queue `qi`, applying max-length. */
+static void
+lv_enqueue(struct engine *e, int qi, struct lv_copy *m, int confirming,
+    int *rejected)
+{
+	struct lv_queue *q = &e->queues[qi];
+	int64_t max = lv_queue_max_length(q);
+
+	m->enq_at = lv_now(e);
+	m->seq = ++e->next_seq;
+	if (max >= 0 && (int64_t)q->ready.len >= max) {
+		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
+			*rejected = 1;
+			lv_emit(e, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
+			    lv_qname(e, qi), "x-overflow=reject-publish");
+			lv_drop(e, m->id, LOSS_QUEUE_FULL,
+			    confirming ? NOTICE_NACK : NOTICE_SILENT,
+			    lv_qname(e, qi));
+			return;
+		}
+		if (max == 0) {
+			lv_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
+			    lv_qname(e, qi), "x-max-length=0");
+			lv_dead_letter(e, qi, m, 2, LOSS_DROP_HEAD);
+			return;
+		}
+		while ((int64_t)q->ready.len >= max) {
+			struct lv_copy old = lv_ring_pop(&q->ready);
+			lv_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
+			    lv_qname(e, qi), "oldest message dropped");
+			lv_dead_letter(e, qi, &old, 2, LOSS_DROP_HEAD);
+		}
+	}
+	lv_ring_push(&q->ready, m, 0);
+	lv_emit(e, EV_ENQUEUE, ACTOR_QUEUE, m->id, 0, 0, lv_qname(e, qi),
+	    NULL);
+	lv_arm_expiry(e, qi);
+}
+
+/* Expires what is due at the head of queue `qi` (head of line only). */
+static void
+lv_expire(struct engine *e, int qi)
+{
+	struct lv_queue *q = &e->queues[qi];
+	int64_t now = lv_now(e);
+
+	while (q->ready.len && lv_expiry(q, lv_ring_at(&q->ready, 0)) <= now) {
+		struct lv_copy m = lv_ring_pop(&q->ready);
+		lv_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0, lv_qname(e, qi),
+		    m.expiration >= 0 ? "per-message expiration" :
+		    "queue message TTL");
+		lv_dead_letter(e, qi, &m, 1, LOSS_EXPIRED);
+	}
+	lv_arm_expiry(e, qi);
+}
+
+/* Puts a copy back at the head of its queue, or dead-letters it. */
+static void
+lv_requeue(struct engine *e, int qi, struct lv_copy *m)
+{
+	struct lv_queue *q = &e->queues[qi];
+
+	m->redelivered = 1;
+	if (q->type == QTYPE_QUORUM && q->spec->delivery_limit >= 0 &&
+	    m->deliveries > q->spec->delivery_limit) {
+		lv_dead_letter(e, qi, m, 3, LOSS_DELIVERY_LIMIT);
+		return;
+	}
+	lv_ring_push(&q->ready, m, 1);
+	lv_emit(e, EV_REQUEUE, ACTOR_QUEUE, m->id, 0, 0, lv_qname(e, qi),
+	    NULL);
+	q->expiry_due = LV_NO_TIME;
+	lv_arm_expiry(e, qi);
+}
+
+/* ---- the shadow broker: commands as they reach it --------------------- */
+
+/* A consumer's ack, nack or reject for `tag` reached the broker. */
+static void
+lv_broker_settle(struct engine *e, int ci, enum lv_cmd_kind kind,
+    uint32_t tag, int requeue)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_queue *q = &e->queues[c->queue];
+	size_t i;
+	struct lv_copy m;
+
+	for (i = 0; i < c->unacked.len; i++)
+		if (lv_ring_at(&c->unacked, i)->tag == tag)
+			break;
+	if (i == c->unacked.len)
+		return;
+	m = lv_ring_take(&c->unacked, i);
+	if (q->unacked)
+		q->unacked--;
+	if (kind == CMD_ACK) {
+		if (!(requeue & 2))
+			lv_copy_done(e, m.id);
+	} else if (requeue & 1)
+		lv_requeue(e, c->queue, &m);
+	else
+		lv_dead_letter(e, c->queue, &m, 0, LOSS_REJECTED);
+}
+
+/* A publish reached the broker: route it as the broker does. */
+static void
+lv_broker_publish(struct engine *e, const struct lv_sent *s)
+{
+	struct lv_producer *p = &e->prod;
+	int confirming = s->seq != 0, targets[64];
+	struct lv_copy m;
+	size_t n;
+
+	if (p->bdead || p->bchan == 1) {
+		/* Behind a channel.close or connection.close: discarded. */
+		lv_drop(e, s->id, LOSS_CHANNEL_CLOSED,
+		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
+		return;
+	}
+	if (p->bchan == 2) {
+		/* The closed channel used again: 504 kills the connection. */
+		p->bdead = 1;
+		p->doomed = s->id;
+		p->loss = LOSS_CHANNEL_CLOSED;
+		lv_drop(e, s->id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		return;
+	}
+	if (s->exchange == -1 || (s->exchange >= 0 &&
+	    !e->exchanges[s->exchange].exists)) {
+		p->bchan = 1;
+		p->doomed = s->id;
+		lv_drop(e, s->id, LOSS_MISSING_EXCHANGE,
+		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	m.id = s->id;
+	m.msgid = s->msgid;
+	m.key = s->key;
+	m.exchange = s->exchange < 0 ? -1 : s->exchange;
+	m.headers = s->headers;
+	m.expiration = s->expiration;
+	m.persistent = s->persistent;
+	n = lv_route(e, m.exchange, &m, targets, 64);
+	if (n == 0) {
+		/* The basic.return (always asked for) settles it. */
+		struct lv_tally *t = lv_tally(e, s->id);
+		t->returns_due++;
+		t->mandatory = s->mandatory;
+		return;
+	}
+	lv_emit(e, EV_ROUTED, ACTOR_EXCHANGE, m.id, 0, (int)n,
+	    lv_xname(e, m.exchange), n > 1 ? "to several queues" : NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct lv_copy copy = m;
+		int rejected = 0;
+		if (i)
+			lv_copy_add(e, m.id);
+		lv_enqueue(e, targets[i], &copy, confirming, &rejected);
+	}
+}
+
+/* Everything the client redeclares on connect exists again. */
+static void
+lv_broker_declared(struct engine *e, enum lv_cmd_kind kind, uint32_t i)
+{
+	if (!e->broker_up)
+		return;
+	if (kind == CMD_DECLARE_X && i < e->nexchanges)
+		e->exchanges[i].exists = 1;
+	else if (kind == CMD_DECLARE_Q && i < e->nqueues)
+		e->queues[i].exists = 1;
+	else if (kind == CMD_BIND && i < e->nbindings) {
+		struct lv_binding *b = &e->bindings[i];
+		if (e->exchanges[b->exchange].exists &&
+		    e->queues[b->queue].exists)
+			b->exists = 1;
+	}
+}
+
+static struct lv_sent
+lv_sent_pop(struct lv_producer *p)
+{
+	struct lv_sent s = p->sent[p->sent_head];
+
+	p->sent_head = (p->sent_head + 1) % p->sent_cap;
+	p->sent_len--;
+	return s;
+}
+
+/* The relay wrote command cls.meth of client `cl` to the broker. */
+static void
+lv_relay_command(void *ctx, uint16_t cls, uint16_t meth)
+{
+	struct lv_client *cl = ctx;
+	struct engine *e = cl->e;
+	uint32_t method = (uint32_t)cls << 16 | meth;
+	struct lv_cmd c;
+
+	e->activity_at = lv_now(e);
+	if (cl->ncmds == 0 || cl->cmds[cl->cmd_head].method != method) {
+		/* Handshake and close frames live_conn sent itself. */
+		if (cls == 10 && cl->who > 0 && meth == 50 &&
+		    !e->consumers[cl->who - 1].requeued)
+			lv_requeue_unacked(e, cl->who - 1);
+		return;
+	}
+	c = cl->cmds[cl->cmd_head];
+	cl->cmd_head = (cl->cmd_head + 1) % cl->cmd_cap;
+	cl->ncmds--;
+	switch (c.kind) {
+	case CMD_DECLARE_X:
+	case CMD_DECLARE_Q:
+	case CMD_BIND:
+		lv_broker_declared(e, (enum lv_cmd_kind)c.kind, c.a);
+		break;
+	case CMD_CHANNEL_OPEN:
+		if (cl->who == 0)
+			e->prod.bchan = 0;
+		break;
+	case CMD_CLOSE_OK:
+		if (cl->who == 0 && e->prod.bchan == 1)
+			e->prod.bchan = 2;
+		break;
+	case CMD_PUBLISH:
+		if (e->prod.sent_len) {
+			struct lv_sent s = lv_sent_pop(&e->prod);
+			if (e->broker_up)
+				lv_broker_publish(e, &s);
+		}
+		break;
+	case CMD_ACK:
+	case CMD_NACK:
+	case CMD_REJECT:
+		if (cl->who > 0 && e->broker_up)
+			lv_broker_settle(e, cl->who - 1,
+			    (enum lv_cmd_kind)c.kind, c.a, c.flags);
+		break;
+	case CMD_CONN_CLOSE:
+		if (cl->who > 0 && !e->consumers[cl->who - 1].requeued)
+			lv_requeue_unacked(e, cl->who - 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A relay pair ended: what the client wrote and the broker never got. */
+static void
+lv_relay_closed(void *ctx, enum live_relay_end why)
+{
+	struct lv_client *cl = ctx;
+	struct engine *e = cl->e;
+	struct lv_producer *p = &e->prod;
+
+	(void)why;
+	e->activity_at = lv_now(e);
+	cl->pair_gen++;
+	if (cl->who == 0) {
+		while (p->sent_len) {
+			struct lv_sent s = lv_sent_pop(p);
+			lv_drop(e, s.id, p->loss, s.seq ? NOTICE_ERROR :
+			    NOTICE_SILENT, NULL);
+		}
+	} else if (!e->consumers[cl->who - 1].requeued)
+		lv_requeue_unacked(e, cl->who - 1);
+	cl->ncmds = cl->cmd_head = 0;
+}
+
+static void lv_consumer_pump(struct engine *e, int ci);
+static uint32_t lv_parse_mid(amqp_bytes_t b, uint32_t *msgid);
+
+/*
+ * The broker sent a delivery to a consumer (the relay read it): that is
+ * when it counts as delivered, as in the simulator, whether or not the
+ * client lives to read it. The copy leaves the queue; with an ack mode it
+ * is unacked until settled, with no-ack it is the consumer's alone.
+ */
+static void
+lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
+    const char *message_id, int64_t delivery_count)
+{
+	struct lv_client *cl = ctx;
+	struct engine *e = cl->e;
+	struct lv_consumer *c;
+	struct lv_queue *q;
+	struct lv_copy m;
+	amqp_bytes_t mb = amqp_cstring_bytes(message_id);
+	uint32_t msgid, id = lv_parse_mid(mb, &msgid);
+	char detail[48];
+	const char *dp = NULL;
+	size_t i;
+	int noack;
+
+	e->activity_at = lv_now(e);
+	if (cl->who == 0 || id == 0)
+		return;
+	c = &e->consumers[cl->who - 1];
+	q = &e->queues[c->queue];
+	noack = strcmp(ctag, c->ctag) == 0 ? c->ack_mode == ACK_NONE :
+	    strcmp(ctag, c->prev_ctag) == 0 ? c->prev_ack_mode == ACK_NONE :
+	    c->ack_mode == ACK_NONE;
+	for (i = 0; i < q->ready.len; i++)
+		if (lv_ring_at(&q->ready, i)->id == id)
+			break;
+	if (i < q->ready.len) {
+		m = lv_ring_take(&q->ready, i);
+		if (i == 0) {
+			q->expiry_due = LV_NO_TIME;
+			lv_arm_expiry(e, c->queue);
+		}
+	} else {
+		/* The shadow lost track; the broker knows better. */
+		memset(&m, 0, sizeof m);
+		m.id = id;
+		m.expiration = -1;
+		lv_copy_add(e, id);
+	}
+	m.msgid = msgid;
+	m.tag = (uint32_t)tag;
+	m.noack = (uint8_t)noack;
+	m.deliveries++;
+	m.redelivered = (uint8_t)redelivered;
+	if (delivery_count > 0) {
+		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
+		    delivery_count);
+		dp = detail;
+	}
+	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, redelivered, c->spec->name,
+	    dp);
+	if (!noack) {
+		lv_ring_push(&c->unacked, &m, 0);
+		q->unacked++;
+	}
+	lv_ring_push(&c->transit, &m, 0);
+}
+
+static const struct live_relay_ops lv_relay_ops = {
+	.command = lv_relay_command,
+	.closed = lv_relay_closed,
+	.delivered = lv_relay_delivered,
+};
+
+/* ---- clients: sending ------------------------------------------------- */
+
+static void
+lv_cmd_push(struct lv_client *cl, enum lv_cmd_kind kind, uint32_t method,
+    uint32_t a, int flags)
+{
+	if (cl->ncmds == cl->cmd_cap) {
+		size_t ncap = cl->cmd_cap ? cl->cmd_cap * 2 : 64;
+		struct lv_cmd *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < cl->ncmds; i++)
+			nb[i] = cl->cmds[(cl->cmd_head + i) % cl->cmd_cap];
+		free(cl->cmds);
+		cl->cmds = nb;
+		cl->cmd_cap = ncap;
+		cl->cmd_head = 0;
+	}
+	cl->cmds[(cl->cmd_head + cl->ncmds++) % cl->cmd_cap] =
+	    (struct lv_cmd){ (uint8_t)kind, (uint8_t)flags, method, a };
+}
+
+/* Sends a method and remembers it for the relay; 0 or -1. */
+static int
+lv_send(struct lv_client *cl, enum lv_cmd_kind kind, uint32_t a, int flags,
+    amqp_method_number_t id, void *decoded)
+{
+	lv_cmd_push(cl, kind, id, a, flags);
+	if (live_conn_send(&cl->conn, cl->chan, id, decoded) != 0) {
+		cl->ncmds--;
+		return -1;
+	}
+	return 0;
+}
+
+static amqp_table_entry_t
+lv_entry_str(const char *k, const char *v)
+{
+	amqp_table_entry_t en;
+
+	en.key = amqp_cstring_bytes(k);
+	en.value.kind = AMQP_FIELD_KIND_UTF8;
+	en.value.value.bytes = amqp_cstring_bytes(v);
+	return en;
+}
+
+static amqp_table_entry_t
+lv_entry_int(const char *k, int64_t v)
+{
+	amqp_table_entry_t en;
+
+	en.key = amqp_cstring_bytes(k);
+	en.value.kind = AMQP_FIELD_KIND_I64;
+	en.value.value.i64 = v;
+	return en;
+}
+
+/*
+ * Fills `args` (room for 8) with a queue's arguments; strings go to the
+ * caller's `keep` (freed after sending). Returns how many.
+ */
+static int
+lv_queue_args(struct engine *e, const struct lv_queue *q,
+    amqp_table_entry_t *args, char **keep)
+{
+	const struct topo_queue *s = q->spec;
+	int n = 0;
+
+	keep[0] = keep[1] = NULL;
+	if (q->type == QTYPE_QUORUM)
+		args[n++] = lv_entry_str("x-queue-type", "quorum");
+	else if (q->type == QTYPE_LAZY)
+		args[n++] = lv_entry_str("x-queue-mode", "lazy");
+	if (s->ttl_ms >= 0)
+		args[n++] = lv_entry_int("x-message-ttl", s->ttl_ms);
+	if (s->dlx) {
+		keep[0] = s->dlx[0] ? lv_real(e, s->dlx) : xstrdup("");
+		args[n++] = lv_entry_str("x-dead-letter-exchange", keep[0]);
+	}
+	if (s->dlrk) {
+		keep[1] = lv_real(e, s->dlrk);
+		args[n++] = lv_entry_str("x-dead-letter-routing-key", keep[1]);
+	}
+	if (s->max_length >= 0)
+		args[n++] = lv_entry_int("x-max-length", s->max_length);
+	if (s->overflow == OVERFLOW_REJECT_PUBLISH)
+		args[n++] = lv_entry_str("x-overflow", "reject-publish");
+	if (s->delivery_limit >= 0)
+		args[n++] = lv_entry_int("x-delivery-limit", s->delivery_limit);
+	return n;
+}
+
+static const char *
+lv_xtype(enum exchange_type t)
+{
+	switch (t) {
+	case XTYPE_FANOUT:
+		return "fanout";
+	case XTYPE_TOPIC:
+		return "topic";
+	case XTYPE_HEADERS:
+		return "headers";
+	default:
+		return "direct";
+	}
+}
+
+/* Binding arguments of a headers binding into args (room for 17). */
+static int
+lv_bind_args(const struct topo_binding *b, amqp_table_entry_t *args)
+{
+	int n = 0;
+
+	if (b->nargs == 0)
+		return 0;
+	args[n++] = lv_entry_str("x-match", b->match_all ? "all" : "any");
+	for (size_t i = 0; i < b->nargs && n < 17; i++)
+		args[n++] = lv_entry_str(b->args[i].key, b->args[i].value);
+	return n;
+}
+
+/*
+ * Redeclares the whole topology on a client's channel, as Spring's
+ * RabbitAdmin does on every connect; replies are not waited for.
+ */
+static void lv_resolve(struct engine *e);
+
+static int
+lv_redeclare(struct engine *e, struct lv_client *cl)
+{
+	/* What is gone is declared as the toggles say now. */
+	lv_resolve(e);
+	for (size_t i = 0; i < e->nexchanges; i++) {
+		struct lv_exchange *x = &e->exchanges[i];
+		amqp_exchange_declare_t d;
+		memset(&d, 0, sizeof d);
+		d.exchange = amqp_cstring_bytes(x->rname);
+		d.type = amqp_cstring_bytes(lv_xtype(x->type));
+		d.durable = x->durable;
+		d.arguments = amqp_empty_table;
+		if (lv_send(cl, CMD_DECLARE_X, (uint32_t)i, 0,
+		    AMQP_EXCHANGE_DECLARE_METHOD, &d) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < e->nqueues; i++) {
+		struct lv_queue *q = &e->queues[i];
+		amqp_queue_declare_t d;
+		amqp_table_entry_t args[8];
+		char *keep[2];
+		int rc;
+
+		memset(&d, 0, sizeof d);
+		d.queue = amqp_cstring_bytes(q->rname);
+		d.durable = q->durable;
+		d.arguments.entries = args;
+		d.arguments.num_entries = lv_queue_args(e, q, args, keep);
+		rc = lv_send(cl, CMD_DECLARE_Q, (uint32_t)i, 0,
+		    AMQP_QUEUE_DECLARE_METHOD, &d);
+		free(keep[0]);
+		free(keep[1]);
+		if (rc != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < e->nbindings; i++) {
+		struct lv_binding *b = &e->bindings[i];
+		amqp_queue_bind_t d;
+		amqp_table_entry_t args[17];
+		char *key = lv_real(e, e->keys[b->key]);
+		int rc;
+
+		memset(&d, 0, sizeof d);
+		d.queue = amqp_cstring_bytes(e->queues[b->queue].rname);
+		d.exchange = amqp_cstring_bytes(e->exchanges[b->exchange].rname);
+		d.routing_key = amqp_cstring_bytes(key);
+		d.arguments.entries = args;
+		d.arguments.num_entries = lv_bind_args(b->spec, args);
+		rc = lv_send(cl, CMD_BIND, (uint32_t)i, 0,
+		    AMQP_QUEUE_BIND_METHOD, &d);
+		free(key);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+lv_channel_open(struct lv_client *cl, amqp_channel_t ch)
+{
+	amqp_channel_open_t o;
+
+	memset(&o, 0, sizeof o);
+	cl->chan = ch;
+	return lv_send(cl, CMD_CHANNEL_OPEN, 0, 0, AMQP_CHANNEL_OPEN_METHOD, &o);
+}
+
+/* Starts a client connection through its relay. */
+static int
+lv_client_open(struct engine *e, struct lv_client *cl)
+{
+	cl->ncmds = cl->cmd_head = 0;
+	cl->content = CONTENT_NONE;
+	return live_conn_open(&cl->conn, "127.0.0.1",
+	    live_relay_port(cl->relay), (int)e->toggles[TOGGLE_HEARTBEAT],
+	    LV_HANDSHAKE_S);
+}
+
+/* Ends a client connection from the client side. */
+static void
+lv_client_drop(struct lv_client *cl, int graceful)
+{
+	if (graceful)
+		live_conn_close(&cl->conn);
+	else
+		live_conn_abort(&cl->conn);
+	cl->content = CONTENT_NONE;
+}
+
+/* ---- producer ------------------------------------------------------------ */
+
+static struct lv_pending *
+lv_pending_at(struct lv_producer *p, size_t i)
+{
+	return &p->pend[(p->pend_head + i) % p->pend_cap];
+}
+
+static void
+lv_pending_add(struct lv_producer *p, uint32_t seq, uint32_t id)
+{
+	if (p->pend_len == p->pend_cap) {
+		size_t ncap = p->pend_cap ? p->pend_cap * 2 : 16;
+		struct lv_pending *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < p->pend_len; i++)
+			nb[i] = *lv_pending_at(p, i);
+		free(p->pend);
+		p->pend = nb;
+		p->pend_cap = ncap;
+		p->pend_head = 0;
+	}
+	*lv_pending_at(p, p->pend_len++) = (struct lv_pending){ seq, id, 0 };
+	p->outstanding++;
+}
+
+static void
+lv_outbox_push(struct lv_producer *p, const struct lv_batch *b, int front)
+{
+	if (p->out_len == p->out_cap) {
+		size_t ncap = p->out_cap ? p->out_cap * 2 : 8;
+		struct lv_batch *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < p->out_len; i++)
+			nb[i] = p->out[(p->out_head + i) % p->out_cap];
+		free(p->out);
+		p->out = nb;
+		p->out_cap = ncap;
+		p->out_head = 0;
+	}
+	if (front) {
+		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
+		p->out[p->out_head] = *b;
+	} else
+		p->out[(p->out_head + p->out_len) % p->out_cap] = *b;
+	p->out_len++;
+}
+
+static struct lv_batch *
+lv_outbox_head(struct lv_producer *p)
+{
+	return p->out_len ? &p->out[p->out_head] : NULL;
+}
+
+/*
+ * The head message is done with (sent or failed): the next one of its batch
+ * waits the batch's gap, counted from now, as a sending loop would.
+ */
+static void
+lv_outbox_advance(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	struct lv_batch *b = &p->out[p->out_head];
+
+	if (b->every_us && b->left > 1)
+		b->not_before = lv_now(e) + b->every_us;
+	p->took_head = 0;
+	p->attempt = 0;
+	p->retry_wait = 0;
+	if (--b->left == 0) {
+		free(b->xname);
+		p->out_head = (p->out_head + 1) % p->out_cap;
+		p->out_len--;
+	}
+}
+
+static void
+lv_sent_push(struct lv_producer *p, const struct lv_sent *s)
+{
+	if (p->sent_len == p->sent_cap) {
+		size_t ncap = p->sent_cap ? p->sent_cap * 2 : 64;
+		struct lv_sent *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < p->sent_len; i++)
+			nb[i] = p->sent[(p->sent_head + i) % p->sent_cap];
+		free(p->sent);
+		p->sent = nb;
+		p->sent_cap = ncap;
+		p->sent_head = 0;
+	}
+	p->sent[(p->sent_head + p->sent_len++) % p->sent_cap] = *s;
+}
+
+/* Sends message `id` again later (resend toggle). */
+static void
+lv_resend(struct engine *e, uint32_t id)
+{
+	struct lv_batch b;
+
+	memset(&b, 0, sizeof b);
+	b.exchange = -2;
+	b.persistent = -1;
+	b.expiration = b.delay = -1;
+	if (e->topo->publish_exchange[0]) {
+		b.exchange = lv_exchange_find(e, e->topo->publish_exchange);
+		if (b.exchange < 0)
+			b.exchange = -1;
+	}
+	b.key = lv_intern(e, e->topo->publish_key);
+	b.left = 1;
+	b.resend_id = id;
+	lv_outbox_push(&e->prod, &b, 1);
+}
+
+/* Confirms that will never come: the channel or connection died. */
+static void
+lv_pending_fail_all(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+
+	for (size_t i = 0; i < p->pend_len; i++) {
+		struct lv_pending *pd = lv_pending_at(p, i);
+		if (!pd->resolved)
+			lv_emit(e, EV_CONFIRM_LOST, ACTOR_PRODUCER, pd->id, 0, 0,
+			    NULL, NULL);
+	}
+	/* Resends go to the front of the outbox: push the last first. */
+	for (size_t i = p->pend_len; i-- > 0;) {
+		struct lv_pending *pd = lv_pending_at(p, i);
+		if (!pd->resolved && e->toggles[TOGGLE_RESEND])
+			lv_resend(e, pd->id);
+	}
+	p->pend_head = 0;
+	p->pend_len = 0;
+	p->outstanding = 0;
+	p->in_batch = 0;
+}
+
+static void
+lv_producer_arm(struct engine *e, int64_t at)
+{
+	struct lv_producer *p = &e->prod;
+
+	if (p->step_armed)
+		return;
+	p->step_armed = 1;
+	sched_add(&e->sched, at, T_PRODUCER, p->gen, 0, 0);
+}
+
+/* The producer's connection is gone. */
+static void
+lv_producer_lost(struct engine *e, int code, enum loss_reason why,
+    const char *detail)
+{
+	struct lv_producer *p = &e->prod;
+
+	if (!p->connected && !p->connecting)
+		return;
+	if (p->connected)
+		lv_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL,
+		    detail);
+	p->loss = why;
+	p->connected = p->connecting = 0;
+	p->unsynced = p->syncing = 0;
+	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	p->blocked = 0;
+	p->gen++;
+	p->step_armed = 0;
+	lv_client_drop(&p->cl, 0);
+	/* Whatever the relay still holds never reaches the broker. */
+	live_relay_drop(p->cl.relay);
+	while (p->sent_len) {
+		struct lv_sent s = lv_sent_pop(p);
+		lv_drop(e, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
+		    NULL);
+	}
+	lv_pending_fail_all(e);
+	p->bchan = p->bdead = 0;
+	if (p->wait_since >= 0) {
+		p->blocked_us += lv_now(e) - p->wait_since;
+		p->wait_since = -1;
+	}
+	lv_producer_pump(e);
+}
+
+/* The publish at the head failed for good: the caller got an exception. */
+static void
+lv_producer_give_up(struct engine *e, const char *why)
+{
+	struct lv_producer *p = &e->prod;
+	uint32_t id = p->head_id;
+
+	lv_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
+	    why ? why : "AmqpConnectException");
+	lv_copy_add(e, id);
+	lv_drop(e, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
+	lv_outbox_advance(e);
+}
+
+/* A connection attempt for the head publish failed. */
+static void
+lv_producer_connect_failed(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	char why[200];
+
+	live_conn_explain(&p->cl.conn, why, sizeof why);
+	p->connecting = 0;
+	live_relay_drop(p->cl.relay);
+	if (!p->took_head) {
+		/* The early connect at declare: the next publish retries. */
+		lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, 0,
+		    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL, why);
+		lv_producer_pump(e);
+		return;
+	}
+	lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
+	    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL,
+	    e->broker_up ? why : "broker down");
+	p->attempt++;
+	if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
+	    p->attempt < e->toggles[TOGGLE_PRODUCER_ATTEMPTS]) {
+		int64_t wait = p->retry_wait ? p->retry_wait *
+		    e->toggles[TOGGLE_PRODUCER_MULTIPLIER] / 1000 :
+		    e->toggles[TOGGLE_PRODUCER_INITIAL_MS] * 1000;
+		p->retry_wait = wait;
+		p->blocked_us += wait;
+		lv_emit(e, EV_RETRY_WAIT, ACTOR_PRODUCER, p->head_id, 0,
+		    p->attempt + 1, NULL, NULL);
+		p->retry_due = lv_now(e) + wait;
+		lv_producer_arm(e, lv_now(e) + wait);
+		return;
+	}
+	lv_producer_give_up(e, "AmqpConnectException");
+	lv_producer_arm(e, lv_now(e));
+}
+
+static void
+lv_producer_connected(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+
+	p->connecting = 0;
+	p->connected = 1;
+	p->room = 0;
+	p->bchan = p->bdead = 0;
+	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	p->loss = LOSS_NETWORK;
+	lv_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
+	p->next_chan = 1;
+	/*
+	 * The topology is declared on the channel the producer publishes on:
+	 * a channel's frames are acted on in order, two channels' are not
+	 * (a publish could overtake a queue.bind on another channel).
+	 */
+	p->redeclare = 1;
+	lv_producer_pump(e);
+}
+
+/* Big-endian writers for lv_encode_publish. */
+static uint8_t *
+lv_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static uint8_t *
+lv_put32(uint8_t *p, uint32_t v)
+{
+	p = lv_put16(p, (uint16_t)(v >> 16));
+	return lv_put16(p, (uint16_t)v);
+}
+
+static uint8_t *
+lv_putstr(uint8_t *p, amqp_bytes_t s)
+{
+	*p++ = (uint8_t)s.len;
+	memcpy(p, s.bytes, s.len);
+	return p + s.len;
+}
+
+/*
+ * Encodes one basic.publish with its content header and body, as the
+ * three frames rabbitmq-c's amqp_basic_publish would send, into buf (at
+ * least 2048 + names + headers bytes). Returns the length, or 0 if it
+ * does not fit. One send() then carries the whole publish instead of
+ * three: on loopback, and in a VM, the system call is the cost.
+ */
+static size_t
+lv_encode_publish(uint8_t *buf, size_t len, amqp_channel_t ch,
+    amqp_bytes_t exchange, amqp_bytes_t key, int mandatory,
+    const amqp_basic_properties_t *props, amqp_bytes_t body)
+{
+	uint8_t *p = buf, *size_at, *start;
+	uint16_t flags = 0;
+
+	if (exchange.len > 255 || key.len > 255 || len < 2048 + body.len)
+		return 0;
+	/* method frame */
+	*p++ = AMQP_FRAME_METHOD;
+	p = lv_put16(p, ch);
+	size_at = p;
+	p += 4;
+	start = p;
+	p = lv_put32(p, AMQP_BASIC_PUBLISH_METHOD);
+	p = lv_put16(p, 0);
+	p = lv_putstr(p, exchange);
+	p = lv_putstr(p, key);
+	*p++ = (uint8_t)(mandatory ? 1 : 0);
+	lv_put32(size_at, (uint32_t)(p - start));
+	*p++ = AMQP_FRAME_END;
+	/* content header frame */
+	*p++ = AMQP_FRAME_HEADER;
+	p = lv_put16(p, ch);
+	size_at = p;
+	p += 4;
+	start = p;
+	p = lv_put16(p, 60);
+	p = lv_put16(p, 0);
+	p = lv_put32(p, 0);
+	p = lv_put32(p, (uint32_t)body.len);
+	if (props->_flags & AMQP_BASIC_HEADERS_FLAG)
+		flags |= 1u << 13;
+	if (props->_flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+		flags |= 1u << 12;
+	if (props->_flags & AMQP_BASIC_EXPIRATION_FLAG)
+		flags |= 1u << 8;
+	if (props->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+		flags |= 1u << 7;
+	p = lv_put16(p, flags);
+	if (flags & (1u << 13)) {
+		amqp_bytes_t out;
+		size_t off = 4;
+		out.bytes = p;
+		out.len = len - (size_t)(p - buf) - 1024;
+		if (amqp_encode_table(out, (amqp_table_t *)&props->headers,
+		    &off) != AMQP_STATUS_OK)
+			return 0;
+		lv_put32(p, (uint32_t)(off - 4));
+		p += off;
+	}
+	if (flags & (1u << 12))
+		*p++ = props->delivery_mode;
+	if (flags & (1u << 8)) {
+		if (props->expiration.len > 255)
+			return 0;
+		p = lv_putstr(p, props->expiration);
+	}
+	if (flags & (1u << 7)) {
+		if (props->message_id.len > 255)
+			return 0;
+		p = lv_putstr(p, props->message_id);
+	}
+	lv_put32(size_at, (uint32_t)(p - start));
+	*p++ = AMQP_FRAME_END;
+	/* body frame */
+	if (body.len) {
+		*p++ = AMQP_FRAME_BODY;
+		p = lv_put16(p, ch);
+		p = lv_put32(p, (uint32_t)body.len);
+		memcpy(p, body.bytes, body.len);
+		p += body.len;
+		*p++ = AMQP_FRAME_END;
+	}
+	return (size_t)(p - buf);
+}
+
+static void
+lv_props_id(char *buf, size_t len, uint32_t id, uint32_t msgid)
+{
+	snprintf(buf, len, "m%" PRIu32 ".%" PRIu32, id, msgid);
+}
+
+/* Writes the head message of the outbox. */
+static int
+lv_producer_send(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	struct lv_batch *b = lv_outbox_head(p);
+	struct lv_sent s;
+	amqp_basic_properties_t props;
+	amqp_table_entry_t hdr[20];
+	char mid[48], exp[32], detail[96], *rx;
+	const char *rkey;
+	const char *dp = NULL;
+	int flags = 0, persistent, nh = 0, rc;
+	uint32_t key = b->key;
+
+	memset(&s, 0, sizeof s);
+	s.id = p->head_id;
+	s.msgid = ++e->next_msgid;
+	persistent = b->persistent >= 0 ? b->persistent :
+	    (int)e->toggles[TOGGLE_PERSISTENT];
+	if (p->unroutable_left > 0 && !b->resend_id) {
+		char *k = xasprintf("%s.nobody", e->keys[key]);
+		key = lv_intern(e, k);
+		free(k);
+		p->unroutable_left--;
+		dp = "routing key nothing is bound to";
+	}
+	s.key = key;
+	s.exchange = b->exchange;
+	s.persistent = (uint8_t)persistent;
+	s.expiration = b->expiration;
+	s.headers = b->headers;
+	s.mandatory = (uint8_t)e->toggles[TOGGLE_MANDATORY];
+	if (persistent)
+		flags |= EVENT_PUB_PERSISTENT;
+	if (s.mandatory)
+		flags |= EVENT_PUB_MANDATORY;
+	if (b->resend_id)
+		flags |= EVENT_PUB_RESEND;
+	if (dp == NULL) {
+		snprintf(detail, sizeof detail, "key=%s%s", e->keys[key],
+		    b->delay >= 0 ? " x-delay" : "");
+		dp = detail;
+	}
+	if (p->confirm_mode)
+		s.seq = ++p->next_seq;
+	/* The frame. */
+	memset(&props, 0, sizeof props);
+	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
+	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
+	props.delivery_mode = persistent ? 2 : 1;
+	lv_props_id(mid, sizeof mid, s.id, s.msgid);
+	props.message_id = amqp_cstring_bytes(mid);
+	hdr[nh++] = lv_entry_int(LV_ID_HEADER, s.id);
+	if (b->delay >= 0)
+		hdr[nh++] = lv_entry_int("x-delay", b->delay);
+	for (size_t i = 0; b->headers && i < e->hset_len[b->headers] &&
+	    nh < 20; i++)
+		hdr[nh++] = lv_entry_str(e->hsets[b->headers][i].key,
+		    e->hsets[b->headers][i].value);
+	props.headers.entries = hdr;
+	props.headers.num_entries = nh;
+	if (b->expiration >= 0) {
+		snprintf(exp, sizeof exp, "%" PRId64, b->expiration);
+		props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+		props.expiration = amqp_cstring_bytes(exp);
+	}
+	rkey = e->rkeys[key];
+	rx = b->exchange == -2 ? NULL : b->exchange >= 0 ?
+	    NULL : lv_real(e, b->xname);
+	lv_emit(e, EV_PUBLISH, ACTOR_PRODUCER, s.id, 0, flags,
+	    b->exchange == -1 ? b->xname : lv_xname(e, b->exchange < 0 ? -1 :
+	    b->exchange), dp);
+	lv_copy_add(e, s.id);
+	lv_cmd_push(&p->cl, CMD_PUBLISH, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
+	lv_sent_push(p, &s);
+	/*
+	 * mandatory is always set on the wire: see the file comment. The
+	 * frames are rabbitmq-c's, written with one send(); the room check
+	 * before it guarantees the socket takes them whole.
+	 */
+	{
+		uint8_t frames[8192];
+		amqp_bytes_t xb = amqp_cstring_bytes(rx ? rx : b->exchange >= 0 ?
+		    e->exchanges[b->exchange].rname : "");
+		size_t n = lv_encode_publish(frames, sizeof frames, p->cl.chan,
+		    xb, amqp_cstring_bytes(rkey), 1, &props,
+		    amqp_cstring_bytes("payment"));
+		if (n == 0)
+			rc = amqp_basic_publish(p->cl.conn.st, p->cl.chan, xb,
+			    amqp_cstring_bytes(rkey), 1, 0, &props,
+			    amqp_cstring_bytes("payment"));
+		else {
+			ssize_t w = send(p->cl.conn.fd, frames, n, MSG_NOSIGNAL);
+			rc = w == (ssize_t)n ? AMQP_STATUS_OK :
+			    AMQP_STATUS_SOCKET_ERROR;
+		}
+	}
+	free(rx);
+	if (p->confirm_mode) {
+		lv_pending_add(p, s.seq, s.id);
+		p->in_batch++;
+	}
+	p->unsynced = 1;
+	/* What this publish took of the send buffer, twice over. */
+	p->room -= p->room > 1024 + strlen(e->keys[key]) ?
+	    1024 + strlen(e->keys[key]) : p->room;
+	lv_outbox_advance(e);
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_fail(&p->cl.conn, rc);
+		lv_producer_lost(e, rc, LOSS_NETWORK, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Replaces an idle producer connection with a new one at once, as an
+ * application restarted with a new connection setting (heartbeat) would.
+ */
+static void
+lv_producer_recycle(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+
+	p->reconnect = 0;
+	lv_emit(e, EV_CONN_CLOSE, ACTOR_PRODUCER, 0, 0, 0, NULL,
+	    "reconnecting with the new heartbeat");
+	lv_client_drop(&p->cl, 1);
+	live_relay_flush(p->cl.relay, 200);
+	p->connected = 0;
+	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	p->unsynced = p->syncing = 0;
+	p->gen++;
+	p->step_armed = 0;
+	p->connecting = 1;
+	if (lv_client_open(e, &p->cl) != 0)
+		lv_producer_connect_failed(e);
+}
+
+static int lv_run_until(struct engine *e, int (*done)(struct engine *),
+    int64_t max_us);
+
+static int
+lv_producer_settled(struct engine *e)
+{
+	return !e->prod.connecting;
+}
+
+/*
+ * Decides the producer's next moves: connect, retry, wait for confirms or
+ * send, up to LV_BUDGET publishes per call.
+ */
+static void
+lv_producer_pump(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+
+	p->want_write = 0;
+	for (int budget = LV_BUDGET; budget > 0; budget--) {
+		struct lv_batch *b;
+		int64_t now = lv_now(e);
+
+		if (p->step_armed || p->connecting)
+			return;
+		b = lv_outbox_head(p);
+		if (b == NULL)
+			return;
+		if (p->connected && p->confirm_mode && p->outstanding &&
+		    (mode == CONFIRMS_EACH || (mode == CONFIRMS_BATCH &&
+			p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH]))) {
+			if (p->wait_since < 0)
+				p->wait_since = now;
+			return;
+		}
+		if (p->connected && p->confirm_mode && mode == CONFIRMS_OFF &&
+		    p->outstanding)
+			return; /* the old channel's confirms come first */
+		if (p->wait_since >= 0) {
+			p->blocked_us += now - p->wait_since;
+			p->wait_since = -1;
+		}
+		if (p->outstanding == 0)
+			p->in_batch = 0;
+		if (p->reconnect && p->connected && p->outstanding == 0 &&
+		    p->sent_len == 0) {
+			lv_producer_recycle(e);
+			return;
+		}
+		if (b->not_before > now) {
+			lv_producer_arm(e, b->not_before);
+			return;
+		}
+		if (!p->took_head) {
+			p->took_head = 1;
+			if (b->resend_id)
+				p->head_id = b->resend_id;
+			else {
+				p->head_id = ++e->next_id;
+				lv_tally(e, p->head_id);
+				e->paid_at = xgrow(e->paid_at, &e->paid_cap,
+				    (size_t)p->head_id + 1, sizeof *e->paid_at);
+				e->paid_at[p->head_id] = now;
+				lv_emit(e, EV_PAID, ACTOR_PRODUCER, p->head_id,
+				    0, 0, NULL, NULL);
+			}
+		}
+		if (!p->connected) {
+			p->connecting = 1;
+			if (lv_client_open(e, &p->cl) != 0)
+				lv_producer_connect_failed(e);
+			return;
+		}
+		if (p->room < 4096)
+			p->room = live_conn_room(&p->cl.conn);
+		if (p->blocked || p->room < 4096) {
+			p->want_write = !p->blocked;
+			return;
+		}
+		if (!p->chan_open) {
+			if (p->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+				/*
+				 * rabbitmq-c style: the closed channel number
+				 * is used again without channel.open.
+				 */
+			} else {
+				lv_emit(e, EV_CHANNEL_OPEN, ACTOR_PRODUCER, 0, 0,
+				    0, NULL, NULL);
+				if (lv_channel_open(&p->cl, p->next_chan++) != 0)
+					goto dead;
+				if (p->redeclare && lv_redeclare(e, &p->cl) != 0)
+					goto dead;
+				p->redeclare = 0;
+				if (p->next_chan > 60)
+					p->next_chan = 2;
+				p->chan_open = 1;
+				p->chan_dead = 0;
+				p->next_seq = 0;
+				p->confirm_mode = 0;
+			}
+		}
+		if (p->chan_open && mode == CONFIRMS_OFF && p->confirm_mode) {
+			/* confirm.select cannot be undone: a fresh channel. */
+			amqp_channel_close_t cc;
+			memset(&cc, 0, sizeof cc);
+			cc.reply_code = AMQP_REPLY_SUCCESS;
+			if (lv_send(&p->cl, CMD_CHANNEL_CLOSE, 0, 0,
+			    AMQP_CHANNEL_CLOSE_METHOD, &cc) != 0)
+				goto dead;
+			p->chan_open = 0;
+			p->confirm_mode = 0;
+			continue;
+		}
+		if (p->chan_open && mode != CONFIRMS_OFF && !p->confirm_mode) {
+			amqp_confirm_select_t cs;
+			memset(&cs, 0, sizeof cs);
+			lv_emit(e, EV_CONFIRM_SELECT, ACTOR_PRODUCER, 0, 0, 0,
+			    NULL, NULL);
+			if (lv_send(&p->cl, CMD_OTHER, 0, 0,
+			    AMQP_CONFIRM_SELECT_METHOD, &cs) != 0)
+				goto dead;
+			p->confirm_mode = 1;
+			p->next_seq = 0;
+		}
+		if (lv_producer_send(e) != 0)
+			return;
+		continue;
+dead:
+		lv_producer_lost(e, p->cl.conn.status, LOSS_NETWORK, NULL);
+		return;
+	}
+}
+
+/* A confirm for `tag` (or all up to it) arrived. */
+static void
+lv_producer_confirm(struct engine *e, uint64_t tag, int multiple, int ack)
+{
+	struct lv_producer *p = &e->prod;
+
+	for (size_t i = 0; i < p->pend_len; i++) {
+		struct lv_pending *pd = lv_pending_at(p, i);
+		if (pd->resolved || pd->seq > tag ||
+		    (!multiple && pd->seq != tag))
+			continue;
+		pd->resolved = 1;
+		p->outstanding--;
+		if (ack)
+			lv_tally(e, pd->id)->confirmed = 1;
+		lv_emit(e, ack ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
+		    ACTOR_PRODUCER, pd->id, 0, 0, NULL, NULL);
+		if (!ack && e->toggles[TOGGLE_RESEND])
+			lv_resend(e, pd->id);
+	}
+	while (p->pend_len && lv_pending_at(p, 0)->resolved) {
+		p->pend_head = (p->pend_head + 1) % p->pend_cap;
+		p->pend_len--;
+	}
+}
+
+/* A basic.return for message `id` arrived (header read). */
+static void
+lv_producer_return(struct engine *e, uint32_t id, int code)
+{
+	struct lv_tally *t = lv_tally(e, id);
+	int mandatory = t->mandatory;
+
+	if (t->returns_due)
+		t->returns_due--;
+	if (mandatory)
+		lv_emit(e, EV_RETURN, ACTOR_EXCHANGE, id, code, 0, NULL, NULL);
+	lv_drop(e, id, LOSS_UNROUTABLE, mandatory ? NOTICE_RETURN :
+	    NOTICE_SILENT, NULL);
+}
+
+/* Parses "m<id>.<msgid>"; returns the ledger id or 0. */
+static uint32_t
+lv_parse_mid(amqp_bytes_t b, uint32_t *msgid)
+{
+	char buf[48];
+	char *end;
+	unsigned long id, mid = 0;
+
+	if (b.len == 0 || b.len >= sizeof buf)
+		return 0;
+	memcpy(buf, b.bytes, b.len);
+	buf[b.len] = '\0';
+	if (buf[0] != 'm')
+		return 0;
+	id = strtoul(buf + 1, &end, 10);
+	if (*end == '.')
+		mid = strtoul(end + 1, NULL, 10);
+	if (msgid)
+		*msgid = (uint32_t)mid;
+	return (uint32_t)id;
+}
+
+static const amqp_field_value_t *
+lv_header(const amqp_basic_properties_t *p, const char *key)
+{
+	size_t kl = strlen(key);
+
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return NULL;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *en = &p->headers.entries[i];
+		if (en->key.len == kl && memcmp(en->key.bytes, key, kl) == 0)
+			return &en->value;
+	}
+	return NULL;
+}
+
+static int64_t
+lv_field_int(const amqp_field_value_t *v)
+{
+	switch (v->kind) {
+	case AMQP_FIELD_KIND_I8: return v->value.i8;
+	case AMQP_FIELD_KIND_U8: return v->value.u8;
+	case AMQP_FIELD_KIND_I16: return v->value.i16;
+	case AMQP_FIELD_KIND_U16: return v->value.u16;
+	case AMQP_FIELD_KIND_I32: return v->value.i32;
+	case AMQP_FIELD_KIND_U32: return v->value.u32;
+	case AMQP_FIELD_KIND_I64: return v->value.i64;
+	case AMQP_FIELD_KIND_U64: return (int64_t)v->value.u64;
+	default: return -1;
+	}
+}
+
+/* The ledger id and message-id number of a message. */
+static uint32_t
+lv_message_id(const amqp_basic_properties_t *p, uint32_t *msgid)
+{
+	const amqp_field_value_t *v = lv_header(p, LV_ID_HEADER);
+	uint32_t id = 0;
+
+	*msgid = 0;
+	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+		id = lv_parse_mid(p->message_id, msgid);
+	if (v && lv_field_int(v) > 0)
+		id = (uint32_t)lv_field_int(v);
+	return id;
+}
+
+/* The producer's channel was closed by the broker. */
+static void
+lv_producer_channel_closed(struct engine *e, const amqp_method_t *m)
+{
+	struct lv_producer *p = &e->prod;
+	amqp_channel_close_ok_t ok;
+	char text[256], clean[256];
+	int code;
+
+	live_conn_reply(m, &code, text, sizeof text);
+	lv_unprefix(e, text, clean, sizeof clean);
+	lv_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, p->doomed, code, 0, NULL,
+	    clean);
+	p->doomed = 0;
+	p->chan_open = 0;
+	p->chan_dead = 1;
+	p->confirm_mode = 0;
+	p->unsynced = p->syncing = 0;
+	lv_pending_fail_all(e);
+	memset(&ok, 0, sizeof ok);
+	if (lv_send(&p->cl, CMD_CLOSE_OK, 0, 0, AMQP_CHANNEL_CLOSE_OK_METHOD,
+	    &ok) != 0)
+		lv_producer_lost(e, p->cl.conn.status, LOSS_NETWORK, NULL);
+}
+
+/* ---- reading frames (producer and consumers) --------------------------- */
+
+static void lv_consumer_delivered(struct engine *e, int ci,
+    const amqp_basic_properties_t *props);
+
+/* One frame for the producer. Returns -1 if the connection ended. */
+static int
+lv_producer_frame(struct engine *e, amqp_frame_t *f)
+{
+	struct lv_producer *p = &e->prod;
+	struct lv_client *cl = &p->cl;
+
+	if (f->frame_type == AMQP_FRAME_HEADER && cl->content == CONTENT_RETURN) {
+		amqp_basic_properties_t *props = f->payload.properties.decoded;
+		uint32_t msgid, id = lv_message_id(props, &msgid);
+		cl->body_left = f->payload.properties.body_size;
+		if (id)
+			lv_producer_return(e, id, cl->reply_code);
+		if (cl->body_left == 0)
+			cl->content = CONTENT_NONE;
+		return 0;
+	}
+	if (f->frame_type == AMQP_FRAME_BODY && cl->content) {
+		size_t n = f->payload.body_fragment.len;
+		cl->body_left = cl->body_left > n ? cl->body_left - n : 0;
+		if (cl->body_left == 0)
+			cl->content = CONTENT_NONE;
+		return 0;
+	}
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return 0;
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD: {
+		amqp_basic_ack_t *a = f->payload.method.decoded;
+		if (f->channel == cl->chan)
+			lv_producer_confirm(e, a->delivery_tag, a->multiple, 1);
+		break;
+	}
+	case AMQP_BASIC_NACK_METHOD: {
+		amqp_basic_nack_t *a = f->payload.method.decoded;
+		if (f->channel == cl->chan)
+			lv_producer_confirm(e, a->delivery_tag, a->multiple, 0);
+		break;
+	}
+	case AMQP_BASIC_RETURN_METHOD: {
+		amqp_basic_return_t *r = f->payload.method.decoded;
+		cl->content = CONTENT_RETURN;
+		cl->reply_code = r->reply_code;
+		break;
+	}
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		if (f->channel == cl->chan)
+			lv_producer_channel_closed(e, &f->payload.method);
+		else {
+			amqp_channel_close_ok_t ok;
+			memset(&ok, 0, sizeof ok);
+			live_conn_send(&cl->conn, f->channel,
+			    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+		}
+		break;
+	case AMQP_CONNECTION_CLOSE_METHOD: {
+		char text[256], clean[256];
+		int code;
+		live_conn_reply(&f->payload.method, &code, text, sizeof text);
+		lv_unprefix(e, text, clean, sizeof clean);
+		lv_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, p->doomed, code, 0,
+		    NULL, clean);
+		p->doomed = 0;
+		lv_producer_lost(e, code, code == 504 ? LOSS_CHANNEL_CLOSED :
+		    code == 320 ? LOSS_BROKER_CRASH : LOSS_NETWORK, NULL);
+		return -1;
+	}
+	case AMQP_BASIC_QOS_OK_METHOD:
+		if (f->channel == cl->chan)
+			p->syncing = 0;
+		break;
+	case AMQP_CONNECTION_BLOCKED_METHOD:
+		p->blocked = 1;
+		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, NULL,
+		    "connection.blocked: the broker stopped reading publishes");
+		break;
+	case AMQP_CONNECTION_UNBLOCKED_METHOD:
+		p->blocked = 0;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* One frame for consumer ci. Returns -1 if the connection ended. */
+static int
+lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_client *cl = &c->cl;
+
+	if (f->frame_type == AMQP_FRAME_HEADER &&
+	    cl->content == CONTENT_DELIVER) {
+		cl->body_left = f->payload.properties.body_size;
+		lv_consumer_delivered(e, ci, f->payload.properties.decoded);
+		if (cl->body_left == 0)
+			cl->content = CONTENT_NONE;
+		return 0;
+	}
+	if (f->frame_type == AMQP_FRAME_BODY && cl->content) {
+		size_t n = f->payload.body_fragment.len;
+		cl->body_left = cl->body_left > n ? cl->body_left - n : 0;
+		if (cl->body_left == 0)
+			cl->content = CONTENT_NONE;
+		return 0;
+	}
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return 0;
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_CANCEL_OK_METHOD:
+		c->cancel_ok = 1;
+		break;
+	case AMQP_BASIC_CONSUME_OK_METHOD:
+		c->consume_ok = 1;
+		break;
+	case AMQP_BASIC_DELIVER_METHOD: {
+		amqp_basic_deliver_t *d = f->payload.method.decoded;
+		cl->content = CONTENT_DELIVER;
+		cl->tag = d->delivery_tag;
+		cl->redelivered = d->redelivered;
+		break;
+	}
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD: {
+		char text[256], clean[256];
+		int code;
+		live_conn_reply(&f->payload.method, &code, text, sizeof text);
+		lv_unprefix(e, text, clean, sizeof clean);
+		if (f->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)
+			lv_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, code, 0,
+			    c->spec->name, clean);
+		lv_consumer_lost(e, ci, code, 0, clean);
+		return -1;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- consumers ------------------------------------------------------------ */
+
+/* The broker puts the connection's unacked copies back (oldest first). */
+static void
+lv_requeue_unacked(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_queue *q = &e->queues[c->queue];
+
+	c->requeued = 1;
+	while (c->unacked.len) {
+		struct lv_copy m = *lv_ring_at(&c->unacked, c->unacked.len - 1);
+		c->unacked.len--;
+		if (q->unacked)
+			q->unacked--;
+		if (!q->exists)
+			lv_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
+			    lv_qname(e, c->queue));
+		else if (e->broker_up)
+			lv_requeue(e, c->queue, &m);
+		else {
+			m.redelivered = 1;
+			lv_ring_push(&q->ready, &m, 1);
+		}
+	}
+}
+
+static void
+lv_consumer_arm_recovery(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+
+	if (c->wanted && !c->recovery_armed) {
+		c->recovery_armed = 1;
+		sched_add(&e->sched,
+		    lv_now(e) + e->toggles[TOGGLE_RECOVERY_MS] * 1000,
+		    T_RECOVER, c->gen, (uint32_t)ci, 0);
+	}
+}
+
+static void
+lv_consumer_connect(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+
+	if (c->connected || c->connecting || !c->wanted)
+		return;
+	c->connecting = 1;
+	c->requeued = 0;
+	if (lv_client_open(e, &c->cl) != 0) {
+		char why[200];
+		live_conn_explain(&c->cl.conn, why, sizeof why);
+		c->connecting = 0;
+		lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
+		    c->spec->name, e->broker_up ? why : "broker down");
+		lv_consumer_arm_recovery(e, ci);
+	}
+}
+
+/* The consumer's connection is up: channel, topology, qos, consume. */
+static void
+lv_consumer_up(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_client *cl = &c->cl;
+	amqp_basic_consume_t bc;
+	char detail[64];
+	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
+
+	c->connecting = 0;
+	if (!c->wanted) {
+		lv_client_drop(cl, 1);
+		return;
+	}
+	c->connected = 1;
+	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
+	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0)
+		goto dead;
+	if (c->ack_mode != ACK_NONE) {
+		amqp_basic_qos_t qos;
+		memset(&qos, 0, sizeof qos);
+		qos.prefetch_count = (uint16_t)prefetch;
+		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
+			goto dead;
+	}
+	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32, e->prefix,
+	    c->spec->name, c->gen);
+	memset(&bc, 0, sizeof bc);
+	bc.queue = amqp_cstring_bytes(e->queues[c->queue].rname);
+	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
+	bc.no_ack = c->ack_mode == ACK_NONE;
+	bc.arguments = amqp_empty_table;
+	c->consume_ok = 0;
+	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
+		goto dead;
+	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
+	    c->ack_mode == ACK_NONE, prefetch);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, lv_qname(e, c->queue),
+	    detail);
+	return;
+dead:
+	lv_consumer_lost(e, ci, cl->conn.status, 0, NULL);
+}
+
+static int lv_run_until(struct engine *e, int (*done)(struct engine *),
+    int64_t max_us);
+
+static int
+lv_consumed(struct engine *e)
+{
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (e->consumers[i].connected && !e->consumers[i].consume_ok)
+			return 0;
+	return 1;
+}
+
+/*
+ * Re-consumes in a new ack mode (the container cancels and consumes), and
+ * waits for the broker to confirm: a publish on the producer's connection
+ * must not reach the queue while the old subscription still takes it.
+ */
+static void
+lv_consumer_reconsume(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_client *cl = &c->cl;
+	amqp_basic_cancel_t bx;
+	amqp_basic_consume_t bc;
+	char detail[64];
+
+	memset(&bx, 0, sizeof bx);
+	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
+	if (lv_send(cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD, &bx))
+		goto dead;
+	/* Deliveries in flight to the old subscription keep its mode. */
+	memcpy(c->prev_ctag, c->ctag, sizeof c->prev_ctag);
+	c->prev_ack_mode = c->ack_mode;
+	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	if (c->ack_mode != ACK_NONE) {
+		amqp_basic_qos_t qos;
+		memset(&qos, 0, sizeof qos);
+		qos.prefetch_count = (uint16_t)e->toggles[TOGGLE_PREFETCH];
+		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
+			goto dead;
+	}
+	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
+	    e->prefix, c->spec->name, c->gen, (uint64_t)e->events);
+	memset(&bc, 0, sizeof bc);
+	bc.queue = amqp_cstring_bytes(e->queues[c->queue].rname);
+	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
+	bc.no_ack = c->ack_mode == ACK_NONE;
+	bc.arguments = amqp_empty_table;
+	c->consume_ok = 0;
+	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
+		goto dead;
+	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
+	    c->ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, lv_qname(e, c->queue),
+	    detail);
+	lv_run_until(e, lv_consumed, 2000000);
+	return;
+dead:
+	lv_consumer_lost(e, ci, cl->conn.status, 0, NULL);
+}
+
+/*
+ * A delivery's header reached the client: the message is in its hands now.
+ * The relay reported it already (lv_relay_delivered); it waits in transit.
+ */
+static void
+lv_consumer_delivered(struct engine *e, int ci,
+    const amqp_basic_properties_t *props)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_queue *q = &e->queues[c->queue];
+	struct lv_copy m;
+	uint32_t msgid, id = lv_message_id(props, &msgid);
+	const amqp_field_value_t *dc = lv_header(props, "x-delivery-count");
+	char detail[48];
+	const char *dp = NULL;
+	size_t i;
+
+	if (id == 0)
+		return; /* not one of ours */
+	for (i = 0; i < c->transit.len; i++)
+		if (lv_ring_at(&c->transit, i)->tag == (uint32_t)c->cl.tag)
+			break;
+	if (i < c->transit.len) {
+		m = lv_ring_take(&c->transit, i);
+		lv_ring_push(&c->buf, &m, 0);
+		lv_consumer_pump(e, ci);
+		return;
+	}
+	for (i = 0; i < q->ready.len; i++)
+		if (lv_ring_at(&q->ready, i)->id == id)
+			break;
+	if (i < q->ready.len) {
+		m = lv_ring_take(&q->ready, i);
+		if (i == 0) {
+			q->expiry_due = LV_NO_TIME;
+			lv_arm_expiry(e, c->queue);
+		}
+	} else {
+		/* The shadow lost track; the broker knows better. */
+		memset(&m, 0, sizeof m);
+		m.id = id;
+		m.expiration = -1;
+		lv_copy_add(e, id);
+	}
+	m.msgid = msgid;
+	m.tag = (uint32_t)c->cl.tag;
+	m.noack = c->ack_mode == ACK_NONE;
+	m.deliveries++;
+	m.redelivered = (uint8_t)c->cl.redelivered;
+	if (dc && lv_field_int(dc) > 0) {
+		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
+		    lv_field_int(dc));
+		dp = detail;
+	}
+	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, c->cl.redelivered,
+	    c->spec->name, dp);
+	if (!m.noack) {
+		lv_ring_push(&c->unacked, &m, 0);
+		q->unacked++;
+	}
+	lv_ring_push(&c->buf, &m, 0);
+	lv_consumer_pump(e, ci);
+}
+
+/* Sends the ack, nack or reject for the head message (or nothing). */
+static void
+lv_consumer_finish(struct engine *e, int ci, enum lv_cmd_kind kind,
+    int requeue)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_copy m = lv_ring_pop(&c->buf);
+	enum event_kind ek = kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
+	    EV_NACK : EV_REJECT;
+
+	c->busy = 0;
+	c->attempt = 0;
+	if (m.noack)
+		lv_copy_done(e, m.id);
+	else if (c->connected) {
+		int rc;
+		lv_emit(e, ek, ACTOR_CONSUMER, m.id, 0, requeue & 1,
+		    c->spec->name, NULL);
+		if (kind == CMD_ACK) {
+			amqp_basic_ack_t a;
+			memset(&a, 0, sizeof a);
+			a.delivery_tag = m.tag;
+			rc = lv_send(&c->cl, kind, m.tag, requeue,
+			    AMQP_BASIC_ACK_METHOD, &a);
+		} else if (kind == CMD_NACK) {
+			amqp_basic_nack_t a;
+			memset(&a, 0, sizeof a);
+			a.delivery_tag = m.tag;
+			a.requeue = requeue & 1;
+			rc = lv_send(&c->cl, kind, m.tag, requeue,
+			    AMQP_BASIC_NACK_METHOD, &a);
+		} else {
+			amqp_basic_reject_t a;
+			memset(&a, 0, sizeof a);
+			a.delivery_tag = m.tag;
+			a.requeue = requeue & 1;
+			rc = lv_send(&c->cl, kind, m.tag, requeue,
+			    AMQP_BASIC_REJECT_METHOD, &a);
+		}
+		if (rc != 0) {
+			lv_consumer_lost(e, ci, c->cl.conn.status, 0, NULL);
+			return;
+		}
+	} else
+		lv_emit(e, kind == CMD_ACK ? EV_ACK : EV_NACK, ACTOR_CONSUMER,
+		    m.id, 0, requeue, c->spec->name,
+		    "channel already closed: the frame is not sent");
+	lv_consumer_pump(e, ci);
+}
+
+/*
+ * The consumer dies (crash=1) or loses its connection (crash=0; code 200:
+ * stopped by the lab). Client side at once; the broker side (unacked copies
+ * back to the queue) when the broker learns of it, through the relay.
+ */
+static void
+lv_consumer_lost(struct engine *e, int ci, int code, int crash,
+    const char *why)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	size_t keep = 0;
+
+	if (crash)
+		lv_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
+		    c->buf.len ? lv_ring_at(&c->buf, 0)->id : 0, 0, 0,
+		    c->spec->name, NULL);
+	else if (code == 200)
+		lv_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
+		    c->spec->name, "consumer stopped");
+	else if (c->connected)
+		lv_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
+		    c->spec->name, why);
+	c->connected = c->connecting = 0;
+	c->gen++;
+	if (crash || code == 200) {
+		/* The process (or the container) closes its socket: what it
+		 * wrote still reaches the broker, then the connection ends,
+		 * now, as in the simulator. */
+		lv_client_drop(&c->cl, code == 200);
+		live_relay_flush(c->cl.relay, 200);
+	} else {
+		lv_client_drop(&c->cl, 0);
+		live_relay_drop(c->cl.relay);
+	}
+	/* Sent by the broker, never read: gone with the connection. */
+	while (c->transit.len) {
+		struct lv_copy m = lv_ring_pop(&c->transit);
+		if (m.noack)
+			lv_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			    c->spec->name);
+	}
+	if (!crash && c->busy)
+		keep = 1;
+	while (c->buf.len > keep) {
+		struct lv_copy m = *lv_ring_at(&c->buf, c->buf.len - 1);
+		c->buf.len--;
+		if (m.noack)
+			lv_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			    c->spec->name);
+	}
+	if (keep == 0) {
+		c->busy = 0;
+		c->attempt = 0;
+	}
+	lv_consumer_arm_recovery(e, ci);
+}
+
+static void
+lv_consumer_pump(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_copy *m;
+
+	if (c->busy || c->buf.len == 0 || !c->connected)
+		return;
+	m = lv_ring_at(&c->buf, 0);
+	c->busy = 1;
+	c->attempt = 1;
+	lv_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
+	    NULL);
+	if (c->crash_before) {
+		c->crash_before = 0;
+		lv_consumer_lost(e, ci, 0, 1, NULL);
+		return;
+	}
+	if (c->exc_armed) {
+		struct lv_tally *t = lv_tally(e, m->id);
+		c->exc_armed = 0;
+		t->poison = (int16_t)c->exc_times;
+		t->unreadable = (uint8_t)c->exc_unreadable;
+	}
+	sched_add(&e->sched, lv_now(e) + e->toggles[TOGGLE_WORK_MS] * 1000,
+	    T_WORK, c->gen, (uint32_t)ci, ++c->job);
+}
+
+/*
+ * Republishes `m` to the error exchange, as Spring's
+ * RepublishMessageRecoverer does; returns whether a queue took it. The
+ * shadow routes it; the real copy goes out on the consumer's channel.
+ */
+static int
+lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	const char *xn = e->topo->error_exchange;
+	int targets[16];
+	size_t n = 0;
+	int32_t x;
+
+	if (xn == NULL) {
+		lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, NULL,
+		    "no error exchange configured");
+		return 0;
+	}
+	x = xn[0] ? lv_exchange_find(e, xn) : -1;
+	if (xn[0] && (x < 0 || !e->exchanges[x].exists))
+		x = -3;
+	if (x != -3) {
+		struct lv_copy copy = *m;
+		amqp_basic_properties_t props;
+		amqp_table_entry_t hdr[2];
+		char mid[48], *rkey, *rx;
+
+		copy.key = lv_intern(e, e->topo->error_key ?
+		    e->topo->error_key : "");
+		copy.exchange = x;
+		copy.redelivered = 0;
+		copy.deliveries = 0;
+		n = lv_route(e, x, &copy, targets, 16);
+		memset(&props, 0, sizeof props);
+		props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
+		    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
+		props.delivery_mode = m->persistent ? 2 : 1;
+		lv_props_id(mid, sizeof mid, m->id, m->msgid);
+		props.message_id = amqp_cstring_bytes(mid);
+		hdr[0] = lv_entry_int(LV_ID_HEADER, m->id);
+		hdr[1] = lv_entry_str("x-exception-message",
+		    "business exception");
+		props.headers.entries = hdr;
+		props.headers.num_entries = 2;
+		rkey = lv_real(e, e->keys[copy.key]);
+		rx = x < 0 ? xstrdup("") : xstrdup(e->exchanges[x].rname);
+		/* Not a lab publish: the relay's report is ignored. */
+		lv_cmd_push(&c->cl, CMD_OTHER, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
+		amqp_basic_publish(c->cl.conn.st, c->cl.chan,
+		    amqp_cstring_bytes(rx), amqp_cstring_bytes(rkey), 0, 0,
+		    &props, amqp_cstring_bytes("payment"));
+		free(rkey);
+		free(rx);
+		for (size_t i = 0; i < n; i++) {
+			struct lv_copy c2 = copy;
+			int rejected = 0, role =
+			    e->queues[targets[i]].spec->role;
+			lv_copy_add(e, m->id);
+			lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0,
+			    role == QROLE_DEAD || role == QROLE_ERROR,
+			    lv_qname(e, targets[i]), "x-exception-message set");
+			lv_enqueue(e, targets[i], &c2, 0, &rejected);
+		}
+	}
+	if (n == 0)
+		lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
+		    "error exchange had no route");
+	return n > 0;
+}
+
+/* The listener failed on the head message: retry, or apply on_failure. */
+static void
+lv_consumer_failed(struct engine *e, int ci, struct lv_copy *m)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_tally *t = lv_tally(e, m->id);
+
+	if (m->noack) {
+		struct lv_copy gone = lv_ring_pop(&c->buf);
+		c->busy = 0;
+		lv_drop(e, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
+		    c->spec->name);
+		lv_consumer_pump(e, ci);
+		return;
+	}
+	if (t->unreadable) {
+		lv_consumer_finish(e, ci, CMD_REJECT, 0);
+		return;
+	}
+	if (e->toggles[TOGGLE_RETRY] &&
+	    c->attempt < e->toggles[TOGGLE_RETRY_ATTEMPTS]) {
+		int64_t wait = e->toggles[TOGGLE_RETRY_INITIAL_MS] * 1000;
+		for (int i = 1; i < c->attempt; i++)
+			wait = wait * e->toggles[TOGGLE_RETRY_MULTIPLIER] / 1000;
+		if (wait > e->toggles[TOGGLE_RETRY_MAX_MS] * 1000)
+			wait = e->toggles[TOGGLE_RETRY_MAX_MS] * 1000;
+		lv_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
+		    c->spec->name, NULL);
+		sched_add(&e->sched, lv_now(e) + wait, T_RETRY, c->gen,
+		    (uint32_t)ci, c->job);
+		return;
+	}
+	switch ((int)e->toggles[TOGGLE_ON_FAILURE]) {
+	case ONFAIL_REJECT:
+		lv_consumer_finish(e, ci, CMD_REJECT, 0);
+		break;
+	case ONFAIL_REPUBLISH:
+		if (lv_consumer_republish(e, ci, m))
+			lv_consumer_finish(e, ci, CMD_ACK, 0);
+		else {
+			lv_drop(e, m->id, LOSS_REJECTED, NOTICE_SILENT,
+			    c->spec->name);
+			lv_consumer_finish(e, ci, CMD_ACK, 2);
+		}
+		break;
+	default:
+		lv_consumer_finish(e, ci, CMD_NACK, 1);
+		break;
+	}
+}
+
+static void
+lv_consumer_work_done(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_copy *m;
+	struct lv_tally *t;
+	int idem = (int)e->toggles[TOGGLE_IDEMPOTENCY];
+	uint8_t slot;
+
+	if (!c->busy || c->buf.len == 0)
+		return;
+	m = lv_ring_at(&c->buf, 0);
+	t = lv_tally(e, m->id);
+	if (t->poison != 0) {
+		if (t->poison > 0)
+			t->poison--;
+		lv_emit(e, EV_EXCEPTION, ACTOR_CONSUMER, m->id, 0,
+		    t->unreadable, c->spec->name, t->unreadable ?
+		    "MessageConversionException" : "business exception");
+		lv_consumer_failed(e, ci, m);
+		return;
+	}
+	/*
+	 * Each consumer is its own service with its own processed-id store
+	 * and business state: slot = consumer index % 8, as in the simulator.
+	 */
+	slot = (uint8_t)(1u << (ci % 8));
+	if (idem == IDEM_MESSAGE_ID && m->msgid < e->seen_cap &&
+	    (e->seen_msgid[m->msgid] & slot))
+		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
+		    c->spec->name, "message-id seen before");
+	else if (idem == IDEM_BUSINESS && (t->done_mask & slot))
+		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
+		    c->spec->name, "order already paid");
+	else {
+		int again = (t->done_mask & slot) != 0;
+		size_t old = e->seen_cap;
+		if (t->effects < UINT8_MAX)
+			t->effects++;
+		t->done_mask |= slot;
+		e->seen_msgid = xgrow(e->seen_msgid, &e->seen_cap,
+		    (size_t)m->msgid + 1, 1);
+		memset(e->seen_msgid + old, 0, e->seen_cap - old);
+		e->seen_msgid[m->msgid] |= slot;
+		lv_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
+		    c->spec->name, again ? "again!" : NULL);
+	}
+	if (c->crash_after) {
+		c->crash_after = 0;
+		if (m->noack) {
+			struct lv_copy done = lv_ring_pop(&c->buf);
+			lv_copy_done(e, done.id);
+		}
+		c->busy = 0;
+		lv_consumer_lost(e, ci, 0, 1, NULL);
+		return;
+	}
+	lv_consumer_finish(e, ci, CMD_ACK, 0);
+}
+
+/* ---- admin connection ------------------------------------------------------ */
+
+static void
+lv_admin_close(struct engine *e)
+{
+	if (e->admin) {
+		amqp_connection_close(e->admin, AMQP_REPLY_SUCCESS);
+		amqp_destroy_connection(e->admin);
+	}
+	e->admin = NULL;
+	e->admin_chan_open = 0;
+}
+
+/* Opens the admin connection (blocking, bounded). */
+static int
+lv_admin_open(struct engine *e, char **cause)
+{
+	amqp_socket_t *s;
+	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
+	amqp_rpc_reply_t r;
+	int rc;
+	char why[256];
+
+	lv_admin_close(e);
+	e->admin = amqp_new_connection();
+	s = amqp_tcp_socket_new(e->admin);
+	rc = s ? amqp_socket_open_noblock(s, e->target.host, e->target.port,
+	    &tv) : AMQP_STATUS_NO_MEMORY;
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_explain_status(rc, 0, NULL, why, sizeof why);
+		goto fail;
+	}
+	amqp_set_handshake_timeout(e->admin, &tv);
+	amqp_set_rpc_timeout(e->admin, &rpc);
+	r = amqp_login(e->admin, e->target.vhost, 64, 131072, 0,
+	    AMQP_SASL_METHOD_PLAIN, e->target.user, e->target.password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		int code = 0;
+		char text[200] = "";
+		if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION)
+			live_conn_reply(&r.reply, &code, text, sizeof text);
+		live_conn_explain_status(r.reply_type ==
+		    AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error :
+		    AMQP_STATUS_CONNECTION_CLOSED, code, text, why, sizeof why);
+		goto fail;
+	}
+	e->admin_chan = 0;
+	return 0;
+fail:
+	amqp_destroy_connection(e->admin);
+	e->admin = NULL;
+	if (cause)
+		*cause = xasprintf("%s: %s", e->target.display, why);
+	return -1;
+}
+
+/*
+ * Checks the reply of an admin RPC: 0 if normal; else -1 with *cause (if
+ * cause) and *code the AMQP reply code, the channel or connection reset.
+ */
+static int
+lv_admin_check(struct engine *e, const char *what, int *code, char **cause)
+{
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(e->admin);
+	char text[256] = "", clean[256], why[300];
+	int c = 0;
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return 0;
+	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) {
+		live_conn_reply(&r.reply, &c, text, sizeof text);
+		if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_channel_close_ok_t ok;
+			memset(&ok, 0, sizeof ok);
+			amqp_send_method(e->admin, e->admin_chan,
+			    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+			e->admin_chan_open = 0;
+		} else
+			lv_admin_close(e);
+		lv_unprefix(e, text, clean, sizeof clean);
+		snprintf(why, sizeof why, "%d %s", c, clean);
+	} else {
+		live_conn_explain_status(r.library_error, 0, NULL, why,
+		    sizeof why);
+		lv_admin_close(e);
+	}
+	if (code)
+		*code = c;
+	if (cause)
+		*cause = xasprintf("%s: %s", what, why);
+	return -1;
+}
+
+/* A usable admin channel; 0, or -1 with *cause. */
+static int
+lv_admin_ok(struct engine *e, char **cause)
+{
+	if (e->admin == NULL && lv_admin_open(e, cause) != 0)
+		return -1;
+	if (!e->admin_chan_open) {
+		e->admin_chan = (amqp_channel_t)(e->admin_chan % 60 + 1);
+		amqp_channel_open(e->admin, e->admin_chan);
+		if (lv_admin_check(e, "channel.open", NULL, cause) != 0)
+			return -1;
+		e->admin_chan_open = 1;
+	}
+	return 0;
+}
+
+/* Declares one queue with its arguments (admin). */
+static int
+lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
+{
+	struct lv_queue *q = &e->queues[i];
+	amqp_table_entry_t args[8];
+	amqp_table_t t;
+	char *keep[2];
+	int rc;
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	t.entries = args;
+	t.num_entries = lv_queue_args(e, q, args, keep);
+	amqp_queue_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(q->rname), 0, q->durable, 0, 0, t);
+	free(keep[0]);
+	free(keep[1]);
+	rc = lv_admin_check(e, q->spec->name, NULL, cause);
+	return rc;
+}
+
+static int
+lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
+{
+	struct lv_exchange *x = &e->exchanges[i];
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	amqp_exchange_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(x->rname), amqp_cstring_bytes(lv_xtype(x->type)),
+	    0, x->durable, 0, 0, amqp_empty_table);
+	return lv_admin_check(e, x->name, NULL, cause);
+}
+
+static int
+lv_admin_bind(struct engine *e, size_t i, char **cause)
+{
+	struct lv_binding *b = &e->bindings[i];
+	amqp_table_entry_t args[17];
+	amqp_table_t t;
+	char *key = lv_real(e, e->keys[b->key]);
+	int rc;
+
+	if (lv_admin_ok(e, cause) != 0) {
+		free(key);
+		return -1;
+	}
+	t.entries = args;
+	t.num_entries = lv_bind_args(b->spec, args);
+	amqp_queue_bind(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->queues[b->queue].rname),
+	    amqp_cstring_bytes(e->exchanges[b->exchange].rname),
+	    amqp_cstring_bytes(key), t);
+	free(key);
+	rc = lv_admin_check(e, "queue.bind", NULL, cause);
+	return rc;
+}
+
+/*
+ * The broker's depth of queue qi: *ready, and whether it exists. Returns 0,
+ * or -1 if the broker could not be asked.
+ */
+static int
+lv_admin_depth(struct engine *e, size_t qi, uint64_t *ready, int *exists)
+{
+	amqp_queue_declare_ok_t *ok;
+	int code = 0;
+
+	*ready = 0;
+	*exists = 0;
+	if (lv_admin_ok(e, NULL) != 0)
+		return -1;
+	ok = amqp_queue_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->queues[qi].rname), 1, 0, 0, 0,
+	    amqp_empty_table);
+	if (ok) {
+		*ready = ok->message_count;
+		*exists = 1;
+		return 0;
+	}
+	if (lv_admin_check(e, "queue.declare", &code, NULL) != 0 && code == 404)
+		return 0;
+	return -1;
+}
+
+/* Deletes everything this engine declared (best effort). */
+static void
+lv_admin_cleanup(struct engine *e)
+{
+	if (lv_admin_ok(e, NULL) != 0)
+		return;
+	for (size_t i = 0; i < e->nqueues; i++) {
+		amqp_queue_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(e->queues[i].rname), 0, 0);
+		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0 &&
+		    lv_admin_ok(e, NULL) != 0)
+			return;
+		if (e->policy_set && e->policy_set[i] && live_broker_owned()) {
+			char *name = xasprintf("%s%s", e->prefix,
+			    e->queues[i].spec->name), *cause = NULL;
+			live_broker_policy(e->target.vhost, name, NULL, NULL,
+			    &cause);
+			free(cause);
+			free(name);
+		}
+	}
+	for (size_t i = 0; i < e->nexchanges; i++) {
+		amqp_exchange_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(e->exchanges[i].rname), 0);
+		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0 &&
+		    lv_admin_ok(e, NULL) != 0)
+			return;
+	}
+}
+
+/* ---- broker lifecycle ------------------------------------------------------ */
+
+/* Whether a copy in queue q is sure to survive, sure to die, or unknown. */
+enum { SURV_DIES, SURV_KEPT, SURV_UNKNOWN };
+
+static int
+lv_survival(struct engine *e, const struct lv_queue *q,
+    const struct lv_copy *m)
+{
+	if (!q->durable)
+		return SURV_DIES;
+	if (q->type != QTYPE_QUORUM && !m->persistent)
+		return SURV_DIES;
+	if (lv_tally(e, m->id)->confirmed)
+		return SURV_KEPT;
+	return SURV_UNKNOWN;
+}
+
+/*
+ * The broker went down (crash, or clean stop, which keeps exactly what a
+ * crash keeps): what surely did not survive is lost now; copies whose fate
+ * is unknown wait for the restart.
+ */
+static void
+lv_broker_down(struct engine *e)
+{
+	e->crash_seq = e->next_seq;
+	for (size_t qi = 0; qi < e->nqueues; qi++) {
+		struct lv_queue *q = &e->queues[qi];
+		struct lv_ring keep = { 0 };
+
+		q->expiry_due = LV_NO_TIME;
+		if (!q->exists)
+			continue;
+		while (q->ready.len) {
+			struct lv_copy m = lv_ring_pop(&q->ready);
+			if (lv_survival(e, q, &m) == SURV_DIES)
+				lv_drop(e, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, lv_qname(e, (int)qi));
+			else
+				lv_ring_push(&keep, &m, 0);
+		}
+		lv_ring_free(&q->ready);
+		q->ready = keep;
+		q->unacked = 0;
+		if (!q->durable) {
+			q->exists = 0;
+			lv_emit(e, EV_QUEUE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    lv_qname(e, (int)qi), "not durable");
+		}
+	}
+	for (size_t i = 0; i < e->nexchanges; i++)
+		if (e->exchanges[i].exists && !e->exchanges[i].durable) {
+			e->exchanges[i].exists = 0;
+			lv_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    e->exchanges[i].name, "not durable");
+		}
+	for (size_t i = 0; i < e->nbindings; i++) {
+		struct lv_binding *b = &e->bindings[i];
+		if (!e->exchanges[b->exchange].exists ||
+		    !e->queues[b->queue].exists)
+			b->exists = 0;
+	}
+	if (e->toggles[TOGGLE_RESTART_MS])
+		sched_add(&e->sched, lv_now(e) +
+		    e->toggles[TOGGLE_RESTART_MS] * 1000, T_RESTART,
+		    e->broker_gen, 0, 0);
+}
+
+/*
+ * The node is back, and no client has reconnected yet: read each queue's
+ * depth and decide what survived. Copies whose TTL ran out while the node
+ * was down were expired by the broker as it recovered; of the rest, the
+ * sure survivors (confirmed, or a clean stop's) and as many of the unknown
+ * ones as the depth allows are kept, oldest first (a queue writes in
+ * arrival order); the others are LOST(broker_crash).
+ */
+static void
+lv_broker_recovered(struct engine *e)
+{
+	int64_t now = lv_now(e);
+
+	for (size_t qi = 0; qi < e->nqueues; qi++) {
+		struct lv_queue *q = &e->queues[qi];
+		uint64_t depth = 0, sure = 0, unknown = 0, keep_unknown,
+		    keep_sure;
+		size_t due = 0, n;
+		int exists = 0;
+		struct lv_ring keep = { 0 }, expired = { 0 };
+
+		if (!q->exists || q->ready.len == 0)
+			continue;
+		/* Head of line: the broker expires from the head while due. */
+		while (due < q->ready.len &&
+		    lv_expiry(q, lv_ring_at(&q->ready, due)) <= now)
+			due++;
+		n = q->ready.len;
+		for (size_t i = due; i < n; i++) {
+			const struct lv_copy *m = lv_ring_at(&q->ready, i);
+			if (m->seq > e->crash_seq)
+				continue;
+			if (lv_survival(e, q, m) == SURV_KEPT)
+				sure++;
+			else
+				unknown++;
+		}
+		if (lv_admin_depth(e, qi, &depth, &exists) != 0)
+			depth = sure + unknown;
+		/* A quorum queue answers 0 until its leader is elected. */
+		for (int tries = 0; q->type == QTYPE_QUORUM && tries < 25 &&
+		    depth < sure + unknown; tries++) {
+			struct timespec ts = { 0, 200000000L };
+			nanosleep(&ts, NULL);
+			if (lv_admin_depth(e, qi, &depth, &exists) != 0)
+				depth = sure + unknown;
+		}
+		if (depth < sure)
+			lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
+			    lv_qname(e, (int)qi), "the queue came back without "
+			    "some of its confirmed messages");
+		keep_unknown = depth > sure ? depth - sure : 0;
+		keep_sure = depth < sure ? depth : sure;
+		for (size_t i = 0; i < n; i++) {
+			struct lv_copy m = lv_ring_pop(&q->ready);
+			int surv = lv_survival(e, q, &m);
+
+			if (m.seq > e->crash_seq)
+				lv_ring_push(&keep, &m, 0);
+			else if (i < due && surv == SURV_KEPT)
+				lv_ring_push(&expired, &m, 0);
+			else if (i < due)
+				lv_drop(e, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, lv_qname(e, (int)qi));
+			else if (surv == SURV_KEPT && keep_sure) {
+				keep_sure--;
+				lv_ring_push(&keep, &m, 0);
+			} else if (surv != SURV_KEPT && keep_unknown) {
+				keep_unknown--;
+				lv_ring_push(&keep, &m, 0);
+			} else
+				lv_drop(e, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, lv_qname(e, (int)qi));
+		}
+		lv_ring_free(&q->ready);
+		q->ready = keep;
+		/* Expired while the node was down, as the broker did. */
+		while (expired.len) {
+			struct lv_copy m = lv_ring_pop(&expired);
+			lv_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
+			    lv_qname(e, (int)qi), m.expiration >= 0 ?
+			    "per-message expiration" : "queue message TTL");
+			lv_dead_letter(e, (int)qi, &m, 1, LOSS_EXPIRED);
+		}
+		lv_ring_free(&expired);
+	}
+}
+
+static void
+lv_broker_started(struct engine *e)
+{
+	e->broker_up = 1;
+	lv_emit(e, EV_START, ACTOR_BROKER, 0, 0, 0, NULL, NULL);
+	lv_broker_recovered(e);
+	for (size_t qi = 0; qi < e->nqueues; qi++) {
+		e->queues[qi].expiry_due = LV_NO_TIME;
+		lv_expire(e, (int)qi);
+	}
+	for (size_t ci = 0; ci < e->nconsumers; ci++)
+		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
+			lv_consumer_connect(e, (int)ci);
+	lv_producer_pump(e);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void lv_step(struct engine *e, int64_t until_us);
+
+/* Runs the loop until `done` says so or `max_us` passed; returns 1 if done. */
+static int
+lv_run_until(struct engine *e, int (*done)(struct engine *), int64_t max_us)
+{
+	int64_t end = lv_now(e) + max_us;
+
+	while (!done(e)) {
+		int64_t now = lv_now(e);
+		if (now >= end)
+			return 0;
+		lv_step(e, end);
+	}
+	return 1;
+}
+
+static int
+lv_clients_down(struct engine *e)
+{
+	if (e->prod.connected || e->prod.connecting)
+		return 0;
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (e->consumers[i].connected || e->consumers[i].connecting)
+			return 0;
+	return 1;
+}
+
+static int
+lv_node_gone(struct engine *e)
+{
+	(void)e;
+	return !live_broker_running();
+}
+
+static int
+lv_node_ready(struct engine *e)
+{
+	struct timespec ts = { 0, 100000000L };
+
+	if (lv_admin_open(e, NULL) == 0)
+		return 1;
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* Starts the node again and waits (serving the loop) until it answers. */
+static int
+lv_broker_start(struct engine *e, char **cause)
+{
+	int64_t t0 = lv_now(e);
+
+	if (live_broker_spawn(cause) != 0)
+		return -1;
+	live_broker_progress("restarting the RabbitMQ node %s",
+	    live_broker_node());
+	if (!lv_run_until(e, lv_node_ready, LV_BOOT_US)) {
+		*cause = xasprintf("the RabbitMQ node %s did not come back "
+		    "within %lld s", live_broker_node(),
+		    (long long)(LV_BOOT_US / 1000000));
+		return -1;
+	}
+	if (live_broker_started(cause) != 0)
+		return -1;
+	live_broker_progress("node %s back after %.1f s", live_broker_node(),
+	    (double)(lv_now(e) - t0) / 1e6);
+	lv_broker_started(e);
+	return 0;
+}
+
+static void
+lv_link_heal(struct engine *e, int who)
+{
+	if (who == 0) {
+		e->prod.link = RELAY_OK;
+		live_relay_set_mode(e->prod.cl.relay, RELAY_OK);
+		lv_producer_pump(e);
+	} else {
+		e->consumers[who - 1].link = RELAY_OK;
+		live_relay_set_mode(e->consumers[who - 1].cl.relay, RELAY_OK);
+	}
+}
+
+static void
+lv_reconcile(struct engine *e)
+{
+	int64_t period = e->toggles[TOGGLE_RECONCILE_MS] * 1000;
+	int64_t now = lv_now(e);
+
+	e->reconcile_armed = 0;
+	if (!e->toggles[TOGGLE_RECONCILE])
+		return;
+	for (uint32_t id = 1; id <= e->next_id; id++) {
+		struct lv_tally *t = lv_tally(e, id);
+		/* The order is the first consumer's business state. */
+		if (!(t->done_mask & 1) && e->paid_at[id] + period <= now) {
+			t->done_mask |= 1;
+			if (t->effects < UINT8_MAX)
+				t->effects++;
+			lv_emit(e, EV_RECONCILE, ACTOR_RECONCILER, id, 0, 0,
+			    NULL, "payment service says paid");
+		}
+	}
+	e->reconcile_armed = 1;
+	sched_add(&e->sched, now + period, T_RECONCILE, e->reconcile_gen, 0,
+	    0);
+}
+
+static int lv_inject(struct engine *e, const struct failure_req *req,
+    char **cause);
+
+/*
+ * One random failure for the capstone, drawn from the seeded source as the
+ * simulator draws it, so both engines get the same storm.
+ */
+static void
+lv_chaos(struct engine *e)
+{
+	static const enum failure_kind kinds[] = {
+		FAIL_CONNECTION_LOST, FAIL_CONNECTION_LOST, FAIL_BLACKHOLE,
+		FAIL_BROKER_CRASH, FAIL_CONSUMER_CRASH_BEFORE,
+		FAIL_CONSUMER_CRASH_AFTER, FAIL_CONSUMER_EXCEPTION,
+	};
+	struct failure_req r;
+	char *cause = NULL;
+	const char *target;
+
+	memset(&r, 0, sizeof r);
+	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
+	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
+	    e->consumers[0].spec->name;
+	switch (r.kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE:
+		r.target = target;
+		r.ms = 500 + (int64_t)rng_below(&e->rng, 2500);
+		break;
+	case FAIL_CONSUMER_EXCEPTION:
+		r.times = 1 + (int)rng_below(&e->rng, 2);
+		break;
+	default:
+		break;
+	}
+	if (r.kind == FAIL_BROKER_CRASH && (!e->broker_up ||
+	    !live_broker_owned()))
+		return;
+	if (lv_inject(e, &r, &cause) != 0) {
+		lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL, cause);
+		free(cause);
+		return;
+	}
+	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
+		sched_add(&e->sched, lv_now(e) + 2000000, T_RESTART,
+		    e->broker_gen, 0, 0);
+}
+
+static void
+lv_fire(struct engine *e, const struct sched_timer *t)
+{
+	int ci = (int)t->a;
+	char *cause = NULL;
+
+	switch ((enum lv_timer)t->kind) {
+	case T_PRODUCER:
+		if (t->gen != e->prod.gen)
+			break;
+		e->prod.step_armed = 0;
+		lv_producer_pump(e);
+		break;
+	case T_WORK:
+		if (e->consumers[ci].busy && t->b == e->consumers[ci].job)
+			lv_consumer_work_done(e, ci);
+		break;
+	case T_RETRY:
+		if (e->consumers[ci].busy && t->b == e->consumers[ci].job) {
+			e->consumers[ci].attempt++;
+			sched_add(&e->sched, lv_now(e) +
+			    e->toggles[TOGGLE_WORK_MS] * 1000, T_WORK,
+			    e->consumers[ci].gen, (uint32_t)ci,
+			    ++e->consumers[ci].job);
+		}
+		break;
+	case T_RECOVER:
+		e->consumers[ci].recovery_armed = 0;
+		lv_consumer_connect(e, ci);
+		break;
+	case T_EXPIRY:
+		if (t->gen != e->broker_gen || !e->broker_up)
+			break;
+		if (e->queues[t->a].expiry_due == t->due)
+			e->queues[t->a].expiry_due = LV_NO_TIME;
+		lv_expire(e, (int)t->a);
+		break;
+	case T_LINK_HEAL:
+		if (t->a == 0 ? t->gen == e->prod.link_gen :
+		    t->gen == e->consumers[t->a - 1].link_gen)
+			lv_link_heal(e, (int)t->a);
+		break;
+	case T_RESTART:
+		if (t->gen == e->broker_gen && !e->broker_up) {
+			if (lv_broker_start(e, &cause) != 0) {
+				lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL,
+				    cause);
+				free(cause);
+			}
+		}
+		break;
+	case T_RECONCILE:
+		if (t->gen == e->reconcile_gen)
+			lv_reconcile(e);
+		break;
+	case T_CHAOS:
+		lv_chaos(e);
+		break;
+	}
+}
+
+/* Handshakes and incoming frames of one client. */
+static void
+lv_client_service(struct engine *e, int who)
+{
+	struct lv_client *cl = who == 0 ? &e->prod.cl :
+	    &e->consumers[who - 1].cl;
+	amqp_frame_t f;
+	int rc, n = 0;
+
+	if (cl->conn.state >= LC_TCP && cl->conn.state < LC_UP) {
+		rc = live_conn_step(&cl->conn);
+		if (rc < 0) {
+			if (who == 0)
+				lv_producer_connect_failed(e);
+			else {
+				struct lv_consumer *c = &e->consumers[who - 1];
+				char why[200];
+				live_conn_explain(&cl->conn, why, sizeof why);
+				c->connecting = 0;
+				live_relay_drop(cl->relay);
+				lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0,
+				    cl->conn.status ? cl->conn.status : -9, 1,
+				    c->spec->name, e->broker_up ? why :
+				    "broker down");
+				lv_consumer_arm_recovery(e, who - 1);
+			}
+			return;
+		}
+		if (rc == 0)
+			return;
+		e->activity_at = lv_now(e);
+		if (who == 0)
+			lv_producer_connected(e);
+		else
+			lv_consumer_up(e, who - 1);
+	}
+	/*
+	 * Read only when poll() said so or bytes wait inside rabbitmq-c, and
+	 * at least every 50 ms (rabbitmq-c sends and checks heartbeats while
+	 * reading): each empty read costs two system calls.
+	 */
+	if (cl->conn.state == LC_UP && !cl->readable &&
+	    !live_conn_pending(&cl->conn) && lv_now(e) - cl->read_at < 50000)
+		return;
+	cl->readable = 0;
+	cl->read_at = lv_now(e);
+	while (cl->conn.state == LC_UP && n++ < 4096) {
+		if (n > 1 && !live_conn_pending(&cl->conn))
+			break;
+		rc = live_conn_next_frame(&cl->conn, &f);
+		if (rc == 0)
+			break;
+		e->activity_at = lv_now(e);
+		if (rc < 0) {
+			char why[200];
+			int code = cl->conn.status;
+			live_conn_explain(&cl->conn, why, sizeof why);
+			if (who == 0)
+				lv_producer_lost(e, code,
+				    code == AMQP_STATUS_HEARTBEAT_TIMEOUT &&
+				    e->prod.link == RELAY_HOLE ?
+				    LOSS_BLACKHOLE : !e->broker_up ?
+				    LOSS_BROKER_CRASH : LOSS_NETWORK, why);
+			else
+				lv_consumer_lost(e, who - 1, code, 0, why);
+			return;
+		}
+		if (who == 0)
+			rc = lv_producer_frame(e, &f);
+		else
+			rc = lv_consumer_frame(e, who - 1, &f);
+		if (rc < 0)
+			return;
+		if (cl->content == CONTENT_NONE)
+			live_conn_release(&cl->conn);
+	}
+}
+
+static int
+lv_client_fd(const struct lv_client *cl)
+{
+	return cl->conn.state >= LC_TCP && cl->conn.state <= LC_UP ?
+	    cl->conn.fd : -1;
+}
+
+/* Whether the producer has a publish it could write right now. */
+static int
+lv_producer_can_send(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+
+	if (!p->connected || p->out_len == 0 || p->step_armed ||
+	    p->want_write || p->blocked || p->link != RELAY_OK)
+		return 0;
+	if (p->confirm_mode && p->outstanding && (mode == CONFIRMS_EACH ||
+	    (mode == CONFIRMS_BATCH &&
+		p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH])))
+		return 0;
+	return lv_outbox_head(p)->not_before <= lv_now(e);
+}
+
+/*
+ * One turn of the loop: serve the clients, fire due timers, then poll the
+ * sockets until something happens, a timer is due, or `until_us`.
+ */
+static void
+lv_step(struct engine *e, int64_t until_us)
+{
+	struct pollfd fds[256];
+	size_t nfds = 0, relay_at[65], relay_n[65], client_at[65];
+	int nrelays = 0;
+	int64_t now, wait_us;
+	const struct sched_timer *t;
+	int busy = 0;
+
+	lv_client_service(e, 0);
+	for (size_t i = 0; i < e->nconsumers; i++)
+		lv_client_service(e, (int)i + 1);
+	while ((t = sched_peek(&e->sched)) != NULL && t->due <= lv_now(e)) {
+		struct sched_timer tm;
+		sched_pop(&e->sched, &tm);
+		lv_fire(e, &tm);
+	}
+	lv_producer_pump(e);
+	/* Descriptors: relays, then the clients' own sockets. */
+	for (int who = 0; who <= (int)e->nconsumers && nfds < 200; who++) {
+		struct lv_client *cl = who == 0 ? &e->prod.cl :
+		    &e->consumers[who - 1].cl;
+		int fd;
+
+		relay_at[nrelays] = nfds;
+		relay_n[nrelays] = live_relay_fds(cl->relay, fds + nfds, 8);
+		nfds += relay_n[nrelays++];
+		fd = lv_client_fd(cl);
+		if (fd >= 0) {
+			short ev = POLLIN;
+			if (cl->conn.state == LC_TCP)
+				ev = POLLOUT;
+			else if (who == 0 && e->prod.want_write)
+				ev |= POLLOUT;
+			client_at[who] = nfds;
+			fds[nfds++] = (struct pollfd){ fd, ev, 0 };
+			if (live_conn_pending(&cl->conn))
+				busy = 1;
+		} else
+			client_at[who] = SIZE_MAX;
+	}
+	if (lv_producer_can_send(e))
+		busy = 1;
+	now = lv_now(e);
+	wait_us = until_us - now;
+	t = sched_peek(&e->sched);
+	if (t && t->due - now < wait_us)
+		wait_us = t->due - now;
+	if (wait_us > LV_POLL_MAX_MS * 1000)
+		wait_us = LV_POLL_MAX_MS * 1000;
+	if (wait_us < 0 || busy)
+		wait_us = 0;
+	if (poll(fds, nfds, (int)((wait_us + 999) / 1000)) > 0)
+		e->activity_at = lv_now(e);
+	for (int who = 0; who <= (int)e->nconsumers && who < 64; who++) {
+		struct lv_client *cl = who == 0 ? &e->prod.cl :
+		    &e->consumers[who - 1].cl;
+		if (client_at[who] != SIZE_MAX &&
+		    fds[client_at[who]].revents & (POLLIN | POLLHUP | POLLERR))
+			cl->readable = 1;
+	}
+	for (int i = 0; i < nrelays; i++) {
+		struct lv_client *cl = i == 0 ? &e->prod.cl :
+		    &e->consumers[i - 1].cl;
+		live_relay_run(cl->relay, fds + relay_at[i], relay_n[i]);
+	}
+}
+
+/* ---- quiet --------------------------------------------------------------- */
+
+/* Whether a delivery to consumer c is still to come from queue q. */
+static int
+lv_delivery_due(struct engine *e, const struct lv_consumer *c)
+{
+	const struct lv_queue *q = &e->queues[c->queue];
+	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
+
+	if (!c->connected || c->link != RELAY_OK || !e->broker_up ||
+	    q->ready.len == 0)
+		return 0;
+	if (c->ack_mode == ACK_NONE || prefetch == 0)
+		return 1;
+	return (int64_t)c->unacked.len < prefetch;
+}
+
+/*
+ * After publishes without confirms, nothing tells the client when the
+ * broker has routed them. A basic.qos on the same channel does: the broker
+ * acts on a channel's frames in order, so its -ok comes after every earlier
+ * publish was routed. Sent once things are otherwise quiet.
+ */
+static void
+lv_producer_sync(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	amqp_basic_qos_t qos;
+
+	if (!p->unsynced || p->syncing || !p->connected || !p->chan_open ||
+	    p->link != RELAY_OK || p->out_len || p->outstanding ||
+	    !live_conn_writable(&p->cl.conn))
+		return;
+	memset(&qos, 0, sizeof qos);
+	if (lv_send(&p->cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos) != 0)
+		return;
+	p->unsynced = 0;
+	p->syncing = 1;
+}
+
+static int
+lv_quiet(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	int64_t now = lv_now(e);
+
+	for (size_t i = 0; i < e->sched.len; i++) {
+		int kind = e->sched.heap[i].kind;
+		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->broker_up))
+			continue;
+		return 0;
+	}
+	if (p->connecting || p->cl.conn.state == LC_TCP ||
+	    (p->cl.conn.state > LC_TCP && p->cl.conn.state < LC_UP))
+		return 0;
+	if (p->link == RELAY_OK) {
+		if (p->out_len && !(p->blocked))
+			return 0;
+		if (p->connected && (p->syncing || p->unsynced) &&
+		    p->chan_open)
+			return 0;
+		if (p->outstanding && p->connected)
+			return 0;
+		if (p->cl.ncmds && p->connected)
+			return 0;
+		if (live_relay_busy(p->cl.relay))
+			return 0;
+	} else if (p->link == RELAY_HOLE && p->connected &&
+	    e->toggles[TOGGLE_HEARTBEAT] > 0)
+		return 0; /* the heartbeat will notice */
+	for (uint32_t id = 1; id <= e->next_id && id < e->tally_cap; id++)
+		if (e->tally[id].returns_due && p->link == RELAY_OK)
+			return 0;
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct lv_consumer *c = &e->consumers[i];
+		if (c->connecting || c->busy || c->buf.len)
+			return 0;
+		if (c->link == RELAY_OK && (c->cl.ncmds ||
+		    live_relay_busy(c->cl.relay)) && c->connected)
+			return 0;
+		if (c->link == RELAY_HOLE && c->connected &&
+		    e->toggles[TOGGLE_HEARTBEAT] > 0)
+			return 0;
+		if (lv_delivery_due(e, c))
+			return 0;
+	}
+	return now - e->activity_at >= LV_GRACE_US;
+}
+
+/* ---- the engine interface ------------------------------------------------- */
+
+static uint32_t lv_sessions;
+
+static struct engine *
+lv_create(const struct engine_opts *opts, char **cause)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+
+	if (live_broker_resolve(opts->url, &e->target, cause) != 0) {
+		free(e);
+		return NULL;
+	}
+	e->t0_ns = lv_mono_ns();
+	sched_init(&e->sched);
+	toggle_defaults(e->toggles);
+	e->sink = opts->sink;
+	e->sink_ctx = opts->sink_ctx;
+	e->broker_up = 1;
+	e->prod.wait_since = -1;
+	e->prod.loss = LOSS_NETWORK;
+	rng_seed(&e->rng, opts->seed);
+	snprintf(e->prefix, sizeof e->prefix, "rabbitlab.%lx%x.",
+	    (unsigned long)getpid(), (unsigned)++lv_sessions);
+	if (lv_admin_open(e, cause) != 0) {
+		sched_free(&e->sched);
+		free(e);
+		return NULL;
+	}
+	e->prod.cl.e = e;
+	e->prod.cl.who = 0;
+	live_conn_init(&e->prod.cl.conn, &e->target, "rabbitlab producer");
+	e->prod.cl.relay = live_relay_new(e->target.host, e->target.port,
+	    &lv_relay_ops, &e->prod.cl, cause);
+	if (e->prod.cl.relay == NULL) {
+		lv_admin_close(e);
+		sched_free(&e->sched);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void
+lv_destroy(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	lv_client_drop(&e->prod.cl, 1);
+	for (size_t i = 0; i < e->nconsumers; i++)
+		lv_client_drop(&e->consumers[i].cl, 1);
+	if (e->declared) {
+		if (!e->broker_up && live_broker_owned() &&
+		    !live_broker_running()) {
+			char *cause = NULL;
+			/* Leave the shared node as it was found: running. */
+			if (lv_broker_start(e, &cause) != 0)
+				free(cause);
+		}
+		if (e->broker_up)
+			lv_admin_cleanup(e);
+	}
+	lv_admin_close(e);
+	live_relay_free(e->prod.cl.relay);
+	free(e->prod.cl.cmds);
+	sched_free(&e->sched);
+	for (size_t i = 0; i < e->nexchanges; i++) {
+		free(e->exchanges[i].name);
+		free(e->exchanges[i].rname);
+	}
+	free(e->exchanges);
+	for (size_t i = 0; i < e->nqueues; i++) {
+		lv_ring_free(&e->queues[i].ready);
+		free(e->queues[i].rname);
+	}
+	free(e->queues);
+	free(e->bindings);
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct lv_consumer *c = &e->consumers[i];
+		lv_ring_free(&c->unacked);
+		lv_ring_free(&c->transit);
+		lv_ring_free(&c->buf);
+		live_relay_free(c->cl.relay);
+		free(c->cl.cmds);
+	}
+	free(e->consumers);
+	for (size_t i = 0; i < e->nkeys; i++) {
+		free(e->keys[i]);
+		free(e->rkeys[i]);
+	}
+	free(e->keys);
+	free(e->rkeys);
+	for (size_t i = 1; i < e->nhsets; i++) {
+		for (size_t j = 0; j < e->hset_len[i]; j++) {
+			free(e->hsets[i][j].key);
+			free(e->hsets[i][j].value);
+		}
+		free(e->hsets[i]);
+	}
+	free(e->hsets);
+	free(e->hset_len);
+	free(e->tally);
+	free(e->seen_msgid);
+	free(e->paid_at);
+	for (size_t i = 0; i < e->prod.out_len; i++)
+		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);
+	free(e->prod.out);
+	free(e->prod.pend);
+	free(e->prod.sent);
+	free(e->qviews);
+	free(e->policy_set);
+	topology_free(e->topo);
+	free(e);
+}
+
+/* Durability and type of every object that does not exist now. */
+static void
+lv_resolve(struct engine *e)
+{
+	for (size_t i = 0; i < e->nexchanges; i++) {
+		struct lv_exchange *x = &e->exchanges[i];
+		if (x->exists)
+			continue;
+		x->durable = x->pinned_durable >= 0 ? x->pinned_durable :
+		    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
+	}
+	for (size_t i = 0; i < e->nqueues; i++) {
+		struct lv_queue *q = &e->queues[i];
+		if (q->exists)
+			continue;
+		q->type = q->spec->type >= 0 ? q->spec->type :
+		    (int)e->toggles[TOGGLE_QUEUE_TYPE];
+		q->durable = q->spec->durable >= 0 ? q->spec->durable :
+		    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
+		if (q->type == QTYPE_QUORUM)
+			q->durable = 1;
+	}
+}
+
+static int
+lv_declare(struct engine *e, const struct topology *topo, char **cause)
+{
+	struct topology *t;
+
+	if (e->declared) {
+		*cause = xstrdup("the topology is already declared");
+		return -1;
+	}
+	for (size_t i = 0; i < topo->nexchanges; i++)
+		if (topo->exchanges[i].type == XTYPE_DELAYED) {
+			*cause = xasprintf("exchange %s is x-delayed-message: "
+			    "Debian's RabbitMQ 3.10.8 ships no delayed-message "
+			    "plugin, so only the simulated engine can run it "
+			    "(sim_only = true)", topo->exchanges[i].name);
+			return -1;
+		}
+	t = e->topo = topology_copy(topo);
+	e->declared = 1;
+	e->exchanges = xcalloc(t->nexchanges ? t->nexchanges : 1,
+	    sizeof *e->exchanges);
+	e->nexchanges = t->nexchanges;
+	for (size_t i = 0; i < t->nexchanges; i++) {
+		struct lv_exchange *x = &e->exchanges[i];
+		x->name = xstrdup(t->exchanges[i].name);
+		x->rname = lv_real(e, x->name);
+		x->type = t->exchanges[i].type;
+		x->pinned_durable = t->exchanges[i].durable;
+	}
+	e->queues = xcalloc(t->nqueues ? t->nqueues : 1, sizeof *e->queues);
+	e->nqueues = t->nqueues;
+	e->policy_set = xcalloc(t->nqueues ? t->nqueues : 1, 1);
+	for (size_t i = 0; i < t->nqueues; i++) {
+		struct lv_queue *q = &e->queues[i];
+		q->spec = &t->queues[i];
+		q->rname = lv_real(e, q->spec->name);
+		q->policy_max_length = q->policy_ttl_ms = -1;
+		q->expiry_due = LV_NO_TIME;
+		q->real_ready = -1;
+	}
+	e->bindings = xcalloc(t->nbindings ? t->nbindings : 1,
+	    sizeof *e->bindings);
+	e->nbindings = t->nbindings;
+	for (size_t i = 0; i < t->nbindings; i++) {
+		struct lv_binding *b = &e->bindings[i];
+		b->exchange = lv_exchange_find(e, t->bindings[i].exchange);
+		b->queue = lv_queue_find(e, t->bindings[i].queue);
+		if (b->exchange < 0 || b->queue < 0) {
+			*cause = xasprintf("binding %s -> %s names an "
+			    "undeclared exchange or queue",
+			    t->bindings[i].exchange, t->bindings[i].queue);
+			return -1;
+		}
+		b->key = lv_intern(e, t->bindings[i].key);
+		b->spec = &t->bindings[i];
+	}
+	e->consumers = xcalloc(t->nconsumers ? t->nconsumers : 1,
+	    sizeof *e->consumers);
+	e->nconsumers = t->nconsumers;
+	for (size_t i = 0; i < t->nconsumers; i++) {
+		struct lv_consumer *c = &e->consumers[i];
+		char name[96];
+		c->spec = &t->consumers[i];
+		c->queue = lv_queue_find(e, t->consumers[i].queue);
+		c->cl.e = e;
+		c->cl.who = (int)i + 1;
+		snprintf(name, sizeof name, "rabbitlab consumer %s",
+		    c->spec->name);
+		live_conn_init(&c->cl.conn, &e->target, name);
+		c->cl.relay = live_relay_new(e->target.host, e->target.port,
+		    &lv_relay_ops, &c->cl, cause);
+		if (c->cl.relay == NULL)
+			return -1;
+		if (c->queue < 0) {
+			*cause = xasprintf("consumer %s reads an undeclared "
+			    "queue %s", c->spec->name, c->spec->queue);
+			return -1;
+		}
+	}
+	e->hsets = xgrow(e->hsets, &e->hsets_cap, 1, sizeof *e->hsets);
+	e->hset_len = xgrow(e->hset_len, &e->hset_len_cap, 1,
+	    sizeof *e->hset_len);
+	e->hsets[0] = NULL;
+	e->hset_len[0] = 0;
+	e->nhsets = 1;
+	lv_resolve(e);
+	/* The lab declares everything once, and sees the errors. */
+	for (size_t i = 0; i < e->nexchanges; i++)
+		if (lv_admin_declare_exchange(e, i, cause) != 0)
+			return -1;
+	for (size_t i = 0; i < e->nqueues; i++)
+		if (lv_admin_declare_queue(e, i, cause) != 0)
+			return -1;
+	for (size_t i = 0; i < e->nbindings; i++)
+		if (lv_admin_bind(e, i, cause) != 0)
+			return -1;
+	for (size_t i = 0; i < e->nexchanges; i++)
+		e->exchanges[i].exists = 1;
+	for (size_t i = 0; i < e->nqueues; i++)
+		e->queues[i].exists = 1;
+	for (size_t i = 0; i < e->nbindings; i++)
+		e->bindings[i].exists = 1;
+	/* The producer connects now, so the first publish is not slowed by
+	 * the handshake (the simulated one costs 3 ms, a real one more). */
+	e->prod.connecting = 1;
+	if (lv_client_open(e, &e->prod.cl) != 0) {
+		e->prod.connecting = 0;
+		lv_client_drop(&e->prod.cl, 0);
+	}
+	return 0;
+}
+
+/* Deletes queue qi and declares it again with its new arguments. */
+static int
+lv_redeclare_queue(struct engine *e, size_t qi, char **cause)
+{
+	struct lv_queue *q = &e->queues[qi];
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	amqp_queue_delete(e->admin, e->admin_chan, amqp_cstring_bytes(q->rname),
+	    0, 0);
+	if (lv_admin_check(e, "queue.delete", NULL, cause) != 0)
+		return -1;
+	while (q->ready.len) {
+		struct lv_copy m = lv_ring_pop(&q->ready);
+		lv_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
+		    q->spec->name);
+	}
+	if (lv_admin_declare_queue(e, qi, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < e->nbindings; i++)
+		if (e->bindings[i].queue == (int)qi &&
+		    e->exchanges[e->bindings[i].exchange].exists &&
+		    lv_admin_bind(e, i, cause) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+    char **cause)
+{
+	const struct toggle_info *ti;
+	char buf[32], detail[96];
+
+	if ((unsigned)id >= TOGGLE_COUNT) {
+		*cause = xstrdup("no such toggle");
+		return -1;
+	}
+	ti = toggle_info(id);
+	if (value < ti->min || value > ti->max) {
+		*cause = xasprintf("%s: %" PRId64 " is out of range", ti->name,
+		    value);
+		return -1;
+	}
+	if (e->toggles[id] == value)
+		return 0;
+	e->toggles[id] = value;
+	snprintf(detail, sizeof detail, "%s=%s", ti->name,
+	    toggle_format(id, value, buf, sizeof buf));
+	if (e->declared)
+		lv_emit(e, EV_TOGGLE, ACTOR_LAB, 0, 0, 0, NULL, detail);
+	if (!e->declared && id != TOGGLE_RECONCILE &&
+	    id != TOGGLE_RECONCILE_MS)
+		return 0;
+	switch (id) {
+	case TOGGLE_DURABLE_EXCHANGE:
+	case TOGGLE_DURABLE_QUEUE:
+	case TOGGLE_QUEUE_TYPE:
+		/*
+		 * A declared object cannot change its arguments (406): the
+		 * lab deletes it and declares it again, empty.
+		 */
+		for (size_t i = 0; e->broker_up && i < e->nqueues; i++) {
+			struct lv_queue *q = &e->queues[i];
+			int type = q->spec->type >= 0 ? q->spec->type :
+			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
+			int durable = type == QTYPE_QUORUM ? 1 :
+			    q->spec->durable >= 0 ? q->spec->durable :
+			    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
+			if (!q->exists || (type == q->type &&
+			    durable == q->durable))
+				continue;
+			q->type = type;
+			q->durable = durable;
+			if (lv_redeclare_queue(e, i, cause) != 0)
+				return -1;
+		}
+		for (size_t i = 0; e->broker_up && i < e->nexchanges; i++) {
+			struct lv_exchange *x = &e->exchanges[i];
+			int durable = x->pinned_durable >= 0 ?
+			    x->pinned_durable :
+			    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
+			if (durable == x->durable || !x->exists) {
+				x->durable = durable;
+				continue;
+			}
+			x->durable = durable;
+			if (lv_admin_ok(e, cause) != 0)
+				return -1;
+			amqp_exchange_delete(e->admin, e->admin_chan,
+			    amqp_cstring_bytes(x->rname), 0);
+			if (lv_admin_check(e, "exchange.delete", NULL,
+			    cause) != 0 ||
+			    lv_admin_declare_exchange(e, i, cause) != 0)
+				return -1;
+			for (size_t k = 0; k < e->nbindings; k++)
+				if (e->bindings[k].exchange == (int)i &&
+				    lv_admin_bind(e, k, cause) != 0)
+					return -1;
+		}
+		break;
+	case TOGGLE_RECONCILE:
+	case TOGGLE_RECONCILE_MS:
+		/* (Re)start the period from now. */
+		if (e->toggles[TOGGLE_RECONCILE]) {
+			e->reconcile_armed = 1;
+			sched_add(&e->sched, lv_now(e) +
+			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
+			    T_RECONCILE, ++e->reconcile_gen, 0, 0);
+		}
+		break;
+	case TOGGLE_HEARTBEAT:
+		/* Negotiated at connect: the producer reconnects when idle. */
+		e->prod.reconnect = e->prod.connected;
+		if (e->prod.connected && e->prod.outstanding == 0 &&
+		    e->prod.sent_len == 0 && e->prod.out_len == 0) {
+			/* As a toggle takes effect at once in the simulator. */
+			lv_producer_recycle(e);
+			lv_run_until(e, lv_producer_settled, 2000000);
+		}
+		break;
+	case TOGGLE_ACK_MODE:
+	case TOGGLE_PREFETCH:
+		for (size_t i = 0; i < e->nconsumers; i++)
+			if (e->consumers[i].connected)
+				lv_consumer_reconsume(e, (int)i);
+		break;
+	default:
+		break;
+	}
+	lv_producer_pump(e);
+	return 0;
+}
+
+static int64_t
+lv_get_toggle(struct engine *e, enum toggle_id id)
+{
+	return (unsigned)id < TOGGLE_COUNT ? e->toggles[id] : 0;
+}
+
+static int
+lv_publish(struct engine *e, const struct publish_req *req, char **cause)
+{
+	struct lv_batch b;
+	const char *xn;
+
+	if (!e->declared) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	if (req->count == 0) {
+		*cause = xstrdup("publish needs a count of at least 1");
+		return -1;
+	}
+	xn = req->exchange ? req->exchange : e->topo->publish_exchange;
+	memset(&b, 0, sizeof b);
+	b.left = req->count;
+	b.exchange = xn[0] == '\0' ? -2 : lv_exchange_find(e, xn);
+	if (b.exchange < -2 || (xn[0] && b.exchange < 0))
+		b.exchange = -1;
+	b.xname = xstrdup(xn);
+	b.key = lv_intern(e, req->key ? req->key : e->topo->publish_key);
+	b.persistent = req->persistent;
+	b.expiration = req->expiration_ms;
+	b.delay = req->delay_ms;
+	b.every_us = req->every_us;
+	if (req->nheaders) {
+		struct topo_kv *kv = xcalloc(req->nheaders, sizeof *kv);
+		for (size_t i = 0; i < req->nheaders; i++) {
+			kv[i].key = xstrdup(req->headers[i].key);
+			kv[i].value = xstrdup(req->headers[i].value);
+		}
+		e->hsets = xgrow(e->hsets, &e->hsets_cap, e->nhsets + 1,
+		    sizeof *e->hsets);
+		e->hset_len = xgrow(e->hset_len, &e->hset_len_cap,
+		    e->nhsets + 1, sizeof *e->hset_len);
+		e->hsets[e->nhsets] = kv;
+		e->hset_len[e->nhsets] = req->nheaders;
+		b.headers = (uint32_t)e->nhsets++;
+	}
+	lv_outbox_push(&e->prod, &b, 0);
+	lv_producer_pump(e);
+	return 0;
+}
+
+/*
+ * After a consumer's connection went away on request (cut, stop), waits a
+ * little for the broker to put its unacked messages back, so the next look
+ * at the queue sees what the simulator shows at once. Bounded: 1 s.
+ */
+static void
+lv_queue_catch_up(struct engine *e, int qi)
+{
+	int64_t end = lv_now(e) + 1000000;
+	uint64_t ready = 0;
+	int exists = 0;
+
+	while (e->broker_up && lv_now(e) < end) {
+		struct timespec ts = { 0, 5000000L };
+		if (lv_admin_depth(e, (size_t)qi, &ready, &exists) != 0 ||
+		    !exists || ready >= e->queues[qi].ready.len)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int
+lv_cancelled(struct engine *e)
+{
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct lv_consumer *c = &e->consumers[i];
+		if (c->connected && !c->wanted && !c->cancel_ok)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Stops a consumer as Spring's container does: basic.cancel, and once the
+ * queue confirms (cancel-ok: no more deliveries), the connection closes and
+ * the unacked messages go back.
+ */
+static void
+lv_consumer_stop(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	amqp_basic_cancel_t bx;
+
+	memset(&bx, 0, sizeof bx);
+	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
+	c->cancel_ok = 0;
+	if (lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD,
+	    &bx) == 0)
+		lv_run_until(e, lv_cancelled, 2000000);
+	if (c->connected && !c->wanted) {
+		lv_consumer_lost(e, ci, 200, 0, NULL);
+		lv_queue_catch_up(e, c->queue);
+	}
+}
+
+static int
+lv_consume(struct engine *e, const char *name, int on, char **cause)
+{
+	int only = -1;
+
+	if (name) {
+		only = lv_consumer_find(e, name);
+		if (only < 0) {
+			*cause = xasprintf("no consumer called '%s'", name);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct lv_consumer *c = &e->consumers[i];
+		if (only >= 0 && (int)i != only)
+			continue;
+		if (on && !c->wanted) {
+			c->wanted = 1;
+			if (e->broker_up)
+				lv_consumer_connect(e, (int)i);
+			else
+				lv_consumer_arm_recovery(e, (int)i);
+		} else if (!on && c->wanted) {
+			c->wanted = 0;
+			if (c->connected)
+				lv_consumer_stop(e, (int)i);
+			else if (c->connecting) {
+				c->connecting = 0;
+				c->gen++;
+				lv_client_drop(&c->cl, 0);
+				live_relay_drop(c->cl.relay);
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+lv_target_queue(struct engine *e, const char *target)
+{
+	if (target) {
+		int q = lv_queue_find(e, target);
+		if (q >= 0)
+			return q;
+		q = lv_consumer_find(e, target);
+		return q >= 0 ? e->consumers[q].queue : -1;
+	}
+	if (e->nconsumers)
+		return e->consumers[0].queue;
+	return e->nqueues ? 0 : -1;
+}
+
+static int
+lv_target_consumer(struct engine *e, const char *target)
+{
+	if (target && strcmp(target, "consumer") != 0)
+		return lv_consumer_find(e, target);
+	return e->nconsumers ? 0 : -1;
+}
+
+/* Sets the queue's lab policy: max-length and message-ttl as they stand. */
+static int
+lv_apply_policy(struct engine *e, int qi, char **cause)
+{
+	struct lv_queue *q = &e->queues[qi];
+	char *name = xasprintf("%s%s", e->prefix, q->spec->name);
+	char pattern[512], def[256];
+	size_t n = 0;
+	int rc;
+
+	/* ^ + the real name with regex characters escaped + $ */
+	pattern[n++] = '^';
+	for (const char *s = q->rname; *s && n + 3 < sizeof pattern; s++) {
+		if (strchr(".^$*+?()[]{}|\\", *s))
+			pattern[n++] = '\\';
+		pattern[n++] = *s;
+	}
+	pattern[n++] = '$';
+	pattern[n] = '\0';
+	snprintf(def, sizeof def, "{");
+	if (q->policy_max_length >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "\"max-length\":%" PRId64 ",\"overflow\":\"%s\"",
+		    q->policy_max_length, q->spec->overflow ==
+		    OVERFLOW_REJECT_PUBLISH ? "reject-publish" : "drop-head");
+	if (q->policy_ttl_ms >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "%s\"message-ttl\":%" PRId64,
+		    q->policy_max_length >= 0 ? "," : "", q->policy_ttl_ms);
+	snprintf(def + strlen(def), sizeof def - strlen(def), "}");
+	rc = live_broker_policy(e->target.vhost, name, pattern, def, cause);
+	free(name);
+	if (rc == 0)
+		e->policy_set[qi] = 1;
+	return rc;
+}
+
+static int
+lv_refuse(char **cause, const struct engine *e, const char *what)
+{
+	*cause = xasprintf("%s: the lab did not start the broker at %s, so it "
+	    "cannot %s it; leave RABBITLAB_URL and the config file unset to "
+	    "let the lab run a private node", what, e->target.display,
+	    strcmp(what, "broker_crash") == 0 ? "kill" : "stop");
+	return -1;
+}
+
+static int
+lv_inject(struct engine *e, const struct failure_req *req, char **cause)
+{
+	char detail[128];
+	int q, c, x;
+
+	if (!e->declared) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	e->ops++;
+	if ((req->kind == FAIL_BROKER_CRASH || req->kind == FAIL_BROKER_STOP) &&
+	    !live_broker_owned())
+		return lv_refuse(cause, e, engine_failure_name(req->kind));
+	if ((req->kind == FAIL_QUEUE_FULL || req->kind == FAIL_MESSAGE_EXPIRY) &&
+	    !live_broker_owned()) {
+		*cause = xasprintf("%s: policies are set with rabbitmqctl, "
+		    "which reaches only a node the lab started (not %s)",
+		    engine_failure_name(req->kind), e->target.display);
+		return -1;
+	}
+	lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
+	    engine_failure_name(req->kind));
+	switch (req->kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE: {
+		enum live_relay_mode mode = req->kind == FAIL_BLACKHOLE ?
+		    RELAY_HOLE : RELAY_CUT;
+		int who;
+		uint32_t *lgen;
+		if (req->target == NULL || strcmp(req->target, "producer") == 0)
+			who = 0;
+		else {
+			c = lv_target_consumer(e, req->target);
+			if (c < 0)
+				goto bad_target;
+			who = c + 1;
+		}
+		if (who == 0) {
+			e->prod.link = mode;
+			lgen = &e->prod.link_gen;
+			if (mode == RELAY_CUT)
+				e->prod.loss = LOSS_NETWORK;
+			live_relay_set_mode(e->prod.cl.relay, mode);
+			if (mode == RELAY_CUT)
+				lv_producer_lost(e, -9, LOSS_NETWORK, NULL);
+		} else {
+			struct lv_consumer *cs = &e->consumers[who - 1];
+			cs->link = mode;
+			lgen = &cs->link_gen;
+			live_relay_set_mode(cs->cl.relay, mode);
+			if (mode == RELAY_CUT && (cs->connected ||
+			    cs->connecting)) {
+				lv_consumer_lost(e, who - 1, -9, 0, NULL);
+				lv_queue_catch_up(e, cs->queue);
+			}
+		}
+		++*lgen;
+		if (req->ms > 0)
+			sched_add(&e->sched, lv_now(e) + req->ms * 1000,
+			    T_LINK_HEAL, *lgen, (uint32_t)who, 0);
+		break;
+	}
+	case FAIL_MISSING_EXCHANGE:
+		x = lv_exchange_find(e, req->target ? req->target :
+		    e->topo->publish_exchange);
+		if (x < 0) {
+			*cause = xstrdup("missing_exchange: the producer "
+			    "publishes to the default exchange, which cannot be "
+			    "deleted");
+			return -1;
+		}
+		if (lv_admin_ok(e, cause) != 0)
+			return -1;
+		amqp_exchange_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(e->exchanges[x].rname), 0);
+		if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0)
+			return -1;
+		if (e->exchanges[x].exists) {
+			e->exchanges[x].exists = 0;
+			for (size_t i = 0; i < e->nbindings; i++)
+				if (e->bindings[i].exchange == x)
+					e->bindings[i].exists = 0;
+			lv_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
+			    e->exchanges[x].name, "exchange.delete");
+		}
+		break;
+	case FAIL_UNROUTABLE:
+		e->prod.unroutable_left = req->times > 0 ? req->times : 1;
+		break;
+	case FAIL_QUEUE_FULL: {
+		uint64_t depth = 0;
+		int exists = 0;
+		q = lv_target_queue(e, req->target);
+		if (q < 0)
+			goto bad_target;
+		if (lv_admin_depth(e, (size_t)q, &depth, &exists) != 0 ||
+		    !exists) {
+			*cause = xasprintf("queue_full: cannot read the depth "
+			    "of %s", lv_qname(e, q));
+			return -1;
+		}
+		e->queues[q].policy_max_length = (int64_t)depth;
+		if (lv_apply_policy(e, q, cause) != 0)
+			return -1;
+		snprintf(detail, sizeof detail, "max-length=%" PRIu64, depth);
+		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, lv_qname(e, q),
+		    detail);
+		break;
+	}
+	case FAIL_MESSAGE_EXPIRY:
+		q = lv_target_queue(e, req->target);
+		if (q < 0)
+			goto bad_target;
+		e->queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
+		if (lv_apply_policy(e, q, cause) != 0)
+			return -1;
+		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
+		    e->queues[q].policy_ttl_ms);
+		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, lv_qname(e, q),
+		    detail);
+		e->queues[q].expiry_due = LV_NO_TIME;
+		if (e->broker_up)
+			lv_expire(e, q);
+		break;
+	case FAIL_BROKER_CRASH:
+	case FAIL_BROKER_STOP: {
+		int clean = req->kind == FAIL_BROKER_STOP;
+		if (!e->broker_up)
+			break;
+		lv_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0,
+		    NULL, NULL);
+		e->prod.loss = LOSS_BROKER_CRASH;
+		/* A handshake still under way just fails, as in the
+		 * simulator, where such a client never was connected. */
+		if (e->prod.connecting && !e->prod.connected) {
+			e->prod.connecting = 0;
+			lv_client_drop(&e->prod.cl, 0);
+			live_relay_drop(e->prod.cl.relay);
+		}
+		for (size_t i = 0; i < e->nconsumers; i++) {
+			struct lv_consumer *cs = &e->consumers[i];
+			if (cs->connecting && !cs->connected) {
+				cs->connecting = 0;
+				cs->gen++;
+				lv_client_drop(&cs->cl, 0);
+				live_relay_drop(cs->cl.relay);
+				lv_consumer_arm_recovery(e, (int)i);
+			}
+		}
+		lv_admin_close(e);
+		if (clean) {
+			/* SIGTERM: RabbitMQ closes every connection (320)
+			 * while it shuts down; the clients read that below. */
+			if (live_broker_term(cause) != 0)
+				return -1;
+		} else if (live_broker_kill(cause) != 0)
+			return -1;
+		e->broker_up = 0;
+		e->broker_gen++;
+		/* The clients notice through their sockets; their unacked
+		 * copies go back before the survival rules apply. */
+		lv_run_until(e, lv_clients_down, clean ? 30000000 : 2000000);
+		if (!lv_clients_down(e)) {
+			lv_producer_lost(e, -9, LOSS_BROKER_CRASH, NULL);
+			for (size_t i = 0; i < e->nconsumers; i++)
+				if (e->consumers[i].connected ||
+				    e->consumers[i].connecting)
+					lv_consumer_lost(e, (int)i, -9, 0, NULL);
+		}
+		lv_run_until(e, lv_node_gone, clean ? 30000000 : 2000000);
+		if (live_broker_running() && live_broker_kill(cause) != 0)
+			return -1;
+		lv_broker_down(e);
+		break;
+	}
+	case FAIL_CONSUMER_CRASH_BEFORE:
+	case FAIL_CONSUMER_CRASH_AFTER:
+		c = lv_target_consumer(e, req->target);
+		if (c < 0)
+			goto bad_target;
+		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
+			e->consumers[c].crash_before = 1;
+		else
+			e->consumers[c].crash_after = 1;
+		break;
+	case FAIL_CONSUMER_EXCEPTION:
+		c = lv_target_consumer(e, req->target);
+		if (c < 0)
+			goto bad_target;
+		e->consumers[c].exc_armed = 1;
+		e->consumers[c].exc_times = req->times > 0 ?
+		    (req->times > 32767 ? 32767 : req->times) : -1;
+		e->consumers[c].exc_unreadable = req->unreadable ? 1 : 0;
+		break;
+	case FAIL_CHAOS: {
+		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
+		int n = req->times > 0 ? req->times : 5;
+		for (int i = 0; i < n; i++)
+			sched_add(&e->sched, lv_now(e) +
+			    (int64_t)rng_below(&e->rng, (uint64_t)span), T_CHAOS,
+			    0, 0, 0);
+		break;
+	}
+	default:
+		*cause = xstrdup("unknown failure");
+		return -1;
+	}
+	return 0;
+bad_target:
+	*cause = xasprintf("%s: no such target '%s'",
+	    engine_failure_name(req->kind), req->target ? req->target : "");
+	return -1;
+}
+
+static int
+lv_restart(struct engine *e, char **cause)
+{
+	e->ops++;
+	if (e->broker_up)
+		return 0;
+	return lv_broker_start(e, cause);
+}
+
+static int
+lv_advance(struct engine *e, int64_t us, char **cause)
+{
+	int64_t until;
+
+	(void)cause;
+	e->ops++;
+	if (us < 0)
+		us = 0;
+	until = lv_now(e) + us;
+	while (lv_now(e) < until)
+		lv_step(e, until);
+	return 0;
+}
+
+static int
+lv_settle(struct engine *e, int64_t max_us, char **cause)
+{
+	int64_t until = lv_now(e) + max_us;
+
+	(void)cause;
+	e->ops++;
+	while (!lv_quiet(e) && lv_now(e) < until) {
+		lv_producer_sync(e);
+		lv_step(e, until);
+	}
+	return 0;
+}
+
+static int64_t
+lv_now_op(struct engine *e)
+{
+	return lv_now(e);
+}
+
+static int64_t
+lv_next_due(struct engine *e)
+{
+	const struct sched_timer *t = sched_peek(&e->sched);
+
+	if (!lv_quiet(e)) {
+		int64_t soon = lv_now(e) + 1000;
+		return t && t->due < soon ? t->due : soon;
+	}
+	return t ? t->due : INT64_MAX;
+}
+
+static int
+lv_quiet_op(struct engine *e)
+{
+	return lv_quiet(e);
+}
+
+/* Reads every queue's depth from the broker, if anything moved. */
+static void
+lv_refresh_depths(struct engine *e)
+{
+	int64_t now = lv_now(e);
+
+	if (!e->broker_up) {
+		for (size_t i = 0; i < e->nqueues; i++) {
+			e->queues[i].real_exists = 0;
+			e->queues[i].real_ready = 0;
+		}
+		return;
+	}
+	/* Asked again with nothing done in between: the last answer. */
+	if (e->real_dirty == e->events && e->real_ops == e->ops &&
+	    now - e->real_at < 250000 && e->real_at)
+		return;
+	for (size_t i = 0; i < e->nqueues; i++) {
+		uint64_t ready;
+		int exists;
+		struct lv_queue *q = &e->queues[i];
+		if (lv_admin_depth(e, i, &ready, &exists) == 0) {
+			q->real_ready = (int64_t)ready;
+			q->real_exists = exists;
+		} else {
+			/* The broker cannot be asked: show the shadow. */
+			q->real_ready = (int64_t)q->ready.len;
+			q->real_exists = q->exists;
+		}
+	}
+	e->real_at = lv_now(e);
+	e->real_dirty = e->events;
+	e->real_ops = e->ops;
+}
+
+static void
+lv_view(struct engine *e, struct engine_view *v)
+{
+	memset(v, 0, sizeof *v);
+	lv_refresh_depths(e);
+	v->broker_up = e->broker_up;
+	v->producer_connected = e->prod.connected;
+	v->producer_outstanding = e->prod.outstanding;
+	for (size_t i = 0; i < e->prod.out_len; i++)
+		v->producer_pending +=
+		    e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].left;
+	v->producer_blocked_us = e->prod.blocked_us;
+	v->producer_attempt = e->prod.attempt;
+	v->producer_retry_in_us = -1;
+	if (e->prod.step_armed && e->prod.retry_due > lv_now(e))
+		v->producer_retry_in_us = e->prod.retry_due - lv_now(e);
+	free(e->qviews);
+	e->qviews = xcalloc(e->nqueues ? e->nqueues : 1, sizeof *e->qviews);
+	for (size_t i = 0; i < e->nqueues; i++) {
+		struct lv_queue *q = &e->queues[i];
+		struct engine_queue_view *qv = &e->qviews[i];
+		qv->name = q->spec->name;
+		qv->type = q->type;
+		qv->durable = q->durable;
+		qv->exists = q->real_exists && e->broker_up;
+		qv->ready = q->real_ready > 0 ? (uint64_t)q->real_ready : 0;
+		qv->unacked = q->unacked;
+		qv->max_length = lv_queue_max_length(q);
+		qv->ttl_ms = lv_queue_ttl(q);
+		qv->role = q->spec->role;
+		qv->head_expires_in_us = -1;
+		if (q->ready.len) {
+			int64_t due = lv_expiry(q, lv_ring_at(&q->ready, 0));
+			if (due != LV_NO_TIME)
+				qv->head_expires_in_us = due > lv_now(e) ?
+				    due - lv_now(e) : 0;
+		}
+	}
+	v->queues = e->qviews;
+	v->nqueues = e->nqueues;
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		v->consumer_in_progress += (uint64_t)e->consumers[i].busy;
+		v->consumer_buffered += e->consumers[i].buf.len;
+		v->consumers_connected += e->consumers[i].connected;
+	}
+}
+
+const struct engine_ops engine_live_ops = {
+	.name = "live",
+	.create = lv_create,
+	.destroy = lv_destroy,
+	.declare = lv_declare,
+	.set_toggle = lv_set_toggle,
+	.get_toggle = lv_get_toggle,
+	.publish = lv_publish,
+	.consume = lv_consume,
+	.inject = lv_inject,
+	.restart = lv_restart,
+	.advance = lv_advance,
+	.settle = lv_settle,
+	.now = lv_now_op,
+	.next_due = lv_next_due,
+	.quiet = lv_quiet_op,
+	.view = lv_view,
+};
+
+/* ---- benchmark ---------------------------------------------------------- */
+
+static void
+lvb_sink(void *ctx, const struct event *ev)
+{
+	ledger_apply(ctx, ev);
+}
+
+static double
+lvb_clock(void)
+{
+	return (double)lv_mono_ns() / 1e9;
+}
+
+/* Whether every publish went out and the broker acted on it. */
+static int
+lvb_done(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+
+	return p->connected && p->out_len == 0 && p->outstanding == 0 &&
+	    p->sent_len == 0 && !p->unsynced && !p->syncing;
+}
+
+static void
+lvb_run(struct engine *e)
+{
+	while (!lvb_done(e)) {
+		lv_producer_sync(e);
+		lv_step(e, lv_now(e) + 10000);
+	}
+}
+
+/*
+ * One timed run through the live engine (relay, events, ledger); returns
+ * messages per second, or -1 with *cause.
+ */
+static double
+lvb_lab(const char *url, int mode, int persistent, uint32_t n, char **cause)
+{
+	struct engine_opts o;
+	struct topology t;
+	struct topo_queue q;
+	struct publish_req req;
+	struct ledger *l = ledger_create();
+	struct engine *e;
+	double t0, secs;
+
+	memset(&o, 0, sizeof o);
+	o.sink = lvb_sink;
+	o.sink_ctx = l;
+	o.url = url;
+	e = lv_create(&o, cause);
+	if (e == NULL) {
+		ledger_free(l);
+		return -1;
+	}
+	memset(&t, 0, sizeof t);
+	topology_queue_init(&q);
+	q.name = (char *)"bench";
+	q.durable = 1;
+	q.type = QTYPE_CLASSIC;
+	t.queues = &q;
+	t.nqueues = 1;
+	t.publish_exchange = (char *)"";
+	t.publish_key = (char *)"bench";
+	lv_set_toggle(e, TOGGLE_CONFIRMS, mode, cause);
+	lv_set_toggle(e, TOGGLE_BATCH, 100, cause);
+	lv_set_toggle(e, TOGGLE_PERSISTENT, persistent, cause);
+	if (lv_declare(e, &t, cause) != 0) {
+		lv_destroy(e);
+		ledger_free(l);
+		return -1;
+	}
+	memset(&req, 0, sizeof req);
+	req.count = 1;
+	req.expiration_ms = req.delay_ms = -1;
+	req.persistent = -1;
+	/* Warm up: the connection is open before the clock starts. */
+	lv_publish(e, &req, cause);
+	lvb_run(e);
+	req.count = n;
+	t0 = lvb_clock();
+	lv_publish(e, &req, cause);
+	lvb_run(e);
+	secs = lvb_clock() - t0;
+	lv_destroy(e);
+	ledger_free(l);
+	return n / secs;
+}
+
+/* Reads frames until the confirm for `upto` arrived; -1 on error. */
+static int
+lvb_wait_acks(amqp_connection_state_t c, uint64_t upto)
+{
+	amqp_frame_t f;
+
+	for (;;) {
+		if (amqp_simple_wait_frame(c, &f) != AMQP_STATUS_OK)
+			return -1;
+		if (f.frame_type == AMQP_FRAME_METHOD &&
+		    f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+			amqp_basic_ack_t *a = f.payload.method.decoded;
+			if (a->delivery_tag >= upto)
+				return 0;
+		}
+		amqp_maybe_release_buffers(c);
+	}
+}
+
+/* The same publishes with a bare rabbitmq-c loop, straight to the broker. */
+static double
+lvb_bare(const struct live_target *t, const char *queue, int mode,
+    int persistent, uint32_t n, char **cause)
+{
+	amqp_connection_state_t c = amqp_new_connection();
+	amqp_socket_t *s = amqp_tcp_socket_new(c);
+	amqp_basic_properties_t props;
+	struct timeval tv = { 5, 0 };
+	double t0, secs;
+	uint64_t seq = 0;
+
+	if (s == NULL || amqp_socket_open_noblock(s, t->host, t->port, &tv) ||
+	    amqp_login(c, t->vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+		t->user, t->password).reply_type != AMQP_RESPONSE_NORMAL) {
+		*cause = xasprintf("%s: the bare client could not connect",
+		    t->display);
+		amqp_destroy_connection(c);
+		return -1;
+	}
+	amqp_set_rpc_timeout(c, &tv);
+	amqp_channel_open(c, 1);
+	amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0,
+	    amqp_empty_table);
+	amqp_queue_purge(c, 1, amqp_cstring_bytes(queue));
+	if (mode != CONFIRMS_OFF)
+		amqp_confirm_select(c, 1);
+	memset(&props, 0, sizeof props);
+	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+	props.delivery_mode = persistent ? 2 : 1;
+	t0 = lvb_clock();
+	for (uint32_t i = 0; i < n; i++) {
+		amqp_basic_publish(c, 1, amqp_empty_bytes,
+		    amqp_cstring_bytes(queue), 0, 0, &props,
+		    amqp_cstring_bytes("payment"));
+		seq++;
+		if ((mode == CONFIRMS_EACH || (mode == CONFIRMS_BATCH &&
+		    (seq % 100 == 0 || i + 1 == n))) &&
+		    lvb_wait_acks(c, seq) != 0)
+			break;
+	}
+	/* Without confirms: a round trip on the channel ends the run. */
+	amqp_basic_qos(c, 1, 0, 0, 0);
+	secs = lvb_clock() - t0;
+	amqp_queue_delete(c, 1, amqp_cstring_bytes(queue), 0, 0);
+	amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(c);
+	return n / secs;
+}
+
+int
+live_bench(const char *url, struct live_bench_row rows[LIVE_BENCH_ROWS],
+    char **cause)
+{
+	static const struct {
+		const char *name;
+		int mode;
+		uint32_t n[2]; /* transient, persistent */
+	} modes[3] = {
+		{ "no confirms", CONFIRMS_OFF, { 20000, 10000 } },
+		{ "batches of 100", CONFIRMS_BATCH, { 10000, 5000 } },
+		{ "each", CONFIRMS_EACH, { 2000, 500 } },
+	};
+	struct live_target t;
+	char queue[64];
+
+	*cause = NULL;
+	if (live_broker_resolve(url, &t, cause) != 0)
+		return -1;
+	snprintf(queue, sizeof queue, "rabbitlab.bench.%ld", (long)getpid());
+	for (int m = 0; m < 3; m++)
+		for (int pers = 0; pers < 2; pers++) {
+			struct live_bench_row *r = &rows[m * 2 + pers];
+			r->mode = modes[m].name;
+			r->persistent = pers;
+			r->messages = modes[m].n[pers];
+			r->lab_rate = lvb_lab(url, modes[m].mode, pers,
+			    r->messages, cause);
+			if (r->lab_rate < 0)
+				return -1;
+			r->bare_rate = lvb_bare(&t, queue, modes[m].mode, pers,
+			    r->messages, cause);
+			if (r->bare_rate < 0)
+				return -1;
+		}
+	return 0;
+}

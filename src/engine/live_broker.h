@@ -1,0 +1,90 @@
+/*
+ * The RabbitMQ node behind the live engine: where to connect, and, when the
+ * lab owns the node, starting, crashing and stopping it.
+ *
+ * Where to connect is decided once per process, in this order: the URL the
+ * caller passes (engine_opts.url), $RABBITLAB_URL, a private node described
+ * by $RABBITLAB_NODE (a directory holding node.env, as tests/live/run.sh
+ * writes it), `broker = "amqp://..."` in $XDG_CONFIG_HOME/rabbitlab/config,
+ * and last a private node this process starts itself (when rabbitmq-server
+ * is installed).
+ *
+ * A private node runs as lab<pid>@localhost in its own directory under
+ * $XDG_RUNTIME_DIR or /tmp, with its AMQP listener, its Erlang distribution
+ * port and its own epmd all on free loopback ports. Its beam pid is learnt
+ * from `rabbitmqctl -n NODE eval 'os:getpid().'`, and only that pid is ever
+ * signalled. A node this process started is stopped at exit and on SIGINT or
+ * SIGTERM; a node named by $RABBITLAB_NODE is left running (its owner stops
+ * it) and is only crashed and restarted on request.
+ *
+ * Passwords never leave struct live_target: every message uses `display`.
+ * Nothing here is thread-safe; the lab runs in one thread.
+ */
+#ifndef RL_LIVE_BROKER_H
+#define RL_LIVE_BROKER_H
+
+#include <stdarg.h>
+
+struct live_target {
+	char host[256];
+	int port;
+	char user[128];
+	char password[128]; /* secret: never formatted into any text */
+	char vhost[256];
+	char display[800];  /* amqp://user@host:port/vhost, no password */
+	int owned;          /* a private node: the lab may crash and start it */
+};
+
+/*
+ * Where progress lines go while a node starts or stops ("starting a private
+ * RabbitMQ node ...", "node up after 5.1 s"). The default writes them to
+ * stderr; fn NULL silences them.
+ */
+void live_broker_set_progress(void (*fn)(void *ctx, const char *line),
+    void *ctx);
+void live_broker_progress(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Decides where the lab connects (see above) and fills *t. Starting a
+ * private node blocks until it accepts AMQP connections (about 5 s, with
+ * progress lines). Returns 0, or -1 with *cause (caller frees): a bad URL,
+ * an unreadable config file, no rabbitmq-server installed, a node that did
+ * not come up.
+ */
+int live_broker_resolve(const char *url, struct live_target *t, char **cause);
+
+/* Whether the lab owns the node it connects to (crash, stop, start). */
+int live_broker_owned(void);
+/* Whether the owned node's process is running (it may still be booting). */
+int live_broker_running(void);
+/* The node name of the owned node, or "" if none. */
+const char *live_broker_node(void);
+
+/*
+ * kill -9 of the owned node's beam process, and nothing else. Returns 0, or
+ * -1 with *cause (not owned, already down).
+ */
+int live_broker_kill(char **cause);
+/*
+ * Starts a clean stop: SIGTERM to the beam process, on which RabbitMQ shuts
+ * down in order (closing client connections with 320). Returns at once; the
+ * caller waits for live_broker_running() to turn 0.
+ */
+int live_broker_term(char **cause);
+/* Starts the owned node again; returns at once (it boots in the background). */
+int live_broker_spawn(char **cause);
+/*
+ * Call once the restarted node answers AMQP: learns its beam pid. Returns 0,
+ * or -1 with *cause.
+ */
+int live_broker_started(char **cause);
+/*
+ * Sets (definition a JSON object) or clears (definition NULL) a policy on
+ * the owned node through rabbitmqctl; blocks ~1 s. -1 with *cause when the
+ * node is not owned or rabbitmqctl failed.
+ */
+int live_broker_policy(const char *vhost, const char *name,
+    const char *pattern, const char *definition, char **cause);
+
+#endif

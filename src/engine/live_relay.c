@@ -1,0 +1,903 @@
+/*
+ * The fault relay between one lab client and the broker.
+ *
+ * Each direction has a buffer and a frame parser. The parser only reads
+ * frame headers (type, size) and the first bytes of a payload (method ids,
+ * a content header's body size); it records, per direction, where the last
+ * complete frame ended, and upstream, where each client command ended. A
+ * command is reported to the engine when the byte that ends it has been
+ * written to the broker's socket: from then on the broker will act on it,
+ * whatever happens to the client.
+ *
+ * Nothing here blocks: sockets are non-blocking, reads stop when a buffer is
+ * full, and poll() decides when to go on.
+ */
+#include "engine/live_relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/xmalloc.h"
+
+#define RL_BUF (256 * 1024)
+#define RL_LINGER_S 2.0
+#define RL_CAPTURE 8192        /* a content header we read whole */
+
+/* Streaming frame parser for one direction. */
+struct rl_parse {
+	int skip;              /* protocol header bytes still to pass */
+	uint8_t fh[7];         /* frame header being read */
+	int fh_have;
+	uint32_t size;         /* payload size of the current frame */
+	uint32_t left;         /* payload bytes + end octet still to come */
+	uint8_t pl[12];        /* first payload bytes */
+	int pl_have;
+	int content;           /* 1: publish wants its header, 2: body */
+	uint64_t body_left;
+	uint64_t boundary;     /* stream offset just after the last frame */
+	int tuned;             /* downstream: connection.tune went by */
+	/* downstream: a basic.deliver and its content header, kept whole */
+	uint8_t cap[RL_CAPTURE];
+	size_t cap_len;
+	int deliver;           /* 1: its header frame comes next */
+	char ctag[256];
+	uint64_t dtag;
+	int redelivered;
+};
+
+struct rl_cmd {
+	uint64_t end;          /* stream offset just after its last byte */
+	uint16_t cls, meth;
+};
+
+struct rl_buf {
+	uint8_t *data;
+	size_t start, end;     /* unsent bytes are data[start, end) */
+	uint64_t in, out;      /* stream offsets read and written */
+};
+
+struct live_relay {
+	const struct live_relay_ops *ops;
+	void *ctx;
+	struct sockaddr_storage broker;
+	socklen_t broker_len;
+	int lfd, port;
+	enum live_relay_mode mode;
+	int cfd, bfd;          /* client and broker sockets, -1 none */
+	int connecting;        /* bfd's connect() is in progress */
+	int client_eof;        /* client is gone: flush upstream, then close */
+	int broker_eof;        /* broker is gone: flush downstream, then close */
+	struct rl_buf up, down;
+	struct rl_parse pup, pdown;
+	struct rl_cmd *cmds;   /* upstream commands not yet written out */
+	size_t ncmds, cmd_cap, cmd_head;
+	uint64_t hole_limit;   /* HOLE: downstream goes out up to here */
+	int hb_left;           /* bytes of the injected heartbeat to write */
+	int linger;            /* a closing broker socket, read until EOF */
+	double linger_until;
+};
+
+static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
+
+static double
+rl_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint32_t
+rl_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t
+rl_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint64_t
+rl_be64(const uint8_t *p)
+{
+	return (uint64_t)rl_be32(p) << 32 | rl_be32(p + 4);
+}
+
+/* ---- parsing --------------------------------------------------------- */
+
+static void
+rl_cmd_push(struct live_relay *r, uint64_t end, uint16_t cls, uint16_t meth)
+{
+	if (r->ncmds == r->cmd_cap) {
+		size_t ncap = r->cmd_cap ? r->cmd_cap * 2 : 64;
+		struct rl_cmd *nb = xmalloc(ncap * sizeof *nb);
+		for (size_t i = 0; i < r->ncmds; i++)
+			nb[i] = r->cmds[(r->cmd_head + i) % r->cmd_cap];
+		free(r->cmds);
+		r->cmds = nb;
+		r->cmd_cap = ncap;
+		r->cmd_head = 0;
+	}
+	r->cmds[(r->cmd_head + r->ncmds++) % r->cmd_cap] =
+	    (struct rl_cmd){ end, cls, meth };
+}
+
+/* Cursor over captured bytes; every read is bounds-checked. */
+struct rl_cur {
+	const uint8_t *p;
+	size_t n, at;
+	int bad;
+};
+
+static uint64_t
+rl_cur_int(struct rl_cur *c, size_t width)
+{
+	uint64_t v = 0;
+
+	if (c->at + width > c->n) {
+		c->bad = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < width; i++)
+		v = v << 8 | c->p[c->at + i];
+	c->at += width;
+	return v;
+}
+
+/* A short string into buf (cut to fit), or skipped when buf is NULL. */
+static void
+rl_cur_short(struct rl_cur *c, char *buf, size_t len)
+{
+	size_t n = (size_t)rl_cur_int(c, 1);
+
+	if (c->bad || c->at + n > c->n) {
+		c->bad = 1;
+		return;
+	}
+	if (buf && len) {
+		size_t k = n < len - 1 ? n : len - 1;
+		memcpy(buf, c->p + c->at, k);
+		buf[k] = '\0';
+	}
+	c->at += n;
+}
+
+/* Skips one field value of type `t`; its integer value, or -1. */
+static int64_t
+rl_cur_value(struct rl_cur *c, uint8_t t)
+{
+	switch (t) {
+	case 't': case 'b': case 'B':
+		return (int64_t)rl_cur_int(c, 1);
+	case 's': case 'u':
+		return (int64_t)rl_cur_int(c, 2);
+	case 'I': case 'i':
+		return (int64_t)rl_cur_int(c, 4);
+	case 'l': case 'L': case 'T':
+		return (int64_t)rl_cur_int(c, 8);
+	case 'f':
+		rl_cur_int(c, 4);
+		return -1;
+	case 'd':
+		rl_cur_int(c, 8);
+		return -1;
+	case 'D':
+		rl_cur_int(c, 5);
+		return -1;
+	case 'V':
+		return -1;
+	case 'S': case 'A': case 'F': case 'x': {
+		size_t n = (size_t)rl_cur_int(c, 4);
+		if (c->at + n > c->n)
+			c->bad = 1;
+		else
+			c->at += n;
+		return -1;
+	}
+	default:
+		c->bad = 1;
+		return -1;
+	}
+}
+
+/*
+ * A basic.deliver's content header is complete: reads the message-id and
+ * x-delivery-count out of its properties and reports the delivery.
+ */
+static void
+rl_delivery(struct live_relay *r, struct rl_parse *p)
+{
+	struct rl_cur c = { p->cap, p->cap_len, 0, 0 };
+	char mid[256] = "";
+	int64_t count = -1;
+	unsigned flags;
+
+	rl_cur_int(&c, 12); /* class, weight, body size */
+	flags = (unsigned)rl_cur_int(&c, 2);
+	if (flags & 0x8000)
+		rl_cur_short(&c, NULL, 0);
+	if (flags & 0x4000)
+		rl_cur_short(&c, NULL, 0);
+	if (flags & 0x2000) {
+		size_t end = (size_t)rl_cur_int(&c, 4);
+		end += c.at;
+		while (!c.bad && c.at < end) {
+			char key[256];
+			uint8_t t;
+			int64_t v;
+			rl_cur_short(&c, key, sizeof key);
+			t = (uint8_t)rl_cur_int(&c, 1);
+			v = rl_cur_value(&c, t);
+			if (strcmp(key, "x-delivery-count") == 0)
+				count = v;
+		}
+	}
+	if (flags & 0x1000)
+		rl_cur_int(&c, 1);
+	if (flags & 0x0800)
+		rl_cur_int(&c, 1);
+	if (flags & 0x0400)
+		rl_cur_short(&c, NULL, 0);
+	if (flags & 0x0200)
+		rl_cur_short(&c, NULL, 0);
+	if (flags & 0x0100)
+		rl_cur_short(&c, NULL, 0);
+	if (flags & 0x0080)
+		rl_cur_short(&c, mid, sizeof mid);
+	if (c.bad)
+		mid[0] = '\0';
+	if (r->ops && r->ops->delivered)
+		r->ops->delivered(r->ctx, p->ctag, p->dtag, p->redelivered, mid,
+		    count);
+}
+
+/* A downstream basic.deliver method is complete: its arguments. */
+static void
+rl_deliver_method(struct rl_parse *p)
+{
+	struct rl_cur c = { p->cap, p->cap_len, 4, 0 };
+
+	rl_cur_short(&c, p->ctag, sizeof p->ctag);
+	p->dtag = rl_cur_int(&c, 8);
+	p->redelivered = (int)(rl_cur_int(&c, 1) & 1);
+	p->deliver = !c.bad;
+}
+
+/* A frame ended at stream offset `at`. */
+static void
+rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
+    uint64_t at)
+{
+	uint8_t type = p->fh[0];
+
+	p->boundary = at;
+	if (!upstream) {
+		if (type == 1 && p->cap_len >= 4 && rl_be16(p->cap) == 60 &&
+		    rl_be16(p->cap + 2) == 60)
+			rl_deliver_method(p);
+		else if (type == 2 && p->deliver) {
+			p->deliver = 0;
+			rl_delivery(r, p);
+		} else if (type == 1)
+			p->deliver = 0;
+	}
+	if (type == 1 && p->pl_have >= 4) {
+		uint16_t cls = rl_be16(p->pl), meth = rl_be16(p->pl + 2);
+		if (!upstream) {
+			if (cls == 10 && meth == 30)
+				p->tuned = 1;
+			return;
+		}
+		if (cls == 60 && meth == 40)
+			p->content = 1;
+		else
+			rl_cmd_push(r, at, cls, meth);
+	} else if (type == 2 && upstream && p->content == 1) {
+		p->body_left = p->pl_have >= 12 ? rl_be64(p->pl + 4) : 0;
+		if (p->body_left == 0) {
+			p->content = 0;
+			rl_cmd_push(r, at, 60, 40);
+		} else
+			p->content = 2;
+	} else if (type == 3 && upstream && p->content == 2) {
+		p->body_left = p->body_left > p->size ?
+		    p->body_left - p->size : 0;
+		if (p->body_left == 0) {
+			p->content = 0;
+			rl_cmd_push(r, at, 60, 40);
+		}
+	}
+}
+
+/* Feeds bytes that start at stream offset `base`. */
+static void
+rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
+    const uint8_t *d, size_t n, uint64_t base)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (p->skip) {
+			size_t take = n - i < (size_t)p->skip ? n - i :
+			    (size_t)p->skip;
+			p->skip -= (int)take;
+			i += take;
+			if (p->skip == 0)
+				p->boundary = base + i;
+			continue;
+		}
+		if (p->fh_have < 7) {
+			p->fh[p->fh_have++] = d[i++];
+			if (p->fh_have == 7) {
+				p->size = rl_be32(p->fh + 3);
+				p->left = p->size + 1;
+				p->pl_have = 0;
+			}
+			continue;
+		}
+		{
+			size_t take = n - i < p->left ? n - i : p->left;
+			uint32_t done = p->size + 1 - p->left;
+			for (size_t k = 0; k < take && p->pl_have < 12 &&
+			    done + k < p->size; k++)
+				p->pl[p->pl_have++] = d[i + k];
+			/* Downstream method and header frames are kept whole
+			 * (up to RL_CAPTURE): deliveries are read from them. */
+			if (!upstream && (p->fh[0] == 1 || p->fh[0] == 2)) {
+				if (done == 0)
+					p->cap_len = 0;
+				for (size_t k = 0; k < take && done + k < p->size &&
+				    p->cap_len < RL_CAPTURE; k++)
+					p->cap[p->cap_len++] = d[i + k];
+			}
+			p->left -= (uint32_t)take;
+			i += take;
+			if (p->left == 0) {
+				p->fh_have = 0;
+				rl_frame_end(r, p, upstream, base + i);
+			}
+		}
+	}
+}
+
+/* ---- sockets --------------------------------------------------------- */
+
+static void
+rl_nonblock(int fd)
+{
+	int one = 1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Closes with RST instead of FIN. */
+static void
+rl_reset(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+static int
+rl_listen(struct live_relay *r, int port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	r->lfd = fd;
+	r->port = ntohs(sa.sin_port);
+	return 0;
+}
+
+static void
+rl_buf_reset(struct rl_buf *b)
+{
+	b->start = b->end = 0;
+	b->in = b->out = 0;
+}
+
+static size_t
+rl_buf_len(const struct rl_buf *b)
+{
+	return b->end - b->start;
+}
+
+static void
+rl_pair_clear(struct live_relay *r)
+{
+	r->cfd = r->bfd = -1;
+	r->connecting = r->client_eof = r->broker_eof = 0;
+	rl_buf_reset(&r->up);
+	rl_buf_reset(&r->down);
+	memset(&r->pup, 0, sizeof r->pup);
+	memset(&r->pdown, 0, sizeof r->pdown);
+	r->pup.skip = 8; /* "AMQP" 0 0 9 1 */
+	r->ncmds = r->cmd_head = 0;
+	r->hole_limit = 0;
+	r->hb_left = 0;
+}
+
+static void
+rl_end(struct live_relay *r, enum live_relay_end why)
+{
+	rl_pair_clear(r);
+	if (r->ops && r->ops->closed)
+		r->ops->closed(r->ctx, why);
+}
+
+/* Both sides reset at once: nothing more is delivered either way. */
+static void
+rl_kill_pair(struct live_relay *r, enum live_relay_end why)
+{
+	if (r->cfd < 0 && r->bfd < 0)
+		return;
+	rl_reset(r->cfd);
+	rl_reset(r->bfd);
+	rl_end(r, why);
+}
+
+/* Reports the commands whose last byte has now reached the broker. */
+static void
+rl_report(struct live_relay *r)
+{
+	while (r->ncmds) {
+		struct rl_cmd c = r->cmds[r->cmd_head];
+		if (c.end > r->up.out)
+			break;
+		r->cmd_head = (r->cmd_head + 1) % r->cmd_cap;
+		r->ncmds--;
+		if (r->ops && r->ops->command)
+			r->ops->command(r->ctx, c.cls, c.meth);
+	}
+}
+
+/* Reads what fits from fd into b; returns bytes read, 0 EOF, -1 error,
+ * -2 would block. */
+static ssize_t
+rl_read(int fd, struct rl_buf *b)
+{
+	ssize_t n;
+
+	if (b->start == b->end)
+		b->start = b->end = 0;
+	else if (b->end == RL_BUF && b->start > 0) {
+		memmove(b->data, b->data + b->start, b->end - b->start);
+		b->end -= b->start;
+		b->start = 0;
+	}
+	if (b->end == RL_BUF)
+		return -2;
+	n = recv(fd, b->data + b->end, RL_BUF - b->end, 0);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? -2 : -1;
+	return n;
+}
+
+/* Writes at most `max` bytes of b to fd; returns 0, or -1 on error. */
+static int
+rl_write(int fd, struct rl_buf *b, size_t max)
+{
+	size_t len = rl_buf_len(b);
+	ssize_t n;
+
+	if (len > max)
+		len = max;
+	if (len == 0)
+		return 0;
+	n = send(fd, b->data + b->start, len, MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 0 : -1;
+	b->start += (size_t)n;
+	b->out += (uint64_t)n;
+	return 0;
+}
+
+/* How much of the downstream buffer may go to the client now. */
+static size_t
+rl_down_allowed(const struct live_relay *r)
+{
+	if (r->mode != RELAY_HOLE)
+		return rl_buf_len(&r->down);
+	if (r->down.out >= r->hole_limit)
+		return 0;
+	return (size_t)(r->hole_limit - r->down.out);
+}
+
+static void rl_flush(struct live_relay *r);
+
+/* The client side is gone; send what it wrote, then close the broker side
+ * behind it with a FIN so the broker reads every byte first. */
+static void
+rl_client_gone(struct live_relay *r)
+{
+	r->client_eof = 1;
+	if (r->cfd >= 0) {
+		close(r->cfd);
+		r->cfd = -1;
+	}
+	rl_flush(r);
+}
+
+static void
+rl_broker_gone(struct live_relay *r)
+{
+	r->broker_eof = 1;
+	if (r->bfd >= 0) {
+		close(r->bfd);
+		r->bfd = -1;
+	}
+	r->connecting = 0;
+	r->ncmds = 0;
+	rl_flush(r);
+}
+
+/* Moves data both ways as far as the sockets take it, and closes a pair
+ * whose both ends are done. */
+static void
+rl_flush(struct live_relay *r)
+{
+	if (r->bfd >= 0 && !r->connecting && r->mode != RELAY_HOLE) {
+		if (rl_write(r->bfd, &r->up, rl_buf_len(&r->up)) != 0) {
+			rl_broker_gone(r);
+			return;
+		}
+		rl_report(r);
+	}
+	if (r->cfd >= 0) {
+		if (r->hb_left && r->down.out == r->hole_limit &&
+		    r->mode == RELAY_HOLE) {
+			ssize_t n = send(r->cfd, rl_heartbeat + 8 - r->hb_left,
+			    (size_t)r->hb_left, MSG_NOSIGNAL);
+			if (n > 0)
+				r->hb_left -= (int)n;
+		} else if (rl_write(r->cfd, &r->down, rl_down_allowed(r)) != 0) {
+			rl_client_gone(r);
+			return;
+		}
+	}
+	if (r->client_eof && r->bfd >= 0 && !r->connecting &&
+	    rl_buf_len(&r->up) == 0) {
+		/* Everything the client wrote is out: FIN, then drain. */
+		shutdown(r->bfd, SHUT_WR);
+		if (r->linger >= 0)
+			close(r->linger);
+		r->linger = r->bfd;
+		r->linger_until = rl_clock() + RL_LINGER_S;
+		r->bfd = -1;
+		rl_end(r, RELAY_END_CLIENT);
+		return;
+	}
+	if (r->client_eof && (r->bfd < 0 || r->connecting)) {
+		rl_reset(r->bfd);
+		r->bfd = -1;
+		rl_end(r, r->broker_eof ? RELAY_END_BROKER : RELAY_END_CLIENT);
+		return;
+	}
+	if (r->broker_eof && (r->cfd < 0 || rl_buf_len(&r->down) == 0)) {
+		if (r->cfd >= 0)
+			close(r->cfd);
+		r->cfd = -1;
+		rl_end(r, RELAY_END_BROKER);
+	}
+}
+
+/* ---- the interface --------------------------------------------------- */
+
+struct live_relay *
+live_relay_new(const char *host, int port, const struct live_relay_ops *ops,
+    void *ctx, char **cause)
+{
+	struct live_relay *r;
+	struct addrinfo hints, *res = NULL;
+	char sport[16];
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(sport, sizeof sport, "%d", port);
+	rc = getaddrinfo(host, sport, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		*cause = xasprintf("cannot resolve broker host %s: %s", host,
+		    gai_strerror(rc));
+		return NULL;
+	}
+	r = xcalloc(1, sizeof *r);
+	memcpy(&r->broker, res->ai_addr, res->ai_addrlen);
+	r->broker_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	r->ops = ops;
+	r->ctx = ctx;
+	r->up.data = xmalloc(RL_BUF);
+	r->down.data = xmalloc(RL_BUF);
+	r->linger = -1;
+	r->lfd = -1;
+	rl_pair_clear(r);
+	if (rl_listen(r, 0) != 0) {
+		*cause = xasprintf("cannot listen on a loopback port: %s",
+		    strerror(errno));
+		live_relay_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+live_relay_free(struct live_relay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->lfd >= 0)
+		close(r->lfd);
+	rl_reset(r->cfd);
+	rl_reset(r->bfd);
+	if (r->linger >= 0)
+		close(r->linger);
+	free(r->up.data);
+	free(r->down.data);
+	free(r->cmds);
+	free(r);
+}
+
+int
+live_relay_port(const struct live_relay *r)
+{
+	return r->port;
+}
+
+enum live_relay_mode
+live_relay_mode(const struct live_relay *r)
+{
+	return r->mode;
+}
+
+int
+live_relay_connected(const struct live_relay *r)
+{
+	return r->cfd >= 0 && r->bfd >= 0 && !r->connecting;
+}
+
+int
+live_relay_busy(const struct live_relay *r)
+{
+	if (r->mode == RELAY_HOLE)
+		return 0;
+	return (r->bfd >= 0 && rl_buf_len(&r->up) > 0) ||
+	    (r->cfd >= 0 && rl_buf_len(&r->down) > 0) || r->connecting;
+}
+
+void
+live_relay_set_mode(struct live_relay *r, enum live_relay_mode mode)
+{
+	enum live_relay_mode old = r->mode;
+
+	if (mode == old)
+		return;
+	r->mode = mode;
+	if (mode != RELAY_OK && r->lfd >= 0) {
+		/* New connections are refused while the link is down. */
+		close(r->lfd);
+		r->lfd = -1;
+	}
+	if (mode == RELAY_CUT)
+		rl_kill_pair(r, RELAY_END_CUT);
+	else if (mode == RELAY_HOLE) {
+		r->hole_limit = r->pdown.boundary;
+		if (r->down.out > r->hole_limit)
+			r->hole_limit = r->down.out; /* mid-frame: no heartbeat */
+		else if (r->pdown.tuned && r->cfd >= 0)
+			r->hb_left = 8;
+		rl_flush(r);
+	} else {
+		if (r->lfd < 0 && rl_listen(r, r->port) != 0)
+			rl_listen(r, 0);
+		if (r->hb_left)
+			r->hb_left = 0; /* an unsent heartbeat is not owed */
+		rl_flush(r);
+	}
+}
+
+void
+live_relay_flush(struct live_relay *r, int max_ms)
+{
+	double end = rl_clock() + max_ms / 1000.0;
+
+	while ((r->cfd >= 0 || r->bfd >= 0) && rl_clock() < end) {
+		struct pollfd fds[8];
+		size_t n = live_relay_fds(r, fds, 8);
+		int left = (int)((end - rl_clock()) * 1000) + 1;
+		if (poll(fds, n, left < 10 ? left : 10) < 0)
+			break;
+		live_relay_run(r, fds, n);
+	}
+}
+
+void
+live_relay_drop(struct live_relay *r)
+{
+	rl_kill_pair(r, RELAY_END_DROPPED);
+}
+
+size_t
+live_relay_fds(struct live_relay *r, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (r->linger >= 0 && n < max)
+		fds[n++] = (struct pollfd){ r->linger, POLLIN, 0 };
+	if (r->lfd >= 0 && n < max)
+		fds[n++] = (struct pollfd){ r->lfd, POLLIN, 0 };
+	if (r->cfd >= 0 && n < max) {
+		short ev = 0;
+		if (r->mode == RELAY_OK && !r->client_eof &&
+		    r->up.end - r->up.start < RL_BUF)
+			ev |= POLLIN;
+		if (rl_down_allowed(r) || (r->hb_left && r->mode == RELAY_HOLE))
+			ev |= POLLOUT;
+		fds[n++] = (struct pollfd){ r->cfd, ev, 0 };
+	}
+	if (r->bfd >= 0 && n < max) {
+		short ev = 0;
+		if (r->connecting)
+			ev |= POLLOUT;
+		else if (r->mode == RELAY_OK) {
+			if (!r->broker_eof && rl_buf_len(&r->down) < RL_BUF)
+				ev |= POLLIN;
+			if (rl_buf_len(&r->up))
+				ev |= POLLOUT;
+		}
+		fds[n++] = (struct pollfd){ r->bfd, ev, 0 };
+	}
+	return n;
+}
+
+static void
+rl_accept(struct live_relay *r)
+{
+	int fd = accept(r->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return;
+	if (r->mode != RELAY_OK) {
+		rl_reset(fd);
+		return;
+	}
+	if (r->cfd >= 0 || r->bfd >= 0)
+		rl_kill_pair(r, RELAY_END_DROPPED);
+	rl_nonblock(fd);
+	r->cfd = fd;
+	r->bfd = socket(r->broker.ss_family, SOCK_STREAM, 0);
+	if (r->bfd < 0) {
+		rl_kill_pair(r, RELAY_END_UNREACHABLE);
+		return;
+	}
+	rl_nonblock(r->bfd);
+	if (connect(r->bfd, (struct sockaddr *)&r->broker, r->broker_len) ==
+	    0)
+		r->connecting = 0;
+	else if (errno == EINPROGRESS)
+		r->connecting = 1;
+	else
+		rl_kill_pair(r, RELAY_END_UNREACHABLE);
+}
+
+static void
+rl_client_in(struct live_relay *r)
+{
+	uint64_t before = r->up.in;
+	ssize_t n = rl_read(r->cfd, &r->up);
+	size_t at = r->up.end; /* rl_read may have moved the data */
+
+	if (n == 0 || n == -1) {
+		rl_client_gone(r);
+		return;
+	}
+	if (n < 0)
+		return;
+	r->up.end += (size_t)n;
+	r->up.in += (uint64_t)n;
+	rl_parse_feed(r, &r->pup, 1, r->up.data + at, (size_t)n, before);
+}
+
+static void
+rl_broker_in(struct live_relay *r)
+{
+	uint64_t before = r->down.in;
+	ssize_t n = rl_read(r->bfd, &r->down);
+	size_t at = r->down.end;
+
+	if (n == 0 || n == -1) {
+		rl_broker_gone(r);
+		return;
+	}
+	if (n < 0)
+		return;
+	r->down.end += (size_t)n;
+	r->down.in += (uint64_t)n;
+	rl_parse_feed(r, &r->pdown, 0, r->down.data + at, (size_t)n, before);
+}
+
+void
+live_relay_run(struct live_relay *r, const struct pollfd *fds, size_t n)
+{
+	int accept_ready = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pollfd *p = &fds[i];
+		if (p->revents == 0)
+			continue;
+		if (p->fd == r->linger && r->linger >= 0) {
+			char sink[4096];
+			ssize_t k = recv(r->linger, sink, sizeof sink, 0);
+			if (k == 0 || (k < 0 && errno != EAGAIN &&
+			    errno != EINTR)) {
+				close(r->linger);
+				r->linger = -1;
+			}
+		} else if (p->fd == r->lfd && r->lfd >= 0)
+			accept_ready = 1;
+		else if (p->fd == r->bfd && r->bfd >= 0) {
+			if (r->connecting) {
+				int err = 0;
+				socklen_t el = sizeof err;
+				getsockopt(r->bfd, SOL_SOCKET, SO_ERROR, &err,
+				    &el);
+				if (err) {
+					rl_kill_pair(r, RELAY_END_UNREACHABLE);
+					continue;
+				}
+				r->connecting = 0;
+			}
+			if (p->revents & (POLLIN | POLLHUP | POLLERR))
+				rl_broker_in(r);
+		} else if (p->fd == r->cfd && r->cfd >= 0) {
+			if (p->revents & (POLLIN | POLLHUP | POLLERR))
+				rl_client_in(r);
+		}
+	}
+	if (r->linger >= 0 && rl_clock() > r->linger_until) {
+		close(r->linger);
+		r->linger = -1;
+	}
+	rl_flush(r);
+	if (accept_ready)
+		rl_accept(r);
+}

@@ -1,0 +1,693 @@
+/*
+ * Conformance between the simulated and the live engine.
+ *
+ * A small runner plays a script the way lesson/runner.c does, but instead
+ * of judging expectations it records checkpoints (all ledger counters and
+ * queue depths after each step that has expectations, and after the last),
+ * the per-message fates and the AMQP reply codes. Two such records are then
+ * compared field by field. The rule table below is the only place a
+ * difference may be forgiven, and every rule says why: a rate or a latency
+ * is the machine's, a race is the broker's. Everything else must be equal.
+ */
+#include "lesson/compare.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/live.h"
+#include "model/ledger.h"
+#include "util/xmalloc.h"
+
+/*
+ * A checkpoint taken while the producer still had publishes to send or
+ * confirms to wait for is mid-stream: how far a stream has got after N ms
+ * is the machine's rate, so the counters that measure that progress are
+ * compared within this fraction. What a stream ends in is compared exactly
+ * at the next checkpoint after it (a settle).
+ */
+#define CMP_STREAM_TOL 0.5
+
+static const char *const compare_stream_counters[] = {
+	"messages", "published", "confirmed", "in_flight", "delivered",
+	"redelivered", "effects", "processed", "inconsistent", NULL,
+};
+
+/* At most this many per-message differences are printed. */
+#define CMP_MAX_FATES 12
+
+/*
+ * Differences that are allowed, per script and step line (0: every
+ * checkpoint of the script), per counter ("*": all of them; "fates": the
+ * per-message fates; "codes": the AMQP reply codes). tol >= 0: the values
+ * may differ by that fraction of the larger one; tol < 0: not compared.
+ */
+#define CMP_RACE_404                                                           \
+	"how many of ten asynchronous publishes leave before the "            \
+	"channel.close comes back is a race: the simulator paces one publish " \
+	"per 64 us, the C client writes all ten in a few microseconds"
+#define CMP_SLOW_RESTART                                                       \
+	"a real restart takes 5-15 s, longer than the queues' 5 s TTL: the "  \
+	"messages expire during the restart instead of 5 s after it; the "    \
+	"next step compares the outcome"
+#define CMP_BURST                                                              \
+	"50 ms after a burst of 1000 persistent publishes the broker may "    \
+	"still be taking them in"
+
+/* Which run of a script a rule is for. */
+enum { ANY, MAIN, WITHOUT, WITH };
+
+#define CMP_PUSHED                                                             \
+	"how many of a burst the broker has pushed to the consumer when it "  \
+	"dies on the first is a race: the simulator paces publishes 42 us "   \
+	"apart, a real burst reaches the queue at once; each pushed one "    \
+	"comes back redelivered"
+#define CMP_HOT_LOOP                                                           \
+	"the requeue hot loop's cycles per second are this machine's"
+#define CMP_RESENDS                                                            \
+	"how many of 20 asynchronous persistent publishes are confirmed 2 ms " \
+	"in decides how many are resent and processed twice: the simulator "  \
+	"confirms one per fsync of 0.9 ms, a real broker batches its fsyncs"
+#define CMP_STORM                                                              \
+	"ten random failures in ten seconds: what each catches depends on "  \
+	"timing (a real restart takes 5-15 s, the simulator's 2 s)"
+#define CMP_STORM_GOAL                                                         \
+	"with the challenge's solution every payment is processed exactly "  \
+	"once on both engines, whatever the storm did"
+
+static const struct compare_rule {
+	const char *script;
+	int phase;              /* ANY, MAIN, or a challenge run */
+	int line;
+	const char *counter;
+	double tol;
+	const char *why;
+} compare_rules[] = {
+	{ "f08-confirm-latency", ANY, 0, "confirmed", 0.5,
+	  "confirms in a 10 ms window measure this machine's latency" },
+	{ "f09-throughput-no-confirms", ANY, 0, "published", 0.5,
+	  "publishes in a 10-20 ms window measure this machine's rate" },
+	{ "f10-throughput-batch-confirms", ANY, 0, "confirmed", 0.5,
+	  "confirms in a 20-50 ms window measure this machine's rate" },
+	{ "f10-throughput-batch-confirms", ANY, 0, "published", 0.5,
+	  "publishes in a 20-50 ms window measure this machine's rate" },
+	{ "f11-throughput-each-confirm", ANY, 0, "confirmed", 0.5,
+	  "confirms in a 50-200 ms window measure this machine's rate" },
+	{ "f11-throughput-each-confirm", ANY, 0, "published", 0.5,
+	  "publishes in a 50-200 ms window measure this machine's rate" },
+	{ "f01-missing-exchange", ANY, 44, "lost_missing_exchange", -1, CMP_RACE_404 },
+	{ "f01-missing-exchange", ANY, 44, "lost_channel_closed", -1, CMP_RACE_404 },
+	{ "f01-missing-exchange", ANY, 0, "reasons", -1, CMP_RACE_404 },
+	{ "f01-missing-exchange", ANY, 0, "codes", -1,
+	  "the number of channel.close 404 follows from the same race" },
+	{ "f12-crash-nondurable", ANY, 46, "*", -1, CMP_SLOW_RESTART },
+	{ "f13-crash-bindings", ANY, 46, "*", -1, CMP_SLOW_RESTART },
+	{ "f17-crash-unconfirmed-burst", ANY, 21, "queue.trade.pay.success.ready", -1,
+	  CMP_BURST },
+	{ "f31-clean-stop-unwritten", ANY, 21, "queue.trade.pay.success.ready", -1,
+	  CMP_BURST },
+	{ "06-broker", ANY, 63, "queue.trade.pay.success.ready", -1, CMP_BURST },
+	{ "f18-crash-confirmed-survive", ANY, 0, "*", -1,
+	  "the broker is killed 30 ms into a stream of asynchronously "
+	  "confirmed persistent publishes: how far the stream got, how much "
+	  "was confirmed and written, is this machine's" },
+	{ "f18-crash-confirmed-survive", ANY, 0, "fates", -1,
+	  "which messages of the stream were confirmed is this machine's" },
+	{ "f22-requeue-hot-loop", ANY, 28, "delivered", 0.5,
+	  "the hot loop's cycles per second are this machine's" },
+	{ "f22-requeue-hot-loop", ANY, 28, "redelivered", 0.5,
+	  "the hot loop's cycles per second are this machine's" },
+	{ "f22-requeue-hot-loop", ANY, 28, "queue.trade.pay.success.unacked", -1,
+	  "caught mid-loop, the message is either unacked or on its way back" },
+	{ "f08-confirm-latency", ANY, 63, "*", 0.7,
+	  "deliveries to the autoAck consumer in a 10 ms window measure this "
+	  "machine's confirm latency, with the consumer's relay in the same loop" },
+	{ "07-consumer", ANY, 0, "delivered", 0.5, CMP_PUSHED },
+	{ "07-consumer", ANY, 0, "redelivered", 1.0, CMP_PUSHED },
+	{ "08-failures", ANY, 0, "delivered", 0.5, CMP_HOT_LOOP },
+	{ "08-failures", ANY, 0, "redelivered", 0.5, CMP_HOT_LOOP },
+	{ "08-failures", ANY, 0, "queue.trade.pay.success.unacked", -1,
+	  "caught mid-loop, the message is either unacked or on its way back" },
+	{ "09-idempotency", ANY, 0, "*", -1, CMP_RESENDS },
+	{ "09-idempotency", ANY, 0, "fates", -1, CMP_RESENDS },
+	{ "12-capstone", WITH, 0, "messages", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "processed", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "duplicated", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "lost", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "dead_lettered", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "in_flight", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "repaired", 0, CMP_STORM_GOAL },
+	{ "12-capstone", WITH, 0, "inconsistent", 0, CMP_STORM_GOAL },
+	{ "12-capstone", ANY, 0, "*", -1, CMP_STORM },
+	{ "12-capstone", MAIN, 0, "fates", -1, CMP_STORM },
+	{ "12-capstone", WITHOUT, 0, "fates", -1, CMP_STORM },
+	{ "12-capstone", ANY, 0, "codes", -1, CMP_STORM },
+	{ NULL, 0, 0, NULL, 0, NULL },
+};
+
+#define CMP_MAX_CODES 32
+
+struct cmp_point {
+	int line;               /* step line */
+	size_t step;            /* 1-based; 0 for the end of the run */
+	int midstream;          /* publishes or confirms still pending */
+	struct ledger_summary sum;
+	uint64_t *ready, *unacked;
+};
+
+struct cmp_fate {
+	uint8_t fate, reason, notice;
+};
+
+struct cmp_code {
+	int kind, code;
+	uint64_t n;
+};
+
+struct cmp_run {
+	const char *label;      /* engine name */
+	struct cmp_point *pts;
+	size_t npts, pts_cap;
+	struct cmp_fate *fates;
+	uint32_t nfates;
+	struct cmp_code codes[CMP_MAX_CODES];
+	size_t ncodes;
+	size_t nqueues;
+	const char **qnames;    /* borrowed from the script */
+	struct ledger *ledger;
+	FILE *events;
+	int failed_expect;      /* expectations that did not hold */
+};
+
+struct cmp_ctx {
+	const struct script *s;
+	const struct compare_opts *o;
+	char **counters;
+	size_t ncounters, counters_cap;
+	unsigned diffs;
+	unsigned midstream;     /* checkpoints compared as mid-stream */
+	const char *phase;      /* "" or "challenge ..." */
+	int phase_id;           /* MAIN, WITHOUT, WITH */
+};
+
+static void
+cmp_counter_name(void *ctx, const char *name)
+{
+	struct cmp_ctx *c = ctx;
+
+	c->counters = xgrow(c->counters, &c->counters_cap, c->ncounters + 1,
+	    sizeof *c->counters);
+	c->counters[c->ncounters++] = xstrdup(name); /* name is borrowed */
+}
+
+static void
+cmp_sink(void *ctx, const struct event *ev)
+{
+	struct cmp_run *r = ctx;
+
+	ledger_apply(r->ledger, ev);
+	if (ev->code > 0) {
+		size_t i;
+		for (i = 0; i < r->ncodes; i++)
+			if (r->codes[i].kind == (int)ev->kind &&
+			    r->codes[i].code == ev->code)
+				break;
+		if (i == r->ncodes && r->ncodes < CMP_MAX_CODES)
+			r->codes[r->ncodes++] = (struct cmp_code){ (int)ev->kind,
+				ev->code, 0 };
+		if (i < CMP_MAX_CODES)
+			r->codes[i].n++;
+	}
+	if (r->events) {
+		fprintf(r->events, "%-5s ", r->label);
+		event_print_text(r->events, ev);
+	}
+}
+
+static void
+cmp_run_free(struct cmp_run *r)
+{
+	for (size_t i = 0; i < r->npts; i++) {
+		free(r->pts[i].ready);
+		free(r->pts[i].unacked);
+	}
+	free(r->pts);
+	free(r->fates);
+	free(r->qnames);
+	ledger_free(r->ledger);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
+    struct engine *e, const struct script_step *st, size_t step)
+{
+	struct cmp_point *p;
+	struct engine_view v;
+
+	r->pts = xgrow(r->pts, &r->pts_cap, r->npts + 1, sizeof *r->pts);
+	p = &r->pts[r->npts++];
+	memset(p, 0, sizeof *p);
+	p->line = st ? st->line : 0;
+	p->step = step;
+	ledger_summarize(r->ledger, &p->sum);
+	p->ready = xcalloc(r->nqueues + 1, sizeof *p->ready);
+	p->unacked = xcalloc(r->nqueues + 1, sizeof *p->unacked);
+	ops->view(e, &v);
+	p->midstream = v.producer_pending > 0 || v.producer_outstanding > 0;
+	for (size_t i = 0; i < v.nqueues && i < r->nqueues; i++) {
+		p->ready[i] = v.queues[i].exists ? v.queues[i].ready : 0;
+		p->unacked[i] = v.queues[i].exists ? v.queues[i].unacked : 0;
+	}
+	/* The run's own expectations, for the summary line. */
+	for (size_t i = 0; st && i < st->nexpects; i++) {
+		const struct script_expect *x = &st->expects[i];
+		uint64_t val = 0;
+		int ok = 0;
+		if (strncmp(x->counter, "queue.", 6) == 0) {
+			const char *dot = strrchr(x->counter, '.');
+			for (size_t q = 0; q < r->nqueues; q++) {
+				size_t len = strlen(r->qnames[q]);
+				if ((size_t)(dot - (x->counter + 6)) == len &&
+				    strncmp(x->counter + 6, r->qnames[q],
+					len) == 0) {
+					val = strcmp(dot, ".ready") == 0 ?
+					    p->ready[q] : p->unacked[q];
+					ok = 1;
+				}
+			}
+		} else
+			ok = ledger_counter(&p->sum, x->counter, &val) == 0;
+		if (!ok || val < x->min || val > x->max)
+			r->failed_expect++;
+	}
+}
+
+/* Plays steps on a fresh engine; fills *r. Returns 0 or -1 with *why. */
+static int
+cmp_play(const struct script *s, const struct engine_ops *ops,
+    const char *url, const struct script_toggle *setup, size_t nsetup,
+    const struct script_toggle *extra, size_t nextra,
+    const struct script_step *steps, size_t nsteps, struct cmp_run *r,
+    char **why)
+{
+	struct engine_opts eo;
+	struct engine *e;
+	char *cause = NULL;
+	int rc = 0;
+	uint32_t max;
+
+	r->label = ops->name;
+	r->ledger = ledger_create();
+	r->nqueues = s->topo.nqueues;
+	r->qnames = xcalloc(r->nqueues + 1, sizeof *r->qnames);
+	for (size_t i = 0; i < r->nqueues; i++)
+		r->qnames[i] = s->topo.queues[i].name;
+	memset(&eo, 0, sizeof eo);
+	eo.seed = s->seed;
+	eo.sink = cmp_sink;
+	eo.sink_ctx = r;
+	eo.url = strcmp(ops->name, "sim") == 0 ? NULL : url;
+	e = ops->create(&eo, &cause);
+	if (e == NULL)
+		goto fail;
+	for (size_t i = 0; i < s->ntoggles && rc == 0; i++)
+		rc = ops->set_toggle(e, s->toggles[i].id, s->toggles[i].value,
+		    &cause);
+	for (size_t i = 0; i < nsetup && rc == 0; i++)
+		rc = ops->set_toggle(e, setup[i].id, setup[i].value, &cause);
+	for (size_t i = 0; i < nextra && rc == 0; i++)
+		rc = ops->set_toggle(e, extra[i].id, extra[i].value, &cause);
+	if (rc == 0)
+		rc = ops->declare(e, &s->topo, &cause);
+	if (rc == 0)
+		rc = ops->consume(e, NULL, 1, &cause);
+	for (size_t i = 0; i < nsteps && rc == 0; i++) {
+		const struct script_step *st = &steps[i];
+		const struct script_action *a = &st->action;
+
+		switch (a->kind) {
+		case ACT_NONE:
+			break;
+		case ACT_PUBLISH:
+			rc = ops->publish(e, &a->publish, &cause);
+			break;
+		case ACT_TOGGLE:
+			for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
+				rc = ops->set_toggle(e, a->toggles[k].id,
+				    a->toggles[k].value, &cause);
+			break;
+		case ACT_FAIL:
+			rc = ops->inject(e, &a->fail, &cause);
+			break;
+		case ACT_RESTART:
+			rc = ops->restart(e, &cause);
+			break;
+		case ACT_WAIT:
+			rc = ops->advance(e, a->ms * 1000 + a->us, &cause);
+			break;
+		case ACT_SETTLE:
+			rc = ops->settle(e, a->ms * 1000, &cause);
+			break;
+		case ACT_CONSUME:
+		case ACT_STOP:
+			rc = ops->consume(e, a->consumer,
+			    a->kind == ACT_CONSUME, &cause);
+			break;
+		}
+		if (rc != 0) {
+			*why = xasprintf("%s:%d: %s engine: %s", s->path, st->line,
+			    ops->name, cause ? cause : "the step was refused");
+			free(cause);
+			ops->destroy(e);
+			return -1;
+		}
+		if (st->nexpects || i + 1 == nsteps)
+			cmp_checkpoint(r, ops, e, st, i + 1);
+	}
+	if (rc == 0 && nsteps == 0)
+		cmp_checkpoint(r, ops, e, NULL, 0);
+	if (rc != 0)
+		goto fail;
+	max = ledger_max_id(r->ledger);
+	r->nfates = max;
+	r->fates = xcalloc((size_t)max + 1, sizeof *r->fates);
+	for (uint32_t id = 1; id <= max; id++) {
+		const struct ledger_entry *le = ledger_entry(r->ledger, id);
+		struct cmp_fate *f = &r->fates[id];
+		f->fate = (uint8_t)ledger_fate(le);
+		if (f->fate == FATE_LOST) {
+			f->reason = le->reason;
+			f->notice = le->notice;
+		}
+	}
+	ops->destroy(e);
+	return 0;
+fail:
+	*why = xasprintf("%s: %s engine: %s", s->path, ops->name,
+	    cause ? cause : "the engine could not start");
+	free(cause);
+	if (e)
+		ops->destroy(e);
+	return -1;
+}
+
+/* The rule for this difference, or NULL. */
+static const struct compare_rule *
+cmp_rule(const struct cmp_ctx *c, int line, const char *counter)
+{
+	for (const struct compare_rule *r = compare_rules; r->script; r++)
+		if (strcmp(r->script, c->s->id) == 0 &&
+		    (r->phase == ANY || r->phase == c->phase_id) &&
+		    (r->line == 0 || r->line == line) &&
+		    (strcmp(r->counter, "*") == 0 ||
+			strcmp(r->counter, counter) == 0))
+			return r;
+	return NULL;
+}
+
+static int
+cmp_stream_counter(const char *counter)
+{
+	if (strncmp(counter, "queue.", 6) == 0)
+		return 1;
+	for (size_t i = 0; compare_stream_counters[i]; i++)
+		if (strcmp(compare_stream_counters[i], counter) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether a and b are equal under the rules. */
+static int
+cmp_same(const struct cmp_ctx *c, int line, int mid, const char *counter,
+    uint64_t a, uint64_t b)
+{
+	const struct compare_rule *r;
+	double big = (double)(a > b ? a : b), tol;
+
+	if (a == b)
+		return 1;
+	r = cmp_rule(c, line, counter);
+	if (r && r->tol < 0)
+		return 1;
+	tol = r ? r->tol : -1;
+	if (mid && cmp_stream_counter(counter) && tol < CMP_STREAM_TOL)
+		tol = CMP_STREAM_TOL;
+	if (tol < 0)
+		return 0;
+	return fabs((double)a - (double)b) <= tol * big;
+}
+
+static void
+cmp_diff(struct cmp_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+cmp_diff(struct cmp_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->diffs++;
+	fputs("   ", c->o->out);
+	if (c->phase[0])
+		fprintf(c->o->out, "%s: ", c->phase);
+	va_start(ap, fmt);
+	vfprintf(c->o->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->o->out);
+}
+
+static void
+cmp_where(char *buf, size_t len, const struct cmp_point *p)
+{
+	if (p->step)
+		snprintf(buf, len, "step %zu (line %d)", p->step, p->line);
+	else
+		snprintf(buf, len, "end");
+}
+
+static void
+cmp_fate_text(char *buf, size_t len, const struct cmp_fate *f, int present)
+{
+	if (!present)
+		snprintf(buf, len, "never seen");
+	else if (f->fate == FATE_LOST)
+		snprintf(buf, len, "lost (%s, told %s)",
+		    event_reason_name(f->reason),
+		    event_notice_name(f->notice));
+	else
+		snprintf(buf, len, "%s", ledger_fate_name(f->fate));
+}
+
+/* Compares two runs of the same steps; prints each difference. */
+static void
+cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
+{
+	size_t n = a->npts < b->npts ? a->npts : b->npts;
+	uint32_t maxid;
+	unsigned nfate;
+	const struct compare_rule *fr;
+	int reasons_only = cmp_rule(c, 0, "reasons") != NULL;
+	char where[64], ta[96], tb[96];
+
+	if (a->npts != b->npts)
+		cmp_diff(c, "checkpoints: %s %zu, %s %zu", a->label, a->npts,
+		    b->label, b->npts);
+	for (size_t i = 0; i < n; i++) {
+		const struct cmp_point *pa = &a->pts[i], *pb = &b->pts[i];
+		int mid = pa->midstream || pb->midstream;
+		cmp_where(where, sizeof where, pa);
+		if (mid)
+			c->midstream++;
+		for (size_t k = 0; k < c->ncounters; k++) {
+			uint64_t va = 0, vb = 0;
+			ledger_counter(&pa->sum, c->counters[k], &va);
+			ledger_counter(&pb->sum, c->counters[k], &vb);
+			if (!cmp_same(c, pa->line, mid, c->counters[k], va, vb))
+				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
+				    PRIu64, where, c->counters[k], a->label, va,
+				    b->label, vb);
+		}
+		for (size_t q = 0; q < a->nqueues; q++) {
+			char name[300];
+			snprintf(name, sizeof name, "queue.%s.ready",
+			    a->qnames[q]);
+			if (!cmp_same(c, pa->line, mid, name, pa->ready[q],
+			    pb->ready[q]))
+				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
+				    PRIu64, where, name, a->label, pa->ready[q],
+				    b->label, pb->ready[q]);
+			snprintf(name, sizeof name, "queue.%s.unacked",
+			    a->qnames[q]);
+			if (!cmp_same(c, pa->line, mid, name, pa->unacked[q],
+			    pb->unacked[q]))
+				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
+				    PRIu64, where, name, a->label,
+				    pa->unacked[q], b->label, pb->unacked[q]);
+		}
+	}
+	fr = cmp_rule(c, 0, "fates");
+	maxid = a->nfates > b->nfates ? a->nfates : b->nfates;
+	nfate = 0;
+	for (uint32_t id = 1; !fr && id <= maxid; id++) {
+		int ina = id <= a->nfates, inb = id <= b->nfates;
+		struct cmp_fate fa = ina ? a->fates[id] : (struct cmp_fate){ 0 };
+		struct cmp_fate fb = inb ? b->fates[id] : (struct cmp_fate){ 0 };
+		if (ina == inb && fa.fate == fb.fate && fa.reason == fb.reason &&
+		    fa.notice == fb.notice)
+			continue;
+		if (reasons_only && ina == inb && fa.fate == fb.fate)
+			continue;
+		if (++nfate > CMP_MAX_FATES) {
+			c->diffs++;
+			continue;
+		}
+		cmp_fate_text(ta, sizeof ta, &fa, ina);
+		cmp_fate_text(tb, sizeof tb, &fb, inb);
+		cmp_diff(c, "m%" PRIu32 ": %s %s, %s %s", id, a->label, ta,
+		    b->label, tb);
+	}
+	if (nfate > CMP_MAX_FATES)
+		fprintf(c->o->out, "   ... and %u more messages whose fates "
+		    "differ\n", nfate - CMP_MAX_FATES);
+	if (cmp_rule(c, 0, "codes"))
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct cmp_run *x = pass ? b : a, *y = pass ? a : b;
+		for (size_t i = 0; i < x->ncodes; i++) {
+			uint64_t other = 0;
+			for (size_t k = 0; k < y->ncodes; k++)
+				if (y->codes[k].kind == x->codes[i].kind &&
+				    y->codes[k].code == x->codes[i].code)
+					other = y->codes[k].n;
+			if (other == x->codes[i].n || (pass && other))
+				continue;
+			cmp_diff(c, "%s %d: %s %" PRIu64 ", %s %" PRIu64,
+			    event_kind_text((enum event_kind)x->codes[i].kind),
+			    x->codes[i].code, x->label,
+			    pass ? x->codes[i].n : x->codes[i].n, y->label,
+			    other);
+		}
+	}
+}
+
+/* Plays the same steps on both engines and compares them. */
+static int
+cmp_pair(struct cmp_ctx *c, const struct script_toggle *setup, size_t nsetup,
+    const struct script_toggle *extra, size_t nextra,
+    const struct script_step *steps, size_t nsteps, char **why)
+{
+	const struct engine_ops *left = c->o->left ? c->o->left :
+	    &engine_sim_ops;
+	const struct engine_ops *right = c->o->right ? c->o->right :
+	    &engine_live_ops;
+	struct cmp_run a, b;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.events = b.events = c->o->events ? c->o->out : NULL;
+	rc = cmp_play(c->s, left, c->o->url, setup, nsetup, extra, nextra,
+	    steps, nsteps, &a, why);
+	if (rc == 0)
+		rc = cmp_play(c->s, right, c->o->url, setup, nsetup, extra,
+		    nextra, steps, nsteps, &b, why);
+	if (rc == 0) {
+		cmp_runs(c, &a, &b);
+		if (b.failed_expect && !a.failed_expect)
+			fprintf(c->o->out, "   %s%s%d expectation%s of the "
+			    "script did not hold on %s\n", c->phase,
+			    c->phase[0] ? ": " : "", b.failed_expect,
+			    b.failed_expect == 1 ? "" : "s", b.label);
+	}
+	cmp_run_free(&a);
+	cmp_run_free(&b);
+	return rc;
+}
+
+int
+compare_script(const struct script *s, const struct compare_opts *o,
+    char **why)
+{
+	struct cmp_ctx c;
+	int rc;
+
+	*why = NULL;
+	memset(&c, 0, sizeof c);
+	c.s = s;
+	c.o = o;
+	c.phase = "";
+	c.phase_id = MAIN;
+	ledger_counter_names(cmp_counter_name, &c);
+	fprintf(o->out, "== %s: %s vs %s\n", s->id,
+	    o->left ? o->left->name : "sim",
+	    o->right ? o->right->name : "live");
+	rc = cmp_pair(&c, NULL, 0, NULL, 0, s->steps, s->nsteps, why);
+	if (rc == 0 && o->challenge && s->challenge) {
+		const struct script_challenge *ch = s->challenge;
+		c.phase = "challenge without the solution";
+		c.phase_id = WITHOUT;
+		rc = cmp_pair(&c, ch->setup, ch->nsetup, NULL, 0, ch->steps,
+		    ch->nsteps, why);
+		if (rc == 0) {
+			c.phase = "challenge with the solution";
+			c.phase_id = WITH;
+			rc = cmp_pair(&c, ch->setup, ch->nsetup, ch->solution,
+			    ch->nsolution, ch->steps, ch->nsteps, why);
+		}
+	}
+	for (const struct compare_rule *r = compare_rules; r->script; r++)
+		if (strcmp(r->script, s->id) == 0)
+			fprintf(o->out, "   (%s %s%s: %s)\n", r->tol < 0 ?
+			    "not compared:" : "compared within a tolerance:",
+			    r->counter, r->line ? " at one step" : "", r->why);
+	for (size_t i = 0; i < c.ncounters; i++)
+		free(c.counters[i]);
+	free(c.counters);
+	if (c.midstream)
+		fprintf(o->out, "   (%u checkpoint%s taken mid-stream: its rate "
+		    "counters compared within %.0f%%)\n", c.midstream,
+		    c.midstream == 1 ? "" : "s", CMP_STREAM_TOL * 100);
+	if (rc != 0)
+		return COMPARE_ERROR;
+	fprintf(o->out, "== %s: %s\n", s->id, c.diffs ? "DIFFERENT" :
+	    "the ledgers match");
+	return c.diffs ? COMPARE_DIFFERENT : COMPARE_EQUAL;
+}
+
+static double
+cmp_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+compare_wall_time(const struct script *s, const char *url, double *sim_s,
+    double *live_s, char **why)
+{
+	struct cmp_run r;
+	double t0;
+	int rc;
+
+	*why = NULL;
+	memset(&r, 0, sizeof r);
+	t0 = cmp_clock();
+	rc = cmp_play(s, &engine_sim_ops, url, NULL, 0, NULL, 0, s->steps,
+	    s->nsteps, &r, why);
+	*sim_s = cmp_clock() - t0;
+	cmp_run_free(&r);
+	if (rc != 0)
+		return -1;
+	t0 = cmp_clock();
+	rc = cmp_play(s, &engine_live_ops, url, NULL, 0, NULL, 0, s->steps,
+	    s->nsteps, &r, why);
+	*live_s = cmp_clock() - t0;
+	cmp_run_free(&r);
+	return rc;
+}

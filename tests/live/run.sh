@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The live suite: every shipped lesson and every fact scenario that is not
+# sim_only, played on the simulated engine and on a real RabbitMQ, with the
+# two ledgers compared (rabbitlab compare), plus the live engine's failure
+# handling (bad credentials, missing vhost, refused port, a silent peer, a
+# broker the lab may not kill, SIGTERM while the lab runs its own node).
+#
+#   tests/live/run.sh build/rabbitlab
+#
+# One private node (tests/live/node.sh) serves the whole run through
+# RABBITLAB_NODE; it is stopped at the end, whatever happens. Prints PASS or
+# FAIL per check and ends with "N passed, N failed"; exits 1 if anything
+# failed. Never skipped: without rabbitmq-server it fails (make deps).
+set -u
+cd "$(dirname "$0")/../.."
+
+BIN=${1:?usage: tests/live/run.sh path/to/rabbitlab}
+SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
+PER_SCRIPT=${LIVE_SCRIPT_TIMEOUT:-240}
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() {
+	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
+	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,40p' "$2" | sed 's/^/    /'
+	return 0
+}
+finish() {
+	echo
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+if [ ! -x "$SERVER" ]; then
+	ko "live: $SERVER is not installed (make deps installs rabbitmq-server)"
+	finish
+fi
+if [ ! -x "$BIN" ]; then
+	ko "live: no rabbitlab binary at $BIN"
+	finish
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-live.XXXXXX")
+node=$tmp/node
+cleanup() {
+	tests/live/node.sh stop "$node" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Only the private node: no URL or config file from the environment.
+unset RABBITLAB_URL RABBITLAB_NODE
+export XDG_CONFIG_HOME=$tmp/config
+export LC_ALL=C
+
+t0=$(date +%s)
+if tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1; then
+	ok "private node started ($(($(date +%s) - t0)) s)"
+else
+	ko "private node" "$tmp/node.out"
+	finish
+fi
+port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
+
+echo "== the simulated and the live engine, script by script"
+for f in lessons/*.cfg tests/facts/*.cfg; do
+	[ -e "$f" ] || continue
+	if grep -Eq '^[[:space:]]*sim_only[[:space:]]*=[[:space:]]*true' "$f"; then
+		continue
+	fi
+	s0=$(date +%s)
+	RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" \
+	    "$BIN" compare "$f" >"$tmp/c.out" 2>&1
+	rc=$?
+	took=$(($(date +%s) - s0))
+	if [ "$rc" -eq 0 ]; then
+		ok "live $f (${took} s)"
+	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "timed out after ${PER_SCRIPT} s" >>"$tmp/c.out"
+		ko "live $f" "$tmp/c.out"
+	else
+		ko "live $f (${took} s)" "$tmp/c.out"
+	fi
+done
+
+echo "== failure handling"
+# A check: the command fails with exit 2, within `secs`, with `want` on
+# stderr and never the password.
+refused() { # label want secs url
+	local label=$1 want=$2 secs=$3 url=$4 s0 rc
+	s0=$(date +%s)
+	RABBITLAB_URL=$url timeout -k 5 "$secs" "$BIN" --engine=live replay -q \
+	    lessons/01-first-message.cfg >"$tmp/o.out" 2>"$tmp/o.err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF -- "$want" "$tmp/o.err" &&
+	    ! grep -q 's3cr3t' "$tmp/o.out" "$tmp/o.err"; then
+		ok "$label ($(($(date +%s) - s0)) s)"
+	else
+		echo "exit $rc; wanted exit 2 and '$want', no password" >>"$tmp/o.err"
+		ko "$label" "$tmp/o.err"
+	fi
+}
+refused "wrong password: 403, password not shown" "403" 30 \
+    "amqp://guest:s3cr3t@127.0.0.1:$port/"
+refused "missing vhost: 530" "530" 30 \
+    "amqp://guest:guest@127.0.0.1:$port/no-such-vhost"
+free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+refused "refused port" "refused" 30 "amqp://guest:s3cr3t@127.0.0.1:$free/"
+refused "query strings rejected" "query strings" 30 \
+    "amqp://guest:s3cr3t@127.0.0.1:$port/?heartbeat=5"
+# A peer that accepts and never speaks AMQP.
+python3 - "$tmp/silent.port" <<'EOF' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try:
+        conns.append(s.accept()[0])
+    except OSError:
+        pass
+EOF
+silent_pid=$!
+for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
+refused "silent peer: the handshake is bounded" "no AMQP handshake" 30 \
+    "amqp://guest:s3cr3t@127.0.0.1:$(cat "$tmp/silent.port")/"
+kill "$silent_pid" 2>/dev/null
+wait "$silent_pid" 2>/dev/null
+
+# A broker the lab did not start may not be killed.
+RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port/ timeout -k 5 120 \
+    "$BIN" --engine=live replay -q tests/facts/f14-crash-classic.cfg \
+    >"$tmp/o.out" 2>"$tmp/o.err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "did not start" "$tmp/o.err"; then
+	ok "external broker: broker_crash refused with a reason"
+else
+	echo "exit $rc" >>"$tmp/o.err"
+	ko "external broker: broker_crash refused with a reason" "$tmp/o.err"
+fi
+
+# The lab's own node goes away with the lab on SIGTERM.
+mkdir -p "$tmp/rt"
+XDG_RUNTIME_DIR=$tmp/rt "$BIN" --engine=live replay -q \
+    tests/facts/f30-blackhole-heartbeat.cfg >"$tmp/sig.out" 2>"$tmp/sig.err" &
+lab=$!
+nodedir=
+for _ in $(seq 600); do
+	nodedir=$(ls -d "$tmp"/rt/rabbitlab-node-* 2>/dev/null | head -1)
+	[ -n "$nodedir" ] && grep -q '^LAB_PID=' "$nodedir/node.env" 2>/dev/null && break
+	sleep 0.2
+done
+beam=$(sed -n 's/^LAB_PID=//p' "$nodedir/node.env" 2>/dev/null)
+sleep 1
+kill -TERM "$lab" 2>/dev/null
+wait "$lab" 2>/dev/null
+gone=0
+for _ in $(seq 150); do
+	if [ -n "$beam" ] && ! kill -0 "$beam" 2>/dev/null && [ ! -d "$nodedir" ]; then
+		gone=1
+		break
+	fi
+	sleep 0.2
+done
+if [ -n "$beam" ] && [ "$gone" -eq 1 ]; then
+	ok "SIGTERM stops the lab's own node (pid $beam) and removes its directory"
+else
+	echo "node pid '${beam}', directory '${nodedir}'" >>"$tmp/sig.err"
+	ko "SIGTERM stops the lab's own node" "$tmp/sig.err"
+	[ -n "$beam" ] && kill -KILL "$beam" 2>/dev/null
+fi
+
+echo "== total $(($(date +%s) - t0)) s"
+finish
