@@ -188,12 +188,54 @@ main_check(char **files, int n)
 	return bad ? EXIT_BAD_INPUT : 0;
 }
 
+/* Plays one loaded script; returns an exit status, *why for stderr. */
+typedef int (*main_play_fn)(const struct script *s, const void *opts,
+    char **why);
+
+static int
+main_play_replay(const struct script *s, const void *opts, char **why)
+{
+	return runner_replay(s, opts, why);
+}
+
+static int
+main_play_compare(const struct script *s, const void *opts, char **why)
+{
+	return compare_script(s, opts, why);
+}
+
+/* Loads and plays each file in turn; returns the worst status. */
+static int
+main_each(char **files, int n, main_play_fn play, const void *opts)
+{
+	int worst = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct script *s = main_load(files[i]);
+		char *why = NULL;
+		int rc;
+
+		if (s == NULL) {
+			worst = EXIT_BAD_INPUT;
+			continue;
+		}
+		rc = play(s, opts, &why);
+		fflush(stdout);
+		if (why)
+			fprintf(stderr, "rabbitlab: %s\n", why);
+		free(why);
+		script_free(s);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}
+
 static int
 main_replay(const struct main_opts *mo, char **files, int n)
 {
 	const struct engine_ops *ops = engine_find(mo->engine);
 	struct runner_opts ro;
-	int worst = 0;
 
 	if (ops == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)", mo->engine);
@@ -209,57 +251,19 @@ main_replay(const struct main_opts *mo, char **files, int n)
 	ro.events = !mo->quiet;
 	ro.challenge = 1;
 	ro.url = mo->broker;
-	for (int i = 0; i < n; i++) {
-		struct script *s = main_load(files[i]);
-		char *why = NULL;
-		int rc;
-
-		if (s == NULL) {
-			worst = EXIT_BAD_INPUT;
-			continue;
-		}
-		rc = runner_replay(s, &ro, &why);
-		fflush(stdout);
-		if (why)
-			fprintf(stderr, "rabbitlab: %s\n", why);
-		free(why);
-		script_free(s);
-		if (rc > worst)
-			worst = rc;
-	}
-	return worst;
+	return main_each(files, n, main_play_replay, &ro);
 }
 
 static int
 main_compare(const struct main_opts *mo, char **files, int n)
 {
 	struct compare_opts co;
-	int worst = 0;
 
 	memset(&co, 0, sizeof co);
 	co.out = stdout;
 	co.url = mo->broker;
 	co.challenge = 1;
-	co.events = 0;
-	for (int i = 0; i < n; i++) {
-		struct script *s = main_load(files[i]);
-		char *why = NULL;
-		int rc;
-
-		if (s == NULL) {
-			worst = EXIT_BAD_INPUT;
-			continue;
-		}
-		rc = compare_script(s, &co, &why);
-		fflush(stdout);
-		if (why)
-			fprintf(stderr, "rabbitlab: %s\n", why);
-		free(why);
-		script_free(s);
-		if (rc > worst)
-			worst = rc;
-	}
-	return worst;
+	return main_each(files, n, main_play_compare, &co);
 }
 
 static int

@@ -370,6 +370,22 @@ sim_wire_free(struct sim_wire *w)
 
 /* ---- events ---------------------------------------------------------- */
 
+/* An event at the current time with the common fields set. */
+static struct event
+sim_event(struct engine *e, enum event_kind kind, enum event_actor actor,
+    uint32_t msg, const char *where)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.t = e->now;
+	ev.kind = kind;
+	ev.actor = actor;
+	ev.msg = msg;
+	ev.where = where;
+	return ev;
+}
+
 static void
 sim_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
@@ -378,14 +394,9 @@ sim_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
 
 	if (e->sink == NULL)
 		return;
-	memset(&ev, 0, sizeof ev);
-	ev.t = e->now;
-	ev.kind = kind;
-	ev.actor = actor;
-	ev.msg = msg;
+	ev = sim_event(e, kind, actor, msg, where);
 	ev.code = code;
 	ev.flag = flag;
-	ev.where = where;
 	ev.detail = detail;
 	e->sink(e->sink_ctx, &ev);
 }
@@ -398,14 +409,9 @@ sim_emit_loss(struct engine *e, enum event_kind kind, uint32_t msg,
 
 	if (e->sink == NULL)
 		return;
-	memset(&ev, 0, sizeof ev);
-	ev.t = e->now;
-	ev.kind = kind;
-	ev.actor = ACTOR_LAB;
-	ev.msg = msg;
+	ev = sim_event(e, kind, ACTOR_LAB, msg, where);
 	ev.reason = reason;
 	ev.notice = notice;
-	ev.where = where;
 	e->sink(e->sink_ctx, &ev);
 }
 
