@@ -1,0 +1,384 @@
+/*
+ * Unit tests of the live engine's fault relay, without a broker: the test
+ * plays both ends. A listening socket stands in for the broker; a plain TCP
+ * client stands in for the lab's client. Checked: bytes cross both ways;
+ * a command is reported once its last byte reached the "broker" (a
+ * basic.publish only after its body); a basic.deliver from the "broker" is
+ * reported with its tags and its message-id and x-delivery-count read from
+ * the content header; a hole stops both directions and hands the client one
+ * heartbeat frame; a cut resets both ends and refuses new connections until
+ * the link is healed; the end of a pair is reported with its cause.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/live_relay.h"
+
+struct seen {
+	int commands;
+	uint16_t cls[64], meth[64];
+	int closed;
+	enum live_relay_end why;
+	int deliveries;
+	char ctag[64], mid[64];
+	uint64_t tag;
+	int redelivered;
+	int64_t count;
+};
+
+static void
+seen_command(void *ctx, uint16_t cls, uint16_t meth)
+{
+	struct seen *s = ctx;
+
+	if (s->commands < 64) {
+		s->cls[s->commands] = cls;
+		s->meth[s->commands] = meth;
+	}
+	s->commands++;
+}
+
+static void
+seen_closed(void *ctx, enum live_relay_end why)
+{
+	struct seen *s = ctx;
+
+	s->closed++;
+	s->why = why;
+}
+
+static void
+seen_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
+    const char *mid, int64_t count)
+{
+	struct seen *s = ctx;
+
+	s->deliveries++;
+	snprintf(s->ctag, sizeof s->ctag, "%s", ctag);
+	snprintf(s->mid, sizeof s->mid, "%s", mid);
+	s->tag = tag;
+	s->redelivered = redelivered;
+	s->count = count;
+}
+
+static const struct live_relay_ops ops = {
+	seen_command, seen_closed, seen_delivered,
+};
+
+/* A loopback listener on a free port, standing in for the broker. */
+static int
+broker_listen(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int
+client_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+/* Runs the relay for about `ms` milliseconds. */
+static void
+pump(struct live_relay *r, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		struct pollfd fds[8];
+		size_t n = live_relay_fds(r, fds, 8);
+		poll(fds, n, 1);
+		live_relay_run(r, fds, n);
+	}
+}
+
+/* Reads what is there (non-blocking); returns the count. */
+static ssize_t
+drain(int fd, uint8_t *buf, size_t len)
+{
+	ssize_t got = 0, n;
+
+	while ((size_t)got < len &&
+	    (n = recv(fd, buf + got, len - (size_t)got, 0)) > 0)
+		got += n;
+	return got;
+}
+
+/* A frame: type, channel 1, payload, end octet. */
+static size_t
+frame(uint8_t *out, uint8_t type, const uint8_t *payload, uint32_t len)
+{
+	out[0] = type;
+	out[1] = 0;
+	out[2] = 1;
+	out[3] = (uint8_t)(len >> 24);
+	out[4] = (uint8_t)(len >> 16);
+	out[5] = (uint8_t)(len >> 8);
+	out[6] = (uint8_t)len;
+	memcpy(out + 7, payload, len);
+	out[7 + len] = 0xce;
+	return 8 + len;
+}
+
+struct pair {
+	struct seen seen;
+	struct live_relay *r;
+	int lfd, bfd, cfd;
+};
+
+static void
+pair_open(struct pair *p)
+{
+	char *cause = NULL;
+	int port;
+
+	memset(p, 0, sizeof *p);
+	p->lfd = broker_listen(&port);
+	p->r = live_relay_new("127.0.0.1", port, &ops, &p->seen, &cause);
+	assert_non_null(p->r);
+	p->cfd = client_connect(live_relay_port(p->r));
+	assert_true(p->cfd >= 0);
+	pump(p->r, 20);
+	p->bfd = accept(p->lfd, NULL, NULL);
+	assert_true(p->bfd >= 0);
+	fcntl(p->bfd, F_SETFL, fcntl(p->bfd, F_GETFL) | O_NONBLOCK);
+	assert_true(live_relay_connected(p->r));
+}
+
+static void
+pair_close(struct pair *p)
+{
+	live_relay_free(p->r);
+	if (p->cfd >= 0)
+		close(p->cfd);
+	if (p->bfd >= 0)
+		close(p->bfd);
+	close(p->lfd);
+}
+
+static void
+test_commands_after_body(void **state)
+{
+	struct pair p;
+	uint8_t buf[512], got[512];
+	uint8_t open[4] = { 0, 20, 0, 10 };            /* channel.open */
+	uint8_t pub[8] = { 0, 60, 0, 40, 0, 0, 0, 0 }; /* basic.publish */
+	uint8_t hdr[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0 };
+	size_t n = 0, body;
+	(void)state;
+
+	pair_open(&p);
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8;
+	n += frame(buf + n, 1, open, sizeof open);
+	n += frame(buf + n, 1, pub, sizeof pub);
+	n += frame(buf + n, 2, hdr, sizeof hdr);
+	body = n;
+	n += frame(buf + n, 3, (const uint8_t *)"hello", 5);
+	/* All but the body: channel.open is reported, the publish is not. */
+	assert_int_equal(send(p.cfd, buf, body, 0), (ssize_t)body);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.bfd, got, sizeof got), (ssize_t)body);
+	assert_int_equal(p.seen.commands, 1);
+	assert_int_equal(p.seen.cls[0], 20);
+	assert_int_equal(p.seen.meth[0], 10);
+	assert_int_equal(send(p.cfd, buf + body, n - body, 0),
+	    (ssize_t)(n - body));
+	pump(p.r, 20);
+	assert_int_equal(drain(p.bfd, got, sizeof got), (ssize_t)(n - body));
+	assert_int_equal(p.seen.commands, 2);
+	assert_int_equal(p.seen.cls[1], 60);
+	assert_int_equal(p.seen.meth[1], 40);
+	pair_close(&p);
+}
+
+static void
+test_delivery_reported(void **state)
+{
+	struct pair p;
+	uint8_t buf[512], got[512], hdr[128];
+	uint8_t del[64];
+	size_t n = 0, d = 0, h = 0;
+	const char *ctag = "ct", *mid = "m7.9";
+	(void)state;
+
+	pair_open(&p);
+	/* basic.deliver: ctag, delivery tag 5, redelivered, exchange, key */
+	del[d++] = 0; del[d++] = 60; del[d++] = 0; del[d++] = 60;
+	del[d++] = (uint8_t)strlen(ctag);
+	memcpy(del + d, ctag, strlen(ctag));
+	d += strlen(ctag);
+	memset(del + d, 0, 8);
+	del[d + 7] = 5;
+	d += 8;
+	del[d++] = 1;
+	del[d++] = 0;
+	del[d++] = 0;
+	/* header: class, weight, size 0, flags headers|message-id */
+	memset(hdr, 0, 12);
+	hdr[1] = 60;
+	h = 12;
+	hdr[h++] = 0x20;
+	hdr[h++] = 0x80;
+	/* headers table: x-delivery-count l 3 */
+	{
+		const char *k = "x-delivery-count";
+		uint32_t tl = 1 + (uint32_t)strlen(k) + 1 + 8;
+		hdr[h++] = 0; hdr[h++] = 0; hdr[h++] = 0; hdr[h++] = (uint8_t)tl;
+		hdr[h++] = (uint8_t)strlen(k);
+		memcpy(hdr + h, k, strlen(k));
+		h += strlen(k);
+		hdr[h++] = 'l';
+		memset(hdr + h, 0, 8);
+		hdr[h + 7] = 3;
+		h += 8;
+	}
+	hdr[h++] = (uint8_t)strlen(mid);
+	memcpy(hdr + h, mid, strlen(mid));
+	h += strlen(mid);
+	n += frame(buf + n, 1, del, (uint32_t)d);
+	n += frame(buf + n, 2, hdr, (uint32_t)h);
+	assert_int_equal(send(p.bfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.deliveries, 1);
+	assert_string_equal(p.seen.ctag, "ct");
+	assert_int_equal(p.seen.tag, 5);
+	assert_int_equal(p.seen.redelivered, 1);
+	assert_string_equal(p.seen.mid, "m7.9");
+	assert_int_equal(p.seen.count, 3);
+	pair_close(&p);
+}
+
+static void
+test_hole_holds_and_heartbeat(void **state)
+{
+	struct pair p;
+	uint8_t buf[64], got[64];
+	uint8_t tune[10] = { 0, 10, 0, 30, 0, 0, 0, 0, 0, 2 };
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	/* connection.tune down: the stream is past the handshake. */
+	n = frame(buf, 1, tune, sizeof tune);
+	send(p.bfd, buf, n, 0);
+	pump(p.r, 10);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	live_relay_set_mode(p.r, RELAY_HOLE);
+	pump(p.r, 10);
+	/* One heartbeat frame, then silence both ways. */
+	assert_int_equal(drain(p.cfd, got, sizeof got), 8);
+	assert_int_equal(got[0], 8);
+	assert_int_equal(got[7], 0xce);
+	send(p.bfd, buf, n, 0);
+	send(p.cfd, "AMQP\0\0\x09\x01", 8, 0);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.cfd, got, sizeof got), 0);
+	assert_int_equal(drain(p.bfd, got, sizeof got), 0);
+	/* New connections are refused while the hole lasts. */
+	assert_int_equal(client_connect(live_relay_port(p.r)), -1);
+	/* Healed: what waited goes through. */
+	live_relay_set_mode(p.r, RELAY_OK);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(drain(p.bfd, got, sizeof got), 8);
+	pair_close(&p);
+}
+
+static void
+test_cut_resets_and_refuses(void **state)
+{
+	struct pair p;
+	uint8_t got[16];
+	int fd;
+	(void)state;
+
+	pair_open(&p);
+	live_relay_set_mode(p.r, RELAY_CUT);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_CUT);
+	assert_false(live_relay_connected(p.r));
+	pump(p.r, 5);
+	errno = 0;
+	assert_true(recv(p.cfd, got, sizeof got, 0) <= 0);
+	assert_int_equal(client_connect(live_relay_port(p.r)), -1);
+	live_relay_set_mode(p.r, RELAY_OK);
+	fd = client_connect(live_relay_port(p.r));
+	assert_true(fd >= 0);
+	close(fd);
+	pair_close(&p);
+}
+
+static void
+test_client_close_reported(void **state)
+{
+	struct pair p;
+	uint8_t buf[64], got[64];
+	uint8_t open[4] = { 0, 20, 0, 10 };
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	send(p.cfd, buf, n, 0);
+	close(p.cfd);
+	p.cfd = -1;
+	live_relay_flush(p.r, 200);
+	/* What the client wrote before it went reached the broker. */
+	assert_int_equal(drain(p.bfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.commands, 1);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_CLIENT);
+	pair_close(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commands_after_body),
+		cmocka_unit_test(test_delivery_reported),
+		cmocka_unit_test(test_hole_holds_and_heartbeat),
+		cmocka_unit_test(test_cut_resets_and_refuses),
+		cmocka_unit_test(test_client_close_reported),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
