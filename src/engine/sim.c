@@ -713,26 +713,30 @@ sim_route(struct engine *e, int32_t x, const struct sim_msg *m, int *out,
 
 /* ---- broker: queues -------------------------------------------------- */
 
+/*
+ * The limit in force when a queue argument and a policy both may set it
+ * (-1 = unset): the stricter one, as RabbitMQ applies them.
+ */
+static int64_t
+sim_stricter(int64_t arg, int64_t policy)
+{
+	if (arg < 0)
+		return policy;
+	if (policy < 0)
+		return arg;
+	return arg < policy ? arg : policy;
+}
+
 static int64_t
 sim_queue_max_length(const struct sim_queue *q)
 {
-	int64_t spec = q->spec->max_length, pol = q->policy_max_length;
-	if (spec < 0)
-		return pol;
-	if (pol < 0)
-		return spec;
-	return spec < pol ? spec : pol;
+	return sim_stricter(q->spec->max_length, q->policy_max_length);
 }
 
 static int64_t
 sim_queue_ttl(const struct sim_queue *q)
 {
-	int64_t spec = q->spec->ttl_ms, pol = q->policy_ttl_ms;
-	if (spec < 0)
-		return pol;
-	if (pol < 0)
-		return spec;
-	return spec < pol ? spec : pol;
+	return sim_stricter(q->spec->ttl_ms, q->policy_ttl_ms);
 }
 
 /* When the copy at the head of `q` expires, SIM_NO_TIME if never. */
