@@ -127,13 +127,31 @@ lb_sleep_ms(long ms)
 
 /* ---- targets --------------------------------------------------------- */
 
+/*
+ * amqp://user@host:port for the default vhost "/" (a trailing "/" would
+ * name the empty vhost), amqp://user@host:port/VHOST otherwise, with "/"
+ * in the name written %2f. Never the password.
+ */
 static void
 lb_display(struct live_target *t)
 {
-	const char *vh = strcmp(t->vhost, "/") == 0 ? "" : t->vhost;
+	char vh[800];
+	size_t n = 0;
 
-	snprintf(t->display, sizeof t->display, "amqp://%s@%s:%d/%s", t->user,
-	    t->host, t->port, vh);
+	for (const char *s = t->vhost; *s && n + 4 < sizeof vh; s++) {
+		if (*s == '/') {
+			memcpy(vh + n, "%2f", 3);
+			n += 3;
+		} else
+			vh[n++] = *s;
+	}
+	vh[n] = '\0';
+	if (strcmp(t->vhost, "/") == 0)
+		snprintf(t->display, sizeof t->display, "amqp://%s@%s:%d",
+		    t->user, t->host, t->port);
+	else
+		snprintf(t->display, sizeof t->display, "amqp://%s@%s:%d/%s",
+		    t->user, t->host, t->port, vh);
 }
 
 /* Copies with truncation check; returns 0 or -1. */

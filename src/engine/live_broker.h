@@ -31,7 +31,7 @@ struct live_target {
 	char user[128];
 	char password[128]; /* secret: never formatted into any text */
 	char vhost[256];
-	char display[800];  /* amqp://user@host:port/vhost, no password */
+	char display[1300];  /* amqp://user@host:port/vhost, no password */
 	int owned;          /* a private node: the lab may crash and start it */
 };
 

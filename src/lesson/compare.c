@@ -26,10 +26,12 @@
  * A checkpoint taken while the producer still had publishes to send or
  * confirms to wait for is mid-stream: how far a stream has got after N ms
  * is the machine's rate, so the counters that measure that progress are
- * compared within this fraction. What a stream ends in is compared exactly
+ * compared within this fraction (0.6: within a factor of 2.5; a loaded
+ * 2-vCPU machine, with the relay's hop in every round trip, confirms one
+ * message in 0.1-0.25 ms where the facts measured 0.1 ms bare). What a stream ends in is compared exactly
  * at the next checkpoint after it (a settle).
  */
-#define CMP_STREAM_TOL 0.5
+#define CMP_STREAM_TOL 0.6
 
 static const char *const compare_stream_counters[] = {
 	"messages", "published", "confirmed", "in_flight", "delivered",

@@ -6,6 +6,8 @@
 # broker the lab may not kill, SIGTERM while the lab runs its own node).
 #
 #   tests/live/run.sh build/rabbitlab
+#   LIVE_CHALLENGES=1 tests/live/run.sh build/rabbitlab   # also both runs
+#                                          of every lesson's challenge (+3 min)
 #
 # One private node (tests/live/node.sh) serves the whole run through
 # RABBITLAB_NODE; it is stopped at the end, whatever happens. Prints PASS or
@@ -17,6 +19,8 @@ cd "$(dirname "$0")/../.."
 BIN=${1:?usage: tests/live/run.sh path/to/rabbitlab}
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 PER_SCRIPT=${LIVE_SCRIPT_TIMEOUT:-240}
+CHALLENGE=
+[ "${LIVE_CHALLENGES:-0}" = 1 ] && CHALLENGE=--challenge
 pass=0
 fail=0
 
@@ -73,7 +77,7 @@ for f in lessons/*.cfg tests/facts/*.cfg; do
 	fi
 	s0=$(date +%s)
 	RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" \
-	    "$BIN" compare "$f" >"$tmp/c.out" 2>&1
+	    "$BIN" $CHALLENGE compare "$f" >"$tmp/c.out" 2>&1
 	rc=$?
 	took=$(($(date +%s) - s0))
 	if [ "$rc" -eq 0 ]; then
@@ -104,11 +108,11 @@ refused() { # label want secs url
 	fi
 }
 refused "wrong password: 403, password not shown" "403" 30 \
-    "amqp://guest:s3cr3t@127.0.0.1:$port/"
+    "amqp://guest:s3cr3t@127.0.0.1:$port"
 refused "missing vhost: 530" "530" 30 \
     "amqp://guest:guest@127.0.0.1:$port/no-such-vhost"
 free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-refused "refused port" "refused" 30 "amqp://guest:s3cr3t@127.0.0.1:$free/"
+refused "refused port" "refused" 30 "amqp://guest:s3cr3t@127.0.0.1:$free"
 refused "query strings rejected" "query strings" 30 \
     "amqp://guest:s3cr3t@127.0.0.1:$port/?heartbeat=5"
 # A peer that accepts and never speaks AMQP.
@@ -131,12 +135,12 @@ EOF
 silent_pid=$!
 for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
 refused "silent peer: the handshake is bounded" "no AMQP handshake" 30 \
-    "amqp://guest:s3cr3t@127.0.0.1:$(cat "$tmp/silent.port")/"
+    "amqp://guest:s3cr3t@127.0.0.1:$(cat "$tmp/silent.port")"
 kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
 
 # A broker the lab did not start may not be killed.
-RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port/ timeout -k 5 120 \
+RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port timeout -k 5 120 \
     "$BIN" --engine=live replay -q tests/facts/f14-crash-classic.cfg \
     >"$tmp/o.out" 2>"$tmp/o.err"
 rc=$?
