@@ -21,12 +21,31 @@
  * mandatory toggle is off the return is treated as unseen (no RETURN event,
  * the loss is silent), which is what a producer without mandatory learns.
  *
+ * Deliveries count when the broker sends them (the relay reads the
+ * basic.deliver and its content header on the way), as in the simulator: a
+ * consumer that dies with deliveries still in its socket was delivered
+ * them, and with no-ack they are lost.
+ *
  * Crashes. kill -9 loses for certain what a broker never writes (transient
  * messages in classic queues, non-durable queues and exchanges); those are
  * reported at once. Whether an unconfirmed persistent message had reached
  * the disk is only known after the restart: before any client reconnects,
- * the engine reads each durable queue's depth back and keeps that many of
- * the possible survivors, oldest first; the others are LOST(broker_crash).
+ * the engine reads each queue's depth back and keeps that many of the
+ * possible survivors, oldest first; the others are LOST(broker_crash).
+ * Messages whose TTL ran out while the node was down are expired as the
+ * broker expired them when it came back.
+ *
+ * Order across connections. Frames on different connections reach the
+ * broker in no fixed order, and the simulator acts at once, so requests
+ * that change what the broker does wait for its answer before returning:
+ * a consumer's re-consume waits for consume-ok, a stop for cancel-ok, a
+ * heartbeat change reconnects the producer at once, and a settle sends a
+ * basic.qos on the producer's channel and waits for its -ok, which comes
+ * after every earlier publish on that channel was routed.
+ *
+ * Publishing. A publish is rabbitmq-c's three frames encoded here and
+ * written with one send() (after checking the socket has room): the lab's
+ * throughput should not lose to the relay's extra hop.
  *
  * Time is the wall clock: advance(us) polls for that long, settle runs until
  * nothing is due and no frame has moved for LV_GRACE_US.
@@ -84,6 +103,9 @@ struct lv_copy {
 	uint32_t seq;            /* enqueue order, for crash survival */
 	uint32_t tag;            /* delivery tag, when delivered */
 	int64_t enq_at;          /* entered its current queue (engine us) */
+	int64_t due;             /* expires then (engine us), LV_NO_TIME never:
+				    fixed at enqueue, as RabbitMQ fixes it, so a
+				    TTL policy set later spares it */
 	int64_t expiration;      /* per-message TTL ms, -1 none */
 	uint32_t key;            /* interned routing key (script spelling) */
 	int32_t exchange;        /* exchange last published to, -1 default */
@@ -703,8 +725,9 @@ lv_queue_ttl(const struct lv_queue *q)
 	return lv_min_limit(q->spec->ttl_ms, q->policy_ttl_ms);
 }
 
+/* When a copy entering queue q now will expire. */
 static int64_t
-lv_expiry(const struct lv_queue *q, const struct lv_copy *m)
+lv_due(const struct lv_queue *q, const struct lv_copy *m)
 {
 	int64_t ttl = lv_queue_ttl(q), due = LV_NO_TIME;
 
@@ -713,6 +736,13 @@ lv_expiry(const struct lv_queue *q, const struct lv_copy *m)
 	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
 		due = m->enq_at + m->expiration * 1000;
 	return due;
+}
+
+static int64_t
+lv_expiry(const struct lv_queue *q, const struct lv_copy *m)
+{
+	(void)q;
+	return m->due;
 }
 
 static void
@@ -814,6 +844,7 @@ lv_enqueue(struct engine *e, int qi, struct lv_copy *m, int confirming,
 	int64_t max = lv_queue_max_length(q);
 
 	m->enq_at = lv_now(e);
+	m->due = lv_due(q, m);
 	m->seq = ++e->next_seq;
 	if (max >= 0 && (int64_t)q->ready.len >= max) {
 		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
@@ -1121,6 +1152,7 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 		memset(&m, 0, sizeof m);
 		m.id = id;
 		m.expiration = -1;
+		m.due = LV_NO_TIME;
 		lv_copy_add(e, id);
 	}
 	m.msgid = msgid;
@@ -2497,6 +2529,7 @@ lv_consumer_delivered(struct engine *e, int ci,
 		memset(&m, 0, sizeof m);
 		m.id = id;
 		m.expiration = -1;
+		m.due = LV_NO_TIME;
 		lv_copy_add(e, id);
 	}
 	m.msgid = msgid;
