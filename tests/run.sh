@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test suite behind `make test`: unit tests, every shipped lesson, one
-# scenario per measured fact, golden transcripts, bad input, the same again
-# under ASan+UBSan, valgrind, and a short fuzz run. Prints PASS/FAIL per test
+# scenario per measured fact, golden transcripts, bad input, the screen in
+# tmux, every lesson and fact compared on the simulated and a live private
+# RabbitMQ node (tests/live/run.sh), the same again under ASan+UBSan,
+# valgrind, and a short fuzz run. Prints PASS/FAIL per test
 # and ends with the line "N passed, N failed"; exits 1 if anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -146,6 +148,18 @@ if [ -z "$sp" ]; then
 else
 	pass=$((pass + sp)); fail=$((fail + sf))
 	grep -A12 '^FAIL ' "$tmp/screen.out" | head -60 | sed 's/^/    /'
+fi
+
+echo "== the live engine against a private RabbitMQ node"
+bash tests/live/run.sh "$BIN" >"$tmp/live.out" 2>&1
+grep -E '^(PASS|FAIL) |^== total' "$tmp/live.out" | sed 's/^/live: /'
+lp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/live.out" | tail -1)
+lf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/live.out" | tail -1)
+if [ -z "$lp" ]; then
+	ko "live tests ran" "$tmp/live.out"
+else
+	pass=$((pass + lp)); fail=$((fail + lf))
+	grep -A40 '^FAIL ' "$tmp/live.out" | head -120 | sed 's/^/    /'
 fi
 
 echo "== house style"

@@ -14,6 +14,7 @@
 #include <dirent.h>
 
 #include "engine/engine.h"
+#include "engine/live_broker.h"
 #include "lesson/codegen.h"
 #include "lesson/compare.h"
 #include "lesson/runner.h"
@@ -37,6 +38,8 @@ struct main_opts {
 	int autoplay_ms;
 	const char *record;           /* lab: record the session here */
 	const char *broker;           /* live engine: amqp:// URL */
+	int spawn;                    /* --spawn-broker */
+	int engine_given;             /* --engine was on the command line */
 };
 
 static void
@@ -67,6 +70,9 @@ main_usage(FILE *out)
 	    "                       RabbitMQ: --broker, RABBITLAB_URL, the config\n"
 	    "                       file, or a private node the lab starts)\n"
 	    "      --broker=URL     live engine: amqp://user:pass@host:port/vhost\n"
+	    "      --spawn-broker   live engine on a private RabbitMQ node the lab\n"
+	    "                       starts on loopback and stops on exit (implies\n"
+	    "                       --engine=live; ignores --broker and the rest)\n"
 	    "  -j, --json           one JSON object per event and result\n"
 	    "  -q, --quiet          replay: print no events, only the results\n"
 	    "      --set=NAME=VALUE config: set a toggle (repeatable)\n"
@@ -335,6 +341,20 @@ main_lab(const struct main_opts *mo, char **files, int n)
 		return EXIT_BAD_INPUT;
 	}
 	memset(&uo, 0, sizeof uo);
+	uo.ops = engine_find(mo->engine);
+	uo.url = mo->broker;
+	if (strcmp(mo->engine, "live") == 0) {
+		/* The broker before the screen: a private node's start-up
+		 * progress goes to the terminal as plain lines. */
+		struct live_target t;
+		char *cause = NULL;
+		if (live_broker_resolve(mo->broker, &t, &cause) != 0) {
+			main_error("%s", cause);
+			free(cause);
+			return EXIT_BAD_INPUT;
+		}
+		fprintf(stderr, "rabbitlab: live engine on %s\n", t.display);
+	}
 	uo.lang = mo->lang;
 	uo.lessons_dir = main_lessons_dir();
 	uo.script = n == 1 ? files[0] : NULL;
@@ -384,6 +404,7 @@ main(int argc, char **argv)
 		{ "autoplay", optional_argument, NULL, 'A' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "broker", required_argument, NULL, 'U' },
+		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct main_opts mo;
@@ -421,6 +442,10 @@ main(int argc, char **argv)
 		}
 		case 'e':
 			mo.engine = optarg;
+			mo.engine_given = 1;
+			break;
+		case 'P':
+			mo.spawn = 1;
 			break;
 		case 'j':
 			mo.json = 1;
@@ -477,6 +502,15 @@ main(int argc, char **argv)
 	if (engine_find(mo.engine) == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)", mo.engine);
 		return EXIT_BAD_INPUT;
+	}
+	if (mo.spawn) {
+		if (mo.engine_given && strcmp(mo.engine, "live") != 0) {
+			main_error("--spawn-broker needs the live engine, not "
+			    "'%s'", mo.engine);
+			return EXIT_BAD_INPUT;
+		}
+		mo.engine = "live";
+		live_broker_force_private();
 	}
 	if (optind >= argc)
 		return main_lab(&mo, NULL, 0);

@@ -3163,6 +3163,64 @@ lv_broker_down(struct engine *e)
 		    e->broker_gen, 0, 0);
 }
 
+static int lv_redeclare_queue(struct engine *e, size_t qi, char **cause);
+
+/*
+ * Whether quorum queue qi, which reported no messages after a restart, came
+ * back without its Raft member (declared too shortly before kill -9; the
+ * node then logs "leader not known"). A purge of the (empty) queue needs its
+ * leader: answered, the queue is sound; no answer within 4 s, it has none.
+ */
+static int
+lv_admin_leaderless(struct engine *e, size_t qi)
+{
+	struct timeval probe = { 4, 0 }, rpc = { 10, 0 };
+	int gone;
+
+	if (lv_admin_ok(e, NULL) != 0)
+		return 0;
+	amqp_set_rpc_timeout(e->admin, &probe);
+	amqp_queue_purge(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->queues[qi].rname));
+	gone = lv_admin_check(e, "queue.purge", NULL, NULL) != 0 &&
+	    e->admin == NULL;
+	if (e->admin)
+		amqp_set_rpc_timeout(e->admin, &rpc);
+	return gone;
+}
+
+/*
+ * Quorum queue qi came back without its member: what it held before the
+ * crash is lost, and the queue is deleted (the broker force-deletes it after
+ * its own 5 s timeout) and declared again with its bindings, empty, as the
+ * simulated engine does.
+ */
+static void
+lv_leaderless_redeclare(struct engine *e, size_t qi)
+{
+	struct lv_queue *q = &e->queues[qi];
+	struct lv_ring keep = { 0 };
+	char *cause = NULL;
+
+	while (q->ready.len) {
+		struct lv_copy m = lv_ring_pop(&q->ready);
+		if (m.seq > e->crash_seq)
+			lv_ring_push(&keep, &m, 0);
+		else
+			lv_drop(e, m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
+			    lv_qname(e, (int)qi));
+	}
+	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, lv_qname(e, (int)qi),
+	    ENGINE_QQ_LEADERLESS);
+	if (lv_redeclare_queue(e, qi, &cause) != 0) {
+		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
+		    lv_qname(e, (int)qi), cause);
+		free(cause);
+	}
+	lv_ring_free(&q->ready);
+	q->ready = keep;
+}
+
 /*
  * The node is back, and no client has reconnected yet: read each queue's
  * depth and decide what survived. Copies whose TTL ran out while the node
@@ -3184,8 +3242,16 @@ lv_broker_recovered(struct engine *e)
 		int exists = 0;
 		struct lv_ring keep = { 0 }, expired = { 0 };
 
-		if (!q->exists || q->ready.len == 0)
+		if (!q->exists)
 			continue;
+		if (q->ready.len == 0) {
+			/* An empty quorum queue may have lost its member. */
+			if (q->type == QTYPE_QUORUM && lv_admin_depth(e, qi,
+			    &depth, &exists) == 0 && exists && depth == 0 &&
+			    lv_admin_leaderless(e, qi))
+				lv_leaderless_redeclare(e, qi);
+			continue;
+		}
 		/* Head of line: the broker expires from the head while due. */
 		while (due < q->ready.len &&
 		    lv_expiry(q, lv_ring_at(&q->ready, due)) <= now)
@@ -3209,6 +3275,11 @@ lv_broker_recovered(struct engine *e)
 			nanosleep(&ts, NULL);
 			if (lv_admin_depth(e, qi, &depth, &exists) != 0)
 				depth = sure + unknown;
+		}
+		if (q->type == QTYPE_QUORUM && depth == 0 &&
+		    lv_admin_leaderless(e, qi)) {
+			lv_leaderless_redeclare(e, qi);
+			continue;
 		}
 		if (depth < sure)
 			lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
@@ -4581,9 +4652,11 @@ lv_advance(struct engine *e, int64_t us, char **cause)
 	e->ops++;
 	if (us < 0)
 		us = 0;
+	/* At least one pass: advance(0) services the sockets and timers. */
 	until = lv_now(e) + us;
-	while (lv_now(e) < until)
+	do
 		lv_step(e, until);
+	while (lv_now(e) < until);
 	return 0;
 }
 

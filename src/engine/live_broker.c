@@ -52,6 +52,7 @@ extern char **environ;
 /* The node the lab owns, if any: one per process. */
 static struct {
 	int resolved;            /* resolution ran and succeeded */
+	int force_private;       /* --spawn-broker: skip URL, env and config */
 	struct live_target target;
 	int owned;               /* a private node: crash, stop, start allowed */
 	int made_here;           /* this process created it: stop it at exit */
@@ -965,6 +966,15 @@ live_broker_resolve(const char *url, struct live_target *t, char **cause)
 	char *curl = NULL, *cpath = NULL;
 	int rc;
 
+	if (lb.force_private && !lb.resolved) {
+		if (lb_create_node(cause) != 0)
+			return -1;
+		lb.resolved = 1;
+	}
+	if (lb.force_private) {
+		*t = lb.target;
+		return 0;
+	}
 	if (url && *url)
 		return lb_parse_url(url, "the broker URL", t, cause);
 	if (env && *env)
@@ -999,6 +1009,12 @@ live_broker_resolve(const char *url, struct live_target *t, char **cause)
 	lb.resolved = 1;
 	*t = lb.target;
 	return 0;
+}
+
+void
+live_broker_force_private(void)
+{
+	lb.force_private = 1;
 }
 
 int

@@ -54,6 +54,13 @@ void live_broker_progress(const char *fmt, ...)
  */
 int live_broker_resolve(const char *url, struct live_target *t, char **cause);
 
+/*
+ * From now on live_broker_resolve() ignores every URL, $RABBITLAB_URL,
+ * $RABBITLAB_NODE and the config file, and starts (once) and uses a private
+ * node of this process (--spawn-broker).
+ */
+void live_broker_force_private(void);
+
 /* Whether the lab owns the node it connects to (crash, stop, start). */
 int live_broker_owned(void);
 /* Whether the owned node's process is running (it may still be booting). */

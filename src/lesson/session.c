@@ -275,6 +275,7 @@ session_build(struct session *ss, const struct script_toggle *extra,
 	eo.seed = ss->o.has_seed ? ss->o.seed : ss->s->seed;
 	eo.sink = session_sink;
 	eo.sink_ctx = ss;
+	eo.url = ss->o.url;
 	ss->e = ss->ops->create(&eo, cause);
 	if (ss->e == NULL)
 		return -1;
@@ -482,6 +483,12 @@ session_replay(struct session *ss, size_t n, char **cause)
 }
 
 int
+session_live(const struct session *ss)
+{
+	return ss->ops != &engine_sim_ops;
+}
+
+int
 session_undo(struct session *ss, char **cause)
 {
 	int64_t now = ss->ops->now(ss->e);
@@ -490,6 +497,11 @@ session_undo(struct session *ss, char **cause)
 	/* A lesson step or the challenge start is a milestone, not undone. */
 	if (ss->chal_playing) {
 		*cause = xstrdup("wait for the challenge run to end");
+		return -1;
+	}
+	if (session_live(ss)) {
+		*cause = xstrdup("undo needs the simulated engine: a real "
+		    "broker cannot take back what happened");
 		return -1;
 	}
 	if (n == 0 || ss->recs[n - 1].kind == SA_STEP ||

@@ -78,6 +78,7 @@ struct session_lesson {
 
 struct session_opts {
 	const struct engine_ops *ops; /* NULL: the simulated engine */
+	const char *url;              /* live engine: engine_opts.url */
 	const char *lang;             /* "en" or "zh" */
 	int has_seed;
 	uint64_t seed;
@@ -105,8 +106,17 @@ int session_fail(struct session *ss, enum failure_kind kind, char **cause);
 int session_restart(struct session *ss, char **cause);
 /* Starts (on=1) or stops every consumer. */
 int session_consume(struct session *ss, int on, char **cause);
-/* Takes back the last action; -1 with *cause if there is none. */
+/*
+ * Takes back the last action; -1 with *cause if there is none, or on the
+ * live engine (a real broker cannot take anything back).
+ */
 int session_undo(struct session *ss, char **cause);
+/*
+ * Whether the session runs on a real broker: time is the wall clock, so
+ * session_tick() must be called every few tens of milliseconds with a small
+ * budget, and nothing can be held back for the eye.
+ */
+int session_live(const struct session *ss);
 /* Back to the start of the scenario (and of the lesson). */
 int session_reset(struct session *ss, char **cause);
 

@@ -57,6 +57,14 @@ static const struct {
 #define LAB_SPEED_1X 2
 #define LAB_SPEED_MAX (LAB_NSPEEDS - 1)
 #define LAB_FRAME_MS 50
+/*
+ * On the live engine time is the wall clock: the loop wakes at least every
+ * LAB_LIVE_MS to service the connections (and the fault relay, which runs
+ * in this thread), and redraws at least every LAB_LIVE_REDRAW_MS so broker
+ * depths stay current.
+ */
+#define LAB_LIVE_MS 20
+#define LAB_LIVE_REDRAW_MS 250
 #define LAB_STALL_US (INT64_C(120) * 1000000) /* quiet this long: stop */
 #define LAB_RUSH_MS 30                     /* max speed: ms per frame */
 
@@ -234,6 +242,8 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	so.lang = o->lang;
 	so.has_seed = o->has_seed;
 	so.seed = o->seed;
+	so.ops = o->ops;
+	so.url = o->url;
 	lab->ss = session_create(s, mode, &so, cause);
 	if (lab->ss == NULL) {
 		script_free(s);
@@ -1023,6 +1033,8 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 	}
 	if (t < 0 && (lab_animating(lab) || lab->autoplay_due >= 0))
 		t = 0;
+	if (session_live(lab->ss) && (t < 0 || t > LAB_LIVE_MS))
+		t = LAB_LIVE_MS;
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
@@ -1037,6 +1049,15 @@ lab_run(struct lab *lab, int64_t now_ms)
 		lab->autoplay_due = -1;
 		if (lab_autoplay_ready(lab))
 			flags |= cmd_next(lab, ' ');
+	}
+	if (session_live(lab->ss)) {
+		/* Real time: service what is due, show it, never hold. */
+		if (session_tick(lab->ss, 0) > 0 || now_ms >= lab->due_ms) {
+			lab->due_ms = now_ms + LAB_LIVE_REDRAW_MS;
+			flags |= PANE_REDRAW;
+		}
+		lab_step_check(lab);
+		return flags;
 	}
 	if (!lab_animating(lab) || now_ms < lab->due_ms)
 		return flags;

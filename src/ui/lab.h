@@ -56,6 +56,8 @@ struct lab_opts {
 	struct progress *progress; /* borrowed; NULL keeps none */
 	const char *lessons_dir; /* where GLOSSARY.md is looked for first;
 				    borrowed, may be NULL */
+	const struct engine_ops *ops; /* NULL: the simulated engine */
+	const char *url;        /* live engine: the broker URL, or NULL */
 };
 
 /* One queue as drawn this frame (a copy: engine views are borrowed). */

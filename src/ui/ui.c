@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "engine/live_broker.h"
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
@@ -198,6 +199,8 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 	lo.seed = u->o->seed;
 	lo.progress = u->have_progress ? &u->progress : NULL;
 	lo.lessons_dir = u->o->lessons_dir;
+	lo.ops = u->o->ops;
+	lo.url = u->o->url;
 	if (lab_open(&u->lab, s, mode, &lo, &cause) != 0) {
 		if (u->have_picker) {
 			snprintf(u->picker.notice, sizeof u->picker.notice,
@@ -297,6 +300,23 @@ ui_key(struct ui *u, int key)
 		flags |= PANE_REDRAW;
 	}
 	return flags;
+}
+
+/* A line from the live engine's broker handling (restarting the node). */
+static void
+ui_broker_line(void *ctx, const char *line)
+{
+	struct ui *u = ctx;
+
+	if (u->screen == UI_LAB && u->have_lab)
+		lab_status(&u->lab, 0, "%s", line);
+}
+
+static void
+ui_broker_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "rabbitlab: %s\n", line);
 }
 
 /* The loop; returns when the learner quits or a signal asks to. */
@@ -533,8 +553,12 @@ ui_main(const struct ui_opts *opts)
 		free(u.progress_notice);
 		return UI_EXIT_NO_TERMINAL;
 	}
+	/* The live engine's node messages go to the status line, not over
+	 * the screen; back to stderr once curses is gone. */
+	live_broker_set_progress(ui_broker_line, &u);
 	ui_loop(&u);
 	ui_close_lab(&u);
+	live_broker_set_progress(ui_broker_stderr, NULL);
 	endwin();
 	delscreen(scr);
 	ui_signals_stop();

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+struct engine_ops;
+
 struct ui_opts {
 	const char *lang;          /* "en" or "zh" */
 	const char *lessons_dir;   /* where the shipped lessons are */
@@ -18,6 +20,8 @@ struct ui_opts {
 	const char *record;        /* write the session's actions here on exit */
 	int has_seed;
 	uint64_t seed;
+	const struct engine_ops *ops; /* NULL: the simulated engine */
+	const char *url;           /* live engine: the broker URL, or NULL */
 	const char *locale_dir;    /* where LANG/LC_MESSAGES/rabbitlab.mo are;
 				      NULL: $RABBITLAB_LOCALEDIR, "locale"
 				      beside the binary, then DATADIR/../locale */

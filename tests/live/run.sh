@@ -6,8 +6,9 @@
 # broker the lab may not kill, SIGTERM while the lab runs its own node).
 #
 #   tests/live/run.sh build/rabbitlab
-#   LIVE_CHALLENGES=1 tests/live/run.sh build/rabbitlab   # also both runs
-#                                          of every lesson's challenge (+3 min)
+#
+# `compare` plays each lesson's challenge too, with and without its
+# solution, on both engines.
 #
 # One private node (tests/live/node.sh) serves the whole run through
 # RABBITLAB_NODE; it is stopped at the end, whatever happens. Prints PASS or
@@ -19,8 +20,6 @@ cd "$(dirname "$0")/../.."
 BIN=${1:?usage: tests/live/run.sh path/to/rabbitlab}
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 PER_SCRIPT=${LIVE_SCRIPT_TIMEOUT:-240}
-CHALLENGE=
-[ "${LIVE_CHALLENGES:-0}" = 1 ] && CHALLENGE=--challenge
 pass=0
 fail=0
 
@@ -77,7 +76,7 @@ for f in lessons/*.cfg tests/facts/*.cfg; do
 	fi
 	s0=$(date +%s)
 	RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" \
-	    "$BIN" $CHALLENGE compare "$f" >"$tmp/c.out" 2>&1
+	    "$BIN" compare "$f" >"$tmp/c.out" 2>&1
 	rc=$?
 	took=$(($(date +%s) - s0))
 	if [ "$rc" -eq 0 ]; then
