@@ -4652,11 +4652,16 @@ lv_advance(struct engine *e, int64_t us, char **cause)
 	e->ops++;
 	if (us < 0)
 		us = 0;
-	/* At least one pass: advance(0) services the sockets and timers. */
+	/*
+	 * At least one pass: advance(0) services the sockets and timers. The
+	 * producer syncs its channel when idle, so that quiet() can turn true
+	 * for a caller that polls it between advances (the screen).
+	 */
 	until = lv_now(e) + us;
-	do
+	do {
+		lv_producer_sync(e);
 		lv_step(e, until);
-	while (lv_now(e) < until);
+	} while (lv_now(e) < until);
 	return 0;
 }
 

@@ -62,7 +62,11 @@ header_draw(struct pane *p, struct lab *lab)
 		mode = _("lesson");
 	snprintf(clock, sizeof clock, "t=%" PRId64 ".%03" PRId64 "s",
 	    now / 1000000, now % 1000000 / 1000);
-	if (lab->paused)
+	if (session_live(lab->ss))
+		/* Real time has no speed and no pause. */
+		snprintf(right, sizeof right, " %s %s %s ", mode, clock,
+		    _("live RabbitMQ"));
+	else if (lab->paused)
 		snprintf(right, sizeof right, " %s %s [%s] ", mode, clock,
 		    _("paused"));
 	else if (lab_animating(lab))

@@ -58,12 +58,15 @@ static const struct {
 #define LAB_SPEED_MAX (LAB_NSPEEDS - 1)
 #define LAB_FRAME_MS 50
 /*
- * On the live engine time is the wall clock: the loop wakes at least every
- * LAB_LIVE_MS to service the connections (and the fault relay, which runs
- * in this thread), and redraws at least every LAB_LIVE_REDRAW_MS so broker
- * depths stay current.
+ * On the live engine time is the wall clock and the connections (and the
+ * fault relay, which runs in this thread) must be serviced all the time:
+ * the loop barely waits for keys (LAB_LIVE_MS) and lets the engine wait on
+ * its sockets for up to LAB_LIVE_TICK_US per pass instead, so a key waits
+ * at most that long. It redraws at least every LAB_LIVE_REDRAW_MS so
+ * broker depths stay current.
  */
-#define LAB_LIVE_MS 20
+#define LAB_LIVE_MS 1
+#define LAB_LIVE_TICK_US 15000
 #define LAB_LIVE_REDRAW_MS 250
 #define LAB_STALL_US (INT64_C(120) * 1000000) /* quiet this long: stop */
 #define LAB_RUSH_MS 30                     /* max speed: ms per frame */
@@ -533,6 +536,9 @@ cmd_next(struct lab *lab, int key)
 		}
 		lab->free_run = 0;
 		lab->step_running = session_step_running(lab->ss);
+		/* Real time does not wait while the learner reads: the
+		 * steps up to the next question run as one. */
+		lab->live_chain = session_live(lab->ss);
 		lab->status[0] = '\0';
 		lab_kick(lab);
 		lab_progress(lab, 0, 0);
@@ -1052,11 +1058,26 @@ lab_run(struct lab *lab, int64_t now_ms)
 	}
 	if (session_live(lab->ss)) {
 		/* Real time: service what is due, show it, never hold. */
-		if (session_tick(lab->ss, 0) > 0 || now_ms >= lab->due_ms) {
+		if (session_tick(lab->ss, LAB_LIVE_TICK_US) > 0 ||
+		    now_ms >= lab->due_ms) {
 			lab->due_ms = now_ms + LAB_LIVE_REDRAW_MS;
 			flags |= PANE_REDRAW;
 		}
 		lab_step_check(lab);
+		if (lab->live_chain && !lab->step_running) {
+			const struct script_step *cur =
+			    session_current_step(lab->ss);
+			char *cause = NULL;
+			if (cur == NULL || cur->ask) {
+				lab->live_chain = 0;
+			} else if (session_next_step(lab->ss, &cause) != 0) {
+				lab->live_chain = 0;
+				lab_cause(lab, cause, _("the step did not start"));
+			} else
+				lab->step_running =
+				    session_step_running(lab->ss);
+			flags |= PANE_REDRAW;
+		}
 		return flags;
 	}
 	if (!lab_animating(lab) || now_ms < lab->due_ms)

@@ -90,6 +90,8 @@ struct lab {
 	 */
 	int step_running;           /* a step or challenge run is playing */
 	int free_run;               /* the learner acted: let it play out */
+	int live_chain;             /* live engine: run steps back to back
+				       up to the next question */
 
 	/* This frame's snapshot, taken before drawing. */
 	struct engine_view view;

@@ -181,5 +181,56 @@ else
 	[ -n "$beam" ] && kill -KILL "$beam" 2>/dev/null
 fi
 
+echo "== the screen on the live engine (tmux)"
+# Lesson 01 on the private node: the header says live, the first steps run
+# back to back up to the question and their checks hold, and a real kill -9
+# from the keyboard is followed by the node coming back.
+if command -v tmux >/dev/null; then
+	sock=$tmp/tmux.sock
+	shot() { tmux -S "$sock" capture-pane -p -t lv; }
+	wait_for() { # text seconds
+		local i
+		for i in $(seq $(($2 * 5))); do
+			shot | grep -qF -- "$1" && return 0
+			sleep 0.2
+		done
+		return 1
+	}
+	tmux -S "$sock" new-session -d -s lv -x 120 -y 40 \
+	    "RABBITLAB_NODE=$node LC_ALL=C.UTF-8 $BIN --engine=live --lang=en lab lessons/01-first-message.cfg 2>$tmp/ui.err; echo EXIT \$?; sleep 60"
+	if wait_for "live RabbitMQ" 30; then
+		ok "screen: the header says live RabbitMQ"
+	else
+		shot >"$tmp/shot"; ko "screen: the header says live RabbitMQ" "$tmp/shot"
+	fi
+	tmux -S "$sock" send-keys -t lv ' '
+	if wait_for "Checks: all 5 held" 20 && shot | grep -q "Press 1-3"; then
+		ok "screen: steps run to the question in real time, checks hold"
+	else
+		shot >"$tmp/shot"; ko "screen: steps run to the question" "$tmp/shot"
+	fi
+	tmux -S "$sock" send-keys -t lv 'K'
+	if wait_for "kill -9" 10 && wait_for "broker started" 60; then
+		ok "screen: K kills the node (kill -9) and it comes back"
+	else
+		shot >"$tmp/shot"; ko "screen: K kills the node and it comes back" "$tmp/shot"
+	fi
+	tmux -S "$sock" send-keys -t lv 'u'
+	if wait_for "undo needs the simulated engine" 5; then
+		ok "screen: undo is refused with a reason"
+	else
+		shot >"$tmp/shot"; ko "screen: undo is refused with a reason" "$tmp/shot"
+	fi
+	tmux -S "$sock" send-keys -t lv 'q'
+	if wait_for "EXIT 0" 30; then
+		ok "screen: quits with status 0"
+	else
+		shot >"$tmp/shot"; ko "screen: quits with status 0" "$tmp/shot"
+	fi
+	tmux -S "$sock" kill-server 2>/dev/null
+else
+	ko "screen on the live engine: tmux is not installed (make deps)"
+fi
+
 echo "== total $(($(date +%s) - t0)) s"
 finish
