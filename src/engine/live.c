@@ -73,6 +73,7 @@
 #include "model/ledger.h"
 #include "model/rng.h"
 #include "model/sched.h"
+#include "model/service.h"
 #include "util/xmalloc.h"
 
 #define LV_HANDSHAKE_S 5.0       /* a client handshake must end by then */
@@ -329,8 +330,7 @@ struct engine {
 	size_t tally_cap;
 	uint32_t next_id, next_msgid, next_seq;
 	uint32_t crash_seq;      /* copies up to here went through a crash */
-	uint8_t *seen_msgid;
-	size_t seen_cap;
+	struct service_memory seen; /* the consumers' processed-id stores */
 	int64_t *paid_at;
 	size_t paid_cap;
 
@@ -607,56 +607,7 @@ static int lv_admin_ok(struct engine *e, char **cause);
 
 /* ---- the shadow broker: routing ---------------------------------------- */
 
-/* Topic match: '*' one word, '#' zero or more. */
-static int
-lv_topic_match(const char *pat, const char *key)
-{
-	const char *pe = strchr(pat, '.'), *ke;
-	size_t pl = pe ? (size_t)(pe - pat) : strlen(pat), kl;
 
-	if (pl == 1 && pat[0] == '#') {
-		if (pe == NULL)
-			return 1;
-		for (const char *k = key;;) {
-			if (lv_topic_match(pe + 1, k))
-				return 1;
-			ke = strchr(k, '.');
-			if (ke == NULL)
-				return 0;
-			k = ke + 1;
-		}
-	}
-	ke = strchr(key, '.');
-	kl = ke ? (size_t)(ke - key) : strlen(key);
-	if (!(pl == 1 && pat[0] == '*') && (pl != kl ||
-	    strncmp(pat, key, pl) != 0))
-		return 0;
-	if (pe == NULL && ke == NULL)
-		return 1;
-	if (pe == NULL)
-		return 0;
-	if (ke == NULL)
-		return strcmp(pe + 1, "#") == 0;
-	return lv_topic_match(pe + 1, ke + 1);
-}
-
-static int
-lv_headers_match(struct engine *e, const struct topo_binding *b,
-    uint32_t hset)
-{
-	size_t hits = 0;
-
-	for (size_t i = 0; i < b->nargs; i++) {
-		int hit = 0;
-		for (size_t j = 0; hset && j < e->hset_len[hset]; j++)
-			if (strcmp(e->hsets[hset][j].key, b->args[i].key) == 0 &&
-			    strcmp(e->hsets[hset][j].value,
-				b->args[i].value) == 0)
-				hit = 1;
-		hits += (size_t)hit;
-	}
-	return b->match_all ? hits == b->nargs : hits > 0;
-}
 
 /* Queues exchange `x` (-1 default) routes `m` to; returns how many. */
 static size_t
@@ -685,10 +636,13 @@ lv_route(struct engine *e, int32_t x, const struct lv_copy *m, int *out,
 			match = b->key == m->key;
 			break;
 		case XTYPE_TOPIC:
-			match = lv_topic_match(e->keys[b->key], e->keys[m->key]);
+			match = topology_topic_match(e->keys[b->key],
+			    e->keys[m->key]);
 			break;
 		case XTYPE_HEADERS:
-			match = lv_headers_match(e, b->spec, m->headers);
+			match = topology_headers_match(b->spec,
+			    e->hsets[m->headers],
+			    m->headers ? e->hset_len[m->headers] : 0);
 			break;
 		default:
 			break;
@@ -2764,6 +2718,7 @@ lv_consumer_failed(struct engine *e, int ci, struct lv_copy *m)
 {
 	struct lv_consumer *c = &e->consumers[ci];
 	struct lv_tally *t = lv_tally(e, m->id);
+	int64_t wait;
 
 	if (m->noack) {
 		struct lv_copy gone = lv_ring_pop(&c->buf);
@@ -2777,13 +2732,7 @@ lv_consumer_failed(struct engine *e, int ci, struct lv_copy *m)
 		lv_consumer_finish(e, ci, CMD_REJECT, 0);
 		return;
 	}
-	if (e->toggles[TOGGLE_RETRY] &&
-	    c->attempt < e->toggles[TOGGLE_RETRY_ATTEMPTS]) {
-		int64_t wait = e->toggles[TOGGLE_RETRY_INITIAL_MS] * 1000;
-		for (int i = 1; i < c->attempt; i++)
-			wait = wait * e->toggles[TOGGLE_RETRY_MULTIPLIER] / 1000;
-		if (wait > e->toggles[TOGGLE_RETRY_MAX_MS] * 1000)
-			wait = e->toggles[TOGGLE_RETRY_MAX_MS] * 1000;
+	if ((wait = service_retry_wait(e->toggles, c->attempt)) >= 0) {
 		lv_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
 		    c->spec->name, NULL);
 		sched_add(&e->sched, lv_now(e) + wait, T_RETRY, c->gen,
@@ -2815,8 +2764,7 @@ lv_consumer_work_done(struct engine *e, int ci)
 	struct lv_consumer *c = &e->consumers[ci];
 	struct lv_copy *m;
 	struct lv_tally *t;
-	int idem = (int)e->toggles[TOGGLE_IDEMPOTENCY];
-	uint8_t slot;
+	enum service_outcome outcome;
 
 	if (!c->busy || c->buf.len == 0)
 		return;
@@ -2831,30 +2779,24 @@ lv_consumer_work_done(struct engine *e, int ci)
 		lv_consumer_failed(e, ci, m);
 		return;
 	}
-	/*
-	 * Each consumer is its own service with its own processed-id store
-	 * and business state: slot = consumer index % 8, as in the simulator.
-	 */
-	slot = (uint8_t)(1u << (ci % 8));
-	if (idem == IDEM_MESSAGE_ID && m->msgid < e->seen_cap &&
-	    (e->seen_msgid[m->msgid] & slot))
+	/* Each consumer is its own instance of the service (model/service.h). */
+	outcome = service_work(&e->seen, (int)e->toggles[TOGGLE_IDEMPOTENCY],
+	    ci, m->msgid, &t->done_mask, &t->effects);
+	switch (outcome) {
+	case SERVICE_SKIP_MSGID:
 		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
 		    c->spec->name, "message-id seen before");
-	else if (idem == IDEM_BUSINESS && (t->done_mask & slot))
+		break;
+	case SERVICE_SKIP_BUSINESS:
 		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
 		    c->spec->name, "order already paid");
-	else {
-		int again = (t->done_mask & slot) != 0;
-		size_t old = e->seen_cap;
-		if (t->effects < UINT8_MAX)
-			t->effects++;
-		t->done_mask |= slot;
-		e->seen_msgid = xgrow(e->seen_msgid, &e->seen_cap,
-		    (size_t)m->msgid + 1, 1);
-		memset(e->seen_msgid + old, 0, e->seen_cap - old);
-		e->seen_msgid[m->msgid] |= slot;
+		break;
+	case SERVICE_DONE:
+	case SERVICE_DONE_AGAIN:
 		lv_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
-		    c->spec->name, again ? "again!" : NULL);
+		    c->spec->name,
+		    outcome == SERVICE_DONE_AGAIN ? "again!" : NULL);
+		break;
 	}
 	if (c->crash_after) {
 		c->crash_after = 0;
@@ -3923,7 +3865,7 @@ lv_destroy(struct engine *e)
 	free(e->hsets);
 	free(e->hset_len);
 	free(e->tally);
-	free(e->seen_msgid);
+	service_memory_free(&e->seen);
 	free(e->paid_at);
 	for (size_t i = 0; i < e->prod.out_len; i++)
 		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);

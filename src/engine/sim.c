@@ -35,6 +35,7 @@
 #include "engine/engine.h"
 #include "model/rng.h"
 #include "model/sched.h"
+#include "model/service.h"
 #include "util/xmalloc.h"
 
 #define SIM_NET_US 50            /* one-way loopback latency */
@@ -285,8 +286,7 @@ struct engine {
 	size_t tally_cap;
 	uint32_t next_id;
 	uint32_t next_msgid;
-	uint8_t *seen_msgid;     /* idempotency store, by message-id */
-	size_t seen_cap;
+	struct service_memory seen; /* the consumers' processed-id stores */
 	int64_t *paid_at;        /* payment time by id, for reconciliation */
 	size_t paid_cap;
 
@@ -601,67 +601,7 @@ static void sim_redeclare(struct engine *e);
 
 /* ---- broker: routing ------------------------------------------------- */
 
-/* Topic match: '*' is one word, '#' is zero or more. */
-static int
-sim_topic_match(const char *pat, const char *key)
-{
-	const char *pe, *ke;
-	size_t pl, kl;
 
-	if (*pat == '\0')
-		return *key == '\0';
-	pe = strchr(pat, '.');
-	pl = pe ? (size_t)(pe - pat) : strlen(pat);
-	if (pl == 1 && pat[0] == '#') {
-		const char *rest = pe ? pe + 1 : "";
-		if (*rest == '\0')
-			return 1;
-		for (const char *k = key;;) {
-			if (sim_topic_match(rest, k))
-				return 1;
-			ke = strchr(k, '.');
-			if (ke == NULL)
-				return 0;
-			k = ke + 1;
-		}
-	}
-	if (*key == '\0')
-		return 0;
-	ke = strchr(key, '.');
-	kl = ke ? (size_t)(ke - key) : strlen(key);
-	if (!(pl == 1 && pat[0] == '*') && (pl != kl || strncmp(pat, key, pl)))
-		return 0;
-	if (pe == NULL || ke == NULL) {
-		/* One side ended: the rest of the other must match nothing. */
-		if (pe == NULL && ke == NULL)
-			return 1;
-		if (pe != NULL)
-			return sim_topic_match(pe + 1, "") &&
-			    strcmp(pe + 1, "#") == 0;
-		return 0;
-	}
-	return sim_topic_match(pe + 1, ke + 1);
-}
-
-static int
-sim_headers_match(struct engine *e, const struct topo_binding *b,
-    uint32_t hset)
-{
-	size_t hits = 0;
-
-	for (size_t i = 0; i < b->nargs; i++) {
-		int hit = 0;
-		if (hset)
-			for (size_t j = 0; j < e->hset_len[hset]; j++)
-				if (strcmp(e->hsets[hset][j].key,
-					b->args[i].key) == 0 &&
-				    strcmp(e->hsets[hset][j].value,
-					b->args[i].value) == 0)
-					hit = 1;
-		hits += hit;
-	}
-	return b->match_all ? hits == b->nargs : hits > 0;
-}
 
 /*
  * Queues an exchange routes `m` to, into out[] (at most `max`); returns how
@@ -697,11 +637,13 @@ sim_route(struct engine *e, int32_t x, const struct sim_msg *m, int *out,
 			match = b->key == m->key;
 			break;
 		case XTYPE_TOPIC:
-			match = sim_topic_match(e->keys[b->key],
+			match = topology_topic_match(e->keys[b->key],
 			    e->keys[m->key]);
 			break;
 		case XTYPE_HEADERS:
-			match = sim_headers_match(e, b->spec, m->headers);
+			match = topology_headers_match(b->spec,
+			    e->hsets[m->headers],
+			    m->headers ? e->hset_len[m->headers] : 0);
 			break;
 		default:
 			break;
@@ -1832,6 +1774,7 @@ sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
 {
 	struct sim_consumer *c = &e->consumers[ci];
 	struct sim_tally *t = sim_tally(e, m->id);
+	int64_t wait;
 	int policy = (int)e->toggles[TOGGLE_ON_FAILURE];
 
 	if (m->noack) {
@@ -1847,13 +1790,7 @@ sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
 		sim_consumer_finish(e, ci, FR_REJECT, 0);
 		return;
 	}
-	if (e->toggles[TOGGLE_RETRY] &&
-	    c->attempt < e->toggles[TOGGLE_RETRY_ATTEMPTS]) {
-		int64_t wait = e->toggles[TOGGLE_RETRY_INITIAL_MS] * 1000;
-		for (int i = 1; i < c->attempt; i++)
-			wait = wait * e->toggles[TOGGLE_RETRY_MULTIPLIER] / 1000;
-		if (wait > e->toggles[TOGGLE_RETRY_MAX_MS] * 1000)
-			wait = e->toggles[TOGGLE_RETRY_MAX_MS] * 1000;
+	if ((wait = service_retry_wait(e->toggles, c->attempt)) >= 0) {
 		sim_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
 		    c->spec->name, NULL);
 		sched_add(&e->sched, e->now + wait, T_RETRY, c->gen,
@@ -1887,8 +1824,7 @@ sim_consumer_work_done(struct engine *e, int ci)
 	struct sim_consumer *c = &e->consumers[ci];
 	struct sim_msg *m;
 	struct sim_tally *t;
-	int idem = (int)e->toggles[TOGGLE_IDEMPOTENCY];
-	uint8_t slot;
+	enum service_outcome outcome;
 
 	if (!c->busy || c->buf.len == 0)
 		return;
@@ -1903,30 +1839,24 @@ sim_consumer_work_done(struct engine *e, int ci)
 		sim_consumer_failed(e, ci, m);
 		return;
 	}
-	/*
-	 * Each consumer is its own service with its own processed-id store
-	 * and its own business state: slot = consumer index % 8.
-	 */
-	slot = (uint8_t)(1u << (ci % 8));
-	if (idem == IDEM_MESSAGE_ID && m->msgid < e->seen_cap &&
-	    (e->seen_msgid[m->msgid] & slot))
+	/* Each consumer is its own instance of the service (model/service.h). */
+	outcome = service_work(&e->seen, (int)e->toggles[TOGGLE_IDEMPOTENCY],
+	    ci, m->msgid, &t->done_mask, &t->effects);
+	switch (outcome) {
+	case SERVICE_SKIP_MSGID:
 		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
 		    c->spec->name, "message-id seen before");
-	else if (idem == IDEM_BUSINESS && (t->done_mask & slot))
+		break;
+	case SERVICE_SKIP_BUSINESS:
 		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
 		    c->spec->name, "order already paid");
-	else {
-		int again = (t->done_mask & slot) != 0;
-		size_t old = e->seen_cap;
-		if (t->effects < UINT8_MAX)
-			t->effects++;
-		t->done_mask |= slot;
-		e->seen_msgid = xgrow(e->seen_msgid, &e->seen_cap,
-		    (size_t)m->msgid + 1, 1);
-		memset(e->seen_msgid + old, 0, e->seen_cap - old);
-		e->seen_msgid[m->msgid] |= slot;
+		break;
+	case SERVICE_DONE:
+	case SERVICE_DONE_AGAIN:
 		sim_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
-		    c->spec->name, again ? "again!" : NULL);
+		    c->spec->name,
+		    outcome == SERVICE_DONE_AGAIN ? "again!" : NULL);
+		break;
 	}
 	if (c->crash_after) {
 		c->crash_after = 0;
@@ -2434,7 +2364,7 @@ sim_destroy(struct engine *e)
 	free(e->deaths);
 	free(e->delayed);
 	free(e->tally);
-	free(e->seen_msgid);
+	service_memory_free(&e->seen);
 	free(e->paid_at);
 	for (size_t i = 0; i < e->prod.out_len; i++)
 		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);

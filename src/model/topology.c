@@ -151,3 +151,57 @@ topology_free(struct topology *t)
 	topology_clear(t);
 	free(t);
 }
+
+int
+topology_topic_match(const char *pat, const char *key)
+{
+	const char *pe, *ke;
+	size_t pl, kl;
+
+	if (*pat == '\0')
+		return *key == '\0';
+	pe = strchr(pat, '.');
+	pl = pe ? (size_t)(pe - pat) : strlen(pat);
+	if (pl == 1 && pat[0] == '#') {
+		const char *rest = pe ? pe + 1 : "";
+		if (*rest == '\0')
+			return 1;
+		for (const char *k = key;;) {
+			if (topology_topic_match(rest, k))
+				return 1;
+			ke = strchr(k, '.');
+			if (ke == NULL)
+				return 0;
+			k = ke + 1;
+		}
+	}
+	if (*key == '\0')
+		return 0;
+	ke = strchr(key, '.');
+	kl = ke ? (size_t)(ke - key) : strlen(key);
+	if (!(pl == 1 && pat[0] == '*') && (pl != kl || strncmp(pat, key, pl)))
+		return 0;
+	if (pe == NULL && ke == NULL)
+		return 1;
+	if (pe == NULL)
+		return 0;
+	if (ke == NULL) /* the key ended: only a trailing '#' is left to match */
+		return strcmp(pe + 1, "#") == 0;
+	return topology_topic_match(pe + 1, ke + 1);
+}
+
+int
+topology_headers_match(const struct topo_binding *b, const struct topo_kv *h,
+    size_t n)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->nargs; i++) {
+		int hit = 0;
+		for (size_t j = 0; j < n && !hit; j++)
+			hit = strcmp(h[j].key, b->args[i].key) == 0 &&
+			    strcmp(h[j].value, b->args[i].value) == 0;
+		hits += (size_t)hit;
+	}
+	return b->match_all ? hits == b->nargs : hits > 0;
+}

@@ -1,6 +1,7 @@
 /*
  * Topology: the exchanges, queues, bindings and consumers a scenario declares.
- * Plain data shared by the script loader and the engines; nothing here acts.
+ * Plain data shared by the script loader and the engines, and the two
+ * routing rules both engines apply to it; nothing here acts.
  */
 #ifndef RL_TOPOLOGY_H
 #define RL_TOPOLOGY_H
@@ -97,5 +98,18 @@ void topology_free(struct topology *topo);
 void topology_clear(struct topology *topo);
 /* Zeroed queue spec with every optional value "none". */
 void topology_queue_init(struct topo_queue *q);
+
+/*
+ * Whether routing key `key` matches topic binding key `pat`: words are
+ * separated by '.', '*' is exactly one word, '#' zero or more.
+ */
+int topology_topic_match(const char *pat, const char *key);
+
+/*
+ * Whether a message with headers h[0..n) matches headers binding `b`:
+ * every argument (x-match all) or at least one (any), key and value equal.
+ */
+int topology_headers_match(const struct topo_binding *b,
+    const struct topo_kv *h, size_t n);
 
 #endif

@@ -376,6 +376,69 @@ test_clear_zeroes(void **state)
 	free(src);
 }
 
+/* Topic rules as RabbitMQ applies them ('*' one word, '#' zero or more). */
+static void
+test_topic_match(void **state)
+{
+	static const struct {
+		const char *pat, *key;
+		int match;
+	} cases[] = {
+		{ "pay.success", "pay.success", 1 },
+		{ "pay.success", "pay.failed", 0 },
+		{ "pay.*", "pay.success", 1 },
+		{ "pay.*", "pay", 0 },
+		{ "pay.*", "pay.success.cn", 0 },
+		{ "*.success", "pay.success", 1 },
+		{ "pay.#", "pay", 1 },
+		{ "pay.#", "pay.success.cn", 1 },
+		{ "#", "", 1 },
+		{ "#", "anything.at.all", 1 },
+		{ "#.cn", "pay.success.cn", 1 },
+		{ "#.cn", "cn", 1 },
+		{ "#.cn", "pay.cn.us", 0 },
+		{ "pay.#.cn", "pay.cn", 1 },
+		{ "pay.#.cn", "pay.a.b.cn", 1 },
+		{ "*", "", 0 },
+		{ "", "", 1 },
+		{ "", "pay", 0 },
+		{ "pay", "", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = topology_topic_match(cases[i].pat, cases[i].key);
+		if (got != cases[i].match)
+			fail_msg("'%s' vs '%s': got %d, want %d", cases[i].pat,
+			    cases[i].key, got, cases[i].match);
+	}
+}
+
+static void
+test_headers_match(void **state)
+{
+	struct topo_kv args[2] = { { (char *)"region", (char *)"cn" },
+		{ (char *)"kind", (char *)"refund" } };
+	struct topo_kv h1[1] = { { (char *)"region", (char *)"cn" } };
+	struct topo_kv h2[3] = { { (char *)"kind", (char *)"refund" },
+		{ (char *)"x", (char *)"y" }, { (char *)"region", (char *)"cn" } };
+	struct topo_kv h3[1] = { { (char *)"region", (char *)"us" } };
+	struct topo_binding b;
+
+	(void)state;
+	memset(&b, 0, sizeof b);
+	b.args = args;
+	b.nargs = 2;
+	b.match_all = 1;
+	assert_false(topology_headers_match(&b, h1, 1));
+	assert_true(topology_headers_match(&b, h2, 3));
+	assert_false(topology_headers_match(&b, NULL, 0));
+	b.match_all = 0;
+	assert_true(topology_headers_match(&b, h1, 1));
+	assert_false(topology_headers_match(&b, h3, 1));
+	assert_false(topology_headers_match(&b, NULL, 0));
+}
+
 int
 main(void)
 {
@@ -386,6 +449,8 @@ main(void)
 		cmocka_unit_test(test_copy_fills_defaults),
 		cmocka_unit_test(test_copy_empty),
 		cmocka_unit_test(test_clear_zeroes),
+		cmocka_unit_test(test_topic_match),
+		cmocka_unit_test(test_headers_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
