@@ -2205,13 +2205,21 @@ lv_producer_frame(struct engine *e, amqp_frame_t *f)
 		if (f->channel == cl->chan)
 			p->syncing = 0;
 		break;
-	case AMQP_CONNECTION_BLOCKED_METHOD:
+	case AMQP_CONNECTION_BLOCKED_METHOD: {
+		/* A resource alarm (memory, disk): publishes wait unread. */
+		amqp_connection_blocked_t *b = f->payload.method.decoded;
+		char why[128];
+		snprintf(why, sizeof why, "%.*s: the broker stopped reading "
+		    "publishes", b ? (int)b->reason.len : 0,
+		    b ? (const char *)b->reason.bytes : "");
 		p->blocked = 1;
-		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, NULL,
-		    "connection.blocked: the broker stopped reading publishes");
+		lv_emit(e, EV_BLOCKED, ACTOR_BROKER, 0, 0, 0, NULL, why);
 		break;
+	}
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
 		p->blocked = 0;
+		lv_emit(e, EV_UNBLOCKED, ACTOR_BROKER, 0, 0, 0, NULL,
+		    "publishing resumes");
 		break;
 	default:
 		break;

@@ -81,6 +81,8 @@ enum event_actor {
 	_(RECONCILE, "order repaired")                                         \
 	_(TOGGLE, "toggle")                    /* detail: name=value */        \
 	_(FAILURE, "failure")                  /* detail: which */             \
+	_(BLOCKED, "connection.blocked")       /* detail: the broker's reason */ \
+	_(UNBLOCKED, "connection.unblocked")                                   \
 	_(DISCARD, "copy discarded")           /* reason: why; others remain */ \
 	_(LOST, "LOST")                        /* reason, notice */
 

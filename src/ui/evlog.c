@@ -47,6 +47,8 @@ static const enum draw_role evlog_roles[EV_COUNT] = {
 	[EV_RECONCILE] = DRAW_GOOD,
 	[EV_TOGGLE] = DRAW_KEY,
 	[EV_FAILURE] = DRAW_BAD,
+	[EV_BLOCKED] = DRAW_WARN,
+	[EV_UNBLOCKED] = DRAW_GOOD,
 	[EV_LOST] = DRAW_TK_LOST,
 };
 

@@ -4,6 +4,7 @@
 #
 #   tests/live/node.sh start DIR   start a node in DIR (created), print DIR
 #   tests/live/node.sh stop DIR    stop that node, its epmd, remove DIR
+#   tests/live/node.sh ctl DIR ARG...   rabbitmqctl ARG... on that node
 #
 # Everything listens on loopback: AMQP, Erlang distribution and a private
 # epmd, on free ports. DIR/node.env holds the node's environment as KEY=VALUE
@@ -91,8 +92,15 @@ stop() {
 	rm -rf -- "$dir"
 }
 
+ctl() {
+	local dir=$1
+	shift
+	(load_env "$dir"; "$CTL" -n "$RABBITMQ_NODENAME" "$@")
+}
+
 case ${1:-} in
 start) start "${2:?which directory?}" ;;
 stop) stop "${2:?which directory?}" ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+ctl) dir=${2:?which directory?}; shift 2; ctl "$dir" "$@" ;;
+*) echo "usage: $0 start|stop|ctl DIR [ARG...]" >&2; exit 2 ;;
 esac

@@ -138,6 +138,24 @@ refused "silent peer: the handshake is bounded" "no AMQP handshake" 30 \
 kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
 
+# A memory alarm: connection.blocked on screen and in the transcript, the
+# payment waits, and goes through once the alarm clears 5 s later.
+tests/live/node.sh ctl "$node" set_vm_memory_high_watermark 0.00001 >"$tmp/ctl.out" 2>&1
+(sleep 5; tests/live/node.sh ctl "$node" set_vm_memory_high_watermark 0.4 >>"$tmp/ctl.out" 2>&1) &
+lift=$!
+RABBITLAB_NODE=$node timeout -k 5 60 "$BIN" --engine=live replay \
+    tests/live/blocked.cfg >"$tmp/o.out" 2>&1
+rc=$?
+wait "$lift"
+if [ "$rc" -eq 0 ] && grep -q "connection.blocked (low on memory" "$tmp/o.out" &&
+    grep -q "connection.unblocked" "$tmp/o.out"; then
+	ok "memory alarm: connection.blocked, then unblocked, nothing lost"
+else
+	echo "exit $rc" >>"$tmp/o.out"
+	cat "$tmp/ctl.out" >>"$tmp/o.out"
+	ko "memory alarm: connection.blocked, then unblocked" "$tmp/o.out"
+fi
+
 # A broker the lab did not start may not be killed.
 RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port timeout -k 5 120 \
     "$BIN" --engine=live replay -q tests/facts/f14-crash-classic.cfg \
@@ -183,15 +201,15 @@ fi
 
 echo "== the screen on the live engine (tmux)"
 # Lesson 01 on the private node: the header says live, the first steps run
-# back to back up to the question and their checks hold, and a real kill -9
-# from the keyboard is followed by the node coming back.
+# back to back up to the question and their checks hold, a real kill -9
+# from the keyboard takes the node down and B starts it again.
 if command -v tmux >/dev/null; then
 	sock=$tmp/tmux.sock
 	shot() { tmux -S "$sock" capture-pane -p -t lv; }
-	wait_for() { # text seconds
+	wait_for() { # text seconds [grep option]
 		local i
 		for i in $(seq $(($2 * 5))); do
-			shot | grep -qF -- "$1" && return 0
+			shot | grep -q "${3:--F}" -- "$1" && return 0
 			sleep 0.2
 		done
 		return 1
@@ -210,10 +228,16 @@ if command -v tmux >/dev/null; then
 		shot >"$tmp/shot"; ko "screen: steps run to the question" "$tmp/shot"
 	fi
 	tmux -S "$sock" send-keys -t lv 'K'
-	if wait_for "kill -9" 10 && wait_for "broker started" 60; then
-		ok "screen: K kills the node (kill -9) and it comes back"
+	if wait_for "kill -9" 10 && wait_for "broker +down" 10 -E; then
+		ok "screen: K kills the node (kill -9)"
 	else
-		shot >"$tmp/shot"; ko "screen: K kills the node and it comes back" "$tmp/shot"
+		shot >"$tmp/shot"; ko "screen: K kills the node (kill -9)" "$tmp/shot"
+	fi
+	tmux -S "$sock" send-keys -t lv 'B'
+	if wait_for "broker started" 60 && wait_for "broker +up" 10 -E; then
+		ok "screen: B starts it again"
+	else
+		shot >"$tmp/shot"; ko "screen: B starts it again" "$tmp/shot"
 	fi
 	tmux -S "$sock" send-keys -t lv 'u'
 	if wait_for "undo needs the simulated engine" 5; then
@@ -230,6 +254,24 @@ if command -v tmux >/dev/null; then
 	tmux -S "$sock" kill-server 2>/dev/null
 else
 	ko "screen on the live engine: tmux is not installed (make deps)"
+fi
+
+# Last, as it takes the shared node down: killed under a lab that did not
+# start it, the lab goes on, tells the producer, and ends on time.
+pid=$(tests/live/node.sh ctl "$node" eval 'os:getpid().' 2>/dev/null | tr -dc 0-9)
+(sleep 2; [ -n "$pid" ] && kill -KILL "$pid") &
+killer=$!
+s0=$(date +%s)
+RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port timeout -k 5 60 "$BIN" \
+    --engine=live replay tests/live/killed.cfg >"$tmp/o.out" 2>&1
+rc=$?
+wait "$killer"
+if [ "$rc" -eq 0 ] && grep -q "producer   publish failed" "$tmp/o.out" &&
+    grep -q "consumer   connection refused" "$tmp/o.out"; then
+	ok "broker killed under the lab: producer told, consumer retries, no hang ($(($(date +%s) - s0)) s)"
+else
+	echo "exit $rc (beam pid '$pid')" >>"$tmp/o.out"
+	ko "broker killed under the lab" "$tmp/o.out"
 fi
 
 echo "== total $(($(date +%s) - t0)) s"
