@@ -69,9 +69,9 @@ lb_throughput(int runs)
 		fprintf(stderr, "\n");
 	}
 	printf("publish throughput, lab vs bare rabbitmq-c (median of %d "
-	    "runs, each the median of 3 rounds; target >= %.1fx)\n", runs,
-	    TARGET);
-	printf("  %-15s %-10s %8s %10s %10s %6s %6s %11s\n", "mode",
+	    "runs, each the median of 3 rounds; ratio: the median of the "
+	    "runs' ratios; target >= %.1fx)\n", runs, TARGET);
+	printf("  %-15s %-10s %8s %10s %10s %7s %6s %11s\n", "mode",
 	    "delivery", "messages", "lab msg/s", "bare msg/s", "ratio", "",
 	    "bare, cheap");
 	for (int i = 0; i < LIVE_BENCH_ROWS; i++) {
@@ -84,7 +84,7 @@ lb_throughput(int runs)
 		}
 		r = lb_median(ratio, runs);
 		below += r < TARGET;
-		printf("  %-15s %-10s %8u %10.0f %10.0f %5.2fx %-6s %11.0f\n",
+		printf("  %-15s %-10s %8u %10.0f %10.0f %6.3fx %-6s %11.0f\n",
 		    rows[0][i].mode,
 		    rows[0][i].persistent ? "persistent" : "transient",
 		    (unsigned)rows[0][i].messages, lb_median(lab, runs),
