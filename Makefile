@@ -76,6 +76,10 @@ $(BUILD)/bench: tests/bench/bench.c $(BUILD)/librabbitlab.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librabbitlab.a $(LIBS)
 
+$(BUILD)/livebench: tests/bench/livebench.c $(BUILD)/librabbitlab.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librabbitlab.a $(LIBS)
+
 units: $(UNIT_BIN)
 
 run: deps
@@ -88,7 +92,7 @@ test check: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) all $(BUILD)/bench \
-	    $(BUILD)/uibench
+	    $(BUILD)/livebench $(BUILD)/uibench
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 $(BUILD)/uibench: tests/bench/uibench.c

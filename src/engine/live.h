@@ -35,6 +35,7 @@ struct live_bench_row {
 	uint32_t messages;
 	double lab_rate;       /* messages per second through the live engine */
 	double bare_rate;      /* the same with a bare rabbitmq-c loop */
+	double bare_min_rate;  /* bare, delivery mode only, no mandatory */
 };
 
 #define LIVE_BENCH_ROWS 6
@@ -43,8 +44,11 @@ struct live_bench_row {
  * Measures publish throughput into one durable classic queue, through the
  * live engine (relay, events and ledger included) and with a bare
  * rabbitmq-c loop straight to the broker, in the same run: no confirms
- * (until the queue holds them all), waiting per batch of 100, and waiting
- * for each; transient and persistent. `url` as engine_opts.url (NULL: the
+ * (until a round trip on the channel after the last), waiting per batch of
+ * 100, and waiting for each; transient and persistent. The bare loop sends
+ * the lab's frames (same body, properties and mandatory flag); a second
+ * bare loop with the cheapest publish shows what those cost the broker.
+ * Three rounds, the median of each. `url` as engine_opts.url (NULL: the
  * usual resolution). Returns 0, or -1 with *cause (caller frees).
  */
 int live_bench(const char *url, struct live_bench_row rows[LIVE_BENCH_ROWS],

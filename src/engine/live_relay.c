@@ -856,6 +856,21 @@ rl_broker_in(struct live_relay *r)
 }
 
 void
+live_relay_poke(struct live_relay *r)
+{
+	if (r->cfd < 0 || r->mode != RELAY_OK || r->client_eof)
+		return;
+	rl_client_in(r);
+	rl_flush(r);
+}
+
+uint64_t
+live_relay_to_client(const struct live_relay *r)
+{
+	return r->down.out;
+}
+
+void
 live_relay_run(struct live_relay *r, const struct pollfd *fds, size_t n)
 {
 	int accept_ready = 0;

@@ -90,6 +90,18 @@ int live_relay_busy(const struct live_relay *r);
  * pass the same entries to live_relay_run after poll().
  */
 size_t live_relay_fds(struct live_relay *r, struct pollfd *fds, size_t max);
+/*
+ * The client has just written: reads what its socket holds and forwards
+ * it, without waiting for poll() to report it (on loopback the bytes are
+ * there when send() returns; if not, poll() finds them later). Nothing
+ * happens while the link is not OK, as in live_relay_run.
+ */
+void live_relay_poke(struct live_relay *r);
+/*
+ * Bytes written to the client since its pair began: when it grows, the
+ * client has something to read without asking poll().
+ */
+uint64_t live_relay_to_client(const struct live_relay *r);
 /* Accepts, connects and forwards whatever poll() reported ready. */
 void live_relay_run(struct live_relay *r, const struct pollfd *fds,
     size_t n);

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # make bench: prints the figures. The simulated engine (build/bench), the
 # screen on a pseudo-terminal (build/uibench), and the instruction count of
-# one full redraw at 160x48 under callgrind, so later changes can be compared.
+# one full redraw at 160x48 under callgrind, so later changes can be compared;
+# then the live engine against a private RabbitMQ node (build/livebench):
+# publish throughput through the lab beside a bare rabbitmq-c loop, and the
+# simulated/live wall-time ratio of one script. LIVEBENCH_RUNS (default 5)
+# sets how many runs the medians are taken over.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -30,3 +34,15 @@ else
 	echo "screen: callgrind count unavailable" >&2
 	exit 1
 fi
+
+echo "== live engine (private RabbitMQ node)"
+node=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-bench.XXXXXX")
+# node.sh stop removes the directory; it stops only the node started here.
+trap 'tests/live/node.sh stop "$node" >/dev/null 2>&1; rm -rf "$node"' EXIT
+trap 'exit 130' INT TERM
+if ! tests/live/node.sh start "$node" >/dev/null; then
+	echo "live engine: the private node did not start" >&2
+	exit 1
+fi
+RABBITLAB_NODE=$node "$BUILD/livebench" "${LIVEBENCH_RUNS:-5}" \
+    lessons/05-confirms-returns.cfg || exit 1
