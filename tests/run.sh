@@ -150,18 +150,6 @@ else
 	grep -A12 '^FAIL ' "$tmp/screen.out" | head -60 | sed 's/^/    /'
 fi
 
-echo "== the live engine against a private RabbitMQ node"
-bash tests/live/run.sh "$BIN" >"$tmp/live.out" 2>&1
-grep -E '^(PASS|FAIL) |^== total' "$tmp/live.out" | sed 's/^/live: /'
-lp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/live.out" | tail -1)
-lf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/live.out" | tail -1)
-if [ -z "$lp" ]; then
-	ko "live tests ran" "$tmp/live.out"
-else
-	pass=$((pass + lp)); fail=$((fail + lf))
-	grep -A40 '^FAIL ' "$tmp/live.out" | head -120 | sed 's/^/    /'
-fi
-
 echo "== house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
 	ok ".clang-format accepted by clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)"
@@ -194,6 +182,18 @@ if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
 	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 else
 	ko "asan build" "$tmp/asan.log"
+fi
+
+echo "== the live engine against a private RabbitMQ node"
+ASAN_BIN=build-asan/rabbitlab bash tests/live/run.sh "$BIN" >"$tmp/live.out" 2>&1
+grep -E '^(PASS|FAIL) |^== total' "$tmp/live.out" | sed 's/^/live: /'
+lp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/live.out" | tail -1)
+lf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/live.out" | tail -1)
+if [ -z "$lp" ]; then
+	ko "live tests ran" "$tmp/live.out"
+else
+	pass=$((pass + lp)); fail=$((fail + lf))
+	grep -A40 '^FAIL ' "$tmp/live.out" | head -120 | sed 's/^/    /'
 fi
 
 echo "== valgrind"

@@ -312,7 +312,10 @@ guide_lesson(struct guide *g, struct lab *lab)
 	if (!(cur->ask && !ls->answered)) {
 		char act[256];
 		guide_action(&cur->action, act, sizeof act);
-		if (lab->step_running && lab->paused)
+		if (lab->step_running && session_live(lab->ss))
+			guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Running on the real broker..."));
+		else if (lab->step_running && lab->paused)
 			guide_add(g, 2, DRAW_DIM, _("Paused while playing: %s "
 			    "(p resumes, . moves on)"), act);
 		else if (lab_animating(lab))

@@ -139,6 +139,17 @@ lab_speed_label(const struct lab *lab)
 	return lab_speeds[lab->speed].label;
 }
 
+/* Pacing keys on the live engine: real time cannot be held or hurried. */
+static int
+lab_live_pacing(struct lab *lab)
+{
+	if (!session_live(lab->ss))
+		return 0;
+	lab_status(lab, 0, "%s", _("A real broker runs in real time: it "
+	    "cannot be paused, stepped or sped up."));
+	return 1;
+}
+
 static void lab_progress(struct lab *lab, int answered, int right);
 
 /* Notices that the running step or challenge run finished. */
@@ -525,6 +536,8 @@ cmd_next(struct lab *lab, int key)
 			return PANE_REDRAW;
 		}
 		if (lab_moving(lab)) {
+			if (lab_live_pacing(lab))
+				return PANE_REDRAW;
 			/* Still playing: the presenter wants it done now. */
 			lab->finishing = 1;
 			lab_kick(lab);
@@ -670,6 +683,8 @@ static int
 cmd_pause(struct lab *lab, int key)
 {
 	(void)key;
+	if (lab_live_pacing(lab))
+		return PANE_REDRAW;
 	lab->paused = !lab->paused;
 	lab->finishing = 0;
 	lab_kick(lab);
@@ -682,6 +697,8 @@ static int
 cmd_step(struct lab *lab, int key)
 {
 	(void)key;
+	if (lab_live_pacing(lab))
+		return PANE_REDRAW;
 	if (!lab_moving(lab)) {
 		lab_status(lab, 0, "%s", _("Nothing is going on."));
 		return PANE_REDRAW;
@@ -698,6 +715,8 @@ cmd_speed(struct lab *lab, int key)
 {
 	const struct keys_def *k = keys_find(key);
 
+	if (lab_live_pacing(lab))
+		return PANE_REDRAW;
 	if (k && k->id == CMD_FASTER && lab->speed < LAB_SPEED_MAX)
 		lab->speed++;
 	else if (k && k->id == CMD_SLOWER && lab->speed > 0)
@@ -711,6 +730,8 @@ static int
 cmd_finish(struct lab *lab, int key)
 {
 	(void)key;
+	if (lab_live_pacing(lab))
+		return PANE_REDRAW;
 	lab->finishing = 1;
 	lab_kick(lab);
 	return PANE_REDRAW;

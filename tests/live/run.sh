@@ -89,6 +89,46 @@ for f in lessons/*.cfg tests/facts/*.cfg; do
 	fi
 done
 
+# The live engine's own code under the sanitizers and valgrind: a few
+# scripts that between them take every path (routing, confirms, returns,
+# nacks, redelivery, dead-lettering, a crash and restart, a leaderless
+# quorum queue), with the build tests/run.sh made (ASAN_BIN).
+if [ -n "${ASAN_BIN:-}" ] && [ -x "$ASAN_BIN" ]; then
+	echo "== the live engine under ASan+UBSan"
+	for f in lessons/02-exchanges.cfg lessons/05-confirms-returns.cfg \
+	    lessons/07-consumer.cfg tests/facts/f14-crash-classic.cfg \
+	    tests/facts/f24-reject-dead-letter.cfg \
+	    tests/facts/f33-young-quorum-crash.cfg; do
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" \
+		    "$ASAN_BIN" compare "$f" >"$tmp/c.out" 2>&1
+		rc=$?
+		if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' "$tmp/c.out"; then
+			ok "asan live $f"
+		else
+			echo "exit $rc" >>"$tmp/c.out"
+			ko "asan live $f" "$tmp/c.out"
+		fi
+	done
+fi
+if command -v valgrind >/dev/null; then
+	for f in lessons/02-exchanges.cfg tests/facts/f21-manual-ack-redeliver.cfg; do
+		RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" valgrind -q \
+		    --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=9 "$BIN" --engine=live replay -q "$f" \
+		    >"$tmp/vg.out" 2>&1
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			ok "valgrind live $f"
+		else
+			echo "exit $rc" >>"$tmp/vg.out"
+			ko "valgrind live $f" "$tmp/vg.out"
+		fi
+	done
+fi
+
 echo "== failure handling"
 # A check: the command fails with exit 2, within `secs`, with `want` on
 # stderr and never the password.
