@@ -22,6 +22,26 @@ ko() {
 	return 0
 }
 
+# Runs a suite of its own (tests/screen, tests/live) that prints PASS/FAIL
+# lines and ends with "N passed, N failed": its lines are shown under
+# `label`, its counts added to ours, each failure with `ctx` lines of what
+# followed it.
+sub_suite() { # label ctx command...
+	local label=$1 ctx=$2 out sp sf
+	shift 2
+	out=$tmp/$label.out
+	"$@" >"$out" 2>&1
+	grep -E '^(PASS|FAIL) |^== total' "$out" | sed "s/^/$label: /"
+	sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
+	sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
+	if [ -z "$sp" ]; then
+		ko "$label tests ran" "$out"
+	else
+		pass=$((pass + sp)); fail=$((fail + sf))
+		grep -A"$ctx" '^FAIL ' "$out" | head -120 | sed 's/^/    /'
+	fi
+}
+
 # Unit tests: count cmocka's cases.
 run_units() { # dir label
 	local dir=$1 label=$2 t out p f
@@ -139,16 +159,7 @@ else
 fi
 
 echo "== the screen (tmux)"
-bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1
-grep -E '^(PASS|FAIL) ' "$tmp/screen.out" | sed 's/^/screen: /'
-sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/screen.out" | tail -1)
-sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/screen.out" | tail -1)
-if [ -z "$sp" ]; then
-	ko "screen tests ran" "$tmp/screen.out"
-else
-	pass=$((pass + sp)); fail=$((fail + sf))
-	grep -A12 '^FAIL ' "$tmp/screen.out" | head -60 | sed 's/^/    /'
-fi
+sub_suite screen 12 bash tests/screen/run.sh "$BIN"
 
 echo "== house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
@@ -185,16 +196,7 @@ else
 fi
 
 echo "== the live engine against a private RabbitMQ node"
-ASAN_BIN=build-asan/rabbitlab bash tests/live/run.sh "$BIN" >"$tmp/live.out" 2>&1
-grep -E '^(PASS|FAIL) |^== total' "$tmp/live.out" | sed 's/^/live: /'
-lp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tmp/live.out" | tail -1)
-lf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tmp/live.out" | tail -1)
-if [ -z "$lp" ]; then
-	ko "live tests ran" "$tmp/live.out"
-else
-	pass=$((pass + lp)); fail=$((fail + lf))
-	grep -A40 '^FAIL ' "$tmp/live.out" | head -120 | sed 's/^/    /'
-fi
+ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
 echo "== valgrind"
 if command -v valgrind >/dev/null; then
