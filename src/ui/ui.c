@@ -182,6 +182,7 @@ struct ui {
 	char *progress_notice;   /* shown once, on the first screen */
 	int progress_notice_bad;
 	char *record_error;      /* printed after endwin */
+	char *open_error;        /* why the first lesson did not open */
 };
 
 /* Opens the lab on `s` (ownership passes); returns 0 or -1 (status set). */
@@ -206,8 +207,11 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 			snprintf(u->picker.notice, sizeof u->picker.notice,
 			    "%s", cause ? cause : "session failed");
 			u->picker.notice_bad = 1;
+			free(cause);
+		} else {
+			free(u->open_error);
+			u->open_error = cause;
 		}
-		free(cause);
 		return -1;
 	}
 	u->have_lab = 1;
@@ -548,7 +552,9 @@ ui_main(const struct ui_opts *opts)
 		endwin();
 		delscreen(scr);
 		ui_signals_stop();
-		fprintf(stderr, _("rabbitlab: the lesson did not start\n"));
+		fprintf(stderr, _("rabbitlab: the lesson did not start: %s\n"),
+		    u.open_error ? u.open_error : "?");
+		free(u.open_error);
 		progress_free(&u.progress);
 		free(u.progress_notice);
 		return UI_EXIT_NO_TERMINAL;

@@ -298,6 +298,16 @@ if command -v tmux >/dev/null; then
 		shot >"$tmp/shot"; ko "screen: quits with status 0" "$tmp/shot"
 	fi
 	tmux -S "$sock" kill-server 2>/dev/null
+	# A broker that refuses: the terminal is given back with the reason.
+	tmux -S "$sock" new-session -d -s lv -x 120 -y 40 \
+	    "LC_ALL=C.UTF-8 $BIN --engine=live --broker=amqp://guest:s3cr3t@127.0.0.1:$free/ lab lessons/01-first-message.cfg; echo EXIT \$?; sleep 60"
+	if wait_for "EXIT 2" 30 && shot | grep -q "did not start: .*connection refused" &&
+	    ! shot | grep -q s3cr3t; then
+		ok "screen: a refusing broker gives the reason, exit 2, no password"
+	else
+		shot >"$tmp/shot"; ko "screen: a refusing broker gives the reason" "$tmp/shot"
+	fi
+	tmux -S "$sock" kill-server 2>/dev/null
 else
 	ko "screen on the live engine: tmux is not installed (make deps)"
 fi
