@@ -614,8 +614,6 @@ static int lv_admin_ok(struct engine *e, char **cause);
 
 /* ---- the shadow broker: routing ---------------------------------------- */
 
-
-
 /* Queues exchange `x` (-1 default) routes `m` to; returns how many. */
 static size_t
 lv_route(struct engine *e, int32_t x, const struct lv_copy *m, int *out,

@@ -601,8 +601,6 @@ static void sim_redeclare(struct engine *e);
 
 /* ---- broker: routing ------------------------------------------------- */
 
-
-
 /*
  * Queues an exchange routes `m` to, into out[] (at most `max`); returns how
  * many. `x` -1 is the default exchange.
