@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The live suite: every shipped lesson and every fact scenario that is not
 # sim_only, played on the simulated engine and on a real RabbitMQ, with the
-# two ledgers compared (rabbitlab compare), plus the live engine's failure
+# two ledgers compared (rabbitlab compare); some of them again with the
+# ASan+UBSan build (ASAN_BIN) and under valgrind; the live engine's failure
 # handling (bad credentials, missing vhost, refused port, a silent peer, a
-# broker the lab may not kill, SIGTERM while the lab runs its own node).
+# memory alarm, a broker the lab may not kill, SIGTERM while the lab runs
+# its own node, the node killed under the lab); and the screen on the live
+# engine in tmux.
 #
 #   tests/live/run.sh build/rabbitlab
 #
