@@ -187,15 +187,27 @@ refused "silent peer: the handshake is bounded" "no AMQP handshake" 30 \
 kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
 
+# Replays `script` on the live engine, with the environment words given
+# (VAR=VALUE), while the shell command `action` runs beside it; the
+# transcript goes to $tmp/o.out; returns the replay's exit status.
+replay_while() { # script action env...
+	local script=$1 action=$2 side rc
+	shift 2
+	bash -c "$action" >>"$tmp/ctl.out" 2>&1 &
+	side=$!
+	env "$@" timeout -k 5 60 "$BIN" --engine=live replay "$script" \
+	    >"$tmp/o.out" 2>&1
+	rc=$?
+	wait "$side"
+	return "$rc"
+}
+
 # A memory alarm: connection.blocked on screen and in the transcript, the
 # payment waits, and goes through once the alarm clears 5 s later.
 tests/live/node.sh ctl "$node" set_vm_memory_high_watermark 0.00001 >"$tmp/ctl.out" 2>&1
-(sleep 5; tests/live/node.sh ctl "$node" set_vm_memory_high_watermark 0.4 >>"$tmp/ctl.out" 2>&1) &
-lift=$!
-RABBITLAB_NODE=$node timeout -k 5 60 "$BIN" --engine=live replay \
-    tests/live/blocked.cfg >"$tmp/o.out" 2>&1
+replay_while tests/live/blocked.cfg "sleep 5; tests/live/node.sh ctl $node \
+    set_vm_memory_high_watermark 0.4" RABBITLAB_NODE="$node"
 rc=$?
-wait "$lift"
 if [ "$rc" -eq 0 ] && grep -q "connection.blocked (low on memory" "$tmp/o.out" &&
     grep -q "connection.unblocked" "$tmp/o.out"; then
 	ok "memory alarm: connection.blocked, then unblocked, nothing lost"
@@ -318,13 +330,10 @@ fi
 # Last, as it takes the shared node down: killed under a lab that did not
 # start it, the lab goes on, tells the producer, and ends on time.
 pid=$(tests/live/node.sh ctl "$node" eval 'os:getpid().' 2>/dev/null | tr -dc 0-9)
-(sleep 2; [ -n "$pid" ] && kill -KILL "$pid") &
-killer=$!
 s0=$(date +%s)
-RABBITLAB_URL=amqp://guest:guest@127.0.0.1:$port timeout -k 5 60 "$BIN" \
-    --engine=live replay tests/live/killed.cfg >"$tmp/o.out" 2>&1
+replay_while tests/live/killed.cfg "sleep 2; [ -n '$pid' ] && kill -KILL '$pid'" \
+    RABBITLAB_URL="amqp://guest:guest@127.0.0.1:$port"
 rc=$?
-wait "$killer"
 if [ "$rc" -eq 0 ] && grep -q "producer   publish failed" "$tmp/o.out" &&
     grep -q "consumer   connection refused" "$tmp/o.out"; then
 	ok "broker killed under the lab: producer told, consumer retries, no hang ($(($(date +%s) - s0)) s)"
