@@ -343,9 +343,13 @@ main_lab(const struct main_opts *mo, char **files, int n)
 	memset(&uo, 0, sizeof uo);
 	uo.ops = engine_find(mo->engine);
 	uo.url = mo->broker;
-	if (strcmp(mo->engine, "live") == 0) {
-		/* The broker before the screen: a private node's start-up
-		 * progress goes to the terminal as plain lines. */
+	/*
+	 * On the live engine the broker is found before the screen opens: a
+	 * private node's start-up progress goes to the terminal as plain
+	 * lines. Without a terminal ui_main refuses at once: no node then.
+	 */
+	if (strcmp(mo->engine, "live") == 0 && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO)) {
 		struct live_target t;
 		char *cause = NULL;
 		if (live_broker_resolve(mo->broker, &t, &cause) != 0) {
