@@ -36,6 +36,8 @@ struct live_bench_row {
 	double lab_rate;       /* messages per second through the live engine */
 	double bare_rate;      /* the same with a bare rabbitmq-c loop */
 	double bare_min_rate;  /* bare, delivery mode only, no mandatory */
+	double lab_still_rate; /* the lab that never spins (lv_spin): it
+				  sleeps in poll() for every confirm */
 };
 
 #define LIVE_BENCH_ROWS 6
@@ -47,7 +49,9 @@ struct live_bench_row {
  * (until a round trip on the channel after the last), waiting per batch of
  * 100, and waiting for each; transient and persistent. The bare loop sends
  * the lab's frames (same body, properties and mandatory flag); a second
- * bare loop with the cheapest publish shows what those cost the broker.
+ * bare loop with the cheapest publish shows what those cost the broker,
+ * and the lab again with its wait for each confirm always asleep in poll()
+ * (as the bare loop's) shows what the relay's hops cost.
  * Three rounds, the median of each. `url` as engine_opts.url (NULL: the
  * usual resolution). Returns 0, or -1 with *cause (caller frees).
  */

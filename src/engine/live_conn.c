@@ -14,8 +14,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>         /* struct tcp_info with tcpi_bytes_received */
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,32 @@ live_conn_pending(const struct live_conn *c)
 {
 	return c->st && (amqp_frames_enqueued(c->st) ||
 	    amqp_data_in_buffer(c->st));
+}
+
+int
+live_conn_read_all(const struct live_conn *c, uint64_t sent)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof ti;
+	int n = 0;
+
+	if (c->state != LC_UP || live_conn_pending(c) ||
+	    ioctl(c->fd, FIONREAD, &n) != 0 || n > 0)
+		return 0;
+	memset(&ti, 0, sizeof ti);
+	return getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    tl >= offsetof(struct tcp_info, tcpi_bytes_received) +
+	    sizeof ti.tcpi_bytes_received && ti.tcpi_bytes_received == sent;
+}
+
+int
+live_conn_delivered(const struct live_conn *c)
+{
+	int queued = 0;
+
+	if (c->state != LC_UP)
+		return 0;
+	return ioctl(c->fd, TIOCOUTQ, &queued) == 0 && queued == 0;
 }
 
 void

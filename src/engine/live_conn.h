@@ -86,6 +86,19 @@ int live_conn_writable(const struct live_conn *c);
 size_t live_conn_room(const struct live_conn *c);
 /* Whether bytes or frames wait inside rabbitmq-c (poll() would not see). */
 int live_conn_pending(const struct live_conn *c);
+/*
+ * Whether the application has read every byte of the `sent` its peer has
+ * written on this connection in all: none is in flight (loopback delivery
+ * is not always done when send() returns), in the socket or in rabbitmq-c.
+ * Two system calls. 0 as well when not up or unknown.
+ */
+int live_conn_read_all(const struct live_conn *c, uint64_t sent);
+/*
+ * Whether every byte written to the socket has reached the peer (TCP
+ * acknowledged it: on loopback, it sits in the peer's receive queue). 0 as
+ * well when not up or unknown.
+ */
+int live_conn_delivered(const struct live_conn *c);
 /* Closes the socket at once (a crash: no connection.close). */
 void live_conn_abort(struct live_conn *c);
 /* Sends connection.close (best effort), then closes the socket. */

@@ -85,6 +85,8 @@ struct live_relay {
 	int hb_left;           /* bytes of the injected heartbeat to write */
 	int linger;            /* a closing broker socket, read until EOF */
 	double linger_until;
+	int fast;              /* confirms of this read may be offered */
+	int fast_taken;        /* one was: read_done is owed */
 };
 
 static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
@@ -277,6 +279,30 @@ rl_deliver_method(struct rl_parse *p)
 	p->deliver = !c.bad;
 }
 
+/*
+ * A downstream frame is complete while confirms may be offered: offers it
+ * if it is one; anything else but a heartbeat ends the offers of this read.
+ */
+static void
+rl_offer_confirm(struct live_relay *r, struct rl_parse *p)
+{
+	uint16_t meth;
+
+	if (p->fh[0] == 8)
+		return;
+	r->fast = 0;
+	if (p->fh[0] != 1 || p->cap_len < 13 || rl_be16(p->cap) != 60)
+		return;
+	meth = rl_be16(p->cap + 2);
+	if (meth != 80 && meth != 120)
+		return;
+	if (r->ops->confirm(r->ctx, rl_be16(p->fh + 1), meth == 80,
+	    rl_be64(p->cap + 4), p->cap[12] & 1, r->down.out)) {
+		r->fast = 1;
+		r->fast_taken = 1;
+	}
+}
+
 /* A frame ended at stream offset `at`. */
 static void
 rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
@@ -285,6 +311,8 @@ rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
 	uint8_t type = p->fh[0];
 
 	p->boundary = at;
+	if (!upstream && r->fast)
+		rl_offer_confirm(r, p);
 	if (!upstream) {
 		if (type == 1 && p->cap_len >= 4 && rl_be16(p->cap) == 60 &&
 		    rl_be16(p->cap + 2) == 60)
@@ -837,10 +865,15 @@ rl_client_in(struct live_relay *r)
 	rl_parse_feed(r, &r->pup, 1, r->up.data + at, (size_t)n, before);
 }
 
+/* Reads may offer confirms up to this size: the client's socket takes it
+ * whole, so a confirm taken is always written. */
+#define RL_FAST_MAX 4096
+
 static void
 rl_broker_in(struct live_relay *r)
 {
 	uint64_t before = r->down.in;
+	int clean = rl_buf_len(&r->down) == 0;
 	ssize_t n = rl_read(r->bfd, &r->down);
 	size_t at = r->down.end;
 
@@ -852,7 +885,10 @@ rl_broker_in(struct live_relay *r)
 		return;
 	r->down.end += (size_t)n;
 	r->down.in += (uint64_t)n;
+	r->fast = clean && n <= RL_FAST_MAX && r->mode == RELAY_OK &&
+	    r->cfd >= 0 && !r->client_eof && r->ops && r->ops->confirm;
 	rl_parse_feed(r, &r->pdown, 0, r->down.data + at, (size_t)n, before);
+	r->fast = 0;
 }
 
 void
@@ -912,7 +948,51 @@ live_relay_run(struct live_relay *r, const struct pollfd *fds, size_t n)
 		close(r->linger);
 		r->linger = -1;
 	}
+	if (r->fast_taken) {
+		r->fast_taken = 0;
+		if (r->ops->read_done)
+			r->ops->read_done(r->ctx);
+	}
 	rl_flush(r);
 	if (accept_ready)
 		rl_accept(r);
+}
+
+int
+live_relay_inject(struct live_relay *r, const void *d, size_t n)
+{
+	ssize_t k;
+
+	if (r->cfd < 0 || r->mode != RELAY_OK || r->client_eof)
+		return -1;
+	/* What the client's socket holds was written first: it goes first. */
+	do {
+		uint64_t before = r->up.in;
+		size_t at;
+		k = rl_read(r->cfd, &r->up);
+		if (k == 0 || k == -1)
+			return -1; /* poll() reports it; the socket path ends it */
+		if (k < 0)
+			break;
+		at = r->up.end;
+		r->up.end += (size_t)k;
+		r->up.in += (uint64_t)k;
+		rl_parse_feed(r, &r->pup, 1, r->up.data + at, (size_t)k, before);
+	} while (r->up.end == RL_BUF);
+	if (RL_BUF - r->up.end < n)
+		return -1;
+	memcpy(r->up.data + r->up.end, d, n);
+	r->up.end += n;
+	r->up.in += n;
+	rl_parse_feed(r, &r->pup, 1, r->up.data + r->up.end - n, n,
+	    r->up.in - n);
+	if (r->bfd >= 0 && !r->connecting)
+		(void)rl_write(r->bfd, &r->up, rl_buf_len(&r->up));
+	return 0;
+}
+
+void
+live_relay_settle(struct live_relay *r)
+{
+	rl_flush(r);
 }

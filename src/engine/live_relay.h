@@ -55,6 +55,25 @@ struct live_relay_ops {
 	 */
 	void (*delivered)(void *ctx, const char *ctag, uint64_t tag,
 	    int redelivered, const char *message_id, int64_t delivery_count);
+	/*
+	 * Optional. The broker sent a publisher confirm (basic.ack when `ack`,
+	 * else basic.nack) that the relay is about to write to the client.
+	 * Offered only while the link is OK, for the confirms that lead one
+	 * small read from the broker (heartbeats aside) when everything read
+	 * before it has been written to the client: `written` bytes in all
+	 * since the pair began. In stream order. Returns 1 if the client took
+	 * it now (it must then skip the frame when it reads it), 0 to let it
+	 * go the usual way; after a 0 nothing more of that read is offered.
+	 */
+	int (*confirm)(void *ctx, uint16_t channel, int ack, uint64_t tag,
+	    int multiple, uint64_t written);
+	/*
+	 * Optional. Called from live_relay_run after a confirm was taken, before
+	 * the relay writes what it read to the client: the client may write
+	 * (live_relay_inject) but must not call live_relay_run or
+	 * live_relay_flush.
+	 */
+	void (*read_done)(void *ctx);
 };
 
 struct live_relay;
@@ -106,4 +125,15 @@ uint64_t live_relay_to_client(const struct live_relay *r);
 void live_relay_run(struct live_relay *r, const struct pollfd *fds,
     size_t n);
 
+/*
+ * The client's bytes `d`, handed over in process instead of through its
+ * socket (the socket's unread bytes go first): parsed and written to the
+ * broker at once. Reports nothing; live_relay_settle does, later, outside
+ * the caller's own code. Returns 0, or -1 when the relay cannot take them
+ * now (link not OK, pair ending, buffer full): the client then writes them
+ * to its socket, and the relay treats them as it always does.
+ */
+int live_relay_inject(struct live_relay *r, const void *d, size_t n);
+/* Moves what waits and reports what reached the broker (after inject). */
+void live_relay_settle(struct live_relay *r);
 #endif

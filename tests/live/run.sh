@@ -186,6 +186,19 @@ refused "silent peer: the handshake is bounded" "no AMQP handshake" 30 \
     "amqp://guest:s3cr3t@127.0.0.1:$(cat "$tmp/silent.port")"
 kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
+# The screen without a terminal refuses before any node is started.
+s0=$(date +%s%N)
+timeout -k 5 30 "$BIN" --engine=live --spawn-broker lab \
+    lessons/01-first-message.cfg </dev/null >"$tmp/o.out" 2>"$tmp/o.err"
+rc=$?
+ms=$((($(date +%s%N) - s0) / 1000000))
+if [ "$rc" -eq 2 ] && grep -q "not a terminal" "$tmp/o.err" &&
+    ! grep -q "starting\|node" "$tmp/o.err" && [ "$ms" -lt 2000 ]; then
+	ok "no terminal: refused at once, no node started ($ms ms)"
+else
+	echo "exit $rc after $ms ms; wanted exit 2 within 2 s, no node" >>"$tmp/o.err"
+	ko "no terminal: refused at once, no node started" "$tmp/o.err"
+fi
 
 # Replays `script` on the live engine, with the environment words given
 # (VAR=VALUE), while the shell command `action` runs beside it; the

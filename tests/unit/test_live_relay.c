@@ -7,7 +7,10 @@
  * reported with its tags and its message-id and x-delivery-count read from
  * the content header; a hole stops both directions and hands the client one
  * heartbeat frame; a cut resets both ends and refuses new connections until
- * the link is healed; the end of a pair is reported with its cause.
+ * the link is healed; the end of a pair is reported with its cause; bytes
+ * injected in process go out after what the client's socket held, and are
+ * reported only when settled; publisher confirms are offered to the client
+ * ahead of the write, in order, only while nothing else comes first.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,6 +42,11 @@ struct seen {
 	uint64_t tag;
 	int redelivered;
 	int64_t count;
+	int take;              /* what seen_confirm answers */
+	int offers, taken, read_done;
+	uint64_t written;      /* as the last offer said */
+	uint64_t offer_tag[8];
+	int offer_ack[8], offer_multiple[8];
 };
 
 static void
@@ -76,8 +84,35 @@ seen_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 	s->count = count;
 }
 
+static int
+seen_confirm(void *ctx, uint16_t channel, int ack, uint64_t tag,
+    int multiple, uint64_t written)
+{
+	struct seen *s = ctx;
+
+	s->written = written;
+	assert_int_equal(channel, 1);
+	if (s->offers < 8) {
+		s->offer_tag[s->offers] = tag;
+		s->offer_ack[s->offers] = ack;
+		s->offer_multiple[s->offers] = multiple;
+	}
+	s->offers++;
+	s->taken += s->take;
+	return s->take;
+}
+
+static void
+seen_read_done(void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->read_done++;
+}
+
 static const struct live_relay_ops ops = {
-	seen_command, seen_closed, seen_delivered,
+	seen_command, seen_closed, seen_delivered, seen_confirm,
+	seen_read_done,
 };
 
 /* A loopback listener on a free port, standing in for the broker. */
@@ -370,6 +405,112 @@ test_client_close_reported(void **state)
 	pair_close(&p);
 }
 
+static void
+test_inject_after_socket(void **state)
+{
+	struct pair p;
+	uint8_t buf[512], pubs[512], got[512];
+	uint8_t open[4] = { 0, 20, 0, 10 };
+	uint8_t pub[8] = { 0, 60, 0, 40, 0, 0, 0, 0 };
+	uint8_t hdr[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	size_t n, k = 0;
+	(void)state;
+
+	pair_open(&p);
+	/* channel.open through the socket, not yet read by the relay. */
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	assert_int_equal(send(p.cfd, buf, n, 0), (ssize_t)n);
+	/* Then a publish with an empty body, handed over in process. */
+	k += frame(pubs + k, 1, pub, sizeof pub);
+	k += frame(pubs + k, 2, hdr, sizeof hdr);
+	assert_int_equal(live_relay_inject(p.r, pubs, k), 0);
+	/* The broker has both, the socket's bytes first; nothing reported. */
+	usleep(10000);
+	assert_int_equal(drain(p.bfd, got, sizeof got), (ssize_t)(n + k));
+	assert_memory_equal(got, buf, n);
+	assert_memory_equal(got + n, pubs, k);
+	assert_int_equal(p.seen.commands, 0);
+	live_relay_settle(p.r);
+	assert_int_equal(p.seen.commands, 2);
+	assert_int_equal(p.seen.cls[0], 20);
+	assert_int_equal(p.seen.cls[1], 60);
+	assert_int_equal(p.seen.meth[1], 40);
+	/* A link that is not OK takes nothing in process. */
+	live_relay_set_mode(p.r, RELAY_HOLE);
+	assert_int_equal(live_relay_inject(p.r, pubs, k), -1);
+	pair_close(&p);
+}
+
+/* basic.ack (meth 80) or basic.nack (120) for `tag`. */
+static size_t
+confirm_frame(uint8_t *out, int meth, uint64_t tag, int multiple)
+{
+	uint8_t m[13] = { 0, 60, 0, (uint8_t)meth };
+
+	for (int i = 0; i < 8; i++)
+		m[4 + i] = (uint8_t)(tag >> (56 - 8 * i));
+	m[12] = (uint8_t)multiple;
+	return frame(out, 1, m, sizeof m);
+}
+
+static void
+test_confirms_offered(void **state)
+{
+	struct pair p;
+	uint8_t buf[512], got[512];
+	uint8_t hb[1] = { 0 }, ret[4] = { 0, 60, 0, 50 };
+	size_t n = 0, first;
+	(void)state;
+
+	pair_open(&p);
+	p.seen.take = 1;
+	/* ack 3 multiple, a heartbeat, nack 4: all three reach the client,
+	 * both confirms are offered first, in order. */
+	n += confirm_frame(buf + n, 80, 3, 1);
+	n += frame(buf + n, 8, hb, 0);
+	n += confirm_frame(buf + n, 120, 4, 0);
+	assert_int_equal(send(p.bfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 10);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.offers, 2);
+	assert_int_equal(p.seen.offer_tag[0], 3);
+	assert_int_equal(p.seen.offer_ack[0], 1);
+	assert_int_equal(p.seen.offer_multiple[0], 1);
+	assert_int_equal(p.seen.offer_tag[1], 4);
+	assert_int_equal(p.seen.offer_ack[1], 0);
+	assert_int_equal(p.seen.read_done, 1);
+	assert_int_equal(p.seen.written, 0);
+	/* A basic.return comes first: the ack behind it is not offered. */
+	first = n;
+	n = frame(buf, 1, ret, sizeof ret);
+	n += confirm_frame(buf + n, 80, 5, 0);
+	send(p.bfd, buf, n, 0);
+	pump(p.r, 10);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.offers, 2);
+	/* Declined: nothing more of that read is offered, no read_done. */
+	p.seen.take = 0;
+	n = confirm_frame(buf, 80, 6, 0);
+	n += confirm_frame(buf + n, 80, 7, 0);
+	send(p.bfd, buf, n, 0);
+	pump(p.r, 10);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.offers, 3);
+	assert_int_equal(p.seen.offer_tag[2], 6);
+	/* What the client was written before: the first two reads. */
+	assert_int_equal(p.seen.written, first + 21 + 12);
+	assert_int_equal(p.seen.read_done, 1);
+	/* In a hole nothing is offered (nothing reaches the client). */
+	p.seen.take = 1;
+	live_relay_set_mode(p.r, RELAY_HOLE);
+	n = confirm_frame(buf, 80, 8, 0);
+	send(p.bfd, buf, n, 0);
+	pump(p.r, 10);
+	assert_int_equal(p.seen.offers, 3);
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -379,6 +520,8 @@ main(void)
 		cmocka_unit_test(test_hole_holds_and_heartbeat),
 		cmocka_unit_test(test_cut_resets_and_refuses),
 		cmocka_unit_test(test_client_close_reported),
+		cmocka_unit_test(test_inject_after_socket),
+		cmocka_unit_test(test_confirms_offered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
