@@ -266,10 +266,10 @@ struct lv_producer {
 				    (live_relay_inject): lv_step settles it */
 	uint32_t fast_skip;      /* confirms taken from the relay that the
 				    client has yet to read (and skip) */
+	int fast_new;            /* one was taken in this relay run */
 	int64_t flushed_at;      /* when publishes last went out */
 	int64_t confirm_rtt;     /* from then to the confirm that followed;
-				    -1 none yet or too slow (lv_spin) */
-	int fast_new;            /* one was taken in this relay run */
+				    -1: a spin ran out (lv_spin) */
 	struct lv_sent *sent;    /* written, not yet at the broker */
 	size_t sent_cap, sent_head, sent_len;
 	/* the broker's view of the channel */
@@ -3777,9 +3777,9 @@ lv_producer_can_send(struct engine *e)
  * last one came back within LV_SPIN_US: polls without sleeping, for up to
  * that long, and returns what poll() returned (fds' revents set), or 0 if
  * nothing came (or no spin was due): the caller then sleeps in poll().
- * Falling asleep and being woken costs a round trip to the broker tens of
- * microseconds on a busy or virtual machine; a confirm that comes later
- * than LV_SPIN_US turns the spin off until one comes sooner.
+ * On a busy or virtual machine, falling asleep and being woken adds tens
+ * of microseconds to each round trip to the broker. A confirm that comes
+ * later than that turns the spin off until one comes sooner.
  */
 static int
 lv_spin(struct engine *e, struct pollfd *fds, size_t nfds, int64_t wait_us)
