@@ -327,6 +327,8 @@ if command -v tmux >/dev/null; then
 	fi
 	tmux -S "$sock" kill-server 2>/dev/null
 	# A broker that refuses: the terminal is given back with the reason.
+	# A port free now (the one found earlier may be a relay's by now).
+	free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	tmux -S "$sock" new-session -d -s lv -x 120 -y 40 \
 	    "LC_ALL=C.UTF-8 $BIN --engine=live --broker=amqp://guest:s3cr3t@127.0.0.1:$free/ lab lessons/01-first-message.cfg; echo EXIT \$?; sleep 60"
 	if wait_for "EXIT 2" 30 && shot | grep -q "did not start: .*connection refused" &&
