@@ -847,22 +847,30 @@ rl_accept(struct live_relay *r)
 		rl_kill_pair(r, RELAY_END_UNREACHABLE);
 }
 
+/* `n` client bytes have just been put at the end of the upstream buffer:
+ * counts them in and parses them. */
+static void
+rl_up_took(struct live_relay *r, size_t n)
+{
+	uint64_t before = r->up.in;
+	size_t at = r->up.end;
+
+	r->up.end += n;
+	r->up.in += (uint64_t)n;
+	rl_parse_feed(r, &r->pup, 1, r->up.data + at, n, before);
+}
+
 static void
 rl_client_in(struct live_relay *r)
 {
-	uint64_t before = r->up.in;
 	ssize_t n = rl_read(r->cfd, &r->up);
-	size_t at = r->up.end; /* rl_read may have moved the data */
 
 	if (n == 0 || n == -1) {
 		rl_client_gone(r);
 		return;
 	}
-	if (n < 0)
-		return;
-	r->up.end += (size_t)n;
-	r->up.in += (uint64_t)n;
-	rl_parse_feed(r, &r->pup, 1, r->up.data + at, (size_t)n, before);
+	if (n > 0)
+		rl_up_took(r, (size_t)n);
 }
 
 /* Reads may offer confirms up to this size: the client's socket takes it
@@ -967,25 +975,16 @@ live_relay_inject(struct live_relay *r, const void *d, size_t n)
 		return -1;
 	/* What the client's socket holds was written first: it goes first. */
 	do {
-		uint64_t before = r->up.in;
-		size_t at;
 		k = rl_read(r->cfd, &r->up);
 		if (k == 0 || k == -1)
 			return -1; /* poll() reports it; the socket path ends it */
-		if (k < 0)
-			break;
-		at = r->up.end;
-		r->up.end += (size_t)k;
-		r->up.in += (uint64_t)k;
-		rl_parse_feed(r, &r->pup, 1, r->up.data + at, (size_t)k, before);
-	} while (r->up.end == RL_BUF);
+		if (k > 0)
+			rl_up_took(r, (size_t)k);
+	} while (k > 0 && r->up.end == RL_BUF);
 	if (RL_BUF - r->up.end < n)
 		return -1;
 	memcpy(r->up.data + r->up.end, d, n);
-	r->up.end += n;
-	r->up.in += n;
-	rl_parse_feed(r, &r->pup, 1, r->up.data + r->up.end - n, n,
-	    r->up.in - n);
+	rl_up_took(r, n);
 	if (r->bfd >= 0 && !r->connecting)
 		(void)rl_write(r->bfd, &r->up, rl_buf_len(&r->up));
 	return 0;
