@@ -105,6 +105,19 @@ for g in tests/golden/*.txt; do
 		ko "golden $name" "$tmp/gd"
 	fi
 done
+# JSON transcripts of every lesson and fact, byte for byte: the guard for
+# moving code between engines and layers (tests/golden/update-json.sh).
+for f in lessons/*.cfg tests/facts/*.cfg; do
+	g=tests/golden/json/$(basename "$f" .cfg).jsonl
+	"$BIN" replay --json "$f" >"$tmp/jg" 2>/dev/null
+	if [ ! -e "$g" ]; then
+		echo "no golden $g" >"$tmp/jgd"; ko "json golden $f" "$tmp/jgd"
+	elif cmp -s "$g" "$tmp/jg"; then
+		ok "json golden $f"
+	else
+		diff -u "$g" "$tmp/jg" | head -40 >"$tmp/jgd"; ko "json golden $f" "$tmp/jgd"
+	fi
+done
 for f in lessons/*.cfg; do
 	"$BIN" replay --json --seed 99 "$f" >"$tmp/j1" 2>/dev/null
 	"$BIN" replay --json --seed 99 "$f" >"$tmp/j2" 2>/dev/null
