@@ -74,16 +74,6 @@ enum failure_kind {
 	FAIL_COUNT
 };
 
-/*
- * The detail of the EV_FAILURE (actor broker) both engines emit when a
- * quorum queue comes back from kill -9 without its Raft member: declared
- * too shortly before the crash, it has lost its messages and is declared
- * again, empty.
- */
-#define ENGINE_QQ_LEADERLESS                                                   \
-	"quorum queue back without its Raft member (declared under 1 s "    \
-	"before the crash): messages gone, declared again"
-
 const char *engine_failure_name(enum failure_kind kind);
 const char *engine_failure_help(enum failure_kind kind);
 /* The failure called `name`, or -1. */

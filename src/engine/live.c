@@ -52,6 +52,8 @@
  */
 #include "engine/live.h"
 
+#include "broker/broker.h"
+
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
@@ -3317,7 +3319,7 @@ lv_leaderless_redeclare(struct engine *e, size_t qi)
 			    lv_qname(e, (int)qi));
 	}
 	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, lv_qname(e, (int)qi),
-	    ENGINE_QQ_LEADERLESS);
+	    BROKER_QQ_LEADERLESS);
 	if (lv_redeclare_queue(e, qi, &cause) != 0) {
 		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
 		    lv_qname(e, (int)qi), cause);

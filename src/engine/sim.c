@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/broker.h"
 #include "engine/engine.h"
 #include "model/rng.h"
 #include "model/sched.h"
@@ -47,30 +48,6 @@
 #define SIM_FSYNC_US 900         /* fsync before a persistent confirm */
 #define SIM_QUORUM_US 1000       /* raft log write, every message */
 #define SIM_WRITE_BEHIND_US 200000 /* unconfirmed persistent write-behind */
-#define SIM_NO_TIME INT64_MAX
-
-/* One copy of a message, in a queue, on a wire or in a consumer. */
-struct sim_msg {
-	uint32_t id;        /* ledger id: the payment it reports */
-	uint32_t msgid;     /* AMQP message-id; a resend gets a new one */
-	uint32_t key;       /* interned routing key */
-	int32_t exchange;   /* exchange it was last published to, -1 default */
-	uint32_t death;     /* x-death chain head in deaths[], 0 none */
-	uint32_t headers;   /* header set, 0 none */
-	int64_t expiration; /* per-message TTL in ms, -1 none */
-	int64_t enq_at;     /* when it entered its current queue */
-	int64_t written_at; /* when it is safe on disk, SIM_NO_TIME never */
-	uint32_t tag;       /* delivery tag or publish sequence number */
-	uint16_t deliveries;
-	uint8_t persistent;
-	uint8_t redelivered;
-	uint8_t noack;      /* delivered to a no-ack consumer: already acked */
-};
-
-struct sim_ring {
-	struct sim_msg *buf;
-	size_t cap, head, len;
-};
 
 /* A frame on a wire. */
 enum sim_frame {
@@ -91,7 +68,7 @@ struct sim_item {
 	enum sim_frame kind;
 	int32_t aux;
 	int flags;
-	struct sim_msg m;
+	struct broker_msg m;
 };
 
 struct sim_wire {
@@ -102,35 +79,6 @@ struct sim_wire {
 
 enum sim_link { LINK_OK, LINK_CUT, LINK_BLACKHOLE };
 
-struct sim_exchange {
-	char *name;
-	enum exchange_type type;
-	enum exchange_type delayed_type;
-	int pinned_durable; /* -1: follow the toggle */
-	int durable;
-	int exists;
-};
-
-struct sim_binding {
-	int exchange, queue;
-	uint32_t key;
-	const struct topo_binding *spec;
-	int exists;
-};
-
-struct sim_queue {
-	const struct topo_queue *spec;
-	int type, durable, exists;
-	int64_t declared_at;       /* when this incarnation was declared */
-	int leaderless;            /* quorum: came back without its member */
-	int64_t policy_max_length; /* -1 none */
-	int64_t policy_ttl_ms;     /* -1 none */
-	struct sim_ring ready;
-	uint64_t unacked;
-	int64_t expiry_due;        /* armed expiry timer, SIM_NO_TIME none */
-	size_t rr;                 /* next consumer to try, round robin */
-};
-
 struct sim_consumer {
 	const struct topo_consumer *spec;
 	int queue;
@@ -138,33 +86,18 @@ struct sim_consumer {
 	int connected;
 	int connecting;
 	uint32_t gen;        /* bumped on every disconnect */
-	uint32_t next_tag;
-	struct sim_ring unacked; /* broker side, by tag (ack modes) */
-	struct sim_ring buf;     /* client side: delivered, not finished */
+	struct broker_ring buf;     /* client side: delivered, not finished */
 	int busy;            /* buf head is being worked on */
 	uint64_t job;        /* numbers each piece of work, for its timers */
 	int exc_times;       /* armed exception: attempts to fail, -1 always */
 	int exc_unreadable;
 	int exc_armed;
 	int attempt;         /* local attempts on the head */
-	int ack_mode;        /* mode of the current connection */
 	int crash_before, crash_after;
 	enum sim_link link;
 	uint32_t link_gen;
 	struct sim_wire down, up;
 	int recovery_armed;
-};
-
-/* x-death entries, a chain per message copy, newest first. */
-struct sim_death {
-	int queue;
-	const char *reason;
-	uint32_t count;
-	int32_t exchange;
-	uint32_t key;
-	int64_t time;
-	int64_t orig_expiration;
-	uint32_t next;
 };
 
 /* A run of publishes from one request. */
@@ -179,15 +112,6 @@ struct sim_batch {
 	int64_t every_us;
 	int64_t not_before;
 	uint32_t resend_id;  /* a single resend of this message, else 0 */
-};
-
-/* Per message, what the engine must know to report fates. */
-struct sim_tally {
-	uint16_t copies;
-	uint8_t effects;
-	uint8_t done_mask;   /* consumer slots that applied the effect */
-	int16_t poison;      /* failing attempts left, -1 always */
-	uint8_t unreadable;
 };
 
 struct sim_pending {
@@ -226,7 +150,7 @@ struct sim_producer {
 };
 
 struct sim_delayed {
-	struct sim_msg m;
+	struct broker_msg m;
 	int exchange;
 	int live;
 };
@@ -258,32 +182,13 @@ struct engine {
 	void *sink_ctx;
 	struct topology *topo;
 	int declared;
-	int broker_up;
-	int down_clean;      /* the broker last went down by a clean stop */
-	uint32_t broker_gen;
-
-	struct sim_exchange *exchanges;
-	size_t nexchanges;
-	struct sim_queue *queues;
-	size_t nqueues;
-	struct sim_binding *bindings;
-	size_t nbindings;
-	struct sim_consumer *consumers;
+	struct broker b;      /* the broker: exchanges, queues, copies */
+	struct sim_consumer *consumers; /* one per b.subs */
 	size_t nconsumers;
 
-	char **keys;            /* interned strings */
-	size_t nkeys, keys_cap;
-	uint32_t last_key;
-	struct topo_kv **hsets; /* header sets */
-	size_t *hset_len;
-	size_t nhsets, hsets_cap, hset_len_cap;
-	struct sim_death *deaths;
-	size_t ndeaths, deaths_cap;
 	struct sim_delayed *delayed;
 	size_t ndelayed, delayed_cap;
 
-	struct sim_tally *tally; /* by ledger id */
-	size_t tally_cap;
 	uint32_t next_id;
 	uint32_t next_msgid;
 	struct service_memory seen; /* the consumers' processed-id stores */
@@ -293,70 +198,12 @@ struct engine {
 	struct sim_producer prod;
 	int reconcile_armed;
 	uint32_t reconcile_gen;  /* a new period drops the pending tick */
-	uint32_t noack_taken;   /* last message a no-ack consumer took */
 
 	struct engine_queue_view *qviews;
 	char errbuf[160];
 };
 
 /* ---- small containers ------------------------------------------------ */
-
-/*
- * Doubles a full ring of `size`-byte items (its `len` items start at *head),
- * laying them out from index 0. Returns the new buffer; frees the old one.
- */
-static void *
-sim_ring_grow(void *buf, size_t *cap, size_t *head, size_t len, size_t size)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	char *nb = xmalloc(ncap * size);
-	size_t first = *cap - *head < len ? *cap - *head : len;
-
-	if (len) {
-		memcpy(nb, (char *)buf + *head * size, first * size);
-		memcpy(nb + first * size, buf, (len - first) * size);
-	}
-	free(buf);
-	*cap = ncap;
-	*head = 0;
-	return nb;
-}
-
-static void
-sim_ring_push(struct sim_ring *r, const struct sim_msg *m, int at_head)
-{
-	if (r->len == r->cap)
-		r->buf = sim_ring_grow(r->buf, &r->cap, &r->head, r->len,
-		    sizeof *r->buf);
-	if (at_head) {
-		r->head = (r->head + r->cap - 1) % r->cap;
-		r->buf[r->head] = *m;
-	} else
-		r->buf[(r->head + r->len) % r->cap] = *m;
-	r->len++;
-}
-
-static struct sim_msg *
-sim_ring_at(struct sim_ring *r, size_t i)
-{
-	return &r->buf[(r->head + i) % r->cap];
-}
-
-static struct sim_msg
-sim_ring_pop(struct sim_ring *r)
-{
-	struct sim_msg m = r->buf[r->head];
-	r->head = (r->head + 1) % r->cap;
-	r->len--;
-	return m;
-}
-
-static void
-sim_ring_free(struct sim_ring *r)
-{
-	free(r->buf);
-	memset(r, 0, sizeof *r);
-}
 
 static struct sim_item *
 sim_wire_head(struct sim_wire *w)
@@ -373,152 +220,11 @@ sim_wire_free(struct sim_wire *w)
 
 /* ---- events ---------------------------------------------------------- */
 
-/* An event at the current time with the common fields set. */
-static struct event
-sim_event(struct engine *e, enum event_kind kind, enum event_actor actor,
-    uint32_t msg, const char *where)
-{
-	struct event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.t = e->now;
-	ev.kind = kind;
-	ev.actor = actor;
-	ev.msg = msg;
-	ev.where = where;
-	return ev;
-}
-
 static void
 sim_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
 {
-	struct event ev;
-
-	if (e->sink == NULL)
-		return;
-	ev = sim_event(e, kind, actor, msg, where);
-	ev.code = code;
-	ev.flag = flag;
-	ev.detail = detail;
-	e->sink(e->sink_ctx, &ev);
-}
-
-static void
-sim_emit_loss(struct engine *e, enum event_kind kind, uint32_t msg,
-    enum loss_reason reason, enum loss_notice notice, const char *where)
-{
-	struct event ev;
-
-	if (e->sink == NULL)
-		return;
-	ev = sim_event(e, kind, ACTOR_LAB, msg, where);
-	ev.reason = reason;
-	ev.notice = notice;
-	e->sink(e->sink_ctx, &ev);
-}
-
-static struct sim_tally *
-sim_tally(struct engine *e, uint32_t id)
-{
-	if (id >= e->tally_cap) {
-		size_t old = e->tally_cap;
-		e->tally = xgrow(e->tally, &e->tally_cap, (size_t)id + 1,
-		    sizeof *e->tally);
-		memset(e->tally + old, 0,
-		    (e->tally_cap - old) * sizeof *e->tally);
-	}
-	return &e->tally[id];
-}
-
-/* A new live copy of message `id`. */
-static void
-sim_copy_add(struct engine *e, uint32_t id)
-{
-	struct sim_tally *t = sim_tally(e, id);
-	if (t->copies < UINT16_MAX)
-		t->copies++;
-}
-
-/* A copy finished normally (acked, processed). */
-static void
-sim_copy_done(struct engine *e, uint32_t id)
-{
-	struct sim_tally *t = sim_tally(e, id);
-	if (t->copies)
-		t->copies--;
-}
-
-/*
- * A copy is gone for `reason`. The message is LOST if that was its last copy
- * and it was never processed; otherwise the copy is only discarded.
- */
-static void
-sim_drop(struct engine *e, uint32_t id, enum loss_reason reason,
-    enum loss_notice notice, const char *where)
-{
-	struct sim_tally *t = sim_tally(e, id);
-
-	if (t->copies)
-		t->copies--;
-	if (t->copies == 0 && t->effects == 0)
-		sim_emit_loss(e, EV_LOST, id, reason, notice, where);
-	else
-		sim_emit_loss(e, EV_DISCARD, id, reason, notice, where);
-}
-
-/* ---- names ----------------------------------------------------------- */
-
-static uint32_t
-sim_intern(struct engine *e, const char *s)
-{
-	if (e->nkeys && strcmp(e->keys[e->last_key], s) == 0)
-		return e->last_key;
-	for (size_t i = 0; i < e->nkeys; i++)
-		if (strcmp(e->keys[i], s) == 0)
-			return e->last_key = (uint32_t)i;
-	e->keys = xgrow(e->keys, &e->keys_cap, e->nkeys + 1, sizeof *e->keys);
-	e->keys[e->nkeys] = xstrdup(s);
-	return e->last_key = (uint32_t)e->nkeys++;
-}
-
-static int
-sim_exchange_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nexchanges; i++)
-		if (strcmp(e->exchanges[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-sim_queue_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nqueues; i++)
-		if (strcmp(e->queues[i].spec->name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-sim_consumer_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nconsumers; i++)
-		if (strcmp(e->consumers[i].spec->name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static const char *
-sim_qname(struct engine *e, int q)
-{
-	return e->queues[q].spec->name;
-}
-
-static const char *
-sim_xname(struct engine *e, int32_t x)
-{
-	return x < 0 ? "(default)" : e->exchanges[x].name;
+	broker_emit(&e->b, kind, actor, msg, code, flag, where, detail);
 }
 
 /* ---- wires ----------------------------------------------------------- */
@@ -558,13 +264,13 @@ sim_wire_arm(struct engine *e, uint32_t n)
 
 static void
 sim_wire_send(struct engine *e, uint32_t n, enum sim_frame kind, int32_t aux,
-    int flags, const struct sim_msg *m)
+    int flags, const struct broker_msg *m)
 {
 	struct sim_wire *w = sim_wire(e, n);
 	struct sim_item *it;
 
 	if (w->len == w->cap)
-		w->buf = sim_ring_grow(w->buf, &w->cap, &w->head, w->len,
+		w->buf = xring_grow(w->buf, &w->cap, &w->head, w->len,
 		    sizeof *w->buf);
 	it = &w->buf[(w->head + w->len) % w->cap];
 	memset(it, 0, sizeof *it);
@@ -590,397 +296,101 @@ sim_wire_pop(struct sim_wire *w)
 	return it;
 }
 
+/* ---- the broker's environment: clock, timers, disk, links ------------- */
+
+static int64_t
+sim_env_now(void *ctx)
+{
+	return ((struct engine *)ctx)->now;
+}
+
+static void
+sim_env_emit(void *ctx, const struct event *ev)
+{
+	struct engine *e = ctx;
+
+	if (e->sink)
+		e->sink(e->sink_ctx, ev);
+}
+
+static void
+sim_env_arm_expiry(void *ctx, int64_t at, uint32_t gen, int queue)
+{
+	struct engine *e = ctx;
+
+	sched_add(&e->sched, at, T_EXPIRY, gen, (uint32_t)queue, 0);
+}
+
+/*
+ * The simulated disk: when a copy entering `q` now is safe. Quorum queues
+ * write every message; a durable classic queue writes persistent ones,
+ * at once (an fsync) for a publisher awaiting a confirm, else behind.
+ */
+static int64_t
+sim_env_write_time(void *ctx, const struct broker_queue *q, int persistent,
+    int confirming)
+{
+	struct engine *e = ctx;
+
+	if (q->type == QTYPE_QUORUM)
+		return e->now + SIM_QUORUM_US;
+	if (!q->durable || !persistent)
+		return BROKER_NEVER;
+	return e->now + (confirming ? SIM_FSYNC_US : SIM_WRITE_BEHIND_US);
+}
+
+static int
+sim_env_can_take(void *ctx, int ci)
+{
+	struct engine *e = ctx;
+	const struct sim_consumer *c = &e->consumers[ci];
+
+	return c->connected && c->link != LINK_CUT;
+}
+
+static void
+sim_env_deliver(void *ctx, int ci, int queue, const struct broker_msg *m)
+{
+	sim_wire_send(ctx, (uint32_t)(WIRE_CONSUMERS + 2 * ci), FR_DELIVER,
+	    queue, 0, m);
+}
+
+/*
+ * Whether a copy in queue `q` survives the broker going down now.
+ * Measured on 3.10.8: kill -9 keeps only what was already written (a
+ * quorum queue writes every message, a classic queue only persistent ones);
+ * a clean stop flushes what the queue holds first, so it keeps every
+ * persistent message of a durable queue (and everything in a quorum queue),
+ * written or not. A quorum queue that comes back leaderless keeps nothing.
+ */
+static enum broker_fate
+sim_fate(void *ctx, const struct broker_queue *q, const struct broker_msg *m)
+{
+	struct engine *e = ctx;
+
+	if (!q->durable || q->leaderless)
+		return BROKER_DIES;
+	if (q->type != QTYPE_QUORUM && !m->persistent)
+		return BROKER_DIES;
+	return e->b.down_clean || m->written_at <= e->now ? BROKER_KEEP :
+	    BROKER_DIES;
+}
+
+static const struct broker_env sim_env_ops = {
+	.now = sim_env_now,
+	.emit = sim_env_emit,
+	.arm_expiry = sim_env_arm_expiry,
+	.write_time = sim_env_write_time,
+	.can_take = sim_env_can_take,
+	.deliver = sim_env_deliver,
+};
+
 /* ---- forward declarations of the actors ------------------------------ */
 
 static void sim_producer_pump(struct engine *e);
 static void sim_consumer_pump(struct engine *e, int c);
-static void sim_dispatch(struct engine *e, int q);
 static void sim_consumer_lost(struct engine *e, int c, int code, int crash);
 static void sim_producer_lost(struct engine *e, int code, enum loss_reason why);
-static void sim_redeclare(struct engine *e);
-
-/* ---- broker: routing ------------------------------------------------- */
-
-/*
- * Queues an exchange routes `m` to, into out[] (at most `max`); returns how
- * many. `x` -1 is the default exchange.
- */
-static size_t
-sim_route(struct engine *e, int32_t x, const struct sim_msg *m, int *out,
-    size_t max)
-{
-	size_t n = 0;
-	enum exchange_type type;
-
-	if (x < 0) {
-		int q = sim_queue_find(e, e->keys[m->key]);
-		if (q >= 0 && e->queues[q].exists && max)
-			out[n++] = q;
-		return n;
-	}
-	type = e->exchanges[x].type;
-	if (type == XTYPE_DELAYED)
-		type = e->exchanges[x].delayed_type;
-	for (size_t i = 0; i < e->nbindings && n < max; i++) {
-		struct sim_binding *b = &e->bindings[i];
-		int match = 0, dup = 0;
-
-		if (b->exchange != x || !b->exists || !e->queues[b->queue].exists)
-			continue;
-		switch (type) {
-		case XTYPE_FANOUT:
-			match = 1;
-			break;
-		case XTYPE_DIRECT:
-			match = b->key == m->key;
-			break;
-		case XTYPE_TOPIC:
-			match = topology_topic_match(e->keys[b->key],
-			    e->keys[m->key]);
-			break;
-		case XTYPE_HEADERS:
-			match = topology_headers_match(b->spec,
-			    e->hsets[m->headers],
-			    m->headers ? e->hset_len[m->headers] : 0);
-			break;
-		default:
-			break;
-		}
-		for (size_t j = 0; j < n; j++)
-			dup |= out[j] == b->queue;
-		if (match && !dup)
-			out[n++] = b->queue;
-	}
-	return n;
-}
-
-/* ---- broker: queues -------------------------------------------------- */
-
-/*
- * The limit in force when a queue argument and a policy both may set it
- * (-1 = unset): the stricter one, as RabbitMQ applies them.
- */
-static int64_t
-sim_stricter(int64_t arg, int64_t policy)
-{
-	if (arg < 0)
-		return policy;
-	if (policy < 0)
-		return arg;
-	return arg < policy ? arg : policy;
-}
-
-static int64_t
-sim_queue_max_length(const struct sim_queue *q)
-{
-	return sim_stricter(q->spec->max_length, q->policy_max_length);
-}
-
-static int64_t
-sim_queue_ttl(const struct sim_queue *q)
-{
-	return sim_stricter(q->spec->ttl_ms, q->policy_ttl_ms);
-}
-
-/* When the copy at the head of `q` expires, SIM_NO_TIME if never. */
-static int64_t
-sim_expiry(const struct sim_queue *q, const struct sim_msg *m)
-{
-	int64_t ttl = sim_queue_ttl(q), due = SIM_NO_TIME;
-
-	if (ttl >= 0)
-		due = m->enq_at + ttl * 1000;
-	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
-		due = m->enq_at + m->expiration * 1000;
-	return due;
-}
-
-static void
-sim_arm_expiry(struct engine *e, int qi)
-{
-	struct sim_queue *q = &e->queues[qi];
-	int64_t due;
-
-	if (q->ready.len == 0)
-		return;
-	due = sim_expiry(q, sim_ring_at(&q->ready, 0));
-	if (due == SIM_NO_TIME || (q->expiry_due != SIM_NO_TIME &&
-	    q->expiry_due <= due))
-		return;
-	q->expiry_due = due;
-	sched_add(&e->sched, due, T_EXPIRY, e->broker_gen, (uint32_t)qi, 0);
-}
-
-/* When a copy entering `q` now will be safe on disk. */
-static int64_t
-sim_write_time(struct engine *e, const struct sim_queue *q, int persistent,
-    int confirming)
-{
-	if (q->type == QTYPE_QUORUM)
-		return e->now + SIM_QUORUM_US;
-	if (!q->durable || !persistent)
-		return SIM_NO_TIME;
-	return e->now + (confirming ? SIM_FSYNC_US : SIM_WRITE_BEHIND_US);
-}
-
-static void sim_enqueue(struct engine *e, int qi, struct sim_msg *m,
-    int confirming, int *rejected);
-
-/* Adds an x-death entry for `q`/`reason` in front of m's chain. */
-static void
-sim_add_death(struct engine *e, struct sim_msg *m, int q, const char *reason)
-{
-	uint32_t count = 1, head = 0, *link = &head, old = m->death;
-	struct sim_death *d;
-
-	/* Copy the chain without the entry being bumped. */
-	while (old) {
-		struct sim_death *o = &e->deaths[old];
-		uint32_t next = o->next;
-		if (o->queue == q && strcmp(o->reason, reason) == 0)
-			count = o->count + 1;
-		else {
-			e->deaths = xgrow(e->deaths, &e->deaths_cap,
-			    e->ndeaths + 1, sizeof *e->deaths);
-			e->deaths[e->ndeaths] = e->deaths[old];
-			e->deaths[e->ndeaths].next = 0;
-			*link = (uint32_t)e->ndeaths++;
-			link = &e->deaths[*link].next;
-		}
-		old = next;
-	}
-	e->deaths = xgrow(e->deaths, &e->deaths_cap, e->ndeaths + 1,
-	    sizeof *e->deaths);
-	d = &e->deaths[e->ndeaths];
-	d->queue = q;
-	d->reason = reason;
-	d->count = count;
-	d->exchange = m->exchange;
-	d->key = m->key;
-	d->time = e->now;
-	d->orig_expiration = m->expiration;
-	d->next = head;
-	m->death = (uint32_t)e->ndeaths++;
-}
-
-/*
- * Dead-letters `m` out of queue `qi` for `reason` ("rejected", "expired",
- * "maxlen", "delivery_limit"), or drops it when the queue has no DLX.
- */
-static void
-sim_dead_letter(struct engine *e, int qi, struct sim_msg *m,
-    const char *reason, enum loss_reason loss)
-{
-	const struct topo_queue *spec = e->queues[qi].spec;
-	int targets[16];
-	size_t n;
-	int32_t x;
-	char detail[160];
-
-	if (spec->dlx == NULL) {
-		sim_drop(e, m->id, loss, NOTICE_SILENT, sim_qname(e, qi));
-		return;
-	}
-	x = spec->dlx[0] ? sim_exchange_find(e, spec->dlx) : -1;
-	if (x >= 0 && !e->exchanges[x].exists)
-		x = -2;
-	sim_add_death(e, m, qi, reason);
-	if (spec->dlrk)
-		m->key = sim_intern(e, spec->dlrk);
-	m->expiration = -1;
-	m->redelivered = 0;
-	m->deliveries = 0;
-	n = x == -2 ? 0 : sim_route(e, x, m, targets, 16);
-	snprintf(detail, sizeof detail, "%s; x-death count=%" PRIu32
-	    " from %s", reason, e->deaths[m->death].count, sim_qname(e, qi));
-	if (n == 0) {
-		sim_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
-		    spec->dlx[0] ? spec->dlx : "(default)", detail);
-		sim_drop(e, m->id, loss, NOTICE_SILENT, sim_qname(e, qi));
-		return;
-	}
-	m->exchange = x;
-	for (size_t i = 0; i < n; i++) {
-		struct sim_msg copy = *m;
-		int role = e->queues[targets[i]].spec->role;
-		int rejected = 0;
-		if (i)
-			sim_copy_add(e, m->id);
-		sim_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0,
-		    role == QROLE_DEAD || role == QROLE_ERROR,
-		    sim_qname(e, targets[i]), detail);
-		sim_enqueue(e, targets[i], &copy, 0, &rejected);
-	}
-}
-
-/*
- * Puts a copy into queue `qi`, applying max-length. Sets *rejected when
- * reject-publish turned it away (the copy is then dropped here).
- */
-static void
-sim_enqueue(struct engine *e, int qi, struct sim_msg *m, int confirming,
-    int *rejected)
-{
-	struct sim_queue *q = &e->queues[qi];
-	int64_t max = sim_queue_max_length(q);
-
-	m->enq_at = e->now;
-	m->written_at = sim_write_time(e, q, m->persistent, confirming);
-	if (max >= 0 && (int64_t)q->ready.len >= max) {
-		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
-			*rejected = 1;
-			sim_emit(e, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
-			    sim_qname(e, qi), "x-overflow=reject-publish");
-			sim_drop(e, m->id, LOSS_QUEUE_FULL,
-			    confirming ? NOTICE_NACK : NOTICE_SILENT,
-			    sim_qname(e, qi));
-			return;
-		}
-		if (max == 0) {
-			sim_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
-			    sim_qname(e, qi), "x-max-length=0");
-			sim_dead_letter(e, qi, m, "maxlen", LOSS_DROP_HEAD);
-			return;
-		}
-		while ((int64_t)q->ready.len >= max) {
-			struct sim_msg old = sim_ring_pop(&q->ready);
-			sim_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
-			    sim_qname(e, qi), "oldest message dropped");
-			sim_dead_letter(e, qi, &old, "maxlen", LOSS_DROP_HEAD);
-		}
-	}
-	sim_ring_push(&q->ready, m, 0);
-	sim_emit(e, EV_ENQUEUE, ACTOR_QUEUE, m->id, 0, 0, sim_qname(e, qi),
-	    NULL);
-	sim_arm_expiry(e, qi);
-	sim_dispatch(e, qi);
-}
-
-/* Expires what is due at the head of queue `qi` (head-of-line only). */
-static void
-sim_expire(struct engine *e, int qi)
-{
-	struct sim_queue *q = &e->queues[qi];
-
-	while (q->ready.len &&
-	    sim_expiry(q, sim_ring_at(&q->ready, 0)) <= e->now) {
-		struct sim_msg m = sim_ring_pop(&q->ready);
-		sim_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
-		    sim_qname(e, qi), m.expiration >= 0 ?
-		    "per-message expiration" : "queue message TTL");
-		sim_dead_letter(e, qi, &m, "expired", LOSS_EXPIRED);
-	}
-	sim_arm_expiry(e, qi);
-}
-
-/* ---- broker: delivery ------------------------------------------------ */
-
-static int
-sim_consumer_can_take(struct engine *e, struct sim_consumer *c)
-{
-	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
-
-	if (!c->connected || c->link == LINK_CUT)
-		return 0;
-	/* basic.qos does not limit a no-ack consumer. */
-	if (c->ack_mode == ACK_NONE || prefetch == 0)
-		return 1;
-	return (int64_t)c->unacked.len < prefetch;
-}
-
-static void
-sim_dispatch(struct engine *e, int qi)
-{
-	struct sim_queue *q = &e->queues[qi];
-
-	if (!e->broker_up || !q->exists)
-		return;
-	while (q->ready.len) {
-		struct sim_consumer *c = NULL;
-		struct sim_msg m;
-		char detail[48];
-		const char *dp = NULL;
-
-		/* Round robin over the queue's consumers that can take one. */
-		for (size_t i = 0; i < e->nconsumers; i++) {
-			struct sim_consumer *cand =
-			    &e->consumers[(q->rr + i) % e->nconsumers];
-			if (cand->queue == qi && sim_consumer_can_take(e, cand)) {
-				c = cand;
-				q->rr = (q->rr + i + 1) % e->nconsumers;
-				break;
-			}
-		}
-		if (c == NULL)
-			break;
-		if (sim_expiry(q, sim_ring_at(&q->ready, 0)) <= e->now) {
-			sim_expire(e, qi);
-			continue;
-		}
-		m = sim_ring_pop(&q->ready);
-		m.tag = ++c->next_tag;
-		m.noack = c->ack_mode == ACK_NONE;
-		m.deliveries++;
-		if (q->type == QTYPE_QUORUM && m.deliveries > 1) {
-			snprintf(detail, sizeof detail, "x-delivery-count=%u",
-			    (unsigned)(m.deliveries - 1));
-			dp = detail;
-		}
-		sim_emit(e, EV_DELIVER, ACTOR_QUEUE, m.id, 0, m.redelivered,
-		    c->spec->name, dp);
-		if (c->ack_mode != ACK_NONE) {
-			sim_ring_push(&c->unacked, &m, 0);
-			q->unacked++;
-		} else
-			e->noack_taken = m.id;
-		sim_wire_send(e, (uint32_t)(WIRE_CONSUMERS + 2 * (c - e->consumers)),
-		    FR_DELIVER, qi, 0, &m);
-	}
-	sim_arm_expiry(e, qi);
-}
-
-/* Puts a copy back at the head of its queue, or dead-letters it. */
-static void
-sim_requeue(struct engine *e, int qi, struct sim_msg *m)
-{
-	struct sim_queue *q = &e->queues[qi];
-
-	m->redelivered = 1;
-	if (q->type == QTYPE_QUORUM && q->spec->delivery_limit >= 0 &&
-	    m->deliveries > q->spec->delivery_limit) {
-		sim_dead_letter(e, qi, m, "delivery_limit",
-		    LOSS_DELIVERY_LIMIT);
-		return;
-	}
-	sim_ring_push(&q->ready, m, 1);
-	sim_emit(e, EV_REQUEUE, ACTOR_QUEUE, m->id, 0, 0, sim_qname(e, qi),
-	    NULL);
-}
-
-/* The broker gets a consumer's ack, nack or reject for `tag`. */
-static void
-sim_consumer_settle(struct engine *e, int ci, enum sim_frame kind,
-    uint32_t tag, int requeue)
-{
-	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_msg m;
-	int qi = c->queue;
-
-	if (c->unacked.len == 0 || sim_ring_at(&c->unacked, 0)->tag != tag)
-		return; /* settled by a reconnect already */
-	m = sim_ring_pop(&c->unacked);
-	e->queues[qi].unacked--;
-	if (kind == FR_ACK) {
-		/* requeue bit 2: the copy was already written off. */
-		if (!(requeue & 2))
-			sim_copy_done(e, m.id);
-	}
-	else if (requeue)
-		sim_requeue(e, qi, &m);
-	else
-		sim_dead_letter(e, qi, &m, "rejected", LOSS_REJECTED);
-	sim_dispatch(e, qi);
-}
 
 /* ---- broker: publishes ----------------------------------------------- */
 
@@ -989,7 +399,7 @@ sim_confirm_later(struct engine *e, int64_t at, uint32_t seq, uint32_t id,
     int ack)
 {
 	if (at <= e->now) {
-		struct sim_msg m;
+		struct broker_msg m;
 		memset(&m, 0, sizeof m);
 		m.id = id;
 		m.tag = seq;
@@ -1001,49 +411,32 @@ sim_confirm_later(struct engine *e, int64_t at, uint32_t seq, uint32_t id,
 
 /* Routes `m` through exchange `x` (-1 default) as a publish. */
 static void
-sim_broker_route(struct engine *e, int32_t x, struct sim_msg *m, int flags,
+sim_broker_route(struct engine *e, int32_t x, struct broker_msg *m, int flags,
     int confirming)
 {
-	int targets[64], any_rejected = 0;
-	size_t n = sim_route(e, x, m, targets, 64);
-	int64_t confirm_at = e->now;
+	const int *targets;
+	size_t n = broker_route(&e->b, x, m, &targets);
+	int rejected = 0;
+	int64_t confirm_at;
 
 	if (n == 0) {
 		int mandatory = flags & EVENT_PUB_MANDATORY;
 		if (mandatory) {
 			sim_emit(e, EV_RETURN, ACTOR_EXCHANGE, m->id, 312, 0,
-			    sim_xname(e, x), NULL);
+			    broker_xname(&e->b, x), NULL);
 			sim_wire_send(e, WIRE_PROD_DOWN, FR_RETURN, 0, 0, m);
 		}
-		sim_drop(e, m->id, LOSS_UNROUTABLE,
-		    mandatory ? NOTICE_RETURN : NOTICE_SILENT, sim_xname(e, x));
+		broker_drop(&e->b, m->id, LOSS_UNROUTABLE,
+		    mandatory ? NOTICE_RETURN : NOTICE_SILENT,
+		    broker_xname(&e->b, x));
 		if (confirming)
 			sim_confirm_later(e, e->now, m->tag, m->id, 1);
 		return;
 	}
-	sim_emit(e, EV_ROUTED, ACTOR_EXCHANGE, m->id, 0, (int)n,
-	    sim_xname(e, x), n > 1 ? "to several queues" : NULL);
-	for (size_t i = 0; i < n; i++) {
-		struct sim_queue *q = &e->queues[targets[i]];
-		struct sim_msg copy = *m;
-		int rejected = 0;
-
-		if (i)
-			sim_copy_add(e, m->id);
-		sim_enqueue(e, targets[i], &copy, confirming, &rejected);
-		any_rejected |= rejected;
-		/*
-		 * Taken at once by a no-ack consumer: confirmed without being
-		 * written (classic queues).
-		 */
-		if (!rejected && copy.written_at != SIM_NO_TIME &&
-		    copy.written_at > confirm_at &&
-		    !(e->noack_taken == m->id && q->type != QTYPE_QUORUM))
-			confirm_at = copy.written_at;
-		e->noack_taken = 0;
-	}
+	confirm_at = broker_publish(&e->b, x, m, targets, n, confirming,
+	    &rejected);
 	if (confirming)
-		sim_confirm_later(e, confirm_at, m->tag, m->id, !any_rejected);
+		sim_confirm_later(e, confirm_at, m->tag, m->id, !rejected);
 }
 
 static void
@@ -1054,7 +447,7 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 
 	if (p->bchan == 1) {
 		/* Frames behind a channel.close are discarded. */
-		sim_drop(e, it->m.id, LOSS_CHANNEL_CLOSED,
+		broker_drop(&e->b, it->m.id, LOSS_CHANNEL_CLOSED,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -1062,17 +455,17 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 		/* Publishing on a channel that was never reopened. */
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, it->m.id, 504, 0, NULL,
 		    "expected 'channel.open'");
-		sim_drop(e, it->m.id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		broker_drop(&e->b, it->m.id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
 		sim_producer_lost(e, 504, LOSS_CHANNEL_CLOSED);
 		return;
 	}
-	if (it->aux == -1 || (it->aux >= 0 && !e->exchanges[it->aux].exists)) {
+	if (it->aux == -1 || (it->aux >= 0 && !e->b.exchanges[it->aux].exists)) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "no exchange '%s' in vhost '/'",
-		    it->aux >= 0 ? e->exchanges[it->aux].name : "?");
+		    it->aux >= 0 ? e->b.exchanges[it->aux].name : "?");
 		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, it->m.id, 404, 0,
 		    NULL, detail);
-		sim_drop(e, it->m.id, LOSS_MISSING_EXCHANGE,
+		broker_drop(&e->b, it->m.id, LOSS_MISSING_EXCHANGE,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		p->bchan = 1;
 		sim_wire_send(e, WIRE_PROD_DOWN, FR_CHANNEL_CLOSE, 404, 0, NULL);
@@ -1087,7 +480,7 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 static int
 sim_producer_reachable(struct engine *e)
 {
-	return e->broker_up && e->prod.link == LINK_OK;
+	return e->b.up && e->prod.link == LINK_OK;
 }
 
 static struct sim_pending *
@@ -1101,7 +494,7 @@ sim_pending_add(struct sim_producer *p, uint32_t seq, uint32_t id,
     int persistent)
 {
 	if (p->pend_len == p->pend_cap)
-		p->pend = sim_ring_grow(p->pend, &p->pend_cap, &p->pend_head,
+		p->pend = xring_grow(p->pend, &p->pend_cap, &p->pend_head,
 		    p->pend_len, sizeof *p->pend);
 	*sim_pending_at(p, p->pend_len++) =
 	    (struct sim_pending){ seq, id, 0, persistent };
@@ -1112,7 +505,7 @@ static void
 sim_outbox_push(struct sim_producer *p, const struct sim_batch *b, int front)
 {
 	if (p->out_len == p->out_cap)
-		p->out = sim_ring_grow(p->out, &p->out_cap, &p->out_head,
+		p->out = xring_grow(p->out, &p->out_cap, &p->out_head,
 		    p->out_len, sizeof *p->out);
 	if (front) {
 		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
@@ -1165,12 +558,12 @@ sim_resend(struct engine *e, uint32_t id, const struct sim_batch *like)
 		b.persistent = -1;
 		b.expiration = b.delay = -1;
 		if (e->topo->publish_exchange[0]) {
-			b.exchange = sim_exchange_find(e,
+			b.exchange = broker_exchange_find(&e->b,
 			    e->topo->publish_exchange);
 			if (b.exchange < 0)
 				b.exchange = -1;
 		}
-		b.key = sim_intern(e, e->topo->publish_key);
+		b.key = broker_intern(&e->b, e->topo->publish_key);
 	}
 	b.xname = like && like->xname ? xstrdup(like->xname) : NULL;
 	b.left = 1;
@@ -1235,7 +628,7 @@ sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 	while (p->up.len) {
 		struct sim_item it = sim_wire_pop(&p->up);
 		if (it.kind == FR_PUBLISH)
-			sim_drop(e, it.m.id, why,
+			broker_drop(&e->b, it.m.id, why,
 			    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 	}
 	/* Confirms, returns and closes on their way die with it. */
@@ -1265,7 +658,7 @@ sim_producer_connected(struct engine *e)
 	p->connected = 1;
 	p->bchan = 0;
 	sim_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
-	sim_redeclare(e);
+	broker_redeclare(&e->b);
 	sim_producer_pump(e);
 }
 
@@ -1276,7 +669,7 @@ sim_exchange_resolve(struct engine *e, const char *name)
 
 	if (name[0] == '\0')
 		return -2;
-	x = sim_exchange_find(e, name);
+	x = broker_exchange_find(&e->b, name);
 	return x < 0 ? -1 : x;
 }
 
@@ -1286,7 +679,7 @@ sim_producer_send(struct engine *e)
 {
 	struct sim_producer *p = &e->prod;
 	struct sim_batch *b = sim_outbox_head(p);
-	struct sim_msg m;
+	struct broker_msg m;
 	int flags = 0, persistent;
 	int32_t x = b->exchange;
 	uint32_t key = b->key;
@@ -1300,8 +693,8 @@ sim_producer_send(struct engine *e)
 	persistent = b->persistent >= 0 ? b->persistent :
 	    (int)e->toggles[TOGGLE_PERSISTENT];
 	if (p->unroutable_left > 0 && !b->resend_id) {
-		char *k = xasprintf("%s.nobody", e->keys[key]);
-		key = sim_intern(e, k);
+		char *k = xasprintf("%s.nobody", e->b.keys[key]);
+		key = broker_intern(&e->b, k);
 		free(k);
 		p->unroutable_left--;
 		dp = "routing key nothing is bound to";
@@ -1311,7 +704,7 @@ sim_producer_send(struct engine *e)
 	m.persistent = (uint8_t)persistent;
 	m.expiration = b->expiration;
 	m.headers = b->headers;
-	m.written_at = SIM_NO_TIME;
+	m.written_at = BROKER_NEVER;
 	if (persistent)
 		flags |= EVENT_PUB_PERSISTENT;
 	if (e->toggles[TOGGLE_MANDATORY])
@@ -1319,21 +712,21 @@ sim_producer_send(struct engine *e)
 	if (b->resend_id)
 		flags |= EVENT_PUB_RESEND;
 	if (dp == NULL) {
-		snprintf(detail, sizeof detail, "key=%s%s", e->keys[key],
+		snprintf(detail, sizeof detail, "key=%s%s", e->b.keys[key],
 		    b->delay >= 0 ? " x-delay" : "");
 		dp = detail;
 	}
 	sim_emit(e, EV_PUBLISH, ACTOR_PRODUCER, m.id, 0, flags,
-	    x == -1 ? b->xname : sim_xname(e, x), dp);
-	sim_copy_add(e, m.id);
+	    x == -1 ? b->xname : broker_xname(&e->b, x), dp);
+	broker_copy_add(&e->b, m.id);
 	if (p->confirm_mode) {
 		m.tag = ++p->next_seq;
 		sim_pending_add(p, m.tag, m.id, persistent);
 		p->in_batch++;
 		flags |= 8;
 	}
-	if (x >= 0 && e->exchanges[x].type == XTYPE_DELAYED && b->delay >= 0 &&
-	    e->exchanges[x].exists && p->bchan == 0 && e->prod.link == LINK_OK) {
+	if (x >= 0 && e->b.exchanges[x].type == XTYPE_DELAYED && b->delay >= 0 &&
+	    e->b.exchanges[x].exists && p->bchan == 0 && e->prod.link == LINK_OK) {
 		/* The plugin holds the message in the exchange. */
 		struct sim_delayed *d;
 		e->delayed = xgrow(e->delayed, &e->delayed_cap,
@@ -1366,8 +759,8 @@ sim_producer_give_up(struct engine *e)
 	sim_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
 	    "AmqpConnectException");
 	/* The message never left: it had no copy anywhere. */
-	sim_copy_add(e, id);
-	sim_drop(e, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
+	broker_copy_add(&e->b, id);
+	broker_drop(&e->b, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
 	sim_outbox_advance(e);
 }
 
@@ -1411,7 +804,7 @@ sim_producer_pump(struct engine *e)
 			p->head_id = b->resend_id;
 		else {
 			p->head_id = ++e->next_id;
-			sim_tally(e, p->head_id);
+			broker_tally(&e->b, p->head_id);
 			e->paid_at = xgrow(e->paid_at, &e->paid_cap,
 			    (size_t)p->head_id + 1, sizeof *e->paid_at);
 			e->paid_at[p->head_id] = e->now;
@@ -1422,7 +815,7 @@ sim_producer_pump(struct engine *e)
 	if (!p->connected) {
 		if (!sim_producer_reachable(e)) {
 			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
-			    -9, 0, NULL, e->broker_up ? "link down" :
+			    -9, 0, NULL, e->b.up ? "link down" :
 			    "broker down");
 			p->attempt++;
 			if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
@@ -1530,9 +923,9 @@ sim_consumer_connect(struct engine *e, int ci)
 
 	if (c->connected || c->connecting || !c->wanted)
 		return;
-	if (!e->broker_up || c->link != LINK_OK) {
+	if (!e->b.up || c->link != LINK_OK) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    c->spec->name, e->broker_up ? "link down" : "broker down");
+		    c->spec->name, e->b.up ? "link down" : "broker down");
 		if (!c->recovery_armed) {
 			c->recovery_armed = 1;
 			sched_add(&e->sched,
@@ -1553,25 +946,25 @@ sim_consumer_up(struct engine *e, int ci)
 	char detail[64];
 
 	c->connecting = 0;
-	if (!e->broker_up || c->link != LINK_OK || !c->wanted) {
+	if (!e->b.up || c->link != LINK_OK || !c->wanted) {
 		sim_consumer_connect(e, ci);
 		return;
 	}
 	c->connected = 1;
-	c->next_tag = 0;
-	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	e->b.subs[ci].next_tag = 0;
+	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
 	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
-	sim_redeclare(e);
-	if (!e->queues[c->queue].exists) {
+	broker_redeclare(&e->b);
+	if (!e->b.queues[c->queue].exists) {
 		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, 404, 0,
 		    c->spec->name, "no queue to consume from");
 		return;
 	}
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    c->ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
+	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
 	sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-	    sim_qname(e, c->queue), detail);
-	sim_dispatch(e, c->queue);
+	    broker_qname(&e->b, c->queue), detail);
+	broker_dispatch(&e->b, c->queue);
 }
 
 /* Finishes the head message: sends the ack/nack/reject (or nothing). */
@@ -1580,12 +973,12 @@ sim_consumer_finish(struct engine *e, int ci, enum sim_frame kind,
     int requeue)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_msg m = sim_ring_pop(&c->buf);
+	struct broker_msg m = broker_ring_pop(&c->buf);
 
 	c->busy = 0;
 	c->attempt = 0;
 	if (m.noack) {
-		sim_copy_done(e, m.id);
+		broker_copy_done(&e->b, m.id);
 	} else if (c->connected) {
 		enum event_kind ek = kind == FR_ACK ? EV_ACK :
 		    kind == FR_NACK ? EV_NACK : EV_REJECT;
@@ -1601,17 +994,26 @@ sim_consumer_finish(struct engine *e, int ci, enum sim_frame kind,
 	sim_consumer_pump(e, ci);
 }
 
+/* The broker gets consumer ci's ack, nack or reject frame for `tag`. */
+static void
+sim_settle_frame(struct engine *e, int ci, enum sim_frame kind, uint32_t tag,
+    int requeue)
+{
+	broker_settle(&e->b, ci, kind == FR_ACK ? EV_ACK : kind == FR_NACK ?
+	    EV_NACK : EV_REJECT, tag, requeue);
+}
+
 /* The consumer dies now (crash=1) or loses its connection (crash=0). */
 static void
 sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_queue *q = &e->queues[c->queue];
+	struct broker_queue *q = &e->b.queues[c->queue];
 	size_t keep = 0;
 
 	if (crash)
 		sim_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    c->buf.len ? sim_ring_at(&c->buf, 0)->id : 0, 0, 0,
+		    c->buf.len ? broker_ring_at(&c->buf, 0)->id : 0, 0, 0,
 		    c->spec->name, NULL);
 	else if (code == 200)
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
@@ -1627,30 +1029,15 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 	 */
 	while (crash && c->up.len && c->link == LINK_OK) {
 		struct sim_item it = sim_wire_pop(&c->up);
-		sim_consumer_settle(e, ci, it.kind, (uint32_t)it.aux, it.flags);
+		sim_settle_frame(e, ci, it.kind, (uint32_t)it.aux, it.flags);
 	}
 	/* Broker side: unacked copies go back, oldest first, redelivered. */
-	while (c->unacked.len) {
-		struct sim_msg m = c->unacked.buf[(c->unacked.head +
-		    c->unacked.len - 1) % c->unacked.cap];
-		c->unacked.len--;
-		q->unacked--;
-		if (!q->exists)
-			sim_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
-			    sim_qname(e, c->queue));
-		else if (e->broker_up)
-			sim_requeue(e, c->queue, &m);
-		else {
-			/* Going down: the survival rules decide. */
-			m.redelivered = 1;
-			sim_ring_push(&q->ready, &m, 1);
-		}
-	}
+	broker_requeue_unacked(&e->b, ci);
 	/* Deliveries still on the wire, and unsent acks, are gone. */
 	while (c->down.len) {
 		struct sim_item it = sim_wire_pop(&c->down);
 		if (it.m.noack)
-			sim_drop(e, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->b, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
 	while (c->up.len)
@@ -1663,19 +1050,19 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 	if (!crash && c->busy)
 		keep = 1;
 	while (c->buf.len > keep) {
-		struct sim_msg m = c->buf.buf[(c->buf.head + c->buf.len - 1) %
+		struct broker_msg m = c->buf.buf[(c->buf.head + c->buf.len - 1) %
 		    c->buf.cap];
 		c->buf.len--;
 		if (m.noack)
-			sim_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
 	if (keep == 0) {
 		c->busy = 0;
 		c->attempt = 0;
 	}
-	if (e->broker_up && q->exists)
-		sim_dispatch(e, c->queue);
+	if (e->b.up && q->exists)
+		broker_dispatch(&e->b, c->queue);
 	if (c->wanted && !c->recovery_armed) {
 		c->recovery_armed = 1;
 		sched_add(&e->sched,
@@ -1688,7 +1075,7 @@ static void
 sim_consumer_pump(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_msg *m;
+	struct broker_msg *m;
 	int64_t work;
 
 	if (c->busy || c->buf.len == 0)
@@ -1697,7 +1084,7 @@ sim_consumer_pump(struct engine *e, int ci)
 		/* Left over from a lost connection: dropped by the client. */
 		return;
 	}
-	m = sim_ring_at(&c->buf, 0);
+	m = broker_ring_at(&c->buf, 0);
 	c->busy = 1;
 	c->attempt = 1;
 	sim_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
@@ -1708,7 +1095,7 @@ sim_consumer_pump(struct engine *e, int ci)
 		return;
 	}
 	if (c->exc_armed) {
-		struct sim_tally *t = sim_tally(e, m->id);
+		struct broker_tally *t = broker_tally(&e->b, m->id);
 		c->exc_armed = 0;
 		t->poison = (int16_t)c->exc_times;
 		t->unreadable = (uint8_t)c->exc_unreadable;
@@ -1723,10 +1110,11 @@ sim_consumer_pump(struct engine *e, int ci)
  * returns whether any queue took it.
  */
 static int
-sim_consumer_republish(struct engine *e, struct sim_msg *m)
+sim_consumer_republish(struct engine *e, struct broker_msg *m)
 {
 	const char *xn = e->topo->error_exchange;
-	int targets[16];
+	const int *routed;
+	int *targets;
 	size_t n = 0;
 	int32_t x;
 
@@ -1738,27 +1126,31 @@ sim_consumer_republish(struct engine *e, struct sim_msg *m)
 	x = sim_exchange_resolve(e, xn);
 	if (x == -2)
 		x = -1;
-	else if (x < 0 || !e->exchanges[x].exists)
+	else if (x < 0 || !e->b.exchanges[x].exists)
 		x = -3;
 	if (x != -3) {
-		struct sim_msg copy = *m;
-		copy.key = sim_intern(e, e->topo->error_key ?
+		struct broker_msg copy = *m;
+		copy.key = broker_intern(&e->b, e->topo->error_key ?
 		    e->topo->error_key : "");
 		copy.exchange = x;
 		copy.redelivered = 0;
 		copy.deliveries = 0;
-		n = sim_route(e, x, &copy, targets, 16);
+		n = broker_route(&e->b, x, &copy, &routed);
+		/* Enqueueing may route again (dead-lettering): copy first. */
+		targets = xmalloc((n ? n : 1) * sizeof *targets);
+		memcpy(targets, routed, n * sizeof *targets);
 		for (size_t i = 0; i < n; i++) {
-			struct sim_msg c2 = copy;
+			struct broker_msg c2 = copy;
 			int rejected = 0, role =
-			    e->queues[targets[i]].spec->role;
-			sim_copy_add(e, m->id);
+			    e->b.queues[targets[i]].spec->role;
+			broker_copy_add(&e->b, m->id);
 			sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0,
 			    role == QROLE_DEAD || role == QROLE_ERROR,
-			    sim_qname(e, targets[i]),
+			    broker_qname(&e->b, targets[i]),
 			    "x-exception-message set");
-			sim_enqueue(e, targets[i], &c2, 0, &rejected);
+			broker_enqueue(&e->b, targets[i], &c2, 0, &rejected);
 		}
+		free(targets);
 	}
 	if (n == 0)
 		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
@@ -1768,17 +1160,17 @@ sim_consumer_republish(struct engine *e, struct sim_msg *m)
 
 /* The listener failed on the head message: retry, or apply on_failure. */
 static void
-sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
+sim_consumer_failed(struct engine *e, int ci, struct broker_msg *m)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_tally *t = sim_tally(e, m->id);
+	struct broker_tally *t = broker_tally(&e->b, m->id);
 	int64_t wait;
 	int policy = (int)e->toggles[TOGGLE_ON_FAILURE];
 
 	if (m->noack) {
-		struct sim_msg gone = sim_ring_pop(&c->buf);
+		struct broker_msg gone = broker_ring_pop(&c->buf);
 		c->busy = 0;
-		sim_drop(e, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
+		broker_drop(&e->b, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
 		    c->spec->name);
 		sim_consumer_pump(e, ci);
 		return;
@@ -1804,7 +1196,7 @@ sim_consumer_failed(struct engine *e, int ci, struct sim_msg *m)
 			sim_consumer_finish(e, ci, FR_ACK, 0);
 		else {
 			/* The ack below ends the last copy: it is lost. */
-			sim_drop(e, m->id, LOSS_REJECTED, NOTICE_SILENT,
+			broker_drop(&e->b, m->id, LOSS_REJECTED, NOTICE_SILENT,
 			    c->spec->name);
 			sim_consumer_finish(e, ci, FR_ACK, 2);
 		}
@@ -1820,14 +1212,14 @@ static void
 sim_consumer_work_done(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct sim_msg *m;
-	struct sim_tally *t;
+	struct broker_msg *m;
+	struct broker_tally *t;
 	enum service_outcome outcome;
 
 	if (!c->busy || c->buf.len == 0)
 		return;
-	m = sim_ring_at(&c->buf, 0);
-	t = sim_tally(e, m->id);
+	m = broker_ring_at(&c->buf, 0);
+	t = broker_tally(&e->b, m->id);
 	if (t->poison != 0) {
 		if (t->poison > 0)
 			t->poison--;
@@ -1860,8 +1252,8 @@ sim_consumer_work_done(struct engine *e, int ci)
 		c->crash_after = 0;
 		if (m->noack) {
 			/* Acked on delivery: the finished one is safe. */
-			struct sim_msg done = sim_ring_pop(&c->buf);
-			sim_copy_done(e, done.id);
+			struct broker_msg done = broker_ring_pop(&c->buf);
+			broker_copy_done(&e->b, done.id);
 		}
 		c->busy = 0;
 		sim_consumer_lost(e, ci, 0, 1);
@@ -1876,100 +1268,25 @@ sim_consumer_frame(struct engine *e, int ci, int up, struct sim_item *it)
 	struct sim_consumer *c = &e->consumers[ci];
 
 	if (up) {
-		sim_consumer_settle(e, ci, it->kind, (uint32_t)it->aux,
-		    it->flags);
+		sim_settle_frame(e, ci, it->kind, (uint32_t)it->aux, it->flags);
 		return;
 	}
 	if (it->kind != FR_DELIVER)
 		return;
-	sim_ring_push(&c->buf, &it->m, 0);
+	broker_ring_push(&c->buf, &it->m, 0);
 	sim_consumer_pump(e, ci);
 }
-
-/* ---- broker lifecycle ------------------------------------------------ */
-
-static void
-sim_resolve(struct engine *e)
-{
-	for (size_t i = 0; i < e->nexchanges; i++) {
-		struct sim_exchange *x = &e->exchanges[i];
-		if (!x->exists)
-			x->durable = x->pinned_durable >= 0 ? x->pinned_durable :
-			    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
-	}
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct sim_queue *q = &e->queues[i];
-		if (q->exists)
-			continue;
-		q->type = q->spec->type >= 0 ? q->spec->type :
-		    (int)e->toggles[TOGGLE_QUEUE_TYPE];
-		q->durable = q->spec->durable >= 0 ? q->spec->durable :
-		    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
-		/* Quorum queues are always durable. */
-		if (q->type == QTYPE_QUORUM)
-			q->durable = 1;
-	}
-}
-
-/* Declares what is missing, as a client library does on connect. */
-static void
-sim_redeclare(struct engine *e)
-{
-	if (!e->broker_up)
-		return;
-	sim_resolve(e);
-	for (size_t i = 0; i < e->nexchanges; i++)
-		e->exchanges[i].exists = 1;
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct sim_queue *q = &e->queues[i];
-		if (!q->exists)
-			q->declared_at = e->now;
-		q->exists = 1;
-	}
-	for (size_t i = 0; i < e->nbindings; i++)
-		e->bindings[i].exists = 1;
-}
-
-/*
- * Whether a copy in queue `q` survives the broker going down at `now`.
- * Measured on 3.10.8: kill -9 keeps only what was already written (a
- * quorum queue writes every message, a classic queue only persistent ones);
- * a clean stop flushes what the queue holds first, so it keeps every
- * persistent message of a durable queue (and everything in a quorum queue),
- * written or not. A quorum queue declared less than SIM_QQ_REGISTERED_US
- * before kill -9 loses everything: see sim_broker_down.
- */
-static int
-sim_survives(const struct sim_queue *q, const struct sim_msg *m, int64_t now,
-    int clean)
-{
-	if (!q->durable)
-		return 0;
-	if (q->type != QTYPE_QUORUM && !m->persistent)
-		return 0;
-	return clean || m->written_at <= now;
-}
-
-/*
- * Measured on 3.10.8: a quorum queue younger than about 0.95 s at kill -9
- * (lost at 0.92 s of age, kept from 0.97 s) comes back without its Raft
- * member ("running pre init for 0 registered servers", then "leader not
- * known"): its messages are gone and the queue must be declared again.
- */
-#define SIM_QQ_REGISTERED_US 950000
 
 static void
 sim_broker_down(struct engine *e, int clean)
 {
 	struct sim_producer *p = &e->prod;
 
-	if (!e->broker_up)
+	if (!e->b.up)
 		return;
 	sim_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0, NULL,
 	    NULL);
-	e->broker_up = 0;
-	e->down_clean = clean;
-	e->broker_gen++;
+	broker_down(&e->b, clean);
 	/* Clients first: their connections die with the broker. */
 	if (clean && p->connected)
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, 0, 320, 0, NULL,
@@ -1978,84 +1295,31 @@ sim_broker_down(struct engine *e, int clean)
 	for (size_t i = 0; i < e->nconsumers; i++)
 		if (e->consumers[i].connected || e->consumers[i].connecting)
 			sim_consumer_lost(e, (int)i, clean ? 320 : -9, 0);
-	for (size_t qi = 0; qi < e->nqueues; qi++) {
-		struct sim_queue *q = &e->queues[qi];
-		struct sim_ring keep = { 0 };
-
-		q->expiry_due = SIM_NO_TIME;
-		if (!q->exists)
-			continue;
-		q->leaderless = !clean && q->type == QTYPE_QUORUM &&
-		    e->now - q->declared_at < SIM_QQ_REGISTERED_US;
-		while (q->ready.len) {
-			struct sim_msg m = sim_ring_pop(&q->ready);
-			if (!q->leaderless && sim_survives(q, &m, e->now, clean))
-				sim_ring_push(&keep, &m, 0);
-			else
-				sim_drop(e, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, sim_qname(e, (int)qi));
-		}
-		sim_ring_free(&q->ready);
-		q->ready = keep;
-		q->unacked = 0;
-		q->policy_max_length = q->policy_ttl_ms = -1;
-		if (!q->durable) {
-			q->exists = 0;
-			sim_emit(e, EV_QUEUE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    sim_qname(e, (int)qi), "not durable");
-		}
+	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
+		struct broker_queue *q = &e->b.queues[qi];
+		q->leaderless = !clean && q->exists &&
+		    broker_young_quorum(&e->b, q);
 	}
-	for (size_t i = 0; i < e->nexchanges; i++)
-		if (e->exchanges[i].exists && !e->exchanges[i].durable) {
-			e->exchanges[i].exists = 0;
-			sim_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->exchanges[i].name, "not durable");
-		}
-	for (size_t i = 0; i < e->nbindings; i++) {
-		struct sim_binding *b = &e->bindings[i];
-		if (!e->exchanges[b->exchange].exists ||
-		    !e->queues[b->queue].exists)
-			b->exists = 0;
-	}
+	broker_survive(&e->b, sim_fate);
 	for (size_t i = 0; i < e->ndelayed; i++) {
 		struct sim_delayed *d = &e->delayed[i];
-		if (d->live && !e->exchanges[d->exchange].exists) {
+		if (d->live && !e->b.exchanges[d->exchange].exists) {
 			d->live = 0;
-			sim_drop(e, d->m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
-			    e->exchanges[d->exchange].name);
+			broker_drop(&e->b, d->m.id, LOSS_BROKER_CRASH,
+			    NOTICE_SILENT, e->b.exchanges[d->exchange].name);
 		}
 	}
 	if (e->toggles[TOGGLE_RESTART_MS])
 		sched_add(&e->sched, e->now + e->toggles[TOGGLE_RESTART_MS] *
-		    1000, T_RESTART, e->broker_gen, 0, 0);
+		    1000, T_RESTART, e->b.gen, 0, 0);
 }
 
 static void
 sim_broker_start(struct engine *e)
 {
-	if (e->broker_up)
+	if (e->b.up)
 		return;
-	e->broker_up = 1;
-	sim_emit(e, EV_START, ACTOR_BROKER, 0, 0, 0, NULL, NULL);
-	for (size_t qi = 0; qi < e->nqueues; qi++) {
-		struct sim_queue *q = &e->queues[qi];
-		/*
-		 * After kill -9 a classic queue cannot tell which messages it
-		 * had delivered, so it flags every recovered one redelivered;
-		 * after a clean stop, and in a quorum queue, the flag stays
-		 * as it was (measured).
-		 */
-		for (size_t i = 0; !e->down_clean && q->type != QTYPE_QUORUM &&
-		    i < q->ready.len; i++)
-			sim_ring_at(&q->ready, i)->redelivered = 1;
-		if (q->leaderless) {
-			q->leaderless = 0;
-			q->declared_at = e->now;
-			sim_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
-			    sim_qname(e, (int)qi), ENGINE_QQ_LEADERLESS);
-		}
-		sim_arm_expiry(e, (int)qi);
-	}
+	broker_up(&e->b);
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
 		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
 			sim_consumer_connect(e, (int)ci);
@@ -2132,7 +1396,7 @@ sim_wire_fire(struct engine *e, uint32_t n)
 	    sim_wire_link(e, n) != LINK_BLACKHOLE) {
 		struct sim_item it = sim_wire_pop(w);
 		if (n == WIRE_PROD_UP) {
-			if (!e->broker_up)
+			if (!e->b.up)
 				continue;
 			if (it.kind == FR_PUBLISH)
 				sim_broker_publish(e, &it);
@@ -2159,7 +1423,7 @@ sim_reconcile(struct engine *e)
 	if (!e->toggles[TOGGLE_RECONCILE])
 		return;
 	for (uint32_t id = 1; id <= e->next_id; id++) {
-		struct sim_tally *t = sim_tally(e, id);
+		struct broker_tally *t = broker_tally(&e->b, id);
 		/* The order is the first consumer's business state. */
 		if (!(t->done_mask & 1) && e->paid_at[id] + period <= e->now) {
 			t->done_mask |= 1;
@@ -2209,12 +1473,12 @@ sim_chaos(struct engine *e)
 	default:
 		break;
 	}
-	if (r.kind == FAIL_BROKER_CRASH && !e->broker_up)
+	if (r.kind == FAIL_BROKER_CRASH && !e->b.up)
 		return;
 	sim_fail(e, &r, &cause);
 	free(cause);
 	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
-		sched_add(&e->sched, e->now + 2000000, T_RESTART, e->broker_gen,
+		sched_add(&e->sched, e->now + 2000000, T_RESTART, e->b.gen,
 		    0, 0);
 }
 
@@ -2238,7 +1502,7 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 			sim_producer_connected(e);
 		break;
 	case T_CONFIRM:
-		if (t->gen != e->prod.gen || !e->broker_up)
+		if (t->gen != e->prod.gen || !e->b.up)
 			break;
 		sim_confirm_later(e, e->now, t->a, (uint32_t)(t->b >> 1),
 		    (int)(t->b & 1));
@@ -2265,11 +1529,11 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 			sim_consumer_up(e, ci);
 		break;
 	case T_EXPIRY:
-		if (t->gen != e->broker_gen || !e->broker_up)
+		if (t->gen != e->b.gen || !e->b.up)
 			break;
-		if (e->queues[t->a].expiry_due == t->due)
-			e->queues[t->a].expiry_due = SIM_NO_TIME;
-		sim_expire(e, (int)t->a);
+		if (e->b.queues[t->a].expiry_due == t->due)
+			e->b.queues[t->a].expiry_due = BROKER_NEVER;
+		broker_expire(&e->b, (int)t->a);
 		break;
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
@@ -2282,7 +1546,7 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 			sim_heartbeat_timeout(e, (int)t->a);
 		break;
 	case T_RESTART:
-		if (t->gen == e->broker_gen)
+		if (t->gen == e->b.gen)
 			sim_broker_start(e);
 		break;
 	case T_RECONCILE:
@@ -2296,7 +1560,7 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 		struct sim_delayed *d = &e->delayed[t->a];
 		if (!d->live)
 			break;
-		if (!e->broker_up) {
+		if (!e->b.up) {
 			/* Fires once the broker is back. */
 			sched_add(&e->sched, e->now + 1000, T_DELAYED, 0, t->a,
 			    0);
@@ -2322,7 +1586,11 @@ sim_create(const struct engine_opts *opts, char **cause)
 	toggle_defaults(e->toggles);
 	e->sink = opts->sink;
 	e->sink_ctx = opts->sink_ctx;
-	e->broker_up = 1;
+	/* Events before declare (toggles) need the broker's environment. */
+	e->b.env = sim_env_ops;
+	e->b.env.ctx = e;
+	e->b.toggles = e->toggles;
+	e->b.up = 1;
 	e->prod.wait_since = -1;
 	return e;
 }
@@ -2333,35 +1601,14 @@ sim_destroy(struct engine *e)
 	if (e == NULL)
 		return;
 	sched_free(&e->sched);
-	for (size_t i = 0; i < e->nexchanges; i++)
-		free(e->exchanges[i].name);
-	free(e->exchanges);
-	for (size_t i = 0; i < e->nqueues; i++)
-		sim_ring_free(&e->queues[i].ready);
-	free(e->queues);
-	free(e->bindings);
+	broker_free(&e->b);
 	for (size_t i = 0; i < e->nconsumers; i++) {
-		sim_ring_free(&e->consumers[i].unacked);
-		sim_ring_free(&e->consumers[i].buf);
+		broker_ring_free(&e->consumers[i].buf);
 		sim_wire_free(&e->consumers[i].down);
 		sim_wire_free(&e->consumers[i].up);
 	}
 	free(e->consumers);
-	for (size_t i = 0; i < e->nkeys; i++)
-		free(e->keys[i]);
-	free(e->keys);
-	for (size_t i = 1; i < e->nhsets; i++) {
-		for (size_t j = 0; j < e->hset_len[i]; j++) {
-			free(e->hsets[i][j].key);
-			free(e->hsets[i][j].value);
-		}
-		free(e->hsets[i]);
-	}
-	free(e->hsets);
-	free(e->hset_len);
-	free(e->deaths);
 	free(e->delayed);
-	free(e->tally);
 	service_memory_free(&e->seen);
 	free(e->paid_at);
 	for (size_t i = 0; i < e->prod.out_len; i++)
@@ -2379,6 +1626,7 @@ static int
 sim_declare(struct engine *e, const struct topology *topo, char **cause)
 {
 	struct topology *t;
+	struct broker_env env;
 
 	if (e->declared) {
 		*cause = xstrdup("the topology is already declared");
@@ -2386,58 +1634,17 @@ sim_declare(struct engine *e, const struct topology *topo, char **cause)
 	}
 	t = e->topo = topology_copy(topo);
 	e->declared = 1;
-	e->exchanges = xcalloc(t->nexchanges, sizeof *e->exchanges);
-	e->nexchanges = t->nexchanges;
-	for (size_t i = 0; i < t->nexchanges; i++) {
-		struct sim_exchange *x = &e->exchanges[i];
-		x->name = xstrdup(t->exchanges[i].name);
-		x->type = t->exchanges[i].type;
-		x->delayed_type = t->exchanges[i].delayed_type;
-		x->pinned_durable = t->exchanges[i].durable;
-	}
-	e->queues = xcalloc(t->nqueues, sizeof *e->queues);
-	e->nqueues = t->nqueues;
-	for (size_t i = 0; i < t->nqueues; i++) {
-		e->queues[i].spec = &t->queues[i];
-		e->queues[i].policy_max_length = -1;
-		e->queues[i].policy_ttl_ms = -1;
-		e->queues[i].expiry_due = SIM_NO_TIME;
-	}
-	e->bindings = xcalloc(t->nbindings, sizeof *e->bindings);
-	e->nbindings = t->nbindings;
-	for (size_t i = 0; i < t->nbindings; i++) {
-		struct sim_binding *b = &e->bindings[i];
-		b->exchange = sim_exchange_find(e, t->bindings[i].exchange);
-		b->queue = sim_queue_find(e, t->bindings[i].queue);
-		if (b->exchange < 0 || b->queue < 0) {
-			*cause = xasprintf("binding %s -> %s names an "
-			    "undeclared exchange or queue",
-			    t->bindings[i].exchange, t->bindings[i].queue);
-			return -1;
-		}
-		b->key = sim_intern(e, t->bindings[i].key);
-		b->spec = &t->bindings[i];
-	}
-	e->consumers = xcalloc(t->nconsumers, sizeof *e->consumers);
+	env = sim_env_ops;
+	env.ctx = e;
+	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
+		return -1;
+	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
 	e->nconsumers = t->nconsumers;
 	for (size_t i = 0; i < t->nconsumers; i++) {
-		struct sim_consumer *c = &e->consumers[i];
-		c->spec = &t->consumers[i];
-		c->queue = sim_queue_find(e, t->consumers[i].queue);
-		if (c->queue < 0) {
-			*cause = xasprintf("consumer %s reads an undeclared "
-			    "queue %s", c->spec->name, c->spec->queue);
-			return -1;
-		}
+		e->consumers[i].spec = &t->consumers[i];
+		e->consumers[i].queue = e->b.subs[i].queue;
 	}
-	/* Header set 0 means "no headers". */
-	e->hsets = xgrow(e->hsets, &e->hsets_cap, 1, sizeof *e->hsets);
-	e->hset_len = xgrow(e->hset_len, &e->hset_len_cap, 1,
-	    sizeof *e->hset_len);
-	e->hsets[0] = NULL;
-	e->hset_len[0] = 0;
-	e->nhsets = 1;
-	sim_redeclare(e);
+	broker_redeclare(&e->b);
 	return 0;
 }
 
@@ -2473,8 +1680,8 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 		 * A declared object cannot change its arguments (406); the lab
 		 * deletes and redeclares it, empty.
 		 */
-		for (size_t i = 0; e->broker_up && i < e->nqueues; i++) {
-			struct sim_queue *q = &e->queues[i];
+		for (size_t i = 0; e->b.up && i < e->b.nqueues; i++) {
+			struct broker_queue *q = &e->b.queues[i];
 			int type = q->spec->type >= 0 ? q->spec->type :
 			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
 			int durable = type == QTYPE_QUORUM ? 1 :
@@ -2484,17 +1691,17 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 			    durable == q->durable))
 				continue;
 			while (q->ready.len) {
-				struct sim_msg m = sim_ring_pop(&q->ready);
-				sim_drop(e, m.id, LOSS_QUEUE_DELETED,
+				struct broker_msg m = broker_ring_pop(&q->ready);
+				broker_drop(&e->b, m.id, LOSS_QUEUE_DELETED,
 				    NOTICE_SILENT, q->spec->name);
 			}
 			q->type = type;
 			q->durable = durable;
 			q->declared_at = e->now;
 		}
-		for (size_t i = 0; i < e->nexchanges; i++)
-			if (e->exchanges[i].pinned_durable < 0)
-				e->exchanges[i].durable =
+		for (size_t i = 0; i < e->b.nexchanges; i++)
+			if (e->b.exchanges[i].pinned_durable < 0)
+				e->b.exchanges[i].durable =
 				    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
 		break;
 	case TOGGLE_RECONCILE:
@@ -2513,17 +1720,17 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 			struct sim_consumer *c = &e->consumers[i];
 			if (!c->connected)
 				continue;
-			c->ack_mode = (int)value;
+			e->b.subs[i].ack_mode = (int)value;
 			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
-			    PRId64, c->ack_mode == ACK_NONE,
+			    PRId64, value == ACK_NONE,
 			    e->toggles[TOGGLE_PREFETCH]);
 			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-			    sim_qname(e, c->queue), detail);
+			    broker_qname(&e->b, c->queue), detail);
 		}
 		break;
 	case TOGGLE_PREFETCH:
-		for (size_t i = 0; i < e->nqueues; i++)
-			sim_dispatch(e, (int)i);
+		for (size_t i = 0; i < e->b.nqueues; i++)
+			broker_dispatch(&e->b, (int)i);
 		break;
 	default:
 		break;
@@ -2557,25 +1764,12 @@ sim_publish(struct engine *e, const struct publish_req *req, char **cause)
 	b.left = req->count;
 	b.exchange = sim_exchange_resolve(e, xn);
 	b.xname = xstrdup(xn);
-	b.key = sim_intern(e, req->key ? req->key : e->topo->publish_key);
+	b.key = broker_intern(&e->b, req->key ? req->key : e->topo->publish_key);
 	b.persistent = req->persistent;
 	b.expiration = req->expiration_ms;
 	b.delay = req->delay_ms;
 	b.every_us = req->every_us;
-	if (req->nheaders) {
-		struct topo_kv *kv = xcalloc(req->nheaders, sizeof *kv);
-		for (size_t i = 0; i < req->nheaders; i++) {
-			kv[i].key = xstrdup(req->headers[i].key);
-			kv[i].value = xstrdup(req->headers[i].value);
-		}
-		e->hsets = xgrow(e->hsets, &e->hsets_cap, e->nhsets + 1,
-		    sizeof *e->hsets);
-		e->hset_len = xgrow(e->hset_len, &e->hset_len_cap,
-		    e->nhsets + 1, sizeof *e->hset_len);
-		e->hsets[e->nhsets] = kv;
-		e->hset_len[e->nhsets] = req->nheaders;
-		b.headers = (uint32_t)e->nhsets++;
-	}
+	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
 	sim_outbox_push(&e->prod, &b, 0);
 	sim_producer_pump(e);
 	return 0;
@@ -2587,7 +1781,7 @@ sim_consume(struct engine *e, const char *name, int on, char **cause)
 	int only = -1;
 
 	if (name) {
-		only = sim_consumer_find(e, name);
+		only = broker_sub_find(&e->b, name);
 		if (only < 0) {
 			*cause = xasprintf("no consumer called '%s'", name);
 			return -1;
@@ -2615,22 +1809,22 @@ static int
 sim_target_queue(struct engine *e, const char *target)
 {
 	if (target) {
-		int q = sim_queue_find(e, target);
+		int q = broker_queue_find(&e->b, target);
 		if (q >= 0)
 			return q;
-		q = sim_consumer_find(e, target);
+		q = broker_sub_find(&e->b, target);
 		return q >= 0 ? e->consumers[q].queue : -1;
 	}
 	if (e->nconsumers)
 		return e->consumers[0].queue;
-	return e->nqueues ? 0 : -1;
+	return e->b.nqueues ? 0 : -1;
 }
 
 static int
 sim_target_consumer(struct engine *e, const char *target)
 {
 	if (target && strcmp(target, "consumer") != 0)
-		return sim_consumer_find(e, target);
+		return broker_sub_find(&e->b, target);
 	return e->nconsumers ? 0 : -1;
 }
 
@@ -2663,7 +1857,7 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 		break;
 	}
 	case FAIL_MISSING_EXCHANGE:
-		x = sim_exchange_find(e, req->target ? req->target :
+		x = broker_exchange_find(&e->b, req->target ? req->target :
 		    e->topo->publish_exchange);
 		if (x < 0) {
 			*cause = xstrdup("missing_exchange: the producer "
@@ -2671,10 +1865,10 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 			    "deleted");
 			return -1;
 		}
-		if (e->exchanges[x].exists) {
-			e->exchanges[x].exists = 0;
+		if (e->b.exchanges[x].exists) {
+			e->b.exchanges[x].exists = 0;
 			sim_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->exchanges[x].name, "exchange.delete");
+			    e->b.exchanges[x].name, "exchange.delete");
 		}
 		break;
 	case FAIL_UNROUTABLE:
@@ -2684,25 +1878,25 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 		q = sim_target_queue(e, req->target);
 		if (q < 0)
 			goto bad_target;
-		e->queues[q].policy_max_length =
-		    (int64_t)e->queues[q].ready.len;
+		e->b.queues[q].policy_max_length =
+		    (int64_t)e->b.queues[q].ready.len;
 		snprintf(detail, sizeof detail, "max-length=%zu",
-		    e->queues[q].ready.len);
-		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, sim_qname(e, q),
+		    e->b.queues[q].ready.len);
+		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
 		    detail);
 		break;
 	case FAIL_MESSAGE_EXPIRY:
 		q = sim_target_queue(e, req->target);
 		if (q < 0)
 			goto bad_target;
-		e->queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
+		e->b.queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
 		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
-		    e->queues[q].policy_ttl_ms);
-		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, sim_qname(e, q),
+		    e->b.queues[q].policy_ttl_ms);
+		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
 		    detail);
-		e->queues[q].expiry_due = SIM_NO_TIME;
-		if (e->broker_up)
-			sim_expire(e, q);
+		e->b.queues[q].expiry_due = BROKER_NEVER;
+		if (e->b.up)
+			broker_expire(&e->b, q);
 		break;
 	case FAIL_BROKER_CRASH:
 	case FAIL_BROKER_STOP:
@@ -2765,7 +1959,7 @@ sim_quiet(struct engine *e)
 {
 	for (size_t i = 0; i < e->sched.len; i++) {
 		int kind = e->sched.heap[i].kind;
-		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->broker_up))
+		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->b.up))
 			continue;
 		return 0;
 	}
@@ -2830,7 +2024,7 @@ static void
 sim_view(struct engine *e, struct engine_view *v)
 {
 	memset(v, 0, sizeof *v);
-	v->broker_up = e->broker_up;
+	v->broker_up = e->b.up;
 	v->producer_connected = e->prod.connected;
 	v->producer_outstanding = e->prod.outstanding;
 	for (size_t i = 0; i < e->prod.out_len; i++)
@@ -2841,29 +2035,26 @@ sim_view(struct engine *e, struct engine_view *v)
 	v->producer_retry_in_us = e->prod.retry_due > e->now ?
 	    e->prod.retry_due - e->now : -1;
 	free(e->qviews);
-	e->qviews = xcalloc(e->nqueues, sizeof *e->qviews);
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct sim_queue *q = &e->queues[i];
+	e->qviews = xcalloc(e->b.nqueues, sizeof *e->qviews);
+	for (size_t i = 0; i < e->b.nqueues; i++) {
+		struct broker_queue *q = &e->b.queues[i];
 		struct engine_queue_view *qv = &e->qviews[i];
 		qv->name = q->spec->name;
 		qv->type = q->type;
 		qv->durable = q->durable;
-		qv->exists = q->exists && e->broker_up;
+		qv->exists = q->exists && e->b.up;
 		qv->ready = q->ready.len;
 		qv->unacked = q->unacked;
-		qv->max_length = sim_queue_max_length(q);
-		qv->ttl_ms = sim_queue_ttl(q);
+		qv->max_length = broker_max_length(q);
+		qv->ttl_ms = broker_ttl(q);
 		qv->role = q->spec->role;
 		qv->head_expires_in_us = -1;
-		if (q->ready.len) {
-			int64_t due = sim_expiry(q, sim_ring_at(&q->ready, 0));
-			if (due != SIM_NO_TIME)
-				qv->head_expires_in_us = due > e->now ?
-				    due - e->now : 0;
-		}
+		if (broker_head_due(q) != BROKER_NEVER)
+			qv->head_expires_in_us = broker_head_due(q) > e->now ?
+			    broker_head_due(q) - e->now : 0;
 	}
 	v->queues = e->qviews;
-	v->nqueues = e->nqueues;
+	v->nqueues = e->b.nqueues;
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		v->consumer_in_progress += e->consumers[i].busy;
 		v->consumer_buffered += e->consumers[i].buf.len;

@@ -62,6 +62,23 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
 	return xrealloc(p, n * size);
 }
 
+void *
+xring_grow(void *buf, size_t *cap, size_t *head, size_t len, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	char *nb = xmalloc(ncap * size);
+	size_t first = *cap - *head < len ? *cap - *head : len;
+
+	if (len) {
+		memcpy(nb, (char *)buf + *head * size, first * size);
+		memcpy(nb + first * size, buf, (len - first) * size);
+	}
+	free(buf);
+	*cap = ncap;
+	*head = 0;
+	return nb;
+}
+
 char *
 xstrdup(const char *s)
 {

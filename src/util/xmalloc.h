@@ -12,6 +12,13 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 /* Grows an array to hold at least `need` items of `size` bytes; *cap is updated. */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+/*
+ * Doubles a full ring buffer of `size`-byte items whose `len` items start
+ * at *head, laying them out again from index 0; updates *cap and *head.
+ * Returns the new buffer; the old one is freed.
+ */
+void *xring_grow(void *buf, size_t *cap, size_t *head, size_t len,
+    size_t size);
 char *xstrdup(const char *s);
 /* printf into a new string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,346 @@
+/*
+ * The broker model: what RabbitMQ 3.10 does with a message once it has it,
+ * with no I/O and no clock of its own.
+ *
+ * One model serves both engines. The simulated engine runs it as its
+ * broker; the live engine runs it as its shadow of the real node, fed the
+ * commands the relays saw reach the broker and corrected by what the node
+ * reports (deliveries, returns, depths read back after a restart).
+ *
+ * Here live: exchanges, queues and bindings as declared from a topology;
+ * routing for every exchange type; queues with max-length and both overflow
+ * modes, message and queue TTL (expiry fixed when a message enters a queue,
+ * checked at the head only, as classic and quorum queues do), requeue, the
+ * quorum delivery limit, dead-lettering with x-death; policies; deliveries
+ * to subscriptions with prefetch and round robin; what a crash or a clean
+ * stop keeps; and the count of live copies of each message, from which a
+ * lost message is told apart from a discarded copy.
+ *
+ * The model is driven through `struct broker_env`: the engine's clock, its
+ * timers, its event sink, and (for the simulator) its disk and its
+ * consumers' links. Every event goes to env.emit synchronously; the event
+ * and its strings are borrowed for the call. Indices of exchanges, queues,
+ * bindings and subscriptions are those of the topology given to
+ * broker_init, which must outlive the broker.
+ */
+#ifndef RL_BROKER_H
+#define RL_BROKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/event.h"
+#include "model/toggle.h"
+#include "model/topology.h"
+
+#define BROKER_NEVER INT64_MAX
+
+/*
+ * The detail of the EV_FAILURE (actor broker) emitted when a quorum queue
+ * comes back from kill -9 without its Raft member: declared too shortly
+ * before the crash, it has lost its messages and is declared again, empty.
+ */
+#define BROKER_QQ_LEADERLESS                                                   \
+	"quorum queue back without its Raft member (declared under 1 s "    \
+	"before the crash): messages gone, declared again"
+
+/*
+ * x-death entries a copy keeps: one per (queue, reason) it died in, as the
+ * broker keeps them. broker_init refuses a topology in which a message
+ * could gather more (queues with a dead-letter exchange x reasons).
+ */
+#define BROKER_MAX_DEATHS 8
+/* An entry's count stops here (the lab shows it as reached, not exact). */
+#define BROKER_DEATH_COUNT_MAX 0x3fff
+
+enum broker_death_reason {
+	BROKER_DIED_REJECTED,
+	BROKER_DIED_EXPIRED,
+	BROKER_DIED_MAXLEN,
+	BROKER_DIED_DELIVERY_LIMIT,
+};
+
+/* One copy of a message: in a queue, unacked, on a wire or in a consumer. */
+struct broker_msg {
+	uint32_t id;         /* ledger id: the payment it reports */
+	uint32_t msgid;      /* AMQP message-id; a resend gets a new one */
+	uint32_t key;        /* interned routing key */
+	int32_t exchange;    /* exchange it was last published to, -1 default */
+	uint32_t headers;    /* header set, 0 none */
+	uint32_t seq;        /* order of entry into any queue */
+	uint32_t tag;        /* delivery tag, or publish sequence number */
+	int64_t expiration;  /* per-message TTL in ms, -1 none */
+	int64_t enq_at;      /* when it entered its current queue */
+	int64_t due;         /* when it expires there, BROKER_NEVER never */
+	int64_t written_at;  /* when it is safe on disk, BROKER_NEVER never */
+	uint16_t deliveries;
+	uint8_t persistent;
+	uint8_t redelivered;
+	uint8_t noack;       /* delivered to a no-ack consumer: already acked */
+	uint8_t ndeaths;
+	/* x-death, newest first: queue << 16 | reason << 14 | count */
+	uint32_t deaths[BROKER_MAX_DEATHS];
+};
+
+/* A FIFO of copies that can also push at the head (requeue). */
+struct broker_ring {
+	struct broker_msg *buf;
+	size_t cap, head, len;
+};
+
+struct broker_exchange {
+	char *name;
+	enum exchange_type type;
+	enum exchange_type delayed_type;
+	int pinned_durable;  /* -1: follow the toggle */
+	int durable;
+	int exists;
+};
+
+struct broker_binding {
+	int exchange, queue;
+	uint32_t key;
+	const struct topo_binding *spec;
+	int exists;
+};
+
+struct broker_queue {
+	const struct topo_queue *spec;
+	int type, durable, exists;
+	int64_t declared_at;       /* when this incarnation was declared */
+	int leaderless;            /* quorum: comes back without its member */
+	int64_t policy_max_length; /* -1 none */
+	int64_t policy_ttl_ms;     /* -1 none */
+	struct broker_ring ready;  /* waiting for delivery, oldest first */
+	uint64_t unacked;
+	int64_t expiry_due;        /* armed expiry timer, BROKER_NEVER none */
+	size_t rr;                 /* next subscription to try, round robin */
+};
+
+/* The broker's side of a consumer: what it delivered and not yet settled. */
+struct broker_sub {
+	int queue;
+	int ack_mode;              /* ACK_* of its current subscription */
+	uint32_t next_tag;
+	struct broker_ring unacked; /* by delivery tag */
+};
+
+/* What the lab knows of each message, by ledger id. */
+struct broker_tally {
+	uint16_t copies;           /* live copies */
+	uint8_t effects;           /* times the business effect was applied */
+	uint8_t done_mask;         /* consumer slots that applied it */
+	uint8_t confirmed;         /* its publish was acked */
+	uint8_t unreadable;        /* a poison message nobody can convert */
+	uint8_t mandatory;         /* the toggle when it was published */
+	int16_t poison;            /* failing attempts left, -1 always */
+	uint16_t returns_due;      /* routed nowhere: a basic.return will come */
+};
+
+/* What survives the broker going down, per copy (broker_down). */
+enum broker_fate { BROKER_KEEP, BROKER_DIES };
+
+struct broker_env {
+	void *ctx;
+	int64_t (*now)(void *ctx);
+	void (*emit)(void *ctx, const struct event *ev);
+	/* Asks for broker_expire(queue) at `at`, if the broker's generation
+	 * `gen` is still current then. */
+	void (*arm_expiry)(void *ctx, int64_t at, uint32_t gen, int queue);
+	/* When a copy entering queue q now is safe on disk; NULL: never. */
+	int64_t (*write_time)(void *ctx, const struct broker_queue *q,
+	    int persistent, int confirming);
+	/*
+	 * Whether subscription `sub` can take a delivery now (its connection
+	 * is up); NULL: the model never delivers (a real node does, and the
+	 * engine reports each delivery with broker_take).
+	 */
+	int (*can_take)(void *ctx, int sub);
+	/* Copy m was delivered to subscription `sub` from queue q. */
+	void (*deliver)(void *ctx, int sub, int queue,
+	    const struct broker_msg *m);
+};
+
+struct broker {
+	struct broker_env env;
+	const int64_t *toggles;    /* the engine's, by toggle id */
+	const struct topology *topo;
+	int up;
+	int down_clean;            /* it last went down by a clean stop */
+	uint32_t gen;              /* bumped when it goes down */
+
+	struct broker_exchange *exchanges;
+	size_t nexchanges;
+	struct broker_queue *queues;
+	size_t nqueues;
+	struct broker_binding *bindings;
+	size_t nbindings;
+	struct broker_sub *subs;   /* one per topology consumer */
+	size_t nsubs;
+
+	char **keys;               /* interned routing keys */
+	size_t nkeys, keys_cap;
+	uint32_t last_key;
+	struct topo_kv **hsets;    /* header sets; 0 is "none" */
+	size_t *hset_len;
+	size_t nhsets, hsets_cap, hset_len_cap;
+
+	struct broker_tally *tally;
+	size_t tally_cap;
+	uint32_t next_seq;
+	uint32_t noack_taken;      /* last message a no-ack sub took at once */
+	int *targets;              /* routing scratch */
+	size_t targets_cap;
+};
+
+/* ---- set-up ------------------------------------------------------------ */
+
+/*
+ * Builds the model of `topo` (borrowed: it must outlive the broker), up,
+ * nothing declared yet. Returns 0, or -1 with *cause (caller frees) when
+ * the topology names what it does not declare or exceeds a limit.
+ */
+int broker_init(struct broker *b, const struct topology *topo,
+    const int64_t *toggles, const struct broker_env *env, char **cause);
+void broker_free(struct broker *b);
+
+/* Interned routing key / header set ids; strings and pairs are copied. */
+uint32_t broker_intern(struct broker *b, const char *key);
+uint32_t broker_headers(struct broker *b, const struct topo_kv *kv, size_t n);
+
+int broker_exchange_find(const struct broker *b, const char *name);
+int broker_queue_find(const struct broker *b, const char *name);
+int broker_sub_find(const struct broker *b, const char *name);
+const char *broker_qname(const struct broker *b, int q);
+/* An exchange's name, "(default)" for -1. */
+const char *broker_xname(const struct broker *b, int32_t x);
+
+/* ---- copies and fates ---------------------------------------------------- */
+
+struct broker_tally *broker_tally(struct broker *b, uint32_t id);
+/* A new live copy of message `id`. */
+void broker_copy_add(struct broker *b, uint32_t id);
+/* A copy finished normally (acked, processed). */
+void broker_copy_done(struct broker *b, uint32_t id);
+/*
+ * A copy is gone for `reason`: EV_LOST when it was the last copy and the
+ * business effect was never applied, else EV_DISCARD.
+ */
+void broker_drop(struct broker *b, uint32_t id, enum loss_reason reason,
+    enum loss_notice notice, const char *where);
+/* Emits one event at the engine's time with the common fields. */
+void broker_emit(struct broker *b, enum event_kind kind,
+    enum event_actor actor, uint32_t msg, int code, int flag,
+    const char *where, const char *detail);
+
+/* ---- rings -------------------------------------------------------------- */
+
+void broker_ring_push(struct broker_ring *r, const struct broker_msg *m,
+    int at_head);
+struct broker_msg *broker_ring_at(struct broker_ring *r, size_t i);
+struct broker_msg broker_ring_pop(struct broker_ring *r);
+/* Removes item i, keeping the others in order. */
+struct broker_msg broker_ring_take(struct broker_ring *r, size_t i);
+void broker_ring_free(struct broker_ring *r);
+
+/* ---- topology ------------------------------------------------------------ */
+
+/* Fixes durability and type of what does not exist, from the toggles. */
+void broker_resolve(struct broker *b);
+/* Declares everything missing, as a client library does on connect. */
+void broker_redeclare(struct broker *b);
+/* exchange.delete: the exchange and every binding from it go. */
+void broker_delete_exchange(struct broker *b, int x, const char *why);
+/* The max-length and message-ttl in force (argument or policy, stricter). */
+int64_t broker_max_length(const struct broker_queue *q);
+int64_t broker_ttl(const struct broker_queue *q);
+
+/* When the copy at the head of q expires; BROKER_NEVER never or none. */
+int64_t broker_head_due(struct broker_queue *q);
+
+/* ---- messages ------------------------------------------------------------- */
+
+/*
+ * The queues exchange `x` (-1 default) routes m to; returns how many, the
+ * indices in *out (borrowed until the next call into the broker).
+ */
+size_t broker_route(struct broker *b, int32_t x, const struct broker_msg *m,
+    const int **out);
+/*
+ * A publish of m routed to `n` queues (broker_route's out, which this
+ * copies first): EV_ROUTED, then each copy enqueued. Returns when the
+ * confirm may leave (the last write it waits for; `now` for none) and sets
+ * *rejected when a reject-publish queue turned a copy away.
+ */
+int64_t broker_publish(struct broker *b, int32_t x, const struct broker_msg *m,
+    const int *targets, size_t n, int confirming, int *rejected);
+/*
+ * Puts a copy into queue qi, applying max-length. Sets *rejected when
+ * reject-publish turned it away (the copy is then dropped here).
+ */
+void broker_enqueue(struct broker *b, int qi, struct broker_msg *m,
+    int confirming, int *rejected);
+/* Dead-letters m out of queue qi, or drops it when there is no DLX. */
+void broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
+    enum broker_death_reason reason, enum loss_reason loss);
+/* Expires what is due at the head of queue qi (head of line only). */
+void broker_expire(struct broker *b, int qi);
+/* Puts a copy back at the head of its queue, or dead-letters it. */
+void broker_requeue(struct broker *b, int qi, struct broker_msg *m);
+/* The x-death count of m's newest entry (0 none). */
+uint32_t broker_death_count(const struct broker_msg *m);
+
+/* ---- deliveries ------------------------------------------------------------- */
+
+/* Delivers what queue qi holds to the subscriptions that can take it. */
+void broker_dispatch(struct broker *b, int qi);
+/*
+ * The real node delivered copy `id` of queue sub's to subscription `sub`
+ * with `tag` (live): the copy leaves the ready list (or is made up if the
+ * model lost track of it) and, unless no-ack, waits unacked. Returns it.
+ */
+struct broker_msg broker_take(struct broker *b, int sub, uint32_t id,
+    uint32_t tag, int noack);
+/*
+ * An ack (kind EV_ACK), nack or reject for `tag` of subscription `sub`
+ * reached the broker. requeue bit 1: requeue; bit 2: the copy was written
+ * off already (an ack then does not count it done). A tag not unacked any
+ * more (settled by a reconnect) is ignored.
+ */
+void broker_settle(struct broker *b, int sub, enum event_kind kind,
+    uint32_t tag, int requeue);
+/*
+ * The subscription's connection closed: its unacked copies go back to the
+ * head of the queue, oldest first and redelivered (or are dropped, the
+ * queue being gone).
+ */
+void broker_requeue_unacked(struct broker *b, int sub);
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+/*
+ * Whether quorum queue q, killed now, comes back without its Raft member
+ * (declared under about 0.95 s before; measured on 3.10.8).
+ */
+int broker_young_quorum(const struct broker *b, const struct broker_queue *q);
+/*
+ * The broker goes down (clean stop or kill -9): nothing is delivered or
+ * expires from now on, and copies that go back to a queue wait there for
+ * broker_survive. The engine then drops its clients' connections.
+ */
+void broker_down(struct broker *b, int clean);
+/*
+ * What the stop or crash kept: `fate` says of each copy in a queue whether
+ * it survives; the rest are dropped, unacked counts reset, non-durable
+ * queues and exchanges and the bindings to them go.
+ */
+void broker_survive(struct broker *b,
+    enum broker_fate (*fate)(void *ctx, const struct broker_queue *q,
+    const struct broker_msg *m));
+/*
+ * The broker is up again: after kill -9 a classic queue marks every
+ * recovered copy redelivered; a leaderless quorum queue is declared anew.
+ */
+void broker_up(struct broker *b);
+
+#endif
