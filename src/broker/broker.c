@@ -489,9 +489,13 @@ broker_targets_copy(const int *t, size_t n, int *small, size_t nsmall)
 
 /* ---- queues ---------------------------------------------------------------------- */
 
-/* When copy m, at the head of q, expires (BROKER_NEVER never). */
+/*
+ * When copy m, entering q now, will expire (BROKER_NEVER never): fixed at
+ * entry from the TTL in force then, as the node does (a message-ttl policy
+ * set later spares what the queue already holds: f34).
+ */
 static int64_t
-broker_due(const struct broker_queue *q, const struct broker_msg *m)
+broker_due_at_entry(const struct broker_queue *q, const struct broker_msg *m)
 {
 	int64_t ttl = broker_ttl(q), due = BROKER_NEVER;
 
@@ -505,8 +509,7 @@ broker_due(const struct broker_queue *q, const struct broker_msg *m)
 int64_t
 broker_head_due(struct broker_queue *q)
 {
-	return q->ready.len ? broker_due(q, broker_ring_at(&q->ready, 0)) :
-	    BROKER_NEVER;
+	return q->ready.len ? broker_ring_at(&q->ready, 0)->due : BROKER_NEVER;
 }
 
 static void
@@ -517,7 +520,7 @@ broker_arm_expiry(struct broker *b, int qi)
 
 	if (q->ready.len == 0)
 		return;
-	due = broker_due(q, broker_ring_at(&q->ready, 0));
+	due = broker_ring_at(&q->ready, 0)->due;
 	if (due == BROKER_NEVER || (q->expiry_due != BROKER_NEVER &&
 	    q->expiry_due <= due))
 		return;
@@ -614,6 +617,7 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	int64_t max = broker_max_length(q);
 
 	m->enq_at = b->env.now(b->env.ctx);
+	m->due = broker_due_at_entry(q, m);
 	m->written_at = b->env.write_time ? b->env.write_time(b->env.ctx, q,
 	    m->persistent, confirming) : BROKER_NEVER;
 	m->seq = ++b->next_seq;
@@ -688,8 +692,7 @@ broker_expire(struct broker *b, int qi)
 	struct broker_queue *q = &b->queues[qi];
 	int64_t now = b->env.now(b->env.ctx);
 
-	while (q->ready.len &&
-	    broker_due(q, broker_ring_at(&q->ready, 0)) <= now) {
+	while (q->ready.len && broker_ring_at(&q->ready, 0)->due <= now) {
 		struct broker_msg m = broker_ring_pop(&q->ready);
 		broker_emit(b, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
 		    broker_qname(b, qi), m.expiration >= 0 ?
@@ -764,8 +767,7 @@ broker_dispatch(struct broker *b, int qi)
 
 		if (si < 0)
 			break;
-		if (broker_due(q, broker_ring_at(&q->ready, 0)) <=
-		    b->env.now(b->env.ctx)) {
+		if (broker_ring_at(&q->ready, 0)->due <= b->env.now(b->env.ctx)) {
 			broker_expire(b, qi);
 			continue;
 		}
