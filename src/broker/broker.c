@@ -931,7 +931,7 @@ broker_survive(struct broker *b,
 		broker_ring_free(&q->ready);
 		q->ready = keep;
 		q->unacked = 0;
-		q->policy_max_length = q->policy_ttl_ms = -1;
+		/* Policies are definitions: they outlive the node (f35). */
 		if (!q->durable) {
 			q->exists = 0;
 			broker_emit(b, EV_QUEUE_DELETED, ACTOR_BROKER, 0, 0, 0,
