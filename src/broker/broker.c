@@ -382,6 +382,11 @@ broker_delete_exchange(struct broker *b, int x, const char *why)
 	if (!b->exchanges[x].exists)
 		return;
 	b->exchanges[x].exists = 0;
+	/* Its bindings go with it; declaring it again does not bring them
+	 * back, binding again does. */
+	for (size_t i = 0; i < b->nbindings; i++)
+		if (b->bindings[i].exchange == x)
+			b->bindings[i].exists = 0;
 	broker_emit(b, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
 	    b->exchanges[x].name, why);
 }

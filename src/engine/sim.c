@@ -1865,11 +1865,7 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 			    "deleted");
 			return -1;
 		}
-		if (e->b.exchanges[x].exists) {
-			e->b.exchanges[x].exists = 0;
-			sim_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->b.exchanges[x].name, "exchange.delete");
-		}
+		broker_delete_exchange(&e->b, x, "exchange.delete");
 		break;
 	case FAIL_UNROUTABLE:
 		e->prod.unroutable_left = req->times > 0 ? req->times : 1;
