@@ -359,21 +359,37 @@ broker_resolve(struct broker *b)
 }
 
 void
+broker_declared(struct broker *b, enum broker_object kind, size_t i)
+{
+	if (!b->up)
+		return;
+	if (kind == BROKER_EXCHANGE && i < b->nexchanges)
+		b->exchanges[i].exists = 1;
+	else if (kind == BROKER_QUEUE && i < b->nqueues) {
+		struct broker_queue *q = &b->queues[i];
+		if (!q->exists)
+			q->declared_at = b->env.now(b->env.ctx);
+		q->exists = 1;
+	} else if (kind == BROKER_BINDING && i < b->nbindings) {
+		struct broker_binding *bd = &b->bindings[i];
+		if (b->exchanges[bd->exchange].exists &&
+		    b->queues[bd->queue].exists)
+			bd->exists = 1;
+	}
+}
+
+void
 broker_redeclare(struct broker *b)
 {
 	if (!b->up)
 		return;
 	broker_resolve(b);
 	for (size_t i = 0; i < b->nexchanges; i++)
-		b->exchanges[i].exists = 1;
-	for (size_t i = 0; i < b->nqueues; i++) {
-		struct broker_queue *q = &b->queues[i];
-		if (!q->exists)
-			q->declared_at = b->env.now(b->env.ctx);
-		q->exists = 1;
-	}
+		broker_declared(b, BROKER_EXCHANGE, i);
+	for (size_t i = 0; i < b->nqueues; i++)
+		broker_declared(b, BROKER_QUEUE, i);
 	for (size_t i = 0; i < b->nbindings; i++)
-		b->bindings[i].exists = 1;
+		broker_declared(b, BROKER_BINDING, i);
 }
 
 void
@@ -523,7 +539,7 @@ broker_arm_expiry(struct broker *b, int qi)
 	struct broker_queue *q = &b->queues[qi];
 	int64_t due;
 
-	if (q->ready.len == 0)
+	if (q->ready.len == 0 || !b->up)
 		return;
 	due = broker_ring_at(&q->ready, 0)->due;
 	if (due == BROKER_NEVER || (q->expiry_due != BROKER_NEVER &&
@@ -563,12 +579,32 @@ broker_add_death(struct broker_msg *m, int q, enum broker_death_reason why)
 	m->deaths[0] = id | count;
 }
 
+size_t
+broker_fan_out(struct broker *b, const struct broker_msg *m,
+    const int *routed, size_t n, enum event_kind kind,
+    enum event_actor actor, const char *detail, int have)
+{
+	int small[16], *targets = broker_targets_copy(routed, n, small, 16);
+
+	for (size_t i = 0; i < n; i++) {
+		struct broker_msg copy = *m;
+		int role = b->queues[targets[i]].spec->role, rejected = 0;
+		if (i >= (size_t)have)
+			broker_copy_add(b, m->id);
+		broker_emit(b, kind, actor, m->id, 0, role == QROLE_DEAD || role == QROLE_ERROR,
+		    broker_qname(b, targets[i]), detail);
+		broker_enqueue(b, targets[i], &copy, 0, &rejected);
+	}
+	if (targets != small)
+		free(targets);
+	return n;
+}
+
 void
 broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
     enum broker_death_reason reason, enum loss_reason loss)
 {
 	const struct topo_queue *spec = b->queues[qi].spec;
-	int small[16], *targets;
 	const int *routed;
 	size_t n;
 	int32_t x;
@@ -598,20 +634,8 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 		broker_drop(b, m->id, loss, NOTICE_SILENT, broker_qname(b, qi));
 		return;
 	}
-	targets = broker_targets_copy(routed, n, small, 16);
 	m->exchange = x;
-	for (size_t i = 0; i < n; i++) {
-		struct broker_msg copy = *m;
-		int role = b->queues[targets[i]].spec->role, rejected = 0;
-		if (i)
-			broker_copy_add(b, m->id);
-		broker_emit(b, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0,
-		    role == QROLE_DEAD || role == QROLE_ERROR,
-		    broker_qname(b, targets[i]), detail);
-		broker_enqueue(b, targets[i], &copy, 0, &rejected);
-	}
-	if (targets != small)
-		free(targets);
+	broker_fan_out(b, m, routed, n, EV_DEAD_LETTER, ACTOR_QUEUE, detail, 1);
 }
 
 void
@@ -692,6 +716,15 @@ broker_publish(struct broker *b, int32_t x, const struct broker_msg *m,
 }
 
 void
+broker_expire_copy(struct broker *b, int qi, struct broker_msg *m)
+{
+	broker_emit(b, EV_EXPIRE, ACTOR_QUEUE, m->id, 0, 0, broker_qname(b, qi),
+	    m->expiration >= 0 ? "per-message expiration" :
+	    "queue message TTL");
+	broker_dead_letter(b, qi, m, BROKER_DIED_EXPIRED, LOSS_EXPIRED);
+}
+
+void
 broker_expire(struct broker *b, int qi)
 {
 	struct broker_queue *q = &b->queues[qi];
@@ -699,10 +732,7 @@ broker_expire(struct broker *b, int qi)
 
 	while (q->ready.len && broker_ring_at(&q->ready, 0)->due <= now) {
 		struct broker_msg m = broker_ring_pop(&q->ready);
-		broker_emit(b, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
-		    broker_qname(b, qi), m.expiration >= 0 ?
-		    "per-message expiration" : "queue message TTL");
-		broker_dead_letter(b, qi, &m, BROKER_DIED_EXPIRED, LOSS_EXPIRED);
+		broker_expire_copy(b, qi, &m);
 	}
 	broker_arm_expiry(b, qi);
 }
@@ -722,22 +752,28 @@ broker_requeue(struct broker *b, int qi, struct broker_msg *m)
 	broker_ring_push(&q->ready, m, 1);
 	broker_emit(b, EV_REQUEUE, ACTOR_QUEUE, m->id, 0, 0,
 	    broker_qname(b, qi), NULL);
+	/* It may expire before what was at the head. */
+	broker_arm_expiry(b, qi);
 }
 
 /* ---- deliveries ------------------------------------------------------------------ */
 
-static int
-broker_can_take(struct broker *b, int si)
+int
+broker_sub_has_credit(const struct broker *b, int si)
 {
 	int64_t prefetch = b->toggles[TOGGLE_PREFETCH];
 	const struct broker_sub *s = &b->subs[si];
 
-	if (!b->env.can_take(b->env.ctx, si))
-		return 0;
 	/* basic.qos does not limit a no-ack consumer. */
 	if (s->ack_mode == ACK_NONE || prefetch == 0)
 		return 1;
 	return (int64_t)s->unacked.len < prefetch;
+}
+
+static int
+broker_can_take(struct broker *b, int si)
+{
+	return b->env.can_take(b->env.ctx, si) && broker_sub_has_credit(b, si);
 }
 
 /* The next subscription of queue qi that can take a copy, round robin. */
@@ -799,7 +835,8 @@ broker_dispatch(struct broker *b, int qi)
 }
 
 struct broker_msg
-broker_take(struct broker *b, int si, uint32_t id, uint32_t tag, int noack)
+broker_take(struct broker *b, int si, uint32_t id, uint32_t msgid,
+    uint32_t tag, int noack, int redelivered)
 {
 	struct broker_sub *s = &b->subs[si];
 	struct broker_queue *q = &b->queues[s->queue];
@@ -824,8 +861,10 @@ broker_take(struct broker *b, int si, uint32_t id, uint32_t tag, int noack)
 		m.written_at = BROKER_NEVER;
 		broker_copy_add(b, id);
 	}
+	m.msgid = msgid;
 	m.tag = tag;
 	m.noack = (uint8_t)noack;
+	m.redelivered = (uint8_t)redelivered;
 	m.deliveries++;
 	if (!noack) {
 		broker_ring_push(&s->unacked, &m, 0);

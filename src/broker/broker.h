@@ -249,6 +249,13 @@ void broker_ring_free(struct broker_ring *r);
 void broker_resolve(struct broker *b);
 /* Declares everything missing, as a client library does on connect. */
 void broker_redeclare(struct broker *b);
+enum broker_object { BROKER_EXCHANGE, BROKER_QUEUE, BROKER_BINDING };
+/*
+ * One declare (exchange or queue) or bind reached a running broker: the
+ * object exists from now (a binding only if both its ends do). An index
+ * out of range is ignored.
+ */
+void broker_declared(struct broker *b, enum broker_object kind, size_t i);
 /* exchange.delete: the exchange and every binding from it go. */
 void broker_delete_exchange(struct broker *b, int x, const char *why);
 /* The max-length and message-ttl in force (argument or policy, stricter). */
@@ -280,9 +287,21 @@ int64_t broker_publish(struct broker *b, int32_t x, const struct broker_msg *m,
  */
 void broker_enqueue(struct broker *b, int qi, struct broker_msg *m,
     int confirming, int *rejected);
+/*
+ * Puts a copy of m into each of the n queues in `routed` (broker_route's
+ * out; copied first), each announced by an event `kind` of `actor` there
+ * (flag 1 when it parks there: a dead-letter or error queue) with
+ * `detail`. The first `have` copies exist already; one is added for each
+ * queue beyond them. Returns n.
+ */
+size_t broker_fan_out(struct broker *b, const struct broker_msg *m,
+    const int *routed, size_t n, enum event_kind kind,
+    enum event_actor actor, const char *detail, int have);
 /* Dead-letters m out of queue qi, or drops it when there is no DLX. */
 void broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
     enum broker_death_reason reason, enum loss_reason loss);
+/* Copy m, taken out of queue qi, expired there: dead-lettered or dropped. */
+void broker_expire_copy(struct broker *b, int qi, struct broker_msg *m);
 /* Expires what is due at the head of queue qi (head of line only). */
 void broker_expire(struct broker *b, int qi);
 /* Puts a copy back at the head of its queue, or dead-letters it. */
@@ -292,15 +311,18 @@ uint32_t broker_death_count(const struct broker_msg *m);
 
 /* ---- deliveries ------------------------------------------------------------- */
 
+/* Whether prefetch (basic.qos) lets subscription `sub` take one more. */
+int broker_sub_has_credit(const struct broker *b, int sub);
 /* Delivers what queue qi holds to the subscriptions that can take it. */
 void broker_dispatch(struct broker *b, int qi);
 /*
- * The real node delivered copy `id` of queue sub's to subscription `sub`
- * with `tag` (live): the copy leaves the ready list (or is made up if the
- * model lost track of it) and, unless no-ack, waits unacked. Returns it.
+ * The real node delivered message `id` (AMQP message-id `msgid`) to
+ * subscription `sub` with `tag` and its redelivered flag (live): the copy
+ * leaves the ready list (or is made up if the model lost track of it) and,
+ * unless no-ack, waits unacked. Returns the copy as delivered.
  */
 struct broker_msg broker_take(struct broker *b, int sub, uint32_t id,
-    uint32_t tag, int noack);
+    uint32_t msgid, uint32_t tag, int noack, int redelivered);
 /*
  * An ack (kind EV_ACK), nack or reject for `tag` of subscription `sub`
  * reached the broker. requeue bit 1: requeue; bit 2: the copy was written

@@ -3,7 +3,10 @@
  */
 #include "engine/engine.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/xmalloc.h"
 
 static const struct {
 	const char *name, *help;
@@ -42,4 +45,30 @@ engine_find(const char *name)
 	if (strcmp(name, engine_live_ops.name) == 0)
 		return &engine_live_ops;
 	return NULL;
+}
+
+struct engine_queue_view *
+engine_queue_views(struct engine_queue_view *views, const struct broker *b,
+    int64_t now)
+{
+	free(views);
+	views = xcalloc(b->nqueues ? b->nqueues : 1, sizeof *views);
+	for (size_t i = 0; i < b->nqueues; i++) {
+		struct broker_queue *q = &b->queues[i];
+		struct engine_queue_view *qv = &views[i];
+		int64_t due = broker_head_due(q);
+
+		qv->name = q->spec->name;
+		qv->type = q->type;
+		qv->durable = q->durable;
+		qv->exists = q->exists && b->up;
+		qv->ready = q->ready.len;
+		qv->unacked = q->unacked;
+		qv->max_length = broker_max_length(q);
+		qv->ttl_ms = broker_ttl(q);
+		qv->role = q->spec->role;
+		qv->head_expires_in_us = due == BROKER_NEVER ? -1 :
+		    due > now ? due - now : 0;
+	}
+	return views;
 }

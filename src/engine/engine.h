@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/broker.h"
 #include "model/event.h"
 #include "model/toggle.h"
 #include "model/topology.h"
@@ -171,6 +172,14 @@ struct engine_ops {
 	/* Fills *view; its pointers are borrowed until the next engine call. */
 	void (*view)(struct engine *e, struct engine_view *view);
 };
+
+/*
+ * The screen's view of the queues of broker model `b` at `now`, into a new
+ * array (one per queue) that replaces `views` (freed; NULL is fine). The
+ * caller frees the result; names are borrowed from the topology.
+ */
+struct engine_queue_view *engine_queue_views(struct engine_queue_view *views,
+    const struct broker *b, int64_t now);
 
 /* The engine called `name` ("sim" or "live"), or NULL. */
 const struct engine_ops *engine_find(const char *name);

@@ -85,71 +85,19 @@
 #define LV_POLL_MAX_MS 20        /* longest single poll() */
 #define LV_SPIN_US 200           /* longest wait for a confirm, awake */
 #define LV_BOOT_US 180000000LL   /* a restart may take this long */
-#define LV_NO_TIME INT64_MAX
-#define LV_MAX_DEATHS 4
+#define BROKER_NEVER INT64_MAX
 #define LV_ID_HEADER "x-rabbitlab-id"
 
 /* ---- data ------------------------------------------------------------ */
 
-/* One x-death entry of a copy (per queue and reason). */
-struct lv_death {
-	int16_t queue;
-	uint8_t reason;          /* index into lv_death_reasons */
-	uint16_t count;
-};
-
-static const char *const lv_death_reasons[] = { "rejected", "expired",
-	"maxlen", "delivery_limit" };
-
-/* One copy of a message: in a queue, unacked, or in a consumer's hands. */
-struct lv_copy {
-	uint32_t id;             /* ledger id */
-	uint32_t msgid;          /* AMQP message-id number; new per publish */
-	uint32_t seq;            /* enqueue order, for crash survival */
-	uint32_t tag;            /* delivery tag, when delivered */
-	int64_t enq_at;          /* entered its current queue (engine us) */
-	int64_t due;             /* expires then (engine us), LV_NO_TIME never:
-				    fixed at enqueue, as RabbitMQ fixes it, so a
-				    TTL policy set later spares it */
-	int64_t expiration;      /* per-message TTL ms, -1 none */
-	uint32_t key;            /* interned routing key (script spelling) */
-	int32_t exchange;        /* exchange last published to, -1 default */
-	uint32_t headers;        /* header set, 0 none */
-	uint16_t deliveries;
-	uint8_t persistent;
-	uint8_t noack;           /* delivered to a no-ack consumer */
-	uint8_t redelivered;
-	uint8_t ndeaths;
-	struct lv_death deaths[LV_MAX_DEATHS];
-};
-
-struct lv_ring {
-	struct lv_copy *buf;
-	size_t cap, head, len;
-};
-
+/* What the lab knows of a real exchange beyond the model: its name. */
 struct lv_exchange {
-	char *name, *rname;      /* script and real names */
-	enum exchange_type type;
-	int pinned_durable;      /* -1: follow the toggle */
-	int durable, exists;
+	char *rname;             /* rabbitlab.<session>.<name> */
 };
 
-struct lv_binding {
-	int exchange, queue;
-	uint32_t key;
-	const struct topo_binding *spec;
-	int exists;
-};
-
+/* What the lab knows of a real queue beyond the model. */
 struct lv_queue {
-	const struct topo_queue *spec;
-	char *rname;
-	int type, durable, exists;
-	int64_t policy_max_length, policy_ttl_ms;
-	struct lv_ring ready;    /* what the broker holds, oldest first */
-	uint64_t unacked;
-	int64_t expiry_due;
+	char *rname;             /* rabbitlab.<session>.<name> */
 	int64_t real_ready;      /* last depth read from the broker, -1 none */
 	int real_exists;
 };
@@ -219,17 +167,6 @@ struct lv_sent {
 	uint8_t persistent, mandatory;
 };
 
-struct lv_tally {
-	uint16_t copies;
-	uint8_t effects;
-	uint8_t done_mask;       /* consumer slots that applied the effect */
-	uint8_t confirmed;       /* its publish was acked: on disk if durable */
-	uint8_t unreadable;
-	int16_t poison;          /* failing attempts left, -1 always */
-	uint16_t returns_due;    /* routed nowhere: a basic.return will come */
-	uint8_t mandatory;       /* the toggle at publish time */
-};
-
 struct lv_producer {
 	struct lv_client cl;
 	int connected, connecting;
@@ -287,10 +224,8 @@ struct lv_consumer {
 	struct lv_client cl;
 	int wanted, connected, connecting;
 	uint32_t gen;
-	int ack_mode;
-	struct lv_ring unacked;  /* broker side: delivered, not settled */
-	struct lv_ring transit;  /* sent by the broker, not read by the client */
-	struct lv_ring buf;      /* client side: delivered, not finished */
+	struct broker_ring transit;  /* sent by the broker, not read by the client */
+	struct broker_ring buf;      /* client side: delivered, not finished */
 	int busy;
 	uint64_t job;
 	int exc_times, exc_unreadable, exc_armed;
@@ -322,31 +257,19 @@ struct engine {
 	char prefix[64];         /* rabbitlab.<session>. */
 	struct topology *topo;
 	int declared;
-	int broker_up;
-	uint32_t broker_gen;
 	int64_t activity_at;     /* last time a frame or byte moved */
 	int settling;            /* in lv_settle: the producer syncs in the
 				    turn its outbox drains (lv_step) */
 
-	struct lv_exchange *exchanges;
-	size_t nexchanges;
-	struct lv_queue *queues;
-	size_t nqueues;
-	struct lv_binding *bindings;
-	size_t nbindings;
-	struct lv_consumer *consumers;
+	struct broker b;         /* the shadow of the real node */
+	struct lv_exchange *xr;  /* real names, as b.exchanges */
+	struct lv_queue *qr;     /* real names and depths, as b.queues */
+	struct lv_consumer *consumers; /* as b.subs */
 	size_t nconsumers;
+	char **rkeys;            /* b.keys with the session prefix */
+	size_t nrkeys, rkeys_cap;
 
-	char **keys;             /* interned keys, script spelling */
-	char **rkeys;            /* the same with the session prefix */
-	size_t nkeys, keys_cap, rkeys_cap;
-	struct topo_kv **hsets;
-	size_t *hset_len;
-	size_t nhsets, hsets_cap, hset_len_cap;
-
-	struct lv_tally *tally;
-	size_t tally_cap;
-	uint32_t next_id, next_msgid, next_seq;
+	uint32_t next_id, next_msgid;
 	uint32_t crash_seq;      /* copies up to here went through a crash */
 	struct service_memory seen; /* the consumers' processed-id stores */
 	int64_t *paid_at;
@@ -393,168 +316,66 @@ static void
 lv_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
 {
-	struct event ev;
+	broker_emit(&e->b, kind, actor, msg, code, flag, where, detail);
+}
+
+/* ---- the shadow's environment ------------------------------------------ */
+
+static int64_t
+lv_env_now(void *ctx)
+{
+	return lv_now(ctx);
+}
+
+/* Every event of the engine and its shadow passes here. */
+static void
+lv_env_emit(void *ctx, const struct event *ev)
+{
+	struct engine *e = ctx;
 
 	e->events++;
-	if (e->sink == NULL)
-		return;
-	memset(&ev, 0, sizeof ev);
-	ev.t = lv_now(e);
-	ev.kind = kind;
-	ev.actor = actor;
-	ev.msg = msg;
-	ev.code = code;
-	ev.flag = flag;
-	ev.where = where;
-	ev.detail = detail;
-	e->sink(e->sink_ctx, &ev);
+	if (e->sink)
+		e->sink(e->sink_ctx, ev);
 }
 
 static void
-lv_emit_loss(struct engine *e, enum event_kind kind, uint32_t msg,
-    enum loss_reason reason, enum loss_notice notice, const char *where)
+lv_env_arm_expiry(void *ctx, int64_t at, uint32_t gen, int queue)
 {
-	struct event ev;
+	struct engine *e = ctx;
 
-	e->events++;
-	if (e->sink == NULL)
-		return;
-	memset(&ev, 0, sizeof ev);
-	ev.t = lv_now(e);
-	ev.kind = kind;
-	ev.actor = ACTOR_LAB;
-	ev.msg = msg;
-	ev.reason = reason;
-	ev.notice = notice;
-	ev.where = where;
-	e->sink(e->sink_ctx, &ev);
+	sched_add(&e->sched, at, T_EXPIRY, gen, (uint32_t)queue, 0);
 }
 
-static struct lv_tally *
-lv_tally(struct engine *e, uint32_t id)
-{
-	if (id >= e->tally_cap) {
-		size_t old = e->tally_cap;
-		e->tally = xgrow(e->tally, &e->tally_cap, (size_t)id + 1,
-		    sizeof *e->tally);
-		memset(e->tally + old, 0,
-		    (e->tally_cap - old) * sizeof *e->tally);
-	}
-	return &e->tally[id];
-}
-
-static void
-lv_copy_add(struct engine *e, uint32_t id)
-{
-	struct lv_tally *t = lv_tally(e, id);
-	if (t->copies < UINT16_MAX)
-		t->copies++;
-}
-
-static void
-lv_copy_done(struct engine *e, uint32_t id)
-{
-	struct lv_tally *t = lv_tally(e, id);
-	if (t->copies)
-		t->copies--;
-}
-
-/* A copy is gone: LOST if it was the last and never processed. */
-static void
-lv_drop(struct engine *e, uint32_t id, enum loss_reason reason,
-    enum loss_notice notice, const char *where)
-{
-	struct lv_tally *t = lv_tally(e, id);
-
-	if (t->copies)
-		t->copies--;
-	if (t->copies == 0 && t->effects == 0)
-		lv_emit_loss(e, EV_LOST, id, reason, notice, where);
-	else
-		lv_emit_loss(e, EV_DISCARD, id, reason, notice, where);
-}
-
-/* ---- rings ----------------------------------------------------------- */
-
-static void
-lv_ring_push(struct lv_ring *r, const struct lv_copy *m, int at_head)
-{
-	if (r->len == r->cap) {
-		/* realloc keeps the part before the wrap in place; the part
-		 * after head moves to the end of the larger buffer. */
-		size_t old = r->cap, ncap = old ? old * 2 : 64;
-		r->buf = xrealloc(r->buf, ncap * sizeof *r->buf);
-		if (r->head) {
-			size_t tail = old - r->head;
-			memmove(r->buf + ncap - tail, r->buf + r->head,
-			    tail * sizeof *r->buf);
-			r->head = ncap - tail;
-		}
-		r->cap = ncap;
-	}
-	if (at_head) {
-		r->head = (r->head + r->cap - 1) % r->cap;
-		r->buf[r->head] = *m;
-	} else
-		r->buf[(r->head + r->len) % r->cap] = *m;
-	r->len++;
-}
-
-static struct lv_copy *
-lv_ring_at(struct lv_ring *r, size_t i)
-{
-	return &r->buf[(r->head + i) % r->cap];
-}
-
-static struct lv_copy
-lv_ring_pop(struct lv_ring *r)
-{
-	struct lv_copy m = r->buf[r->head];
-	r->head = (r->head + 1) % r->cap;
-	r->len--;
-	return m;
-}
-
-/* Removes item i, keeping the order of the others. */
-static struct lv_copy
-lv_ring_take(struct lv_ring *r, size_t i)
-{
-	struct lv_copy m = *lv_ring_at(r, i);
-
-	for (size_t k = i; k + 1 < r->len; k++)
-		*lv_ring_at(r, k) = *lv_ring_at(r, k + 1);
-	r->len--;
-	return m;
-}
-
-static void
-lv_ring_free(struct lv_ring *r)
-{
-	free(r->buf);
-	memset(r, 0, sizeof *r);
-}
+/*
+ * The shadow neither writes to disk nor delivers: the real node does both,
+ * and what survives a crash is read back from it (lv_broker_recovered).
+ */
+static const struct broker_env lv_env_ops = {
+	.now = lv_env_now,
+	.emit = lv_env_emit,
+	.arm_expiry = lv_env_arm_expiry,
+};
 
 /* ---- names ----------------------------------------------------------- */
-
-static uint32_t
-lv_intern(struct engine *e, const char *s)
-{
-	for (size_t i = 0; i < e->nkeys; i++)
-		if (strcmp(e->keys[i], s) == 0)
-			return (uint32_t)i;
-	e->keys = xgrow(e->keys, &e->keys_cap, e->nkeys + 1, sizeof *e->keys);
-	e->rkeys = xgrow(e->rkeys, &e->rkeys_cap, e->nkeys + 1,
-	    sizeof *e->rkeys);
-	e->keys[e->nkeys] = xstrdup(s);
-	e->rkeys[e->nkeys] = xasprintf("%s%s", e->prefix, s);
-	return (uint32_t)e->nkeys++;
-}
 
 /* The real spelling of a script name or key: the session prefix added. */
 static char *
 lv_real(struct engine *e, const char *name)
 {
 	return xasprintf("%s%s", e->prefix, name);
+}
+
+/* The real spelling of interned key `key`: the session prefix added. */
+static const char *
+lv_rkey(struct engine *e, uint32_t key)
+{
+	while (e->nrkeys < e->b.nkeys) {
+		e->rkeys = xgrow(e->rkeys, &e->rkeys_cap, e->nrkeys + 1,
+		    sizeof *e->rkeys);
+		e->rkeys[e->nrkeys] = lv_real(e, e->b.keys[e->nrkeys]);
+		e->nrkeys++;
+	}
+	return e->rkeys[key];
 }
 
 /* Replaces every real name in `text` by its script name, into buf. */
@@ -573,45 +394,6 @@ lv_unprefix(struct engine *e, const char *text, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-static int
-lv_exchange_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nexchanges; i++)
-		if (strcmp(e->exchanges[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-lv_queue_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nqueues; i++)
-		if (strcmp(e->queues[i].spec->name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-lv_consumer_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nconsumers; i++)
-		if (strcmp(e->consumers[i].spec->name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static const char *
-lv_qname(struct engine *e, int q)
-{
-	return e->queues[q].spec->name;
-}
-
-static const char *
-lv_xname(struct engine *e, int32_t x)
-{
-	return x < 0 ? "(default)" : e->exchanges[x].name;
-}
-
 /* ---- forward declarations -------------------------------------------- */
 
 static void lv_producer_pump(struct engine *e);
@@ -625,264 +407,6 @@ static void lv_consumer_connect(struct engine *e, int ci);
 static void lv_requeue_unacked(struct engine *e, int ci);
 static int lv_admin_ok(struct engine *e, char **cause);
 
-/* ---- the shadow broker: routing ---------------------------------------- */
-
-/* Queues exchange `x` (-1 default) routes `m` to; returns how many. */
-static size_t
-lv_route(struct engine *e, int32_t x, const struct lv_copy *m, int *out,
-    size_t max)
-{
-	size_t n = 0;
-
-	if (x < 0) {
-		int q = lv_queue_find(e, e->keys[m->key]);
-		if (q >= 0 && e->queues[q].exists && max)
-			out[n++] = q;
-		return n;
-	}
-	for (size_t i = 0; i < e->nbindings && n < max; i++) {
-		struct lv_binding *b = &e->bindings[i];
-		int match = 0, dup = 0;
-
-		if (b->exchange != x || !b->exists || !e->queues[b->queue].exists)
-			continue;
-		switch (e->exchanges[x].type) {
-		case XTYPE_FANOUT:
-			match = 1;
-			break;
-		case XTYPE_DIRECT:
-			match = b->key == m->key;
-			break;
-		case XTYPE_TOPIC:
-			match = topology_topic_match(e->keys[b->key],
-			    e->keys[m->key]);
-			break;
-		case XTYPE_HEADERS:
-			match = topology_headers_match(b->spec,
-			    e->hsets[m->headers],
-			    m->headers ? e->hset_len[m->headers] : 0);
-			break;
-		default:
-			break;
-		}
-		for (size_t j = 0; j < n; j++)
-			dup |= out[j] == b->queue;
-		if (match && !dup)
-			out[n++] = b->queue;
-	}
-	return n;
-}
-
-/* ---- the shadow broker: queues ----------------------------------------- */
-
-static int64_t
-lv_min_limit(int64_t a, int64_t b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
-static int64_t
-lv_queue_max_length(const struct lv_queue *q)
-{
-	return lv_min_limit(q->spec->max_length, q->policy_max_length);
-}
-
-static int64_t
-lv_queue_ttl(const struct lv_queue *q)
-{
-	return lv_min_limit(q->spec->ttl_ms, q->policy_ttl_ms);
-}
-
-/* When a copy entering queue q now will expire. */
-static int64_t
-lv_due(const struct lv_queue *q, const struct lv_copy *m)
-{
-	int64_t ttl = lv_queue_ttl(q), due = LV_NO_TIME;
-
-	if (ttl >= 0)
-		due = m->enq_at + ttl * 1000;
-	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
-		due = m->enq_at + m->expiration * 1000;
-	return due;
-}
-
-static int64_t
-lv_expiry(const struct lv_queue *q, const struct lv_copy *m)
-{
-	(void)q;
-	return m->due;
-}
-
-static void
-lv_arm_expiry(struct engine *e, int qi)
-{
-	struct lv_queue *q = &e->queues[qi];
-	int64_t due;
-
-	if (q->ready.len == 0 || !e->broker_up)
-		return;
-	due = lv_expiry(q, lv_ring_at(&q->ready, 0));
-	if (due == LV_NO_TIME || (q->expiry_due != LV_NO_TIME &&
-	    q->expiry_due <= due))
-		return;
-	q->expiry_due = due;
-	sched_add(&e->sched, due, T_EXPIRY, e->broker_gen, (uint32_t)qi, 0);
-}
-
-static void lv_enqueue(struct engine *e, int qi, struct lv_copy *m,
-    int confirming, int *rejected);
-
-static void
-lv_add_death(struct lv_copy *m, int q, int reason)
-{
-	struct lv_death d = { (int16_t)q, (uint8_t)reason, 1 };
-	int n = 0;
-	struct lv_death keep[LV_MAX_DEATHS];
-
-	for (int i = 0; i < m->ndeaths; i++) {
-		if (m->deaths[i].queue == q && m->deaths[i].reason == reason)
-			d.count = (uint16_t)(m->deaths[i].count + 1);
-		else if (n < LV_MAX_DEATHS - 1)
-			keep[n++] = m->deaths[i];
-	}
-	m->deaths[0] = d;
-	for (int i = 0; i < n; i++)
-		m->deaths[i + 1] = keep[i];
-	m->ndeaths = (uint8_t)(n + 1);
-}
-
-/*
- * Dead-letters `m` out of queue `qi` (reason index into lv_death_reasons),
- * or drops it when the queue has no dead-letter exchange.
- */
-static void
-lv_dead_letter(struct engine *e, int qi, struct lv_copy *m, int reason,
-    enum loss_reason loss)
-{
-	const struct topo_queue *spec = e->queues[qi].spec;
-	int targets[16];
-	size_t n;
-	int32_t x;
-	char detail[160];
-
-	if (spec->dlx == NULL) {
-		lv_drop(e, m->id, loss, NOTICE_SILENT, lv_qname(e, qi));
-		return;
-	}
-	x = spec->dlx[0] ? lv_exchange_find(e, spec->dlx) : -1;
-	if (x >= 0 && !e->exchanges[x].exists)
-		x = -2;
-	if (spec->dlx[0] && x == -1)
-		x = -2; /* names an exchange the script never declared */
-	lv_add_death(m, qi, reason);
-	if (spec->dlrk)
-		m->key = lv_intern(e, spec->dlrk);
-	m->expiration = -1;
-	m->redelivered = 0;
-	m->deliveries = 0;
-	n = x == -2 ? 0 : lv_route(e, x, m, targets, 16);
-	snprintf(detail, sizeof detail, "%s; x-death count=%u from %s",
-	    lv_death_reasons[reason], (unsigned)m->deaths[0].count,
-	    lv_qname(e, qi));
-	if (n == 0) {
-		lv_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
-		    spec->dlx[0] ? spec->dlx : "(default)", detail);
-		lv_drop(e, m->id, loss, NOTICE_SILENT, lv_qname(e, qi));
-		return;
-	}
-	m->exchange = x;
-	for (size_t i = 0; i < n; i++) {
-		struct lv_copy copy = *m;
-		int role = e->queues[targets[i]].spec->role, rejected = 0;
-		if (i)
-			lv_copy_add(e, m->id);
-		lv_emit(e, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0,
-		    role == QROLE_DEAD || role == QROLE_ERROR,
-		    lv_qname(e, targets[i]), detail);
-		lv_enqueue(e, targets[i], &copy, 0, &rejected);
-	}
-}
-
-/* Puts a copy into queue `qi`, applying max-length. */
-static void
-lv_enqueue(struct engine *e, int qi, struct lv_copy *m, int confirming,
-    int *rejected)
-{
-	struct lv_queue *q = &e->queues[qi];
-	int64_t max = lv_queue_max_length(q);
-
-	m->enq_at = lv_now(e);
-	m->due = lv_due(q, m);
-	m->seq = ++e->next_seq;
-	if (max >= 0 && (int64_t)q->ready.len >= max) {
-		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
-			*rejected = 1;
-			lv_emit(e, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
-			    lv_qname(e, qi), "x-overflow=reject-publish");
-			lv_drop(e, m->id, LOSS_QUEUE_FULL,
-			    confirming ? NOTICE_NACK : NOTICE_SILENT,
-			    lv_qname(e, qi));
-			return;
-		}
-		if (max == 0) {
-			lv_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
-			    lv_qname(e, qi), "x-max-length=0");
-			lv_dead_letter(e, qi, m, 2, LOSS_DROP_HEAD);
-			return;
-		}
-		while ((int64_t)q->ready.len >= max) {
-			struct lv_copy old = lv_ring_pop(&q->ready);
-			lv_emit(e, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
-			    lv_qname(e, qi), "oldest message dropped");
-			lv_dead_letter(e, qi, &old, 2, LOSS_DROP_HEAD);
-		}
-	}
-	lv_ring_push(&q->ready, m, 0);
-	lv_emit(e, EV_ENQUEUE, ACTOR_QUEUE, m->id, 0, 0, lv_qname(e, qi),
-	    NULL);
-	lv_arm_expiry(e, qi);
-}
-
-/* Expires what is due at the head of queue `qi` (head of line only). */
-static void
-lv_expire(struct engine *e, int qi)
-{
-	struct lv_queue *q = &e->queues[qi];
-	int64_t now = lv_now(e);
-
-	while (q->ready.len && lv_expiry(q, lv_ring_at(&q->ready, 0)) <= now) {
-		struct lv_copy m = lv_ring_pop(&q->ready);
-		lv_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0, lv_qname(e, qi),
-		    m.expiration >= 0 ? "per-message expiration" :
-		    "queue message TTL");
-		lv_dead_letter(e, qi, &m, 1, LOSS_EXPIRED);
-	}
-	lv_arm_expiry(e, qi);
-}
-
-/* Puts a copy back at the head of its queue, or dead-letters it. */
-static void
-lv_requeue(struct engine *e, int qi, struct lv_copy *m)
-{
-	struct lv_queue *q = &e->queues[qi];
-
-	m->redelivered = 1;
-	if (q->type == QTYPE_QUORUM && q->spec->delivery_limit >= 0 &&
-	    m->deliveries > q->spec->delivery_limit) {
-		lv_dead_letter(e, qi, m, 3, LOSS_DELIVERY_LIMIT);
-		return;
-	}
-	lv_ring_push(&q->ready, m, 1);
-	lv_emit(e, EV_REQUEUE, ACTOR_QUEUE, m->id, 0, 0, lv_qname(e, qi),
-	    NULL);
-	q->expiry_due = LV_NO_TIME;
-	lv_arm_expiry(e, qi);
-}
-
 /* ---- the shadow broker: commands as they reach it --------------------- */
 
 /* A consumer's ack, nack or reject for `tag` reached the broker. */
@@ -890,26 +414,8 @@ static void
 lv_broker_settle(struct engine *e, int ci, enum lv_cmd_kind kind,
     uint32_t tag, int requeue)
 {
-	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_queue *q = &e->queues[c->queue];
-	size_t i;
-	struct lv_copy m;
-
-	for (i = 0; i < c->unacked.len; i++)
-		if (lv_ring_at(&c->unacked, i)->tag == tag)
-			break;
-	if (i == c->unacked.len)
-		return;
-	m = lv_ring_take(&c->unacked, i);
-	if (q->unacked)
-		q->unacked--;
-	if (kind == CMD_ACK) {
-		if (!(requeue & 2))
-			lv_copy_done(e, m.id);
-	} else if (requeue & 1)
-		lv_requeue(e, c->queue, &m);
-	else
-		lv_dead_letter(e, c->queue, &m, 0, LOSS_REJECTED);
+	broker_settle(&e->b, ci, kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
+	    EV_NACK : EV_REJECT, tag, requeue);
 }
 
 /* A publish reached the broker: route it as the broker does. */
@@ -917,13 +423,14 @@ static void
 lv_broker_publish(struct engine *e, const struct lv_sent *s)
 {
 	struct lv_producer *p = &e->prod;
-	int confirming = s->seq != 0, targets[64];
-	struct lv_copy m;
+	int confirming = s->seq != 0, rejected = 0;
+	const int *targets;
+	struct broker_msg m;
 	size_t n;
 
 	if (p->bdead || p->bchan == 1) {
 		/* Behind a channel.close or connection.close: discarded. */
-		lv_drop(e, s->id, LOSS_CHANNEL_CLOSED,
+		broker_drop(&e->b, s->id, LOSS_CHANNEL_CLOSED,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -932,14 +439,14 @@ lv_broker_publish(struct engine *e, const struct lv_sent *s)
 		p->bdead = 1;
 		p->doomed = s->id;
 		p->loss = LOSS_CHANNEL_CLOSED;
-		lv_drop(e, s->id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		broker_drop(&e->b, s->id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
 		return;
 	}
 	if (s->exchange == -1 || (s->exchange >= 0 &&
-	    !e->exchanges[s->exchange].exists)) {
+	    !e->b.exchanges[s->exchange].exists)) {
 		p->bchan = 1;
 		p->doomed = s->id;
-		lv_drop(e, s->id, LOSS_MISSING_EXCHANGE,
+		broker_drop(&e->b, s->id, LOSS_MISSING_EXCHANGE,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -951,41 +458,28 @@ lv_broker_publish(struct engine *e, const struct lv_sent *s)
 	m.headers = s->headers;
 	m.expiration = s->expiration;
 	m.persistent = s->persistent;
-	n = lv_route(e, m.exchange, &m, targets, 64);
+	n = broker_route(&e->b, m.exchange, &m, &targets);
 	if (n == 0) {
 		/* The basic.return (always asked for) settles it. */
-		struct lv_tally *t = lv_tally(e, s->id);
+		struct broker_tally *t = broker_tally(&e->b, s->id);
 		t->returns_due++;
 		t->mandatory = s->mandatory;
 		return;
 	}
-	lv_emit(e, EV_ROUTED, ACTOR_EXCHANGE, m.id, 0, (int)n,
-	    lv_xname(e, m.exchange), n > 1 ? "to several queues" : NULL);
-	for (size_t i = 0; i < n; i++) {
-		struct lv_copy copy = m;
-		int rejected = 0;
-		if (i)
-			lv_copy_add(e, m.id);
-		lv_enqueue(e, targets[i], &copy, confirming, &rejected);
-	}
+	broker_publish(&e->b, m.exchange, &m, targets, n, confirming,
+	    &rejected);
 }
 
 /* Everything the client redeclares on connect exists again. */
 static void
 lv_broker_declared(struct engine *e, enum lv_cmd_kind kind, uint32_t i)
 {
-	if (!e->broker_up)
-		return;
-	if (kind == CMD_DECLARE_X && i < e->nexchanges)
-		e->exchanges[i].exists = 1;
-	else if (kind == CMD_DECLARE_Q && i < e->nqueues)
-		e->queues[i].exists = 1;
-	else if (kind == CMD_BIND && i < e->nbindings) {
-		struct lv_binding *b = &e->bindings[i];
-		if (e->exchanges[b->exchange].exists &&
-		    e->queues[b->queue].exists)
-			b->exists = 1;
-	}
+	if (kind == CMD_DECLARE_X)
+		broker_declared(&e->b, BROKER_EXCHANGE, i);
+	else if (kind == CMD_DECLARE_Q)
+		broker_declared(&e->b, BROKER_QUEUE, i);
+	else if (kind == CMD_BIND)
+		broker_declared(&e->b, BROKER_BINDING, i);
 }
 
 static struct lv_sent
@@ -1035,14 +529,14 @@ lv_relay_command(void *ctx, uint16_t cls, uint16_t meth)
 	case CMD_PUBLISH:
 		if (e->prod.sent_len) {
 			struct lv_sent s = lv_sent_pop(&e->prod);
-			if (e->broker_up)
+			if (e->b.up)
 				lv_broker_publish(e, &s);
 		}
 		break;
 	case CMD_ACK:
 	case CMD_NACK:
 	case CMD_REJECT:
-		if (cl->who > 0 && e->broker_up)
+		if (cl->who > 0 && e->b.up)
 			lv_broker_settle(e, cl->who - 1,
 			    (enum lv_cmd_kind)c.kind, c.a, c.flags);
 		break;
@@ -1069,7 +563,7 @@ lv_relay_closed(void *ctx, enum live_relay_end why)
 	if (cl->who == 0) {
 		while (p->sent_len) {
 			struct lv_sent s = lv_sent_pop(p);
-			lv_drop(e, s.id, p->loss, s.seq ? NOTICE_ERROR :
+			broker_drop(&e->b, s.id, p->loss, s.seq ? NOTICE_ERROR :
 			    NOTICE_SILENT, NULL);
 		}
 	} else if (!e->consumers[cl->who - 1].requeued)
@@ -1093,45 +587,22 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 	struct lv_client *cl = ctx;
 	struct engine *e = cl->e;
 	struct lv_consumer *c;
-	struct lv_queue *q;
-	struct lv_copy m;
+	struct broker_msg m;
 	amqp_bytes_t mb = amqp_cstring_bytes(message_id);
 	uint32_t msgid, id = lv_parse_mid(mb, &msgid);
 	char detail[48];
 	const char *dp = NULL;
-	size_t i;
 	int noack;
 
 	e->activity_at = lv_now(e);
 	if (cl->who == 0 || id == 0)
 		return;
 	c = &e->consumers[cl->who - 1];
-	q = &e->queues[c->queue];
-	noack = strcmp(ctag, c->ctag) == 0 ? c->ack_mode == ACK_NONE :
-	    strcmp(ctag, c->prev_ctag) == 0 ? c->prev_ack_mode == ACK_NONE :
-	    c->ack_mode == ACK_NONE;
-	for (i = 0; i < q->ready.len; i++)
-		if (lv_ring_at(&q->ready, i)->id == id)
-			break;
-	if (i < q->ready.len) {
-		m = lv_ring_take(&q->ready, i);
-		if (i == 0) {
-			q->expiry_due = LV_NO_TIME;
-			lv_arm_expiry(e, c->queue);
-		}
-	} else {
-		/* The shadow lost track; the broker knows better. */
-		memset(&m, 0, sizeof m);
-		m.id = id;
-		m.expiration = -1;
-		m.due = LV_NO_TIME;
-		lv_copy_add(e, id);
-	}
-	m.msgid = msgid;
-	m.tag = (uint32_t)tag;
-	m.noack = (uint8_t)noack;
-	m.deliveries++;
-	m.redelivered = (uint8_t)redelivered;
+	noack = strcmp(ctag, c->prev_ctag) == 0 && strcmp(ctag, c->ctag) != 0 ?
+	    c->prev_ack_mode == ACK_NONE :
+	    e->b.subs[cl->who - 1].ack_mode == ACK_NONE;
+	m = broker_take(&e->b, cl->who - 1, id, msgid, (uint32_t)tag, noack,
+	    redelivered);
 	if (delivery_count > 0) {
 		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
 		    delivery_count);
@@ -1139,11 +610,7 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 	}
 	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, redelivered, c->spec->name,
 	    dp);
-	if (!noack) {
-		lv_ring_push(&c->unacked, &m, 0);
-		q->unacked++;
-	}
-	lv_ring_push(&c->transit, &m, 0);
+	broker_ring_push(&c->transit, &m, 0);
 }
 
 /*
@@ -1272,7 +739,7 @@ lv_entry_int(const char *k, int64_t v)
  * caller's `keep` (freed after sending). Returns how many.
  */
 static int
-lv_queue_args(struct engine *e, const struct lv_queue *q,
+lv_queue_args(struct engine *e, const struct broker_queue *q,
     amqp_table_entry_t *args, char **keep)
 {
 	const struct topo_queue *s = q->spec;
@@ -1335,18 +802,17 @@ lv_bind_args(const struct topo_binding *b, amqp_table_entry_t *args)
  * Redeclares the whole topology on a client's channel, as Spring's
  * RabbitAdmin does on every connect; replies are not waited for.
  */
-static void lv_resolve(struct engine *e);
 
 static int
 lv_redeclare(struct engine *e, struct lv_client *cl)
 {
 	/* What is gone is declared as the toggles say now. */
-	lv_resolve(e);
-	for (size_t i = 0; i < e->nexchanges; i++) {
-		struct lv_exchange *x = &e->exchanges[i];
+	broker_resolve(&e->b);
+	for (size_t i = 0; i < e->b.nexchanges; i++) {
+		struct broker_exchange *x = &e->b.exchanges[i];
 		amqp_exchange_declare_t d;
 		memset(&d, 0, sizeof d);
-		d.exchange = amqp_cstring_bytes(x->rname);
+		d.exchange = amqp_cstring_bytes(e->xr[i].rname);
 		d.type = amqp_cstring_bytes(lv_xtype(x->type));
 		d.durable = x->durable;
 		d.arguments = amqp_empty_table;
@@ -1354,15 +820,15 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 		    AMQP_EXCHANGE_DECLARE_METHOD, &d) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct lv_queue *q = &e->queues[i];
+	for (size_t i = 0; i < e->b.nqueues; i++) {
+		struct broker_queue *q = &e->b.queues[i];
 		amqp_queue_declare_t d;
 		amqp_table_entry_t args[8];
 		char *keep[2];
 		int rc;
 
 		memset(&d, 0, sizeof d);
-		d.queue = amqp_cstring_bytes(q->rname);
+		d.queue = amqp_cstring_bytes(e->qr[i].rname);
 		d.durable = q->durable;
 		d.arguments.entries = args;
 		d.arguments.num_entries = lv_queue_args(e, q, args, keep);
@@ -1373,16 +839,16 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 		if (rc != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < e->nbindings; i++) {
-		struct lv_binding *b = &e->bindings[i];
+	for (size_t i = 0; i < e->b.nbindings; i++) {
+		struct broker_binding *b = &e->b.bindings[i];
 		amqp_queue_bind_t d;
 		amqp_table_entry_t args[17];
-		char *key = lv_real(e, e->keys[b->key]);
+		char *key = lv_real(e, e->b.keys[b->key]);
 		int rc;
 
 		memset(&d, 0, sizeof d);
-		d.queue = amqp_cstring_bytes(e->queues[b->queue].rname);
-		d.exchange = amqp_cstring_bytes(e->exchanges[b->exchange].rname);
+		d.queue = amqp_cstring_bytes(e->qr[b->queue].rname);
+		d.exchange = amqp_cstring_bytes(e->xr[b->exchange].rname);
 		d.routing_key = amqp_cstring_bytes(key);
 		d.arguments.entries = args;
 		d.arguments.num_entries = lv_bind_args(b->spec, args);
@@ -1530,11 +996,11 @@ lv_resend(struct engine *e, uint32_t id)
 	b.persistent = -1;
 	b.expiration = b.delay = -1;
 	if (e->topo->publish_exchange[0]) {
-		b.exchange = lv_exchange_find(e, e->topo->publish_exchange);
+		b.exchange = broker_exchange_find(&e->b, e->topo->publish_exchange);
 		if (b.exchange < 0)
 			b.exchange = -1;
 	}
-	b.key = lv_intern(e, e->topo->publish_key);
+	b.key = broker_intern(&e->b, e->topo->publish_key);
 	b.left = 1;
 	b.resend_id = id;
 	lv_outbox_push(&e->prod, &b, 1);
@@ -1600,7 +1066,7 @@ lv_producer_lost(struct engine *e, int code, enum loss_reason why,
 	live_relay_drop(p->cl.relay);
 	while (p->sent_len) {
 		struct lv_sent s = lv_sent_pop(p);
-		lv_drop(e, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
+		broker_drop(&e->b, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
 		    NULL);
 	}
 	lv_pending_fail_all(e);
@@ -1621,8 +1087,8 @@ lv_producer_give_up(struct engine *e, const char *why)
 
 	lv_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
 	    why ? why : "AmqpConnectException");
-	lv_copy_add(e, id);
-	lv_drop(e, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
+	broker_copy_add(&e->b, id);
+	broker_drop(&e->b, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
 	lv_outbox_advance(e);
 }
 
@@ -1645,7 +1111,7 @@ lv_producer_connect_failed(struct engine *e)
 	}
 	lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
 	    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL,
-	    e->broker_up ? why : "broker down");
+	    e->b.up ? why : "broker down");
 	p->attempt++;
 	if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
 	    p->attempt < e->toggles[TOGGLE_PRODUCER_ATTEMPTS]) {
@@ -1871,8 +1337,8 @@ lv_producer_send(struct engine *e)
 	persistent = b->persistent >= 0 ? b->persistent :
 	    (int)e->toggles[TOGGLE_PERSISTENT];
 	if (p->unroutable_left > 0 && !b->resend_id) {
-		char *k = xasprintf("%s.nobody", e->keys[key]);
-		key = lv_intern(e, k);
+		char *k = xasprintf("%s.nobody", e->b.keys[key]);
+		key = broker_intern(&e->b, k);
 		free(k);
 		p->unroutable_left--;
 		dp = "routing key nothing is bound to";
@@ -1890,7 +1356,7 @@ lv_producer_send(struct engine *e)
 	if (b->resend_id)
 		flags |= EVENT_PUB_RESEND;
 	if (dp == NULL) {
-		snprintf(detail, sizeof detail, "key=%s%s", e->keys[key],
+		snprintf(detail, sizeof detail, "key=%s%s", e->b.keys[key],
 		    b->delay >= 0 ? " x-delay" : "");
 		dp = detail;
 	}
@@ -1906,10 +1372,10 @@ lv_producer_send(struct engine *e)
 	hdr[nh++] = lv_entry_int(LV_ID_HEADER, s.id);
 	if (b->delay >= 0)
 		hdr[nh++] = lv_entry_int("x-delay", b->delay);
-	for (size_t i = 0; b->headers && i < e->hset_len[b->headers] &&
+	for (size_t i = 0; b->headers && i < e->b.hset_len[b->headers] &&
 	    nh < 20; i++)
-		hdr[nh++] = lv_entry_str(e->hsets[b->headers][i].key,
-		    e->hsets[b->headers][i].value);
+		hdr[nh++] = lv_entry_str(e->b.hsets[b->headers][i].key,
+		    e->b.hsets[b->headers][i].value);
 	props.headers.entries = hdr;
 	props.headers.num_entries = nh;
 	if (b->expiration >= 0) {
@@ -1917,13 +1383,13 @@ lv_producer_send(struct engine *e)
 		props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
 		props.expiration = amqp_cstring_bytes(exp);
 	}
-	rkey = e->rkeys[key];
+	rkey = lv_rkey(e, key);
 	rx = b->exchange == -2 ? NULL : b->exchange >= 0 ?
 	    NULL : lv_real(e, b->xname);
 	lv_emit(e, EV_PUBLISH, ACTOR_PRODUCER, s.id, 0, flags,
-	    b->exchange == -1 ? b->xname : lv_xname(e, b->exchange < 0 ? -1 :
+	    b->exchange == -1 ? b->xname : broker_xname(&e->b, b->exchange < 0 ? -1 :
 	    b->exchange), dp);
-	lv_copy_add(e, s.id);
+	broker_copy_add(&e->b, s.id);
 	lv_cmd_push(&p->cl, CMD_PUBLISH, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
 	lv_sent_push(p, &s);
 	/*
@@ -1935,7 +1401,7 @@ lv_producer_send(struct engine *e)
 	 */
 	{
 		amqp_bytes_t xb = amqp_cstring_bytes(rx ? rx : b->exchange >= 0 ?
-		    e->exchanges[b->exchange].rname : "");
+		    e->xr[b->exchange].rname : "");
 		size_t n;
 		if (p->wcap - p->wlen < LV_PUBLISH_MAX)
 			p->wbuf = xgrow(p->wbuf, &p->wcap,
@@ -1961,8 +1427,8 @@ lv_producer_send(struct engine *e)
 	}
 	p->unsynced = 1;
 	/* What this publish took of the send buffer, twice over. */
-	p->room -= p->room > 1024 + strlen(e->keys[key]) ?
-	    1024 + strlen(e->keys[key]) : p->room;
+	p->room -= p->room > 1024 + strlen(e->b.keys[key]) ?
+	    1024 + strlen(e->b.keys[key]) : p->room;
 	lv_outbox_advance(e);
 	if (rc != AMQP_STATUS_OK) {
 		live_conn_fail(&p->cl.conn, rc);
@@ -2059,7 +1525,7 @@ lv_producer_pump_turn(struct engine *e)
 				p->head_id = b->resend_id;
 			else {
 				p->head_id = ++e->next_id;
-				lv_tally(e, p->head_id);
+				broker_tally(&e->b, p->head_id);
 				e->paid_at = xgrow(e->paid_at, &e->paid_cap,
 				    (size_t)p->head_id + 1, sizeof *e->paid_at);
 				e->paid_at[p->head_id] = now;
@@ -2167,7 +1633,7 @@ lv_producer_confirm(struct engine *e, uint64_t tag, int multiple, int ack)
 		pd->resolved = 1;
 		p->outstanding--;
 		if (ack)
-			lv_tally(e, pd->id)->confirmed = 1;
+			broker_tally(&e->b, pd->id)->confirmed = 1;
 		lv_emit(e, ack ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
 		    ACTOR_PRODUCER, pd->id, 0, 0, NULL, NULL);
 		if (!ack && e->toggles[TOGGLE_RESEND])
@@ -2183,14 +1649,14 @@ lv_producer_confirm(struct engine *e, uint64_t tag, int multiple, int ack)
 static void
 lv_producer_return(struct engine *e, uint32_t id, int code)
 {
-	struct lv_tally *t = lv_tally(e, id);
+	struct broker_tally *t = broker_tally(&e->b, id);
 	int mandatory = t->mandatory;
 
 	if (t->returns_due)
 		t->returns_due--;
 	if (mandatory)
 		lv_emit(e, EV_RETURN, ACTOR_EXCHANGE, id, code, 0, NULL, NULL);
-	lv_drop(e, id, LOSS_UNROUTABLE, mandatory ? NOTICE_RETURN :
+	broker_drop(&e->b, id, LOSS_UNROUTABLE, mandatory ? NOTICE_RETURN :
 	    NOTICE_SILENT, NULL);
 }
 
@@ -2448,24 +1914,9 @@ static void
 lv_requeue_unacked(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_queue *q = &e->queues[c->queue];
 
 	c->requeued = 1;
-	while (c->unacked.len) {
-		struct lv_copy m = *lv_ring_at(&c->unacked, c->unacked.len - 1);
-		c->unacked.len--;
-		if (q->unacked)
-			q->unacked--;
-		if (!q->exists)
-			lv_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
-			    lv_qname(e, c->queue));
-		else if (e->broker_up)
-			lv_requeue(e, c->queue, &m);
-		else {
-			m.redelivered = 1;
-			lv_ring_push(&q->ready, &m, 1);
-		}
-	}
+	broker_requeue_unacked(&e->b, ci);
 }
 
 static void
@@ -2495,7 +1946,7 @@ lv_consumer_connect(struct engine *e, int ci)
 		live_conn_explain(&c->cl.conn, why, sizeof why);
 		c->connecting = 0;
 		lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    c->spec->name, e->broker_up ? why : "broker down");
+		    c->spec->name, e->b.up ? why : "broker down");
 		lv_consumer_arm_recovery(e, ci);
 	}
 }
@@ -2516,11 +1967,11 @@ lv_consumer_up(struct engine *e, int ci)
 		return;
 	}
 	c->connected = 1;
-	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
 	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
 	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0)
 		goto dead;
-	if (c->ack_mode != ACK_NONE) {
+	if (e->b.subs[ci].ack_mode != ACK_NONE) {
 		amqp_basic_qos_t qos;
 		memset(&qos, 0, sizeof qos);
 		qos.prefetch_count = (uint16_t)prefetch;
@@ -2530,16 +1981,16 @@ lv_consumer_up(struct engine *e, int ci)
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32, e->prefix,
 	    c->spec->name, c->gen);
 	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->queues[c->queue].rname);
+	bc.queue = amqp_cstring_bytes(e->qr[c->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = c->ack_mode == ACK_NONE;
+	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
 	c->consume_ok = 0;
 	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    c->ack_mode == ACK_NONE, prefetch);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, lv_qname(e, c->queue),
+	    e->b.subs[ci].ack_mode == ACK_NONE, prefetch);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, c->queue),
 	    detail);
 	return;
 dead:
@@ -2578,9 +2029,9 @@ lv_consumer_reconsume(struct engine *e, int ci)
 		goto dead;
 	/* Deliveries in flight to the old subscription keep its mode. */
 	memcpy(c->prev_ctag, c->ctag, sizeof c->prev_ctag);
-	c->prev_ack_mode = c->ack_mode;
-	c->ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
-	if (c->ack_mode != ACK_NONE) {
+	c->prev_ack_mode = e->b.subs[ci].ack_mode;
+	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	if (e->b.subs[ci].ack_mode != ACK_NONE) {
 		amqp_basic_qos_t qos;
 		memset(&qos, 0, sizeof qos);
 		qos.prefetch_count = (uint16_t)e->toggles[TOGGLE_PREFETCH];
@@ -2590,16 +2041,16 @@ lv_consumer_reconsume(struct engine *e, int ci)
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
 	    e->prefix, c->spec->name, c->gen, (uint64_t)e->events);
 	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->queues[c->queue].rname);
+	bc.queue = amqp_cstring_bytes(e->qr[c->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = c->ack_mode == ACK_NONE;
+	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
 	c->consume_ok = 0;
 	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    c->ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, lv_qname(e, c->queue),
+	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, c->queue),
 	    detail);
 	lv_run_until(e, lv_consumed, 2000000);
 	return;
@@ -2616,8 +2067,7 @@ lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_queue *q = &e->queues[c->queue];
-	struct lv_copy m;
+	struct broker_msg m;
 	uint32_t msgid, id = lv_message_id(props, &msgid);
 	const amqp_field_value_t *dc = lv_header(props, "x-delivery-count");
 	char detail[48];
@@ -2627,36 +2077,16 @@ lv_consumer_delivered(struct engine *e, int ci,
 	if (id == 0)
 		return; /* not one of ours */
 	for (i = 0; i < c->transit.len; i++)
-		if (lv_ring_at(&c->transit, i)->tag == (uint32_t)c->cl.tag)
+		if (broker_ring_at(&c->transit, i)->tag == (uint32_t)c->cl.tag)
 			break;
 	if (i < c->transit.len) {
-		m = lv_ring_take(&c->transit, i);
-		lv_ring_push(&c->buf, &m, 0);
+		m = broker_ring_take(&c->transit, i);
+		broker_ring_push(&c->buf, &m, 0);
 		lv_consumer_pump(e, ci);
 		return;
 	}
-	for (i = 0; i < q->ready.len; i++)
-		if (lv_ring_at(&q->ready, i)->id == id)
-			break;
-	if (i < q->ready.len) {
-		m = lv_ring_take(&q->ready, i);
-		if (i == 0) {
-			q->expiry_due = LV_NO_TIME;
-			lv_arm_expiry(e, c->queue);
-		}
-	} else {
-		/* The shadow lost track; the broker knows better. */
-		memset(&m, 0, sizeof m);
-		m.id = id;
-		m.expiration = -1;
-		m.due = LV_NO_TIME;
-		lv_copy_add(e, id);
-	}
-	m.msgid = msgid;
-	m.tag = (uint32_t)c->cl.tag;
-	m.noack = c->ack_mode == ACK_NONE;
-	m.deliveries++;
-	m.redelivered = (uint8_t)c->cl.redelivered;
+	m = broker_take(&e->b, ci, id, msgid, (uint32_t)c->cl.tag,
+	    e->b.subs[ci].ack_mode == ACK_NONE, c->cl.redelivered);
 	if (dc && lv_field_int(dc) > 0) {
 		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
 		    lv_field_int(dc));
@@ -2664,11 +2094,7 @@ lv_consumer_delivered(struct engine *e, int ci,
 	}
 	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, c->cl.redelivered,
 	    c->spec->name, dp);
-	if (!m.noack) {
-		lv_ring_push(&c->unacked, &m, 0);
-		q->unacked++;
-	}
-	lv_ring_push(&c->buf, &m, 0);
+	broker_ring_push(&c->buf, &m, 0);
 	lv_consumer_pump(e, ci);
 }
 
@@ -2678,14 +2104,14 @@ lv_consumer_finish(struct engine *e, int ci, enum lv_cmd_kind kind,
     int requeue)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_copy m = lv_ring_pop(&c->buf);
+	struct broker_msg m = broker_ring_pop(&c->buf);
 	enum event_kind ek = kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
 	    EV_NACK : EV_REJECT;
 
 	c->busy = 0;
 	c->attempt = 0;
 	if (m.noack)
-		lv_copy_done(e, m.id);
+		broker_copy_done(&e->b, m.id);
 	else if (c->connected) {
 		int rc;
 		lv_emit(e, ek, ACTOR_CONSUMER, m.id, 0, requeue & 1,
@@ -2736,7 +2162,7 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 
 	if (crash)
 		lv_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    c->buf.len ? lv_ring_at(&c->buf, 0)->id : 0, 0, 0,
+		    c->buf.len ? broker_ring_at(&c->buf, 0)->id : 0, 0, 0,
 		    c->spec->name, NULL);
 	else if (code == 200)
 		lv_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
@@ -2758,18 +2184,18 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 	}
 	/* Sent by the broker, never read: gone with the connection. */
 	while (c->transit.len) {
-		struct lv_copy m = lv_ring_pop(&c->transit);
+		struct broker_msg m = broker_ring_pop(&c->transit);
 		if (m.noack)
-			lv_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
 	if (!crash && c->busy)
 		keep = 1;
 	while (c->buf.len > keep) {
-		struct lv_copy m = *lv_ring_at(&c->buf, c->buf.len - 1);
+		struct broker_msg m = *broker_ring_at(&c->buf, c->buf.len - 1);
 		c->buf.len--;
 		if (m.noack)
-			lv_drop(e, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    c->spec->name);
 	}
 	if (keep == 0) {
@@ -2783,11 +2209,11 @@ static void
 lv_consumer_pump(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_copy *m;
+	struct broker_msg *m;
 
 	if (c->busy || c->buf.len == 0 || !c->connected)
 		return;
-	m = lv_ring_at(&c->buf, 0);
+	m = broker_ring_at(&c->buf, 0);
 	c->busy = 1;
 	c->attempt = 1;
 	lv_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
@@ -2798,7 +2224,7 @@ lv_consumer_pump(struct engine *e, int ci)
 		return;
 	}
 	if (c->exc_armed) {
-		struct lv_tally *t = lv_tally(e, m->id);
+		struct broker_tally *t = broker_tally(&e->b, m->id);
 		c->exc_armed = 0;
 		t->poison = (int16_t)c->exc_times;
 		t->unreadable = (uint8_t)c->exc_unreadable;
@@ -2813,11 +2239,11 @@ lv_consumer_pump(struct engine *e, int ci)
  * shadow routes it; the real copy goes out on the consumer's channel.
  */
 static int
-lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
+lv_consumer_republish(struct engine *e, int ci, struct broker_msg *m)
 {
 	struct lv_consumer *c = &e->consumers[ci];
 	const char *xn = e->topo->error_exchange;
-	int targets[16];
+	const int *targets;
 	size_t n = 0;
 	int32_t x;
 
@@ -2826,21 +2252,21 @@ lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
 		    "no error exchange configured");
 		return 0;
 	}
-	x = xn[0] ? lv_exchange_find(e, xn) : -1;
-	if (xn[0] && (x < 0 || !e->exchanges[x].exists))
+	x = xn[0] ? broker_exchange_find(&e->b, xn) : -1;
+	if (xn[0] && (x < 0 || !e->b.exchanges[x].exists))
 		x = -3;
 	if (x != -3) {
-		struct lv_copy copy = *m;
+		struct broker_msg copy = *m;
 		amqp_basic_properties_t props;
 		amqp_table_entry_t hdr[2];
 		char mid[48], *rkey, *rx;
 
-		copy.key = lv_intern(e, e->topo->error_key ?
+		copy.key = broker_intern(&e->b, e->topo->error_key ?
 		    e->topo->error_key : "");
 		copy.exchange = x;
 		copy.redelivered = 0;
 		copy.deliveries = 0;
-		n = lv_route(e, x, &copy, targets, 16);
+		n = broker_route(&e->b, x, &copy, &targets);
 		memset(&props, 0, sizeof props);
 		props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
 		    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
@@ -2852,8 +2278,8 @@ lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
 		    "business exception");
 		props.headers.entries = hdr;
 		props.headers.num_entries = 2;
-		rkey = lv_real(e, e->keys[copy.key]);
-		rx = x < 0 ? xstrdup("") : xstrdup(e->exchanges[x].rname);
+		rkey = lv_real(e, e->b.keys[copy.key]);
+		rx = x < 0 ? xstrdup("") : xstrdup(e->xr[x].rname);
 		/* Not a lab publish: the relay's report is ignored. */
 		lv_cmd_push(&c->cl, CMD_OTHER, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
 		amqp_basic_publish(c->cl.conn.st, c->cl.chan,
@@ -2861,16 +2287,8 @@ lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
 		    &props, amqp_cstring_bytes("payment"));
 		free(rkey);
 		free(rx);
-		for (size_t i = 0; i < n; i++) {
-			struct lv_copy c2 = copy;
-			int rejected = 0, role =
-			    e->queues[targets[i]].spec->role;
-			lv_copy_add(e, m->id);
-			lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0,
-			    role == QROLE_DEAD || role == QROLE_ERROR,
-			    lv_qname(e, targets[i]), "x-exception-message set");
-			lv_enqueue(e, targets[i], &c2, 0, &rejected);
-		}
+		broker_fan_out(&e->b, &copy, targets, n, EV_REPUBLISH,
+		    ACTOR_CONSUMER, "x-exception-message set", 0);
 	}
 	if (n == 0)
 		lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
@@ -2880,16 +2298,16 @@ lv_consumer_republish(struct engine *e, int ci, struct lv_copy *m)
 
 /* The listener failed on the head message: retry, or apply on_failure. */
 static void
-lv_consumer_failed(struct engine *e, int ci, struct lv_copy *m)
+lv_consumer_failed(struct engine *e, int ci, struct broker_msg *m)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_tally *t = lv_tally(e, m->id);
+	struct broker_tally *t = broker_tally(&e->b, m->id);
 	int64_t wait;
 
 	if (m->noack) {
-		struct lv_copy gone = lv_ring_pop(&c->buf);
+		struct broker_msg gone = broker_ring_pop(&c->buf);
 		c->busy = 0;
-		lv_drop(e, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
+		broker_drop(&e->b, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
 		    c->spec->name);
 		lv_consumer_pump(e, ci);
 		return;
@@ -2913,7 +2331,7 @@ lv_consumer_failed(struct engine *e, int ci, struct lv_copy *m)
 		if (lv_consumer_republish(e, ci, m))
 			lv_consumer_finish(e, ci, CMD_ACK, 0);
 		else {
-			lv_drop(e, m->id, LOSS_REJECTED, NOTICE_SILENT,
+			broker_drop(&e->b, m->id, LOSS_REJECTED, NOTICE_SILENT,
 			    c->spec->name);
 			lv_consumer_finish(e, ci, CMD_ACK, 2);
 		}
@@ -2928,14 +2346,14 @@ static void
 lv_consumer_work_done(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct lv_copy *m;
-	struct lv_tally *t;
+	struct broker_msg *m;
+	struct broker_tally *t;
 	enum service_outcome outcome;
 
 	if (!c->busy || c->buf.len == 0)
 		return;
-	m = lv_ring_at(&c->buf, 0);
-	t = lv_tally(e, m->id);
+	m = broker_ring_at(&c->buf, 0);
+	t = broker_tally(&e->b, m->id);
 	if (t->poison != 0) {
 		if (t->poison > 0)
 			t->poison--;
@@ -2967,8 +2385,8 @@ lv_consumer_work_done(struct engine *e, int ci)
 	if (c->crash_after) {
 		c->crash_after = 0;
 		if (m->noack) {
-			struct lv_copy done = lv_ring_pop(&c->buf);
-			lv_copy_done(e, done.id);
+			struct broker_msg done = broker_ring_pop(&c->buf);
+			broker_copy_done(&e->b, done.id);
 		}
 		c->busy = 0;
 		lv_consumer_lost(e, ci, 0, 1, NULL);
@@ -3090,7 +2508,7 @@ lv_admin_ok(struct engine *e, char **cause)
 static int
 lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 {
-	struct lv_queue *q = &e->queues[i];
+	struct broker_queue *q = &e->b.queues[i];
 	amqp_table_entry_t args[8];
 	amqp_table_t t;
 	char *keep[2];
@@ -3101,7 +2519,7 @@ lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 	t.entries = args;
 	t.num_entries = lv_queue_args(e, q, args, keep);
 	amqp_queue_declare(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(q->rname), 0, q->durable, 0, 0, t);
+	    amqp_cstring_bytes(e->qr[i].rname), 0, q->durable, 0, 0, t);
 	free(keep[0]);
 	free(keep[1]);
 	rc = lv_admin_check(e, q->spec->name, NULL, cause);
@@ -3111,12 +2529,13 @@ lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 static int
 lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
 {
-	struct lv_exchange *x = &e->exchanges[i];
+	struct broker_exchange *x = &e->b.exchanges[i];
 
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
 	amqp_exchange_declare(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(x->rname), amqp_cstring_bytes(lv_xtype(x->type)),
+	    amqp_cstring_bytes(e->xr[i].rname),
+	    amqp_cstring_bytes(lv_xtype(x->type)),
 	    0, x->durable, 0, 0, amqp_empty_table);
 	return lv_admin_check(e, x->name, NULL, cause);
 }
@@ -3124,10 +2543,10 @@ lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
 static int
 lv_admin_bind(struct engine *e, size_t i, char **cause)
 {
-	struct lv_binding *b = &e->bindings[i];
+	struct broker_binding *b = &e->b.bindings[i];
 	amqp_table_entry_t args[17];
 	amqp_table_t t;
-	char *key = lv_real(e, e->keys[b->key]);
+	char *key = lv_real(e, e->b.keys[b->key]);
 	int rc;
 
 	if (lv_admin_ok(e, cause) != 0) {
@@ -3137,8 +2556,8 @@ lv_admin_bind(struct engine *e, size_t i, char **cause)
 	t.entries = args;
 	t.num_entries = lv_bind_args(b->spec, args);
 	amqp_queue_bind(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(e->queues[b->queue].rname),
-	    amqp_cstring_bytes(e->exchanges[b->exchange].rname),
+	    amqp_cstring_bytes(e->qr[b->queue].rname),
+	    amqp_cstring_bytes(e->xr[b->exchange].rname),
 	    amqp_cstring_bytes(key), t);
 	free(key);
 	rc = lv_admin_check(e, "queue.bind", NULL, cause);
@@ -3160,7 +2579,7 @@ lv_admin_depth(struct engine *e, size_t qi, uint64_t *ready, int *exists)
 	if (lv_admin_ok(e, NULL) != 0)
 		return -1;
 	ok = amqp_queue_declare(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(e->queues[qi].rname), 1, 0, 0, 0,
+	    amqp_cstring_bytes(e->qr[qi].rname), 1, 0, 0, 0,
 	    amqp_empty_table);
 	if (ok) {
 		*ready = ok->message_count;
@@ -3178,24 +2597,24 @@ lv_admin_cleanup(struct engine *e)
 {
 	if (lv_admin_ok(e, NULL) != 0)
 		return;
-	for (size_t i = 0; i < e->nqueues; i++) {
+	for (size_t i = 0; i < e->b.nqueues; i++) {
 		amqp_queue_delete(e->admin, e->admin_chan,
-		    amqp_cstring_bytes(e->queues[i].rname), 0, 0);
+		    amqp_cstring_bytes(e->qr[i].rname), 0, 0);
 		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0 &&
 		    lv_admin_ok(e, NULL) != 0)
 			return;
 		if (e->policy_set && e->policy_set[i] && live_broker_owned()) {
 			char *name = xasprintf("%s%s", e->prefix,
-			    e->queues[i].spec->name), *cause = NULL;
+			    e->b.queues[i].spec->name), *cause = NULL;
 			live_broker_policy(e->target.vhost, name, NULL, NULL,
 			    &cause);
 			free(cause);
 			free(name);
 		}
 	}
-	for (size_t i = 0; i < e->nexchanges; i++) {
+	for (size_t i = 0; i < e->b.nexchanges; i++) {
 		amqp_exchange_delete(e->admin, e->admin_chan,
-		    amqp_cstring_bytes(e->exchanges[i].rname), 0);
+		    amqp_cstring_bytes(e->xr[i].rname), 0);
 		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0 &&
 		    lv_admin_ok(e, NULL) != 0)
 			return;
@@ -3208,16 +2627,23 @@ lv_admin_cleanup(struct engine *e)
 enum { SURV_DIES, SURV_KEPT, SURV_UNKNOWN };
 
 static int
-lv_survival(struct engine *e, const struct lv_queue *q,
-    const struct lv_copy *m)
+lv_survival(struct engine *e, const struct broker_queue *q,
+    const struct broker_msg *m)
 {
 	if (!q->durable)
 		return SURV_DIES;
 	if (q->type != QTYPE_QUORUM && !m->persistent)
 		return SURV_DIES;
-	if (lv_tally(e, m->id)->confirmed)
+	if (broker_tally(&e->b, m->id)->confirmed)
 		return SURV_KEPT;
 	return SURV_UNKNOWN;
+}
+
+/* What surely died goes now; the rest waits for the read-back. */
+static enum broker_fate
+lv_fate(void *ctx, const struct broker_queue *q, const struct broker_msg *m)
+{
+	return lv_survival(ctx, q, m) == SURV_DIES ? BROKER_DIES : BROKER_KEEP;
 }
 
 /*
@@ -3228,47 +2654,12 @@ lv_survival(struct engine *e, const struct lv_queue *q,
 static void
 lv_broker_down(struct engine *e)
 {
-	e->crash_seq = e->next_seq;
-	for (size_t qi = 0; qi < e->nqueues; qi++) {
-		struct lv_queue *q = &e->queues[qi];
-		struct lv_ring keep = { 0 };
-
-		q->expiry_due = LV_NO_TIME;
-		if (!q->exists)
-			continue;
-		while (q->ready.len) {
-			struct lv_copy m = lv_ring_pop(&q->ready);
-			if (lv_survival(e, q, &m) == SURV_DIES)
-				lv_drop(e, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, lv_qname(e, (int)qi));
-			else
-				lv_ring_push(&keep, &m, 0);
-		}
-		lv_ring_free(&q->ready);
-		q->ready = keep;
-		q->unacked = 0;
-		if (!q->durable) {
-			q->exists = 0;
-			lv_emit(e, EV_QUEUE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    lv_qname(e, (int)qi), "not durable");
-		}
-	}
-	for (size_t i = 0; i < e->nexchanges; i++)
-		if (e->exchanges[i].exists && !e->exchanges[i].durable) {
-			e->exchanges[i].exists = 0;
-			lv_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->exchanges[i].name, "not durable");
-		}
-	for (size_t i = 0; i < e->nbindings; i++) {
-		struct lv_binding *b = &e->bindings[i];
-		if (!e->exchanges[b->exchange].exists ||
-		    !e->queues[b->queue].exists)
-			b->exists = 0;
-	}
+	e->crash_seq = e->b.next_seq;
+	broker_survive(&e->b, lv_fate);
 	if (e->toggles[TOGGLE_RESTART_MS])
 		sched_add(&e->sched, lv_now(e) +
 		    e->toggles[TOGGLE_RESTART_MS] * 1000, T_RESTART,
-		    e->broker_gen, 0, 0);
+		    e->b.gen, 0, 0);
 }
 
 static int lv_redeclare_queue(struct engine *e, size_t qi, char **cause);
@@ -3289,7 +2680,7 @@ lv_admin_leaderless(struct engine *e, size_t qi)
 		return 0;
 	amqp_set_rpc_timeout(e->admin, &probe);
 	amqp_queue_purge(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(e->queues[qi].rname));
+	    amqp_cstring_bytes(e->qr[qi].rname));
 	gone = lv_admin_check(e, "queue.purge", NULL, NULL) != 0 &&
 	    e->admin == NULL;
 	if (e->admin)
@@ -3306,26 +2697,26 @@ lv_admin_leaderless(struct engine *e, size_t qi)
 static void
 lv_leaderless_redeclare(struct engine *e, size_t qi)
 {
-	struct lv_queue *q = &e->queues[qi];
-	struct lv_ring keep = { 0 };
+	struct broker_queue *q = &e->b.queues[qi];
+	struct broker_ring keep = { 0 };
 	char *cause = NULL;
 
 	while (q->ready.len) {
-		struct lv_copy m = lv_ring_pop(&q->ready);
+		struct broker_msg m = broker_ring_pop(&q->ready);
 		if (m.seq > e->crash_seq)
-			lv_ring_push(&keep, &m, 0);
+			broker_ring_push(&keep, &m, 0);
 		else
-			lv_drop(e, m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
-			    lv_qname(e, (int)qi));
+			broker_drop(&e->b, m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
+			    broker_qname(&e->b, (int)qi));
 	}
-	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, lv_qname(e, (int)qi),
+	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, (int)qi),
 	    BROKER_QQ_LEADERLESS);
 	if (lv_redeclare_queue(e, qi, &cause) != 0) {
 		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
-		    lv_qname(e, (int)qi), cause);
+		    broker_qname(&e->b, (int)qi), cause);
 		free(cause);
 	}
-	lv_ring_free(&q->ready);
+	broker_ring_free(&q->ready);
 	q->ready = keep;
 }
 
@@ -3342,13 +2733,13 @@ lv_broker_recovered(struct engine *e)
 {
 	int64_t now = lv_now(e);
 
-	for (size_t qi = 0; qi < e->nqueues; qi++) {
-		struct lv_queue *q = &e->queues[qi];
+	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
+		struct broker_queue *q = &e->b.queues[qi];
 		uint64_t depth = 0, sure = 0, unknown = 0, keep_unknown,
 		    keep_sure;
 		size_t due = 0, n;
 		int exists = 0;
-		struct lv_ring keep = { 0 }, expired = { 0 };
+		struct broker_ring keep = { 0 }, expired = { 0 };
 
 		if (!q->exists)
 			continue;
@@ -3362,11 +2753,11 @@ lv_broker_recovered(struct engine *e)
 		}
 		/* Head of line: the broker expires from the head while due. */
 		while (due < q->ready.len &&
-		    lv_expiry(q, lv_ring_at(&q->ready, due)) <= now)
+		    broker_ring_at(&q->ready, due)->due <= now)
 			due++;
 		n = q->ready.len;
 		for (size_t i = due; i < n; i++) {
-			const struct lv_copy *m = lv_ring_at(&q->ready, i);
+			const struct broker_msg *m = broker_ring_at(&q->ready, i);
 			if (m->seq > e->crash_seq)
 				continue;
 			if (lv_survival(e, q, m) == SURV_KEPT)
@@ -3391,54 +2782,50 @@ lv_broker_recovered(struct engine *e)
 		}
 		if (depth < sure)
 			lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
-			    lv_qname(e, (int)qi), "the queue came back without "
+			    broker_qname(&e->b, (int)qi), "the queue came back without "
 			    "some of its confirmed messages");
 		keep_unknown = depth > sure ? depth - sure : 0;
 		keep_sure = depth < sure ? depth : sure;
 		for (size_t i = 0; i < n; i++) {
-			struct lv_copy m = lv_ring_pop(&q->ready);
+			struct broker_msg m = broker_ring_pop(&q->ready);
 			int surv = lv_survival(e, q, &m);
 
 			if (m.seq > e->crash_seq)
-				lv_ring_push(&keep, &m, 0);
+				broker_ring_push(&keep, &m, 0);
 			else if (i < due && surv == SURV_KEPT)
-				lv_ring_push(&expired, &m, 0);
+				broker_ring_push(&expired, &m, 0);
 			else if (i < due)
-				lv_drop(e, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, lv_qname(e, (int)qi));
+				broker_drop(&e->b, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, broker_qname(&e->b, (int)qi));
 			else if (surv == SURV_KEPT && keep_sure) {
 				keep_sure--;
-				lv_ring_push(&keep, &m, 0);
+				broker_ring_push(&keep, &m, 0);
 			} else if (surv != SURV_KEPT && keep_unknown) {
 				keep_unknown--;
-				lv_ring_push(&keep, &m, 0);
+				broker_ring_push(&keep, &m, 0);
 			} else
-				lv_drop(e, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, lv_qname(e, (int)qi));
+				broker_drop(&e->b, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, broker_qname(&e->b, (int)qi));
 		}
-		lv_ring_free(&q->ready);
+		broker_ring_free(&q->ready);
 		q->ready = keep;
 		/* Expired while the node was down, as the broker did. */
 		while (expired.len) {
-			struct lv_copy m = lv_ring_pop(&expired);
-			lv_emit(e, EV_EXPIRE, ACTOR_QUEUE, m.id, 0, 0,
-			    lv_qname(e, (int)qi), m.expiration >= 0 ?
-			    "per-message expiration" : "queue message TTL");
-			lv_dead_letter(e, (int)qi, &m, 1, LOSS_EXPIRED);
+			struct broker_msg m = broker_ring_pop(&expired);
+			broker_expire_copy(&e->b, (int)qi, &m);
 		}
-		lv_ring_free(&expired);
+		broker_ring_free(&expired);
 	}
 }
 
 static void
 lv_broker_started(struct engine *e)
 {
-	e->broker_up = 1;
-	lv_emit(e, EV_START, ACTOR_BROKER, 0, 0, 0, NULL, NULL);
+	broker_up(&e->b);
 	lv_broker_recovered(e);
-	for (size_t qi = 0; qi < e->nqueues; qi++) {
-		e->queues[qi].expiry_due = LV_NO_TIME;
-		lv_expire(e, (int)qi);
+	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
+		e->b.queues[qi].expiry_due = BROKER_NEVER;
+		broker_expire(&e->b, (int)qi);
 	}
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
 		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
@@ -3542,7 +2929,7 @@ lv_reconcile(struct engine *e)
 	if (!e->toggles[TOGGLE_RECONCILE])
 		return;
 	for (uint32_t id = 1; id <= e->next_id; id++) {
-		struct lv_tally *t = lv_tally(e, id);
+		struct broker_tally *t = broker_tally(&e->b, id);
 		/* The order is the first consumer's business state. */
 		if (!(t->done_mask & 1) && e->paid_at[id] + period <= now) {
 			t->done_mask |= 1;
@@ -3592,7 +2979,7 @@ lv_chaos(struct engine *e)
 	default:
 		break;
 	}
-	if (r.kind == FAIL_BROKER_CRASH && (!e->broker_up ||
+	if (r.kind == FAIL_BROKER_CRASH && (!e->b.up ||
 	    !live_broker_owned()))
 		return;
 	if (lv_inject(e, &r, &cause) != 0) {
@@ -3602,7 +2989,7 @@ lv_chaos(struct engine *e)
 	}
 	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
 		sched_add(&e->sched, lv_now(e) + 2000000, T_RESTART,
-		    e->broker_gen, 0, 0);
+		    e->b.gen, 0, 0);
 }
 
 static void
@@ -3636,11 +3023,11 @@ lv_fire(struct engine *e, const struct sched_timer *t)
 		lv_consumer_connect(e, ci);
 		break;
 	case T_EXPIRY:
-		if (t->gen != e->broker_gen || !e->broker_up)
+		if (t->gen != e->b.gen || !e->b.up)
 			break;
-		if (e->queues[t->a].expiry_due == t->due)
-			e->queues[t->a].expiry_due = LV_NO_TIME;
-		lv_expire(e, (int)t->a);
+		if (e->b.queues[t->a].expiry_due == t->due)
+			e->b.queues[t->a].expiry_due = BROKER_NEVER;
+		broker_expire(&e->b, (int)t->a);
 		break;
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
@@ -3648,7 +3035,7 @@ lv_fire(struct engine *e, const struct sched_timer *t)
 			lv_link_heal(e, (int)t->a);
 		break;
 	case T_RESTART:
-		if (t->gen == e->broker_gen && !e->broker_up) {
+		if (t->gen == e->b.gen && !e->b.up) {
 			if (lv_broker_start(e, &cause) != 0) {
 				lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL,
 				    cause);
@@ -3688,7 +3075,7 @@ lv_client_service(struct engine *e, int who)
 				live_relay_drop(cl->relay);
 				lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0,
 				    cl->conn.status ? cl->conn.status : -9, 1,
-				    c->spec->name, e->broker_up ? why :
+				    c->spec->name, e->b.up ? why :
 				    "broker down");
 				lv_consumer_arm_recovery(e, who - 1);
 			}
@@ -3727,7 +3114,7 @@ lv_client_service(struct engine *e, int who)
 				lv_producer_lost(e, code,
 				    code == AMQP_STATUS_HEARTBEAT_TIMEOUT &&
 				    e->prod.link == RELAY_HOLE ?
-				    LOSS_BLACKHOLE : !e->broker_up ?
+				    LOSS_BLACKHOLE : !e->b.up ?
 				    LOSS_BROKER_CRASH : LOSS_NETWORK, why);
 			else
 				lv_consumer_lost(e, who - 1, code, 0, why);
@@ -3913,15 +3300,10 @@ lv_step(struct engine *e, int64_t until_us)
 static int
 lv_delivery_due(struct engine *e, const struct lv_consumer *c)
 {
-	const struct lv_queue *q = &e->queues[c->queue];
-	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
+	const struct broker_queue *q = &e->b.queues[c->queue];
 
-	if (!c->connected || c->link != RELAY_OK || !e->broker_up ||
-	    q->ready.len == 0)
-		return 0;
-	if (c->ack_mode == ACK_NONE || prefetch == 0)
-		return 1;
-	return (int64_t)c->unacked.len < prefetch;
+	return c->connected && c->link == RELAY_OK && e->b.up &&
+	    q->ready.len && broker_sub_has_credit(&e->b, (int)(c - e->consumers));
 }
 
 /*
@@ -3956,7 +3338,7 @@ lv_quiet(struct engine *e)
 
 	for (size_t i = 0; i < e->sched.len; i++) {
 		int kind = e->sched.heap[i].kind;
-		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->broker_up))
+		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->b.up))
 			continue;
 		return 0;
 	}
@@ -3978,8 +3360,8 @@ lv_quiet(struct engine *e)
 	} else if (p->link == RELAY_HOLE && p->connected &&
 	    e->toggles[TOGGLE_HEARTBEAT] > 0)
 		return 0; /* the heartbeat will notice */
-	for (uint32_t id = 1; id <= e->next_id && id < e->tally_cap; id++)
-		if (e->tally[id].returns_due && p->link == RELAY_OK)
+	for (uint32_t id = 1; id <= e->next_id && id < e->b.tally_cap; id++)
+		if (e->b.tally[id].returns_due && p->link == RELAY_OK)
 			return 0;
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
@@ -4016,7 +3398,11 @@ lv_create(const struct engine_opts *opts, char **cause)
 	toggle_defaults(e->toggles);
 	e->sink = opts->sink;
 	e->sink_ctx = opts->sink_ctx;
-	e->broker_up = 1;
+	/* Events before declare (toggles) need the shadow's environment. */
+	e->b.env = lv_env_ops;
+	e->b.env.ctx = e;
+	e->b.toggles = e->toggles;
+	e->b.up = 1;
 	e->prod.wait_since = -1;
 	e->prod.loss = LOSS_NETWORK;
 	rng_seed(&e->rng, opts->seed);
@@ -4050,56 +3436,38 @@ lv_destroy(struct engine *e)
 	for (size_t i = 0; i < e->nconsumers; i++)
 		lv_client_drop(&e->consumers[i].cl, 1);
 	if (e->declared) {
-		if (!e->broker_up && live_broker_owned() &&
+		if (!e->b.up && live_broker_owned() &&
 		    !live_broker_running()) {
 			char *cause = NULL;
 			/* Leave the shared node as it was found: running. */
 			if (lv_broker_start(e, &cause) != 0)
 				free(cause);
 		}
-		if (e->broker_up)
+		if (e->b.up)
 			lv_admin_cleanup(e);
 	}
 	lv_admin_close(e);
 	live_relay_free(e->prod.cl.relay);
 	free(e->prod.cl.cmds);
 	sched_free(&e->sched);
-	for (size_t i = 0; i < e->nexchanges; i++) {
-		free(e->exchanges[i].name);
-		free(e->exchanges[i].rname);
-	}
-	free(e->exchanges);
-	for (size_t i = 0; i < e->nqueues; i++) {
-		lv_ring_free(&e->queues[i].ready);
-		free(e->queues[i].rname);
-	}
-	free(e->queues);
-	free(e->bindings);
+	for (size_t i = 0; i < e->b.nexchanges && e->xr; i++)
+		free(e->xr[i].rname);
+	free(e->xr);
+	for (size_t i = 0; i < e->b.nqueues && e->qr; i++)
+		free(e->qr[i].rname);
+	free(e->qr);
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
-		lv_ring_free(&c->unacked);
-		lv_ring_free(&c->transit);
-		lv_ring_free(&c->buf);
+		broker_ring_free(&c->transit);
+		broker_ring_free(&c->buf);
 		live_relay_free(c->cl.relay);
 		free(c->cl.cmds);
 	}
 	free(e->consumers);
-	for (size_t i = 0; i < e->nkeys; i++) {
-		free(e->keys[i]);
+	for (size_t i = 0; i < e->nrkeys; i++)
 		free(e->rkeys[i]);
-	}
-	free(e->keys);
 	free(e->rkeys);
-	for (size_t i = 1; i < e->nhsets; i++) {
-		for (size_t j = 0; j < e->hset_len[i]; j++) {
-			free(e->hsets[i][j].key);
-			free(e->hsets[i][j].value);
-		}
-		free(e->hsets[i]);
-	}
-	free(e->hsets);
-	free(e->hset_len);
-	free(e->tally);
+	broker_free(&e->b);
 	service_memory_free(&e->seen);
 	free(e->paid_at);
 	for (size_t i = 0; i < e->prod.out_len; i++)
@@ -4114,34 +3482,11 @@ lv_destroy(struct engine *e)
 	free(e);
 }
 
-/* Durability and type of every object that does not exist now. */
-static void
-lv_resolve(struct engine *e)
-{
-	for (size_t i = 0; i < e->nexchanges; i++) {
-		struct lv_exchange *x = &e->exchanges[i];
-		if (x->exists)
-			continue;
-		x->durable = x->pinned_durable >= 0 ? x->pinned_durable :
-		    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
-	}
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct lv_queue *q = &e->queues[i];
-		if (q->exists)
-			continue;
-		q->type = q->spec->type >= 0 ? q->spec->type :
-		    (int)e->toggles[TOGGLE_QUEUE_TYPE];
-		q->durable = q->spec->durable >= 0 ? q->spec->durable :
-		    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
-		if (q->type == QTYPE_QUORUM)
-			q->durable = 1;
-	}
-}
-
 static int
 lv_declare(struct engine *e, const struct topology *topo, char **cause)
 {
 	struct topology *t;
+	struct broker_env env;
 
 	if (e->declared) {
 		*cause = xstrdup("the topology is already declared");
@@ -4157,51 +3502,26 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 		}
 	t = e->topo = topology_copy(topo);
 	e->declared = 1;
-	e->exchanges = xcalloc(t->nexchanges ? t->nexchanges : 1,
-	    sizeof *e->exchanges);
-	e->nexchanges = t->nexchanges;
-	for (size_t i = 0; i < t->nexchanges; i++) {
-		struct lv_exchange *x = &e->exchanges[i];
-		x->name = xstrdup(t->exchanges[i].name);
-		x->rname = lv_real(e, x->name);
-		x->type = t->exchanges[i].type;
-		x->pinned_durable = t->exchanges[i].durable;
-	}
-	e->queues = xcalloc(t->nqueues ? t->nqueues : 1, sizeof *e->queues);
-	e->nqueues = t->nqueues;
-	e->policy_set = xcalloc(t->nqueues ? t->nqueues : 1, 1);
+	env = lv_env_ops;
+	env.ctx = e;
+	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
+		return -1;
+	e->xr = xcalloc(t->nexchanges + 1, sizeof *e->xr);
+	for (size_t i = 0; i < t->nexchanges; i++)
+		e->xr[i].rname = lv_real(e, t->exchanges[i].name);
+	e->qr = xcalloc(t->nqueues + 1, sizeof *e->qr);
+	e->policy_set = xcalloc(t->nqueues + 1, 1);
 	for (size_t i = 0; i < t->nqueues; i++) {
-		struct lv_queue *q = &e->queues[i];
-		q->spec = &t->queues[i];
-		q->rname = lv_real(e, q->spec->name);
-		q->policy_max_length = q->policy_ttl_ms = -1;
-		q->expiry_due = LV_NO_TIME;
-		q->real_ready = -1;
+		e->qr[i].rname = lv_real(e, t->queues[i].name);
+		e->qr[i].real_ready = -1;
 	}
-	e->bindings = xcalloc(t->nbindings ? t->nbindings : 1,
-	    sizeof *e->bindings);
-	e->nbindings = t->nbindings;
-	for (size_t i = 0; i < t->nbindings; i++) {
-		struct lv_binding *b = &e->bindings[i];
-		b->exchange = lv_exchange_find(e, t->bindings[i].exchange);
-		b->queue = lv_queue_find(e, t->bindings[i].queue);
-		if (b->exchange < 0 || b->queue < 0) {
-			*cause = xasprintf("binding %s -> %s names an "
-			    "undeclared exchange or queue",
-			    t->bindings[i].exchange, t->bindings[i].queue);
-			return -1;
-		}
-		b->key = lv_intern(e, t->bindings[i].key);
-		b->spec = &t->bindings[i];
-	}
-	e->consumers = xcalloc(t->nconsumers ? t->nconsumers : 1,
-	    sizeof *e->consumers);
+	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
 	e->nconsumers = t->nconsumers;
 	for (size_t i = 0; i < t->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
 		char name[96];
 		c->spec = &t->consumers[i];
-		c->queue = lv_queue_find(e, t->consumers[i].queue);
+		c->queue = e->b.subs[i].queue;
 		c->cl.e = e;
 		c->cl.who = (int)i + 1;
 		snprintf(name, sizeof name, "rabbitlab consumer %s",
@@ -4211,35 +3531,19 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 		    &lv_relay_ops, &c->cl, cause);
 		if (c->cl.relay == NULL)
 			return -1;
-		if (c->queue < 0) {
-			*cause = xasprintf("consumer %s reads an undeclared "
-			    "queue %s", c->spec->name, c->spec->queue);
-			return -1;
-		}
 	}
-	e->hsets = xgrow(e->hsets, &e->hsets_cap, 1, sizeof *e->hsets);
-	e->hset_len = xgrow(e->hset_len, &e->hset_len_cap, 1,
-	    sizeof *e->hset_len);
-	e->hsets[0] = NULL;
-	e->hset_len[0] = 0;
-	e->nhsets = 1;
-	lv_resolve(e);
+	broker_resolve(&e->b);
 	/* The lab declares everything once, and sees the errors. */
-	for (size_t i = 0; i < e->nexchanges; i++)
+	for (size_t i = 0; i < e->b.nexchanges; i++)
 		if (lv_admin_declare_exchange(e, i, cause) != 0)
 			return -1;
-	for (size_t i = 0; i < e->nqueues; i++)
+	for (size_t i = 0; i < e->b.nqueues; i++)
 		if (lv_admin_declare_queue(e, i, cause) != 0)
 			return -1;
-	for (size_t i = 0; i < e->nbindings; i++)
+	for (size_t i = 0; i < e->b.nbindings; i++)
 		if (lv_admin_bind(e, i, cause) != 0)
 			return -1;
-	for (size_t i = 0; i < e->nexchanges; i++)
-		e->exchanges[i].exists = 1;
-	for (size_t i = 0; i < e->nqueues; i++)
-		e->queues[i].exists = 1;
-	for (size_t i = 0; i < e->nbindings; i++)
-		e->bindings[i].exists = 1;
+	broker_redeclare(&e->b);
 	/* The producer connects now, so the first publish is not slowed by
 	 * the handshake (the simulated one costs 3 ms, a real one more). */
 	e->prod.connecting = 1;
@@ -4254,24 +3558,24 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 static int
 lv_redeclare_queue(struct engine *e, size_t qi, char **cause)
 {
-	struct lv_queue *q = &e->queues[qi];
+	struct broker_queue *q = &e->b.queues[qi];
 
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
-	amqp_queue_delete(e->admin, e->admin_chan, amqp_cstring_bytes(q->rname),
-	    0, 0);
+	amqp_queue_delete(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->qr[qi].rname), 0, 0);
 	if (lv_admin_check(e, "queue.delete", NULL, cause) != 0)
 		return -1;
 	while (q->ready.len) {
-		struct lv_copy m = lv_ring_pop(&q->ready);
-		lv_drop(e, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
+		struct broker_msg m = broker_ring_pop(&q->ready);
+		broker_drop(&e->b, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
 		    q->spec->name);
 	}
 	if (lv_admin_declare_queue(e, qi, cause) != 0)
 		return -1;
-	for (size_t i = 0; i < e->nbindings; i++)
-		if (e->bindings[i].queue == (int)qi &&
-		    e->exchanges[e->bindings[i].exchange].exists &&
+	for (size_t i = 0; i < e->b.nbindings; i++)
+		if (e->b.bindings[i].queue == (int)qi &&
+		    e->b.exchanges[e->b.bindings[i].exchange].exists &&
 		    lv_admin_bind(e, i, cause) != 0)
 			return -1;
 	return 0;
@@ -4312,8 +3616,8 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 		 * A declared object cannot change its arguments (406): the
 		 * lab deletes it and declares it again, empty.
 		 */
-		for (size_t i = 0; e->broker_up && i < e->nqueues; i++) {
-			struct lv_queue *q = &e->queues[i];
+		for (size_t i = 0; e->b.up && i < e->b.nqueues; i++) {
+			struct broker_queue *q = &e->b.queues[i];
 			int type = q->spec->type >= 0 ? q->spec->type :
 			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
 			int durable = type == QTYPE_QUORUM ? 1 :
@@ -4327,8 +3631,8 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 			if (lv_redeclare_queue(e, i, cause) != 0)
 				return -1;
 		}
-		for (size_t i = 0; e->broker_up && i < e->nexchanges; i++) {
-			struct lv_exchange *x = &e->exchanges[i];
+		for (size_t i = 0; e->b.up && i < e->b.nexchanges; i++) {
+			struct broker_exchange *x = &e->b.exchanges[i];
 			int durable = x->pinned_durable >= 0 ?
 			    x->pinned_durable :
 			    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
@@ -4340,13 +3644,13 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 			if (lv_admin_ok(e, cause) != 0)
 				return -1;
 			amqp_exchange_delete(e->admin, e->admin_chan,
-			    amqp_cstring_bytes(x->rname), 0);
+			    amqp_cstring_bytes(e->xr[i].rname), 0);
 			if (lv_admin_check(e, "exchange.delete", NULL,
 			    cause) != 0 ||
 			    lv_admin_declare_exchange(e, i, cause) != 0)
 				return -1;
-			for (size_t k = 0; k < e->nbindings; k++)
-				if (e->bindings[k].exchange == (int)i &&
+			for (size_t k = 0; k < e->b.nbindings; k++)
+				if (e->b.bindings[k].exchange == (int)i &&
 				    lv_admin_bind(e, k, cause) != 0)
 					return -1;
 		}
@@ -4407,29 +3711,16 @@ lv_publish(struct engine *e, const struct publish_req *req, char **cause)
 	xn = req->exchange ? req->exchange : e->topo->publish_exchange;
 	memset(&b, 0, sizeof b);
 	b.left = req->count;
-	b.exchange = xn[0] == '\0' ? -2 : lv_exchange_find(e, xn);
+	b.exchange = xn[0] == '\0' ? -2 : broker_exchange_find(&e->b, xn);
 	if (b.exchange < -2 || (xn[0] && b.exchange < 0))
 		b.exchange = -1;
 	b.xname = xstrdup(xn);
-	b.key = lv_intern(e, req->key ? req->key : e->topo->publish_key);
+	b.key = broker_intern(&e->b, req->key ? req->key : e->topo->publish_key);
 	b.persistent = req->persistent;
 	b.expiration = req->expiration_ms;
 	b.delay = req->delay_ms;
 	b.every_us = req->every_us;
-	if (req->nheaders) {
-		struct topo_kv *kv = xcalloc(req->nheaders, sizeof *kv);
-		for (size_t i = 0; i < req->nheaders; i++) {
-			kv[i].key = xstrdup(req->headers[i].key);
-			kv[i].value = xstrdup(req->headers[i].value);
-		}
-		e->hsets = xgrow(e->hsets, &e->hsets_cap, e->nhsets + 1,
-		    sizeof *e->hsets);
-		e->hset_len = xgrow(e->hset_len, &e->hset_len_cap,
-		    e->nhsets + 1, sizeof *e->hset_len);
-		e->hsets[e->nhsets] = kv;
-		e->hset_len[e->nhsets] = req->nheaders;
-		b.headers = (uint32_t)e->nhsets++;
-	}
+	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
 	lv_outbox_push(&e->prod, &b, 0);
 	lv_producer_pump(e);
 	return 0;
@@ -4447,10 +3738,10 @@ lv_queue_catch_up(struct engine *e, int qi)
 	uint64_t ready = 0;
 	int exists = 0;
 
-	while (e->broker_up && lv_now(e) < end) {
+	while (e->b.up && lv_now(e) < end) {
 		struct timespec ts = { 0, 5000000L };
 		if (lv_admin_depth(e, (size_t)qi, &ready, &exists) != 0 ||
-		    !exists || ready >= e->queues[qi].ready.len)
+		    !exists || ready >= e->b.queues[qi].ready.len)
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -4496,7 +3787,7 @@ lv_consume(struct engine *e, const char *name, int on, char **cause)
 	int only = -1;
 
 	if (name) {
-		only = lv_consumer_find(e, name);
+		only = broker_sub_find(&e->b, name);
 		if (only < 0) {
 			*cause = xasprintf("no consumer called '%s'", name);
 			return -1;
@@ -4508,7 +3799,7 @@ lv_consume(struct engine *e, const char *name, int on, char **cause)
 			continue;
 		if (on && !c->wanted) {
 			c->wanted = 1;
-			if (e->broker_up)
+			if (e->b.up)
 				lv_consumer_connect(e, (int)i);
 			else
 				lv_consumer_arm_recovery(e, (int)i);
@@ -4531,22 +3822,22 @@ static int
 lv_target_queue(struct engine *e, const char *target)
 {
 	if (target) {
-		int q = lv_queue_find(e, target);
+		int q = broker_queue_find(&e->b, target);
 		if (q >= 0)
 			return q;
-		q = lv_consumer_find(e, target);
+		q = broker_sub_find(&e->b, target);
 		return q >= 0 ? e->consumers[q].queue : -1;
 	}
 	if (e->nconsumers)
 		return e->consumers[0].queue;
-	return e->nqueues ? 0 : -1;
+	return e->b.nqueues ? 0 : -1;
 }
 
 static int
 lv_target_consumer(struct engine *e, const char *target)
 {
 	if (target && strcmp(target, "consumer") != 0)
-		return lv_consumer_find(e, target);
+		return broker_sub_find(&e->b, target);
 	return e->nconsumers ? 0 : -1;
 }
 
@@ -4554,7 +3845,7 @@ lv_target_consumer(struct engine *e, const char *target)
 static int
 lv_apply_policy(struct engine *e, int qi, char **cause)
 {
-	struct lv_queue *q = &e->queues[qi];
+	struct broker_queue *q = &e->b.queues[qi];
 	char *name = xasprintf("%s%s", e->prefix, q->spec->name);
 	char pattern[512], def[256];
 	size_t n = 0;
@@ -4562,7 +3853,8 @@ lv_apply_policy(struct engine *e, int qi, char **cause)
 
 	/* ^ + the real name with regex characters escaped + $ */
 	pattern[n++] = '^';
-	for (const char *s = q->rname; *s && n + 3 < sizeof pattern; s++) {
+	for (const char *s = e->qr[qi].rname; *s && n + 3 < sizeof pattern;
+	    s++) {
 		if (strchr(".^$*+?()[]{}|\\", *s))
 			pattern[n++] = '\\';
 		pattern[n++] = *s;
@@ -4661,7 +3953,7 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		break;
 	}
 	case FAIL_MISSING_EXCHANGE:
-		x = lv_exchange_find(e, req->target ? req->target :
+		x = broker_exchange_find(&e->b, req->target ? req->target :
 		    e->topo->publish_exchange);
 		if (x < 0) {
 			*cause = xstrdup("missing_exchange: the producer "
@@ -4672,16 +3964,16 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		if (lv_admin_ok(e, cause) != 0)
 			return -1;
 		amqp_exchange_delete(e->admin, e->admin_chan,
-		    amqp_cstring_bytes(e->exchanges[x].rname), 0);
+		    amqp_cstring_bytes(e->xr[x].rname), 0);
 		if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0)
 			return -1;
-		if (e->exchanges[x].exists) {
-			e->exchanges[x].exists = 0;
-			for (size_t i = 0; i < e->nbindings; i++)
-				if (e->bindings[i].exchange == x)
-					e->bindings[i].exists = 0;
+		if (e->b.exchanges[x].exists) {
+			e->b.exchanges[x].exists = 0;
+			for (size_t i = 0; i < e->b.nbindings; i++)
+				if (e->b.bindings[i].exchange == x)
+					e->b.bindings[i].exists = 0;
 			lv_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->exchanges[x].name, "exchange.delete");
+			    e->b.exchanges[x].name, "exchange.delete");
 		}
 		break;
 	case FAIL_UNROUTABLE:
@@ -4696,14 +3988,14 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		if (lv_admin_depth(e, (size_t)q, &depth, &exists) != 0 ||
 		    !exists) {
 			*cause = xasprintf("queue_full: cannot read the depth "
-			    "of %s", lv_qname(e, q));
+			    "of %s", broker_qname(&e->b, q));
 			return -1;
 		}
-		e->queues[q].policy_max_length = (int64_t)depth;
+		e->b.queues[q].policy_max_length = (int64_t)depth;
 		if (lv_apply_policy(e, q, cause) != 0)
 			return -1;
 		snprintf(detail, sizeof detail, "max-length=%" PRIu64, depth);
-		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, lv_qname(e, q),
+		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
 		    detail);
 		break;
 	}
@@ -4711,21 +4003,21 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		q = lv_target_queue(e, req->target);
 		if (q < 0)
 			goto bad_target;
-		e->queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
+		e->b.queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
 		if (lv_apply_policy(e, q, cause) != 0)
 			return -1;
 		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
-		    e->queues[q].policy_ttl_ms);
-		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, lv_qname(e, q),
+		    e->b.queues[q].policy_ttl_ms);
+		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
 		    detail);
-		e->queues[q].expiry_due = LV_NO_TIME;
-		if (e->broker_up)
-			lv_expire(e, q);
+		e->b.queues[q].expiry_due = BROKER_NEVER;
+		if (e->b.up)
+			broker_expire(&e->b, q);
 		break;
 	case FAIL_BROKER_CRASH:
 	case FAIL_BROKER_STOP: {
 		int clean = req->kind == FAIL_BROKER_STOP;
-		if (!e->broker_up)
+		if (!e->b.up)
 			break;
 		lv_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0,
 		    NULL, NULL);
@@ -4755,8 +4047,7 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 				return -1;
 		} else if (live_broker_kill(cause) != 0)
 			return -1;
-		e->broker_up = 0;
-		e->broker_gen++;
+		broker_down(&e->b, clean);
 		/* The clients notice through their sockets; their unacked
 		 * copies go back before the survival rules apply. */
 		lv_run_until(e, lv_clients_down, clean ? 30000000 : 2000000);
@@ -4816,7 +4107,7 @@ static int
 lv_restart(struct engine *e, char **cause)
 {
 	e->ops++;
-	if (e->broker_up)
+	if (e->b.up)
 		return 0;
 	return lv_broker_start(e, cause);
 }
@@ -4889,10 +4180,10 @@ lv_refresh_depths(struct engine *e)
 {
 	int64_t now = lv_now(e);
 
-	if (!e->broker_up) {
-		for (size_t i = 0; i < e->nqueues; i++) {
-			e->queues[i].real_exists = 0;
-			e->queues[i].real_ready = 0;
+	if (!e->b.up) {
+		for (size_t i = 0; i < e->b.nqueues; i++) {
+			e->qr[i].real_exists = 0;
+			e->qr[i].real_ready = 0;
 		}
 		return;
 	}
@@ -4900,17 +4191,18 @@ lv_refresh_depths(struct engine *e)
 	if (e->real_dirty == e->events && e->real_ops == e->ops &&
 	    now - e->real_at < 250000 && e->real_at)
 		return;
-	for (size_t i = 0; i < e->nqueues; i++) {
+	for (size_t i = 0; i < e->b.nqueues; i++) {
 		uint64_t ready;
 		int exists;
-		struct lv_queue *q = &e->queues[i];
+		struct broker_queue *q = &e->b.queues[i];
+		struct lv_queue *r = &e->qr[i];
 		if (lv_admin_depth(e, i, &ready, &exists) == 0) {
-			q->real_ready = (int64_t)ready;
-			q->real_exists = exists;
+			r->real_ready = (int64_t)ready;
+			r->real_exists = exists;
 		} else {
 			/* The broker cannot be asked: show the shadow. */
-			q->real_ready = (int64_t)q->ready.len;
-			q->real_exists = q->exists;
+			r->real_ready = (int64_t)q->ready.len;
+			r->real_exists = q->exists;
 		}
 	}
 	e->real_at = lv_now(e);
@@ -4923,7 +4215,7 @@ lv_view(struct engine *e, struct engine_view *v)
 {
 	memset(v, 0, sizeof *v);
 	lv_refresh_depths(e);
-	v->broker_up = e->broker_up;
+	v->broker_up = e->b.up;
 	v->producer_connected = e->prod.connected;
 	v->producer_outstanding = e->prod.outstanding;
 	for (size_t i = 0; i < e->prod.out_len; i++)
@@ -4934,30 +4226,15 @@ lv_view(struct engine *e, struct engine_view *v)
 	v->producer_retry_in_us = -1;
 	if (e->prod.step_armed && e->prod.retry_due > lv_now(e))
 		v->producer_retry_in_us = e->prod.retry_due - lv_now(e);
-	free(e->qviews);
-	e->qviews = xcalloc(e->nqueues ? e->nqueues : 1, sizeof *e->qviews);
-	for (size_t i = 0; i < e->nqueues; i++) {
-		struct lv_queue *q = &e->queues[i];
-		struct engine_queue_view *qv = &e->qviews[i];
-		qv->name = q->spec->name;
-		qv->type = q->type;
-		qv->durable = q->durable;
-		qv->exists = q->real_exists && e->broker_up;
-		qv->ready = q->real_ready > 0 ? (uint64_t)q->real_ready : 0;
-		qv->unacked = q->unacked;
-		qv->max_length = lv_queue_max_length(q);
-		qv->ttl_ms = lv_queue_ttl(q);
-		qv->role = q->spec->role;
-		qv->head_expires_in_us = -1;
-		if (q->ready.len) {
-			int64_t due = lv_expiry(q, lv_ring_at(&q->ready, 0));
-			if (due != LV_NO_TIME)
-				qv->head_expires_in_us = due > lv_now(e) ?
-				    due - lv_now(e) : 0;
-		}
+	e->qviews = engine_queue_views(e->qviews, &e->b, lv_now(e));
+	/* Depths and existence as read from the real node. */
+	for (size_t i = 0; i < e->b.nqueues; i++) {
+		e->qviews[i].exists = e->qr[i].real_exists && e->b.up;
+		e->qviews[i].ready = e->qr[i].real_ready > 0 ?
+		    (uint64_t)e->qr[i].real_ready : 0;
 	}
 	v->queues = e->qviews;
-	v->nqueues = e->nqueues;
+	v->nqueues = e->b.nqueues;
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		v->consumer_in_progress += (uint64_t)e->consumers[i].busy;
 		v->consumer_buffered += e->consumers[i].buf.len;

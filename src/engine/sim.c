@@ -1114,7 +1114,6 @@ sim_consumer_republish(struct engine *e, struct broker_msg *m)
 {
 	const char *xn = e->topo->error_exchange;
 	const int *routed;
-	int *targets;
 	size_t n = 0;
 	int32_t x;
 
@@ -1136,21 +1135,8 @@ sim_consumer_republish(struct engine *e, struct broker_msg *m)
 		copy.redelivered = 0;
 		copy.deliveries = 0;
 		n = broker_route(&e->b, x, &copy, &routed);
-		/* Enqueueing may route again (dead-lettering): copy first. */
-		targets = xmalloc((n ? n : 1) * sizeof *targets);
-		memcpy(targets, routed, n * sizeof *targets);
-		for (size_t i = 0; i < n; i++) {
-			struct broker_msg c2 = copy;
-			int rejected = 0, role =
-			    e->b.queues[targets[i]].spec->role;
-			broker_copy_add(&e->b, m->id);
-			sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0,
-			    role == QROLE_DEAD || role == QROLE_ERROR,
-			    broker_qname(&e->b, targets[i]),
-			    "x-exception-message set");
-			broker_enqueue(&e->b, targets[i], &c2, 0, &rejected);
-		}
-		free(targets);
+		broker_fan_out(&e->b, &copy, routed, n, EV_REPUBLISH,
+		    ACTOR_CONSUMER, "x-exception-message set", 0);
 	}
 	if (n == 0)
 		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
@@ -2030,25 +2016,7 @@ sim_view(struct engine *e, struct engine_view *v)
 	v->producer_attempt = e->prod.attempt;
 	v->producer_retry_in_us = e->prod.retry_due > e->now ?
 	    e->prod.retry_due - e->now : -1;
-	free(e->qviews);
-	e->qviews = xcalloc(e->b.nqueues, sizeof *e->qviews);
-	for (size_t i = 0; i < e->b.nqueues; i++) {
-		struct broker_queue *q = &e->b.queues[i];
-		struct engine_queue_view *qv = &e->qviews[i];
-		qv->name = q->spec->name;
-		qv->type = q->type;
-		qv->durable = q->durable;
-		qv->exists = q->exists && e->b.up;
-		qv->ready = q->ready.len;
-		qv->unacked = q->unacked;
-		qv->max_length = broker_max_length(q);
-		qv->ttl_ms = broker_ttl(q);
-		qv->role = q->spec->role;
-		qv->head_expires_in_us = -1;
-		if (broker_head_due(q) != BROKER_NEVER)
-			qv->head_expires_in_us = broker_head_due(q) > e->now ?
-			    broker_head_due(q) - e->now : 0;
-	}
+	e->qviews = engine_queue_views(e->qviews, &e->b, e->now);
 	v->queues = e->qviews;
 	v->nqueues = e->b.nqueues;
 	for (size_t i = 0; i < e->nconsumers; i++) {
