@@ -738,6 +738,16 @@ broker_expire(struct broker *b, int qi)
 }
 
 void
+broker_expiry_due(struct broker *b, uint32_t gen, int qi, int64_t due)
+{
+	if (gen != b->gen || !b->up)
+		return;
+	if (b->queues[qi].expiry_due == due)
+		b->queues[qi].expiry_due = BROKER_NEVER;
+	broker_expire(b, qi);
+}
+
+void
 broker_requeue(struct broker *b, int qi, struct broker_msg *m)
 {
 	struct broker_queue *q = &b->queues[qi];

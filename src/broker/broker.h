@@ -304,6 +304,12 @@ void broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 void broker_expire_copy(struct broker *b, int qi, struct broker_msg *m);
 /* Expires what is due at the head of queue qi (head of line only). */
 void broker_expire(struct broker *b, int qi);
+/*
+ * The expiry timer env.arm_expiry asked for, due at `due` for queue qi in
+ * the broker's generation `gen`: expires what is due (nothing if the
+ * broker went down since).
+ */
+void broker_expiry_due(struct broker *b, uint32_t gen, int qi, int64_t due);
 /* Puts a copy back at the head of its queue, or dead-letters it. */
 void broker_requeue(struct broker *b, int qi, struct broker_msg *m);
 /* The x-death count of m's newest entry (0 none). */

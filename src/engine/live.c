@@ -53,6 +53,7 @@
 #include "engine/live.h"
 
 #include "broker/broker.h"
+#include "client/client.h"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -139,24 +140,6 @@ struct lv_client {
 	int64_t read_at;         /* when its frames were last read */
 };
 
-struct lv_batch {
-	uint32_t left;
-	int32_t exchange;        /* -1 missing, -2 default */
-	char *xname;
-	uint32_t key;
-	int persistent;
-	int64_t expiration, delay;
-	uint32_t headers;
-	int64_t every_us;
-	int64_t not_before;
-	uint32_t resend_id;
-};
-
-struct lv_pending {
-	uint32_t seq, id;
-	int resolved;
-};
-
 /* A publish written by the producer, until the broker has it. */
 struct lv_sent {
 	uint32_t id, msgid, seq;
@@ -167,26 +150,9 @@ struct lv_sent {
 	uint8_t persistent, mandatory;
 };
 
+/* The producer's connection: its client, relay, buffers, the broker's view. */
 struct lv_producer {
 	struct lv_client cl;
-	int connected, connecting;
-	uint32_t gen;
-	int chan_open, chan_dead, confirm_mode;
-	uint32_t next_seq;
-	struct lv_pending *pend;
-	size_t pend_cap, pend_head, pend_len;
-	uint64_t outstanding;
-	uint32_t in_batch;
-	struct lv_batch *out;
-	size_t out_cap, out_head, out_len;
-	int step_armed;
-	int attempt;
-	int64_t retry_wait;
-	int64_t retry_due;       /* when the pending reconnect try runs */
-	int took_head;
-	uint32_t head_id;
-	int64_t blocked_us, wait_since;
-	int unroutable_left;
 	int blocked;             /* connection.blocked from the broker */
 	int want_write;          /* waits for room in its socket */
 	int redeclare;           /* the next channel declares the topology */
@@ -218,20 +184,10 @@ struct lv_producer {
 	amqp_channel_t next_chan;
 };
 
+/* A consumer's connection: its client, relay, subscription. */
 struct lv_consumer {
-	const struct topo_consumer *spec;
-	int queue;
 	struct lv_client cl;
-	int wanted, connected, connecting;
-	uint32_t gen;
 	struct broker_ring transit;  /* sent by the broker, not read by the client */
-	struct broker_ring buf;      /* client side: delivered, not finished */
-	int busy;
-	uint64_t job;
-	int exc_times, exc_unreadable, exc_armed;
-	int attempt;
-	int crash_before, crash_after;
-	int recovery_armed;
 	enum live_relay_mode link;
 	uint32_t link_gen;
 	int requeued;            /* this connection's unacked went back */
@@ -243,8 +199,8 @@ struct lv_consumer {
 };
 
 enum lv_timer {
-	T_PRODUCER, T_WORK, T_RETRY, T_RECOVER, T_EXPIRY, T_LINK_HEAL,
-	T_RESTART, T_RECONCILE, T_CHAOS,
+	T_EXPIRY, T_LINK_HEAL, T_RESTART, T_CHAOS,
+	T_CLIENT,                /* and up: the client layer's, + its kind */
 };
 
 struct engine {
@@ -276,8 +232,7 @@ struct engine {
 	size_t paid_cap;
 
 	struct lv_producer prod;
-	int reconcile_armed;
-	uint32_t reconcile_gen;  /* a new period drops the pending tick */
+	struct client app;       /* the applications: producer and consumers */
 	struct rng rng;          /* chaos draws */
 
 	/* admin connection, straight to the broker */
@@ -398,7 +353,6 @@ lv_unprefix(struct engine *e, const char *text, char *buf, size_t len)
 
 static void lv_producer_pump(struct engine *e);
 static int lv_producer_frame(struct engine *e, amqp_frame_t *f);
-static void lv_consumer_pump(struct engine *e, int ci);
 static void lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why);
 static void lv_producer_lost(struct engine *e, int code,
@@ -571,7 +525,6 @@ lv_relay_closed(void *ctx, enum live_relay_end why)
 	cl->ncmds = cl->cmd_head = 0;
 }
 
-static void lv_consumer_pump(struct engine *e, int ci);
 static uint32_t lv_parse_mid(amqp_bytes_t b, uint32_t *msgid);
 
 /*
@@ -608,8 +561,8 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 		    delivery_count);
 		dp = detail;
 	}
-	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, redelivered, c->spec->name,
-	    dp);
+	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, redelivered,
+	    e->app.cons[cl->who - 1].spec->name, dp);
 	broker_ring_push(&c->transit, &m, 0);
 }
 
@@ -662,12 +615,13 @@ lv_relay_read_done(void *ctx)
 {
 	struct lv_client *cl = ctx;
 	struct lv_producer *p = &cl->e->prod;
+	struct client_producer *cp = &cl->e->app.prod;
 
 	if (cl->who != 0 || !p->fast_new)
 		return;
 	p->fast_new = 0;
 	/* A reconnect would flush the relay from inside its own run. */
-	if (p->connected && !p->reconnect)
+	if (cp->connected && !p->reconnect)
 		lv_producer_pump(cl->e);
 }
 
@@ -897,78 +851,6 @@ lv_client_drop(struct lv_client *cl, int graceful)
 
 /* ---- producer ------------------------------------------------------------ */
 
-static struct lv_pending *
-lv_pending_at(struct lv_producer *p, size_t i)
-{
-	return &p->pend[(p->pend_head + i) % p->pend_cap];
-}
-
-static void
-lv_pending_add(struct lv_producer *p, uint32_t seq, uint32_t id)
-{
-	if (p->pend_len == p->pend_cap) {
-		size_t ncap = p->pend_cap ? p->pend_cap * 2 : 16;
-		struct lv_pending *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < p->pend_len; i++)
-			nb[i] = *lv_pending_at(p, i);
-		free(p->pend);
-		p->pend = nb;
-		p->pend_cap = ncap;
-		p->pend_head = 0;
-	}
-	*lv_pending_at(p, p->pend_len++) = (struct lv_pending){ seq, id, 0 };
-	p->outstanding++;
-}
-
-static void
-lv_outbox_push(struct lv_producer *p, const struct lv_batch *b, int front)
-{
-	if (p->out_len == p->out_cap) {
-		size_t ncap = p->out_cap ? p->out_cap * 2 : 8;
-		struct lv_batch *nb = xmalloc(ncap * sizeof *nb);
-		for (size_t i = 0; i < p->out_len; i++)
-			nb[i] = p->out[(p->out_head + i) % p->out_cap];
-		free(p->out);
-		p->out = nb;
-		p->out_cap = ncap;
-		p->out_head = 0;
-	}
-	if (front) {
-		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
-		p->out[p->out_head] = *b;
-	} else
-		p->out[(p->out_head + p->out_len) % p->out_cap] = *b;
-	p->out_len++;
-}
-
-static struct lv_batch *
-lv_outbox_head(struct lv_producer *p)
-{
-	return p->out_len ? &p->out[p->out_head] : NULL;
-}
-
-/*
- * The head message is done with (sent or failed): the next one of its batch
- * waits the batch's gap, counted from now, as a sending loop would.
- */
-static void
-lv_outbox_advance(struct engine *e)
-{
-	struct lv_producer *p = &e->prod;
-	struct lv_batch *b = &p->out[p->out_head];
-
-	if (b->every_us && b->left > 1)
-		b->not_before = lv_now(e) + b->every_us;
-	p->took_head = 0;
-	p->attempt = 0;
-	p->retry_wait = 0;
-	if (--b->left == 0) {
-		free(b->xname);
-		p->out_head = (p->out_head + 1) % p->out_cap;
-		p->out_len--;
-	}
-}
-
 static void
 lv_sent_push(struct lv_producer *p, const struct lv_sent *s)
 {
@@ -985,81 +867,26 @@ lv_sent_push(struct lv_producer *p, const struct lv_sent *s)
 	p->sent[(p->sent_head + p->sent_len++) % p->sent_cap] = *s;
 }
 
-/* Sends message `id` again later (resend toggle). */
-static void
-lv_resend(struct engine *e, uint32_t id)
-{
-	struct lv_batch b;
-
-	memset(&b, 0, sizeof b);
-	b.exchange = -2;
-	b.persistent = -1;
-	b.expiration = b.delay = -1;
-	if (e->topo->publish_exchange[0]) {
-		b.exchange = broker_exchange_find(&e->b, e->topo->publish_exchange);
-		if (b.exchange < 0)
-			b.exchange = -1;
-	}
-	b.key = broker_intern(&e->b, e->topo->publish_key);
-	b.left = 1;
-	b.resend_id = id;
-	lv_outbox_push(&e->prod, &b, 1);
-}
-
-/* Confirms that will never come: the channel or connection died. */
-static void
-lv_pending_fail_all(struct engine *e)
-{
-	struct lv_producer *p = &e->prod;
-
-	for (size_t i = 0; i < p->pend_len; i++) {
-		struct lv_pending *pd = lv_pending_at(p, i);
-		if (!pd->resolved)
-			lv_emit(e, EV_CONFIRM_LOST, ACTOR_PRODUCER, pd->id, 0, 0,
-			    NULL, NULL);
-	}
-	/* Resends go to the front of the outbox: push the last first. */
-	for (size_t i = p->pend_len; i-- > 0;) {
-		struct lv_pending *pd = lv_pending_at(p, i);
-		if (!pd->resolved && e->toggles[TOGGLE_RESEND])
-			lv_resend(e, pd->id);
-	}
-	p->pend_head = 0;
-	p->pend_len = 0;
-	p->outstanding = 0;
-	p->in_batch = 0;
-}
-
-static void
-lv_producer_arm(struct engine *e, int64_t at)
-{
-	struct lv_producer *p = &e->prod;
-
-	if (p->step_armed)
-		return;
-	p->step_armed = 1;
-	sched_add(&e->sched, at, T_PRODUCER, p->gen, 0, 0);
-}
-
 /* The producer's connection is gone. */
 static void
 lv_producer_lost(struct engine *e, int code, enum loss_reason why,
     const char *detail)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
-	if (!p->connected && !p->connecting)
+	if (!cp->connected && !cp->connecting)
 		return;
-	if (p->connected)
+	if (cp->connected)
 		lv_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL,
 		    detail);
 	p->loss = why;
-	p->connected = p->connecting = 0;
+	cp->connected = cp->connecting = 0;
 	p->unsynced = p->syncing = 0;
-	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	cp->chan_open = cp->chan_dead = cp->confirm_mode = 0;
 	p->blocked = 0;
-	p->gen++;
-	p->step_armed = 0;
+	cp->gen++;
+	cp->step_armed = 0;
 	p->wlen = 0; /* never written: their publishes die below */
 	lv_client_drop(&p->cl, 0);
 	/* Whatever the relay still holds never reaches the broker. */
@@ -1069,27 +896,10 @@ lv_producer_lost(struct engine *e, int code, enum loss_reason why,
 		broker_drop(&e->b, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
 		    NULL);
 	}
-	lv_pending_fail_all(e);
+	client_pending_fail_all(&e->app);
 	p->bchan = p->bdead = 0;
-	if (p->wait_since >= 0) {
-		p->blocked_us += lv_now(e) - p->wait_since;
-		p->wait_since = -1;
-	}
+	client_producer_unblock(&e->app);
 	lv_producer_pump(e);
-}
-
-/* The publish at the head failed for good: the caller got an exception. */
-static void
-lv_producer_give_up(struct engine *e, const char *why)
-{
-	struct lv_producer *p = &e->prod;
-	uint32_t id = p->head_id;
-
-	lv_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
-	    why ? why : "AmqpConnectException");
-	broker_copy_add(&e->b, id);
-	broker_drop(&e->b, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
-	lv_outbox_advance(e);
 }
 
 /* A connection attempt for the head publish failed. */
@@ -1097,49 +907,36 @@ static void
 lv_producer_connect_failed(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	char why[200];
 
 	live_conn_explain(&p->cl.conn, why, sizeof why);
-	p->connecting = 0;
+	cp->connecting = 0;
 	live_relay_drop(p->cl.relay);
-	if (!p->took_head) {
+	if (!cp->took_head) {
 		/* The early connect at declare: the next publish retries. */
 		lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, 0,
 		    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL, why);
 		lv_producer_pump(e);
 		return;
 	}
-	lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
+	lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
 	    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL,
 	    e->b.up ? why : "broker down");
-	p->attempt++;
-	if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
-	    p->attempt < e->toggles[TOGGLE_PRODUCER_ATTEMPTS]) {
-		int64_t wait = p->retry_wait ? p->retry_wait *
-		    e->toggles[TOGGLE_PRODUCER_MULTIPLIER] / 1000 :
-		    e->toggles[TOGGLE_PRODUCER_INITIAL_MS] * 1000;
-		p->retry_wait = wait;
-		p->blocked_us += wait;
-		lv_emit(e, EV_RETRY_WAIT, ACTOR_PRODUCER, p->head_id, 0,
-		    p->attempt + 1, NULL, NULL);
-		p->retry_due = lv_now(e) + wait;
-		lv_producer_arm(e, lv_now(e) + wait);
-		return;
-	}
-	lv_producer_give_up(e, "AmqpConnectException");
-	lv_producer_arm(e, lv_now(e));
+	client_producer_connect_failed(&e->app);
 }
 
 static void
 lv_producer_connected(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
-	p->connecting = 0;
-	p->connected = 1;
+	cp->connecting = 0;
+	cp->connected = 1;
 	p->room = 0;
 	p->bchan = p->bdead = 0;
-	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	cp->chan_open = cp->chan_dead = cp->confirm_mode = 0;
 	p->loss = LOSS_NETWORK;
 	lv_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
 	p->next_chan = 1;
@@ -1321,75 +1118,51 @@ static int
 lv_producer_send(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct lv_batch *b = lv_outbox_head(p);
+	struct client_batch *b = client_outbox_head(&e->app);
 	struct lv_sent s;
+	struct broker_msg m;
 	amqp_basic_properties_t props;
-	amqp_table_entry_t hdr[20];
-	char mid[48], exp[32], detail[96], *rx;
+	amqp_table_entry_t *hdr;
+	char mid[48], exp[32], *rx;
 	const char *rkey;
-	const char *dp = NULL;
-	int flags = 0, persistent, nh = 0, rc;
-	uint32_t key = b->key;
+	size_t nh = 0, nset = b->headers ? e->b.hset_len[b->headers] : 0;
+	int rc;
 
+	client_producer_publish(&e->app, &m);
 	memset(&s, 0, sizeof s);
-	s.id = p->head_id;
-	s.msgid = ++e->next_msgid;
-	persistent = b->persistent >= 0 ? b->persistent :
-	    (int)e->toggles[TOGGLE_PERSISTENT];
-	if (p->unroutable_left > 0 && !b->resend_id) {
-		char *k = xasprintf("%s.nobody", e->b.keys[key]);
-		key = broker_intern(&e->b, k);
-		free(k);
-		p->unroutable_left--;
-		dp = "routing key nothing is bound to";
-	}
-	s.key = key;
+	s.id = m.id;
+	s.msgid = m.msgid;
+	s.seq = e->app.prod.confirm_mode ? m.tag : 0;
+	s.key = m.key;
 	s.exchange = b->exchange;
-	s.persistent = (uint8_t)persistent;
-	s.expiration = b->expiration;
-	s.headers = b->headers;
+	s.persistent = m.persistent;
+	s.expiration = m.expiration;
+	s.headers = m.headers;
 	s.mandatory = (uint8_t)e->toggles[TOGGLE_MANDATORY];
-	if (persistent)
-		flags |= EVENT_PUB_PERSISTENT;
-	if (s.mandatory)
-		flags |= EVENT_PUB_MANDATORY;
-	if (b->resend_id)
-		flags |= EVENT_PUB_RESEND;
-	if (dp == NULL) {
-		snprintf(detail, sizeof detail, "key=%s%s", e->b.keys[key],
-		    b->delay >= 0 ? " x-delay" : "");
-		dp = detail;
-	}
-	if (p->confirm_mode)
-		s.seq = ++p->next_seq;
-	/* The frame. */
+	/* The frame: every header the script gave, the lab's id first. */
 	memset(&props, 0, sizeof props);
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
 	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
-	props.delivery_mode = persistent ? 2 : 1;
+	props.delivery_mode = m.persistent ? 2 : 1;
 	lv_props_id(mid, sizeof mid, s.id, s.msgid);
 	props.message_id = amqp_cstring_bytes(mid);
+	hdr = xmalloc((nset + 2) * sizeof *hdr);
 	hdr[nh++] = lv_entry_int(LV_ID_HEADER, s.id);
 	if (b->delay >= 0)
 		hdr[nh++] = lv_entry_int("x-delay", b->delay);
-	for (size_t i = 0; b->headers && i < e->b.hset_len[b->headers] &&
-	    nh < 20; i++)
+	for (size_t i = 0; i < nset; i++)
 		hdr[nh++] = lv_entry_str(e->b.hsets[b->headers][i].key,
 		    e->b.hsets[b->headers][i].value);
 	props.headers.entries = hdr;
-	props.headers.num_entries = nh;
+	props.headers.num_entries = (int)nh;
 	if (b->expiration >= 0) {
 		snprintf(exp, sizeof exp, "%" PRId64, b->expiration);
 		props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
 		props.expiration = amqp_cstring_bytes(exp);
 	}
-	rkey = lv_rkey(e, key);
+	rkey = lv_rkey(e, m.key);
 	rx = b->exchange == -2 ? NULL : b->exchange >= 0 ?
 	    NULL : lv_real(e, b->xname);
-	lv_emit(e, EV_PUBLISH, ACTOR_PRODUCER, s.id, 0, flags,
-	    b->exchange == -1 ? b->xname : broker_xname(&e->b, b->exchange < 0 ? -1 :
-	    b->exchange), dp);
-	broker_copy_add(&e->b, s.id);
 	lv_cmd_push(&p->cl, CMD_PUBLISH, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
 	lv_sent_push(p, &s);
 	/*
@@ -1421,15 +1194,12 @@ lv_producer_send(struct engine *e)
 		}
 	}
 	free(rx);
-	if (p->confirm_mode) {
-		lv_pending_add(p, s.seq, s.id);
-		p->in_batch++;
-	}
+	free(hdr);
 	p->unsynced = 1;
 	/* What this publish took of the send buffer, twice over. */
-	p->room -= p->room > 1024 + strlen(e->b.keys[key]) ?
-	    1024 + strlen(e->b.keys[key]) : p->room;
-	lv_outbox_advance(e);
+	p->room -= p->room > 1024 + strlen(e->b.keys[m.key]) ?
+	    1024 + strlen(e->b.keys[m.key]) : p->room;
+	client_outbox_advance(&e->app);
 	if (rc != AMQP_STATUS_OK) {
 		live_conn_fail(&p->cl.conn, rc);
 		lv_producer_lost(e, rc, LOSS_NETWORK, NULL);
@@ -1446,18 +1216,19 @@ static void
 lv_producer_recycle(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
 	p->reconnect = 0;
 	lv_emit(e, EV_CONN_CLOSE, ACTOR_PRODUCER, 0, 0, 0, NULL,
 	    "reconnecting with the new heartbeat");
 	lv_client_drop(&p->cl, 1);
 	live_relay_flush(p->cl.relay, 200);
-	p->connected = 0;
-	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	cp->connected = 0;
+	cp->chan_open = cp->chan_dead = cp->confirm_mode = 0;
 	p->unsynced = p->syncing = 0;
-	p->gen++;
-	p->step_armed = 0;
-	p->connecting = 1;
+	cp->gen++;
+	cp->step_armed = 0;
+	cp->connecting = 1;
 	if (lv_client_open(e, &p->cl) != 0)
 		lv_producer_connect_failed(e);
 }
@@ -1468,7 +1239,7 @@ static int lv_run_until(struct engine *e, int (*done)(struct engine *),
 static int
 lv_producer_settled(struct engine *e)
 {
-	return !e->prod.connecting;
+	return !e->app.prod.connecting;
 }
 
 /*
@@ -1480,61 +1251,15 @@ static void
 lv_producer_pump_turn(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
 
 	p->want_write = 0;
 	for (int budget = LV_BUDGET; budget > 0; budget--) {
-		struct lv_batch *b;
-		int64_t now = lv_now(e);
-
-		if (p->step_armed || p->connecting)
+		if (!client_producer_ready(&e->app))
 			return;
-		b = lv_outbox_head(p);
-		if (b == NULL)
-			return;
-		if (p->connected && p->confirm_mode && p->outstanding &&
-		    (mode == CONFIRMS_EACH || (mode == CONFIRMS_BATCH &&
-			p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH]))) {
-			if (p->wait_since < 0)
-				p->wait_since = now;
-			return;
-		}
-		if (p->connected && p->confirm_mode && mode == CONFIRMS_OFF &&
-		    p->outstanding)
-			return; /* the old channel's confirms come first */
-		if (p->wait_since >= 0) {
-			p->blocked_us += now - p->wait_since;
-			p->wait_since = -1;
-		}
-		if (p->outstanding == 0)
-			p->in_batch = 0;
-		if (p->reconnect && p->connected && p->outstanding == 0 &&
-		    p->sent_len == 0) {
-			if (lv_producer_flush_or_lose(e) != 0)
-				return;
-			lv_producer_recycle(e);
-			return;
-		}
-		if (b->not_before > now) {
-			lv_producer_arm(e, b->not_before);
-			return;
-		}
-		if (!p->took_head) {
-			p->took_head = 1;
-			if (b->resend_id)
-				p->head_id = b->resend_id;
-			else {
-				p->head_id = ++e->next_id;
-				broker_tally(&e->b, p->head_id);
-				e->paid_at = xgrow(e->paid_at, &e->paid_cap,
-				    (size_t)p->head_id + 1, sizeof *e->paid_at);
-				e->paid_at[p->head_id] = now;
-				lv_emit(e, EV_PAID, ACTOR_PRODUCER, p->head_id,
-				    0, 0, NULL, NULL);
-			}
-		}
-		if (!p->connected) {
-			p->connecting = 1;
+		if (!cp->connected) {
+			cp->connecting = 1;
 			if (lv_client_open(e, &p->cl) != 0)
 				lv_producer_connect_failed(e);
 			return;
@@ -1549,12 +1274,12 @@ lv_producer_pump_turn(struct engine *e)
 			return;
 		}
 		/* Channel open, close or confirm.select ahead: flush first. */
-		if ((!p->chan_open || (mode == CONFIRMS_OFF && p->confirm_mode) ||
-		    (mode != CONFIRMS_OFF && !p->confirm_mode)) &&
+		if ((!cp->chan_open || (mode == CONFIRMS_OFF && cp->confirm_mode) ||
+		    (mode != CONFIRMS_OFF && !cp->confirm_mode)) &&
 		    lv_producer_flush_or_lose(e) != 0)
 			return;
-		if (!p->chan_open) {
-			if (p->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+		if (!cp->chan_open) {
+			if (cp->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
 				/*
 				 * rabbitmq-c style: the closed channel number
 				 * is used again without channel.open.
@@ -1569,13 +1294,13 @@ lv_producer_pump_turn(struct engine *e)
 				p->redeclare = 0;
 				if (p->next_chan > 60)
 					p->next_chan = 2;
-				p->chan_open = 1;
-				p->chan_dead = 0;
-				p->next_seq = 0;
-				p->confirm_mode = 0;
+				cp->chan_open = 1;
+				cp->chan_dead = 0;
+				cp->next_seq = 0;
+				cp->confirm_mode = 0;
 			}
 		}
-		if (p->chan_open && mode == CONFIRMS_OFF && p->confirm_mode) {
+		if (cp->chan_open && mode == CONFIRMS_OFF && cp->confirm_mode) {
 			/* confirm.select cannot be undone: a fresh channel. */
 			amqp_channel_close_t cc;
 			memset(&cc, 0, sizeof cc);
@@ -1583,11 +1308,11 @@ lv_producer_pump_turn(struct engine *e)
 			if (lv_send(&p->cl, CMD_CHANNEL_CLOSE, 0, 0,
 			    AMQP_CHANNEL_CLOSE_METHOD, &cc) != 0)
 				goto dead;
-			p->chan_open = 0;
-			p->confirm_mode = 0;
+			cp->chan_open = 0;
+			cp->confirm_mode = 0;
 			continue;
 		}
-		if (p->chan_open && mode != CONFIRMS_OFF && !p->confirm_mode) {
+		if (cp->chan_open && mode != CONFIRMS_OFF && !cp->confirm_mode) {
 			amqp_confirm_select_t cs;
 			memset(&cs, 0, sizeof cs);
 			lv_emit(e, EV_CONFIRM_SELECT, ACTOR_PRODUCER, 0, 0, 0,
@@ -1595,8 +1320,8 @@ lv_producer_pump_turn(struct engine *e)
 			if (lv_send(&p->cl, CMD_OTHER, 0, 0,
 			    AMQP_CONFIRM_SELECT_METHOD, &cs) != 0)
 				goto dead;
-			p->confirm_mode = 1;
-			p->next_seq = 0;
+			cp->confirm_mode = 1;
+			cp->next_seq = 0;
 		}
 		if (lv_producer_send(e) != 0)
 			return;
@@ -1605,6 +1330,29 @@ dead:
 		lv_producer_lost(e, p->cl.conn.status, LOSS_NETWORK, NULL);
 		return;
 	}
+}
+
+/*
+ * Holds the producer back: after confirms are turned off, the old
+ * channel's confirms come first; a connection setting changed (heartbeat)
+ * replaces an idle connection first.
+ */
+static int
+lv_producer_hold(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
+
+	if (cp->connected && cp->confirm_mode && cp->outstanding &&
+	    e->toggles[TOGGLE_CONFIRMS] == CONFIRMS_OFF)
+		return 1;
+	if (p->reconnect && cp->connected && cp->outstanding == 0 &&
+	    p->sent_len == 0) {
+		if (lv_producer_flush_or_lose(e) == 0)
+			lv_producer_recycle(e);
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -1625,24 +1373,7 @@ lv_producer_confirm(struct engine *e, uint64_t tag, int multiple, int ack)
 	struct lv_producer *p = &e->prod;
 
 	p->confirm_rtt = lv_now(e) - p->flushed_at;
-	for (size_t i = 0; i < p->pend_len; i++) {
-		struct lv_pending *pd = lv_pending_at(p, i);
-		if (pd->resolved || pd->seq > tag ||
-		    (!multiple && pd->seq != tag))
-			continue;
-		pd->resolved = 1;
-		p->outstanding--;
-		if (ack)
-			broker_tally(&e->b, pd->id)->confirmed = 1;
-		lv_emit(e, ack ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
-		    ACTOR_PRODUCER, pd->id, 0, 0, NULL, NULL);
-		if (!ack && e->toggles[TOGGLE_RESEND])
-			lv_resend(e, pd->id);
-	}
-	while (p->pend_len && lv_pending_at(p, 0)->resolved) {
-		p->pend_head = (p->pend_head + 1) % p->pend_cap;
-		p->pend_len--;
-	}
+	client_producer_confirm(&e->app, tag, multiple, ack);
 }
 
 /* A basic.return for message `id` arrived (header read). */
@@ -1733,6 +1464,7 @@ static void
 lv_producer_channel_closed(struct engine *e, const amqp_method_t *m)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	amqp_channel_close_ok_t ok;
 	char text[256], clean[256];
 	int code;
@@ -1742,11 +1474,11 @@ lv_producer_channel_closed(struct engine *e, const amqp_method_t *m)
 	lv_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, p->doomed, code, 0, NULL,
 	    clean);
 	p->doomed = 0;
-	p->chan_open = 0;
-	p->chan_dead = 1;
-	p->confirm_mode = 0;
+	cp->chan_open = 0;
+	cp->chan_dead = 1;
+	cp->confirm_mode = 0;
 	p->unsynced = p->syncing = 0;
-	lv_pending_fail_all(e);
+	client_pending_fail_all(&e->app);
 	memset(&ok, 0, sizeof ok);
 	if (lv_send(&p->cl, CMD_CLOSE_OK, 0, 0, AMQP_CHANNEL_CLOSE_OK_METHOD,
 	    &ok) != 0)
@@ -1763,8 +1495,10 @@ static int
 lv_producer_frame(struct engine *e, amqp_frame_t *f)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	struct lv_client *cl = &p->cl;
 
+	(void)cp;
 	if (f->frame_type == AMQP_FRAME_HEADER && cl->content == CONTENT_RETURN) {
 		amqp_basic_properties_t *props = f->payload.properties.decoded;
 		uint32_t msgid, id = lv_message_id(props, &msgid);
@@ -1856,6 +1590,7 @@ static int
 lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	struct lv_client *cl = &c->cl;
 
 	if (f->frame_type == AMQP_FRAME_HEADER &&
@@ -1897,7 +1632,7 @@ lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
 		lv_unprefix(e, text, clean, sizeof clean);
 		if (f->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)
 			lv_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, code, 0,
-			    c->spec->name, clean);
+			    a->spec->name, clean);
 		lv_consumer_lost(e, ci, code, 0, clean);
 		return -1;
 	}
@@ -1920,34 +1655,22 @@ lv_requeue_unacked(struct engine *e, int ci)
 }
 
 static void
-lv_consumer_arm_recovery(struct engine *e, int ci)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-
-	if (c->wanted && !c->recovery_armed) {
-		c->recovery_armed = 1;
-		sched_add(&e->sched,
-		    lv_now(e) + e->toggles[TOGGLE_RECOVERY_MS] * 1000,
-		    T_RECOVER, c->gen, (uint32_t)ci, 0);
-	}
-}
-
-static void
 lv_consumer_connect(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 
-	if (c->connected || c->connecting || !c->wanted)
+	if (a->connected || a->connecting || !a->wanted)
 		return;
-	c->connecting = 1;
+	a->connecting = 1;
 	c->requeued = 0;
 	if (lv_client_open(e, &c->cl) != 0) {
 		char why[200];
 		live_conn_explain(&c->cl.conn, why, sizeof why);
-		c->connecting = 0;
+		a->connecting = 0;
 		lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    c->spec->name, e->b.up ? why : "broker down");
-		lv_consumer_arm_recovery(e, ci);
+		    a->spec->name, e->b.up ? why : "broker down");
+		client_consumer_arm_recovery(&e->app, ci);
 	}
 }
 
@@ -1956,19 +1679,20 @@ static void
 lv_consumer_up(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	struct lv_client *cl = &c->cl;
 	amqp_basic_consume_t bc;
 	char detail[64];
 	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
 
-	c->connecting = 0;
-	if (!c->wanted) {
+	a->connecting = 0;
+	if (!a->wanted) {
 		lv_client_drop(cl, 1);
 		return;
 	}
-	c->connected = 1;
+	a->connected = 1;
 	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
-	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
+	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
 	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0)
 		goto dead;
 	if (e->b.subs[ci].ack_mode != ACK_NONE) {
@@ -1979,9 +1703,9 @@ lv_consumer_up(struct engine *e, int ci)
 			goto dead;
 	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32, e->prefix,
-	    c->spec->name, c->gen);
+	    a->spec->name, a->gen);
 	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->qr[c->queue].rname);
+	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
 	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
@@ -1990,7 +1714,7 @@ lv_consumer_up(struct engine *e, int ci)
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
 	    e->b.subs[ci].ack_mode == ACK_NONE, prefetch);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, c->queue),
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, a->queue),
 	    detail);
 	return;
 dead:
@@ -2004,7 +1728,7 @@ static int
 lv_consumed(struct engine *e)
 {
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->consumers[i].connected && !e->consumers[i].consume_ok)
+		if (e->app.cons[i].connected && !e->consumers[i].consume_ok)
 			return 0;
 	return 1;
 }
@@ -2018,6 +1742,7 @@ static void
 lv_consumer_reconsume(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	struct lv_client *cl = &c->cl;
 	amqp_basic_cancel_t bx;
 	amqp_basic_consume_t bc;
@@ -2039,9 +1764,9 @@ lv_consumer_reconsume(struct engine *e, int ci)
 			goto dead;
 	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
-	    e->prefix, c->spec->name, c->gen, (uint64_t)e->events);
+	    e->prefix, a->spec->name, a->gen, (uint64_t)e->events);
 	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->qr[c->queue].rname);
+	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
 	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
@@ -2050,7 +1775,7 @@ lv_consumer_reconsume(struct engine *e, int ci)
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
 	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, c->queue),
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, a->queue),
 	    detail);
 	lv_run_until(e, lv_consumed, 2000000);
 	return;
@@ -2067,6 +1792,7 @@ lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	struct broker_msg m;
 	uint32_t msgid, id = lv_message_id(props, &msgid);
 	const amqp_field_value_t *dc = lv_header(props, "x-delivery-count");
@@ -2081,8 +1807,8 @@ lv_consumer_delivered(struct engine *e, int ci,
 			break;
 	if (i < c->transit.len) {
 		m = broker_ring_take(&c->transit, i);
-		broker_ring_push(&c->buf, &m, 0);
-		lv_consumer_pump(e, ci);
+		broker_ring_push(&a->buf, &m, 0);
+		client_consumer_pump(&e->app, ci);
 		return;
 	}
 	m = broker_take(&e->b, ci, id, msgid, (uint32_t)c->cl.tag,
@@ -2093,59 +1819,9 @@ lv_consumer_delivered(struct engine *e, int ci,
 		dp = detail;
 	}
 	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, c->cl.redelivered,
-	    c->spec->name, dp);
-	broker_ring_push(&c->buf, &m, 0);
-	lv_consumer_pump(e, ci);
-}
-
-/* Sends the ack, nack or reject for the head message (or nothing). */
-static void
-lv_consumer_finish(struct engine *e, int ci, enum lv_cmd_kind kind,
-    int requeue)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-	struct broker_msg m = broker_ring_pop(&c->buf);
-	enum event_kind ek = kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
-	    EV_NACK : EV_REJECT;
-
-	c->busy = 0;
-	c->attempt = 0;
-	if (m.noack)
-		broker_copy_done(&e->b, m.id);
-	else if (c->connected) {
-		int rc;
-		lv_emit(e, ek, ACTOR_CONSUMER, m.id, 0, requeue & 1,
-		    c->spec->name, NULL);
-		if (kind == CMD_ACK) {
-			amqp_basic_ack_t a;
-			memset(&a, 0, sizeof a);
-			a.delivery_tag = m.tag;
-			rc = lv_send(&c->cl, kind, m.tag, requeue,
-			    AMQP_BASIC_ACK_METHOD, &a);
-		} else if (kind == CMD_NACK) {
-			amqp_basic_nack_t a;
-			memset(&a, 0, sizeof a);
-			a.delivery_tag = m.tag;
-			a.requeue = requeue & 1;
-			rc = lv_send(&c->cl, kind, m.tag, requeue,
-			    AMQP_BASIC_NACK_METHOD, &a);
-		} else {
-			amqp_basic_reject_t a;
-			memset(&a, 0, sizeof a);
-			a.delivery_tag = m.tag;
-			a.requeue = requeue & 1;
-			rc = lv_send(&c->cl, kind, m.tag, requeue,
-			    AMQP_BASIC_REJECT_METHOD, &a);
-		}
-		if (rc != 0) {
-			lv_consumer_lost(e, ci, c->cl.conn.status, 0, NULL);
-			return;
-		}
-	} else
-		lv_emit(e, kind == CMD_ACK ? EV_ACK : EV_NACK, ACTOR_CONSUMER,
-		    m.id, 0, requeue, c->spec->name,
-		    "channel already closed: the frame is not sent");
-	lv_consumer_pump(e, ci);
+	    a->spec->name, dp);
+	broker_ring_push(&a->buf, &m, 0);
+	client_consumer_pump(&e->app, ci);
 }
 
 /*
@@ -2158,20 +1834,21 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	size_t keep = 0;
 
 	if (crash)
 		lv_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    c->buf.len ? broker_ring_at(&c->buf, 0)->id : 0, 0, 0,
-		    c->spec->name, NULL);
+		    a->buf.len ? broker_ring_at(&a->buf, 0)->id : 0, 0, 0,
+		    a->spec->name, NULL);
 	else if (code == 200)
 		lv_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
-		    c->spec->name, "consumer stopped");
-	else if (c->connected)
+		    a->spec->name, "consumer stopped");
+	else if (a->connected)
 		lv_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
-		    c->spec->name, why);
-	c->connected = c->connecting = 0;
-	c->gen++;
+		    a->spec->name, why);
+	a->connected = a->connecting = 0;
+	a->gen++;
 	if (crash || code == 200) {
 		/* The process (or the container) closes its socket: what it
 		 * wrote still reaches the broker, then the connection ends,
@@ -2187,212 +1864,22 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 		struct broker_msg m = broker_ring_pop(&c->transit);
 		if (m.noack)
 			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    c->spec->name);
+			    a->spec->name);
 	}
-	if (!crash && c->busy)
+	if (!crash && a->busy)
 		keep = 1;
-	while (c->buf.len > keep) {
-		struct broker_msg m = *broker_ring_at(&c->buf, c->buf.len - 1);
-		c->buf.len--;
+	while (a->buf.len > keep) {
+		struct broker_msg m = *broker_ring_at(&a->buf, a->buf.len - 1);
+		a->buf.len--;
 		if (m.noack)
 			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    c->spec->name);
+			    a->spec->name);
 	}
 	if (keep == 0) {
-		c->busy = 0;
-		c->attempt = 0;
+		a->busy = 0;
+		a->attempt = 0;
 	}
-	lv_consumer_arm_recovery(e, ci);
-}
-
-static void
-lv_consumer_pump(struct engine *e, int ci)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-	struct broker_msg *m;
-
-	if (c->busy || c->buf.len == 0 || !c->connected)
-		return;
-	m = broker_ring_at(&c->buf, 0);
-	c->busy = 1;
-	c->attempt = 1;
-	lv_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
-	    NULL);
-	if (c->crash_before) {
-		c->crash_before = 0;
-		lv_consumer_lost(e, ci, 0, 1, NULL);
-		return;
-	}
-	if (c->exc_armed) {
-		struct broker_tally *t = broker_tally(&e->b, m->id);
-		c->exc_armed = 0;
-		t->poison = (int16_t)c->exc_times;
-		t->unreadable = (uint8_t)c->exc_unreadable;
-	}
-	sched_add(&e->sched, lv_now(e) + e->toggles[TOGGLE_WORK_MS] * 1000,
-	    T_WORK, c->gen, (uint32_t)ci, ++c->job);
-}
-
-/*
- * Republishes `m` to the error exchange, as Spring's
- * RepublishMessageRecoverer does; returns whether a queue took it. The
- * shadow routes it; the real copy goes out on the consumer's channel.
- */
-static int
-lv_consumer_republish(struct engine *e, int ci, struct broker_msg *m)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-	const char *xn = e->topo->error_exchange;
-	const int *targets;
-	size_t n = 0;
-	int32_t x;
-
-	if (xn == NULL) {
-		lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, NULL,
-		    "no error exchange configured");
-		return 0;
-	}
-	x = xn[0] ? broker_exchange_find(&e->b, xn) : -1;
-	if (xn[0] && (x < 0 || !e->b.exchanges[x].exists))
-		x = -3;
-	if (x != -3) {
-		struct broker_msg copy = *m;
-		amqp_basic_properties_t props;
-		amqp_table_entry_t hdr[2];
-		char mid[48], *rkey, *rx;
-
-		copy.key = broker_intern(&e->b, e->topo->error_key ?
-		    e->topo->error_key : "");
-		copy.exchange = x;
-		copy.redelivered = 0;
-		copy.deliveries = 0;
-		n = broker_route(&e->b, x, &copy, &targets);
-		memset(&props, 0, sizeof props);
-		props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
-		    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
-		props.delivery_mode = m->persistent ? 2 : 1;
-		lv_props_id(mid, sizeof mid, m->id, m->msgid);
-		props.message_id = amqp_cstring_bytes(mid);
-		hdr[0] = lv_entry_int(LV_ID_HEADER, m->id);
-		hdr[1] = lv_entry_str("x-exception-message",
-		    "business exception");
-		props.headers.entries = hdr;
-		props.headers.num_entries = 2;
-		rkey = lv_real(e, e->b.keys[copy.key]);
-		rx = x < 0 ? xstrdup("") : xstrdup(e->xr[x].rname);
-		/* Not a lab publish: the relay's report is ignored. */
-		lv_cmd_push(&c->cl, CMD_OTHER, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
-		amqp_basic_publish(c->cl.conn.st, c->cl.chan,
-		    amqp_cstring_bytes(rx), amqp_cstring_bytes(rkey), 0, 0,
-		    &props, amqp_cstring_bytes("payment"));
-		free(rkey);
-		free(rx);
-		broker_fan_out(&e->b, &copy, targets, n, EV_REPUBLISH,
-		    ACTOR_CONSUMER, "x-exception-message set", 0);
-	}
-	if (n == 0)
-		lv_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
-		    "error exchange had no route");
-	return n > 0;
-}
-
-/* The listener failed on the head message: retry, or apply on_failure. */
-static void
-lv_consumer_failed(struct engine *e, int ci, struct broker_msg *m)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-	struct broker_tally *t = broker_tally(&e->b, m->id);
-	int64_t wait;
-
-	if (m->noack) {
-		struct broker_msg gone = broker_ring_pop(&c->buf);
-		c->busy = 0;
-		broker_drop(&e->b, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
-		    c->spec->name);
-		lv_consumer_pump(e, ci);
-		return;
-	}
-	if (t->unreadable) {
-		lv_consumer_finish(e, ci, CMD_REJECT, 0);
-		return;
-	}
-	if ((wait = service_retry_wait(e->toggles, c->attempt)) >= 0) {
-		lv_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
-		    c->spec->name, NULL);
-		sched_add(&e->sched, lv_now(e) + wait, T_RETRY, c->gen,
-		    (uint32_t)ci, c->job);
-		return;
-	}
-	switch ((int)e->toggles[TOGGLE_ON_FAILURE]) {
-	case ONFAIL_REJECT:
-		lv_consumer_finish(e, ci, CMD_REJECT, 0);
-		break;
-	case ONFAIL_REPUBLISH:
-		if (lv_consumer_republish(e, ci, m))
-			lv_consumer_finish(e, ci, CMD_ACK, 0);
-		else {
-			broker_drop(&e->b, m->id, LOSS_REJECTED, NOTICE_SILENT,
-			    c->spec->name);
-			lv_consumer_finish(e, ci, CMD_ACK, 2);
-		}
-		break;
-	default:
-		lv_consumer_finish(e, ci, CMD_NACK, 1);
-		break;
-	}
-}
-
-static void
-lv_consumer_work_done(struct engine *e, int ci)
-{
-	struct lv_consumer *c = &e->consumers[ci];
-	struct broker_msg *m;
-	struct broker_tally *t;
-	enum service_outcome outcome;
-
-	if (!c->busy || c->buf.len == 0)
-		return;
-	m = broker_ring_at(&c->buf, 0);
-	t = broker_tally(&e->b, m->id);
-	if (t->poison != 0) {
-		if (t->poison > 0)
-			t->poison--;
-		lv_emit(e, EV_EXCEPTION, ACTOR_CONSUMER, m->id, 0,
-		    t->unreadable, c->spec->name, t->unreadable ?
-		    "MessageConversionException" : "business exception");
-		lv_consumer_failed(e, ci, m);
-		return;
-	}
-	/* Each consumer is its own instance of the service (model/service.h). */
-	outcome = service_work(&e->seen, (int)e->toggles[TOGGLE_IDEMPOTENCY],
-	    ci, m->msgid, &t->done_mask, &t->effects);
-	switch (outcome) {
-	case SERVICE_SKIP_MSGID:
-		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
-		    c->spec->name, "message-id seen before");
-		break;
-	case SERVICE_SKIP_BUSINESS:
-		lv_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
-		    c->spec->name, "order already paid");
-		break;
-	case SERVICE_DONE:
-	case SERVICE_DONE_AGAIN:
-		lv_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
-		    c->spec->name,
-		    outcome == SERVICE_DONE_AGAIN ? "again!" : NULL);
-		break;
-	}
-	if (c->crash_after) {
-		c->crash_after = 0;
-		if (m->noack) {
-			struct broker_msg done = broker_ring_pop(&c->buf);
-			broker_copy_done(&e->b, done.id);
-		}
-		c->busy = 0;
-		lv_consumer_lost(e, ci, 0, 1, NULL);
-		return;
-	}
-	lv_consumer_finish(e, ci, CMD_ACK, 0);
+	client_consumer_arm_recovery(&e->app, ci);
 }
 
 /* ---- admin connection ------------------------------------------------------ */
@@ -2828,7 +2315,7 @@ lv_broker_started(struct engine *e)
 		broker_expire(&e->b, (int)qi);
 	}
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
-		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
+		if (e->app.cons[ci].wanted && !e->app.cons[ci].recovery_armed)
 			lv_consumer_connect(e, (int)ci);
 	lv_producer_pump(e);
 }
@@ -2856,10 +2343,10 @@ lv_run_until(struct engine *e, int (*done)(struct engine *), int64_t max_us)
 static int
 lv_clients_down(struct engine *e)
 {
-	if (e->prod.connected || e->prod.connecting)
+	if (e->app.prod.connected || e->app.prod.connecting)
 		return 0;
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->consumers[i].connected || e->consumers[i].connecting)
+		if (e->app.cons[i].connected || e->app.cons[i].connecting)
 			return 0;
 	return 1;
 }
@@ -2919,31 +2406,6 @@ lv_link_heal(struct engine *e, int who)
 	}
 }
 
-static void
-lv_reconcile(struct engine *e)
-{
-	int64_t period = e->toggles[TOGGLE_RECONCILE_MS] * 1000;
-	int64_t now = lv_now(e);
-
-	e->reconcile_armed = 0;
-	if (!e->toggles[TOGGLE_RECONCILE])
-		return;
-	for (uint32_t id = 1; id <= e->next_id; id++) {
-		struct broker_tally *t = broker_tally(&e->b, id);
-		/* The order is the first consumer's business state. */
-		if (!(t->done_mask & 1) && e->paid_at[id] + period <= now) {
-			t->done_mask |= 1;
-			if (t->effects < UINT8_MAX)
-				t->effects++;
-			lv_emit(e, EV_RECONCILE, ACTOR_RECONCILER, id, 0, 0,
-			    NULL, "payment service says paid");
-		}
-	}
-	e->reconcile_armed = 1;
-	sched_add(&e->sched, now + period, T_RECONCILE, e->reconcile_gen, 0,
-	    0);
-}
-
 static int lv_inject(struct engine *e, const struct failure_req *req,
     char **cause);
 
@@ -2966,7 +2428,7 @@ lv_chaos(struct engine *e)
 	memset(&r, 0, sizeof r);
 	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
 	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
-	    e->consumers[0].spec->name;
+	    e->app.cons[0].spec->name;
 	switch (r.kind) {
 	case FAIL_CONNECTION_LOST:
 	case FAIL_BLACKHOLE:
@@ -2995,39 +2457,18 @@ lv_chaos(struct engine *e)
 static void
 lv_fire(struct engine *e, const struct sched_timer *t)
 {
-	int ci = (int)t->a;
 	char *cause = NULL;
 
+	if (t->kind >= T_CLIENT) {
+		client_fire(&e->app, (enum client_timer)(t->kind - T_CLIENT),
+		    t->gen, t->a, t->b);
+		return;
+	}
 	switch ((enum lv_timer)t->kind) {
-	case T_PRODUCER:
-		if (t->gen != e->prod.gen)
-			break;
-		e->prod.step_armed = 0;
-		lv_producer_pump(e);
-		break;
-	case T_WORK:
-		if (e->consumers[ci].busy && t->b == e->consumers[ci].job)
-			lv_consumer_work_done(e, ci);
-		break;
-	case T_RETRY:
-		if (e->consumers[ci].busy && t->b == e->consumers[ci].job) {
-			e->consumers[ci].attempt++;
-			sched_add(&e->sched, lv_now(e) +
-			    e->toggles[TOGGLE_WORK_MS] * 1000, T_WORK,
-			    e->consumers[ci].gen, (uint32_t)ci,
-			    ++e->consumers[ci].job);
-		}
-		break;
-	case T_RECOVER:
-		e->consumers[ci].recovery_armed = 0;
-		lv_consumer_connect(e, ci);
+	case T_CLIENT:
 		break;
 	case T_EXPIRY:
-		if (t->gen != e->b.gen || !e->b.up)
-			break;
-		if (e->b.queues[t->a].expiry_due == t->due)
-			e->b.queues[t->a].expiry_due = BROKER_NEVER;
-		broker_expire(&e->b, (int)t->a);
+		broker_expiry_due(&e->b, t->gen, (int)t->a, t->due);
 		break;
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
@@ -3042,10 +2483,6 @@ lv_fire(struct engine *e, const struct sched_timer *t)
 				free(cause);
 			}
 		}
-		break;
-	case T_RECONCILE:
-		if (t->gen == e->reconcile_gen)
-			lv_reconcile(e);
 		break;
 	case T_CHAOS:
 		lv_chaos(e);
@@ -3068,16 +2505,16 @@ lv_client_service(struct engine *e, int who)
 			if (who == 0)
 				lv_producer_connect_failed(e);
 			else {
-				struct lv_consumer *c = &e->consumers[who - 1];
+				struct client_consumer *a = &e->app.cons[who - 1];
 				char why[200];
 				live_conn_explain(&cl->conn, why, sizeof why);
-				c->connecting = 0;
+				a->connecting = 0;
 				live_relay_drop(cl->relay);
 				lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0,
 				    cl->conn.status ? cl->conn.status : -9, 1,
-				    c->spec->name, e->b.up ? why :
+				    a->spec->name, e->b.up ? why :
 				    "broker down");
-				lv_consumer_arm_recovery(e, who - 1);
+				client_consumer_arm_recovery(&e->app, who - 1);
 			}
 			return;
 		}
@@ -3149,16 +2586,17 @@ static int
 lv_producer_can_send(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
 
-	if (!p->connected || p->out_len == 0 || p->step_armed ||
+	if (!cp->connected || cp->out_len == 0 || cp->step_armed ||
 	    p->want_write || p->blocked || p->link != RELAY_OK)
 		return 0;
-	if (p->confirm_mode && p->outstanding && (mode == CONFIRMS_EACH ||
+	if (cp->confirm_mode && cp->outstanding && (mode == CONFIRMS_EACH ||
 	    (mode == CONFIRMS_BATCH &&
-		p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH])))
+		cp->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH])))
 		return 0;
-	return lv_outbox_head(p)->not_before <= lv_now(e);
+	return client_outbox_head(&e->app)->not_before <= lv_now(e);
 }
 
 /*
@@ -3174,10 +2612,11 @@ static int
 lv_spin(struct engine *e, struct pollfd *fds, size_t nfds, int64_t wait_us)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	int64_t end;
 	int n;
 
-	if (wait_us <= 0 || !p->outstanding || !p->confirm_mode ||
+	if (wait_us <= 0 || !cp->outstanding || !cp->confirm_mode ||
 	    e->toggles[TOGGLE_CONFIRMS] != CONFIRMS_EACH ||
 	    p->confirm_rtt < 0 || p->confirm_rtt >= e->spin_us ||
 	    p->link != RELAY_OK)
@@ -3298,12 +2737,13 @@ lv_step(struct engine *e, int64_t until_us)
 
 /* Whether a delivery to consumer c is still to come from queue q. */
 static int
-lv_delivery_due(struct engine *e, const struct lv_consumer *c)
+lv_delivery_due(struct engine *e, int ci)
 {
-	const struct broker_queue *q = &e->b.queues[c->queue];
+	const struct client_consumer *a = &e->app.cons[ci];
+	const struct broker_queue *q = &e->b.queues[a->queue];
 
-	return c->connected && c->link == RELAY_OK && e->b.up &&
-	    q->ready.len && broker_sub_has_credit(&e->b, (int)(c - e->consumers));
+	return a->connected && e->consumers[ci].link == RELAY_OK && e->b.up &&
+	    q->ready.len && broker_sub_has_credit(&e->b, ci);
 }
 
 /*
@@ -3316,10 +2756,11 @@ static void
 lv_producer_sync(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	amqp_basic_qos_t qos;
 
-	if (!p->unsynced || p->syncing || !p->connected || !p->chan_open ||
-	    p->link != RELAY_OK || p->out_len || p->outstanding ||
+	if (!p->unsynced || p->syncing || !cp->connected || !cp->chan_open ||
+	    p->link != RELAY_OK || cp->out_len || cp->outstanding ||
 	    !live_conn_writable(&p->cl.conn))
 		return;
 	memset(&qos, 0, sizeof qos);
@@ -3334,50 +2775,167 @@ static int
 lv_quiet(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 	int64_t now = lv_now(e);
 
 	for (size_t i = 0; i < e->sched.len; i++) {
 		int kind = e->sched.heap[i].kind;
-		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->b.up))
+		if (kind == T_CLIENT + CLIENT_T_RECONCILE ||
+		    (kind == T_CLIENT + CLIENT_T_RECOVER && !e->b.up))
 			continue;
 		return 0;
 	}
-	if (p->connecting || p->cl.conn.state == LC_TCP ||
+	if (cp->connecting || p->cl.conn.state == LC_TCP ||
 	    (p->cl.conn.state > LC_TCP && p->cl.conn.state < LC_UP))
 		return 0;
 	if (p->link == RELAY_OK) {
-		if (p->out_len && !(p->blocked))
+		if (cp->out_len && !(p->blocked))
 			return 0;
-		if (p->connected && (p->syncing || p->unsynced) &&
-		    p->chan_open)
+		if (cp->connected && (p->syncing || p->unsynced) &&
+		    cp->chan_open)
 			return 0;
-		if (p->outstanding && p->connected)
+		if (cp->outstanding && cp->connected)
 			return 0;
-		if (p->cl.ncmds && p->connected)
+		if (p->cl.ncmds && cp->connected)
 			return 0;
 		if (live_relay_busy(p->cl.relay))
 			return 0;
-	} else if (p->link == RELAY_HOLE && p->connected &&
+	} else if (p->link == RELAY_HOLE && cp->connected &&
 	    e->toggles[TOGGLE_HEARTBEAT] > 0)
 		return 0; /* the heartbeat will notice */
-	for (uint32_t id = 1; id <= e->next_id && id < e->b.tally_cap; id++)
+	for (uint32_t id = 1; id <= e->app.next_id && id < e->b.tally_cap; id++)
 		if (e->b.tally[id].returns_due && p->link == RELAY_OK)
 			return 0;
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
-		if (c->connecting || c->busy || c->buf.len)
+		struct client_consumer *a = &e->app.cons[i];
+		if (a->connecting || a->busy || a->buf.len)
 			return 0;
 		if (c->link == RELAY_OK && (c->cl.ncmds ||
-		    live_relay_busy(c->cl.relay)) && c->connected)
+		    live_relay_busy(c->cl.relay)) && a->connected)
 			return 0;
-		if (c->link == RELAY_HOLE && c->connected &&
+		if (c->link == RELAY_HOLE && a->connected &&
 		    e->toggles[TOGGLE_HEARTBEAT] > 0)
 			return 0;
-		if (lv_delivery_due(e, c))
+		if (lv_delivery_due(e, (int)i))
 			return 0;
 	}
 	return now - e->activity_at >= LV_GRACE_US;
 }
+
+/* ---- the applications' transport ------------------------------------------- */
+
+static void
+lv_cl_arm(void *ctx, int64_t at, enum client_timer kind, uint32_t gen,
+    uint32_t a, uint64_t b)
+{
+	struct engine *e = ctx;
+
+	sched_add(&e->sched, at, T_CLIENT + (int)kind, gen, a, b);
+}
+
+/* Sends consumer ci's ack, nack or reject; a dead connection is lost. */
+static int
+lv_cl_settle(void *ctx, int ci, enum event_kind kind, uint32_t tag,
+    int requeue)
+{
+	struct engine *e = ctx;
+	struct lv_consumer *c = &e->consumers[ci];
+	int rc;
+
+	if (kind == EV_ACK) {
+		amqp_basic_ack_t m;
+		memset(&m, 0, sizeof m);
+		m.delivery_tag = tag;
+		rc = lv_send(&c->cl, CMD_ACK, tag, requeue,
+		    AMQP_BASIC_ACK_METHOD, &m);
+	} else if (kind == EV_NACK) {
+		amqp_basic_nack_t m;
+		memset(&m, 0, sizeof m);
+		m.delivery_tag = tag;
+		m.requeue = requeue & 1;
+		rc = lv_send(&c->cl, CMD_NACK, tag, requeue,
+		    AMQP_BASIC_NACK_METHOD, &m);
+	} else {
+		amqp_basic_reject_t m;
+		memset(&m, 0, sizeof m);
+		m.delivery_tag = tag;
+		m.requeue = requeue & 1;
+		rc = lv_send(&c->cl, CMD_REJECT, tag, requeue,
+		    AMQP_BASIC_REJECT_METHOD, &m);
+	}
+	if (rc != 0) {
+		lv_consumer_lost(e, ci, c->cl.conn.status, 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lv_cl_crash(void *ctx, int ci)
+{
+	lv_consumer_lost(ctx, ci, 0, 1, NULL);
+}
+
+static void
+lv_cl_connect(void *ctx, int ci)
+{
+	lv_consumer_connect(ctx, ci);
+}
+
+/*
+ * The republish recoverer's publish goes out on the consumer's channel;
+ * the model has routed it already. Not a lab publish: the relay's report
+ * of it is ignored.
+ */
+static void
+lv_cl_republish(void *ctx, int ci, const struct broker_msg *m, int32_t x,
+    uint32_t key)
+{
+	struct engine *e = ctx;
+	struct lv_consumer *c = &e->consumers[ci];
+	amqp_basic_properties_t props;
+	amqp_table_entry_t hdr[2];
+	char mid[48];
+
+	memset(&props, 0, sizeof props);
+	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
+	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
+	props.delivery_mode = m->persistent ? 2 : 1;
+	lv_props_id(mid, sizeof mid, m->id, m->msgid);
+	props.message_id = amqp_cstring_bytes(mid);
+	hdr[0] = lv_entry_int(LV_ID_HEADER, m->id);
+	hdr[1] = lv_entry_str("x-exception-message", "business exception");
+	props.headers.entries = hdr;
+	props.headers.num_entries = 2;
+	lv_cmd_push(&c->cl, CMD_OTHER, AMQP_BASIC_PUBLISH_METHOD, 0, 0);
+	amqp_basic_publish(c->cl.conn.st, c->cl.chan,
+	    amqp_cstring_bytes(x < 0 ? "" : e->xr[x].rname),
+	    amqp_cstring_bytes(lv_rkey(e, key)), 0, 0, &props,
+	    amqp_cstring_bytes("payment"));
+}
+
+static void
+lv_cl_pump(void *ctx)
+{
+	lv_producer_pump(ctx);
+}
+
+static int
+lv_cl_hold(void *ctx)
+{
+	return lv_producer_hold(ctx);
+}
+
+static const struct client_ops lv_client_ops = {
+	.arm = lv_cl_arm,
+	.settle = lv_cl_settle,
+	.crash = lv_cl_crash,
+	.connect = lv_cl_connect,
+	.republish = lv_cl_republish,
+	.pump = lv_cl_pump,
+	.hold = lv_cl_hold,
+};
 
 /* ---- the engine interface ------------------------------------------------- */
 
@@ -3403,7 +2961,7 @@ lv_create(const struct engine_opts *opts, char **cause)
 	e->b.env.ctx = e;
 	e->b.toggles = e->toggles;
 	e->b.up = 1;
-	e->prod.wait_since = -1;
+	client_init(&e->app, &e->b, e->toggles, &lv_client_ops, e);
 	e->prod.loss = LOSS_NETWORK;
 	rng_seed(&e->rng, opts->seed);
 	snprintf(e->prefix, sizeof e->prefix, "rabbitlab.%lx%x.",
@@ -3459,7 +3017,6 @@ lv_destroy(struct engine *e)
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
 		broker_ring_free(&c->transit);
-		broker_ring_free(&c->buf);
 		live_relay_free(c->cl.relay);
 		free(c->cl.cmds);
 	}
@@ -3467,13 +3024,8 @@ lv_destroy(struct engine *e)
 	for (size_t i = 0; i < e->nrkeys; i++)
 		free(e->rkeys[i]);
 	free(e->rkeys);
+	client_free(&e->app);
 	broker_free(&e->b);
-	service_memory_free(&e->seen);
-	free(e->paid_at);
-	for (size_t i = 0; i < e->prod.out_len; i++)
-		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);
-	free(e->prod.out);
-	free(e->prod.pend);
 	free(e->prod.sent);
 	free(e->prod.wbuf);
 	free(e->qviews);
@@ -3517,15 +3069,14 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 	}
 	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
 	e->nconsumers = t->nconsumers;
+	client_declare(&e->app);
 	for (size_t i = 0; i < t->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
 		char name[96];
-		c->spec = &t->consumers[i];
-		c->queue = e->b.subs[i].queue;
 		c->cl.e = e;
 		c->cl.who = (int)i + 1;
 		snprintf(name, sizeof name, "rabbitlab consumer %s",
-		    c->spec->name);
+		    t->consumers[i].name);
 		live_conn_init(&c->cl.conn, &e->target, name);
 		c->cl.relay = live_relay_new(e->target.host, e->target.port,
 		    &lv_relay_ops, &c->cl, cause);
@@ -3546,9 +3097,9 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 	broker_redeclare(&e->b);
 	/* The producer connects now, so the first publish is not slowed by
 	 * the handshake (the simulated one costs 3 ms, a real one more). */
-	e->prod.connecting = 1;
+	e->app.prod.connecting = 1;
 	if (lv_client_open(e, &e->prod.cl) != 0) {
-		e->prod.connecting = 0;
+		e->app.prod.connecting = 0;
 		lv_client_drop(&e->prod.cl, 0);
 	}
 	return 0;
@@ -3658,18 +3209,13 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
 		/* (Re)start the period from now. */
-		if (e->toggles[TOGGLE_RECONCILE]) {
-			e->reconcile_armed = 1;
-			sched_add(&e->sched, lv_now(e) +
-			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
-			    T_RECONCILE, ++e->reconcile_gen, 0, 0);
-		}
+		client_reconcile_restart(&e->app);
 		break;
 	case TOGGLE_HEARTBEAT:
 		/* Negotiated at connect: the producer reconnects when idle. */
-		e->prod.reconnect = e->prod.connected;
-		if (e->prod.connected && e->prod.outstanding == 0 &&
-		    e->prod.sent_len == 0 && e->prod.out_len == 0) {
+		e->prod.reconnect = e->app.prod.connected;
+		if (e->app.prod.connected && e->app.prod.outstanding == 0 &&
+		    e->prod.sent_len == 0 && e->app.prod.out_len == 0) {
 			/* As a toggle takes effect at once in the simulator. */
 			lv_producer_recycle(e);
 			lv_run_until(e, lv_producer_settled, 2000000);
@@ -3678,7 +3224,7 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 	case TOGGLE_ACK_MODE:
 	case TOGGLE_PREFETCH:
 		for (size_t i = 0; i < e->nconsumers; i++)
-			if (e->consumers[i].connected)
+			if (e->app.cons[i].connected)
 				lv_consumer_reconsume(e, (int)i);
 		break;
 	default:
@@ -3697,7 +3243,7 @@ lv_get_toggle(struct engine *e, enum toggle_id id)
 static int
 lv_publish(struct engine *e, const struct publish_req *req, char **cause)
 {
-	struct lv_batch b;
+	struct client_batch b;
 	const char *xn;
 
 	if (!e->declared) {
@@ -3721,7 +3267,7 @@ lv_publish(struct engine *e, const struct publish_req *req, char **cause)
 	b.delay = req->delay_ms;
 	b.every_us = req->every_us;
 	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
-	lv_outbox_push(&e->prod, &b, 0);
+	client_outbox_push(&e->app, &b, 0);
 	lv_producer_pump(e);
 	return 0;
 }
@@ -3752,7 +3298,8 @@ lv_cancelled(struct engine *e)
 {
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
-		if (c->connected && !c->wanted && !c->cancel_ok)
+		struct client_consumer *a = &e->app.cons[i];
+		if (a->connected && !a->wanted && !c->cancel_ok)
 			return 0;
 	}
 	return 1;
@@ -3767,6 +3314,7 @@ static void
 lv_consumer_stop(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	amqp_basic_cancel_t bx;
 
 	memset(&bx, 0, sizeof bx);
@@ -3775,9 +3323,9 @@ lv_consumer_stop(struct engine *e, int ci)
 	if (lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD,
 	    &bx) == 0)
 		lv_run_until(e, lv_cancelled, 2000000);
-	if (c->connected && !c->wanted) {
+	if (a->connected && !a->wanted) {
 		lv_consumer_lost(e, ci, 200, 0, NULL);
-		lv_queue_catch_up(e, c->queue);
+		lv_queue_catch_up(e, a->queue);
 	}
 }
 
@@ -3795,21 +3343,22 @@ lv_consume(struct engine *e, const char *name, int on, char **cause)
 	}
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
+		struct client_consumer *a = &e->app.cons[i];
 		if (only >= 0 && (int)i != only)
 			continue;
-		if (on && !c->wanted) {
-			c->wanted = 1;
+		if (on && !a->wanted) {
+			a->wanted = 1;
 			if (e->b.up)
 				lv_consumer_connect(e, (int)i);
 			else
-				lv_consumer_arm_recovery(e, (int)i);
-		} else if (!on && c->wanted) {
-			c->wanted = 0;
-			if (c->connected)
+				client_consumer_arm_recovery(&e->app, (int)i);
+		} else if (!on && a->wanted) {
+			a->wanted = 0;
+			if (a->connected)
 				lv_consumer_stop(e, (int)i);
-			else if (c->connecting) {
-				c->connecting = 0;
-				c->gen++;
+			else if (a->connecting) {
+				a->connecting = 0;
+				a->gen++;
 				lv_client_drop(&c->cl, 0);
 				live_relay_drop(c->cl.relay);
 			}
@@ -3826,10 +3375,10 @@ lv_target_queue(struct engine *e, const char *target)
 		if (q >= 0)
 			return q;
 		q = broker_sub_find(&e->b, target);
-		return q >= 0 ? e->consumers[q].queue : -1;
+		return q >= 0 ? e->app.cons[q].queue : -1;
 	}
 	if (e->nconsumers)
-		return e->consumers[0].queue;
+		return e->app.cons[0].queue;
 	return e->b.nqueues ? 0 : -1;
 }
 
@@ -3940,10 +3489,11 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 			cs->link = mode;
 			lgen = &cs->link_gen;
 			live_relay_set_mode(cs->cl.relay, mode);
-			if (mode == RELAY_CUT && (cs->connected ||
-			    cs->connecting)) {
+			if (mode == RELAY_CUT && (e->app.cons[who - 1].connected ||
+			    e->app.cons[who - 1].connecting)) {
 				lv_consumer_lost(e, who - 1, -9, 0, NULL);
-				lv_queue_catch_up(e, cs->queue);
+				lv_queue_catch_up(e,
+				    e->app.cons[who - 1].queue);
 			}
 		}
 		++*lgen;
@@ -3977,7 +3527,7 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		}
 		break;
 	case FAIL_UNROUTABLE:
-		e->prod.unroutable_left = req->times > 0 ? req->times : 1;
+		e->app.prod.unroutable_left = req->times > 0 ? req->times : 1;
 		break;
 	case FAIL_QUEUE_FULL: {
 		uint64_t depth = 0;
@@ -4024,19 +3574,20 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		e->prod.loss = LOSS_BROKER_CRASH;
 		/* A handshake still under way just fails, as in the
 		 * simulator, where such a client never was connected. */
-		if (e->prod.connecting && !e->prod.connected) {
-			e->prod.connecting = 0;
+		if (e->app.prod.connecting && !e->app.prod.connected) {
+			e->app.prod.connecting = 0;
 			lv_client_drop(&e->prod.cl, 0);
 			live_relay_drop(e->prod.cl.relay);
 		}
 		for (size_t i = 0; i < e->nconsumers; i++) {
 			struct lv_consumer *cs = &e->consumers[i];
-			if (cs->connecting && !cs->connected) {
-				cs->connecting = 0;
-				cs->gen++;
+			struct client_consumer *a = &e->app.cons[i];
+			if (a->connecting && !a->connected) {
+				a->connecting = 0;
+				a->gen++;
 				lv_client_drop(&cs->cl, 0);
 				live_relay_drop(cs->cl.relay);
-				lv_consumer_arm_recovery(e, (int)i);
+				client_consumer_arm_recovery(&e->app, (int)i);
 			}
 		}
 		lv_admin_close(e);
@@ -4054,8 +3605,8 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		if (!lv_clients_down(e)) {
 			lv_producer_lost(e, -9, LOSS_BROKER_CRASH, NULL);
 			for (size_t i = 0; i < e->nconsumers; i++)
-				if (e->consumers[i].connected ||
-				    e->consumers[i].connecting)
+				if (e->app.cons[i].connected ||
+				    e->app.cons[i].connecting)
 					lv_consumer_lost(e, (int)i, -9, 0, NULL);
 		}
 		lv_run_until(e, lv_node_gone, clean ? 30000000 : 2000000);
@@ -4070,18 +3621,18 @@ lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 		if (c < 0)
 			goto bad_target;
 		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
-			e->consumers[c].crash_before = 1;
+			e->app.cons[c].crash_before = 1;
 		else
-			e->consumers[c].crash_after = 1;
+			e->app.cons[c].crash_after = 1;
 		break;
 	case FAIL_CONSUMER_EXCEPTION:
 		c = lv_target_consumer(e, req->target);
 		if (c < 0)
 			goto bad_target;
-		e->consumers[c].exc_armed = 1;
-		e->consumers[c].exc_times = req->times > 0 ?
+		e->app.cons[c].exc_armed = 1;
+		e->app.cons[c].exc_times = req->times > 0 ?
 		    (req->times > 32767 ? 32767 : req->times) : -1;
-		e->consumers[c].exc_unreadable = req->unreadable ? 1 : 0;
+		e->app.cons[c].exc_unreadable = req->unreadable ? 1 : 0;
 		break;
 	case FAIL_CHAOS: {
 		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
@@ -4216,16 +3767,16 @@ lv_view(struct engine *e, struct engine_view *v)
 	memset(v, 0, sizeof *v);
 	lv_refresh_depths(e);
 	v->broker_up = e->b.up;
-	v->producer_connected = e->prod.connected;
-	v->producer_outstanding = e->prod.outstanding;
-	for (size_t i = 0; i < e->prod.out_len; i++)
+	v->producer_connected = e->app.prod.connected;
+	v->producer_outstanding = e->app.prod.outstanding;
+	for (size_t i = 0; i < e->app.prod.out_len; i++)
 		v->producer_pending +=
-		    e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].left;
-	v->producer_blocked_us = e->prod.blocked_us;
-	v->producer_attempt = e->prod.attempt;
+		    e->app.prod.out[(e->app.prod.out_head + i) % e->app.prod.out_cap].left;
+	v->producer_blocked_us = e->app.prod.blocked_us;
+	v->producer_attempt = e->app.prod.attempt;
 	v->producer_retry_in_us = -1;
-	if (e->prod.step_armed && e->prod.retry_due > lv_now(e))
-		v->producer_retry_in_us = e->prod.retry_due - lv_now(e);
+	if (e->app.prod.step_armed && e->app.prod.retry_due > lv_now(e))
+		v->producer_retry_in_us = e->app.prod.retry_due - lv_now(e);
 	e->qviews = engine_queue_views(e->qviews, &e->b, lv_now(e));
 	/* Depths and existence as read from the real node. */
 	for (size_t i = 0; i < e->b.nqueues; i++) {
@@ -4236,9 +3787,9 @@ lv_view(struct engine *e, struct engine_view *v)
 	v->queues = e->qviews;
 	v->nqueues = e->b.nqueues;
 	for (size_t i = 0; i < e->nconsumers; i++) {
-		v->consumer_in_progress += (uint64_t)e->consumers[i].busy;
-		v->consumer_buffered += e->consumers[i].buf.len;
-		v->consumers_connected += e->consumers[i].connected;
+		v->consumer_in_progress += (uint64_t)e->app.cons[i].busy;
+		v->consumer_buffered += e->app.cons[i].buf.len;
+		v->consumers_connected += e->app.cons[i].connected;
 	}
 }
 
@@ -4280,8 +3831,9 @@ static int
 lvb_done(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
-	return p->connected && p->out_len == 0 && p->outstanding == 0 &&
+	return cp->connected && cp->out_len == 0 && cp->outstanding == 0 &&
 	    p->sent_len == 0 && !p->unsynced && !p->syncing;
 }
 

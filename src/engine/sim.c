@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "client/client.h"
 #include "engine/engine.h"
 #include "model/rng.h"
 #include "model/sched.h"
@@ -79,70 +80,15 @@ struct sim_wire {
 
 enum sim_link { LINK_OK, LINK_CUT, LINK_BLACKHOLE };
 
+/* A consumer's connection: its link and wires. */
 struct sim_consumer {
-	const struct topo_consumer *spec;
-	int queue;
-	int wanted;          /* the script started it */
-	int connected;
-	int connecting;
-	uint32_t gen;        /* bumped on every disconnect */
-	struct broker_ring buf;     /* client side: delivered, not finished */
-	int busy;            /* buf head is being worked on */
-	uint64_t job;        /* numbers each piece of work, for its timers */
-	int exc_times;       /* armed exception: attempts to fail, -1 always */
-	int exc_unreadable;
-	int exc_armed;
-	int attempt;         /* local attempts on the head */
-	int crash_before, crash_after;
 	enum sim_link link;
 	uint32_t link_gen;
 	struct sim_wire down, up;
-	int recovery_armed;
 };
 
-/* A run of publishes from one request. */
-struct sim_batch {
-	uint32_t left;
-	int32_t exchange;    /* -1: missing exchange, -2: default */
-	char *xname;         /* exchange name as asked */
-	uint32_t key;
-	int persistent;      /* -1 toggle */
-	int64_t expiration, delay;
-	uint32_t headers;
-	int64_t every_us;
-	int64_t not_before;
-	uint32_t resend_id;  /* a single resend of this message, else 0 */
-};
-
-struct sim_pending {
-	uint32_t seq;
-	uint32_t id;
-	int resolved;
-	int persistent;
-};
-
+/* The producer's connection: its link and wires, the broker's view. */
 struct sim_producer {
-	int connected, connecting;
-	uint32_t gen;
-	int chan_open;       /* client view of its channel */
-	int chan_dead;       /* the broker closed it */
-	int confirm_mode;    /* confirm.select sent on this channel */
-	uint32_t next_seq;
-	struct sim_pending *pend; /* outstanding confirms, in seq order */
-	size_t pend_cap, pend_head, pend_len;
-	uint64_t outstanding;
-	uint32_t in_batch;
-	struct sim_batch *out; /* outbox */
-	size_t out_cap, out_head, out_len;
-	int step_armed;
-	int attempt;         /* connection attempts for the head publish */
-	int64_t retry_wait;
-	int64_t retry_due;   /* when the pending reconnect try runs */
-	int took_head;       /* PAID emitted for the head message */
-	uint32_t head_id;
-	int64_t blocked_us;
-	int64_t wait_since;  /* waiting for confirms since, -1 not */
-	int unroutable_left;
 	enum sim_link link;
 	uint32_t link_gen;
 	struct sim_wire up, down;
@@ -157,20 +103,16 @@ struct sim_delayed {
 
 enum sim_timer {
 	T_WIRE,        /* a: wire number */
-	T_PRODUCER,    /* producer step */
 	T_CONNECTED,   /* producer handshake done */
 	T_CONFIRM,     /* a: seq; b: id<<1 | ack */
-	T_WORK,        /* a: consumer */
-	T_RETRY,       /* a: consumer */
-	T_RECOVER,     /* a: consumer */
 	T_CONSUMER_UP, /* a: consumer handshake done */
 	T_EXPIRY,      /* a: queue */
 	T_LINK_HEAL,   /* a: 0 producer, 1+i consumer i */
 	T_HEARTBEAT,   /* a: as LINK_HEAL */
 	T_RESTART,
-	T_RECONCILE,
 	T_DELAYED,     /* a: delayed slot */
 	T_CHAOS,       /* one random failure */
+	T_CLIENT,      /* and up: the client layer's, T_CLIENT + its kind */
 };
 
 struct engine {
@@ -189,15 +131,9 @@ struct engine {
 	struct sim_delayed *delayed;
 	size_t ndelayed, delayed_cap;
 
-	uint32_t next_id;
-	uint32_t next_msgid;
-	struct service_memory seen; /* the consumers' processed-id stores */
-	int64_t *paid_at;        /* payment time by id, for reconciliation */
-	size_t paid_cap;
 
 	struct sim_producer prod;
-	int reconcile_armed;
-	uint32_t reconcile_gen;  /* a new period drops the pending tick */
+	struct client app;    /* the applications: producer and consumers */
 
 	struct engine_queue_view *qviews;
 	char errbuf[160];
@@ -343,9 +279,7 @@ static int
 sim_env_can_take(void *ctx, int ci)
 {
 	struct engine *e = ctx;
-	const struct sim_consumer *c = &e->consumers[ci];
-
-	return c->connected && c->link != LINK_CUT;
+	return e->app.cons[ci].connected && e->consumers[ci].link != LINK_CUT;
 }
 
 static void
@@ -388,7 +322,6 @@ static const struct broker_env sim_env_ops = {
 /* ---- forward declarations of the actors ------------------------------ */
 
 static void sim_producer_pump(struct engine *e);
-static void sim_consumer_pump(struct engine *e, int c);
 static void sim_consumer_lost(struct engine *e, int c, int code, int crash);
 static void sim_producer_lost(struct engine *e, int code, enum loss_reason why);
 
@@ -405,7 +338,7 @@ sim_confirm_later(struct engine *e, int64_t at, uint32_t seq, uint32_t id,
 		m.tag = seq;
 		sim_wire_send(e, WIRE_PROD_DOWN, FR_CONFIRM, ack, 0, &m);
 	} else
-		sched_add(&e->sched, at, T_CONFIRM, e->prod.gen, seq,
+		sched_add(&e->sched, at, T_CONFIRM, e->app.prod.gen, seq,
 		    (uint64_t)id << 1 | (uint64_t)ack);
 }
 
@@ -483,148 +416,23 @@ sim_producer_reachable(struct engine *e)
 	return e->b.up && e->prod.link == LINK_OK;
 }
 
-static struct sim_pending *
-sim_pending_at(struct sim_producer *p, size_t i)
-{
-	return &p->pend[(p->pend_head + i) % p->pend_cap];
-}
-
-static void
-sim_pending_add(struct sim_producer *p, uint32_t seq, uint32_t id,
-    int persistent)
-{
-	if (p->pend_len == p->pend_cap)
-		p->pend = xring_grow(p->pend, &p->pend_cap, &p->pend_head,
-		    p->pend_len, sizeof *p->pend);
-	*sim_pending_at(p, p->pend_len++) =
-	    (struct sim_pending){ seq, id, 0, persistent };
-	p->outstanding++;
-}
-
-static void
-sim_outbox_push(struct sim_producer *p, const struct sim_batch *b, int front)
-{
-	if (p->out_len == p->out_cap)
-		p->out = xring_grow(p->out, &p->out_cap, &p->out_head,
-		    p->out_len, sizeof *p->out);
-	if (front) {
-		p->out_head = (p->out_head + p->out_cap - 1) % p->out_cap;
-		p->out[p->out_head] = *b;
-	} else
-		p->out[(p->out_head + p->out_len) % p->out_cap] = *b;
-	p->out_len++;
-}
-
-static struct sim_batch *
-sim_outbox_head(struct sim_producer *p)
-{
-	return p->out_len ? &p->out[p->out_head] : NULL;
-}
-
-/*
- * The head message is done with (sent or failed): the next one of its batch
- * waits the batch's gap, counted from now, as a sending loop would.
- */
-static void
-sim_outbox_advance(struct engine *e)
-{
-	struct sim_producer *p = &e->prod;
-	struct sim_batch *b = &p->out[p->out_head];
-
-	if (b->every_us && b->left > 1)
-		b->not_before = e->now + b->every_us;
-
-	p->took_head = 0;
-	p->attempt = 0;
-	p->retry_wait = 0;
-	if (--b->left == 0) {
-		free(b->xname);
-		p->out_head = (p->out_head + 1) % p->out_cap;
-		p->out_len--;
-	}
-}
-
-/* Sends message `id` again later (resend toggle). */
-static void
-sim_resend(struct engine *e, uint32_t id, const struct sim_batch *like)
-{
-	struct sim_batch b;
-
-	memset(&b, 0, sizeof b);
-	if (like)
-		b = *like;
-	else {
-		b.exchange = -2;
-		b.persistent = -1;
-		b.expiration = b.delay = -1;
-		if (e->topo->publish_exchange[0]) {
-			b.exchange = broker_exchange_find(&e->b,
-			    e->topo->publish_exchange);
-			if (b.exchange < 0)
-				b.exchange = -1;
-		}
-		b.key = broker_intern(&e->b, e->topo->publish_key);
-	}
-	b.xname = like && like->xname ? xstrdup(like->xname) : NULL;
-	b.left = 1;
-	b.every_us = 0;
-	b.not_before = 0;
-	b.resend_id = id;
-	sim_outbox_push(&e->prod, &b, 1);
-}
-
-/* A confirm that will never come: the channel or connection died. */
-static void
-sim_pending_fail_all(struct engine *e)
-{
-	struct sim_producer *p = &e->prod;
-
-	for (size_t i = 0; i < p->pend_len; i++) {
-		struct sim_pending *pd = sim_pending_at(p, i);
-		if (!pd->resolved)
-			sim_emit(e, EV_CONFIRM_LOST, ACTOR_PRODUCER, pd->id, 0,
-			    0, NULL, NULL);
-	}
-	/* Resends go to the front of the outbox: push the last first. */
-	for (size_t i = p->pend_len; i-- > 0;) {
-		struct sim_pending *pd = sim_pending_at(p, i);
-		if (!pd->resolved && e->toggles[TOGGLE_RESEND])
-			sim_resend(e, pd->id, NULL);
-	}
-	p->pend_head = 0;
-	p->pend_len = 0;
-	p->outstanding = 0;
-	p->in_batch = 0;
-}
-
-static void
-sim_producer_arm(struct engine *e, int64_t at)
-{
-	struct sim_producer *p = &e->prod;
-
-	if (p->step_armed)
-		return;
-	p->step_armed = 1;
-	sched_add(&e->sched, at < e->now ? e->now : at, T_PRODUCER, p->gen, 0,
-	    0);
-}
-
 /* The connection is gone: everything in flight on it is settled. */
 static void
 sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 {
 	struct sim_producer *p = &e->prod;
-	int confirming = p->confirm_mode;
+	struct client_producer *cp = &e->app.prod;
+	int confirming = cp->confirm_mode;
 
-	if (!p->connected && !p->connecting)
+	if (!cp->connected && !cp->connecting)
 		return;
 	sim_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL, NULL);
-	p->connected = p->connecting = 0;
-	p->chan_open = 0;
-	p->chan_dead = 0;
-	p->confirm_mode = 0;
-	p->gen++;
-	p->step_armed = 0;
+	cp->connected = cp->connecting = 0;
+	cp->chan_open = 0;
+	cp->chan_dead = 0;
+	cp->confirm_mode = 0;
+	cp->gen++;
+	cp->step_armed = 0;
 	while (p->up.len) {
 		struct sim_item it = sim_wire_pop(&p->up);
 		if (it.kind == FR_PUBLISH)
@@ -634,29 +442,26 @@ sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 	/* Confirms, returns and closes on their way die with it. */
 	p->down.head = p->down.len = 0;
 	p->up.armed = p->down.armed = 0;
-	sim_pending_fail_all(e);
+	client_pending_fail_all(&e->app);
 	p->bchan = 0;
-	if (p->wait_since >= 0) {
-		p->blocked_us += e->now - p->wait_since;
-		p->wait_since = -1;
-	}
+	client_producer_unblock(&e->app);
 	sim_producer_pump(e);
 }
 
 static void
 sim_producer_connected(struct engine *e)
 {
-	struct sim_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
-	p->connecting = 0;
+	cp->connecting = 0;
 	if (!sim_producer_reachable(e)) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, 0, -9, 0, NULL,
 		    NULL);
 		sim_producer_pump(e);
 		return;
 	}
-	p->connected = 1;
-	p->bchan = 0;
+	cp->connected = 1;
+	e->prod.bchan = 0;
 	sim_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
 	broker_redeclare(&e->b);
 	sim_producer_pump(e);
@@ -673,60 +478,31 @@ sim_exchange_resolve(struct engine *e, const char *name)
 	return x < 0 ? -1 : x;
 }
 
-/* Sends the head message of the outbox. */
+/*
+ * Sends the head message of the outbox: over the up wire, or into the
+ * delayed-message plugin's hold. The next one may go after this one's cost
+ * in client time (SIM_PUB_*).
+ */
 static void
 sim_producer_send(struct engine *e)
 {
-	struct sim_producer *p = &e->prod;
-	struct sim_batch *b = sim_outbox_head(p);
+	struct client_producer *cp = &e->app.prod;
+	struct client_batch *b = client_outbox_head(&e->app);
 	struct broker_msg m;
-	int flags = 0, persistent;
 	int32_t x = b->exchange;
-	uint32_t key = b->key;
-	char detail[96];
-	const char *dp = NULL;
+	int flags = 0;
 	int64_t cost;
 
-	memset(&m, 0, sizeof m);
-	m.id = p->head_id;
-	m.msgid = ++e->next_msgid;
-	persistent = b->persistent >= 0 ? b->persistent :
-	    (int)e->toggles[TOGGLE_PERSISTENT];
-	if (p->unroutable_left > 0 && !b->resend_id) {
-		char *k = xasprintf("%s.nobody", e->b.keys[key]);
-		key = broker_intern(&e->b, k);
-		free(k);
-		p->unroutable_left--;
-		dp = "routing key nothing is bound to";
-	}
-	m.key = key;
-	m.exchange = x < 0 ? -1 : x;
-	m.persistent = (uint8_t)persistent;
-	m.expiration = b->expiration;
-	m.headers = b->headers;
-	m.written_at = BROKER_NEVER;
-	if (persistent)
+	client_producer_publish(&e->app, &m);
+	if (m.persistent)
 		flags |= EVENT_PUB_PERSISTENT;
 	if (e->toggles[TOGGLE_MANDATORY])
 		flags |= EVENT_PUB_MANDATORY;
-	if (b->resend_id)
-		flags |= EVENT_PUB_RESEND;
-	if (dp == NULL) {
-		snprintf(detail, sizeof detail, "key=%s%s", e->b.keys[key],
-		    b->delay >= 0 ? " x-delay" : "");
-		dp = detail;
-	}
-	sim_emit(e, EV_PUBLISH, ACTOR_PRODUCER, m.id, 0, flags,
-	    x == -1 ? b->xname : broker_xname(&e->b, x), dp);
-	broker_copy_add(&e->b, m.id);
-	if (p->confirm_mode) {
-		m.tag = ++p->next_seq;
-		sim_pending_add(p, m.tag, m.id, persistent);
-		p->in_batch++;
+	if (cp->confirm_mode)
 		flags |= 8;
-	}
-	if (x >= 0 && e->b.exchanges[x].type == XTYPE_DELAYED && b->delay >= 0 &&
-	    e->b.exchanges[x].exists && p->bchan == 0 && e->prod.link == LINK_OK) {
+	if (x >= 0 && e->b.exchanges[x].type == XTYPE_DELAYED &&
+	    b->delay >= 0 && e->b.exchanges[x].exists && e->prod.bchan == 0 &&
+	    e->prod.link == LINK_OK) {
 		/* The plugin holds the message in the exchange. */
 		struct sim_delayed *d;
 		e->delayed = xgrow(e->delayed, &e->delayed_cap,
@@ -737,31 +513,17 @@ sim_producer_send(struct engine *e)
 		d->live = 1;
 		sched_add(&e->sched, e->now + SIM_NET_US + b->delay * 1000,
 		    T_DELAYED, 0, (uint32_t)e->ndelayed++, 0);
-		if (p->confirm_mode)
-			sim_confirm_later(e, e->now + SIM_NET_US, m.tag, m.id, 1);
+		if (cp->confirm_mode)
+			sim_confirm_later(e, e->now + SIM_NET_US, m.tag, m.id,
+			    1);
 	} else
 		sim_wire_send(e, WIRE_PROD_UP, FR_PUBLISH, x, flags, &m);
-	sim_outbox_advance(e);
-	cost = persistent ? SIM_PUB_PERSISTENT_US : SIM_PUB_TRANSIENT_US;
-	if (p->confirm_mode)
-		cost += persistent ? SIM_CONFIRM_PERSISTENT_US :
+	client_outbox_advance(&e->app);
+	cost = m.persistent ? SIM_PUB_PERSISTENT_US : SIM_PUB_TRANSIENT_US;
+	if (cp->confirm_mode)
+		cost += m.persistent ? SIM_CONFIRM_PERSISTENT_US :
 		    SIM_CONFIRM_TRANSIENT_US;
-	sim_producer_arm(e, e->now + cost);
-}
-
-/* The publish at the head failed for good: the caller gets an exception. */
-static void
-sim_producer_give_up(struct engine *e)
-{
-	struct sim_producer *p = &e->prod;
-	uint32_t id = p->head_id;
-
-	sim_emit(e, EV_PUBLISH_FAILED, ACTOR_PRODUCER, id, -9, 0, NULL,
-	    "AmqpConnectException");
-	/* The message never left: it had no copy anywhere. */
-	broker_copy_add(&e->b, id);
-	broker_drop(&e->b, id, LOSS_NETWORK, NOTICE_ERROR, NULL);
-	sim_outbox_advance(e);
+	client_producer_arm(&e->app, e->now + cost);
 }
 
 /*
@@ -771,77 +533,26 @@ sim_producer_give_up(struct engine *e)
 static void
 sim_producer_pump(struct engine *e)
 {
-	struct sim_producer *p = &e->prod;
-	struct sim_batch *b;
+	struct client_producer *cp = &e->app.prod;
 	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
 
-	if (p->step_armed || p->connecting)
+	if (!client_producer_ready(&e->app))
 		return;
-	b = sim_outbox_head(p);
-	if (b == NULL)
-		return;
-	if (p->connected && p->confirm_mode && p->outstanding &&
-	    (mode == CONFIRMS_EACH ||
-		(mode == CONFIRMS_BATCH &&
-		    p->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH]))) {
-		if (p->wait_since < 0)
-			p->wait_since = e->now;
-		return;
-	}
-	if (p->wait_since >= 0) {
-		p->blocked_us += e->now - p->wait_since;
-		p->wait_since = -1;
-	}
-	if (p->outstanding == 0)
-		p->in_batch = 0;
-	if (b->not_before > e->now) {
-		sim_producer_arm(e, b->not_before);
-		return;
-	}
-	if (!p->took_head) {
-		p->took_head = 1;
-		if (b->resend_id)
-			p->head_id = b->resend_id;
-		else {
-			p->head_id = ++e->next_id;
-			broker_tally(&e->b, p->head_id);
-			e->paid_at = xgrow(e->paid_at, &e->paid_cap,
-			    (size_t)p->head_id + 1, sizeof *e->paid_at);
-			e->paid_at[p->head_id] = e->now;
-			sim_emit(e, EV_PAID, ACTOR_PRODUCER, p->head_id, 0, 0,
-			    NULL, NULL);
-		}
-	}
-	if (!p->connected) {
+	if (!cp->connected) {
 		if (!sim_producer_reachable(e)) {
-			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, p->head_id,
+			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
 			    -9, 0, NULL, e->b.up ? "link down" :
 			    "broker down");
-			p->attempt++;
-			if (e->toggles[TOGGLE_PRODUCER_RETRY] &&
-			    p->attempt < e->toggles[TOGGLE_PRODUCER_ATTEMPTS]) {
-				int64_t wait = p->retry_wait ? p->retry_wait *
-				    e->toggles[TOGGLE_PRODUCER_MULTIPLIER] / 1000 :
-				    e->toggles[TOGGLE_PRODUCER_INITIAL_MS] * 1000;
-				p->retry_wait = wait;
-				p->blocked_us += wait;
-				sim_emit(e, EV_RETRY_WAIT, ACTOR_PRODUCER,
-				    p->head_id, 0, p->attempt + 1, NULL, NULL);
-				p->retry_due = e->now + wait;
-				sim_producer_arm(e, e->now + wait);
-				return;
-			}
-			sim_producer_give_up(e);
-			sim_producer_arm(e, e->now);
+			client_producer_connect_failed(&e->app);
 			return;
 		}
-		p->connecting = 1;
+		cp->connecting = 1;
 		sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONNECTED,
-		    p->gen, 0, 0);
+		    cp->gen, 0, 0);
 		return;
 	}
-	if (!p->chan_open) {
-		if (p->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+	if (!cp->chan_open) {
+		if (cp->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
 			/*
 			 * rabbitmq-c style: the closed channel number is used
 			 * again without channel.open.
@@ -851,55 +562,40 @@ sim_producer_pump(struct engine *e)
 			    NULL, NULL);
 			sim_wire_send(e, WIRE_PROD_UP, FR_CHANNEL_OPEN, 0, 0,
 			    NULL);
-			p->chan_open = 1;
-			p->chan_dead = 0;
-			p->next_seq = 0;
-			p->confirm_mode = 0;
+			cp->chan_open = 1;
+			cp->chan_dead = 0;
+			cp->next_seq = 0;
+			cp->confirm_mode = 0;
 		}
 	}
-	if (p->chan_open && mode != CONFIRMS_OFF && !p->confirm_mode) {
+	if (cp->chan_open && mode != CONFIRMS_OFF && !cp->confirm_mode) {
 		sim_emit(e, EV_CONFIRM_SELECT, ACTOR_PRODUCER, 0, 0, 0, NULL,
 		    NULL);
-		p->confirm_mode = 1;
-		p->next_seq = 0;
+		cp->confirm_mode = 1;
+		cp->next_seq = 0;
 	}
-	if (p->chan_open && mode == CONFIRMS_OFF)
-		p->confirm_mode = 0;
+	if (cp->chan_open && mode == CONFIRMS_OFF)
+		cp->confirm_mode = 0;
 	sim_producer_send(e);
 }
 
 static void
 sim_producer_frame(struct engine *e, struct sim_item *it)
 {
-	struct sim_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
 	switch (it->kind) {
 	case FR_CONFIRM:
-		for (size_t i = 0; i < p->pend_len; i++) {
-			struct sim_pending *pd = sim_pending_at(p, i);
-			if (pd->seq != it->m.tag || pd->resolved)
-				continue;
-			pd->resolved = 1;
-			p->outstanding--;
-			sim_emit(e, it->aux ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
-			    ACTOR_PRODUCER, pd->id, 0, 0, NULL, NULL);
-			if (!it->aux && e->toggles[TOGGLE_RESEND])
-				sim_resend(e, pd->id, NULL);
-			break;
-		}
-		while (p->pend_len && sim_pending_at(p, 0)->resolved) {
-			p->pend_head = (p->pend_head + 1) % p->pend_cap;
-			p->pend_len--;
-		}
+		client_producer_confirm(&e->app, it->m.tag, 0, it->aux);
 		break;
 	case FR_RETURN:
 		/* The return callback logs it; resending would loop. */
 		break;
 	case FR_CHANNEL_CLOSE:
-		p->chan_open = 0;
-		p->chan_dead = 1;
-		p->confirm_mode = 0;
-		sim_pending_fail_all(e);
+		cp->chan_open = 0;
+		cp->chan_dead = 1;
+		cp->confirm_mode = 0;
+		client_pending_fail_all(&e->app);
 		sim_wire_send(e, WIRE_PROD_UP, FR_CLOSE_OK, 0, 0, NULL);
 		break;
 	default:
@@ -920,22 +616,18 @@ static void
 sim_consumer_connect(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 
-	if (c->connected || c->connecting || !c->wanted)
+	if (a->connected || a->connecting || !a->wanted)
 		return;
 	if (!e->b.up || c->link != LINK_OK) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    c->spec->name, e->b.up ? "link down" : "broker down");
-		if (!c->recovery_armed) {
-			c->recovery_armed = 1;
-			sched_add(&e->sched,
-			    e->now + e->toggles[TOGGLE_RECOVERY_MS] * 1000,
-			    T_RECOVER, c->gen, (uint32_t)ci, 0);
-		}
+		    a->spec->name, e->b.up ? "link down" : "broker down");
+		client_consumer_arm_recovery(&e->app, ci);
 		return;
 	}
-	c->connecting = 1;
-	sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONSUMER_UP, c->gen,
+	a->connecting = 1;
+	sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONSUMER_UP, a->gen,
 	    (uint32_t)ci, 0);
 }
 
@@ -943,55 +635,29 @@ static void
 sim_consumer_up(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
 	char detail[64];
 
-	c->connecting = 0;
-	if (!e->b.up || c->link != LINK_OK || !c->wanted) {
+	a->connecting = 0;
+	if (!e->b.up || c->link != LINK_OK || !a->wanted) {
 		sim_consumer_connect(e, ci);
 		return;
 	}
-	c->connected = 1;
+	a->connected = 1;
 	e->b.subs[ci].next_tag = 0;
 	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
-	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, c->spec->name, NULL);
+	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
 	broker_redeclare(&e->b);
-	if (!e->b.queues[c->queue].exists) {
+	if (!e->b.queues[a->queue].exists) {
 		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, 404, 0,
-		    c->spec->name, "no queue to consume from");
+		    a->spec->name, "no queue to consume from");
 		return;
 	}
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
 	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
 	sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-	    broker_qname(&e->b, c->queue), detail);
-	broker_dispatch(&e->b, c->queue);
-}
-
-/* Finishes the head message: sends the ack/nack/reject (or nothing). */
-static void
-sim_consumer_finish(struct engine *e, int ci, enum sim_frame kind,
-    int requeue)
-{
-	struct sim_consumer *c = &e->consumers[ci];
-	struct broker_msg m = broker_ring_pop(&c->buf);
-
-	c->busy = 0;
-	c->attempt = 0;
-	if (m.noack) {
-		broker_copy_done(&e->b, m.id);
-	} else if (c->connected) {
-		enum event_kind ek = kind == FR_ACK ? EV_ACK :
-		    kind == FR_NACK ? EV_NACK : EV_REJECT;
-		sim_emit(e, ek, ACTOR_CONSUMER, m.id, 0, requeue & 1,
-		    c->spec->name, NULL);
-		sim_wire_send(e, sim_cwire(e, c, 1), kind, (int32_t)m.tag,
-		    requeue, NULL);
-	} else {
-		sim_emit(e, kind == FR_ACK ? EV_ACK : EV_NACK, ACTOR_CONSUMER,
-		    m.id, 0, requeue, c->spec->name,
-		    "channel already closed: the frame is not sent");
-	}
-	sim_consumer_pump(e, ci);
+	    broker_qname(&e->b, a->queue), detail);
+	broker_dispatch(&e->b, a->queue);
 }
 
 /* The broker gets consumer ci's ack, nack or reject frame for `tag`. */
@@ -1008,21 +674,21 @@ static void
 sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct broker_queue *q = &e->b.queues[c->queue];
-	size_t keep = 0;
+	struct client_consumer *a = &e->app.cons[ci];
+	struct broker_queue *q = &e->b.queues[a->queue];
 
 	if (crash)
 		sim_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    c->buf.len ? broker_ring_at(&c->buf, 0)->id : 0, 0, 0,
-		    c->spec->name, NULL);
+		    a->buf.len ? broker_ring_at(&a->buf, 0)->id : 0, 0, 0,
+		    a->spec->name, NULL);
 	else if (code == 200)
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
-		    c->spec->name, "consumer stopped");
-	else if (c->connected)
+		    a->spec->name, "consumer stopped");
+	else if (a->connected)
 		sim_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
-		    c->spec->name, NULL);
-	c->connected = c->connecting = 0;
-	c->gen++;
+		    a->spec->name, NULL);
+	a->connected = a->connecting = 0;
+	a->gen++;
 	/*
 	 * A crashed process's socket still delivers what it had written
 	 * (the kernel sends it before the FIN); a cut link does not.
@@ -1038,235 +704,34 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 		struct sim_item it = sim_wire_pop(&c->down);
 		if (it.m.noack)
 			broker_drop(&e->b, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    c->spec->name);
+			    a->spec->name);
 	}
 	while (c->up.len)
 		sim_wire_pop(&c->up);
 	c->down.armed = c->up.armed = 0;
-	/*
-	 * Client side: a crashed process loses its buffer. A live process
-	 * finishes the message in hand (its ack will fail) and drops the rest.
-	 */
-	if (!crash && c->busy)
-		keep = 1;
-	while (c->buf.len > keep) {
-		struct broker_msg m = c->buf.buf[(c->buf.head + c->buf.len - 1) %
-		    c->buf.cap];
-		c->buf.len--;
-		if (m.noack)
-			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    c->spec->name);
-	}
-	if (keep == 0) {
-		c->busy = 0;
-		c->attempt = 0;
-	}
+	client_consumer_dropped(&e->app, ci, crash);
 	if (e->b.up && q->exists)
-		broker_dispatch(&e->b, c->queue);
-	if (c->wanted && !c->recovery_armed) {
-		c->recovery_armed = 1;
-		sched_add(&e->sched,
-		    e->now + e->toggles[TOGGLE_RECOVERY_MS] * 1000, T_RECOVER,
-		    c->gen, (uint32_t)ci, 0);
-	}
-}
-
-static void
-sim_consumer_pump(struct engine *e, int ci)
-{
-	struct sim_consumer *c = &e->consumers[ci];
-	struct broker_msg *m;
-	int64_t work;
-
-	if (c->busy || c->buf.len == 0)
-		return;
-	if (!c->connected) {
-		/* Left over from a lost connection: dropped by the client. */
-		return;
-	}
-	m = broker_ring_at(&c->buf, 0);
-	c->busy = 1;
-	c->attempt = 1;
-	sim_emit(e, EV_WORK_START, ACTOR_CONSUMER, m->id, 0, 0, c->spec->name,
-	    NULL);
-	if (c->crash_before) {
-		c->crash_before = 0;
-		sim_consumer_lost(e, ci, 0, 1);
-		return;
-	}
-	if (c->exc_armed) {
-		struct broker_tally *t = broker_tally(&e->b, m->id);
-		c->exc_armed = 0;
-		t->poison = (int16_t)c->exc_times;
-		t->unreadable = (uint8_t)c->exc_unreadable;
-	}
-	work = e->toggles[TOGGLE_WORK_MS] * 1000;
-	sched_add(&e->sched, e->now + work, T_WORK, c->gen, (uint32_t)ci,
-	    ++c->job);
-}
-
-/*
- * Republishes `m` to the error exchange with the exception in its headers;
- * returns whether any queue took it.
- */
-static int
-sim_consumer_republish(struct engine *e, struct broker_msg *m)
-{
-	const char *xn = e->topo->error_exchange;
-	const int *routed;
-	size_t n = 0;
-	int32_t x;
-
-	if (xn == NULL) {
-		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, NULL,
-		    "no error exchange configured");
-		return 0;
-	}
-	x = sim_exchange_resolve(e, xn);
-	if (x == -2)
-		x = -1;
-	else if (x < 0 || !e->b.exchanges[x].exists)
-		x = -3;
-	if (x != -3) {
-		struct broker_msg copy = *m;
-		copy.key = broker_intern(&e->b, e->topo->error_key ?
-		    e->topo->error_key : "");
-		copy.exchange = x;
-		copy.redelivered = 0;
-		copy.deliveries = 0;
-		n = broker_route(&e->b, x, &copy, &routed);
-		broker_fan_out(&e->b, &copy, routed, n, EV_REPUBLISH,
-		    ACTOR_CONSUMER, "x-exception-message set", 0);
-	}
-	if (n == 0)
-		sim_emit(e, EV_REPUBLISH, ACTOR_CONSUMER, m->id, 0, 0, xn,
-		    "error exchange had no route");
-	return n > 0;
-}
-
-/* The listener failed on the head message: retry, or apply on_failure. */
-static void
-sim_consumer_failed(struct engine *e, int ci, struct broker_msg *m)
-{
-	struct sim_consumer *c = &e->consumers[ci];
-	struct broker_tally *t = broker_tally(&e->b, m->id);
-	int64_t wait;
-	int policy = (int)e->toggles[TOGGLE_ON_FAILURE];
-
-	if (m->noack) {
-		struct broker_msg gone = broker_ring_pop(&c->buf);
-		c->busy = 0;
-		broker_drop(&e->b, gone.id, LOSS_AUTOACK_EXCEPTION, NOTICE_SILENT,
-		    c->spec->name);
-		sim_consumer_pump(e, ci);
-		return;
-	}
-	if (t->unreadable) {
-		/* Spring: a conversion failure is fatal, never requeued. */
-		sim_consumer_finish(e, ci, FR_REJECT, 0);
-		return;
-	}
-	if ((wait = service_retry_wait(e->toggles, c->attempt)) >= 0) {
-		sim_emit(e, EV_RETRY, ACTOR_CONSUMER, m->id, 0, c->attempt + 1,
-		    c->spec->name, NULL);
-		sched_add(&e->sched, e->now + wait, T_RETRY, c->gen,
-		    (uint32_t)ci, c->job);
-		return;
-	}
-	switch (policy) {
-	case ONFAIL_REJECT:
-		sim_consumer_finish(e, ci, FR_REJECT, 0);
-		break;
-	case ONFAIL_REPUBLISH:
-		if (sim_consumer_republish(e, m))
-			sim_consumer_finish(e, ci, FR_ACK, 0);
-		else {
-			/* The ack below ends the last copy: it is lost. */
-			broker_drop(&e->b, m->id, LOSS_REJECTED, NOTICE_SILENT,
-			    c->spec->name);
-			sim_consumer_finish(e, ci, FR_ACK, 2);
-		}
-		break;
-	default:
-		sim_consumer_finish(e, ci, FR_NACK, 1);
-		break;
-	}
-}
-
-/* The work on the head message is over (or a retry is due). */
-static void
-sim_consumer_work_done(struct engine *e, int ci)
-{
-	struct sim_consumer *c = &e->consumers[ci];
-	struct broker_msg *m;
-	struct broker_tally *t;
-	enum service_outcome outcome;
-
-	if (!c->busy || c->buf.len == 0)
-		return;
-	m = broker_ring_at(&c->buf, 0);
-	t = broker_tally(&e->b, m->id);
-	if (t->poison != 0) {
-		if (t->poison > 0)
-			t->poison--;
-		sim_emit(e, EV_EXCEPTION, ACTOR_CONSUMER, m->id, 0,
-		    t->unreadable, c->spec->name, t->unreadable ?
-		    "MessageConversionException" : "business exception");
-		sim_consumer_failed(e, ci, m);
-		return;
-	}
-	/* Each consumer is its own instance of the service (model/service.h). */
-	outcome = service_work(&e->seen, (int)e->toggles[TOGGLE_IDEMPOTENCY],
-	    ci, m->msgid, &t->done_mask, &t->effects);
-	switch (outcome) {
-	case SERVICE_SKIP_MSGID:
-		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 1,
-		    c->spec->name, "message-id seen before");
-		break;
-	case SERVICE_SKIP_BUSINESS:
-		sim_emit(e, EV_DUP_SKIP, ACTOR_CONSUMER, m->id, 0, 2,
-		    c->spec->name, "order already paid");
-		break;
-	case SERVICE_DONE:
-	case SERVICE_DONE_AGAIN:
-		sim_emit(e, EV_WORK_DONE, ACTOR_CONSUMER, m->id, 0, ci % 8,
-		    c->spec->name,
-		    outcome == SERVICE_DONE_AGAIN ? "again!" : NULL);
-		break;
-	}
-	if (c->crash_after) {
-		c->crash_after = 0;
-		if (m->noack) {
-			/* Acked on delivery: the finished one is safe. */
-			struct broker_msg done = broker_ring_pop(&c->buf);
-			broker_copy_done(&e->b, done.id);
-		}
-		c->busy = 0;
-		sim_consumer_lost(e, ci, 0, 1);
-		return;
-	}
-	sim_consumer_finish(e, ci, FR_ACK, 0);
+		broker_dispatch(&e->b, a->queue);
+	client_consumer_arm_recovery(&e->app, ci);
 }
 
 static void
 sim_consumer_frame(struct engine *e, int ci, int up, struct sim_item *it)
 {
-	struct sim_consumer *c = &e->consumers[ci];
-
 	if (up) {
 		sim_settle_frame(e, ci, it->kind, (uint32_t)it->aux, it->flags);
 		return;
 	}
 	if (it->kind != FR_DELIVER)
 		return;
-	broker_ring_push(&c->buf, &it->m, 0);
-	sim_consumer_pump(e, ci);
+	broker_ring_push(&e->app.cons[ci].buf, &it->m, 0);
+	client_consumer_pump(&e->app, ci);
 }
 
 static void
 sim_broker_down(struct engine *e, int clean)
 {
-	struct sim_producer *p = &e->prod;
+	struct client_producer *cp = &e->app.prod;
 
 	if (!e->b.up)
 		return;
@@ -1274,12 +739,12 @@ sim_broker_down(struct engine *e, int clean)
 	    NULL);
 	broker_down(&e->b, clean);
 	/* Clients first: their connections die with the broker. */
-	if (clean && p->connected)
+	if (clean && cp->connected)
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, 0, 320, 0, NULL,
 		    "broker shutdown");
 	sim_producer_lost(e, clean ? 320 : -9, LOSS_BROKER_CRASH);
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->consumers[i].connected || e->consumers[i].connecting)
+		if (e->app.cons[i].connected || e->app.cons[i].connecting)
 			sim_consumer_lost(e, (int)i, clean ? 320 : -9, 0);
 	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
 		struct broker_queue *q = &e->b.queues[qi];
@@ -1307,7 +772,7 @@ sim_broker_start(struct engine *e)
 		return;
 	broker_up(&e->b);
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
-		if (e->consumers[ci].wanted && !e->consumers[ci].recovery_armed)
+		if (e->app.cons[ci].wanted && !e->app.cons[ci].recovery_armed)
 			sim_consumer_connect(e, (int)ci);
 	sim_producer_pump(e);
 }
@@ -1400,30 +865,6 @@ sim_wire_fire(struct engine *e, uint32_t n)
 	sim_wire_arm(e, n);
 }
 
-static void
-sim_reconcile(struct engine *e)
-{
-	int64_t period = e->toggles[TOGGLE_RECONCILE_MS] * 1000;
-
-	e->reconcile_armed = 0;
-	if (!e->toggles[TOGGLE_RECONCILE])
-		return;
-	for (uint32_t id = 1; id <= e->next_id; id++) {
-		struct broker_tally *t = broker_tally(&e->b, id);
-		/* The order is the first consumer's business state. */
-		if (!(t->done_mask & 1) && e->paid_at[id] + period <= e->now) {
-			t->done_mask |= 1;
-			if (t->effects < UINT8_MAX)
-				t->effects++;
-			sim_emit(e, EV_RECONCILE, ACTOR_RECONCILER, id, 0, 0,
-			    NULL, "payment service says paid");
-		}
-	}
-	e->reconcile_armed = 1;
-	sched_add(&e->sched, e->now + period, T_RECONCILE, e->reconcile_gen, 0,
-	    0);
-}
-
 static int sim_fail(struct engine *e, const struct failure_req *req,
     char **cause);
 
@@ -1446,7 +887,7 @@ sim_chaos(struct engine *e)
 	memset(&r, 0, sizeof r);
 	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
 	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
-	    e->consumers[0].spec->name;
+	    e->app.cons[0].spec->name;
 	switch (r.kind) {
 	case FAIL_CONNECTION_LOST:
 	case FAIL_BLACKHOLE:
@@ -1473,53 +914,33 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 {
 	int ci = (int)t->a;
 
+	if (t->kind >= T_CLIENT) {
+		client_fire(&e->app, (enum client_timer)(t->kind - T_CLIENT),
+		    t->gen, t->a, t->b);
+		return;
+	}
 	switch ((enum sim_timer)t->kind) {
+	case T_CLIENT:
+		break;
 	case T_WIRE:
 		sim_wire_fire(e, t->a);
 		break;
-	case T_PRODUCER:
-		if (t->gen != e->prod.gen)
-			break;
-		e->prod.step_armed = 0;
-		sim_producer_pump(e);
-		break;
 	case T_CONNECTED:
-		if (t->gen == e->prod.gen)
+		if (t->gen == e->app.prod.gen)
 			sim_producer_connected(e);
 		break;
 	case T_CONFIRM:
-		if (t->gen != e->prod.gen || !e->b.up)
+		if (t->gen != e->app.prod.gen || !e->b.up)
 			break;
 		sim_confirm_later(e, e->now, t->a, (uint32_t)(t->b >> 1),
 		    (int)(t->b & 1));
 		break;
-	case T_WORK:
-		if (e->consumers[ci].busy && t->b == e->consumers[ci].job)
-			sim_consumer_work_done(e, ci);
-		break;
-	case T_RETRY:
-		if (e->consumers[ci].busy && t->b == e->consumers[ci].job) {
-			e->consumers[ci].attempt++;
-			sched_add(&e->sched, e->now +
-			    e->toggles[TOGGLE_WORK_MS] * 1000, T_WORK,
-			    e->consumers[ci].gen, (uint32_t)ci,
-			    ++e->consumers[ci].job);
-		}
-		break;
-	case T_RECOVER:
-		e->consumers[ci].recovery_armed = 0;
-		sim_consumer_connect(e, ci);
-		break;
 	case T_CONSUMER_UP:
-		if (t->gen == e->consumers[ci].gen)
+		if (t->gen == e->app.cons[ci].gen)
 			sim_consumer_up(e, ci);
 		break;
 	case T_EXPIRY:
-		if (t->gen != e->b.gen || !e->b.up)
-			break;
-		if (e->b.queues[t->a].expiry_due == t->due)
-			e->b.queues[t->a].expiry_due = BROKER_NEVER;
-		broker_expire(&e->b, (int)t->a);
+		broker_expiry_due(&e->b, t->gen, (int)t->a, t->due);
 		break;
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
@@ -1534,10 +955,6 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 	case T_RESTART:
 		if (t->gen == e->b.gen)
 			sim_broker_start(e);
-		break;
-	case T_RECONCILE:
-		if (t->gen == e->reconcile_gen)
-			sim_reconcile(e);
 		break;
 	case T_CHAOS:
 		sim_chaos(e);
@@ -1559,6 +976,55 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 	}
 }
 
+/* ---- the applications' transport ---------------------------------------- */
+
+static void
+sim_cl_arm(void *ctx, int64_t at, enum client_timer kind, uint32_t gen,
+    uint32_t a, uint64_t b)
+{
+	struct engine *e = ctx;
+
+	sched_add(&e->sched, at, T_CLIENT + (int)kind, gen, a, b);
+}
+
+static int
+sim_cl_settle(void *ctx, int ci, enum event_kind kind, uint32_t tag,
+    int requeue)
+{
+	struct engine *e = ctx;
+
+	sim_wire_send(e, sim_cwire(e, &e->consumers[ci], 1), kind == EV_ACK ?
+	    FR_ACK : kind == EV_NACK ? FR_NACK : FR_REJECT, (int32_t)tag,
+	    requeue, NULL);
+	return 0;
+}
+
+static void
+sim_cl_crash(void *ctx, int ci)
+{
+	sim_consumer_lost(ctx, ci, 0, 1);
+}
+
+static void
+sim_cl_connect(void *ctx, int ci)
+{
+	sim_consumer_connect(ctx, ci);
+}
+
+static void
+sim_cl_pump(void *ctx)
+{
+	sim_producer_pump(ctx);
+}
+
+static const struct client_ops sim_client_ops = {
+	.arm = sim_cl_arm,
+	.settle = sim_cl_settle,
+	.crash = sim_cl_crash,
+	.connect = sim_cl_connect,
+	.pump = sim_cl_pump,
+};
+
 /* ---- the engine interface -------------------------------------------- */
 
 static struct engine *
@@ -1577,7 +1043,7 @@ sim_create(const struct engine_opts *opts, char **cause)
 	e->b.env.ctx = e;
 	e->b.toggles = e->toggles;
 	e->b.up = 1;
-	e->prod.wait_since = -1;
+	client_init(&e->app, &e->b, e->toggles, &sim_client_ops, e);
 	return e;
 }
 
@@ -1587,20 +1053,14 @@ sim_destroy(struct engine *e)
 	if (e == NULL)
 		return;
 	sched_free(&e->sched);
+	client_free(&e->app);
 	broker_free(&e->b);
 	for (size_t i = 0; i < e->nconsumers; i++) {
-		broker_ring_free(&e->consumers[i].buf);
 		sim_wire_free(&e->consumers[i].down);
 		sim_wire_free(&e->consumers[i].up);
 	}
 	free(e->consumers);
 	free(e->delayed);
-	service_memory_free(&e->seen);
-	free(e->paid_at);
-	for (size_t i = 0; i < e->prod.out_len; i++)
-		free(e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].xname);
-	free(e->prod.out);
-	free(e->prod.pend);
 	sim_wire_free(&e->prod.up);
 	sim_wire_free(&e->prod.down);
 	free(e->qviews);
@@ -1626,10 +1086,7 @@ sim_declare(struct engine *e, const struct topology *topo, char **cause)
 		return -1;
 	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
 	e->nconsumers = t->nconsumers;
-	for (size_t i = 0; i < t->nconsumers; i++) {
-		e->consumers[i].spec = &t->consumers[i];
-		e->consumers[i].queue = e->b.subs[i].queue;
-	}
+	client_declare(&e->app);
 	broker_redeclare(&e->b);
 	return 0;
 }
@@ -1693,25 +1150,20 @@ sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
 		/* (Re)start the period from now. */
-		if (e->toggles[TOGGLE_RECONCILE]) {
-			e->reconcile_armed = 1;
-			sched_add(&e->sched, e->now +
-			    e->toggles[TOGGLE_RECONCILE_MS] * 1000,
-			    T_RECONCILE, ++e->reconcile_gen, 0, 0);
-		}
+		client_reconcile_restart(&e->app);
 		break;
 	case TOGGLE_ACK_MODE:
 		/* The container cancels and consumes again in the new mode. */
 		for (size_t i = 0; i < e->nconsumers; i++) {
-			struct sim_consumer *c = &e->consumers[i];
-			if (!c->connected)
+			struct client_consumer *a = &e->app.cons[i];
+			if (!a->connected)
 				continue;
 			e->b.subs[i].ack_mode = (int)value;
 			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
 			    PRId64, value == ACK_NONE,
 			    e->toggles[TOGGLE_PREFETCH]);
 			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-			    broker_qname(&e->b, c->queue), detail);
+			    broker_qname(&e->b, a->queue), detail);
 		}
 		break;
 	case TOGGLE_PREFETCH:
@@ -1734,7 +1186,7 @@ sim_get_toggle(struct engine *e, enum toggle_id id)
 static int
 sim_publish(struct engine *e, const struct publish_req *req, char **cause)
 {
-	struct sim_batch b;
+	struct client_batch b;
 	const char *xn = req->exchange ? req->exchange :
 	    e->topo->publish_exchange;
 
@@ -1756,7 +1208,7 @@ sim_publish(struct engine *e, const struct publish_req *req, char **cause)
 	b.delay = req->delay_ms;
 	b.every_us = req->every_us;
 	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
-	sim_outbox_push(&e->prod, &b, 0);
+	client_outbox_push(&e->app, &b, 0);
 	sim_producer_pump(e);
 	return 0;
 }
@@ -1774,16 +1226,16 @@ sim_consume(struct engine *e, const char *name, int on, char **cause)
 		}
 	}
 	for (size_t i = 0; i < e->nconsumers; i++) {
-		struct sim_consumer *c = &e->consumers[i];
+		struct client_consumer *a = &e->app.cons[i];
 		if (only >= 0 && (int)i != only)
 			continue;
-		if (on && !c->wanted) {
-			c->wanted = 1;
+		if (on && !a->wanted) {
+			a->wanted = 1;
 			sim_consumer_connect(e, (int)i);
-		} else if (!on && c->wanted) {
-			c->wanted = 0;
+		} else if (!on && a->wanted) {
+			a->wanted = 0;
 			/* basic.cancel: unacked messages go back. */
-			if (c->connected)
+			if (a->connected)
 				sim_consumer_lost(e, (int)i, 200, 0);
 		}
 	}
@@ -1799,10 +1251,10 @@ sim_target_queue(struct engine *e, const char *target)
 		if (q >= 0)
 			return q;
 		q = broker_sub_find(&e->b, target);
-		return q >= 0 ? e->consumers[q].queue : -1;
+		return q >= 0 ? e->app.cons[q].queue : -1;
 	}
 	if (e->nconsumers)
-		return e->consumers[0].queue;
+		return e->app.cons[0].queue;
 	return e->b.nqueues ? 0 : -1;
 }
 
@@ -1854,7 +1306,7 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 		broker_delete_exchange(&e->b, x, "exchange.delete");
 		break;
 	case FAIL_UNROUTABLE:
-		e->prod.unroutable_left = req->times > 0 ? req->times : 1;
+		e->app.prod.unroutable_left = req->times > 0 ? req->times : 1;
 		break;
 	case FAIL_QUEUE_FULL:
 		q = sim_target_queue(e, req->target);
@@ -1890,19 +1342,19 @@ sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 		if (c < 0)
 			goto bad_target;
 		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
-			e->consumers[c].crash_before = 1;
+			e->app.cons[c].crash_before = 1;
 		else
-			e->consumers[c].crash_after = 1;
+			e->app.cons[c].crash_after = 1;
 		break;
 	case FAIL_CONSUMER_EXCEPTION:
 		/* The next message the consumer starts on is the poison. */
 		c = sim_target_consumer(e, req->target);
 		if (c < 0)
 			goto bad_target;
-		e->consumers[c].exc_armed = 1;
-		e->consumers[c].exc_times = req->times > 0 ?
+		e->app.cons[c].exc_armed = 1;
+		e->app.cons[c].exc_times = req->times > 0 ?
 		    (req->times > 32767 ? 32767 : req->times) : -1;
-		e->consumers[c].exc_unreadable = req->unreadable ? 1 : 0;
+		e->app.cons[c].exc_unreadable = req->unreadable ? 1 : 0;
 		break;
 	case FAIL_CHAOS: {
 		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
@@ -1941,7 +1393,8 @@ sim_quiet(struct engine *e)
 {
 	for (size_t i = 0; i < e->sched.len; i++) {
 		int kind = e->sched.heap[i].kind;
-		if (kind == T_RECONCILE || (kind == T_RECOVER && !e->b.up))
+		if (kind == T_CLIENT + CLIENT_T_RECONCILE ||
+		    (kind == T_CLIENT + CLIENT_T_RECOVER && !e->b.up))
 			continue;
 		return 0;
 	}
@@ -2007,22 +1460,22 @@ sim_view(struct engine *e, struct engine_view *v)
 {
 	memset(v, 0, sizeof *v);
 	v->broker_up = e->b.up;
-	v->producer_connected = e->prod.connected;
-	v->producer_outstanding = e->prod.outstanding;
-	for (size_t i = 0; i < e->prod.out_len; i++)
+	v->producer_connected = e->app.prod.connected;
+	v->producer_outstanding = e->app.prod.outstanding;
+	for (size_t i = 0; i < e->app.prod.out_len; i++)
 		v->producer_pending +=
-		    e->prod.out[(e->prod.out_head + i) % e->prod.out_cap].left;
-	v->producer_blocked_us = e->prod.blocked_us;
-	v->producer_attempt = e->prod.attempt;
-	v->producer_retry_in_us = e->prod.retry_due > e->now ?
-	    e->prod.retry_due - e->now : -1;
+		    e->app.prod.out[(e->app.prod.out_head + i) % e->app.prod.out_cap].left;
+	v->producer_blocked_us = e->app.prod.blocked_us;
+	v->producer_attempt = e->app.prod.attempt;
+	v->producer_retry_in_us = e->app.prod.retry_due > e->now ?
+	    e->app.prod.retry_due - e->now : -1;
 	e->qviews = engine_queue_views(e->qviews, &e->b, e->now);
 	v->queues = e->qviews;
 	v->nqueues = e->b.nqueues;
 	for (size_t i = 0; i < e->nconsumers; i++) {
-		v->consumer_in_progress += e->consumers[i].busy;
-		v->consumer_buffered += e->consumers[i].buf.len;
-		v->consumers_connected += e->consumers[i].connected;
+		v->consumer_in_progress += e->app.cons[i].busy;
+		v->consumer_buffered += e->app.cons[i].buf.len;
+		v->consumers_connected += e->app.cons[i].connected;
 	}
 }
 

@@ -58,7 +58,8 @@ enum event_actor {
 	_(CONSUME, "basic.consume")                                            \
 	_(DELIVER, "basic.deliver")            /* flag: redelivered */         \
 	_(WORK_START, "work started")                                          \
-	_(WORK_DONE, "order marked paid")      /* effect; flag: consumer slot */ \
+	_(WORK_DONE, "order marked paid")      /* effect; flag: 1 again by \
+						  the same consumer */ \
 	_(DUP_SKIP, "duplicate skipped")       /* flag: 1 id, 2 business */    \
 	_(EXCEPTION, "listener exception")     /* flag: 1 unreadable */        \
 	_(RETRY, "local retry")                /* flag: attempt about to run */ \

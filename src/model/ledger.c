@@ -129,14 +129,10 @@ ledger_apply(struct ledger *l, const struct event *ev)
 		/*
 		 * Each consumer (a fanout may feed several services) applies
 		 * its own effect; the same one applying it again is the
-		 * duplicate. Repairing the order stands for the first
-		 * consumer's effect, done by another path.
+		 * duplicate, which the service itself reports (flag 1).
 		 */
-		uint8_t bit = (uint8_t)(1u << (ev->kind == EV_RECONCILE ? 0 :
-		    (unsigned)ev->flag % 8));
-		if (e->done_mask & bit)
+		if (ev->kind == EV_WORK_DONE && (ev->flag & 1))
 			e->dup = 1;
-		e->done_mask |= bit;
 		e->effects = ledger_inc16(e->effects);
 		e->order_paid = 1;
 		e->settled_at = ev->t;

@@ -44,8 +44,6 @@ struct ledger_entry {
 	uint8_t nacked : 1;
 	uint8_t returned : 1;
 	uint8_t dup : 1;          /* one consumer applied the effect twice */
-	uint8_t done_mask;        /* consumers (slot = WORK_DONE flag % 8)
-				     that applied the effect */
 };
 
 struct ledger_summary {

@@ -71,7 +71,7 @@ struct world {
 	struct topo_exchange x[3];
 	struct topo_queue q[NQ + 2];
 	struct topo_binding bd[NQ + 4];
-	char names[NQ][8];
+	char names[NQ][16];
 };
 
 static void

@@ -162,7 +162,7 @@ test_two_work_done_is_duplicated(void **state)
 	feed(l, 2, EV_DELIVER, 1, 0);
 	feed(l, 3, EV_WORK_DONE, 1, 0);
 	feed(l, 4, EV_DELIVER, 1, 1);
-	feed(l, 5, EV_WORK_DONE, 1, 0);
+	feed(l, 5, EV_WORK_DONE, 1, 1); /* again, by the same consumer */
 	assert_int_equal(ledger_entry(l, 1)->effects, 2);
 	assert_int_equal(fate(l, 1), FATE_DUPLICATED);
 	assert_int_equal(counter(l, "duplicated"), 1);
@@ -182,7 +182,7 @@ test_effects_saturate(void **state)
 	feed(l, 1, EV_PUBLISH, 1, 0);
 	for (int i = 0; i < 70000; i++) {
 		feed(l, 2 + i, EV_DELIVER, 1, 1);
-		feed(l, 2 + i, EV_WORK_DONE, 1, 0);
+		feed(l, 2 + i, EV_WORK_DONE, 1, i > 0);
 	}
 	assert_int_equal(ledger_entry(l, 1)->effects, UINT16_MAX);
 	assert_int_equal(ledger_entry(l, 1)->deliveries, UINT16_MAX);
@@ -339,10 +339,10 @@ test_fate_precedence(void **state)
 	feed(l, 2, EV_WORK_DONE, 2, 0);
 	feed(l, 3, EV_DEAD_LETTER, 2, 1);
 	assert_int_equal(fate(l, 2), FATE_PROCESSED);
-	/* Twice, then lost: duplicated. */
+	/* Twice by the same consumer (flag 1: again), then lost. */
 	feed(l, 1, EV_PUBLISH, 3, 0);
 	feed(l, 2, EV_WORK_DONE, 3, 0);
-	feed(l, 3, EV_WORK_DONE, 3, 0);
+	feed(l, 3, EV_WORK_DONE, 3, 1);
 	feed_lost(l, 4, 3, LOSS_BROKER_CRASH, NOTICE_SILENT);
 	assert_int_equal(fate(l, 3), FATE_DUPLICATED);
 	assert_int_equal(counter(l, "processed"), 2);
