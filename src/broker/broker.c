@@ -33,7 +33,9 @@ broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
 	ev.flag = flag;
 	ev.where = where;
 	ev.detail = detail;
-	b->env.emit(b->env.ctx, &ev);
+	b->events++;
+	if (b->env.sink)
+		b->env.sink(b->env.sink_ctx, &ev);
 }
 
 struct broker_tally *
@@ -84,7 +86,9 @@ broker_drop(struct broker *b, uint32_t id, enum loss_reason reason,
 	ev.reason = reason;
 	ev.notice = notice;
 	ev.where = where;
-	b->env.emit(b->env.ctx, &ev);
+	b->events++;
+	if (b->env.sink)
+		b->env.sink(b->env.sink_ctx, &ev);
 }
 
 /* ---- rings --------------------------------------------------------------- */
@@ -393,6 +397,21 @@ broker_redeclare(struct broker *b)
 }
 
 void
+broker_redeclare_queue(struct broker *b, int qi, int type, int durable)
+{
+	struct broker_queue *q = &b->queues[qi];
+
+	while (q->ready.len) {
+		struct broker_msg m = broker_ring_pop(&q->ready);
+		broker_drop(b, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
+		    q->spec->name);
+	}
+	q->type = type;
+	q->durable = durable;
+	q->declared_at = b->env.now(b->env.ctx);
+}
+
+void
 broker_delete_exchange(struct broker *b, int x, const char *why)
 {
 	if (!b->exchanges[x].exists)
@@ -546,7 +565,8 @@ broker_arm_expiry(struct broker *b, int qi)
 	    q->expiry_due <= due))
 		return;
 	q->expiry_due = due;
-	b->env.arm_expiry(b->env.ctx, due, b->gen, qi);
+	sched_add(b->env.sched, due, b->env.expiry_kind, b->gen, (uint32_t)qi,
+	    0);
 }
 
 uint32_t

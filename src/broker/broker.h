@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "model/event.h"
+#include "model/sched.h"
 #include "model/toggle.h"
 #include "model/topology.h"
 
@@ -143,10 +144,16 @@ enum broker_fate { BROKER_KEEP, BROKER_DIES };
 struct broker_env {
 	void *ctx;
 	int64_t (*now)(void *ctx);
-	void (*emit)(void *ctx, const struct event *ev);
-	/* Asks for broker_expire(queue) at `at`, if the broker's generation
-	 * `gen` is still current then. */
-	void (*arm_expiry)(void *ctx, int64_t at, uint32_t gen, int queue);
+	/* Where every event goes (may be NULL), with its context. */
+	void (*sink)(void *sink_ctx, const struct event *ev);
+	void *sink_ctx;
+	/*
+	 * The engine's timers: an expiry of queue qi due at `at` is the timer
+	 * (expiry_kind, gen = the broker's generation, a = qi), which the
+	 * engine hands to broker_expiry_due when it fires.
+	 */
+	struct sched *sched;
+	int expiry_kind;
 	/* When a copy entering queue q now is safe on disk; NULL: never. */
 	int64_t (*write_time)(void *ctx, const struct broker_queue *q,
 	    int persistent, int confirming);
@@ -168,6 +175,7 @@ struct broker {
 	int up;
 	int down_clean;            /* it last went down by a clean stop */
 	uint32_t gen;              /* bumped when it goes down */
+	uint64_t events;           /* events emitted so far */
 
 	struct broker_exchange *exchanges;
 	size_t nexchanges;
@@ -256,6 +264,11 @@ enum broker_object { BROKER_EXCHANGE, BROKER_QUEUE, BROKER_BINDING };
  * out of range is ignored.
  */
 void broker_declared(struct broker *b, enum broker_object kind, size_t i);
+/*
+ * Queue qi is deleted and declared again with another type or durability:
+ * what it held is dropped (queue_deleted); it is a new queue from now.
+ */
+void broker_redeclare_queue(struct broker *b, int qi, int type, int durable);
 /* exchange.delete: the exchange and every binding from it go. */
 void broker_delete_exchange(struct broker *b, int x, const char *why);
 /* The max-length and message-ttl in force (argument or policy, stricter). */

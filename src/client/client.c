@@ -28,6 +28,33 @@ client_init(struct client *cl, struct broker *b, const int64_t *toggles,
 }
 
 void
+client_timers(struct client *cl, struct sched *sched, int base)
+{
+	cl->sched = sched;
+	cl->timer_base = base;
+}
+
+void
+client_arm(struct client *cl, int64_t at, enum client_timer kind,
+    uint32_t gen, uint32_t a, uint64_t b)
+{
+	sched_add(cl->sched, at, cl->timer_base + (int)kind, gen, a, b);
+}
+
+int
+client_sched_idle(const struct client *cl)
+{
+	for (size_t i = 0; i < cl->sched->len; i++) {
+		int kind = cl->sched->heap[i].kind - cl->timer_base;
+		if (kind == CLIENT_T_RECONCILE ||
+		    (kind == CLIENT_T_RECOVER && !cl->b->up))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+void
 client_declare(struct client *cl)
 {
 	const struct topology *t = cl->b->topo;
@@ -233,7 +260,7 @@ client_producer_arm(struct client *cl, int64_t at)
 	if (p->step_armed)
 		return;
 	p->step_armed = 1;
-	cl->ops->arm(cl->ctx, at < now ? now : at, CLIENT_T_PRODUCER, p->gen,
+	client_arm(cl, at < now ? now : at, CLIENT_T_PRODUCER, p->gen,
 	    0, 0);
 }
 
@@ -414,7 +441,7 @@ client_reconcile_restart(struct client *cl)
 		return;
 	++cl->reconcile_gen;
 	cl->reconcile_armed = 1;
-	cl->ops->arm(cl->ctx, client_now(cl) +
+	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_RECONCILE_MS] * 1000, CLIENT_T_RECONCILE,
 	    cl->reconcile_gen, 0, 0);
 }
@@ -445,7 +472,7 @@ client_reconcile(struct client *cl)
 		    "payment service says paid");
 	}
 	cl->reconcile_armed = 1;
-	cl->ops->arm(cl->ctx, now + period, CLIENT_T_RECONCILE,
+	client_arm(cl, now + period, CLIENT_T_RECONCILE,
 	    cl->reconcile_gen, 0, 0);
 }
 
@@ -454,12 +481,16 @@ client_reconcile(struct client *cl)
 void client_consumer_work_done(struct client *cl, int ci);
 void client_consumer_retry(struct client *cl, int ci);
 
-void
-client_fire(struct client *cl, enum client_timer kind, uint32_t gen,
-    uint32_t a, uint64_t b)
+int
+client_timer(struct client *cl, const struct sched_timer *t)
 {
+	enum client_timer kind = (enum client_timer)(t->kind - cl->timer_base);
+	uint32_t gen = t->gen, a = t->a;
+	uint64_t b = t->b;
 	struct client_consumer *c = a < cl->ncons ? &cl->cons[a] : NULL;
 
+	if (t->kind < cl->timer_base)
+		return 0;
 	switch (kind) {
 	case CLIENT_T_PRODUCER:
 		if (gen != cl->prod.gen)
@@ -486,4 +517,5 @@ client_fire(struct client *cl, enum client_timer kind, uint32_t gen,
 			client_reconcile(cl);
 		break;
 	}
+	return 1;
 }

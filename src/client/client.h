@@ -110,9 +110,6 @@ struct client_consumer {
 
 /* What the engine's transport does for the applications. */
 struct client_ops {
-	/* A timer: at `at`, the engine calls client_fire(kind, gen, a, b). */
-	void (*arm)(void *ctx, int64_t at, enum client_timer kind,
-	    uint32_t gen, uint32_t a, uint64_t b);
 	/*
 	 * Consumer ci sends an ack (EV_ACK), nack or reject for `tag`
 	 * (requeue as in broker_settle). Returns 0, or -1 when the
@@ -146,6 +143,8 @@ struct client {
 	const struct topology *topo;
 	const struct client_ops *ops;
 	void *ctx;
+	struct sched *sched;       /* the engine's timers */
+	int timer_base;            /* the layer's kinds start there */
 	struct client_producer prod;
 	struct client_consumer *cons; /* one per topology consumer */
 	size_t ncons;
@@ -167,12 +166,29 @@ struct client {
  */
 void client_init(struct client *cl, struct broker *b, const int64_t *toggles,
     const struct client_ops *ops, void *ctx);
+/*
+ * The layer's timers go into the engine's `sched` with kinds from `base`
+ * up (base + enum client_timer); the engine hands each fired timer to
+ * client_timer first.
+ */
+void client_timers(struct client *cl, struct sched *sched, int base);
 /* The consumers of the broker model's topology (b->topo), none started. */
 void client_declare(struct client *cl);
 void client_free(struct client *cl);
-/* Runs a timer the layer asked for; stale ones (gen, job) do nothing. */
-void client_fire(struct client *cl, enum client_timer kind, uint32_t gen,
-    uint32_t a, uint64_t b);
+/*
+ * Runs a fired timer if it is the layer's (returns 1; stale ones, by gen
+ * or job, do nothing), else returns 0.
+ */
+int client_timer(struct client *cl, const struct sched_timer *t);
+/* Asks for a timer of the layer. */
+void client_arm(struct client *cl, int64_t at, enum client_timer kind,
+    uint32_t gen, uint32_t a, uint64_t b);
+/*
+ * Whether the engine's timers hold nothing but periodic jobs, which run
+ * for ever by design: the reconciliation tick, and consumers retrying a
+ * broker that is down.
+ */
+int client_sched_idle(const struct client *cl);
 int64_t client_now(const struct client *cl);
 
 /* ---- producer ------------------------------------------------------------- */

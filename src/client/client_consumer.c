@@ -30,7 +30,7 @@ client_consumer_arm_recovery(struct client *cl, int ci)
 	if (!c->wanted || c->recovery_armed)
 		return;
 	c->recovery_armed = 1;
-	cl->ops->arm(cl->ctx, client_now(cl) +
+	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_RECOVERY_MS] * 1000, CLIENT_T_RECOVER, c->gen,
 	    (uint32_t)ci, 0);
 }
@@ -59,7 +59,7 @@ client_consumer_pump(struct client *cl, int ci)
 		t->poison = (int16_t)c->exc_times;
 		t->unreadable = (uint8_t)c->exc_unreadable;
 	}
-	cl->ops->arm(cl->ctx, client_now(cl) +
+	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_WORK_MS] * 1000, CLIENT_T_WORK, c->gen,
 	    (uint32_t)ci, ++c->job);
 }
@@ -149,7 +149,7 @@ client_consumer_failed(struct client *cl, int ci, struct broker_msg *m)
 	}
 	if ((wait = service_retry_wait(cl->toggles, c->attempt)) >= 0) {
 		client_cemit(cl, ci, EV_RETRY, m->id, 0, c->attempt + 1, NULL);
-		cl->ops->arm(cl->ctx, client_now(cl) + wait, CLIENT_T_RETRY,
+		client_arm(cl, client_now(cl) + wait, CLIENT_T_RETRY,
 		    c->gen, (uint32_t)ci, c->job);
 		return;
 	}
@@ -180,7 +180,7 @@ client_consumer_retry(struct client *cl, int ci)
 	struct client_consumer *c = &cl->cons[ci];
 
 	c->attempt++;
-	cl->ops->arm(cl->ctx, client_now(cl) +
+	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_WORK_MS] * 1000, CLIENT_T_WORK, c->gen,
 	    (uint32_t)ci, ++c->job);
 }

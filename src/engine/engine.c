@@ -3,9 +3,12 @@
  */
 #include "engine/engine.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/rng.h"
 #include "util/xmalloc.h"
 
 static const struct {
@@ -71,4 +74,312 @@ engine_queue_views(struct engine_queue_view *views, const struct broker *b,
 		    due > now ? due - now : 0;
 	}
 	return views;
+}
+
+void
+engine_chaos_draw(struct rng *rng, const char *consumer,
+    struct failure_req *r)
+{
+	static const enum failure_kind kinds[] = {
+		FAIL_CONNECTION_LOST, FAIL_CONNECTION_LOST, FAIL_BLACKHOLE,
+		FAIL_BROKER_CRASH, FAIL_CONSUMER_CRASH_BEFORE,
+		FAIL_CONSUMER_CRASH_AFTER, FAIL_CONSUMER_EXCEPTION,
+	};
+	const char *target;
+
+	memset(r, 0, sizeof *r);
+	r->kind = kinds[rng_below(rng, sizeof kinds / sizeof kinds[0])];
+	target = rng_below(rng, 2) || consumer == NULL ? "producer" : consumer;
+	switch (r->kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE:
+		r->target = target;
+		r->ms = 500 + (int64_t)rng_below(rng, 2500);
+		break;
+	case FAIL_CONSUMER_EXCEPTION:
+		r->times = 1 + (int)rng_below(rng, 2);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- requests, the same on both engines ------------------------------- */
+
+int
+engine_target_queue(const struct client *app, const char *target)
+{
+	if (target) {
+		int q = broker_queue_find(app->b, target);
+		if (q >= 0)
+			return q;
+		q = broker_sub_find(app->b, target);
+		return q >= 0 ? app->cons[q].queue : -1;
+	}
+	if (app->ncons)
+		return app->cons[0].queue;
+	return app->b->nqueues ? 0 : -1;
+}
+
+int
+engine_target_consumer(const struct client *app, const char *target)
+{
+	if (target && strcmp(target, "consumer") != 0)
+		return broker_sub_find(app->b, target);
+	return app->ncons ? 0 : -1;
+}
+
+int
+engine_toggle(int64_t *toggles, struct broker *b, int declared,
+    enum toggle_id id, int64_t value, char **cause)
+{
+	const struct toggle_info *ti;
+	char buf[32], detail[96];
+
+	if ((unsigned)id >= TOGGLE_COUNT) {
+		*cause = xstrdup("no such toggle");
+		return -1;
+	}
+	ti = toggle_info(id);
+	if (value < ti->min || value > ti->max) {
+		*cause = xasprintf("%s: %" PRId64 " is out of range", ti->name,
+		    value);
+		return -1;
+	}
+	if (toggles[id] == value)
+		return 0;
+	toggles[id] = value;
+	snprintf(detail, sizeof detail, "%s=%s", ti->name,
+	    toggle_format(id, value, buf, sizeof buf));
+	if (declared)
+		broker_emit(b, EV_TOGGLE, ACTOR_LAB, 0, 0, 0, NULL, detail);
+	return 1;
+}
+
+int
+engine_durability(struct broker *b, const struct engine_hooks *h, void *ctx,
+    char **cause)
+{
+	for (size_t i = 0; b->up && i < b->nqueues; i++) {
+		struct broker_queue *q = &b->queues[i];
+		int type = q->spec->type >= 0 ? q->spec->type :
+		    (int)b->toggles[TOGGLE_QUEUE_TYPE];
+		int durable = type == QTYPE_QUORUM ? 1 :
+		    q->spec->durable >= 0 ? q->spec->durable :
+		    (int)b->toggles[TOGGLE_DURABLE_QUEUE];
+		if (!q->exists || (type == q->type && durable == q->durable))
+			continue;
+		broker_redeclare_queue(b, (int)i, type, durable);
+		if (h->queue_redeclared &&
+		    h->queue_redeclared(ctx, (int)i, cause) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < b->nexchanges; i++) {
+		struct broker_exchange *x = &b->exchanges[i];
+		int durable = x->pinned_durable >= 0 ? x->pinned_durable :
+		    (int)b->toggles[TOGGLE_DURABLE_EXCHANGE];
+		int changed = b->up && x->exists && durable != x->durable;
+		x->durable = durable;
+		if (changed && h->exchange_redeclared &&
+		    h->exchange_redeclared(ctx, (int)i, cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+engine_publish(struct client *app, int declared, const struct publish_req *req,
+    char **cause)
+{
+	struct client_batch bt;
+	const char *xn;
+
+	if (!declared) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	if (req->count == 0) {
+		*cause = xstrdup("publish needs a count of at least 1");
+		return -1;
+	}
+	xn = req->exchange ? req->exchange : app->topo->publish_exchange;
+	memset(&bt, 0, sizeof bt);
+	bt.left = req->count;
+	bt.exchange = xn[0] == '\0' ? -2 : broker_exchange_find(app->b, xn);
+	if (xn[0] && bt.exchange < 0)
+		bt.exchange = -1;
+	bt.xname = xstrdup(xn);
+	bt.key = broker_intern(app->b, req->key ? req->key :
+	    app->topo->publish_key);
+	bt.persistent = req->persistent;
+	bt.expiration = req->expiration_ms;
+	bt.delay = req->delay_ms;
+	bt.every_us = req->every_us;
+	bt.headers = broker_headers(app->b, req->headers, req->nheaders);
+	client_outbox_push(app, &bt, 0);
+	return 0;
+}
+
+int
+engine_consume(struct client *app, const char *name, int on,
+    const struct engine_hooks *h, void *ctx, char **cause)
+{
+	int only = -1;
+
+	if (name) {
+		only = broker_sub_find(app->b, name);
+		if (only < 0) {
+			*cause = xasprintf("no consumer called '%s'", name);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < app->ncons; i++) {
+		struct client_consumer *a = &app->cons[i];
+		if (only >= 0 && (int)i != only)
+			continue;
+		if (on && !a->wanted) {
+			a->wanted = 1;
+			h->start(ctx, (int)i);
+		} else if (!on && a->wanted) {
+			a->wanted = 0;
+			h->stop(ctx, (int)i);
+		}
+	}
+	return 0;
+}
+
+/* A queue policy failure: the lab's policy on queue qi, on the broker. */
+static int
+engine_policy(struct client *app, int qi, const struct engine_hooks *h,
+    void *ctx, const char *detail, char **cause)
+{
+	struct broker *b = app->b;
+
+	if (h->policy && h->policy(ctx, qi, cause) != 0)
+		return -1;
+	broker_emit(b, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(b, qi),
+	    detail);
+	return 0;
+}
+
+/* queue_full and message_expiry on queue qi. */
+static int
+engine_inject_policy(struct client *app, int qi,
+    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
+    char **cause)
+{
+	struct broker_queue *q = &app->b->queues[qi];
+	char detail[128];
+	uint64_t depth = q->ready.len;
+
+	if (req->kind == FAIL_QUEUE_FULL) {
+		if (h->depth && h->depth(ctx, qi, &depth, cause) != 0)
+			return -1;
+		q->policy_max_length = (int64_t)depth;
+		snprintf(detail, sizeof detail, "max-length=%" PRIu64, depth);
+		return engine_policy(app, qi, h, ctx, detail, cause);
+	}
+	q->policy_ttl_ms = req->ms > 0 ? req->ms : 0;
+	snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
+	    q->policy_ttl_ms);
+	if (engine_policy(app, qi, h, ctx, detail, cause) != 0)
+		return -1;
+	q->expiry_due = BROKER_NEVER;
+	if (app->b->up)
+		broker_expire(app->b, qi);
+	return 0;
+}
+
+/* Arms consumer c for a crash or an exception on its next message. */
+static void
+engine_arm_consumer(struct client_consumer *c, const struct failure_req *req)
+{
+	if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
+		c->crash_before = 1;
+	else if (req->kind == FAIL_CONSUMER_CRASH_AFTER)
+		c->crash_after = 1;
+	else {
+		c->exc_armed = 1;
+		c->exc_times = req->times > 0 ?
+		    (req->times > 32767 ? 32767 : req->times) : -1;
+		c->exc_unreadable = req->unreadable ? 1 : 0;
+	}
+}
+
+int
+engine_inject(struct client *app, struct rng *rng,
+    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
+    char **cause)
+{
+	struct broker *b = app->b;
+	int q, c, x, who;
+
+	if (app->topo == NULL) {
+		*cause = xstrdup("declare the topology first");
+		return -1;
+	}
+	if (h->allowed && h->allowed(ctx, req, cause) != 0)
+		return -1;
+	broker_emit(b, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
+	    engine_failure_name(req->kind));
+	switch (req->kind) {
+	case FAIL_CONNECTION_LOST:
+	case FAIL_BLACKHOLE:
+		who = 0;
+		if (req->target && strcmp(req->target, "producer") != 0) {
+			if ((c = engine_target_consumer(app, req->target)) < 0)
+				goto bad_target;
+			who = c + 1;
+		}
+		return h->link(ctx, who, req->kind == FAIL_BLACKHOLE, req->ms,
+		    cause);
+	case FAIL_MISSING_EXCHANGE:
+		x = broker_exchange_find(b, req->target ? req->target :
+		    app->topo->publish_exchange);
+		if (x < 0) {
+			*cause = xstrdup("missing_exchange: the producer "
+			    "publishes to the default exchange, which cannot be "
+			    "deleted");
+			return -1;
+		}
+		if (h->delete_exchange && h->delete_exchange(ctx, x, cause))
+			return -1;
+		broker_delete_exchange(b, x, "exchange.delete");
+		return 0;
+	case FAIL_UNROUTABLE:
+		app->prod.unroutable_left = req->times > 0 ? req->times : 1;
+		return 0;
+	case FAIL_QUEUE_FULL:
+	case FAIL_MESSAGE_EXPIRY:
+		if ((q = engine_target_queue(app, req->target)) < 0)
+			goto bad_target;
+		return engine_inject_policy(app, q, req, h, ctx, cause);
+	case FAIL_BROKER_CRASH:
+	case FAIL_BROKER_STOP:
+		return b->up ? h->down(ctx, req->kind == FAIL_BROKER_STOP,
+		    cause) : 0;
+	case FAIL_CONSUMER_CRASH_BEFORE:
+	case FAIL_CONSUMER_CRASH_AFTER:
+	case FAIL_CONSUMER_EXCEPTION:
+		/* The next message the consumer starts on is the one. */
+		if ((c = engine_target_consumer(app, req->target)) < 0)
+			goto bad_target;
+		engine_arm_consumer(&app->cons[c], req);
+		return 0;
+	case FAIL_CHAOS: {
+		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
+		int n = req->times > 0 ? req->times : 5;
+		for (int i = 0; i < n; i++)
+			h->chaos(ctx, client_now(app) +
+			    (int64_t)rng_below(rng, (uint64_t)span));
+		return 0;
+	}
+	default:
+		*cause = xstrdup("unknown failure");
+		return -1;
+	}
+bad_target:
+	*cause = xasprintf("%s: no such target '%s'",
+	    engine_failure_name(req->kind), req->target ? req->target : "");
+	return -1;
 }

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "broker/broker.h"
+#include "client/client.h"
 #include "model/event.h"
 #include "model/toggle.h"
 #include "model/topology.h"
@@ -180,6 +181,81 @@ struct engine_ops {
  */
 struct engine_queue_view *engine_queue_views(struct engine_queue_view *views,
     const struct broker *b, int64_t now);
+
+struct rng;
+
+/*
+ * What an engine does itself when the shared request handling below needs
+ * its broker or its connections; `ctx` is the engine. Optional hooks may
+ * be NULL: then the broker model alone is the broker.
+ */
+struct engine_hooks {
+	/* Whether the engine may cause `req`: 0, or -1 with *cause. */
+	int (*allowed)(void *ctx, const struct failure_req *req, char **cause);
+	/* Cuts (or black-holes) link `who` (0 producer, 1 + i consumer i),
+	 * healing it after ms (<= 0: never). */
+	int (*link)(void *ctx, int who, int blackhole, int64_t ms,
+	    char **cause);
+	/* exchange.delete of exchange x on the broker. */
+	int (*delete_exchange)(void *ctx, int x, char **cause);
+	/* The depth queue_full caps queue qi at (NULL: the model's). */
+	int (*depth)(void *ctx, int qi, uint64_t *depth, char **cause);
+	/* Puts queue qi's lab policy (its policy_* fields) on the broker. */
+	int (*policy)(void *ctx, int qi, char **cause);
+	/* Stops (clean) or kills the broker, which is up. */
+	int (*down)(void *ctx, int clean, char **cause);
+	/* One chaos failure at `at`. */
+	void (*chaos)(void *ctx, int64_t at);
+	/* Queue qi / exchange x was declared again with new arguments. */
+	int (*queue_redeclared)(void *ctx, int qi, char **cause);
+	int (*exchange_redeclared)(void *ctx, int x, char **cause);
+	/* Consumer ci was started / stopped by the script. */
+	void (*start)(void *ctx, int ci);
+	void (*stop)(void *ctx, int ci);
+};
+
+/*
+ * The failure `req`, the same on both engines: the target resolved, the
+ * model and the applications changed, the engine's own part through its
+ * hooks. Returns 0, or -1 with *cause (the scenario unchanged).
+ */
+int engine_inject(struct client *app, struct rng *rng,
+    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
+    char **cause);
+/* The queue a failure acts on: the named queue or consumer's, else the
+ * first consumer's (or the first queue); -1 none. */
+int engine_target_queue(const struct client *app, const char *target);
+/* The consumer a failure acts on: the named one, else the first; -1. */
+int engine_target_consumer(const struct client *app, const char *target);
+/*
+ * Validates and stores toggle id = value, announcing it (EV_TOGGLE) once
+ * the topology is declared. Returns 1 when it changed, 0 when it had that
+ * value, -1 with *cause when the toggle or value is bad.
+ */
+int engine_toggle(int64_t *toggles, struct broker *b, int declared,
+    enum toggle_id id, int64_t value, char **cause);
+/*
+ * A durability or queue type toggle changed: what exists with other
+ * arguments is deleted and declared again, empty (a declared object
+ * cannot change them: 406), through the hooks on the broker.
+ */
+int engine_durability(struct broker *b, const struct engine_hooks *h,
+    void *ctx, char **cause);
+/* Queues a publish request on the producer's outbox. 0, or -1 *cause. */
+int engine_publish(struct client *app, int declared,
+    const struct publish_req *req, char **cause);
+/* Starts (on) or stops consumer `name` (NULL: all) through the hooks. */
+int engine_consume(struct client *app, const char *name, int on,
+    const struct engine_hooks *h, void *ctx, char **cause);
+
+/*
+ * One random failure of the capstone's chaos, drawn from `rng` the same way
+ * on both engines: only failures the right toggles can survive. `consumer`
+ * names the consumer a link failure may hit (NULL: none); the failure's
+ * target is borrowed from it or a literal.
+ */
+void engine_chaos_draw(struct rng *rng, const char *consumer,
+    struct failure_req *r);
 
 /* The engine called `name` ("sim" or "live"), or NULL. */
 const struct engine_ops *engine_find(const char *name);

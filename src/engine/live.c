@@ -243,7 +243,6 @@ struct engine {
 	uint64_t real_dirty;     /* events then */
 	uint64_t real_ops;       /* engine calls then */
 	uint64_t ops;            /* engine calls that may change depths */
-	uint64_t events;
 	int64_t spin_us;         /* lv_spin's limit (LV_SPIN_US; 0: never) */
 
 	struct engine_queue_view *qviews;
@@ -282,34 +281,25 @@ lv_env_now(void *ctx)
 	return lv_now(ctx);
 }
 
-/* Every event of the engine and its shadow passes here. */
-static void
-lv_env_emit(void *ctx, const struct event *ev)
-{
-	struct engine *e = ctx;
-
-	e->events++;
-	if (e->sink)
-		e->sink(e->sink_ctx, ev);
-}
-
-static void
-lv_env_arm_expiry(void *ctx, int64_t at, uint32_t gen, int queue)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_EXPIRY, gen, (uint32_t)queue, 0);
-}
-
 /*
  * The shadow neither writes to disk nor delivers: the real node does both,
  * and what survives a crash is read back from it (lv_broker_recovered).
  */
 static const struct broker_env lv_env_ops = {
 	.now = lv_env_now,
-	.emit = lv_env_emit,
-	.arm_expiry = lv_env_arm_expiry,
+	.expiry_kind = T_EXPIRY,
 };
+
+/* The shadow's environment for engine e: its clock, sink and timers. */
+static void
+lv_env(struct engine *e, struct broker_env *env)
+{
+	*env = lv_env_ops;
+	env->ctx = e;
+	env->sink = e->sink;
+	env->sink_ctx = e->sink_ctx;
+	env->sched = &e->sched;
+}
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -1764,7 +1754,7 @@ lv_consumer_reconsume(struct engine *e, int ci)
 			goto dead;
 	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
-	    e->prefix, a->spec->name, a->gen, (uint64_t)e->events);
+	    e->prefix, a->spec->name, a->gen, (uint64_t)e->b.events);
 	memset(&bc, 0, sizeof bc);
 	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
@@ -2416,31 +2406,11 @@ static int lv_inject(struct engine *e, const struct failure_req *req,
 static void
 lv_chaos(struct engine *e)
 {
-	static const enum failure_kind kinds[] = {
-		FAIL_CONNECTION_LOST, FAIL_CONNECTION_LOST, FAIL_BLACKHOLE,
-		FAIL_BROKER_CRASH, FAIL_CONSUMER_CRASH_BEFORE,
-		FAIL_CONSUMER_CRASH_AFTER, FAIL_CONSUMER_EXCEPTION,
-	};
 	struct failure_req r;
 	char *cause = NULL;
-	const char *target;
 
-	memset(&r, 0, sizeof r);
-	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
-	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
-	    e->app.cons[0].spec->name;
-	switch (r.kind) {
-	case FAIL_CONNECTION_LOST:
-	case FAIL_BLACKHOLE:
-		r.target = target;
-		r.ms = 500 + (int64_t)rng_below(&e->rng, 2500);
-		break;
-	case FAIL_CONSUMER_EXCEPTION:
-		r.times = 1 + (int)rng_below(&e->rng, 2);
-		break;
-	default:
-		break;
-	}
+	engine_chaos_draw(&e->rng, e->nconsumers ? e->app.cons[0].spec->name :
+	    NULL, &r);
 	if (r.kind == FAIL_BROKER_CRASH && (!e->b.up ||
 	    !live_broker_owned()))
 		return;
@@ -2459,11 +2429,8 @@ lv_fire(struct engine *e, const struct sched_timer *t)
 {
 	char *cause = NULL;
 
-	if (t->kind >= T_CLIENT) {
-		client_fire(&e->app, (enum client_timer)(t->kind - T_CLIENT),
-		    t->gen, t->a, t->b);
+	if (client_timer(&e->app, t))
 		return;
-	}
 	switch ((enum lv_timer)t->kind) {
 	case T_CLIENT:
 		break;
@@ -2778,13 +2745,8 @@ lv_quiet(struct engine *e)
 	struct client_producer *cp = &e->app.prod;
 	int64_t now = lv_now(e);
 
-	for (size_t i = 0; i < e->sched.len; i++) {
-		int kind = e->sched.heap[i].kind;
-		if (kind == T_CLIENT + CLIENT_T_RECONCILE ||
-		    (kind == T_CLIENT + CLIENT_T_RECOVER && !e->b.up))
-			continue;
+	if (!client_sched_idle(&e->app))
 		return 0;
-	}
 	if (cp->connecting || p->cl.conn.state == LC_TCP ||
 	    (p->cl.conn.state > LC_TCP && p->cl.conn.state < LC_UP))
 		return 0;
@@ -2824,15 +2786,6 @@ lv_quiet(struct engine *e)
 }
 
 /* ---- the applications' transport ------------------------------------------- */
-
-static void
-lv_cl_arm(void *ctx, int64_t at, enum client_timer kind, uint32_t gen,
-    uint32_t a, uint64_t b)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_CLIENT + (int)kind, gen, a, b);
-}
 
 /* Sends consumer ci's ack, nack or reject; a dead connection is lost. */
 static int
@@ -2928,7 +2881,6 @@ lv_cl_hold(void *ctx)
 }
 
 static const struct client_ops lv_client_ops = {
-	.arm = lv_cl_arm,
 	.settle = lv_cl_settle,
 	.crash = lv_cl_crash,
 	.connect = lv_cl_connect,
@@ -2936,6 +2888,228 @@ static const struct client_ops lv_client_ops = {
 	.pump = lv_cl_pump,
 	.hold = lv_cl_hold,
 };
+
+/* ---- the engine's part of requests --------------------------------------- */
+
+static int lv_refuse(char **cause, const struct engine *e, const char *what);
+static void lv_queue_catch_up(struct engine *e, int qi);
+static int lv_apply_policy(struct engine *e, int qi, char **cause);
+static void lv_consumer_stop(struct engine *e, int ci);
+
+static int
+lv_hook_allowed(void *ctx, const struct failure_req *req, char **cause)
+{
+	struct engine *e = ctx;
+
+	if ((req->kind == FAIL_BROKER_CRASH || req->kind == FAIL_BROKER_STOP) &&
+	    !live_broker_owned())
+		return lv_refuse(cause, e, engine_failure_name(req->kind));
+	if ((req->kind == FAIL_QUEUE_FULL || req->kind == FAIL_MESSAGE_EXPIRY) &&
+	    !live_broker_owned()) {
+		*cause = xasprintf("%s: policies are set with rabbitmqctl, "
+		    "which reaches only a node the lab started (not %s)",
+		    engine_failure_name(req->kind), e->target.display);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lv_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
+{
+	struct engine *e = ctx;
+	enum live_relay_mode mode = blackhole ? RELAY_HOLE : RELAY_CUT;
+	uint32_t *lgen;
+
+	(void)cause;
+	if (who == 0) {
+		e->prod.link = mode;
+		lgen = &e->prod.link_gen;
+		if (mode == RELAY_CUT)
+			e->prod.loss = LOSS_NETWORK;
+		live_relay_set_mode(e->prod.cl.relay, mode);
+		if (mode == RELAY_CUT)
+			lv_producer_lost(e, -9, LOSS_NETWORK, NULL);
+	} else {
+		struct lv_consumer *c = &e->consumers[who - 1];
+		struct client_consumer *a = &e->app.cons[who - 1];
+		c->link = mode;
+		lgen = &c->link_gen;
+		live_relay_set_mode(c->cl.relay, mode);
+		if (mode == RELAY_CUT && (a->connected || a->connecting)) {
+			lv_consumer_lost(e, who - 1, -9, 0, NULL);
+			lv_queue_catch_up(e, a->queue);
+		}
+	}
+	++*lgen;
+	if (ms > 0)
+		sched_add(&e->sched, lv_now(e) + ms * 1000, T_LINK_HEAL, *lgen,
+		    (uint32_t)who, 0);
+	return 0;
+}
+
+static int
+lv_hook_delete_exchange(void *ctx, int x, char **cause)
+{
+	struct engine *e = ctx;
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	amqp_exchange_delete(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->xr[x].rname), 0);
+	return lv_admin_check(e, "exchange.delete", NULL, cause);
+}
+
+static int
+lv_hook_depth(void *ctx, int qi, uint64_t *depth, char **cause)
+{
+	struct engine *e = ctx;
+	int exists = 0;
+
+	if (lv_admin_depth(e, (size_t)qi, depth, &exists) != 0 || !exists) {
+		*cause = xasprintf("queue_full: cannot read the depth of %s",
+		    broker_qname(&e->b, qi));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lv_hook_policy(void *ctx, int qi, char **cause)
+{
+	return lv_apply_policy(ctx, qi, cause);
+}
+
+static void
+lv_hook_chaos(void *ctx, int64_t at)
+{
+	struct engine *e = ctx;
+
+	sched_add(&e->sched, at, T_CHAOS, 0, 0, 0);
+}
+
+static int
+lv_hook_queue_redeclared(void *ctx, int qi, char **cause)
+{
+	return lv_redeclare_queue(ctx, (size_t)qi, cause);
+}
+
+/* Exchange x changed durability: deleted, declared again, bound again. */
+static int
+lv_hook_exchange_redeclared(void *ctx, int x, char **cause)
+{
+	struct engine *e = ctx;
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	amqp_exchange_delete(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->xr[x].rname), 0);
+	if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0 ||
+	    lv_admin_declare_exchange(e, (size_t)x, cause) != 0)
+		return -1;
+	for (size_t k = 0; k < e->b.nbindings; k++)
+		if (e->b.bindings[k].exchange == x &&
+		    lv_admin_bind(e, k, cause) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+lv_hook_start(void *ctx, int ci)
+{
+	struct engine *e = ctx;
+
+	if (e->b.up)
+		lv_consumer_connect(e, ci);
+	else
+		client_consumer_arm_recovery(&e->app, ci);
+}
+
+static void
+lv_hook_stop(void *ctx, int ci)
+{
+	struct engine *e = ctx;
+	struct lv_consumer *c = &e->consumers[ci];
+	struct client_consumer *a = &e->app.cons[ci];
+
+	if (a->connected)
+		lv_consumer_stop(e, ci);
+	else if (a->connecting) {
+		a->connecting = 0;
+		a->gen++;
+		lv_client_drop(&c->cl, 0);
+		live_relay_drop(c->cl.relay);
+	}
+}
+
+static int lv_hook_down(void *ctx, int clean, char **cause);
+
+static const struct engine_hooks lv_hooks = {
+	.allowed = lv_hook_allowed,
+	.link = lv_hook_link,
+	.delete_exchange = lv_hook_delete_exchange,
+	.depth = lv_hook_depth,
+	.policy = lv_hook_policy,
+	.down = lv_hook_down,
+	.chaos = lv_hook_chaos,
+	.queue_redeclared = lv_hook_queue_redeclared,
+	.exchange_redeclared = lv_hook_exchange_redeclared,
+	.start = lv_hook_start,
+	.stop = lv_hook_stop,
+};
+
+/* Stops (SIGTERM) or kills (-9) the node the lab owns, and waits. */
+static int
+lv_hook_down(void *ctx, int clean, char **cause)
+{
+	struct engine *e = ctx;
+
+	lv_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0,
+	    NULL, NULL);
+	e->prod.loss = LOSS_BROKER_CRASH;
+	/* A handshake still under way just fails, as in the
+	 * simulator, where such a client never was connected. */
+	if (e->app.prod.connecting && !e->app.prod.connected) {
+		e->app.prod.connecting = 0;
+		lv_client_drop(&e->prod.cl, 0);
+		live_relay_drop(e->prod.cl.relay);
+	}
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		struct lv_consumer *cs = &e->consumers[i];
+		struct client_consumer *a = &e->app.cons[i];
+		if (a->connecting && !a->connected) {
+			a->connecting = 0;
+			a->gen++;
+			lv_client_drop(&cs->cl, 0);
+			live_relay_drop(cs->cl.relay);
+			client_consumer_arm_recovery(&e->app, (int)i);
+		}
+	}
+	lv_admin_close(e);
+	if (clean) {
+		/* SIGTERM: RabbitMQ closes every connection (320)
+		 * while it shuts down; the clients read that below. */
+		if (live_broker_term(cause) != 0)
+			return -1;
+	} else if (live_broker_kill(cause) != 0)
+		return -1;
+	broker_down(&e->b, clean);
+	/* The clients notice through their sockets; their unacked
+	 * copies go back before the survival rules apply. */
+	lv_run_until(e, lv_clients_down, clean ? 30000000 : 2000000);
+	if (!lv_clients_down(e)) {
+		lv_producer_lost(e, -9, LOSS_BROKER_CRASH, NULL);
+		for (size_t i = 0; i < e->nconsumers; i++)
+			if (e->app.cons[i].connected ||
+			    e->app.cons[i].connecting)
+				lv_consumer_lost(e, (int)i, -9, 0, NULL);
+	}
+	lv_run_until(e, lv_node_gone, clean ? 30000000 : 2000000);
+	if (live_broker_running() && live_broker_kill(cause) != 0)
+		return -1;
+	lv_broker_down(e);
+	return 0;
+}
 
 /* ---- the engine interface ------------------------------------------------- */
 
@@ -2956,12 +3130,11 @@ lv_create(const struct engine_opts *opts, char **cause)
 	toggle_defaults(e->toggles);
 	e->sink = opts->sink;
 	e->sink_ctx = opts->sink_ctx;
-	/* Events before declare (toggles) need the shadow's environment. */
-	e->b.env = lv_env_ops;
-	e->b.env.ctx = e;
+	lv_env(e, &e->b.env);
 	e->b.toggles = e->toggles;
 	e->b.up = 1;
 	client_init(&e->app, &e->b, e->toggles, &lv_client_ops, e);
+	client_timers(&e->app, &e->sched, T_CLIENT);
 	e->prod.loss = LOSS_NETWORK;
 	rng_seed(&e->rng, opts->seed);
 	snprintf(e->prefix, sizeof e->prefix, "rabbitlab.%lx%x.",
@@ -3054,8 +3227,7 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 		}
 	t = e->topo = topology_copy(topo);
 	e->declared = 1;
-	env = lv_env_ops;
-	env.ctx = e;
+	lv_env(e, &env);
 	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
 		return -1;
 	e->xr = xcalloc(t->nexchanges + 1, sizeof *e->xr);
@@ -3109,19 +3281,12 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 static int
 lv_redeclare_queue(struct engine *e, size_t qi, char **cause)
 {
-	struct broker_queue *q = &e->b.queues[qi];
-
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
 	amqp_queue_delete(e->admin, e->admin_chan,
 	    amqp_cstring_bytes(e->qr[qi].rname), 0, 0);
 	if (lv_admin_check(e, "queue.delete", NULL, cause) != 0)
 		return -1;
-	while (q->ready.len) {
-		struct broker_msg m = broker_ring_pop(&q->ready);
-		broker_drop(&e->b, m.id, LOSS_QUEUE_DELETED, NOTICE_SILENT,
-		    q->spec->name);
-	}
 	if (lv_admin_declare_queue(e, qi, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < e->b.nbindings; i++)
@@ -3136,26 +3301,11 @@ static int
 lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
     char **cause)
 {
-	const struct toggle_info *ti;
-	char buf[32], detail[96];
+	int rc = engine_toggle(e->toggles, &e->b, e->declared, id, value,
+	    cause);
 
-	if ((unsigned)id >= TOGGLE_COUNT) {
-		*cause = xstrdup("no such toggle");
-		return -1;
-	}
-	ti = toggle_info(id);
-	if (value < ti->min || value > ti->max) {
-		*cause = xasprintf("%s: %" PRId64 " is out of range", ti->name,
-		    value);
-		return -1;
-	}
-	if (e->toggles[id] == value)
-		return 0;
-	e->toggles[id] = value;
-	snprintf(detail, sizeof detail, "%s=%s", ti->name,
-	    toggle_format(id, value, buf, sizeof buf));
-	if (e->declared)
-		lv_emit(e, EV_TOGGLE, ACTOR_LAB, 0, 0, 0, NULL, detail);
+	if (rc <= 0)
+		return rc;
 	if (!e->declared && id != TOGGLE_RECONCILE &&
 	    id != TOGGLE_RECONCILE_MS)
 		return 0;
@@ -3163,48 +3313,8 @@ lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 	case TOGGLE_DURABLE_EXCHANGE:
 	case TOGGLE_DURABLE_QUEUE:
 	case TOGGLE_QUEUE_TYPE:
-		/*
-		 * A declared object cannot change its arguments (406): the
-		 * lab deletes it and declares it again, empty.
-		 */
-		for (size_t i = 0; e->b.up && i < e->b.nqueues; i++) {
-			struct broker_queue *q = &e->b.queues[i];
-			int type = q->spec->type >= 0 ? q->spec->type :
-			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
-			int durable = type == QTYPE_QUORUM ? 1 :
-			    q->spec->durable >= 0 ? q->spec->durable :
-			    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
-			if (!q->exists || (type == q->type &&
-			    durable == q->durable))
-				continue;
-			q->type = type;
-			q->durable = durable;
-			if (lv_redeclare_queue(e, i, cause) != 0)
-				return -1;
-		}
-		for (size_t i = 0; e->b.up && i < e->b.nexchanges; i++) {
-			struct broker_exchange *x = &e->b.exchanges[i];
-			int durable = x->pinned_durable >= 0 ?
-			    x->pinned_durable :
-			    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
-			if (durable == x->durable || !x->exists) {
-				x->durable = durable;
-				continue;
-			}
-			x->durable = durable;
-			if (lv_admin_ok(e, cause) != 0)
-				return -1;
-			amqp_exchange_delete(e->admin, e->admin_chan,
-			    amqp_cstring_bytes(e->xr[i].rname), 0);
-			if (lv_admin_check(e, "exchange.delete", NULL,
-			    cause) != 0 ||
-			    lv_admin_declare_exchange(e, i, cause) != 0)
-				return -1;
-			for (size_t k = 0; k < e->b.nbindings; k++)
-				if (e->b.bindings[k].exchange == (int)i &&
-				    lv_admin_bind(e, k, cause) != 0)
-					return -1;
-		}
+		if (engine_durability(&e->b, &lv_hooks, e, cause) != 0)
+			return -1;
 		break;
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
@@ -3243,31 +3353,8 @@ lv_get_toggle(struct engine *e, enum toggle_id id)
 static int
 lv_publish(struct engine *e, const struct publish_req *req, char **cause)
 {
-	struct client_batch b;
-	const char *xn;
-
-	if (!e->declared) {
-		*cause = xstrdup("declare the topology first");
+	if (engine_publish(&e->app, e->declared, req, cause) != 0)
 		return -1;
-	}
-	if (req->count == 0) {
-		*cause = xstrdup("publish needs a count of at least 1");
-		return -1;
-	}
-	xn = req->exchange ? req->exchange : e->topo->publish_exchange;
-	memset(&b, 0, sizeof b);
-	b.left = req->count;
-	b.exchange = xn[0] == '\0' ? -2 : broker_exchange_find(&e->b, xn);
-	if (b.exchange < -2 || (xn[0] && b.exchange < 0))
-		b.exchange = -1;
-	b.xname = xstrdup(xn);
-	b.key = broker_intern(&e->b, req->key ? req->key : e->topo->publish_key);
-	b.persistent = req->persistent;
-	b.expiration = req->expiration_ms;
-	b.delay = req->delay_ms;
-	b.every_us = req->every_us;
-	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
-	client_outbox_push(&e->app, &b, 0);
 	lv_producer_pump(e);
 	return 0;
 }
@@ -3332,62 +3419,7 @@ lv_consumer_stop(struct engine *e, int ci)
 static int
 lv_consume(struct engine *e, const char *name, int on, char **cause)
 {
-	int only = -1;
-
-	if (name) {
-		only = broker_sub_find(&e->b, name);
-		if (only < 0) {
-			*cause = xasprintf("no consumer called '%s'", name);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		struct lv_consumer *c = &e->consumers[i];
-		struct client_consumer *a = &e->app.cons[i];
-		if (only >= 0 && (int)i != only)
-			continue;
-		if (on && !a->wanted) {
-			a->wanted = 1;
-			if (e->b.up)
-				lv_consumer_connect(e, (int)i);
-			else
-				client_consumer_arm_recovery(&e->app, (int)i);
-		} else if (!on && a->wanted) {
-			a->wanted = 0;
-			if (a->connected)
-				lv_consumer_stop(e, (int)i);
-			else if (a->connecting) {
-				a->connecting = 0;
-				a->gen++;
-				lv_client_drop(&c->cl, 0);
-				live_relay_drop(c->cl.relay);
-			}
-		}
-	}
-	return 0;
-}
-
-static int
-lv_target_queue(struct engine *e, const char *target)
-{
-	if (target) {
-		int q = broker_queue_find(&e->b, target);
-		if (q >= 0)
-			return q;
-		q = broker_sub_find(&e->b, target);
-		return q >= 0 ? e->app.cons[q].queue : -1;
-	}
-	if (e->nconsumers)
-		return e->app.cons[0].queue;
-	return e->b.nqueues ? 0 : -1;
-}
-
-static int
-lv_target_consumer(struct engine *e, const char *target)
-{
-	if (target && strcmp(target, "consumer") != 0)
-		return broker_sub_find(&e->b, target);
-	return e->nconsumers ? 0 : -1;
+	return engine_consume(&e->app, name, on, &lv_hooks, e, cause);
 }
 
 /* Sets the queue's lab policy: max-length and message-ttl as they stand. */
@@ -3441,217 +3473,8 @@ lv_refuse(char **cause, const struct engine *e, const char *what)
 static int
 lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 {
-	char detail[128];
-	int q, c, x;
-
-	if (!e->declared) {
-		*cause = xstrdup("declare the topology first");
-		return -1;
-	}
 	e->ops++;
-	if ((req->kind == FAIL_BROKER_CRASH || req->kind == FAIL_BROKER_STOP) &&
-	    !live_broker_owned())
-		return lv_refuse(cause, e, engine_failure_name(req->kind));
-	if ((req->kind == FAIL_QUEUE_FULL || req->kind == FAIL_MESSAGE_EXPIRY) &&
-	    !live_broker_owned()) {
-		*cause = xasprintf("%s: policies are set with rabbitmqctl, "
-		    "which reaches only a node the lab started (not %s)",
-		    engine_failure_name(req->kind), e->target.display);
-		return -1;
-	}
-	lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
-	    engine_failure_name(req->kind));
-	switch (req->kind) {
-	case FAIL_CONNECTION_LOST:
-	case FAIL_BLACKHOLE: {
-		enum live_relay_mode mode = req->kind == FAIL_BLACKHOLE ?
-		    RELAY_HOLE : RELAY_CUT;
-		int who;
-		uint32_t *lgen;
-		if (req->target == NULL || strcmp(req->target, "producer") == 0)
-			who = 0;
-		else {
-			c = lv_target_consumer(e, req->target);
-			if (c < 0)
-				goto bad_target;
-			who = c + 1;
-		}
-		if (who == 0) {
-			e->prod.link = mode;
-			lgen = &e->prod.link_gen;
-			if (mode == RELAY_CUT)
-				e->prod.loss = LOSS_NETWORK;
-			live_relay_set_mode(e->prod.cl.relay, mode);
-			if (mode == RELAY_CUT)
-				lv_producer_lost(e, -9, LOSS_NETWORK, NULL);
-		} else {
-			struct lv_consumer *cs = &e->consumers[who - 1];
-			cs->link = mode;
-			lgen = &cs->link_gen;
-			live_relay_set_mode(cs->cl.relay, mode);
-			if (mode == RELAY_CUT && (e->app.cons[who - 1].connected ||
-			    e->app.cons[who - 1].connecting)) {
-				lv_consumer_lost(e, who - 1, -9, 0, NULL);
-				lv_queue_catch_up(e,
-				    e->app.cons[who - 1].queue);
-			}
-		}
-		++*lgen;
-		if (req->ms > 0)
-			sched_add(&e->sched, lv_now(e) + req->ms * 1000,
-			    T_LINK_HEAL, *lgen, (uint32_t)who, 0);
-		break;
-	}
-	case FAIL_MISSING_EXCHANGE:
-		x = broker_exchange_find(&e->b, req->target ? req->target :
-		    e->topo->publish_exchange);
-		if (x < 0) {
-			*cause = xstrdup("missing_exchange: the producer "
-			    "publishes to the default exchange, which cannot be "
-			    "deleted");
-			return -1;
-		}
-		if (lv_admin_ok(e, cause) != 0)
-			return -1;
-		amqp_exchange_delete(e->admin, e->admin_chan,
-		    amqp_cstring_bytes(e->xr[x].rname), 0);
-		if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0)
-			return -1;
-		if (e->b.exchanges[x].exists) {
-			e->b.exchanges[x].exists = 0;
-			for (size_t i = 0; i < e->b.nbindings; i++)
-				if (e->b.bindings[i].exchange == x)
-					e->b.bindings[i].exists = 0;
-			lv_emit(e, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0, 0,
-			    e->b.exchanges[x].name, "exchange.delete");
-		}
-		break;
-	case FAIL_UNROUTABLE:
-		e->app.prod.unroutable_left = req->times > 0 ? req->times : 1;
-		break;
-	case FAIL_QUEUE_FULL: {
-		uint64_t depth = 0;
-		int exists = 0;
-		q = lv_target_queue(e, req->target);
-		if (q < 0)
-			goto bad_target;
-		if (lv_admin_depth(e, (size_t)q, &depth, &exists) != 0 ||
-		    !exists) {
-			*cause = xasprintf("queue_full: cannot read the depth "
-			    "of %s", broker_qname(&e->b, q));
-			return -1;
-		}
-		e->b.queues[q].policy_max_length = (int64_t)depth;
-		if (lv_apply_policy(e, q, cause) != 0)
-			return -1;
-		snprintf(detail, sizeof detail, "max-length=%" PRIu64, depth);
-		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
-		    detail);
-		break;
-	}
-	case FAIL_MESSAGE_EXPIRY:
-		q = lv_target_queue(e, req->target);
-		if (q < 0)
-			goto bad_target;
-		e->b.queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
-		if (lv_apply_policy(e, q, cause) != 0)
-			return -1;
-		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
-		    e->b.queues[q].policy_ttl_ms);
-		lv_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
-		    detail);
-		e->b.queues[q].expiry_due = BROKER_NEVER;
-		if (e->b.up)
-			broker_expire(&e->b, q);
-		break;
-	case FAIL_BROKER_CRASH:
-	case FAIL_BROKER_STOP: {
-		int clean = req->kind == FAIL_BROKER_STOP;
-		if (!e->b.up)
-			break;
-		lv_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0,
-		    NULL, NULL);
-		e->prod.loss = LOSS_BROKER_CRASH;
-		/* A handshake still under way just fails, as in the
-		 * simulator, where such a client never was connected. */
-		if (e->app.prod.connecting && !e->app.prod.connected) {
-			e->app.prod.connecting = 0;
-			lv_client_drop(&e->prod.cl, 0);
-			live_relay_drop(e->prod.cl.relay);
-		}
-		for (size_t i = 0; i < e->nconsumers; i++) {
-			struct lv_consumer *cs = &e->consumers[i];
-			struct client_consumer *a = &e->app.cons[i];
-			if (a->connecting && !a->connected) {
-				a->connecting = 0;
-				a->gen++;
-				lv_client_drop(&cs->cl, 0);
-				live_relay_drop(cs->cl.relay);
-				client_consumer_arm_recovery(&e->app, (int)i);
-			}
-		}
-		lv_admin_close(e);
-		if (clean) {
-			/* SIGTERM: RabbitMQ closes every connection (320)
-			 * while it shuts down; the clients read that below. */
-			if (live_broker_term(cause) != 0)
-				return -1;
-		} else if (live_broker_kill(cause) != 0)
-			return -1;
-		broker_down(&e->b, clean);
-		/* The clients notice through their sockets; their unacked
-		 * copies go back before the survival rules apply. */
-		lv_run_until(e, lv_clients_down, clean ? 30000000 : 2000000);
-		if (!lv_clients_down(e)) {
-			lv_producer_lost(e, -9, LOSS_BROKER_CRASH, NULL);
-			for (size_t i = 0; i < e->nconsumers; i++)
-				if (e->app.cons[i].connected ||
-				    e->app.cons[i].connecting)
-					lv_consumer_lost(e, (int)i, -9, 0, NULL);
-		}
-		lv_run_until(e, lv_node_gone, clean ? 30000000 : 2000000);
-		if (live_broker_running() && live_broker_kill(cause) != 0)
-			return -1;
-		lv_broker_down(e);
-		break;
-	}
-	case FAIL_CONSUMER_CRASH_BEFORE:
-	case FAIL_CONSUMER_CRASH_AFTER:
-		c = lv_target_consumer(e, req->target);
-		if (c < 0)
-			goto bad_target;
-		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
-			e->app.cons[c].crash_before = 1;
-		else
-			e->app.cons[c].crash_after = 1;
-		break;
-	case FAIL_CONSUMER_EXCEPTION:
-		c = lv_target_consumer(e, req->target);
-		if (c < 0)
-			goto bad_target;
-		e->app.cons[c].exc_armed = 1;
-		e->app.cons[c].exc_times = req->times > 0 ?
-		    (req->times > 32767 ? 32767 : req->times) : -1;
-		e->app.cons[c].exc_unreadable = req->unreadable ? 1 : 0;
-		break;
-	case FAIL_CHAOS: {
-		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
-		int n = req->times > 0 ? req->times : 5;
-		for (int i = 0; i < n; i++)
-			sched_add(&e->sched, lv_now(e) +
-			    (int64_t)rng_below(&e->rng, (uint64_t)span), T_CHAOS,
-			    0, 0, 0);
-		break;
-	}
-	default:
-		*cause = xstrdup("unknown failure");
-		return -1;
-	}
-	return 0;
-bad_target:
-	*cause = xasprintf("%s: no such target '%s'",
-	    engine_failure_name(req->kind), req->target ? req->target : "");
-	return -1;
+	return engine_inject(&e->app, &e->rng, req, &lv_hooks, e, cause);
 }
 
 static int
@@ -3739,7 +3562,7 @@ lv_refresh_depths(struct engine *e)
 		return;
 	}
 	/* Asked again with nothing done in between: the last answer. */
-	if (e->real_dirty == e->events && e->real_ops == e->ops &&
+	if (e->real_dirty == e->b.events && e->real_ops == e->ops &&
 	    now - e->real_at < 250000 && e->real_at)
 		return;
 	for (size_t i = 0; i < e->b.nqueues; i++) {
@@ -3757,7 +3580,7 @@ lv_refresh_depths(struct engine *e)
 		}
 	}
 	e->real_at = lv_now(e);
-	e->real_dirty = e->events;
+	e->real_dirty = e->b.events;
 	e->real_ops = e->ops;
 }
 

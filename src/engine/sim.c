@@ -240,23 +240,6 @@ sim_env_now(void *ctx)
 	return ((struct engine *)ctx)->now;
 }
 
-static void
-sim_env_emit(void *ctx, const struct event *ev)
-{
-	struct engine *e = ctx;
-
-	if (e->sink)
-		e->sink(e->sink_ctx, ev);
-}
-
-static void
-sim_env_arm_expiry(void *ctx, int64_t at, uint32_t gen, int queue)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_EXPIRY, gen, (uint32_t)queue, 0);
-}
-
 /*
  * The simulated disk: when a copy entering `q` now is safe. Quorum queues
  * write every message; a durable classic queue writes persistent ones,
@@ -312,12 +295,22 @@ sim_fate(void *ctx, const struct broker_queue *q, const struct broker_msg *m)
 
 static const struct broker_env sim_env_ops = {
 	.now = sim_env_now,
-	.emit = sim_env_emit,
-	.arm_expiry = sim_env_arm_expiry,
+	.expiry_kind = T_EXPIRY,
 	.write_time = sim_env_write_time,
 	.can_take = sim_env_can_take,
 	.deliver = sim_env_deliver,
 };
+
+/* The broker's environment for engine e: its clock, sink and timers. */
+static void
+sim_env(struct engine *e, struct broker_env *env)
+{
+	*env = sim_env_ops;
+	env->ctx = e;
+	env->sink = e->sink;
+	env->sink_ctx = e->sink_ctx;
+	env->sched = &e->sched;
+}
 
 /* ---- forward declarations of the actors ------------------------------ */
 
@@ -465,17 +458,6 @@ sim_producer_connected(struct engine *e)
 	sim_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
 	broker_redeclare(&e->b);
 	sim_producer_pump(e);
-}
-
-static int
-sim_exchange_resolve(struct engine *e, const char *name)
-{
-	int x;
-
-	if (name[0] == '\0')
-		return -2;
-	x = broker_exchange_find(&e->b, name);
-	return x < 0 ? -1 : x;
 }
 
 /*
@@ -875,31 +857,11 @@ static int sim_fail(struct engine *e, const struct failure_req *req,
 static void
 sim_chaos(struct engine *e)
 {
-	static const enum failure_kind kinds[] = {
-		FAIL_CONNECTION_LOST, FAIL_CONNECTION_LOST, FAIL_BLACKHOLE,
-		FAIL_BROKER_CRASH, FAIL_CONSUMER_CRASH_BEFORE,
-		FAIL_CONSUMER_CRASH_AFTER, FAIL_CONSUMER_EXCEPTION,
-	};
 	struct failure_req r;
 	char *cause = NULL;
-	const char *target;
 
-	memset(&r, 0, sizeof r);
-	r.kind = kinds[rng_below(&e->rng, sizeof kinds / sizeof kinds[0])];
-	target = rng_below(&e->rng, 2) || e->nconsumers == 0 ? "producer" :
-	    e->app.cons[0].spec->name;
-	switch (r.kind) {
-	case FAIL_CONNECTION_LOST:
-	case FAIL_BLACKHOLE:
-		r.target = target;
-		r.ms = 500 + (int64_t)rng_below(&e->rng, 2500);
-		break;
-	case FAIL_CONSUMER_EXCEPTION:
-		r.times = 1 + (int)rng_below(&e->rng, 2);
-		break;
-	default:
-		break;
-	}
+	engine_chaos_draw(&e->rng, e->nconsumers ? e->app.cons[0].spec->name :
+	    NULL, &r);
 	if (r.kind == FAIL_BROKER_CRASH && !e->b.up)
 		return;
 	sim_fail(e, &r, &cause);
@@ -914,11 +876,8 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 {
 	int ci = (int)t->a;
 
-	if (t->kind >= T_CLIENT) {
-		client_fire(&e->app, (enum client_timer)(t->kind - T_CLIENT),
-		    t->gen, t->a, t->b);
+	if (client_timer(&e->app, t))
 		return;
-	}
 	switch ((enum sim_timer)t->kind) {
 	case T_CLIENT:
 		break;
@@ -978,15 +937,6 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 
 /* ---- the applications' transport ---------------------------------------- */
 
-static void
-sim_cl_arm(void *ctx, int64_t at, enum client_timer kind, uint32_t gen,
-    uint32_t a, uint64_t b)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_CLIENT + (int)kind, gen, a, b);
-}
-
 static int
 sim_cl_settle(void *ctx, int ci, enum event_kind kind, uint32_t tag,
     int requeue)
@@ -1018,11 +968,60 @@ sim_cl_pump(void *ctx)
 }
 
 static const struct client_ops sim_client_ops = {
-	.arm = sim_cl_arm,
 	.settle = sim_cl_settle,
 	.crash = sim_cl_crash,
 	.connect = sim_cl_connect,
 	.pump = sim_cl_pump,
+};
+
+/* ---- the engine's part of requests ------------------------------------ */
+
+static int
+sim_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
+{
+	(void)cause;
+	sim_link_set(ctx, who, blackhole ? LINK_BLACKHOLE : LINK_CUT, ms);
+	return 0;
+}
+
+static int
+sim_hook_down(void *ctx, int clean, char **cause)
+{
+	(void)cause;
+	sim_broker_down(ctx, clean);
+	return 0;
+}
+
+static void
+sim_hook_chaos(void *ctx, int64_t at)
+{
+	struct engine *e = ctx;
+
+	sched_add(&e->sched, at, T_CHAOS, 0, 0, 0);
+}
+
+static void
+sim_hook_start(void *ctx, int ci)
+{
+	sim_consumer_connect(ctx, ci);
+}
+
+/* basic.cancel: unacked messages go back. */
+static void
+sim_hook_stop(void *ctx, int ci)
+{
+	struct engine *e = ctx;
+
+	if (e->app.cons[ci].connected)
+		sim_consumer_lost(e, ci, 200, 0);
+}
+
+static const struct engine_hooks sim_hooks = {
+	.link = sim_hook_link,
+	.down = sim_hook_down,
+	.chaos = sim_hook_chaos,
+	.start = sim_hook_start,
+	.stop = sim_hook_stop,
 };
 
 /* ---- the engine interface -------------------------------------------- */
@@ -1038,12 +1037,11 @@ sim_create(const struct engine_opts *opts, char **cause)
 	toggle_defaults(e->toggles);
 	e->sink = opts->sink;
 	e->sink_ctx = opts->sink_ctx;
-	/* Events before declare (toggles) need the broker's environment. */
-	e->b.env = sim_env_ops;
-	e->b.env.ctx = e;
+	sim_env(e, &e->b.env);
 	e->b.toggles = e->toggles;
 	e->b.up = 1;
 	client_init(&e->app, &e->b, e->toggles, &sim_client_ops, e);
+	client_timers(&e->app, &e->sched, T_CLIENT);
 	return e;
 }
 
@@ -1080,8 +1078,7 @@ sim_declare(struct engine *e, const struct topology *topo, char **cause)
 	}
 	t = e->topo = topology_copy(topo);
 	e->declared = 1;
-	env = sim_env_ops;
-	env.ctx = e;
+	sim_env(e, &env);
 	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
 		return -1;
 	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
@@ -1095,57 +1092,18 @@ static int
 sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
     char **cause)
 {
-	const struct toggle_info *ti;
-	char buf[32], detail[96];
+	char detail[96];
+	int rc = engine_toggle(e->toggles, &e->b, e->declared, id, value,
+	    cause);
 
-	if ((unsigned)id >= TOGGLE_COUNT) {
-		*cause = xstrdup("no such toggle");
-		return -1;
-	}
-	ti = toggle_info(id);
-	if (value < ti->min || value > ti->max) {
-		*cause = xasprintf("%s: %" PRId64 " is out of range", ti->name,
-		    value);
-		return -1;
-	}
-	if (e->toggles[id] == value)
-		return 0;
-	e->toggles[id] = value;
-	snprintf(detail, sizeof detail, "%s=%s", ti->name,
-	    toggle_format(id, value, buf, sizeof buf));
-	if (e->declared)
-		sim_emit(e, EV_TOGGLE, ACTOR_LAB, 0, 0, 0, NULL, detail);
+	if (rc <= 0)
+		return rc;
 	switch (id) {
 	case TOGGLE_DURABLE_EXCHANGE:
 	case TOGGLE_DURABLE_QUEUE:
 	case TOGGLE_QUEUE_TYPE:
-		/*
-		 * A declared object cannot change its arguments (406); the lab
-		 * deletes and redeclares it, empty.
-		 */
-		for (size_t i = 0; e->b.up && i < e->b.nqueues; i++) {
-			struct broker_queue *q = &e->b.queues[i];
-			int type = q->spec->type >= 0 ? q->spec->type :
-			    (int)e->toggles[TOGGLE_QUEUE_TYPE];
-			int durable = type == QTYPE_QUORUM ? 1 :
-			    q->spec->durable >= 0 ? q->spec->durable :
-			    (int)e->toggles[TOGGLE_DURABLE_QUEUE];
-			if (!q->exists || (type == q->type &&
-			    durable == q->durable))
-				continue;
-			while (q->ready.len) {
-				struct broker_msg m = broker_ring_pop(&q->ready);
-				broker_drop(&e->b, m.id, LOSS_QUEUE_DELETED,
-				    NOTICE_SILENT, q->spec->name);
-			}
-			q->type = type;
-			q->durable = durable;
-			q->declared_at = e->now;
-		}
-		for (size_t i = 0; i < e->b.nexchanges; i++)
-			if (e->b.exchanges[i].pinned_durable < 0)
-				e->b.exchanges[i].durable =
-				    (int)e->toggles[TOGGLE_DURABLE_EXCHANGE];
+		if (engine_durability(&e->b, &sim_hooks, e, cause) != 0)
+			return -1;
 		break;
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
@@ -1186,29 +1144,8 @@ sim_get_toggle(struct engine *e, enum toggle_id id)
 static int
 sim_publish(struct engine *e, const struct publish_req *req, char **cause)
 {
-	struct client_batch b;
-	const char *xn = req->exchange ? req->exchange :
-	    e->topo->publish_exchange;
-
-	if (!e->declared) {
-		*cause = xstrdup("declare the topology first");
+	if (engine_publish(&e->app, e->declared, req, cause) != 0)
 		return -1;
-	}
-	if (req->count == 0) {
-		*cause = xstrdup("publish needs a count of at least 1");
-		return -1;
-	}
-	memset(&b, 0, sizeof b);
-	b.left = req->count;
-	b.exchange = sim_exchange_resolve(e, xn);
-	b.xname = xstrdup(xn);
-	b.key = broker_intern(&e->b, req->key ? req->key : e->topo->publish_key);
-	b.persistent = req->persistent;
-	b.expiration = req->expiration_ms;
-	b.delay = req->delay_ms;
-	b.every_us = req->every_us;
-	b.headers = broker_headers(&e->b, req->headers, req->nheaders);
-	client_outbox_push(&e->app, &b, 0);
 	sim_producer_pump(e);
 	return 0;
 }
@@ -1216,164 +1153,13 @@ sim_publish(struct engine *e, const struct publish_req *req, char **cause)
 static int
 sim_consume(struct engine *e, const char *name, int on, char **cause)
 {
-	int only = -1;
-
-	if (name) {
-		only = broker_sub_find(&e->b, name);
-		if (only < 0) {
-			*cause = xasprintf("no consumer called '%s'", name);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		struct client_consumer *a = &e->app.cons[i];
-		if (only >= 0 && (int)i != only)
-			continue;
-		if (on && !a->wanted) {
-			a->wanted = 1;
-			sim_consumer_connect(e, (int)i);
-		} else if (!on && a->wanted) {
-			a->wanted = 0;
-			/* basic.cancel: unacked messages go back. */
-			if (a->connected)
-				sim_consumer_lost(e, (int)i, 200, 0);
-		}
-	}
-	return 0;
-}
-
-/* The queue a failure acts on: the named one, or the first consumed one. */
-static int
-sim_target_queue(struct engine *e, const char *target)
-{
-	if (target) {
-		int q = broker_queue_find(&e->b, target);
-		if (q >= 0)
-			return q;
-		q = broker_sub_find(&e->b, target);
-		return q >= 0 ? e->app.cons[q].queue : -1;
-	}
-	if (e->nconsumers)
-		return e->app.cons[0].queue;
-	return e->b.nqueues ? 0 : -1;
-}
-
-static int
-sim_target_consumer(struct engine *e, const char *target)
-{
-	if (target && strcmp(target, "consumer") != 0)
-		return broker_sub_find(&e->b, target);
-	return e->nconsumers ? 0 : -1;
+	return engine_consume(&e->app, name, on, &sim_hooks, e, cause);
 }
 
 static int
 sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 {
-	char detail[128];
-	int q, c, x;
-
-	if (!e->declared) {
-		*cause = xstrdup("declare the topology first");
-		return -1;
-	}
-	sim_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
-	    engine_failure_name(req->kind));
-	switch (req->kind) {
-	case FAIL_CONNECTION_LOST:
-	case FAIL_BLACKHOLE: {
-		enum sim_link mode = req->kind == FAIL_BLACKHOLE ?
-		    LINK_BLACKHOLE : LINK_CUT;
-		if (req->target == NULL ||
-		    strcmp(req->target, "producer") == 0) {
-			sim_link_set(e, 0, mode, req->ms);
-			break;
-		}
-		c = sim_target_consumer(e, req->target);
-		if (c < 0)
-			goto bad_target;
-		sim_link_set(e, c + 1, mode, req->ms);
-		break;
-	}
-	case FAIL_MISSING_EXCHANGE:
-		x = broker_exchange_find(&e->b, req->target ? req->target :
-		    e->topo->publish_exchange);
-		if (x < 0) {
-			*cause = xstrdup("missing_exchange: the producer "
-			    "publishes to the default exchange, which cannot be "
-			    "deleted");
-			return -1;
-		}
-		broker_delete_exchange(&e->b, x, "exchange.delete");
-		break;
-	case FAIL_UNROUTABLE:
-		e->app.prod.unroutable_left = req->times > 0 ? req->times : 1;
-		break;
-	case FAIL_QUEUE_FULL:
-		q = sim_target_queue(e, req->target);
-		if (q < 0)
-			goto bad_target;
-		e->b.queues[q].policy_max_length =
-		    (int64_t)e->b.queues[q].ready.len;
-		snprintf(detail, sizeof detail, "max-length=%zu",
-		    e->b.queues[q].ready.len);
-		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
-		    detail);
-		break;
-	case FAIL_MESSAGE_EXPIRY:
-		q = sim_target_queue(e, req->target);
-		if (q < 0)
-			goto bad_target;
-		e->b.queues[q].policy_ttl_ms = req->ms > 0 ? req->ms : 0;
-		snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
-		    e->b.queues[q].policy_ttl_ms);
-		sim_emit(e, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, q),
-		    detail);
-		e->b.queues[q].expiry_due = BROKER_NEVER;
-		if (e->b.up)
-			broker_expire(&e->b, q);
-		break;
-	case FAIL_BROKER_CRASH:
-	case FAIL_BROKER_STOP:
-		sim_broker_down(e, req->kind == FAIL_BROKER_STOP);
-		break;
-	case FAIL_CONSUMER_CRASH_BEFORE:
-	case FAIL_CONSUMER_CRASH_AFTER:
-		c = sim_target_consumer(e, req->target);
-		if (c < 0)
-			goto bad_target;
-		if (req->kind == FAIL_CONSUMER_CRASH_BEFORE)
-			e->app.cons[c].crash_before = 1;
-		else
-			e->app.cons[c].crash_after = 1;
-		break;
-	case FAIL_CONSUMER_EXCEPTION:
-		/* The next message the consumer starts on is the poison. */
-		c = sim_target_consumer(e, req->target);
-		if (c < 0)
-			goto bad_target;
-		e->app.cons[c].exc_armed = 1;
-		e->app.cons[c].exc_times = req->times > 0 ?
-		    (req->times > 32767 ? 32767 : req->times) : -1;
-		e->app.cons[c].exc_unreadable = req->unreadable ? 1 : 0;
-		break;
-	case FAIL_CHAOS: {
-		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
-		int n = req->times > 0 ? req->times : 5;
-		for (int i = 0; i < n; i++)
-			sched_add(&e->sched, e->now +
-			    (int64_t)rng_below(&e->rng, (uint64_t)span), T_CHAOS,
-			    0, 0, 0);
-		break;
-	}
-	default:
-		*cause = xstrdup("unknown failure");
-		return -1;
-	}
-	return 0;
-bad_target:
-	*cause = xasprintf("%s: no such target '%s'",
-	    engine_failure_name(req->kind), req->target ? req->target : "");
-	return -1;
+	return engine_inject(&e->app, &e->rng, req, &sim_hooks, e, cause);
 }
 
 static int
@@ -1391,14 +1177,7 @@ sim_restart(struct engine *e, char **cause)
 static int
 sim_quiet(struct engine *e)
 {
-	for (size_t i = 0; i < e->sched.len; i++) {
-		int kind = e->sched.heap[i].kind;
-		if (kind == T_CLIENT + CLIENT_T_RECONCILE ||
-		    (kind == T_CLIENT + CLIENT_T_RECOVER && !e->b.up))
-			continue;
-		return 0;
-	}
-	return 1;
+	return client_sched_idle(&e->app);
 }
 
 static int
