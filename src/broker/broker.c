@@ -757,14 +757,19 @@ broker_expire(struct broker *b, int qi)
 	broker_arm_expiry(b, qi);
 }
 
-void
-broker_expiry_due(struct broker *b, uint32_t gen, int qi, int64_t due)
+int
+broker_timer(struct broker *b, const struct sched_timer *t)
 {
-	if (gen != b->gen || !b->up)
-		return;
-	if (b->queues[qi].expiry_due == due)
+	int qi = (int)t->a;
+
+	if (t->kind != b->env.expiry_kind)
+		return 0;
+	if (t->gen != b->gen || !b->up || (size_t)qi >= b->nqueues)
+		return 1;
+	if (b->queues[qi].expiry_due == t->due)
 		b->queues[qi].expiry_due = BROKER_NEVER;
 	broker_expire(b, qi);
+	return 1;
 }
 
 void

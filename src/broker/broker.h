@@ -318,11 +318,10 @@ void broker_expire_copy(struct broker *b, int qi, struct broker_msg *m);
 /* Expires what is due at the head of queue qi (head of line only). */
 void broker_expire(struct broker *b, int qi);
 /*
- * The expiry timer env.arm_expiry asked for, due at `due` for queue qi in
- * the broker's generation `gen`: expires what is due (nothing if the
- * broker went down since).
+ * Runs a fired timer if it is the model's (an expiry: returns 1; nothing
+ * is done if the broker went down since it was armed), else returns 0.
  */
-void broker_expiry_due(struct broker *b, uint32_t gen, int qi, int64_t due);
+int broker_timer(struct broker *b, const struct sched_timer *t);
 /* Puts a copy back at the head of its queue, or dead-letters it. */
 void broker_requeue(struct broker *b, int qi, struct broker_msg *m);
 /* The x-death count of m's newest entry (0 none). */

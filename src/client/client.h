@@ -244,6 +244,14 @@ void client_producer_unblock(struct client *cl);
 /* Starts the work on consumer ci's next message, if it is idle. */
 void client_consumer_pump(struct client *cl, int ci);
 /*
+ * Consumer ci's connection goes (crash: its process dies; code 200: the
+ * script stopped it; else the link or the broker failed, `why` if known):
+ * announced, and the consumer is disconnected (its gen bumped). The engine
+ * then settles the connection and calls client_consumer_dropped.
+ */
+void client_consumer_lost(struct client *cl, int ci, int code, int crash,
+    const char *why);
+/*
  * A consumer's connection is gone (crash: its process died). What the
  * client held is lost with no-ack; a live process finishes the message in
  * hand (its ack will fail); recovery is armed.

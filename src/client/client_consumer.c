@@ -242,6 +242,24 @@ client_consumer_work_done(struct client *cl, int ci)
 }
 
 void
+client_consumer_lost(struct client *cl, int ci, int code, int crash,
+    const char *why)
+{
+	struct client_consumer *c = &cl->cons[ci];
+
+	if (crash)
+		client_cemit(cl, ci, EV_CONSUMER_CRASH, c->buf.len ?
+		    broker_ring_at(&c->buf, 0)->id : 0, 0, 0, NULL);
+	else if (code == 200)
+		client_cemit(cl, ci, EV_CONN_CLOSE, 0, 200, 1,
+		    "consumer stopped");
+	else if (c->connected)
+		client_cemit(cl, ci, EV_CONN_LOST, 0, code, 1, why);
+	c->connected = c->connecting = 0;
+	c->gen++;
+}
+
+void
 client_consumer_dropped(struct client *cl, int ci, int crash)
 {
 	struct client_consumer *c = &cl->cons[ci];

@@ -157,9 +157,12 @@ engine_toggle(int64_t *toggles, struct broker *b, int declared,
 }
 
 int
-engine_durability(struct broker *b, const struct engine_hooks *h, void *ctx,
-    char **cause)
+engine_durability(struct engine *e, char **cause)
 {
+	struct engine_base *eb = (struct engine_base *)e;
+	struct broker *b = &eb->b;
+	const struct engine_hooks *h = eb->hooks;
+
 	for (size_t i = 0; b->up && i < b->nqueues; i++) {
 		struct broker_queue *q = &b->queues[i];
 		int type = q->spec->type >= 0 ? q->spec->type :
@@ -171,7 +174,7 @@ engine_durability(struct broker *b, const struct engine_hooks *h, void *ctx,
 			continue;
 		broker_redeclare_queue(b, (int)i, type, durable);
 		if (h->queue_redeclared &&
-		    h->queue_redeclared(ctx, (int)i, cause) != 0)
+		    h->queue_redeclared(e, (int)i, cause) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->nexchanges; i++) {
@@ -181,7 +184,7 @@ engine_durability(struct broker *b, const struct engine_hooks *h, void *ctx,
 		int changed = b->up && x->exists && durable != x->durable;
 		x->durable = durable;
 		if (changed && h->exchange_redeclared &&
-		    h->exchange_redeclared(ctx, (int)i, cause) != 0)
+		    h->exchange_redeclared(e, (int)i, cause) != 0)
 			return -1;
 	}
 	return 0;
@@ -221,9 +224,10 @@ engine_publish(struct client *app, int declared, const struct publish_req *req,
 }
 
 int
-engine_consume(struct client *app, const char *name, int on,
-    const struct engine_hooks *h, void *ctx, char **cause)
+engine_consume(struct engine *e, const char *name, int on, char **cause)
 {
+	struct engine_base *eb = (struct engine_base *)e;
+	struct client *app = &eb->app;
 	int only = -1;
 
 	if (name) {
@@ -239,10 +243,10 @@ engine_consume(struct client *app, const char *name, int on,
 			continue;
 		if (on && !a->wanted) {
 			a->wanted = 1;
-			h->start(ctx, (int)i);
+			eb->hooks->start(e, (int)i);
 		} else if (!on && a->wanted) {
 			a->wanted = 0;
-			h->stop(ctx, (int)i);
+			eb->hooks->stop(e, (int)i);
 		}
 	}
 	return 0;
@@ -250,12 +254,12 @@ engine_consume(struct client *app, const char *name, int on,
 
 /* A queue policy failure: the lab's policy on queue qi, on the broker. */
 static int
-engine_policy(struct client *app, int qi, const struct engine_hooks *h,
-    void *ctx, const char *detail, char **cause)
+engine_policy(struct engine *e, int qi, const char *detail, char **cause)
 {
-	struct broker *b = app->b;
+	struct engine_base *eb = (struct engine_base *)e;
+	struct broker *b = &eb->b;
 
-	if (h->policy && h->policy(ctx, qi, cause) != 0)
+	if (eb->hooks->policy && eb->hooks->policy(e, qi, cause) != 0)
 		return -1;
 	broker_emit(b, EV_POLICY, ACTOR_BROKER, 0, 0, 0, broker_qname(b, qi),
 	    detail);
@@ -264,29 +268,30 @@ engine_policy(struct client *app, int qi, const struct engine_hooks *h,
 
 /* queue_full and message_expiry on queue qi. */
 static int
-engine_inject_policy(struct client *app, int qi,
-    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
+engine_inject_policy(struct engine *e, int qi, const struct failure_req *req,
     char **cause)
 {
-	struct broker_queue *q = &app->b->queues[qi];
+	struct engine_base *eb = (struct engine_base *)e;
+	const struct engine_hooks *h = eb->hooks;
+	struct broker_queue *q = &eb->b.queues[qi];
 	char detail[128];
 	uint64_t depth = q->ready.len;
 
 	if (req->kind == FAIL_QUEUE_FULL) {
-		if (h->depth && h->depth(ctx, qi, &depth, cause) != 0)
+		if (h->depth && h->depth(e, qi, &depth, cause) != 0)
 			return -1;
 		q->policy_max_length = (int64_t)depth;
 		snprintf(detail, sizeof detail, "max-length=%" PRIu64, depth);
-		return engine_policy(app, qi, h, ctx, detail, cause);
+		return engine_policy(e, qi, detail, cause);
 	}
 	q->policy_ttl_ms = req->ms > 0 ? req->ms : 0;
 	snprintf(detail, sizeof detail, "message-ttl=%" PRId64,
 	    q->policy_ttl_ms);
-	if (engine_policy(app, qi, h, ctx, detail, cause) != 0)
+	if (engine_policy(e, qi, detail, cause) != 0)
 		return -1;
 	q->expiry_due = BROKER_NEVER;
-	if (app->b->up)
-		broker_expire(app->b, qi);
+	if (eb->b.up)
+		broker_expire(&eb->b, qi);
 	return 0;
 }
 
@@ -307,18 +312,19 @@ engine_arm_consumer(struct client_consumer *c, const struct failure_req *req)
 }
 
 int
-engine_inject(struct client *app, struct rng *rng,
-    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
-    char **cause)
+engine_inject(struct engine *e, const struct failure_req *req, char **cause)
 {
-	struct broker *b = app->b;
+	struct engine_base *eb = (struct engine_base *)e;
+	struct client *app = &eb->app;
+	const struct engine_hooks *h = eb->hooks;
+	struct broker *b = &eb->b;
 	int q, c, x, who;
 
 	if (app->topo == NULL) {
 		*cause = xstrdup("declare the topology first");
 		return -1;
 	}
-	if (h->allowed && h->allowed(ctx, req, cause) != 0)
+	if (h->allowed && h->allowed(e, req, cause) != 0)
 		return -1;
 	broker_emit(b, EV_FAILURE, ACTOR_LAB, 0, 0, 0, req->target,
 	    engine_failure_name(req->kind));
@@ -331,7 +337,7 @@ engine_inject(struct client *app, struct rng *rng,
 				goto bad_target;
 			who = c + 1;
 		}
-		return h->link(ctx, who, req->kind == FAIL_BLACKHOLE, req->ms,
+		return h->link(e, who, req->kind == FAIL_BLACKHOLE, req->ms,
 		    cause);
 	case FAIL_MISSING_EXCHANGE:
 		x = broker_exchange_find(b, req->target ? req->target :
@@ -342,7 +348,7 @@ engine_inject(struct client *app, struct rng *rng,
 			    "deleted");
 			return -1;
 		}
-		if (h->delete_exchange && h->delete_exchange(ctx, x, cause))
+		if (h->delete_exchange && h->delete_exchange(e, x, cause))
 			return -1;
 		broker_delete_exchange(b, x, "exchange.delete");
 		return 0;
@@ -353,10 +359,10 @@ engine_inject(struct client *app, struct rng *rng,
 	case FAIL_MESSAGE_EXPIRY:
 		if ((q = engine_target_queue(app, req->target)) < 0)
 			goto bad_target;
-		return engine_inject_policy(app, q, req, h, ctx, cause);
+		return engine_inject_policy(e, q, req, cause);
 	case FAIL_BROKER_CRASH:
 	case FAIL_BROKER_STOP:
-		return b->up ? h->down(ctx, req->kind == FAIL_BROKER_STOP,
+		return b->up ? h->down(e, req->kind == FAIL_BROKER_STOP,
 		    cause) : 0;
 	case FAIL_CONSUMER_CRASH_BEFORE:
 	case FAIL_CONSUMER_CRASH_AFTER:
@@ -370,8 +376,9 @@ engine_inject(struct client *app, struct rng *rng,
 		int64_t span = (req->ms > 0 ? req->ms : 10000) * 1000;
 		int n = req->times > 0 ? req->times : 5;
 		for (int i = 0; i < n; i++)
-			h->chaos(ctx, client_now(app) +
-			    (int64_t)rng_below(rng, (uint64_t)span));
+			sched_add(&eb->sched, client_now(app) +
+			    (int64_t)rng_below(&eb->rng, (uint64_t)span),
+			    eb->timer_base + ENGINE_T_CHAOS, 0, 0, 0);
 		return 0;
 	}
 	default:
@@ -382,4 +389,204 @@ bad_target:
 	*cause = xasprintf("%s: no such target '%s'",
 	    engine_failure_name(req->kind), req->target ? req->target : "");
 	return -1;
+}
+
+/* ---- the shared part of an engine ---------------------------------------- */
+
+void
+engine_base_init(struct engine_base *eb, const struct engine_opts *opts,
+    const struct broker_env *env, const struct client_ops *ops,
+    int timer_base, const struct engine_hooks *hooks)
+{
+	sched_init(&eb->sched);
+	rng_seed(&eb->rng, opts->seed);
+	toggle_defaults(eb->toggles);
+	eb->sink = opts->sink;
+	eb->sink_ctx = opts->sink_ctx;
+	eb->hooks = hooks;
+	eb->timer_base = timer_base;
+	/* Events before declare (toggles) need the model's environment. */
+	eb->b.env = *env;
+	eb->b.env.ctx = eb;
+	eb->b.env.sink = opts->sink;
+	eb->b.env.sink_ctx = opts->sink_ctx;
+	eb->b.env.sched = &eb->sched;
+	eb->b.env.expiry_kind = timer_base + ENGINE_T_EXPIRY;
+	eb->b.toggles = eb->toggles;
+	eb->b.up = 1;
+	client_init(&eb->app, &eb->b, eb->toggles, ops, eb);
+	client_timers(&eb->app, &eb->sched, timer_base + ENGINE_T_CLIENT);
+}
+
+int
+engine_base_declare(struct engine_base *eb, const struct topology *topo,
+    char **cause)
+{
+	struct broker_env env = eb->b.env;
+
+	if (eb->declared) {
+		*cause = xstrdup("the topology is already declared");
+		return -1;
+	}
+	eb->topo = topology_copy(topo);
+	eb->declared = 1;
+	if (broker_init(&eb->b, eb->topo, eb->toggles, &env, cause) != 0)
+		return -1;
+	client_declare(&eb->app);
+	return 0;
+}
+
+void
+engine_base_free(struct engine_base *eb)
+{
+	free(eb->qviews);
+	sched_free(&eb->sched);
+	client_free(&eb->app);
+	broker_free(&eb->b);
+	topology_free(eb->topo);
+}
+
+int64_t
+engine_op_get_toggle(struct engine *e, enum toggle_id id)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+
+	return (unsigned)id < TOGGLE_COUNT ? eb->toggles[id] : 0;
+}
+
+int
+engine_op_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+    char **cause)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+	int rc = engine_toggle(eb->toggles, &eb->b, eb->declared, id, value,
+	    cause);
+
+	if (rc <= 0)
+		return rc;
+	switch (id) {
+	case TOGGLE_DURABLE_EXCHANGE:
+	case TOGGLE_DURABLE_QUEUE:
+	case TOGGLE_QUEUE_TYPE:
+		if (eb->declared &&
+		    engine_durability(e, cause) != 0)
+			return -1;
+		break;
+	case TOGGLE_RECONCILE:
+	case TOGGLE_RECONCILE_MS:
+		/* (Re)start the period from now. */
+		client_reconcile_restart(&eb->app);
+		break;
+	default:
+		break;
+	}
+	if (eb->declared && eb->hooks->toggled &&
+	    eb->hooks->toggled(e, id, value, cause) != 0)
+		return -1;
+	eb->hooks->pump(e);
+	return 0;
+}
+
+int
+engine_op_publish(struct engine *e, const struct publish_req *req,
+    char **cause)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+
+	if (engine_publish(&eb->app, eb->declared, req, cause) != 0)
+		return -1;
+	eb->hooks->pump(e);
+	return 0;
+}
+
+
+/*
+ * One failure of the capstone's chaos (a timer the chaos failure set):
+ * drawn, caused, and a crashed broker restarted 2 s later unless the
+ * restart toggle does it.
+ */
+static void
+engine_chaos(struct engine *e)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+	const struct engine_hooks *h = eb->hooks;
+	struct failure_req r;
+	char *cause = NULL;
+
+	engine_chaos_draw(&eb->rng, eb->app.ncons ?
+	    eb->app.cons[0].spec->name : NULL, &r);
+	/* A crash the broker is not up for, or the lab may not cause, is
+	 * no failure at all. */
+	if (r.kind == FAIL_BROKER_CRASH && (!eb->b.up ||
+	    (h->allowed && h->allowed(e, &r, &cause) != 0))) {
+		free(cause);
+		return;
+	}
+	if (engine_inject(e, &r, &cause) != 0) {
+		broker_emit(&eb->b, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL, cause);
+		free(cause);
+		return;
+	}
+	if (r.kind == FAIL_BROKER_CRASH && eb->toggles[TOGGLE_RESTART_MS] == 0)
+		sched_add(&eb->sched, client_now(&eb->app) + 2000000,
+		    eb->timer_base + ENGINE_T_RESTART, eb->b.gen, 0, 0);
+}
+
+void
+engine_restart_later(struct engine *e)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+
+	if (eb->toggles[TOGGLE_RESTART_MS])
+		sched_add(&eb->sched, client_now(&eb->app) +
+		    eb->toggles[TOGGLE_RESTART_MS] * 1000,
+		    eb->timer_base + ENGINE_T_RESTART, eb->b.gen, 0, 0);
+}
+
+int
+engine_timer(struct engine *e, const struct sched_timer *t)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+	char *cause = NULL;
+
+	if (client_timer(&eb->app, t) || broker_timer(&eb->b, t))
+		return 1;
+	if (t->kind == eb->timer_base + ENGINE_T_CHAOS) {
+		engine_chaos(e);
+		return 1;
+	}
+	if (t->kind != eb->timer_base + ENGINE_T_RESTART)
+		return 0;
+	if (t->gen == eb->b.gen && !eb->b.up &&
+	    eb->hooks->restart(e, &cause) != 0) {
+		broker_emit(&eb->b, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL, cause);
+		free(cause);
+	}
+	return 1;
+}
+
+void
+engine_view_fill(struct engine *e, struct engine_view *v)
+{
+	struct engine_base *eb = (struct engine_base *)e;
+	const struct client_producer *p = &eb->app.prod;
+	int64_t now = client_now(&eb->app);
+
+	memset(v, 0, sizeof *v);
+	v->broker_up = eb->b.up;
+	v->producer_connected = p->connected;
+	v->producer_outstanding = p->outstanding;
+	v->producer_pending = client_outbox_pending(&eb->app);
+	v->producer_blocked_us = p->blocked_us;
+	v->producer_attempt = p->attempt;
+	v->producer_retry_in_us = p->step_armed && p->retry_due > now ?
+	    p->retry_due - now : -1;
+	eb->qviews = engine_queue_views(eb->qviews, &eb->b, now);
+	v->queues = eb->qviews;
+	v->nqueues = eb->b.nqueues;
+	for (size_t i = 0; i < eb->app.ncons; i++) {
+		v->consumer_in_progress += (uint64_t)eb->app.cons[i].busy;
+		v->consumer_buffered += eb->app.cons[i].buf.len;
+		v->consumers_connected += eb->app.cons[i].connected;
+	}
 }

@@ -37,6 +37,8 @@
 #include "broker/broker.h"
 #include "client/client.h"
 #include "model/event.h"
+#include "model/rng.h"
+#include "model/sched.h"
 #include "model/toggle.h"
 #include "model/topology.h"
 
@@ -140,8 +142,16 @@ struct engine_opts {
 
 struct engine;
 
+/* What an engine can do (engine_ops.caps): ask, do not compare names. */
+#define ENGINE_CAP_VIRTUAL_TIME 0x1 /* time is its own: instant, paused */
+#define ENGINE_CAP_UNDO 0x2         /* a replay from the start gives the
+				       same story (deterministic) */
+#define ENGINE_CAP_REAL_BROKER 0x4  /* drives a real broker (engine_opts.url)
+				       whose crashes are real */
+
 struct engine_ops {
 	const char *name;
+	unsigned caps;             /* ENGINE_CAP_* */
 	/* Returns a new engine, or NULL with *cause set. */
 	struct engine *(*create)(const struct engine_opts *opts, char **cause);
 	void (*destroy)(struct engine *e);
@@ -182,45 +192,123 @@ struct engine_ops {
 struct engine_queue_view *engine_queue_views(struct engine_queue_view *views,
     const struct broker *b, int64_t now);
 
-struct rng;
+/*
+ * What both engines hold, as the first member of each one's struct engine:
+ * shared code in engine.c reaches it from a struct engine pointer.
+ */
+struct engine_base {
+	struct sched sched;        /* every timer: the engine's, the model's
+				      (expiry) and the applications' */
+	int64_t toggles[TOGGLE_COUNT];
+	void (*sink)(void *, const struct event *); /* may be NULL */
+	void *sink_ctx;
+	struct topology *topo;     /* owned copy, from declare */
+	int declared;
+	struct broker b;           /* the broker model */
+	struct client app;         /* the applications */
+	struct rng rng;            /* chaos draws */
+	const struct engine_hooks *hooks;
+	int timer_base;            /* the shared timers' first kind */
+	struct engine_queue_view *qviews; /* the last view's queues */
+};
 
 /*
  * What an engine does itself when the shared request handling below needs
- * its broker or its connections; `ctx` is the engine. Optional hooks may
- * be NULL: then the broker model alone is the broker.
+ * its broker or its connections. Optional hooks may be NULL: then the
+ * broker model alone is the broker.
  */
 struct engine_hooks {
 	/* Whether the engine may cause `req`: 0, or -1 with *cause. */
-	int (*allowed)(void *ctx, const struct failure_req *req, char **cause);
+	int (*allowed)(struct engine *e, const struct failure_req *req, char **cause);
 	/* Cuts (or black-holes) link `who` (0 producer, 1 + i consumer i),
 	 * healing it after ms (<= 0: never). */
-	int (*link)(void *ctx, int who, int blackhole, int64_t ms,
+	int (*link)(struct engine *e, int who, int blackhole, int64_t ms,
 	    char **cause);
 	/* exchange.delete of exchange x on the broker. */
-	int (*delete_exchange)(void *ctx, int x, char **cause);
+	int (*delete_exchange)(struct engine *e, int x, char **cause);
 	/* The depth queue_full caps queue qi at (NULL: the model's). */
-	int (*depth)(void *ctx, int qi, uint64_t *depth, char **cause);
+	int (*depth)(struct engine *e, int qi, uint64_t *depth, char **cause);
 	/* Puts queue qi's lab policy (its policy_* fields) on the broker. */
-	int (*policy)(void *ctx, int qi, char **cause);
+	int (*policy)(struct engine *e, int qi, char **cause);
 	/* Stops (clean) or kills the broker, which is up. */
-	int (*down)(void *ctx, int clean, char **cause);
-	/* One chaos failure at `at`. */
-	void (*chaos)(void *ctx, int64_t at);
+	int (*down)(struct engine *e, int clean, char **cause);
 	/* Queue qi / exchange x was declared again with new arguments. */
-	int (*queue_redeclared)(void *ctx, int qi, char **cause);
-	int (*exchange_redeclared)(void *ctx, int x, char **cause);
+	int (*queue_redeclared)(struct engine *e, int qi, char **cause);
+	int (*exchange_redeclared)(struct engine *e, int x, char **cause);
 	/* Consumer ci was started / stopped by the script. */
-	void (*start)(void *ctx, int ci);
-	void (*stop)(void *ctx, int ci);
+	void (*start)(struct engine *e, int ci);
+	void (*stop)(struct engine *e, int ci);
+	/* The producer may act now (its pump). */
+	void (*pump)(struct engine *e);
+	/*
+	 * Toggle id changed to value (validated, stored, announced, and the
+	 * shared effects applied): the engine's own effects. 0 or -1.
+	 */
+	int (*toggled)(struct engine *e, enum toggle_id id, int64_t value,
+	    char **cause);
+	/* Starts the broker, which is down (the engine's restart op). */
+	int (*restart)(struct engine *e, char **cause);
 };
+
+/*
+ * The shared timers, in each engine's timer queue from the engine's
+ * `timer_base` kind up: a chaos failure, the broker's restart (gen: the
+ * broker's generation it is for), the model's expiries, and from
+ * ENGINE_T_CLIENT up the applications'.
+ */
+enum engine_timer {
+	ENGINE_T_CHAOS,
+	ENGINE_T_RESTART,
+	ENGINE_T_EXPIRY,
+	ENGINE_T_CLIENT,
+};
+
+/*
+ * Sets up the shared part of a new engine `eb` (the first member of the
+ * engine, which is also the context of every callback): timers, toggles'
+ * defaults, the sink, the broker model's environment from `env` (its ctx,
+ * sink, sched and timer kind are filled in here) and the applications over
+ * `ops`; the shared timers' kinds start at `timer_base`.
+ */
+void engine_base_init(struct engine_base *eb, const struct engine_opts *opts,
+    const struct broker_env *env, const struct client_ops *ops,
+    int timer_base, const struct engine_hooks *hooks);
+/*
+ * Runs a fired timer if it is one of the shared ones (returns 1), else
+ * returns 0: the engine's own.
+ */
+int engine_timer(struct engine *e, const struct sched_timer *t);
+/* The broker went down: it starts again after restart_ms, if set. */
+void engine_restart_later(struct engine *e);
+/*
+ * The shared part of declare: the topology copied and modelled, the
+ * applications made. 0, or -1 with *cause.
+ */
+int engine_base_declare(struct engine_base *eb, const struct topology *topo,
+    char **cause);
+/* Frees what engine_base_init and engine_base_declare made. */
+void engine_base_free(struct engine_base *eb);
+
+/*
+ * The view shared by both engines: broker, producer, consumers, and the
+ * model's queues (borrowed until the next call).
+ */
+void engine_view_fill(struct engine *e, struct engine_view *v);
+
+/* Engine operations the same on both engines (struct engine_ops). */
+int64_t engine_op_get_toggle(struct engine *e, enum toggle_id id);
+int engine_op_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+    char **cause);
+int engine_op_publish(struct engine *e, const struct publish_req *req,
+    char **cause);
+
 
 /*
  * The failure `req`, the same on both engines: the target resolved, the
  * model and the applications changed, the engine's own part through its
  * hooks. Returns 0, or -1 with *cause (the scenario unchanged).
  */
-int engine_inject(struct client *app, struct rng *rng,
-    const struct failure_req *req, const struct engine_hooks *h, void *ctx,
+int engine_inject(struct engine *e, const struct failure_req *req,
     char **cause);
 /* The queue a failure acts on: the named queue or consumer's, else the
  * first consumer's (or the first queue); -1 none. */
@@ -239,14 +327,16 @@ int engine_toggle(int64_t *toggles, struct broker *b, int declared,
  * arguments is deleted and declared again, empty (a declared object
  * cannot change them: 406), through the hooks on the broker.
  */
-int engine_durability(struct broker *b, const struct engine_hooks *h,
-    void *ctx, char **cause);
+int engine_durability(struct engine *e, char **cause);
 /* Queues a publish request on the producer's outbox. 0, or -1 *cause. */
 int engine_publish(struct client *app, int declared,
     const struct publish_req *req, char **cause);
-/* Starts (on) or stops consumer `name` (NULL: all) through the hooks. */
-int engine_consume(struct client *app, const char *name, int on,
-    const struct engine_hooks *h, void *ctx, char **cause);
+/*
+ * Starts (on) or stops consumer `name` (NULL: all) through the hooks: the
+ * consume operation of both engines.
+ */
+int engine_consume(struct engine *e, const char *name, int on,
+    char **cause);
 
 /*
  * One random failure of the capstone's chaos, drawn from `rng` the same way

@@ -199,25 +199,19 @@ struct lv_consumer {
 };
 
 enum lv_timer {
-	T_EXPIRY, T_LINK_HEAL, T_RESTART, T_CHAOS,
-	T_CLIENT,                /* and up: the client layer's, + its kind */
+	T_LINK_HEAL,             /* a: 0 producer, 1 + i consumer i */
+	T_SHARED,                /* and up: engine_timer's */
 };
 
 struct engine {
-	struct sched sched;
+	struct engine_base base; /* first: the shadow, the applications */
 	int64_t t0_ns;           /* monotonic clock at creation */
-	int64_t toggles[TOGGLE_COUNT];
-	void (*sink)(void *, const struct event *);
-	void *sink_ctx;
 	struct live_target target;
 	char prefix[64];         /* rabbitlab.<session>. */
-	struct topology *topo;
-	int declared;
 	int64_t activity_at;     /* last time a frame or byte moved */
 	int settling;            /* in lv_settle: the producer syncs in the
 				    turn its outbox drains (lv_step) */
 
-	struct broker b;         /* the shadow of the real node */
 	struct lv_exchange *xr;  /* real names, as b.exchanges */
 	struct lv_queue *qr;     /* real names and depths, as b.queues */
 	struct lv_consumer *consumers; /* as b.subs */
@@ -225,15 +219,8 @@ struct engine {
 	char **rkeys;            /* b.keys with the session prefix */
 	size_t nrkeys, rkeys_cap;
 
-	uint32_t next_id, next_msgid;
 	uint32_t crash_seq;      /* copies up to here went through a crash */
-	struct service_memory seen; /* the consumers' processed-id stores */
-	int64_t *paid_at;
-	size_t paid_cap;
-
 	struct lv_producer prod;
-	struct client app;       /* the applications: producer and consumers */
-	struct rng rng;          /* chaos draws */
 
 	/* admin connection, straight to the broker */
 	amqp_connection_state_t admin;
@@ -245,7 +232,6 @@ struct engine {
 	uint64_t ops;            /* engine calls that may change depths */
 	int64_t spin_us;         /* lv_spin's limit (LV_SPIN_US; 0: never) */
 
-	struct engine_queue_view *qviews;
 	char *policy_set;        /* queues with a policy: 1 per queue */
 };
 
@@ -270,7 +256,7 @@ static void
 lv_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
 {
-	broker_emit(&e->b, kind, actor, msg, code, flag, where, detail);
+	broker_emit(&e->base.b, kind, actor, msg, code, flag, where, detail);
 }
 
 /* ---- the shadow's environment ------------------------------------------ */
@@ -287,19 +273,7 @@ lv_env_now(void *ctx)
  */
 static const struct broker_env lv_env_ops = {
 	.now = lv_env_now,
-	.expiry_kind = T_EXPIRY,
 };
-
-/* The shadow's environment for engine e: its clock, sink and timers. */
-static void
-lv_env(struct engine *e, struct broker_env *env)
-{
-	*env = lv_env_ops;
-	env->ctx = e;
-	env->sink = e->sink;
-	env->sink_ctx = e->sink_ctx;
-	env->sched = &e->sched;
-}
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -314,10 +288,10 @@ lv_real(struct engine *e, const char *name)
 static const char *
 lv_rkey(struct engine *e, uint32_t key)
 {
-	while (e->nrkeys < e->b.nkeys) {
+	while (e->nrkeys < e->base.b.nkeys) {
 		e->rkeys = xgrow(e->rkeys, &e->rkeys_cap, e->nrkeys + 1,
 		    sizeof *e->rkeys);
-		e->rkeys[e->nrkeys] = lv_real(e, e->b.keys[e->nrkeys]);
+		e->rkeys[e->nrkeys] = lv_real(e, e->base.b.keys[e->nrkeys]);
 		e->nrkeys++;
 	}
 	return e->rkeys[key];
@@ -358,7 +332,7 @@ static void
 lv_broker_settle(struct engine *e, int ci, enum lv_cmd_kind kind,
     uint32_t tag, int requeue)
 {
-	broker_settle(&e->b, ci, kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
+	broker_settle(&e->base.b, ci, kind == CMD_ACK ? EV_ACK : kind == CMD_NACK ?
 	    EV_NACK : EV_REJECT, tag, requeue);
 }
 
@@ -374,7 +348,7 @@ lv_broker_publish(struct engine *e, const struct lv_sent *s)
 
 	if (p->bdead || p->bchan == 1) {
 		/* Behind a channel.close or connection.close: discarded. */
-		broker_drop(&e->b, s->id, LOSS_CHANNEL_CLOSED,
+		broker_drop(&e->base.b, s->id, LOSS_CHANNEL_CLOSED,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -383,14 +357,14 @@ lv_broker_publish(struct engine *e, const struct lv_sent *s)
 		p->bdead = 1;
 		p->doomed = s->id;
 		p->loss = LOSS_CHANNEL_CLOSED;
-		broker_drop(&e->b, s->id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		broker_drop(&e->base.b, s->id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
 		return;
 	}
 	if (s->exchange == -1 || (s->exchange >= 0 &&
-	    !e->b.exchanges[s->exchange].exists)) {
+	    !e->base.b.exchanges[s->exchange].exists)) {
 		p->bchan = 1;
 		p->doomed = s->id;
-		broker_drop(&e->b, s->id, LOSS_MISSING_EXCHANGE,
+		broker_drop(&e->base.b, s->id, LOSS_MISSING_EXCHANGE,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -402,15 +376,15 @@ lv_broker_publish(struct engine *e, const struct lv_sent *s)
 	m.headers = s->headers;
 	m.expiration = s->expiration;
 	m.persistent = s->persistent;
-	n = broker_route(&e->b, m.exchange, &m, &targets);
+	n = broker_route(&e->base.b, m.exchange, &m, &targets);
 	if (n == 0) {
 		/* The basic.return (always asked for) settles it. */
-		struct broker_tally *t = broker_tally(&e->b, s->id);
+		struct broker_tally *t = broker_tally(&e->base.b, s->id);
 		t->returns_due++;
 		t->mandatory = s->mandatory;
 		return;
 	}
-	broker_publish(&e->b, m.exchange, &m, targets, n, confirming,
+	broker_publish(&e->base.b, m.exchange, &m, targets, n, confirming,
 	    &rejected);
 }
 
@@ -419,11 +393,11 @@ static void
 lv_broker_declared(struct engine *e, enum lv_cmd_kind kind, uint32_t i)
 {
 	if (kind == CMD_DECLARE_X)
-		broker_declared(&e->b, BROKER_EXCHANGE, i);
+		broker_declared(&e->base.b, BROKER_EXCHANGE, i);
 	else if (kind == CMD_DECLARE_Q)
-		broker_declared(&e->b, BROKER_QUEUE, i);
+		broker_declared(&e->base.b, BROKER_QUEUE, i);
 	else if (kind == CMD_BIND)
-		broker_declared(&e->b, BROKER_BINDING, i);
+		broker_declared(&e->base.b, BROKER_BINDING, i);
 }
 
 static struct lv_sent
@@ -473,14 +447,14 @@ lv_relay_command(void *ctx, uint16_t cls, uint16_t meth)
 	case CMD_PUBLISH:
 		if (e->prod.sent_len) {
 			struct lv_sent s = lv_sent_pop(&e->prod);
-			if (e->b.up)
+			if (e->base.b.up)
 				lv_broker_publish(e, &s);
 		}
 		break;
 	case CMD_ACK:
 	case CMD_NACK:
 	case CMD_REJECT:
-		if (cl->who > 0 && e->b.up)
+		if (cl->who > 0 && e->base.b.up)
 			lv_broker_settle(e, cl->who - 1,
 			    (enum lv_cmd_kind)c.kind, c.a, c.flags);
 		break;
@@ -507,7 +481,7 @@ lv_relay_closed(void *ctx, enum live_relay_end why)
 	if (cl->who == 0) {
 		while (p->sent_len) {
 			struct lv_sent s = lv_sent_pop(p);
-			broker_drop(&e->b, s.id, p->loss, s.seq ? NOTICE_ERROR :
+			broker_drop(&e->base.b, s.id, p->loss, s.seq ? NOTICE_ERROR :
 			    NOTICE_SILENT, NULL);
 		}
 	} else if (!e->consumers[cl->who - 1].requeued)
@@ -543,8 +517,8 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 	c = &e->consumers[cl->who - 1];
 	noack = strcmp(ctag, c->prev_ctag) == 0 && strcmp(ctag, c->ctag) != 0 ?
 	    c->prev_ack_mode == ACK_NONE :
-	    e->b.subs[cl->who - 1].ack_mode == ACK_NONE;
-	m = broker_take(&e->b, cl->who - 1, id, msgid, (uint32_t)tag, noack,
+	    e->base.b.subs[cl->who - 1].ack_mode == ACK_NONE;
+	m = broker_take(&e->base.b, cl->who - 1, id, msgid, (uint32_t)tag, noack,
 	    redelivered);
 	if (delivery_count > 0) {
 		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
@@ -552,7 +526,7 @@ lv_relay_delivered(void *ctx, const char *ctag, uint64_t tag, int redelivered,
 		dp = detail;
 	}
 	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, redelivered,
-	    e->app.cons[cl->who - 1].spec->name, dp);
+	    e->base.app.cons[cl->who - 1].spec->name, dp);
 	broker_ring_push(&c->transit, &m, 0);
 }
 
@@ -605,7 +579,7 @@ lv_relay_read_done(void *ctx)
 {
 	struct lv_client *cl = ctx;
 	struct lv_producer *p = &cl->e->prod;
-	struct client_producer *cp = &cl->e->app.prod;
+	struct client_producer *cp = &cl->e->base.app.prod;
 
 	if (cl->who != 0 || !p->fast_new)
 		return;
@@ -751,9 +725,9 @@ static int
 lv_redeclare(struct engine *e, struct lv_client *cl)
 {
 	/* What is gone is declared as the toggles say now. */
-	broker_resolve(&e->b);
-	for (size_t i = 0; i < e->b.nexchanges; i++) {
-		struct broker_exchange *x = &e->b.exchanges[i];
+	broker_resolve(&e->base.b);
+	for (size_t i = 0; i < e->base.b.nexchanges; i++) {
+		struct broker_exchange *x = &e->base.b.exchanges[i];
 		amqp_exchange_declare_t d;
 		memset(&d, 0, sizeof d);
 		d.exchange = amqp_cstring_bytes(e->xr[i].rname);
@@ -764,8 +738,8 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 		    AMQP_EXCHANGE_DECLARE_METHOD, &d) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < e->b.nqueues; i++) {
-		struct broker_queue *q = &e->b.queues[i];
+	for (size_t i = 0; i < e->base.b.nqueues; i++) {
+		struct broker_queue *q = &e->base.b.queues[i];
 		amqp_queue_declare_t d;
 		amqp_table_entry_t args[8];
 		char *keep[2];
@@ -783,11 +757,11 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 		if (rc != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < e->b.nbindings; i++) {
-		struct broker_binding *b = &e->b.bindings[i];
+	for (size_t i = 0; i < e->base.b.nbindings; i++) {
+		struct broker_binding *b = &e->base.b.bindings[i];
 		amqp_queue_bind_t d;
 		amqp_table_entry_t args[17];
-		char *key = lv_real(e, e->b.keys[b->key]);
+		char *key = lv_real(e, e->base.b.keys[b->key]);
 		int rc;
 
 		memset(&d, 0, sizeof d);
@@ -824,7 +798,7 @@ lv_client_open(struct engine *e, struct lv_client *cl)
 	if (cl->who == 0)
 		e->prod.fast_skip = 0;
 	return live_conn_open(&cl->conn, "127.0.0.1",
-	    live_relay_port(cl->relay), (int)e->toggles[TOGGLE_HEARTBEAT],
+	    live_relay_port(cl->relay), (int)e->base.toggles[TOGGLE_HEARTBEAT],
 	    LV_HANDSHAKE_S);
 }
 
@@ -863,7 +837,7 @@ lv_producer_lost(struct engine *e, int code, enum loss_reason why,
     const char *detail)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	if (!cp->connected && !cp->connecting)
 		return;
@@ -883,12 +857,12 @@ lv_producer_lost(struct engine *e, int code, enum loss_reason why,
 	live_relay_drop(p->cl.relay);
 	while (p->sent_len) {
 		struct lv_sent s = lv_sent_pop(p);
-		broker_drop(&e->b, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
+		broker_drop(&e->base.b, s.id, why, s.seq ? NOTICE_ERROR : NOTICE_SILENT,
 		    NULL);
 	}
-	client_pending_fail_all(&e->app);
+	client_pending_fail_all(&e->base.app);
 	p->bchan = p->bdead = 0;
-	client_producer_unblock(&e->app);
+	client_producer_unblock(&e->base.app);
 	lv_producer_pump(e);
 }
 
@@ -897,7 +871,7 @@ static void
 lv_producer_connect_failed(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	char why[200];
 
 	live_conn_explain(&p->cl.conn, why, sizeof why);
@@ -912,15 +886,15 @@ lv_producer_connect_failed(struct engine *e)
 	}
 	lv_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
 	    p->cl.conn.status ? p->cl.conn.status : -9, 0, NULL,
-	    e->b.up ? why : "broker down");
-	client_producer_connect_failed(&e->app);
+	    e->base.b.up ? why : "broker down");
+	client_producer_connect_failed(&e->base.app);
 }
 
 static void
 lv_producer_connected(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	cp->connecting = 0;
 	cp->connected = 1;
@@ -1108,27 +1082,27 @@ static int
 lv_producer_send(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_batch *b = client_outbox_head(&e->app);
+	struct client_batch *b = client_outbox_head(&e->base.app);
 	struct lv_sent s;
 	struct broker_msg m;
 	amqp_basic_properties_t props;
 	amqp_table_entry_t *hdr;
 	char mid[48], exp[32], *rx;
 	const char *rkey;
-	size_t nh = 0, nset = b->headers ? e->b.hset_len[b->headers] : 0;
+	size_t nh = 0, nset = b->headers ? e->base.b.hset_len[b->headers] : 0;
 	int rc;
 
-	client_producer_publish(&e->app, &m);
+	client_producer_publish(&e->base.app, &m);
 	memset(&s, 0, sizeof s);
 	s.id = m.id;
 	s.msgid = m.msgid;
-	s.seq = e->app.prod.confirm_mode ? m.tag : 0;
+	s.seq = e->base.app.prod.confirm_mode ? m.tag : 0;
 	s.key = m.key;
 	s.exchange = b->exchange;
 	s.persistent = m.persistent;
 	s.expiration = m.expiration;
 	s.headers = m.headers;
-	s.mandatory = (uint8_t)e->toggles[TOGGLE_MANDATORY];
+	s.mandatory = (uint8_t)e->base.toggles[TOGGLE_MANDATORY];
 	/* The frame: every header the script gave, the lab's id first. */
 	memset(&props, 0, sizeof props);
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -1141,8 +1115,8 @@ lv_producer_send(struct engine *e)
 	if (b->delay >= 0)
 		hdr[nh++] = lv_entry_int("x-delay", b->delay);
 	for (size_t i = 0; i < nset; i++)
-		hdr[nh++] = lv_entry_str(e->b.hsets[b->headers][i].key,
-		    e->b.hsets[b->headers][i].value);
+		hdr[nh++] = lv_entry_str(e->base.b.hsets[b->headers][i].key,
+		    e->base.b.hsets[b->headers][i].value);
 	props.headers.entries = hdr;
 	props.headers.num_entries = (int)nh;
 	if (b->expiration >= 0) {
@@ -1187,9 +1161,9 @@ lv_producer_send(struct engine *e)
 	free(hdr);
 	p->unsynced = 1;
 	/* What this publish took of the send buffer, twice over. */
-	p->room -= p->room > 1024 + strlen(e->b.keys[m.key]) ?
-	    1024 + strlen(e->b.keys[m.key]) : p->room;
-	client_outbox_advance(&e->app);
+	p->room -= p->room > 1024 + strlen(e->base.b.keys[m.key]) ?
+	    1024 + strlen(e->base.b.keys[m.key]) : p->room;
+	client_outbox_advance(&e->base.app);
 	if (rc != AMQP_STATUS_OK) {
 		live_conn_fail(&p->cl.conn, rc);
 		lv_producer_lost(e, rc, LOSS_NETWORK, NULL);
@@ -1206,7 +1180,7 @@ static void
 lv_producer_recycle(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	p->reconnect = 0;
 	lv_emit(e, EV_CONN_CLOSE, ACTOR_PRODUCER, 0, 0, 0, NULL,
@@ -1229,7 +1203,7 @@ static int lv_run_until(struct engine *e, int (*done)(struct engine *),
 static int
 lv_producer_settled(struct engine *e)
 {
-	return !e->app.prod.connecting;
+	return !e->base.app.prod.connecting;
 }
 
 /*
@@ -1241,12 +1215,12 @@ static void
 lv_producer_pump_turn(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
-	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+	struct client_producer *cp = &e->base.app.prod;
+	int mode = (int)e->base.toggles[TOGGLE_CONFIRMS];
 
 	p->want_write = 0;
 	for (int budget = LV_BUDGET; budget > 0; budget--) {
-		if (!client_producer_ready(&e->app))
+		if (!client_producer_ready(&e->base.app))
 			return;
 		if (!cp->connected) {
 			cp->connecting = 1;
@@ -1269,7 +1243,7 @@ lv_producer_pump_turn(struct engine *e)
 		    lv_producer_flush_or_lose(e) != 0)
 			return;
 		if (!cp->chan_open) {
-			if (cp->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+			if (cp->chan_dead && !e->base.toggles[TOGGLE_REOPEN_CHANNEL]) {
 				/*
 				 * rabbitmq-c style: the closed channel number
 				 * is used again without channel.open.
@@ -1331,10 +1305,10 @@ static int
 lv_producer_hold(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	if (cp->connected && cp->confirm_mode && cp->outstanding &&
-	    e->toggles[TOGGLE_CONFIRMS] == CONFIRMS_OFF)
+	    e->base.toggles[TOGGLE_CONFIRMS] == CONFIRMS_OFF)
 		return 1;
 	if (p->reconnect && cp->connected && cp->outstanding == 0 &&
 	    p->sent_len == 0) {
@@ -1363,21 +1337,21 @@ lv_producer_confirm(struct engine *e, uint64_t tag, int multiple, int ack)
 	struct lv_producer *p = &e->prod;
 
 	p->confirm_rtt = lv_now(e) - p->flushed_at;
-	client_producer_confirm(&e->app, tag, multiple, ack);
+	client_producer_confirm(&e->base.app, tag, multiple, ack);
 }
 
 /* A basic.return for message `id` arrived (header read). */
 static void
 lv_producer_return(struct engine *e, uint32_t id, int code)
 {
-	struct broker_tally *t = broker_tally(&e->b, id);
+	struct broker_tally *t = broker_tally(&e->base.b, id);
 	int mandatory = t->mandatory;
 
 	if (t->returns_due)
 		t->returns_due--;
 	if (mandatory)
 		lv_emit(e, EV_RETURN, ACTOR_EXCHANGE, id, code, 0, NULL, NULL);
-	broker_drop(&e->b, id, LOSS_UNROUTABLE, mandatory ? NOTICE_RETURN :
+	broker_drop(&e->base.b, id, LOSS_UNROUTABLE, mandatory ? NOTICE_RETURN :
 	    NOTICE_SILENT, NULL);
 }
 
@@ -1454,7 +1428,7 @@ static void
 lv_producer_channel_closed(struct engine *e, const amqp_method_t *m)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	amqp_channel_close_ok_t ok;
 	char text[256], clean[256];
 	int code;
@@ -1468,7 +1442,7 @@ lv_producer_channel_closed(struct engine *e, const amqp_method_t *m)
 	cp->chan_dead = 1;
 	cp->confirm_mode = 0;
 	p->unsynced = p->syncing = 0;
-	client_pending_fail_all(&e->app);
+	client_pending_fail_all(&e->base.app);
 	memset(&ok, 0, sizeof ok);
 	if (lv_send(&p->cl, CMD_CLOSE_OK, 0, 0, AMQP_CHANNEL_CLOSE_OK_METHOD,
 	    &ok) != 0)
@@ -1485,7 +1459,7 @@ static int
 lv_producer_frame(struct engine *e, amqp_frame_t *f)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	struct lv_client *cl = &p->cl;
 
 	(void)cp;
@@ -1580,7 +1554,7 @@ static int
 lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	struct lv_client *cl = &c->cl;
 
 	if (f->frame_type == AMQP_FRAME_HEADER &&
@@ -1641,14 +1615,14 @@ lv_requeue_unacked(struct engine *e, int ci)
 	struct lv_consumer *c = &e->consumers[ci];
 
 	c->requeued = 1;
-	broker_requeue_unacked(&e->b, ci);
+	broker_requeue_unacked(&e->base.b, ci);
 }
 
 static void
 lv_consumer_connect(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 
 	if (a->connected || a->connecting || !a->wanted)
 		return;
@@ -1659,8 +1633,8 @@ lv_consumer_connect(struct engine *e, int ci)
 		live_conn_explain(&c->cl.conn, why, sizeof why);
 		a->connecting = 0;
 		lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    a->spec->name, e->b.up ? why : "broker down");
-		client_consumer_arm_recovery(&e->app, ci);
+		    a->spec->name, e->base.b.up ? why : "broker down");
+		client_consumer_arm_recovery(&e->base.app, ci);
 	}
 }
 
@@ -1669,11 +1643,11 @@ static void
 lv_consumer_up(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	struct lv_client *cl = &c->cl;
 	amqp_basic_consume_t bc;
 	char detail[64];
-	int64_t prefetch = e->toggles[TOGGLE_PREFETCH];
+	int64_t prefetch = e->base.toggles[TOGGLE_PREFETCH];
 
 	a->connecting = 0;
 	if (!a->wanted) {
@@ -1681,11 +1655,11 @@ lv_consumer_up(struct engine *e, int ci)
 		return;
 	}
 	a->connected = 1;
-	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
 	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
 	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0)
 		goto dead;
-	if (e->b.subs[ci].ack_mode != ACK_NONE) {
+	if (e->base.b.subs[ci].ack_mode != ACK_NONE) {
 		amqp_basic_qos_t qos;
 		memset(&qos, 0, sizeof qos);
 		qos.prefetch_count = (uint16_t)prefetch;
@@ -1697,14 +1671,14 @@ lv_consumer_up(struct engine *e, int ci)
 	memset(&bc, 0, sizeof bc);
 	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
+	bc.no_ack = e->base.b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
 	c->consume_ok = 0;
 	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->b.subs[ci].ack_mode == ACK_NONE, prefetch);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, a->queue),
+	    e->base.b.subs[ci].ack_mode == ACK_NONE, prefetch);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->base.b, a->queue),
 	    detail);
 	return;
 dead:
@@ -1718,7 +1692,7 @@ static int
 lv_consumed(struct engine *e)
 {
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->app.cons[i].connected && !e->consumers[i].consume_ok)
+		if (e->base.app.cons[i].connected && !e->consumers[i].consume_ok)
 			return 0;
 	return 1;
 }
@@ -1732,7 +1706,7 @@ static void
 lv_consumer_reconsume(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	struct lv_client *cl = &c->cl;
 	amqp_basic_cancel_t bx;
 	amqp_basic_consume_t bc;
@@ -1744,28 +1718,28 @@ lv_consumer_reconsume(struct engine *e, int ci)
 		goto dead;
 	/* Deliveries in flight to the old subscription keep its mode. */
 	memcpy(c->prev_ctag, c->ctag, sizeof c->prev_ctag);
-	c->prev_ack_mode = e->b.subs[ci].ack_mode;
-	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
-	if (e->b.subs[ci].ack_mode != ACK_NONE) {
+	c->prev_ack_mode = e->base.b.subs[ci].ack_mode;
+	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
+	if (e->base.b.subs[ci].ack_mode != ACK_NONE) {
 		amqp_basic_qos_t qos;
 		memset(&qos, 0, sizeof qos);
-		qos.prefetch_count = (uint16_t)e->toggles[TOGGLE_PREFETCH];
+		qos.prefetch_count = (uint16_t)e->base.toggles[TOGGLE_PREFETCH];
 		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
 			goto dead;
 	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
-	    e->prefix, a->spec->name, a->gen, (uint64_t)e->b.events);
+	    e->prefix, a->spec->name, a->gen, (uint64_t)e->base.b.events);
 	memset(&bc, 0, sizeof bc);
 	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = e->b.subs[ci].ack_mode == ACK_NONE;
+	bc.no_ack = e->base.b.subs[ci].ack_mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
 	c->consume_ok = 0;
 	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
 		goto dead;
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->b, a->queue),
+	    e->base.b.subs[ci].ack_mode == ACK_NONE, e->base.toggles[TOGGLE_PREFETCH]);
+	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->base.b, a->queue),
 	    detail);
 	lv_run_until(e, lv_consumed, 2000000);
 	return;
@@ -1782,7 +1756,7 @@ lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	struct broker_msg m;
 	uint32_t msgid, id = lv_message_id(props, &msgid);
 	const amqp_field_value_t *dc = lv_header(props, "x-delivery-count");
@@ -1798,11 +1772,11 @@ lv_consumer_delivered(struct engine *e, int ci,
 	if (i < c->transit.len) {
 		m = broker_ring_take(&c->transit, i);
 		broker_ring_push(&a->buf, &m, 0);
-		client_consumer_pump(&e->app, ci);
+		client_consumer_pump(&e->base.app, ci);
 		return;
 	}
-	m = broker_take(&e->b, ci, id, msgid, (uint32_t)c->cl.tag,
-	    e->b.subs[ci].ack_mode == ACK_NONE, c->cl.redelivered);
+	m = broker_take(&e->base.b, ci, id, msgid, (uint32_t)c->cl.tag,
+	    e->base.b.subs[ci].ack_mode == ACK_NONE, c->cl.redelivered);
 	if (dc && lv_field_int(dc) > 0) {
 		snprintf(detail, sizeof detail, "x-delivery-count=%" PRId64,
 		    lv_field_int(dc));
@@ -1811,7 +1785,7 @@ lv_consumer_delivered(struct engine *e, int ci,
 	lv_emit(e, EV_DELIVER, ACTOR_QUEUE, id, 0, c->cl.redelivered,
 	    a->spec->name, dp);
 	broker_ring_push(&a->buf, &m, 0);
-	client_consumer_pump(&e->app, ci);
+	client_consumer_pump(&e->base.app, ci);
 }
 
 /*
@@ -1824,21 +1798,10 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	size_t keep = 0;
 
-	if (crash)
-		lv_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    a->buf.len ? broker_ring_at(&a->buf, 0)->id : 0, 0, 0,
-		    a->spec->name, NULL);
-	else if (code == 200)
-		lv_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
-		    a->spec->name, "consumer stopped");
-	else if (a->connected)
-		lv_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
-		    a->spec->name, why);
-	a->connected = a->connecting = 0;
-	a->gen++;
+	client_consumer_lost(&e->base.app, ci, code, crash, why);
 	if (crash || code == 200) {
 		/* The process (or the container) closes its socket: what it
 		 * wrote still reaches the broker, then the connection ends,
@@ -1853,7 +1816,7 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 	while (c->transit.len) {
 		struct broker_msg m = broker_ring_pop(&c->transit);
 		if (m.noack)
-			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->base.b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    a->spec->name);
 	}
 	if (!crash && a->busy)
@@ -1862,14 +1825,14 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 		struct broker_msg m = *broker_ring_at(&a->buf, a->buf.len - 1);
 		a->buf.len--;
 		if (m.noack)
-			broker_drop(&e->b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->base.b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    a->spec->name);
 	}
 	if (keep == 0) {
 		a->busy = 0;
 		a->attempt = 0;
 	}
-	client_consumer_arm_recovery(&e->app, ci);
+	client_consumer_arm_recovery(&e->base.app, ci);
 }
 
 /* ---- admin connection ------------------------------------------------------ */
@@ -1985,7 +1948,7 @@ lv_admin_ok(struct engine *e, char **cause)
 static int
 lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 {
-	struct broker_queue *q = &e->b.queues[i];
+	struct broker_queue *q = &e->base.b.queues[i];
 	amqp_table_entry_t args[8];
 	amqp_table_t t;
 	char *keep[2];
@@ -2006,7 +1969,7 @@ lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 static int
 lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
 {
-	struct broker_exchange *x = &e->b.exchanges[i];
+	struct broker_exchange *x = &e->base.b.exchanges[i];
 
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
@@ -2020,10 +1983,10 @@ lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
 static int
 lv_admin_bind(struct engine *e, size_t i, char **cause)
 {
-	struct broker_binding *b = &e->b.bindings[i];
+	struct broker_binding *b = &e->base.b.bindings[i];
 	amqp_table_entry_t args[17];
 	amqp_table_t t;
-	char *key = lv_real(e, e->b.keys[b->key]);
+	char *key = lv_real(e, e->base.b.keys[b->key]);
 	int rc;
 
 	if (lv_admin_ok(e, cause) != 0) {
@@ -2074,7 +2037,7 @@ lv_admin_cleanup(struct engine *e)
 {
 	if (lv_admin_ok(e, NULL) != 0)
 		return;
-	for (size_t i = 0; i < e->b.nqueues; i++) {
+	for (size_t i = 0; i < e->base.b.nqueues; i++) {
 		amqp_queue_delete(e->admin, e->admin_chan,
 		    amqp_cstring_bytes(e->qr[i].rname), 0, 0);
 		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0 &&
@@ -2082,14 +2045,14 @@ lv_admin_cleanup(struct engine *e)
 			return;
 		if (e->policy_set && e->policy_set[i] && live_broker_owned()) {
 			char *name = xasprintf("%s%s", e->prefix,
-			    e->b.queues[i].spec->name), *cause = NULL;
+			    e->base.b.queues[i].spec->name), *cause = NULL;
 			live_broker_policy(e->target.vhost, name, NULL, NULL,
 			    &cause);
 			free(cause);
 			free(name);
 		}
 	}
-	for (size_t i = 0; i < e->b.nexchanges; i++) {
+	for (size_t i = 0; i < e->base.b.nexchanges; i++) {
 		amqp_exchange_delete(e->admin, e->admin_chan,
 		    amqp_cstring_bytes(e->xr[i].rname), 0);
 		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0 &&
@@ -2111,7 +2074,7 @@ lv_survival(struct engine *e, const struct broker_queue *q,
 		return SURV_DIES;
 	if (q->type != QTYPE_QUORUM && !m->persistent)
 		return SURV_DIES;
-	if (broker_tally(&e->b, m->id)->confirmed)
+	if (broker_tally(&e->base.b, m->id)->confirmed)
 		return SURV_KEPT;
 	return SURV_UNKNOWN;
 }
@@ -2131,12 +2094,9 @@ lv_fate(void *ctx, const struct broker_queue *q, const struct broker_msg *m)
 static void
 lv_broker_down(struct engine *e)
 {
-	e->crash_seq = e->b.next_seq;
-	broker_survive(&e->b, lv_fate);
-	if (e->toggles[TOGGLE_RESTART_MS])
-		sched_add(&e->sched, lv_now(e) +
-		    e->toggles[TOGGLE_RESTART_MS] * 1000, T_RESTART,
-		    e->b.gen, 0, 0);
+	e->crash_seq = e->base.b.next_seq;
+	broker_survive(&e->base.b, lv_fate);
+	engine_restart_later(e);
 }
 
 static int lv_redeclare_queue(struct engine *e, size_t qi, char **cause);
@@ -2174,7 +2134,7 @@ lv_admin_leaderless(struct engine *e, size_t qi)
 static void
 lv_leaderless_redeclare(struct engine *e, size_t qi)
 {
-	struct broker_queue *q = &e->b.queues[qi];
+	struct broker_queue *q = &e->base.b.queues[qi];
 	struct broker_ring keep = { 0 };
 	char *cause = NULL;
 
@@ -2183,14 +2143,14 @@ lv_leaderless_redeclare(struct engine *e, size_t qi)
 		if (m.seq > e->crash_seq)
 			broker_ring_push(&keep, &m, 0);
 		else
-			broker_drop(&e->b, m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
-			    broker_qname(&e->b, (int)qi));
+			broker_drop(&e->base.b, m.id, LOSS_BROKER_CRASH, NOTICE_SILENT,
+			    broker_qname(&e->base.b, (int)qi));
 	}
-	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->b, (int)qi),
+	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->base.b, (int)qi),
 	    BROKER_QQ_LEADERLESS);
 	if (lv_redeclare_queue(e, qi, &cause) != 0) {
 		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
-		    broker_qname(&e->b, (int)qi), cause);
+		    broker_qname(&e->base.b, (int)qi), cause);
 		free(cause);
 	}
 	broker_ring_free(&q->ready);
@@ -2210,8 +2170,8 @@ lv_broker_recovered(struct engine *e)
 {
 	int64_t now = lv_now(e);
 
-	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
-		struct broker_queue *q = &e->b.queues[qi];
+	for (size_t qi = 0; qi < e->base.b.nqueues; qi++) {
+		struct broker_queue *q = &e->base.b.queues[qi];
 		uint64_t depth = 0, sure = 0, unknown = 0, keep_unknown,
 		    keep_sure;
 		size_t due = 0, n;
@@ -2259,7 +2219,7 @@ lv_broker_recovered(struct engine *e)
 		}
 		if (depth < sure)
 			lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
-			    broker_qname(&e->b, (int)qi), "the queue came back without "
+			    broker_qname(&e->base.b, (int)qi), "the queue came back without "
 			    "some of its confirmed messages");
 		keep_unknown = depth > sure ? depth - sure : 0;
 		keep_sure = depth < sure ? depth : sure;
@@ -2272,8 +2232,8 @@ lv_broker_recovered(struct engine *e)
 			else if (i < due && surv == SURV_KEPT)
 				broker_ring_push(&expired, &m, 0);
 			else if (i < due)
-				broker_drop(&e->b, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, broker_qname(&e->b, (int)qi));
+				broker_drop(&e->base.b, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, broker_qname(&e->base.b, (int)qi));
 			else if (surv == SURV_KEPT && keep_sure) {
 				keep_sure--;
 				broker_ring_push(&keep, &m, 0);
@@ -2281,15 +2241,15 @@ lv_broker_recovered(struct engine *e)
 				keep_unknown--;
 				broker_ring_push(&keep, &m, 0);
 			} else
-				broker_drop(&e->b, m.id, LOSS_BROKER_CRASH,
-				    NOTICE_SILENT, broker_qname(&e->b, (int)qi));
+				broker_drop(&e->base.b, m.id, LOSS_BROKER_CRASH,
+				    NOTICE_SILENT, broker_qname(&e->base.b, (int)qi));
 		}
 		broker_ring_free(&q->ready);
 		q->ready = keep;
 		/* Expired while the node was down, as the broker did. */
 		while (expired.len) {
 			struct broker_msg m = broker_ring_pop(&expired);
-			broker_expire_copy(&e->b, (int)qi, &m);
+			broker_expire_copy(&e->base.b, (int)qi, &m);
 		}
 		broker_ring_free(&expired);
 	}
@@ -2298,14 +2258,14 @@ lv_broker_recovered(struct engine *e)
 static void
 lv_broker_started(struct engine *e)
 {
-	broker_up(&e->b);
+	broker_up(&e->base.b);
 	lv_broker_recovered(e);
-	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
-		e->b.queues[qi].expiry_due = BROKER_NEVER;
-		broker_expire(&e->b, (int)qi);
+	for (size_t qi = 0; qi < e->base.b.nqueues; qi++) {
+		e->base.b.queues[qi].expiry_due = BROKER_NEVER;
+		broker_expire(&e->base.b, (int)qi);
 	}
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
-		if (e->app.cons[ci].wanted && !e->app.cons[ci].recovery_armed)
+		if (e->base.app.cons[ci].wanted && !e->base.app.cons[ci].recovery_armed)
 			lv_consumer_connect(e, (int)ci);
 	lv_producer_pump(e);
 }
@@ -2333,10 +2293,10 @@ lv_run_until(struct engine *e, int (*done)(struct engine *), int64_t max_us)
 static int
 lv_clients_down(struct engine *e)
 {
-	if (e->app.prod.connected || e->app.prod.connecting)
+	if (e->base.app.prod.connected || e->base.app.prod.connecting)
 		return 0;
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->app.cons[i].connected || e->app.cons[i].connecting)
+		if (e->base.app.cons[i].connected || e->base.app.cons[i].connecting)
 			return 0;
 	return 1;
 }
@@ -2396,63 +2356,18 @@ lv_link_heal(struct engine *e, int who)
 	}
 }
 
-static int lv_inject(struct engine *e, const struct failure_req *req,
-    char **cause);
-
-/*
- * One random failure for the capstone, drawn from the seeded source as the
- * simulator draws it, so both engines get the same storm.
- */
-static void
-lv_chaos(struct engine *e)
-{
-	struct failure_req r;
-	char *cause = NULL;
-
-	engine_chaos_draw(&e->rng, e->nconsumers ? e->app.cons[0].spec->name :
-	    NULL, &r);
-	if (r.kind == FAIL_BROKER_CRASH && (!e->b.up ||
-	    !live_broker_owned()))
-		return;
-	if (lv_inject(e, &r, &cause) != 0) {
-		lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL, cause);
-		free(cause);
-		return;
-	}
-	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
-		sched_add(&e->sched, lv_now(e) + 2000000, T_RESTART,
-		    e->b.gen, 0, 0);
-}
-
 static void
 lv_fire(struct engine *e, const struct sched_timer *t)
 {
-	char *cause = NULL;
-
-	if (client_timer(&e->app, t))
+	if (engine_timer(e, t))
 		return;
 	switch ((enum lv_timer)t->kind) {
-	case T_CLIENT:
-		break;
-	case T_EXPIRY:
-		broker_expiry_due(&e->b, t->gen, (int)t->a, t->due);
-		break;
+	case T_SHARED:
+		break; /* engine_timer's, run above */
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
 		    t->gen == e->consumers[t->a - 1].link_gen)
 			lv_link_heal(e, (int)t->a);
-		break;
-	case T_RESTART:
-		if (t->gen == e->b.gen && !e->b.up) {
-			if (lv_broker_start(e, &cause) != 0) {
-				lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, NULL,
-				    cause);
-				free(cause);
-			}
-		}
-		break;
-	case T_CHAOS:
-		lv_chaos(e);
 		break;
 	}
 }
@@ -2472,16 +2387,16 @@ lv_client_service(struct engine *e, int who)
 			if (who == 0)
 				lv_producer_connect_failed(e);
 			else {
-				struct client_consumer *a = &e->app.cons[who - 1];
+				struct client_consumer *a = &e->base.app.cons[who - 1];
 				char why[200];
 				live_conn_explain(&cl->conn, why, sizeof why);
 				a->connecting = 0;
 				live_relay_drop(cl->relay);
 				lv_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0,
 				    cl->conn.status ? cl->conn.status : -9, 1,
-				    a->spec->name, e->b.up ? why :
+				    a->spec->name, e->base.b.up ? why :
 				    "broker down");
-				client_consumer_arm_recovery(&e->app, who - 1);
+				client_consumer_arm_recovery(&e->base.app, who - 1);
 			}
 			return;
 		}
@@ -2518,7 +2433,7 @@ lv_client_service(struct engine *e, int who)
 				lv_producer_lost(e, code,
 				    code == AMQP_STATUS_HEARTBEAT_TIMEOUT &&
 				    e->prod.link == RELAY_HOLE ?
-				    LOSS_BLACKHOLE : !e->b.up ?
+				    LOSS_BLACKHOLE : !e->base.b.up ?
 				    LOSS_BROKER_CRASH : LOSS_NETWORK, why);
 			else
 				lv_consumer_lost(e, who - 1, code, 0, why);
@@ -2553,17 +2468,17 @@ static int
 lv_producer_can_send(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
-	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+	struct client_producer *cp = &e->base.app.prod;
+	int mode = (int)e->base.toggles[TOGGLE_CONFIRMS];
 
 	if (!cp->connected || cp->out_len == 0 || cp->step_armed ||
 	    p->want_write || p->blocked || p->link != RELAY_OK)
 		return 0;
 	if (cp->confirm_mode && cp->outstanding && (mode == CONFIRMS_EACH ||
 	    (mode == CONFIRMS_BATCH &&
-		cp->in_batch >= (uint32_t)e->toggles[TOGGLE_BATCH])))
+		cp->in_batch >= (uint32_t)e->base.toggles[TOGGLE_BATCH])))
 		return 0;
-	return client_outbox_head(&e->app)->not_before <= lv_now(e);
+	return client_outbox_head(&e->base.app)->not_before <= lv_now(e);
 }
 
 /*
@@ -2579,12 +2494,12 @@ static int
 lv_spin(struct engine *e, struct pollfd *fds, size_t nfds, int64_t wait_us)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	int64_t end;
 	int n;
 
 	if (wait_us <= 0 || !cp->outstanding || !cp->confirm_mode ||
-	    e->toggles[TOGGLE_CONFIRMS] != CONFIRMS_EACH ||
+	    e->base.toggles[TOGGLE_CONFIRMS] != CONFIRMS_EACH ||
 	    p->confirm_rtt < 0 || p->confirm_rtt >= e->spin_us ||
 	    p->link != RELAY_OK)
 		return 0;
@@ -2615,9 +2530,9 @@ lv_step(struct engine *e, int64_t until_us)
 	lv_client_service(e, 0);
 	for (size_t i = 0; i < e->nconsumers; i++)
 		lv_client_service(e, (int)i + 1);
-	while ((t = sched_peek(&e->sched)) != NULL && t->due <= lv_now(e)) {
+	while ((t = sched_peek(&e->base.sched)) != NULL && t->due <= lv_now(e)) {
 		struct sched_timer tm;
-		sched_pop(&e->sched, &tm);
+		sched_pop(&e->base.sched, &tm);
 		lv_fire(e, &tm);
 	}
 	lv_producer_pump(e);
@@ -2667,7 +2582,7 @@ lv_step(struct engine *e, int64_t until_us)
 		busy = 1;
 	now = lv_now(e);
 	wait_us = until_us - now;
-	t = sched_peek(&e->sched);
+	t = sched_peek(&e->base.sched);
 	if (t && t->due - now < wait_us)
 		wait_us = t->due - now;
 	if (wait_us > LV_POLL_MAX_MS * 1000)
@@ -2706,11 +2621,11 @@ lv_step(struct engine *e, int64_t until_us)
 static int
 lv_delivery_due(struct engine *e, int ci)
 {
-	const struct client_consumer *a = &e->app.cons[ci];
-	const struct broker_queue *q = &e->b.queues[a->queue];
+	const struct client_consumer *a = &e->base.app.cons[ci];
+	const struct broker_queue *q = &e->base.b.queues[a->queue];
 
-	return a->connected && e->consumers[ci].link == RELAY_OK && e->b.up &&
-	    q->ready.len && broker_sub_has_credit(&e->b, ci);
+	return a->connected && e->consumers[ci].link == RELAY_OK && e->base.b.up &&
+	    q->ready.len && broker_sub_has_credit(&e->base.b, ci);
 }
 
 /*
@@ -2723,7 +2638,7 @@ static void
 lv_producer_sync(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	amqp_basic_qos_t qos;
 
 	if (!p->unsynced || p->syncing || !cp->connected || !cp->chan_open ||
@@ -2742,10 +2657,10 @@ static int
 lv_quiet(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	int64_t now = lv_now(e);
 
-	if (!client_sched_idle(&e->app))
+	if (!client_sched_idle(&e->base.app))
 		return 0;
 	if (cp->connecting || p->cl.conn.state == LC_TCP ||
 	    (p->cl.conn.state > LC_TCP && p->cl.conn.state < LC_UP))
@@ -2763,21 +2678,21 @@ lv_quiet(struct engine *e)
 		if (live_relay_busy(p->cl.relay))
 			return 0;
 	} else if (p->link == RELAY_HOLE && cp->connected &&
-	    e->toggles[TOGGLE_HEARTBEAT] > 0)
+	    e->base.toggles[TOGGLE_HEARTBEAT] > 0)
 		return 0; /* the heartbeat will notice */
-	for (uint32_t id = 1; id <= e->app.next_id && id < e->b.tally_cap; id++)
-		if (e->b.tally[id].returns_due && p->link == RELAY_OK)
+	for (uint32_t id = 1; id <= e->base.app.next_id && id < e->base.b.tally_cap; id++)
+		if (e->base.b.tally[id].returns_due && p->link == RELAY_OK)
 			return 0;
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
-		struct client_consumer *a = &e->app.cons[i];
+		struct client_consumer *a = &e->base.app.cons[i];
 		if (a->connecting || a->busy || a->buf.len)
 			return 0;
 		if (c->link == RELAY_OK && (c->cl.ncmds ||
 		    live_relay_busy(c->cl.relay)) && a->connected)
 			return 0;
 		if (c->link == RELAY_HOLE && a->connected &&
-		    e->toggles[TOGGLE_HEARTBEAT] > 0)
+		    e->base.toggles[TOGGLE_HEARTBEAT] > 0)
 			return 0;
 		if (lv_delivery_due(e, (int)i))
 			return 0;
@@ -2889,6 +2804,8 @@ static const struct client_ops lv_client_ops = {
 	.hold = lv_cl_hold,
 };
 
+static const struct engine_hooks lv_hooks;
+
 /* ---- the engine's part of requests --------------------------------------- */
 
 static int lv_refuse(char **cause, const struct engine *e, const char *what);
@@ -2897,10 +2814,8 @@ static int lv_apply_policy(struct engine *e, int qi, char **cause);
 static void lv_consumer_stop(struct engine *e, int ci);
 
 static int
-lv_hook_allowed(void *ctx, const struct failure_req *req, char **cause)
+lv_hook_allowed(struct engine *e, const struct failure_req *req, char **cause)
 {
-	struct engine *e = ctx;
-
 	if ((req->kind == FAIL_BROKER_CRASH || req->kind == FAIL_BROKER_STOP) &&
 	    !live_broker_owned())
 		return lv_refuse(cause, e, engine_failure_name(req->kind));
@@ -2915,9 +2830,8 @@ lv_hook_allowed(void *ctx, const struct failure_req *req, char **cause)
 }
 
 static int
-lv_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
+lv_hook_link(struct engine *e, int who, int blackhole, int64_t ms, char **cause)
 {
-	struct engine *e = ctx;
 	enum live_relay_mode mode = blackhole ? RELAY_HOLE : RELAY_CUT;
 	uint32_t *lgen;
 
@@ -2932,7 +2846,7 @@ lv_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
 			lv_producer_lost(e, -9, LOSS_NETWORK, NULL);
 	} else {
 		struct lv_consumer *c = &e->consumers[who - 1];
-		struct client_consumer *a = &e->app.cons[who - 1];
+		struct client_consumer *a = &e->base.app.cons[who - 1];
 		c->link = mode;
 		lgen = &c->link_gen;
 		live_relay_set_mode(c->cl.relay, mode);
@@ -2943,16 +2857,14 @@ lv_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
 	}
 	++*lgen;
 	if (ms > 0)
-		sched_add(&e->sched, lv_now(e) + ms * 1000, T_LINK_HEAL, *lgen,
+		sched_add(&e->base.sched, lv_now(e) + ms * 1000, T_LINK_HEAL, *lgen,
 		    (uint32_t)who, 0);
 	return 0;
 }
 
 static int
-lv_hook_delete_exchange(void *ctx, int x, char **cause)
+lv_hook_delete_exchange(struct engine *e, int x, char **cause)
 {
-	struct engine *e = ctx;
-
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
 	amqp_exchange_delete(e->admin, e->admin_chan,
@@ -2961,45 +2873,28 @@ lv_hook_delete_exchange(void *ctx, int x, char **cause)
 }
 
 static int
-lv_hook_depth(void *ctx, int qi, uint64_t *depth, char **cause)
+lv_hook_depth(struct engine *e, int qi, uint64_t *depth, char **cause)
 {
-	struct engine *e = ctx;
 	int exists = 0;
 
 	if (lv_admin_depth(e, (size_t)qi, depth, &exists) != 0 || !exists) {
 		*cause = xasprintf("queue_full: cannot read the depth of %s",
-		    broker_qname(&e->b, qi));
+		    broker_qname(&e->base.b, qi));
 		return -1;
 	}
 	return 0;
 }
 
 static int
-lv_hook_policy(void *ctx, int qi, char **cause)
+lv_hook_queue_redeclared(struct engine *e, int qi, char **cause)
 {
-	return lv_apply_policy(ctx, qi, cause);
-}
-
-static void
-lv_hook_chaos(void *ctx, int64_t at)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_CHAOS, 0, 0, 0);
-}
-
-static int
-lv_hook_queue_redeclared(void *ctx, int qi, char **cause)
-{
-	return lv_redeclare_queue(ctx, (size_t)qi, cause);
+	return lv_redeclare_queue(e, (size_t)qi, cause);
 }
 
 /* Exchange x changed durability: deleted, declared again, bound again. */
 static int
-lv_hook_exchange_redeclared(void *ctx, int x, char **cause)
+lv_hook_exchange_redeclared(struct engine *e, int x, char **cause)
 {
-	struct engine *e = ctx;
-
 	if (lv_admin_ok(e, cause) != 0)
 		return -1;
 	amqp_exchange_delete(e->admin, e->admin_chan,
@@ -3007,30 +2902,27 @@ lv_hook_exchange_redeclared(void *ctx, int x, char **cause)
 	if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0 ||
 	    lv_admin_declare_exchange(e, (size_t)x, cause) != 0)
 		return -1;
-	for (size_t k = 0; k < e->b.nbindings; k++)
-		if (e->b.bindings[k].exchange == x &&
+	for (size_t k = 0; k < e->base.b.nbindings; k++)
+		if (e->base.b.bindings[k].exchange == x &&
 		    lv_admin_bind(e, k, cause) != 0)
 			return -1;
 	return 0;
 }
 
 static void
-lv_hook_start(void *ctx, int ci)
+lv_hook_start(struct engine *e, int ci)
 {
-	struct engine *e = ctx;
-
-	if (e->b.up)
+	if (e->base.b.up)
 		lv_consumer_connect(e, ci);
 	else
-		client_consumer_arm_recovery(&e->app, ci);
+		client_consumer_arm_recovery(&e->base.app, ci);
 }
 
 static void
-lv_hook_stop(void *ctx, int ci)
+lv_hook_stop(struct engine *e, int ci)
 {
-	struct engine *e = ctx;
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 
 	if (a->connected)
 		lv_consumer_stop(e, ci);
@@ -3042,47 +2934,60 @@ lv_hook_stop(void *ctx, int ci)
 	}
 }
 
-static int lv_hook_down(void *ctx, int clean, char **cause);
+static int lv_hook_down(struct engine *e, int clean, char **cause);
 
-static const struct engine_hooks lv_hooks = {
-	.allowed = lv_hook_allowed,
-	.link = lv_hook_link,
-	.delete_exchange = lv_hook_delete_exchange,
-	.depth = lv_hook_depth,
-	.policy = lv_hook_policy,
-	.down = lv_hook_down,
-	.chaos = lv_hook_chaos,
-	.queue_redeclared = lv_hook_queue_redeclared,
-	.exchange_redeclared = lv_hook_exchange_redeclared,
-	.start = lv_hook_start,
-	.stop = lv_hook_stop,
-};
+/* The engine's own effects of a toggle (engine_op_set_toggle). */
+static int
+lv_hook_toggled(struct engine *e, enum toggle_id id, int64_t value, char **cause)
+{
+	(void)value;
+	(void)cause;
+	switch (id) {
+	case TOGGLE_HEARTBEAT:
+		/* Negotiated at connect: the producer reconnects when idle. */
+		e->prod.reconnect = e->base.app.prod.connected;
+		if (e->base.app.prod.connected && e->base.app.prod.outstanding == 0 &&
+		    e->prod.sent_len == 0 && e->base.app.prod.out_len == 0) {
+			/* As a toggle takes effect at once in the simulator. */
+			lv_producer_recycle(e);
+			lv_run_until(e, lv_producer_settled, 2000000);
+		}
+		break;
+	case TOGGLE_ACK_MODE:
+	case TOGGLE_PREFETCH:
+		for (size_t i = 0; i < e->nconsumers; i++)
+			if (e->base.app.cons[i].connected)
+				lv_consumer_reconsume(e, (int)i);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
 
 /* Stops (SIGTERM) or kills (-9) the node the lab owns, and waits. */
 static int
-lv_hook_down(void *ctx, int clean, char **cause)
+lv_hook_down(struct engine *e, int clean, char **cause)
 {
-	struct engine *e = ctx;
-
 	lv_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0,
 	    NULL, NULL);
 	e->prod.loss = LOSS_BROKER_CRASH;
 	/* A handshake still under way just fails, as in the
 	 * simulator, where such a client never was connected. */
-	if (e->app.prod.connecting && !e->app.prod.connected) {
-		e->app.prod.connecting = 0;
+	if (e->base.app.prod.connecting && !e->base.app.prod.connected) {
+		e->base.app.prod.connecting = 0;
 		lv_client_drop(&e->prod.cl, 0);
 		live_relay_drop(e->prod.cl.relay);
 	}
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *cs = &e->consumers[i];
-		struct client_consumer *a = &e->app.cons[i];
+		struct client_consumer *a = &e->base.app.cons[i];
 		if (a->connecting && !a->connected) {
 			a->connecting = 0;
 			a->gen++;
 			lv_client_drop(&cs->cl, 0);
 			live_relay_drop(cs->cl.relay);
-			client_consumer_arm_recovery(&e->app, (int)i);
+			client_consumer_arm_recovery(&e->base.app, (int)i);
 		}
 	}
 	lv_admin_close(e);
@@ -3093,15 +2998,15 @@ lv_hook_down(void *ctx, int clean, char **cause)
 			return -1;
 	} else if (live_broker_kill(cause) != 0)
 		return -1;
-	broker_down(&e->b, clean);
+	broker_down(&e->base.b, clean);
 	/* The clients notice through their sockets; their unacked
 	 * copies go back before the survival rules apply. */
 	lv_run_until(e, lv_clients_down, clean ? 30000000 : 2000000);
 	if (!lv_clients_down(e)) {
 		lv_producer_lost(e, -9, LOSS_BROKER_CRASH, NULL);
 		for (size_t i = 0; i < e->nconsumers; i++)
-			if (e->app.cons[i].connected ||
-			    e->app.cons[i].connecting)
+			if (e->base.app.cons[i].connected ||
+			    e->base.app.cons[i].connecting)
 				lv_consumer_lost(e, (int)i, -9, 0, NULL);
 	}
 	lv_run_until(e, lv_node_gone, clean ? 30000000 : 2000000);
@@ -3126,21 +3031,13 @@ lv_create(const struct engine_opts *opts, char **cause)
 	}
 	e->t0_ns = lv_mono_ns();
 	e->spin_us = LV_SPIN_US;
-	sched_init(&e->sched);
-	toggle_defaults(e->toggles);
-	e->sink = opts->sink;
-	e->sink_ctx = opts->sink_ctx;
-	lv_env(e, &e->b.env);
-	e->b.toggles = e->toggles;
-	e->b.up = 1;
-	client_init(&e->app, &e->b, e->toggles, &lv_client_ops, e);
-	client_timers(&e->app, &e->sched, T_CLIENT);
+	engine_base_init(&e->base, opts, &lv_env_ops, &lv_client_ops, T_SHARED,
+	    &lv_hooks);
 	e->prod.loss = LOSS_NETWORK;
-	rng_seed(&e->rng, opts->seed);
 	snprintf(e->prefix, sizeof e->prefix, "rabbitlab.%lx%x.",
 	    (unsigned long)getpid(), (unsigned)++lv_sessions);
 	if (lv_admin_open(e, cause) != 0) {
-		sched_free(&e->sched);
+		engine_base_free(&e->base);
 		free(e);
 		return NULL;
 	}
@@ -3151,7 +3048,7 @@ lv_create(const struct engine_opts *opts, char **cause)
 	    &lv_relay_ops, &e->prod.cl, cause);
 	if (e->prod.cl.relay == NULL) {
 		lv_admin_close(e);
-		sched_free(&e->sched);
+		engine_base_free(&e->base);
 		free(e);
 		return NULL;
 	}
@@ -3166,25 +3063,24 @@ lv_destroy(struct engine *e)
 	lv_client_drop(&e->prod.cl, 1);
 	for (size_t i = 0; i < e->nconsumers; i++)
 		lv_client_drop(&e->consumers[i].cl, 1);
-	if (e->declared) {
-		if (!e->b.up && live_broker_owned() &&
+	if (e->base.declared) {
+		if (!e->base.b.up && live_broker_owned() &&
 		    !live_broker_running()) {
 			char *cause = NULL;
 			/* Leave the shared node as it was found: running. */
 			if (lv_broker_start(e, &cause) != 0)
 				free(cause);
 		}
-		if (e->b.up)
+		if (e->base.b.up)
 			lv_admin_cleanup(e);
 	}
 	lv_admin_close(e);
 	live_relay_free(e->prod.cl.relay);
 	free(e->prod.cl.cmds);
-	sched_free(&e->sched);
-	for (size_t i = 0; i < e->b.nexchanges && e->xr; i++)
+	for (size_t i = 0; i < e->base.b.nexchanges && e->xr; i++)
 		free(e->xr[i].rname);
 	free(e->xr);
-	for (size_t i = 0; i < e->b.nqueues && e->qr; i++)
+	for (size_t i = 0; i < e->base.b.nqueues && e->qr; i++)
 		free(e->qr[i].rname);
 	free(e->qr);
 	for (size_t i = 0; i < e->nconsumers; i++) {
@@ -3197,26 +3093,18 @@ lv_destroy(struct engine *e)
 	for (size_t i = 0; i < e->nrkeys; i++)
 		free(e->rkeys[i]);
 	free(e->rkeys);
-	client_free(&e->app);
-	broker_free(&e->b);
+	engine_base_free(&e->base);
 	free(e->prod.sent);
 	free(e->prod.wbuf);
-	free(e->qviews);
 	free(e->policy_set);
-	topology_free(e->topo);
 	free(e);
 }
 
 static int
 lv_declare(struct engine *e, const struct topology *topo, char **cause)
 {
-	struct topology *t;
-	struct broker_env env;
+	const struct topology *t;
 
-	if (e->declared) {
-		*cause = xstrdup("the topology is already declared");
-		return -1;
-	}
 	for (size_t i = 0; i < topo->nexchanges; i++)
 		if (topo->exchanges[i].type == XTYPE_DELAYED) {
 			*cause = xasprintf("exchange %s is x-delayed-message: "
@@ -3225,11 +3113,9 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 			    "(sim_only = true)", topo->exchanges[i].name);
 			return -1;
 		}
-	t = e->topo = topology_copy(topo);
-	e->declared = 1;
-	lv_env(e, &env);
-	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
+	if (engine_base_declare(&e->base, topo, cause) != 0)
 		return -1;
+	t = e->base.topo;
 	e->xr = xcalloc(t->nexchanges + 1, sizeof *e->xr);
 	for (size_t i = 0; i < t->nexchanges; i++)
 		e->xr[i].rname = lv_real(e, t->exchanges[i].name);
@@ -3241,7 +3127,6 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 	}
 	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
 	e->nconsumers = t->nconsumers;
-	client_declare(&e->app);
 	for (size_t i = 0; i < t->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
 		char name[96];
@@ -3255,23 +3140,23 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 		if (c->cl.relay == NULL)
 			return -1;
 	}
-	broker_resolve(&e->b);
+	broker_resolve(&e->base.b);
 	/* The lab declares everything once, and sees the errors. */
-	for (size_t i = 0; i < e->b.nexchanges; i++)
+	for (size_t i = 0; i < e->base.b.nexchanges; i++)
 		if (lv_admin_declare_exchange(e, i, cause) != 0)
 			return -1;
-	for (size_t i = 0; i < e->b.nqueues; i++)
+	for (size_t i = 0; i < e->base.b.nqueues; i++)
 		if (lv_admin_declare_queue(e, i, cause) != 0)
 			return -1;
-	for (size_t i = 0; i < e->b.nbindings; i++)
+	for (size_t i = 0; i < e->base.b.nbindings; i++)
 		if (lv_admin_bind(e, i, cause) != 0)
 			return -1;
-	broker_redeclare(&e->b);
+	broker_redeclare(&e->base.b);
 	/* The producer connects now, so the first publish is not slowed by
 	 * the handshake (the simulated one costs 3 ms, a real one more). */
-	e->app.prod.connecting = 1;
+	e->base.app.prod.connecting = 1;
 	if (lv_client_open(e, &e->prod.cl) != 0) {
-		e->app.prod.connecting = 0;
+		e->base.app.prod.connecting = 0;
 		lv_client_drop(&e->prod.cl, 0);
 	}
 	return 0;
@@ -3289,73 +3174,11 @@ lv_redeclare_queue(struct engine *e, size_t qi, char **cause)
 		return -1;
 	if (lv_admin_declare_queue(e, qi, cause) != 0)
 		return -1;
-	for (size_t i = 0; i < e->b.nbindings; i++)
-		if (e->b.bindings[i].queue == (int)qi &&
-		    e->b.exchanges[e->b.bindings[i].exchange].exists &&
+	for (size_t i = 0; i < e->base.b.nbindings; i++)
+		if (e->base.b.bindings[i].queue == (int)qi &&
+		    e->base.b.exchanges[e->base.b.bindings[i].exchange].exists &&
 		    lv_admin_bind(e, i, cause) != 0)
 			return -1;
-	return 0;
-}
-
-static int
-lv_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
-    char **cause)
-{
-	int rc = engine_toggle(e->toggles, &e->b, e->declared, id, value,
-	    cause);
-
-	if (rc <= 0)
-		return rc;
-	if (!e->declared && id != TOGGLE_RECONCILE &&
-	    id != TOGGLE_RECONCILE_MS)
-		return 0;
-	switch (id) {
-	case TOGGLE_DURABLE_EXCHANGE:
-	case TOGGLE_DURABLE_QUEUE:
-	case TOGGLE_QUEUE_TYPE:
-		if (engine_durability(&e->b, &lv_hooks, e, cause) != 0)
-			return -1;
-		break;
-	case TOGGLE_RECONCILE:
-	case TOGGLE_RECONCILE_MS:
-		/* (Re)start the period from now. */
-		client_reconcile_restart(&e->app);
-		break;
-	case TOGGLE_HEARTBEAT:
-		/* Negotiated at connect: the producer reconnects when idle. */
-		e->prod.reconnect = e->app.prod.connected;
-		if (e->app.prod.connected && e->app.prod.outstanding == 0 &&
-		    e->prod.sent_len == 0 && e->app.prod.out_len == 0) {
-			/* As a toggle takes effect at once in the simulator. */
-			lv_producer_recycle(e);
-			lv_run_until(e, lv_producer_settled, 2000000);
-		}
-		break;
-	case TOGGLE_ACK_MODE:
-	case TOGGLE_PREFETCH:
-		for (size_t i = 0; i < e->nconsumers; i++)
-			if (e->app.cons[i].connected)
-				lv_consumer_reconsume(e, (int)i);
-		break;
-	default:
-		break;
-	}
-	lv_producer_pump(e);
-	return 0;
-}
-
-static int64_t
-lv_get_toggle(struct engine *e, enum toggle_id id)
-{
-	return (unsigned)id < TOGGLE_COUNT ? e->toggles[id] : 0;
-}
-
-static int
-lv_publish(struct engine *e, const struct publish_req *req, char **cause)
-{
-	if (engine_publish(&e->app, e->declared, req, cause) != 0)
-		return -1;
-	lv_producer_pump(e);
 	return 0;
 }
 
@@ -3371,10 +3194,10 @@ lv_queue_catch_up(struct engine *e, int qi)
 	uint64_t ready = 0;
 	int exists = 0;
 
-	while (e->b.up && lv_now(e) < end) {
+	while (e->base.b.up && lv_now(e) < end) {
 		struct timespec ts = { 0, 5000000L };
 		if (lv_admin_depth(e, (size_t)qi, &ready, &exists) != 0 ||
-		    !exists || ready >= e->b.queues[qi].ready.len)
+		    !exists || ready >= e->base.b.queues[qi].ready.len)
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -3385,7 +3208,7 @@ lv_cancelled(struct engine *e)
 {
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		struct lv_consumer *c = &e->consumers[i];
-		struct client_consumer *a = &e->app.cons[i];
+		struct client_consumer *a = &e->base.app.cons[i];
 		if (a->connected && !a->wanted && !c->cancel_ok)
 			return 0;
 	}
@@ -3401,7 +3224,7 @@ static void
 lv_consumer_stop(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	amqp_basic_cancel_t bx;
 
 	memset(&bx, 0, sizeof bx);
@@ -3416,17 +3239,11 @@ lv_consumer_stop(struct engine *e, int ci)
 	}
 }
 
-static int
-lv_consume(struct engine *e, const char *name, int on, char **cause)
-{
-	return engine_consume(&e->app, name, on, &lv_hooks, e, cause);
-}
-
 /* Sets the queue's lab policy: max-length and message-ttl as they stand. */
 static int
 lv_apply_policy(struct engine *e, int qi, char **cause)
 {
-	struct broker_queue *q = &e->b.queues[qi];
+	struct broker_queue *q = &e->base.b.queues[qi];
 	char *name = xasprintf("%s%s", e->prefix, q->spec->name);
 	char pattern[512], def[256];
 	size_t n = 0;
@@ -3474,14 +3291,14 @@ static int
 lv_inject(struct engine *e, const struct failure_req *req, char **cause)
 {
 	e->ops++;
-	return engine_inject(&e->app, &e->rng, req, &lv_hooks, e, cause);
+	return engine_inject(e, req, cause);
 }
 
 static int
 lv_restart(struct engine *e, char **cause)
 {
 	e->ops++;
-	if (e->b.up)
+	if (e->base.b.up)
 		return 0;
 	return lv_broker_start(e, cause);
 }
@@ -3533,7 +3350,7 @@ lv_now_op(struct engine *e)
 static int64_t
 lv_next_due(struct engine *e)
 {
-	const struct sched_timer *t = sched_peek(&e->sched);
+	const struct sched_timer *t = sched_peek(&e->base.sched);
 
 	if (!lv_quiet(e)) {
 		int64_t soon = lv_now(e) + 1000;
@@ -3554,21 +3371,21 @@ lv_refresh_depths(struct engine *e)
 {
 	int64_t now = lv_now(e);
 
-	if (!e->b.up) {
-		for (size_t i = 0; i < e->b.nqueues; i++) {
+	if (!e->base.b.up) {
+		for (size_t i = 0; i < e->base.b.nqueues; i++) {
 			e->qr[i].real_exists = 0;
 			e->qr[i].real_ready = 0;
 		}
 		return;
 	}
 	/* Asked again with nothing done in between: the last answer. */
-	if (e->real_dirty == e->b.events && e->real_ops == e->ops &&
+	if (e->real_dirty == e->base.b.events && e->real_ops == e->ops &&
 	    now - e->real_at < 250000 && e->real_at)
 		return;
-	for (size_t i = 0; i < e->b.nqueues; i++) {
+	for (size_t i = 0; i < e->base.b.nqueues; i++) {
 		uint64_t ready;
 		int exists;
-		struct broker_queue *q = &e->b.queues[i];
+		struct broker_queue *q = &e->base.b.queues[i];
 		struct lv_queue *r = &e->qr[i];
 		if (lv_admin_depth(e, i, &ready, &exists) == 0) {
 			r->real_ready = (int64_t)ready;
@@ -3580,51 +3397,50 @@ lv_refresh_depths(struct engine *e)
 		}
 	}
 	e->real_at = lv_now(e);
-	e->real_dirty = e->b.events;
+	e->real_dirty = e->base.b.events;
 	e->real_ops = e->ops;
 }
 
 static void
 lv_view(struct engine *e, struct engine_view *v)
 {
-	memset(v, 0, sizeof *v);
 	lv_refresh_depths(e);
-	v->broker_up = e->b.up;
-	v->producer_connected = e->app.prod.connected;
-	v->producer_outstanding = e->app.prod.outstanding;
-	for (size_t i = 0; i < e->app.prod.out_len; i++)
-		v->producer_pending +=
-		    e->app.prod.out[(e->app.prod.out_head + i) % e->app.prod.out_cap].left;
-	v->producer_blocked_us = e->app.prod.blocked_us;
-	v->producer_attempt = e->app.prod.attempt;
-	v->producer_retry_in_us = -1;
-	if (e->app.prod.step_armed && e->app.prod.retry_due > lv_now(e))
-		v->producer_retry_in_us = e->app.prod.retry_due - lv_now(e);
-	e->qviews = engine_queue_views(e->qviews, &e->b, lv_now(e));
+	engine_view_fill(e, v);
 	/* Depths and existence as read from the real node. */
-	for (size_t i = 0; i < e->b.nqueues; i++) {
-		e->qviews[i].exists = e->qr[i].real_exists && e->b.up;
-		e->qviews[i].ready = e->qr[i].real_ready > 0 ?
+	for (size_t i = 0; i < e->base.b.nqueues; i++) {
+		e->base.qviews[i].exists = e->qr[i].real_exists && e->base.b.up;
+		e->base.qviews[i].ready = e->qr[i].real_ready > 0 ?
 		    (uint64_t)e->qr[i].real_ready : 0;
-	}
-	v->queues = e->qviews;
-	v->nqueues = e->b.nqueues;
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		v->consumer_in_progress += (uint64_t)e->app.cons[i].busy;
-		v->consumer_buffered += e->app.cons[i].buf.len;
-		v->consumers_connected += e->app.cons[i].connected;
 	}
 }
 
+/* What engine.c asks of this engine. */
+static const struct engine_hooks lv_hooks = {
+	.allowed = lv_hook_allowed,
+	.link = lv_hook_link,
+	.delete_exchange = lv_hook_delete_exchange,
+	.depth = lv_hook_depth,
+	.policy = lv_apply_policy,
+	.down = lv_hook_down,
+	.queue_redeclared = lv_hook_queue_redeclared,
+	.exchange_redeclared = lv_hook_exchange_redeclared,
+	.start = lv_hook_start,
+	.stop = lv_hook_stop,
+	.pump = lv_producer_pump,
+	.toggled = lv_hook_toggled,
+	.restart = lv_restart,
+};
+
 const struct engine_ops engine_live_ops = {
 	.name = "live",
+	.caps = ENGINE_CAP_REAL_BROKER,
 	.create = lv_create,
 	.destroy = lv_destroy,
 	.declare = lv_declare,
-	.set_toggle = lv_set_toggle,
-	.get_toggle = lv_get_toggle,
-	.publish = lv_publish,
-	.consume = lv_consume,
+	.set_toggle = engine_op_set_toggle,
+	.get_toggle = engine_op_get_toggle,
+	.publish = engine_op_publish,
+	.consume = engine_consume,
 	.inject = lv_inject,
 	.restart = lv_restart,
 	.advance = lv_advance,
@@ -3654,7 +3470,7 @@ static int
 lvb_done(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	return cp->connected && cp->out_len == 0 && cp->outstanding == 0 &&
 	    p->sent_len == 0 && !p->unsynced && !p->syncing;
@@ -3708,9 +3524,9 @@ lvb_lab(const char *url, int mode, int persistent, uint32_t n, int spin,
 	t.nqueues = 1;
 	t.publish_exchange = (char *)"";
 	t.publish_key = (char *)"bench";
-	lv_set_toggle(e, TOGGLE_CONFIRMS, mode, cause);
-	lv_set_toggle(e, TOGGLE_BATCH, 100, cause);
-	lv_set_toggle(e, TOGGLE_PERSISTENT, persistent, cause);
+	engine_op_set_toggle(e, TOGGLE_CONFIRMS, mode, cause);
+	engine_op_set_toggle(e, TOGGLE_BATCH, 100, cause);
+	engine_op_set_toggle(e, TOGGLE_PERSISTENT, persistent, cause);
 	if (lv_declare(e, &t, cause) != 0) {
 		lv_destroy(e);
 		ledger_free(l);
@@ -3721,11 +3537,11 @@ lvb_lab(const char *url, int mode, int persistent, uint32_t n, int spin,
 	req.expiration_ms = req.delay_ms = -1;
 	req.persistent = -1;
 	/* Warm up: the connection is open before the clock starts. */
-	lv_publish(e, &req, cause);
+	engine_op_publish(e, &req, cause);
 	lvb_run(e);
 	req.count = n;
 	t0 = lvb_clock();
-	lv_publish(e, &req, cause);
+	engine_op_publish(e, &req, cause);
 	lvb_run(e);
 	secs = lvb_clock() - t0;
 	lv_destroy(e);

@@ -106,37 +106,20 @@ enum sim_timer {
 	T_CONNECTED,   /* producer handshake done */
 	T_CONFIRM,     /* a: seq; b: id<<1 | ack */
 	T_CONSUMER_UP, /* a: consumer handshake done */
-	T_EXPIRY,      /* a: queue */
 	T_LINK_HEAL,   /* a: 0 producer, 1+i consumer i */
 	T_HEARTBEAT,   /* a: as LINK_HEAL */
-	T_RESTART,
 	T_DELAYED,     /* a: delayed slot */
-	T_CHAOS,       /* one random failure */
-	T_CLIENT,      /* and up: the client layer's, T_CLIENT + its kind */
+	T_SHARED,      /* and up: engine_timer's (enum engine_timer) */
 };
 
 struct engine {
-	struct sched sched;
-	struct rng rng;
-	int64_t now;
-	int64_t toggles[TOGGLE_COUNT];
-	void (*sink)(void *, const struct event *);
-	void *sink_ctx;
-	struct topology *topo;
-	int declared;
-	struct broker b;      /* the broker: exchanges, queues, copies */
-	struct sim_consumer *consumers; /* one per b.subs */
+	struct engine_base base; /* first: the broker, the applications */
+	int64_t now;             /* the virtual clock */
+	struct sim_producer prod;
+	struct sim_consumer *consumers; /* one per base.b.subs */
 	size_t nconsumers;
-
 	struct sim_delayed *delayed;
 	size_t ndelayed, delayed_cap;
-
-
-	struct sim_producer prod;
-	struct client app;    /* the applications: producer and consumers */
-
-	struct engine_queue_view *qviews;
-	char errbuf[160];
 };
 
 /* ---- small containers ------------------------------------------------ */
@@ -160,7 +143,7 @@ static void
 sim_emit(struct engine *e, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
 {
-	broker_emit(&e->b, kind, actor, msg, code, flag, where, detail);
+	broker_emit(&e->base.b, kind, actor, msg, code, flag, where, detail);
 }
 
 /* ---- wires ----------------------------------------------------------- */
@@ -195,7 +178,7 @@ sim_wire_arm(struct engine *e, uint32_t n)
 	if (w->armed || w->len == 0 || sim_wire_link(e, n) == LINK_BLACKHOLE)
 		return;
 	w->armed = 1;
-	sched_add(&e->sched, sim_wire_head(w)->at, T_WIRE, 0, n, 0);
+	sched_add(&e->base.sched, sim_wire_head(w)->at, T_WIRE, 0, n, 0);
 }
 
 static void
@@ -262,7 +245,7 @@ static int
 sim_env_can_take(void *ctx, int ci)
 {
 	struct engine *e = ctx;
-	return e->app.cons[ci].connected && e->consumers[ci].link != LINK_CUT;
+	return e->base.app.cons[ci].connected && e->consumers[ci].link != LINK_CUT;
 }
 
 static void
@@ -289,28 +272,16 @@ sim_fate(void *ctx, const struct broker_queue *q, const struct broker_msg *m)
 		return BROKER_DIES;
 	if (q->type != QTYPE_QUORUM && !m->persistent)
 		return BROKER_DIES;
-	return e->b.down_clean || m->written_at <= e->now ? BROKER_KEEP :
+	return e->base.b.down_clean || m->written_at <= e->now ? BROKER_KEEP :
 	    BROKER_DIES;
 }
 
 static const struct broker_env sim_env_ops = {
 	.now = sim_env_now,
-	.expiry_kind = T_EXPIRY,
 	.write_time = sim_env_write_time,
 	.can_take = sim_env_can_take,
 	.deliver = sim_env_deliver,
 };
-
-/* The broker's environment for engine e: its clock, sink and timers. */
-static void
-sim_env(struct engine *e, struct broker_env *env)
-{
-	*env = sim_env_ops;
-	env->ctx = e;
-	env->sink = e->sink;
-	env->sink_ctx = e->sink_ctx;
-	env->sched = &e->sched;
-}
 
 /* ---- forward declarations of the actors ------------------------------ */
 
@@ -331,7 +302,7 @@ sim_confirm_later(struct engine *e, int64_t at, uint32_t seq, uint32_t id,
 		m.tag = seq;
 		sim_wire_send(e, WIRE_PROD_DOWN, FR_CONFIRM, ack, 0, &m);
 	} else
-		sched_add(&e->sched, at, T_CONFIRM, e->app.prod.gen, seq,
+		sched_add(&e->base.sched, at, T_CONFIRM, e->base.app.prod.gen, seq,
 		    (uint64_t)id << 1 | (uint64_t)ack);
 }
 
@@ -341,7 +312,7 @@ sim_broker_route(struct engine *e, int32_t x, struct broker_msg *m, int flags,
     int confirming)
 {
 	const int *targets;
-	size_t n = broker_route(&e->b, x, m, &targets);
+	size_t n = broker_route(&e->base.b, x, m, &targets);
 	int rejected = 0;
 	int64_t confirm_at;
 
@@ -349,17 +320,17 @@ sim_broker_route(struct engine *e, int32_t x, struct broker_msg *m, int flags,
 		int mandatory = flags & EVENT_PUB_MANDATORY;
 		if (mandatory) {
 			sim_emit(e, EV_RETURN, ACTOR_EXCHANGE, m->id, 312, 0,
-			    broker_xname(&e->b, x), NULL);
+			    broker_xname(&e->base.b, x), NULL);
 			sim_wire_send(e, WIRE_PROD_DOWN, FR_RETURN, 0, 0, m);
 		}
-		broker_drop(&e->b, m->id, LOSS_UNROUTABLE,
+		broker_drop(&e->base.b, m->id, LOSS_UNROUTABLE,
 		    mandatory ? NOTICE_RETURN : NOTICE_SILENT,
-		    broker_xname(&e->b, x));
+		    broker_xname(&e->base.b, x));
 		if (confirming)
 			sim_confirm_later(e, e->now, m->tag, m->id, 1);
 		return;
 	}
-	confirm_at = broker_publish(&e->b, x, m, targets, n, confirming,
+	confirm_at = broker_publish(&e->base.b, x, m, targets, n, confirming,
 	    &rejected);
 	if (confirming)
 		sim_confirm_later(e, confirm_at, m->tag, m->id, !rejected);
@@ -373,7 +344,7 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 
 	if (p->bchan == 1) {
 		/* Frames behind a channel.close are discarded. */
-		broker_drop(&e->b, it->m.id, LOSS_CHANNEL_CLOSED,
+		broker_drop(&e->base.b, it->m.id, LOSS_CHANNEL_CLOSED,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		return;
 	}
@@ -381,17 +352,17 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 		/* Publishing on a channel that was never reopened. */
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, it->m.id, 504, 0, NULL,
 		    "expected 'channel.open'");
-		broker_drop(&e->b, it->m.id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
+		broker_drop(&e->base.b, it->m.id, LOSS_CHANNEL_CLOSED, NOTICE_ERROR, NULL);
 		sim_producer_lost(e, 504, LOSS_CHANNEL_CLOSED);
 		return;
 	}
-	if (it->aux == -1 || (it->aux >= 0 && !e->b.exchanges[it->aux].exists)) {
+	if (it->aux == -1 || (it->aux >= 0 && !e->base.b.exchanges[it->aux].exists)) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "no exchange '%s' in vhost '/'",
-		    it->aux >= 0 ? e->b.exchanges[it->aux].name : "?");
+		    it->aux >= 0 ? e->base.b.exchanges[it->aux].name : "?");
 		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, it->m.id, 404, 0,
 		    NULL, detail);
-		broker_drop(&e->b, it->m.id, LOSS_MISSING_EXCHANGE,
+		broker_drop(&e->base.b, it->m.id, LOSS_MISSING_EXCHANGE,
 		    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 		p->bchan = 1;
 		sim_wire_send(e, WIRE_PROD_DOWN, FR_CHANNEL_CLOSE, 404, 0, NULL);
@@ -406,7 +377,7 @@ sim_broker_publish(struct engine *e, struct sim_item *it)
 static int
 sim_producer_reachable(struct engine *e)
 {
-	return e->b.up && e->prod.link == LINK_OK;
+	return e->base.b.up && e->prod.link == LINK_OK;
 }
 
 /* The connection is gone: everything in flight on it is settled. */
@@ -414,7 +385,7 @@ static void
 sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 {
 	struct sim_producer *p = &e->prod;
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 	int confirming = cp->confirm_mode;
 
 	if (!cp->connected && !cp->connecting)
@@ -429,22 +400,22 @@ sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 	while (p->up.len) {
 		struct sim_item it = sim_wire_pop(&p->up);
 		if (it.kind == FR_PUBLISH)
-			broker_drop(&e->b, it.m.id, why,
+			broker_drop(&e->base.b, it.m.id, why,
 			    confirming ? NOTICE_ERROR : NOTICE_SILENT, NULL);
 	}
 	/* Confirms, returns and closes on their way die with it. */
 	p->down.head = p->down.len = 0;
 	p->up.armed = p->down.armed = 0;
-	client_pending_fail_all(&e->app);
+	client_pending_fail_all(&e->base.app);
 	p->bchan = 0;
-	client_producer_unblock(&e->app);
+	client_producer_unblock(&e->base.app);
 	sim_producer_pump(e);
 }
 
 static void
 sim_producer_connected(struct engine *e)
 {
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	cp->connecting = 0;
 	if (!sim_producer_reachable(e)) {
@@ -456,7 +427,7 @@ sim_producer_connected(struct engine *e)
 	cp->connected = 1;
 	e->prod.bchan = 0;
 	sim_emit(e, EV_CONNECT, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
-	broker_redeclare(&e->b);
+	broker_redeclare(&e->base.b);
 	sim_producer_pump(e);
 }
 
@@ -468,22 +439,22 @@ sim_producer_connected(struct engine *e)
 static void
 sim_producer_send(struct engine *e)
 {
-	struct client_producer *cp = &e->app.prod;
-	struct client_batch *b = client_outbox_head(&e->app);
+	struct client_producer *cp = &e->base.app.prod;
+	struct client_batch *b = client_outbox_head(&e->base.app);
 	struct broker_msg m;
 	int32_t x = b->exchange;
 	int flags = 0;
 	int64_t cost;
 
-	client_producer_publish(&e->app, &m);
+	client_producer_publish(&e->base.app, &m);
 	if (m.persistent)
 		flags |= EVENT_PUB_PERSISTENT;
-	if (e->toggles[TOGGLE_MANDATORY])
+	if (e->base.toggles[TOGGLE_MANDATORY])
 		flags |= EVENT_PUB_MANDATORY;
 	if (cp->confirm_mode)
 		flags |= 8;
-	if (x >= 0 && e->b.exchanges[x].type == XTYPE_DELAYED &&
-	    b->delay >= 0 && e->b.exchanges[x].exists && e->prod.bchan == 0 &&
+	if (x >= 0 && e->base.b.exchanges[x].type == XTYPE_DELAYED &&
+	    b->delay >= 0 && e->base.b.exchanges[x].exists && e->prod.bchan == 0 &&
 	    e->prod.link == LINK_OK) {
 		/* The plugin holds the message in the exchange. */
 		struct sim_delayed *d;
@@ -493,19 +464,19 @@ sim_producer_send(struct engine *e)
 		d->m = m;
 		d->exchange = x;
 		d->live = 1;
-		sched_add(&e->sched, e->now + SIM_NET_US + b->delay * 1000,
+		sched_add(&e->base.sched, e->now + SIM_NET_US + b->delay * 1000,
 		    T_DELAYED, 0, (uint32_t)e->ndelayed++, 0);
 		if (cp->confirm_mode)
 			sim_confirm_later(e, e->now + SIM_NET_US, m.tag, m.id,
 			    1);
 	} else
 		sim_wire_send(e, WIRE_PROD_UP, FR_PUBLISH, x, flags, &m);
-	client_outbox_advance(&e->app);
+	client_outbox_advance(&e->base.app);
 	cost = m.persistent ? SIM_PUB_PERSISTENT_US : SIM_PUB_TRANSIENT_US;
 	if (cp->confirm_mode)
 		cost += m.persistent ? SIM_CONFIRM_PERSISTENT_US :
 		    SIM_CONFIRM_TRANSIENT_US;
-	client_producer_arm(&e->app, e->now + cost);
+	client_producer_arm(&e->base.app, e->now + cost);
 }
 
 /*
@@ -515,26 +486,26 @@ sim_producer_send(struct engine *e)
 static void
 sim_producer_pump(struct engine *e)
 {
-	struct client_producer *cp = &e->app.prod;
-	int mode = (int)e->toggles[TOGGLE_CONFIRMS];
+	struct client_producer *cp = &e->base.app.prod;
+	int mode = (int)e->base.toggles[TOGGLE_CONFIRMS];
 
-	if (!client_producer_ready(&e->app))
+	if (!client_producer_ready(&e->base.app))
 		return;
 	if (!cp->connected) {
 		if (!sim_producer_reachable(e)) {
 			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
-			    -9, 0, NULL, e->b.up ? "link down" :
+			    -9, 0, NULL, e->base.b.up ? "link down" :
 			    "broker down");
-			client_producer_connect_failed(&e->app);
+			client_producer_connect_failed(&e->base.app);
 			return;
 		}
 		cp->connecting = 1;
-		sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONNECTED,
+		sched_add(&e->base.sched, e->now + SIM_CONNECT_US, T_CONNECTED,
 		    cp->gen, 0, 0);
 		return;
 	}
 	if (!cp->chan_open) {
-		if (cp->chan_dead && !e->toggles[TOGGLE_REOPEN_CHANNEL]) {
+		if (cp->chan_dead && !e->base.toggles[TOGGLE_REOPEN_CHANNEL]) {
 			/*
 			 * rabbitmq-c style: the closed channel number is used
 			 * again without channel.open.
@@ -564,11 +535,11 @@ sim_producer_pump(struct engine *e)
 static void
 sim_producer_frame(struct engine *e, struct sim_item *it)
 {
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
 	switch (it->kind) {
 	case FR_CONFIRM:
-		client_producer_confirm(&e->app, it->m.tag, 0, it->aux);
+		client_producer_confirm(&e->base.app, it->m.tag, 0, it->aux);
 		break;
 	case FR_RETURN:
 		/* The return callback logs it; resending would loop. */
@@ -577,7 +548,7 @@ sim_producer_frame(struct engine *e, struct sim_item *it)
 		cp->chan_open = 0;
 		cp->chan_dead = 1;
 		cp->confirm_mode = 0;
-		client_pending_fail_all(&e->app);
+		client_pending_fail_all(&e->base.app);
 		sim_wire_send(e, WIRE_PROD_UP, FR_CLOSE_OK, 0, 0, NULL);
 		break;
 	default:
@@ -598,18 +569,18 @@ static void
 sim_consumer_connect(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 
 	if (a->connected || a->connecting || !a->wanted)
 		return;
-	if (!e->b.up || c->link != LINK_OK) {
+	if (!e->base.b.up || c->link != LINK_OK) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
-		    a->spec->name, e->b.up ? "link down" : "broker down");
-		client_consumer_arm_recovery(&e->app, ci);
+		    a->spec->name, e->base.b.up ? "link down" : "broker down");
+		client_consumer_arm_recovery(&e->base.app, ci);
 		return;
 	}
 	a->connecting = 1;
-	sched_add(&e->sched, e->now + SIM_CONNECT_US, T_CONSUMER_UP, a->gen,
+	sched_add(&e->base.sched, e->now + SIM_CONNECT_US, T_CONSUMER_UP, a->gen,
 	    (uint32_t)ci, 0);
 }
 
@@ -617,29 +588,29 @@ static void
 sim_consumer_up(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
+	struct client_consumer *a = &e->base.app.cons[ci];
 	char detail[64];
 
 	a->connecting = 0;
-	if (!e->b.up || c->link != LINK_OK || !a->wanted) {
+	if (!e->base.b.up || c->link != LINK_OK || !a->wanted) {
 		sim_consumer_connect(e, ci);
 		return;
 	}
 	a->connected = 1;
-	e->b.subs[ci].next_tag = 0;
-	e->b.subs[ci].ack_mode = (int)e->toggles[TOGGLE_ACK_MODE];
+	e->base.b.subs[ci].next_tag = 0;
+	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
 	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
-	broker_redeclare(&e->b);
-	if (!e->b.queues[a->queue].exists) {
+	broker_redeclare(&e->base.b);
+	if (!e->base.b.queues[a->queue].exists) {
 		sim_emit(e, EV_CHANNEL_CLOSE, ACTOR_BROKER, 0, 404, 0,
 		    a->spec->name, "no queue to consume from");
 		return;
 	}
 	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->b.subs[ci].ack_mode == ACK_NONE, e->toggles[TOGGLE_PREFETCH]);
+	    e->base.b.subs[ci].ack_mode == ACK_NONE, e->base.toggles[TOGGLE_PREFETCH]);
 	sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-	    broker_qname(&e->b, a->queue), detail);
-	broker_dispatch(&e->b, a->queue);
+	    broker_qname(&e->base.b, a->queue), detail);
+	broker_dispatch(&e->base.b, a->queue);
 }
 
 /* The broker gets consumer ci's ack, nack or reject frame for `tag`. */
@@ -647,7 +618,7 @@ static void
 sim_settle_frame(struct engine *e, int ci, enum sim_frame kind, uint32_t tag,
     int requeue)
 {
-	broker_settle(&e->b, ci, kind == FR_ACK ? EV_ACK : kind == FR_NACK ?
+	broker_settle(&e->base.b, ci, kind == FR_ACK ? EV_ACK : kind == FR_NACK ?
 	    EV_NACK : EV_REJECT, tag, requeue);
 }
 
@@ -656,21 +627,10 @@ static void
 sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 {
 	struct sim_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->app.cons[ci];
-	struct broker_queue *q = &e->b.queues[a->queue];
+	struct client_consumer *a = &e->base.app.cons[ci];
+	struct broker_queue *q = &e->base.b.queues[a->queue];
 
-	if (crash)
-		sim_emit(e, EV_CONSUMER_CRASH, ACTOR_CONSUMER,
-		    a->buf.len ? broker_ring_at(&a->buf, 0)->id : 0, 0, 0,
-		    a->spec->name, NULL);
-	else if (code == 200)
-		sim_emit(e, EV_CONN_CLOSE, ACTOR_CONSUMER, 0, 200, 1,
-		    a->spec->name, "consumer stopped");
-	else if (a->connected)
-		sim_emit(e, EV_CONN_LOST, ACTOR_CONSUMER, 0, code, 1,
-		    a->spec->name, NULL);
-	a->connected = a->connecting = 0;
-	a->gen++;
+	client_consumer_lost(&e->base.app, ci, code, crash, NULL);
 	/*
 	 * A crashed process's socket still delivers what it had written
 	 * (the kernel sends it before the FIN); a cut link does not.
@@ -680,21 +640,21 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 		sim_settle_frame(e, ci, it.kind, (uint32_t)it.aux, it.flags);
 	}
 	/* Broker side: unacked copies go back, oldest first, redelivered. */
-	broker_requeue_unacked(&e->b, ci);
+	broker_requeue_unacked(&e->base.b, ci);
 	/* Deliveries still on the wire, and unsent acks, are gone. */
 	while (c->down.len) {
 		struct sim_item it = sim_wire_pop(&c->down);
 		if (it.m.noack)
-			broker_drop(&e->b, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+			broker_drop(&e->base.b, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
 			    a->spec->name);
 	}
 	while (c->up.len)
 		sim_wire_pop(&c->up);
 	c->down.armed = c->up.armed = 0;
-	client_consumer_dropped(&e->app, ci, crash);
-	if (e->b.up && q->exists)
-		broker_dispatch(&e->b, a->queue);
-	client_consumer_arm_recovery(&e->app, ci);
+	client_consumer_dropped(&e->base.app, ci, crash);
+	if (e->base.b.up && q->exists)
+		broker_dispatch(&e->base.b, a->queue);
+	client_consumer_arm_recovery(&e->base.app, ci);
 }
 
 static void
@@ -706,55 +666,53 @@ sim_consumer_frame(struct engine *e, int ci, int up, struct sim_item *it)
 	}
 	if (it->kind != FR_DELIVER)
 		return;
-	broker_ring_push(&e->app.cons[ci].buf, &it->m, 0);
-	client_consumer_pump(&e->app, ci);
+	broker_ring_push(&e->base.app.cons[ci].buf, &it->m, 0);
+	client_consumer_pump(&e->base.app, ci);
 }
 
 static void
 sim_broker_down(struct engine *e, int clean)
 {
-	struct client_producer *cp = &e->app.prod;
+	struct client_producer *cp = &e->base.app.prod;
 
-	if (!e->b.up)
+	if (!e->base.b.up)
 		return;
 	sim_emit(e, clean ? EV_STOP : EV_CRASH, ACTOR_BROKER, 0, 0, 0, NULL,
 	    NULL);
-	broker_down(&e->b, clean);
+	broker_down(&e->base.b, clean);
 	/* Clients first: their connections die with the broker. */
 	if (clean && cp->connected)
 		sim_emit(e, EV_CONN_CLOSE, ACTOR_BROKER, 0, 320, 0, NULL,
 		    "broker shutdown");
 	sim_producer_lost(e, clean ? 320 : -9, LOSS_BROKER_CRASH);
 	for (size_t i = 0; i < e->nconsumers; i++)
-		if (e->app.cons[i].connected || e->app.cons[i].connecting)
+		if (e->base.app.cons[i].connected || e->base.app.cons[i].connecting)
 			sim_consumer_lost(e, (int)i, clean ? 320 : -9, 0);
-	for (size_t qi = 0; qi < e->b.nqueues; qi++) {
-		struct broker_queue *q = &e->b.queues[qi];
+	for (size_t qi = 0; qi < e->base.b.nqueues; qi++) {
+		struct broker_queue *q = &e->base.b.queues[qi];
 		q->leaderless = !clean && q->exists &&
-		    broker_young_quorum(&e->b, q);
+		    broker_young_quorum(&e->base.b, q);
 	}
-	broker_survive(&e->b, sim_fate);
+	broker_survive(&e->base.b, sim_fate);
 	for (size_t i = 0; i < e->ndelayed; i++) {
 		struct sim_delayed *d = &e->delayed[i];
-		if (d->live && !e->b.exchanges[d->exchange].exists) {
+		if (d->live && !e->base.b.exchanges[d->exchange].exists) {
 			d->live = 0;
-			broker_drop(&e->b, d->m.id, LOSS_BROKER_CRASH,
-			    NOTICE_SILENT, e->b.exchanges[d->exchange].name);
+			broker_drop(&e->base.b, d->m.id, LOSS_BROKER_CRASH,
+			    NOTICE_SILENT, e->base.b.exchanges[d->exchange].name);
 		}
 	}
-	if (e->toggles[TOGGLE_RESTART_MS])
-		sched_add(&e->sched, e->now + e->toggles[TOGGLE_RESTART_MS] *
-		    1000, T_RESTART, e->b.gen, 0, 0);
+	engine_restart_later(e);
 }
 
 static void
 sim_broker_start(struct engine *e)
 {
-	if (e->b.up)
+	if (e->base.b.up)
 		return;
-	broker_up(&e->b);
+	broker_up(&e->base.b);
 	for (size_t ci = 0; ci < e->nconsumers; ci++)
-		if (e->app.cons[ci].wanted && !e->app.cons[ci].recovery_armed)
+		if (e->base.app.cons[ci].wanted && !e->base.app.cons[ci].recovery_armed)
 			sim_consumer_connect(e, (int)ci);
 	sim_producer_pump(e);
 }
@@ -777,13 +735,13 @@ sim_link_set(struct engine *e, int who, enum sim_link mode, int64_t ms)
 		else
 			sim_consumer_lost(e, who - 1, -9, 0);
 	} else if (mode == LINK_BLACKHOLE) {
-		int64_t hb = e->toggles[TOGGLE_HEARTBEAT];
+		int64_t hb = e->base.toggles[TOGGLE_HEARTBEAT];
 		if (hb > 0)
-			sched_add(&e->sched, e->now + 2 * hb * 1000000,
+			sched_add(&e->base.sched, e->now + 2 * hb * 1000000,
 			    T_HEARTBEAT, *lgen, (uint32_t)who, 0);
 	}
 	if (ms > 0)
-		sched_add(&e->sched, e->now + ms * 1000, T_LINK_HEAL, *lgen,
+		sched_add(&e->base.sched, e->now + ms * 1000, T_LINK_HEAL, *lgen,
 		    (uint32_t)who, 0);
 }
 
@@ -829,7 +787,7 @@ sim_wire_fire(struct engine *e, uint32_t n)
 	    sim_wire_link(e, n) != LINK_BLACKHOLE) {
 		struct sim_item it = sim_wire_pop(w);
 		if (n == WIRE_PROD_UP) {
-			if (!e->b.up)
+			if (!e->base.b.up)
 				continue;
 			if (it.kind == FR_PUBLISH)
 				sim_broker_publish(e, &it);
@@ -847,59 +805,32 @@ sim_wire_fire(struct engine *e, uint32_t n)
 	sim_wire_arm(e, n);
 }
 
-static int sim_fail(struct engine *e, const struct failure_req *req,
-    char **cause);
-
-/*
- * One random failure for the capstone, drawn from the seeded source: only
- * failures that the right toggles can survive (no typos in names).
- */
-static void
-sim_chaos(struct engine *e)
-{
-	struct failure_req r;
-	char *cause = NULL;
-
-	engine_chaos_draw(&e->rng, e->nconsumers ? e->app.cons[0].spec->name :
-	    NULL, &r);
-	if (r.kind == FAIL_BROKER_CRASH && !e->b.up)
-		return;
-	sim_fail(e, &r, &cause);
-	free(cause);
-	if (r.kind == FAIL_BROKER_CRASH && e->toggles[TOGGLE_RESTART_MS] == 0)
-		sched_add(&e->sched, e->now + 2000000, T_RESTART, e->b.gen,
-		    0, 0);
-}
-
 static void
 sim_fire(struct engine *e, const struct sched_timer *t)
 {
 	int ci = (int)t->a;
 
-	if (client_timer(&e->app, t))
+	if (engine_timer(e, t))
 		return;
 	switch ((enum sim_timer)t->kind) {
-	case T_CLIENT:
-		break;
+	case T_SHARED:
+		break; /* engine_timer's, run above */
 	case T_WIRE:
 		sim_wire_fire(e, t->a);
 		break;
 	case T_CONNECTED:
-		if (t->gen == e->app.prod.gen)
+		if (t->gen == e->base.app.prod.gen)
 			sim_producer_connected(e);
 		break;
 	case T_CONFIRM:
-		if (t->gen != e->app.prod.gen || !e->b.up)
+		if (t->gen != e->base.app.prod.gen || !e->base.b.up)
 			break;
 		sim_confirm_later(e, e->now, t->a, (uint32_t)(t->b >> 1),
 		    (int)(t->b & 1));
 		break;
 	case T_CONSUMER_UP:
-		if (t->gen == e->app.cons[ci].gen)
+		if (t->gen == e->base.app.cons[ci].gen)
 			sim_consumer_up(e, ci);
-		break;
-	case T_EXPIRY:
-		broker_expiry_due(&e->b, t->gen, (int)t->a, t->due);
 		break;
 	case T_LINK_HEAL:
 		if (t->a == 0 ? t->gen == e->prod.link_gen :
@@ -911,20 +842,13 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 		    t->gen == e->consumers[t->a - 1].link_gen)
 			sim_heartbeat_timeout(e, (int)t->a);
 		break;
-	case T_RESTART:
-		if (t->gen == e->b.gen)
-			sim_broker_start(e);
-		break;
-	case T_CHAOS:
-		sim_chaos(e);
-		break;
 	case T_DELAYED: {
 		struct sim_delayed *d = &e->delayed[t->a];
 		if (!d->live)
 			break;
-		if (!e->b.up) {
+		if (!e->base.b.up) {
 			/* Fires once the broker is back. */
-			sched_add(&e->sched, e->now + 1000, T_DELAYED, 0, t->a,
+			sched_add(&e->base.sched, e->now + 1000, T_DELAYED, 0, t->a,
 			    0);
 			break;
 		}
@@ -974,55 +898,67 @@ static const struct client_ops sim_client_ops = {
 	.pump = sim_cl_pump,
 };
 
+static const struct engine_hooks sim_hooks;
+
 /* ---- the engine's part of requests ------------------------------------ */
 
 static int
-sim_hook_link(void *ctx, int who, int blackhole, int64_t ms, char **cause)
+sim_hook_link(struct engine *e, int who, int blackhole, int64_t ms,
+    char **cause)
 {
 	(void)cause;
-	sim_link_set(ctx, who, blackhole ? LINK_BLACKHOLE : LINK_CUT, ms);
+	sim_link_set(e, who, blackhole ? LINK_BLACKHOLE : LINK_CUT, ms);
 	return 0;
 }
 
 static int
-sim_hook_down(void *ctx, int clean, char **cause)
+sim_hook_down(struct engine *e, int clean, char **cause)
 {
 	(void)cause;
-	sim_broker_down(ctx, clean);
+	sim_broker_down(e, clean);
 	return 0;
-}
-
-static void
-sim_hook_chaos(void *ctx, int64_t at)
-{
-	struct engine *e = ctx;
-
-	sched_add(&e->sched, at, T_CHAOS, 0, 0, 0);
-}
-
-static void
-sim_hook_start(void *ctx, int ci)
-{
-	sim_consumer_connect(ctx, ci);
 }
 
 /* basic.cancel: unacked messages go back. */
 static void
-sim_hook_stop(void *ctx, int ci)
+sim_hook_stop(struct engine *e, int ci)
 {
-	struct engine *e = ctx;
-
-	if (e->app.cons[ci].connected)
+	if (e->base.app.cons[ci].connected)
 		sim_consumer_lost(e, ci, 200, 0);
 }
 
-static const struct engine_hooks sim_hooks = {
-	.link = sim_hook_link,
-	.down = sim_hook_down,
-	.chaos = sim_hook_chaos,
-	.start = sim_hook_start,
-	.stop = sim_hook_stop,
-};
+/* The engine's own effects of a toggle (engine_op_set_toggle). */
+static int
+sim_hook_toggled(struct engine *e, enum toggle_id id, int64_t value,
+    char **cause)
+{
+	char detail[96];
+
+	(void)cause;
+	switch (id) {
+	case TOGGLE_ACK_MODE:
+		/* The container cancels and consumes again in the new mode. */
+		for (size_t i = 0; i < e->nconsumers; i++) {
+			struct client_consumer *a = &e->base.app.cons[i];
+			if (!a->connected)
+				continue;
+			e->base.b.subs[i].ack_mode = (int)value;
+			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
+			    PRId64, value == ACK_NONE,
+			    e->base.toggles[TOGGLE_PREFETCH]);
+			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
+			    broker_qname(&e->base.b, a->queue), detail);
+		}
+		break;
+	case TOGGLE_PREFETCH:
+		for (size_t i = 0; i < e->base.b.nqueues; i++)
+			broker_dispatch(&e->base.b, (int)i);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
 
 /* ---- the engine interface -------------------------------------------- */
 
@@ -1032,16 +968,8 @@ sim_create(const struct engine_opts *opts, char **cause)
 	struct engine *e = xcalloc(1, sizeof *e);
 
 	(void)cause;
-	sched_init(&e->sched);
-	rng_seed(&e->rng, opts->seed);
-	toggle_defaults(e->toggles);
-	e->sink = opts->sink;
-	e->sink_ctx = opts->sink_ctx;
-	sim_env(e, &e->b.env);
-	e->b.toggles = e->toggles;
-	e->b.up = 1;
-	client_init(&e->app, &e->b, e->toggles, &sim_client_ops, e);
-	client_timers(&e->app, &e->sched, T_CLIENT);
+	engine_base_init(&e->base, opts, &sim_env_ops, &sim_client_ops,
+	    T_SHARED, &sim_hooks);
 	return e;
 }
 
@@ -1050,9 +978,7 @@ sim_destroy(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	sched_free(&e->sched);
-	client_free(&e->app);
-	broker_free(&e->b);
+	engine_base_free(&e->base);
 	for (size_t i = 0; i < e->nconsumers; i++) {
 		sim_wire_free(&e->consumers[i].down);
 		sim_wire_free(&e->consumers[i].up);
@@ -1061,105 +987,24 @@ sim_destroy(struct engine *e)
 	free(e->delayed);
 	sim_wire_free(&e->prod.up);
 	sim_wire_free(&e->prod.down);
-	free(e->qviews);
-	topology_free(e->topo);
 	free(e);
 }
 
 static int
 sim_declare(struct engine *e, const struct topology *topo, char **cause)
 {
-	struct topology *t;
-	struct broker_env env;
-
-	if (e->declared) {
-		*cause = xstrdup("the topology is already declared");
+	if (engine_base_declare(&e->base, topo, cause) != 0)
 		return -1;
-	}
-	t = e->topo = topology_copy(topo);
-	e->declared = 1;
-	sim_env(e, &env);
-	if (broker_init(&e->b, t, e->toggles, &env, cause) != 0)
-		return -1;
-	e->consumers = xcalloc(t->nconsumers + 1, sizeof *e->consumers);
-	e->nconsumers = t->nconsumers;
-	client_declare(&e->app);
-	broker_redeclare(&e->b);
+	e->nconsumers = e->base.topo->nconsumers;
+	e->consumers = xcalloc(e->nconsumers + 1, sizeof *e->consumers);
+	broker_redeclare(&e->base.b);
 	return 0;
-}
-
-static int
-sim_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
-    char **cause)
-{
-	char detail[96];
-	int rc = engine_toggle(e->toggles, &e->b, e->declared, id, value,
-	    cause);
-
-	if (rc <= 0)
-		return rc;
-	switch (id) {
-	case TOGGLE_DURABLE_EXCHANGE:
-	case TOGGLE_DURABLE_QUEUE:
-	case TOGGLE_QUEUE_TYPE:
-		if (engine_durability(&e->b, &sim_hooks, e, cause) != 0)
-			return -1;
-		break;
-	case TOGGLE_RECONCILE:
-	case TOGGLE_RECONCILE_MS:
-		/* (Re)start the period from now. */
-		client_reconcile_restart(&e->app);
-		break;
-	case TOGGLE_ACK_MODE:
-		/* The container cancels and consumes again in the new mode. */
-		for (size_t i = 0; i < e->nconsumers; i++) {
-			struct client_consumer *a = &e->app.cons[i];
-			if (!a->connected)
-				continue;
-			e->b.subs[i].ack_mode = (int)value;
-			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
-			    PRId64, value == ACK_NONE,
-			    e->toggles[TOGGLE_PREFETCH]);
-			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-			    broker_qname(&e->b, a->queue), detail);
-		}
-		break;
-	case TOGGLE_PREFETCH:
-		for (size_t i = 0; i < e->b.nqueues; i++)
-			broker_dispatch(&e->b, (int)i);
-		break;
-	default:
-		break;
-	}
-	sim_producer_pump(e);
-	return 0;
-}
-
-static int64_t
-sim_get_toggle(struct engine *e, enum toggle_id id)
-{
-	return (unsigned)id < TOGGLE_COUNT ? e->toggles[id] : 0;
-}
-
-static int
-sim_publish(struct engine *e, const struct publish_req *req, char **cause)
-{
-	if (engine_publish(&e->app, e->declared, req, cause) != 0)
-		return -1;
-	sim_producer_pump(e);
-	return 0;
-}
-
-static int
-sim_consume(struct engine *e, const char *name, int on, char **cause)
-{
-	return engine_consume(&e->app, name, on, &sim_hooks, e, cause);
 }
 
 static int
 sim_fail(struct engine *e, const struct failure_req *req, char **cause)
 {
-	return engine_inject(&e->app, &e->rng, req, &sim_hooks, e, cause);
+	return engine_inject(e, req, cause);
 }
 
 static int
@@ -1177,7 +1022,7 @@ sim_restart(struct engine *e, char **cause)
 static int
 sim_quiet(struct engine *e)
 {
-	return client_sched_idle(&e->app);
+	return client_sched_idle(&e->base.app);
 }
 
 static int
@@ -1185,10 +1030,10 @@ sim_run_until(struct engine *e, int64_t until, int quiet_stop)
 {
 	struct sched_timer t;
 
-	while (sched_peek(&e->sched) && sched_peek(&e->sched)->due <= until) {
+	while (sched_peek(&e->base.sched) && sched_peek(&e->base.sched)->due <= until) {
 		if (quiet_stop && sim_quiet(e))
 			break;
-		sched_pop(&e->sched, &t);
+		sched_pop(&e->base.sched, &t);
 		if (t.due > e->now)
 			e->now = t.due;
 		sim_fire(e, &t);
@@ -1230,43 +1075,37 @@ sim_now(struct engine *e)
 static int64_t
 sim_next_due(struct engine *e)
 {
-	const struct sched_timer *t = sched_peek(&e->sched);
+	const struct sched_timer *t = sched_peek(&e->base.sched);
 	return t ? t->due : INT64_MAX;
 }
 
 static void
 sim_view(struct engine *e, struct engine_view *v)
 {
-	memset(v, 0, sizeof *v);
-	v->broker_up = e->b.up;
-	v->producer_connected = e->app.prod.connected;
-	v->producer_outstanding = e->app.prod.outstanding;
-	for (size_t i = 0; i < e->app.prod.out_len; i++)
-		v->producer_pending +=
-		    e->app.prod.out[(e->app.prod.out_head + i) % e->app.prod.out_cap].left;
-	v->producer_blocked_us = e->app.prod.blocked_us;
-	v->producer_attempt = e->app.prod.attempt;
-	v->producer_retry_in_us = e->app.prod.retry_due > e->now ?
-	    e->app.prod.retry_due - e->now : -1;
-	e->qviews = engine_queue_views(e->qviews, &e->b, e->now);
-	v->queues = e->qviews;
-	v->nqueues = e->b.nqueues;
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		v->consumer_in_progress += e->app.cons[i].busy;
-		v->consumer_buffered += e->app.cons[i].buf.len;
-		v->consumers_connected += e->app.cons[i].connected;
-	}
+	engine_view_fill(e, v);
 }
+
+/* What engine.c asks of this engine. */
+static const struct engine_hooks sim_hooks = {
+	.link = sim_hook_link,
+	.down = sim_hook_down,
+	.start = sim_consumer_connect,
+	.stop = sim_hook_stop,
+	.pump = sim_producer_pump,
+	.toggled = sim_hook_toggled,
+	.restart = sim_restart,
+};
 
 const struct engine_ops engine_sim_ops = {
 	.name = "sim",
+	.caps = ENGINE_CAP_VIRTUAL_TIME | ENGINE_CAP_UNDO,
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.declare = sim_declare,
-	.set_toggle = sim_set_toggle,
-	.get_toggle = sim_get_toggle,
-	.publish = sim_publish,
-	.consume = sim_consume,
+	.set_toggle = engine_op_set_toggle,
+	.get_toggle = engine_op_get_toggle,
+	.publish = engine_op_publish,
+	.consume = engine_consume,
 	.inject = sim_fail,
 	.restart = sim_restart,
 	.advance = sim_advance,

@@ -25,7 +25,7 @@ struct fake {
 	int64_t now;
 	int64_t toggles[TOGGLE_COUNT];
 	int events[EV_COUNT];
-	int64_t armed_at;
+	struct sched sched;
 	char last_detail[160];
 };
 
@@ -44,14 +44,6 @@ fake_emit(void *ctx, const struct event *ev)
 	if (ev->kind == EV_DEAD_LETTER && ev->detail)
 		snprintf(f->last_detail, sizeof f->last_detail, "%s",
 		    ev->detail);
-}
-
-static void
-fake_arm(void *ctx, int64_t at, uint32_t gen, int queue)
-{
-	(void)gen;
-	(void)queue;
-	((struct fake *)ctx)->armed_at = at;
 }
 
 static enum broker_fate
@@ -118,11 +110,12 @@ world_init(struct world *w)
 static void
 broker_setup(struct broker *b, struct world *w, struct fake *f)
 {
-	struct broker_env env = { .ctx = f, .now = fake_now, .emit = fake_emit,
-		.arm_expiry = fake_arm };
+	struct broker_env env = { .ctx = f, .now = fake_now, .sink = fake_emit,
+		.sink_ctx = f, .sched = &f->sched };
 	char *cause = NULL;
 
 	memset(f, 0, sizeof *f);
+	sched_init(&f->sched);
 	toggle_defaults(f->toggles);
 	world_init(w);
 	assert_int_equal(broker_init(b, &w->t, f->toggles, &env, &cause), 0);
@@ -172,6 +165,7 @@ test_fanout_has_no_target_limit(void **state)
 	assert_int_equal(f.events[EV_ENQUEUE], NQ);
 	assert_int_equal(broker_tally(&b, 1)->copies, NQ);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 /* a rejects into b, b rejects into a: the counts per (queue, reason). */
@@ -204,6 +198,7 @@ test_x_death_counts_per_queue_and_reason(void **state)
 	assert_int_equal(b.queues[qa].ready.len, 1);
 	assert_int_equal(f.events[EV_LOST], 0);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 static void
@@ -233,6 +228,7 @@ test_expiry_fixed_at_entry(void **state)
 	assert_int_equal(b.queues[qa].ready.len, 2);
 	assert_int_equal(f.events[EV_EXPIRE], 0);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 static void
@@ -263,6 +259,7 @@ test_policy_outlives_crash(void **state)
 	/* The pushed-out copy was dead-lettered into b, not lost. */
 	assert_int_equal(b.queues[NQ + 1].ready.len, 1);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 static void
@@ -287,6 +284,7 @@ test_exchange_delete_takes_bindings(void **state)
 	assert_int_equal(broker_route(&b, 1, &m, &targets), 1);
 	assert_int_equal(targets[0], NQ);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 static void
@@ -296,11 +294,12 @@ test_too_many_death_pairs_refused(void **state)
 	struct world w;
 	struct fake f;
 	struct broker_env env = { .ctx = &f, .now = fake_now,
-		.emit = fake_emit, .arm_expiry = fake_arm };
+		.sink = fake_emit, .sink_ctx = &f, .sched = &f.sched };
 	char *cause = NULL;
 
 	(void)state;
 	memset(&f, 0, sizeof f);
+	sched_init(&f.sched);
 	toggle_defaults(f.toggles);
 	world_init(&w);
 	for (int i = 0; i < 3; i++) {
@@ -311,6 +310,7 @@ test_too_many_death_pairs_refused(void **state)
 	assert_non_null(strstr(cause, "at most 8"));
 	free(cause);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 /* The last copy gone unprocessed is LOST; an earlier one a discard. */
@@ -331,6 +331,7 @@ test_drop_lost_only_with_last_copy(void **state)
 	broker_drop(&b, 7, LOSS_EXPIRED, NOTICE_SILENT, "q0");
 	assert_int_equal(f.events[EV_LOST], 1);
 	broker_free(&b);
+	sched_free(&f.sched);
 }
 
 int
