@@ -1,0 +1,231 @@
+/*
+ * The live engine: the admin connection straight to the node: declares,
+ * deletes, depths, cleanup.
+ */
+#include "engine/live_int.h"
+
+/* ---- admin connection ------------------------------------------------------ */
+
+void
+lv_admin_close(struct engine *e)
+{
+	if (e->admin) {
+		amqp_connection_close(e->admin, AMQP_REPLY_SUCCESS);
+		amqp_destroy_connection(e->admin);
+	}
+	e->admin = NULL;
+	e->admin_chan_open = 0;
+}
+
+/* Opens the admin connection (blocking, bounded). */
+int
+lv_admin_open(struct engine *e, char **cause)
+{
+	amqp_socket_t *s;
+	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
+	amqp_rpc_reply_t r;
+	int rc;
+	char why[256];
+
+	lv_admin_close(e);
+	e->admin = amqp_new_connection();
+	s = amqp_tcp_socket_new(e->admin);
+	rc = s ? amqp_socket_open_noblock(s, e->target.host, e->target.port,
+	    &tv) : AMQP_STATUS_NO_MEMORY;
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_explain_status(rc, 0, NULL, why, sizeof why);
+		goto fail;
+	}
+	amqp_set_handshake_timeout(e->admin, &tv);
+	amqp_set_rpc_timeout(e->admin, &rpc);
+	r = amqp_login(e->admin, e->target.vhost, 64, 131072, 0,
+	    AMQP_SASL_METHOD_PLAIN, e->target.user, e->target.password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		int code = 0;
+		char text[200] = "";
+		if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION)
+			live_conn_reply(&r.reply, &code, text, sizeof text);
+		live_conn_explain_status(r.reply_type ==
+		    AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error :
+		    AMQP_STATUS_CONNECTION_CLOSED, code, text, why, sizeof why);
+		goto fail;
+	}
+	e->admin_chan = 0;
+	return 0;
+fail:
+	amqp_destroy_connection(e->admin);
+	e->admin = NULL;
+	if (cause)
+		*cause = xasprintf("%s: %s", e->target.display, why);
+	return -1;
+}
+
+/*
+ * Checks the reply of an admin RPC: 0 if normal; else -1 with *cause (if
+ * cause) and *code the AMQP reply code, the channel or connection reset.
+ */
+int
+lv_admin_check(struct engine *e, const char *what, int *code, char **cause)
+{
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(e->admin);
+	char text[256] = "", clean[256], why[300];
+	int c = 0;
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return 0;
+	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) {
+		live_conn_reply(&r.reply, &c, text, sizeof text);
+		if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_channel_close_ok_t ok;
+			memset(&ok, 0, sizeof ok);
+			amqp_send_method(e->admin, e->admin_chan,
+			    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+			e->admin_chan_open = 0;
+		} else
+			lv_admin_close(e);
+		lv_unprefix(e, text, clean, sizeof clean);
+		snprintf(why, sizeof why, "%d %s", c, clean);
+	} else {
+		live_conn_explain_status(r.library_error, 0, NULL, why,
+		    sizeof why);
+		lv_admin_close(e);
+	}
+	if (code)
+		*code = c;
+	if (cause)
+		*cause = xasprintf("%s: %s", what, why);
+	return -1;
+}
+
+/* A usable admin channel; 0, or -1 with *cause. */
+int
+lv_admin_ok(struct engine *e, char **cause)
+{
+	if (e->admin == NULL && lv_admin_open(e, cause) != 0)
+		return -1;
+	if (!e->admin_chan_open) {
+		e->admin_chan = (amqp_channel_t)(e->admin_chan % 60 + 1);
+		amqp_channel_open(e->admin, e->admin_chan);
+		if (lv_admin_check(e, "channel.open", NULL, cause) != 0)
+			return -1;
+		e->admin_chan_open = 1;
+	}
+	return 0;
+}
+
+/* Declares one queue with its arguments (admin). */
+int
+lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
+{
+	struct broker_queue *q = &e->base.b.queues[i];
+	amqp_table_entry_t args[8];
+	amqp_table_t t;
+	char *keep[2];
+	int rc;
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	t.entries = args;
+	t.num_entries = lv_queue_args(e, q, args, keep);
+	amqp_queue_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->qr[i].rname), 0, q->durable, 0, 0, t);
+	free(keep[0]);
+	free(keep[1]);
+	rc = lv_admin_check(e, q->spec->name, NULL, cause);
+	return rc;
+}
+
+int
+lv_admin_declare_exchange(struct engine *e, size_t i, char **cause)
+{
+	struct broker_exchange *x = &e->base.b.exchanges[i];
+
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	amqp_exchange_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->xr[i].rname),
+	    amqp_cstring_bytes(lv_xtype(x->type)),
+	    0, x->durable, 0, 0, amqp_empty_table);
+	return lv_admin_check(e, x->name, NULL, cause);
+}
+
+int
+lv_admin_bind(struct engine *e, size_t i, char **cause)
+{
+	struct broker_binding *b = &e->base.b.bindings[i];
+	amqp_table_entry_t args[17];
+	amqp_table_t t;
+	char *key = lv_real(e, e->base.b.keys[b->key]);
+	int rc;
+
+	if (lv_admin_ok(e, cause) != 0) {
+		free(key);
+		return -1;
+	}
+	t.entries = args;
+	t.num_entries = lv_bind_args(b->spec, args);
+	amqp_queue_bind(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->qr[b->queue].rname),
+	    amqp_cstring_bytes(e->xr[b->exchange].rname),
+	    amqp_cstring_bytes(key), t);
+	free(key);
+	rc = lv_admin_check(e, "queue.bind", NULL, cause);
+	return rc;
+}
+
+/*
+ * The broker's depth of queue qi: *ready, and whether it exists. Returns 0,
+ * or -1 if the broker could not be asked.
+ */
+int
+lv_admin_depth(struct engine *e, size_t qi, uint64_t *ready, int *exists)
+{
+	amqp_queue_declare_ok_t *ok;
+	int code = 0;
+
+	*ready = 0;
+	*exists = 0;
+	if (lv_admin_ok(e, NULL) != 0)
+		return -1;
+	ok = amqp_queue_declare(e->admin, e->admin_chan,
+	    amqp_cstring_bytes(e->qr[qi].rname), 1, 0, 0, 0,
+	    amqp_empty_table);
+	if (ok) {
+		*ready = ok->message_count;
+		*exists = 1;
+		return 0;
+	}
+	if (lv_admin_check(e, "queue.declare", &code, NULL) != 0 && code == 404)
+		return 0;
+	return -1;
+}
+
+/* Deletes everything this engine declared (best effort). */
+void
+lv_admin_cleanup(struct engine *e)
+{
+	if (lv_admin_ok(e, NULL) != 0)
+		return;
+	for (size_t i = 0; i < e->base.b.nqueues; i++) {
+		amqp_queue_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(e->qr[i].rname), 0, 0);
+		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0 &&
+		    lv_admin_ok(e, NULL) != 0)
+			return;
+		if (e->policy_set && e->policy_set[i] && live_broker_owned()) {
+			char *name = xasprintf("%s%s", e->prefix,
+			    e->base.b.queues[i].spec->name), *cause = NULL;
+			live_broker_policy(e->target.vhost, name, NULL, NULL,
+			    &cause);
+			free(cause);
+			free(name);
+		}
+	}
+	for (size_t i = 0; i < e->base.b.nexchanges; i++) {
+		amqp_exchange_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(e->xr[i].rname), 0);
+		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0 &&
+		    lv_admin_ok(e, NULL) != 0)
+			return;
+	}
+}
