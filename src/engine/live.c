@@ -52,6 +52,8 @@
  */
 #include "engine/live_int.h"
 
+#include <sys/resource.h>
+
 static int lv_refuse(char **cause, const struct engine *e, const char *what);
 static void lv_consumer_stop(struct engine *e, int ci);
 static void lv_queue_catch_up(struct engine *e, int qi);
@@ -394,7 +396,32 @@ lv_destroy(struct engine *e)
 	free(e->prod.sent);
 	free(e->prod.wbuf);
 	free(e->policy_set);
+	free(e->pfds);
+	free(e->relay_at);
 	free(e);
+}
+
+/*
+ * Each client holds its socket and its relay's three or four: raises the
+ * soft limit on descriptors as far as the hard one allows for `clients`
+ * clients, or says why it cannot.
+ */
+static int
+lv_fd_room(size_t clients, char **cause)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)clients * 6 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ?
+	    need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= need)
+		return 0;
+	*cause = xasprintf("%zu clients need about %llu file descriptors on "
+	    "the live engine; this process may have %llu (ulimit -n)", clients,
+	    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	return -1;
 }
 
 int
@@ -410,7 +437,8 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 			    "(sim_only = true)", topo->exchanges[i].name);
 			return -1;
 		}
-	if (engine_base_declare(&e->base, topo, cause) != 0)
+	if (lv_fd_room(topo->nconsumers + 1, cause) != 0 ||
+	    engine_base_declare(&e->base, topo, cause) != 0)
 		return -1;
 	t = e->base.topo;
 	e->xr = xcalloc(t->nexchanges + 1, sizeof *e->xr);

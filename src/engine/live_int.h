@@ -44,6 +44,7 @@
 #define LV_SPIN_US 200           /* longest wait for a confirm, awake */
 #define LV_BOOT_US 180000000LL   /* a restart may take this long */
 #define LV_ID_HEADER "x-rabbitlab-id"
+#define LV_RELAY_FDS 8           /* room for one relay's descriptors */
 
 /* ---- data ------------------------------------------------------------ */
 
@@ -187,6 +188,10 @@ struct engine {
 	uint64_t real_ops;       /* engine calls then */
 	uint64_t ops;            /* engine calls that may change depths */
 	int64_t spin_us;         /* lv_spin's limit (LV_SPIN_US; 0: never) */
+	struct pollfd *pfds;     /* lv_step's poll set, for poll_clients */
+	size_t *relay_at;        /* per client: where its relay's fds start,
+				    how many, where its own socket is */
+	size_t poll_clients;
 
 	char *policy_set;        /* queues with a policy: 1 per queue */
 };

@@ -4,6 +4,8 @@
  */
 #include "engine/live_int.h"
 
+#include <assert.h>
+
 /* ---- clock and events ------------------------------------------------ */
 
 int64_t
@@ -272,16 +274,36 @@ lv_spin(struct engine *e, struct pollfd *fds, size_t nfds, int64_t wait_us)
  * One turn of the loop: serve the clients, fire due timers, then poll the
  * sockets until something happens, a timer is due, or `until_us`.
  */
+/* Room in the poll set for every client (producer and consumers). */
+static void
+lv_poll_room(struct engine *e)
+{
+	size_t clients = e->nconsumers + 1;
+
+	if (e->poll_clients >= clients)
+		return;
+	free(e->pfds);
+	free(e->relay_at);
+	e->pfds = xcalloc(clients * (LV_RELAY_FDS + 1), sizeof *e->pfds);
+	e->relay_at = xcalloc(clients * 3, sizeof *e->relay_at);
+	e->poll_clients = clients;
+}
+
 void
 lv_step(struct engine *e, int64_t until_us)
 {
-	struct pollfd fds[256];
-	size_t nfds = 0, relay_at[65], relay_n[65], client_at[65];
-	int nrelays = 0;
+	struct pollfd *fds;
+	size_t nfds = 0, *relay_at, *relay_n, *client_at;
+	size_t clients = e->nconsumers + 1;
 	int64_t now, wait_us;
 	const struct sched_timer *t;
 	int busy = 0, ready;
 
+	lv_poll_room(e);
+	fds = e->pfds;
+	relay_at = e->relay_at;
+	relay_n = relay_at + clients;
+	client_at = relay_n + clients;
 	lv_client_service(e, 0);
 	for (size_t i = 0; i < e->nconsumers; i++)
 		lv_client_service(e, (int)i + 1);
@@ -310,15 +332,16 @@ lv_step(struct engine *e, int64_t until_us)
 		e->prod.injected = 0;
 		live_relay_settle(e->prod.cl.relay);
 	}
-	/* Descriptors: relays, then the clients' own sockets. */
-	for (int who = 0; who <= (int)e->nconsumers && nfds < 200; who++) {
+	/* Descriptors: each client's relay, then its own socket. */
+	for (size_t who = 0; who < clients; who++) {
 		struct lv_client *cl = who == 0 ? &e->prod.cl :
 		    &e->consumers[who - 1].cl;
 		int fd;
 
-		relay_at[nrelays] = nfds;
-		relay_n[nrelays] = live_relay_fds(cl->relay, fds + nfds, 8);
-		nfds += relay_n[nrelays++];
+		relay_at[who] = nfds;
+		relay_n[who] = live_relay_fds(cl->relay, fds + nfds,
+		    LV_RELAY_FDS);
+		nfds += relay_n[who];
 		fd = lv_client_fd(cl);
 		if (fd >= 0) {
 			short ev = POLLIN;
@@ -333,6 +356,7 @@ lv_step(struct engine *e, int64_t until_us)
 		} else
 			client_at[who] = SIZE_MAX;
 	}
+	assert(nfds <= clients * (LV_RELAY_FDS + 1));
 	if (lv_producer_can_send(e))
 		busy = 1;
 	now = lv_now(e);
@@ -349,7 +373,7 @@ lv_step(struct engine *e, int64_t until_us)
 		ready = poll(fds, nfds, (int)((wait_us + 999) / 1000));
 	if (ready > 0)
 		e->activity_at = lv_now(e);
-	for (int who = 0; who <= (int)e->nconsumers && who < 64; who++) {
+	for (size_t who = 0; who < clients; who++) {
 		struct lv_client *cl = who == 0 ? &e->prod.cl :
 		    &e->consumers[who - 1].cl;
 		if (client_at[who] != SIZE_MAX &&
@@ -360,7 +384,7 @@ lv_step(struct engine *e, int64_t until_us)
 	 * A relay that wrote to its client makes the client readable: the
 	 * next turn reads it without a poll() to report it.
 	 */
-	for (int i = 0; i < nrelays; i++) {
+	for (size_t i = 0; i < clients; i++) {
 		struct lv_client *cl = i == 0 ? &e->prod.cl :
 		    &e->consumers[i - 1].cl;
 		uint64_t down = live_relay_to_client(cl->relay);

@@ -168,7 +168,8 @@ if [ -n "${ASAN_BIN:-}" ] && [ -x "$ASAN_BIN" ]; then
 	    tests/facts/f06-reject-publish.cfg \
 	    tests/facts/f14-crash-classic.cfg \
 	    tests/facts/f24-reject-dead-letter.cfg \
-	    tests/facts/f33-young-quorum-crash.cfg; do
+	    tests/facts/f33-young-quorum-crash.cfg \
+	    tests/live/many-consumers.cfg; do
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
