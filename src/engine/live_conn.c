@@ -171,6 +171,122 @@ lc_server_closed(struct live_conn *c, const amqp_method_t *m)
 	live_conn_fail(c, AMQP_STATUS_CONNECTION_CLOSED);
 }
 
+/* The TCP connect finished: the protocol header goes out. 0, 1 wait, -1. */
+static int
+lc_step_tcp(struct live_conn *c)
+{
+	struct pollfd p = { c->fd, POLLOUT, 0 };
+	int err = 0, rc;
+	socklen_t el = sizeof err;
+	amqp_socket_t *s;
+
+	if (poll(&p, 1, 0) <= 0)
+		return 1;
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	if (err) {
+		live_conn_fail(c, AMQP_STATUS_SOCKET_ERROR);
+		return -1;
+	}
+	c->st = amqp_new_connection();
+	s = amqp_tcp_socket_new(c->st);
+	if (s == NULL) {
+		live_conn_fail(c, AMQP_STATUS_NO_MEMORY);
+		return -1;
+	}
+	amqp_tcp_socket_set_sockfd(s, c->fd);
+	rc = amqp_send_header(c->st);
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_fail(c, rc);
+		return -1;
+	}
+	c->state = LC_START;
+	return 0;
+}
+
+/* connection.start came: start-ok goes back. AMQP status. */
+static int
+lc_step_start(struct live_conn *c, const amqp_method_t *m)
+{
+	const amqp_connection_start_t *s = m->decoded;
+
+	if (m->id != AMQP_CONNECTION_START_METHOD)
+		return AMQP_STATUS_UNEXPECTED_STATE;
+	if (s->version_major != 0 || s->version_minor != 9)
+		return AMQP_STATUS_INCOMPATIBLE_AMQP_VERSION;
+	return lc_start_ok(c);
+}
+
+/*
+ * connection.tune came: the smaller of each limit (frame_max at most
+ * 128 KiB, 64 channels, the heartbeat asked for), tune-ok and open go
+ * back. AMQP status.
+ */
+static int
+lc_step_tune(struct live_conn *c, const amqp_method_t *m)
+{
+	const amqp_connection_tune_t *t = m->decoded;
+	amqp_connection_tune_ok_t ok;
+	amqp_connection_open_t op;
+	int hb = c->heartbeat, rc;
+	uint32_t fmax = 131072;
+	uint16_t cmax = 64;
+
+	if (m->id != AMQP_CONNECTION_TUNE_METHOD)
+		return AMQP_STATUS_UNEXPECTED_STATE;
+	if (t->frame_max && t->frame_max < fmax)
+		fmax = t->frame_max;
+	if (t->channel_max && t->channel_max < cmax)
+		cmax = t->channel_max;
+	if (t->heartbeat && hb && t->heartbeat < hb)
+		hb = t->heartbeat;
+	rc = amqp_tune_connection(c->st, cmax, (int)fmax, hb);
+	ok.channel_max = cmax;
+	ok.frame_max = fmax;
+	ok.heartbeat = (uint16_t)hb;
+	if (rc == AMQP_STATUS_OK)
+		rc = amqp_send_method(c->st, 0, AMQP_CONNECTION_TUNE_OK_METHOD,
+		    &ok);
+	op.virtual_host = amqp_cstring_bytes(c->target->vhost);
+	op.capabilities = amqp_empty_bytes;
+	op.insist = 1;
+	if (rc == AMQP_STATUS_OK)
+		rc = amqp_send_method(c->st, 0, AMQP_CONNECTION_OPEN_METHOD,
+		    &op);
+	return rc;
+}
+
+/* One handshake frame: the next state, or -1 (the connection failed). */
+static int
+lc_step_frame(struct live_conn *c, const amqp_frame_t *f)
+{
+	const amqp_method_t *m = &f->payload.method;
+	int rc;
+
+	if (f->frame_type != AMQP_FRAME_METHOD || f->channel != 0) {
+		/* A protocol header back means another version. */
+		live_conn_fail(c, AMQP_STATUS_INCOMPATIBLE_AMQP_VERSION);
+		return -1;
+	}
+	if (m->id == AMQP_CONNECTION_CLOSE_METHOD) {
+		lc_server_closed(c, m);
+		return -1;
+	}
+	if (c->state == LC_START)
+		rc = lc_step_start(c, m);
+	else if (c->state == LC_TUNE)
+		rc = lc_step_tune(c, m);
+	else
+		rc = m->id == AMQP_CONNECTION_OPEN_OK_METHOD ? AMQP_STATUS_OK :
+		    AMQP_STATUS_UNEXPECTED_STATE;
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_fail(c, rc);
+		return -1;
+	}
+	amqp_maybe_release_buffers(c->st);
+	return c->state == LC_START ? LC_TUNE : c->state == LC_TUNE ?
+	    LC_OPENING : LC_UP;
+}
+
 int
 live_conn_step(struct live_conn *c)
 {
@@ -179,128 +295,32 @@ live_conn_step(struct live_conn *c)
 	int rc;
 
 	for (;;) {
-		switch (c->state) {
-		case LC_UP:
+		if (c->state == LC_UP)
 			return 1;
-		case LC_DOWN:
-		case LC_FAILED:
+		if (c->state == LC_DOWN || c->state == LC_FAILED)
 			return -1;
-		case LC_TCP: {
-			struct pollfd p = { c->fd, POLLOUT, 0 };
-			int err = 0;
-			socklen_t el = sizeof err;
-			amqp_socket_t *s;
-
-			if (poll(&p, 1, 0) <= 0)
-				goto wait;
-			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-			if (err) {
-				live_conn_fail(c, AMQP_STATUS_SOCKET_ERROR);
+		if (c->state == LC_TCP) {
+			rc = lc_step_tcp(c);
+			if (rc < 0)
 				return -1;
-			}
-			c->st = amqp_new_connection();
-			s = amqp_tcp_socket_new(c->st);
-			if (s == NULL) {
-				live_conn_fail(c, AMQP_STATUS_NO_MEMORY);
-				return -1;
-			}
-			amqp_tcp_socket_set_sockfd(s, c->fd);
-			rc = amqp_send_header(c->st);
-			if (rc != AMQP_STATUS_OK) {
-				live_conn_fail(c, rc);
-				return -1;
-			}
-			c->state = LC_START;
+			if (rc > 0)
+				break;
 			continue;
-		}
-		case LC_START:
-		case LC_TUNE:
-		case LC_OPENING:
-			break;
 		}
 		rc = amqp_simple_wait_frame_noblock(c->st, &f, &zero);
 		if (rc == AMQP_STATUS_TIMEOUT)
-			goto wait;
+			break;
 		if (rc != AMQP_STATUS_OK) {
 			live_conn_fail(c, rc);
 			return -1;
 		}
-		if (f.frame_type != AMQP_FRAME_METHOD || f.channel != 0) {
-			/* A protocol header back means another version. */
-			live_conn_fail(c, AMQP_STATUS_INCOMPATIBLE_AMQP_VERSION);
+		rc = lc_step_frame(c, &f);
+		if (rc < 0)
 			return -1;
-		}
-		if (f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
-			lc_server_closed(c, &f.payload.method);
-			return -1;
-		}
-		if (c->state == LC_START) {
-			amqp_connection_start_t *s = f.payload.method.decoded;
-			if (f.payload.method.id != AMQP_CONNECTION_START_METHOD) {
-				live_conn_fail(c, AMQP_STATUS_UNEXPECTED_STATE);
-				return -1;
-			}
-			if (s->version_major != 0 || s->version_minor != 9) {
-				live_conn_fail(c,
-				    AMQP_STATUS_INCOMPATIBLE_AMQP_VERSION);
-				return -1;
-			}
-			rc = lc_start_ok(c);
-			if (rc != AMQP_STATUS_OK) {
-				live_conn_fail(c, rc);
-				return -1;
-			}
-			amqp_maybe_release_buffers(c->st);
-			c->state = LC_TUNE;
-		} else if (c->state == LC_TUNE) {
-			amqp_connection_tune_t *t = f.payload.method.decoded;
-			amqp_connection_tune_ok_t ok;
-			amqp_connection_open_t op;
-			int hb = c->heartbeat;
-			uint32_t fmax = 131072;
-			uint16_t cmax = 64;
-
-			if (f.payload.method.id != AMQP_CONNECTION_TUNE_METHOD) {
-				live_conn_fail(c, AMQP_STATUS_UNEXPECTED_STATE);
-				return -1;
-			}
-			if (t->frame_max && t->frame_max < fmax)
-				fmax = t->frame_max;
-			if (t->channel_max && t->channel_max < cmax)
-				cmax = t->channel_max;
-			if (t->heartbeat && hb && t->heartbeat < hb)
-				hb = t->heartbeat;
-			rc = amqp_tune_connection(c->st, cmax, (int)fmax, hb);
-			ok.channel_max = cmax;
-			ok.frame_max = fmax;
-			ok.heartbeat = (uint16_t)hb;
-			if (rc == AMQP_STATUS_OK)
-				rc = amqp_send_method(c->st, 0,
-				    AMQP_CONNECTION_TUNE_OK_METHOD, &ok);
-			op.virtual_host = amqp_cstring_bytes(c->target->vhost);
-			op.capabilities = amqp_empty_bytes;
-			op.insist = 1;
-			if (rc == AMQP_STATUS_OK)
-				rc = amqp_send_method(c->st, 0,
-				    AMQP_CONNECTION_OPEN_METHOD, &op);
-			if (rc != AMQP_STATUS_OK) {
-				live_conn_fail(c, rc);
-				return -1;
-			}
-			amqp_maybe_release_buffers(c->st);
-			c->state = LC_OPENING;
-		} else {
-			if (f.payload.method.id !=
-			    AMQP_CONNECTION_OPEN_OK_METHOD) {
-				live_conn_fail(c, AMQP_STATUS_UNEXPECTED_STATE);
-				return -1;
-			}
-			amqp_maybe_release_buffers(c->st);
-			c->state = LC_UP;
+		c->state = rc;
+		if (rc == LC_UP)
 			return 1;
-		}
 	}
-wait:
 	if (lc_clock() > c->deadline) {
 		live_conn_fail(c, AMQP_STATUS_TIMEOUT);
 		return -1;

@@ -443,6 +443,73 @@ ui_first_lesson(const char *dir)
 	return s;
 }
 
+/*
+ * The lesson to open first: the script asked for (its problems printed),
+ * the first lesson for a sandbox, or none (*first NULL: the picker).
+ * Returns -1 when it cannot be had.
+ */
+static int
+ui_load_first(const struct ui_opts *opts, struct script **first)
+{
+	*first = NULL;
+	if (opts->script) {
+		struct script_diag diag = { 0 };
+		*first = script_load(opts->script, &diag);
+		for (size_t i = 0; i < diag.count; i++)
+			fprintf(stderr, "%s\n", diag.lines[i]);
+		script_diag_free(&diag);
+		if (*first == NULL)
+			return -1;
+	} else if (opts->sandbox) {
+		*first = ui_first_lesson(opts->lessons_dir);
+		if (*first == NULL) {
+			fprintf(stderr, _("rabbitlab: no lesson loads from %s\n"),
+			    opts->lessons_dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Loads the learner's progress, with a notice if it cannot be kept. */
+static void
+ui_progress_setup(struct ui *u)
+{
+	switch (progress_load(&u->progress, NULL, &u->progress_notice)) {
+	case 0:
+		u->have_progress = 1;
+		break;
+	case 1: {
+		/* Damaged: say where the old file went. */
+		char *aside = u->progress_notice;
+		u->progress_notice = xasprintf(_("Your progress file was "
+		    "damaged; it was kept as %s and progress starts afresh."),
+		    aside);
+		free(aside);
+		u->progress_notice_bad = 1;
+		u->have_progress = 1;
+		break;
+	}
+	default:
+		if (u->progress_notice) {
+			char *why_not = u->progress_notice;
+			u->progress_notice = xasprintf(_("Progress will not be "
+			    "saved: %s"), why_not);
+			free(why_not);
+		}
+		u->progress_notice_bad = 1;
+		break;
+	}
+	if (strcmp(u->lang, "zh") == 0 && !i18n_catalogue_ok() &&
+	    u->progress_notice == NULL) {
+		/* Lesson texts are still Chinese; say why the rest is not. */
+		u->progress_notice = xasprintf("No Chinese interface catalogue "
+		    "in %s (rabbitlab.mo): the interface stays in English.",
+		    i18n_localedir());
+		u->progress_notice_bad = 1;
+	}
+}
+
 int
 ui_main(const struct ui_opts *opts)
 {
@@ -459,55 +526,9 @@ ui_main(const struct ui_opts *opts)
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return ui_no_terminal(_("standard input or output is not a "
 		    "terminal"));
-	if (opts->script) {
-		struct script_diag diag = { 0 };
-		first = script_load(opts->script, &diag);
-		for (size_t i = 0; i < diag.count; i++)
-			fprintf(stderr, "%s\n", diag.lines[i]);
-		script_diag_free(&diag);
-		if (first == NULL)
-			return UI_EXIT_NO_TERMINAL;
-	} else if (opts->sandbox) {
-		first = ui_first_lesson(opts->lessons_dir);
-		if (first == NULL) {
-			fprintf(stderr, _("rabbitlab: no lesson loads from %s\n"),
-			    opts->lessons_dir);
-			return UI_EXIT_NO_TERMINAL;
-		}
-	}
-	switch (progress_load(&u.progress, NULL, &u.progress_notice)) {
-	case 0:
-		u.have_progress = 1;
-		break;
-	case 1: {
-		/* Damaged: say where the old file went. */
-		char *aside = u.progress_notice;
-		u.progress_notice = xasprintf(_("Your progress file was "
-		    "damaged; it was kept as %s and progress starts afresh."),
-		    aside);
-		free(aside);
-		u.progress_notice_bad = 1;
-		u.have_progress = 1;
-		break;
-	}
-	default:
-		if (u.progress_notice) {
-			char *why_not = u.progress_notice;
-			u.progress_notice = xasprintf(_("Progress will not be "
-			    "saved: %s"), why_not);
-			free(why_not);
-		}
-		u.progress_notice_bad = 1;
-		break;
-	}
-	if (strcmp(u.lang, "zh") == 0 && !i18n_catalogue_ok() &&
-	    u.progress_notice == NULL) {
-		/* Lesson texts are still Chinese; say why the rest is not. */
-		u.progress_notice = xasprintf("No Chinese interface catalogue "
-		    "in %s (rabbitlab.mo): the interface stays in English.",
-		    i18n_localedir());
-		u.progress_notice_bad = 1;
-	}
+	if (ui_load_first(opts, &first) != 0)
+		return UI_EXIT_NO_TERMINAL;
+	ui_progress_setup(&u);
 	if (ui_signals_start() != 0) {
 		script_free(first);
 		progress_free(&u.progress);
