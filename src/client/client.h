@@ -241,6 +241,12 @@ void client_producer_unblock(struct client *cl);
 
 /* ---- consumers ------------------------------------------------------------ */
 
+/*
+ * Consumer ci's container subscribes (basic.consume) in the ack mode the
+ * toggle says now: the subscription's mode from here; announced with the
+ * prefetch.
+ */
+void client_consumer_subscribe(struct client *cl, int ci);
 /* Starts the work on consumer ci's next message, if it is idle. */
 void client_consumer_pump(struct client *cl, int ci);
 /*
@@ -251,6 +257,12 @@ void client_consumer_pump(struct client *cl, int ci);
  */
 void client_consumer_lost(struct client *cl, int ci, int code, int crash,
     const char *why);
+/*
+ * A delivery on its way to consumer ci (sent by the broker, not yet in
+ * the client's hands) died with the connection: with no-ack it is lost.
+ */
+void client_consumer_undelivered(struct client *cl, int ci,
+    const struct broker_msg *m);
 /*
  * A consumer's connection is gone (crash: its process died). What the
  * client held is lost with no-ack; a live process finishes the message in

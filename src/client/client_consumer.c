@@ -8,6 +8,8 @@
 #include "client/client.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,19 @@ client_consumer_arm_recovery(struct client *cl, int ci)
 	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_RECOVERY_MS] * 1000, CLIENT_T_RECOVER, c->gen,
 	    (uint32_t)ci, 0);
+}
+
+void
+client_consumer_subscribe(struct client *cl, int ci)
+{
+	struct broker_sub *sub = &cl->b->subs[ci];
+	char detail[64];
+
+	sub->ack_mode = (int)cl->toggles[TOGGLE_ACK_MODE];
+	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
+	    sub->ack_mode == ACK_NONE, cl->toggles[TOGGLE_PREFETCH]);
+	broker_emit(cl->b, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
+	    broker_qname(cl->b, cl->cons[ci].queue), detail);
 }
 
 void
@@ -260,6 +275,15 @@ client_consumer_lost(struct client *cl, int ci, int code, int crash,
 }
 
 void
+client_consumer_undelivered(struct client *cl, int ci,
+    const struct broker_msg *m)
+{
+	if (m->noack)
+		broker_drop(cl->b, m->id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
+		    cl->cons[ci].spec->name);
+}
+
+void
 client_consumer_dropped(struct client *cl, int ci, int crash)
 {
 	struct client_consumer *c = &cl->cons[ci];
@@ -274,9 +298,7 @@ client_consumer_dropped(struct client *cl, int ci, int crash)
 	while (c->buf.len > keep) {
 		struct broker_msg m = *broker_ring_at(&c->buf, c->buf.len - 1);
 		c->buf.len--;
-		if (m.noack)
-			broker_drop(cl->b, m.id, LOSS_AUTOACK_CRASH,
-			    NOTICE_SILENT, c->spec->name);
+		client_consumer_undelivered(cl, ci, &m);
 	}
 	if (keep == 0) {
 		c->busy = 0;

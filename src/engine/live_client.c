@@ -5,6 +5,8 @@
  */
 #include "engine/live_int.h"
 
+static int lv_subscribe(struct engine *e, int ci);
+
 static void lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props);
 
@@ -417,9 +419,6 @@ lv_consumer_up(struct engine *e, int ci)
 	struct lv_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
 	struct lv_client *cl = &c->cl;
-	amqp_basic_consume_t bc;
-	char detail[64];
-	int64_t prefetch = e->base.toggles[TOGGLE_PREFETCH];
 
 	a->connecting = 0;
 	if (!a->wanted) {
@@ -427,34 +426,50 @@ lv_consumer_up(struct engine *e, int ci)
 		return;
 	}
 	a->connected = 1;
-	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
 	lv_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
-	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0)
-		goto dead;
-	if (e->base.b.subs[ci].ack_mode != ACK_NONE) {
-		amqp_basic_qos_t qos;
-		memset(&qos, 0, sizeof qos);
-		qos.prefetch_count = (uint16_t)prefetch;
-		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
-			goto dead;
+	if (lv_channel_open(cl, 1) != 0 || lv_redeclare(e, cl) != 0) {
+		lv_consumer_lost(e, ci, cl->conn.status, 0, NULL);
+		return;
 	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32, e->prefix,
 	    a->spec->name, a->gen);
+	lv_subscribe(e, ci);
+}
+
+/*
+ * basic.qos (with an ack mode) and basic.consume with consumer tag ctag in
+ * the ack mode the toggle says now; returns 0, or -1 when the connection
+ * died on it (then lost).
+ */
+static int
+lv_subscribe(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	struct lv_client *cl = &c->cl;
+	int mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
+	amqp_basic_consume_t bc;
+
+	if (mode != ACK_NONE) {
+		amqp_basic_qos_t qos;
+		memset(&qos, 0, sizeof qos);
+		qos.prefetch_count =
+		    (uint16_t)e->base.toggles[TOGGLE_PREFETCH];
+		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
+			goto dead;
+	}
 	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
+	bc.queue = amqp_cstring_bytes(e->qr[e->base.app.cons[ci].queue].rname);
 	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = e->base.b.subs[ci].ack_mode == ACK_NONE;
+	bc.no_ack = mode == ACK_NONE;
 	bc.arguments = amqp_empty_table;
 	c->consume_ok = 0;
 	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
 		goto dead;
-	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->base.b.subs[ci].ack_mode == ACK_NONE, prefetch);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->base.b, a->queue),
-	    detail);
-	return;
+	client_consumer_subscribe(&e->base.app, ci);
+	return 0;
 dead:
 	lv_consumer_lost(e, ci, cl->conn.status, 0, NULL);
+	return -1;
 }
 
 static int
@@ -476,44 +491,21 @@ lv_consumer_reconsume(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
-	struct lv_client *cl = &c->cl;
 	amqp_basic_cancel_t bx;
-	amqp_basic_consume_t bc;
-	char detail[64];
 
 	memset(&bx, 0, sizeof bx);
 	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
-	if (lv_send(cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD, &bx))
-		goto dead;
+	if (lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD, &bx)) {
+		lv_consumer_lost(e, ci, c->cl.conn.status, 0, NULL);
+		return;
+	}
 	/* Deliveries in flight to the old subscription keep its mode. */
 	memcpy(c->prev_ctag, c->ctag, sizeof c->prev_ctag);
 	c->prev_ack_mode = e->base.b.subs[ci].ack_mode;
-	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
-	if (e->base.b.subs[ci].ack_mode != ACK_NONE) {
-		amqp_basic_qos_t qos;
-		memset(&qos, 0, sizeof qos);
-		qos.prefetch_count = (uint16_t)e->base.toggles[TOGGLE_PREFETCH];
-		if (lv_send(cl, CMD_OTHER, 0, 0, AMQP_BASIC_QOS_METHOD, &qos))
-			goto dead;
-	}
 	snprintf(c->ctag, sizeof c->ctag, "%s%s.%" PRIu32 ".%" PRIu64,
 	    e->prefix, a->spec->name, a->gen, (uint64_t)e->base.b.events);
-	memset(&bc, 0, sizeof bc);
-	bc.queue = amqp_cstring_bytes(e->qr[a->queue].rname);
-	bc.consumer_tag = amqp_cstring_bytes(c->ctag);
-	bc.no_ack = e->base.b.subs[ci].ack_mode == ACK_NONE;
-	bc.arguments = amqp_empty_table;
-	c->consume_ok = 0;
-	if (lv_send(cl, CMD_CONSUME, 0, 0, AMQP_BASIC_CONSUME_METHOD, &bc))
-		goto dead;
-	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->base.b.subs[ci].ack_mode == ACK_NONE, e->base.toggles[TOGGLE_PREFETCH]);
-	lv_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0, broker_qname(&e->base.b, a->queue),
-	    detail);
-	lv_run_until(e, lv_consumed, 2000000);
-	return;
-dead:
-	lv_consumer_lost(e, ci, cl->conn.status, 0, NULL);
+	if (lv_subscribe(e, ci) == 0)
+		lv_run_until(e, lv_consumed, 2000000);
 }
 
 /*
@@ -567,8 +559,6 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why)
 {
 	struct lv_consumer *c = &e->consumers[ci];
-	struct client_consumer *a = &e->base.app.cons[ci];
-	size_t keep = 0;
 
 	client_consumer_lost(&e->base.app, ci, code, crash, why);
 	if (crash || code == 200) {
@@ -584,23 +574,9 @@ lv_consumer_lost(struct engine *e, int ci, int code, int crash,
 	/* Sent by the broker, never read: gone with the connection. */
 	while (c->transit.len) {
 		struct broker_msg m = broker_ring_pop(&c->transit);
-		if (m.noack)
-			broker_drop(&e->base.b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    a->spec->name);
+		client_consumer_undelivered(&e->base.app, ci, &m);
 	}
-	if (!crash && a->busy)
-		keep = 1;
-	while (a->buf.len > keep) {
-		struct broker_msg m = *broker_ring_at(&a->buf, a->buf.len - 1);
-		a->buf.len--;
-		if (m.noack)
-			broker_drop(&e->base.b, m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    a->spec->name);
-	}
-	if (keep == 0) {
-		a->busy = 0;
-		a->attempt = 0;
-	}
+	client_consumer_dropped(&e->base.app, ci, crash);
 	client_consumer_arm_recovery(&e->base.app, ci);
 }
 

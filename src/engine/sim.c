@@ -589,7 +589,6 @@ sim_consumer_up(struct engine *e, int ci)
 {
 	struct sim_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
-	char detail[64];
 
 	a->connecting = 0;
 	if (!e->base.b.up || c->link != LINK_OK || !a->wanted) {
@@ -598,7 +597,6 @@ sim_consumer_up(struct engine *e, int ci)
 	}
 	a->connected = 1;
 	e->base.b.subs[ci].next_tag = 0;
-	e->base.b.subs[ci].ack_mode = (int)e->base.toggles[TOGGLE_ACK_MODE];
 	sim_emit(e, EV_CONNECT, ACTOR_CONSUMER, 0, 0, 1, a->spec->name, NULL);
 	broker_redeclare(&e->base.b);
 	if (!e->base.b.queues[a->queue].exists) {
@@ -606,10 +604,7 @@ sim_consumer_up(struct engine *e, int ci)
 		    a->spec->name, "no queue to consume from");
 		return;
 	}
-	snprintf(detail, sizeof detail, "no-ack=%d prefetch=%" PRId64,
-	    e->base.b.subs[ci].ack_mode == ACK_NONE, e->base.toggles[TOGGLE_PREFETCH]);
-	sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-	    broker_qname(&e->base.b, a->queue), detail);
+	client_consumer_subscribe(&e->base.app, ci);
 	broker_dispatch(&e->base.b, a->queue);
 }
 
@@ -644,9 +639,7 @@ sim_consumer_lost(struct engine *e, int ci, int code, int crash)
 	/* Deliveries still on the wire, and unsent acks, are gone. */
 	while (c->down.len) {
 		struct sim_item it = sim_wire_pop(&c->down);
-		if (it.m.noack)
-			broker_drop(&e->base.b, it.m.id, LOSS_AUTOACK_CRASH, NOTICE_SILENT,
-			    a->spec->name);
+		client_consumer_undelivered(&e->base.app, ci, &it.m);
 	}
 	while (c->up.len)
 		sim_wire_pop(&c->up);
@@ -932,23 +925,14 @@ static int
 sim_hook_toggled(struct engine *e, enum toggle_id id, int64_t value,
     char **cause)
 {
-	char detail[96];
-
+	(void)value;
 	(void)cause;
 	switch (id) {
 	case TOGGLE_ACK_MODE:
 		/* The container cancels and consumes again in the new mode. */
-		for (size_t i = 0; i < e->nconsumers; i++) {
-			struct client_consumer *a = &e->base.app.cons[i];
-			if (!a->connected)
-				continue;
-			e->base.b.subs[i].ack_mode = (int)value;
-			snprintf(detail, sizeof detail, "no-ack=%d prefetch=%"
-			    PRId64, value == ACK_NONE,
-			    e->base.toggles[TOGGLE_PREFETCH]);
-			sim_emit(e, EV_CONSUME, ACTOR_CONSUMER, 0, 0, 0,
-			    broker_qname(&e->base.b, a->queue), detail);
-		}
+		for (size_t i = 0; i < e->nconsumers; i++)
+			if (e->base.app.cons[i].connected)
+				client_consumer_subscribe(&e->base.app, (int)i);
 		break;
 	case TOGGLE_PREFETCH:
 		for (size_t i = 0; i < e->base.b.nqueues; i++)
