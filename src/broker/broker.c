@@ -18,9 +18,10 @@ static const char *const broker_death_names[] = { "rejected", "expired",
 
 /* ---- events and copies ------------------------------------------------ */
 
-void
-broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
-    uint32_t msg, int code, int flag, const char *where, const char *detail)
+/* An event at the engine's time, the rest zero. */
+static struct event
+broker_event(struct broker *b, enum event_kind kind, enum event_actor actor,
+    uint32_t msg, const char *where)
 {
 	struct event ev;
 
@@ -29,13 +30,29 @@ broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
 	ev.kind = kind;
 	ev.actor = actor;
 	ev.msg = msg;
-	ev.code = code;
-	ev.flag = flag;
 	ev.where = where;
-	ev.detail = detail;
+	return ev;
+}
+
+/* Counts an event and hands it to the sink. */
+static void
+broker_post(struct broker *b, const struct event *ev)
+{
 	b->events++;
 	if (b->env.sink)
-		b->env.sink(b->env.sink_ctx, &ev);
+		b->env.sink(b->env.sink_ctx, ev);
+}
+
+void
+broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
+    uint32_t msg, int code, int flag, const char *where, const char *detail)
+{
+	struct event ev = broker_event(b, kind, actor, msg, where);
+
+	ev.code = code;
+	ev.flag = flag;
+	ev.detail = detail;
+	broker_post(b, &ev);
 }
 
 struct broker_tally *
@@ -78,17 +95,11 @@ broker_drop(struct broker *b, uint32_t id, enum loss_reason reason,
 
 	if (t->copies)
 		t->copies--;
-	memset(&ev, 0, sizeof ev);
-	ev.t = b->env.now(b->env.ctx);
-	ev.kind = t->copies == 0 && t->effects == 0 ? EV_LOST : EV_DISCARD;
-	ev.actor = ACTOR_LAB;
-	ev.msg = id;
+	ev = broker_event(b, t->copies == 0 && t->effects == 0 ? EV_LOST :
+	    EV_DISCARD, ACTOR_LAB, id, where);
 	ev.reason = reason;
 	ev.notice = notice;
-	ev.where = where;
-	b->events++;
-	if (b->env.sink)
-		b->env.sink(b->env.sink_ctx, &ev);
+	broker_post(b, &ev);
 }
 
 /* ---- rings --------------------------------------------------------------- */

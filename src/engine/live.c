@@ -196,11 +196,7 @@ lv_hook_queue_redeclared(struct engine *e, int qi, char **cause)
 static int
 lv_hook_exchange_redeclared(struct engine *e, int x, char **cause)
 {
-	if (lv_admin_ok(e, cause) != 0)
-		return -1;
-	amqp_exchange_delete(e->admin, e->admin_chan,
-	    amqp_cstring_bytes(e->xr[x].rname), 0);
-	if (lv_admin_check(e, "exchange.delete", NULL, cause) != 0 ||
+	if (lv_hook_delete_exchange(e, x, cause) != 0 ||
 	    lv_admin_declare_exchange(e, (size_t)x, cause) != 0)
 		return -1;
 	for (size_t k = 0; k < e->base.b.nbindings; k++)
@@ -550,13 +546,9 @@ lv_consumer_stop(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
-	amqp_basic_cancel_t bx;
 
-	memset(&bx, 0, sizeof bx);
-	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
 	c->cancel_ok = 0;
-	if (lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD,
-	    &bx) == 0)
+	if (lv_cancel(e, ci) == 0)
 		lv_run_until(e, lv_cancelled, 2000000);
 	if (a->connected && !a->wanted) {
 		lv_consumer_lost(e, ci, 200, 0, NULL);

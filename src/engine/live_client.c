@@ -7,6 +7,24 @@
 
 static int lv_subscribe(struct engine *e, int ci);
 
+/*
+ * A body frame of the content being read (a return's or a delivery's):
+ * counted off; returns 1 if f was one.
+ */
+static int
+lv_content_body(struct lv_client *cl, const amqp_frame_t *f)
+{
+	size_t n;
+
+	if (f->frame_type != AMQP_FRAME_BODY || !cl->content)
+		return 0;
+	n = f->payload.body_fragment.len;
+	cl->body_left = cl->body_left > n ? cl->body_left - n : 0;
+	if (cl->body_left == 0)
+		cl->content = CONTENT_NONE;
+	return 1;
+}
+
 static void lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props);
 
@@ -247,14 +265,7 @@ lv_producer_frame(struct engine *e, amqp_frame_t *f)
 			cl->content = CONTENT_NONE;
 		return 0;
 	}
-	if (f->frame_type == AMQP_FRAME_BODY && cl->content) {
-		size_t n = f->payload.body_fragment.len;
-		cl->body_left = cl->body_left > n ? cl->body_left - n : 0;
-		if (cl->body_left == 0)
-			cl->content = CONTENT_NONE;
-		return 0;
-	}
-	if (f->frame_type != AMQP_FRAME_METHOD)
+	if (lv_content_body(cl, f) || f->frame_type != AMQP_FRAME_METHOD)
 		return 0;
 	switch (f->payload.method.id) {
 	case AMQP_BASIC_ACK_METHOD: {
@@ -339,14 +350,7 @@ lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
 			cl->content = CONTENT_NONE;
 		return 0;
 	}
-	if (f->frame_type == AMQP_FRAME_BODY && cl->content) {
-		size_t n = f->payload.body_fragment.len;
-		cl->body_left = cl->body_left > n ? cl->body_left - n : 0;
-		if (cl->body_left == 0)
-			cl->content = CONTENT_NONE;
-		return 0;
-	}
-	if (f->frame_type != AMQP_FRAME_METHOD)
+	if (lv_content_body(cl, f) || f->frame_type != AMQP_FRAME_METHOD)
 		return 0;
 	switch (f->payload.method.id) {
 	case AMQP_BASIC_CANCEL_OK_METHOD:
@@ -486,16 +490,24 @@ lv_consumed(struct engine *e)
  * waits for the broker to confirm: a publish on the producer's connection
  * must not reach the queue while the old subscription still takes it.
  */
+int
+lv_cancel(struct engine *e, int ci)
+{
+	struct lv_consumer *c = &e->consumers[ci];
+	amqp_basic_cancel_t bx;
+
+	memset(&bx, 0, sizeof bx);
+	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
+	return lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD, &bx);
+}
+
 void
 lv_consumer_reconsume(struct engine *e, int ci)
 {
 	struct lv_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
-	amqp_basic_cancel_t bx;
 
-	memset(&bx, 0, sizeof bx);
-	bx.consumer_tag = amqp_cstring_bytes(c->ctag);
-	if (lv_send(&c->cl, CMD_CANCEL, 0, 0, AMQP_BASIC_CANCEL_METHOD, &bx)) {
+	if (lv_cancel(e, ci) != 0) {
 		lv_consumer_lost(e, ci, c->cl.conn.status, 0, NULL);
 		return;
 	}

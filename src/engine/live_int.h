@@ -230,6 +230,8 @@ void lv_consumer_connect(struct engine *e, int ci);
 int lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f);
 void lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why);
+/* basic.cancel of consumer ci's subscription (ctag); 0 or -1 (dead). */
+int lv_cancel(struct engine *e, int ci);
 void lv_consumer_reconsume(struct engine *e, int ci);
 void lv_consumer_up(struct engine *e, int ci);
 amqp_table_entry_t lv_entry_int(const char *k, int64_t v);
