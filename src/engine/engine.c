@@ -370,6 +370,8 @@ engine_inject(struct engine *e, const struct failure_req *req, char **cause)
 		/* The next message the consumer starts on is the one. */
 		if ((c = engine_target_consumer(app, req->target)) < 0)
 			goto bad_target;
+		if (h->catch_up)
+			h->catch_up(e, c);
 		engine_arm_consumer(&app->cons[c], req);
 		return 0;
 	case FAIL_CHAOS: {

@@ -235,6 +235,12 @@ struct engine_hooks {
 	/* Queue qi / exchange x was declared again with new arguments. */
 	int (*queue_redeclared)(struct engine *e, int qi, char **cause);
 	int (*exchange_redeclared)(struct engine *e, int x, char **cause);
+	/*
+	 * Before a failure is armed on consumer ci (it acts on the next
+	 * message the consumer starts): the consumer has taken in what was
+	 * already delivered to it, as a simulated one has at once.
+	 */
+	void (*catch_up)(struct engine *e, int ci);
 	/* Consumer ci was started / stopped by the script. */
 	void (*start)(struct engine *e, int ci);
 	void (*stop)(struct engine *e, int ci);

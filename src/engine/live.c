@@ -206,6 +206,28 @@ lv_hook_exchange_redeclared(struct engine *e, int x, char **cause)
 	return 0;
 }
 
+static int
+lv_caught_up(struct engine *e)
+{
+	const struct lv_consumer *c = &e->consumers[e->catch_up];
+
+	return c->transit.len == 0 && !c->cl.readable &&
+	    !live_conn_pending(&c->cl.conn);
+}
+
+/*
+ * Reads what the relay already handed consumer ci (bounded: 1 s), so that
+ * "its next message" means the same as on the simulator.
+ */
+static void
+lv_hook_catch_up(struct engine *e, int ci)
+{
+	if (!e->base.app.cons[ci].connected)
+		return;
+	e->catch_up = ci;
+	lv_run_until(e, lv_caught_up, 1000000);
+}
+
 static void
 lv_hook_start(struct engine *e, int ci)
 {
@@ -741,6 +763,7 @@ const struct engine_hooks lv_hooks = {
 	.down = lv_hook_down,
 	.queue_redeclared = lv_hook_queue_redeclared,
 	.exchange_redeclared = lv_hook_exchange_redeclared,
+	.catch_up = lv_hook_catch_up,
 	.start = lv_hook_start,
 	.stop = lv_hook_stop,
 	.pump = lv_producer_pump,

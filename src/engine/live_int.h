@@ -192,6 +192,7 @@ struct engine {
 	size_t *relay_at;        /* per client: where its relay's fds start,
 				    how many, where its own socket is */
 	size_t poll_clients;
+	int catch_up;            /* the consumer lv_hook_catch_up waits for */
 
 	char *policy_set;        /* queues with a policy: 1 per queue */
 };

@@ -49,15 +49,14 @@ if [ ! -x "$BIN" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-live.XXXXXX")
-# Three private nodes: the scripts that crash or stop the broker share out
-# between the first two, the others run on the third, the three lanes at
-# once (most of a script's time is waiting on real time); the rest of the
-# suite uses the first.
+# Two private nodes: the scripts that crash or stop the broker run on the
+# first, the others on the second, the two lanes at once (most of a
+# script's time is waiting on real time); the rest of the suite uses the
+# first.
 node=$tmp/node
 node2=$tmp/node2
-node3=$tmp/node3
 cleanup() {
-	for n in "$node" "$node2" "$node3"; do
+	for n in "$node" "$node2"; do
 		tests/live/node.sh stop "$n" >/dev/null 2>&1
 	done
 	rm -rf "$tmp"
@@ -71,18 +70,18 @@ export XDG_CONFIG_HOME=$tmp/config
 export LC_ALL=C
 
 t0=$(date +%s)
-for n in "$node" "$node2" "$node3"; do
+for n in "$node" "$node2"; do
 	tests/live/node.sh start "$n" >"$n.out" 2>&1 &
 done
 started=1
 for job in $(jobs -p); do wait "$job" || started=0; done
-for n in "$node" "$node2" "$node3"; do
+for n in "$node" "$node2"; do
 	[ -s "$n/node.env" ] && grep -q '^LAB_PID=' "$n/node.env" || started=0
 done
 if [ "$started" = 1 ]; then
-	ok "three private nodes started ($(($(date +%s) - t0)) s)"
+	ok "two private nodes started ($(($(date +%s) - t0)) s)"
 else
-	cat "$node.out" "$node2.out" "$node3.out" >"$tmp/node.out" 2>/dev/null
+	cat "$node.out" "$node2.out" >"$tmp/node.out" 2>/dev/null
 	ko "private nodes" "$tmp/node.out"
 	finish
 fi
@@ -121,7 +120,7 @@ echo "== the simulated and the live engine, script by script"
 # or short windows (they run last, alone, so no other lane's load skews
 # them: the tolerances in their scripts are for this machine unloaded).
 rated=" lessons/05-confirms-returns.cfg lessons/08-failures.cfg tests/facts/f08-confirm-latency.cfg tests/facts/f09-throughput-no-confirms.cfg tests/facts/f10-throughput-batch-confirms.cfg tests/facts/f11-throughput-each-confirm.cfg tests/facts/f22-requeue-hot-loop.cfg "
-crash1="" crash2="" calm="" rates="" turn=0
+crash="" calm="" rates=""
 for f in lessons/*.cfg tests/facts/*.cfg; do
 	[ -e "$f" ] || continue
 	if grep -Eq '^[[:space:]]*sim_only[[:space:]]*=[[:space:]]*true' "$f"; then
@@ -130,29 +129,19 @@ for f in lessons/*.cfg tests/facts/*.cfg; do
 	if [ "${rated#* $f }" != "$rated" ]; then
 		rates="$rates $f"
 	elif grep -Eq 'failure[[:space:]]*=[[:space:]]*"(broker_crash|broker_stop|chaos)"' "$f"; then
-		# The two slowest (10, 12) go to different lanes; the rest
-		# alternate.
-		case $f in
-		*10-reconciliation*) crash1="$crash1 $f" ;;
-		*12-capstone*) crash2="$crash2 $f" ;;
-		*) if [ $((turn % 2)) = 0 ]; then crash1="$crash1 $f"; else crash2="$crash2 $f"; fi
-		   turn=$((turn + 1)) ;;
-		esac
+		crash="$crash $f"
 	else
 		calm="$calm $f"
 	fi
 done
 t0=$(date +%s)
-( for f in $crash1; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
-( for f in $crash2; do compare_one "$f" "$node2"; done ) >"$tmp/lane2" 2>&1 &
-( for f in $calm; do compare_one "$f" "$node3"; done ) >"$tmp/lane3" 2>&1 &
+( for f in $crash; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
+( for f in $calm; do compare_one "$f" "$node2"; done ) >"$tmp/lane2" 2>&1 &
 wait
-for f in $rates; do compare_one "$f" "$node3"; done >"$tmp/lane4" 2>&1
-for l in lane1 lane2 lane3 lane4; do lane_count "$tmp/$l"; done
+for f in $rates; do compare_one "$f" "$node2"; done >"$tmp/lane3" 2>&1
+for l in lane1 lane2 lane3; do lane_count "$tmp/$l"; done
 echo "== total of the script comparisons: $(($(date +%s) - t0)) s"
-for n in "$node2" "$node3"; do
-	tests/live/node.sh stop "$n" >/dev/null 2>&1
-done
+tests/live/node.sh stop "$node2" >/dev/null 2>&1
 
 # The live engine's own code under the sanitizers and valgrind: a few
 # scripts that between them take every path (routing, confirms, returns,
