@@ -6,6 +6,7 @@
  */
 #include "broker/broker.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +18,6 @@ static const char *const broker_death_names[] = { "rejected", "expired",
 	"maxlen", "delivery_limit" };
 
 /* ---- events and copies ------------------------------------------------ */
-
-/* An event at the engine's time, the rest zero. */
-static struct event
-broker_event(struct broker *b, enum event_kind kind, enum event_actor actor,
-    uint32_t msg, const char *where)
-{
-	struct event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.t = b->env.now(b->env.ctx);
-	ev.kind = kind;
-	ev.actor = actor;
-	ev.msg = msg;
-	ev.where = where;
-	return ev;
-}
 
 /* Counts an event and hands it to the sink. */
 static void
@@ -47,11 +32,11 @@ void
 broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
     uint32_t msg, int code, int flag, const char *where, const char *detail)
 {
-	struct event ev = broker_event(b, kind, actor, msg, where);
+	/* Built in place: every send of an event passes here. */
+	const struct event ev = { .t = b->env.now(b->env.ctx), .kind = kind,
+		.actor = actor, .msg = msg, .code = code, .flag = flag,
+		.where = where, .detail = detail };
 
-	ev.code = code;
-	ev.flag = flag;
-	ev.detail = detail;
 	broker_post(b, &ev);
 }
 
@@ -95,10 +80,9 @@ broker_drop(struct broker *b, uint32_t id, enum loss_reason reason,
 
 	if (t->copies)
 		t->copies--;
-	ev = broker_event(b, t->copies == 0 && t->effects == 0 ? EV_LOST :
-	    EV_DISCARD, ACTOR_LAB, id, where);
-	ev.reason = reason;
-	ev.notice = notice;
+	ev = (struct event){ .t = b->env.now(b->env.ctx), .kind = t->copies == 0 &&
+		t->effects == 0 ? EV_LOST : EV_DISCARD, .actor = ACTOR_LAB,
+		.msg = id, .reason = reason, .notice = notice, .where = where };
 	broker_post(b, &ev);
 }
 
@@ -233,18 +217,27 @@ broker_xname(const struct broker *b, int32_t x)
 /* ---- set-up ---------------------------------------------------------------- */
 
 /*
- * How many x-death entries a message can gather in `topo`: one per reason
- * a queue with a dead-letter exchange can kill it for.
+ * Numbers the x-death pairs `topo` allows: each reason a queue with a
+ * dead-letter exchange can kill a copy for (rejected, expired, maxlen, and
+ * delivery_limit unless the queue is classic). Returns how many there are.
  */
 static size_t
-broker_death_pairs(const struct topology *topo)
+broker_death_slots(struct broker *b, const struct topology *topo)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < topo->nqueues; i++)
-		if (topo->queues[i].dlx)
-			n += topo->queues[i].type == QTYPE_CLASSIC ||
-			    topo->queues[i].type == QTYPE_LAZY ? 3 : 4;
+	b->death_slot = xmalloc((topo->nqueues + 1) * 4);
+	memset(b->death_slot, BROKER_NO_SLOT, (topo->nqueues + 1) * 4);
+	for (size_t i = 0; i < topo->nqueues; i++) {
+		const struct topo_queue *q = &topo->queues[i];
+		int reasons = q->type == QTYPE_CLASSIC ||
+		    q->type == QTYPE_LAZY ? 3 : 4;
+		if (q->dlx == NULL)
+			continue;
+		for (int r = 0; r < reasons; r++, n++)
+			b->death_slot[i * 4 + r] = n < BROKER_MAX_DEATHS ?
+			    (uint8_t)n : BROKER_NO_SLOT;
+	}
 	return n;
 }
 
@@ -252,13 +245,14 @@ int
 broker_init(struct broker *b, const struct topology *t,
     const int64_t *toggles, const struct broker_env *env, char **cause)
 {
-	size_t pairs = broker_death_pairs(t);
+	size_t pairs;
 
 	memset(b, 0, sizeof *b);
 	b->env = *env;
 	b->toggles = toggles;
 	b->topo = t;
 	b->up = 1;
+	pairs = broker_death_slots(b, t);
 	if (pairs > BROKER_MAX_DEATHS) {
 		*cause = xasprintf("a message could gather %zu x-death entries "
 		    "(queues with a dead-letter exchange x reasons); the lab "
@@ -345,6 +339,7 @@ broker_free(struct broker *b)
 	free(b->hset_len);
 	free(b->tally);
 	free(b->targets);
+	free(b->death_slot);
 	memset(b, 0, sizeof *b);
 }
 
@@ -546,14 +541,15 @@ broker_targets_copy(const int *t, size_t n, int *small, size_t nsmall)
  * set later spares what the queue already holds: f34).
  */
 static int64_t
-broker_due_at_entry(const struct broker_queue *q, const struct broker_msg *m)
+broker_due_at_entry(const struct broker_queue *q, const struct broker_msg *m,
+    int64_t now)
 {
 	int64_t ttl = broker_ttl(q), due = BROKER_NEVER;
 
 	if (ttl >= 0)
-		due = m->enq_at + ttl * 1000;
-	if (m->expiration >= 0 && m->enq_at + m->expiration * 1000 < due)
-		due = m->enq_at + m->expiration * 1000;
+		due = now + ttl * 1000;
+	if (m->expiration >= 0 && now + m->expiration * 1000 < due)
+		due = now + m->expiration * 1000;
 	return due;
 }
 
@@ -581,33 +577,27 @@ broker_arm_expiry(struct broker *b, int qi)
 }
 
 uint32_t
-broker_death_count(const struct broker_msg *m)
+broker_death_count(const struct broker *b, const struct broker_msg *m, int q,
+    enum broker_death_reason reason)
 {
-	return m->ndeaths ? m->deaths[0] & BROKER_DEATH_COUNT_MAX : 0;
+	uint8_t slot = b->death_slot[q * 4 + reason];
+
+	return slot == BROKER_NO_SLOT ? 0 : m->deaths[slot];
 }
 
-/* Adds (or bumps and moves to the front) m's x-death entry for q/reason. */
-static void
-broker_add_death(struct broker_msg *m, int q, enum broker_death_reason why)
+/* Counts one more death of m in queue q for `reason`; returns the count. */
+static uint32_t
+broker_add_death(struct broker *b, struct broker_msg *m, int q,
+    enum broker_death_reason reason)
 {
-	uint32_t id = (uint32_t)q << 16 | (uint32_t)why << 14, count = 1;
-	size_t n = m->ndeaths, at = n;
+	uint8_t slot = b->death_slot[q * 4 + reason];
 
-	for (size_t i = 0; i < n; i++)
-		if ((m->deaths[i] & ~(uint32_t)BROKER_DEATH_COUNT_MAX) == id) {
-			count = (m->deaths[i] & BROKER_DEATH_COUNT_MAX) + 1;
-			if (count > BROKER_DEATH_COUNT_MAX)
-				count = BROKER_DEATH_COUNT_MAX;
-			at = i;
-			break;
-		}
-	/* broker_init refused topologies that could exceed the array. */
-	if (at == n && n == BROKER_MAX_DEATHS)
-		abort();
-	if (at == n)
-		m->ndeaths++;
-	memmove(&m->deaths[1], &m->deaths[0], at * sizeof m->deaths[0]);
-	m->deaths[0] = id | count;
+	/* Only a queue with a dead-letter exchange comes here, and
+	 * broker_init numbered all of its pairs. */
+	assert(slot != BROKER_NO_SLOT);
+	if (m->deaths[slot] < BROKER_DEATH_COUNT_MAX)
+		m->deaths[slot]++;
+	return m->deaths[slot];
 }
 
 size_t
@@ -622,7 +612,8 @@ broker_fan_out(struct broker *b, const struct broker_msg *m,
 		int role = b->queues[targets[i]].spec->role, rejected = 0;
 		if (i >= (size_t)have)
 			broker_copy_add(b, m->id);
-		broker_emit(b, kind, actor, m->id, 0, role == QROLE_DEAD || role == QROLE_ERROR,
+		broker_emit(b, kind, actor, m->id, 0,
+		    role == QROLE_DEAD || role == QROLE_ERROR,
 		    broker_qname(b, targets[i]), detail);
 		broker_enqueue(b, targets[i], &copy, 0, &rejected);
 	}
@@ -639,6 +630,7 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 	const int *routed;
 	size_t n;
 	int32_t x;
+	uint32_t count;
 	char detail[160];
 
 	if (spec->dlx == NULL) {
@@ -649,16 +641,16 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 	/* Gone, or never declared by the script: nowhere to go. */
 	if ((x >= 0 && !b->exchanges[x].exists) || (spec->dlx[0] && x < 0))
 		x = -2;
-	broker_add_death(m, qi, reason);
+	count = broker_add_death(b, m, qi, reason);
 	if (spec->dlrk)
 		m->key = broker_intern(b, spec->dlrk);
 	m->expiration = -1;
 	m->redelivered = 0;
 	m->deliveries = 0;
 	n = x == -2 ? 0 : broker_route(b, x, m, &routed);
-	snprintf(detail, sizeof detail, "%s; x-death count=%" PRIu32 " from %s",
-	    broker_death_names[reason], broker_death_count(m),
-	    broker_qname(b, qi));
+	snprintf(detail, sizeof detail, "%s; x-death count=%" PRIu32 "%s from %s",
+	    broker_death_names[reason], count,
+	    count == BROKER_DEATH_COUNT_MAX ? "+" : "", broker_qname(b, qi));
 	if (n == 0) {
 		broker_emit(b, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
 		    spec->dlx[0] ? spec->dlx : "(default)", detail);
@@ -676,8 +668,7 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	struct broker_queue *q = &b->queues[qi];
 	int64_t max = broker_max_length(q);
 
-	m->enq_at = b->env.now(b->env.ctx);
-	m->due = broker_due_at_entry(q, m);
+	m->due = broker_due_at_entry(q, m, b->env.now(b->env.ctx));
 	m->written_at = b->env.write_time ? b->env.write_time(b->env.ctx, q,
 	    m->persistent, confirming) : BROKER_NEVER;
 	m->seq = ++b->next_seq;

@@ -46,13 +46,15 @@
 	"before the crash): messages gone, declared again"
 
 /*
- * x-death entries a copy keeps: one per (queue, reason) it died in, as the
- * broker keeps them. broker_init refuses a topology in which a message
- * could gather more (queues with a dead-letter exchange x reasons).
+ * x-death: a copy counts its deaths per (queue, reason), as the broker's
+ * header does. Only a queue with a dead-letter exchange adds one, so the
+ * pairs a topology allows are known at broker_init, which numbers them
+ * (at most BROKER_MAX_DEATHS: a topology allowing more is refused with the
+ * limit named) and each copy keeps one count per pair. A count stops at
+ * BROKER_DEATH_COUNT_MAX; the event's detail then says "255+".
  */
 #define BROKER_MAX_DEATHS 8
-/* An entry's count stops here (the lab shows it as reached, not exact). */
-#define BROKER_DEATH_COUNT_MAX 0x3fff
+#define BROKER_DEATH_COUNT_MAX 255
 
 enum broker_death_reason {
 	BROKER_DIED_REJECTED,
@@ -71,16 +73,14 @@ struct broker_msg {
 	uint32_t seq;        /* order of entry into any queue */
 	uint32_t tag;        /* delivery tag, or publish sequence number */
 	int64_t expiration;  /* per-message TTL in ms, -1 none */
-	int64_t enq_at;      /* when it entered its current queue */
-	int64_t due;         /* when it expires there, BROKER_NEVER never */
+	int64_t due;         /* when it expires in its current queue (fixed
+				when it entered), BROKER_NEVER never */
 	int64_t written_at;  /* when it is safe on disk, BROKER_NEVER never */
 	uint16_t deliveries;
 	uint8_t persistent;
 	uint8_t redelivered;
 	uint8_t noack;       /* delivered to a no-ack consumer: already acked */
-	uint8_t ndeaths;
-	/* x-death, newest first: queue << 16 | reason << 14 | count */
-	uint32_t deaths[BROKER_MAX_DEATHS];
+	uint8_t deaths[BROKER_MAX_DEATHS]; /* x-death count per pair slot */
 };
 
 /* A FIFO of copies that can also push at the head (requeue). */
@@ -130,7 +130,6 @@ struct broker_sub {
 struct broker_tally {
 	uint16_t copies;           /* live copies */
 	uint8_t effects;           /* times the business effect was applied */
-	uint8_t done_mask;         /* consumer slots that applied it */
 	uint8_t confirmed;         /* its publish was acked */
 	uint8_t unreadable;        /* a poison message nobody can convert */
 	uint8_t mandatory;         /* the toggle when it was published */
@@ -199,7 +198,12 @@ struct broker {
 	uint32_t noack_taken;      /* last message a no-ack sub took at once */
 	int *targets;              /* routing scratch */
 	size_t targets_cap;
+	/* x-death pair slot of queue q, reason r: death_slot[q * 4 + r],
+	 * BROKER_NO_SLOT where the queue cannot dead-letter */
+	uint8_t *death_slot;
 };
+
+#define BROKER_NO_SLOT 0xff
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -324,8 +328,9 @@ void broker_expire(struct broker *b, int qi);
 int broker_timer(struct broker *b, const struct sched_timer *t);
 /* Puts a copy back at the head of its queue, or dead-letters it. */
 void broker_requeue(struct broker *b, int qi, struct broker_msg *m);
-/* The x-death count of m's newest entry (0 none). */
-uint32_t broker_death_count(const struct broker_msg *m);
+/* How many times copy m died in queue q for `reason` (its x-death count). */
+uint32_t broker_death_count(const struct broker *b, const struct broker_msg *m,
+    int q, enum broker_death_reason reason);
 
 /* ---- deliveries ------------------------------------------------------------- */
 

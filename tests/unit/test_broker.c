@@ -186,12 +186,17 @@ test_x_death_counts_per_queue_and_reason(void **state)
 		struct broker_msg c = broker_ring_pop(&b.queues[qa].ready);
 		broker_dead_letter(&b, qa, &c, BROKER_DIED_REJECTED,
 		    LOSS_REJECTED);
-		assert_int_equal(broker_death_count(&c), round);
+		assert_int_equal(broker_death_count(&b, &c, qa,
+		    BROKER_DIED_REJECTED), round);
 		c = broker_ring_pop(&b.queues[qb].ready);
 		broker_dead_letter(&b, qb, &c, BROKER_DIED_EXPIRED,
 		    LOSS_EXPIRED);
-		assert_int_equal(broker_death_count(&c), round);
-		assert_int_equal(c.ndeaths, 2);
+		assert_int_equal(broker_death_count(&b, &c, qb,
+		    BROKER_DIED_EXPIRED), round);
+		assert_int_equal(broker_death_count(&b, &c, qa,
+		    BROKER_DIED_REJECTED), round);
+		assert_int_equal(broker_death_count(&b, &c, qa,
+		    BROKER_DIED_EXPIRED), 0);
 	}
 	assert_non_null(strstr(f.last_detail, "expired; x-death count=3"));
 	/* Still one copy, in a: nothing was lost. */
