@@ -3,7 +3,8 @@
 # scenario per measured fact, golden transcripts, bad input, the screen in
 # tmux, every lesson and fact compared on the simulated and a live private
 # RabbitMQ node (tests/live/run.sh), the same again under ASan+UBSan,
-# valgrind, and a short fuzz run. Prints PASS/FAIL per test
+# valgrind, and short fuzz runs (the script loader, the relay's frame
+# parser). Prints PASS/FAIL per test
 # and ends with the line "N passed, N failed"; exits 1 if anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -223,17 +224,27 @@ if command -v valgrind >/dev/null; then
 	done
 fi
 
-echo "== fuzzing the script loader (${FUZZ_SECONDS}s)"
+# Runs libFuzzer target `bin` for FUZZ_SECONDS with leak detection on a
+# fresh copy of its seeds; the PASS line says how many inputs it ran.
+fuzz_run() { # label bin seeds...
+	local label=$1 bin=$2 dir
+	shift 2
+	dir=$tmp/corpus.$(basename "$bin")
+	mkdir -p "$dir" && cp "$@" "$dir/" 2>/dev/null
+	if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+	    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix="$tmp/" "$dir" >"$tmp/fz.out" 2>&1; then
+		ok "fuzz $label ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/fz.out" | awk '{print $2}') runs)"
+	else
+		ko "fuzz $label" "$tmp/fz.out"
+	fi
+}
+
+echo "== fuzzing the script loader and the relay's frame parser (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		mkdir -p "$tmp/corpus" && cp tests/fuzz/corpus/* lessons/*.cfg "$tmp/corpus/" 2>/dev/null
-		if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
-		    build/fuzz_script -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
-		    -artifact_prefix="$tmp/" "$tmp/corpus" >"$tmp/fz.out" 2>&1; then
-			ok "fuzz script loader ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/fz.out" | awk '{print $2}') runs)"
-		else
-			ko "fuzz script loader" "$tmp/fz.out"
-		fi
+		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg
+		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/*
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi

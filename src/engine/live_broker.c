@@ -13,8 +13,13 @@
  *
  * Children (rabbitmq-server, rabbitmqctl, epmd -kill) are forked and exec'd
  * directly with an explicit environment; only pids this module learnt are
- * ever signalled.
+ * ever signalled. No shell runs anywhere: the node's directory is removed
+ * in process (live_broker_rmtree), by this process at exit or, after a
+ * signal, by its warden (see lb_warden_start).
  */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* nftw */
+#endif
 #include "engine/live_broker.h"
 
 #include <amqp.h>
@@ -24,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <poll.h>
@@ -65,8 +71,8 @@ static struct {
 	int epmd_port;
 	int handlers;            /* signal handlers installed */
 	struct sigaction old_int, old_term;
-	char script[PATH_MAX * 2 + 512]; /* signal-time cleanup for /bin/sh */
-	char *script_argv[4];
+	pid_t warden;            /* cleans up after a signal; 0 none */
+	int warden_fd;           /* our end of its socket (valid if warden) */
 } lb;
 
 static void (*lb_progress_fn)(void *, const char *);
@@ -533,48 +539,25 @@ lb_pid_alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-/* The command that cleans up from a signal handler (see lb_on_signal). */
-static void
-lb_build_script(void)
-{
-	const char *port = lb_env_get("ERL_EPMD_PORT");
-
-	snprintf(lb.script, sizeof lb.script,
-	    "p=%ld; [ \"$p\" -gt 0 ] && kill -TERM $p 2>/dev/null; i=0; "
-	    "while [ \"$p\" -gt 0 ] && kill -0 $p 2>/dev/null && "
-	    "[ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done; "
-	    "[ \"$p\" -gt 0 ] && kill -KILL $p 2>/dev/null; "
-	    "ERL_EPMD_PORT=%s " LB_EPMD " -kill >/dev/null 2>&1; "
-	    "rm -rf -- '%s'",
-	    lb.made_here ? (long)lb.beam : 0L, port ? port : "0",
-	    lb.made_here ? lb.dir : "/nonexistent-rabbitlab");
-	lb.script_argv[0] = (char *)"/bin/sh";
-	lb.script_argv[1] = (char *)"-c";
-	lb.script_argv[2] = lb.script;
-	lb.script_argv[3] = NULL;
-}
-
 /*
- * SIGINT/SIGTERM while this process owns a node it started: a detached
- * /bin/sh stops that node's beam pid (TERM, then KILL), asks its epmd to
- * exit and removes its directory; then the signal takes its course. Only
- * async-signal-safe calls here; the command was built beforehand.
+ * SIGINT/SIGTERM while this process owns a node it started: the warden is
+ * told the node's beam pid (send() is async-signal-safe, and MSG_NOSIGNAL
+ * spares us a SIGPIPE should it be gone); it stops the node, asks its epmd
+ * to exit and removes its directory, while the signal takes its course
+ * here.
  */
 static void
 lb_on_signal(int sig)
 {
 	struct sigaction *old = sig == SIGINT ? &lb.old_int : &lb.old_term;
-	pid_t pid;
+	int saved = errno;
 
-	if (lb.made_here && lb.beam > 0) {
-		pid = fork();
-		if (pid == 0) {
-			setsid();
-			execve("/bin/sh", lb.script_argv, environ);
-			_exit(127);
-		}
+	if (lb.made_here && lb.beam > 0 && lb.warden > 0) {
+		pid_t beam = lb.beam;
+		(void)send(lb.warden_fd, &beam, sizeof beam, MSG_NOSIGNAL);
 		lb.beam = 0;
 	}
+	errno = saved;
 	sigaction(sig, old, NULL);
 	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
 	    !(old->sa_flags & SA_SIGINFO))
@@ -583,33 +566,50 @@ lb_on_signal(int sig)
 		raise(sig);
 }
 
-static void
-lb_rmtree(const char *path)
+/* The first failure of the removal under way: nftw passes no context. */
+static char *lb_rm_cause;
+
+static int
+lb_rm_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	int rc;
+
+	(void)st;
+	(void)ftw;
+	/* FTW_DEPTH: a directory comes after its entries (FTW_DP), or
+	 * unread (FTW_DNR: rmdir then fails unless it is empty). FTW_PHYS:
+	 * a link is FTW_SL or FTW_SLN, removed as itself. */
+	if (type == FTW_DP || type == FTW_DNR)
+		rc = rmdir(path);
+	else
+		rc = unlink(path);
+	if (rc != 0 && errno != ENOENT && lb_rm_cause == NULL)
+		lb_rm_cause = xasprintf("cannot remove %s: %s", path,
+		    strerror(errno));
+	return 0; /* go on: remove all that can be */
+}
+
+int
+live_broker_rmtree(const char *path, char **cause)
 {
 	struct stat st;
-	DIR *d;
-	struct dirent *de;
 
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	d = opendir(path);
-	if (d) {
-		while ((de = readdir(d)) != NULL) {
-			char *sub;
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			sub = xasprintf("%s/%s", path, de->d_name);
-			lb_rmtree(sub);
-			free(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		lb_rm_cause = xasprintf("%s: %s", path, strerror(errno));
+	} else if (nftw(path, lb_rm_entry, 16,
+	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 && lb_rm_cause == NULL)
+		lb_rm_cause = xasprintf("%s: %s", path, strerror(errno));
+	if (lb_rm_cause == NULL)
+		return 0;
+	if (cause)
+		*cause = lb_rm_cause;
+	else
+		free(lb_rm_cause);
+	lb_rm_cause = NULL;
+	return -1;
 }
 
 /* Waits for `pid` to exit, for at most `seconds`; returns 1 if it did. */
@@ -628,10 +628,120 @@ lb_wait_gone(pid_t pid, double seconds)
 	return 1;
 }
 
+/*
+ * Closes every descriptor above stderr but `keep`, so that the warden holds
+ * nothing of the lab's (sockets, pipes, the far end of its own socket).
+ */
+static void
+lb_close_all_but(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL) {
+		for (int i = 3; i < 1024; i++)
+			if (i != keep)
+				close(i);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		int fd = atoi(de->d_name);
+		if (fd > 2 && fd != keep && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * The warden's life (it never returns): it waits for the beam pid that
+ * lb_on_signal sends, then stops that process (TERM, KILL after 30 s), asks
+ * epmd to exit and removes the node's directory. EOF instead means this
+ * process ended without a signal it handles: at exit it cleaned up itself.
+ * It leaves with _exit, so the atexit handlers it inherited never run.
+ */
+static void
+lb_warden_run(int fd)
+{
+	struct sigaction sa;
+	pid_t beam = 0;
+	ssize_t n;
+	int devnull = open("/dev/null", O_RDWR);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Out of the terminal's process group: Ctrl-C is not for us. */
+	setsid();
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+	}
+	lb_close_all_but(fd);
+	do
+		n = read(fd, &beam, sizeof beam);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof beam) {
+		if (beam > 0) {
+			kill(beam, SIGTERM);
+			if (!lb_wait_gone(beam, 30))
+				kill(beam, SIGKILL);
+			lb_wait_gone(beam, 5);
+		}
+		lb_epmd_kill();
+		(void)live_broker_rmtree(lb.dir, NULL);
+	}
+	_exit(0);
+}
+
+/*
+ * Starts the warden for the node this process made. A signal handler may
+ * not allocate, so it cannot walk a directory tree; the warden, forked
+ * here in the ordinary flow, can. Without it (fork or socketpair failed) a
+ * signal leaves the node running, as a kill -9 of the lab does.
+ */
+static void
+lb_warden_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (lb.warden > 0)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return;
+	pid = fork();
+	if (pid == 0)
+		lb_warden_run(sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	lb.warden = pid;
+	lb.warden_fd = sv[0];
+}
+
+/* The lab cleaned up itself: the warden reads EOF and goes. */
+static void
+lb_warden_stop(void)
+{
+	if (lb.warden <= 0)
+		return;
+	close(lb.warden_fd);
+	while (waitpid(lb.warden, NULL, 0) < 0 && errno == EINTR)
+		;
+	lb.warden = 0;
+}
+
 /* atexit: a node this process started goes with it. */
 static void
 lb_at_exit(void)
 {
+	char *cause = NULL;
+
 	if (!lb.made_here)
 		return;
 	if (lb.beam > 0 && lb_pid_alive(lb.beam)) {
@@ -649,7 +759,11 @@ lb_at_exit(void)
 	}
 	lb.beam = 0;
 	lb_epmd_kill();
-	lb_rmtree(lb.dir);
+	if (live_broker_rmtree(lb.dir, &cause) != 0) {
+		live_broker_progress("%s", cause);
+		free(cause);
+	}
+	lb_warden_stop();
 	lb.made_here = 0;
 }
 
@@ -767,7 +881,6 @@ live_broker_started(char **cause)
 		lb_env_set("LAB_PID", buf);
 	}
 	lb_write_env(cause);
-	lb_build_script();
 	return 0;
 }
 
@@ -886,7 +999,7 @@ lb_create_node(char **cause)
 	lb.target.owned = 1;
 	lb_display(&lb.target);
 	lb_install_handlers();
-	lb_build_script();
+	lb_warden_start();
 	live_broker_progress("starting a private RabbitMQ node %s on "
 	    "127.0.0.1:%d (data in %s; this takes a few seconds)", lb.node,
 	    ports[0], lb.dir);

@@ -15,7 +15,9 @@
  * from `rabbitmqctl -n NODE eval 'os:getpid().'`, and only that pid is ever
  * signalled. A node this process started is stopped at exit and on SIGINT or
  * SIGTERM; a node named by $RABBITLAB_NODE is left running (its owner stops
- * it) and is only crashed and restarted on request.
+ * it) and is only crashed and restarted on request. After a signal, the
+ * stopping and the removal of the node's directory are left to a small
+ * child forked when the node was made (a handler can do neither safely).
  *
  * Passwords never leave struct live_target: every message uses `display`.
  * Nothing here is thread-safe; the lab runs in one thread.
@@ -86,6 +88,17 @@ int live_broker_spawn(char **cause);
  * or -1 with *cause.
  */
 int live_broker_started(char **cause);
+/*
+ * Removes `path` and, if it is a directory, everything under it, in this
+ * process (no shell: any name is safe) and without following symbolic
+ * links: a link is removed, never what it points to, and no other file
+ * system mounted inside is entered. Returns 0 when nothing of it is left
+ * (also when it did not exist), or -1 with *cause (caller frees; `cause`
+ * may be NULL) naming the first entry that could not go; it removes all it
+ * can either way. It allocates: not for a signal handler.
+ */
+int live_broker_rmtree(const char *path, char **cause);
+
 /*
  * Sets (definition a JSON object) or clears (definition NULL) a policy on
  * the owned node through rabbitmqctl; blocks ~1 s. -1 with *cause when the

@@ -9,17 +9,26 @@
  * written to the broker's socket: from then on the broker will act on it,
  * whatever happens to the client.
  *
+ * The parser also guards the relay against a peer that does not speak
+ * AMQP 0-9-1 frames: a frame of an unknown type, one over frame_max, or one
+ * that does not end in 0xCE ends the pair at once (both sockets reset, so
+ * nothing of it is forwarded) with RELAY_END_MALFORMED and a sentence for
+ * live_relay_error. Frame sizes are read as 32 bits and checked before any
+ * arithmetic on them.
+ *
  * Nothing here blocks: sockets are non-blocking, reads stop when a buffer is
  * full, and poll() decides when to go on.
  */
 #include "engine/live_relay.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +41,24 @@
 #define RL_BUF (256 * 1024)
 #define RL_LINGER_S 2.0
 #define RL_CAPTURE 8192        /* a content header we read whole */
+
+/*
+ * Frame size limits. AMQP 0-9-1's frame-max counts the whole frame: the 7
+ * header octets, the payload and the end octet. Until connection.tune-ok
+ * has gone by upstream, the relay allows RL_FRAME_MAX_DEFAULT both ways:
+ * 128 KiB, RabbitMQ's default frame_max and what every lab client asks for;
+ * the handshake's own frames are a few hundred bytes. From tune-ok on, the
+ * frame-max it carries (the negotiated one) holds both ways, with two
+ * exceptions: 0, which the spec reads as "no limit", gets
+ * RL_FRAME_MAX_NOLIMIT (1 MiB, eight times the default: a bound that no lab
+ * client reaches and a garbage size does), and a value under the spec's
+ * frame-min-size, which every peer must accept anyway, counts as
+ * RL_FRAME_MIN.
+ */
+#define RL_FRAME_MIN 4096
+#define RL_FRAME_MAX_DEFAULT (128 * 1024)
+#define RL_FRAME_MAX_NOLIMIT (1024 * 1024)
+#define RL_FRAME_END 0xce
 
 /* Streaming frame parser for one direction. */
 struct rl_parse {
@@ -87,6 +114,10 @@ struct live_relay {
 	double linger_until;
 	int fast;              /* confirms of this read may be offered */
 	int fast_taken;        /* one was: read_done is owed */
+	uint32_t frame_max;    /* largest whole frame either side may send */
+	int tuned_ok;          /* frame_max is the negotiated one */
+	int bad;               /* a malformed frame was read: end the pair */
+	char err[160];         /* why the relay ended the last pair, or "" */
 };
 
 static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
@@ -303,6 +334,60 @@ rl_offer_confirm(struct live_relay *r, struct rl_parse *p)
 	}
 }
 
+/* connection.tune-ok went by with `frame_max`: it holds from now on. */
+static void
+rl_tune_ok(struct live_relay *r, uint32_t frame_max)
+{
+	if (frame_max == 0)
+		frame_max = RL_FRAME_MAX_NOLIMIT;
+	else if (frame_max < RL_FRAME_MIN)
+		frame_max = RL_FRAME_MIN;
+	r->frame_max = frame_max;
+	r->tuned_ok = 1;
+}
+
+/* Marks the pair malformed, with the sentence live_relay_error returns. */
+static void
+rl_malformed(struct live_relay *r, int upstream, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+rl_malformed(struct live_relay *r, int upstream, const char *fmt, ...)
+{
+	int k = snprintf(r->err, sizeof r->err, "%s ",
+	    upstream ? "client" : "broker");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err + k, sizeof r->err - (size_t)k, fmt, ap);
+	va_end(ap);
+	r->bad = 1;
+}
+
+/*
+ * A frame header is complete: its type must be one AMQP 0-9-1 defines and
+ * the whole frame must fit frame_max. Returns 0, or -1 (malformed).
+ */
+static int
+rl_head_ok(struct live_relay *r, const struct rl_parse *p, int upstream)
+{
+	uint64_t whole = (uint64_t)rl_be32(p->fh + 3) + 8;
+
+	if (p->fh[0] != 1 && p->fh[0] != 2 && p->fh[0] != 3 && p->fh[0] != 8) {
+		rl_malformed(r, upstream, "sent a frame of unknown type %u",
+		    p->fh[0]);
+		return -1;
+	}
+	if (whole > r->frame_max) {
+		rl_malformed(r, upstream, "sent a frame of %llu bytes, over "
+		    "frame_max %lu%s", (unsigned long long)whole,
+		    (unsigned long)r->frame_max,
+		    r->tuned_ok ? "" : " (the default before tune-ok)");
+		return -1;
+	}
+	return 0;
+}
+
 /* A frame ended at stream offset `at`. */
 static void
 rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
@@ -330,6 +415,8 @@ rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
 				p->tuned = 1;
 			return;
 		}
+		if (cls == 10 && meth == 31 && p->pl_have >= 10)
+			rl_tune_ok(r, rl_be32(p->pl + 6));
 		if (cls == 60 && meth == 40)
 			p->content = 1;
 		else
@@ -351,13 +438,23 @@ rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
 	}
 }
 
-/* Feeds bytes that start at stream offset `base`. */
-static void
+/*
+ * Feeds bytes that start at stream offset `base`. Returns 0, or -1 when a
+ * frame is malformed (rl_malformed has said why): the bytes after its
+ * header are not read, and the pair must end.
+ */
+static int
 rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
     const uint8_t *d, size_t n, uint64_t base)
 {
 	size_t i = 0;
 
+	if (r->bad)
+		return -1;
+	/* A broker that refuses the protocol header answers with its own
+	 * (then closes): it passes to the client like the client's own. */
+	if (!upstream && base == 0 && n > 0 && d[0] == 'A')
+		p->skip = 8;
 	while (i < n) {
 		if (p->skip) {
 			size_t take = n - i < (size_t)p->skip ? n - i :
@@ -371,6 +468,9 @@ rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
 		if (p->fh_have < 7) {
 			p->fh[p->fh_have++] = d[i++];
 			if (p->fh_have == 7) {
+				if (rl_head_ok(r, p, upstream) != 0)
+					return -1;
+				/* At most frame_max - 8: no wrap. */
 				p->size = rl_be32(p->fh + 3);
 				p->left = p->size + 1;
 				p->pl_have = 0;
@@ -392,6 +492,11 @@ rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
 				    p->cap_len < RL_CAPTURE; k++)
 					p->cap[p->cap_len++] = d[i + k];
 			}
+			if (take == p->left && d[i + take - 1] != RL_FRAME_END) {
+				rl_malformed(r, upstream, "sent a frame that "
+				    "ends in 0x%02X, not 0xCE", d[i + take - 1]);
+				return -1;
+			}
 			p->left -= (uint32_t)take;
 			i += take;
 			if (p->left == 0) {
@@ -400,6 +505,7 @@ rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
 			}
 		}
 	}
+	return 0;
 }
 
 /* ---- sockets --------------------------------------------------------- */
@@ -479,11 +585,16 @@ rl_pair_clear(struct live_relay *r)
 	r->ncmds = r->cmd_head = 0;
 	r->hole_limit = 0;
 	r->hb_left = 0;
+	r->frame_max = RL_FRAME_MAX_DEFAULT;
+	r->tuned_ok = 0;
+	r->bad = 0;
 }
 
 static void
 rl_end(struct live_relay *r, enum live_relay_end why)
 {
+	if (why != RELAY_END_MALFORMED)
+		r->err[0] = '\0';
 	rl_pair_clear(r);
 	if (r->ops && r->ops->closed)
 		r->ops->closed(r->ctx, why);
@@ -602,6 +713,11 @@ rl_broker_gone(struct live_relay *r)
 static void
 rl_flush(struct live_relay *r)
 {
+	if (r->bad) {
+		/* Left by live_relay_inject, which may not report. */
+		rl_kill_pair(r, RELAY_END_MALFORMED);
+		return;
+	}
 	if (r->bfd >= 0 && !r->connecting && r->mode != RELAY_HOLE) {
 		if (rl_write(r->bfd, &r->up, rl_buf_len(&r->up)) != 0) {
 			rl_broker_gone(r);
@@ -831,6 +947,7 @@ rl_accept(struct live_relay *r)
 	if (r->cfd >= 0 || r->bfd >= 0)
 		rl_kill_pair(r, RELAY_END_DROPPED);
 	rl_nonblock(fd);
+	r->err[0] = '\0';
 	r->cfd = fd;
 	r->bfd = socket(r->broker.ss_family, SOCK_STREAM, 0);
 	if (r->bfd < 0) {
@@ -848,8 +965,9 @@ rl_accept(struct live_relay *r)
 }
 
 /* `n` client bytes have just been put at the end of the upstream buffer:
- * counts them in and parses them. */
-static void
+ * counts them in and parses them. Returns -1 if a frame was malformed (the
+ * pair must end), else 0. */
+static int
 rl_up_took(struct live_relay *r, size_t n)
 {
 	uint64_t before = r->up.in;
@@ -857,7 +975,7 @@ rl_up_took(struct live_relay *r, size_t n)
 
 	r->up.end += n;
 	r->up.in += (uint64_t)n;
-	rl_parse_feed(r, &r->pup, 1, r->up.data + at, n, before);
+	return rl_parse_feed(r, &r->pup, 1, r->up.data + at, n, before);
 }
 
 static void
@@ -869,8 +987,8 @@ rl_client_in(struct live_relay *r)
 		rl_client_gone(r);
 		return;
 	}
-	if (n > 0)
-		rl_up_took(r, (size_t)n);
+	if (n > 0 && rl_up_took(r, (size_t)n) != 0)
+		rl_kill_pair(r, RELAY_END_MALFORMED);
 }
 
 /* Reads may offer confirms up to this size: the client's socket takes it
@@ -884,6 +1002,7 @@ rl_broker_in(struct live_relay *r)
 	int clean = rl_buf_len(&r->down) == 0;
 	ssize_t n = rl_read(r->bfd, &r->down);
 	size_t at = r->down.end;
+	int rc;
 
 	if (n == 0 || n == -1) {
 		rl_broker_gone(r);
@@ -895,8 +1014,11 @@ rl_broker_in(struct live_relay *r)
 	r->down.in += (uint64_t)n;
 	r->fast = clean && n <= RL_FAST_MAX && r->mode == RELAY_OK &&
 	    r->cfd >= 0 && !r->client_eof && r->ops && r->ops->confirm;
-	rl_parse_feed(r, &r->pdown, 0, r->down.data + at, (size_t)n, before);
+	rc = rl_parse_feed(r, &r->pdown, 0, r->down.data + at, (size_t)n,
+	    before);
 	r->fast = 0;
+	if (rc != 0)
+		rl_kill_pair(r, RELAY_END_MALFORMED);
 }
 
 void
@@ -978,13 +1100,16 @@ live_relay_inject(struct live_relay *r, const void *d, size_t n)
 		k = rl_read(r->cfd, &r->up);
 		if (k == 0 || k == -1)
 			return -1; /* poll() reports it; the socket path ends it */
-		if (k > 0)
-			rl_up_took(r, (size_t)k);
+		/* A malformed frame: the pair ends when the relay next runs
+		 * (this may not report). */
+		if (k > 0 && rl_up_took(r, (size_t)k) != 0)
+			return -1;
 	} while (k > 0 && r->up.end == RL_BUF);
 	if (RL_BUF - r->up.end < n)
 		return -1;
 	memcpy(r->up.data + r->up.end, d, n);
-	rl_up_took(r, n);
+	if (rl_up_took(r, n) != 0)
+		return -1;
 	if (r->bfd >= 0 && !r->connecting)
 		(void)rl_write(r->bfd, &r->up, rl_buf_len(&r->up));
 	return 0;
@@ -994,4 +1119,37 @@ void
 live_relay_settle(struct live_relay *r)
 {
 	rl_flush(r);
+}
+
+const char *
+live_relay_error(const struct live_relay *r)
+{
+	return r->err;
+}
+
+int
+live_relay_scan(struct live_relay *r, int upstream, const void *d, size_t n)
+{
+	struct rl_buf *b = upstream ? &r->up : &r->down;
+	uint64_t base = b->in;
+	int rc;
+
+	assert(r->cfd < 0 && r->bfd < 0);
+	if (r->bad)
+		return -1;
+	b->in += (uint64_t)n;
+	rc = rl_parse_feed(r, upstream ? &r->pup : &r->pdown, upstream, d, n,
+	    base);
+	/* Written at once: every command it completed has arrived. */
+	b->out = b->in;
+	rl_report(r);
+	return rc;
+}
+
+void
+live_relay_scan_reset(struct live_relay *r)
+{
+	assert(r->cfd < 0 && r->bfd < 0);
+	rl_pair_clear(r);
+	r->err[0] = '\0';
 }

@@ -19,6 +19,15 @@
  *
  * One relay serves one client connection at a time; a reconnecting client
  * gets a fresh pair.
+ *
+ * Malformed frames: a frame from either side whose type AMQP 0-9-1 does not
+ * define, that is larger than frame_max (the one connection.tune-ok
+ * negotiated, 128 KiB before it; see live_relay.c for the edge cases), or
+ * whose last octet is not 0xCE ends the pair at once: both sockets are
+ * reset, nothing of that frame or after it is forwarded, and the pair ends
+ * with RELAY_END_MALFORMED. live_relay_error then names the side and what
+ * was wrong. A broker that answers the client's protocol header with its own
+ * (it refuses the version) is not malformed: that header reaches the client.
  */
 #ifndef RL_LIVE_RELAY_H
 #define RL_LIVE_RELAY_H
@@ -36,6 +45,8 @@ enum live_relay_end {
 	RELAY_END_CUT,          /* the lab cut the link (RST both ways) */
 	RELAY_END_DROPPED,      /* live_relay_drop: the client gave up */
 	RELAY_END_UNREACHABLE,  /* the broker refused the relay's connection */
+	RELAY_END_MALFORMED,    /* a side sent a malformed frame: the relay
+				   reset both (see live_relay_error) */
 };
 
 struct live_relay_ops {
@@ -136,4 +147,34 @@ void live_relay_run(struct live_relay *r, const struct pollfd *fds,
 int live_relay_inject(struct live_relay *r, const void *d, size_t n);
 /* Moves what waits and reports what reached the broker (after inject). */
 void live_relay_settle(struct live_relay *r);
+
+/*
+ * Why the relay ended the last pair itself (RELAY_END_MALFORMED): one
+ * sentence that names the side and the fault, e.g. "broker sent a frame of
+ * 4294967303 bytes, over frame_max 131072" (sizes count the whole frame, as
+ * frame_max does) or "client sent a frame that ends in 0x00, not 0xCE".
+ * "" when the last pair ended for another reason, or a new one is up.
+ * Borrowed until the next call into the relay.
+ */
+const char *live_relay_error(const struct live_relay *r);
+
+/*
+ * The frame parser alone, without sockets, for tests and the fuzzer. Feeds
+ * `n` bytes to the parser of one direction (`upstream` 1: client to broker,
+ * 0: broker to client) as if they had just been read from that side and
+ * written to the other at once. Each direction continues the stream of the
+ * earlier calls; both start as a new pair's do (the client's with its
+ * protocol header). Commands and deliveries are reported through the ops
+ * as on the socket path, from inside this call; no confirm is offered (no
+ * client reads). Returns 0, or -1 when a frame is malformed: the bytes
+ * after its header are not read, live_relay_error says why, and every later
+ * call returns -1 without reading until live_relay_scan_reset. Commands
+ * completed before the malformed frame are reported (they were "written").
+ * Only for a relay with no pair up (a fresh one from live_relay_new, whose
+ * listener nobody connects to); it never touches a socket.
+ */
+int live_relay_scan(struct live_relay *r, int upstream, const void *d,
+    size_t n);
+/* Starts both streams of live_relay_scan afresh and clears the error. */
+void live_relay_scan_reset(struct live_relay *r);
 #endif

@@ -169,11 +169,13 @@ lab_step_check(struct lab *lab)
 	}
 }
 
-/* Whether time should move now, pause aside (see lab.h). */
+/*
+ * Whether time should move, pause aside (see lab.h), as the pacing state
+ * stands: a pure reading, for queries.
+ */
 static int
-lab_moving(struct lab *lab)
+lab_flowing(const struct lab *lab)
 {
-	lab_step_check(lab);
 	if (!session_busy(lab->ss))
 		return 0;
 	if (lab->mode == SESSION_SANDBOX)
@@ -181,16 +183,29 @@ lab_moving(struct lab *lab)
 	return lab->step_running || lab->free_run;
 }
 
+/*
+ * Brings the pacing state up to date with the session, then says whether
+ * time should move, pause aside: a run that finished is noticed (which
+ * shows its verdict and saves progress), and G's rush ends once nothing
+ * moves. The loop's own entry points (lab_timeout, lab_run) call this first,
+ * so what the panes draw in between (lab_animating) is already settled.
+ */
+static int
+lab_moving(struct lab *lab)
+{
+	lab_step_check(lab);
+	if (!lab_flowing(lab)) {
+		lab->finishing = 0;
+		return 0;
+	}
+	return 1;
+}
+
 int
 lab_animating(const struct lab *lab)
 {
-	struct lab *w = (struct lab *)lab;
-
-	if (!lab_moving(w)) {
-		w->finishing = 0;
-		return 0;
-	}
-	return lab->finishing || (!lab->paused && !lab->stalled);
+	return lab_flowing(lab) &&
+	    (lab->finishing || (!lab->paused && !lab->stalled));
 }
 
 /* Something was done: let time move again at once. */
@@ -1047,6 +1062,7 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 
 	if (lab->too_small)
 		return -1;
+	lab_moving(lab);
 	if (lab_autoplay_ready(lab)) {
 		if (lab->autoplay_due < 0)
 			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
@@ -1072,6 +1088,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 
 	if (lab->too_small)
 		return 0;
+	lab_moving(lab);
 	if (lab->autoplay_due >= 0 && now_ms >= lab->autoplay_due) {
 		lab->autoplay_due = -1;
 		if (lab_autoplay_ready(lab))

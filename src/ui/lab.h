@@ -158,7 +158,12 @@ int lab_run(struct lab *lab, int64_t now_ms);
 void lab_status(struct lab *lab, int bad, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The speed label ("1x", "max") and whether time is moving on its own. */
+/*
+ * The speed label ("1x", "max") and whether time is moving on its own.
+ * Both only read: lab_animating reports the state as lab_timeout and
+ * lab_run last settled it (a run that ended since is noticed there, not
+ * here), so drawing never changes the lab nor writes the progress file.
+ */
 const char *lab_speed_label(const struct lab *lab);
 int lab_animating(const struct lab *lab);
 

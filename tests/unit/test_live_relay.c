@@ -10,7 +10,11 @@
  * the link is healed; the end of a pair is reported with its cause; bytes
  * injected in process go out after what the client's socket held, and are
  * reported only when settled; publisher confirms are offered to the client
- * ahead of the write, in order, only while nothing else comes first.
+ * ahead of the write, in order, only while nothing else comes first; a
+ * malformed frame from either side (a size over frame_max, 0xFFFFFFFF
+ * included, a missing 0xCE end octet, an unknown type) ends the pair with
+ * RELAY_END_MALFORMED and a sentence naming the side, and nothing of it is
+ * forwarded; frame_max follows connection.tune-ok.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -511,6 +515,235 @@ test_confirms_offered(void **state)
 	pair_close(&p);
 }
 
+/* A frame header alone, on channel 0, claiming `size` payload bytes. */
+static size_t
+frame_head(uint8_t *out, uint8_t type, uint32_t size)
+{
+	out[0] = type;
+	out[1] = out[2] = 0;
+	out[3] = (uint8_t)(size >> 24);
+	out[4] = (uint8_t)(size >> 16);
+	out[5] = (uint8_t)(size >> 8);
+	out[6] = (uint8_t)size;
+	return 7;
+}
+
+/* connection.tune-ok: channel-max 0, `frame_max`, heartbeat 0. */
+static size_t
+tune_ok_frame(uint8_t *out, uint32_t frame_max)
+{
+	uint8_t m[12] = { 0, 10, 0, 31, 0, 0, (uint8_t)(frame_max >> 24),
+		(uint8_t)(frame_max >> 16), (uint8_t)(frame_max >> 8),
+		(uint8_t)frame_max, 0, 0 };
+
+	return frame(out, 1, m, sizeof m);
+}
+
+/* Whether the peer's end of the socket was reset or closed. */
+static int
+peer_gone(int fd)
+{
+	uint8_t b[64];
+	ssize_t n;
+
+	while ((n = recv(fd, b, sizeof b, 0)) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* The regression: a size of 0xFFFFFFFF wrapped `size + 1` to 0. */
+static void
+test_broker_huge_frame_ends_pair(void **state)
+{
+	struct pair p;
+	uint8_t buf[64], got[64];
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	n = frame_head(buf, 1, 0xffffffffu);
+	memset(buf + n, 0, 16);
+	n += 16;
+	assert_int_equal(send(p.bfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_MALFORMED);
+	assert_string_equal(live_relay_error(p.r), "broker sent a frame of "
+	    "4294967303 bytes, over frame_max 131072 (the default before "
+	    "tune-ok)");
+	assert_false(live_relay_connected(p.r));
+	/* The client got nothing of it, only the reset. */
+	assert_int_equal(drain(p.cfd, got, sizeof got), 0);
+	assert_true(peer_gone(p.cfd));
+	assert_true(peer_gone(p.bfd));
+	pair_close(&p);
+}
+
+static void
+test_client_bad_end_octet_ends_pair(void **state)
+{
+	struct pair p;
+	uint8_t buf[64], got[64];
+	uint8_t open[4] = { 0, 20, 0, 10 };
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	buf[n - 1] = 0;
+	assert_int_equal(send(p.cfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_MALFORMED);
+	assert_string_equal(live_relay_error(p.r),
+	    "client sent a frame that ends in 0x00, not 0xCE");
+	/* The command never reached the broker, nor was it reported. */
+	assert_int_equal(p.seen.commands, 0);
+	assert_int_equal(drain(p.bfd, got, sizeof got), 0);
+	assert_true(peer_gone(p.bfd));
+	assert_true(peer_gone(p.cfd));
+	/* The relay takes the next client, and the sentence goes. */
+	close(p.cfd);
+	close(p.bfd);
+	p.cfd = client_connect(live_relay_port(p.r));
+	assert_true(p.cfd >= 0);
+	pump(p.r, 20);
+	p.bfd = accept(p.lfd, NULL, NULL);
+	assert_true(p.bfd >= 0);
+	assert_true(live_relay_connected(p.r));
+	assert_string_equal(live_relay_error(p.r), "");
+	pair_close(&p);
+}
+
+/* The broker's frames are held to what tune-ok negotiated. */
+static void
+test_frame_max_from_tune_ok(void **state)
+{
+	struct pair p;
+	uint8_t buf[8192], body[8192], got[8192];
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + tune_ok_frame(buf + 8, 4096);
+	assert_int_equal(send(p.cfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.bfd, got, sizeof got), (ssize_t)n);
+	/* A body frame of exactly 4096 bytes passes, one of 4097 does not. */
+	memset(body, 'x', sizeof body);
+	n = frame(buf, 3, body, 4096 - 8);
+	assert_int_equal(send(p.bfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.cfd, got, sizeof got), (ssize_t)n);
+	assert_int_equal(p.seen.closed, 0);
+	n = frame(buf, 3, body, 4097 - 8);
+	assert_int_equal(send(p.bfd, buf, n, 0), (ssize_t)n);
+	pump(p.r, 20);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_MALFORMED);
+	assert_string_equal(live_relay_error(p.r),
+	    "broker sent a frame of 4097 bytes, over frame_max 4096");
+	assert_int_equal(drain(p.cfd, got, sizeof got), 0);
+	pair_close(&p);
+}
+
+/* Bytes handed over in process are checked too; the pair ends on settle. */
+static void
+test_inject_malformed(void **state)
+{
+	struct pair p;
+	uint8_t buf[64], got[64];
+	size_t n;
+	(void)state;
+
+	pair_open(&p);
+	assert_int_equal(send(p.cfd, "AMQP\0\0\x09\x01", 8, 0), 8);
+	n = frame_head(buf, 9, 0);
+	buf[n++] = 0xce;
+	assert_int_equal(live_relay_inject(p.r, buf, n), -1);
+	assert_int_equal(p.seen.closed, 0);
+	live_relay_settle(p.r);
+	assert_int_equal(p.seen.closed, 1);
+	assert_int_equal(p.seen.why, RELAY_END_MALFORMED);
+	assert_string_equal(live_relay_error(p.r),
+	    "client sent a frame of unknown type 9");
+	assert_int_equal(drain(p.bfd, got, sizeof got), 0);
+	pair_close(&p);
+}
+
+/* A broker that refuses the version answers with a protocol header. */
+static void
+test_broker_protocol_header_passes(void **state)
+{
+	struct pair p;
+	uint8_t got[16];
+	(void)state;
+
+	pair_open(&p);
+	assert_int_equal(send(p.bfd, "AMQP\0\0\x09\x01", 8, 0), 8);
+	pump(p.r, 20);
+	assert_int_equal(drain(p.cfd, got, sizeof got), 8);
+	assert_memory_equal(got, "AMQP\0\0\x09\x01", 8);
+	assert_int_equal(p.seen.closed, 0);
+	pair_close(&p);
+}
+
+/* The parser without sockets (live_relay_scan). */
+static void
+test_scan(void **state)
+{
+	struct seen seen;
+	struct live_relay *r;
+	char *cause = NULL;
+	uint8_t buf[512];
+	uint8_t open[4] = { 0, 20, 0, 10 };
+	size_t n;
+	(void)state;
+
+	memset(&seen, 0, sizeof seen);
+	r = live_relay_new("127.0.0.1", 1, &ops, &seen, &cause);
+	assert_non_null(r);
+	/* Byte by byte: commands are reported as their last byte goes. */
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	n += tune_ok_frame(buf + n, 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(live_relay_scan(r, 1, buf + i, 1), 0);
+	assert_int_equal(seen.commands, 2);
+	assert_int_equal(seen.cls[0], 20);
+	assert_int_equal(seen.meth[1], 31);
+	/* tune-ok's 0 ("no limit") is held to 1 MiB. */
+	n = frame_head(buf, 3, 1024 * 1024 - 8);
+	assert_int_equal(live_relay_scan(r, 0, buf, n), 0);
+	live_relay_scan_reset(r);
+	n = 8 + tune_ok_frame(buf + 8, 0);
+	assert_int_equal(live_relay_scan(r, 1, buf, n), 0);
+	n = frame_head(buf, 3, 1024 * 1024 - 7);
+	assert_int_equal(live_relay_scan(r, 0, buf, n), -1);
+	assert_string_equal(live_relay_error(r), "broker sent a frame of "
+	    "1048577 bytes, over frame_max 1048576");
+	/* Once malformed, nothing more is read until a reset. */
+	assert_int_equal(live_relay_scan(r, 1, buf, 1), -1);
+	live_relay_scan_reset(r);
+	assert_string_equal(live_relay_error(r), "");
+	/* Before tune-ok: the default; the old wrap, upstream this time. */
+	memcpy(buf, "AMQP\0\0\x09\x01", 8);
+	n = 8 + frame_head(buf + 8, 2, 0xffffffffu);
+	assert_int_equal(live_relay_scan(r, 1, buf, n), -1);
+	assert_string_equal(live_relay_error(r), "client sent a frame of "
+	    "4294967303 bytes, over frame_max 131072 (the default before "
+	    "tune-ok)");
+	/* A tune-ok under frame-min-size counts as 4096. */
+	live_relay_scan_reset(r);
+	n = 8 + tune_ok_frame(buf + 8, 16);
+	assert_int_equal(live_relay_scan(r, 1, buf, n), 0);
+	n = frame_head(buf, 3, 4096 - 8);
+	assert_int_equal(live_relay_scan(r, 0, buf, n), 0);
+	live_relay_free(r);
+}
+
 int
 main(void)
 {
@@ -522,6 +755,12 @@ main(void)
 		cmocka_unit_test(test_client_close_reported),
 		cmocka_unit_test(test_inject_after_socket),
 		cmocka_unit_test(test_confirms_offered),
+		cmocka_unit_test(test_broker_huge_frame_ends_pair),
+		cmocka_unit_test(test_client_bad_end_octet_ends_pair),
+		cmocka_unit_test(test_frame_max_from_tune_ok),
+		cmocka_unit_test(test_inject_malformed),
+		cmocka_unit_test(test_broker_protocol_header_passes),
+		cmocka_unit_test(test_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
