@@ -748,6 +748,44 @@ ledger_counter_names(void (*fn)(void *ctx, const char *name), void *ctx)
 	}
 }
 
+/* " (expired 100, queue_full 2)": discarded copies by reason, if any. */
+static void
+ledger_print_discards(FILE *out, const struct ledger_summary *s)
+{
+	const char *sep = " (";
+
+	for (int r = LOSS_NONE + 1; r < LOSS_COUNT; r++)
+		if (s->discarded_by[r]) {
+			fprintf(out, "%s%s %" PRIu64, sep, event_reason_name(r),
+			    s->discarded_by[r]);
+			sep = ", ";
+		}
+	if (sep[0] == ',')
+		fputc(')', out);
+}
+
+/*
+ * "  copies 300: processed 100, dead-lettered 100, discarded 100 (expired
+ * 100)": what became of the copies, the fates that happened only.
+ */
+static void
+ledger_print_copies(FILE *out, const struct ledger_summary *s)
+{
+	const char *sep = ": ";
+
+	fprintf(out, "  copies %" PRIu64, s->copies);
+	for (int f = 0; f < COPY_FATE_COUNT; f++) {
+		if (s->copy[f] == 0)
+			continue;
+		fprintf(out, "%s%s %" PRIu64, sep, ledger_copy_fates[f].text,
+		    s->copy[f]);
+		sep = ", ";
+		if (f == COPY_DISCARDED)
+			ledger_print_discards(out, s);
+	}
+	fputc('\n', out);
+}
+
 void
 ledger_print_summary(FILE *out, const struct ledger_summary *s)
 {
@@ -762,6 +800,8 @@ ledger_print_summary(FILE *out, const struct ledger_summary *s)
 	    "  dead-lettered %" PRIu64 "  in flight %" PRIu64 "\n",
 	    s->fate[FATE_PROCESSED], s->fate[FATE_DUPLICATED],
 	    s->fate[FATE_DEAD], s->fate[FATE_IN_FLIGHT]);
+	if (s->multi_copy)
+		ledger_print_copies(out, s);
 	fprintf(out, "  lost %" PRIu64 " (silently %" PRIu64
 	    ", producer told %" PRIu64 ")\n", s->fate[FATE_LOST],
 	    s->lost_silent, s->lost_notified);
@@ -787,6 +827,11 @@ ledger_print_summary_json(FILE *out, const struct ledger_summary *s)
 	for (int r = LOSS_NONE + 1; r < LOSS_COUNT; r++)
 		fprintf(out, ",\"lost_%s\":%" PRIu64, event_reason_name(r),
 		    s->lost_by[r]);
+	fprintf(out, ",\"copies\":%" PRIu64 ",\"multi_copy\":%" PRIu64,
+	    s->copies, s->multi_copy);
+	for (int f = 0; f < COPY_FATE_COUNT; f++)
+		fprintf(out, ",\"copies_%s\":%" PRIu64,
+		    ledger_copy_fates[f].name, s->copy[f]);
 	fputs("}}\n", out);
 }
 

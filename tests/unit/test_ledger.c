@@ -736,6 +736,31 @@ test_print_summary(void **state)
 	ledger_free(l);
 }
 
+/* The summary's copy figure JSON key `key` names; -1 if none. */
+static int
+copy_key(const struct ledger_summary *s, const char *key, uint64_t *v)
+{
+	char name[64];
+
+	if (strcmp(key, "copies") == 0) {
+		*v = s->copies;
+		return 0;
+	}
+	if (strcmp(key, "multi_copy") == 0) {
+		*v = s->multi_copy;
+		return 0;
+	}
+	for (int f = 0; f < COPY_FATE_COUNT; f++) {
+		snprintf(name, sizeof name, "copies_%s",
+		    ledger_copy_fate_name(f));
+		if (strcmp(key, name) == 0) {
+			*v = s->copy[f];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 test_print_summary_json(void **state)
 {
@@ -743,7 +768,7 @@ test_print_summary_json(void **state)
 	struct ledger_summary s;
 	struct names ns = { { NULL }, 0 };
 	char *json, *p, key[64];
-	size_t nkeys = 0;
+	size_t nkeys = 0, ncopykeys = 0;
 	(void)state;
 
 	ledger_summarize(l, &s);
@@ -774,10 +799,13 @@ test_print_summary_json(void **state)
 		assert_true(*p >= '0' && *p <= '9');
 		v = strtoull(p, &end, 10);
 		p = end;
-		if (ledger_counter(&s, key, &want) != 0)
+		if (ledger_counter(&s, key, &want) == 0)
+			nkeys++;
+		else if (copy_key(&s, key, &want) == 0)
+			ncopykeys++;
+		else
 			fail_msg("JSON key '%s' is no counter", key);
 		assert_int_equal(v, want);
-		nkeys++;
 		if (*p == '}')
 			break;
 		assert_int_equal(*p, ',');
@@ -785,6 +813,7 @@ test_print_summary_json(void **state)
 	}
 	assert_string_equal(p, "}}\n");
 	assert_int_equal(nkeys, ns.n);
+	assert_int_equal(ncopykeys, 2 + COPY_FATE_COUNT);
 	for (size_t i = 0; i < ns.n; i++) {
 		snprintf(key, sizeof key, "\"%s\":", ns.name[i]);
 		check_contains(json, key);
@@ -916,6 +945,15 @@ test_fanout_copies(void **state)
 	assert_int_equal(s.discarded_by[LOSS_EXPIRED], 1);
 	assert_int_equal(s.fate[FATE_PROCESSED], 1);
 	assert_int_equal(s.fate[FATE_LOST], 0);
+	text = capture(ledger_print_summary, &s);
+	check_contains(text, "  copies 3: processed 1, dead-lettered 1, "
+	    "discarded 1 (expired 1)\n");
+	free(text);
+	text = capture(ledger_print_summary_json, &s);
+	check_contains(text, "\"copies\":3,\"multi_copy\":1,"
+	    "\"copies_processed\":1,\"copies_dead_lettered\":1,"
+	    "\"copies_discarded\":1,\"copies_lost\":0,\"copies_in_flight\":0}");
+	free(text);
 
 	/* Each copy told apart: its queue, its consumer, its fate. */
 	assert_int_equal(ledger_story_count(&st), 3);
@@ -944,7 +982,7 @@ test_fanout_copies(void **state)
 }
 
 static void
-test_one_copy(void **state)
+test_one_copy_prints_no_copies(void **state)
 {
 	struct ledger *l = ledger_create();
 	struct ledger_story st;
@@ -967,6 +1005,9 @@ test_one_copy(void **state)
 	ledger_summarize(l, &s);
 	assert_int_equal(s.copies, 1);
 	assert_int_equal(s.multi_copy, 0);
+	text = capture(ledger_print_summary, &s);
+	assert_null(strstr(text, "copies"));
+	free(text);
 	text = story_text(&st);
 	assert_string_equal(text, "");
 	free(text);
@@ -1316,7 +1357,7 @@ main(void)
 		cmocka_unit_test(test_print_summary),
 		cmocka_unit_test(test_print_summary_json),
 		cmocka_unit_test(test_fanout_copies),
-		cmocka_unit_test(test_one_copy),
+		cmocka_unit_test(test_one_copy_prints_no_copies),
 		cmocka_unit_test(test_dead_letter_to_two_queues),
 		cmocka_unit_test(test_republish_copies),
 		cmocka_unit_test(test_requeue_and_unsent_ack),
