@@ -14,6 +14,9 @@
  *   EV_LOST while a copy was live, and no EV_DISCARD ("others remain") of a
  *   message with no effect after which the ledger counted no other copy.
  *
+ * And the fanout story of the ledger's unit tests (one copy processed, one
+ * dead-lettered, one discarded by its TTL) played by the engine, 100 times.
+ *
  * Run from the source tree (the scripts and transcripts are read from it).
  */
 #include <dirent.h>
@@ -399,11 +402,102 @@ test_transcripts(void **state)
 	    whole_run), 0);
 }
 
+/* ---- the fanout story on the engine ------------------------------------- */
+
+/*
+ * 100 payments to a fanout bound to three queues: trade.pay has a consumer;
+ * audit.pay expires its copies into a dead-letter queue; notify.pay expires
+ * them with no dead-letter exchange.
+ */
+static const char *const fanout_script =
+    "id = \"fanout-copies\";\n"
+    "title = { en = \"F\"; zh = \"F\"; };\n"
+    "topology = {\n"
+    "  exchanges = ( { name = \"pay.fanout\"; type = \"fanout\"; },\n"
+    "                { name = \"dlx\"; type = \"fanout\"; } );\n"
+    "  queues = ( { name = \"trade.pay\"; },\n"
+    "             { name = \"audit.pay\"; ttl_ms = 1000;\n"
+    "               dead_letter_exchange = \"dlx\"; },\n"
+    "             { name = \"notify.pay\"; ttl_ms = 1000; },\n"
+    "             { name = \"dead.audit\"; role = \"dead\"; } );\n"
+    "  bindings = ( { exchange = \"pay.fanout\"; queue = \"trade.pay\"; },\n"
+    "               { exchange = \"pay.fanout\"; queue = \"audit.pay\"; },\n"
+    "               { exchange = \"pay.fanout\"; queue = \"notify.pay\"; },\n"
+    "               { exchange = \"dlx\"; queue = \"dead.audit\"; } );\n"
+    "  consumers = ( { name = \"trade\"; queue = \"trade.pay\"; } );\n"
+    "  publish = { exchange = \"pay.fanout\"; key = \"pay\"; };\n"
+    "};\n"
+    "toggles = { work_ms = 1; };\n"
+    "steps = (\n"
+    "  { do = \"publish\"; count = 100; },\n"
+    "  { do = \"settle\"; expect = { processed = 100; lost = 0; }; }\n"
+    ");\n";
+
+static void
+test_fanout_story(void **state)
+{
+	struct script_diag d = { 0 };
+	struct script *s = script_load_string(fanout_script, "fanout.cfg", &d);
+	struct session_opts o;
+	struct ledger_summary sum;
+	struct ledger_story st;
+	struct session *ss;
+	char *cause = NULL, *tl;
+	(void)state;
+
+	for (size_t i = 0; i < d.count; i++)
+		print_message("%s\n", d.lines[i]);
+	script_diag_free(&d);
+	assert_non_null(s);
+	memset(&o, 0, sizeof o);
+	o.lang = "en";
+	ss = session_create(s, SESSION_LESSON, &o, &cause);
+	assert_non_null(ss);
+	for (size_t step = 1; session_current_step(ss); step++) {
+		assert_int_equal(session_next_step(ss, &cause), 0);
+		assert_int_equal(play("fanout", step, ss), 0);
+	}
+	assert_int_equal(session_lesson(ss)->expects_failed, 0);
+	assert_int_equal(check("fanout", session_ledger(ss)), 0);
+
+	session_summary(ss, &sum);
+	assert_int_equal(sum.messages, 100);
+	assert_int_equal(sum.copies, 300);
+	assert_int_equal(sum.multi_copy, 100);
+	assert_int_equal(sum.copy[COPY_PROCESSED], 100);
+	assert_int_equal(sum.copy[COPY_DEAD], 100);
+	assert_int_equal(sum.copy[COPY_DISCARDED], 100);
+	assert_int_equal(sum.copy[COPY_LOST], 0);
+	assert_int_equal(sum.copy[COPY_IN_FLIGHT], 0);
+	assert_int_equal(sum.discarded_by[LOSS_EXPIRED], 100);
+	assert_int_equal(sum.fate[FATE_PROCESSED], 100);
+
+	/* Message 7 told copy by copy, in the order the exchange routed. */
+	session_story(ss, 7, &st);
+	assert_int_equal(ledger_story_count(&st), 3);
+	assert_int_equal(st.copy[0].at, LEDGER_AT_PROCESSED);
+	assert_string_equal(st.copy[0].consumer, "trade");
+	assert_int_equal(st.copy[1].at, LEDGER_AT_PARKED);
+	assert_string_equal(st.copy[1].queue, "dead.audit");
+	assert_int_equal(st.copy[2].at, LEDGER_AT_DISCARDED);
+	assert_string_equal(st.copy[2].queue, "notify.pay");
+	ledger_story_free(&st);
+	tl = session_timeline(ss, 7);
+	if (strstr(tl, "copies: 3\n  copy 1: processed by trade\n"
+	    "  copy 2: parked in dead.audit\n  copy 3: discarded from "
+	    "notify.pay: expired with no dead-letter exchange\n") == NULL)
+		fail_msg("timeline:\n%s", tl);
+	free(tl);
+	session_free(ss);
+	script_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_fanout_story),
 		cmocka_unit_test(test_transcripts),
 	};
 
