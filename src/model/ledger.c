@@ -153,7 +153,8 @@ enum ledger_hint {
  * What an event does to one copy of its message. The first step whose
  * `from` place holds a copy moves it to `to`; when none does, a new copy
  * appears at `make` (LEDGER_NOWHERE: none), and if a step should have
- * applied (`expect`) the counts are a guess from then on.
+ * applied (`expect`), or a copy in hands may have been the one meant
+ * (`held`), the counts are a guess from then on.
  */
 struct ledger_move {
 	struct {
@@ -162,6 +163,7 @@ struct ledger_move {
 	uint8_t nsteps;
 	uint8_t make;
 	uint8_t expect;
+	uint8_t held;
 	uint8_t hint;                 /* enum ledger_hint */
 	uint8_t set_queue;            /* the copy is now in queue `where` */
 	uint8_t set_consumer;         /* the copy is now with consumer `where` */
@@ -217,12 +219,14 @@ static const struct ledger_move ledger_mv_expire = {
 /*
  * A dead-letter to a further target of a fan-out: a new copy. Where the
  * stream did not say a copy was dying, one already on its way is taken
- * rather than a new one made: the ledger errs towards a copy too few,
- * never towards a phantom one.
+ * rather than a new one made. A quorum queue that reaches its delivery
+ * limit as a consumer goes away dead-letters a copy straight from hands,
+ * without an event to say so: with a copy in hands, the counts are a
+ * guess.
  */
 static const struct ledger_move ledger_mv_dead_letter = {
 	.step = { LS(TRANSIT, TRANSIT) }, .nsteps = 1,
-	.make = LEDGER_AT_TRANSIT,
+	.make = LEDGER_AT_TRANSIT, .held = 1,
 };
 
 /*
@@ -409,7 +413,7 @@ ledger_count_move(struct ledger *l, struct ledger_entry *e,
 		ledger_count_add(l, e, to, 1);
 		return to;
 	}
-	if (mv->expect)
+	if (mv->expect || (mv->held && e->copies[LEDGER_AT_HANDS]))
 		ledger_set_unsure(l, e);
 	to = mv->make;
 	ledger_count_add(l, e, to, 1);

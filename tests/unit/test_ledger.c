@@ -1261,6 +1261,37 @@ test_unsure_counts_yield_to_the_engine(void **state)
 }
 
 static void
+test_dead_letter_from_hands_is_a_guess(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_check c;
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "quorum"),
+		EVW(3, EV_DELIVER, 0, "c"),
+		/* The consumer went away; the quorum queue's delivery limit
+		 * dead-letters the copy it held, with no event to say it
+		 * left the consumer. */
+		EVW(4, EV_DEAD_LETTER, 0, "retry"),
+		EVW(4, EV_ENQUEUE, 0, "retry"),
+		EVW(5, EV_EXPIRE, 0, "retry"),
+		EVD(5, EV_LOST, LOSS_EXPIRED, "retry"),
+	};
+	(void)state;
+
+	/* Strict: an assertion would fire if the guess were taken as
+	 * sure. */
+	feed_all(l, NULL, ev, sizeof ev / sizeof ev[0]);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 1);
+	assert_int_equal(fate(l, 1), FATE_LOST);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	assert_int_equal(c.unsure, 1);
+	ledger_free(l);
+}
+
+static void
 test_copies_stick_at_255(void **state)
 {
 	struct ledger *l = ledger_create();
@@ -1365,6 +1396,7 @@ main(void)
 		cmocka_unit_test(test_lost_with_a_live_copy_is_counted),
 		cmocka_unit_test(test_lost_with_a_live_copy_aborts),
 		cmocka_unit_test(test_unsure_counts_yield_to_the_engine),
+		cmocka_unit_test(test_dead_letter_from_hands_is_a_guess),
 		cmocka_unit_test(test_copies_stick_at_255),
 		cmocka_unit_test(test_resend_is_a_second_copy),
 		cmocka_unit_test(test_place_and_copy_fate_names),
