@@ -991,6 +991,7 @@ session_timeline(const struct session *ss, uint32_t msg)
 		}
 	if (le) {
 		enum ledger_fate fate = ledger_fate(le);
+		struct ledger_story st;
 		fprintf(f, "fate: %s", ledger_fate_text(fate));
 		if (fate == FATE_LOST)
 			fprintf(f, " (%s at %s; producer told: %s)",
@@ -999,9 +1000,21 @@ session_timeline(const struct session *ss, uint32_t msg)
 			    le->notice == NOTICE_SILENT ? "nothing" :
 			    event_notice_name(le->notice));
 		fputc('\n', f);
+		session_story(ss, msg, &st);
+		ledger_story_print(f, &st);
+		ledger_story_free(&st);
 	}
 	fclose(f);
 	return buf;
+}
+
+void
+session_story(const struct session *ss, uint32_t msg, struct ledger_story *st)
+{
+	ledger_story_init(st, &ss->s->topo);
+	for (size_t i = 0; i < ss->nhist; i++)
+		if (ss->hist[i].ev.msg == msg)
+			ledger_story_apply(st, &ss->hist[i].ev);
 }
 
 /* ---- recording ------------------------------------------------------------ */

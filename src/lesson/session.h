@@ -181,8 +181,16 @@ size_t session_tokens(const struct session *ss,
 /* The last routing decision: "routed", "returned 312", "404", "" */
 const char *session_last_route(const struct session *ss);
 /* Every event that concerned message `msg`, written as transcript lines into
- * a new string (caller frees). */
+ * a new string (caller frees); then its fate and, if it had several copies,
+ * each copy's. */
 char *session_timeline(const struct session *ss, uint32_t msg);
+/*
+ * Fills *st (the caller frees it with ledger_story_free) with the copies of
+ * message `msg` as the history tells them. Names in it are borrowed until
+ * the session is reset or freed.
+ */
+void session_story(const struct session *ss, uint32_t msg,
+    struct ledger_story *st);
 
 /*
  * Writes the actions taken so far as a script that `rabbitlab replay` and the

@@ -2,7 +2,9 @@
  * The ledger scoreboard. One table names the counters shown, in the order
  * a message lives its life (published, confirmed, ... lost), with the
  * colour a non-zero value takes; the pane lays them out in as many columns
- * as the width allows.
+ * as the width allows. Once any message had several copies (a fanout,
+ * dead-lettering into several queues), a line under them says what became
+ * of the copies.
  */
 #include "ui/board.h"
 
@@ -51,11 +53,57 @@ board_columns(int w)
 }
 
 int
-board_rows(int w, int titled)
+board_rows(const struct lab *lab, int w, int titled)
 {
 	int cols = board_columns(w);
 
-	return (BOARD_N + cols - 1) / cols + (titled ? 1 : 0);
+	return (BOARD_N + cols - 1) / cols + (titled ? 1 : 0) +
+	    (lab->sum.multi_copy ? 1 : 0);
+}
+
+static enum draw_role
+board_copy_role(enum ledger_copy_fate f)
+{
+	switch (f) {
+	case COPY_PROCESSED:
+		return DRAW_GOOD;
+	case COPY_DEAD:
+	case COPY_DISCARDED:
+		return DRAW_WARN;
+	case COPY_LOST:
+		return DRAW_BAD;
+	default:
+		return DRAW_VALUE;
+	}
+}
+
+/*
+ * "Copies 300: processed 100, dead-lettered 100, discarded 100": what became
+ * of the copies, on the line under the counters, once any message had more
+ * than one.
+ */
+static void
+board_copies(int y, int x, int w, const struct ledger_summary *s)
+{
+	char num[48];
+	const char *sep = "";
+	int end = x + w;
+
+	char line[96];
+
+	snprintf(num, sizeof num, "%" PRIu64, s->copies);
+	snprintf(line, sizeof line, _("Copies %s: "), num);
+	x += draw_text(y, x, end - x, line, DRAW_NORMAL);
+	for (int f = 0; f < COPY_FATE_COUNT && x < end; f++) {
+		if (s->copy[f] == 0)
+			continue;
+		x += draw_text(y, x, end - x, sep, DRAW_NORMAL);
+		x += draw_text(y, x, end - x, _(ledger_copy_fate_text(f)),
+		    DRAW_NORMAL);
+		snprintf(num, sizeof num, " %" PRIu64, s->copy[f]);
+		x += draw_text(y, x, end - x, num, board_copy_role(f));
+		sep = _(", ");
+	}
 }
 
 static void
@@ -65,7 +113,7 @@ board_draw(struct pane *p, struct lab *lab)
 
 	if (p->h <= 0)
 		return;
-	if (p->h > board_rows(p->w, 0)) {
+	if (p->h > board_rows(lab, p->w, 0)) {
 		draw_hline(y, p->x, p->w, DRAW_BORDER);
 		draw_printf(y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
 		    _("Ledger: the fate of every message"));
@@ -87,6 +135,9 @@ board_draw(struct pane *p, struct lab *lab)
 		draw_text(y + row, x + cell - nw - 1, nw, num,
 		    v ? board_counters[i].role : DRAW_DIM);
 	}
+	y += (BOARD_N + cols - 1) / cols;
+	if (lab->sum.multi_copy && y < p->y + p->h)
+		board_copies(y, p->x, p->w - 1, &lab->sum);
 }
 
 const struct pane_ops board_ops = { "ledger", board_draw, NULL };

@@ -8,7 +8,10 @@
 
 extern const struct pane_ops board_ops;
 
-/* Rows the scoreboard needs at width w (with a title line if `titled`). */
-int board_rows(int w, int titled);
+/*
+ * Rows the scoreboard needs at width w: a title line if `titled`, and a line
+ * of copies if any message of lab's summary had several.
+ */
+int board_rows(const struct lab *lab, int w, int titled);
 
 #endif

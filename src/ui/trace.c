@@ -1,8 +1,9 @@
 /*
  * The message overlay: the selected message's fate from the ledger (in the
- * learner's language) and every frame that concerned it, in order, from the
- * session's history. Left and right move to the neighbouring message, so a
- * learner can walk a burst message by message.
+ * learner's language), each copy's fate when it had several, and every
+ * frame that concerned it, in order, from the session's history. Left and
+ * right move to the neighbouring message, so a learner can walk a burst
+ * message by message.
  */
 #include "ui/trace.h"
 
@@ -101,6 +102,64 @@ trace_fate(struct lab *lab, const struct ledger_entry *e, int y, int x, int w,
 	return used;
 }
 
+static enum draw_role
+trace_copy_role(enum ledger_place at)
+{
+	switch (ledger_place_fate(at)) {
+	case COPY_PROCESSED:
+		return DRAW_GOOD;
+	case COPY_DEAD:
+		return DRAW_TK_DEAD;
+	case COPY_DISCARDED:
+		return DRAW_WARN;
+	case COPY_LOST:
+		return DRAW_BAD;
+	default:
+		return DRAW_NORMAL;
+	}
+}
+
+/*
+ * Draws each copy's fate when the message had several (a fanout, several
+ * bindings, dead-lettering or republishing into several queues, a resend);
+ * returns the lines used.
+ */
+static int
+trace_copies(struct lab *lab, int y, int x, int w, int rows)
+{
+	struct ledger_story st;
+	size_t n, i = 0;
+	char line[512];
+	int used = 0;
+
+	session_story(lab->ss, lab->selected, &st);
+	n = ledger_story_count(&st);
+	if (n > 1 && used < rows) {
+		snprintf(line, sizeof line, _("Copies: %u"), (unsigned)n);
+		used += draw_wrap(y + used, x, w, rows - used, 0, line,
+		    DRAW_HEAD);
+	}
+	for (size_t k = 0; n > 1 && k < st.ncopies && used < rows; k++) {
+		const struct ledger_copy *c = &st.copy[k];
+		const char *fmt, *arg, *why;
+		int o;
+
+		if (c->at == LEDGER_AT_GONE)
+			continue;
+		fmt = ledger_copy_describe(c, &arg, &why);
+		o = snprintf(line, sizeof line, "%u. ", (unsigned)++i);
+		/* fmt is one of ledger_copy_describe's: at most one %s. */
+		o += snprintf(line + o, sizeof line - (size_t)o, _(fmt), arg);
+		if (why && o < (int)sizeof line)
+			snprintf(line + o, sizeof line - (size_t)o, "%s%s",
+			    _(": "), _(why));
+		used += draw_wrap(y + used, x + 2, w - 2, rows - used, 0, line,
+		    trace_copy_role(c->at));
+	}
+	ledger_story_free(&st);
+	return used;
+}
+
 /* A transcript line with its column padding squeezed to single spaces. */
 static void
 trace_squeeze(const char *s, size_t len, char *out, size_t outlen)
@@ -139,6 +198,8 @@ trace_draw(struct pane *p, struct lab *lab)
 		return;
 	}
 	y += trace_fate(lab, e, y, x, w, end - y);
+	if (y < end)
+		y += trace_copies(lab, y, x, w, end - y);
 	if (y >= end)
 		return;
 	draw_printf(y++, x, w, DRAW_HEAD, "%s", _("Timeline:"));

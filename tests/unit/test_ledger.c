@@ -3,15 +3,22 @@
  * the fate each story ends in (processed, duplicated, lost, dead-lettered, in
  * flight) and its precedence, the summary counters and their lookup by name,
  * resends, reconciliation, ids arriving out of order or large, reset, and the
- * text and JSON summaries.
+ * text and JSON summaries; the copies of a message (a fanout, dead-lettering
+ * and republishing into several queues, requeues, resends), each copy's
+ * fate told apart by a story, and the invariant that no message is called
+ * lost while a copy of it is live. Whole runs: test_ledger_runs.c.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -729,6 +736,31 @@ test_print_summary(void **state)
 	ledger_free(l);
 }
 
+/* The summary's copy figure JSON key `key` names; -1 if none. */
+static int
+copy_key(const struct ledger_summary *s, const char *key, uint64_t *v)
+{
+	char name[64];
+
+	if (strcmp(key, "copies") == 0) {
+		*v = s->copies;
+		return 0;
+	}
+	if (strcmp(key, "multi_copy") == 0) {
+		*v = s->multi_copy;
+		return 0;
+	}
+	for (int f = 0; f < COPY_FATE_COUNT; f++) {
+		snprintf(name, sizeof name, "copies_%s",
+		    ledger_copy_fate_name(f));
+		if (strcmp(key, name) == 0) {
+			*v = s->copy[f];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 test_print_summary_json(void **state)
 {
@@ -736,7 +768,7 @@ test_print_summary_json(void **state)
 	struct ledger_summary s;
 	struct names ns = { { NULL }, 0 };
 	char *json, *p, key[64];
-	size_t nkeys = 0;
+	size_t nkeys = 0, ncopykeys = 0;
 	(void)state;
 
 	ledger_summarize(l, &s);
@@ -767,10 +799,13 @@ test_print_summary_json(void **state)
 		assert_true(*p >= '0' && *p <= '9');
 		v = strtoull(p, &end, 10);
 		p = end;
-		if (ledger_counter(&s, key, &want) != 0)
+		if (ledger_counter(&s, key, &want) == 0)
+			nkeys++;
+		else if (copy_key(&s, key, &want) == 0)
+			ncopykeys++;
+		else
 			fail_msg("JSON key '%s' is no counter", key);
 		assert_int_equal(v, want);
-		nkeys++;
 		if (*p == '}')
 			break;
 		assert_int_equal(*p, ',');
@@ -778,6 +813,7 @@ test_print_summary_json(void **state)
 	}
 	assert_string_equal(p, "}}\n");
 	assert_int_equal(nkeys, ns.n);
+	assert_int_equal(ncopykeys, 2 + COPY_FATE_COUNT);
 	for (size_t i = 0; i < ns.n; i++) {
 		snprintf(key, sizeof key, "\"%s\":", ns.name[i]);
 		check_contains(json, key);
@@ -785,6 +821,544 @@ test_print_summary_json(void **state)
 	names_free(&ns);
 	free(json);
 	ledger_free(l);
+}
+
+/* ---- copies ------------------------------------------------------------- */
+
+/* One event of a hand-built stream about message 1. */
+#define EVW(t_, kind_, flag_, where_)                                          \
+	{ .t = (t_), .kind = (kind_), .actor = ACTOR_LAB, .msg = 1,            \
+		.flag = (flag_), .where = (where_) }
+/* The drop of a copy of message 1 (EV_DISCARD or EV_LOST). */
+#define EVD(t_, kind_, reason_, where_)                                        \
+	{ .t = (t_), .kind = (kind_), .actor = ACTOR_LAB, .msg = 1,            \
+		.reason = (reason_), .where = (where_) }
+
+/* Feeds n events to the ledger and, if st is not NULL, to the story. */
+static void
+feed_all(struct ledger *l, struct ledger_story *st, const struct event *ev,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ledger_apply(l, &ev[i]);
+		if (st)
+			ledger_story_apply(st, &ev[i]);
+	}
+}
+
+/* Copies of message 1 at place p. */
+static unsigned
+at(const struct ledger *l, enum ledger_place p)
+{
+	return ledger_entry(l, 1)->copies[p];
+}
+
+/* What ledger_story_print writes; the caller frees it. */
+static char *
+story_text(const struct ledger_story *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	ledger_story_print(f, st);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* The consumer "trade" reads trade.pay. */
+static struct topology *
+topo_trade(void)
+{
+	static struct topo_consumer c = { (char *)"trade", (char *)"trade.pay",
+		0 };
+	static struct topology t;
+
+	t.consumers = &c;
+	t.nconsumers = 1;
+	return &t;
+}
+
+/*
+ * A fanout to three queues, as the engine tells it: trade.pay's copy is
+ * processed, audit.pay's expires into its dead-letter queue, notify.pay's
+ * expires with no dead-letter exchange and is discarded.
+ */
+static const struct event fanout_story[] = {
+	EVW(1, EV_PUBLISH, 0, "pay.fanout"),
+	EVW(2, EV_ROUTED, 3, "pay.fanout"),
+	EVW(2, EV_ENQUEUE, 0, "trade.pay"),
+	EVW(2, EV_DELIVER, 0, "trade"),
+	EVW(2, EV_ENQUEUE, 0, "audit.pay"),
+	EVW(2, EV_ENQUEUE, 0, "notify.pay"),
+	EVW(3, EV_WORK_START, 0, "trade"),
+	EVW(4, EV_WORK_DONE, 0, "trade"),
+	EVW(4, EV_ACK, 0, "trade"),
+	EVW(10, EV_EXPIRE, 0, "audit.pay"),
+	EVW(10, EV_DEAD_LETTER, 1, "dead.audit"),
+	EVW(10, EV_ENQUEUE, 0, "dead.audit"),
+	EVW(11, EV_EXPIRE, 0, "notify.pay"),
+	EVD(11, EV_DISCARD, LOSS_EXPIRED, "notify.pay"),
+};
+
+static void
+test_fanout_copies(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_story st;
+	struct ledger_summary s;
+	struct ledger_check c;
+	const struct ledger_entry *e;
+	char *text;
+	(void)state;
+
+	ledger_story_init(&st, topo_trade());
+	feed_all(l, &st, fanout_story, 6);
+	/* Routed: one with the consumer, two waiting. */
+	assert_int_equal(at(l, LEDGER_AT_HANDS), 1);
+	assert_int_equal(at(l, LEDGER_AT_QUEUED), 2);
+	assert_int_equal(at(l, LEDGER_AT_TRANSIT), 0);
+	feed_all(l, &st, fanout_story + 6,
+	    sizeof fanout_story / sizeof fanout_story[0] - 6);
+	e = ledger_entry(l, 1);
+	assert_int_equal(at(l, LEDGER_AT_PROCESSED), 1);
+	assert_int_equal(at(l, LEDGER_AT_PARKED), 1);
+	assert_int_equal(at(l, LEDGER_AT_DISCARDED), 1);
+	assert_int_equal(at(l, LEDGER_AT_QUEUED) + at(l, LEDGER_AT_HANDS) +
+	    at(l, LEDGER_AT_TRANSIT) + at(l, LEDGER_AT_WORKED), 0);
+	assert_int_equal(ledger_copies(e), 3);
+	/* The parked copy still sits in a queue. */
+	assert_int_equal(ledger_copies_live(e), 1);
+	assert_int_equal(e->lost, 0);
+	assert_int_equal(e->unsure, 0);
+	assert_int_equal(ledger_fate(e), FATE_PROCESSED);
+
+	ledger_summarize(l, &s);
+	assert_int_equal(s.copies, 3);
+	assert_int_equal(s.multi_copy, 1);
+	assert_int_equal(s.copy[COPY_PROCESSED], 1);
+	assert_int_equal(s.copy[COPY_DEAD], 1);
+	assert_int_equal(s.copy[COPY_DISCARDED], 1);
+	assert_int_equal(s.copy[COPY_LOST], 0);
+	assert_int_equal(s.copy[COPY_IN_FLIGHT], 0);
+	assert_int_equal(s.discarded_by[LOSS_EXPIRED], 1);
+	assert_int_equal(s.fate[FATE_PROCESSED], 1);
+	assert_int_equal(s.fate[FATE_LOST], 0);
+	text = capture(ledger_print_summary, &s);
+	check_contains(text, "  copies 3: processed 1, dead-lettered 1, "
+	    "discarded 1 (expired 1)\n");
+	free(text);
+	text = capture(ledger_print_summary_json, &s);
+	check_contains(text, "\"copies\":3,\"multi_copy\":1,"
+	    "\"copies_processed\":1,\"copies_dead_lettered\":1,"
+	    "\"copies_discarded\":1,\"copies_lost\":0,\"copies_in_flight\":0}");
+	free(text);
+
+	/* Each copy told apart: its queue, its consumer, its fate. */
+	assert_int_equal(ledger_story_count(&st), 3);
+	assert_int_equal(st.copy[0].at, LEDGER_AT_PROCESSED);
+	assert_string_equal(st.copy[0].queue, "trade.pay");
+	assert_string_equal(st.copy[0].consumer, "trade");
+	assert_int_equal(st.copy[1].at, LEDGER_AT_PARKED);
+	assert_string_equal(st.copy[1].queue, "dead.audit");
+	assert_null(st.copy[1].consumer);
+	assert_int_equal(st.copy[2].at, LEDGER_AT_DISCARDED);
+	assert_string_equal(st.copy[2].queue, "notify.pay");
+	assert_int_equal(st.copy[2].reason, LOSS_EXPIRED);
+	text = story_text(&st);
+	assert_string_equal(text, "copies: 3\n"
+	    "  copy 1: processed by trade\n"
+	    "  copy 2: parked in dead.audit\n"
+	    "  copy 3: discarded from notify.pay: expired with no "
+	    "dead-letter exchange\n");
+	free(text);
+	ledger_story_free(&st);
+
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	assert_int_equal(c.unsure, 0);
+	ledger_free(l);
+}
+
+static void
+test_one_copy_prints_no_copies(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_story st;
+	struct ledger_summary s;
+	char *text;
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "trade.pay"),
+		EVW(3, EV_DELIVER, 0, "trade"),
+		EVW(4, EV_WORK_DONE, 0, "trade"),
+		EVW(4, EV_ACK, 0, "trade"),
+	};
+	(void)state;
+
+	ledger_story_init(&st, NULL);
+	feed_all(l, &st, ev, sizeof ev / sizeof ev[0]);
+	assert_int_equal(at(l, LEDGER_AT_PROCESSED), 1);
+	assert_int_equal(ledger_copies(ledger_entry(l, 1)), 1);
+	ledger_summarize(l, &s);
+	assert_int_equal(s.copies, 1);
+	assert_int_equal(s.multi_copy, 0);
+	text = capture(ledger_print_summary, &s);
+	assert_null(strstr(text, "copies"));
+	free(text);
+	text = story_text(&st);
+	assert_string_equal(text, "");
+	free(text);
+	assert_int_equal(ledger_story_count(&st), 1);
+	ledger_story_free(&st);
+	ledger_free(l);
+}
+
+static void
+test_dead_letter_to_two_queues(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_story st;
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "work"),
+		EVW(3, EV_DELIVER, 0, "c"),
+		/* Rejected; the dead-letter exchange fans out to two. */
+		EVW(4, EV_REJECT, 0, "c"),
+		EVW(5, EV_DEAD_LETTER, 1, "dead.a"),
+		EVW(5, EV_ENQUEUE, 0, "dead.a"),
+		EVW(5, EV_DEAD_LETTER, 0, "retry.b"),
+		EVW(5, EV_ENQUEUE, 0, "retry.b"),
+	};
+	(void)state;
+
+	ledger_story_init(&st, NULL);
+	feed_all(l, &st, ev, sizeof ev / sizeof ev[0]);
+	assert_int_equal(at(l, LEDGER_AT_PARKED), 1);
+	assert_int_equal(at(l, LEDGER_AT_QUEUED), 1);
+	assert_int_equal(at(l, LEDGER_AT_HANDS), 0);
+	assert_int_equal(at(l, LEDGER_AT_TRANSIT), 0);
+	assert_int_equal(ledger_copies(ledger_entry(l, 1)), 2);
+	assert_int_equal(fate(l, 1), FATE_DEAD);
+	assert_int_equal(ledger_story_count(&st), 2);
+	assert_string_equal(st.copy[0].queue, "dead.a");
+	assert_int_equal(st.copy[0].at, LEDGER_AT_PARKED);
+	assert_string_equal(st.copy[1].queue, "retry.b");
+	assert_int_equal(st.copy[1].at, LEDGER_AT_QUEUED);
+	ledger_story_free(&st);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 0);
+	ledger_free(l);
+}
+
+static void
+test_republish_copies(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_check c;
+	struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "work"),
+		EVW(3, EV_DELIVER, 0, "c"),
+		EVW(4, EV_EXCEPTION, 0, "c"),
+		/* The recoverer republishes to two error queues, then acks
+		 * the copy it held: two copies, the held one consumed. */
+		EVW(5, EV_REPUBLISH, 1, "errors"),
+		EVW(5, EV_ENQUEUE, 0, "errors"),
+		EVW(5, EV_REPUBLISH, 1, "errors.audit"),
+		EVW(5, EV_ENQUEUE, 0, "errors.audit"),
+		EVW(5, EV_ACK, 0, "c"),
+	};
+	(void)state;
+
+	feed_all(l, NULL, ev, sizeof ev / sizeof ev[0]);
+	assert_int_equal(at(l, LEDGER_AT_PARKED), 2);
+	assert_int_equal(at(l, LEDGER_AT_HANDS), 0);
+	assert_int_equal(ledger_copies(ledger_entry(l, 1)), 2);
+	assert_int_equal(fate(l, 1), FATE_DEAD);
+
+	/* Message 2: no route to an error queue; the drop comes before the
+	 * ack of the copy held, and it is the last copy: lost. */
+	for (size_t i = 0; i < 5; i++)
+		ev[i].msg = 2;
+	feed_all(l, NULL, ev, 5);
+	{
+		struct event more[] = {
+			EVW(5, EV_REPUBLISH, 0, "errors.x"),
+			EVD(5, EV_LOST, LOSS_REJECTED, "c"),
+			EVW(5, EV_ACK, 0, "c"),
+		};
+		for (size_t i = 0; i < 3; i++)
+			more[i].msg = 2;
+		more[0].detail = "error exchange had no route";
+		feed_all(l, NULL, more, 3);
+	}
+	assert_int_equal(fate(l, 2), FATE_LOST);
+	assert_int_equal(ledger_copies_live(ledger_entry(l, 2)), 0);
+	assert_int_equal(ledger_copies(ledger_entry(l, 2)), 1);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	assert_int_equal(c.unsure, 0);
+	ledger_free(l);
+}
+
+static void
+test_requeue_and_unsent_ack(void **state)
+{
+	struct ledger *l = ledger_create();
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "work"),
+		EVW(3, EV_DELIVER, 0, "c"),
+		EVW(4, EV_NACK, 1, "c"),
+		EVW(5, EV_REQUEUE, 0, "work"),
+		EVW(6, EV_DELIVER, 1, "c"),
+		/* The connection dies: the broker takes the copy back, the
+		 * listener finishes, and its ack is never sent. */
+		EVW(7, EV_REQUEUE, 0, "work"),
+		EVW(8, EV_WORK_DONE, 0, "c"),
+	};
+	struct event unsent = EVW(8, EV_ACK, 0, "c");
+	(void)state;
+
+	feed_all(l, NULL, ev, sizeof ev / sizeof ev[0]);
+	unsent.detail = "channel already closed: the frame is not sent";
+	ledger_apply(l, &unsent);
+	assert_int_equal(at(l, LEDGER_AT_QUEUED), 1);
+	assert_int_equal(at(l, LEDGER_AT_HANDS), 0);
+	assert_int_equal(at(l, LEDGER_AT_PROCESSED), 0);
+	assert_int_equal(ledger_copies(ledger_entry(l, 1)), 1);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 0);
+	/* Redelivered, skipped as a duplicate, acked: processed. */
+	feed(l, 9, EV_DELIVER, 1, 1);
+	feed(l, 10, EV_DUP_SKIP, 1, 1);
+	feed(l, 10, EV_ACK, 1, 0);
+	assert_int_equal(at(l, LEDGER_AT_PROCESSED), 1);
+	assert_int_equal(ledger_copies(ledger_entry(l, 1)), 1);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 0);
+	ledger_free(l);
+}
+
+static void
+test_autoack_copy_processed_without_ack(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_summary s;
+	(void)state;
+
+	/* Auto-ack: no ack frame; the effect is the copy's end. */
+	feed(l, 1, EV_PUBLISH, 1, 0);
+	feed(l, 2, EV_ROUTED, 1, 1);
+	feed(l, 2, EV_ENQUEUE, 1, 0);
+	feed(l, 2, EV_DELIVER, 1, 0);
+	feed(l, 3, EV_WORK_DONE, 1, 0);
+	assert_int_equal(at(l, LEDGER_AT_WORKED), 1);
+	assert_int_equal(ledger_copies_live(ledger_entry(l, 1)), 0);
+	ledger_summarize(l, &s);
+	assert_int_equal(s.copy[COPY_PROCESSED], 1);
+	assert_int_equal(s.copy[COPY_IN_FLIGHT], 0);
+	ledger_free(l);
+}
+
+/* A stream that says the last copy is lost while another sits queued. */
+static void
+lost_while_queued(struct ledger *l)
+{
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 2, "x"),
+		EVW(2, EV_ENQUEUE, 0, "a"),
+		EVW(2, EV_ENQUEUE, 0, "b"),
+		EVW(3, EV_EXPIRE, 0, "a"),
+		EVD(3, EV_LOST, LOSS_EXPIRED, "a"),
+	};
+
+	feed_all(l, NULL, ev, sizeof ev / sizeof ev[0]);
+}
+
+static void
+test_lost_with_a_live_copy_is_counted(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_check c;
+	struct ledger_summary s;
+	(void)state;
+
+	ledger_strict(l, 0);
+	lost_while_queued(l);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 1);
+	assert_int_equal(c.unsure, 0);
+	/* Not called lost: the copy in b is still there. */
+	assert_int_equal(fate(l, 1), FATE_IN_FLIGHT);
+	assert_int_equal(ledger_entry(l, 1)->lost, 0);
+	assert_int_equal(at(l, LEDGER_AT_QUEUED), 1);
+	assert_int_equal(at(l, LEDGER_AT_DISCARDED), 1);
+	ledger_summarize(l, &s);
+	assert_int_equal(s.fate[FATE_LOST], 0);
+	assert_int_equal(s.discarded_by[LOSS_EXPIRED], 1);
+	ledger_reset(l);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	ledger_free(l);
+}
+
+static void
+test_lost_with_a_live_copy_aborts(void **state)
+{
+#ifdef NDEBUG
+	(void)state;
+	skip();
+#else
+	pid_t pid;
+	int status;
+	(void)state;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ledger *l = ledger_create();
+		/* The assertion's message is expected: keep it quiet. */
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(3);
+		lost_while_queued(l);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+#endif
+}
+
+static void
+test_unsure_counts_yield_to_the_engine(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_check c;
+	(void)state;
+
+	/* Routed to two queues, one enqueue reported, two expiries: the
+	 * second finds no copy in a queue, and the counts are a guess. */
+	feed(l, 1, EV_PUBLISH, 1, 0);
+	feed(l, 2, EV_ROUTED, 1, 2);
+	feed(l, 2, EV_ENQUEUE, 1, 0);
+	feed(l, 3, EV_EXPIRE, 1, 0);
+	feed(l, 3, EV_EXPIRE, 1, 0);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 1);
+	/* The engine says the last copy is gone: it knows better. */
+	feed_lost(l, 4, 1, LOSS_EXPIRED, NOTICE_SILENT);
+	assert_int_equal(fate(l, 1), FATE_LOST);
+	assert_int_equal(ledger_copies_live(ledger_entry(l, 1)), 0);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	assert_int_equal(c.unsure, 1);
+	ledger_free(l);
+}
+
+static void
+test_dead_letter_from_hands_is_a_guess(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_check c;
+	static const struct event ev[] = {
+		EVW(1, EV_PUBLISH, 0, "x"),
+		EVW(2, EV_ROUTED, 1, "x"),
+		EVW(2, EV_ENQUEUE, 0, "quorum"),
+		EVW(3, EV_DELIVER, 0, "c"),
+		/* The consumer went away; the quorum queue's delivery limit
+		 * dead-letters the copy it held, with no event to say it
+		 * left the consumer. */
+		EVW(4, EV_DEAD_LETTER, 0, "retry"),
+		EVW(4, EV_ENQUEUE, 0, "retry"),
+		EVW(5, EV_EXPIRE, 0, "retry"),
+		EVD(5, EV_LOST, LOSS_EXPIRED, "retry"),
+	};
+	(void)state;
+
+	/* Strict: an assertion would fire if the guess were taken as
+	 * sure. */
+	feed_all(l, NULL, ev, sizeof ev / sizeof ev[0]);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 1);
+	assert_int_equal(fate(l, 1), FATE_LOST);
+	ledger_check(l, &c);
+	assert_int_equal(c.lost_with_copies, 0);
+	assert_int_equal(c.unsure, 1);
+	ledger_free(l);
+}
+
+static void
+test_copies_stick_at_255(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_story st;
+	(void)state;
+
+	ledger_story_init(&st, NULL);
+	{
+		const struct event ev[] = {
+			EVW(1, EV_PUBLISH, 0, "x"),
+			EVW(2, EV_ROUTED, 300, "x"),
+		};
+		feed_all(l, &st, ev, 2);
+	}
+	assert_int_equal(at(l, LEDGER_AT_TRANSIT), UINT8_MAX);
+	assert_int_equal(ledger_entry(l, 1)->unsure, 1);
+	/* The story keeps every copy. */
+	assert_int_equal(ledger_story_count(&st), 300);
+	ledger_story_free(&st);
+	ledger_free(l);
+}
+
+static void
+test_resend_is_a_second_copy(void **state)
+{
+	struct ledger *l = ledger_create();
+	struct ledger_summary s;
+	(void)state;
+
+	/* The confirm never came; the resend is processed too. */
+	for (int i = 0; i < 2; i++) {
+		feed(l, 10 * i + 1, EV_PUBLISH, 1, i ? EVENT_PUB_RESEND : 0);
+		feed(l, 10 * i + 2, EV_ROUTED, 1, 1);
+		feed(l, 10 * i + 2, EV_ENQUEUE, 1, 0);
+		feed(l, 10 * i + 3, EV_DELIVER, 1, 0);
+		feed(l, 10 * i + 4, i ? EV_DUP_SKIP : EV_WORK_DONE, 1, 0);
+		feed(l, 10 * i + 4, EV_ACK, 1, 0);
+	}
+	assert_int_equal(at(l, LEDGER_AT_PROCESSED), 2);
+	ledger_summarize(l, &s);
+	assert_int_equal(s.copies, 2);
+	assert_int_equal(s.multi_copy, 1);
+	assert_int_equal(s.fate[FATE_PROCESSED], 1);
+	ledger_free(l);
+}
+
+static void
+test_place_and_copy_fate_names(void **state)
+{
+	(void)state;
+	assert_int_equal(ledger_place_fate(LEDGER_AT_QUEUED), COPY_IN_FLIGHT);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_HANDS), COPY_IN_FLIGHT);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_PARKED), COPY_DEAD);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_WORKED), COPY_PROCESSED);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_DISCARDED),
+	    COPY_DISCARDED);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_LOST), COPY_LOST);
+	assert_int_equal(ledger_place_fate(LEDGER_AT_GONE), COPY_NONE);
+	assert_int_equal(ledger_place_fate(LEDGER_PLACE_COUNT), COPY_NONE);
+	assert_string_equal(ledger_place_name(LEDGER_AT_PARKED), "parked");
+	assert_string_equal(ledger_place_name(LEDGER_PLACE_COUNT), "?");
+	assert_string_equal(ledger_copy_fate_name(COPY_DEAD), "dead_lettered");
+	assert_string_equal(ledger_copy_fate_text(COPY_DEAD), "dead-lettered");
+	assert_string_equal(ledger_copy_fate_text(COPY_IN_FLIGHT), "in flight");
+	assert_string_equal(ledger_copy_fate_name(COPY_FATE_COUNT), "?");
+	/* The copy counters fill what was padding. */
+	assert_int_equal(sizeof(struct ledger_entry), 32);
 }
 
 int
@@ -813,6 +1387,19 @@ main(void)
 		cmocka_unit_test(test_fate_names),
 		cmocka_unit_test(test_print_summary),
 		cmocka_unit_test(test_print_summary_json),
+		cmocka_unit_test(test_fanout_copies),
+		cmocka_unit_test(test_one_copy_prints_no_copies),
+		cmocka_unit_test(test_dead_letter_to_two_queues),
+		cmocka_unit_test(test_republish_copies),
+		cmocka_unit_test(test_requeue_and_unsent_ack),
+		cmocka_unit_test(test_autoack_copy_processed_without_ack),
+		cmocka_unit_test(test_lost_with_a_live_copy_is_counted),
+		cmocka_unit_test(test_lost_with_a_live_copy_aborts),
+		cmocka_unit_test(test_unsure_counts_yield_to_the_engine),
+		cmocka_unit_test(test_dead_letter_from_hands_is_a_guess),
+		cmocka_unit_test(test_copies_stick_at_255),
+		cmocka_unit_test(test_resend_is_a_second_copy),
+		cmocka_unit_test(test_place_and_copy_fate_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
