@@ -253,6 +253,11 @@ broker_init(struct broker *b, const struct topology *t,
 	b->topo = t;
 	b->up = 1;
 	pairs = broker_death_slots(b, t);
+	if (t->nexchanges > INT16_MAX) {
+		*cause = xasprintf("%zu exchanges; the lab models at most %d",
+		    t->nexchanges, INT16_MAX);
+		return -1;
+	}
 	if (pairs > BROKER_MAX_DEATHS) {
 		*cause = xasprintf("a message could gather %zu x-death entries "
 		    "(queues with a dead-letter exchange x reasons); the lab "

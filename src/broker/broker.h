@@ -68,18 +68,20 @@ struct broker_msg {
 	uint32_t id;         /* ledger id: the payment it reports */
 	uint32_t msgid;      /* AMQP message-id; a resend gets a new one */
 	uint32_t key;        /* interned routing key */
-	int32_t exchange;    /* exchange it was last published to, -1 default */
 	uint32_t headers;    /* header set, 0 none */
 	uint32_t seq;        /* order of entry into any queue */
 	uint32_t tag;        /* delivery tag, or publish sequence number */
-	int64_t expiration;  /* per-message TTL in ms, -1 none */
-	int64_t due;         /* when it expires in its current queue (fixed
-				when it entered), BROKER_NEVER never */
-	int64_t written_at;  /* when it is safe on disk, BROKER_NEVER never */
+	int16_t exchange;    /* exchange it was last published to, -1 default
+				(broker_init refuses more than INT16_MAX) */
 	uint16_t deliveries;
 	uint8_t persistent;
 	uint8_t redelivered;
 	uint8_t noack;       /* delivered to a no-ack consumer: already acked */
+	uint8_t spare;
+	int64_t expiration;  /* per-message TTL in ms, -1 none */
+	int64_t due;         /* when it expires in its current queue (fixed
+				when it entered), BROKER_NEVER never */
+	int64_t written_at;  /* when it is safe on disk, BROKER_NEVER never */
 	uint8_t deaths[BROKER_MAX_DEATHS]; /* x-death count per pair slot */
 };
 
