@@ -112,12 +112,10 @@ play_start(struct play *p, enum play_run run, char **cause)
 		rc = p->ops->declare(p->e, &p->s->topo, cause);
 	if (rc == 0)
 		rc = p->ops->consume(p->e, NULL, 1, cause);
-	if (rc != 0)
-		play_stop(p);
 	return rc;
 }
 
-/* ---- steps ---------------------------------------------------------------- */
+/* ---- steps ------------------------------------------------------------ */
 
 int
 play_begin(struct play *p, const struct script_step *st, char **cause)
@@ -236,7 +234,8 @@ play_walk(struct play *p, const struct play_hooks *h, void *ctx,
 
 		if (h && h->before)
 			h->before(ctx, i, st);
-		if (play_begin(p, st, &why) != 0 || play_run_out(p, &why) != 0) {
+		if (play_begin(p, st, &why) != 0 ||
+		    play_run_out(p, &why) != 0) {
 			*cause = xasprintf("%s:%d: %s", p->s->path, st->line,
 			    why ? why : "the engine refused this step");
 			free(why);
@@ -250,7 +249,7 @@ play_walk(struct play *p, const struct play_hooks *h, void *ctx,
 	return 0;
 }
 
-/* ---- expectations ----------------------------------------------------------- */
+/* ---- expectations ----------------------------------------------------- */
 
 /* Queue counter `name` ("queue.NAME.FIELD") into *v; the verdict if not. */
 static enum play_verdict
@@ -278,7 +277,8 @@ play_queue_value(const struct engine_queue_view *queues, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct engine_queue_view *q = &queues[i];
-		if (strlen(q->name) != nlen || strncmp(q->name, name, nlen) != 0)
+		if (strlen(q->name) != nlen ||
+		    strncmp(q->name, name, nlen) != 0)
 			continue;
 		*v = !q->exists ? 0 : ready ? q->ready : q->unacked;
 		return PLAY_HELD;

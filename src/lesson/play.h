@@ -72,8 +72,8 @@ void play_done(struct play *p);
  * Starts `run` on a fresh engine and an empty ledger (stopping the current
  * run first): the script's toggles, then for a challenge run its setup and
  * for PLAY_SOLVED its solution, then the topology, then every consumer.
- * Returns 0, or -1 with *cause (the engine's reason, as is); the player is
- * then stopped.
+ * Returns 0, or -1 with *cause (the engine's reason, as is); the run may
+ * then be half built (p->e NULL if the engine could not be created).
  */
 int play_start(struct play *p, enum play_run run, char **cause);
 /* Destroys the run's engine and empties the ledger. */
@@ -123,7 +123,7 @@ struct play_hooks {
 int play_walk(struct play *p, const struct play_hooks *h, void *ctx,
     char **cause);
 
-/* ---- expectations --------------------------------------------------------- */
+/* ---- expectations ----------------------------------------------------- */
 
 enum play_verdict {
 	PLAY_HELD,    /* the value lies in [min, max] */

@@ -70,7 +70,7 @@ struct session_lesson {
 	int answer_right;
 	size_t expects_ok;  /* expectations checked so far that held */
 	size_t expects_failed;
-	char failed[200];   /* the last failed expectation, "" if none */
+	char failed[320];   /* the last failed expectation, "" if none */
 	int challenge_on;   /* the learner is working on the challenge */
 	int challenge_met;  /* its goal holds now */
 	size_t hints_shown;
