@@ -1,10 +1,11 @@
 /*
  * Conformance between the simulated and the live engine.
  *
- * A small runner plays a script the way lesson/runner.c does, but instead
- * of judging expectations it records checkpoints (all ledger counters and
- * queue depths after each step that has expectations, and after the last),
- * the per-message fates and the AMQP reply codes. Two such records are then
+ * The script player (lesson/play.c) plays a script the way replay does;
+ * instead of stopping at an expectation that fails, compare records
+ * checkpoints (all ledger counters and queue depths after each step that
+ * has expectations, and after the last), the per-message fates and the
+ * AMQP reply codes. Two such records are then
  * compared field by field. The rule table below is the only place a
  * difference may be forgiven, and every rule says why: a rate or a latency
  * is the machine's, a race is the broker's. Everything else must be equal.
@@ -19,6 +20,7 @@
 #include <time.h>
 
 #include "engine/live.h"
+#include "lesson/play.h"
 #include "model/ledger.h"
 #include "util/xmalloc.h"
 
@@ -190,7 +192,7 @@ struct cmp_run {
 	size_t ncodes;
 	size_t nqueues;
 	const char **qnames;    /* borrowed from the script */
-	struct ledger *ledger;
+	struct play *play;      /* the run being recorded */
 	FILE *events;
 	int failed_expect;      /* expectations that did not hold */
 };
@@ -221,7 +223,6 @@ cmp_sink(void *ctx, const struct event *ev)
 {
 	struct cmp_run *r = ctx;
 
-	ledger_apply(r->ledger, ev);
 	if (ev->code > 0) {
 		size_t i;
 		for (i = 0; i < r->ncodes; i++)
@@ -250,14 +251,14 @@ cmp_run_free(struct cmp_run *r)
 	free(r->pts);
 	free(r->fates);
 	free(r->qnames);
-	ledger_free(r->ledger);
 	memset(r, 0, sizeof *r);
 }
 
+/* Records the run now: every counter and queue depth. */
 static void
-cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
-    struct engine *e, const struct script_step *st, size_t step)
+cmp_checkpoint(struct cmp_run *r, const struct script_step *st, size_t step)
 {
+	struct play *pl = r->play;
 	struct cmp_point *p;
 	struct engine_view v;
 
@@ -266,10 +267,10 @@ cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
 	memset(p, 0, sizeof *p);
 	p->line = st ? st->line : 0;
 	p->step = step;
-	ledger_summarize(r->ledger, &p->sum);
+	ledger_summarize(pl->ledger, &p->sum);
 	p->ready = xcalloc(r->nqueues + 1, sizeof *p->ready);
 	p->unacked = xcalloc(r->nqueues + 1, sizeof *p->unacked);
-	ops->view(e, &v);
+	pl->ops->view(pl->e, &v);
 	p->midstream = v.producer_pending > 0 || v.producer_outstanding > 0;
 	for (size_t i = 0; i < v.nqueues && i < r->nqueues; i++) {
 		p->ready[i] = v.queues[i].exists ? v.queues[i].ready : 0;
@@ -277,119 +278,71 @@ cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
 	}
 	/* The run's own expectations, for the summary line. */
 	for (size_t i = 0; st && i < st->nexpects; i++) {
-		const struct script_expect *x = &st->expects[i];
-		uint64_t val = 0;
-		int ok = 0;
-		if (strncmp(x->counter, "queue.", 6) == 0) {
-			const char *dot = strrchr(x->counter, '.');
-			for (size_t q = 0; q < r->nqueues; q++) {
-				size_t len = strlen(r->qnames[q]);
-				if ((size_t)(dot - (x->counter + 6)) == len &&
-				    strncmp(x->counter + 6, r->qnames[q],
-					len) == 0) {
-					val = strcmp(dot, ".ready") == 0 ?
-					    p->ready[q] : p->unacked[q];
-					ok = 1;
-				}
-			}
-		} else
-			ok = ledger_counter(&p->sum, x->counter, &val) == 0;
-		if (!ok || val < x->min || val > x->max)
+		struct play_check ck;
+		if (play_eval(&p->sum, v.queues, v.nqueues, &st->expects[i],
+		    &ck) != PLAY_HELD)
 			r->failed_expect++;
 	}
 }
 
-/* Plays steps on a fresh engine; fills *r. Returns 0 or -1 with *why. */
+/* After each step: a checkpoint if it has expectations or is the last. */
+static int
+cmp_after(void *ctx, size_t i, const struct script_step *st)
+{
+	struct cmp_run *r = ctx;
+	size_t n;
+
+	play_steps(r->play, r->play->run, &n);
+	if (st->nexpects || i + 1 == n)
+		cmp_checkpoint(r, st, i + 1);
+	return 0;
+}
+
+/* Plays `run` on a fresh engine; fills *r. Returns 0 or -1 with *why. */
 static int
 cmp_play(const struct script *s, const struct engine_ops *ops,
-    const char *url, const struct script_toggle *setup, size_t nsetup,
-    const struct script_toggle *extra, size_t nextra,
-    const struct script_step *steps, size_t nsteps, struct cmp_run *r,
-    char **why)
+    const char *url, enum play_run run, struct cmp_run *r, char **why)
 {
-	struct engine_opts eo;
-	struct engine *e;
+	static const struct play_hooks hooks = { NULL, cmp_after };
+	struct play_opts po;
+	struct play pl;
 	char *cause = NULL;
-	int rc = 0;
+	int rc;
 	uint32_t max;
 
 	r->label = ops->name;
-	r->ledger = ledger_create();
 	r->nqueues = s->topo.nqueues;
 	r->qnames = xcalloc(r->nqueues + 1, sizeof *r->qnames);
 	for (size_t i = 0; i < r->nqueues; i++)
 		r->qnames[i] = s->topo.queues[i].name;
-	memset(&eo, 0, sizeof eo);
-	eo.seed = s->seed;
-	eo.sink = cmp_sink;
-	eo.sink_ctx = r;
-	eo.url = strcmp(ops->name, "sim") == 0 ? NULL : url;
-	e = ops->create(&eo, &cause);
-	if (e == NULL)
-		goto fail;
-	for (size_t i = 0; i < s->ntoggles && rc == 0; i++)
-		rc = ops->set_toggle(e, s->toggles[i].id, s->toggles[i].value,
-		    &cause);
-	for (size_t i = 0; i < nsetup && rc == 0; i++)
-		rc = ops->set_toggle(e, setup[i].id, setup[i].value, &cause);
-	for (size_t i = 0; i < nextra && rc == 0; i++)
-		rc = ops->set_toggle(e, extra[i].id, extra[i].value, &cause);
-	if (rc == 0)
-		rc = ops->declare(e, &s->topo, &cause);
-	if (rc == 0)
-		rc = ops->consume(e, NULL, 1, &cause);
-	for (size_t i = 0; i < nsteps && rc == 0; i++) {
-		const struct script_step *st = &steps[i];
-		const struct script_action *a = &st->action;
-
-		switch (a->kind) {
-		case ACT_NONE:
-			break;
-		case ACT_PUBLISH:
-			rc = ops->publish(e, &a->publish, &cause);
-			break;
-		case ACT_TOGGLE:
-			for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
-				rc = ops->set_toggle(e, a->toggles[k].id,
-				    a->toggles[k].value, &cause);
-			break;
-		case ACT_FAIL:
-			rc = ops->inject(e, &a->fail, &cause);
-			break;
-		case ACT_RESTART:
-			rc = ops->restart(e, &cause);
-			break;
-		case ACT_WAIT:
-			rc = ops->advance(e, a->ms * 1000 + a->us, &cause);
-			break;
-		case ACT_SETTLE:
-			rc = ops->settle(e, a->ms * 1000, &cause);
-			break;
-		case ACT_CONSUME:
-		case ACT_STOP:
-			rc = ops->consume(e, a->consumer,
-			    a->kind == ACT_CONSUME, &cause);
-			break;
-		}
-		if (rc != 0) {
-			*why = xasprintf("%s:%d: %s engine: %s", s->path, st->line,
-			    ops->name, cause ? cause : "the step was refused");
-			free(cause);
-			ops->destroy(e);
-			return -1;
-		}
-		if (st->nexpects || i + 1 == nsteps)
-			cmp_checkpoint(r, ops, e, st, i + 1);
+	memset(&po, 0, sizeof po);
+	po.ops = ops;
+	po.url = strcmp(ops->name, "sim") == 0 ? NULL : url;
+	po.sink = cmp_sink;
+	po.sink_ctx = r;
+	play_init(&pl, s, &po);
+	r->play = &pl;
+	if (play_start(&pl, run, &cause) != 0) {
+		*why = xasprintf("%s: %s engine: %s", s->path, ops->name,
+		    cause ? cause : "the engine could not start");
+		free(cause);
+		play_done(&pl);
+		r->play = NULL;
+		return -1;
 	}
-	if (rc == 0 && nsteps == 0)
-		cmp_checkpoint(r, ops, e, NULL, 0);
-	if (rc != 0)
-		goto fail;
-	max = ledger_max_id(r->ledger);
+	rc = play_walk(&pl, &hooks, r, &cause);
+	if (rc < 0) {
+		*why = xasprintf("%s engine: %s", ops->name, cause);
+		free(cause);
+		play_done(&pl);
+		r->play = NULL;
+		return -1;
+	}
+	max = ledger_max_id(pl.ledger);
 	r->nfates = max;
 	r->fates = xcalloc((size_t)max + 1, sizeof *r->fates);
 	for (uint32_t id = 1; id <= max; id++) {
-		const struct ledger_entry *le = ledger_entry(r->ledger, id);
+		const struct ledger_entry *le = ledger_entry(pl.ledger, id);
 		struct cmp_fate *f = &r->fates[id];
 		f->fate = (uint8_t)ledger_fate(le);
 		if (f->fate == FATE_LOST) {
@@ -397,15 +350,9 @@ cmp_play(const struct script *s, const struct engine_ops *ops,
 			f->notice = le->notice;
 		}
 	}
-	ops->destroy(e);
+	play_done(&pl);
+	r->play = NULL;
 	return 0;
-fail:
-	*why = xasprintf("%s: %s engine: %s", s->path, ops->name,
-	    cause ? cause : "the engine could not start");
-	free(cause);
-	if (e)
-		ops->destroy(e);
-	return -1;
 }
 
 /* The rule for this difference, or NULL. */
@@ -589,9 +536,7 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 
 /* Plays the same steps on both engines and compares them. */
 static int
-cmp_pair(struct cmp_ctx *c, const struct script_toggle *setup, size_t nsetup,
-    const struct script_toggle *extra, size_t nextra,
-    const struct script_step *steps, size_t nsteps, char **why)
+cmp_pair(struct cmp_ctx *c, enum play_run run, char **why)
 {
 	const struct engine_ops *left = c->o->left ? c->o->left :
 	    &engine_sim_ops;
@@ -603,11 +548,9 @@ cmp_pair(struct cmp_ctx *c, const struct script_toggle *setup, size_t nsetup,
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	a.events = b.events = c->o->events ? c->o->out : NULL;
-	rc = cmp_play(c->s, left, c->o->url, setup, nsetup, extra, nextra,
-	    steps, nsteps, &a, why);
+	rc = cmp_play(c->s, left, c->o->url, run, &a, why);
 	if (rc == 0)
-		rc = cmp_play(c->s, right, c->o->url, setup, nsetup, extra,
-		    nextra, steps, nsteps, &b, why);
+		rc = cmp_play(c->s, right, c->o->url, run, &b, why);
 	if (rc == 0) {
 		cmp_runs(c, &a, &b);
 		if (b.failed_expect && !a.failed_expect)
@@ -638,18 +581,15 @@ compare_script(const struct script *s, const struct compare_opts *o,
 	fprintf(o->out, "== %s: %s vs %s\n", s->id,
 	    o->left ? o->left->name : "sim",
 	    o->right ? o->right->name : "live");
-	rc = cmp_pair(&c, NULL, 0, NULL, 0, s->steps, s->nsteps, why);
+	rc = cmp_pair(&c, PLAY_LESSON, why);
 	if (rc == 0 && o->challenge && s->challenge) {
-		const struct script_challenge *ch = s->challenge;
 		c.phase = "challenge without the solution";
 		c.phase_id = WITHOUT;
-		rc = cmp_pair(&c, ch->setup, ch->nsetup, NULL, 0, ch->steps,
-		    ch->nsteps, why);
+		rc = cmp_pair(&c, PLAY_CHALLENGE, why);
 		if (rc == 0) {
 			c.phase = "challenge with the solution";
 			c.phase_id = WITH;
-			rc = cmp_pair(&c, ch->setup, ch->nsetup, ch->solution,
-			    ch->nsolution, ch->steps, ch->nsteps, why);
+			rc = cmp_pair(&c, PLAY_SOLVED, why);
 		}
 	}
 	/* The rules that apply, those that differ only by step as one. */
@@ -711,15 +651,13 @@ compare_wall_time(const struct script *s, const char *url, double *sim_s,
 	*why = NULL;
 	memset(&r, 0, sizeof r);
 	t0 = cmp_clock();
-	rc = cmp_play(s, &engine_sim_ops, url, NULL, 0, NULL, 0, s->steps,
-	    s->nsteps, &r, why);
+	rc = cmp_play(s, &engine_sim_ops, url, PLAY_LESSON, &r, why);
 	*sim_s = cmp_clock() - t0;
 	cmp_run_free(&r);
 	if (rc != 0)
 		return -1;
 	t0 = cmp_clock();
-	rc = cmp_play(s, &engine_live_ops, url, NULL, 0, NULL, 0, s->steps,
-	    s->nsteps, &r, why);
+	rc = cmp_play(s, &engine_live_ops, url, PLAY_LESSON, &r, why);
 	*live_s = cmp_clock() - t0;
 	cmp_run_free(&r);
 	return rc;
