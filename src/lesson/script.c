@@ -78,6 +78,7 @@ script_loader_free(struct script_loader *ld)
 	for (size_t i = 0; i < ld->ncounters; i++)
 		free(ld->counters[i]);
 	free(ld->counters);
+	free(ld->rules);
 }
 
 /*
@@ -206,6 +207,18 @@ script_text_clear(struct script_text *t)
 }
 
 static void
+script_tolerances_free(struct script_tolerance *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t[i].ncounters; k++)
+			free(t[i].counters[k]);
+		free(t[i].counters);
+		free(t[i].why);
+	}
+	free(t);
+}
+
+static void
 script_steps_free(struct script_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -231,6 +244,7 @@ script_steps_free(struct script_step *steps, size_t n)
 		for (size_t k = 0; k < st->nexpects; k++)
 			free(st->expects[k].counter);
 		free(st->expects);
+		script_tolerances_free(st->tolerances, st->ntolerances);
 	}
 	free(steps);
 }
@@ -260,8 +274,10 @@ script_free(struct script *s)
 		free(c->hints);
 		free(c->setup);
 		free(c->solution);
+		script_tolerances_free(c->tolerances, c->ntolerances);
 		free(c);
 	}
+	script_tolerances_free(s->tolerances, s->ntolerances);
 	free(s);
 }
 
@@ -275,4 +291,63 @@ script_text_get(const struct script_text *t, const char *lang)
 	if (t->en)
 		return t->en;
 	return t->zh ? t->zh : "";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Comparison rules                                                         */
+
+int
+script_checkpoint(const struct script_step *steps, size_t n, size_t i)
+{
+	return i < n && (steps[i].nexpects > 0 || i + 1 == n);
+}
+
+int
+script_tolerance_matches(const struct script_tolerance *t,
+    const char *counter)
+{
+	for (size_t i = 0; i < t->ncounters; i++) {
+		const char *c = t->counters[i];
+		size_t len = strlen(c);
+
+		if (len > 0 && c[len - 1] == '*' ?
+		    strncmp(c, counter, len - 1) == 0 : strcmp(c, counter) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The first of the n rules t that names `counter` for `run`, or NULL. */
+static const struct script_tolerance *
+script_tolerance_in(const struct script_tolerance *t, size_t n, int run,
+    int onward_only, const char *counter)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].run != SCRIPT_RUNS_BOTH && run != SCRIPT_RUNS_BOTH &&
+		    t[i].run != run)
+			continue;
+		if (onward_only && !t[i].onward)
+			continue;
+		if (script_tolerance_matches(&t[i], counter))
+			return &t[i];
+	}
+	return NULL;
+}
+
+const struct script_tolerance *
+script_tolerance_find(const struct script_step *steps, size_t n, size_t at,
+    const struct script_tolerance *wide, size_t nwide, int run,
+    const char *counter)
+{
+	const struct script_tolerance *t;
+
+	if (steps && at < n) {
+		for (size_t i = at + 1; i-- > 0;) {
+			t = script_tolerance_in(steps[i].tolerances,
+			    steps[i].ntolerances, run, i != at, counter);
+			if (t)
+				return t;
+		}
+	}
+	return script_tolerance_in(wide, nwide, run, 0, counter);
 }

@@ -5,8 +5,8 @@
  * script_loader: the scanner (script_scan.c) reads the raw text into the
  * expanded text libconfig parses, libconfig parses it, and the validator
  * walks the settings: typed access and problem reports (script_setting.c),
- * the topology (script_topo.c), and the steps, actions, expectations and
- * the challenge (script_steps.c).
+ * the topology (script_topo.c), the steps, actions, expectations and the
+ * challenge (script_steps.c), and the comparison rules (script_tolerance.c).
  * Every problem goes through script_report and friends, which write one
  * "FILE:LINE: message" line to the caller's diagnostics; the validator goes
  * on after a problem, so one load reports every problem it can find.
@@ -68,6 +68,20 @@ struct script_bare {
 	char word[32];
 };
 
+/* Where comparison rules sit: what they may name and which keys apply. */
+enum script_cmp_place {
+	SCRIPT_CMP_STEP,           /* a lesson step's */
+	SCRIPT_CMP_LESSON,         /* top level: the lesson's run */
+	SCRIPT_CMP_CHALLENGE,      /* the challenge's runs */
+	SCRIPT_CMP_CHALLENGE_STEP, /* a challenge step's */
+};
+
+/* A comparison rule and the setting it was read from, for later reports. */
+struct script_rule_at {
+	const struct script_tolerance *t;
+	const config_setting_t *g;
+};
+
 struct script_loader {
 	const char *name;          /* the script as messages name it */
 	struct script_diag *diag;
@@ -104,6 +118,8 @@ struct script_loader {
 	const char *tnames[TOGGLE_COUNT + 1];
 	char **counters;           /* ledger counter names, on first use */
 	size_t ncounters, capcounters;
+	struct script_rule_at *rules; /* every comparison rule read */
+	size_t nrules, caprules;
 };
 
 /* ---- problems (script_setting.c) ----------------------------------------- */
@@ -247,5 +263,25 @@ void script_free_pairs(struct topo_kv *kv, size_t n);
 
 /* Reads every top-level key into ld->s. */
 void script_root(struct script_loader *ld, const config_setting_t *root);
+/* The ledger's counter names, NULL-terminated (read on first use). */
+const char *const *script_counter_names(struct script_loader *ld);
+
+/* ---- comparison rules (script_tolerance.c) -------------------------------- */
+
+/* compare = { ... } or ( { ... }, ... ) in `place` into a new array. */
+void script_tolerances(struct script_loader *ld, const config_setting_t *s,
+    enum script_cmp_place place, struct script_tolerance **out,
+    size_t *nout);
+/*
+ * Step `st` (read from group `g`; `last`: the run's last step): reports its
+ * rules that can match nothing, compare taking no checkpoint after it.
+ */
+void script_tolerances_step(struct script_loader *ld,
+    const config_setting_t *g, const struct script_step *st, int last);
+/*
+ * Once the whole script is read: rules shadowed by the rules above them,
+ * and runs whose rules leave nothing to compare at their end.
+ */
+void script_tolerances_check(struct script_loader *ld);
 
 #endif

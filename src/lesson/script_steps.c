@@ -14,20 +14,22 @@
 #include "util/xmalloc.h"
 
 static const char *const script_top_keys[] = { "id", "title", "summary",
-	"seed", "sim_only", "topology", "toggles", "steps", "challenge", NULL };
+	"seed", "sim_only", "topology", "toggles", "steps", "challenge",
+	"compare", NULL };
 static const char *const script_challenge_keys[] = { "goal", "setup",
-	"steps", "expect", "hints", "solution", NULL };
+	"steps", "expect", "hints", "solution", "compare", NULL };
 static const char *const script_equeue_keys[] = { "queue", "ready",
 	"unacked", NULL };
 
 /* Every key a step may hold: its own, then every action's parameters. */
 static const char *const script_step_keys[] = { "say", "do", "ask",
-	"choices", "answer", "explain", "expect", "expect_queue", "count",
+	"choices", "answer", "explain", "expect", "expect_queue", "compare",
+	"count",
 	"exchange", "key", "persistent", "expiration_ms", "delay_ms",
 	"every_ms", "headers", "set", "failure", "target", "ms", "times",
 	"unreadable", "consumer", "us", NULL };
 /* Where the action parameters start in script_step_keys. */
-#define SCRIPT_FIRST_PARAM 8
+#define SCRIPT_FIRST_PARAM 9
 
 static const char *const script_publish_params[] = { "count", "exchange",
 	"key", "persistent", "expiration_ms", "delay_ms", "every_ms", "headers",
@@ -187,6 +189,16 @@ script_counter_add(void *ctx, const char *name)
 	ld->counters[ld->ncounters] = NULL;
 }
 
+const char *const *
+script_counter_names(struct script_loader *ld)
+{
+	static const char *const none[] = { NULL };
+
+	if (ld->counters == NULL)
+		ledger_counter_names(script_counter_add, ld);
+	return ld->counters ? (const char *const *)ld->counters : none;
+}
+
 /* A count (min = max) or a range [min, max] of counts. Returns 1 or -1. */
 static int
 script_range_of(struct script_loader *ld, const config_setting_t *s,
@@ -243,6 +255,7 @@ static void
 script_expect(struct script_loader *ld, const config_setting_t *g,
     struct script_expect **v, size_t *n, size_t *cap)
 {
+	const char *const *all;
 	int count;
 
 	if (!script_is_group(ld, g, NULL))
@@ -253,23 +266,16 @@ script_expect(struct script_loader *ld, const config_setting_t *g,
 		    "counter");
 		return;
 	}
-	if (ld->counters == NULL)
-		ledger_counter_names(script_counter_add, ld);
+	all = script_counter_names(ld);
 	for (int i = 0; i < count; i++) {
 		const config_setting_t *m = config_setting_get_elem(g,
 		    (unsigned)i);
 		const char *name = config_setting_name(m);
 		uint64_t min, max;
 
-		if (ld->counters == NULL ||
-		    !script_has((const char *const *)ld->counters, name)) {
-			const char *const *all = (const char *const *)
-			    ld->counters;
-			static const char *const none[] = { NULL };
+		if (!script_has(all, name)) {
 			if (ld->full)
 				continue;
-			if (all == NULL)
-				all = none;
 			if (script_suggest(name, all))
 				script_report(ld, m, "unknown counter '%s' in "
 				    "expect%s", SCRIPT_CLIP(name),
@@ -586,6 +592,10 @@ script_step(struct script_loader *ld, const config_setting_t *g,
 			    &cap);
 		}
 	}
+	if ((s = config_setting_get_member(g, "compare")) != NULL)
+		script_tolerances(ld, s, in_challenge ?
+		    SCRIPT_CMP_CHALLENGE_STEP : SCRIPT_CMP_STEP, &st->tolerances,
+		    &st->ntolerances);
 	if (!any)
 		script_report(ld, g, "%s does nothing: give it at least one of "
 		    "say, do, ask, expect, expect_queue", where);
@@ -610,9 +620,10 @@ script_steps(struct script_loader *ld, const config_setting_t *list,
 
 		snprintf(where, sizeof where, "%sstep %d",
 		    in_challenge ? "challenge " : "", i + 1);
-		if (script_is_group(ld, g, where))
+		if (script_is_group(ld, g, where)) {
 			script_step(ld, g, where, in_challenge, &(*out)[i]);
-		else
+			script_tolerances_step(ld, g, &(*out)[i], i + 1 == n);
+		} else
 			(*out)[i].line = script_src_line(ld, g);
 	}
 }
@@ -652,6 +663,9 @@ script_challenge(struct script_loader *ld, const config_setting_t *g)
 	if ((s = script_get(ld, g, "solution", 1, "the challenge")) != NULL)
 		script_toggles(ld, s, "'solution'", 1, &c->solution,
 		    &c->nsolution);
+	if ((s = config_setting_get_member(g, "compare")) != NULL)
+		script_tolerances(ld, s, SCRIPT_CMP_CHALLENGE, &c->tolerances,
+		    &c->ntolerances);
 }
 
 void
@@ -687,4 +701,8 @@ script_root(struct script_loader *ld, const config_setting_t *root)
 		script_steps(ld, v, 0, &s->steps, &s->nsteps);
 	if ((v = config_setting_get_member(root, "challenge")) != NULL)
 		script_challenge(ld, v);
+	if ((v = config_setting_get_member(root, "compare")) != NULL)
+		script_tolerances(ld, v, SCRIPT_CMP_LESSON, &s->tolerances,
+		    &s->ntolerances);
+	script_tolerances_check(ld);
 }
