@@ -76,6 +76,54 @@ compare_dir(const char *dir)
 	assert_true(n > 0);
 }
 
+/* The simulated engine, noting the seed each engine is created with. */
+static uint64_t seen_seed;
+static struct engine_ops seed_ops;
+
+static struct engine *
+seed_create(const struct engine_opts *o, char **cause)
+{
+	seen_seed = o->seed;
+	return engine_sim_ops.create(o, cause);
+}
+
+/* `rabbitlab compare --seed N` plays both engines from seed N. */
+static void
+test_seed_reaches_both_engines(void **state)
+{
+	struct script_diag d = { 0 };
+	struct script *s = script_load("lessons/12-capstone.cfg", &d);
+	struct compare_opts o;
+	char *why = NULL, *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(s);
+	seed_ops = engine_sim_ops;
+	seed_ops.create = seed_create;
+	memset(&o, 0, sizeof o);
+	o.out = open_memstream(&text, &len);
+	o.left = &seed_ops;
+	o.right = &seed_ops;
+	o.has_seed = 1;
+	o.seed = 7;
+	assert_int_equal(compare_script(s, &o, &why), COMPARE_EQUAL);
+	fclose(o.out);
+	assert_int_equal(seen_seed, 7);
+	assert_non_null(strstr(text, "seed 7"));
+	free(text);
+	/* Without --seed, the script's own. */
+	text = NULL;
+	o.out = open_memstream(&text, &len);
+	o.has_seed = 0;
+	assert_int_equal(compare_script(s, &o, &why), COMPARE_EQUAL);
+	fclose(o.out);
+	assert_int_equal(seen_seed, s->seed);
+	free(text);
+	script_diag_free(&d);
+	script_free(s);
+}
+
 static void
 test_sim_agrees_with_itself_lessons(void **state)
 {
@@ -96,6 +144,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_agrees_with_itself_lessons),
 		cmocka_unit_test(test_sim_agrees_with_itself_facts),
+		cmocka_unit_test(test_seed_reaches_both_engines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
