@@ -506,12 +506,12 @@ session_reset(struct session *ss, char **cause)
 
 static void session_step_finish(struct session *ss);
 
-size_t
-session_tick(struct session *ss, int64_t budget_us)
+long
+session_tick(struct session *ss, int64_t budget_us, char **cause)
 {
 	int64_t now = ss->play.ops->now(ss->play.e), due, step;
 	size_t before = ss->events_seen;
-	char *cause = NULL;
+	int rc;
 
 	if (budget_us < 0)
 		budget_us = 0;
@@ -520,11 +520,15 @@ session_tick(struct session *ss, int64_t budget_us)
 	if (due != INT64_MAX && due - now <= budget_us)
 		step = due > now ? due - now : 0;
 	step = play_clamp(&ss->play, step);
-	ss->play.ops->advance(ss->play.e, step, &cause);
-	free(cause);
+	rc = ss->play.ops->advance(ss->play.e, step, cause);
 	if (ss->play.pending)
 		session_step_finish(ss);
-	return ss->events_seen - before;
+	if (rc != 0) {
+		if (*cause == NULL)
+			*cause = xstrdup("the engine could not move time on");
+		return -1;
+	}
+	return (long)(ss->events_seen - before);
 }
 
 int64_t

@@ -124,9 +124,11 @@ int session_reset(struct session *ss, char **cause);
  * Moves time forward by at most `budget_us` of virtual time, stopping just
  * after the first instant at which something happened, so each change can
  * be shown. Returns the number of events that happened (0: nothing was
- * due within the budget, time still moved).
+ * due within the budget, time still moved), or -1 with *cause set (caller
+ * frees) when the engine could not move time; the session stays as it
+ * was left, a running step still running.
  */
-size_t session_tick(struct session *ss, int64_t budget_us);
+long session_tick(struct session *ss, int64_t budget_us, char **cause);
 /* Virtual time now, in microseconds. */
 int64_t session_now(const struct session *ss);
 /* Whether anything is still going on (messages in flight, timers pending). */

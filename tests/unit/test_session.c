@@ -85,13 +85,27 @@ count(struct session *ss, const char *name)
 	return v;
 }
 
+/* One tick that must succeed; returns the events it saw. */
+static long
+tick(struct session *ss, int64_t budget_us)
+{
+	char *cause = NULL;
+	long n = session_tick(ss, budget_us, &cause);
+
+	if (cause)
+		fprintf(stderr, "tick: %s\n", cause);
+	assert_null(cause);
+	assert_true(n >= 0);
+	return n;
+}
+
 /* Ticks until nothing is going on; returns how many ticks it took. */
 static int
 run_quiet(struct session *ss)
 {
 	int n = 0;
 	while (session_busy(ss) && n < 100000) {
-		session_tick(ss, 1000000);
+		tick(ss, 1000000);
 		n++;
 	}
 	assert_true(n < 100000);
@@ -104,12 +118,12 @@ test_tick_stops_at_each_instant(void **state)
 	struct script *s = load();
 	struct session *ss = start(s, SESSION_SANDBOX);
 	char *cause = NULL;
-	size_t n;
+	long n;
 	(void)state;
 
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	/* The first instant with events comes well before the budget. */
-	n = session_tick(ss, 1000000);
+	n = tick(ss, 1000000);
 	assert_true(n > 0);
 	assert_true(session_now(ss) < 1000000);
 	assert_true(run_quiet(ss) > 3);
@@ -131,7 +145,7 @@ test_tokens_and_log_follow_events(void **state)
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	while (session_busy(ss)) {
 		size_t nt;
-		session_tick(ss, 1000000);
+		tick(ss, 1000000);
 		nt = session_tokens(ss, &tk);
 		for (size_t i = 0; i < nt; i++) {
 			saw_queue |= tk[i].place == PLACE_QUEUE ||
@@ -265,7 +279,7 @@ test_recording_replays_to_same_ledger(void **state)
 	assert_int_equal(session_toggle(ss, TOGGLE_CONFIRMS, CONFIRMS_EACH,
 	    &cause), 0);
 	assert_int_equal(session_publish(ss, 3, &cause), 0);
-	session_tick(ss, 1000);
+	tick(ss, 1000);
 	assert_int_equal(session_fail(ss, FAIL_BROKER_CRASH, &cause), 0);
 	run_quiet(ss);
 	assert_int_equal(session_restart(ss, &cause), 0);
@@ -308,6 +322,64 @@ test_recording_replays_to_same_ledger(void **state)
 	script_free(s);
 }
 
+/* The simulated engine, made to fail at moving time when `advance_fails`. */
+static int advance_fails;
+static struct engine_ops failing_ops;
+
+static int
+failing_advance(struct engine *e, int64_t us, char **cause)
+{
+	if (advance_fails) {
+		*cause = strdup("the broker connection broke");
+		return -1;
+	}
+	return engine_sim_ops.advance(e, us, cause);
+}
+
+/*
+ * session_tick used to drop the engine's error: the screen ticked on as if
+ * time had moved. Now the error comes back to the caller, which shows it,
+ * and the session is left as it was: the step still running, and it ends
+ * once the engine can move time again.
+ */
+static void
+test_tick_returns_the_engines_error(void **state)
+{
+	struct script *s = load();
+	struct session_opts o;
+	struct session *ss;
+	const struct session_lesson *l;
+	char *cause = NULL;
+	(void)state;
+
+	failing_ops = engine_sim_ops;
+	failing_ops.advance = failing_advance;
+	memset(&o, 0, sizeof o);
+	o.lang = "en";
+	o.ops = &failing_ops;
+	ss = session_create(s, SESSION_LESSON, &o, &cause);
+	assert_non_null(ss);
+	l = session_lesson(ss);
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	assert_int_equal(session_answer(ss, 1), 1);
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	assert_true(session_step_running(ss));
+	advance_fails = 1;
+	assert_int_equal(session_tick(ss, 1000000, &cause), -1);
+	assert_non_null(cause);
+	assert_string_equal(cause, "the broker connection broke");
+	free(cause);
+	cause = NULL;
+	assert_true(session_step_running(ss));
+	assert_int_equal(l->step, 1);
+	advance_fails = 0;
+	run_quiet(ss);
+	assert_int_equal(l->step, 2);
+	assert_int_equal(l->expects_ok, 1);
+	session_free(ss);
+	script_free(s);
+}
+
 int
 main(void)
 {
@@ -318,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_lesson_steps_questions_expectations),
 		cmocka_unit_test(test_challenge_judged_on_current_toggles),
 		cmocka_unit_test(test_recording_replays_to_same_ledger),
+		cmocka_unit_test(test_tick_returns_the_engines_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
