@@ -43,6 +43,12 @@ play_init(struct play *p, const struct script *s, const struct play_opts *o)
 	p->wait_until = -1;
 }
 
+int
+play_judged(const struct play *p)
+{
+	return !p->s->seed_bound || p->seed == p->s->seed;
+}
+
 void
 play_done(struct play *p)
 {

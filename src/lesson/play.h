@@ -62,6 +62,13 @@ struct play {
 	int64_t settle_until;         /* ... until here, or until quiet */
 };
 
+/*
+ * Whether the steps' expectations are judged: always, unless the script's
+ * story is bound to its seed (seed_bound) and the runs use another one;
+ * then they are shown, not judged. A challenge's goal is always judged.
+ */
+int play_judged(const struct play *p);
+
 /* Sets up a player for script `s` (borrowed). Starts nothing. */
 void play_init(struct play *p, const struct script *s,
     const struct play_opts *o);

@@ -66,15 +66,20 @@ runner_say(struct runner *r, const char *prefix, const char *text)
 
 /*
  * Checks expectations. Returns the index of the first that does not hold,
- * with its check in *miss, or -1. Prints each when `verbose`.
+ * with its check in *miss, or -1. Prints each when `verbose`. When the
+ * story is bound to another seed (play_judged), a count that differs is
+ * shown, not judged; an unknown counter still fails.
  */
 static long
 runner_check(struct runner *r, const struct script_expect *xs, size_t n,
     int verbose, struct play_check *miss)
 {
+	int judged = play_judged(&r->play);
+
 	for (size_t i = 0; i < n; i++) {
 		struct play_check ck;
 		int ok = play_expect(&r->play, &xs[i], &ck) == PLAY_HELD;
+		int fails = !ok && (judged || ck.verdict == PLAY_UNKNOWN);
 
 		if (verbose && r->o->json) {
 			fputs("{\"expect\":", r->o->out);
@@ -83,20 +88,33 @@ runner_check(struct runner *r, const struct script_expect *xs, size_t n,
 				fputs(",\"got\":null", r->o->out);
 			else
 				fprintf(r->o->out, ",\"got\":%" PRIu64, ck.got);
-			fprintf(r->o->out, ",\"ok\":%s}\n", ok ? "true" :
-			    "false");
+			fprintf(r->o->out, ",\"ok\":%s%s}\n", ok ? "true" :
+			    "false", judged ? "" : ",\"judged\":false");
 		} else if (verbose && ck.verdict == PLAY_UNKNOWN)
 			fprintf(r->o->out, "   expect %s: FAILED (%s)\n", ck.what,
 			    ck.text);
 		else if (verbose)
 			fprintf(r->o->out, "   expect %s: %s (got %" PRIu64 ")\n",
-			    ck.what, ok ? "ok" : "FAILED", ck.got);
-		if (!ok) {
+			    ck.what, ok ? "ok" : fails ? "FAILED" : "not judged",
+			    ck.got);
+		if (fails) {
 			*miss = ck;
 			return (long)i;
 		}
 	}
 	return -1;
+}
+
+/* What a run on another seed than its story's says, or NULL. */
+static char *
+runner_notice(const struct runner *r)
+{
+	if (play_judged(&r->play))
+		return NULL;
+	return xasprintf("%s: the steps' expectations tell the story of seed "
+	    "%" PRIu64 " (seed_bound): with seed %" PRIu64 " they are shown, "
+	    "not judged (the challenge's solution still is)", r->s->path,
+	    r->s->seed, r->play.seed);
 }
 
 static char *
@@ -259,7 +277,7 @@ runner_challenge(struct runner *r, char **why)
 	const struct script_challenge *c = r->s->challenge;
 	struct play_check miss;
 	long bad;
-	int rc;
+	int rc, missed;
 
 	if (!r->o->json) {
 		fprintf(r->o->out, "== challenge (line %d)\n", c->line);
@@ -276,7 +294,15 @@ runner_challenge(struct runner *r, char **why)
 		return rc;
 	free(*why);
 	*why = NULL;
-	if (bad < 0) {
+	missed = bad >= 0;
+	if (!missed && !play_judged(&r->play)) {
+		/* How rough the run without the solution is, is the story's. */
+		if (!r->o->json)
+			fprintf(r->o->out, "   with seed %" PRIu64 " the goal is "
+			    "met even without the solution (not judged: the "
+			    "story is written for seed %" PRIu64 ")\n",
+			    r->play.seed, r->s->seed);
+	} else if (!missed) {
 		*why = xasprintf("%s:%d: the challenge goal is already met "
 		    "without the solution", r->s->path, c->line);
 		return RUNNER_FAILED;
@@ -298,8 +324,8 @@ runner_challenge(struct runner *r, char **why)
 			    toggle_info(c->solution[i].id)->name,
 			    toggle_format(c->solution[i].id,
 				c->solution[i].value, buf, sizeof buf));
-		fputs(") reaches the goal; without it the goal is missed\n",
-		    r->o->out);
+		fprintf(r->o->out, ") reaches the goal%s\n", missed ?
+		    "; without it the goal is missed" : "");
 	}
 	play_stop(&r->play);
 	return rc;
@@ -311,6 +337,7 @@ runner_replay(const struct script *s, const struct runner_opts *o,
 {
 	struct play_opts po;
 	struct runner r;
+	char *notice;
 	int rc;
 
 	memset(&r, 0, sizeof r);
@@ -326,12 +353,20 @@ runner_replay(const struct script *s, const struct runner_opts *o,
 	po.sink_ctx = &r;
 	play_init(&r.play, s, &po);
 	*why = NULL;
+	notice = runner_notice(&r);
 	if (!o->json)
 		fprintf(o->out, "== %s: %s (seed %" PRIu64 ", engine %s)\n",
 		    s->id, runner_text(&r, &s->title), r.play.seed,
 		    r.play.ops->name);
+	if (notice && o->json) {
+		fputs("{\"note\":", o->out);
+		event_json_string(o->out, notice);
+		fputs("}\n", o->out);
+	} else if (notice)
+		fprintf(o->out, "== note: %s\n", notice);
 	if (runner_start(&r, PLAY_LESSON, why) != 0) {
 		play_done(&r.play);
+		free(notice);
 		return RUNNER_ERROR;
 	}
 	rc = runner_steps(&r, 1, why);
@@ -340,8 +375,13 @@ runner_replay(const struct script *s, const struct runner_opts *o,
 	if (rc == RUNNER_OK && o->challenge && s->challenge)
 		rc = runner_challenge(&r, why);
 	if (!o->json)
-		fprintf(o->out, "== %s\n", rc == RUNNER_OK ?
-		    "every expectation held" : "FAILED");
+		fprintf(o->out, "== %s\n", rc != RUNNER_OK ? "FAILED" :
+		    notice ? "nothing failed; the steps' expectations were "
+		    "shown, not judged" : "every expectation held");
 	play_done(&r.play);
+	if (rc == RUNNER_OK && notice)
+		*why = notice;
+	else
+		free(notice);
 	return rc;
 }

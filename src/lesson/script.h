@@ -136,6 +136,8 @@ struct script {
 	struct script_text title;
 	struct script_text summary;
 	uint64_t seed;
+	int seed_bound;                  /* the steps' expectations tell the
+					    story of `seed` only */
 	int sim_only;                    /* uses what a real broker lacks */
 	struct topology topo;
 	struct script_toggle *toggles;   /* set before the first step */

@@ -14,8 +14,8 @@
 #include "util/xmalloc.h"
 
 static const char *const script_top_keys[] = { "id", "title", "summary",
-	"seed", "sim_only", "topology", "toggles", "steps", "challenge",
-	"compare", NULL };
+	"seed", "seed_bound", "sim_only", "topology", "toggles", "steps",
+	"challenge", "compare", NULL };
 static const char *const script_challenge_keys[] = { "goal", "setup",
 	"steps", "expect", "hints", "solution", "compare", NULL };
 static const char *const script_equeue_keys[] = { "queue", "ready",
@@ -693,6 +693,11 @@ script_root(struct script_loader *ld, const config_setting_t *root)
 	script_text(ld, root, "summary", 0, "the script", &s->summary);
 	if (script_int(ld, root, "seed", 0, INT64_MAX, &seed) > 0)
 		s->seed = (uint64_t)seed;
+	if (script_bool(ld, root, "seed_bound", &s->seed_bound) > 0 &&
+	    s->seed_bound && config_setting_get_member(root, "seed") == NULL)
+		script_report(ld, config_setting_get_member(root, "seed_bound"),
+		    "'seed_bound' needs the script's own 'seed': the story is "
+		    "written for it");
 	script_bool(ld, root, "sim_only", &s->sim_only);
 	script_topology(ld, root);
 	if ((v = config_setting_get_member(root, "toggles")) != NULL)

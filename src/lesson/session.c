@@ -550,11 +550,16 @@ session_busy(const struct session *ss)
 static void
 session_check(struct session *ss, const struct script_expect *xs, size_t n)
 {
+	int judged = play_judged(&ss->play);
+
 	for (size_t i = 0; i < n; i++) {
 		struct play_check ck;
+		enum play_verdict v = play_expect(&ss->play, &xs[i], &ck);
 
-		if (play_expect(&ss->play, &xs[i], &ck) == PLAY_HELD)
+		if (v == PLAY_HELD)
 			ss->lesson.expects_ok++;
+		else if (!judged && v == PLAY_MISSED)
+			ss->lesson.expects_unjudged++;
 		else {
 			ss->lesson.expects_failed++;
 			snprintf(ss->lesson.failed, sizeof ss->lesson.failed,

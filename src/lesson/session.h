@@ -70,6 +70,8 @@ struct session_lesson {
 	int answer_right;
 	size_t expects_ok;  /* expectations checked so far that held */
 	size_t expects_failed;
+	size_t expects_unjudged; /* shown, not judged: the story is bound to
+				    the script's seed and another was given */
 	char failed[320];   /* the last failed expectation, "" if none */
 	int challenge_on;   /* the learner is working on the challenge */
 	int challenge_met;  /* its goal holds now */
