@@ -418,6 +418,42 @@ test_seed_bound_story_not_judged_on_another_seed(void **state)
 	script_free(s);
 }
 
+/*
+ * An unknown queue field cannot pass `rabbitlab check`; built behind the
+ * loader's back, it fails the same way on screen and in replay (the screen
+ * used to read it as the unacked count, replay as 0).
+ */
+static void
+test_unknown_queue_field_fails_alike(void **state)
+{
+	struct script *s = load();
+	struct session *ss;
+	const struct session_lesson *l;
+	struct script_step *st = &s->steps[1];
+	char *cause = NULL, *why = NULL, *old;
+	const char *text = "queue.q.bogus: 'bogus' is not a queue depth; "
+	    "expected ready or unacked";
+	(void)state;
+
+	old = st->expects[0].counter;
+	st->expects[0].counter = strdup("queue.q.bogus");
+	assert_int_equal(replay_seed(s, 0, &why), RUNNER_FAILED);
+	assert_non_null(strstr(why, text));
+	free(why);
+	ss = start(s, SESSION_LESSON);
+	l = session_lesson(ss);
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	assert_int_equal(session_answer(ss, 1), 1);
+	assert_int_equal(session_next_step(ss, &cause), 0);
+	run_quiet(ss);
+	assert_int_equal(l->expects_failed, 1);
+	assert_string_equal(l->failed, text);
+	session_free(ss);
+	free(st->expects[0].counter);
+	st->expects[0].counter = old;
+	script_free(s);
+}
+
 /* The simulated engine, made to fail at moving time when `advance_fails`. */
 static int advance_fails;
 static struct engine_ops failing_ops;
@@ -488,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_recording_replays_to_same_ledger),
 		cmocka_unit_test(test_tick_returns_the_engines_error),
 		cmocka_unit_test(test_seed_bound_story_not_judged_on_another_seed),
+		cmocka_unit_test(test_unknown_queue_field_fails_alike),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
