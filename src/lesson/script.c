@@ -5,11 +5,13 @@
  * Loading runs in three passes over one struct script_loader (see
  * lesson/script_loader.h). A small scanner first reads the raw text
  * (script_scan.c); libconfig then parses the result; last, the validator
- * walks the settings (script_setting.c, script_topo.c, script_steps.c),
- * reports every problem as "FILE:LINE: message" (up to SCRIPT_MAX_DIAGS of
- * them) and fills the script as it goes; a script with any problem is
- * freed, never returned. This file holds the entry points, the list of
- * problems and freeing.
+ * walks the settings (script_setting.c, script_topo.c, script_steps.c,
+ * script_tolerance.c), reports every problem as "FILE:LINE: message" (up
+ * to SCRIPT_MAX_DIAGS of them) and fills the script as it goes; a script
+ * with any problem is freed, never returned. This file holds the entry
+ * points, the list of problems, freeing, and the lookups on a loaded
+ * script that the runner, the screen and compare share (checkpoints and
+ * comparison rules).
  */
 #include "lesson/script.h"
 
