@@ -269,6 +269,8 @@ main_compare(const struct main_opts *mo, char **files, int n)
 	co.out = stdout;
 	co.url = mo->broker;
 	co.challenge = 1;
+	co.has_seed = mo->has_seed;
+	co.seed = mo->seed;
 	return main_each(files, n, main_play_compare, &co);
 }
 

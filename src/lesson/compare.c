@@ -1,13 +1,17 @@
 /*
  * Conformance between the simulated and the live engine.
  *
- * A small runner plays a script the way lesson/runner.c does, but instead
- * of judging expectations it records checkpoints (all ledger counters and
- * queue depths after each step that has expectations, and after the last),
- * the per-message fates and the AMQP reply codes. Two such records are then
- * compared field by field. The rule table below is the only place a
- * difference may be forgiven, and every rule says why: a rate or a latency
- * is the machine's, a race is the broker's. Everything else must be equal.
+ * The script player (lesson/play.c) plays a script the way replay does;
+ * instead of stopping at an expectation that fails, compare records
+ * checkpoints (all ledger counters and queue depths after each step that
+ * has expectations, and after the last), the per-message fates and the
+ * AMQP reply codes. Two such records are then compared field by field.
+ * A difference may be forgiven only by the script itself: a `compare` rule
+ * next to the step it concerns (or for a whole run), each with its reason
+ * (a rate or a latency is the machine's, a race is the broker's; see
+ * lessons/FORMAT.md). Everything else must be equal, but for one rule of
+ * the comparer's own: a checkpoint taken mid-stream compares the counters
+ * of that stream's progress within CMP_STREAM_TOL.
  */
 #include "lesson/compare.h"
 
@@ -19,6 +23,7 @@
 #include <time.h>
 
 #include "engine/live.h"
+#include "lesson/play.h"
 #include "model/ledger.h"
 #include "util/xmalloc.h"
 
@@ -40,126 +45,6 @@ static const char *const compare_stream_counters[] = {
 
 /* At most this many per-message differences are printed. */
 #define CMP_MAX_FATES 12
-
-/*
- * Differences that are allowed, per script and step line (0: every
- * checkpoint of the script), per counter ("*": all of them; "fates": the
- * per-message fates; "codes": the AMQP reply codes). tol >= 0: the values
- * may differ by that fraction of the larger one; tol < 0: not compared.
- */
-#define CMP_RACE_404                                                           \
-	"how many of ten asynchronous publishes leave before the "            \
-	"channel.close comes back is a race: the simulator paces one publish " \
-	"per 64 us, the C client writes all ten in a few microseconds"
-#define CMP_SLOW_RESTART                                                       \
-	"the node is down 2 s, then a real restart takes 4-15 s, longer "    \
-	"than the queues' 5 s TTL: the messages expire during the restart "   \
-	"instead of 5 s after it; the next step compares the outcome"
-#define CMP_BURST                                                              \
-	"50 ms after a burst of 1000 persistent publishes the broker may "    \
-	"still be taking them in"
-
-#define CMP_FSYNC                                                              \
-	"confirms that wait for an fsync, counted in a short window, "        \
-	"measure this machine's disk: the simulator takes the 0.9-2 ms the "  \
-	"facts measured, a fast disk confirms in 0.35-0.5 ms; the next "      \
-	"settle compares the outcome"
-
-/* Which run of a script a rule is for. */
-enum { ANY, MAIN, WITHOUT, WITH };
-
-#define CMP_PUSHED                                                             \
-	"how many of a burst the broker has pushed to the consumer when it "  \
-	"dies on the first is a race: the simulator paces publishes 42 us "   \
-	"apart, a real burst reaches the queue at once; each pushed one "    \
-	"comes back redelivered"
-#define CMP_HOT_LOOP                                                           \
-	"the requeue hot loop's cycles per second are this machine's"
-#define CMP_RESENDS                                                            \
-	"how many of 20 asynchronous persistent publishes are confirmed 2 ms " \
-	"in decides how many are resent and processed twice: the simulator "  \
-	"confirms one per fsync of 0.9 ms, a real broker batches its fsyncs"
-#define CMP_STORM                                                              \
-	"ten random failures in ten seconds: what each catches depends on "  \
-	"timing (a real restart takes 5-15 s, the simulator's 2 s)"
-#define CMP_STORM_GOAL                                                         \
-	"with the challenge's solution every payment is processed exactly "  \
-	"once on both engines, whatever the storm did"
-
-static const struct compare_rule {
-	const char *script;
-	int phase;              /* ANY, MAIN, or a challenge run */
-	int line;
-	const char *counter;
-	double tol;
-	const char *why;
-} compare_rules[] = {
-	/* The first rule that matches applies: a step's own come first. */
-	{ "f08-confirm-latency", ANY, 43, "*", 0.75, CMP_FSYNC },
-	{ "f08-confirm-latency", ANY, 53, "*", 0.75, CMP_FSYNC },
-	{ "f08-confirm-latency", ANY, 58, "*", 0.75, CMP_FSYNC },
-	{ "f08-confirm-latency", ANY, 0, "confirmed", 0.5,
-	  "confirms in a 10 ms window measure this machine's latency" },
-	{ "f09-throughput-no-confirms", ANY, 0, "published", 0.5,
-	  "publishes in a 10-20 ms window measure this machine's rate" },
-	{ "f10-throughput-batch-confirms", ANY, 0, "confirmed", 0.5,
-	  "confirms in a 20-50 ms window measure this machine's rate" },
-	{ "f10-throughput-batch-confirms", ANY, 0, "published", 0.5,
-	  "publishes in a 20-50 ms window measure this machine's rate" },
-	{ "f11-throughput-each-confirm", ANY, 0, "confirmed", 0.5,
-	  "confirms in a 50-200 ms window measure this machine's rate" },
-	{ "f11-throughput-each-confirm", ANY, 0, "published", 0.5,
-	  "publishes in a 50-200 ms window measure this machine's rate" },
-	{ "f01-missing-exchange", ANY, 44, "lost_missing_exchange", -1, CMP_RACE_404 },
-	{ "f01-missing-exchange", ANY, 44, "lost_channel_closed", -1, CMP_RACE_404 },
-	{ "f01-missing-exchange", ANY, 0, "reasons", -1, CMP_RACE_404 },
-	{ "f01-missing-exchange", ANY, 0, "codes", -1,
-	  "the number of channel.close 404 follows from the same race" },
-	{ "f12-crash-nondurable", ANY, 49, "*", -1, CMP_SLOW_RESTART },
-	{ "f13-crash-bindings", ANY, 49, "*", -1, CMP_SLOW_RESTART },
-	{ "f17-crash-unconfirmed-burst", ANY, 21, "queue.trade.pay.success.ready", -1,
-	  CMP_BURST },
-	{ "f31-clean-stop-unwritten", ANY, 21, "queue.trade.pay.success.ready", -1,
-	  CMP_BURST },
-	{ "06-broker", ANY, 63, "queue.trade.pay.success.ready", -1, CMP_BURST },
-	{ "05-confirms-returns", ANY, 104, "*", 0.75, CMP_FSYNC },
-	{ "f18-crash-confirmed-survive", ANY, 0, "*", -1,
-	  "the broker is killed 30 ms into a stream of asynchronously "
-	  "confirmed persistent publishes: how far the stream got, how much "
-	  "was confirmed and written, is this machine's" },
-	{ "f18-crash-confirmed-survive", ANY, 0, "fates", -1,
-	  "which messages of the stream were confirmed is this machine's" },
-	{ "f22-requeue-hot-loop", ANY, 28, "delivered", 0.5,
-	  "the hot loop's cycles per second are this machine's" },
-	{ "f22-requeue-hot-loop", ANY, 28, "redelivered", 0.5,
-	  "the hot loop's cycles per second are this machine's" },
-	{ "f22-requeue-hot-loop", ANY, 28, "queue.trade.pay.success.unacked", -1,
-	  "caught mid-loop, the message is either unacked or on its way back" },
-	{ "f08-confirm-latency", ANY, 63, "*", 0.7,
-	  "deliveries to the autoAck consumer in a 10 ms window measure this "
-	  "machine's confirm latency, with the consumer's relay in the same loop" },
-	{ "07-consumer", ANY, 0, "delivered", 0.5, CMP_PUSHED },
-	{ "07-consumer", ANY, 0, "redelivered", 1.0, CMP_PUSHED },
-	{ "08-failures", ANY, 0, "delivered", 0.5, CMP_HOT_LOOP },
-	{ "08-failures", ANY, 0, "redelivered", 0.5, CMP_HOT_LOOP },
-	{ "08-failures", ANY, 0, "queue.trade.pay.success.unacked", -1,
-	  "caught mid-loop, the message is either unacked or on its way back" },
-	{ "09-idempotency", ANY, 0, "*", -1, CMP_RESENDS },
-	{ "09-idempotency", ANY, 0, "fates", -1, CMP_RESENDS },
-	{ "12-capstone", WITH, 0, "messages", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "processed", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "duplicated", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "lost", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "dead_lettered", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "in_flight", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "repaired", 0, CMP_STORM_GOAL },
-	{ "12-capstone", WITH, 0, "inconsistent", 0, CMP_STORM_GOAL },
-	{ "12-capstone", ANY, 0, "*", -1, CMP_STORM },
-	{ "12-capstone", MAIN, 0, "fates", -1, CMP_STORM },
-	{ "12-capstone", WITHOUT, 0, "fates", -1, CMP_STORM },
-	{ "12-capstone", ANY, 0, "codes", -1, CMP_STORM },
-	{ NULL, 0, 0, NULL, 0, NULL },
-};
 
 #define CMP_MAX_CODES 32
 
@@ -190,7 +75,7 @@ struct cmp_run {
 	size_t ncodes;
 	size_t nqueues;
 	const char **qnames;    /* borrowed from the script */
-	struct ledger *ledger;
+	struct play *play;      /* the run being recorded */
 	FILE *events;
 	int failed_expect;      /* expectations that did not hold */
 };
@@ -203,7 +88,12 @@ struct cmp_ctx {
 	unsigned diffs;
 	unsigned midstream;     /* checkpoints compared as mid-stream */
 	const char *phase;      /* "" or "challenge ..." */
-	int phase_id;           /* MAIN, WITHOUT, WITH */
+	/* The run being compared: its steps and its rules. */
+	const struct script_step *steps;
+	size_t nsteps;
+	const struct script_tolerance *wide; /* the run's own rules */
+	size_t nwide;
+	int run;                /* enum script_cmp_run */
 };
 
 static void
@@ -221,7 +111,6 @@ cmp_sink(void *ctx, const struct event *ev)
 {
 	struct cmp_run *r = ctx;
 
-	ledger_apply(r->ledger, ev);
 	if (ev->code > 0) {
 		size_t i;
 		for (i = 0; i < r->ncodes; i++)
@@ -250,14 +139,14 @@ cmp_run_free(struct cmp_run *r)
 	free(r->pts);
 	free(r->fates);
 	free(r->qnames);
-	ledger_free(r->ledger);
 	memset(r, 0, sizeof *r);
 }
 
+/* Records the run now: every counter and queue depth. */
 static void
-cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
-    struct engine *e, const struct script_step *st, size_t step)
+cmp_checkpoint(struct cmp_run *r, const struct script_step *st, size_t step)
 {
+	struct play *pl = r->play;
 	struct cmp_point *p;
 	struct engine_view v;
 
@@ -266,130 +155,86 @@ cmp_checkpoint(struct cmp_run *r, const struct engine_ops *ops,
 	memset(p, 0, sizeof *p);
 	p->line = st ? st->line : 0;
 	p->step = step;
-	ledger_summarize(r->ledger, &p->sum);
+	ledger_summarize(pl->ledger, &p->sum);
 	p->ready = xcalloc(r->nqueues + 1, sizeof *p->ready);
 	p->unacked = xcalloc(r->nqueues + 1, sizeof *p->unacked);
-	ops->view(e, &v);
+	pl->ops->view(pl->e, &v);
 	p->midstream = v.producer_pending > 0 || v.producer_outstanding > 0;
 	for (size_t i = 0; i < v.nqueues && i < r->nqueues; i++) {
 		p->ready[i] = v.queues[i].exists ? v.queues[i].ready : 0;
 		p->unacked[i] = v.queues[i].exists ? v.queues[i].unacked : 0;
 	}
 	/* The run's own expectations, for the summary line. */
-	for (size_t i = 0; st && i < st->nexpects; i++) {
-		const struct script_expect *x = &st->expects[i];
-		uint64_t val = 0;
-		int ok = 0;
-		if (strncmp(x->counter, "queue.", 6) == 0) {
-			const char *dot = strrchr(x->counter, '.');
-			for (size_t q = 0; q < r->nqueues; q++) {
-				size_t len = strlen(r->qnames[q]);
-				if ((size_t)(dot - (x->counter + 6)) == len &&
-				    strncmp(x->counter + 6, r->qnames[q],
-					len) == 0) {
-					val = strcmp(dot, ".ready") == 0 ?
-					    p->ready[q] : p->unacked[q];
-					ok = 1;
-				}
-			}
-		} else
-			ok = ledger_counter(&p->sum, x->counter, &val) == 0;
-		if (!ok || val < x->min || val > x->max)
+	for (size_t i = 0; st && play_judged(pl) && i < st->nexpects; i++) {
+		struct play_check ck;
+		if (play_eval(&p->sum, v.queues, v.nqueues, &st->expects[i],
+		    &ck) != PLAY_HELD)
 			r->failed_expect++;
 	}
 }
 
-/* Plays steps on a fresh engine; fills *r. Returns 0 or -1 with *why. */
+/* After each step: a checkpoint if it has expectations or is the last. */
+static int
+cmp_after(void *ctx, size_t i, const struct script_step *st)
+{
+	struct cmp_run *r = ctx;
+	size_t n;
+	const struct script_step *steps = play_steps(r->play, r->play->run,
+	    &n);
+
+	if (script_checkpoint(steps, n, i))
+		cmp_checkpoint(r, st, i + 1);
+	return 0;
+}
+
+/* Plays `run` on a fresh engine; fills *r. Returns 0 or -1 with *why. */
 static int
 cmp_play(const struct script *s, const struct engine_ops *ops,
-    const char *url, const struct script_toggle *setup, size_t nsetup,
-    const struct script_toggle *extra, size_t nextra,
-    const struct script_step *steps, size_t nsteps, struct cmp_run *r,
+    const struct compare_opts *o, enum play_run run, struct cmp_run *r,
     char **why)
 {
-	struct engine_opts eo;
-	struct engine *e;
+	static const struct play_hooks hooks = { NULL, cmp_after };
+	struct play_opts po;
+	struct play pl;
 	char *cause = NULL;
-	int rc = 0;
+	int rc;
 	uint32_t max;
 
 	r->label = ops->name;
-	r->ledger = ledger_create();
 	r->nqueues = s->topo.nqueues;
 	r->qnames = xcalloc(r->nqueues + 1, sizeof *r->qnames);
 	for (size_t i = 0; i < r->nqueues; i++)
 		r->qnames[i] = s->topo.queues[i].name;
-	memset(&eo, 0, sizeof eo);
-	eo.seed = s->seed;
-	eo.sink = cmp_sink;
-	eo.sink_ctx = r;
-	eo.url = strcmp(ops->name, "sim") == 0 ? NULL : url;
-	e = ops->create(&eo, &cause);
-	if (e == NULL)
-		goto fail;
-	for (size_t i = 0; i < s->ntoggles && rc == 0; i++)
-		rc = ops->set_toggle(e, s->toggles[i].id, s->toggles[i].value,
-		    &cause);
-	for (size_t i = 0; i < nsetup && rc == 0; i++)
-		rc = ops->set_toggle(e, setup[i].id, setup[i].value, &cause);
-	for (size_t i = 0; i < nextra && rc == 0; i++)
-		rc = ops->set_toggle(e, extra[i].id, extra[i].value, &cause);
-	if (rc == 0)
-		rc = ops->declare(e, &s->topo, &cause);
-	if (rc == 0)
-		rc = ops->consume(e, NULL, 1, &cause);
-	for (size_t i = 0; i < nsteps && rc == 0; i++) {
-		const struct script_step *st = &steps[i];
-		const struct script_action *a = &st->action;
-
-		switch (a->kind) {
-		case ACT_NONE:
-			break;
-		case ACT_PUBLISH:
-			rc = ops->publish(e, &a->publish, &cause);
-			break;
-		case ACT_TOGGLE:
-			for (size_t k = 0; k < a->ntoggles && rc == 0; k++)
-				rc = ops->set_toggle(e, a->toggles[k].id,
-				    a->toggles[k].value, &cause);
-			break;
-		case ACT_FAIL:
-			rc = ops->inject(e, &a->fail, &cause);
-			break;
-		case ACT_RESTART:
-			rc = ops->restart(e, &cause);
-			break;
-		case ACT_WAIT:
-			rc = ops->advance(e, a->ms * 1000 + a->us, &cause);
-			break;
-		case ACT_SETTLE:
-			rc = ops->settle(e, a->ms * 1000, &cause);
-			break;
-		case ACT_CONSUME:
-		case ACT_STOP:
-			rc = ops->consume(e, a->consumer,
-			    a->kind == ACT_CONSUME, &cause);
-			break;
-		}
-		if (rc != 0) {
-			*why = xasprintf("%s:%d: %s engine: %s", s->path, st->line,
-			    ops->name, cause ? cause : "the step was refused");
-			free(cause);
-			ops->destroy(e);
-			return -1;
-		}
-		if (st->nexpects || i + 1 == nsteps)
-			cmp_checkpoint(r, ops, e, st, i + 1);
+	memset(&po, 0, sizeof po);
+	po.ops = ops;
+	po.url = strcmp(ops->name, "sim") == 0 ? NULL : o->url;
+	po.has_seed = o->has_seed;
+	po.seed = o->seed;
+	po.sink = cmp_sink;
+	po.sink_ctx = r;
+	play_init(&pl, s, &po);
+	r->play = &pl;
+	if (play_start(&pl, run, &cause) != 0) {
+		*why = xasprintf("%s: %s engine: %s", s->path, ops->name,
+		    cause ? cause : "the engine could not start");
+		free(cause);
+		play_done(&pl);
+		r->play = NULL;
+		return -1;
 	}
-	if (rc == 0 && nsteps == 0)
-		cmp_checkpoint(r, ops, e, NULL, 0);
-	if (rc != 0)
-		goto fail;
-	max = ledger_max_id(r->ledger);
+	rc = play_walk(&pl, &hooks, r, &cause);
+	if (rc < 0) {
+		*why = xasprintf("%s engine: %s", ops->name, cause);
+		free(cause);
+		play_done(&pl);
+		r->play = NULL;
+		return -1;
+	}
+	max = ledger_max_id(pl.ledger);
 	r->nfates = max;
 	r->fates = xcalloc((size_t)max + 1, sizeof *r->fates);
 	for (uint32_t id = 1; id <= max; id++) {
-		const struct ledger_entry *le = ledger_entry(r->ledger, id);
+		const struct ledger_entry *le = ledger_entry(pl.ledger, id);
 		struct cmp_fate *f = &r->fates[id];
 		f->fate = (uint8_t)ledger_fate(le);
 		if (f->fate == FATE_LOST) {
@@ -397,29 +242,24 @@ cmp_play(const struct script *s, const struct engine_ops *ops,
 			f->notice = le->notice;
 		}
 	}
-	ops->destroy(e);
+	play_done(&pl);
+	r->play = NULL;
 	return 0;
-fail:
-	*why = xasprintf("%s: %s engine: %s", s->path, ops->name,
-	    cause ? cause : "the engine could not start");
-	free(cause);
-	if (e)
-		ops->destroy(e);
-	return -1;
 }
 
-/* The rule for this difference, or NULL. */
-static const struct compare_rule *
-cmp_rule(const struct cmp_ctx *c, int line, const char *counter)
+/*
+ * The script's rule for a difference in `counter` at checkpoint `p` (NULL:
+ * the run's fates and codes), or NULL.
+ */
+static const struct script_tolerance *
+cmp_rule(const struct cmp_ctx *c, const struct cmp_point *p,
+    const char *counter)
 {
-	for (const struct compare_rule *r = compare_rules; r->script; r++)
-		if (strcmp(r->script, c->s->id) == 0 &&
-		    (r->phase == ANY || r->phase == c->phase_id) &&
-		    (r->line == 0 || r->line == line) &&
-		    (strcmp(r->counter, "*") == 0 ||
-			strcmp(r->counter, counter) == 0))
-			return r;
-	return NULL;
+	if (p == NULL || p->step == 0)
+		return script_tolerance_find(NULL, 0, 0, c->wide, c->nwide,
+		    c->run, counter);
+	return script_tolerance_find(c->steps, c->nsteps, p->step - 1,
+	    c->wide, c->nwide, c->run, counter);
 }
 
 static int
@@ -435,18 +275,18 @@ cmp_stream_counter(const char *counter)
 
 /* Whether a and b are equal under the rules. */
 static int
-cmp_same(const struct cmp_ctx *c, int line, int mid, const char *counter,
-    uint64_t a, uint64_t b)
+cmp_same(const struct cmp_ctx *c, const struct cmp_point *p, int mid,
+    const char *counter, uint64_t a, uint64_t b)
 {
-	const struct compare_rule *r;
+	const struct script_tolerance *r;
 	double big = (double)(a > b ? a : b), tol;
 
 	if (a == b)
 		return 1;
-	r = cmp_rule(c, line, counter);
-	if (r && r->tol < 0)
+	r = cmp_rule(c, p, counter);
+	if (r && r->within == 0)
 		return 1;
-	tol = r ? r->tol : -1;
+	tol = r ? r->within : -1;
 	if (mid && cmp_stream_counter(counter) && tol < CMP_STREAM_TOL)
 		tol = CMP_STREAM_TOL;
 	if (tol < 0)
@@ -502,8 +342,9 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 	size_t n = a->npts < b->npts ? a->npts : b->npts;
 	uint32_t maxid;
 	unsigned nfate;
-	const struct compare_rule *fr;
-	int reasons_only = cmp_rule(c, 0, "reasons") != NULL;
+	int fates = cmp_rule(c, NULL, "fates") == NULL;
+	int reasons = cmp_rule(c, NULL, "reasons") == NULL;
+	int repeats = cmp_rule(c, NULL, "repeats") == NULL;
 	char where[64], ta[96], tb[96];
 
 	if (a->npts != b->npts)
@@ -519,7 +360,7 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 			uint64_t va = 0, vb = 0;
 			ledger_counter(&pa->sum, c->counters[k], &va);
 			ledger_counter(&pb->sum, c->counters[k], &vb);
-			if (!cmp_same(c, pa->line, mid, c->counters[k], va, vb))
+			if (!cmp_same(c, pa, mid, c->counters[k], va, vb))
 				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
 				    PRIu64, where, c->counters[k], a->label, va,
 				    b->label, vb);
@@ -528,31 +369,33 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 			char name[300];
 			snprintf(name, sizeof name, "queue.%s.ready",
 			    a->qnames[q]);
-			if (!cmp_same(c, pa->line, mid, name, pa->ready[q],
+			if (!cmp_same(c, pa, mid, name, pa->ready[q],
 			    pb->ready[q]))
 				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
 				    PRIu64, where, name, a->label, pa->ready[q],
 				    b->label, pb->ready[q]);
 			snprintf(name, sizeof name, "queue.%s.unacked",
 			    a->qnames[q]);
-			if (!cmp_same(c, pa->line, mid, name, pa->unacked[q],
+			if (!cmp_same(c, pa, mid, name, pa->unacked[q],
 			    pb->unacked[q]))
 				cmp_diff(c, "%s: %s: %s %" PRIu64 ", %s %"
 				    PRIu64, where, name, a->label,
 				    pa->unacked[q], b->label, pb->unacked[q]);
 		}
 	}
-	fr = cmp_rule(c, 0, "fates");
 	maxid = a->nfates > b->nfates ? a->nfates : b->nfates;
 	nfate = 0;
-	for (uint32_t id = 1; !fr && id <= maxid; id++) {
+	for (uint32_t id = 1; fates && id <= maxid; id++) {
 		int ina = id <= a->nfates, inb = id <= b->nfates;
 		struct cmp_fate fa = ina ? a->fates[id] : (struct cmp_fate){ 0 };
 		struct cmp_fate fb = inb ? b->fates[id] : (struct cmp_fate){ 0 };
-		if (ina == inb && fa.fate == fb.fate && fa.reason == fb.reason &&
-		    fa.notice == fb.notice)
-			continue;
-		if (reasons_only && ina == inb && fa.fate == fb.fate)
+		uint8_t ka = fa.fate, kb = fb.fate;
+		if (!repeats && ka == FATE_DUPLICATED)
+			ka = FATE_PROCESSED;
+		if (!repeats && kb == FATE_DUPLICATED)
+			kb = FATE_PROCESSED;
+		if (ina == inb && ka == kb && (!reasons ||
+		    (fa.reason == fb.reason && fa.notice == fb.notice)))
 			continue;
 		if (++nfate > CMP_MAX_FATES) {
 			c->diffs++;
@@ -566,7 +409,7 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 	if (nfate > CMP_MAX_FATES)
 		fprintf(c->o->out, "   ... and %u more messages whose fates "
 		    "differ\n", nfate - CMP_MAX_FATES);
-	if (cmp_rule(c, 0, "codes"))
+	if (cmp_rule(c, NULL, "codes"))
 		return;
 	for (int pass = 0; pass < 2; pass++) {
 		const struct cmp_run *x = pass ? b : a, *y = pass ? a : b;
@@ -587,27 +430,32 @@ cmp_runs(struct cmp_ctx *c, const struct cmp_run *a, const struct cmp_run *b)
 	}
 }
 
-/* Plays the same steps on both engines and compares them. */
+/* Plays the same run on both engines and compares them. */
 static int
-cmp_pair(struct cmp_ctx *c, const struct script_toggle *setup, size_t nsetup,
-    const struct script_toggle *extra, size_t nextra,
-    const struct script_step *steps, size_t nsteps, char **why)
+cmp_pair(struct cmp_ctx *c, enum play_run run, char **why)
 {
 	const struct engine_ops *left = c->o->left ? c->o->left :
 	    &engine_sim_ops;
 	const struct engine_ops *right = c->o->right ? c->o->right :
 	    &engine_live_ops;
+	const struct script_challenge *ch = c->s->challenge;
 	struct cmp_run a, b;
 	int rc;
 
+	c->phase = run == PLAY_LESSON ? "" : run == PLAY_CHALLENGE ?
+	    "challenge without the solution" : "challenge with the solution";
+	c->run = run == PLAY_LESSON ? SCRIPT_RUNS_BOTH : run == PLAY_CHALLENGE ?
+	    SCRIPT_RUN_WITHOUT : SCRIPT_RUN_WITH;
+	c->steps = run == PLAY_LESSON ? c->s->steps : ch->steps;
+	c->nsteps = run == PLAY_LESSON ? c->s->nsteps : ch->nsteps;
+	c->wide = run == PLAY_LESSON ? c->s->tolerances : ch->tolerances;
+	c->nwide = run == PLAY_LESSON ? c->s->ntolerances : ch->ntolerances;
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	a.events = b.events = c->o->events ? c->o->out : NULL;
-	rc = cmp_play(c->s, left, c->o->url, setup, nsetup, extra, nextra,
-	    steps, nsteps, &a, why);
+	rc = cmp_play(c->s, left, c->o, run, &a, why);
 	if (rc == 0)
-		rc = cmp_play(c->s, right, c->o->url, setup, nsetup, extra,
-		    nextra, steps, nsteps, &b, why);
+		rc = cmp_play(c->s, right, c->o, run, &b, why);
 	if (rc == 0) {
 		cmp_runs(c, &a, &b);
 		if (b.failed_expect && !a.failed_expect)
@@ -621,6 +469,54 @@ cmp_pair(struct cmp_ctx *c, const struct script_toggle *setup, size_t nsetup,
 	return rc;
 }
 
+/* Prints the n rules of one place, `at` naming it, each with its reason. */
+static void
+cmp_print_rules(FILE *out, const struct script_tolerance *t, size_t n,
+    const char *at)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs(t[i].within > 0 ? "   (compared within " :
+		    "   (not compared ", out);
+		if (t[i].within > 0)
+			fprintf(out, "%g%% ", t[i].within * 100);
+		fprintf(out, "%s%s%s: ", at, t[i].onward ? " and after" : "",
+		    t[i].run == SCRIPT_RUN_WITHOUT ?
+		    " (the run without the solution)" :
+		    t[i].run == SCRIPT_RUN_WITH ?
+		    " (the run with the solution)" : "");
+		for (size_t k = 0; k < t[i].ncounters; k++)
+			fprintf(out, "%s%s", k ? ", " : "", t[i].counters[k]);
+		fprintf(out, ": %s)\n", t[i].why);
+	}
+}
+
+/* The script's rules for the runs compared. */
+static void
+cmp_print_all_rules(FILE *out, const struct script *s, int challenge)
+{
+	const struct script_challenge *c = s->challenge;
+	char at[64];
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		snprintf(at, sizeof at, "at step %zu (line %d)", i + 1,
+		    s->steps[i].line);
+		cmp_print_rules(out, s->steps[i].tolerances,
+		    s->steps[i].ntolerances, at);
+	}
+	cmp_print_rules(out, s->tolerances, s->ntolerances,
+	    "in the lesson's run");
+	if (!challenge || c == NULL)
+		return;
+	for (size_t i = 0; i < c->nsteps; i++) {
+		snprintf(at, sizeof at, "at challenge step %zu (line %d)", i + 1,
+		    c->steps[i].line);
+		cmp_print_rules(out, c->steps[i].tolerances,
+		    c->steps[i].ntolerances, at);
+	}
+	cmp_print_rules(out, c->tolerances, c->ntolerances,
+	    "in the challenge");
+}
+
 int
 compare_script(const struct script *s, const struct compare_opts *o,
     char **why)
@@ -632,51 +528,18 @@ compare_script(const struct script *s, const struct compare_opts *o,
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.o = o;
-	c.phase = "";
-	c.phase_id = MAIN;
 	ledger_counter_names(cmp_counter_name, &c);
-	fprintf(o->out, "== %s: %s vs %s\n", s->id,
+	fprintf(o->out, "== %s: %s vs %s, seed %" PRIu64 "\n", s->id,
 	    o->left ? o->left->name : "sim",
-	    o->right ? o->right->name : "live");
-	rc = cmp_pair(&c, NULL, 0, NULL, 0, s->steps, s->nsteps, why);
+	    o->right ? o->right->name : "live",
+	    o->has_seed ? o->seed : s->seed);
+	rc = cmp_pair(&c, PLAY_LESSON, why);
 	if (rc == 0 && o->challenge && s->challenge) {
-		const struct script_challenge *ch = s->challenge;
-		c.phase = "challenge without the solution";
-		c.phase_id = WITHOUT;
-		rc = cmp_pair(&c, ch->setup, ch->nsetup, NULL, 0, ch->steps,
-		    ch->nsteps, why);
-		if (rc == 0) {
-			c.phase = "challenge with the solution";
-			c.phase_id = WITH;
-			rc = cmp_pair(&c, ch->setup, ch->nsetup, ch->solution,
-			    ch->nsolution, ch->steps, ch->nsteps, why);
-		}
+		rc = cmp_pair(&c, PLAY_CHALLENGE, why);
+		if (rc == 0)
+			rc = cmp_pair(&c, PLAY_SOLVED, why);
 	}
-	/* The rules that apply, those that differ only by step as one. */
-	for (const struct compare_rule *r = compare_rules; r->script; r++) {
-		const struct compare_rule *q;
-		int steps = 0, seen = 0;
-		char at[32] = "";
-		if (strcmp(r->script, s->id) != 0)
-			continue;
-		for (q = compare_rules; q->script; q++) {
-			if (strcmp(q->script, r->script) != 0 ||
-			    strcmp(q->counter, r->counter) != 0 ||
-			    q->why != r->why || (q->tol < 0) != (r->tol < 0) ||
-			    !q->line != !r->line)
-				continue;
-			seen |= q < r;
-			steps++;
-		}
-		if (seen)
-			continue;
-		if (r->line)
-			snprintf(at, sizeof at, steps == 1 ? " at one step" :
-			    " at %d steps", steps);
-		fprintf(o->out, "   (%s %s%s: %s)\n", r->tol < 0 ?
-		    "not compared:" : "compared within a tolerance:",
-		    r->counter, at, r->why);
-	}
+	cmp_print_all_rules(o->out, s, o->challenge);
 	for (size_t i = 0; i < c.ncounters; i++)
 		free(c.counters[i]);
 	free(c.counters);
@@ -704,22 +567,23 @@ int
 compare_wall_time(const struct script *s, const char *url, double *sim_s,
     double *live_s, char **why)
 {
+	struct compare_opts o;
 	struct cmp_run r;
 	double t0;
 	int rc;
 
 	*why = NULL;
+	memset(&o, 0, sizeof o);
+	o.url = url;
 	memset(&r, 0, sizeof r);
 	t0 = cmp_clock();
-	rc = cmp_play(s, &engine_sim_ops, url, NULL, 0, NULL, 0, s->steps,
-	    s->nsteps, &r, why);
+	rc = cmp_play(s, &engine_sim_ops, &o, PLAY_LESSON, &r, why);
 	*sim_s = cmp_clock() - t0;
 	cmp_run_free(&r);
 	if (rc != 0)
 		return -1;
 	t0 = cmp_clock();
-	rc = cmp_play(s, &engine_live_ops, url, NULL, 0, NULL, 0, s->steps,
-	    s->nsteps, &r, why);
+	rc = cmp_play(s, &engine_live_ops, &o, PLAY_LESSON, &r, why);
 	*live_s = cmp_clock() - t0;
 	cmp_run_free(&r);
 	return rc;

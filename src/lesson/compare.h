@@ -8,13 +8,15 @@
  * counter and every queue's ready and unacked count. At the end come each
  * message's fate (with its loss reason and what the producer was told) and
  * the AMQP reply codes seen (channel.close 404, basic.return 312, ...).
- * Everything must be equal, except what compare.c's rule table marks as
- * timing-dependent, each rule with its reason: rates, latencies, races the
- * real broker decides. No curses; output goes to the FILE given.
+ * Everything must be equal, except what the script's own `compare` rules
+ * forgive, each next to the step it concerns and with its reason: rates,
+ * latencies, races the real broker decides (lessons/FORMAT.md). No curses;
+ * output goes to the FILE given.
  */
 #ifndef RL_COMPARE_H
 #define RL_COMPARE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine/engine.h"
@@ -27,6 +29,8 @@ struct compare_opts {
 	int events;                     /* print both event streams */
 	const struct engine_ops *left;  /* NULL: the simulated engine */
 	const struct engine_ops *right; /* NULL: the live engine */
+	int has_seed;                   /* seed overrides the script's */
+	uint64_t seed;
 };
 
 /* Exit statuses, as the command line returns them. */

@@ -1,9 +1,11 @@
 /*
- * The lesson runner. One run creates an engine, applies the script's toggles,
- * declares its topology, starts its consumers and plays the steps in order;
- * every event goes through one sink that feeds the ledger and the
- * transcript. A challenge is proved on two fresh engines: it must be reached
- * with the solution's toggles and must not be reached without them.
+ * The lesson runner: `rabbitlab replay`. The script player (lesson/play.c)
+ * plays the lesson's steps at once; around each step the runner writes the
+ * transcript (narration, the question with its answer, each expectation as
+ * the player judged it) and stops at the first expectation that does not
+ * hold. Events reach the transcript through the player's sink, after the
+ * ledger. A challenge is proved on two fresh runs: it must be reached with
+ * the solution's toggles and must not be reached without them.
  */
 #include "lesson/runner.h"
 
@@ -11,15 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson/play.h"
 #include "model/ledger.h"
 #include "util/xmalloc.h"
 
 struct runner {
 	const struct script *s;
 	const struct runner_opts *o;
-	const struct engine_ops *ops;
-	struct engine *e;
-	struct ledger *ledger;
+	struct play play;
 	int print;            /* events go to the transcript */
 };
 
@@ -28,7 +29,6 @@ runner_sink(void *ctx, const struct event *ev)
 {
 	struct runner *r = ctx;
 
-	ledger_apply(r->ledger, ev);
 	if (!r->print)
 		return;
 	if (r->o->json)
@@ -64,134 +64,65 @@ runner_say(struct runner *r, const char *prefix, const char *text)
 	fputc('\n', out);
 }
 
-/* The current value of an expectation's counter; -1 if unknown. */
-static int
-runner_value(struct runner *r, const char *counter, uint64_t *v)
-{
-	struct ledger_summary sum;
-
-	if (strncmp(counter, "queue.", 6) == 0) {
-		struct engine_view view;
-		const char *name = counter + 6, *field = strrchr(counter, '.');
-		size_t len = (size_t)(field - name);
-
-		r->ops->view(r->e, &view);
-		for (size_t i = 0; i < view.nqueues; i++) {
-			const struct engine_queue_view *q = &view.queues[i];
-			if (strlen(q->name) != len ||
-			    strncmp(q->name, name, len) != 0)
-				continue;
-			if (strcmp(field, ".ready") == 0)
-				*v = q->exists ? q->ready : 0;
-			else if (strcmp(field, ".unacked") == 0)
-				*v = q->exists ? q->unacked : 0;
-			else
-				return -1;
-			return 0;
-		}
-		return -1;
-	}
-	ledger_summarize(r->ledger, &sum);
-	return ledger_counter(&sum, counter, v);
-}
-
-static void
-runner_range(char *buf, size_t len, const struct script_expect *x)
-{
-	if (x->min == x->max)
-		snprintf(buf, len, "%s == %" PRIu64, x->counter, x->min);
-	else
-		snprintf(buf, len, "%s in [%" PRIu64 ", %" PRIu64 "]",
-		    x->counter, x->min, x->max);
-}
-
 /*
- * Checks expectations. Returns the index of the first that fails, or -1.
- * Prints each when `verbose`.
+ * Checks expectations. Returns the index of the first that does not hold,
+ * with its check in *miss, or -1. Prints each when `verbose`. When the
+ * story is bound to another seed (play_judged), a count that differs is
+ * shown, not judged; an unknown counter still fails.
  */
 static long
 runner_check(struct runner *r, const struct script_expect *xs, size_t n,
-    int verbose, uint64_t *got)
+    int verbose, struct play_check *miss)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct script_expect *x = &xs[i];
-		char what[160];
-		uint64_t v = 0;
-		int ok = runner_value(r, x->counter, &v) == 0 && v >= x->min &&
-		    v <= x->max;
+	int judged = play_judged(&r->play);
 
-		runner_range(what, sizeof what, x);
+	for (size_t i = 0; i < n; i++) {
+		struct play_check ck;
+		int ok = play_expect(&r->play, &xs[i], &ck) == PLAY_HELD;
+		int fails = !ok && (judged || ck.verdict == PLAY_UNKNOWN);
+
 		if (verbose && r->o->json) {
 			fputs("{\"expect\":", r->o->out);
-			event_json_string(r->o->out, what);
-			fprintf(r->o->out, ",\"got\":%" PRIu64 ",\"ok\":%s}\n", v,
-			    ok ? "true" : "false");
-		} else if (verbose)
+			event_json_string(r->o->out, ck.what);
+			if (ck.verdict == PLAY_UNKNOWN)
+				fputs(",\"got\":null", r->o->out);
+			else
+				fprintf(r->o->out, ",\"got\":%" PRIu64, ck.got);
+			fprintf(r->o->out, ",\"ok\":%s%s}\n", ok ? "true" :
+			    "false", judged ? "" : ",\"judged\":false");
+		} else if (verbose && ck.verdict == PLAY_UNKNOWN)
+			fprintf(r->o->out, "   expect %s: FAILED (%s)\n", ck.what,
+			    ck.text);
+		else if (verbose)
 			fprintf(r->o->out, "   expect %s: %s (got %" PRIu64 ")\n",
-			    what, ok ? "ok" : "FAILED", v);
-		if (!ok) {
-			*got = v;
+			    ck.what, ok ? "ok" : fails ? "FAILED" : "not judged",
+			    ck.got);
+		if (fails) {
+			*miss = ck;
 			return (long)i;
 		}
 	}
 	return -1;
 }
 
+/* What a run on another seed than its story's says, or NULL. */
 static char *
-runner_fail_msg(const struct runner *r, const struct script_expect *x,
-    uint64_t got, const char *where)
+runner_notice(const struct runner *r)
 {
-	char what[160];
-
-	runner_range(what, sizeof what, x);
-	return xasprintf("%s:%d: expectation failed%s: %s, but it is %" PRIu64,
-	    r->s->path, x->line, where, what, got);
+	if (play_judged(&r->play))
+		return NULL;
+	return xasprintf("%s: the steps' expectations tell the story of seed "
+	    "%" PRIu64 " (seed_bound): with seed %" PRIu64 " they are shown, "
+	    "not judged (the challenge's solution still is)", r->s->path,
+	    r->s->seed, r->play.seed);
 }
 
-/* Performs one action; returns 0 or -1 with *why. */
-static int
-runner_act(struct runner *r, const struct script_action *a, int line,
-    char **why)
+static char *
+runner_fail_msg(const struct runner *r, const struct script_expect *x,
+    const struct play_check *ck, const char *where)
 {
-	char *cause = NULL;
-	int rc = 0;
-
-	switch (a->kind) {
-	case ACT_NONE:
-		return 0;
-	case ACT_PUBLISH:
-		rc = r->ops->publish(r->e, &a->publish, &cause);
-		break;
-	case ACT_TOGGLE:
-		for (size_t i = 0; i < a->ntoggles && rc == 0; i++)
-			rc = r->ops->set_toggle(r->e, a->toggles[i].id,
-			    a->toggles[i].value, &cause);
-		break;
-	case ACT_FAIL:
-		rc = r->ops->inject(r->e, &a->fail, &cause);
-		break;
-	case ACT_RESTART:
-		rc = r->ops->restart(r->e, &cause);
-		break;
-	case ACT_WAIT:
-		rc = r->ops->advance(r->e, a->ms * 1000 + a->us, &cause);
-		break;
-	case ACT_SETTLE:
-		rc = r->ops->settle(r->e, a->ms * 1000, &cause);
-		break;
-	case ACT_CONSUME:
-	case ACT_STOP:
-		rc = r->ops->consume(r->e, a->consumer, a->kind == ACT_CONSUME,
-		    &cause);
-		break;
-	}
-	if (rc != 0) {
-		*why = xasprintf("%s:%d: %s", r->s->path, line,
-		    cause ? cause : "the engine refused this step");
-		free(cause);
-		return -1;
-	}
-	return 0;
+	return xasprintf("%s:%d: expectation failed%s: %s", r->s->path,
+	    x->line, where, ck->text);
 }
 
 static void
@@ -222,82 +153,77 @@ runner_ask(struct runner *r, const struct script_question *q)
 	runner_say(r, "", runner_text(r, &q->explain));
 }
 
-/* Creates the engine and plays the setup; toggles on top of the script's. */
+/* Starts a run on a fresh engine; *why names the script on error. */
 static int
-runner_start(struct runner *r, const struct script_toggle *setup,
-    size_t nsetup, const struct script_toggle *extra, size_t nextra,
-    char **why)
+runner_start(struct runner *r, enum play_run run, char **why)
 {
-	struct engine_opts eo;
 	char *cause = NULL;
-	int rc = 0;
 
-	memset(&eo, 0, sizeof eo);
-	eo.seed = r->o->has_seed ? r->o->seed : r->s->seed;
-	eo.sink = runner_sink;
-	eo.sink_ctx = r;
-	eo.url = r->o->url;
-	r->e = r->ops->create(&eo, &cause);
-	if (r->e == NULL)
-		goto fail;
-	for (size_t i = 0; i < r->s->ntoggles && rc == 0; i++)
-		rc = r->ops->set_toggle(r->e, r->s->toggles[i].id,
-		    r->s->toggles[i].value, &cause);
-	for (size_t i = 0; i < nsetup && rc == 0; i++)
-		rc = r->ops->set_toggle(r->e, setup[i].id, setup[i].value,
-		    &cause);
-	for (size_t i = 0; i < nextra && rc == 0; i++)
-		rc = r->ops->set_toggle(r->e, extra[i].id, extra[i].value,
-		    &cause);
-	if (rc == 0)
-		rc = r->ops->declare(r->e, &r->s->topo, &cause);
-	if (rc == 0)
-		rc = r->ops->consume(r->e, NULL, 1, &cause);
-	if (rc == 0)
+	if (play_start(&r->play, run, &cause) == 0)
 		return 0;
-fail:
 	*why = xasprintf("%s: %s", r->s->path, cause ? cause :
 	    "the engine could not start");
 	free(cause);
 	return -1;
 }
 
+/* The state of one walk through a run's steps. */
+struct runner_walk {
+	struct runner *r;
+	int narrate;                /* print narration and each check */
+	long bad;                   /* index of the failed expectation */
+	const struct script_step *at;
+	struct play_check miss;
+};
+
 static void
-runner_stop(struct runner *r)
+runner_before(void *ctx, size_t i, const struct script_step *st)
 {
-	if (r->e)
-		r->ops->destroy(r->e);
-	r->e = NULL;
-	ledger_reset(r->ledger);
+	struct runner_walk *w = ctx;
+	struct runner *r = w->r;
+
+	if (!w->narrate)
+		return;
+	if (!r->o->json)
+		fprintf(r->o->out, "-- step %zu (line %d)\n", i + 1, st->line);
+	if (st->say.en)
+		runner_say(r, "   ", runner_text(r, &st->say));
+	if (st->ask)
+		runner_ask(r, st->ask);
+}
+
+static int
+runner_after(void *ctx, size_t i, const struct script_step *st)
+{
+	struct runner_walk *w = ctx;
+
+	(void)i;
+	w->bad = runner_check(w->r, st->expects, st->nexpects, w->narrate,
+	    &w->miss);
+	w->at = st;
+	return w->bad >= 0;
 }
 
 /*
- * Plays steps. Returns RUNNER_OK, RUNNER_FAILED (first failed expectation,
- * *why set unless `quiet_fail`) or RUNNER_ERROR.
+ * Plays the current run's steps. Returns RUNNER_OK, RUNNER_FAILED (first
+ * failed expectation, in *why) or RUNNER_ERROR.
  */
 static int
-runner_steps(struct runner *r, const struct script_step *steps, size_t n,
-    int narrate, char **why)
+runner_steps(struct runner *r, int narrate, char **why)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct script_step *st = &steps[i];
-		uint64_t got;
-		long bad;
+	static const struct play_hooks hooks = { runner_before, runner_after };
+	struct runner_walk w;
+	int rc;
 
-		if (narrate && !r->o->json)
-			fprintf(r->o->out, "-- step %zu (line %d)\n", i + 1,
-			    st->line);
-		if (narrate && st->say.en)
-			runner_say(r, "   ", runner_text(r, &st->say));
-		if (narrate && st->ask)
-			runner_ask(r, st->ask);
-		if (runner_act(r, &st->action, st->line, why) != 0)
-			return RUNNER_ERROR;
-		bad = runner_check(r, st->expects, st->nexpects, narrate, &got);
-		if (bad >= 0) {
-			*why = runner_fail_msg(r, &st->expects[bad], got, "");
-			return RUNNER_FAILED;
-		}
+	memset(&w, 0, sizeof w);
+	w.r = r;
+	w.narrate = narrate;
+	rc = play_walk(&r->play, &hooks, &w, why);
+	if (rc < 0)
+		return RUNNER_ERROR;
+	if (rc > 0) {
+		*why = runner_fail_msg(r, &w.at->expects[w.bad], &w.miss, "");
+		return RUNNER_FAILED;
 	}
 	return RUNNER_OK;
 }
@@ -305,13 +231,13 @@ runner_steps(struct runner *r, const struct script_step *steps, size_t n,
 static void
 runner_fates(struct runner *r)
 {
-	uint32_t max = ledger_max_id(r->ledger);
+	uint32_t max = ledger_max_id(r->play.ledger);
 	FILE *out = r->o->out;
 
 	if (r->o->json || max > 40)
 		return;
 	for (uint32_t id = 1; id <= max; id++) {
-		const struct ledger_entry *le = ledger_entry(r->ledger, id);
+		const struct ledger_entry *le = ledger_entry(r->play.ledger, id);
 		enum ledger_fate f = ledger_fate(le);
 
 		if (le->published_at < 0 && !le->paid)
@@ -334,7 +260,7 @@ runner_summary(struct runner *r)
 {
 	struct ledger_summary sum;
 
-	ledger_summarize(r->ledger, &sum);
+	ledger_summarize(r->play.ledger, &sum);
 	if (r->o->json) {
 		ledger_print_summary_json(r->o->out, &sum);
 		return;
@@ -349,9 +275,9 @@ static int
 runner_challenge(struct runner *r, char **why)
 {
 	const struct script_challenge *c = r->s->challenge;
-	uint64_t got;
+	struct play_check miss;
 	long bad;
-	int rc;
+	int rc, missed;
 
 	if (!r->o->json) {
 		fprintf(r->o->out, "== challenge (line %d)\n", c->line);
@@ -359,31 +285,36 @@ runner_challenge(struct runner *r, char **why)
 	}
 	r->print = 0;
 	/* Without the solution the goal must not be met. */
-	if (runner_start(r, c->setup, c->nsetup, NULL, 0, why) != 0)
+	if (runner_start(r, PLAY_CHALLENGE, why) != 0)
 		return RUNNER_ERROR;
-	rc = runner_steps(r, c->steps, c->nsteps, 0, why);
-	bad = runner_check(r, c->expects, c->nexpects, 0, &got);
-	runner_stop(r);
+	rc = runner_steps(r, 0, why);
+	bad = play_goal_miss(&r->play, &miss);
+	play_stop(&r->play);
 	if (rc == RUNNER_ERROR)
 		return rc;
 	free(*why);
 	*why = NULL;
-	if (bad < 0) {
+	missed = bad >= 0;
+	if (!missed && !play_judged(&r->play)) {
+		/* How rough the run without the solution is, is the story's. */
+		if (!r->o->json)
+			fprintf(r->o->out, "   with seed %" PRIu64 " the goal is "
+			    "met even without the solution (not judged: the "
+			    "story is written for seed %" PRIu64 ")\n",
+			    r->play.seed, r->s->seed);
+	} else if (!missed) {
 		*why = xasprintf("%s:%d: the challenge goal is already met "
 		    "without the solution", r->s->path, c->line);
 		return RUNNER_FAILED;
 	}
-	if (runner_start(r, c->setup, c->nsetup, c->solution, c->nsolution,
-	    why) != 0)
+	if (runner_start(r, PLAY_SOLVED, why) != 0)
 		return RUNNER_ERROR;
-	rc = runner_steps(r, c->steps, c->nsteps, 0, why);
-	if (rc == RUNNER_OK) {
-		bad = runner_check(r, c->expects, c->nexpects, 0, &got);
-		if (bad >= 0) {
-			*why = runner_fail_msg(r, &c->expects[bad], got,
-			    " with the challenge solution");
-			rc = RUNNER_FAILED;
-		}
+	rc = runner_steps(r, 0, why);
+	if (rc == RUNNER_OK &&
+	    (bad = play_goal_miss(&r->play, &miss)) >= 0) {
+		*why = runner_fail_msg(r, &c->expects[bad], &miss,
+		    " with the challenge solution");
+		rc = RUNNER_FAILED;
 	}
 	if (rc == RUNNER_OK && !r->o->json) {
 		char buf[32];
@@ -393,10 +324,10 @@ runner_challenge(struct runner *r, char **why)
 			    toggle_info(c->solution[i].id)->name,
 			    toggle_format(c->solution[i].id,
 				c->solution[i].value, buf, sizeof buf));
-		fputs(") reaches the goal; without it the goal is missed\n",
-		    r->o->out);
+		fprintf(r->o->out, ") reaches the goal%s\n", missed ?
+		    "; without it the goal is missed" : "");
 	}
-	runner_stop(r);
+	play_stop(&r->play);
 	return rc;
 }
 
@@ -404,33 +335,53 @@ int
 runner_replay(const struct script *s, const struct runner_opts *o,
     char **why)
 {
+	struct play_opts po;
 	struct runner r;
+	char *notice;
 	int rc;
 
 	memset(&r, 0, sizeof r);
 	r.s = s;
 	r.o = o;
-	r.ops = o->ops;
-	r.ledger = ledger_create();
 	r.print = o->events;
+	memset(&po, 0, sizeof po);
+	po.ops = o->ops;
+	po.url = o->url;
+	po.has_seed = o->has_seed;
+	po.seed = o->seed;
+	po.sink = runner_sink;
+	po.sink_ctx = &r;
+	play_init(&r.play, s, &po);
 	*why = NULL;
+	notice = runner_notice(&r);
 	if (!o->json)
 		fprintf(o->out, "== %s: %s (seed %" PRIu64 ", engine %s)\n",
-		    s->id, runner_text(&r, &s->title),
-		    o->has_seed ? o->seed : s->seed, o->ops->name);
-	if (runner_start(&r, NULL, 0, NULL, 0, why) != 0) {
-		runner_stop(&r);
-		ledger_free(r.ledger);
+		    s->id, runner_text(&r, &s->title), r.play.seed,
+		    r.play.ops->name);
+	if (notice && o->json) {
+		fputs("{\"note\":", o->out);
+		event_json_string(o->out, notice);
+		fputs("}\n", o->out);
+	} else if (notice)
+		fprintf(o->out, "== note: %s\n", notice);
+	if (runner_start(&r, PLAY_LESSON, why) != 0) {
+		play_done(&r.play);
+		free(notice);
 		return RUNNER_ERROR;
 	}
-	rc = runner_steps(&r, s->steps, s->nsteps, 1, why);
+	rc = runner_steps(&r, 1, why);
 	runner_summary(&r);
-	runner_stop(&r);
+	play_stop(&r.play);
 	if (rc == RUNNER_OK && o->challenge && s->challenge)
 		rc = runner_challenge(&r, why);
 	if (!o->json)
-		fprintf(o->out, "== %s\n", rc == RUNNER_OK ?
-		    "every expectation held" : "FAILED");
-	ledger_free(r.ledger);
+		fprintf(o->out, "== %s\n", rc != RUNNER_OK ? "FAILED" :
+		    notice ? "nothing failed; the steps' expectations were "
+		    "shown, not judged" : "every expectation held");
+	play_done(&r.play);
+	if (rc == RUNNER_OK && notice)
+		*why = notice;
+	else
+		free(notice);
 	return rc;
 }

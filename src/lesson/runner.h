@@ -31,7 +31,10 @@ enum { RUNNER_OK = 0, RUNNER_FAILED = 1, RUNNER_ERROR = 2 };
  * Plays `s`. Returns RUNNER_OK when every expectation held (and, if asked,
  * the challenge is reached with its solution and not without it);
  * RUNNER_FAILED with *why naming the first one that did not ("FILE:LINE:
- * ..."); RUNNER_ERROR with *why when the engine refused a request. The
+ * ..."); RUNNER_ERROR with *why when the engine refused a request. With
+ * RUNNER_OK, *why may hold a notice: the script's story is bound to its
+ * seed (seed_bound) and another was given, so the steps' expectations were
+ * shown, not judged (the challenge's goal with the solution still is). The
  * caller frees *why.
  */
 int runner_replay(const struct script *s, const struct runner_opts *o,

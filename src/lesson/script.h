@@ -66,6 +66,34 @@ struct script_action {
 	char *consumer;
 };
 
+/* Which run of a challenge a comparison rule is for. */
+enum script_cmp_run {
+	SCRIPT_RUNS_BOTH,     /* every run the rule's place has */
+	SCRIPT_RUN_WITHOUT,   /* the challenge without its solution */
+	SCRIPT_RUN_WITH,      /* the challenge with its solution */
+};
+
+/*
+ * A difference `rabbitlab compare` forgives between the simulated and the
+ * live engine, with its reason. It sits next to what it excuses: on a step
+ * (that step's checkpoint; with `onward`, every later one of the run too),
+ * at the top level (every checkpoint of the lesson's run, and its fates and
+ * reply codes) or in the challenge (both challenge runs, or one). See
+ * lessons/FORMAT.md, "Comparing with a real broker".
+ */
+struct script_tolerance {
+	char **counters;  /* names; "x*" matches every counter starting "x";
+			     at run level also "fates", "reasons", "repeats",
+			     "codes" */
+	size_t ncounters;
+	double within;    /* > 0: may differ by this fraction of the larger
+			     value; 0: not compared at all */
+	int onward;       /* a step's rule: later checkpoints too */
+	int run;          /* enum script_cmp_run */
+	char *why;        /* why the difference is the machine's */
+	int line;
+};
+
 struct script_question {
 	struct script_text prompt;
 	struct script_text *choices;
@@ -81,6 +109,8 @@ struct script_step {
 	struct script_action action;
 	struct script_expect *expects;
 	size_t nexpects;
+	struct script_tolerance *tolerances; /* compare rules, this step */
+	size_t ntolerances;
 };
 
 struct script_challenge {
@@ -96,6 +126,8 @@ struct script_challenge {
 	size_t nhints;
 	struct script_toggle *solution;  /* toggles that reach the goal */
 	size_t nsolution;
+	struct script_tolerance *tolerances; /* compare rules, its runs */
+	size_t ntolerances;
 };
 
 struct script {
@@ -104,6 +136,8 @@ struct script {
 	struct script_text title;
 	struct script_text summary;
 	uint64_t seed;
+	int seed_bound;                  /* the steps' expectations tell the
+					    story of `seed` only */
 	int sim_only;                    /* uses what a real broker lacks */
 	struct topology topo;
 	struct script_toggle *toggles;   /* set before the first step */
@@ -111,6 +145,8 @@ struct script {
 	struct script_step *steps;
 	size_t nsteps;
 	struct script_challenge *challenge; /* NULL if none */
+	struct script_tolerance *tolerances; /* compare rules, lesson's run */
+	size_t ntolerances;
 };
 
 /* Problems found while loading: each line is "FILE:LINE: message". */
@@ -130,6 +166,28 @@ struct script *script_load(const char *path, struct script_diag *diag);
 struct script *script_load_string(const char *text, const char *name,
     struct script_diag *diag);
 void script_free(struct script *s);
+
+/*
+ * Whether `rabbitlab compare` takes a checkpoint after step i of a run of
+ * n steps: after every step with expectations, and after the last.
+ */
+int script_checkpoint(const struct script_step *steps, size_t n, size_t i);
+/* Whether rule `t` names `counter` (exactly, or by a prefix "x*"). */
+int script_tolerance_matches(const struct script_tolerance *t,
+    const char *counter);
+/*
+ * The comparison rule that applies to `counter` at the checkpoint after
+ * step `at` of a run (steps[0..n)): the step's own rules first, then the
+ * onward rules of earlier steps (the nearest first), then the run's `wide`
+ * rules; rules for the other challenge run than `run` (enum
+ * script_cmp_run) are passed over. With steps NULL only `wide` is read
+ * (fates and reply codes). Returns the first that names the counter, or
+ * NULL: compared exactly.
+ */
+const struct script_tolerance *script_tolerance_find(
+    const struct script_step *steps, size_t n, size_t at,
+    const struct script_tolerance *wide, size_t nwide, int run,
+    const char *counter);
 
 /* The text in `lang` ("en" or "zh"); falls back to English; never NULL. */
 const char *script_text_get(const struct script_text *t, const char *lang);

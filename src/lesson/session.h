@@ -70,7 +70,9 @@ struct session_lesson {
 	int answer_right;
 	size_t expects_ok;  /* expectations checked so far that held */
 	size_t expects_failed;
-	char failed[200];   /* the last failed expectation, "" if none */
+	size_t expects_unjudged; /* shown, not judged: the story is bound to
+				    the script's seed and another was given */
+	char failed[320];   /* the last failed expectation, "" if none */
 	int challenge_on;   /* the learner is working on the challenge */
 	int challenge_met;  /* its goal holds now */
 	size_t hints_shown;
@@ -124,9 +126,11 @@ int session_reset(struct session *ss, char **cause);
  * Moves time forward by at most `budget_us` of virtual time, stopping just
  * after the first instant at which something happened, so each change can
  * be shown. Returns the number of events that happened (0: nothing was
- * due within the budget, time still moved).
+ * due within the budget, time still moved), or -1 with *cause set (caller
+ * frees) when the engine could not move time; the session stays as it
+ * was left, a running step still running.
  */
-size_t session_tick(struct session *ss, int64_t budget_us);
+long session_tick(struct session *ss, int64_t budget_us, char **cause);
 /* Virtual time now, in microseconds. */
 int64_t session_now(const struct session *ss);
 /* Whether anything is still going on (messages in flight, timers pending). */

@@ -164,9 +164,13 @@ guide_verdict(struct guide *g, struct lab *lab)
 }
 
 static void
-guide_checks(struct guide *g, const struct session_lesson *ls)
+guide_checks(struct guide *g, const struct session_lesson *ls,
+    const struct script *s)
 {
-	if (ls->expects_failed)
+	if (ls->expects_unjudged && !ls->expects_failed)
+		guide_add(g, 1, DRAW_DIM, _("Checks: not judged; this story is "
+		    "written for seed %llu."), (unsigned long long)s->seed);
+	else if (ls->expects_failed)
 		guide_add(g, 3, DRAW_BAD, _("Checks: %zu held, %zu failed (%s)"),
 		    ls->expects_ok, ls->expects_failed, ls->failed);
 	else if (ls->expects_ok)
@@ -304,7 +308,7 @@ guide_lesson(struct guide *g, struct lab *lab)
 		guide_verdict(g, lab);
 	if (cur && cur->ask)
 		guide_question(g, lab, cur, ls);
-	guide_checks(g, ls);
+	guide_checks(g, ls, s);
 	if (cur == NULL) {
 		guide_challenge(g, lab, ls);
 		return;

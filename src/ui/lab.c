@@ -133,6 +133,20 @@ lab_cause(struct lab *lab, char *cause, const char *fallback)
 	free(cause);
 }
 
+/* Moves the session's time on; an engine that cannot says why on screen. */
+static long
+lab_tick(struct lab *lab, int64_t budget_us)
+{
+	char *cause = NULL;
+	long events = session_tick(lab->ss, budget_us, &cause);
+
+	if (events < 0) {
+		lab_cause(lab, cause, _("time did not move on"));
+		return 0;
+	}
+	return events;
+}
+
 const char *
 lab_speed_label(const struct lab *lab)
 {
@@ -719,7 +733,7 @@ cmd_step(struct lab *lab, int key)
 		return PANE_REDRAW;
 	}
 	lab->paused = 1;
-	session_tick(lab->ss, INT64_C(60) * 1000000);
+	lab_tick(lab, INT64_C(60) * 1000000);
 	lab_step_check(lab);
 	lab->status[0] = '\0';
 	return PANE_REDRAW;
@@ -1096,7 +1110,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 	}
 	if (session_live(lab->ss)) {
 		/* Real time: service what is due, show it, never hold. */
-		if (session_tick(lab->ss, LAB_LIVE_TICK_US) > 0 ||
+		if (lab_tick(lab, LAB_LIVE_TICK_US) > 0 ||
 		    now_ms >= lab->due_ms) {
 			lab->due_ms = now_ms + LAB_LIVE_REDRAW_MS;
 			flags |= PANE_REDRAW;
@@ -1124,7 +1138,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 		/* As fast as it goes, drawing now and then. */
 		while (lab_moving(lab) &&
 		    lab_clock_ms() - now_ms < LAB_RUSH_MS)
-			session_tick(lab->ss, INT64_C(1000000));
+			lab_tick(lab, INT64_C(1000000));
 		if (!lab_moving(lab))
 			lab->finishing = 0;
 		lab->jump_us = 0;
@@ -1135,12 +1149,12 @@ lab_run(struct lab *lab, int64_t now_ms)
 		int64_t before = session_now(lab->ss), budget;
 		int doublings = (int)(lab->quiet_us /
 		    (lab_speeds[lab->speed].quiet_us * 10));
-		size_t events;
+		long events;
 
 		if (doublings > 6)
 			doublings = 6;
 		budget = lab_speeds[lab->speed].quiet_us << doublings;
-		events = session_tick(lab->ss, budget);
+		events = lab_tick(lab, budget);
 		lab_step_check(lab);
 		lab->jump_us = session_now(lab->ss) - before;
 		if (events > 0) {

@@ -143,6 +143,17 @@ for l in lane1 lane2 lane3; do lane_count "$tmp/$l"; done
 echo "== total of the script comparisons: $(($(date +%s) - t0)) s"
 tests/live/node.sh stop "$node2" >/dev/null 2>&1
 
+# --seed reaches both engines of a comparison (it used to be ignored).
+RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" "$BIN" --seed 7 compare \
+    tests/facts/f04-unroutable-mandatory.cfg >"$tmp/c.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^== f04-unroutable-mandatory: sim vs live, seed 7$" "$tmp/c.out"; then
+	ok "compare --seed 7: both engines from seed 7"
+else
+	echo "exit $rc" >>"$tmp/c.out"
+	ko "compare --seed 7" "$tmp/c.out"
+fi
+
 # The live engine's own code under the sanitizers and valgrind: a few
 # scripts that between them take every path (routing, confirms, returns,
 # nacks, redelivery, dead-lettering, a crash and restart, a leaderless

@@ -630,7 +630,7 @@ test_unknown_key(void **state)
 	expect_only(WITH_STEP("{ do = \"wait\"; ms = 1; frobnicate = 2; }"),
 	    "t.cfg:10: unknown key 'frobnicate' in step 1; valid keys are "
 	    "say, do, ask, choices, answer, explain, expect, expect_queue, "
-	    "count, exchange, key, persistent, expiration_ms, delay_ms, "
+	    "compare, count, exchange, key, persistent, expiration_ms, delay_ms, "
 	    "every_ms, headers, set, failure, target, ms, times, unreadable, "
 	    "consumer, us");
 }
@@ -1186,6 +1186,165 @@ test_file_limits(void **state)
 	rmdir(dir);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Comparison rules                                                         */
+
+/* A script with rules in every place; the comments give the line numbers. */
+static const char compare_script[] =
+    HEAD TOPO                                                               /* 1-8 */
+    "steps = (\n"                                                          /* 9 */
+    "  { do = \"publish\"; count = 5;\n"                                   /* 10 */
+    "    compare = { counter = [ \"delivered\", \"lost*\" ]; skip = true; onward = true;\n" /* 11 */
+    "                why = \"race\"; }; },\n"                              /* 12 */
+    "  { do = \"wait\"; ms = 10; expect = { lost = 0; };\n"                /* 13 */
+    "    compare = ( { counter = \"queue.trade.pay.unacked\"; skip = true; why = \"loop\"; },\n" /* 14 */
+    "                { counter = \"*\"; within = 0.75; why = \"rate\"; } ); },\n" /* 15 */
+    "  { do = \"settle\"; }\n"                                             /* 16 */
+    ");\n"                                                                 /* 17 */
+    "compare = { counter = [ \"reasons\", \"codes\" ]; skip = true; why = \"same race\"; };\n" /* 18 */
+    "challenge = {\n"                                                      /* 19 */
+    "  goal = { en = \"g\"; zh = \"目标\"; };\n"                            /* 20 */
+    "  steps = ( { do = \"publish\"; }, { do = \"settle\"; } );\n"         /* 21 */
+    "  expect = { lost = 0; };\n"                                          /* 22 */
+    "  hints = ( { en = \"h\"; zh = \"提示\"; } );\n"                       /* 23 */
+    "  solution = { confirms = \"each\"; };\n"                             /* 24 */
+    "  compare = { counter = \"processed\"; within = 0.5; run = \"without_solution\";\n" /* 25 */
+    "              why = \"storm\"; };\n"                                  /* 26 */
+    "};\n";                                                                /* 27 */
+
+static void
+test_good_compare_rules(void **state)
+{
+	struct script_diag d = { 0 };
+	struct script *s = load(compare_script, &d);
+	const struct script_tolerance *t;
+	(void)state;
+
+	for (size_t i = 0; i < d.count; i++)
+		print_message("unexpected: %s\n", d.lines[i]);
+	assert_non_null(s);
+	assert_int_equal(s->steps[0].ntolerances, 1);
+	t = &s->steps[0].tolerances[0];
+	assert_int_equal(t->ncounters, 2);
+	assert_string_equal(t->counters[1], "lost*");
+	assert_true(t->within == 0);
+	assert_true(t->onward);
+	assert_int_equal(t->run, SCRIPT_RUNS_BOTH);
+	assert_string_equal(t->why, "race");
+	assert_int_equal(t->line, 11);
+	assert_int_equal(s->steps[1].ntolerances, 2);
+	assert_true(s->steps[1].tolerances[0].within == 0);
+	assert_true(s->steps[1].tolerances[1].within == 0.75);
+	assert_int_equal(s->steps[1].tolerances[1].line, 15);
+	assert_int_equal(s->ntolerances, 1);
+	assert_int_equal(s->tolerances[0].ncounters, 2);
+	assert_int_equal(s->challenge->ntolerances, 1);
+	assert_int_equal(s->challenge->tolerances[0].run, SCRIPT_RUN_WITHOUT);
+	/* Compare checkpoints: the step with expectations and the last. */
+	assert_false(script_checkpoint(s->steps, s->nsteps, 0));
+	assert_true(script_checkpoint(s->steps, s->nsteps, 1));
+	assert_true(script_checkpoint(s->steps, s->nsteps, 2));
+	script_free(s);
+}
+
+/* Which rule applies where: the step's own, earlier onward ones, the run's. */
+static void
+test_tolerance_find(void **state)
+{
+	struct script *s = load(compare_script, NULL);
+	const struct script_step *st;
+	const struct script_tolerance *t;
+	size_t n;
+	(void)state;
+
+	assert_non_null(s);
+	st = s->steps;
+	n = s->nsteps;
+#define FIND(at, name)                                                     \
+	script_tolerance_find(st, n, (at), s->tolerances, s->ntolerances,  \
+	    SCRIPT_RUNS_BOTH, (name))
+	/* Step 2's own "*" comes before step 1's onward rule. */
+	t = FIND(1, "delivered");
+	assert_non_null(t);
+	assert_int_equal(t->line, 15);
+	t = FIND(1, "queue.trade.pay.unacked");
+	assert_non_null(t);
+	assert_int_equal(t->line, 14);
+	/* At step 3 step 1's onward rule still applies; patterns match. */
+	t = FIND(2, "lost_network");
+	assert_non_null(t);
+	assert_int_equal(t->line, 11);
+	assert_null(FIND(2, "published"));
+	assert_null(FIND(2, "queue.trade.pay.unacked"));
+	/* Whole-run names, from the run's rules only. */
+	t = script_tolerance_find(NULL, 0, 0, s->tolerances, s->ntolerances,
+	    SCRIPT_RUNS_BOTH, "codes");
+	assert_non_null(t);
+	assert_null(script_tolerance_find(NULL, 0, 0, s->tolerances,
+	    s->ntolerances, SCRIPT_RUNS_BOTH, "fates"));
+#undef FIND
+	/* A rule for one challenge run is passed over in the other. */
+	st = s->challenge->steps;
+	n = s->challenge->nsteps;
+	assert_non_null(script_tolerance_find(st, n, n - 1,
+	    s->challenge->tolerances, s->challenge->ntolerances,
+	    SCRIPT_RUN_WITHOUT, "processed"));
+	assert_null(script_tolerance_find(st, n, n - 1,
+	    s->challenge->tolerances, s->challenge->ntolerances,
+	    SCRIPT_RUN_WITH, "processed"));
+	script_free(s);
+}
+
+static void
+test_bad_compare_rules(void **state)
+{
+	(void)state;
+	/* A step rule compare takes no checkpoint after: line 10. */
+	expect_only(HEAD TOPO "steps = (\n"
+	    "{ do = \"publish\"; compare = { counter = \"lost\"; skip = true; why = \"w\"; }; },\n"
+	    "{ do = \"settle\"; }\n);\n",
+	    "t.cfg:10: this compare rule matches nothing: compare takes a "
+	    "checkpoint only after a step with expect or expect_queue, and "
+	    "after the last step; move the rule there, or add onward = true");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"lost\"; within = 0.5; skip = true; why = \"w\"; }; }"),
+	    "t.cfg:10: a compare rule takes 'within' or 'skip', not both");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"lost\"; why = \"w\"; }; }"),
+	    "t.cfg:10: a compare rule needs 'within' (a tolerance) or "
+	    "'skip = true'");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"lost\"; skip = false; why = \"w\"; }; }"),
+	    "t.cfg:10: 'skip' can only be true; leave the rule out to compare "
+	    "exactly");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"queue.trade.pay.bogus\"; skip = true; why = \"w\"; }; }"),
+	    "t.cfg:10: 'queue.trade.pay.bogus' in compare is not a queue "
+	    "depth; write queue.NAME.ready or queue.NAME.unacked");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"nope*\"; skip = true; why = \"w\"; }; }"),
+	    "t.cfg:10: 'nope*' in compare matches no counter");
+	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	    "\"*\"; skip = true; onward = true; why = \"w\"; }; }"),
+	    "t.cfg:10: '*' with onward = true would switch every later "
+	    "checkpoint off; name the counters that differ");
+	expect_only(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
+	    "compare = { counter = \"codes\"; within = 0.5; why = \"w\"; };\n",
+	    "t.cfg:10: 'codes' cannot be compared within a tolerance, only "
+	    "skipped (skip = true)");
+	expect_only(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
+	    "compare = { counter = \"lost\"; skip = true; onward = true; "
+	    "why = \"w\"; };\n",
+	    "t.cfg:10: 'onward' applies only to a step's rules");
+	/* Naming every counter one by one is switching it off too. */
+	expect_has(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
+	    "compare = { counter = [ \"l*\", \"m*\", \"p*\", \"c*\", \"n*\", "
+	    "\"r*\", \"d*\", \"e*\", \"i*\", \"q*\" ]; skip = true; "
+	    "why = \"w\"; };\n",
+	    "t.cfg:10: ", "leave nothing to compare at the end of the lesson's "
+	    "run");
+}
+
 int
 main(void)
 {
@@ -1232,6 +1391,9 @@ main(void)
 		cmocka_unit_test(test_problems_capped),
 		cmocka_unit_test(test_load_file_with_include),
 		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_good_compare_rules),
+		cmocka_unit_test(test_tolerance_find),
+		cmocka_unit_test(test_bad_compare_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
