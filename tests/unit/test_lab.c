@@ -103,8 +103,11 @@ test_animating_is_a_pure_query(void **state)
 	assert_int_equal(unlink(prog.path), 0);
 
 	/* The run ends in the session; the lab has not looked yet. */
-	while (session_step_running(lab.ss))
-		session_tick(lab.ss, INT64_C(1000000));
+	while (session_step_running(lab.ss)) {
+		char *why = NULL;
+		assert_true(session_tick(lab.ss, INT64_C(1000000), &why) >= 0);
+		free(why);
+	}
 	lab.finishing = 1;
 	(void)lab_animating(view);
 	(void)lab_animating(view);

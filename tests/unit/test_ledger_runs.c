@@ -149,7 +149,9 @@ play(const char *path, size_t step, struct session *ss)
 	 * every instant is compared. */
 	for (int n = 0; session_step_running(ss) && bad < 5; n++) {
 		assert_true(n < 1000000);
-		session_tick(ss, 1000000);
+		char *cause = NULL;
+		assert_true(session_tick(ss, 1000000, &cause) >= 0);
+		free(cause);
 		bad += queued_agree(path, step, ss);
 	}
 	return bad;
