@@ -207,7 +207,7 @@ cmp_play(const struct script *s, const struct engine_ops *ops,
 		r->qnames[i] = s->topo.queues[i].name;
 	memset(&po, 0, sizeof po);
 	po.ops = ops;
-	po.url = strcmp(ops->name, "sim") == 0 ? NULL : o->url;
+	po.url = ops->caps & ENGINE_CAP_REAL_BROKER ? o->url : NULL;
 	po.has_seed = o->has_seed;
 	po.seed = o->seed;
 	po.sink = cmp_sink;

@@ -462,7 +462,7 @@ session_replay(struct session *ss, size_t n, char **cause)
 int
 session_live(const struct session *ss)
 {
-	return ss->play.ops != &engine_sim_ops;
+	return !(ss->play.ops->caps & ENGINE_CAP_VIRTUAL_TIME);
 }
 
 int
@@ -476,7 +476,7 @@ session_undo(struct session *ss, char **cause)
 		*cause = xstrdup("wait for the challenge run to end");
 		return -1;
 	}
-	if (session_live(ss)) {
+	if (!(ss->play.ops->caps & ENGINE_CAP_UNDO)) {
 		*cause = xstrdup("undo needs the simulated engine: a real "
 		    "broker cannot take back what happened");
 		return -1;
