@@ -394,8 +394,15 @@ main_list(const struct main_opts *mo)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Continue to the command (main_options's answer when all went well). */
+#define MAIN_GO (-1)
+
+/*
+ * Reads the options into *mo: MAIN_GO, or the exit status when the run
+ * ends here (help, version, or a bad option, said on stderr).
+ */
+static int
+main_options(int argc, char **argv, struct main_opts *mo)
 {
 	static const struct option longopts[] = {
 		{ "lang", required_argument, NULL, 'l' },
@@ -413,13 +420,8 @@ main(int argc, char **argv)
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct main_opts mo;
-	const char *cmd;
-	int ch, rc;
+	int ch;
 
-	memset(&mo, 0, sizeof mo);
-	mo.lang = main_locale_lang();
-	mo.engine = "sim";
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:s:e:jqhV", longopts,
 	    NULL)) != -1) {
@@ -430,7 +432,7 @@ main(int argc, char **argv)
 				    "(expected en or zh)", optarg);
 				return EXIT_BAD_INPUT;
 			}
-			mo.lang = optarg;
+			mo->lang = optarg;
 			break;
 		case 's': {
 			char *end;
@@ -442,29 +444,29 @@ main(int argc, char **argv)
 				    "from 0 to 18446744073709551615", optarg);
 				return EXIT_BAD_INPUT;
 			}
-			mo.seed = v;
-			mo.has_seed = 1;
+			mo->seed = v;
+			mo->has_seed = 1;
 			break;
 		}
 		case 'e':
-			mo.engine = optarg;
-			mo.engine_given = 1;
+			mo->engine = optarg;
+			mo->engine_given = 1;
 			break;
 		case 'P':
-			mo.spawn = 1;
+			mo->spawn = 1;
 			break;
 		case 'j':
-			mo.json = 1;
+			mo->json = 1;
 			break;
 		case 'q':
-			mo.quiet = 1;
+			mo->quiet = 1;
 			break;
 		case 'S':
-			if (main_add_set(&mo, optarg) != 0)
+			if (main_add_set(mo, optarg) != 0)
 				return EXIT_BAD_INPUT;
 			break;
 		case 'B':
-			mo.sandbox = 1;
+			mo->sandbox = 1;
 			break;
 		case 'A': {
 			char *end;
@@ -480,15 +482,15 @@ main(int argc, char **argv)
 					return EXIT_BAD_INPUT;
 				}
 			}
-			mo.autoplay = 1;
-			mo.autoplay_ms = (int)v;
+			mo->autoplay = 1;
+			mo->autoplay_ms = (int)v;
 			break;
 		}
 		case 'R':
-			mo.record = optarg;
+			mo->record = optarg;
 			break;
 		case 'U':
-			mo.broker = optarg;
+			mo->broker = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -505,30 +507,41 @@ main(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (engine_find(mo.engine) == NULL) {
-		main_error("unknown engine '%s' (expected sim or live)", mo.engine);
+	if (engine_find(mo->engine) == NULL) {
+		main_error("unknown engine '%s' (expected sim or live)",
+		    mo->engine);
 		return EXIT_BAD_INPUT;
 	}
-	if (mo.spawn) {
-		if (mo.engine_given && strcmp(mo.engine, "live") != 0) {
+	if (mo->spawn) {
+		if (mo->engine_given && strcmp(mo->engine, "live") != 0) {
 			main_error("--spawn-broker needs the live engine, not "
-			    "'%s'", mo.engine);
+			    "'%s'", mo->engine);
 			return EXIT_BAD_INPUT;
 		}
-		mo.engine = "live";
+		mo->engine = "live";
 		live_broker_force_private();
 	}
+	return MAIN_GO;
+}
+
+/* Runs the command at argv[optind]; the exit status. */
+static int
+main_command(int argc, char **argv, struct main_opts *mo)
+{
+	const char *cmd;
+	int rc;
+
 	if (optind >= argc)
-		return main_lab(&mo, NULL, 0);
+		return main_lab(mo, NULL, 0);
 	cmd = argv[optind++];
 	if (strcmp(cmd, "lab") == 0)
-		return main_lab(&mo, argv + optind, argc - optind);
+		return main_lab(mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "replay") == 0) {
 		if (optind >= argc) {
 			main_error("%s: which script? (replay FILE...)", cmd);
 			return EXIT_BAD_INPUT;
 		}
-		return main_replay(&mo, argv + optind, argc - optind);
+		return main_replay(mo, argv + optind, argc - optind);
 	}
 	if (strcmp(cmd, "check") == 0) {
 		size_t n;
@@ -545,21 +558,34 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(cmd, "list") == 0)
-		return main_list(&mo);
+		return main_list(mo);
 	if (strcmp(cmd, "compare") == 0) {
 		if (optind >= argc) {
 			main_error("%s: which script? (compare FILE...)", cmd);
 			return EXIT_BAD_INPUT;
 		}
-		return main_compare(&mo, argv + optind, argc - optind);
+		return main_compare(mo, argv + optind, argc - optind);
 	}
 	if (strcmp(cmd, "config") == 0) {
-		rc = main_config(&mo, argv + optind, argc - optind);
-		free(mo.sets);
+		rc = main_config(mo, argv + optind, argc - optind);
+		free(mo->sets);
 		return rc;
 	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "
 	    "compare or config)",
 	    cmd);
 	return EXIT_BAD_INPUT;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_opts mo;
+	int rc;
+
+	memset(&mo, 0, sizeof mo);
+	mo.lang = main_locale_lang();
+	mo.engine = "sim";
+	rc = main_options(argc, argv, &mo);
+	return rc == MAIN_GO ? main_command(argc, argv, &mo) : rc;
 }
