@@ -114,8 +114,7 @@ broker_ring_pop(struct broker_ring *r)
 {
 	struct broker_msg m = r->buf[r->head];
 
-	r->head = (r->head + 1) % r->cap;
-	r->len--;
+	xring_shift(&r->head, &r->len, r->cap);
 	return m;
 }
 

@@ -113,20 +113,16 @@ lv_link_heal(struct engine *e, int who)
 	}
 }
 
+/* The live engine's own timer t fired (the shared ones go elsewhere). */
 static void
 lv_fire(struct engine *e, const struct sched_timer *t)
 {
-	if (engine_timer(e, t))
-		return;
-	switch ((enum lv_timer)t->kind) {
-	case T_SHARED:
-		break; /* engine_timer's, run above */
-	case T_LINK_HEAL:
-		if (t->a == 0 ? t->gen == e->prod.link_gen :
-		    t->gen == e->consumers[t->a - 1].link_gen)
-			lv_link_heal(e, (int)t->a);
-		break;
-	}
+	uint32_t gen = t->a == 0 ? e->prod.link_gen :
+	    e->consumers[t->a - 1].link_gen;
+
+	assert(t->kind == T_LINK_HEAL);
+	if (t->gen == gen)
+		lv_link_heal(e, (int)t->a);
 }
 
 /* Handshakes and incoming frames of one client. */
@@ -310,7 +306,8 @@ lv_step(struct engine *e, int64_t until_us)
 	while ((t = sched_peek(&e->base.sched)) != NULL && t->due <= lv_now(e)) {
 		struct sched_timer tm;
 		sched_pop(&e->base.sched, &tm);
-		lv_fire(e, &tm);
+		if (!engine_timer(e, &tm))
+			lv_fire(e, &tm);
 	}
 	lv_producer_pump(e);
 	/*

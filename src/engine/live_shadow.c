@@ -85,8 +85,7 @@ lv_sent_pop(struct lv_producer *p)
 {
 	struct lv_sent s = p->sent[p->sent_head];
 
-	p->sent_head = (p->sent_head + 1) % p->sent_cap;
-	p->sent_len--;
+	xring_shift(&p->sent_head, &p->sent_len, p->sent_cap);
 	return s;
 }
 

@@ -210,8 +210,8 @@ static struct sim_item
 sim_wire_pop(struct sim_wire *w)
 {
 	struct sim_item it = w->buf[w->head];
-	w->head = (w->head + 1) % w->cap;
-	w->len--;
+
+	xring_shift(&w->head, &w->len, w->cap);
 	return it;
 }
 
@@ -803,11 +803,9 @@ sim_fire(struct engine *e, const struct sched_timer *t)
 {
 	int ci = (int)t->a;
 
-	if (engine_timer(e, t))
-		return;
 	switch ((enum sim_timer)t->kind) {
 	case T_SHARED:
-		break; /* engine_timer's, run above */
+		break; /* engine_timer's, run before */
 	case T_WIRE:
 		sim_wire_fire(e, t->a);
 		break;
@@ -1020,7 +1018,8 @@ sim_run_until(struct engine *e, int64_t until, int quiet_stop)
 		sched_pop(&e->base.sched, &t);
 		if (t.due > e->now)
 			e->now = t.due;
-		sim_fire(e, &t);
+		if (!engine_timer(e, &t))
+			sim_fire(e, &t);
 	}
 	return 0;
 }

@@ -4,6 +4,8 @@
  */
 #include "util/xmalloc.h"
 
+#include <assert.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,14 @@ xring_grow(void *buf, size_t *cap, size_t *head, size_t len, size_t size)
 	*cap = ncap;
 	*head = 0;
 	return nb;
+}
+
+void
+xring_shift(size_t *head, size_t *len, size_t cap)
+{
+	assert(*len > 0);
+	*head = (*head + 1) % cap;
+	--*len;
 }
 
 char *

@@ -19,6 +19,8 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size);
  */
 void *xring_grow(void *buf, size_t *cap, size_t *head, size_t len,
     size_t size);
+/* Drops the head of a ring of capacity `cap` (it must not be empty). */
+void xring_shift(size_t *head, size_t *len, size_t cap);
 char *xstrdup(const char *s);
 /* printf into a new string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
