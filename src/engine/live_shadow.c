@@ -154,9 +154,13 @@ lv_relay_closed(void *ctx, enum live_relay_end why)
 	struct engine *e = cl->e;
 	struct lv_producer *p = &e->prod;
 
-	(void)why;
 	e->activity_at = lv_now(e);
 	cl->pair_gen++;
+	/* The relay cut a pair over a malformed frame: say which and why. */
+	if (why == RELAY_END_MALFORMED)
+		lv_emit(e, EV_FAILURE, ACTOR_LAB, 0, 0, 0, cl->who == 0 ?
+		    "producer" : e->base.app.cons[cl->who - 1].spec->name,
+		    live_relay_error(cl->relay));
 	if (cl->who == 0) {
 		while (p->sent_len) {
 			struct lv_sent s = lv_sent_pop(p);
