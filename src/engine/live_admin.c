@@ -153,7 +153,6 @@ int
 lv_admin_bind(struct engine *e, size_t i, char **cause)
 {
 	struct broker_binding *b = &e->base.b.bindings[i];
-	amqp_table_entry_t args[17];
 	amqp_table_t t;
 	char *key = lv_real(e, e->base.b.keys[b->key]);
 	int rc;
@@ -162,12 +161,12 @@ lv_admin_bind(struct engine *e, size_t i, char **cause)
 		free(key);
 		return -1;
 	}
-	t.entries = args;
-	t.num_entries = lv_bind_args(b->spec, args);
+	t = lv_bind_args(b->spec);
 	amqp_queue_bind(e->admin, e->admin_chan,
 	    amqp_cstring_bytes(e->qr[b->queue].rname),
 	    amqp_cstring_bytes(e->xr[b->exchange].rname),
 	    amqp_cstring_bytes(key), t);
+	free(t.entries);
 	free(key);
 	rc = lv_admin_check(e, "queue.bind", NULL, cause);
 	return rc;

@@ -134,17 +134,20 @@ lv_xtype(enum exchange_type t)
 }
 
 /* Binding arguments of a headers binding into args (room for 17). */
-int
-lv_bind_args(const struct topo_binding *b, amqp_table_entry_t *args)
+amqp_table_t
+lv_bind_args(const struct topo_binding *b)
 {
-	int n = 0;
+	amqp_table_t t = { 0, NULL };
 
 	if (b->nargs == 0)
-		return 0;
-	args[n++] = lv_entry_str("x-match", b->match_all ? "all" : "any");
-	for (size_t i = 0; i < b->nargs && n < 17; i++)
-		args[n++] = lv_entry_str(b->args[i].key, b->args[i].value);
-	return n;
+		return t;
+	t.entries = xmalloc((b->nargs + 1) * sizeof *t.entries);
+	t.entries[t.num_entries++] = lv_entry_str("x-match", b->match_all ?
+	    "all" : "any");
+	for (size_t i = 0; i < b->nargs; i++)
+		t.entries[t.num_entries++] = lv_entry_str(b->args[i].key,
+		    b->args[i].value);
+	return t;
 }
 
 /*
@@ -191,7 +194,6 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 	for (size_t i = 0; i < e->base.b.nbindings; i++) {
 		struct broker_binding *b = &e->base.b.bindings[i];
 		amqp_queue_bind_t d;
-		amqp_table_entry_t args[17];
 		char *key = lv_real(e, e->base.b.keys[b->key]);
 		int rc;
 
@@ -199,10 +201,10 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 		d.queue = amqp_cstring_bytes(e->qr[b->queue].rname);
 		d.exchange = amqp_cstring_bytes(e->xr[b->exchange].rname);
 		d.routing_key = amqp_cstring_bytes(key);
-		d.arguments.entries = args;
-		d.arguments.num_entries = lv_bind_args(b->spec, args);
+		d.arguments = lv_bind_args(b->spec);
 		rc = lv_send(cl, CMD_BIND, (uint32_t)i, 0,
 		    AMQP_QUEUE_BIND_METHOD, &d);
+		free(d.arguments.entries);
 		free(key);
 		if (rc != 0)
 			return -1;

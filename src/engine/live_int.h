@@ -221,7 +221,9 @@ int lv_admin_ok(struct engine *e, char **cause);
 int lv_admin_open(struct engine *e, char **cause);
 
 /* live_client.c */
-int lv_bind_args(const struct topo_binding *b, amqp_table_entry_t *args);
+/* A headers binding's arguments (x-match first); the caller frees
+ * entries. An empty table for other bindings. */
+amqp_table_t lv_bind_args(const struct topo_binding *b);
 int lv_channel_open(struct lv_client *cl, amqp_channel_t ch);
 void lv_client_drop(struct lv_client *cl, int graceful);
 int lv_client_open(struct engine *e, struct lv_client *cl);
