@@ -53,12 +53,13 @@ board_columns(int w)
 }
 
 int
-board_rows(const struct lab *lab, int w, int titled)
+board_rows(const struct lab *lab, int w, int titled, int roomy)
 {
 	int cols = board_columns(w);
 
+	/* The copies line only where it costs the lesson no line. */
 	return (BOARD_N + cols - 1) / cols + (titled ? 1 : 0) +
-	    (lab->sum.multi_copy ? 1 : 0);
+	    (roomy && lab->sum.multi_copy ? 1 : 0);
 }
 
 static enum draw_role
@@ -97,10 +98,14 @@ board_copies(int y, int x, int w, const struct ledger_summary *s)
 	for (int f = 0; f < COPY_FATE_COUNT && x < end; f++) {
 		if (s->copy[f] == 0)
 			continue;
+		snprintf(num, sizeof num, " %" PRIu64, s->copy[f]);
+		/* A part that does not fit whole is left out, not cut. */
+		if (x + text_width(sep) + text_width(_(ledger_copy_fate_text(f))) +
+		    text_width(num) > end)
+			break;
 		x += draw_text(y, x, end - x, sep, DRAW_NORMAL);
 		x += draw_text(y, x, end - x, _(ledger_copy_fate_text(f)),
 		    DRAW_NORMAL);
-		snprintf(num, sizeof num, " %" PRIu64, s->copy[f]);
 		x += draw_text(y, x, end - x, num, board_copy_role(f));
 		sep = _(", ");
 	}
@@ -110,10 +115,13 @@ static void
 board_draw(struct pane *p, struct lab *lab)
 {
 	int cols = board_columns(p->w), cell = p->w / cols, y = p->y;
+	/* Lines beyond the counters: the copies line takes the first. */
+	int extra = p->h - board_rows(lab, p->w, 0, 0);
+	int copies = lab->sum.multi_copy && extra >= 1;
 
 	if (p->h <= 0)
 		return;
-	if (p->h > board_rows(lab, p->w, 0)) {
+	if (extra - copies >= 1) {
 		draw_hline(y, p->x, p->w, DRAW_BORDER);
 		draw_printf(y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
 		    _("Ledger: the fate of every message"));
@@ -136,7 +144,7 @@ board_draw(struct pane *p, struct lab *lab)
 		    v ? board_counters[i].role : DRAW_DIM);
 	}
 	y += (BOARD_N + cols - 1) / cols;
-	if (lab->sum.multi_copy && y < p->y + p->h)
+	if (copies && y < p->y + p->h)
 		board_copies(y, p->x, p->w - 1, &lab->sum);
 }
 

@@ -9,9 +9,10 @@
 extern const struct pane_ops board_ops;
 
 /*
- * Rows the scoreboard needs at width w: a title line if `titled`, and a line
- * of copies if any message of lab's summary had several.
+ * Rows the scoreboard needs at width w: a title line if `titled`, and, if
+ * `roomy`, a line of copies when any message of lab's summary had several.
+ * The pane draws the copies line first and the title only with a line left.
  */
-int board_rows(const struct lab *lab, int w, int titled);
+int board_rows(const struct lab *lab, int w, int titled, int roomy);
 
 #endif

@@ -347,7 +347,7 @@ lab_layout(struct lab *lab)
 	lab_place(&p[LAB_CONSUMER], 1, W - cw, fh, cw);
 	lab_place(&p[LAB_WIRES], 1, 0, fh + 1, W);
 	y = fh + 2;
-	lab_place(&p[LAB_LEDGER], y, 0, board_rows(lab, W, H >= 36), W);
+	lab_place(&p[LAB_LEDGER], y, 0, board_rows(lab, W, H >= 36, H >= 26), W);
 	y += p[LAB_LEDGER].h;
 	bh = H - 2 - y;
 	gw = W * 58 / 100;

@@ -447,6 +447,21 @@ check "regression: exchange names that would look the same when cut" \
 start 80 24 "$BIN" lab lessons/06-broker.cfg
 check "regression: a long title ends on a whole word" \
     has "Inside the broker: durable, persistent...  "
+# The copies line of the ledger appears only where the lesson loses no
+# line for it: after the fanout step of lesson 2 it shows at 100x30, and at
+# 80x24 the lesson keeps the line instead.
+start 100 30 "$BIN" lab lessons/02-exchanges.cfg
+has "Lesson: step 1 of" >/dev/null
+for _ in $(seq 1 40); do
+	screen; grep -q "Copies " "$tmp/screen" && break
+	if grep -q "Press 1-" "$tmp/screen"; then keys 3; sleep 0.2; fi
+	keys G; sleep 0.1; keys Space; sleep 0.2
+done
+check "ledger: copies of a fanout counted at 100x30" hasre "Copies [0-9]+: processed [0-9]+"
+t resize-window -x 80 -y 24
+sleep 0.5
+check "regression: copies line gives way to the lesson at 80x24" \
+    eval 'lacks "Copies " && has "which nobody" && has "consumes here."'
 
 echo "== resize"
 start 160 48 "$BIN" lab $L1
