@@ -43,13 +43,8 @@ broker_emit(struct broker *b, enum event_kind kind, enum event_actor actor,
 struct broker_tally *
 broker_tally(struct broker *b, uint32_t id)
 {
-	if (id >= b->tally_cap) {
-		size_t old = b->tally_cap;
-		b->tally = xgrow(b->tally, &b->tally_cap, (size_t)id + 1,
-		    sizeof *b->tally);
-		memset(b->tally + old, 0,
-		    (b->tally_cap - old) * sizeof *b->tally);
-	}
+	b->tally = xgrow_zero(b->tally, &b->tally_cap, (size_t)id + 1,
+	    sizeof *b->tally);
 	return &b->tally[id];
 }
 

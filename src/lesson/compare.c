@@ -490,29 +490,33 @@ cmp_print_rules(FILE *out, const struct script_tolerance *t, size_t n,
 	}
 }
 
+/* The rules of n steps, each placed as "at <what> N (line L)". */
+static void
+cmp_print_step_rules(FILE *out, const struct script_step *steps, size_t n,
+    const char *what)
+{
+	char at[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(at, sizeof at, "at %s %zu (line %d)", what, i + 1,
+		    steps[i].line);
+		cmp_print_rules(out, steps[i].tolerances, steps[i].ntolerances,
+		    at);
+	}
+}
+
 /* The script's rules for the runs compared. */
 static void
 cmp_print_all_rules(FILE *out, const struct script *s, int challenge)
 {
 	const struct script_challenge *c = s->challenge;
-	char at[64];
 
-	for (size_t i = 0; i < s->nsteps; i++) {
-		snprintf(at, sizeof at, "at step %zu (line %d)", i + 1,
-		    s->steps[i].line);
-		cmp_print_rules(out, s->steps[i].tolerances,
-		    s->steps[i].ntolerances, at);
-	}
+	cmp_print_step_rules(out, s->steps, s->nsteps, "step");
 	cmp_print_rules(out, s->tolerances, s->ntolerances,
 	    "in the lesson's run");
 	if (!challenge || c == NULL)
 		return;
-	for (size_t i = 0; i < c->nsteps; i++) {
-		snprintf(at, sizeof at, "at challenge step %zu (line %d)", i + 1,
-		    c->steps[i].line);
-		cmp_print_rules(out, c->steps[i].tolerances,
-		    c->steps[i].ntolerances, at);
-	}
+	cmp_print_step_rules(out, c->steps, c->nsteps, "challenge step");
 	cmp_print_rules(out, c->tolerances, c->ntolerances,
 	    "in the challenge");
 }

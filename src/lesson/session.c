@@ -96,13 +96,8 @@ session_queue_index(const struct session *ss, const char *name)
 static struct session_token *
 session_token(struct session *ss, uint32_t id)
 {
-	if (id >= ss->tokens_cap) {
-		size_t old = ss->tokens_cap;
-		ss->tokens = xgrow(ss->tokens, &ss->tokens_cap, (size_t)id + 1,
-		    sizeof *ss->tokens);
-		memset(ss->tokens + old, 0,
-		    (ss->tokens_cap - old) * sizeof *ss->tokens);
-	}
+	ss->tokens = xgrow_zero(ss->tokens, &ss->tokens_cap, (size_t)id + 1,
+	    sizeof *ss->tokens);
 	if (id > ss->max_msg) {
 		for (uint32_t i = ss->max_msg + 1; i <= id; i++) {
 			ss->tokens[i].msg = i;

@@ -114,13 +114,8 @@ ledger_reset(struct ledger *l)
 static struct ledger_entry *
 ledger_get(struct ledger *l, uint32_t id)
 {
-	if (id >= l->cap) {
-		size_t old = l->cap;
-		l->entries = xgrow(l->entries, &l->cap, (size_t)id + 1,
-		    sizeof *l->entries);
-		memset(l->entries + old, 0,
-		    (l->cap - old) * sizeof *l->entries);
-	}
+	l->entries = xgrow_zero(l->entries, &l->cap, (size_t)id + 1,
+	    sizeof *l->entries);
 	if (id > l->max_id) {
 		for (uint32_t i = l->max_id + 1; i <= id; i++)
 			l->entries[i].published_at = -1;

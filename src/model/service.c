@@ -38,12 +38,7 @@ service_bit(const uint8_t *bits, size_t cap, uint32_t i)
 static void
 service_set(uint8_t **bits, size_t *cap, uint32_t i)
 {
-	size_t old = *cap;
-
-	if ((size_t)i / 8 >= old) {
-		*bits = xgrow(*bits, cap, (size_t)i / 8 + 1, 1);
-		memset(*bits + old, 0, *cap - old);
-	}
+	*bits = xgrow_zero(*bits, cap, (size_t)i / 8 + 1, 1);
 	(*bits)[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 

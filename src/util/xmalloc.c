@@ -65,6 +65,17 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 void *
+xgrow_zero(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t old = *cap;
+	char *q = xgrow(p, cap, need, size);
+
+	if (*cap > old)
+		memset(q + old * size, 0, (*cap - old) * size);
+	return q;
+}
+
+void *
 xring_grow(void *buf, size_t *cap, size_t *head, size_t len, size_t size)
 {
 	size_t ncap = *cap ? *cap * 2 : 16;

@@ -12,6 +12,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 /* Grows an array to hold at least `need` items of `size` bytes; *cap is updated. */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+/* xgrow, and the items it adds are zero bytes. */
+void *xgrow_zero(void *p, size_t *cap, size_t need, size_t size);
 /*
  * Doubles a full ring buffer of `size`-byte items whose `len` items start
  * at *head, laying them out again from index 0; updates *cap and *head.
