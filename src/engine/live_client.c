@@ -25,6 +25,22 @@ lv_content_body(struct lv_client *cl, const amqp_frame_t *f)
 	return 1;
 }
 
+/*
+ * The content header of the `kind` of content being read: notes its body
+ * size (the content ends here if the body is empty) and returns its
+ * properties. NULL for any other frame.
+ */
+static const amqp_basic_properties_t *
+lv_content_header(struct lv_client *cl, const amqp_frame_t *f, int kind)
+{
+	if (f->frame_type != AMQP_FRAME_HEADER || cl->content != kind)
+		return NULL;
+	cl->body_left = f->payload.properties.body_size;
+	if (cl->body_left == 0)
+		cl->content = CONTENT_NONE;
+	return f->payload.properties.decoded;
+}
+
 static void lv_consumer_delivered(struct engine *e, int ci,
     const amqp_basic_properties_t *props);
 
@@ -253,18 +269,14 @@ int
 lv_producer_frame(struct engine *e, amqp_frame_t *f)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->base.app.prod;
 	struct lv_client *cl = &p->cl;
+	const amqp_basic_properties_t *props;
 
-	(void)cp;
-	if (f->frame_type == AMQP_FRAME_HEADER && cl->content == CONTENT_RETURN) {
-		amqp_basic_properties_t *props = f->payload.properties.decoded;
+	if ((props = lv_content_header(cl, f, CONTENT_RETURN)) != NULL) {
 		uint32_t msgid, id = lv_message_id(props, &msgid);
-		cl->body_left = f->payload.properties.body_size;
+
 		if (id)
 			lv_producer_return(e, id, cl->reply_code);
-		if (cl->body_left == 0)
-			cl->content = CONTENT_NONE;
 		return 0;
 	}
 	if (lv_content_body(cl, f) || f->frame_type != AMQP_FRAME_METHOD)
@@ -343,13 +355,10 @@ lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f)
 	struct lv_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
 	struct lv_client *cl = &c->cl;
+	const amqp_basic_properties_t *props;
 
-	if (f->frame_type == AMQP_FRAME_HEADER &&
-	    cl->content == CONTENT_DELIVER) {
-		cl->body_left = f->payload.properties.body_size;
-		lv_consumer_delivered(e, ci, f->payload.properties.decoded);
-		if (cl->body_left == 0)
-			cl->content = CONTENT_NONE;
+	if ((props = lv_content_header(cl, f, CONTENT_DELIVER)) != NULL) {
+		lv_consumer_delivered(e, ci, props);
 		return 0;
 	}
 	if (lv_content_body(cl, f) || f->frame_type != AMQP_FRAME_METHOD)

@@ -82,6 +82,20 @@ check() { # name, then a command that must succeed
 }
 # line N of the screen (1-based)
 line() { sed -n "${1}p" "$tmp/screen"; }
+# advance TEXT ANSWER TRIES: plays the lesson step by step (G finishes a
+# step, space goes on) until TEXT is on the screen, answering every question
+# with ANSWER (none if empty, so the loop stops at the first question when
+# TEXT is "Press 1-"). Fails if TEXT has not come after TRIES steps.
+advance() {
+	for _ in $(seq 1 "$3"); do
+		screen; grep -q -- "$1" "$tmp/screen" && return 0
+		if [ -n "$2" ] && grep -q "Press 1-" "$tmp/screen"; then
+			keys "$2"; sleep 0.2
+		fi
+		keys G; sleep 0.1; keys Space; sleep 0.3
+	done
+	screen; grep -q -- "$1" "$tmp/screen"
+}
 
 title_of() { sed -n 's/^title = { en = "\(.*\)";$/\1/p' "$1"; }
 zh_title_of() { sed -n 's/^ *zh = "\(.*\)"; };$/\1/p' "$1" | head -1; }
@@ -113,16 +127,8 @@ else
 fi
 
 echo "== lesson played by keys to its challenge"
-reached=0
-for _ in $(seq 1 80); do
-	screen
-	if grep -q "Press space to start the challenge" "$tmp/screen"; then
-		reached=1; break
-	fi
-	if grep -q "Press 1-" "$tmp/screen"; then keys 2; sleep 0.2; fi
-	keys G; sleep 0.1; keys Space; sleep 0.3
-done
-check "lesson: every step played" test $reached = 1
+check "lesson: every step played" \
+    advance "Press space to start the challenge" 2 80
 check "lesson: progress saved" eval 'grep -q "^lesson 01-first-message steps=" "$XDG_STATE_HOME/rabbitlab/progress"'
 keys Space
 check "lesson: challenge goal shown" has "Challenge:"
@@ -142,10 +148,7 @@ check "lesson: challenge recorded in progress" eval 'grep -q "challenge=1" "$XDG
 echo "== predict, then observe"
 start 80 24 "$BIN" lab $L1
 has "Lesson: step 1 of" >/dev/null
-for _ in $(seq 1 10); do
-	screen; grep -q "Press 1-" "$tmp/screen" && break
-	keys G; sleep 0.1; keys Space; sleep 0.3
-done
+advance "Press 1-" "" 10
 check "question: choices numbered" eval 'has "Predict:" && has "1) " && has "2) "'
 keys Space
 check "question: space waits for a prediction" has "First predict"
@@ -426,11 +429,7 @@ echo "== 80x24 layout regressions"
 # 11 once lost its last choice at 80x24).
 start 80 24 "$BIN" lab lessons/09-idempotency.cfg
 has "Lesson: step 1 of" >/dev/null
-for _ in $(seq 1 30); do
-	screen; grep -q "step 11 of" "$tmp/screen" && break
-	if grep -q "Press 1-" "$tmp/screen"; then keys 1; sleep 0.2; fi
-	keys G; sleep 0.1; keys Space; sleep 0.3
-done
+advance "step 11 of" 1 30
 check "regression: a long question keeps every choice at 80x24" \
     eval 'has "3) They are lost" && has "Press 1-3 to answer."'
 start 80 24 "$BIN" lab $L1
@@ -452,11 +451,7 @@ check "regression: a long title ends on a whole word" \
 # 80x24 the lesson keeps the line instead.
 start 100 30 "$BIN" lab lessons/02-exchanges.cfg
 has "Lesson: step 1 of" >/dev/null
-for _ in $(seq 1 40); do
-	screen; grep -q "Copies " "$tmp/screen" && break
-	if grep -q "Press 1-" "$tmp/screen"; then keys 3; sleep 0.2; fi
-	keys G; sleep 0.1; keys Space; sleep 0.2
-done
+advance "Copies " 3 40
 check "ledger: copies of a fanout counted at 100x30" hasre "Copies [0-9]+: processed [0-9]+"
 t resize-window -x 80 -y 24
 sleep 0.5
