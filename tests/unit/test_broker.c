@@ -107,19 +107,61 @@ world_init(struct world *w)
 	w->t.nbindings = NQ + 3;
 }
 
-static void
-broker_setup(struct broker *b, struct world *w, struct fake *f)
+/* One test's broker, its world and its fake engine (a cmocka fixture). */
+struct rig {
+	struct world w;
+	struct fake f;
+	struct broker b;
+	int inited; /* broker_init was called: the broker must be freed */
+};
+
+static int
+rig_new(void **state)
 {
-	struct broker_env env = { .ctx = f, .now = fake_now, .sink = fake_emit,
-		.sink_ctx = f, .sched = &f->sched };
+	struct rig *r = xcalloc(1, sizeof *r);
+
+	sched_init(&r->f.sched);
+	toggle_defaults(r->f.toggles);
+	world_init(&r->w);
+	*state = r;
+	return 0;
+}
+
+static int
+rig_free(void **state)
+{
+	struct rig *r = *state;
+
+	if (r->inited)
+		broker_free(&r->b);
+	sched_free(&r->f.sched);
+	free(r);
+	return 0;
+}
+
+/* broker_init over the rig's world: 0, or -1 with *cause. */
+static int
+rig_init(struct rig *r, char **cause)
+{
+	struct broker_env env = { .ctx = &r->f, .now = fake_now,
+		.sink = fake_emit, .sink_ctx = &r->f, .sched = &r->f.sched };
+
+	r->inited = 1;
+	return broker_init(&r->b, &r->w.t, r->f.toggles, &env, cause);
+}
+
+/* rig_new, and the broker up with its topology declared. */
+static int
+rig_up(void **state)
+{
+	struct rig *r;
 	char *cause = NULL;
 
-	memset(f, 0, sizeof *f);
-	sched_init(&f->sched);
-	toggle_defaults(f->toggles);
-	world_init(w);
-	assert_int_equal(broker_init(b, &w->t, f->toggles, &env, &cause), 0);
-	broker_redeclare(b);
+	rig_new(state);
+	r = *state;
+	assert_int_equal(rig_init(r, &cause), 0);
+	broker_redeclare(&r->b);
+	return 0;
 }
 
 /* A message id `id` published to exchange x with `key`. */
@@ -137,219 +179,182 @@ msg(struct broker *b, uint32_t id, const char *key)
 	return m;
 }
 
+/* Message `id` with `key` published to exchange x; no queue refuses it. */
 static void
-publish(struct broker *b, int x, struct broker_msg *m)
+send(struct broker *b, int x, uint32_t id, const char *key)
 {
+	struct broker_msg m = msg(b, id, key);
 	const int *targets;
-	size_t n = broker_route(b, x, m, &targets);
+	size_t n = broker_route(b, x, &m, &targets);
 	int rejected = 0;
 
-	broker_publish(b, x, m, targets, n, 0, &rejected);
+	broker_publish(b, x, &m, targets, n, 0, &rejected);
 	assert_false(rejected);
 }
 
 static void
 test_fanout_has_no_target_limit(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
-	struct broker_msg m;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
+	struct fake *f = &r->f;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	m = msg(&b, 1, "");
-	publish(&b, 0, &m);
+	send(b, 0, 1, "");
 	for (int i = 0; i < NQ; i++)
-		assert_int_equal(b.queues[i].ready.len, 1);
-	assert_int_equal(f.events[EV_ENQUEUE], NQ);
-	assert_int_equal(broker_tally(&b, 1)->copies, NQ);
-	broker_free(&b);
-	sched_free(&f.sched);
+		assert_int_equal(b->queues[i].ready.len, 1);
+	assert_int_equal(f->events[EV_ENQUEUE], NQ);
+	assert_int_equal(broker_tally(b, 1)->copies, NQ);
 }
 
 /* a rejects into b, b rejects into a: the counts per (queue, reason). */
 static void
 test_x_death_counts_per_queue_and_reason(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
-	struct broker_msg m;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
+	struct fake *f = &r->f;
 	int qa = NQ, qb = NQ + 1;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	m = msg(&b, 1, "k");
-	publish(&b, 1, &m);
+	send(b, 1, 1, "k");
 	for (int round = 1; round <= 3; round++) {
-		struct broker_msg c = broker_ring_pop(&b.queues[qa].ready);
-		broker_dead_letter(&b, qa, &c, BROKER_DIED_REJECTED,
+		struct broker_msg c = broker_ring_pop(&b->queues[qa].ready);
+		broker_dead_letter(b, qa, &c, BROKER_DIED_REJECTED,
 		    LOSS_REJECTED);
-		assert_int_equal(broker_death_count(&b, &c, qa,
+		assert_int_equal(broker_death_count(b, &c, qa,
 		    BROKER_DIED_REJECTED), round);
-		c = broker_ring_pop(&b.queues[qb].ready);
-		broker_dead_letter(&b, qb, &c, BROKER_DIED_EXPIRED,
+		c = broker_ring_pop(&b->queues[qb].ready);
+		broker_dead_letter(b, qb, &c, BROKER_DIED_EXPIRED,
 		    LOSS_EXPIRED);
-		assert_int_equal(broker_death_count(&b, &c, qb,
+		assert_int_equal(broker_death_count(b, &c, qb,
 		    BROKER_DIED_EXPIRED), round);
-		assert_int_equal(broker_death_count(&b, &c, qa,
+		assert_int_equal(broker_death_count(b, &c, qa,
 		    BROKER_DIED_REJECTED), round);
-		assert_int_equal(broker_death_count(&b, &c, qa,
+		assert_int_equal(broker_death_count(b, &c, qa,
 		    BROKER_DIED_EXPIRED), 0);
 	}
-	assert_non_null(strstr(f.last_detail, "expired; x-death count=3"));
+	assert_non_null(strstr(f->last_detail, "expired; x-death count=3"));
 	/* Still one copy, in a: nothing was lost. */
-	assert_int_equal(b.queues[qa].ready.len, 1);
-	assert_int_equal(f.events[EV_LOST], 0);
-	broker_free(&b);
-	sched_free(&f.sched);
+	assert_int_equal(b->queues[qa].ready.len, 1);
+	assert_int_equal(f->events[EV_LOST], 0);
 }
 
 static void
 test_expiry_fixed_at_entry(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
-	struct broker_msg m;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
+	struct fake *f = &r->f;
 	int qa = NQ;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	m = msg(&b, 1, "k");
-	publish(&b, 1, &m);
+	send(b, 1, 1, "k");
 	/* A TTL policy after the fact spares it ... */
-	b.queues[qa].policy_ttl_ms = 500;
-	f.now = 10 * 1000000;
-	broker_expire(&b, qa);
-	assert_int_equal(b.queues[qa].ready.len, 1);
-	assert_int_equal(broker_head_due(&b.queues[qa]), BROKER_NEVER);
+	b->queues[qa].policy_ttl_ms = 500;
+	f->now = 10 * 1000000;
+	broker_expire(b, qa);
+	assert_int_equal(b->queues[qa].ready.len, 1);
+	assert_int_equal(broker_head_due(&b->queues[qa]), BROKER_NEVER);
 	/* ... and applies to what comes next, at the head only. */
-	m = msg(&b, 2, "k");
-	publish(&b, 1, &m);
-	f.now += 2 * 1000000;
-	broker_expire(&b, qa);
-	assert_int_equal(b.queues[qa].ready.len, 2);
-	assert_int_equal(f.events[EV_EXPIRE], 0);
-	broker_free(&b);
-	sched_free(&f.sched);
+	send(b, 1, 2, "k");
+	f->now += 2 * 1000000;
+	broker_expire(b, qa);
+	assert_int_equal(b->queues[qa].ready.len, 2);
+	assert_int_equal(f->events[EV_EXPIRE], 0);
 }
 
 static void
 test_policy_outlives_crash(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
-	struct broker_msg m;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
+	struct fake *f = &r->f;
 	int qa = NQ;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	m = msg(&b, 1, "k");
-	publish(&b, 1, &m);
-	b.queues[qa].policy_max_length = 1;
-	broker_down(&b, 0);
-	broker_survive(&b, fake_keep_persistent);
-	broker_up(&b);
-	assert_int_equal(b.queues[qa].ready.len, 1);
-	assert_int_equal(broker_max_length(&b.queues[qa]), 1);
+	send(b, 1, 1, "k");
+	b->queues[qa].policy_max_length = 1;
+	broker_down(b, 0);
+	broker_survive(b, fake_keep_persistent);
+	broker_up(b);
+	assert_int_equal(b->queues[qa].ready.len, 1);
+	assert_int_equal(broker_max_length(&b->queues[qa]), 1);
 	/* Recovered after kill -9: flagged redelivered. */
-	assert_true(broker_ring_at(&b.queues[qa].ready, 0)->redelivered);
-	m = msg(&b, 2, "k");
-	publish(&b, 1, &m);
-	assert_int_equal(b.queues[qa].ready.len, 1);
-	assert_int_equal(f.events[EV_DROP_HEAD], 1);
+	assert_true(broker_ring_at(&b->queues[qa].ready, 0)->redelivered);
+	send(b, 1, 2, "k");
+	assert_int_equal(b->queues[qa].ready.len, 1);
+	assert_int_equal(f->events[EV_DROP_HEAD], 1);
 	/* The pushed-out copy was dead-lettered into b, not lost. */
-	assert_int_equal(b.queues[NQ + 1].ready.len, 1);
-	broker_free(&b);
-	sched_free(&f.sched);
+	assert_int_equal(b->queues[NQ + 1].ready.len, 1);
 }
 
 static void
 test_exchange_delete_takes_bindings(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
 	struct broker_msg m;
 	const int *targets;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	broker_delete_exchange(&b, 1, "exchange.delete");
-	assert_false(b.exchanges[1].exists);
-	assert_false(b.bindings[NQ].exists);
-	assert_true(b.bindings[NQ + 1].exists);
-	b.exchanges[1].exists = 1; /* declared again, not bound again */
-	m = msg(&b, 1, "k");
-	assert_int_equal(broker_route(&b, 1, &m, &targets), 0);
-	broker_redeclare(&b);
-	assert_int_equal(broker_route(&b, 1, &m, &targets), 1);
+	broker_delete_exchange(b, 1, "exchange.delete");
+	assert_false(b->exchanges[1].exists);
+	assert_false(b->bindings[NQ].exists);
+	assert_true(b->bindings[NQ + 1].exists);
+	b->exchanges[1].exists = 1; /* declared again, not bound again */
+	m = msg(b, 1, "k");
+	assert_int_equal(broker_route(b, 1, &m, &targets), 0);
+	broker_redeclare(b);
+	assert_int_equal(broker_route(b, 1, &m, &targets), 1);
 	assert_int_equal(targets[0], NQ);
-	broker_free(&b);
-	sched_free(&f.sched);
 }
 
 static void
 test_too_many_death_pairs_refused(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
-	struct broker_env env = { .ctx = &f, .now = fake_now,
-		.sink = fake_emit, .sink_ctx = &f, .sched = &f.sched };
+	struct rig *r = *state;
 	char *cause = NULL;
 
-	(void)state;
-	memset(&f, 0, sizeof f);
-	sched_init(&f.sched);
-	toggle_defaults(f.toggles);
-	world_init(&w);
 	for (int i = 0; i < 3; i++) {
-		w.q[i].dlx = (char *)"dl";
-		w.q[i].type = QTYPE_QUORUM;
+		r->w.q[i].dlx = (char *)"dl";
+		r->w.q[i].type = QTYPE_QUORUM;
 	}
-	assert_int_equal(broker_init(&b, &w.t, f.toggles, &env, &cause), -1);
+	assert_int_equal(rig_init(r, &cause), -1);
 	assert_non_null(strstr(cause, "at most 8"));
 	free(cause);
-	broker_free(&b);
-	sched_free(&f.sched);
 }
 
 /* The last copy gone unprocessed is LOST; an earlier one a discard. */
 static void
 test_drop_lost_only_with_last_copy(void **state)
 {
-	struct broker b;
-	struct world w;
-	struct fake f;
+	struct rig *r = *state;
+	struct broker *b = &r->b;
+	struct fake *f = &r->f;
 
-	(void)state;
-	broker_setup(&b, &w, &f);
-	broker_copy_add(&b, 7);
-	broker_copy_add(&b, 7);
-	broker_drop(&b, 7, LOSS_EXPIRED, NOTICE_SILENT, "q0");
-	assert_int_equal(f.events[EV_DISCARD], 1);
-	assert_int_equal(f.events[EV_LOST], 0);
-	broker_drop(&b, 7, LOSS_EXPIRED, NOTICE_SILENT, "q0");
-	assert_int_equal(f.events[EV_LOST], 1);
-	broker_free(&b);
-	sched_free(&f.sched);
+	broker_copy_add(b, 7);
+	broker_copy_add(b, 7);
+	broker_drop(b, 7, LOSS_EXPIRED, NOTICE_SILENT, "q0");
+	assert_int_equal(f->events[EV_DISCARD], 1);
+	assert_int_equal(f->events[EV_LOST], 0);
+	broker_drop(b, 7, LOSS_EXPIRED, NOTICE_SILENT, "q0");
+	assert_int_equal(f->events[EV_LOST], 1);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fanout_has_no_target_limit),
-		cmocka_unit_test(test_x_death_counts_per_queue_and_reason),
-		cmocka_unit_test(test_expiry_fixed_at_entry),
-		cmocka_unit_test(test_policy_outlives_crash),
-		cmocka_unit_test(test_exchange_delete_takes_bindings),
-		cmocka_unit_test(test_too_many_death_pairs_refused),
-		cmocka_unit_test(test_drop_lost_only_with_last_copy),
+		cmocka_unit_test_setup_teardown(test_fanout_has_no_target_limit,
+		    rig_up, rig_free),
+		cmocka_unit_test_setup_teardown(test_x_death_counts_per_queue_and_reason,
+		    rig_up, rig_free),
+		cmocka_unit_test_setup_teardown(test_expiry_fixed_at_entry,
+		    rig_up, rig_free),
+		cmocka_unit_test_setup_teardown(test_policy_outlives_crash,
+		    rig_up, rig_free),
+		cmocka_unit_test_setup_teardown(test_exchange_delete_takes_bindings,
+		    rig_up, rig_free),
+		cmocka_unit_test_setup_teardown(test_too_many_death_pairs_refused,
+		    rig_new, rig_free),
+		cmocka_unit_test_setup_teardown(test_drop_lost_only_with_last_copy,
+		    rig_up, rig_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

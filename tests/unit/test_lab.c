@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "unit/unit.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,17 +29,7 @@
 #include "ui/lab.h"
 
 static const char *const lab_script_text =
-    "id = \"t\";\n"
-    "title = { en = \"T\"; zh = \"T\"; };\n"
-    "seed = 3;\n"
-    "topology = {\n"
-    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
-    "  queues = ( { name = \"q\"; } );\n"
-    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n"
-    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
-    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
-    "};\n"
-    "toggles = { work_ms = 5; };\n"
+    UNIT_SCRIPT_HEAD
     "steps = (\n"
     "  { say = { en = \"a\"; zh = \"a\"; }; do = \"publish\"; count = 2; },\n"
     "  { say = { en = \"b\"; zh = \"b\"; }; do = \"settle\"; }\n"
@@ -74,7 +66,6 @@ static void
 test_animating_is_a_pure_query(void **state)
 {
 	char dir[] = "/tmp/rabbitlab-lab-XXXXXX", text[512];
-	struct script_diag d = { 0 };
 	struct progress prog;
 	struct lab_opts o;
 	struct lab lab;
@@ -86,9 +77,7 @@ test_animating_is_a_pure_query(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(progress_load(&prog, dir, &notice), 0);
 	free(notice);
-	s = script_load_string(lab_script_text, "t.cfg", &d);
-	script_diag_free(&d);
-	assert_non_null(s);
+	s = unit_script(lab_script_text, "t.cfg");
 	memset(&o, 0, sizeof o);
 	o.lang = "en";
 	o.progress = &prog;

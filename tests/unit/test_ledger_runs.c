@@ -31,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "unit/unit.h"
+
 #include "lesson/session.h"
 #include "model/ledger.h"
 
@@ -438,8 +440,7 @@ static const char *const fanout_script =
 static void
 test_fanout_story(void **state)
 {
-	struct script_diag d = { 0 };
-	struct script *s = script_load_string(fanout_script, "fanout.cfg", &d);
+	struct script *s = unit_script(fanout_script, "fanout.cfg");
 	struct session_opts o;
 	struct ledger_summary sum;
 	struct ledger_story st;
@@ -447,10 +448,6 @@ test_fanout_story(void **state)
 	char *cause = NULL, *tl;
 	(void)state;
 
-	for (size_t i = 0; i < d.count; i++)
-		print_message("%s\n", d.lines[i]);
-	script_diag_free(&d);
-	assert_non_null(s);
 	memset(&o, 0, sizeof o);
 	o.lang = "en";
 	ss = session_create(s, SESSION_LESSON, &o, &cause);

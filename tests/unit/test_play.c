@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "unit/unit.h"
+
 #include "lesson/play.h"
 
 static const char *const play_script_text =
@@ -50,14 +52,7 @@ static const char *const play_script_text =
 static struct script *
 load(void)
 {
-	struct script_diag d = { 0 };
-	struct script *s = script_load_string(play_script_text, "p.cfg", &d);
-
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s\n", d.lines[i]);
-	script_diag_free(&d);
-	assert_non_null(s);
-	return s;
+	return unit_script(play_script_text, "p.cfg");
 }
 
 /* A queue view with two queues, one of them lost, one name with dots. */

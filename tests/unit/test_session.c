@@ -15,21 +15,13 @@
 
 #include <cmocka.h>
 
+#include "unit/unit.h"
+
 #include "lesson/runner.h"
 #include "lesson/session.h"
 
 static const char *const session_script_text =
-    "id = \"t\";\n"
-    "title = { en = \"T\"; zh = \"T\"; };\n"
-    "seed = 3;\n"
-    "topology = {\n"
-    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
-    "  queues = ( { name = \"q\"; } );\n"
-    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n"
-    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
-    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
-    "};\n"
-    "toggles = { work_ms = 5; };\n"
+    UNIT_SCRIPT_HEAD
     "steps = (\n"
     "  { say = { en = \"a\"; zh = \"a\"; }; do = \"publish\"; count = 2; },\n"
     "  { ask = { en = \"q\"; zh = \"q\"; };\n"
@@ -52,13 +44,7 @@ static const char *const session_script_text =
 static struct script *
 load(void)
 {
-	struct script_diag d = { 0 };
-	struct script *s = script_load_string(session_script_text, "t.cfg", &d);
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s\n", d.lines[i]);
-	script_diag_free(&d);
-	assert_non_null(s);
-	return s;
+	return unit_script(session_script_text, "t.cfg");
 }
 
 static struct session *
@@ -369,8 +355,7 @@ replay_seed(const struct script *s, uint64_t seed, char **why)
 static void
 test_seed_bound_story_not_judged_on_another_seed(void **state)
 {
-	struct script_diag d = { 0 };
-	struct script *s = script_load_string(bound_script_text, "b.cfg", &d);
+	struct script *s = unit_script(bound_script_text, "b.cfg");
 	struct session_opts o;
 	struct session *ss;
 	const struct session_lesson *l;
@@ -414,7 +399,6 @@ test_seed_bound_story_not_judged_on_another_seed(void **state)
 	assert_int_equal(l->expects_failed, 1);
 	assert_int_equal(l->expects_unjudged, 0);
 	session_free(ss);
-	script_diag_free(&d);
 	script_free(s);
 }
 
