@@ -190,9 +190,10 @@ engine_durability(struct engine *e, char **cause)
 	return 0;
 }
 
-int
-engine_publish(struct client *app, int declared, const struct publish_req *req,
-    char **cause)
+/* Queues a publish request on the producer's outbox. 0, or -1 *cause. */
+static int
+engine_outbox_publish(struct client *app, int declared,
+    const struct publish_req *req, char **cause)
 {
 	struct client_batch bt;
 	const char *xn;
@@ -449,7 +450,7 @@ engine_base_free(struct engine_base *eb)
 }
 
 int64_t
-engine_op_get_toggle(struct engine *e, enum toggle_id id)
+engine_get_toggle(struct engine *e, enum toggle_id id)
 {
 	struct engine_base *eb = (struct engine_base *)e;
 
@@ -457,7 +458,7 @@ engine_op_get_toggle(struct engine *e, enum toggle_id id)
 }
 
 int
-engine_op_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+engine_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
     char **cause)
 {
 	struct engine_base *eb = (struct engine_base *)e;
@@ -490,12 +491,12 @@ engine_op_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 }
 
 int
-engine_op_publish(struct engine *e, const struct publish_req *req,
+engine_publish(struct engine *e, const struct publish_req *req,
     char **cause)
 {
 	struct engine_base *eb = (struct engine_base *)e;
 
-	if (engine_publish(&eb->app, eb->declared, req, cause) != 0)
+	if (engine_outbox_publish(&eb->app, eb->declared, req, cause) != 0)
 		return -1;
 	eb->hooks->pump(e);
 	return 0;

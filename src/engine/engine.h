@@ -158,15 +158,6 @@ struct engine_ops {
 	/* Declares the whole topology (copied). Once, before the rest. */
 	int (*declare)(struct engine *e, const struct topology *topo,
 	    char **cause);
-	int (*set_toggle)(struct engine *e, enum toggle_id id, int64_t value,
-	    char **cause);
-	int64_t (*get_toggle)(struct engine *e, enum toggle_id id);
-	/* Queues `count` publishes for the producer; they go out over time. */
-	int (*publish)(struct engine *e, const struct publish_req *req,
-	    char **cause);
-	/* Starts (on=1) or stops (on=0) a consumer; NULL names every one. */
-	int (*consume)(struct engine *e, const char *consumer, int on,
-	    char **cause);
 	int (*inject)(struct engine *e, const struct failure_req *req,
 	    char **cause);
 	/* Starts a broker that is down. */
@@ -301,11 +292,15 @@ void engine_base_free(struct engine_base *eb);
  */
 void engine_view_fill(struct engine *e, struct engine_view *v);
 
-/* Engine operations the same on both engines (struct engine_ops). */
-int64_t engine_op_get_toggle(struct engine *e, enum toggle_id id);
-int engine_op_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
+/*
+ * What callers ask of either engine the same way, so not in engine_ops:
+ * a toggle's value; setting one (0, or -1 with *cause); queueing `count`
+ * publishes for the producer (they go out over time).
+ */
+int64_t engine_get_toggle(struct engine *e, enum toggle_id id);
+int engine_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
     char **cause);
-int engine_op_publish(struct engine *e, const struct publish_req *req,
+int engine_publish(struct engine *e, const struct publish_req *req,
     char **cause);
 
 
@@ -334,9 +329,6 @@ int engine_toggle(int64_t *toggles, struct broker *b, int declared,
  * cannot change them: 406), through the hooks on the broker.
  */
 int engine_durability(struct engine *e, char **cause);
-/* Queues a publish request on the producer's outbox. 0, or -1 *cause. */
-int engine_publish(struct client *app, int declared,
-    const struct publish_req *req, char **cause);
 /*
  * Starts (on) or stops consumer `name` (NULL: all) through the hooks: the
  * consume operation of both engines.

@@ -253,7 +253,7 @@ lv_hook_stop(struct engine *e, int ci)
 	}
 }
 
-/* The engine's own effects of a toggle (engine_op_set_toggle). */
+/* The engine's own effects of a toggle (engine_set_toggle). */
 static int
 lv_hook_toggled(struct engine *e, enum toggle_id id, int64_t value, char **cause)
 {
@@ -777,10 +777,6 @@ const struct engine_ops engine_live_ops = {
 	.create = lv_create,
 	.destroy = lv_destroy,
 	.declare = lv_declare,
-	.set_toggle = engine_op_set_toggle,
-	.get_toggle = engine_op_get_toggle,
-	.publish = engine_op_publish,
-	.consume = engine_consume,
 	.inject = lv_inject,
 	.restart = lv_restart,
 	.advance = lv_advance,

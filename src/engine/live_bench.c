@@ -77,9 +77,9 @@ lvb_lab(const char *url, int mode, int persistent, uint32_t n, int spin,
 	t.nqueues = 1;
 	t.publish_exchange = (char *)"";
 	t.publish_key = (char *)"bench";
-	engine_op_set_toggle(e, TOGGLE_CONFIRMS, mode, cause);
-	engine_op_set_toggle(e, TOGGLE_BATCH, 100, cause);
-	engine_op_set_toggle(e, TOGGLE_PERSISTENT, persistent, cause);
+	engine_set_toggle(e, TOGGLE_CONFIRMS, mode, cause);
+	engine_set_toggle(e, TOGGLE_BATCH, 100, cause);
+	engine_set_toggle(e, TOGGLE_PERSISTENT, persistent, cause);
 	if (lv_declare(e, &t, cause) != 0) {
 		lv_destroy(e);
 		ledger_free(l);
@@ -90,11 +90,11 @@ lvb_lab(const char *url, int mode, int persistent, uint32_t n, int spin,
 	req.expiration_ms = req.delay_ms = -1;
 	req.persistent = -1;
 	/* Warm up: the connection is open before the clock starts. */
-	engine_op_publish(e, &req, cause);
+	engine_publish(e, &req, cause);
 	lvb_run(e);
 	req.count = n;
 	t0 = lvb_clock();
-	engine_op_publish(e, &req, cause);
+	engine_publish(e, &req, cause);
 	lvb_run(e);
 	secs = lvb_clock() - t0;
 	lv_destroy(e);

@@ -918,7 +918,7 @@ sim_hook_stop(struct engine *e, int ci)
 		sim_consumer_lost(e, ci, 200, 0);
 }
 
-/* The engine's own effects of a toggle (engine_op_set_toggle). */
+/* The engine's own effects of a toggle (engine_set_toggle). */
 static int
 sim_hook_toggled(struct engine *e, enum toggle_id id, int64_t value,
     char **cause)
@@ -1085,10 +1085,6 @@ const struct engine_ops engine_sim_ops = {
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.declare = sim_declare,
-	.set_toggle = engine_op_set_toggle,
-	.get_toggle = engine_op_get_toggle,
-	.publish = engine_op_publish,
-	.consume = engine_consume,
 	.inject = sim_fail,
 	.restart = sim_restart,
 	.advance = sim_advance,

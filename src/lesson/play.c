@@ -87,7 +87,7 @@ play_toggles(struct play *p, const struct script_toggle *t, size_t n,
     char **cause)
 {
 	for (size_t i = 0; i < n; i++)
-		if (p->ops->set_toggle(p->e, t[i].id, t[i].value, cause) != 0)
+		if (engine_set_toggle(p->e, t[i].id, t[i].value, cause) != 0)
 			return -1;
 	return 0;
 }
@@ -117,7 +117,7 @@ play_start(struct play *p, enum play_run run, char **cause)
 	if (rc == 0)
 		rc = p->ops->declare(p->e, &p->s->topo, cause);
 	if (rc == 0)
-		rc = p->ops->consume(p->e, NULL, 1, cause);
+		rc = engine_consume(p->e, NULL, 1, cause);
 	return rc;
 }
 
@@ -135,7 +135,7 @@ play_begin(struct play *p, const struct script_step *st, char **cause)
 	case ACT_NONE:
 		break;
 	case ACT_PUBLISH:
-		rc = p->ops->publish(p->e, &a->publish, cause);
+		rc = engine_publish(p->e, &a->publish, cause);
 		break;
 	case ACT_TOGGLE:
 		rc = play_toggles(p, a->toggles, a->ntoggles, cause);
@@ -155,7 +155,7 @@ play_begin(struct play *p, const struct script_step *st, char **cause)
 		break;
 	case ACT_CONSUME:
 	case ACT_STOP:
-		rc = p->ops->consume(p->e, a->consumer, a->kind == ACT_CONSUME,
+		rc = engine_consume(p->e, a->consumer, a->kind == ACT_CONSUME,
 		    cause);
 		break;
 	}

@@ -336,7 +336,7 @@ int
 session_toggle(struct session *ss, enum toggle_id id, int64_t value,
     char **cause)
 {
-	if (ss->play.ops->set_toggle(ss->play.e, id, value, cause) != 0)
+	if (engine_set_toggle(ss->play.e, id, value, cause) != 0)
 		return -1;
 	session_remember(ss, SA_TOGGLE, id, value);
 	return 0;
@@ -352,7 +352,7 @@ session_publish(struct session *ss, uint32_t count, char **cause)
 	r.expiration_ms = -1;
 	r.delay_ms = -1;
 	r.persistent = -1;
-	if (ss->play.ops->publish(ss->play.e, &r, cause) != 0)
+	if (engine_publish(ss->play.e, &r, cause) != 0)
 		return -1;
 	session_remember(ss, SA_PUBLISH, 0, count);
 	return 0;
@@ -388,7 +388,7 @@ session_restart(struct session *ss, char **cause)
 int
 session_consume(struct session *ss, int on, char **cause)
 {
-	if (ss->play.ops->consume(ss->play.e, NULL, on, cause) != 0)
+	if (engine_consume(ss->play.e, NULL, on, cause) != 0)
 		return -1;
 	session_remember(ss, SA_CONSUME, 0, on);
 	return 0;
@@ -785,7 +785,7 @@ session_lang(const struct session *ss)
 int64_t
 session_get_toggle(const struct session *ss, enum toggle_id id)
 {
-	return ss->play.ops->get_toggle(ss->play.e, id);
+	return engine_get_toggle(ss->play.e, id);
 }
 
 void

@@ -84,13 +84,13 @@ bench_run(int consume, struct ledger_summary *sum, size_t *heap_delta)
 
 	before = mallinfo2();
 	e = ops->create(&o, &cause);
-	ops->set_toggle(e, TOGGLE_CONFIRMS, CONFIRMS_ASYNC, &cause);
-	ops->set_toggle(e, TOGGLE_WORK_MS, 0, &cause);
+	engine_set_toggle(e, TOGGLE_CONFIRMS, CONFIRMS_ASYNC, &cause);
+	engine_set_toggle(e, TOGGLE_WORK_MS, 0, &cause);
 	ops->declare(e, bench_topology(), &cause);
 	if (consume)
-		ops->consume(e, NULL, 1, &cause);
+		engine_consume(e, NULL, 1, &cause);
 	t0 = bench_now();
-	ops->publish(e, &req, &cause);
+	engine_publish(e, &req, &cause);
 	ops->settle(e, (int64_t)3600 * 1000000, &cause);
 	t1 = bench_now();
 	after = mallinfo2();

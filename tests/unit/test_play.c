@@ -167,11 +167,11 @@ test_walk_and_runs(void **state)
 	assert_int_equal(play_walk(&p, &hooks, &p, &cause), 0);
 	/* The challenge's setup alone misses the goal; the solution meets it. */
 	assert_int_equal(play_start(&p, PLAY_CHALLENGE, &cause), 0);
-	assert_int_equal(p.ops->get_toggle(p.e, TOGGLE_ACK_MODE), ACK_NONE);
+	assert_int_equal(engine_get_toggle(p.e, TOGGLE_ACK_MODE), ACK_NONE);
 	assert_int_equal(play_walk(&p, NULL, NULL, &cause), 0);
 	assert_true(play_goal_miss(&p, NULL) >= 0);
 	assert_int_equal(play_start(&p, PLAY_SOLVED, &cause), 0);
-	assert_int_equal(p.ops->get_toggle(p.e, TOGGLE_ACK_MODE), ACK_MANUAL);
+	assert_int_equal(engine_get_toggle(p.e, TOGGLE_ACK_MODE), ACK_MANUAL);
 	assert_int_equal(play_walk(&p, NULL, NULL, &cause), 0);
 	assert_int_equal(play_goal_miss(&p, NULL), -1);
 	assert_non_null(play_steps(&p, PLAY_SOLVED, &n));
