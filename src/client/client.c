@@ -329,6 +329,25 @@ client_producer_ready(struct client *cl)
 	return 1;
 }
 
+/*
+ * Writes "key=<key>" and, for a delayed publish, " x-delay" into buf of
+ * n >= 16 bytes, cutting a long key short. Every publish passes here, so
+ * it copies rather than formats.
+ */
+static void
+client_key_detail(char *buf, size_t n, const char *key, int delayed)
+{
+	static const char tail[] = " x-delay";
+	size_t room = n - sizeof "key=" - (delayed ? sizeof tail - 1 : 0);
+	size_t kl = strnlen(key, room);
+
+	memcpy(buf, "key=", 4);
+	memcpy(buf + 4, key, kl);
+	if (delayed)
+		memcpy(buf + 4 + kl, tail, sizeof tail - 1);
+	buf[4 + kl + (delayed ? sizeof tail - 1 : 0)] = '\0';
+}
+
 void
 client_producer_publish(struct client *cl, struct broker_msg *m)
 {
@@ -364,8 +383,8 @@ client_producer_publish(struct client *cl, struct broker_msg *m)
 	if (b->resend_id)
 		flags |= EVENT_PUB_RESEND;
 	if (dp == NULL) {
-		snprintf(detail, sizeof detail, "key=%s%s", cl->b->keys[key],
-		    b->delay >= 0 ? " x-delay" : "");
+		client_key_detail(detail, sizeof detail, cl->b->keys[key],
+		    b->delay >= 0);
 		dp = detail;
 	}
 	client_emit(cl, EV_PUBLISH, ACTOR_PRODUCER, m->id, 0, flags,

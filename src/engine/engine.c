@@ -552,6 +552,9 @@ engine_timer(struct engine *e, const struct sched_timer *t)
 	struct engine_base *eb = (struct engine_base *)e;
 	char *cause = NULL;
 
+	/* Below the base: the engine's own (most of the simulator's). */
+	if (t->kind < eb->timer_base)
+		return 0;
 	if (client_timer(&eb->app, t) || broker_timer(&eb->b, t))
 		return 1;
 	if (t->kind == eb->timer_base + ENGINE_T_CHAOS) {

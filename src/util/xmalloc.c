@@ -52,12 +52,10 @@ xrealloc(void *p, size_t size)
 }
 
 void *
-xgrow(void *p, size_t *cap, size_t need, size_t size)
+xgrow_slow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 8;
 
-	if (need <= *cap)
-		return p;
 	while (n < need)
 		n *= 2;
 	*cap = n;
@@ -65,10 +63,10 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 void *
-xgrow_zero(void *p, size_t *cap, size_t need, size_t size)
+xgrow_zero_slow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t old = *cap;
-	char *q = xgrow(p, cap, need, size);
+	char *q = xgrow_slow(p, cap, need, size);
 
 	if (*cap > old)
 		memset(q + old * size, 0, (*cap - old) * size);

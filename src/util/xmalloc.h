@@ -10,10 +10,27 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
-/* Grows an array to hold at least `need` items of `size` bytes; *cap is updated. */
-void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+/* The slow paths of xgrow and xgrow_zero: called only when need > *cap. */
+void *xgrow_slow(void *p, size_t *cap, size_t need, size_t size);
+void *xgrow_zero_slow(void *p, size_t *cap, size_t need, size_t size);
+
+/*
+ * Grows an array to hold at least `need` items of `size` bytes, doubling;
+ * *cap is updated. Inline because hot paths (the timer queue, the ledger,
+ * the broker's copy tally) call it once per event and rarely grow.
+ */
+static inline void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	return need <= *cap ? p : xgrow_slow(p, cap, need, size);
+}
+
 /* xgrow, and the items it adds are zero bytes. */
-void *xgrow_zero(void *p, size_t *cap, size_t need, size_t size);
+static inline void *
+xgrow_zero(void *p, size_t *cap, size_t need, size_t size)
+{
+	return need <= *cap ? p : xgrow_zero_slow(p, cap, need, size);
+}
 /*
  * Doubles a full ring buffer of `size`-byte items whose `len` items start
  * at *head, laying them out again from index 0; updates *cap and *head.
