@@ -195,6 +195,16 @@ frame(uint8_t *out, uint8_t type, const uint8_t *payload, uint32_t len)
 	return 8 + len;
 }
 
+/* The protocol header, then channel.open on channel 1. */
+static size_t
+hello_open(uint8_t *out)
+{
+	static const uint8_t open[4] = { 0, 20, 0, 10 }; /* channel.open */
+
+	memcpy(out, "AMQP\0\0\x09\x01", 8);
+	return 8 + frame(out + 8, 1, open, sizeof open);
+}
+
 struct pair {
 	struct seen seen;
 	struct live_relay *r;
@@ -236,16 +246,13 @@ test_commands_after_body(void **state)
 {
 	struct pair p;
 	uint8_t buf[512], got[512];
-	uint8_t open[4] = { 0, 20, 0, 10 };            /* channel.open */
 	uint8_t pub[8] = { 0, 60, 0, 40, 0, 0, 0, 0 }; /* basic.publish */
 	uint8_t hdr[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0 };
-	size_t n = 0, body;
+	size_t n, body;
 	(void)state;
 
 	pair_open(&p);
-	memcpy(buf, "AMQP\0\0\x09\x01", 8);
-	n = 8;
-	n += frame(buf + n, 1, open, sizeof open);
+	n = hello_open(buf);
 	n += frame(buf + n, 1, pub, sizeof pub);
 	n += frame(buf + n, 2, hdr, sizeof hdr);
 	body = n;
@@ -390,13 +397,11 @@ test_client_close_reported(void **state)
 {
 	struct pair p;
 	uint8_t buf[64], got[64];
-	uint8_t open[4] = { 0, 20, 0, 10 };
 	size_t n;
 	(void)state;
 
 	pair_open(&p);
-	memcpy(buf, "AMQP\0\0\x09\x01", 8);
-	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	n = hello_open(buf);
 	send(p.cfd, buf, n, 0);
 	close(p.cfd);
 	p.cfd = -1;
@@ -414,7 +419,6 @@ test_inject_after_socket(void **state)
 {
 	struct pair p;
 	uint8_t buf[512], pubs[512], got[512];
-	uint8_t open[4] = { 0, 20, 0, 10 };
 	uint8_t pub[8] = { 0, 60, 0, 40, 0, 0, 0, 0 };
 	uint8_t hdr[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 	size_t n, k = 0;
@@ -422,8 +426,7 @@ test_inject_after_socket(void **state)
 
 	pair_open(&p);
 	/* channel.open through the socket, not yet read by the relay. */
-	memcpy(buf, "AMQP\0\0\x09\x01", 8);
-	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	n = hello_open(buf);
 	assert_int_equal(send(p.cfd, buf, n, 0), (ssize_t)n);
 	/* Then a publish with an empty body, handed over in process. */
 	k += frame(pubs + k, 1, pub, sizeof pub);
@@ -584,13 +587,11 @@ test_client_bad_end_octet_ends_pair(void **state)
 {
 	struct pair p;
 	uint8_t buf[64], got[64];
-	uint8_t open[4] = { 0, 20, 0, 10 };
 	size_t n;
 	(void)state;
 
 	pair_open(&p);
-	memcpy(buf, "AMQP\0\0\x09\x01", 8);
-	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	n = hello_open(buf);
 	buf[n - 1] = 0;
 	assert_int_equal(send(p.cfd, buf, n, 0), (ssize_t)n);
 	pump(p.r, 20);
@@ -698,7 +699,6 @@ test_scan(void **state)
 	struct live_relay *r;
 	char *cause = NULL;
 	uint8_t buf[512];
-	uint8_t open[4] = { 0, 20, 0, 10 };
 	size_t n;
 	(void)state;
 
@@ -706,8 +706,7 @@ test_scan(void **state)
 	r = live_relay_new("127.0.0.1", 1, &ops, &seen, &cause);
 	assert_non_null(r);
 	/* Byte by byte: commands are reported as their last byte goes. */
-	memcpy(buf, "AMQP\0\0\x09\x01", 8);
-	n = 8 + frame(buf + 8, 1, open, sizeof open);
+	n = hello_open(buf);
 	n += tune_ok_frame(buf + n, 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(live_relay_scan(r, 1, buf + i, 1), 0);
