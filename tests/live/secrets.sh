@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Broker passwords on a live run, and the vhost a URL names.
+#
+#   tests/live/secrets.sh build/rabbitlab
+#
+# Starts its own private node (tests/live/node.sh, stopped on exit whatever
+# happens) with a user whose password is $SECRET, then:
+#   - runs the lab with --broker amqp://USER:$SECRET@... and samples its
+#     /proc/PID/cmdline and `ps -ww -o args` every 20 ms for the whole run:
+#     no sample may show the password (the lab scrubs it from its argv at
+#     start), the run must still log in with it, and stderr carries a
+#     one-line notice pointing at RABBITLAB_URL and the config file;
+#   - logs in through $RABBITLAB_URL and through the config file, whose
+#     mode draws a warning when others may read it (0644, 0640) and none
+#     when it is 0600 or holds no password;
+#   - a URL ending in '/' names the vhost "" (AMQP URI spec): the broker's
+#     530 comes back as a message naming the vhost and the fix; /%2F works.
+# No output of any run may hold the password. Prints PASS or FAIL per check
+# and ends with "N passed, N failed"; exits 1 if anything failed.
+set -u
+BIN=${1:?usage: tests/live/secrets.sh path/to/rabbitlab}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+cd "$(dirname "$0")/../.."
+
+SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
+SECRET=SECRETWORD
+LUSER=labsecret
+LESSON=lessons/02-exchanges.cfg
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() {
+	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
+	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,30p' "$2" | sed 's/^/    /'
+	return 0
+}
+finish() {
+	echo
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+if [ ! -x "$SERVER" ]; then
+	ko "secrets: $SERVER is not installed (make deps installs rabbitmq-server)"
+	finish
+fi
+if [ ! -x "$BIN" ]; then
+	ko "secrets: no rabbitlab binary at $BIN"
+	finish
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-secrets.XXXXXX")
+node=$tmp/node
+cleanup() {
+	tests/live/node.sh stop "$node" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Only the URLs given here: no node, URL or config file from outside.
+unset RABBITLAB_URL RABBITLAB_NODE
+export XDG_CONFIG_HOME=$tmp/config
+export LC_ALL=C
+cfg=$XDG_CONFIG_HOME/rabbitlab/config
+mkdir -p "$(dirname "$cfg")"
+
+t0=$SECONDS
+if tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1 &&
+    tests/live/node.sh ctl "$node" add_user "$LUSER" "$SECRET" \
+    >>"$tmp/node.out" 2>&1 &&
+    tests/live/node.sh ctl "$node" set_permissions -p / "$LUSER" \
+    '.*' '.*' '.*' >>"$tmp/node.out" 2>&1; then
+	ok "private node with user $LUSER ($((SECONDS - t0)) s)"
+else
+	ko "private node with user $LUSER" "$tmp/node.out"
+	finish
+fi
+port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
+url="amqp://$LUSER:$SECRET@127.0.0.1:$port"
+
+# Whether the password is anywhere in the files given.
+leaked() { grep -qF -- "$SECRET" "$@"; }
+
+# Runs the lab with the arguments given in the background and samples its
+# command line twice every 20 ms until it exits (at most 40 s). Sets rc,
+# samples (those that were the lab's own command line, not the forked
+# shell's before exec), cmd_leaks and ps_leaks (samples showing $SECRET);
+# its output is in $tmp/s.out and $tmp/s.err.
+sampled() {
+	local pid c a s0=$SECONDS
+	samples=0 cmd_leaks=0 ps_leaks=0
+	"$BIN" "$@" >"$tmp/s.out" 2>"$tmp/s.err" &
+	pid=$!
+	while :; do
+		c=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")
+		a=$(ps -ww -o args= -p "$pid" 2>/dev/null)
+		# A zombie's cmdline is empty: the run is over.
+		[ -n "$c" ] || break
+		case $c in *--broker*) samples=$((samples + 1)) ;; esac
+		case $c in *"$SECRET"*) cmd_leaks=$((cmd_leaks + 1)) ;; esac
+		case $a in *"$SECRET"*) ps_leaks=$((ps_leaks + 1)) ;; esac
+		if [ $((SECONDS - s0)) -gt 40 ]; then
+			kill -TERM "$pid"
+			break
+		fi
+		sleep 0.02
+	done
+	wait "$pid"
+	rc=$?
+}
+
+echo "== the password on the command line"
+sampled --engine=live --broker "$url" replay -q \
+    "$LESSON" "$LESSON" "$LESSON" "$LESSON"
+label="--broker URL: password in no /proc/PID/cmdline or ps sample"
+label="$label ($samples samples; cmdline $cmd_leaks, ps $ps_leaks showed it)"
+if [ "$samples" -ge 20 ] && [ "$cmd_leaks" -eq 0 ] && [ "$ps_leaks" -eq 0 ]
+then
+	ok "$label"
+else
+	ko "$label; wanted at least 20 samples, none showing it"
+fi
+if [ "$rc" -eq 0 ] && ! leaked "$tmp/s.out" "$tmp/s.err"; then
+	ok "--broker URL: the run logs in with the password, never prints it"
+else
+	echo "exit $rc; wanted 0 and no password" >>"$tmp/s.err"
+	ko "--broker URL: the run logs in with the password, never prints it" \
+	    "$tmp/s.err"
+fi
+if [ "$(grep -c 'RABBITLAB_URL' "$tmp/s.err")" -eq 1 ] &&
+    grep -q 'config' "$tmp/s.err" && ! grep -q 'RABBITLAB_URL' "$tmp/s.out"
+then
+	ok "--broker URL: one notice on stderr, none on stdout"
+else
+	ko "--broker URL: one notice on stderr, none on stdout" "$tmp/s.err"
+fi
+
+sampled --engine=live --broker="$url" replay -q "$LESSON"
+label="--broker=URL: password in no sample"
+label="$label ($samples samples; cmdline $cmd_leaks, ps $ps_leaks showed it)"
+if [ "$rc" -eq 0 ] && [ "$samples" -ge 5 ] && [ "$cmd_leaks" -eq 0 ] &&
+    [ "$ps_leaks" -eq 0 ] && ! leaked "$tmp/s.out" "$tmp/s.err"; then
+	ok "$label"
+else
+	echo "exit $rc; wanted 0, at least 5 samples, none showing it" \
+	    >>"$tmp/s.err"
+	ko "$label" "$tmp/s.err"
+fi
+
+echo "== the password in the environment and in the config file"
+# A run of the lab on one lesson; rc and its output in $tmp/o.*.
+run() { # env-assignment...
+	env "$@" "$BIN" --engine=live replay -q "$LESSON" \
+	    >"$tmp/o.out" 2>"$tmp/o.err"
+	rc=$?
+}
+run RABBITLAB_URL="$url"
+if [ "$rc" -eq 0 ] && ! grep -q 'RABBITLAB_URL\|chmod' "$tmp/o.err" &&
+    ! leaked "$tmp/o.out" "$tmp/o.err"; then
+	ok "RABBITLAB_URL: logs in, no notice, no password shown"
+else
+	echo "exit $rc; wanted 0, no notice, no password" >>"$tmp/o.err"
+	ko "RABBITLAB_URL: logs in, no notice, no password shown" "$tmp/o.err"
+fi
+
+# The config file at `mode` holding `u`: the run must log in, say
+# `chmod 600 FILE` and the mode when `warn` is 1, and stay quiet otherwise.
+config_check() { # mode url warn label
+	local mode=$1 u=$2 warn=$3 label=$4 said=0
+	printf 'broker = "%s";\n' "$u" >"$cfg"
+	chmod "$mode" "$cfg"
+	run
+	grep -qF "chmod 600 $cfg" "$tmp/o.err" && grep -qF "$mode" "$tmp/o.err" &&
+	    said=1
+	if [ "$rc" -eq 0 ] && [ "$said" -eq "$warn" ] &&
+	    { [ "$warn" -eq 1 ] || ! grep -q 'chmod' "$tmp/o.err"; } &&
+	    ! leaked "$tmp/o.out" "$tmp/o.err"; then
+		ok "$label"
+	else
+		echo "exit $rc; wanted 0, warning $warn, no password" \
+		    >>"$tmp/o.err"
+		ko "$label" "$tmp/o.err"
+	fi
+}
+config_check 0644 "$url" 1 "config file 0644 with a password: warns, chmod 600"
+config_check 0640 "$url" 1 "config file 0640 with a password: warns, chmod 600"
+config_check 0600 "$url" 0 "config file 0600 with a password: no warning"
+config_check 0644 "amqp://127.0.0.1:$port" 0 \
+    "config file 0644 without a password: no warning"
+rm -f "$cfg"
+
+echo "== the vhost a URL names"
+# A run refused with exit 2 whose stderr has every `want` and no `not`.
+refused() { # label url not want...
+	local label=$1 u=$2 not=$3 w miss=0
+	shift 3
+	env RABBITLAB_URL="$u" timeout -k 5 30 "$BIN" --engine=live replay \
+	    -q "$LESSON" >"$tmp/o.out" 2>"$tmp/o.err"
+	rc=$?
+	for w in "$@"; do
+		grep -qF -- "$w" "$tmp/o.err" || miss=1
+	done
+	[ -n "$not" ] && grep -qF -- "$not" "$tmp/o.err" && miss=1
+	if [ "$rc" -eq 2 ] && [ "$miss" -eq 0 ] &&
+	    ! leaked "$tmp/o.out" "$tmp/o.err"; then
+		ok "$label"
+	else
+		echo "exit $rc; wanted exit 2 and $*, no password" >>"$tmp/o.err"
+		ko "$label" "$tmp/o.err"
+	fi
+}
+refused "trailing '/': vhost '' named, the fix given" "$url/" "" "530" \
+    "vhost '' (the URL ends with '/')" \
+    "amqp://$LUSER:PASSWORD@127.0.0.1:$port (no slash)" \
+    "amqp://$LUSER:PASSWORD@127.0.0.1:$port/%2F for the default vhost '/'"
+refused "missing vhost: named in quotes" "$url/no-such-vhost" \
+    "ends with '/'" "530" "vhost 'no-such-vhost'"
+run RABBITLAB_URL="$url/%2F"
+if [ "$rc" -eq 0 ] && ! leaked "$tmp/o.out" "$tmp/o.err"; then
+	ok "'/%2F' names the default vhost '/'"
+else
+	echo "exit $rc; wanted 0" >>"$tmp/o.err"
+	ko "'/%2F' names the default vhost '/'" "$tmp/o.err"
+fi
+
+echo "($((SECONDS - t0)) s)"
+finish
