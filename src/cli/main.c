@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "engine/live_broker.h"
+#include "engine/live_url.h"
 #include "lesson/codegen.h"
 #include "lesson/compare.h"
 #include "lesson/runner.h"
@@ -37,7 +38,8 @@ struct main_opts {
 	int autoplay;                 /* lab: classroom autoplay */
 	int autoplay_ms;
 	const char *record;           /* lab: record the session here */
-	const char *broker;           /* live engine: amqp:// URL */
+	char *broker;                 /* live engine: amqp:// URL, our copy
+	                                 (the argument's password is scrubbed) */
 	int spawn;                    /* --spawn-broker */
 	int engine_given;             /* --engine was on the command line */
 };
@@ -70,6 +72,8 @@ main_usage(FILE *out)
 	    "                       RabbitMQ: --broker, RABBITLAB_URL, the config\n"
 	    "                       file, or a private node the lab starts)\n"
 	    "      --broker=URL     live engine: amqp://user:pass@host:port/vhost\n"
+	    "                       (the command line is public: a password is\n"
+	    "                       better in RABBITLAB_URL or the config file)\n"
 	    "      --spawn-broker   live engine on a private RabbitMQ node the lab\n"
 	    "                       starts on loopback and stops on exit (implies\n"
 	    "                       --engine=live; ignores --broker and the rest)\n"
@@ -84,7 +88,10 @@ main_usage(FILE *out)
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
 	    "Environment: RABBITLAB_LESSONS names the lesson directory;\n"
-	    "NO_COLOR turns colours off.\n",
+	    "RABBITLAB_URL the live engine's broker; NO_COLOR turns colours off.\n"
+	    "Config file: $XDG_CONFIG_HOME/rabbitlab/config (by default\n"
+	    "~/.config/rabbitlab/config), a line broker = \"amqp://...\"; keep it\n"
+	    "chmod 600 when the URL holds a password.\n",
 	    out);
 }
 
@@ -394,6 +401,30 @@ main_list(const struct main_opts *mo)
 	return 0;
 }
 
+/*
+ * --broker URL: keeps a copy in mo->broker and overwrites the password in
+ * `arg` itself, the argument memory that /proc/PID/cmdline and ps show to
+ * every user of the machine, then says once on stderr (never stdout) where
+ * a password is better kept.
+ */
+static void
+main_set_broker(struct main_opts *mo, char *arg)
+{
+	static int noticed;
+
+	if (mo->broker) {
+		memset(mo->broker, 0, strlen(mo->broker));
+		free(mo->broker);
+	}
+	mo->broker = xstrdup(arg);
+	if (live_url_scrub(arg) && !noticed) {
+		noticed = 1;
+		fputs("rabbitlab: note: the command line is public (ps); pass a "
+		    "password in RABBITLAB_URL or the config file (--help)\n",
+		    stderr);
+	}
+}
+
 /* Continue to the command (main_options's answer when all went well). */
 #define MAIN_GO (-1)
 
@@ -490,7 +521,7 @@ main_options(int argc, char **argv, struct main_opts *mo)
 			mo->record = optarg;
 			break;
 		case 'U':
-			mo->broker = optarg;
+			main_set_broker(mo, optarg);
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -587,5 +618,11 @@ main(int argc, char **argv)
 	mo.lang = main_locale_lang();
 	mo.engine = "sim";
 	rc = main_options(argc, argv, &mo);
-	return rc == MAIN_GO ? main_command(argc, argv, &mo) : rc;
+	if (rc == MAIN_GO)
+		rc = main_command(argc, argv, &mo);
+	if (mo.broker) {
+		memset(mo.broker, 0, strlen(mo.broker));
+		free(mo.broker);
+	}
+	return rc;
 }
