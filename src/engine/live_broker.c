@@ -45,6 +45,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "engine/live_url.h"
 #include "util/xmalloc.h"
 
 #define LB_SERVER "/usr/lib/rabbitmq/bin/rabbitmq-server"
@@ -236,6 +237,24 @@ lb_config_path(void)
 }
 
 /*
+ * A password in a file others may read is no secret: says so once per
+ * process (a lab run resolves its broker once per engine it makes).
+ */
+static void
+lb_config_mode_warn(const char *path, const struct stat *st, const char *url)
+{
+	static int warned;
+
+	if (warned || (st->st_mode & 077) == 0 ||
+	    !live_url_password(url, NULL, NULL))
+		return;
+	warned = 1;
+	live_broker_progress("warning: %s holds a broker password and others "
+	    "may read it (mode %04o): chmod 600 %s", path,
+	    (unsigned)(st->st_mode & 07777), path);
+}
+
+/*
  * The broker URL from the config file into *url (caller frees), or NULL if
  * there is no file or no `broker` setting. -1 with *cause if the file is
  * there but unreadable.
@@ -260,9 +279,10 @@ lb_config_url(char **url, char **path_out, char **cause)
 		config_destroy(&cf);
 		return -1;
 	}
-	if (config_lookup_string(&cf, "broker", &v) == CONFIG_TRUE)
+	if (config_lookup_string(&cf, "broker", &v) == CONFIG_TRUE) {
 		*url = xstrdup(v);
-	else if (config_lookup(&cf, "broker") != NULL) {
+		lb_config_mode_warn(path, &st, v);
+	} else if (config_lookup(&cf, "broker") != NULL) {
 		*cause = xasprintf("%s: broker must be a string "
 		    "(broker = \"amqp://...\";)", path);
 		config_destroy(&cf);

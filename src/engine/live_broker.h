@@ -50,9 +50,11 @@ void live_broker_progress(const char *fmt, ...)
 /*
  * Decides where the lab connects (see above) and fills *t. Starting a
  * private node blocks until it accepts AMQP connections (about 5 s, with
- * progress lines). Returns 0, or -1 with *cause (caller frees): a bad URL,
- * an unreadable config file, no rabbitmq-server installed, a node that did
- * not come up.
+ * progress lines). A config file whose URL holds a password and that others
+ * may read (mode not 0600 or stricter) draws a progress line (stderr by
+ * default) naming it, its mode and `chmod 600`, once per process. Returns
+ * 0, or -1 with *cause (caller frees): a bad URL, an unreadable config
+ * file, no rabbitmq-server installed, a node that did not come up.
  */
 int live_broker_resolve(const char *url, struct live_target *t, char **cause);
 
