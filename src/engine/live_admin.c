@@ -25,7 +25,7 @@ lv_admin_open(struct engine *e, char **cause)
 	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
 	amqp_rpc_reply_t r;
 	int rc;
-	char why[256];
+	char why[512];
 
 	lv_admin_close(e);
 	e->admin = amqp_new_connection();
@@ -33,7 +33,7 @@ lv_admin_open(struct engine *e, char **cause)
 	rc = s ? amqp_socket_open_noblock(s, e->target.host, e->target.port,
 	    &tv) : AMQP_STATUS_NO_MEMORY;
 	if (rc != AMQP_STATUS_OK) {
-		live_conn_explain_status(rc, 0, NULL, why, sizeof why);
+		live_conn_explain_status(rc, 0, NULL, NULL, why, sizeof why);
 		goto fail;
 	}
 	amqp_set_handshake_timeout(e->admin, &tv);
@@ -47,7 +47,8 @@ lv_admin_open(struct engine *e, char **cause)
 			live_conn_reply(&r.reply, &code, text, sizeof text);
 		live_conn_explain_status(r.reply_type ==
 		    AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error :
-		    AMQP_STATUS_CONNECTION_CLOSED, code, text, why, sizeof why);
+		    AMQP_STATUS_CONNECTION_CLOSED, code, text, &e->target, why,
+		    sizeof why);
 		goto fail;
 	}
 	e->admin_chan = 0;
@@ -86,7 +87,7 @@ lv_admin_check(struct engine *e, const char *what, int *code, char **cause)
 		lv_unprefix(e, text, clean, sizeof clean);
 		snprintf(why, sizeof why, "%d %s", c, clean);
 	} else {
-		live_conn_explain_status(r.library_error, 0, NULL, why,
+		live_conn_explain_status(r.library_error, 0, NULL, NULL, why,
 		    sizeof why);
 		lv_admin_close(e);
 	}

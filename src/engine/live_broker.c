@@ -184,6 +184,7 @@ lb_parse_url(const char *url, const char *what, struct live_target *t,
 {
 	struct amqp_connection_info ci;
 	char *buf;
+	size_t n;
 	int rc;
 
 	if (strchr(url, '?')) {
@@ -217,6 +218,9 @@ lb_parse_url(const char *url, const char *what, struct live_target *t,
 		return -1;
 	}
 	t->port = ci.port;
+	/* amqp_parse_url reads "amqp://h/" as vhost "", "amqp://h" as "/". */
+	n = strlen(url);
+	t->vhost_slash = t->vhost[0] == '\0' && n > 0 && url[n - 1] == '/';
 	memset(buf, 0, strlen(url));
 	free(buf);
 	lb_display(t);

@@ -33,6 +33,7 @@ struct live_target {
 	char user[128];
 	char password[128]; /* secret: never formatted into any text */
 	char vhost[256];
+	int vhost_slash;    /* vhost is "" because the URL ended in '/' */
 	char display[1300];  /* amqp://user@host:port/vhost, no password */
 	int owned;          /* a private node: the lab may crash and start it */
 };

@@ -464,9 +464,49 @@ live_conn_reply(const amqp_method_t *m, int *code, char *buf, size_t len)
 	    text.bytes ? (const char *)text.bytes : "");
 }
 
-void
-live_conn_explain_status(int status, int code, const char *text, char *buf,
+/*
+ * 530 NOT_ALLOWED in answer to connection.open: the broker refused the
+ * vhost. Named when the target is known; a vhost "" that came from a URL
+ * ending in '/' gets the two ways to write the default vhost "/". The
+ * broker's text ("NOT_ALLOWED - vhost x not found", "... access to vhost
+ * 'x' refused for user 'u'") names no password and is kept.
+ */
+static void
+lc_explain_vhost(const struct live_target *t, const char *text, char *buf,
     size_t len)
+{
+	const char *ob = "", *cb = "";
+
+	if (t == NULL) {
+		snprintf(buf, len, "the virtual host does not exist or this "
+		    "user may not use it (530 %s)", text && *text ? text :
+		    "NOT_ALLOWED");
+		return;
+	}
+	if (t->vhost_slash) {
+		if (strchr(t->host, ':')) {
+			ob = "[";
+			cb = "]";
+		}
+		snprintf(buf, len, "vhost '' (the URL ends with '/'): write "
+		    "amqp://%s:PASSWORD@%s%s%s:%d (no slash) or "
+		    "amqp://%s:PASSWORD@%s%s%s:%d/%%2F for the default vhost "
+		    "'/' (530 NOT_ALLOWED)", t->user, ob, t->host, cb, t->port,
+		    t->user, ob, t->host, cb, t->port);
+		return;
+	}
+	if (text && *text)
+		snprintf(buf, len, "vhost '%s' refused (530 %s)", t->vhost,
+		    text);
+	else
+		snprintf(buf, len, "vhost '%s' refused: it does not exist or "
+		    "user '%s' may not use it (530 NOT_ALLOWED)", t->vhost,
+		    t->user);
+}
+
+void
+live_conn_explain_status(int status, int code, const char *text,
+    const struct live_target *t, char *buf, size_t len)
 {
 	switch (code) {
 	case 0:
@@ -476,8 +516,7 @@ live_conn_explain_status(int status, int code, const char *text, char *buf,
 		    "the user name and password");
 		return;
 	case 530:
-		snprintf(buf, len, "the virtual host does not exist or this "
-		    "user may not use it (530 NOT_ALLOWED)");
+		lc_explain_vhost(t, text, buf, len);
 		return;
 	case 320:
 		snprintf(buf, len, "the broker closed the connection (320 "
@@ -521,6 +560,6 @@ live_conn_explain_status(int status, int code, const char *text, char *buf,
 void
 live_conn_explain(const struct live_conn *c, char *buf, size_t len)
 {
-	live_conn_explain_status(c->status, c->reply_code, c->reply_text, buf,
-	    len);
+	live_conn_explain_status(c->status, c->reply_code, c->reply_text,
+	    c->target, buf, len);
 }

@@ -109,12 +109,19 @@ void live_conn_fail(struct live_conn *c, int status);
 
 /*
  * One sentence for why the connection failed or closed, e.g. "login refused
- * (403 ACCESS_REFUSED): check the user name and password".
+ * (403 ACCESS_REFUSED): check the user name and password". A server reply
+ * is one that ended the handshake (a 530 there refused c->target's vhost,
+ * which the sentence names). Never a password; at most `len` - 1 chars.
  */
 void live_conn_explain(const struct live_conn *c, char *buf, size_t len);
-/* The same for a status and optional server reply (admin connection). */
+/*
+ * The same for a status and optional server reply `code` and `text` (the
+ * admin connection). `t` (may be NULL) is the target the handshake was
+ * for: pass it only when the reply ended a handshake, so that a 530 names
+ * its vhost.
+ */
 void live_conn_explain_status(int status, int code, const char *text,
-    char *buf, size_t len);
+    const struct live_target *t, char *buf, size_t len);
 /* The text of a connection.close or channel.close method, into buf. */
 void live_conn_reply(const amqp_method_t *m, int *code, char *buf,
     size_t len);
