@@ -234,9 +234,6 @@ fi
 echo "== the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
-echo "== broker passwords (ps, environment, config file) and vhosts"
-sub_suite secrets 20 bash tests/live/secrets.sh "$BIN"
-
 echo "== valgrind"
 if command -v valgrind >/dev/null; then
 	for f in lessons/*.cfg; do

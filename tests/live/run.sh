@@ -143,11 +143,25 @@ done
 # Regressions of the live engine's own limits (descriptors, headers).
 calm="$calm tests/live/many-consumers.cfg tests/live/many-headers.cfg"
 t0=$(date +%s)
+# The standalone suites start nodes of their own and mostly wait on them,
+# so they run beside the two lanes (and are done before the rates run).
+sides="secrets"
+for s in $sides; do
+	bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1 &
+done
 ( for f in $crash; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
 ( for f in $calm $late; do compare_one "$f" "$node2"; done ) >"$tmp/lane2" 2>&1 &
 wait
 for f in $rates; do compare_one "$f" "$node2"; done >"$tmp/lane3" 2>&1
 for l in lane1 lane2 lane3; do lane_count "$tmp/$l"; done
+for s in $sides; do
+	echo "== tests/live/$s.sh"
+	if tail -1 "$tmp/side.$s" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$'; then
+		lane_count "$tmp/side.$s"
+	else
+		ko "tests/live/$s.sh ran to its end" "$tmp/side.$s"
+	fi
+done
 echo "== total of the script comparisons: $(($(date +%s) - t0)) s"
 tests/live/node.sh stop "$node2" >/dev/null 2>&1
 
