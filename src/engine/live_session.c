@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/xmalloc.h"
@@ -370,6 +371,28 @@ out:
 	free(path);
 }
 
+/*
+ * A record that was never born: its session died between creating it and
+ * renaming it (it names nothing yet). Removed once unlocked and a minute
+ * old, so that a session being born now, which locks the file just after
+ * creating it, never loses it to a sweep.
+ */
+static void
+ls_sweep_unborn(const char *dir, const char *file)
+{
+	char *path = xasprintf("%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 0 &&
+	    st.st_uid == geteuid() && time(NULL) - st.st_mtime > 60)
+		unlink(path);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
 int
 live_session_sweep(const char *broker, live_session_drop_fn drop, void *ctx,
     struct live_session_swept *out)
@@ -390,7 +413,10 @@ live_session_sweep(const char *broker, live_session_drop_fn drop, void *ctx,
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
-		/* "<8 hex>.names"; the dot files are records being born. */
+		/* "<8 hex>.names"; ".<8 hex>.<pid>.tmp": one being born. */
+		if (de->d_name[0] == '.' && n > 4 &&
+		    strcmp(de->d_name + n - 4, ".tmp") == 0)
+			ls_sweep_unborn(dir, de->d_name);
 		if (n != 8 + sl || strcmp(de->d_name + 8, LS_SUFFIX) != 0)
 			continue;
 		ls_sweep_one(dir, de->d_name, broker, drop, ctx, out);

@@ -93,7 +93,9 @@ struct live_session_swept {
  * For each record for `broker` whose session is gone: drops its queues,
  * then its exchanges, and removes the record if every drop succeeded (else
  * keeps it for the next sweep). Records of live sessions, of other brokers
- * and records not in the expected form are left alone. Fills *out; returns
+ * and records not in the expected form are left alone; one that was never
+ * born (its session died before renaming it, so it names nothing) goes once
+ * a minute old. Fills *out; returns
  * 0, or -1 if the state directory could not be read (nothing recorded yet
  * counts as 0).
  */

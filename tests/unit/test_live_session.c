@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/live_broker.h"
@@ -200,6 +201,35 @@ test_sweep_refuses_foreign_names(void **state)
 	assert_int_equal(records(s), 1);
 }
 
+/* A record whose session died before renaming it: removed once a minute
+ * old and unlocked, kept while it may still be being born. */
+static void
+test_sweep_unborn(void **state)
+{
+	struct scratch *s = *state;
+	struct live_session_swept sw;
+	char dir[128], old[256], young[256];
+	struct timespec ts[2] = { { 0, 0 }, { 0, 0 } };
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s/rabbitlab", s->base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof dir, "%s/rabbitlab/sessions", s->base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(old, sizeof old, "%s/.0000000c.77.tmp", dir);
+	snprintf(young, sizeof young, "%s/.0000000d.78.tmp", dir);
+	assert_true((fd = open(old, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	assert_true((fd = open(young, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 120;
+	assert_int_equal(utimensat(AT_FDCWD, old, ts, 0), 0);
+	assert_int_equal(live_session_sweep(BROKER, drop, s, &sw), 0);
+	assert_int_equal(sw.sessions, 0);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(access(young, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -211,6 +241,8 @@ main(void)
 		    test_sweep_keeps_failed_forget_removes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_sweep_refuses_foreign_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_unborn, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
