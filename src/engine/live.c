@@ -335,8 +335,6 @@ lv_hook_down(struct engine *e, int clean, char **cause)
 
 /* ---- the engine interface ------------------------------------------------- */
 
-static uint32_t lv_sessions;
-
 struct engine *
 lv_create(const struct engine_opts *opts, char **cause)
 {
@@ -351,13 +349,15 @@ lv_create(const struct engine_opts *opts, char **cause)
 	engine_base_init(&e->base, opts, &lv_env_ops, &lv_client_ops, T_SHARED,
 	    &lv_hooks);
 	e->prod.loss = LOSS_NETWORK;
-	snprintf(e->prefix, sizeof e->prefix, "rabbitlab.%lx%x.",
-	    (unsigned long)getpid(), (unsigned)++lv_sessions);
-	if (lv_admin_open(e, cause) != 0) {
+	/* Random, not the pid: labs in other pid namespaces or on other
+	 * machines share the broker (checked free in lv_declare). */
+	if (live_session_prefix(e->prefix, sizeof e->prefix, cause) != 0 ||
+	    lv_admin_open(e, cause) != 0) {
 		engine_base_free(&e->base);
 		free(e);
 		return NULL;
 	}
+	lv_admin_sweep(e);
 	e->prod.cl.e = e;
 	e->prod.cl.who = 0;
 	live_conn_init(&e->prod.cl.conn, &e->target, "rabbitlab producer");
@@ -375,6 +375,8 @@ lv_create(const struct engine_opts *opts, char **cause)
 void
 lv_destroy(struct engine *e)
 {
+	int cleaned = 0;
+
 	if (e == NULL)
 		return;
 	lv_client_drop(&e->prod.cl, 1);
@@ -389,8 +391,10 @@ lv_destroy(struct engine *e)
 				free(cause);
 		}
 		if (e->base.b.up)
-			lv_admin_cleanup(e);
+			cleaned = lv_admin_cleanup(e) == 0;
 	}
+	/* What could not be deleted stays recorded for the next start. */
+	live_session_close(e->record, cleaned);
 	lv_admin_close(e);
 	live_relay_free(e->prod.cl.relay);
 	free(e->prod.cl.cmds);
@@ -459,6 +463,9 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 	    engine_base_declare(&e->base, topo, cause) != 0)
 		return -1;
 	t = e->base.topo;
+	/* Before any real name is spelt: they all carry the prefix. */
+	if (lv_admin_claim_prefix(e, t, cause) != 0)
+		return -1;
 	e->xr = xcalloc(t->nexchanges + 1, sizeof *e->xr);
 	for (size_t i = 0; i < t->nexchanges; i++)
 		e->xr[i].rname = lv_real(e, t->exchanges[i].name);
@@ -484,6 +491,7 @@ lv_declare(struct engine *e, const struct topology *topo, char **cause)
 			return -1;
 	}
 	broker_resolve(&e->base.b);
+	lv_admin_record(e);
 	/* The lab declares everything once, and sees the errors. */
 	for (size_t i = 0; i < e->base.b.nexchanges; i++)
 		if (lv_admin_declare_exchange(e, i, cause) != 0)

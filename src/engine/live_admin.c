@@ -1,6 +1,8 @@
 /*
  * The live engine: the admin connection straight to the node: declares,
- * deletes, depths, cleanup.
+ * deletes, depths, cleanup; and on a broker the lab did not start, a
+ * session prefix no one uses there, the record of what the session
+ * declares and the sweep of what gone sessions left (live_session.h).
  */
 #include "engine/live_int.h"
 
@@ -119,7 +121,7 @@ int
 lv_admin_declare_queue(struct engine *e, size_t i, char **cause)
 {
 	struct broker_queue *q = &e->base.b.queues[i];
-	amqp_table_entry_t args[8];
+	amqp_table_entry_t args[LV_QUEUE_ARGS];
 	amqp_table_t t;
 	char *keep[2];
 	int rc;
@@ -200,18 +202,21 @@ lv_admin_depth(struct engine *e, size_t qi, uint64_t *ready, int *exists)
 	return -1;
 }
 
-/* Deletes everything this engine declared (best effort). */
-void
+int
 lv_admin_cleanup(struct engine *e)
 {
+	int rc = 0;
+
 	if (lv_admin_ok(e, NULL) != 0)
-		return;
+		return -1;
 	for (size_t i = 0; i < e->base.b.nqueues; i++) {
 		amqp_queue_delete(e->admin, e->admin_chan,
 		    amqp_cstring_bytes(e->qr[i].rname), 0, 0);
-		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0 &&
-		    lv_admin_ok(e, NULL) != 0)
-			return;
+		if (lv_admin_check(e, "queue.delete", NULL, NULL) != 0) {
+			rc = -1;
+			if (lv_admin_ok(e, NULL) != 0)
+				return -1;
+		}
 		if (e->policy_set && e->policy_set[i] && live_broker_owned()) {
 			char *name = xasprintf("%s%s", e->prefix,
 			    e->base.b.queues[i].spec->name), *cause = NULL;
@@ -224,8 +229,151 @@ lv_admin_cleanup(struct engine *e)
 	for (size_t i = 0; i < e->base.b.nexchanges; i++) {
 		amqp_exchange_delete(e->admin, e->admin_chan,
 		    amqp_cstring_bytes(e->xr[i].rname), 0);
-		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0 &&
-		    lv_admin_ok(e, NULL) != 0)
-			return;
+		if (lv_admin_check(e, "exchange.delete", NULL, NULL) != 0) {
+			rc = -1;
+			if (lv_admin_ok(e, NULL) != 0)
+				return -1;
+		}
 	}
+	return rc;
+}
+
+/* ---- the session's names on a broker the lab did not start ---------------- */
+
+/*
+ * Whether queue (queue 1) or exchange `rname` exists: a passive declare.
+ * 0 with *exists, or -1 with *cause when the broker could not say.
+ */
+static int
+lv_admin_exists(struct engine *e, int queue, const char *rname, int *exists,
+    char **cause)
+{
+	char *why = NULL;
+	int code = 0;
+
+	*exists = 0;
+	if (lv_admin_ok(e, cause) != 0)
+		return -1;
+	if (queue)
+		amqp_queue_declare(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(rname), 1, 0, 0, 0, amqp_empty_table);
+	else
+		amqp_exchange_declare(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(rname), amqp_cstring_bytes("direct"), 1, 0,
+		    0, 0, amqp_empty_table);
+	if (lv_admin_check(e, queue ? "queue.declare" : "exchange.declare",
+	    &code, &why) == 0) {
+		*exists = 1;
+		return 0;
+	}
+	/* 404: free. 405: another connection's exclusive queue. */
+	if (code == 404 || code == 405) {
+		*exists = code == 405;
+		free(why);
+		return 0;
+	}
+	*cause = why;
+	return -1;
+}
+
+int
+lv_admin_claim_prefix(struct engine *e, const struct topology *t, char **cause)
+{
+	size_t n = t->nqueues + t->nexchanges;
+
+	for (int draw = 0; draw < LV_PREFIX_DRAWS; draw++) {
+		int taken = 0;
+		if (draw > 0 &&
+		    live_session_prefix(e->prefix, sizeof e->prefix, cause) != 0)
+			return -1;
+		for (size_t i = 0; i < n && !taken; i++) {
+			int queue = i < t->nqueues;
+			char *real = lv_real(e, queue ? t->queues[i].name :
+			    t->exchanges[i - t->nqueues].name);
+			int rc = lv_admin_exists(e, queue, real, &taken, cause);
+			free(real);
+			if (rc != 0)
+				return -1;
+		}
+		if (!taken)
+			return 0;
+	}
+	*cause = xasprintf("%s: %d random session prefixes were all in use",
+	    e->target.display, LV_PREFIX_DRAWS);
+	return -1;
+}
+
+/* Which broker a record is for (caller frees): no user, no password. */
+static char *
+lv_admin_broker_id(const struct engine *e)
+{
+	return xasprintf("%s:%d/%s", e->target.host, e->target.port,
+	    e->target.vhost);
+}
+
+void
+lv_admin_record(struct engine *e)
+{
+	char *broker, *cause = NULL;
+
+	if (live_broker_owned())
+		return;
+	broker = lv_admin_broker_id(e);
+	e->record = live_session_open(broker, e->prefix, &cause);
+	free(broker);
+	if (e->record == NULL) {
+		live_broker_progress("no session record (%s): after a crash, "
+		    "the broker deletes this session's queues a day later, "
+		    "its exchanges never", cause);
+		free(cause);
+		return;
+	}
+	for (size_t i = 0; i < e->base.b.nexchanges; i++)
+		live_session_add(e->record, LIVE_SESSION_EXCHANGE,
+		    e->xr[i].rname);
+	for (size_t i = 0; i < e->base.b.nqueues; i++)
+		live_session_add(e->record, LIVE_SESSION_QUEUE, e->qr[i].rname);
+}
+
+/* live_session_drop_fn: queue.delete or exchange.delete on the admin channel. */
+static int
+lv_admin_drop(void *ctx, enum live_session_kind kind, const char *name)
+{
+	struct engine *e = ctx;
+
+	if (lv_admin_ok(e, NULL) != 0)
+		return -1;
+	/* Both answer delete-ok for a name that is gone already. */
+	if (kind == LIVE_SESSION_QUEUE)
+		amqp_queue_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(name), 0, 0);
+	else
+		amqp_exchange_delete(e->admin, e->admin_chan,
+		    amqp_cstring_bytes(name), 0);
+	return lv_admin_check(e, kind == LIVE_SESSION_QUEUE ? "queue.delete" :
+	    "exchange.delete", NULL, NULL);
+}
+
+static int lv_admin_swept;     /* the sweep ran in this process */
+
+void
+lv_admin_sweep(struct engine *e)
+{
+	struct live_session_swept sw;
+	char *broker;
+
+	if (lv_admin_swept || live_broker_owned())
+		return;
+	lv_admin_swept = 1;
+	broker = lv_admin_broker_id(e);
+	live_session_sweep(broker, lv_admin_drop, e, &sw);
+	free(broker);
+	if (sw.queues + sw.exchanges > 0)
+		live_broker_progress("removed what %zu gone lab session(s) "
+		    "left on %s: %zu queue(s), %zu exchange(s)", sw.sessions,
+		    e->target.display, sw.queues, sw.exchanges);
+	if (sw.failed > 0)
+		live_broker_progress("%zu names earlier sessions left on %s "
+		    "could not be deleted; the next start tries again",
+		    sw.failed, e->target.display);
 }

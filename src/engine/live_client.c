@@ -5,6 +5,8 @@
  */
 #include "engine/live_int.h"
 
+#include <assert.h>
+
 static int lv_subscribe(struct engine *e, int ci);
 
 /*
@@ -100,8 +102,9 @@ lv_entry_int(const char *k, int64_t v)
 }
 
 /*
- * Fills `args` (room for 8) with a queue's arguments; strings go to the
- * caller's `keep` (freed after sending). Returns how many.
+ * Fills `args` (room for LV_QUEUE_ARGS) with a queue's arguments; strings go
+ * to the caller's `keep` (freed after sending). Returns how many. On a
+ * broker the lab did not start, x-expires is one of them (LV_QUEUE_EXPIRES_MS).
  */
 int
 lv_queue_args(struct engine *e, const struct broker_queue *q,
@@ -131,6 +134,11 @@ lv_queue_args(struct engine *e, const struct broker_queue *q,
 		args[n++] = lv_entry_str("x-overflow", "reject-publish");
 	if (s->delivery_limit >= 0)
 		args[n++] = lv_entry_int("x-delivery-limit", s->delivery_limit);
+	/* Not on the lab's own node: lessons there keep durable queues
+	 * through crashes and stops, and compare with the simulator. */
+	if (!live_broker_owned())
+		args[n++] = lv_entry_int("x-expires", LV_QUEUE_EXPIRES_MS);
+	assert(n <= LV_QUEUE_ARGS);
 	return n;
 }
 
@@ -191,7 +199,7 @@ lv_redeclare(struct engine *e, struct lv_client *cl)
 	for (size_t i = 0; i < e->base.b.nqueues; i++) {
 		struct broker_queue *q = &e->base.b.queues[i];
 		amqp_queue_declare_t d;
-		amqp_table_entry_t args[8];
+		amqp_table_entry_t args[LV_QUEUE_ARGS];
 		char *keep[2];
 		int rc;
 

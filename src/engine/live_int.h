@@ -30,6 +30,7 @@
 #include "engine/live_broker.h"
 #include "engine/live_conn.h"
 #include "engine/live_relay.h"
+#include "engine/live_session.h"
 #include "model/ledger.h"
 #include "model/rng.h"
 #include "model/sched.h"
@@ -45,6 +46,20 @@
 #define LV_BOOT_US 180000000LL   /* a restart may take this long */
 #define LV_ID_HEADER "x-rabbitlab-id"
 #define LV_RELAY_FDS 8           /* room for one relay's descriptors */
+#define LV_QUEUE_ARGS 10         /* room for lv_queue_args (it uses 8) */
+/*
+ * x-expires of every queue the lab declares on a broker it did not start,
+ * so the broker deletes what a lab that died (kill -9, a crash, a lost
+ * machine) left there and no later start swept. RabbitMQ counts a queue
+ * unused while it has no consumer and sees no basic.get and no declare;
+ * the lab's depth reads are passive declares, which renew it, but the
+ * screen reads nothing while it waits for a key. 24 h: a lab left open at
+ * a question over a night keeps its queues, and a broker restart or a long
+ * outage only restarts the count; a dead lab's queues, messages included,
+ * go within a day even if its user never starts the lab again.
+ */
+#define LV_QUEUE_EXPIRES_MS 86400000LL
+#define LV_PREFIX_DRAWS 8        /* prefixes tried before giving up */
 
 /* ---- data ------------------------------------------------------------ */
 
@@ -164,7 +179,9 @@ struct engine {
 	struct engine_base base; /* first: the shadow, the applications */
 	int64_t t0_ns;           /* monotonic clock at creation */
 	struct live_target target;
-	char prefix[64];         /* rabbitlab.<session>. */
+	char prefix[64];         /* rabbitlab.<8 random hex>. (live_session.h) */
+	struct live_session *record; /* the names declared, on a broker the
+				    lab did not start; NULL none */
 	int64_t activity_at;     /* last time a frame or byte moved */
 	int settling;            /* in lv_settle: the producer syncs in the
 				    turn its outbox drains (lv_step) */
@@ -212,13 +229,35 @@ void lv_unprefix(struct engine *e, const char *text, char *buf, size_t len);
 int lv_admin_bind(struct engine *e, size_t i, char **cause);
 int lv_admin_check(struct engine *e, const char *what, int *code,
     char **cause);
-void lv_admin_cleanup(struct engine *e);
+/*
+ * Draws e->prefix again until none of the names topology t declares exists
+ * on the broker (passive declares: 404 is free). 0, or -1 with *cause when
+ * the broker could not be asked or LV_PREFIX_DRAWS prefixes were taken.
+ */
+int lv_admin_claim_prefix(struct engine *e, const struct topology *t,
+    char **cause);
+/* Deletes everything this engine declared; 0 if all of it went, else -1
+ * (best effort: it goes on past a failure where it can). */
+int lv_admin_cleanup(struct engine *e);
 void lv_admin_close(struct engine *e);
 int lv_admin_declare_exchange(struct engine *e, size_t i, char **cause);
 int lv_admin_declare_queue(struct engine *e, size_t i, char **cause);
 int lv_admin_depth(struct engine *e, size_t qi, uint64_t *ready, int *exists);
 int lv_admin_ok(struct engine *e, char **cause);
 int lv_admin_open(struct engine *e, char **cause);
+/*
+ * On a broker the lab did not start: opens e->record and records every
+ * queue and exchange name before they are declared. Without a record (no
+ * home, a read-only one) the session runs unrecorded: x-expires still
+ * bounds what a crash leaves. Does nothing on the lab's own node.
+ */
+void lv_admin_record(struct engine *e);
+/*
+ * On a broker the lab did not start, once per process: deletes what this
+ * user's earlier sessions, now gone, recorded there (live_session_sweep),
+ * with a progress line saying what went. Best effort, never fails.
+ */
+void lv_admin_sweep(struct engine *e);
 
 /* live_client.c */
 /* A headers binding's arguments (x-match first); the caller frees
