@@ -32,6 +32,7 @@ struct main_opts {
 	int quiet;
 	int has_seed;
 	uint64_t seed;
+	unsigned load_factor;         /* compare: rate windows' slack, >= 1 */
 	struct script_toggle *sets;   /* --set NAME=VALUE, in order */
 	size_t nsets, sets_cap;
 	int sandbox;                  /* lab: free play */
@@ -74,6 +75,9 @@ main_usage(FILE *out)
 	    "      --broker=URL     live engine: amqp://user:pass@host:port/vhost\n"
 	    "                       (the command line is public: a password is\n"
 	    "                       better in RABBITLAB_URL or the config file)\n"
+	    "      --load-factor=N  compare on a loaded machine: a window that\n"
+	    "                       measures speed (a rate rule, a mid-stream\n"
+	    "                       checkpoint) may also be up to N times slower\n"
 	    "      --spawn-broker   live engine on a private RabbitMQ node the lab\n"
 	    "                       starts on loopback and stops on exit (implies\n"
 	    "                       --engine=live; ignores --broker and the rest)\n"
@@ -278,6 +282,7 @@ main_compare(const struct main_opts *mo, char **files, int n)
 	co.challenge = 1;
 	co.has_seed = mo->has_seed;
 	co.seed = mo->seed;
+	co.load_factor = mo->load_factor;
 	return main_each(files, n, main_play_compare, &co);
 }
 
@@ -449,6 +454,7 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "record", required_argument, NULL, 'R' },
 		{ "broker", required_argument, NULL, 'U' },
 		{ "spawn-broker", no_argument, NULL, 'P' },
+		{ "load-factor", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -477,6 +483,19 @@ main_options(int argc, char **argv, struct main_opts *mo)
 			}
 			mo->seed = v;
 			mo->has_seed = 1;
+			break;
+		}
+		case 'F': {
+			char *end;
+			unsigned long v;
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 1000) {
+				main_error("--load-factor: '%s' is not a whole "
+				    "number from 1 to 1000", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			mo->load_factor = (unsigned)v;
 			break;
 		}
 		case 'e':

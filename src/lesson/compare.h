@@ -31,6 +31,13 @@ struct compare_opts {
 	const struct engine_ops *right; /* NULL: the live engine */
 	int has_seed;                   /* seed overrides the script's */
 	uint64_t seed;
+	/*
+	 * 0 or 1: none. N > 1: the machine is loaded (the suite's run beside a
+	 * CPU hog); a counter that measures speed (under a rule with `within`,
+	 * or a stream counter at a mid-stream checkpoint) may also be N times
+	 * smaller than its tolerance allows. Outcomes are compared as always.
+	 */
+	unsigned load_factor;
 };
 
 /* Exit statuses, as the command line returns them. */

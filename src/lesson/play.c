@@ -171,13 +171,44 @@ play_timed(const struct play *p)
 	return p->pending && (p->wait_until >= 0 || p->settling);
 }
 
+/*
+ * An until_met wait looks at the step's expectations this often: on the
+ * simulated engine every millisecond of virtual time, on a live one of
+ * real time.
+ */
+#define PLAY_UNTIL_SLICE_US 1000
+
+/* Whether the pending step is an until_met wait whose expectations hold. */
+static int
+play_wait_met(struct play *p)
+{
+	const struct script_step *st = p->pending;
+	struct play_check out;
+
+	if (st == NULL || st->action.kind != ACT_WAIT ||
+	    !st->action.until_met)
+		return 0;
+	for (size_t i = 0; i < st->nexpects; i++)
+		if (play_expect(p, &st->expects[i], &out) != PLAY_HELD)
+			return 0;
+	return 1;
+}
+
 int
 play_run_out(struct play *p, char **cause)
 {
 	int64_t now = p->ops->now(p->e);
 	int rc = 0;
 
-	if (p->wait_until >= 0)
+	if (p->wait_until >= 0 && p->pending->action.until_met) {
+		while (rc == 0 && now < p->wait_until && !play_wait_met(p)) {
+			int64_t us = p->wait_until - now;
+			rc = p->ops->advance(p->e, us < PLAY_UNTIL_SLICE_US ?
+			    us : PLAY_UNTIL_SLICE_US, cause);
+			now = p->ops->now(p->e);
+		}
+		p->wait_until = now;
+	} else if (p->wait_until >= 0)
 		rc = p->ops->advance(p->e, p->wait_until - now, cause);
 	else if (p->settling) {
 		rc = p->ops->settle(p->e, p->settle_until - now, cause);
@@ -196,7 +227,7 @@ play_time_up(struct play *p)
 	if (p->pending == NULL)
 		return 1;
 	now = p->ops->now(p->e);
-	if (p->wait_until >= 0 && now < p->wait_until)
+	if (p->wait_until >= 0 && now < p->wait_until && !play_wait_met(p))
 		return 0;
 	if (p->settling && now < p->settle_until && !p->ops->quiet(p->e))
 		return 0;
@@ -213,6 +244,10 @@ play_clamp(const struct play *p, int64_t us)
 	now = p->ops->now(p->e);
 	if (p->wait_until >= 0 && now + us > p->wait_until)
 		us = p->wait_until - now;
+	/* An until_met wait is looked at in the slices play_run_out uses. */
+	if (p->wait_until >= 0 && p->pending->action.until_met &&
+	    us > PLAY_UNTIL_SLICE_US)
+		us = PLAY_UNTIL_SLICE_US;
 	if (p->settling && now + us > p->settle_until)
 		us = p->settle_until - now;
 	return us < 0 ? 0 : us;

@@ -62,6 +62,12 @@ struct script_action {
 	/* ACT_WAIT, ACT_SETTLE: milliseconds; a wait may instead give `us` */
 	int64_t ms;
 	int64_t us;
+	/*
+	 * ACT_WAIT: the wait ends as soon as the step's expectations all hold
+	 * (ms is then the most it lasts): a state to reach, not a window to
+	 * time, so a slow machine only takes longer to get there.
+	 */
+	int until_met;
 	/* ACT_CONSUME, ACT_STOP: NULL for every consumer */
 	char *consumer;
 };

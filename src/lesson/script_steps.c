@@ -27,7 +27,7 @@ static const char *const script_step_keys[] = { "say", "do", "ask",
 	"count",
 	"exchange", "key", "persistent", "expiration_ms", "delay_ms",
 	"every_ms", "headers", "set", "failure", "target", "ms", "times",
-	"unreadable", "consumer", "us", NULL };
+	"unreadable", "consumer", "us", "until_met", NULL };
 /* Where the action parameters start in script_step_keys. */
 #define SCRIPT_FIRST_PARAM 9
 
@@ -38,7 +38,8 @@ static const char *const script_toggle_params[] = { "set", NULL };
 static const char *const script_fail_params[] = { "failure", "target", "ms",
 	"times", "unreadable", NULL };
 static const char *const script_ms_params[] = { "ms", NULL };
-static const char *const script_wait_params[] = { "ms", "us", NULL };
+static const char *const script_wait_params[] = { "ms", "us", "until_met",
+	NULL };
 static const char *const script_consumer_params[] = { "consumer", NULL };
 static const char *const script_no_params[] = { NULL };
 
@@ -467,6 +468,7 @@ script_action(struct script_loader *ld, const config_setting_t *g,
 		script_bool(ld, g, "unreadable", &a->fail.unreadable);
 		break;
 	case ACT_WAIT:
+		script_bool(ld, g, "until_met", &a->until_met);
 		/* Recordings keep microseconds: "us" instead of "ms". */
 		if (config_setting_get_member(g, "us") != NULL &&
 		    config_setting_get_member(g, "ms") == NULL) {
@@ -599,6 +601,10 @@ script_step(struct script_loader *ld, const config_setting_t *g,
 	if (!any)
 		script_report(ld, g, "%s does nothing: give it at least one of "
 		    "say, do, ask, expect, expect_queue", where);
+	if (st->action.until_met && st->nexpects == 0)
+		script_report(ld, config_setting_get_member(g, "until_met"),
+		    "'until_met' ends the wait when the step's expectations "
+		    "hold, but %s has no expect or expect_queue", where);
 }
 
 /* steps = ( { ... }, ... ) into a new array. */

@@ -92,12 +92,13 @@ port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
 
 # One script on both engines against node $2; its PASS or FAIL lines (and
 # what failed) go to stdout.
-compare_one() { # script node
+compare_one() { # script node [option...]
 	local f=$1 n=$2 out rc took s0
+	shift 2
 	out=$(mktemp "$tmp/c.XXXXXX")
 	s0=$(date +%s)
 	RABBITLAB_NODE=$n timeout -k 10 "$PER_SCRIPT" \
-	    "$BIN" compare "$f" >"$out" 2>&1
+	    "$BIN" "$@" compare "$f" >"$out" 2>&1
 	rc=$?
 	took=$(($(date +%s) - s0))
 	if [ "$rc" -eq 0 ]; then
@@ -157,15 +158,19 @@ done
 wait
 for f in $rates; do compare_one "$f" "$node2"; done >"$tmp/lane3" 2>&1
 # The same again with a CPU hog beside them, one busy loop per core at the
-# lab's own priority, as on a learner's laptop that is compiling: what they
-# measure must hold within the tolerances their compare rules state. Lessons
-# 07 and 09 join them (they failed under load once).
+# lab's own priority, as on a learner's laptop that is compiling. Outcomes
+# must hold exactly; a window that measures speed (a rate rule, a mid-stream
+# checkpoint) may be up to 20 times slower on top of its rule's tolerance:
+# beside such a hog, and other work, this machine took up to 24 times as
+# long (f22: 42 redeliveries in its window where 1001 come unloaded). A
+# stream that stops still fails. Lessons 07 and 09 join them (they failed
+# under load once).
 for _ in $(seq "$(nproc)"); do
 	( while :; do :; done ) &
 	hogs="$hogs $!"
 done
 for f in $rates lessons/07-consumer.cfg lessons/09-idempotency.cfg; do
-	compare_one "$f" "$node2"
+	compare_one "$f" "$node2" --load-factor=20
 done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2>&1
 # shellcheck disable=SC2086
 kill $hogs 2>/dev/null

@@ -2,7 +2,8 @@
  * Unit tests of the script player (lesson/play.c): the one evaluator of
  * expectations (counters, ranges, queue depths by dotted names, and what it
  * says about names it does not know), and runs played from a script: the
- * order a run is built in, steps over time against steps at once.
+ * order a run is built in, steps over time against steps at once, and a
+ * wait that ends when its expectations hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,6 +216,66 @@ test_paced_wait_matches_run_out(void **state)
 	script_free(s);
 }
 
+/*
+ * until_met: the wait ends at the first millisecond its expectations hold
+ * (three messages of 5 ms work each: long before its 500 ms), and one whose
+ * expectations never hold lasts its whole ms.
+ */
+static void
+test_until_met_wait(void **state)
+{
+	static const char text[] = UNIT_SCRIPT_HEAD
+	    "steps = (\n"
+	    "  { do = \"publish\"; count = 3; },\n"
+	    "  { do = \"wait\"; ms = 500; until_met = true;\n"
+	    "    expect = { processed = 3; }; },\n"
+	    "  { do = \"wait\"; ms = 30; until_met = true;\n"
+	    "    expect = { processed = 4; }; }\n"
+	    ");\n";
+	struct script *s = unit_script(text, "u.cfg");
+	struct play_opts o;
+	struct play p;
+	struct ledger_summary sum;
+	char *cause = NULL;
+	int64_t t0, t1;
+	(void)state;
+
+	memset(&o, 0, sizeof o);
+	play_init(&p, s, &o);
+	assert_int_equal(play_start(&p, PLAY_LESSON, &cause), 0);
+	assert_int_equal(play_begin(&p, &s->steps[0], &cause), 0);
+	assert_int_equal(play_run_out(&p, &cause), 0);
+	play_end(&p);
+	t0 = p.ops->now(p.e);
+	assert_int_equal(play_begin(&p, &s->steps[1], &cause), 0);
+	assert_int_equal(play_run_out(&p, &cause), 0);
+	play_end(&p);
+	t1 = p.ops->now(p.e);
+	ledger_summarize(p.ledger, &sum);
+	assert_int_equal(sum.fate[FATE_PROCESSED], 3);
+	assert_true(t1 - t0 < 100000);
+	/* It is looked at every millisecond: it ends on one. */
+	assert_int_equal((t1 - t0) % 1000, 0);
+	assert_int_equal(play_begin(&p, &s->steps[2], &cause), 0);
+	assert_int_equal(play_run_out(&p, &cause), 0);
+	play_end(&p);
+	assert_int_equal(p.ops->now(p.e) - t1, 30000);
+	/* Paced by the screen's ticks, the met wait ends at the same time. */
+	play_done(&p);
+	play_init(&p, s, &o);
+	assert_int_equal(play_start(&p, PLAY_LESSON, &cause), 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(play_begin(&p, &s->steps[i], &cause), 0);
+		while (!play_time_up(&p))
+			assert_int_equal(p.ops->advance(p.e, play_clamp(&p,
+			    7000), &cause), 0);
+		play_end(&p);
+	}
+	assert_int_equal(p.ops->now(p.e), t1);
+	play_done(&p);
+	script_free(s);
+}
+
 int
 main(void)
 {
@@ -224,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_eval_unknown_queue_field),
 		cmocka_unit_test(test_walk_and_runs),
 		cmocka_unit_test(test_paced_wait_matches_run_out),
+		cmocka_unit_test(test_until_met_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
