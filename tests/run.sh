@@ -184,6 +184,7 @@ is not a whole number|--seed=-3 replay lessons/01-first-message.cfg
 is not a whole number|--seed=12x replay lessons/01-first-message.cfg
 unknown engine 'warp'|--engine=warp replay lessons/01-first-message.cfg
 needs a value|replay lessons/01-first-message.cfg --seed
+from 1 to 1000|--load-factor=0 compare lessons/01-first-message.cfg
 unknown command 'play'|play lessons/01-first-message.cfg
 which script|replay
 No such file|replay tests/no-such-file.cfg
