@@ -88,12 +88,7 @@ struct cmp_ctx {
 	unsigned diffs;
 	unsigned midstream;     /* checkpoints compared as mid-stream */
 	const char *phase;      /* "" or "challenge ..." */
-	/* The run being compared: its steps and its rules. */
-	const struct script_step *steps;
-	size_t nsteps;
-	const struct script_tolerance *wide; /* the run's own rules */
-	size_t nwide;
-	int run;                /* enum script_cmp_run */
+	enum play_run run;      /* the run being compared */
 };
 
 static void
@@ -255,11 +250,7 @@ static const struct script_tolerance *
 cmp_rule(const struct cmp_ctx *c, const struct cmp_point *p,
     const char *counter)
 {
-	if (p == NULL || p->step == 0)
-		return script_tolerance_find(NULL, 0, 0, c->wide, c->nwide,
-		    c->run, counter);
-	return script_tolerance_find(c->steps, c->nsteps, p->step - 1,
-	    c->wide, c->nwide, c->run, counter);
+	return play_rule(c->s, c->run, p ? p->step : 0, counter);
 }
 
 static int
@@ -442,18 +433,12 @@ cmp_pair(struct cmp_ctx *c, enum play_run run, char **why)
 	    &engine_sim_ops;
 	const struct engine_ops *right = c->o->right ? c->o->right :
 	    &engine_live_ops;
-	const struct script_challenge *ch = c->s->challenge;
 	struct cmp_run a, b;
 	int rc;
 
 	c->phase = run == PLAY_LESSON ? "" : run == PLAY_CHALLENGE ?
 	    "challenge without the solution" : "challenge with the solution";
-	c->run = run == PLAY_LESSON ? SCRIPT_RUNS_BOTH : run == PLAY_CHALLENGE ?
-	    SCRIPT_RUN_WITHOUT : SCRIPT_RUN_WITH;
-	c->steps = run == PLAY_LESSON ? c->s->steps : ch->steps;
-	c->nsteps = run == PLAY_LESSON ? c->s->nsteps : ch->nsteps;
-	c->wide = run == PLAY_LESSON ? c->s->tolerances : ch->tolerances;
-	c->nwide = run == PLAY_LESSON ? c->s->ntolerances : ch->ntolerances;
+	c->run = run;
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	a.events = b.events = c->o->events ? c->o->out : NULL;

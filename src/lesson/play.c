@@ -82,6 +82,47 @@ play_steps(const struct play *p, enum play_run run, size_t *n)
 	return p->s->challenge->steps;
 }
 
+const struct script_tolerance *
+play_rule(const struct script *s, enum play_run run, size_t step,
+    const char *counter)
+{
+	const struct script_challenge *ch = s->challenge;
+	int which = run == PLAY_LESSON ? SCRIPT_RUNS_BOTH :
+	    run == PLAY_CHALLENGE ? SCRIPT_RUN_WITHOUT : SCRIPT_RUN_WITH;
+	const struct script_tolerance *wide;
+	size_t nwide, n;
+	const struct script_step *steps;
+
+	if (run != PLAY_LESSON && ch == NULL)
+		return NULL;
+	steps = run == PLAY_LESSON ? s->steps : ch->steps;
+	n = run == PLAY_LESSON ? s->nsteps : ch->nsteps;
+	wide = run == PLAY_LESSON ? s->tolerances : ch->tolerances;
+	nwide = run == PLAY_LESSON ? s->ntolerances : ch->ntolerances;
+	if (step == 0 || step > n)
+		return script_tolerance_find(NULL, 0, 0, wide, nwide, which,
+		    counter);
+	return script_tolerance_find(steps, n, step - 1, wide, nwide, which,
+	    counter);
+}
+
+const char *
+play_excuse(const struct play *p, const struct script_step *st,
+    const char *counter)
+{
+	const struct script_tolerance *r;
+	const struct script_step *steps;
+	size_t n;
+
+	if (!(p->ops->caps & ENGINE_CAP_REAL_BROKER))
+		return NULL;
+	steps = play_steps(p, p->run, &n);
+	if (steps == NULL || st < steps || st >= steps + n)
+		return NULL;
+	r = play_rule(p->s, p->run, (size_t)(st - steps) + 1, counter);
+	return r ? r->why : NULL;
+}
+
 static int
 play_toggles(struct play *p, const struct script_toggle *t, size_t n,
     char **cause)

@@ -132,6 +132,25 @@ int play_walk(struct play *p, const struct play_hooks *h, void *ctx,
 
 /* ---- expectations ----------------------------------------------------- */
 
+/*
+ * The script's compare rule for `counter` at step `step` (1-based; 0: the
+ * run as a whole: fates and reply codes) of run `run`, or NULL: the two
+ * engines must agree exactly. The one reading of the rules, for compare
+ * and for expectations on a real broker.
+ */
+const struct script_tolerance *play_rule(const struct script *s,
+    enum play_run run, size_t step, const char *counter);
+
+/*
+ * On a real broker, the reason a missed expectation on `counter` at step
+ * `st` of the running run is shown rather than judged: the step's compare
+ * rule for it says a real broker differs there (a race, a rate). NULL on
+ * the simulated engine, where every expectation is judged, and where no
+ * rule names the counter.
+ */
+const char *play_excuse(const struct play *p, const struct script_step *st,
+    const char *counter);
+
 enum play_verdict {
 	PLAY_HELD,    /* the value lies in [min, max] */
 	PLAY_MISSED,  /* it does not */

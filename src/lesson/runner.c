@@ -65,21 +65,27 @@ runner_say(struct runner *r, const char *prefix, const char *text)
 }
 
 /*
- * Checks expectations. Returns the index of the first that does not hold,
- * with its check in *miss, or -1. Prints each when `verbose`. When the
- * story is bound to another seed (play_judged), a count that differs is
- * shown, not judged; an unknown counter still fails.
+ * Checks step st's expectations. Returns the index of the first that does
+ * not hold, with its check in *miss, or -1. Prints each when `verbose`.
+ * When the story is bound to another seed (play_judged), a count that
+ * differs is shown, not judged; so is one a real broker differs on by the
+ * step's compare rule (play_excuse, whose reason is printed); an unknown
+ * counter still fails.
  */
 static long
-runner_check(struct runner *r, const struct script_expect *xs, size_t n,
-    int verbose, struct play_check *miss)
+runner_check(struct runner *r, const struct script_step *st, int verbose,
+    struct play_check *miss)
 {
+	const struct script_expect *xs = st->expects;
 	int judged = play_judged(&r->play);
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < st->nexpects; i++) {
 		struct play_check ck;
 		int ok = play_expect(&r->play, &xs[i], &ck) == PLAY_HELD;
-		int fails = !ok && (judged || ck.verdict == PLAY_UNKNOWN);
+		const char *excuse = ok ? NULL :
+		    play_excuse(&r->play, st, xs[i].counter);
+		int fails = !ok && ((judged && excuse == NULL) ||
+		    ck.verdict == PLAY_UNKNOWN);
 
 		if (verbose && r->o->json) {
 			fputs("{\"expect\":", r->o->out);
@@ -89,10 +95,15 @@ runner_check(struct runner *r, const struct script_expect *xs, size_t n,
 			else
 				fprintf(r->o->out, ",\"got\":%" PRIu64, ck.got);
 			fprintf(r->o->out, ",\"ok\":%s%s}\n", ok ? "true" :
-			    "false", judged ? "" : ",\"judged\":false");
+			    "false", judged && excuse == NULL ? "" :
+			    ",\"judged\":false");
 		} else if (verbose && ck.verdict == PLAY_UNKNOWN)
 			fprintf(r->o->out, "   expect %s: FAILED (%s)\n", ck.what,
 			    ck.text);
+		else if (verbose && !fails && excuse)
+			fprintf(r->o->out, "   expect %s: not judged on a real "
+			    "broker (got %" PRIu64 "): %s\n", ck.what, ck.got,
+			    excuse);
 		else if (verbose)
 			fprintf(r->o->out, "   expect %s: %s (got %" PRIu64 ")\n",
 			    ck.what, ok ? "ok" : fails ? "FAILED" : "not judged",
@@ -198,8 +209,7 @@ runner_after(void *ctx, size_t i, const struct script_step *st)
 	struct runner_walk *w = ctx;
 
 	(void)i;
-	w->bad = runner_check(w->r, st->expects, st->nexpects, w->narrate,
-	    &w->miss);
+	w->bad = runner_check(w->r, st, w->narrate, &w->miss);
 	w->at = st;
 	return w->bad >= 0;
 }
