@@ -38,6 +38,7 @@
 static struct {
 	char dir[PATH_MAX];             /* its directory; "" when none */
 	char node[128];                 /* its node name, for the record */
+	pid_t lab;                      /* the process that guards it */
 	pid_t guard;                    /* the guardian, our child; 0 none */
 	int fd;                         /* our write end of its pipe, or -1 */
 	unsigned long long lab_start;   /* our start time (/proc stat) */
@@ -268,8 +269,8 @@ lg_reap(const char *dir, char **cause)
 {
 	if (live_guard_kill_node(dir, LG_KILL_SECONDS) != 0) {
 		if (cause)
-			*cause = xasprintf("a process of the node in %s is still "
-			    "running; its directory is kept", dir);
+			*cause = xasprintf("a process of the node in %s is "
+			    "still running; its directory is kept", dir);
 		return -1;
 	}
 	return live_broker_rmtree(dir, cause);
@@ -288,9 +289,9 @@ lg_write_record(char **cause)
 
 	if (f != NULL) {
 		fputs("# The lab that owns this private RabbitMQ node. Once "
-		    "neither it nor\n# its guardian runs, the next lab to start "
-		    "a node removes this one.\n", f);
-		fprintf(f, "lab=%ld %llu\n", (long)getpid(), lg.lab_start);
+		    "neither it nor\n# its guardian runs, the next lab to "
+		    "start a node removes this one.\n", f);
+		fprintf(f, "lab=%ld %llu\n", (long)lg.lab, lg.lab_start);
 		if (lg.guard > 0)
 			fprintf(f, "guard=%ld %llu\n", (long)lg.guard,
 			    lg.guard_start);
@@ -442,10 +443,12 @@ live_guard_start(const char *dir, const char *node, char **cause)
 		return -1;
 	}
 	if (strlen(dir) >= sizeof lg.dir || strlen(node) >= sizeof lg.node) {
-		*cause = xasprintf("%s: the path or node name is too long", dir);
+		*cause = xasprintf("%s: the path or node name is too long",
+		    dir);
 		return -1;
 	}
-	lg.lab_start = lg_start_time(getpid());
+	lg.lab = getpid();
+	lg.lab_start = lg_start_time(lg.lab);
 	if (lg.lab_start == 0) {
 		*cause = xstrdup("cannot read /proc/self/stat: the guard of a "
 		    "private node needs /proc");
@@ -488,7 +491,7 @@ live_guard_start(const char *dir, const char *node, char **cause)
 void
 live_guard_note(pid_t beam, pid_t epmd)
 {
-	if (lg.dir[0] == '\0')
+	if (lg.dir[0] == '\0' || getpid() != lg.lab)
 		return;
 	lg.beam = beam;
 	lg.epmd = epmd;
@@ -501,7 +504,8 @@ live_guard_finish(char **cause)
 	double end = lg_clock() + LG_FINISH_SECONDS;
 	int rc;
 
-	if (lg.dir[0] == '\0')
+	/* A child that inherited lg and ran exit() owns nothing. */
+	if (lg.dir[0] == '\0' || getpid() != lg.lab)
 		return 0;
 	rc = lg_reap(lg.dir, cause);
 	if (lg.fd >= 0)

@@ -53,8 +53,9 @@ void live_guard_note(pid_t beam, pid_t epmd);
  * The lab stops its node for good: kills the node's processes, removes
  * its directory, releases the guardian and waits for it to exit. Returns
  * 0, or -1 with *cause (caller frees) when a process or the directory was
- * left. Does nothing, returning 0, without a guarded node; afterwards
- * there is none.
+ * left. Does nothing, returning 0, without a guarded node or in another
+ * process than the one that called live_guard_start (a child that ran
+ * the atexit handlers it inherited); afterwards there is none.
  */
 int live_guard_finish(char **cause);
 

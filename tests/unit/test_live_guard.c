@@ -247,8 +247,9 @@ test_sweep_only_dead_labs(void **state)
 	assert_int_equal(mkdir(stale, 0700), 0);
 	node = spawn_sleep(NULL, stale, 0);
 	stranger = spawn_sleep(s, "/elsewhere", 0);
-	snprintf(rec, sizeof rec, "lab=%ld 1\nguard=%ld 1\nbeam=%ld\nepmd=%ld\n",
-	    (long)dead, (long)dead, (long)stranger, (long)stranger);
+	snprintf(rec, sizeof rec,
+	    "lab=%ld 1\nguard=%ld 1\nbeam=%ld\nepmd=%ld\n", (long)dead,
+	    (long)dead, (long)stranger, (long)stranger);
 	write_file(at(s, "rabbitlab-node-stale/" LIVE_GUARD_RECORD), rec);
 	/* A link to the stale one is not followed. */
 	assert_int_equal(symlink(stale, at(s, "rabbitlab-node-link")), 0);
@@ -309,15 +310,13 @@ test_guardian_outlives_killed_lab(void **state)
 int
 main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_environ_exact_and_straddling,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill_node_by_environment_only,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_only_dead_labs,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guardian_outlives_killed_lab,
-		    setup, teardown),
+		T(test_environ_exact_and_straddling),
+		T(test_kill_node_by_environment_only),
+		T(test_sweep_only_dead_labs),
+		T(test_guardian_outlives_killed_lab),
 	};
+#undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
