@@ -5,20 +5,22 @@
  * and keeps its password in struct live_target only. A private node is a
  * plain rabbitmq-server started as this user with every RABBITMQ_* path in
  * one directory, as shared/rabbitmq-facts.md describes; its own epmd runs on
- * a private loopback port (ERL_EPMD_PORT, ERL_EPMD_ADDRESS) and is asked to
- * exit with `epmd -kill` when the node is stopped for good. The environment
+ * a private loopback port (ERL_EPMD_PORT, ERL_EPMD_ADDRESS). The environment
  * of the node is written to node.env in its directory, the same file
  * tests/live/run.sh writes for a node it shares across a test run, so the
  * lab can restart either kind after a crash.
  *
- * Children (rabbitmq-server, rabbitmqctl, epmd -kill) are forked and exec'd
- * directly with an explicit environment; only pids this module learnt are
- * ever signalled. No shell runs anywhere: the node's directory is removed
- * in process (live_broker_rmtree). A node this process made is guarded
- * (live_guard.h): it is stopped and its directory removed by this process
- * at exit, or by the guardian forked before the node started should the
- * lab end any other way (a signal, kill -9, a crash); and nodes left by
- * earlier labs whose guardian died too are swept before a new one is made.
+ * Children (rabbitmq-server, rabbitmqctl) are forked and exec'd directly
+ * with an explicit environment, which holds HOME=<the node's directory>.
+ * A crash or a clean stop signals only the beam pid this module learnt. No
+ * shell runs anywhere: the node's directory is removed in process
+ * (live_broker_rmtree). A node this process made is guarded (live_guard.h):
+ * when it is stopped for good, at exit by this process or, should the lab
+ * end any other way (a signal, kill -9, a crash), by the guardian forked
+ * before the node started, every process holding that HOME gets SIGKILL
+ * (the beam, epmd and the rest) and the directory is removed; nodes left
+ * by earlier labs whose guardian died too are swept before a new one is
+ * made.
  */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -52,7 +54,6 @@
 
 #define LB_SERVER "/usr/lib/rabbitmq/bin/rabbitmq-server"
 #define LB_CTL "/usr/lib/rabbitmq/bin/rabbitmqctl"
-#define LB_EPMD "/usr/bin/epmd"
 #define LB_BOOT_SECONDS 180 /* a loaded 2-core machine can take a while */
 #define LB_MAX_ENV 24
 
