@@ -5,17 +5,22 @@
  * and keeps its password in struct live_target only. A private node is a
  * plain rabbitmq-server started as this user with every RABBITMQ_* path in
  * one directory, as shared/rabbitmq-facts.md describes; its own epmd runs on
- * a private loopback port (ERL_EPMD_PORT, ERL_EPMD_ADDRESS) and is asked to
- * exit with `epmd -kill` when the node is stopped for good. The environment
+ * a private loopback port (ERL_EPMD_PORT, ERL_EPMD_ADDRESS). The environment
  * of the node is written to node.env in its directory, the same file
  * tests/live/run.sh writes for a node it shares across a test run, so the
  * lab can restart either kind after a crash.
  *
- * Children (rabbitmq-server, rabbitmqctl, epmd -kill) are forked and exec'd
- * directly with an explicit environment; only pids this module learnt are
- * ever signalled. No shell runs anywhere: the node's directory is removed
- * in process (live_broker_rmtree), by this process at exit or, after a
- * signal, by its warden (see lb_warden_start).
+ * Children (rabbitmq-server, rabbitmqctl) are forked and exec'd directly
+ * with an explicit environment, which holds HOME=<the node's directory>.
+ * A crash or a clean stop signals only the beam pid this module learnt. No
+ * shell runs anywhere: the node's directory is removed in process
+ * (live_broker_rmtree). A node this process made is guarded (live_guard.h):
+ * when it is stopped for good, at exit by this process or, should the lab
+ * end any other way (a signal, kill -9, a crash), by the guardian forked
+ * before the node started, every process holding that HOME gets SIGKILL
+ * (the beam, epmd and the rest) and the directory is removed; nodes left
+ * by earlier labs whose guardian died too are swept before a new one is
+ * made.
  */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -26,7 +31,6 @@
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -45,12 +49,12 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "engine/live_guard.h"
 #include "engine/live_url.h"
 #include "util/xmalloc.h"
 
 #define LB_SERVER "/usr/lib/rabbitmq/bin/rabbitmq-server"
 #define LB_CTL "/usr/lib/rabbitmq/bin/rabbitmqctl"
-#define LB_EPMD "/usr/bin/epmd"
 #define LB_BOOT_SECONDS 180 /* a loaded 2-core machine can take a while */
 #define LB_MAX_ENV 24
 
@@ -70,10 +74,7 @@ static struct {
 	pid_t shell;             /* the rabbitmq-server script we forked */
 	pid_t beam;              /* the beam.smp pid, 0 unknown */
 	int epmd_port;
-	int handlers;            /* signal handlers installed */
-	struct sigaction old_int, old_term;
-	pid_t warden;            /* cleans up after a signal; 0 none */
-	int warden_fd;           /* our end of its socket (valid if warden) */
+	int at_exit;             /* lb_at_exit is registered */
 } lb;
 
 static void (*lb_progress_fn)(void *, const char *);
@@ -523,32 +524,6 @@ lb_ctl(const char *const *args, char *out, size_t len, double timeout_s)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Asks our epmd to exit (it refuses while a node is registered). */
-static void
-lb_epmd_kill(void)
-{
-	const char *argv[] = { LB_EPMD, "-kill", NULL };
-	char **envp;
-	pid_t pid;
-
-	if (lb_env_get("ERL_EPMD_PORT") == NULL)
-		return;
-	envp = lb_envp();
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execve(LB_EPMD, (char *const *)argv, envp);
-		_exit(127);
-	}
-	lb_envp_free(envp);
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-}
-
 /* Reaps the server script if it exited. */
 static void
 lb_reap(void)
@@ -561,33 +536,6 @@ static int
 lb_pid_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-/*
- * SIGINT/SIGTERM while this process owns a node it started: the warden is
- * told the node's beam pid (send() is async-signal-safe, and MSG_NOSIGNAL
- * spares us a SIGPIPE should it be gone); it stops the node, asks its epmd
- * to exit and removes its directory, while the signal takes its course
- * here.
- */
-static void
-lb_on_signal(int sig)
-{
-	struct sigaction *old = sig == SIGINT ? &lb.old_int : &lb.old_term;
-	int saved = errno;
-
-	if (lb.made_here && lb.beam > 0 && lb.warden > 0) {
-		pid_t beam = lb.beam;
-		(void)send(lb.warden_fd, &beam, sizeof beam, MSG_NOSIGNAL);
-		lb.beam = 0;
-	}
-	errno = saved;
-	sigaction(sig, old, NULL);
-	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
-	    !(old->sa_flags & SA_SIGINFO))
-		old->sa_handler(sig);
-	else if (old->sa_handler == SIG_DFL)
-		raise(sig);
 }
 
 /* The first failure of the removal under way: nftw passes no context. */
@@ -653,114 +601,10 @@ lb_wait_gone(pid_t pid, double seconds)
 }
 
 /*
- * Closes every descriptor above stderr but `keep`, so that the warden holds
- * nothing of the lab's (sockets, pipes, the far end of its own socket).
+ * atexit: a node this process made goes with it. The node's directory is
+ * thrown away, so nothing is gained by a clean stop: its processes get
+ * SIGKILL (live_guard_finish), the fastest way out.
  */
-static void
-lb_close_all_but(int keep)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	if (d == NULL) {
-		for (int i = 3; i < 1024; i++)
-			if (i != keep)
-				close(i);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		int fd = atoi(de->d_name);
-		if (fd > 2 && fd != keep && fd != dirfd(d))
-			close(fd);
-	}
-	closedir(d);
-}
-
-/*
- * The warden's life (it never returns): it waits for the beam pid that
- * lb_on_signal sends, then stops that process (TERM, KILL after 30 s), asks
- * epmd to exit and removes the node's directory. EOF instead means this
- * process ended without a signal it handles: at exit it cleaned up itself.
- * It leaves with _exit, so the atexit handlers it inherited never run.
- */
-static void
-lb_warden_run(int fd)
-{
-	struct sigaction sa;
-	pid_t beam = 0;
-	ssize_t n;
-	int devnull = open("/dev/null", O_RDWR);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* Out of the terminal's process group: Ctrl-C is not for us. */
-	setsid();
-	if (devnull >= 0) {
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-	}
-	lb_close_all_but(fd);
-	do
-		n = read(fd, &beam, sizeof beam);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof beam) {
-		if (beam > 0) {
-			kill(beam, SIGTERM);
-			if (!lb_wait_gone(beam, 30))
-				kill(beam, SIGKILL);
-			lb_wait_gone(beam, 5);
-		}
-		lb_epmd_kill();
-		(void)live_broker_rmtree(lb.dir, NULL);
-	}
-	_exit(0);
-}
-
-/*
- * Starts the warden for the node this process made. A signal handler may
- * not allocate, so it cannot walk a directory tree; the warden, forked
- * here in the ordinary flow, can. Without it (fork or socketpair failed) a
- * signal leaves the node running, as a kill -9 of the lab does.
- */
-static void
-lb_warden_start(void)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (lb.warden > 0)
-		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return;
-	pid = fork();
-	if (pid == 0)
-		lb_warden_run(sv[1]);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return;
-	}
-	lb.warden = pid;
-	lb.warden_fd = sv[0];
-}
-
-/* The lab cleaned up itself: the warden reads EOF and goes. */
-static void
-lb_warden_stop(void)
-{
-	if (lb.warden <= 0)
-		return;
-	close(lb.warden_fd);
-	while (waitpid(lb.warden, NULL, 0) < 0 && errno == EINTR)
-		;
-	lb.warden = 0;
-}
-
-/* atexit: a node this process started goes with it. */
 static void
 lb_at_exit(void)
 {
@@ -768,43 +612,17 @@ lb_at_exit(void)
 
 	if (!lb.made_here)
 		return;
-	if (lb.beam > 0 && lb_pid_alive(lb.beam)) {
+	if (live_broker_running())
 		live_broker_progress("stopping the private RabbitMQ node %s",
 		    lb.node);
-		kill(lb.beam, SIGTERM);
-		if (!lb_wait_gone(lb.beam, 30))
-			kill(lb.beam, SIGKILL);
-		lb_wait_gone(lb.beam, 5);
-	}
-	if (lb.shell > 0) {
-		kill(lb.shell, SIGKILL);
-		waitpid(lb.shell, NULL, 0);
-		lb.shell = 0;
-	}
-	lb.beam = 0;
-	lb_epmd_kill();
-	if (live_broker_rmtree(lb.dir, &cause) != 0) {
+	if (live_guard_finish(&cause) != 0) {
 		live_broker_progress("%s", cause);
 		free(cause);
 	}
-	lb_warden_stop();
+	lb_reap();
+	lb.shell = 0;
+	lb.beam = 0;
 	lb.made_here = 0;
-}
-
-static void
-lb_install_handlers(void)
-{
-	struct sigaction sa;
-
-	if (lb.handlers)
-		return;
-	lb.handlers = 1;
-	atexit(lb_at_exit);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = lb_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &lb.old_int);
-	sigaction(SIGTERM, &sa, &lb.old_term);
 }
 
 /* ---- the private node: lifecycle ------------------------------------- */
@@ -859,25 +677,10 @@ live_broker_spawn(char **cause)
 static int
 lb_pid_is_node(pid_t pid)
 {
-	char path[64], buf[65536], want[160];
-	ssize_t n;
-	int fd;
+	char want[160];
 
-	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
 	snprintf(want, sizeof want, "RABBITMQ_NODENAME=%s", lb.node);
-	for (ssize_t i = 0; i < n;) {
-		if (strcmp(buf + i, want) == 0)
-			return 1;
-		i += (ssize_t)strlen(buf + i) + 1;
-	}
-	return 0;
+	return live_guard_environ_has(pid, want);
 }
 
 int
@@ -905,6 +708,8 @@ live_broker_started(char **cause)
 		lb_env_set("LAB_PID", buf);
 	}
 	lb_write_env(cause);
+	if (lb.made_here)
+		live_guard_note(lb.beam, live_guard_find(lb.dir, "epmd"));
 	return 0;
 }
 
@@ -954,11 +759,49 @@ lb_wait_amqp(double seconds)
 	}
 }
 
+static void
+lb_swept(void *ctx, const char *dir, long lab)
+{
+	(void)ctx;
+	live_broker_progress("removed the private RabbitMQ node in %s, left "
+	    "running by lab %ld", dir, lab);
+}
+
+/*
+ * The node's directory and name, guarded before any process of the node
+ * exists: from here on the node goes with this process, at exit
+ * (lb_at_exit) or by its guardian. Sweeps what earlier labs left in the
+ * same parent first. Returns 0, or -1 with *cause.
+ */
+static int
+lb_make_dir(char **cause)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	const char *parent = rt && *rt && access(rt, W_OK) == 0 ? rt : "/tmp";
+
+	(void)live_guard_sweep(parent, lb_swept, NULL);
+	snprintf(lb.dir, sizeof lb.dir, "%s/rabbitlab-node-XXXXXX", parent);
+	if (mkdtemp(lb.dir) == NULL) {
+		*cause = xasprintf("%s: %s", lb.dir, strerror(errno));
+		return -1;
+	}
+	snprintf(lb.node, sizeof lb.node, "lab%ld@localhost", (long)getpid());
+	if (live_guard_start(lb.dir, lb.node, cause) != 0) {
+		(void)live_broker_rmtree(lb.dir, NULL);
+		return -1;
+	}
+	lb.made_here = 1;
+	if (!lb.at_exit) {
+		lb.at_exit = 1;
+		atexit(lb_at_exit);
+	}
+	return 0;
+}
+
 /* Creates a private node in a fresh directory and starts it. */
 static int
 lb_create_node(char **cause)
 {
-	const char *rt = getenv("XDG_RUNTIME_DIR");
 	int ports[3];
 	char buf[64], *path;
 	FILE *f;
@@ -970,19 +813,14 @@ lb_create_node(char **cause)
 		    "installed (make deps installs rabbitmq-server)", LB_SERVER);
 		return -1;
 	}
-	snprintf(lb.dir, sizeof lb.dir, "%s/rabbitlab-node-XXXXXX",
-	    rt && *rt && access(rt, W_OK) == 0 ? rt : "/tmp");
-	if (mkdtemp(lb.dir) == NULL) {
-		*cause = xasprintf("%s: %s", lb.dir, strerror(errno));
+	if (lb_make_dir(cause) != 0)
 		return -1;
-	}
 	if (lb_free_ports(ports, 3) != 0) {
 		*cause = xstrdup("no free loopback ports for a private node");
 		return -1;
 	}
-	snprintf(lb.node, sizeof lb.node, "lab%ld@localhost", (long)getpid());
-	lb.made_here = 1;
 	lb.owned = 1;
+	/* The guard knows the node's processes by this HOME. */
 	lb_env_set("HOME", lb.dir);
 	lb_env_set("RABBITMQ_NODENAME", lb.node);
 	snprintf(buf, sizeof buf, "%d", ports[0]);
@@ -1022,8 +860,6 @@ lb_create_node(char **cause)
 	snprintf(lb.target.vhost, sizeof lb.target.vhost, "/");
 	lb.target.owned = 1;
 	lb_display(&lb.target);
-	lb_install_handlers();
-	lb_warden_start();
 	live_broker_progress("starting a private RabbitMQ node %s on "
 	    "127.0.0.1:%d (data in %s; this takes a few seconds)", lb.node,
 	    ports[0], lb.dir);

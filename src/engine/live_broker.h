@@ -12,12 +12,14 @@
  * A private node runs as lab<pid>@localhost in its own directory under
  * $XDG_RUNTIME_DIR or /tmp, with its AMQP listener, its Erlang distribution
  * port and its own epmd all on free loopback ports. Its beam pid is learnt
- * from `rabbitmqctl -n NODE eval 'os:getpid().'`, and only that pid is ever
- * signalled. A node this process started is stopped at exit and on SIGINT or
- * SIGTERM; a node named by $RABBITLAB_NODE is left running (its owner stops
- * it) and is only crashed and restarted on request. After a signal, the
- * stopping and the removal of the node's directory are left to a small
- * child forked when the node was made (a handler can do neither safely).
+ * from `rabbitmqctl -n NODE eval 'os:getpid().'`, and only that pid is
+ * signalled to crash or stop it. A node this process started never
+ * outlives it (live_guard.h): it is stopped, and its directory removed, at
+ * exit, and by a guardian process forked before the node started when
+ * this process ends any other way (a signal, kill -9, a crash), also while
+ * the node is still starting or restarting. A node named by
+ * $RABBITLAB_NODE is left running (its owner stops it) and is only crashed
+ * and restarted on request.
  *
  * Passwords never leave struct live_target: every message uses `display`.
  * Nothing here is thread-safe; the lab runs in one thread.

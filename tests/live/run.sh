@@ -148,11 +148,14 @@ done
 calm="$calm tests/live/many-consumers.cfg tests/live/many-headers.cfg"
 t0=$(date +%s)
 # The standalone suites start nodes of their own and mostly wait on them,
-# so they run beside the two lanes (and are done before the rates run).
-sides="secrets shared"
-for s in $sides; do
-	bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1 &
-done
+# so they run beside the two lanes, one after another (each boots nodes),
+# and are done before the rates run.
+sides="secrets shared lifetime"
+(
+	for s in $sides; do
+		bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1
+	done
+) &
 ( for f in $crash; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
 ( for f in $calm $late; do compare_one "$f" "$node2"; done ) >"$tmp/lane2" 2>&1 &
 wait
