@@ -117,9 +117,10 @@ play_excuse(const struct play *p, const struct script_step *st,
 	if (!(p->ops->caps & ENGINE_CAP_REAL_BROKER))
 		return NULL;
 	steps = play_steps(p, p->run, &n);
-	if (steps == NULL || st < steps || st >= steps + n)
+	if (st && (steps == NULL || st < steps || st >= steps + n))
 		return NULL;
-	r = play_rule(p->s, p->run, (size_t)(st - steps) + 1, counter);
+	r = play_rule(p->s, p->run, st ? (size_t)(st - steps) + 1 : 0,
+	    counter);
 	return r ? r->why : NULL;
 }
 

@@ -143,10 +143,10 @@ const struct script_tolerance *play_rule(const struct script *s,
 
 /*
  * On a real broker, the reason a missed expectation on `counter` at step
- * `st` of the running run is shown rather than judged: the step's compare
- * rule for it says a real broker differs there (a race, a rate). NULL on
- * the simulated engine, where every expectation is judged, and where no
- * rule names the counter.
+ * `st` of the running run (NULL: at its end, the challenge's goal) is
+ * shown rather than judged: the compare rule for it there says a real
+ * broker differs (a race, a rate). NULL on the simulated engine, where
+ * every expectation is judged, and where no rule names the counter.
  */
 const char *play_excuse(const struct play *p, const struct script_step *st,
     const char *counter);

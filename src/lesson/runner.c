@@ -286,6 +286,7 @@ runner_challenge(struct runner *r, char **why)
 {
 	const struct script_challenge *c = r->s->challenge;
 	struct play_check miss;
+	const char *excuse = NULL;
 	long bad;
 	int rc, missed;
 
@@ -305,7 +306,15 @@ runner_challenge(struct runner *r, char **why)
 	free(*why);
 	*why = NULL;
 	missed = bad >= 0;
-	if (!missed && !play_judged(&r->play)) {
+	for (size_t i = 0; !missed && excuse == NULL && i < c->nexpects; i++)
+		excuse = play_excuse(&r->play, NULL, c->expects[i].counter);
+	if (!missed && excuse) {
+		/* On a real broker how rough that run is can be a race. */
+		if (!r->o->json)
+			fprintf(r->o->out, "   on this real broker the goal is "
+			    "met even without the solution (not judged: %s)\n",
+			    excuse);
+	} else if (!missed && !play_judged(&r->play)) {
 		/* How rough the run without the solution is, is the story's. */
 		if (!r->o->json)
 			fprintf(r->o->out, "   with seed %" PRIu64 " the goal is "

@@ -112,6 +112,23 @@ compare_one() { # script node [option...]
 	rm -f "$out"
 }
 
+# One script replayed on the live engine against node $2, as a learner runs
+# it: every expectation holds, or is one its step's compare rule says a
+# real broker differs on (then "not judged on a real broker").
+replay_one() { # script node
+	local out
+	out=$(mktemp "$tmp/r.XXXXXX")
+	if RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" \
+	    "$BIN" --engine=live replay "$1" >"$out" 2>&1; then
+		printf 'PASS live replay %s (%s not judged)\n' "$1" \
+		    "$(grep -c 'not judged on a real broker' "$out")"
+	else
+		printf 'FAIL live replay %s\n' "$1"
+		grep -E 'FAILED|rabbitlab:' "$out" | sed -n '1,20p' | sed 's/^/    /'
+	fi
+	rm -f "$out"
+}
+
 # Counts the PASS and FAIL lines of a lane's output into ours.
 lane_count() { # file
 	cat "$1"
@@ -157,7 +174,14 @@ sides="secrets shared lifetime"
 	done
 ) &
 ( for f in $crash; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
-( for f in $calm $late; do compare_one "$f" "$node2"; done ) >"$tmp/lane2" 2>&1 &
+(
+	for f in $calm $late; do compare_one "$f" "$node2"; done
+	# Lessons whose races once failed a learner's live run.
+	for f in lessons/07-consumer.cfg lessons/08-failures.cfg \
+	    lessons/09-idempotency.cfg; do
+		replay_one "$f" "$node2"
+	done
+) >"$tmp/lane2" 2>&1 &
 wait
 for f in $rates; do compare_one "$f" "$node2"; done >"$tmp/lane3" 2>&1
 # The same again with a CPU hog beside them, one busy loop per core at the

@@ -276,6 +276,52 @@ test_until_met_wait(void **state)
 	script_free(s);
 }
 
+/*
+ * play_excuse: on a real broker, what a step's compare rule names is
+ * excused with the rule's reason, and what the run's own rules name at its
+ * end; other counters, and everything on the simulator, are judged.
+ */
+static void
+test_excuse_on_a_real_broker(void **state)
+{
+	static const char text[] = UNIT_SCRIPT_HEAD
+	    "compare = { counter = \"lost\"; skip = true; why = \"w2\"; };\n"
+	    "steps = (\n"
+	    "  { do = \"publish\"; count = 3; },\n"
+	    "  { do = \"wait\"; ms = 1; expect = { delivered = 3; };\n"
+	    "    compare = { counter = \"delivered\"; within = 0.5;\n"
+	    "                why = \"w1\"; }; }\n"
+	    ");\n";
+	struct script *s = unit_script(text, "x.cfg");
+	struct engine_ops real = engine_sim_ops;
+	struct play_opts o;
+	struct play p;
+	char *cause = NULL;
+	(void)state;
+
+	real.caps |= ENGINE_CAP_REAL_BROKER;
+	memset(&o, 0, sizeof o);
+	for (int live = 0; live < 2; live++) {
+		o.ops = live ? &real : &engine_sim_ops;
+		play_init(&p, s, &o);
+		assert_int_equal(play_start(&p, PLAY_LESSON, &cause), 0);
+		if (live) {
+			assert_string_equal(play_excuse(&p, &s->steps[1],
+			    "delivered"), "w1");
+			assert_string_equal(play_excuse(&p, NULL, "lost"),
+			    "w2");
+		} else {
+			assert_null(play_excuse(&p, &s->steps[1],
+			    "delivered"));
+			assert_null(play_excuse(&p, NULL, "lost"));
+		}
+		assert_null(play_excuse(&p, &s->steps[0], "delivered"));
+		assert_null(play_excuse(&p, &s->steps[1], "processed"));
+		play_done(&p);
+	}
+	script_free(s);
+}
+
 int
 main(void)
 {
@@ -286,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_walk_and_runs),
 		cmocka_unit_test(test_paced_wait_matches_run_out),
 		cmocka_unit_test(test_until_met_wait),
+		cmocka_unit_test(test_excuse_on_a_real_broker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
