@@ -632,7 +632,7 @@ test_unknown_key(void **state)
 	    "say, do, ask, choices, answer, explain, expect, expect_queue, "
 	    "compare, count, exchange, key, persistent, expiration_ms, delay_ms, "
 	    "every_ms, headers, set, failure, target, ms, times, unreadable, "
-	    "consumer, us");
+	    "consumer, us, until_met");
 }
 
 static void
@@ -758,7 +758,7 @@ test_unknown_action(void **state)
 	    "expected one of publish, toggle, fail, restart, wait, settle, "
 	    "consume, stop");
 	expect_only(WITH_STEP("{ do = \"wait\"; ms = 10; count = 2; }"),
-	    "t.cfg:10: 'count' does not apply to do = \"wait\"; wait takes ms, us");
+	    "t.cfg:10: 'count' does not apply to do = \"wait\"; wait takes ms, us, until_met");
 	expect_only(WITH_STEP("{ count = 2; " "say = { en = \"a\"; zh = \"b\"; "
 	    "}; }"), "t.cfg:10: 'count' is a parameter of an action, but step "
 	    "1 has no 'do'");
