@@ -187,6 +187,9 @@ needs a value|replay lessons/01-first-message.cfg --seed
 unknown command 'play'|play lessons/01-first-message.cfg
 which script|replay
 No such file|replay tests/no-such-file.cfg
+--include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
+is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
+needs a value|check lessons/01-first-message.cfg --include-dir
 CASES
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
