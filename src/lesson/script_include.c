@@ -140,6 +140,24 @@ script_include_allowed(const struct script_loader *ld, const char *real)
 	return 0;
 }
 
+/*
+ * Whether include name `name` (len bytes) says itself that it may lead out
+ * of the script's tree: it is absolute or has a ".." component. When it
+ * does not and still leads out, a symbolic link did it.
+ */
+static int
+script_name_climbs(const char *name, size_t len)
+{
+	if (len > 0 && name[0] == '/')
+		return 1;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (name[i] == '.' && name[i + 1] == '.' &&
+		    (i == 0 || name[i - 1] == '/') &&
+		    (i + 2 == len || name[i + 2] == '/'))
+			return 1;
+	return 0;
+}
+
 char *
 script_include_root(const char *dir)
 {
@@ -151,17 +169,17 @@ script_include_path(const struct script_loader *ld, const char *name,
     size_t len, char **shown, char **why)
 {
 	char *real;
-	int whole;
+	int whole, absolute = len > 0 && name[0] == '/';
 
 	*why = NULL;
-	if (len > 0 && name[0] == '/')
+	if (absolute)
 		*shown = xasprintf("%.*s", (int)len, name);
 	else if (ld->include_dir)
 		*shown = xasprintf("%s/%.*s", ld->include_dir, (int)len, name);
 	else
 		*shown = xasprintf("%.*s", (int)len, name);
 	/* A relative name missing beside the script: try the named trees. */
-	if (name[0] != '/' && access(*shown, F_OK) != 0) {
+	if (!absolute && access(*shown, F_OK) != 0) {
 		for (size_t i = 0; i < script_nextra; i++) {
 			char *alt = xasprintf("%s/%.*s", script_extra[i],
 			    (int)len, name);
@@ -181,8 +199,9 @@ script_include_path(const struct script_loader *ld, const char *name,
 	}
 	if (!script_include_allowed(ld, real)) {
 		char is[96] = "";
-		if (strcmp(real, *shown) != 0)
-			snprintf(is, sizeof is, "it is %s; ", SCRIPT_CLIP(real));
+		if (!script_name_climbs(name, len))
+			snprintf(is, sizeof is, "a symbolic link leads to %s; ",
+			    SCRIPT_CLIP(real));
 		*why = xasprintf("the path is outside the allowed tree (%s"
 		    "includes must stay under %s or a directory named with "
 		    "--include-dir)", is, ld->include_root ?
