@@ -3,6 +3,7 @@
 #   make run     build and start the lab (simulated engine)
 #   make test    build and run every test (alias: make check)
 #   make bench   print the benchmark figures
+#   make fuzz-long  fuzz each parser for FUZZ_LONG_SECONDS (default 600)
 #   make deps    install the missing Debian packages (root), or print the command
 #   make install / uninstall   honour PREFIX and DESTDIR
 
@@ -46,7 +47,8 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3
 
-.PHONY: all run test check bench deps install uninstall clean asan fuzz
+.PHONY: all run test check bench deps install uninstall clean asan fuzz \
+        fuzz-long
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(MO)
@@ -160,6 +162,13 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
 	    src/engine/live_relay.c src/util/xmalloc.c
+
+# Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
+# crash, a leak, or libFuzzer switching leak detection off.
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: fuzz
+	@BUILD=$(BUILD) FUZZ_LONG_SECONDS=$(FUZZ_LONG_SECONDS) \
+	    bash tests/fuzz/long.sh
 
 clean:
 	rm -rf build build-asan

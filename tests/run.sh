@@ -188,6 +188,9 @@ from 1 to 1000|--load-factor=0 compare lessons/01-first-message.cfg
 unknown command 'play'|play lessons/01-first-message.cfg
 which script|replay
 No such file|replay tests/no-such-file.cfg
+--include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
+is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
+needs a value|check lessons/01-first-message.cfg --include-dir
 CASES
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
@@ -248,7 +251,8 @@ if command -v valgrind >/dev/null; then
 fi
 
 # Runs libFuzzer target `bin` for FUZZ_SECONDS with leak detection on a
-# fresh copy of its seeds; the PASS line says how many inputs it ran.
+# fresh copy of its seeds; the PASS line says how many inputs it ran. It
+# fails if libFuzzer switched leak detection off on the way.
 fuzz_run() { # label bin seeds...
 	local label=$1 bin=$2 dir
 	shift 2
@@ -256,7 +260,8 @@ fuzz_run() { # label bin seeds...
 	mkdir -p "$dir" && cp "$@" "$dir/" 2>/dev/null
 	if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
 	    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix="$tmp/" "$dir" >"$tmp/fz.out" 2>&1; then
+	    -artifact_prefix="$tmp/" "$dir" >"$tmp/fz.out" 2>&1 &&
+	    ! grep -q 'disabled leak detection' "$tmp/fz.out"; then
 		ok "fuzz $label ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/fz.out" | awk '{print $2}') runs)"
 	else
 		ko "fuzz $label" "$tmp/fz.out"

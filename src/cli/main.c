@@ -88,6 +88,10 @@ main_usage(FILE *out)
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
 	    "      --record=FILE    lab: save every action as a replayable script\n"
+	    "  -I, --include-dir=DIR\n"
+	    "                       let scripts @include files from the tree at\n"
+	    "                       DIR too (repeatable); by default a script may\n"
+	    "                       include only files in its own directory tree\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
@@ -455,12 +459,13 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "broker", required_argument, NULL, 'U' },
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ "load-factor", required_argument, NULL, 'F' },
+		{ "include-dir", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":l:s:e:jqhV", longopts,
+	while ((ch = getopt_long(argc, argv, ":l:s:e:I:jqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -542,6 +547,15 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		case 'U':
 			main_set_broker(mo, optarg);
 			break;
+		case 'I': {
+			char *cause = NULL;
+			if (script_include_dir_add(optarg, &cause) != 0) {
+				main_error("--include-dir: %s", cause);
+				free(cause);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		}
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -643,5 +657,6 @@ main(int argc, char **argv)
 		memset(mo.broker, 0, strlen(mo.broker));
 		free(mo.broker);
 	}
+	script_include_dirs_clear();
 	return rc;
 }

@@ -145,7 +145,7 @@ script_load(const char *path, struct script_diag *diag)
 	struct script_diag local = { 0 };
 	struct script *s = NULL;
 	const char *slash;
-	char *buf, *why = NULL, *dir = NULL;
+	char *buf, *why = NULL, *dir = NULL, *root;
 	size_t len = 0;
 
 	ld.name = path;
@@ -166,8 +166,11 @@ script_load(const char *path, struct script_diag *diag)
 		dir = slash == path ? xstrdup("/") :
 		    xasprintf("%.*s", (int)(slash - path), path);
 	ld.include_dir = dir;
+	root = script_include_root(dir);
+	ld.include_root = root;
 	s = script_load_text(&ld, buf, len);
 	script_loader_free(&ld);
+	free(root);
 	free(dir);
 	free(buf);
 	script_diag_free(&local);

@@ -168,10 +168,26 @@ struct script_diag {
  * never prints.
  */
 struct script *script_load(const char *path, struct script_diag *diag);
-/* The same from memory; `name` stands for the file name in messages. */
+/*
+ * The same from memory; `name` stands for the file name in messages. Such
+ * a script may not use @include.
+ */
 struct script *script_load_string(const char *text, const char *name,
     struct script_diag *diag);
 void script_free(struct script *s);
+
+/*
+ * Where @include may read from. By default a script may include only files
+ * in its own directory tree (its directory and below, compared as real
+ * paths, so ".." and symbolic links cannot lead out). Each call adds the
+ * tree at `dir` for every later script_load in this process, and a
+ * relative include name missing beside the script is looked for there.
+ * Returns 0, or -1 with *cause set (caller frees) when `dir` does not
+ * resolve or is not a directory. Not thread-safe: call before loading.
+ */
+int script_include_dir_add(const char *dir, char **cause);
+/* Forgets every tree script_include_dir_add added. */
+void script_include_dirs_clear(void);
 
 /*
  * Whether `rabbitlab compare` takes a checkpoint after step i of a run of

@@ -65,7 +65,7 @@ struct script_comma {
 /* A bare word where a value goes: probably a string without quotes. */
 struct script_bare {
 	int line;
-	char word[32];
+	char word[32];  /* "" when it came from an included file */
 };
 
 /* Where comparison rules sit: what they may name and which keys apply. */
@@ -107,7 +107,12 @@ struct script_loader {
 				      group, -1 in a list or array; [0] is
 				      the root group */
 	size_t depth, capdepth;
+	char last;                 /* last significant character scanned */
+	int last_line;             /* and its line of `text` */
 	const char *include_dir;   /* files: the script's directory or NULL */
+	const char *include_root;  /* its real path: the tree includes may
+				      come from, besides script_include_dir_add's;
+				      NULL if it cannot be resolved */
 	int allow_include;
 
 	/* Validator state. */
@@ -239,6 +244,23 @@ int script_scan(struct script_loader *ld, const char *file, const char *p,
 /* A hint for libconfig's syntax error at expanded line `at`, or "". */
 const char *script_syntax_hint(const struct script_loader *ld,
     const char *error, int at, char *buf, size_t size);
+
+/* ---- where includes may come from (script_include.c) --------------------- */
+
+/*
+ * The real path of directory `dir` (NULL: the working directory), the tree
+ * a script there may include from; NULL if it does not resolve. Caller
+ * frees.
+ */
+char *script_include_root(const char *dir);
+/*
+ * Where @include "NAME" (`len` bytes at `name`) in a script loaded by `ld`
+ * points. *shown always gets the path as messages name it (caller frees).
+ * Returns the path to open (caller frees), or NULL with *why set (caller
+ * frees) when the file lies outside every tree it may come from.
+ */
+char *script_include_path(const struct script_loader *ld, const char *name,
+    size_t len, char **shown, char **why);
 
 /* ---- topology (script_topo.c) -------------------------------------------- */
 

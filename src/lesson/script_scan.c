@@ -5,8 +5,10 @@
  * reports a byte-order mark, expands @include itself (so included files get
  * the same checks and count towards the same size limit), appends 'L' to
  * every integer literal (libconfig 1.5 silently keeps only 32 bits of a
- * plain literal), and notes trailing commas, unquoted words and unclosed
- * strings so a syntax error can say what is probably wrong.
+ * plain literal), refuses a block comment that is never closed (libconfig
+ * 1.5 accepts it and drops the rest of the text), and notes trailing
+ * commas, unquoted words and unclosed strings so a syntax error can say
+ * what is probably wrong.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -175,10 +177,13 @@ script_segment(struct script_loader *ld, const char *file, int line)
 	g->line = line;
 }
 
-/* Checks a file's bytes before anything reads them as a script. */
+/*
+ * Checks a file's bytes before anything reads them as a script. Only for
+ * the script the caller named (`quote`) does a message show the bad byte.
+ */
 static int
-script_check_bytes(struct script_loader *ld, const char *file, const char *s,
-    size_t n)
+script_check_bytes(struct script_loader *ld, const char *file, int quote,
+    const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t bol = 0;
@@ -198,10 +203,16 @@ script_check_bytes(struct script_loader *ld, const char *file, const char *s,
 			return -1;
 		}
 		len = script_utf8_len(p + i, n - i);
-		if (len == 0) {
+		if (len == 0 && quote) {
 			script_report_file(ld, file, line, "the text is not "
 			    "valid UTF-8 (byte 0x%02X at column %zu); save the "
 			    "file as UTF-8", p[i], i - bol + 1);
+			return -1;
+		}
+		if (len == 0) {
+			script_report_file(ld, file, line, "the text is not "
+			    "valid UTF-8 (column %zu); save the file as UTF-8",
+			    i - bol + 1);
 			return -1;
 		}
 		i += len;
@@ -224,12 +235,13 @@ script_name_char(int c)
 /*
  * A number literal at p, if one starts there: copies it to the expanded
  * text with an 'L' suffix, so libconfig keeps all 64 bits of an integer,
- * and reports literals that do not fit in 64 bits. Returns the bytes
- * consumed, 0 if no number starts at p.
+ * and reports literals that do not fit in 64 bits (quoting them only from
+ * the script the caller named, `quote`). Returns the bytes consumed, 0 if
+ * no number starts at p.
  */
 static size_t
-script_scan_number(struct script_loader *ld, const char *file, int line,
-    const char *p, const char *end)
+script_scan_number(struct script_loader *ld, const char *file, int quote,
+    int line, const char *p, const char *end)
 {
 	const char *q = p, *digits;
 	int hex = 0, neg = 0, over = 0, suffix = 0;
@@ -279,10 +291,14 @@ script_scan_number(struct script_loader *ld, const char *file, int line,
 		if (q < end && *q == 'L')
 			q++;
 	}
-	if (over) {
+	if (over && quote)
 		script_report_file(ld, file, line, "the number %.*s%s does not "
 		    "fit in 64 bits", (int)(q - p > 40 ? 40 : q - p), p,
 		    q - p > 40 ? "..." : "");
+	else if (over)
+		script_report_file(ld, file, line, "a number on this line does "
+		    "not fit in 64 bits");
+	if (over) {
 		ld->bigs = xgrow(ld->bigs, &ld->capbigs, ld->nbigs + 1,
 		    sizeof *ld->bigs);
 		ld->bigs[ld->nbigs++] = ld->lines;
@@ -299,13 +315,14 @@ script_scan_number(struct script_loader *ld, const char *file, int line,
 
 /*
  * An @include directive whose file name starts at `name` and ends at
- * `close` (the closing quote): loads and scans the file in its place.
+ * `close` (the closing quote): loads and scans the file in its place, if
+ * it lies where includes may come from (script_include.c).
  */
 static int
 script_include(struct script_loader *ld, const char *file, int line,
     const char *name, const char *close, int depth)
 {
-	char *path, *buf, *why = NULL;
+	char *path, *real, *buf, *why = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -319,16 +336,19 @@ script_include(struct script_loader *ld, const char *file, int line,
 		    "%d deep (does a file include itself?)", SCRIPT_MAX_DEPTH);
 		return -1;
 	}
-	/* libconfig puts its include directory before every name. */
-	if (ld->include_dir)
-		path = xasprintf("%s/%.*s", ld->include_dir,
-		    (int)(close - name), name);
-	else
-		path = xasprintf("%.*s", (int)(close - name), name);
+	real = script_include_path(ld, name, (size_t)(close - name), &path,
+	    &why);
 	ld->files = xgrow(ld->files, &ld->capfiles, ld->nfiles + 1,
 	    sizeof *ld->files);
 	ld->files[ld->nfiles++] = path;
-	buf = script_read_file(path, &len, &why);
+	if (real == NULL) {
+		script_report_file(ld, file, line, "cannot include '%s': %s",
+		    SCRIPT_CLIP(path), why);
+		free(why);
+		return -1;
+	}
+	buf = script_read_file(real, &len, &why);
+	free(real);
 	if (buf == NULL) {
 		script_report_file(ld, file, line, "cannot include '%s': %s",
 		    SCRIPT_CLIP(path), why);
@@ -387,22 +407,35 @@ script_scan_include(struct script_loader *ld, const char *file, int line,
 
 /*
  * A comment at p, if one starts there: copies it and counts its line
- * breaks into *line. Returns the bytes consumed, 0 if none starts at p.
+ * breaks into *line. Returns the bytes consumed, 0 if none starts at p, or
+ * -1 for a block comment that is never closed (reported against the line
+ * it opens on: libconfig 1.5 would silently drop the rest of the text).
+ * The caller has consumed strings whole, so a "/" "*" inside one never
+ * reaches here; a line comment runs to the end of its line whatever it
+ * holds, as in libconfig's lexer.
  */
-static size_t
-script_scan_comment(struct script_loader *ld, const char *p, const char *end,
-    int *line)
+static long
+script_scan_comment(struct script_loader *ld, const char *file,
+    const char *p, const char *end, int *line)
 {
 	const char *q;
+	int open = *line;
 
 	if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
 		for (q = p; q < end && *q != '\n'; q++)
 			;
 	} else if (*p == '/' && p + 1 < end && p[1] == '*') {
-		for (q = p + 2; q < end; q++) {
+		for (q = p + 2;; q++) {
+			if (q + 1 >= end) {
+				script_report_file(ld, file, open, "the comment "
+				    "opened with /* here is never closed; end it "
+				    "with */ (libconfig would ignore the rest of "
+				    "the file)");
+				return -1;
+			}
 			if (*q == '\n')
 				(*line)++;
-			if (*q == '*' && q + 1 < end && q[1] == '/') {
+			if (q[0] == '*' && q[1] == '/') {
 				q += 2;
 				break;
 			}
@@ -410,45 +443,88 @@ script_scan_comment(struct script_loader *ld, const char *p, const char *end,
 	} else
 		return 0;
 	script_emit(ld, p, (size_t)(q - p));
-	return (size_t)(q - p);
+	return q - p;
 }
 
-/* The string starting at p (a '"'); notes it if it is never closed. */
+/*
+ * Whether libconfig's grammar can take a string token here: as a value
+ * (after '=' or ':'), as an element (after '(' or '[', or after ',' in a
+ * list or array), or joined to the string before it. Exact as long as the
+ * text so far parses; where it does not, libconfig stops before here.
+ */
+static int
+script_string_fits(const struct script_loader *ld)
+{
+	switch (ld->last) {
+	case '=':
+	case ':':
+	case '(':
+	case '[':
+	case '"':
+		return 1;
+	case ',':
+		return ld->members[ld->depth] < 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The string starting at p (a '"'); notes it if it is never closed.
+ *
+ * A closed string where libconfig's grammar cannot take one goes into the
+ * expanded text as a single '!' after its line breaks instead: libconfig
+ * 1.5 then stops with the same "syntax error" on the same line, but never
+ * holds a string token when it does. (It does not free the string token
+ * it was looking at when a syntax error stops it: a leak per bad script,
+ * and enough of them make libFuzzer give up checking for leaks at all.)
+ */
 static size_t
 script_scan_string(struct script_loader *ld, const char *p, const char *end,
     int *line)
 {
 	const char *q;
-	int start = ld->lines;
+	int start = ld->lines, breaks = 0;
 
 	for (q = p + 1; q < end && *q != '"'; q++) {
 		if (*q == '\\' && q + 1 < end)
 			q++;
 		if (*q == '\n')
-			(*line)++;
+			breaks++;
 	}
-	if (q == end)
+	*line += breaks;
+	if (q == end) {
 		ld->open_line = start;
-	else
-		q++;
-	script_emit(ld, p, (size_t)(q - p));
+		script_emit(ld, p, (size_t)(q - p));
+		return (size_t)(q - p);
+	}
+	q++;
+	if (script_string_fits(ld))
+		script_emit(ld, p, (size_t)(q - p));
+	else {
+		while (breaks-- > 0)
+			script_emit(ld, "\n", 1);
+		script_emit(ld, "!", 1);
+	}
 	return (size_t)(q - p);
 }
 
 /*
- * The name starting at p; right after '=' or ':' (last) it is a bare word
- * where a value goes, probably a string without quotes: noted for the
- * syntax error libconfig will report.
+ * The name starting at p; right after '=' or ':' it is a bare word where a
+ * value goes, probably a string without quotes: noted for the syntax error
+ * libconfig will report. The word itself is kept only when it comes from
+ * the script the caller named (`quote`): an included file is not known to
+ * be a lesson until it parses, so no message repeats its text.
  */
 static size_t
 script_scan_name(struct script_loader *ld, const char *p, const char *end,
-    char last)
+    int quote)
 {
 	const char *q;
 
 	for (q = p; q < end && script_name_char((unsigned char)*q); q++)
 		;
-	if ((last == '=' || last == ':') && q - p < 32 &&
+	if ((ld->last == '=' || ld->last == ':') && q - p < 32 &&
 	    !((q - p == 4 && strncasecmp(p, "true", 4) == 0) ||
 	    (q - p == 5 && strncasecmp(p, "false", 5) == 0))) {
 		struct script_bare *b;
@@ -456,8 +532,11 @@ script_scan_name(struct script_loader *ld, const char *p, const char *end,
 		    sizeof *ld->bares);
 		b = &ld->bares[ld->nbares++];
 		b->line = ld->lines;
-		memcpy(b->word, p, (size_t)(q - p));
-		b->word[q - p] = '\0';
+		b->word[0] = '\0';
+		if (quote) {
+			memcpy(b->word, p, (size_t)(q - p));
+			b->word[q - p] = '\0';
+		}
 	}
 	script_emit(ld, p, (size_t)(q - p));
 	return (size_t)(q - p);
@@ -465,12 +544,13 @@ script_scan_name(struct script_loader *ld, const char *p, const char *end,
 
 /*
  * Punctuation c: keeps the bracket depth and each group's count of
- * settings, and notes a ',' (on expanded line last_line) right before a
- * closing bracket. Returns 0, or -1 when a group grows too big (reported).
+ * settings, and notes a ',' (ld->last, on expanded line ld->last_line)
+ * right before a closing bracket. Returns 0, or -1 when a group grows too
+ * big (reported).
  */
 static int
 script_scan_punct(struct script_loader *ld, const char *file, int line,
-    char c, char last, int last_line)
+    char c)
 {
 	if (c == '{' || c == '(' || c == '[') {
 		ld->members = xgrow(ld->members, &ld->capdepth, ld->depth + 2,
@@ -485,12 +565,12 @@ script_scan_punct(struct script_loader *ld, const char *file, int line,
 		    "settings; no script needs that many", SCRIPT_MAX_MEMBERS);
 		return -1;
 	}
-	if ((c == ')' || c == ']') && last == ',') {
+	if ((c == ')' || c == ']') && ld->last == ',') {
 		struct script_comma *k;
 		ld->commas = xgrow(ld->commas, &ld->capcommas, ld->ncommas + 1,
 		    sizeof *ld->commas);
 		k = &ld->commas[ld->ncommas++];
-		k->comma = last_line;
+		k->comma = ld->last_line;
 		k->close = ld->lines;
 		k->bracket = c;
 	}
@@ -507,9 +587,7 @@ script_scan(struct script_loader *ld, const char *file, const char *p,
     size_t n, int depth)
 {
 	const char *end = p + n;
-	int line = 1, bol = 1;
-	char last = 0;     /* last significant character */
-	int last_line = 0; /* and its expanded line */
+	int line = 1, bol = 1, quote = file == ld->name;
 
 	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
 		script_report_file(ld, file, 1, "syntax error: the file starts "
@@ -517,7 +595,7 @@ script_scan(struct script_loader *ld, const char *file, const char *p,
 		    "remove the UTF-8 byte-order mark");
 		p += 3;
 	}
-	if (script_check_bytes(ld, file, p, (size_t)(end - p)) < 0)
+	if (script_check_bytes(ld, file, quote, p, (size_t)(end - p)) < 0)
 		return -1;
 	script_segment(ld, file, 1);
 	while (p < end) {
@@ -542,31 +620,34 @@ script_scan(struct script_loader *ld, const char *file, const char *p,
 			continue;
 		}
 		bol = 0;
-		if ((used = script_scan_comment(ld, p, end, &line)) > 0) {
-			p += used;
+		if ((took = script_scan_comment(ld, file, p, end, &line)) != 0) {
+			if (took < 0)
+				return -1;
+			p += took;
 			continue;
 		}
 		if (c == '"')
 			used = script_scan_string(ld, p, end, &line);
 		else if (script_name_start((unsigned char)c))
-			used = script_scan_name(ld, p, end, last);
+			used = script_scan_name(ld, p, end, quote);
 		else if (isdigit((unsigned char)c) || c == '-' || c == '+' ||
 		    c == '.')
-			used = script_scan_number(ld, file, line, p, end);
+			used = script_scan_number(ld, file, quote, line, p,
+			    end);
 		else
 			used = 0;
 		if (used > 0) {
-			last = c == '"' ? '"' : script_name_start(
+			ld->last = c == '"' ? '"' : script_name_start(
 			    (unsigned char)c) ? 'a' : '0';
-			last_line = ld->lines;
+			ld->last_line = ld->lines;
 			p += used;
 			continue;
 		}
-		if (script_scan_punct(ld, file, line, c, last, last_line) < 0)
+		if (script_scan_punct(ld, file, line, c) < 0)
 			return -1;
 		script_emit(ld, p++, 1);
-		last = c;
-		last_line = ld->lines;
+		ld->last = c;
+		ld->last_line = ld->lines;
 	}
 	return 0;
 }
@@ -594,12 +675,15 @@ script_syntax_hint(const struct script_loader *ld, const char *error, int at,
 			    "%d", line);
 		return buf;
 	}
-	for (size_t i = 0; i < ld->nbares; i++)
-		if (ld->bares[i].line == at) {
-			snprintf(buf, size, "; text values need double quotes: "
-			    "write \"%s\"", ld->bares[i].word);
-			return buf;
-		}
+	for (size_t i = 0; i < ld->nbares; i++) {
+		if (ld->bares[i].line != at)
+			continue;
+		if (ld->bares[i].word[0] == '\0')
+			return "; text values need double quotes";
+		snprintf(buf, size, "; text values need double quotes: write "
+		    "\"%s\"", ld->bares[i].word);
+		return buf;
+	}
 	if (ld->open_line > 0 && ld->open_line <= at) {
 		script_locate(ld, ld->open_line, &file, &line);
 		snprintf(buf, size, "; the string opened on line %d is never "

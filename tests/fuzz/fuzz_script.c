@@ -5,6 +5,9 @@
  *   make fuzz
  *   ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
  *       ./build/fuzz_script -max_total_time=60 tests/fuzz/corpus
+ *
+ * or `make fuzz-long` (tests/fuzz/long.sh), which also fails if libFuzzer
+ * stops checking for leaks on the way.
  */
 #include <stddef.h>
 #include <stdint.h>

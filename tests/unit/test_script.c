@@ -18,17 +18,6 @@
 #include "lesson/script.h"
 #include "model/toggle.h"
 
-/*
- * Under ASan: libconfig 1.5 leaks the string token it was reading when a
- * syntax error stops it. Not ours; see tests/fuzz/lsan.supp.
- */
-const char *__lsan_default_suppressions(void);
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libconfig_yylex\nleak:strbuf_append\n";
-}
-
 /* A script using every key; the comments give the line numbers. */
 static const char full_script[] =
     "# every key\n"                                                     /* 1 */
