@@ -43,7 +43,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -51,6 +50,7 @@
 
 #include "engine/live_guard.h"
 #include "engine/live_url.h"
+#include "util/mono.h"
 #include "util/xmalloc.h"
 
 #define LB_SERVER "/usr/lib/rabbitmq/bin/rabbitmq-server"
@@ -114,24 +114,6 @@ live_broker_progress(const char *fmt, ...)
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	lb_progress_fn(lb_progress_ctx, line);
-}
-
-static double
-lb_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-lb_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* ---- targets --------------------------------------------------------- */
@@ -461,7 +443,7 @@ lb_ctl(const char *const *args, char *out, size_t len, double timeout_s)
 	size_t n = 0, got = 0;
 	char **envp;
 	pid_t pid;
-	double end = lb_clock() + timeout_s;
+	double end = mono_seconds() + timeout_s;
 
 	argv[n++] = LB_CTL;
 	argv[n++] = "-n";
@@ -492,7 +474,7 @@ lb_ctl(const char *const *args, char *out, size_t len, double timeout_s)
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	for (;;) {
 		struct pollfd p = { pfd[0], POLLIN, 0 };
-		double left = end - lb_clock();
+		double left = end - mono_seconds();
 		ssize_t r;
 		char sink[256];
 
@@ -588,13 +570,13 @@ live_broker_rmtree(const char *path, char **cause)
 static int
 lb_wait_gone(pid_t pid, double seconds)
 {
-	double end = lb_clock() + seconds;
+	double end = mono_seconds() + seconds;
 
 	while (lb_pid_alive(pid)) {
 		lb_reap();
-		if (lb_clock() > end)
+		if (mono_seconds() > end)
 			return 0;
-		lb_sleep_ms(50);
+		mono_sleep_ms(50);
 	}
 	lb_reap();
 	return 1;
@@ -720,7 +702,7 @@ live_broker_started(char **cause)
 static int
 lb_wait_amqp(double seconds)
 {
-	double t0 = lb_clock(), next = t0 + 3;
+	double t0 = mono_seconds(), next = t0 + 3;
 
 	for (;;) {
 		amqp_connection_state_t c = amqp_new_connection();
@@ -748,14 +730,14 @@ lb_wait_amqp(double seconds)
 			    "starting; see %s/out.log", lb.node, lb.dir);
 			return -1;
 		}
-		if (lb_clock() - t0 > seconds)
+		if (mono_seconds() - t0 > seconds)
 			return -1;
-		if (lb_clock() > next) {
+		if (mono_seconds() > next) {
 			live_broker_progress("  still starting (%.0f s)",
-			    lb_clock() - t0);
+			    mono_seconds() - t0);
 			next += 3;
 		}
-		lb_sleep_ms(150);
+		mono_sleep_ms(150);
 	}
 }
 
@@ -863,7 +845,7 @@ lb_create_node(char **cause)
 	live_broker_progress("starting a private RabbitMQ node %s on "
 	    "127.0.0.1:%d (data in %s; this takes a few seconds)", lb.node,
 	    ports[0], lb.dir);
-	t0 = lb_clock();
+	t0 = mono_seconds();
 	if (live_broker_spawn(cause) != 0)
 		return -1;
 	if (lb_wait_amqp(LB_BOOT_SECONDS) != 0) {
@@ -874,7 +856,7 @@ lb_create_node(char **cause)
 	if (live_broker_started(cause) != 0)
 		return -1;
 	live_broker_progress("node %s up after %.1f s (pid %ld)", lb.node,
-	    lb_clock() - t0, (long)lb.beam);
+	    mono_seconds() - t0, (long)lb.beam);
 	return 0;
 }
 
@@ -912,7 +894,7 @@ lb_adopt_node(const char *dir, char **cause)
 	if (lb.beam == 0) {
 		/* Down after a crash in an earlier run, or pid unknown. */
 		if (lb_wait_amqp(0.5) != 0) {
-			double t0 = lb_clock();
+			double t0 = mono_seconds();
 			live_broker_progress("starting the shared RabbitMQ node "
 			    "%s again", lb.node);
 			if (live_broker_spawn(cause) != 0)
@@ -923,7 +905,7 @@ lb_adopt_node(const char *dir, char **cause)
 				return -1;
 			}
 			live_broker_progress("node %s up after %.1f s", lb.node,
-			    lb_clock() - t0);
+			    mono_seconds() - t0);
 		}
 		if (live_broker_started(cause) != 0)
 			return -1;

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/live_broker.h"
+#include "util/mono.h"
 #include "util/xmalloc.h"
 
 #define LG_KILL_SECONDS 10.0   /* a SIGKILLed beam is gone well before */
@@ -55,25 +55,31 @@ struct lg_record {
 	unsigned long long guard_start;
 };
 
-static double
-lg_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-lg_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* ---- /proc ------------------------------------------------------------ */
+
+/*
+ * Reads /proc/PID/`file` into `buf` (`size` bytes, at most size - 1 read)
+ * and ends it with '\0'. Returns how many bytes it read, or 0 when the
+ * file cannot be opened or read or is empty.
+ */
+static size_t
+lg_proc_read(long pid, const char *file, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/%s", pid, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
 
 /*
  * The start time of `pid` (field 22 of /proc/PID/stat, in clock ticks
@@ -83,19 +89,10 @@ lg_sleep_ms(long ms)
 static unsigned long long
 lg_start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
+	char buf[1024], *p;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (lg_proc_read(pid, "stat", buf, sizeof buf) == 0)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* The name, field 2, may hold spaces and parentheses: skip past the
 	 * last ')'. Field 3 is the state. */
 	p = strrchr(buf, ')');
@@ -161,19 +158,10 @@ live_guard_environ_has(pid_t pid, const char *entry)
 static int
 lg_comm_is(long pid, const char *comm)
 {
-	char path[64], buf[64];
-	ssize_t n;
-	int fd;
+	char buf[64];
 
-	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (lg_proc_read(pid, "comm", buf, sizeof buf) == 0)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return strcmp(buf, comm) == 0;
 }
@@ -225,7 +213,7 @@ int
 live_guard_kill_node(const char *dir, double seconds)
 {
 	char *home = xasprintf("HOME=%s", dir);
-	double end = lg_clock() + seconds;
+	double end = mono_seconds() + seconds;
 	int quiet = 0, rc = -1;
 
 	for (;;) {
@@ -240,9 +228,9 @@ live_guard_kill_node(const char *dir, double seconds)
 		}
 		if (n > 0)
 			quiet = 0;
-		if (lg_clock() > end)
+		if (mono_seconds() > end)
 			break;
-		lg_sleep_ms(n > 0 ? LG_POLL_MS : LG_SETTLE_MS);
+		mono_sleep_ms(n > 0 ? LG_POLL_MS : LG_SETTLE_MS);
 	}
 	free(home);
 	return rc;
@@ -501,7 +489,7 @@ live_guard_note(pid_t beam, pid_t epmd)
 int
 live_guard_finish(char **cause)
 {
-	double end = lg_clock() + LG_FINISH_SECONDS;
+	double end = mono_seconds() + LG_FINISH_SECONDS;
 	int rc;
 
 	/* A child that inherited lg and ran exit() owns nothing. */
@@ -513,8 +501,8 @@ live_guard_finish(char **cause)
 	lg.fd = -1;
 	/* It reads the end of file, finds nothing left and exits. */
 	while (lg.guard > 0 && waitpid(lg.guard, NULL, WNOHANG) == 0 &&
-	    lg_clock() < end)
-		lg_sleep_ms(20);
+	    mono_seconds() < end)
+		mono_sleep_ms(20);
 	lg.guard = 0;
 	lg.dir[0] = '\0';
 	return rc;

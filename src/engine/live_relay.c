@@ -33,9 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/mono.h"
 #include "util/xmalloc.h"
 
 #define RL_BUF (256 * 1024)
@@ -121,15 +121,6 @@ struct live_relay {
 };
 
 static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
-
-static double
-rl_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint32_t
 rl_be32(const uint8_t *p)
@@ -744,7 +735,7 @@ rl_flush(struct live_relay *r)
 		if (r->linger >= 0)
 			close(r->linger);
 		r->linger = r->bfd;
-		r->linger_until = rl_clock() + RL_LINGER_S;
+		r->linger_until = mono_seconds() + RL_LINGER_S;
 		r->bfd = -1;
 		rl_end(r, RELAY_END_CLIENT);
 		return;
@@ -882,12 +873,12 @@ live_relay_set_mode(struct live_relay *r, enum live_relay_mode mode)
 void
 live_relay_flush(struct live_relay *r, int max_ms)
 {
-	double end = rl_clock() + max_ms / 1000.0;
+	double end = mono_seconds() + max_ms / 1000.0;
 
-	while ((r->cfd >= 0 || r->bfd >= 0) && rl_clock() < end) {
+	while ((r->cfd >= 0 || r->bfd >= 0) && mono_seconds() < end) {
 		struct pollfd fds[8];
 		size_t n = live_relay_fds(r, fds, 8);
-		int left = (int)((end - rl_clock()) * 1000) + 1;
+		int left = (int)((end - mono_seconds()) * 1000) + 1;
 		if (poll(fds, n, left < 10 ? left : 10) < 0)
 			break;
 		live_relay_run(r, fds, n);
@@ -1074,7 +1065,7 @@ live_relay_run(struct live_relay *r, const struct pollfd *fds, size_t n)
 				rl_client_in(r);
 		}
 	}
-	if (r->linger >= 0 && rl_clock() > r->linger_until) {
+	if (r->linger >= 0 && mono_seconds() > r->linger_until) {
 		close(r->linger);
 		r->linger = -1;
 	}

@@ -25,27 +25,21 @@
 # with "N passed, N failed"; exits 1 if anything failed. Whatever it
 # started (labs, decoys, and the processes of nodes those labs left) is
 # killed by pid on exit.
+# shellcheck disable=SC2317 # case_* are called by name, cleanup on exit
 set -u
 BIN=${1:?usage: tests/live/lifetime.sh path/to/rabbitlab}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
 
-SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 REPEAT=${LIFETIME_REPEAT:-1}
 CASES=${LIFETIME_CASES:-kill9 restart compare stale}
 GONE_S=${LIFETIME_GONE_S:-5}
 BOOT_S=180 # a node booting beside three others on a loaded 2-core machine
+KO_LINES=20
+needs_lab lifetime
 
-if [ ! -x "$SERVER" ] || [ ! -x "$BIN" ]; then
-	echo "FAIL lifetime: needs $SERVER and a rabbitlab binary (got '$BIN')"
-	echo
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-lifetime.XXXXXX")
-unset RABBITLAB_URL RABBITLAB_NODE
-export XDG_CONFIG_HOME=$tmp/config LC_ALL=C
+scratch lifetime
 
 # Every pid this script starts is appended to $tmp/started; every runtime
 # directory to $tmp/rts, so that the nodes a lab left there can be found.
@@ -59,10 +53,7 @@ cleanup() {
 			kill -KILL "$p" 2>/dev/null
 		done
 	done
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -138,19 +129,63 @@ wait_gone() { # t0 dir pids...
 	[ -z "$left" ] || { left="pids $left(HOME=$dir)"; return 1; }
 }
 
-ok() { printf 'PASS %s\n' "$1"; }
-ko() { # name detail-file
-	printf 'FAIL %s\n' "$1"
-	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,20p' "$2" | sed 's/^/    /'
-	return 0
-}
-
 # The node directory a lab made in `rt`.
 node_dir() { ls -d "$1"/rabbitlab-node-* 2>/dev/null | head -1; }
 
+# The `run`th of `values`, round and round.
+pick() { # run values...
+	local i=$1
+	shift
+	shift $(((i - 1) % $#))
+	echo "$1"
+}
+
+# Sends `sig` to the lab started in `rt`: PASS "name: what gone after N
+# ms" and 0 (with $took) if the node's processes `pids` and its directory
+# `dir` are gone within GONE_S, else FAIL with what is left, and 1.
+signal_lab() { # sig rt name what dir pids...
+	local sig=$1 rt=$2 name=$3 what=$4 dir=$5 t0
+	shift 5
+	t0=$(now_ms)
+	kill "-$sig" "$lab"
+	wait "$lab" 2>/dev/null
+	if wait_gone "$t0" "$dir" "$@"; then
+		ok "$name: $what gone after $took ms"
+		return 0
+	fi
+	echo "left after ${GONE_S} s:$left" >>"$rt.err"
+	ko "$name" "$rt.err"
+	return 1
+}
+
+# Starts a lab in `rt` with `args` and sends it SIGTERM `delay` seconds
+# after its stderr says `mark` (which it must within `secs`), while its
+# node is still `state`: the node has processes and the stderr does not
+# say `over` yet. PASS if the node is then gone within GONE_S.
+term_midway() { # rt name delay mark secs over state args...
+	local rt=$1 name=$2 delay=$3 mark=$4 secs=$5 over=$6 state=$7 dir pids
+	shift 7
+	start_lab "$rt" "$@"
+	if ! wait_line "$rt.err" "$mark" "$secs"; then
+		ko "$name: no \"$mark\" from the lab within $secs s" "$rt.err"
+		return
+	fi
+	sleep "$delay"
+	dir=$(node_dir "$rt")
+	pids=$(node_pids "$dir")
+	if grep -q "$over" "$rt.err" || [ -z "$pids" ]; then
+		echo "node processes: '$pids'" >>"$rt.err"
+		ko "$name: the node was not $state at the signal" "$rt.err"
+		kill -TERM "$lab"
+		return
+	fi
+	signal_lab TERM "$rt" "$name" \
+	    "$(echo $pids | wc -w) processes and the directory" "$dir" $pids
+}
+
 # kill -9 of the lab while its node runs.
 case_kill9() { # run
-	local rt=$tmp/kill9.$1 name dir beam epmd pids t0
+	local rt=$tmp/kill9.$1 name dir beam epmd pids
 	name="kill -9 of the lab: its node gone within ${GONE_S} s (run $1)"
 	start_lab "$rt" --engine=live replay -q tests/facts/f30-blackhole-heartbeat.cfg
 	if ! wait_line "$rt.err" "up after" "$BOOT_S"; then
@@ -166,76 +201,28 @@ case_kill9() { # run
 		ko "$name: no beam and epmd, or the lab ended first" "$rt.err"
 		return
 	fi
-	t0=$(now_ms)
-	kill -KILL "$lab"
-	wait "$lab" 2>/dev/null
-	if wait_gone "$t0" "$dir" $pids; then
-		ok "$name: beam $beam, epmd $epmd and the directory gone after $took ms"
-		echo "$took" >>"$tmp/kill9.ms"
-	else
-		echo "left after ${GONE_S} s:$left" >>"$rt.err"
-		ko "$name" "$rt.err"
-	fi
+	signal_lab KILL "$rt" "$name" "beam $beam, epmd $epmd and the directory" \
+	    "$dir" $pids && echo "$took" >>"$tmp/kill9.ms"
 }
 
 # SIGTERM while lesson 06 restarts the node it crashed.
 case_restart() { # run
-	local rt=$tmp/restart.$1 name dir pids t0 delay
-	delay=$(echo "0.5 1.5 2.5" | cut -d' ' -f$((($1 - 1) % 3 + 1)))
-	name="SIGTERM ${delay} s into lesson 06's restart: the node gone (run $1)"
-	start_lab "$rt" --engine=live replay -q lessons/06-broker.cfg
-	if ! wait_line "$rt.err" "restarting the RabbitMQ node" "$BOOT_S"; then
-		ko "$name: the lesson did not restart its node" "$rt.err"
-		return
-	fi
-	sleep "$delay"
-	dir=$(node_dir "$rt")
-	pids=$(node_pids "$dir")
-	if grep -q "back after" "$rt.err" || [ -z "$pids" ]; then
-		echo "node processes: '$pids'" >>"$rt.err"
-		ko "$name: the node was not restarting at the signal" "$rt.err"
-		kill -TERM "$lab"
-		return
-	fi
-	t0=$(now_ms)
-	kill -TERM "$lab"
-	wait "$lab" 2>/dev/null
-	if wait_gone "$t0" "$dir" $pids; then
-		ok "$name: $(echo $pids | wc -w) processes and the directory gone after $took ms"
-	else
-		echo "left after ${GONE_S} s:$left" >>"$rt.err"
-		ko "$name" "$rt.err"
-	fi
+	local delay
+	delay=$(pick "$1" 0.5 1.5 2.5)
+	term_midway "$tmp/restart.$1" \
+	    "SIGTERM ${delay} s into lesson 06's restart: the node gone (run $1)" \
+	    "$delay" "restarting the RabbitMQ node" "$BOOT_S" "back after" \
+	    restarting --engine=live replay -q lessons/06-broker.cfg
 }
 
 # SIGTERM to `rabbitlab compare` while its node starts.
 case_compare() { # run
-	local rt=$tmp/compare.$1 name dir pids t0 delay
-	delay=$(echo "1 0.2 2" | cut -d' ' -f$((($1 - 1) % 3 + 1)))
-	name="SIGTERM to compare ${delay} s into its node's start: the node gone (run $1)"
-	start_lab "$rt" compare lessons/01-first-message.cfg
-	if ! wait_line "$rt.err" "starting a private RabbitMQ node" 60; then
-		ko "$name: compare started no node" "$rt.err"
-		return
-	fi
-	sleep "$delay"
-	dir=$(node_dir "$rt")
-	pids=$(node_pids "$dir")
-	if grep -q "up after" "$rt.err" || [ -z "$pids" ]; then
-		echo "node processes: '$pids'" >>"$rt.err"
-		ko "$name: the node was not starting at the signal" "$rt.err"
-		kill -TERM "$lab"
-		return
-	fi
-	t0=$(now_ms)
-	kill -TERM "$lab"
-	wait "$lab" 2>/dev/null
-	if wait_gone "$t0" "$dir" $pids; then
-		ok "$name: $(echo $pids | wc -w) processes and the directory gone after $took ms"
-	else
-		echo "left after ${GONE_S} s:$left" >>"$rt.err"
-		ko "$name" "$rt.err"
-	fi
+	local delay
+	delay=$(pick "$1" 1 0.2 2)
+	term_midway "$tmp/compare.$1" \
+	    "SIGTERM to compare ${delay} s into its node's start: the node gone (run $1)" \
+	    "$delay" "starting a private RabbitMQ node" 60 "up after" \
+	    starting compare lessons/01-first-message.cfg
 }
 
 # The guardian of lab `lab`: from the record, else (a lab without one) its
@@ -320,19 +307,11 @@ for c in $CASES; do
 	) >"$tmp/$c.res" 2>&1 &
 done
 wait
-pass=0
-fail=0
-for c in $CASES; do
-	cat "$tmp/$c.res"
-	pass=$((pass + $(grep -c '^PASS ' "$tmp/$c.res")))
-	fail=$((fail + $(grep -c '^FAIL ' "$tmp/$c.res")))
-done
+for c in $CASES; do tally "$tmp/$c.res"; done
 if [ -s "$tmp/kill9.ms" ] && [ "$(wc -l <"$tmp/kill9.ms")" -gt 1 ]; then
 	sort -n "$tmp/kill9.ms" | awk '{ a[NR] = $1 } END {
 	    m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
 	    printf "== kill -9: node gone after min %s, median %s, max %s ms (%d runs)\n",
 	        a[1], m, a[NR], NR }'
 fi
-echo
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

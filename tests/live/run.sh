@@ -19,36 +19,14 @@
 # failed. Never skipped: without rabbitmq-server it fails (make deps).
 set -u
 cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
 
 BIN=${1:?usage: tests/live/run.sh path/to/rabbitlab}
-SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 PER_SCRIPT=${LIVE_SCRIPT_TIMEOUT:-240}
-pass=0
-fail=0
+KO_LINES=40
+needs_lab live
 
-ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
-ko() {
-	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
-	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,40p' "$2" | sed 's/^/    /'
-	return 0
-}
-finish() {
-	echo
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ ! -x "$SERVER" ]; then
-	ko "live: $SERVER is not installed (make deps installs rabbitmq-server)"
-	finish
-fi
-if [ ! -x "$BIN" ]; then
-	ko "live: no rabbitlab binary at $BIN"
-	finish
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-live.XXXXXX")
+scratch live
 # Two private nodes, one lane of scripts each, the two lanes at once (most
 # of a script's time is waiting on real time); the rest of the suite uses
 # the first. A lane plays its scripts one after another, so a crash on its
@@ -56,21 +34,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-live.XXXXXX")
 node=$tmp/node
 node2=$tmp/node2
 hogs=""
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
 	# shellcheck disable=SC2086
 	[ -n "$hogs" ] && kill $hogs 2>/dev/null
 	for n in "$node" "$node2"; do
 		tests/live/node.sh stop "$n" >/dev/null 2>&1
 	done
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Only the private nodes: no URL or config file from the environment.
-unset RABBITLAB_URL RABBITLAB_NODE
-export XDG_CONFIG_HOME=$tmp/config
-export LC_ALL=C
 
 t0=$(date +%s)
 for n in "$node" "$node2"; do
@@ -127,13 +98,6 @@ replay_one() { # script node
 		grep -E 'FAILED|rabbitlab:' "$out" | sed -n '1,20p' | sed 's/^/    /'
 	fi
 	rm -f "$out"
-}
-
-# Counts the PASS and FAIL lines of a lane's output into ours.
-lane_count() { # file
-	cat "$1"
-	pass=$((pass + $(grep -c '^PASS ' "$1")))
-	fail=$((fail + $(grep -c '^FAIL ' "$1")))
 }
 
 echo "== the simulated and the live engine, script by script"
@@ -202,11 +166,11 @@ done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2
 # shellcheck disable=SC2086
 kill $hogs 2>/dev/null
 hogs=""
-for l in lane1 lane2 lane3 lane4; do lane_count "$tmp/$l"; done
+for l in lane1 lane2 lane3 lane4; do tally "$tmp/$l"; done
 for s in $sides; do
 	echo "== tests/live/$s.sh"
 	if tail -1 "$tmp/side.$s" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$'; then
-		lane_count "$tmp/side.$s"
+		tally "$tmp/side.$s"
 	else
 		ko "tests/live/$s.sh ran to its end" "$tmp/side.$s"
 	fi

@@ -22,49 +22,18 @@ set -u
 BIN=${1:?usage: tests/live/secrets.sh path/to/rabbitlab}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
 
-SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 SECRET=SECRETWORD
 LUSER=labsecret
 LESSON=lessons/02-exchanges.cfg
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
-ko() {
-	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
-	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,30p' "$2" | sed 's/^/    /'
-	return 0
-}
-finish() {
-	echo
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ ! -x "$SERVER" ]; then
-	ko "secrets: $SERVER is not installed (make deps installs rabbitmq-server)"
-	finish
-fi
-if [ ! -x "$BIN" ]; then
-	ko "secrets: no rabbitlab binary at $BIN"
-	finish
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-secrets.XXXXXX")
-node=$tmp/node
-cleanup() {
-	tests/live/node.sh stop "$node" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+needs_lab secrets
 
 # Only the URLs given here: no node, URL or config file from outside.
-unset RABBITLAB_URL RABBITLAB_NODE
-export XDG_CONFIG_HOME=$tmp/config
-export LC_ALL=C
+scratch secrets
+node=$tmp/node
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
+cleanup() { tests/live/node.sh stop "$node" >/dev/null 2>&1; }
 cfg=$XDG_CONFIG_HOME/rabbitlab/config
 mkdir -p "$(dirname "$cfg")"
 

@@ -21,42 +21,21 @@
 # if anything failed. About 60 s.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
 
 BIN=${1:?usage: tests/live/shared.sh path/to/rabbitlab}
 CFG=tests/live/shared.cfg
-pass=0
-fail=0
+needs_lab shared
 
-ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
-ko() {
-	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
-	[ -n "${2:-}" ] && [ -s "$2" ] && sed -n '1,30p' "$2" | sed 's/^/    /'
-	return 0
-}
-finish() {
-	echo
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ ! -x "$BIN" ]; then
-	ko "shared: no rabbitlab binary at $BIN"
-	finish
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rabbitlab-shared.XXXXXX")
+scratch shared
+export XDG_STATE_HOME=$tmp/state
 node=$tmp/node
 labs=""
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
 	for p in $labs; do kill -KILL "$p" 2>/dev/null; done
 	tests/live/node.sh stop "$node" >/dev/null 2>&1
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-unset RABBITLAB_URL RABBITLAB_NODE
-export XDG_CONFIG_HOME=$tmp/config XDG_STATE_HOME=$tmp/state LC_ALL=C
 records=$XDG_STATE_HOME/rabbitlab/sessions
 
 if ! tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1; then

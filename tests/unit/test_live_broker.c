@@ -23,24 +23,14 @@
 #include <unistd.h>
 
 #include "engine/live_broker.h"
+#include "unit/unit.h"
 
-/* A scratch directory holding the tree and what lies outside it. */
-struct scratch {
-	char base[64];
-	char path[512];
-};
-
-static const char *
-at(struct scratch *s, const char *rel)
-{
-	snprintf(s->path, sizeof s->path, "%s/%s", s->base, rel);
-	return s->path;
-}
+/* The scratch directory (unit.h) holds the tree and what lies outside it. */
 
 static void
-make_file(struct scratch *s, const char *rel)
+make_file(struct unit_scratch *s, const char *rel)
 {
-	int fd = open(at(s, rel), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = open(unit_at(s, rel), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "keep\n", 5), 5);
@@ -48,51 +38,27 @@ make_file(struct scratch *s, const char *rel)
 }
 
 static void
-make_dir(struct scratch *s, const char *rel)
+make_dir(struct unit_scratch *s, const char *rel)
 {
-	assert_int_equal(mkdir(at(s, rel), 0700), 0);
+	assert_int_equal(mkdir(unit_at(s, rel), 0700), 0);
 }
 
 static void
-make_link(struct scratch *s, const char *target, const char *rel)
+make_link(struct unit_scratch *s, const char *target, const char *rel)
 {
-	assert_int_equal(symlink(target, at(s, rel)), 0);
+	assert_int_equal(symlink(target, unit_at(s, rel)), 0);
 }
 
 static int
-exists(struct scratch *s, const char *rel)
+exists(struct unit_scratch *s, const char *rel)
 {
-	struct stat st;
-
-	return lstat(at(s, rel), &st) == 0;
-}
-
-static int
-setup(void **state)
-{
-	struct scratch *s = calloc(1, sizeof *s);
-
-	snprintf(s->base, sizeof s->base, "/tmp/rabbitlab-rmtree-XXXXXX");
-	if (mkdtemp(s->base) == NULL)
-		return -1;
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct scratch *s = *state;
-	int rc = live_broker_rmtree(s->base, NULL);
-
-	free(s);
-	return rc;
+	return unit_exists(unit_at(s, rel));
 }
 
 static void
 test_rmtree_quotes_spaces_links(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 	char out_dir[600], out_file[600];
 	char *cause = NULL;
 
@@ -114,7 +80,7 @@ test_rmtree_quotes_spaces_links(void **state)
 	make_link(s, out_file, "it's a node/file link");
 	make_link(s, "/nonexistent/rabbitlab", "it's a node/dangling");
 
-	assert_int_equal(live_broker_rmtree(at(s, "it's a node"), &cause), 0);
+	assert_int_equal(live_broker_rmtree(unit_at(s, "it's a node"), &cause), 0);
 	assert_null(cause);
 	assert_false(exists(s, "it's a node"));
 	/* The links went, not what they point at; no shell ran. */
@@ -128,19 +94,19 @@ test_rmtree_quotes_spaces_links(void **state)
 static void
 test_rmtree_link_and_missing(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 
 	make_dir(s, "target");
 	make_file(s, "target/f");
 	make_link(s, "target", "the link");
 	/* A path that is itself a link: the link goes, the tree stays. */
-	assert_int_equal(live_broker_rmtree(at(s, "the link"), NULL), 0);
+	assert_int_equal(live_broker_rmtree(unit_at(s, "the link"), NULL), 0);
 	assert_false(exists(s, "the link"));
 	assert_true(exists(s, "target/f"));
 	/* Nothing there: nothing to do. */
-	assert_int_equal(live_broker_rmtree(at(s, "no such dir"), NULL), 0);
+	assert_int_equal(live_broker_rmtree(unit_at(s, "no such dir"), NULL), 0);
 	/* A plain file. */
-	assert_int_equal(live_broker_rmtree(at(s, "target/f"), NULL), 0);
+	assert_int_equal(live_broker_rmtree(unit_at(s, "target/f"), NULL), 0);
 	assert_false(exists(s, "target/f"));
 	assert_true(exists(s, "target"));
 }
@@ -150,9 +116,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rmtree_quotes_spaces_links,
-		    setup, teardown),
+		    unit_scratch_setup, unit_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_rmtree_link_and_missing,
-		    setup, teardown),
+		    unit_scratch_setup, unit_scratch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

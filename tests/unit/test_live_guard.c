@@ -29,48 +29,7 @@
 
 #include "engine/live_broker.h"
 #include "engine/live_guard.h"
-
-/* A parent directory for node directories, removed at teardown. */
-struct scratch {
-	char base[64];
-	char path[512];
-	pid_t kids[8]; /* our sleeps, killed at teardown */
-	int nkids;
-};
-
-static const char *
-at(struct scratch *s, const char *rel)
-{
-	snprintf(s->path, sizeof s->path, "%s/%s", s->base, rel);
-	return s->path;
-}
-
-static int
-setup(void **state)
-{
-	struct scratch *s = calloc(1, sizeof *s);
-
-	snprintf(s->base, sizeof s->base, "/tmp/rabbitlab-guard-XXXXXX");
-	if (mkdtemp(s->base) == NULL)
-		return -1;
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct scratch *s = *state;
-	int rc;
-
-	for (int i = 0; i < s->nkids; i++) {
-		kill(s->kids[i], SIGKILL);
-		waitpid(s->kids[i], NULL, 0);
-	}
-	rc = live_broker_rmtree(s->base, NULL);
-	free(s);
-	return rc;
-}
+#include "unit/unit.h"
 
 static void
 sleep_ms(long ms)
@@ -86,7 +45,7 @@ sleep_ms(long ms)
  * Returns once it has exec'd (its end of a close-on-exec pipe closed).
  */
 static pid_t
-spawn_sleep(struct scratch *s, const char *home, size_t pad)
+spawn_sleep(struct unit_scratch *s, const char *home, size_t pad)
 {
 	static char lang[] = "LANG=C", prog[] = "sleep", secs[] = "30";
 	char *big = malloc(pad + 8), *homevar = malloc(strlen(home) + 8);
@@ -137,24 +96,6 @@ running(pid_t pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A pid that no process has now: a child already reaped. */
 static pid_t
 dead_pid(void)
@@ -170,7 +111,7 @@ dead_pid(void)
 static void
 test_environ_exact_and_straddling(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 	pid_t a = spawn_sleep(s, "/x/node", 4090);
 	pid_t b = spawn_sleep(s, "/x/node2", 0);
 
@@ -186,14 +127,14 @@ test_environ_exact_and_straddling(void **state)
 static void
 test_kill_node_by_environment_only(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 	char dir[512];
 	pid_t node, other;
 	int st;
 
-	snprintf(dir, sizeof dir, "%s", at(s, "rabbitlab-node-a"));
+	snprintf(dir, sizeof dir, "%s", unit_at(s, "rabbitlab-node-a"));
 	node = spawn_sleep(NULL, dir, 0);
-	other = spawn_sleep(s, at(s, "rabbitlab-node-b"), 0);
+	other = spawn_sleep(s, unit_at(s, "rabbitlab-node-b"), 0);
 	assert_int_equal(live_guard_find(dir, "sleep"), node);
 	assert_int_equal(live_guard_find(dir, "epmd"), 0);
 	assert_int_equal(live_guard_kill_node(dir, 5), 0);
@@ -219,14 +160,14 @@ on_swept(void *ctx, const char *dir, long lab)
 static void
 test_sweep_only_dead_labs(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 	char stale[512], live[512], rec[700], line[128];
 	char *cause = NULL;
 	pid_t dead = dead_pid(), node, stranger;
 	FILE *f;
 
 	/* A live lab: this process, through the guard itself. */
-	snprintf(live, sizeof live, "%s", at(s, "rabbitlab-node-live"));
+	snprintf(live, sizeof live, "%s", unit_at(s, "rabbitlab-node-live"));
 	assert_int_equal(mkdir(live, 0700), 0);
 	assert_int_equal(live_guard_start(live, "lab@localhost", &cause), 0);
 	snprintf(rec, sizeof rec, "%s/" LIVE_GUARD_RECORD, live);
@@ -237,49 +178,49 @@ test_sweep_only_dead_labs(void **state)
 	fclose(f);
 	assert_int_equal(strncmp(line, "lab=", 4), 0);
 	/* A dead lab whose guardian still runs (it has our pid and start). */
-	assert_int_equal(mkdir(at(s, "rabbitlab-node-guarded"), 0700), 0);
+	assert_int_equal(mkdir(unit_at(s, "rabbitlab-node-guarded"), 0700), 0);
 	snprintf(rec, sizeof rec, "lab=%ld 1\nguard=%s", (long)dead, line + 4);
-	write_file(at(s, "rabbitlab-node-guarded/" LIVE_GUARD_RECORD), rec);
+	unit_write_file(unit_at(s, "rabbitlab-node-guarded/" LIVE_GUARD_RECORD), rec);
 	/* No record: being made, or no lab's. */
-	assert_int_equal(mkdir(at(s, "rabbitlab-node-bare"), 0700), 0);
+	assert_int_equal(mkdir(unit_at(s, "rabbitlab-node-bare"), 0700), 0);
 	/* Stale: lab and guardian gone; the record names a stranger. */
-	snprintf(stale, sizeof stale, "%s", at(s, "rabbitlab-node-stale"));
+	snprintf(stale, sizeof stale, "%s", unit_at(s, "rabbitlab-node-stale"));
 	assert_int_equal(mkdir(stale, 0700), 0);
 	node = spawn_sleep(NULL, stale, 0);
 	stranger = spawn_sleep(s, "/elsewhere", 0);
 	snprintf(rec, sizeof rec,
 	    "lab=%ld 1\nguard=%ld 1\nbeam=%ld\nepmd=%ld\n", (long)dead,
 	    (long)dead, (long)stranger, (long)stranger);
-	write_file(at(s, "rabbitlab-node-stale/" LIVE_GUARD_RECORD), rec);
+	unit_write_file(unit_at(s, "rabbitlab-node-stale/" LIVE_GUARD_RECORD), rec);
 	/* A link to the stale one is not followed. */
-	assert_int_equal(symlink(stale, at(s, "rabbitlab-node-link")), 0);
+	assert_int_equal(symlink(stale, unit_at(s, "rabbitlab-node-link")), 0);
 
 	assert_int_equal(live_guard_sweep(s->base, on_swept, NULL), 1);
 	assert_int_equal(swept, 1);
 	assert_int_equal(swept_lab, (long)dead);
-	assert_false(exists(stale));
+	assert_false(unit_exists(stale));
 	assert_int_equal(waitpid(node, NULL, 0), node);
 	assert_true(running(stranger));
-	assert_true(exists(live));
-	assert_true(exists(at(s, "rabbitlab-node-guarded")));
-	assert_true(exists(at(s, "rabbitlab-node-bare")));
-	assert_true(exists(at(s, "rabbitlab-node-link")));
+	assert_true(unit_exists(live));
+	assert_true(unit_exists(unit_at(s, "rabbitlab-node-guarded")));
+	assert_true(unit_exists(unit_at(s, "rabbitlab-node-bare")));
+	assert_true(unit_exists(unit_at(s, "rabbitlab-node-link")));
 
 	/* The live lab ends in order: its node's directory goes. */
 	assert_int_equal(live_guard_finish(&cause), 0);
-	assert_false(exists(live));
+	assert_false(unit_exists(live));
 }
 
 /* A lab killed with -9: its guardian kills the node and removes its dir. */
 static void
 test_guardian_outlives_killed_lab(void **state)
 {
-	struct scratch *s = *state;
+	struct unit_scratch *s = *state;
 	char dir[512];
 	int pfd[2];
 	pid_t lab, node = 0;
 
-	snprintf(dir, sizeof dir, "%s", at(s, "rabbitlab-node-k"));
+	snprintf(dir, sizeof dir, "%s", unit_at(s, "rabbitlab-node-k"));
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(pipe(pfd), 0);
 	lab = fork();
@@ -301,16 +242,17 @@ test_guardian_outlives_killed_lab(void **state)
 	assert_true(running(node));
 	kill(lab, SIGKILL);
 	waitpid(lab, NULL, 0);
-	for (int i = 0; i < 100 && (running(node) || exists(dir)); i++)
+	for (int i = 0; i < 100 && (running(node) || unit_exists(dir)); i++)
 		sleep_ms(50);
 	assert_false(running(node));
-	assert_false(exists(dir));
+	assert_false(unit_exists(dir));
 }
 
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_scratch_setup, \
+    unit_scratch_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_environ_exact_and_straddling),
 		T(test_kill_node_by_environment_only),

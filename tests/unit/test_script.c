@@ -17,6 +17,7 @@
 
 #include "lesson/script.h"
 #include "model/toggle.h"
+#include "unit/unit.h"
 
 /* A script using every key; the comments give the line numbers. */
 static const char full_script[] =
@@ -1040,16 +1041,6 @@ test_problems_capped(void **state)
 /* Files                                                                   */
 
 static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
 test_load_file_with_include(void **state)
 {
 	char dir[] = "/tmp/test_script.XXXXXX", main_path[64], inc[64];
@@ -1064,12 +1055,12 @@ test_load_file_with_include(void **state)
 	snprintf(bad, sizeof bad, "%s/bad.cfg", dir);
 	snprintf(sub, sizeof sub, "%s/sub", dir);
 	/* The included file has a 33-bit literal and sits beside main.cfg. */
-	write_file(inc, "# shared topology\n"
+	unit_write_file(inc, "# shared topology\n"
 	    "topology = {\n"
 	    "  queues = ( { name = \"q\"; ttl_ms = 4000000000; } );\n"
 	    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
 	    "};\n");
-	write_file(main_path, HEAD
+	unit_write_file(main_path, HEAD
 	    "  @include \"topo.cfg\" seed = 7;\n"
 	    "steps = (\n"
 	    "  { do = \"consume\"; consumer = \"c\"; }\n"
@@ -1088,7 +1079,7 @@ test_load_file_with_include(void **state)
 	script_free(s);
 
 	/* A problem inside an included file names that file and line. */
-	write_file(inc, "topology = {\n"
+	unit_write_file(inc, "topology = {\n"
 	    "  consumers = ( { name = \"c\"; queue = \"nope\"; } );\n"
 	    "};\n");
 	assert_null(script_load(main_path, &d));
@@ -1105,7 +1096,7 @@ test_load_file_with_include(void **state)
 	script_diag_free(&d);
 
 	/* Including itself stops at the nesting limit. */
-	write_file(bad, "@include \"bad.cfg\"\n");
+	unit_write_file(bad, "@include \"bad.cfg\"\n");
 	assert_null(script_load(bad, &d));
 	assert_int_equal(d.count, 1);
 	assert_non_null(strstr(d.lines[0], ":1: @include nested more than 10 "
@@ -1114,7 +1105,7 @@ test_load_file_with_include(void **state)
 
 	/* A directory, a missing file: line 0, the file itself. */
 	assert_int_equal(mkdir(sub, 0700), 0);
-	write_file(bad, "@include \"sub\"\n");
+	unit_write_file(bad, "@include \"sub\"\n");
 	assert_null(script_load(bad, &d));
 	assert_non_null(strstr(d.lines[0], "bad.cfg:1: cannot include '"));
 	assert_non_null(strstr(d.lines[0], "/sub': it is a directory"));

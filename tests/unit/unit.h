@@ -1,14 +1,21 @@
 /*
  * What several unit tests share: a small lesson's opening (one direct
  * exchange "x" to queue "q" with key "k", one consumer "c", work_ms 5,
- * seed 3) and a loader that fails the test, printing the loader's
- * messages, when a script does not load. Include after <cmocka.h>.
+ * seed 3), a loader that fails the test, printing the loader's messages,
+ * when a script does not load, and a scratch directory under /tmp with
+ * the processes a test leaves in it. Include after <cmocka.h>.
  */
 #ifndef RL_TEST_UNIT_H
 #define RL_TEST_UNIT_H
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
+#include "engine/live_broker.h"
 #include "lesson/script.h"
 
 #define UNIT_SCRIPT_HEAD \
@@ -36,6 +43,80 @@ unit_script(const char *text, const char *name)
 	script_diag_free(&d);
 	assert_non_null(s);
 	return s;
+}
+
+/*
+ * A test's scratch directory: made by unit_scratch_setup and removed, with
+ * everything in it, by unit_scratch_teardown (cmocka's setup and teardown
+ * of a test; the state is a struct unit_scratch *).
+ */
+struct unit_scratch {
+	char base[64];  /* the directory */
+	char path[512]; /* the last unit_at */
+	pid_t kids[8];  /* processes the test started: killed at teardown */
+	int nkids;
+};
+
+/* `rel` inside the scratch directory; valid until the next call. */
+static inline const char *
+unit_at(struct unit_scratch *s, const char *rel)
+{
+	snprintf(s->path, sizeof s->path, "%s/%s", s->base, rel);
+	return s->path;
+}
+
+/* Makes a scratch directory in *state; -1 (the test fails) if it cannot. */
+static inline int
+unit_scratch_setup(void **state)
+{
+	struct unit_scratch *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return -1;
+	snprintf(s->base, sizeof s->base, "/tmp/rabbitlab-unit-XXXXXX");
+	if (mkdtemp(s->base) == NULL) {
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+/* Kills and reaps s->kids, then removes the directory: -1 if it cannot. */
+static inline int
+unit_scratch_teardown(void **state)
+{
+	struct unit_scratch *s = *state;
+	int rc;
+
+	for (int i = 0; i < s->nkids; i++) {
+		kill(s->kids[i], SIGKILL);
+		waitpid(s->kids[i], NULL, 0);
+	}
+	rc = live_broker_rmtree(s->base, NULL);
+	free(s);
+	return rc;
+}
+
+/* Whether `path` exists (a link counts, whatever it points at). */
+static inline int
+unit_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Writes `text` to the file `path`, made or emptied; the test fails if
+ * it cannot be opened. */
+static inline void
+unit_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
 }
 
 #endif
