@@ -251,7 +251,13 @@ case_stale() { # run
 	dir=$(node_dir "$rt")
 	pids=$(node_pids "$dir")
 	guard=$(guard_of "$labA" "$dir")
-	kill -KILL "$labA" $guard
+	# The guardian first, and gone, before the lab: killed together, the
+	# guardian could see the lab's pipe close and stop the node first.
+	if [ -n "$guard" ]; then
+		kill -KILL $guard
+		for _ in $(seq 100); do alive $guard || break; sleep 0.05; done
+	fi
+	kill -KILL "$labA"
 	wait "$labA" 2>/dev/null
 	# A made-up node: its lab long gone, its one process a sleep with
 	# its HOME; its record says beam and epmd are a stranger, who must
