@@ -158,10 +158,10 @@ $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
 	    $(LIB_SRC) $(LIBS)
 $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
-    src/engine/live_relay.h src/util/xmalloc.c
+    src/engine/live_relay.h src/util/xmalloc.c src/util/mono.c
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
-	    src/engine/live_relay.c src/util/xmalloc.c
+	    src/engine/live_relay.c src/util/xmalloc.c src/util/mono.c
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

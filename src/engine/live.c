@@ -673,11 +673,13 @@ lv_advance(struct engine *e, int64_t us, char **cause)
 }
 
 /*
- * How long the queues' depths must stay the same for a settle to end. The
- * producer's sync (basic.qos-ok) proves its channel has handled every
- * publish, but routing into a queue is the queue process's own work after
- * that: beside a CPU hog 89 of 4000 transient messages were not yet in
- * their queue when the sync came back.
+ * Without confirms, how long the queues' depths must stay the same for a
+ * settle to end. The producer's sync (basic.qos-ok) proves its channel has
+ * handled every publish, but routing into a queue is the queue process's
+ * own work after that: beside a CPU hog 89 of 4000 transient messages were
+ * not yet in their queue when the sync came back. (With confirms, a
+ * confirm already says the queue has the message; and asking a quorum
+ * queue that lost its leader for its depth can take a minute.)
  */
 #define LV_STEADY_US 20000
 
@@ -722,7 +724,9 @@ lv_settle(struct engine *e, int64_t max_us, char **cause)
 			lv_producer_sync(e);
 			lv_step(e, until);
 		}
-	} while (lv_now(e) < until && !lv_depths_steady(e, until));
+	} while (lv_now(e) < until &&
+	    e->base.toggles[TOGGLE_CONFIRMS] == CONFIRMS_OFF &&
+	    !lv_depths_steady(e, until));
 	e->settling = 0;
 	return 0;
 }
