@@ -121,21 +121,6 @@ load_full(void)
 	return s;
 }
 
-/* Loads `text`, which must fail with exactly `line` as its only problem. */
-static void
-expect_only(const char *text, const char *line)
-{
-	struct script_diag d = { 0 };
-	struct script *s = load(text, &d);
-
-	for (size_t i = 0; i < d.count; i++)
-		print_message("got: %s\n", d.lines[i]);
-	assert_null(s);
-	assert_int_equal(d.count, 1);
-	assert_string_equal(d.lines[0], line);
-	script_diag_free(&d);
-}
-
 /* Loads `text`, which must fail with a problem starting `prefix` and
  * holding `words`. */
 static void
@@ -515,7 +500,7 @@ static void
 test_syntax_error(void **state)
 {
 	(void)state;
-	expect_only(HEAD TOPO "steps = (\n" SAY "\n" SAY "\n);\n",
+	unit_fails_with(HEAD TOPO "steps = (\n" SAY "\n" SAY "\n);\n",
 	    "t.cfg:11: syntax error");
 }
 
@@ -523,10 +508,10 @@ static void
 test_trailing_comma(void **state)
 {
 	(void)state;
-	expect_only(HEAD TOPO "steps = (\n" SAY ",\n);\n",
+	unit_fails_with(HEAD TOPO "steps = (\n" SAY ",\n);\n",
 	    "t.cfg:11: syntax error; libconfig does not allow a trailing "
 	    "comma: remove the ',' at the end of line 10");
-	expect_only(HEAD TOPO "steps = ( " SAY ", );\n",
+	unit_fails_with(HEAD TOPO "steps = ( " SAY ", );\n",
 	    "t.cfg:9: syntax error; libconfig does not allow a trailing "
 	    "comma: remove the ',' before ')'");
 }
@@ -536,7 +521,7 @@ test_bom(void **state)
 {
 	(void)state;
 	/* Reported on line 1, and the rest is still checked. */
-	expect_only("\xEF\xBB\xBF" WITH_STEP(SAY),
+	unit_fails_with("\xEF\xBB\xBF" WITH_STEP(SAY),
 	    "t.cfg:1: syntax error: the file starts with a byte-order mark, "
 	    "which libconfig cannot read; remove the UTF-8 byte-order mark");
 }
@@ -545,7 +530,7 @@ static void
 test_unquoted_and_unclosed(void **state)
 {
 	(void)state;
-	expect_only(HEAD "toggles = { confirms = each; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { confirms = each; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: syntax error; text values need double quotes: write "
 	    "\"each\"");
@@ -558,11 +543,11 @@ static void
 test_not_utf8(void **state)
 {
 	(void)state;
-	expect_only(HEAD TOPO "steps = ( { say = { en = \"Caf\xE9\"; zh = "
+	unit_fails_with(HEAD TOPO "steps = ( { say = { en = \"Caf\xE9\"; zh = "
 	    "\"b\"; }; } );\n", "t.cfg:9: the text is not valid UTF-8 (byte "
 	    "0xE9 at column 30); save the file as UTF-8");
 	/* Escapes can make bad UTF-8 too; so can a lone surrogate. */
-	expect_only(WITH_STEP("{ say = { en = \"\\xC3\"; zh = \"b\"; }; }"),
+	unit_fails_with(WITH_STEP("{ say = { en = \"\\xC3\"; zh = \"b\"; }; }"),
 	    "t.cfg:10: the English text (en) of 'say' is not valid UTF-8 "
 	    "(check its \\x escapes)");
 	expect_has(HEAD TOPO "steps = ( { say = { en = \"\xED\xA0\x80\"; "
@@ -607,17 +592,17 @@ static void
 test_unknown_key(void **state)
 {
 	(void)state;
-	expect_only(HEAD "toggles = { confrims = \"each\"; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { confrims = \"each\"; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: unknown key 'confrims' in toggles (did you mean "
 	    "'confirms'?)");
 	/* A key already present is still suggested for a duplicate typo. */
-	expect_only(HEAD "titel = { en = \"T\"; zh = \"题\"; };\n" TOPO
+	unit_fails_with(HEAD "titel = { en = \"T\"; zh = \"题\"; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: unknown key 'titel' in the script (did you mean "
 	    "'title'?)");
 	/* Too far from any key for a guess: the valid keys are listed. */
-	expect_only(WITH_STEP("{ do = \"wait\"; ms = 1; frobnicate = 2; }"),
+	unit_fails_with(WITH_STEP("{ do = \"wait\"; ms = 1; frobnicate = 2; }"),
 	    "t.cfg:10: unknown key 'frobnicate' in step 1; valid keys are "
 	    "say, do, ask, choices, answer, explain, expect, expect_queue, "
 	    "compare, count, exchange, key, persistent, expiration_ms, delay_ms, "
@@ -629,18 +614,18 @@ static void
 test_wrong_type(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP("{ do = \"publish\"; count = \"3\"; }"),
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; count = \"3\"; }"),
 	    "t.cfg:10: 'count' must be an integer, not a string (write 3 "
 	    "without quotes)");
-	expect_only(WITH_STEP("{ do = \"publish\"; count = 3.0; }"),
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; count = 3.0; }"),
 	    "t.cfg:10: 'count' must be an integer, not a decimal number "
 	    "(write 3, without a decimal point)");
-	expect_only(WITH_STEP("{ do = \"publish\"; persistent = \"true\"; }"),
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; persistent = \"true\"; }"),
 	    "t.cfg:10: 'persistent' must be true or false, not a string "
 	    "(write true without quotes)");
-	expect_only(HEAD TOPO "steps = { };\n",
+	unit_fails_with(HEAD TOPO "steps = { };\n",
 	    "t.cfg:9: 'steps' must be a list ( ... ), not a group { ... }");
-	expect_only(WITH_STEP("{ say = \"hello\"; }"),
+	unit_fails_with(WITH_STEP("{ say = \"hello\"; }"),
 	    "t.cfg:10: 'say' must be a text { en = \"...\"; zh = \"...\"; }, "
 	    "not a string");
 }
@@ -649,11 +634,11 @@ static void
 test_out_of_range(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP("{ do = \"publish\"; count = 0; }"),
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; count = 0; }"),
 	    "t.cfg:10: 'count' is 0, expected 1 to 10000000");
-	expect_only(WITH_STEP("{ do = \"wait\"; ms = -5; }"),
+	unit_fails_with(WITH_STEP("{ do = \"wait\"; ms = -5; }"),
 	    "t.cfg:10: 'ms' is -5, expected 0 to 86400000");
-	expect_only(WITH_STEP("{ expect = { lost = -1; }; }"),
+	unit_fails_with(WITH_STEP("{ expect = { lost = -1; }; }"),
 	    "t.cfg:10: 'lost' is -1, expected 0 or more");
 }
 
@@ -662,14 +647,14 @@ test_integers_not_truncated(void **state)
 {
 	(void)state;
 	/* 2^32 would read as 0 (valid!) if libconfig kept 32 bits. */
-	expect_only(WITH_STEP("{ do = \"publish\"; expiration_ms = "
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; expiration_ms = "
 	    "4294967296; }"),
 	    "t.cfg:10: 'expiration_ms' is 4294967296, expected 0 to "
 	    "4294967295");
-	expect_only(WITH_STEP("{ do = \"publish\"; count = 0x100000001; }"),
+	unit_fails_with(WITH_STEP("{ do = \"publish\"; count = 0x100000001; }"),
 	    "t.cfg:10: 'count' is 4294967297, expected 1 to 10000000");
 	/* Beyond 64 bits: one message, not a second about the value. */
-	expect_only(HEAD "seed = 123456789012345678901234567890;\n" TOPO
+	unit_fails_with(HEAD "seed = 123456789012345678901234567890;\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: the number 123456789012345678901234567890 does not fit "
 	    "in 64 bits");
@@ -704,11 +689,11 @@ test_missing_required(void **state)
 	    "t.cfg:1: missing required key 'steps' in the script");
 	script_diag_free(&d);
 	/* Nested ones point at their group. */
-	expect_only(WITH_STEP("{ do = \"wait\"; }"),
+	unit_fails_with(WITH_STEP("{ do = \"wait\"; }"),
 	    "t.cfg:10: missing required key 'ms' in step 1");
-	expect_only(HEAD TOPO "steps = ();\n",
+	unit_fails_with(HEAD TOPO "steps = ();\n",
 	    "t.cfg:9: 'steps' is empty; it needs at least 1 entry");
-	expect_only(WITH_STEP("{ }"), "t.cfg:10: step 1 does nothing: give "
+	unit_fails_with(WITH_STEP("{ }"), "t.cfg:10: step 1 does nothing: give "
 	    "it at least one of say, do, ask, expect, expect_queue");
 }
 
@@ -716,11 +701,11 @@ static void
 test_missing_translation(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP("{ say = { en = \"only English\"; }; }"),
+	unit_fails_with(WITH_STEP("{ say = { en = \"only English\"; }; }"),
 	    "t.cfg:10: 'say' has no Chinese text (zh)");
-	expect_only(WITH_STEP("{ say = { zh = \"只有中文\"; }; }"),
+	unit_fails_with(WITH_STEP("{ say = { zh = \"只有中文\"; }; }"),
 	    "t.cfg:10: 'say' has no English text (en)");
-	expect_only(WITH_STEP("{ say = { en = \"\"; zh = \"中\"; }; }"),
+	unit_fails_with(WITH_STEP("{ say = { en = \"\"; zh = \"中\"; }; }"),
 	    "t.cfg:10: 'say' has an empty English text (en)");
 	expect_has(WITH_STEP("{ say = { en = \"a\"; zn = \"中\"; }; }"),
 	    "t.cfg:10: ", "unknown key 'zn' in 'say' (did you mean 'zh'?)");
@@ -730,7 +715,7 @@ static void
 test_bad_id(void **state)
 {
 	(void)state;
-	expect_only("id = \"Lesson_1\";\ntitle = { en = \"T\"; zh = \"题\"; };\n"
+	unit_fails_with("id = \"Lesson_1\";\ntitle = { en = \"T\"; zh = \"题\"; };\n"
 	    TOPO "steps = ( " SAY " );\n",
 	    "t.cfg:1: 'id' is 'Lesson_1'; expected 1 to 64 lowercase letters, "
 	    "digits and '-', like \"01-first-message\"");
@@ -743,13 +728,13 @@ static void
 test_unknown_action(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP("{ do = \"pubish\"; }"),
+	unit_fails_with(WITH_STEP("{ do = \"pubish\"; }"),
 	    "t.cfg:10: unknown action 'pubish' (did you mean 'publish'?); "
 	    "expected one of publish, toggle, fail, restart, wait, settle, "
 	    "consume, stop");
-	expect_only(WITH_STEP("{ do = \"wait\"; ms = 10; count = 2; }"),
+	unit_fails_with(WITH_STEP("{ do = \"wait\"; ms = 10; count = 2; }"),
 	    "t.cfg:10: 'count' does not apply to do = \"wait\"; wait takes ms, us, until_met");
-	expect_only(WITH_STEP("{ count = 2; " "say = { en = \"a\"; zh = \"b\"; "
+	unit_fails_with(WITH_STEP("{ count = 2; " "say = { en = \"a\"; zh = \"b\"; "
 	    "}; }"), "t.cfg:10: 'count' is a parameter of an action, but step "
 	    "1 has no 'do'");
 }
@@ -765,12 +750,12 @@ test_unknown_failure_and_target(void **state)
 	    "missing_exchange, unroutable, queue_full, broker_crash, "
 	    "broker_stop, consumer_crash_before, consumer_crash_after, "
 	    "consumer_exception, message_expiry", "");
-	expect_only(WITH_STEP("{ do = \"fail\"; failure = \"queue_full\"; "
+	unit_fails_with(WITH_STEP("{ do = \"fail\"; failure = \"queue_full\"; "
 	    "target = \"trade.pya\"; }"),
 	    "t.cfg:10: unknown target 'trade.pya' (did you mean "
 	    "'trade.pay'?); expected producer, consumer, or a declared "
 	    "queue, exchange or consumer");
-	expect_only(WITH_STEP("{ do = \"consume\"; consumer = \"tarde\"; }"),
+	unit_fails_with(WITH_STEP("{ do = \"consume\"; consumer = \"tarde\"; }"),
 	    "t.cfg:10: undeclared consumer 'tarde' (did you mean 'trade'?)");
 }
 
@@ -778,27 +763,27 @@ static void
 test_bad_toggles(void **state)
 {
 	(void)state;
-	expect_only(HEAD "toggles = { confirms = \"always\"; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { confirms = \"always\"; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: 'confirms' cannot be 'always'; expected one of off, "
 	    "each, batch, async");
-	expect_only(HEAD "toggles = { ack_mode = \"manul\"; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { ack_mode = \"manul\"; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: 'ack_mode' cannot be 'manul' (did you mean 'manual'?); "
 	    "expected one of none, auto, manual");
-	expect_only(HEAD "toggles = { prefetch = 70000; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { prefetch = 70000; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: 'prefetch' is 70000, expected 0 to 65535");
-	expect_only(HEAD "toggles = { retry_multiplier = 0.5; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { retry_multiplier = 0.5; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: 'retry_multiplier' is 0.5, expected 1 to 100");
-	expect_only(HEAD "toggles = { mandatory = 1; };\n" TOPO
+	unit_fails_with(HEAD "toggles = { mandatory = 1; };\n" TOPO
 	    "steps = ( " SAY " );\n",
 	    "t.cfg:3: 'mandatory' must be true or false, not an integer");
 	expect_has(WITH_STEP("{ do = \"toggle\"; set = { ack = \"manual\"; }; }"),
 	    "t.cfg:10: unknown key 'ack' in 'set'; toggles are confirms, ",
 	    "reconcile_ms");
-	expect_only(WITH_STEP("{ do = \"toggle\"; set = { }; }"),
+	unit_fails_with(WITH_STEP("{ do = \"toggle\"; set = { }; }"),
 	    "t.cfg:10: 'set' is empty; name at least one toggle");
 }
 
@@ -806,22 +791,22 @@ static void
 test_bad_expect(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP("{ expect = { lsot = 0; }; }"),
+	unit_fails_with(WITH_STEP("{ expect = { lsot = 0; }; }"),
 	    "t.cfg:10: unknown counter 'lsot' in expect (did you mean "
 	    "'lost'?)");
-	expect_only(WITH_STEP("{ expect = { in_flight = [3, 1]; }; }"),
+	unit_fails_with(WITH_STEP("{ expect = { in_flight = [3, 1]; }; }"),
 	    "t.cfg:10: 'in_flight' is [3, 1]: min is above max");
-	expect_only(WITH_STEP("{ expect = { in_flight = [1, 2, 3]; }; }"),
+	unit_fails_with(WITH_STEP("{ expect = { in_flight = [1, 2, 3]; }; }"),
 	    "t.cfg:10: 'in_flight' must be a range [min, max] of two counts, "
 	    "not 3 values");
-	expect_only(WITH_STEP("{ expect = { lost = \"none\"; }; }"),
+	unit_fails_with(WITH_STEP("{ expect = { lost = \"none\"; }; }"),
 	    "t.cfg:10: 'lost' must be a count or a range [min, max], not a "
 	    "string");
-	expect_only(WITH_STEP("{ expect_queue = ( { queue = \"trade.pya\"; "
+	unit_fails_with(WITH_STEP("{ expect_queue = ( { queue = \"trade.pya\"; "
 	    "ready = 1; } ); }"),
 	    "t.cfg:10: undeclared queue 'trade.pya' (did you mean "
 	    "'trade.pay'?)");
-	expect_only(WITH_STEP("{ expect_queue = ( { queue = \"trade.pay\"; } ); }"),
+	unit_fails_with(WITH_STEP("{ expect_queue = ( { queue = \"trade.pay\"; } ); }"),
 	    "t.cfg:10: expect_queue entry 1 expects nothing: give it ready, "
 	    "unacked or both");
 }
@@ -835,16 +820,16 @@ static void
 test_bad_question(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP(ASK_START TWO_CHOICES "answer = 3;\n" EXPLAIN),
+	unit_fails_with(WITH_STEP(ASK_START TWO_CHOICES "answer = 3;\n" EXPLAIN),
 	    "t.cfg:12: 'answer' is 3, expected 1 to 2");
-	expect_only(WITH_STEP(ASK_START TWO_CHOICES "answer = 0;\n" EXPLAIN),
+	unit_fails_with(WITH_STEP(ASK_START TWO_CHOICES "answer = 0;\n" EXPLAIN),
 	    "t.cfg:12: 'answer' is 0, expected 1 to 2");
-	expect_only(WITH_STEP(ASK_START "choices = ( { en = \"a\"; zh = "
+	unit_fails_with(WITH_STEP(ASK_START "choices = ( { en = \"a\"; zh = "
 	    "\"甲\"; } );\nanswer = 1;\n" EXPLAIN),
 	    "t.cfg:11: 'choices' has 1 entry, expected 2 to 6");
-	expect_only(WITH_STEP(ASK_START TWO_CHOICES "answer = 1; }"),
+	unit_fails_with(WITH_STEP(ASK_START TWO_CHOICES "answer = 1; }"),
 	    "t.cfg:10: missing required key 'explain' in step 1");
-	expect_only(WITH_STEP("{ say = { en = \"a\"; zh = \"b\"; }; answer = "
+	unit_fails_with(WITH_STEP("{ say = { en = \"a\"; zh = \"b\"; }; answer = "
 	    "1; }"), "t.cfg:10: 'answer' belongs to a question, but step 1 "
 	    "has no 'ask'");
 }
@@ -853,7 +838,7 @@ static void
 test_bad_challenge(void **state)
 {
 	(void)state;
-	expect_only(WITH_STEP(SAY) "challenge = {\n"
+	unit_fails_with(WITH_STEP(SAY) "challenge = {\n"
 	    "  goal = { en = \"G\"; zh = \"目标\"; };\n"
 	    "  steps = ( " ASK_START TWO_CHOICES "answer = 1; " EXPLAIN " );\n"
 	    "  expect = { lost = 0; };\n"
@@ -876,26 +861,26 @@ static void
 test_undeclared_names(void **state)
 {
 	(void)state;
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"trade.pay\"; } );\n"
 	    "  bindings = ( { exchange = \"pay.direct\"; queue = \"trade.pay\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:5: undeclared exchange 'pay.direct'; the topology declares "
 	    "no exchanges");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"pay.direct\"; type = \"direct\"; } );\n"
 	    "  queues = ( { name = \"trade.pay\"; } );\n"
 	    "  bindings = ( { exchange = \"pay.direct\"; queue = \"trade.pya\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:6: undeclared queue 'trade.pya' (did you mean "
 	    "'trade.pay'?)");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"pay.direct\"; type = \"direct\"; } );\n"
 	    "  queues = ( { name = \"q\"; dead_letter_exchange = \"nowhere\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:5: undeclared exchange 'nowhere'; declared exchanges: "
 	    "pay.direct");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  error = { key = \"e\"; };\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: missing required key 'exchange' in error");
@@ -905,18 +890,18 @@ static void
 test_duplicates_and_reserved(void **state)
 {
 	(void)state;
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"trade.pay\"; },\n"
 	    "             { name = \"trade.pay\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:5: duplicate queue name 'trade.pay' (first declared on "
 	    "line 4)");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"amq.direct\"; type = \"direct\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: exchange name 'amq.direct' starts with 'amq.', which "
 	    "RabbitMQ reserves for itself");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"two\\nlines\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: 'name' holds a control character (0x0A); a name or key "
@@ -927,23 +912,23 @@ static void
 test_exchange_rules(void **state)
 {
 	(void)state;
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"later\"; type = \"x-delayed-message\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: exchange type x-delayed-message needs sim_only = true: "
 	    "the delayed-message plugin does not ship with Debian's RabbitMQ");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"x\"; type = \"drect\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: unknown exchange type 'drect' (did you mean 'direct'?); "
 	    "expected one of direct, fanout, topic, headers, "
 	    "x-delayed-message");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"x\"; type = \"topic\"; delayed_type = \"direct\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: 'delayed_type' applies only to exchanges of type "
 	    "x-delayed-message");
-	expect_only(HEAD TOPO "steps = ( { do = \"publish\"; delay_ms = 10; } );\n",
+	unit_fails_with(HEAD TOPO "steps = ( { do = \"publish\"; delay_ms = 10; } );\n",
 	    "t.cfg:9: 'delay_ms' needs an x-delayed-message exchange, but this "
 	    "publish goes to the default exchange");
 }
@@ -952,17 +937,17 @@ static void
 test_queue_rules(void **state)
 {
 	(void)state;
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"q\"; type = \"classic\"; delivery_limit = 3; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: 'delivery_limit' needs type = \"quorum\": only quorum "
 	    "queues count deliveries");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"q\"; type = \"quorum\"; durable = false; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: a quorum queue is always durable; remove durable = "
 	    "false");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  queues = ( { name = \"q\"; overflow = \"drop\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:4: 'overflow' cannot be 'drop'; expected one of drop-head, "
@@ -973,14 +958,14 @@ static void
 test_headers_only(void **state)
 {
 	(void)state;
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"d\"; type = \"direct\"; } );\n"
 	    "  queues = ( { name = \"q\"; } );\n"
 	    "  bindings = ( { exchange = \"d\"; queue = \"q\"; match = \"all\"; } );\n"
 	    "};\nsteps = ( " SAY " );\n",
 	    "t.cfg:6: 'match' applies only to headers exchanges; 'd' is "
 	    "direct");
-	expect_only(HEAD "topology = {\n"
+	unit_fails_with(HEAD "topology = {\n"
 	    "  exchanges = ( { name = \"h\"; type = \"headers\"; } );\n"
 	    "  queues = ( { name = \"q\"; } );\n"
 	    "  bindings = ( { exchange = \"h\"; queue = \"q\"; args = { a = 1; }; } );\n"
@@ -1280,39 +1265,39 @@ test_bad_compare_rules(void **state)
 {
 	(void)state;
 	/* A step rule compare takes no checkpoint after: line 10. */
-	expect_only(HEAD TOPO "steps = (\n"
+	unit_fails_with(HEAD TOPO "steps = (\n"
 	    "{ do = \"publish\"; compare = { counter = \"lost\"; skip = true; why = \"w\"; }; },\n"
 	    "{ do = \"settle\"; }\n);\n",
 	    "t.cfg:10: this compare rule matches nothing: compare takes a "
 	    "checkpoint only after a step with expect or expect_queue, and "
 	    "after the last step; move the rule there, or add onward = true");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"lost\"; within = 0.5; skip = true; why = \"w\"; }; }"),
 	    "t.cfg:10: a compare rule takes 'within' or 'skip', not both");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"lost\"; why = \"w\"; }; }"),
 	    "t.cfg:10: a compare rule needs 'within' (a tolerance) or "
 	    "'skip = true'");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"lost\"; skip = false; why = \"w\"; }; }"),
 	    "t.cfg:10: 'skip' can only be true; leave the rule out to compare "
 	    "exactly");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"queue.trade.pay.bogus\"; skip = true; why = \"w\"; }; }"),
 	    "t.cfg:10: 'queue.trade.pay.bogus' in compare is not a queue "
 	    "depth; write queue.NAME.ready or queue.NAME.unacked");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"nope*\"; skip = true; why = \"w\"; }; }"),
 	    "t.cfg:10: 'nope*' in compare matches no counter");
-	expect_only(WITH_STEP("{ do = \"settle\"; compare = { counter = "
+	unit_fails_with(WITH_STEP("{ do = \"settle\"; compare = { counter = "
 	    "\"*\"; skip = true; onward = true; why = \"w\"; }; }"),
 	    "t.cfg:10: '*' with onward = true would switch every later "
 	    "checkpoint off; name the counters that differ");
-	expect_only(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
+	unit_fails_with(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
 	    "compare = { counter = \"codes\"; within = 0.5; why = \"w\"; };\n",
 	    "t.cfg:10: 'codes' cannot be compared within a tolerance, only "
 	    "skipped (skip = true)");
-	expect_only(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
+	unit_fails_with(HEAD TOPO "steps = ( { do = \"settle\"; } );\n"
 	    "compare = { counter = \"lost\"; skip = true; onward = true; "
 	    "why = \"w\"; };\n",
 	    "t.cfg:10: 'onward' applies only to a step's rules");

@@ -20,20 +20,14 @@
 
 #include <cmocka.h>
 
+#include "unit/unit.h"
+
 #include "lesson/script.h"
 
-/* A whole valid lesson but for its topology, which TOPO supplies. */
+/* A whole valid lesson but for its topology (UNIT_SCRIPT_TOPO). */
 #define HEAD                                                               \
 	"id = \"t\";\n"                                                    \
 	"title = { en = \"T\"; zh = \"题\"; };\n"
-#define TOPO                                                               \
-	"topology = {\n"                                                   \
-	"  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"        \
-	"  queues = ( { name = \"q\"; } );\n"                              \
-	"  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n" \
-	"  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"            \
-	"  publish = { exchange = \"x\"; key = \"k\"; };\n"                \
-	"};\n"
 #define STEPS "steps = ( { do = \"publish\"; count = 1; } );\n"
 
 /* What a file outside the tree holds: no message may repeat it. */
@@ -131,7 +125,7 @@ test_include_outside_refused(void **state)
 
 	(void)state;
 	tree_make(&t);
-	PUT(t.out, "topo.cfg", TOPO);
+	PUT(t.out, "topo.cfg", UNIT_SCRIPT_TOPO);
 	PUT(t.out, "secret.cfg", "password: " SECRET ";\n");
 	snprintf(want, sizeof want, "%s/main.cfg:3: ", t.lesson);
 
@@ -156,7 +150,7 @@ test_include_outside_refused(void **state)
 	/* ".." that comes back in is fine. */
 	put(t.lesson, "main.cfg", HEAD "@include \"../lesson/topo.cfg\"\n"
 	    STEPS, main_path, sizeof main_path);
-	PUT(t.lesson, "topo.cfg", TOPO);
+	PUT(t.lesson, "topo.cfg", UNIT_SCRIPT_TOPO);
 	expect_load(main_path);
 	tree_remove(&t);
 }
@@ -170,7 +164,7 @@ test_include_symlinks(void **state)
 	(void)state;
 	tree_make(&t);
 	PUT(t.out, "secret.cfg", "password: " SECRET ";\n");
-	PUT(t.lesson, "topo.cfg", TOPO);
+	PUT(t.lesson, "topo.cfg", UNIT_SCRIPT_TOPO);
 	snprintf(want, sizeof want, "%s/main.cfg:3: ", t.lesson);
 
 	/* A link inside the tree to a file outside it. */
@@ -209,7 +203,7 @@ test_include_nested(void **state)
 	PUT(t.out, "secret.cfg", "password: " SECRET ";\n");
 	/* Names are relative to the script's directory, at every depth. */
 	PUT(sub, "topo.cfg", "# the topology\n@include \"parts/topo2.cfg\"\n");
-	PUT(sub, "topo2.cfg", TOPO);
+	PUT(sub, "topo2.cfg", UNIT_SCRIPT_TOPO);
 	put(t.lesson, "main.cfg", HEAD "@include \"parts/topo.cfg\"\n" STEPS,
 	    main_path, sizeof main_path);
 	expect_load(main_path);
@@ -230,7 +224,7 @@ test_include_dir_option(void **state)
 
 	(void)state;
 	tree_make(&t);
-	PUT(t.out, "shared.cfg", TOPO);
+	PUT(t.out, "shared.cfg", UNIT_SCRIPT_TOPO);
 	put(t.lesson, "main.cfg", HEAD "@include \"../out/shared.cfg\"\n"
 	    STEPS, main_path, sizeof main_path);
 	snprintf(want, sizeof want, "%s/main.cfg:3: ", t.lesson);
@@ -301,20 +295,6 @@ test_included_text_never_quoted(void **state)
 /* Comments                                                                 */
 
 static void
-expect_diag(const char *text, const char *line)
-{
-	struct script_diag d = { 0 };
-	struct script *s = script_load_string(text, "t.cfg", &d);
-
-	for (size_t i = 0; i < d.count; i++)
-		print_message("got: %s\n", d.lines[i]);
-	assert_null(s);
-	assert_int_equal(d.count, 1);
-	assert_string_equal(d.lines[0], line);
-	script_diag_free(&d);
-}
-
-static void
 expect_ok(const char *text)
 {
 	struct script_diag d = { 0 };
@@ -333,13 +313,13 @@ static void
 test_comment_never_closed(void **state)
 {
 	(void)state;
-	expect_diag(HEAD TOPO STEPS "/* the rest\nchallenge = { };\n",
+	unit_fails_with(HEAD UNIT_SCRIPT_TOPO STEPS "/* the rest\nchallenge = { };\n",
 	    "t.cfg:11: " UNCLOSED);
-	expect_diag(HEAD TOPO STEPS "/*", "t.cfg:11: " UNCLOSED);
-	expect_diag(HEAD TOPO STEPS "/*/", "t.cfg:11: " UNCLOSED);
-	expect_diag(HEAD TOPO STEPS "/* a */ /* b *", "t.cfg:11: " UNCLOSED);
+	unit_fails_with(HEAD UNIT_SCRIPT_TOPO STEPS "/*", "t.cfg:11: " UNCLOSED);
+	unit_fails_with(HEAD UNIT_SCRIPT_TOPO STEPS "/*/", "t.cfg:11: " UNCLOSED);
+	unit_fails_with(HEAD UNIT_SCRIPT_TOPO STEPS "/* a */ /* b *", "t.cfg:11: " UNCLOSED);
 	/* Where it opens, after a closed one over several lines. */
-	expect_diag(HEAD "/* one\ntwo */\n" TOPO STEPS "x = 1; /* three\n",
+	unit_fails_with(HEAD "/* one\ntwo */\n" UNIT_SCRIPT_TOPO STEPS "x = 1; /* three\n",
 	    "t.cfg:13: " UNCLOSED);
 }
 
@@ -350,19 +330,19 @@ test_comment_lookalikes(void **state)
 	/* A comment opener in a string, or in a line comment, opens nothing. */
 	expect_ok(HEAD "summary = { en = \"a /* b\"; zh = \"/*\"; };\n"
 	    "# a /* in a hash comment\n"
-	    "// and /* in a slash comment\n" TOPO STEPS);
+	    "// and /* in a slash comment\n" UNIT_SCRIPT_TOPO STEPS);
 	expect_ok(HEAD "summary = { en = \"a \\\" /* b\"; zh = \"c\"; }; // /*\n"
-	    TOPO STEPS);
+	    UNIT_SCRIPT_TOPO STEPS);
 	/* Closed comments of every shape. */
-	expect_ok(HEAD "/**/ /***/ /* a\n * b\n */\n" TOPO STEPS);
+	expect_ok(HEAD "/**/ /***/ /* a\n * b\n */\n" UNIT_SCRIPT_TOPO STEPS);
 	/*
 	 * Inside a block comment, as in libconfig's lexer, neither "//" nor
 	 * a quote means anything: the first star-slash closes it.
 	 */
 	expect_ok(HEAD "/* open\n// */ summary = { en = \"s\"; zh = \"s\"; };\n"
-	    TOPO STEPS);
+	    UNIT_SCRIPT_TOPO STEPS);
 	expect_ok(HEAD "/* \"*/ summary = { en = \"s\"; zh = \"s\"; };\n"
-	    TOPO STEPS);
+	    UNIT_SCRIPT_TOPO STEPS);
 }
 
 static void
@@ -373,7 +353,7 @@ test_comment_unclosed_in_include(void **state)
 
 	(void)state;
 	tree_make(&t);
-	PUT(t.lesson, "topo.cfg", TOPO "/* left open\n");
+	PUT(t.lesson, "topo.cfg", UNIT_SCRIPT_TOPO "/* left open\n");
 	put(t.lesson, "main.cfg", HEAD "@include \"topo.cfg\"\n" STEPS,
 	    main_path, sizeof main_path);
 	snprintf(want, sizeof want, "%s/topo.cfg:8: ", t.lesson);
@@ -389,16 +369,16 @@ test_misplaced_strings(void **state)
 {
 	(void)state;
 	/* Still libconfig's own syntax error, on the same line. */
-	expect_diag(HEAD "a = 1 \"x\";\n", "t.cfg:3: syntax error");
-	expect_diag(HEAD "\"x\" = 1;\n", "t.cfg:3: syntax error");
-	expect_diag(HEAD "a = ( 1 \"x\" );\n", "t.cfg:3: syntax error");
-	expect_diag(HEAD "a = { b = 1, \"x\" };\n", "t.cfg:3: syntax error");
-	expect_diag(HEAD "a = 1, \"x\";\n", "t.cfg:3: syntax error");
-	expect_diag(HEAD "a = 1;\n\"x\ny\nz\";\n", "t.cfg:6: syntax error");
-	expect_diag(HEAD "a = [ 1 ] \"\";\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "a = 1 \"x\";\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "\"x\" = 1;\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "a = ( 1 \"x\" );\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "a = { b = 1, \"x\" };\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "a = 1, \"x\";\n", "t.cfg:3: syntax error");
+	unit_fails_with(HEAD "a = 1;\n\"x\ny\nz\";\n", "t.cfg:6: syntax error");
+	unit_fails_with(HEAD "a = [ 1 ] \"\";\n", "t.cfg:3: syntax error");
 	/* Where the grammar takes a string, it is kept. */
 	expect_ok(HEAD "summary = { en = \"a\" \"b\"\n\"c\"; zh = \"d\"; };\n"
-	    TOPO "steps = ( { say = { en = \"x\"; zh = \"y\"; }; },\n"
+	    UNIT_SCRIPT_TOPO "steps = ( { say = { en = \"x\"; zh = \"y\"; }; },\n"
 	    "{ do = \"publish\"; count = 1; key = \"k\"; } );\n");
 }
 
@@ -413,7 +393,7 @@ test_string_across_include(void **state)
 	tree_make(&t);
 	PUT(t.lesson, "title.cfg", "\"T\";\n");
 	put(t.lesson, "main.cfg", "id = \"t\";\ntitle = { en =\n"
-	    "@include \"title.cfg\"\nzh = \"题\"; };\n" TOPO STEPS,
+	    "@include \"title.cfg\"\nzh = \"题\"; };\n" UNIT_SCRIPT_TOPO STEPS,
 	    main_path, sizeof main_path);
 	expect_load(main_path);
 	tree_remove(&t);

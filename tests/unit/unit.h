@@ -18,18 +18,40 @@
 #include "engine/live_broker.h"
 #include "lesson/script.h"
 
-#define UNIT_SCRIPT_HEAD \
-    "id = \"t\";\n" \
-    "title = { en = \"T\"; zh = \"T\"; };\n" \
-    "seed = 3;\n" \
+/* The topology alone (seven lines). */
+#define UNIT_SCRIPT_TOPO \
     "topology = {\n" \
     "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n" \
     "  queues = ( { name = \"q\"; } );\n" \
     "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n" \
     "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n" \
     "  publish = { exchange = \"x\"; key = \"k\"; };\n" \
-    "};\n" \
+    "};\n"
+
+#define UNIT_SCRIPT_HEAD \
+    "id = \"t\";\n" \
+    "title = { en = \"T\"; zh = \"T\"; };\n" \
+    "seed = 3;\n" \
+    UNIT_SCRIPT_TOPO \
     "toggles = { work_ms = 5; };\n"
+
+/*
+ * Loads `text` as "t.cfg": it must fail with exactly `line` as its only
+ * problem (every message is printed, for the failing test's log).
+ */
+static inline void
+unit_fails_with(const char *text, const char *line)
+{
+	struct script_diag d = { 0 };
+	struct script *s = script_load_string(text, "t.cfg", &d);
+
+	for (size_t i = 0; i < d.count; i++)
+		print_message("got: %s\n", d.lines[i]);
+	assert_null(s);
+	assert_int_equal(d.count, 1);
+	assert_string_equal(d.lines[0], line);
+	script_diag_free(&d);
+}
 
 /* The script in `text`, named `name` in messages; the test fails if not. */
 static inline struct script *
