@@ -22,17 +22,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static double
-lc_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "util/mono.h"
 
 void
 live_conn_init(struct live_conn *c, const struct live_target *t,
@@ -77,7 +69,7 @@ live_conn_open(struct live_conn *c, const char *host, int port,
 	c->status = c->reply_code = 0;
 	c->reply_text[0] = '\0';
 	c->heartbeat = heartbeat;
-	c->deadline = lc_clock() + timeout_s;
+	c->deadline = mono_seconds() + timeout_s;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -321,7 +313,7 @@ live_conn_step(struct live_conn *c)
 		if (rc == LC_UP)
 			return 1;
 	}
-	if (lc_clock() > c->deadline) {
+	if (mono_seconds() > c->deadline) {
 		live_conn_fail(c, AMQP_STATUS_TIMEOUT);
 		return -1;
 	}

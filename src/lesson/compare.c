@@ -20,11 +20,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/live.h"
 #include "lesson/play.h"
 #include "model/ledger.h"
+#include "util/mono.h"
 #include "util/xmalloc.h"
 
 /*
@@ -550,15 +550,6 @@ compare_script(const struct script *s, const struct compare_opts *o,
 	return c.diffs ? COMPARE_DIFFERENT : COMPARE_EQUAL;
 }
 
-static double
-cmp_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int
 compare_wall_time(const struct script *s, const char *url, double *sim_s,
     double *live_s, char **why)
@@ -572,15 +563,15 @@ compare_wall_time(const struct script *s, const char *url, double *sim_s,
 	memset(&o, 0, sizeof o);
 	o.url = url;
 	memset(&r, 0, sizeof r);
-	t0 = cmp_clock();
+	t0 = mono_seconds();
 	rc = cmp_play(s, &engine_sim_ops, &o, PLAY_LESSON, &r, why);
-	*sim_s = cmp_clock() - t0;
+	*sim_s = mono_seconds() - t0;
 	cmp_run_free(&r);
 	if (rc != 0)
 		return -1;
-	t0 = cmp_clock();
+	t0 = mono_seconds();
 	rc = cmp_play(s, &engine_live_ops, &o, PLAY_LESSON, &r, why);
-	*live_s = cmp_clock() - t0;
+	*live_s = mono_seconds() - t0;
 	cmp_run_free(&r);
 	return rc;
 }
