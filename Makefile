@@ -27,7 +27,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c \
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c src/gen/*.c \
                                src/client/*.c src/engine/*.c \
                                src/lesson/*.c src/ui/*.c)) \
             $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))

@@ -596,7 +596,43 @@ broker_add_death(struct broker *b, struct broker_msg *m, int q,
 	assert(slot != BROKER_NO_SLOT);
 	if (m->deaths[slot] < BROKER_DEATH_COUNT_MAX)
 		m->deaths[slot]++;
+	if (reason == BROKER_DIED_REJECTED)
+		m->clean = 0;
+	else
+		m->clean |= (uint8_t)(1u << slot);
 	return m->deaths[slot];
+}
+
+/*
+ * Whether dead-lettering m into queue q closes a cycle, as the node decides
+ * (rabbit_dead_letter's cycle check): q is in m's x-death and no death
+ * since q's latest, that one included, was a rejection. A cycle only of
+ * expiries, length limits and delivery limits would loop for ever, so the
+ * node drops the message instead of delivering it to q.
+ */
+static int
+broker_dl_cycle(const struct broker *b, const struct broker_msg *m, int q)
+{
+	for (int r = 0; r < 4; r++) {
+		uint8_t slot = b->death_slot[q * 4 + r];
+
+		if (slot != BROKER_NO_SLOT && (m->clean >> slot) & 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* Drops the targets that would close a cycle; returns how many remain. */
+static size_t
+broker_dl_uncycle(struct broker *b, const struct broker_msg *m, int *t,
+    size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!broker_dl_cycle(b, m, t[i]))
+			t[kept++] = t[i];
+	return kept;
 }
 
 size_t
@@ -650,6 +686,20 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 	snprintf(detail, sizeof detail, "%s; x-death count=%" PRIu32 "%s from %s",
 	    broker_death_names[reason], count,
 	    count == BROKER_DEATH_COUNT_MAX ? "+" : "", broker_qname(b, qi));
+	assert(n == 0 || routed == b->targets);
+	if (n > 0 && reason != BROKER_DIED_REJECTED) {
+		size_t kept = broker_dl_uncycle(b, m, b->targets, n);
+
+		if (kept == 0) {
+			broker_emit(b, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
+			    spec->dlx[0] ? spec->dlx : "(default)",
+			    "dead-letter cycle: dropped");
+			broker_drop(b, m->id, LOSS_DEAD_LETTER_CYCLE,
+			    NOTICE_SILENT, broker_qname(b, qi));
+			return;
+		}
+		n = kept;
+	}
 	if (n == 0) {
 		broker_emit(b, EV_DEAD_LETTER, ACTOR_QUEUE, m->id, 0, 0,
 		    spec->dlx[0] ? spec->dlx : "(default)", detail);

@@ -77,7 +77,10 @@ struct broker_msg {
 	uint8_t persistent;
 	uint8_t redelivered;
 	uint8_t noack;       /* delivered to a no-ack consumer: already acked */
-	uint8_t spare;
+	uint8_t clean;       /* x-death pair slots whose last death is newer
+				than any rejection: bit s set when slot s died
+				last for a reason other than rejected and no
+				rejection came since (dead-letter cycles) */
 	int64_t expiration;  /* per-message TTL in ms, -1 none */
 	int64_t due;         /* when it expires in its current queue (fixed
 				when it entered), BROKER_NEVER never */

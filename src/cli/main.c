@@ -16,6 +16,8 @@
 #include "engine/engine.h"
 #include "engine/live_broker.h"
 #include "engine/live_url.h"
+#include "gen/gen.h"
+#include "gen/gen_diff.h"
 #include "lesson/codegen.h"
 #include "lesson/compare.h"
 #include "lesson/runner.h"
@@ -43,6 +45,8 @@ struct main_opts {
 	                                 (the argument's password is scrubbed) */
 	int spawn;                    /* --spawn-broker */
 	int engine_given;             /* --engine was on the command line */
+	unsigned count;               /* gen, diff: how many scenarios */
+	const char *out;              /* gen, diff: where scripts go */
 };
 
 static void
@@ -64,6 +68,13 @@ main_usage(FILE *out)
 	    "                   and print where the ledgers differ (exit 1)\n"
 	    "  config [FILE]    the toggles (of FILE, then --set) written as\n"
 	    "                   Spring Boot application.yml, Java and rabbitmq-c\n"
+	    "  gen              write random valid scenarios (--seed, --count,\n"
+	    "                   --out; default: scenario 1 on standard output)\n"
+	    "  diff             compare generated scenarios on both engines;\n"
+	    "                   with --out=DIR, shrink each difference to a\n"
+	    "                   minimal script there; --engine=sim: check them\n"
+	    "                   on the simulated engine alone (exit 1 if any\n"
+	    "                   differs or fails)"
 	    "\n"
 	    "Options:\n"
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
@@ -84,6 +95,9 @@ main_usage(FILE *out)
 	    "  -j, --json           one JSON object per event and result\n"
 	    "  -q, --quiet          replay: print no events, only the results\n"
 	    "      --set=NAME=VALUE config: set a toggle (repeatable)\n"
+	    "      --count=K        gen, diff: K scenarios, seeds N to N+K-1\n"
+	    "                       (default 1)\n"
+	    "      --out=DIR        gen, diff: write scripts into DIR\n"
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
@@ -437,6 +451,58 @@ main_set_broker(struct main_opts *mo, char *arg)
 /* Continue to the command (main_options's answer when all went well). */
 #define MAIN_GO (-1)
 
+/* gen: the scenarios, as files under --out or on standard output. */
+static int
+main_gen(const struct main_opts *mo)
+{
+	uint64_t seed = mo->has_seed ? mo->seed : 1;
+	unsigned count = mo->count ? mo->count : 1;
+
+	for (unsigned i = 0; i < count; i++) {
+		struct gen_scn g;
+		char *text, *path = NULL;
+		FILE *f = stdout;
+
+		gen_scenario(seed + i, &g);
+		text = gen_write(&g, NULL);
+		if (mo->out) {
+			path = xasprintf("%s/gen-%" PRIu64 ".cfg", mo->out,
+			    seed + i);
+			f = fopen(path, "w");
+		}
+		if (f == NULL || fputs(text, f) == EOF ||
+		    (f != stdout && fclose(f) != 0)) {
+			main_error("%s", strerror(errno));
+			fprintf(stderr, "rabbitlab: could not write %s\n",
+			    path ? path : "standard output");
+			free(text);
+			free(path);
+			return EXIT_BAD_INPUT;
+		}
+		free(text);
+		free(path);
+	}
+	return 0;
+}
+
+/* diff: the campaign over seeds N .. N+K-1. */
+static int
+main_diff(const struct main_opts *mo)
+{
+	struct gen_diff_opts o;
+	struct gen_diff_tally t;
+
+	memset(&o, 0, sizeof o);
+	o.seed = mo->has_seed ? mo->seed : 1;
+	o.count = mo->count ? mo->count : 1;
+	o.sim_only = mo->engine_given && strcmp(mo->engine, "sim") == 0;
+	o.out_dir = mo->out;
+	o.url = mo->broker;
+	o.load_factor = mo->load_factor;
+	o.log = stdout;
+	return gen_diff_run(&o, &t);
+}
+
 /*
  * Reads the options into *mo: MAIN_GO, or the exit status when the run
  * ends here (help, version, or a bad option, said on stderr).
@@ -460,6 +526,8 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ "load-factor", required_argument, NULL, 'F' },
 		{ "include-dir", required_argument, NULL, 'I' },
+		{ "count", required_argument, NULL, 'C' },
+		{ "out", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -503,6 +571,23 @@ main_options(int argc, char **argv, struct main_opts *mo)
 			mo->load_factor = (unsigned)v;
 			break;
 		}
+		case 'C': {
+			char *end;
+			unsigned long v;
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 ||
+			    v > 1000000) {
+				main_error("--count: '%s' is not a whole number "
+				    "from 1 to 1000000", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			mo->count = (unsigned)v;
+			break;
+		}
+		case 'O':
+			mo->out = optarg;
+			break;
 		case 'e':
 			mo->engine = optarg;
 			mo->engine_given = 1;
@@ -635,8 +720,12 @@ main_command(int argc, char **argv, struct main_opts *mo)
 		free(mo->sets);
 		return rc;
 	}
+	if (strcmp(cmd, "gen") == 0)
+		return main_gen(mo);
+	if (strcmp(cmd, "diff") == 0)
+		return main_diff(mo);
 	main_error("unknown command '%s' (expected lab, replay, check, list, "
-	    "compare or config)",
+	    "compare, config, gen or diff)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }

@@ -127,6 +127,8 @@ enum event_kind {
 	  "expired with no dead-letter exchange")                              \
 	_(DELIVERY_LIMIT, "delivery_limit", "queue",                           \
 	  "hit the delivery limit with no dead-letter exchange")               \
+	_(DEAD_LETTER_CYCLE, "dead_letter_cycle", "queue",                     \
+	  "dead-lettered back into a queue it had died in: a cycle, dropped")  \
 	_(AUTOACK_CRASH, "autoack_crash", "consumer",                          \
 	  "acked on delivery, then the consumer died before finishing")        \
 	_(AUTOACK_EXCEPTION, "autoack_exception", "consumer",                  \

@@ -1,0 +1,639 @@
+/*
+ * The scenario generator: a grammar over the lesson script format, drawn
+ * from a seeded random source, and the writer that renders a scenario as
+ * script text.
+ *
+ * What keeps a generated outcome from measuring this machine's speed:
+ * - every step is followed by a pause (330 to 1170 ms) in which the lab has
+ *   time to finish what the step started: a publish step sends at most 5
+ *   messages, a consumer spends at most 40 ms on one;
+ * - durations are drawn from sets of "odd" values (730, 1170, 2390 ms ...)
+ *   so that two timers started at step boundaries rarely end within a few
+ *   milliseconds of each other, where the live engine's jitter would
+ *   decide their order;
+ * - a scenario with a broker crash or stop has no TTL of any kind: a real
+ *   restart takes 4 to 15 s, the simulated one none, so what expires
+ *   around it would be a race (see tests/facts/f12-crash-nondurable.cfg);
+ * - toggles that only change time scales the suite cannot match are left
+ *   out: restart_ms (the real node takes its own time to start) and
+ *   chaos (it strikes at random instants among messages in flight).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen/gen.h"
+#include "model/rng.h"
+#include "model/toggle.h"
+#include "util/xmalloc.h"
+
+static const char *const gen_ex_types[] = { "direct", "fanout", "topic",
+	"headers" };
+static const char *const gen_q_types[] = { "classic", "lazy", "quorum" };
+
+/* Keys a message is published with: business keys, then the queue names
+   (which route through the default exchange). */
+static const char *const gen_msg_keys[] = { "pay.ok", "pay.fail",
+	"order.new", "audit", "q.a", "q.b", "q.c", "q.d" };
+#define GEN_NKEYS 8
+/* Binding keys of direct and topic exchanges. */
+static const char *const gen_direct_keys[] = { "pay.ok", "pay.fail",
+	"order.new", "audit" };
+static const char *const gen_topic_keys[] = { "pay.*", "#", "*.new",
+	"pay.ok", "order.#" };
+/* Header sets, for headers bindings and for messages. */
+static const char *const gen_hdrs[] = { "type = \"pay\";",
+	"type = \"pay\"; region = \"eu\";", "region = \"us\";" };
+#define GEN_NHDRS 3
+
+enum gen_target { GT_NONE, GT_LINK, GT_EXCHANGE, GT_QUEUE, GT_CONSUMER };
+
+struct gen_failure {
+	const char *name;
+	int target;        /* enum gen_target */
+	int needs_consumer;
+	int ttl;           /* sets a TTL: not in crash scenarios */
+};
+
+static const struct gen_failure gen_failures[] = {
+	{ "connection_lost", GT_LINK, 0, 0 },
+	{ "blackhole", GT_LINK, 0, 0 },
+	{ "missing_exchange", GT_EXCHANGE, 0, 0 },
+	{ "unroutable", GT_NONE, 0, 0 },
+	{ "queue_full", GT_QUEUE, 0, 0 },
+	{ "consumer_crash_before", GT_CONSUMER, 1, 0 },
+	{ "consumer_crash_after", GT_CONSUMER, 1, 0 },
+	{ "consumer_exception", GT_CONSUMER, 1, 0 },
+	{ "message_expiry", GT_QUEUE, 0, 1 },
+};
+#define GEN_NFAILURES (sizeof gen_failures / sizeof gen_failures[0])
+
+/* The values a toggle is drawn from; toggles not listed are never set. */
+struct gen_toggle_values {
+	int id;
+	int n;
+	int64_t v[5];
+};
+
+static const struct gen_toggle_values gen_toggle_sets[] = {
+	{ TOGGLE_CONFIRMS, 4, { 0, 1, 2, 3 } },
+	{ TOGGLE_BATCH, 3, { 1, 3, 100 } },
+	{ TOGGLE_MANDATORY, 2, { 0, 1 } },
+	{ TOGGLE_DURABLE_EXCHANGE, 2, { 0, 1 } },
+	{ TOGGLE_DURABLE_QUEUE, 2, { 0, 1 } },
+	{ TOGGLE_PERSISTENT, 2, { 0, 1 } },
+	{ TOGGLE_QUEUE_TYPE, 3, { 0, 1, 2 } },
+	{ TOGGLE_ACK_MODE, 3, { 0, 1, 2 } },
+	{ TOGGLE_PREFETCH, 4, { 0, 1, 3, 250 } },
+	{ TOGGLE_WORK_MS, 3, { 0, 10, 40 } },
+	{ TOGGLE_RETRY, 2, { 0, 1 } },
+	{ TOGGLE_RETRY_ATTEMPTS, 3, { 1, 2, 4 } },
+	{ TOGGLE_RETRY_INITIAL_MS, 2, { 270, 640 } },
+	{ TOGGLE_RETRY_MULTIPLIER, 2, { 1000, 2000 } },
+	{ TOGGLE_RETRY_MAX_MS, 2, { 900, 10000 } },
+	{ TOGGLE_ON_FAILURE, 3, { 0, 1, 2 } },
+	{ TOGGLE_IDEMPOTENCY, 3, { 0, 1, 2 } },
+	{ TOGGLE_PRODUCER_RETRY, 2, { 0, 1 } },
+	{ TOGGLE_PRODUCER_ATTEMPTS, 3, { 1, 3, 5 } },
+	{ TOGGLE_PRODUCER_INITIAL_MS, 2, { 330, 1000 } },
+	{ TOGGLE_PRODUCER_MULTIPLIER, 2, { 1000, 2000 } },
+	{ TOGGLE_RESEND, 2, { 0, 1 } },
+	{ TOGGLE_REOPEN_CHANNEL, 2, { 0, 1 } },
+	{ TOGGLE_HEARTBEAT, 2, { 0, 60 } },
+	{ TOGGLE_RECOVERY_MS, 3, { 520, 2130, 5000 } },
+	{ TOGGLE_RECONCILE, 2, { 0, 1 } },
+	{ TOGGLE_RECONCILE_MS, 2, { 1990, 10000 } },
+};
+#define GEN_NTOGGLES (sizeof gen_toggle_sets / sizeof gen_toggle_sets[0])
+
+static const int gen_pauses[] = { 330, 610, 1170 };
+static const int64_t gen_ttls[] = { 1170, 2390 };
+static const int64_t gen_cuts[] = { 730, 1810 };
+static const int gen_waits[] = { 1090, 2390 };
+
+#define GEN_PICK(r, arr) ((arr)[rng_below((r), sizeof(arr) / sizeof((arr)[0]))])
+
+static int
+gen_chance(struct rng *r, int percent)
+{
+	return (int)rng_below(r, 100) < percent;
+}
+
+static void
+gen_draw_toggle(struct rng *r, struct gen_tog *t)
+{
+	const struct gen_toggle_values *tv =
+	    &gen_toggle_sets[rng_below(r, GEN_NTOGGLES)];
+
+	t->on = 1;
+	t->id = tv->id;
+	t->value = tv->v[rng_below(r, (uint64_t)tv->n)];
+}
+
+static void
+gen_draw_queue(struct rng *r, struct gen_scn *g, struct gen_q *q, int crash)
+{
+	q->on = 1;
+	q->type = gen_chance(r, 25) ? -1 : (int)rng_below(r, 3);
+	q->durable = q->type == QTYPE_QUORUM ? -1
+	    : gen_chance(r, 40) ? -1 : (int)rng_below(r, 2);
+	q->ttl_ms = !crash && gen_chance(r, 25) ? GEN_PICK(r, gen_ttls) : 0;
+	q->max_length = gen_chance(r, 25) ? (int64_t)rng_below(r, 4) : -1;
+	q->reject = gen_chance(r, 50);
+	q->dlx = gen_chance(r, 35) ? (int)rng_below(r, (uint64_t)g->nex) : -1;
+	q->dl_key = q->dlx >= 0 && gen_chance(r, 40)
+	    ? (int)rng_below(r, GEN_NKEYS) : -1;
+	q->limit = q->type == QTYPE_QUORUM && gen_chance(r, 40)
+	    ? 1 + (int64_t)rng_below(r, 3) : 0;
+	q->dead = gen_chance(r, 20);
+}
+
+static void
+gen_draw_topology(struct rng *r, struct gen_scn *g, int crash)
+{
+	g->nex = 1 + (int)rng_below(r, GEN_MAX_EX);
+	for (int i = 0; i < g->nex; i++) {
+		g->ex[i].on = 1;
+		g->ex[i].type = (int)rng_below(r, 4);
+		g->ex[i].durable = gen_chance(r, 50) ? -1 : (int)rng_below(r, 2);
+	}
+	g->nq = 1 + (int)rng_below(r, GEN_MAX_Q);
+	for (int i = 0; i < g->nq; i++)
+		gen_draw_queue(r, g, &g->q[i], crash);
+	g->nbind = (int)rng_below(r, GEN_MAX_BIND + 1);
+	for (int i = 0; i < g->nbind; i++) {
+		struct gen_bind *b = &g->bind[i];
+
+		b->on = 1;
+		b->ex = (int)rng_below(r, (uint64_t)g->nex);
+		b->q = (int)rng_below(r, (uint64_t)g->nq);
+		b->key = (int)rng_below(r, 5);
+		b->any = gen_chance(r, 50);
+		b->hdr = (int)rng_below(r, GEN_NHDRS);
+	}
+	g->ncons = (int)rng_below(r, GEN_MAX_CONS + 1);
+	for (int i = 0; i < g->ncons; i++) {
+		g->cons[i].on = 1;
+		g->cons[i].q = (int)rng_below(r, (uint64_t)g->nq);
+	}
+	g->pub_ex = gen_chance(r, 15) ? -1 : (int)rng_below(r, (uint64_t)g->nex);
+	g->pub_key = (int)rng_below(r, GEN_NKEYS);
+}
+
+static void
+gen_draw_publish(struct rng *r, const struct gen_scn *g, struct gen_step *s,
+    int crash)
+{
+	s->count = 1 + (int)rng_below(r, 5);
+	s->ex = gen_chance(r, 60) ? -1 : gen_chance(r, 15) ? GEN_MAX_EX
+	    : (int)rng_below(r, (uint64_t)g->nex);
+	s->key = gen_chance(r, 50) ? -1 : (int)rng_below(r, GEN_NKEYS);
+	s->persistent = gen_chance(r, 60) ? -1 : (int)rng_below(r, 2);
+	s->expiration_ms = !crash && gen_chance(r, 15) ? GEN_PICK(r, gen_ttls)
+	    : 0;
+	s->every_ms = gen_chance(r, 20) ? 30 : 0;
+	s->hdr = gen_chance(r, 40) ? (int)rng_below(r, GEN_NHDRS) : -1;
+}
+
+static void
+gen_draw_failure(struct rng *r, const struct gen_scn *g, struct gen_step *s,
+    int crash)
+{
+	const struct gen_failure *f;
+
+	do {
+		s->failure = (int)rng_below(r, GEN_NFAILURES);
+		f = &gen_failures[s->failure];
+	} while ((f->needs_consumer && g->ncons == 0) || (f->ttl && crash));
+	s->target = -1;
+	switch (f->target) {
+	case GT_LINK:
+		s->target = g->ncons > 0 && gen_chance(r, 40)
+		    ? (int)rng_below(r, (uint64_t)g->ncons) : -1;
+		s->ms = GEN_PICK(r, gen_cuts);
+		break;
+	case GT_EXCHANGE:
+		s->target = (int)rng_below(r, (uint64_t)g->nex);
+		break;
+	case GT_QUEUE:
+		s->target = (int)rng_below(r, (uint64_t)g->nq);
+		if (f->ttl)
+			s->ms = GEN_PICK(r, gen_ttls);
+		break;
+	case GT_CONSUMER:
+		s->target = (int)rng_below(r, (uint64_t)g->ncons);
+		break;
+	default:
+		break;
+	}
+	if (strcmp(f->name, "unroutable") == 0)
+		s->times = 1 + (int)rng_below(r, 2);
+	if (strcmp(f->name, "consumer_exception") == 0) {
+		s->times = (int)rng_below(r, 4);
+		s->unreadable = gen_chance(r, 20);
+	}
+}
+
+static void
+gen_draw_step(struct rng *r, const struct gen_scn *g, struct gen_step *s,
+    int crash, int *crashes)
+{
+	uint64_t roll = rng_below(r, 100);
+
+	memset(s, 0, sizeof *s);
+	s->on = 1;
+	s->pause_ms = GEN_PICK(r, gen_pauses);
+	if (roll < 40) {
+		s->kind = GEN_PUBLISH;
+		gen_draw_publish(r, g, s, crash);
+	} else if (roll < 52) {
+		s->kind = GEN_TOGGLE;
+		gen_draw_toggle(r, &s->tog);
+	} else if (roll < 74) {
+		s->kind = GEN_FAIL;
+		gen_draw_failure(r, g, s, crash);
+	} else if (roll < 80 && crash && *crashes == 0) {
+		s->kind = GEN_CRASH;
+		s->failure = (int)rng_below(r, 2);
+		(*crashes)++;
+	} else if (roll < 88 && g->ncons > 0) {
+		s->kind = gen_chance(r, 50) ? GEN_STOP : GEN_CONSUME;
+		s->cons = (int)rng_below(r, (uint64_t)g->ncons);
+	} else {
+		s->kind = GEN_WAIT;
+		s->pause_ms = GEN_PICK(r, gen_waits);
+	}
+}
+
+void
+gen_scenario(uint64_t seed, struct gen_scn *g)
+{
+	struct rng r;
+	int crash, crashes = 0;
+
+	memset(g, 0, sizeof *g);
+	g->seed = seed;
+	rng_seed(&r, seed ^ 0x67656e6572617465ULL);
+	crash = gen_chance(&r, 30);
+	gen_draw_topology(&r, g, crash);
+	g->ntog = (int)rng_below(&r, GEN_MAX_TOG + 1);
+	for (int i = 0; i < g->ntog; i++) {
+		int dup;
+
+		do {	/* a key may appear once in the toggles group */
+			gen_draw_toggle(&r, &g->tog[i]);
+			dup = 0;
+			for (int k = 0; k < i; k++)
+				dup |= g->tog[k].id == g->tog[i].id;
+		} while (dup);
+	}
+	g->nstep = 5 + (int)rng_below(&r, GEN_MAX_STEP - 4);
+	for (int i = 0; i < g->nstep; i++)
+		gen_draw_step(&r, g, &g->step[i], crash, &crashes);
+}
+
+/* ---- units ---- */
+
+size_t
+gen_units(const struct gen_scn *g)
+{
+	return (size_t)(g->nex + g->nq + g->nbind + g->ncons + g->ntog +
+	    g->nstep);
+}
+
+int *
+gen_unit(struct gen_scn *g, size_t i)
+{
+	if (i < (size_t)g->nstep)
+		return &g->step[i].on;
+	i -= (size_t)g->nstep;
+	if (i < (size_t)g->ntog)
+		return &g->tog[i].on;
+	i -= (size_t)g->ntog;
+	if (i < (size_t)g->nbind)
+		return &g->bind[i].on;
+	i -= (size_t)g->nbind;
+	if (i < (size_t)g->ncons)
+		return &g->cons[i].on;
+	i -= (size_t)g->ncons;
+	if (i < (size_t)g->nq)
+		return &g->q[i].on;
+	i -= (size_t)g->nq;
+	return &g->ex[i].on;
+}
+
+/* ---- the writer ---- */
+
+struct gen_buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+gen_put(struct gen_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < b->cap - b->len)
+			break;
+		b->cap = b->cap * 2 + (size_t)n + 64;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	b->len += (size_t)n;
+}
+
+static int
+gen_ex_on(const struct gen_scn *g, int i)
+{
+	return i >= 0 && i < g->nex && g->ex[i].on;
+}
+
+static int
+gen_q_on(const struct gen_scn *g, int i)
+{
+	return i >= 0 && i < g->nq && g->q[i].on;
+}
+
+static int
+gen_cons_on(const struct gen_scn *g, int i)
+{
+	return i >= 0 && i < g->ncons && g->cons[i].on && gen_q_on(g, g->cons[i].q);
+}
+
+static void
+gen_write_exchanges(struct gen_buf *b, const struct gen_scn *g)
+{
+	const char *sep = "";
+
+	gen_put(b, "  exchanges = (");
+	for (int i = 0; i < g->nex; i++) {
+		if (!g->ex[i].on)
+			continue;
+		gen_put(b, "%s\n    { name = \"ex.%c\"; type = \"%s\";", sep,
+		    'a' + i, gen_ex_types[g->ex[i].type]);
+		if (g->ex[i].durable >= 0)
+			gen_put(b, " durable = %s;",
+			    g->ex[i].durable ? "true" : "false");
+		gen_put(b, " }");
+		sep = ",";
+	}
+	gen_put(b, " );\n");
+}
+
+static void
+gen_write_queue(struct gen_buf *b, const struct gen_scn *g, int i)
+{
+	const struct gen_q *q = &g->q[i];
+
+	gen_put(b, "\n    { name = \"q.%c\";", 'a' + i);
+	if (q->type >= 0)
+		gen_put(b, " type = \"%s\";", gen_q_types[q->type]);
+	if (q->durable >= 0)
+		gen_put(b, " durable = %s;", q->durable ? "true" : "false");
+	if (q->ttl_ms > 0)
+		gen_put(b, " ttl_ms = %" PRId64 ";", q->ttl_ms);
+	if (q->max_length >= 0)
+		gen_put(b, " max_length = %" PRId64 "; overflow = \"%s\";",
+		    q->max_length, q->reject ? "reject-publish" : "drop-head");
+	if (gen_ex_on(g, q->dlx)) {
+		gen_put(b, " dead_letter_exchange = \"ex.%c\";", 'a' + q->dlx);
+		if (q->dl_key >= 0)
+			gen_put(b, " dead_letter_routing_key = \"%s\";",
+			    gen_msg_keys[q->dl_key]);
+	}
+	if (q->limit > 0 && q->type == QTYPE_QUORUM)
+		gen_put(b, " delivery_limit = %" PRId64 ";", q->limit);
+	if (q->dead)
+		gen_put(b, " role = \"dead\";");
+	gen_put(b, " }");
+}
+
+static void
+gen_write_bindings(struct gen_buf *b, const struct gen_scn *g)
+{
+	const char *sep = "";
+
+	gen_put(b, "  bindings = (");
+	for (int i = 0; i < g->nbind; i++) {
+		const struct gen_bind *bd = &g->bind[i];
+		int type;
+
+		if (!bd->on || !gen_ex_on(g, bd->ex) || !gen_q_on(g, bd->q))
+			continue;
+		type = g->ex[bd->ex].type;
+		gen_put(b, "%s\n    { exchange = \"ex.%c\"; queue = \"q.%c\";",
+		    sep, 'a' + bd->ex, 'a' + bd->q);
+		if (type == GEN_DIRECT)
+			gen_put(b, " key = \"%s\";", gen_direct_keys[bd->key % 4]);
+		else if (type == GEN_TOPIC)
+			gen_put(b, " key = \"%s\";", gen_topic_keys[bd->key]);
+		else if (type == GEN_HEADERS)
+			gen_put(b, " match = \"%s\"; args = { %s };",
+			    bd->any ? "any" : "all", gen_hdrs[bd->hdr]);
+		gen_put(b, " }");
+		sep = ",";
+	}
+	gen_put(b, " );\n");
+}
+
+static void
+gen_write_topology(struct gen_buf *b, const struct gen_scn *g)
+{
+	const char *sep = "";
+
+	gen_put(b, "topology = {\n");
+	gen_write_exchanges(b, g);
+	gen_put(b, "  queues = (");
+	for (int i = 0; i < g->nq; i++) {
+		if (!g->q[i].on)
+			continue;
+		gen_put(b, "%s", sep);
+		gen_write_queue(b, g, i);
+		sep = ",";
+	}
+	gen_put(b, " );\n");
+	gen_write_bindings(b, g);
+	sep = "";
+	gen_put(b, "  consumers = (");
+	for (int i = 0; i < g->ncons; i++) {
+		if (!gen_cons_on(g, i))
+			continue;
+		gen_put(b, "%s { name = \"c%d\"; queue = \"q.%c\"; }", sep, i + 1,
+		    'a' + g->cons[i].q);
+		sep = ",";
+	}
+	gen_put(b, " );\n");
+	if (gen_ex_on(g, g->pub_ex))
+		gen_put(b, "  publish = { exchange = \"ex.%c\"; key = \"%s\"; };\n",
+		    'a' + g->pub_ex, gen_msg_keys[g->pub_key]);
+	else
+		gen_put(b, "  publish = { exchange = \"\"; key = \"%s\"; };\n",
+		    gen_msg_keys[g->pub_key]);
+	for (int i = 0; i < g->nex; i++)
+		if (g->ex[i].on) {
+			gen_put(b, "  error = { exchange = \"ex.%c\"; key = \"audit\"; };\n",
+			    'a' + i);
+			break;
+		}
+	gen_put(b, "};\n");
+}
+
+static void
+gen_write_toggle(struct gen_buf *b, const struct gen_tog *t)
+{
+	const struct toggle_info *ti = toggle_info((enum toggle_id)t->id);
+	char val[64];
+
+	toggle_format((enum toggle_id)t->id, t->value, val, sizeof val);
+	gen_put(b, ti->type == TOGGLE_ENUM ? " %s = \"%s\";" : " %s = %s;",
+	    ti->name, val);
+}
+
+static void
+gen_write_publish(struct gen_buf *b, const struct gen_scn *g,
+    const struct gen_step *s)
+{
+	gen_put(b, "do = \"publish\"; count = %d;", s->count);
+	if (s->ex == GEN_MAX_EX)
+		gen_put(b, " exchange = \"\";");
+	else if (gen_ex_on(g, s->ex))
+		gen_put(b, " exchange = \"ex.%c\";", 'a' + s->ex);
+	if (s->key >= 0)
+		gen_put(b, " key = \"%s\";", gen_msg_keys[s->key]);
+	if (s->persistent >= 0)
+		gen_put(b, " persistent = %s;", s->persistent ? "true" : "false");
+	if (s->expiration_ms > 0)
+		gen_put(b, " expiration_ms = %" PRId64 ";", s->expiration_ms);
+	if (s->every_ms > 0)
+		gen_put(b, " every_ms = %d;", s->every_ms);
+	if (s->hdr >= 0)
+		gen_put(b, " headers = { %s };", gen_hdrs[s->hdr]);
+}
+
+/* Whether what failure step `s` aims at is still there. */
+static int
+gen_failure_aims(const struct gen_scn *g, const struct gen_step *s)
+{
+	const struct gen_failure *f = &gen_failures[s->failure];
+
+	switch (f->target) {
+	case GT_LINK:
+		return s->target < 0 || gen_cons_on(g, s->target);
+	case GT_EXCHANGE:
+		return gen_ex_on(g, s->target);
+	case GT_QUEUE:
+		return gen_q_on(g, s->target);
+	case GT_CONSUMER:
+		return gen_cons_on(g, s->target);
+	default:
+		return 1;
+	}
+}
+
+static void
+gen_write_failure(struct gen_buf *b, const struct gen_step *s)
+{
+	const struct gen_failure *f = &gen_failures[s->failure];
+
+	gen_put(b, "do = \"fail\"; failure = \"%s\";", f->name);
+	if (f->target == GT_LINK && s->target >= 0)
+		gen_put(b, " target = \"c%d\";", s->target + 1);
+	else if (f->target == GT_EXCHANGE)
+		gen_put(b, " target = \"ex.%c\";", 'a' + s->target);
+	else if (f->target == GT_QUEUE)
+		gen_put(b, " target = \"q.%c\";", 'a' + s->target);
+	else if (f->target == GT_CONSUMER)
+		gen_put(b, " target = \"c%d\";", s->target + 1);
+	if (s->ms > 0)
+		gen_put(b, " ms = %" PRId64 ";", s->ms);
+	if (s->times > 0)
+		gen_put(b, " times = %d;", s->times);
+	if (s->unreadable)
+		gen_put(b, " unreadable = true;");
+}
+
+/* Whether step `s` is written: on, and what it names still there. */
+static int
+gen_step_shown(const struct gen_scn *g, const struct gen_step *s)
+{
+	if (!s->on)
+		return 0;
+	if (s->kind == GEN_FAIL)
+		return gen_failure_aims(g, s);
+	if (s->kind == GEN_CONSUME || s->kind == GEN_STOP)
+		return gen_cons_on(g, s->cons);
+	return 1;
+}
+
+/* One step unit: its action, then its pause. */
+static void
+gen_write_step(struct gen_buf *b, const struct gen_scn *g,
+    const struct gen_step *s)
+{
+	switch (s->kind) {
+	case GEN_PUBLISH:
+		gen_put(b, "  { ");
+		gen_write_publish(b, g, s);
+		gen_put(b, " },\n");
+		break;
+	case GEN_TOGGLE:
+		gen_put(b, "  { do = \"toggle\"; set = {");
+		gen_write_toggle(b, &s->tog);
+		gen_put(b, " }; },\n");
+		break;
+	case GEN_FAIL:
+		gen_put(b, "  { ");
+		gen_write_failure(b, s);
+		gen_put(b, " },\n");
+		break;
+	case GEN_CRASH:
+		gen_put(b, "  { do = \"fail\"; failure = \"%s\"; },\n"
+		    "  { do = \"wait\"; ms = 500; },\n  { do = \"restart\"; },\n",
+		    s->failure ? "broker_stop" : "broker_crash");
+		break;
+	case GEN_CONSUME:
+	case GEN_STOP:
+		gen_put(b, "  { do = \"%s\"; consumer = \"c%d\"; },\n",
+		    s->kind == GEN_STOP ? "stop" : "consume", s->cons + 1);
+		break;
+	default:
+		break;
+	}
+	gen_put(b, "  { do = \"wait\"; ms = %d; },\n", s->pause_ms);
+}
+
+char *
+gen_write(const struct gen_scn *g, const char *note)
+{
+	struct gen_buf b = { xmalloc(4096), 0, 4096 };
+
+	b.s[0] = '\0';
+	while (note && *note) {
+		size_t n = strcspn(note, "\n");
+
+		gen_put(&b, "# %.*s\n", (int)n, note);
+		note += n + (note[n] == '\n');
+	}
+	gen_put(&b, "id = \"gen-%" PRIu64 "\";\n", g->seed);
+	gen_put(&b, "title = { en = \"Generated scenario %" PRIu64 "\";"
+	    " zh = \"生成的场景 %" PRIu64 "\"; };\n", g->seed, g->seed);
+	gen_put(&b, "seed = %" PRIu64 ";\n", g->seed % 1000000);
+	gen_write_topology(&b, g);
+	gen_put(&b, "toggles = {");
+	for (int i = 0; i < g->ntog; i++)
+		if (g->tog[i].on)
+			gen_write_toggle(&b, &g->tog[i]);
+	gen_put(&b, " };\nsteps = (\n");
+	for (int i = 0; i < g->nstep; i++)
+		if (gen_step_shown(g, &g->step[i]))
+			gen_write_step(&b, g, &g->step[i]);
+	gen_put(&b, "  { do = \"settle\"; }\n);\n");
+	return b.s;
+}
