@@ -642,11 +642,11 @@ broker_fan_out(struct broker *b, const struct broker_msg *m,
 {
 	int small[16], *targets = broker_targets_copy(routed, n, small, 16);
 
+	for (size_t i = (size_t)have; i < n; i++)	/* as broker_publish */
+		broker_copy_add(b, m->id);
 	for (size_t i = 0; i < n; i++) {
 		struct broker_msg copy = *m;
 		int role = b->queues[targets[i]].spec->role, rejected = 0;
-		if (i >= (size_t)have)
-			broker_copy_add(b, m->id);
 		broker_emit(b, kind, actor, m->id, 0,
 		    role == QROLE_DEAD || role == QROLE_ERROR,
 		    broker_qname(b, targets[i]), detail);
@@ -762,13 +762,15 @@ broker_publish(struct broker *b, int32_t x, const struct broker_msg *m,
 
 	broker_emit(b, EV_ROUTED, ACTOR_EXCHANGE, m->id, 0, (int)n,
 	    broker_xname(b, x), n > 1 ? "to several queues" : NULL);
+	/* Every copy counts before the first is enqueued: one refused by a
+	   full queue is not the message's loss while the others live. */
+	for (size_t i = 1; i < n; i++)
+		broker_copy_add(b, m->id);
 	for (size_t i = 0; i < n; i++) {
 		struct broker_queue *q = &b->queues[targets[i]];
 		struct broker_msg copy = *m;
 		int rej = 0;
 
-		if (i)
-			broker_copy_add(b, m->id);
 		broker_enqueue(b, targets[i], &copy, confirming, &rej);
 		*rejected |= rej;
 		/*

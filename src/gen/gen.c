@@ -150,9 +150,22 @@ gen_draw_queue(struct rng *r, struct gen_scn *g, struct gen_q *q, int crash)
 	q->dead = gen_chance(r, 20);
 }
 
+/*
+ * x-death pairs the broker model numbers for a queue with a dead-letter
+ * exchange (broker.c: three reasons, four for a quorum queue; a queue
+ * that follows the toggle may become one). The model keeps at most 8.
+ */
+static int
+gen_death_pairs(const struct gen_q *q)
+{
+	return q->type == QTYPE_CLASSIC || q->type == QTYPE_LAZY ? 3 : 4;
+}
+
 static void
 gen_draw_topology(struct rng *r, struct gen_scn *g, int crash)
 {
+	int pairs = 0;
+
 	g->nex = 1 + (int)rng_below(r, GEN_MAX_EX);
 	for (int i = 0; i < g->nex; i++) {
 		g->ex[i].on = 1;
@@ -160,8 +173,13 @@ gen_draw_topology(struct rng *r, struct gen_scn *g, int crash)
 		g->ex[i].durable = gen_chance(r, 50) ? -1 : (int)rng_below(r, 2);
 	}
 	g->nq = 1 + (int)rng_below(r, GEN_MAX_Q);
-	for (int i = 0; i < g->nq; i++)
+	for (int i = 0; i < g->nq; i++) {
 		gen_draw_queue(r, g, &g->q[i], crash);
+		if (g->q[i].dlx >= 0 && pairs + gen_death_pairs(&g->q[i]) > 8)
+			g->q[i].dlx = -1;
+		if (g->q[i].dlx >= 0)
+			pairs += gen_death_pairs(&g->q[i]);
+	}
 	g->nbind = (int)rng_below(r, GEN_MAX_BIND + 1);
 	for (int i = 0; i < g->nbind; i++) {
 		struct gen_bind *b = &g->bind[i];
