@@ -4,13 +4,15 @@
  * script text.
  *
  * What keeps a generated outcome from measuring this machine's speed:
- * - every step is followed by a pause (330 to 1170 ms) in which the lab has
- *   time to finish what the step started: a publish step sends at most 5
- *   messages, a consumer spends at most 40 ms on one;
+ * - every step is followed by a short pause (90 to 430 ms), and a failure
+ *   is preceded by a quiet time (700 ms) in which the lab finishes what
+ *   the steps before started: a publish step sends at most 5 messages, a
+ *   consumer spends at most 40 ms on one, so what a failure catches in
+ *   flight is not a matter of speed;
  * - durations are drawn from sets of "odd" values (730, 1170, 2390 ms ...)
  *   so that two timers started at step boundaries rarely end within a few
  *   milliseconds of each other, where the live engine's jitter would
- *   decide their order;
+ *   decide their order; each place a TTL can come from has its own set;
  * - a scenario with a broker crash or stop has no TTL of any kind: a real
  *   restart takes 4 to 15 s, the simulated one none, so what expires
  *   around it would be a race (see tests/facts/f12-crash-nondurable.cfg);
@@ -108,9 +110,19 @@ static const struct gen_toggle_values gen_toggle_sets[] = {
 };
 #define GEN_NTOGGLES (sizeof gen_toggle_sets / sizeof gen_toggle_sets[0])
 
-static const int gen_pauses[] = { 330, 610, 1170 };
+static const int gen_pauses[] = { 90, 210, 430 };
+/*
+ * TTLs: one set for queue arguments (shifted 120 ms per queue), one for
+ * the message_expiry policy, one for per-message expiration, so that two
+ * copies of a message never expire at the same instant in two places
+ * (which copy went last would decide its loss reason).
+ */
 static const int64_t gen_ttls[] = { 1170, 2390 };
+static const int64_t gen_policy_ttls[] = { 1650, 2870 };
+static const int64_t gen_msg_ttls[] = { 1770, 3230 };
 static const int64_t gen_cuts[] = { 730, 1810 };
+/* The quiet time before a failure: the lab is idle by then. */
+#define GEN_QUIET_MS 700
 static const int gen_waits[] = { 1090, 2390 };
 
 #define GEN_PICK(r, arr) ((arr)[rng_below((r), sizeof(arr) / sizeof((arr)[0]))])
@@ -139,7 +151,8 @@ gen_draw_queue(struct rng *r, struct gen_scn *g, struct gen_q *q, int crash)
 	q->type = gen_chance(r, 25) ? -1 : (int)rng_below(r, 3);
 	q->durable = q->type == QTYPE_QUORUM ? -1
 	    : gen_chance(r, 40) ? -1 : (int)rng_below(r, 2);
-	q->ttl_ms = !crash && gen_chance(r, 25) ? GEN_PICK(r, gen_ttls) : 0;
+	q->ttl_ms = !crash && gen_chance(r, 25)
+	    ? GEN_PICK(r, gen_ttls) + 120 * (q - g->q) : 0;
 	q->max_length = gen_chance(r, 25) ? (int64_t)rng_below(r, 4) : -1;
 	q->reject = gen_chance(r, 50);
 	q->dlx = gen_chance(r, 35) ? (int)rng_below(r, (uint64_t)g->nex) : -1;
@@ -209,8 +222,8 @@ gen_draw_publish(struct rng *r, const struct gen_scn *g, struct gen_step *s,
 	    : (int)rng_below(r, (uint64_t)g->nex);
 	s->key = gen_chance(r, 50) ? -1 : (int)rng_below(r, GEN_NKEYS);
 	s->persistent = gen_chance(r, 60) ? -1 : (int)rng_below(r, 2);
-	s->expiration_ms = !crash && gen_chance(r, 15) ? GEN_PICK(r, gen_ttls)
-	    : 0;
+	s->expiration_ms = !crash && gen_chance(r, 15)
+	    ? GEN_PICK(r, gen_msg_ttls) : 0;
 	s->every_ms = gen_chance(r, 20) ? 30 : 0;
 	s->hdr = gen_chance(r, 40) ? (int)rng_below(r, GEN_NHDRS) : -1;
 }
@@ -238,7 +251,7 @@ gen_draw_failure(struct rng *r, const struct gen_scn *g, struct gen_step *s,
 	case GT_QUEUE:
 		s->target = (int)rng_below(r, (uint64_t)g->nq);
 		if (f->ttl)
-			s->ms = GEN_PICK(r, gen_ttls);
+			s->ms = GEN_PICK(r, gen_policy_ttls);
 		break;
 	case GT_CONSUMER:
 		s->target = (int)rng_below(r, (uint64_t)g->ncons);
@@ -319,6 +332,16 @@ gen_units(const struct gen_scn *g)
 {
 	return (size_t)(g->nex + g->nq + g->nbind + g->ncons + g->ntog +
 	    g->nstep);
+}
+
+size_t
+gen_units_on(struct gen_scn *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gen_units(g); i++)
+		n += *gen_unit(g, i) != 0;
+	return n;
 }
 
 int *
@@ -607,11 +630,12 @@ gen_write_step(struct gen_buf *b, const struct gen_scn *g,
 		gen_put(b, " }; },\n");
 		break;
 	case GEN_FAIL:
-		gen_put(b, "  { ");
+		gen_put(b, "  { do = \"wait\"; ms = %d; },\n  { ", GEN_QUIET_MS);
 		gen_write_failure(b, s);
 		gen_put(b, " },\n");
 		break;
 	case GEN_CRASH:
+		gen_put(b, "  { do = \"wait\"; ms = %d; },\n", GEN_QUIET_MS);
 		gen_put(b, "  { do = \"fail\"; failure = \"%s\"; },\n"
 		    "  { do = \"wait\"; ms = 500; },\n  { do = \"restart\"; },\n",
 		    s->failure ? "broker_stop" : "broker_crash");

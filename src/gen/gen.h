@@ -129,8 +129,10 @@ void gen_scenario(uint64_t seed, struct gen_scn *g);
  */
 char *gen_write(const struct gen_scn *g, const char *note);
 
-/* How many units a scenario has, and each one's on/off switch. */
+/* How many units a scenario has (on or off), how many are on, and each
+   one's on/off switch. */
 size_t gen_units(const struct gen_scn *g);
+size_t gen_units_on(struct gen_scn *g);
 int *gen_unit(struct gen_scn *g, size_t i);
 
 /*

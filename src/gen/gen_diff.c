@@ -195,8 +195,9 @@ gen_hunt(struct gen_scn *g, const struct gen_diff_opts *o, const char *report)
 
 	/* The minimal script must show it once more, or it was a flake. */
 	if (gen_compare(g, o, &last, &why) == COMPARE_DIFFERENT) {
-		fprintf(o->log, "   shrunk to %zu units in %d comparisons:\n%s",
-		    gen_units(g), tests, last);
+		fprintf(o->log, "   shrunk to %zu of %zu units in %d "
+		    "comparisons:\n%s", gen_units_on(g), gen_units(g), tests,
+		    last);
 		saved = gen_save(g, o, last, tests) == 0;
 	} else {
 		fprintf(o->log, "   the difference did not come back once "
