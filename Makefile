@@ -47,7 +47,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3
 
-.PHONY: all run test check bench deps install uninstall clean asan fuzz \
+.PHONY: all run test check bench deps install uninstall clean asan fuzz diff \
         fuzz-long
 .DEFAULT_GOAL := all
 
@@ -166,6 +166,14 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.
 FUZZ_LONG_SECONDS ?= 600
+# The differential campaign: N generated scenarios from seed SEED on the
+# simulated engine and on three private RabbitMQ nodes; OUT=DIR shrinks
+# each difference to a minimal script there.
+N ?= 500
+SEED ?= 1
+diff: deps all
+	@bash tests/live/diff.sh $(BIN) $(SEED) $(N) $(OUT)
+
 fuzz-long: fuzz
 	@BUILD=$(BUILD) FUZZ_LONG_SECONDS=$(FUZZ_LONG_SECONDS) \
 	    bash tests/fuzz/long.sh

@@ -86,6 +86,20 @@ for f in lessons/*.cfg; do
 done
 replay_all "$BIN" sim
 
+echo "== generated scenarios on the simulated engine"
+# rabbitlab gen's grammar over the whole script format: each of 1000
+# scenarios must load, run and run the same twice (tests/live/diff.sh
+# plays them against a real broker too).
+gen_sim() { # bin count label
+	if "$1" diff --engine=sim --seed 1 --count "$2" >"$tmp/gen.out" 2>&1 &&
+	    tail -1 "$tmp/gen.out" | grep -q "^scenarios $2, agreeing $2, "; then
+		ok "$3 $2 generated scenarios load, run and repeat"
+	else
+		ko "$3 $2 generated scenarios" "$tmp/gen.out"
+	fi
+}
+gen_sim "$BIN" 1000 sim
+
 echo "== determinism and golden transcripts"
 for g in tests/golden/*.txt; do
 	[ -e "$g" ] || continue
@@ -221,6 +235,7 @@ if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	run_units build-asan asan
 	replay_all build-asan/rabbitlab asan
+	gen_sim build-asan/rabbitlab 300 asan
 	for f in tests/bad/*.cfg; do
 		[ -e "$f" ] || continue
 		build-asan/rabbitlab check "$f" >/dev/null 2>"$tmp/ab.err"

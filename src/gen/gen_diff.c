@@ -15,6 +15,7 @@
 #include "lesson/compare.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
+#include "util/mono.h"
 #include "util/xmalloc.h"
 
 /* What the shrinker's test needs: the campaign's options, and the names
@@ -38,9 +39,7 @@ gen_load(const struct gen_scn *g, char **why)
 	if (s == NULL)
 		*why = xasprintf("generated script does not load: %s",
 		    d.count ? d.lines[0] : "?");
-	for (size_t i = 0; i < d.count; i++)
-		free(d.lines[i]);
-	free(d.lines);
+	script_diag_free(&d);
 	return s;
 }
 
@@ -263,6 +262,7 @@ gen_diff_run(const struct gen_diff_opts *o, struct gen_diff_tally *t)
 	for (uint64_t i = 0; i < o->count; i++) {
 		struct gen_scn g;
 		char *report = NULL, *why = NULL;
+		double t0;
 		int rc;
 
 		gen_scenario(o->seed + i, &g);
@@ -274,9 +274,12 @@ gen_diff_run(const struct gen_diff_opts *o, struct gen_diff_tally *t)
 				t->errors++;
 			continue;
 		}
+		t0 = mono_seconds();
 		rc = gen_compare(&g, o, &report, &why);
 		if (rc == COMPARE_EQUAL) {
 			t->agreeing++;
+			fprintf(o->log, "same gen-%" PRIu64 " (%.0f s)\n", g.seed,
+			    mono_seconds() - t0);
 		} else if (rc == COMPARE_DIFFERENT) {
 			t->differing++;
 			fprintf(o->log, "DIFF gen-%" PRIu64 "\n%s", g.seed, report);

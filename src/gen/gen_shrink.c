@@ -55,22 +55,29 @@ gen_shrink_pass(struct gen_scn *g, size_t size, gen_test_fn test, void *arg,
 	return progress;
 }
 
-/* Halves each publish's count while the difference stays. */
+/* Lowers each publish's count (halved, else one less) while the
+   difference stays. */
 static void
 gen_shrink_counts(struct gen_scn *g, gen_test_fn test, void *arg, int *tests)
 {
 	for (int i = 0; i < g->nstep; i++) {
 		struct gen_step *s = &g->step[i];
+		int lowered = 1;
 
-		while (s->on && s->kind == GEN_PUBLISH && s->count > 1) {
-			int before = s->count;
+		while (lowered && s->on && s->kind == GEN_PUBLISH &&
+		    s->count > 1) {
+			int before = s->count, tries[2] = { before / 2, before - 1 };
 
-			s->count /= 2;
-			(*tests)++;
-			if (test(g, arg) != 1) {
-				s->count = before;
-				break;
+			lowered = 0;
+			for (int k = 0; k < 2 && !lowered; k++) {
+				if (k == 1 && tries[1] == tries[0])
+					break;
+				s->count = tries[k];
+				(*tests)++;
+				lowered = test(g, arg) == 1;
 			}
+			if (!lowered)
+				s->count = before;
 		}
 	}
 }

@@ -54,7 +54,7 @@ wait
 
 total=(0 0 0 0 0)
 for f in "$tmp"/lane*; do
-	grep -v '^scenarios ' "$f"
+	grep -v "^scenarios \|^same gen-" "$f"
 	line=$(grep '^scenarios ' "$f" | tail -1)
 	echo "lane: ${line:-no summary (the lane died)}"
 	[ -z "$line" ] && total[3]=$((total[3] + 1))
