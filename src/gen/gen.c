@@ -137,11 +137,19 @@ gen_chance(struct rng *r, int percent)
 	return (int)rng_below(r, 100) < percent;
 }
 
+/*
+ * A toggle and its value. In a scenario with a crash, not reconciliation:
+ * the real restart's 4 to 15 s (none on the simulator) would give its
+ * periodic job more rounds on one side.
+ */
 static void
-gen_draw_toggle(struct rng *r, struct gen_tog *t)
+gen_draw_toggle(struct rng *r, struct gen_tog *t, int crash)
 {
-	const struct gen_toggle_values *tv =
-	    &gen_toggle_sets[rng_below(r, GEN_NTOGGLES)];
+	const struct gen_toggle_values *tv;
+
+	do
+		tv = &gen_toggle_sets[rng_below(r, GEN_NTOGGLES)];
+	while (crash && tv->id == TOGGLE_RECONCILE);
 
 	t->on = 1;
 	t->id = tv->id;
@@ -288,7 +296,7 @@ gen_draw_step(struct rng *r, const struct gen_scn *g, struct gen_step *s,
 		gen_draw_publish(r, g, s, crash);
 	} else if (roll < 52) {
 		s->kind = GEN_TOGGLE;
-		gen_draw_toggle(r, &s->tog);
+		gen_draw_toggle(r, &s->tog, crash);
 	} else if (roll < 74) {
 		s->kind = GEN_FAIL;
 		gen_draw_failure(r, g, s, crash);
@@ -321,7 +329,7 @@ gen_scenario(uint64_t seed, struct gen_scn *g)
 		int dup;
 
 		do {	/* a key may appear once in the toggles group */
-			gen_draw_toggle(&r, &g->tog[i]);
+			gen_draw_toggle(&r, &g->tog[i], crash);
 			dup = 0;
 			for (int k = 0; k < i; k++)
 				dup |= g->tog[k].id == g->tog[i].id;
@@ -655,7 +663,10 @@ gen_write_step(struct gen_buf *b, const struct gen_scn *g,
 	default:
 		break;
 	}
-	gen_put(b, "  { do = \"wait\"; ms = %d; },\n", s->pause_ms);
+	/* A publish's pause starts after its last message, so the next step
+	   never lands on one of its sends. */
+	gen_put(b, "  { do = \"wait\"; ms = %d; },\n", s->pause_ms +
+	    (s->kind == GEN_PUBLISH ? (s->count - 1) * s->every_ms : 0));
 }
 
 char *
