@@ -81,10 +81,16 @@ struct sim_wire {
 enum sim_link { LINK_OK, LINK_CUT, LINK_BLACKHOLE };
 
 /* A consumer's connection: its link and wires. */
+/*
+ * A connection opened while its link is a black hole gets no answer: the
+ * handshake is held (TCP keeps retrying) and completes once the link
+ * heals, as through the live engine's relay. `held` marks such a connect.
+ */
 struct sim_consumer {
 	enum sim_link link;
 	uint32_t link_gen;
 	struct sim_wire down, up;
+	int held;
 };
 
 /* The producer's connection: its link and wires, the broker's view. */
@@ -93,6 +99,7 @@ struct sim_producer {
 	uint32_t link_gen;
 	struct sim_wire up, down;
 	int bchan;           /* broker view: 0 open, 1 closing, 2 closed */
+	int held;            /* connect held by a black hole (sim_consumer) */
 };
 
 struct sim_delayed {
@@ -417,6 +424,10 @@ sim_producer_connected(struct engine *e)
 {
 	struct client_producer *cp = &e->base.app.prod;
 
+	if (e->base.b.up && e->prod.link == LINK_BLACKHOLE) {
+		e->prod.held = 1;
+		return;
+	}
 	cp->connecting = 0;
 	if (!sim_producer_reachable(e)) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, 0, -9, 0, NULL,
@@ -492,7 +503,8 @@ sim_producer_pump(struct engine *e)
 	if (!client_producer_ready(&e->base.app))
 		return;
 	if (!cp->connected) {
-		if (!sim_producer_reachable(e)) {
+		if (!sim_producer_reachable(e) &&
+		    !(e->base.b.up && e->prod.link == LINK_BLACKHOLE)) {
 			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
 			    -9, 0, NULL, e->base.b.up ? "link down" :
 			    "broker down");
@@ -573,7 +585,7 @@ sim_consumer_connect(struct engine *e, int ci)
 
 	if (a->connected || a->connecting || !a->wanted)
 		return;
-	if (!e->base.b.up || c->link != LINK_OK) {
+	if (!e->base.b.up || c->link == LINK_CUT) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
 		    a->spec->name, e->base.b.up ? "link down" : "broker down");
 		client_consumer_arm_recovery(&e->base.app, ci);
@@ -590,6 +602,10 @@ sim_consumer_up(struct engine *e, int ci)
 	struct sim_consumer *c = &e->consumers[ci];
 	struct client_consumer *a = &e->base.app.cons[ci];
 
+	if (e->base.b.up && c->link == LINK_BLACKHOLE && a->wanted) {
+		c->held = 1;
+		return;
+	}
 	a->connecting = 0;
 	if (!e->base.b.up || c->link != LINK_OK || !a->wanted) {
 		sim_consumer_connect(e, ci);
@@ -742,13 +758,23 @@ static void
 sim_link_heal(struct engine *e, int who)
 {
 	if (who == 0) {
+		struct client_producer *cp = &e->base.app.prod;
 		e->prod.link = LINK_OK;
+		if (e->prod.held && cp->connecting)
+			sched_add(&e->base.sched, e->now + SIM_CONNECT_US,
+			    T_CONNECTED, cp->gen, 0, 0);
+		e->prod.held = 0;
 		sim_wire_arm(e, WIRE_PROD_UP);
 		sim_wire_arm(e, WIRE_PROD_DOWN);
 		sim_producer_pump(e);
 	} else {
 		struct sim_consumer *c = &e->consumers[who - 1];
+		struct client_consumer *a = &e->base.app.cons[who - 1];
 		c->link = LINK_OK;
+		if (c->held && a->connecting)
+			sched_add(&e->base.sched, e->now + SIM_CONNECT_US,
+			    T_CONSUMER_UP, a->gen, (uint32_t)(who - 1), 0);
+		c->held = 0;
 		sim_wire_arm(e, sim_cwire(e, c, 0));
 		sim_wire_arm(e, sim_cwire(e, c, 1));
 	}
