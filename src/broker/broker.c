@@ -710,6 +710,23 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 	broker_fan_out(b, m, routed, n, EV_DEAD_LETTER, ACTOR_QUEUE, detail, 1);
 }
 
+/*
+ * Whether full queue q (limit max >= 0) refuses the next publish: a classic
+ * queue with reject-publish when it holds max; a quorum one as its
+ * qq_refusing says (broker.h).
+ */
+static int
+broker_refuses(struct broker_queue *q, int64_t max)
+{
+	if (q->spec->overflow != OVERFLOW_REJECT_PUBLISH)
+		return 0;
+	if (q->type != QTYPE_QUORUM)
+		return (int64_t)q->ready.len >= max;
+	if (q->qq_refusing && (int64_t)q->ready.len <= max * 8 / 10)
+		q->qq_refusing = 0;
+	return q->qq_refusing;
+}
+
 void
 broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
     int *rejected)
@@ -721,16 +738,17 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	m->written_at = b->env.write_time ? b->env.write_time(b->env.ctx, q,
 	    m->persistent, confirming) : BROKER_NEVER;
 	m->seq = ++b->next_seq;
-	if (max >= 0 && (int64_t)q->ready.len >= max) {
-		if (q->spec->overflow == OVERFLOW_REJECT_PUBLISH) {
-			*rejected = 1;
-			broker_emit(b, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0,
-			    0, broker_qname(b, qi), "x-overflow=reject-publish");
-			broker_drop(b, m->id, LOSS_QUEUE_FULL,
-			    confirming ? NOTICE_NACK : NOTICE_SILENT,
-			    broker_qname(b, qi));
-			return;
-		}
+	if (max >= 0 && broker_refuses(q, max)) {
+		*rejected = 1;
+		broker_emit(b, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
+		    broker_qname(b, qi), "x-overflow=reject-publish");
+		broker_drop(b, m->id, LOSS_QUEUE_FULL,
+		    confirming ? NOTICE_NACK : NOTICE_SILENT,
+		    broker_qname(b, qi));
+		return;
+	}
+	if (max >= 0 && (int64_t)q->ready.len >= max &&
+	    q->spec->overflow != OVERFLOW_REJECT_PUBLISH) {
 		if (max == 0) {
 			broker_emit(b, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
 			    broker_qname(b, qi), "x-max-length=0");
@@ -751,6 +769,10 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	    broker_qname(b, qi), NULL);
 	broker_arm_expiry(b, qi);
 	broker_dispatch(b, qi);
+	if (max >= 0 && q->type == QTYPE_QUORUM &&
+	    q->spec->overflow == OVERFLOW_REJECT_PUBLISH &&
+	    (int64_t)q->ready.len > max)
+		q->qq_refusing = 1;
 }
 
 int64_t

@@ -121,6 +121,13 @@ struct broker_queue {
 	uint64_t unacked;
 	int64_t expiry_due;        /* armed expiry timer, BROKER_NEVER none */
 	size_t rr;                 /* next subscription to try, round robin */
+	/*
+	 * A quorum queue with x-overflow reject-publish takes the message that
+	 * puts it over its limit (so it can hold max-length + 1) and only then
+	 * refuses publishes, until it is back at 80% of the limit or below
+	 * (rabbit_fifo's limit and soft limit; f37).
+	 */
+	int qq_refusing;
 };
 
 /* The broker's side of a consumer: what it delivered and not yet settled. */
