@@ -1006,6 +1006,13 @@ sim_declare(struct engine *e, const struct topology *topo, char **cause)
 	e->nconsumers = e->base.topo->nconsumers;
 	e->consumers = xcalloc(e->nconsumers + 1, sizeof *e->consumers);
 	broker_redeclare(&e->base.b);
+	/* The producer connects now, as the live engine's does, and as a
+	 * Spring application's shared connection opens when RabbitAdmin
+	 * declares at start-up; a failure before the first publish finds it
+	 * connected. */
+	e->base.app.prod.connecting = 1;
+	sched_add(&e->base.sched, e->now + SIM_CONNECT_US, T_CONNECTED,
+	    e->base.app.prod.gen, 0, 0);
 	return 0;
 }
 

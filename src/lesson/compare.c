@@ -78,6 +78,12 @@ struct cmp_run {
 	struct play *play;      /* the run being recorded */
 	FILE *events;
 	int failed_expect;      /* expectations that did not hold */
+	/* When each step began, in us after the first one began. */
+	int64_t *starts;
+	size_t nstarts, starts_cap;
+	int64_t t0;             /* the engine's clock at the first step */
+	/* The run whose step starts this one keeps to (NULL: none). */
+	const struct cmp_run *lead;
 };
 
 struct cmp_ctx {
@@ -133,6 +139,7 @@ cmp_run_free(struct cmp_run *r)
 	}
 	free(r->pts);
 	free(r->fates);
+	free(r->starts);
 	free(r->qnames);
 	memset(r, 0, sizeof *r);
 }
@@ -182,13 +189,46 @@ cmp_after(void *ctx, size_t i, const struct script_step *st)
 	return 0;
 }
 
+/*
+ * Before each step: a run that follows a lead first lets its clock reach
+ * the moment the lead began the same step (the live engine spends real
+ * time inside some actions: a rabbitmqctl policy takes about a second, a
+ * basic.cancel waits for its cancel-ok), so that the two runs' timers and
+ * steps keep the same order. Then notes when the step begins.
+ */
+static void
+cmp_before(void *ctx, size_t i, const struct script_step *st)
+{
+	struct cmp_run *r = ctx;
+	const struct engine_ops *ops = r->play->ops;
+	struct engine *e = r->play->e;
+	int64_t at;
+
+	(void)st;
+	if (i == 0)
+		r->t0 = ops->now(e);
+	at = ops->now(e) - r->t0;
+	if (r->lead && i < r->lead->nstarts && r->lead->starts[i] > at) {
+		char *cause = NULL;
+
+		/* Only a failing engine refuses to let time pass; its
+		   next step says so. */
+		if (ops->advance(e, r->lead->starts[i] - at, &cause) != 0)
+			free(cause);
+		at = ops->now(e) - r->t0;
+	}
+	r->starts = xgrow(r->starts, &r->starts_cap, i + 1, sizeof *r->starts);
+	r->starts[i] = at;
+	r->nstarts = i + 1;
+}
+
 /* Plays `run` on a fresh engine; fills *r. Returns 0 or -1 with *why. */
 static int
 cmp_play(const struct script *s, const struct engine_ops *ops,
     const struct compare_opts *o, enum play_run run, struct cmp_run *r,
     char **why)
 {
-	static const struct play_hooks hooks = { NULL, cmp_after };
+	static const struct play_hooks hooks = { cmp_before, cmp_after };
 	struct play_opts po;
 	struct play pl;
 	char *cause = NULL;
@@ -442,9 +482,11 @@ cmp_pair(struct cmp_ctx *c, enum play_run run, char **why)
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	a.events = b.events = c->o->events ? c->o->out : NULL;
-	rc = cmp_play(c->s, left, c->o, run, &a, why);
+	/* The right (live) run first: the left follows its step starts. */
+	a.lead = &b;
+	rc = cmp_play(c->s, right, c->o, run, &b, why);
 	if (rc == 0)
-		rc = cmp_play(c->s, right, c->o, run, &b, why);
+		rc = cmp_play(c->s, left, c->o, run, &a, why);
 	if (rc == 0) {
 		cmp_runs(c, &a, &b);
 		if (b.failed_expect && !a.failed_expect)
