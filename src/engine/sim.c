@@ -397,7 +397,11 @@ sim_producer_lost(struct engine *e, int code, enum loss_reason why)
 
 	if (!cp->connected && !cp->connecting)
 		return;
-	sim_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL, NULL);
+	/* A handshake cut short is no lost connection: the next attempt
+	   says what it finds (as client_consumer_lost does). */
+	if (cp->connected)
+		sim_emit(e, EV_CONN_LOST, ACTOR_PRODUCER, 0, code, 0, NULL,
+		    NULL);
 	cp->connected = cp->connecting = 0;
 	cp->chan_open = 0;
 	cp->chan_dead = 0;
