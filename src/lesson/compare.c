@@ -78,9 +78,9 @@ struct cmp_run {
 	struct play *play;      /* the run being recorded */
 	FILE *events;
 	int failed_expect;      /* expectations that did not hold */
-	/* When each step began, in us after the first one began. */
-	int64_t *starts;
-	size_t nstarts, starts_cap;
+	/* When each step began and ended, in us after the first began. */
+	int64_t *starts, *ends;
+	size_t nstarts, starts_cap, ends_cap;
 	int64_t t0;             /* the engine's clock at the first step */
 	/* The run whose step starts this one keeps to (NULL: none). */
 	const struct cmp_run *lead;
@@ -140,6 +140,7 @@ cmp_run_free(struct cmp_run *r)
 	free(r->pts);
 	free(r->fates);
 	free(r->starts);
+	free(r->ends);
 	free(r->qnames);
 	memset(r, 0, sizeof *r);
 }
@@ -175,6 +176,72 @@ cmp_checkpoint(struct cmp_run *r, const struct script_step *st, size_t step)
 	}
 }
 
+/*
+ * Steps the live engine performs by waiting on its broker, which the
+ * simulator does at once: a consumer stopped or started (basic.cancel or
+ * basic.consume, and the broker's answer) takes effect at the end of the
+ * wait; a policy (queue_full, message_expiry) is worked out from the queue
+ * as it stands when the step begins, then set by rabbitmqctl, about a
+ * second later.
+ */
+enum cmp_wait { CMP_NO_WAIT, CMP_WAIT_BEFORE, CMP_WAIT_AFTER };
+
+static enum cmp_wait
+cmp_wait_kind(const struct script_step *st)
+{
+	const struct script_action *a = &st->action;
+
+	if (a->kind == ACT_STOP || a->kind == ACT_CONSUME)
+		return CMP_WAIT_BEFORE;
+	if (a->kind == ACT_FAIL && (a->fail.kind == FAIL_QUEUE_FULL ||
+	    a->fail.kind == FAIL_MESSAGE_EXPIRY))
+		return CMP_WAIT_AFTER;
+	return CMP_NO_WAIT;
+}
+
+/*
+ * A run that follows a lead lets the time the lead spent waiting on its
+ * broker at step i pass too (less what it has spent on the step itself):
+ * before a stop or consume, after a policy, so the two runs' timers and
+ * steps keep their order. Other steps keep their own pace: how much a
+ * burst gets done in a window is what a rate check measures (f09).
+ */
+static void
+cmp_follow(struct cmp_run *r, size_t i, const struct script_step *st,
+    enum cmp_wait when)
+{
+	const struct engine_ops *ops = r->play->ops;
+	struct engine *e = r->play->e;
+	int64_t spent;
+	char *cause = NULL;
+
+	if (r->lead == NULL || i >= r->lead->nstarts ||
+	    cmp_wait_kind(st) != when)
+		return;
+	spent = r->lead->ends[i] - r->lead->starts[i] -
+	    (ops->now(e) - r->t0 - r->starts[i]);
+	/* Only a failing engine refuses to let time pass; its next step
+	   says so. */
+	if (spent > 0 && ops->advance(e, spent, &cause) != 0)
+		free(cause);
+}
+
+/* Before each step: notes when it begins (and follows the lead). */
+static void
+cmp_before(void *ctx, size_t i, const struct script_step *st)
+{
+	struct cmp_run *r = ctx;
+	const struct engine_ops *ops = r->play->ops;
+
+	if (i == 0)
+		r->t0 = ops->now(r->play->e);
+	r->starts = xgrow(r->starts, &r->starts_cap, i + 1, sizeof *r->starts);
+	r->ends = xgrow(r->ends, &r->ends_cap, i + 1, sizeof *r->ends);
+	r->starts[i] = ops->now(r->play->e) - r->t0;
+	r->nstarts = i + 1;
+	cmp_follow(r, i, st, CMP_WAIT_BEFORE);
+}
+
 /* After each step: a checkpoint if it has expectations or is the last. */
 static int
 cmp_after(void *ctx, size_t i, const struct script_step *st)
@@ -184,47 +251,11 @@ cmp_after(void *ctx, size_t i, const struct script_step *st)
 	const struct script_step *steps = play_steps(r->play, r->play->run,
 	    &n);
 
+	cmp_follow(r, i, st, CMP_WAIT_AFTER);
+	r->ends[i] = r->play->ops->now(r->play->e) - r->t0;
 	if (script_checkpoint(steps, n, i))
 		cmp_checkpoint(r, st, i + 1);
 	return 0;
-}
-
-/*
- * Before each step: a run that follows a lead and has fallen more than
- * CMP_ALIGN_US behind it first lets its clock reach the moment the lead
- * began the same step (the live engine spends real time inside some
- * actions: a rabbitmqctl policy takes about a second, a basic.cancel waits
- * for its cancel-ok), so that the two runs' timers and steps keep the same
- * order. A smaller lag is left alone: it is the real broker's pace inside
- * a burst, which a rate window measures (f09). Then notes when the step
- * begins.
- */
-#define CMP_ALIGN_US 100000
-static void
-cmp_before(void *ctx, size_t i, const struct script_step *st)
-{
-	struct cmp_run *r = ctx;
-	const struct engine_ops *ops = r->play->ops;
-	struct engine *e = r->play->e;
-	int64_t at;
-
-	(void)st;
-	if (i == 0)
-		r->t0 = ops->now(e);
-	at = ops->now(e) - r->t0;
-	if (r->lead && i < r->lead->nstarts &&
-	    r->lead->starts[i] > at + CMP_ALIGN_US) {
-		char *cause = NULL;
-
-		/* Only a failing engine refuses to let time pass; its
-		   next step says so. */
-		if (ops->advance(e, r->lead->starts[i] - at, &cause) != 0)
-			free(cause);
-		at = ops->now(e) - r->t0;
-	}
-	r->starts = xgrow(r->starts, &r->starts_cap, i + 1, sizeof *r->starts);
-	r->starts[i] = at;
-	r->nstarts = i + 1;
 }
 
 /* Plays `run` on a fresh engine; fills *r. Returns 0 or -1 with *why. */
@@ -487,7 +518,7 @@ cmp_pair(struct cmp_ctx *c, enum play_run run, char **why)
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	a.events = b.events = c->o->events ? c->o->out : NULL;
-	/* The right (live) run first: the left follows its step starts. */
+	/* The right (live) run first: the left follows its slow steps. */
 	a.lead = &b;
 	rc = cmp_play(c->s, right, c->o, run, &b, why);
 	if (rc == 0)

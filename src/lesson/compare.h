@@ -4,9 +4,10 @@
  *
  * Both runs play the script as the lesson runner does (toggles, topology,
  * consumers, steps; the challenge too if asked). The right (live) run goes
- * first; the left one begins each step when the right one began it, so
- * real time the live engine spends inside an action does not shift one
- * run's timers against the other's steps. A checkpoint is taken after
+ * first; where the right one spent time waiting on its broker (before a
+ * consumer's cancel or consume took effect, after a policy was worked out
+ * for rabbitmqctl), the left one lets the same time pass, so that timers
+ * and steps keep their order on both. A checkpoint is taken after
  * every step that has expectations and after the last step: every ledger
  * counter and every queue's ready and unacked count. At the end come each
  * message's fate (with its loss reason and what the producer was told) and

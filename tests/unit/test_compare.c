@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lesson/compare.h"
+#include "unit.h"
 #include "util/xmalloc.h"
 
 /* Compares `path` on the simulated engine twice; returns the status. */
@@ -171,6 +172,64 @@ test_load_factor(void **state)
 	script_free(s);
 }
 
+/* The simulated engine whose policies take a second, as rabbitmqctl does. */
+static int
+slow_policy_fail(struct engine *e, const struct failure_req *req,
+    char **cause)
+{
+	int rc = engine_sim_ops.inject(e, req, cause);
+
+	if (rc == 0 && req->kind == FAIL_QUEUE_FULL)
+		rc = engine_sim_ops.advance(e, 1000000, cause);
+	return rc;
+}
+
+/*
+ * A policy that takes a second on the right-hand engine: the message's
+ * 1.5 s TTL has run out 0.7 s after the step there (1.8 s in). The left-hand run
+ * lets the same second pass before it sets the policy, so the two agree;
+ * that second is the step's alone (the wait after it is not stretched).
+ */
+static void
+test_follows_slow_steps(void **state)
+{
+	static const char text[] =
+	    "id = \"t\";\n"
+	    "title = { en = \"T\"; zh = \"T\"; };\n"
+	    "topology = {\n"
+	    "  queues = ( { name = \"q\"; ttl_ms = 1500; } );\n"
+	    "  publish = { exchange = \"\"; key = \"q\"; };\n"
+	    "};\n"
+	    "steps = (\n"
+	    "  { do = \"publish\"; },\n"
+	    "  { do = \"wait\"; ms = 100; },\n"
+	    "  { do = \"fail\"; failure = \"queue_full\"; target = \"q\"; },\n"
+	    "  { do = \"wait\"; ms = 700;\n"
+	    "    expect_queue = ( { queue = \"q\"; ready = 0; } ); },\n"
+	    "  { do = \"wait\"; ms = 10; }\n"
+	    ");\n";
+	struct script *s = unit_script(text, "t.cfg");
+	struct engine_ops slow = engine_sim_ops;
+	struct compare_opts o;
+	char *why = NULL, *out = NULL;
+	size_t len;
+	int rc;
+
+	(void)state;
+	slow.inject = slow_policy_fail;
+	memset(&o, 0, sizeof o);
+	o.out = open_memstream(&out, &len);
+	o.left = &engine_sim_ops;
+	o.right = &slow;
+	rc = compare_script(s, &o, &why);
+	fclose(o.out);
+	if (rc != COMPARE_EQUAL)
+		print_message("%s%s\n", out, why ? why : "");
+	assert_int_equal(rc, COMPARE_EQUAL);
+	free(out);
+	script_free(s);
+}
+
 static void
 test_sim_agrees_with_itself_lessons(void **state)
 {
@@ -193,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_sim_agrees_with_itself_facts),
 		cmocka_unit_test(test_seed_reaches_both_engines),
 		cmocka_unit_test(test_load_factor),
+		cmocka_unit_test(test_follows_slow_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
