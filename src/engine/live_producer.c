@@ -61,6 +61,8 @@ lv_producer_lost(struct engine *e, int code, enum loss_reason why,
 	lv_producer_pump(e);
 }
 
+static int lv_producer_open_channel(struct engine *e);
+
 /* A connection attempt for the head publish failed. */
 void
 lv_producer_connect_failed(struct engine *e)
@@ -102,9 +104,16 @@ lv_producer_connected(struct engine *e)
 	/*
 	 * The topology is declared on the channel the producer publishes on:
 	 * a channel's frames are acted on in order, two channels' are not
-	 * (a publish could overtake a queue.bind on another channel).
+	 * (a publish could overtake a queue.bind on another channel). It is
+	 * declared now, as Spring's RabbitAdmin does when a connection is
+	 * made (and as the simulator does), not at the first publish: an
+	 * exchange deleted in between stays deleted.
 	 */
 	p->redeclare = 1;
+	if (lv_producer_open_channel(e) != 0) {
+		lv_producer_lost(e, p->cl.conn.status, LOSS_NETWORK, NULL);
+		return;
+	}
 	lv_producer_pump(e);
 }
 
@@ -440,21 +449,8 @@ lv_producer_pump_turn(struct engine *e)
 				 * rabbitmq-c style: the closed channel number
 				 * is used again without channel.open.
 				 */
-			} else {
-				lv_emit(e, EV_CHANNEL_OPEN, ACTOR_PRODUCER, 0, 0,
-				    0, NULL, NULL);
-				if (lv_channel_open(&p->cl, p->next_chan++) != 0)
-					goto dead;
-				if (p->redeclare && lv_redeclare(e, &p->cl) != 0)
-					goto dead;
-				p->redeclare = 0;
-				if (p->next_chan > 60)
-					p->next_chan = 2;
-				cp->chan_open = 1;
-				cp->chan_dead = 0;
-				cp->next_seq = 0;
-				cp->confirm_mode = 0;
-			}
+			} else if (lv_producer_open_channel(e) != 0)
+				goto dead;
 		}
 		if (cp->chan_open && mode == CONFIRMS_OFF && cp->confirm_mode) {
 			/* confirm.select cannot be undone: a fresh channel. */
@@ -508,6 +504,31 @@ lv_producer_hold(struct engine *e)
 			lv_producer_recycle(e);
 		return 1;
 	}
+	return 0;
+}
+
+/*
+ * Opens the producer's next channel, declaring the topology on it first
+ * when the connection is new. Returns 0, or -1 when the connection failed.
+ */
+static int
+lv_producer_open_channel(struct engine *e)
+{
+	struct lv_producer *p = &e->prod;
+	struct client_producer *cp = &e->base.app.prod;
+
+	lv_emit(e, EV_CHANNEL_OPEN, ACTOR_PRODUCER, 0, 0, 0, NULL, NULL);
+	if (lv_channel_open(&p->cl, p->next_chan++) != 0)
+		return -1;
+	if (p->redeclare && lv_redeclare(e, &p->cl) != 0)
+		return -1;
+	p->redeclare = 0;
+	if (p->next_chan > 60)
+		p->next_chan = 2;
+	cp->chan_open = 1;
+	cp->chan_dead = 0;
+	cp->next_seq = 0;
+	cp->confirm_mode = 0;
 	return 0;
 }
 
