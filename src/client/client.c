@@ -42,12 +42,14 @@ client_arm(struct client *cl, int64_t at, enum client_timer kind,
 }
 
 int
-client_sched_idle(const struct client *cl)
+client_sched_idle(const struct client *cl,
+    int (*moot)(const struct sched_timer *t, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < cl->sched->len; i++) {
 		int kind = cl->sched->heap[i].kind - cl->timer_base;
 		if (kind == CLIENT_T_RECONCILE ||
-		    (kind == CLIENT_T_RECOVER && !cl->b->up))
+		    (kind == CLIENT_T_RECOVER && !cl->b->up) ||
+		    (moot && moot(&cl->sched->heap[i], ctx)))
 			continue;
 		return 0;
 	}

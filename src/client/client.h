@@ -186,9 +186,11 @@ void client_arm(struct client *cl, int64_t at, enum client_timer kind,
 /*
  * Whether the engine's timers hold nothing but periodic jobs, which run
  * for ever by design: the reconciliation tick, and consumers retrying a
- * broker that is down.
+ * broker that is down; and, if `moot` is given, timers it says have
+ * nothing left to do (an engine's own check of a state gone by).
  */
-int client_sched_idle(const struct client *cl);
+int client_sched_idle(const struct client *cl,
+    int (*moot)(const struct sched_timer *t, void *ctx), void *ctx);
 int64_t client_now(const struct client *cl);
 
 /* ---- producer ------------------------------------------------------------- */

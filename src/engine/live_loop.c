@@ -436,7 +436,7 @@ lv_quiet(struct engine *e)
 	struct client_producer *cp = &e->base.app.prod;
 	int64_t now = lv_now(e);
 
-	if (!client_sched_idle(&e->base.app))
+	if (!client_sched_idle(&e->base.app, NULL, NULL))
 		return 0;
 	if (cp->connecting || p->cl.conn.state == LC_TCP ||
 	    (p->cl.conn.state > LC_TCP && p->cl.conn.state < LC_UP))

@@ -1038,10 +1038,34 @@ sim_restart(struct engine *e, char **cause)
  * Quiet: nothing left but periodic jobs, which run forever by design: the
  * reconciliation tick, and consumers retrying a broker that is down.
  */
+/*
+ * A heartbeat check for a link that is no longer a black hole: it will
+ * find nothing to do, so it is no work a settle waits for (the live
+ * engine's settle does not wait for it either).
+ */
+static int
+sim_timer_moot(const struct sched_timer *t, void *ctx)
+{
+	struct engine *e = ctx;
+	enum sim_link link;
+	uint32_t gen;
+
+	if (t->kind != T_HEARTBEAT)
+		return 0;
+	if (t->a == 0) {
+		link = e->prod.link;
+		gen = e->prod.link_gen;
+	} else {
+		link = e->consumers[t->a - 1].link;
+		gen = e->consumers[t->a - 1].link_gen;
+	}
+	return t->gen != gen || link != LINK_BLACKHOLE;
+}
+
 static int
 sim_quiet(struct engine *e)
 {
-	return client_sched_idle(&e->base.app);
+	return client_sched_idle(&e->base.app, sim_timer_moot, e);
 }
 
 static int
