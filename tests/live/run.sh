@@ -84,6 +84,23 @@ compare_one() { # script node [option...]
 	rm -f "$out"
 }
 
+# One generated scenario (rabbitlab gen --seed $1) on both engines against
+# node $2, as the differential campaign (tests/live/diff.sh) plays it.
+gen_one() { # seed node
+	local out s0
+	out=$(mktemp "$tmp/g.XXXXXX")
+	s0=$(date +%s)
+	if RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" \
+	    "$BIN" diff --seed "$1" --count 1 >"$out" 2>&1; then
+		printf 'PASS live generated scenario %s (%d s)\n' "$1" \
+		    "$(($(date +%s) - s0))"
+	else
+		printf 'FAIL live generated scenario %s\n' "$1"
+		sed -n '1,40p' "$out" | sed 's/^/    /'
+	fi
+	rm -f "$out"
+}
+
 # One script replayed on the live engine against node $2, as a learner runs
 # it: every expectation holds, or is one its step's compare rule says a
 # real broker differs on (then "not judged on a real broker").
@@ -145,9 +162,19 @@ sides="secrets shared lifetime"
 		bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1
 	done
 ) &
-( for f in $crash1; do compare_one "$f" "$node"; done ) >"$tmp/lane1" 2>&1 &
-( for f in $crash2; do compare_one "$f" "$node3"; done ) >"$tmp/lane0" 2>&1 &
+# Generated scenarios, one a lane (as many as the suite's 15 minutes
+# allow): two that crash or stop the broker, one that injects seven
+# failures; `make diff` plays hundreds.
 (
+	for f in $crash1; do compare_one "$f" "$node"; done
+	gen_one 143 "$node"
+) >"$tmp/lane1" 2>&1 &
+(
+	for f in $crash2; do compare_one "$f" "$node3"; done
+	gen_one 137 "$node3"
+) >"$tmp/lane0" 2>&1 &
+(
+	gen_one 254 "$node2"
 	for f in $calm $late; do compare_one "$f" "$node2"; done
 	# Lessons whose races once failed a learner's live run.
 	for f in lessons/07-consumer.cfg lessons/08-failures.cfg \
