@@ -710,6 +710,8 @@ broker_dead_letter(struct broker *b, int qi, struct broker_msg *m,
 	broker_fan_out(b, m, routed, n, EV_DEAD_LETTER, ACTOR_QUEUE, detail, 1);
 }
 
+static int broker_next_sub(struct broker *b, int qi, int take);
+
 /*
  * Whether full queue q (limit max >= 0) refuses the next publish: a classic
  * queue with reject-publish when it holds max; a quorum one as its
@@ -747,8 +749,11 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 		    broker_qname(b, qi));
 		return;
 	}
+	/* A consumer waiting on an empty queue gets the message at once, and
+	   it never counts toward the limit (deliver-or-enqueue). */
 	if (max >= 0 && (int64_t)q->ready.len >= max &&
-	    q->spec->overflow != OVERFLOW_REJECT_PUBLISH) {
+	    q->spec->overflow != OVERFLOW_REJECT_PUBLISH &&
+	    !(q->ready.len == 0 && broker_next_sub(b, qi, 0) >= 0)) {
 		if (max == 0) {
 			broker_emit(b, EV_DROP_HEAD, ACTOR_QUEUE, m->id, 0, 0,
 			    broker_qname(b, qi), "x-max-length=0");
@@ -886,16 +891,22 @@ broker_can_take(struct broker *b, int si)
 	return b->env.can_take(b->env.ctx, si) && broker_sub_has_credit(b, si);
 }
 
-/* The next subscription of queue qi that can take a copy, round robin. */
+/*
+ * The next subscription of queue qi that can take a copy, round robin
+ * (moving the turn on past it when `take`), or -1.
+ */
 static int
-broker_next_sub(struct broker *b, int qi)
+broker_next_sub(struct broker *b, int qi, int take)
 {
 	struct broker_queue *q = &b->queues[qi];
 
+	if (b->env.can_take == NULL || !b->up || !q->exists)
+		return -1;
 	for (size_t i = 0; i < b->nsubs; i++) {
 		size_t si = (q->rr + i) % b->nsubs;
 		if (b->subs[si].queue == qi && broker_can_take(b, (int)si)) {
-			q->rr = (q->rr + i + 1) % b->nsubs;
+			if (take)
+				q->rr = (q->rr + i + 1) % b->nsubs;
 			return (int)si;
 		}
 	}
@@ -910,7 +921,7 @@ broker_dispatch(struct broker *b, int qi)
 	if (b->env.can_take == NULL || !b->up || !q->exists)
 		return;
 	while (q->ready.len) {
-		int si = broker_next_sub(b, qi);
+		int si = broker_next_sub(b, qi, 1);
 		struct broker_sub *s;
 		struct broker_msg m;
 		char detail[48];

@@ -690,7 +690,9 @@ gen_write(const struct gen_scn *g, const char *note)
 	for (int i = 0; i < g->ntog; i++)
 		if (g->tog[i].on)
 			gen_write_toggle(&b, &g->tog[i]);
-	gen_put(&b, " };\nsteps = (\n");
+	/* Consumers subscribed and the producer connected before anything. */
+	gen_put(&b, " };\nsteps = (\n  { do = \"wait\"; ms = %d; },\n",
+	    GEN_QUIET_MS);
 	for (int i = 0; i < g->nstep; i++)
 		if (gen_step_shown(g, &g->step[i]))
 			gen_write_step(&b, g, &g->step[i]);
