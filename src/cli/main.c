@@ -460,26 +460,26 @@ main_gen(const struct main_opts *mo)
 
 	for (unsigned i = 0; i < count; i++) {
 		struct gen_scn g;
-		char *text, *path = NULL;
-		FILE *f = stdout;
+		char *cause = NULL, *path;
 
 		gen_scenario(seed + i, &g);
-		text = gen_write(&g, NULL);
-		if (mo->out) {
-			path = xasprintf("%s/gen-%" PRIu64 ".cfg", mo->out,
-			    seed + i);
-			f = fopen(path, "w");
-		}
-		if (f == NULL || fputs(text, f) == EOF ||
-		    (f != stdout && fclose(f) != 0)) {
-			main_error("%s", strerror(errno));
-			fprintf(stderr, "rabbitlab: could not write %s\n",
-			    path ? path : "standard output");
+		if (mo->out == NULL) {
+			char *text = gen_write(&g, NULL);
+			int rc = fputs(text, stdout);
 			free(text);
-			free(path);
+			if (rc == EOF) {
+				main_error("standard output: %s",
+				    strerror(errno));
+				return EXIT_BAD_INPUT;
+			}
+			continue;
+		}
+		path = gen_save_file(&g, NULL, mo->out, &cause);
+		if (path == NULL) {
+			main_error("%s", cause);
+			free(cause);
 			return EXIT_BAD_INPUT;
 		}
-		free(text);
 		free(path);
 	}
 	return 0;

@@ -24,6 +24,7 @@
  *   out: restart_ms (the real node takes its own time to start) and
  *   chaos (it strikes at random instants among messages in flight).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -698,4 +699,24 @@ gen_write(const struct gen_scn *g, const char *note)
 			gen_write_step(&b, g, &g->step[i]);
 	gen_put(&b, "  { do = \"settle\"; }\n);\n");
 	return b.s;
+}
+
+char *
+gen_save_file(const struct gen_scn *g, const char *note, const char *dir,
+    char **cause)
+{
+	char *text = gen_write(g, note);
+	char *path = xasprintf("%s/gen-%" PRIu64 ".cfg", dir, g->seed);
+	FILE *f = fopen(path, "w");
+	int ok = f != NULL && fputs(text, f) != EOF;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		free(path);
+		path = NULL;
+	}
+	free(text);
+	return path;
 }

@@ -129,6 +129,13 @@ void gen_scenario(uint64_t seed, struct gen_scn *g);
  */
 char *gen_write(const struct gen_scn *g, const char *note);
 
+/*
+ * Writes gen_write(g, note) to DIR/gen-SEED.cfg. Returns the path (caller
+ * frees), or NULL with *cause ("PATH: reason", caller frees).
+ */
+char *gen_save_file(const struct gen_scn *g, const char *note,
+    const char *dir, char **cause);
+
 /* How many units a scenario has (on or off), how many are on, and each
    one's on/off switch. */
 size_t gen_units(const struct gen_scn *g);

@@ -165,23 +165,16 @@ gen_save(const struct gen_scn *g, const struct gen_diff_opts *o,
 	    "Found by `rabbitlab diff --seed %" PRIu64 " --count 1` and shrunk "
 	    "in %d comparisons.\nWhat the simulated and the live engine did "
 	    "(the real node is right):\n%s", g->seed, tests, report);
-	char *text = gen_write(g, note);
-	char *path = xasprintf("%s/gen-%" PRIu64 ".cfg", o->out_dir, g->seed);
-	FILE *f = fopen(path, "w");
-	int rc = 0;
+	char *cause = NULL, *path = gen_save_file(g, note, o->out_dir, &cause);
 
-	if (f == NULL || fputs(text, f) == EOF) {
-		fprintf(o->log, "rabbitlab: %s: %s\n", path, strerror(errno));
-		rc = -1;
-	}
-	if (f && fclose(f) != 0)
-		rc = -1;
-	if (rc == 0)
+	if (path)
 		fprintf(o->log, "   minimal script: %s\n", path);
+	else
+		fprintf(o->log, "rabbitlab: %s\n", cause);
+	free(cause);
 	free(path);
-	free(text);
 	free(note);
-	return rc;
+	return path ? 0 : -1;
 }
 
 /* Shrinks a differing scenario and saves it; whether it was saved. */
