@@ -192,7 +192,8 @@ lv_hook_queue_redeclared(struct engine *e, int qi, char **cause)
 	return lv_redeclare_queue(e, (size_t)qi, cause);
 }
 
-/* Exchange x changed durability: deleted, declared again, bound again. */
+/* Exchange x changed durability: deleted, declared again, bound again to
+ * the queues that exist (a queue gone in a crash is bound when declared). */
 static int
 lv_hook_exchange_redeclared(struct engine *e, int x, char **cause)
 {
@@ -201,6 +202,7 @@ lv_hook_exchange_redeclared(struct engine *e, int x, char **cause)
 		return -1;
 	for (size_t k = 0; k < e->base.b.nbindings; k++)
 		if (e->base.b.bindings[k].exchange == x &&
+		    e->base.b.queues[e->base.b.bindings[k].queue].exists &&
 		    lv_admin_bind(e, k, cause) != 0)
 			return -1;
 	return 0;
