@@ -47,7 +47,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3
 
-.PHONY: all run test check bench deps install uninstall clean asan fuzz diff \
+.PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long
 .DEFAULT_GOAL := all
 
@@ -96,6 +96,11 @@ run: deps
 test check: deps
 	@$(MAKE) --no-print-directory all units
 	@bash tests/run.sh
+
+# The checks that need no node and no sanitizer build (tests/run.sh QUICK).
+quick: deps
+	@$(MAKE) --no-print-directory all units
+	@QUICK=1 bash tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) all $(BUILD)/bench \
