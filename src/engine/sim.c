@@ -82,9 +82,11 @@ enum sim_link { LINK_OK, LINK_CUT, LINK_BLACKHOLE };
 
 /* A consumer's connection: its link and wires. */
 /*
- * A connection opened while its link is a black hole gets no answer: the
- * handshake is held (TCP keeps retrying) and completes once the link
- * heals, as through the live engine's relay. `held` marks such a connect.
+ * A connection begun while its link is down, cut or black hole, is refused
+ * at once (the relay stops listening; seed 260). One begun before a black
+ * hole opened gets no answer: the handshake is held and completes once the
+ * link heals, as through the live engine's relay (seed 10). `held` marks
+ * such a connect.
  */
 struct sim_consumer {
 	enum sim_link link;
@@ -507,8 +509,7 @@ sim_producer_pump(struct engine *e)
 	if (!client_producer_ready(&e->base.app))
 		return;
 	if (!cp->connected) {
-		if (!sim_producer_reachable(e) &&
-		    !(e->base.b.up && e->prod.link == LINK_BLACKHOLE)) {
+		if (!sim_producer_reachable(e)) {
 			sim_emit(e, EV_CONNECT_FAIL, ACTOR_PRODUCER, cp->head_id,
 			    -9, 0, NULL, e->base.b.up ? "link down" :
 			    "broker down");
@@ -589,7 +590,7 @@ sim_consumer_connect(struct engine *e, int ci)
 
 	if (a->connected || a->connecting || !a->wanted)
 		return;
-	if (!e->base.b.up || c->link == LINK_CUT) {
+	if (!e->base.b.up || c->link != LINK_OK) {
 		sim_emit(e, EV_CONNECT_FAIL, ACTOR_CONSUMER, 0, -9, 1,
 		    a->spec->name, e->base.b.up ? "link down" : "broker down");
 		client_consumer_arm_recovery(&e->base.app, ci);

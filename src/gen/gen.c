@@ -629,6 +629,32 @@ gen_step_shown(const struct gen_scn *g, const struct gen_step *s)
 	return 1;
 }
 
+/*
+ * The longest consumer recovery interval the scenario can have in force
+ * (the toggle's default when nothing sets it). After a restart the lab
+ * waits that long and a quiet time more, so every client has reconnected
+ * before the next step: when a retry timer fires against how long the real
+ * node takes to come up is a race (seed 2 stopped a consumer that had
+ * reconnected on one side only).
+ */
+static int64_t
+gen_recovery_ms(const struct gen_scn *g)
+{
+	int64_t most = -1;
+
+	for (int i = 0; i < g->ntog; i++)
+		if (g->tog[i].on && g->tog[i].id == TOGGLE_RECOVERY_MS &&
+		    g->tog[i].value > most)
+			most = g->tog[i].value;
+	for (int i = 0; i < g->nstep; i++) {
+		const struct gen_step *s = &g->step[i];
+		if (s->kind == GEN_TOGGLE && gen_step_shown(g, s) &&
+		    s->tog.id == TOGGLE_RECOVERY_MS && s->tog.value > most)
+			most = s->tog.value;
+	}
+	return most >= 0 ? most : toggle_info(TOGGLE_RECOVERY_MS)->def;
+}
+
 /* One step unit: its action, then its pause. */
 static void
 gen_write_step(struct gen_buf *b, const struct gen_scn *g,
@@ -653,8 +679,10 @@ gen_write_step(struct gen_buf *b, const struct gen_scn *g,
 	case GEN_CRASH:
 		gen_put(b, "  { do = \"wait\"; ms = %d; },\n", GEN_QUIET_MS);
 		gen_put(b, "  { do = \"fail\"; failure = \"%s\"; },\n"
-		    "  { do = \"wait\"; ms = 500; },\n  { do = \"restart\"; },\n",
-		    s->failure ? "broker_stop" : "broker_crash");
+		    "  { do = \"wait\"; ms = 500; },\n  { do = \"restart\"; },\n"
+		    "  { do = \"wait\"; ms = %" PRId64 "; },\n",
+		    s->failure ? "broker_stop" : "broker_crash",
+		    gen_recovery_ms(g) + GEN_QUIET_MS);
 		break;
 	case GEN_CONSUME:
 	case GEN_STOP:

@@ -180,7 +180,8 @@ cmp_checkpoint(struct cmp_run *r, const struct script_step *st, size_t step)
  * Steps the live engine performs by waiting on its broker, which the
  * simulator does at once: a consumer stopped or started (basic.cancel or
  * basic.consume, and the broker's answer) takes effect at the end of the
- * wait; a policy (queue_full, message_expiry) is worked out from the queue
+ * wait; a node restarted is up at the end of the wait (its clients' retry
+ * timers meanwhile find it down, seed 2); a policy (queue_full, message_expiry) is worked out from the queue
  * as it stands when the step begins, then set by rabbitmqctl, about a
  * second later.
  */
@@ -191,7 +192,8 @@ cmp_wait_kind(const struct script_step *st)
 {
 	const struct script_action *a = &st->action;
 
-	if (a->kind == ACT_STOP || a->kind == ACT_CONSUME)
+	if (a->kind == ACT_STOP || a->kind == ACT_CONSUME ||
+	    a->kind == ACT_RESTART)
 		return CMP_WAIT_BEFORE;
 	if (a->kind == ACT_FAIL && (a->fail.kind == FAIL_QUEUE_FULL ||
 	    a->fail.kind == FAIL_MESSAGE_EXPIRY))
