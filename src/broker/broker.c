@@ -729,6 +729,37 @@ broker_refuses(struct broker_queue *q, int64_t max)
 	return q->qq_refusing;
 }
 
+/*
+ * A drop-head queue over `keep` ready messages drops from its head (the
+ * oldest, or what was just requeued there) until `keep` are left, each
+ * dead-lettered as maxlen. Quorum queues apply their limit only to what
+ * is published (f40).
+ */
+static void
+broker_trim_head(struct broker *b, int qi, int64_t keep)
+{
+	struct broker_queue *q = &b->queues[qi];
+
+	if (keep < 0 || q->spec->overflow == OVERFLOW_REJECT_PUBLISH)
+		return;
+	while ((int64_t)q->ready.len > keep) {
+		struct broker_msg old = broker_ring_pop(&q->ready);
+		broker_emit(b, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
+		    broker_qname(b, qi), "oldest message dropped");
+		broker_dead_letter(b, qi, &old, BROKER_DIED_MAXLEN,
+		    LOSS_DROP_HEAD);
+	}
+}
+
+/* After requeues into classic queue qi: its length limit applies again
+   before anything is delivered (RabbitMQ drops the head, f40). */
+static void
+broker_requeued(struct broker *b, int qi)
+{
+	if (b->queues[qi].type != QTYPE_QUORUM)
+		broker_trim_head(b, qi, broker_max_length(&b->queues[qi]));
+}
+
 void
 broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
     int *rejected)
@@ -761,13 +792,7 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 			    LOSS_DROP_HEAD);
 			return;
 		}
-		while ((int64_t)q->ready.len >= max) {
-			struct broker_msg old = broker_ring_pop(&q->ready);
-			broker_emit(b, EV_DROP_HEAD, ACTOR_QUEUE, old.id, 0, 0,
-			    broker_qname(b, qi), "oldest message dropped");
-			broker_dead_letter(b, qi, &old, BROKER_DIED_MAXLEN,
-			    LOSS_DROP_HEAD);
-		}
+		broker_trim_head(b, qi, max - 1);
 	}
 	broker_ring_push(&q->ready, m, 0);
 	broker_emit(b, EV_ENQUEUE, ACTOR_QUEUE, m->id, 0, 0,
@@ -1014,9 +1039,10 @@ broker_settle(struct broker *b, int si, enum event_kind kind, uint32_t tag,
 	if (kind == EV_ACK) {
 		if (!(requeue & 2))
 			broker_copy_done(b, m.id);
-	} else if (requeue & 1)
+	} else if (requeue & 1) {
 		broker_requeue(b, qi, &m);
-	else
+		broker_requeued(b, qi);
+	} else
 		broker_dead_letter(b, qi, &m, BROKER_DIED_REJECTED,
 		    LOSS_REJECTED);
 	broker_dispatch(b, qi);
@@ -1046,6 +1072,8 @@ broker_requeue_unacked(struct broker *b, int si)
 			broker_ring_push(&q->ready, &m, 1);
 		}
 	}
+	if (q->exists && b->up)
+		broker_requeued(b, s->queue);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
