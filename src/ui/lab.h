@@ -113,6 +113,7 @@ struct lab {
 	long qa_step;               /* step index of the last answer, -1 */
 	int qa_choice;              /* 0-based */
 	int qa_right;
+	int qa_open;                /* its verdict is on screen (guide.c) */
 	int solution_shown;
 	int challenge_tried;
 

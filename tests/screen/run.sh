@@ -92,6 +92,10 @@ advance() {
 		if [ -n "$2" ] && grep -q "Press 1-" "$tmp/screen"; then
 			keys "$2"; sleep 0.2
 		fi
+		# A step that waits for the learner's key: S does it.
+		if grep -q "Your turn" "$tmp/screen"; then
+			keys S; sleep 0.2
+		fi
 		keys G; sleep 0.1; keys Space; sleep 0.3
 	done
 	screen; grep -q -- "$1" "$tmp/screen"
@@ -153,9 +157,8 @@ check "question: choices numbered" eval 'has "Predict:" && has "1) " && has "2) 
 keys Space
 check "question: space waits for a prediction" has "First predict"
 keys 2
-check "question: prediction locked in" has "Locked in"
-keys Space
-check "question: verdict after the step" has "You predicted 2"
+check "question: verdict at once after the answer" has "You predicted 2"
+check "question: space then reads on" eval 'keys G; sleep 0.3; keys Space; lacks "You predicted 2"' 
 
 echo "== every toggle (sandbox)"
 start 100 30 "$BIN" --sandbox lab $L1
