@@ -1026,9 +1026,7 @@ lab_key(struct lab *lab, int key)
 	case GUIDE_PASS:
 		break;
 	case GUIDE_SHOWN:
-		return PANE_REDRAW;
-	case GUIDE_APPLIED:
-		lab_act(lab);
+	case GUIDE_APPLIED: /* time waits for the step, as the script has it */
 		return PANE_REDRAW;
 	case GUIDE_PLAYED:
 		lab->free_run = 0;
