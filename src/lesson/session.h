@@ -152,6 +152,8 @@ const struct script_step *session_current_step(const struct session *ss);
  * Plays the current step's action and checks its expectations after letting
  * the scenario settle (at most 60 s of virtual time), then moves to the
  * next step. A step with a question must be answered first (-1 otherwise).
+ * A learner step is played as the script has it (autoplay, "do it for
+ * me"); session_learner_try is the learner's own way through it.
  */
 int session_next_step(struct session *ss, char **cause);
 

@@ -1,10 +1,11 @@
 /*
  * The lesson pane. It shows, as blocks of wrapped text: the narration of
  * the step at hand (the latest step that says something), the question to
- * predict before the step plays, the verdict and its explanation once the
- * lesson has moved on to its next talking step (predict, then observe, then
- * read why), how the step's expectations fared, and what space will do
- * next. After the last step it turns into the challenge: goal, live check
+ * predict before the step plays, the verdict and its explanation as soon
+ * as the learner answers (the step then plays under them; space reads on:
+ * predict, then observe, then read why), how the step's expectations
+ * fared, and what space will do next, or, on a learner step, which key
+ * the learner must press (named from the key table). After the last step it turns into the challenge: goal, live check
  * of each goal counter, hints and the solution on request. In the sandbox
  * it is a short guide to the keys.
  *
@@ -197,6 +198,8 @@ guide_yours(struct guide *g, struct lab *lab, const struct script_step *st,
 	char want[256], key[16];
 
 	guide_want(lab, st, want, sizeof want);
+	if (lab->act_note_step == (long)ls->step && lab->act_note[0])
+		guide_add(g, 4, DRAW_WARN, "%s", lab->act_note);
 	if (ls->retry[0])
 		guide_add(g, 4, DRAW_BAD, _("That did not turn out as the "
 		    "lesson expects (%s), so it was taken back. Try again."),
@@ -215,12 +218,17 @@ guide_wrong(struct lab *lab, const struct script_step *st,
 
 	guide_want(lab, st, want, sizeof want);
 	keys_name(k->key, key, sizeof key);
-	if (k->kind == KEYS_COMMAND)
-		lab_status(lab, 0, _("This step waits for you to act. %s"),
-		    want);
-	else
-		lab_status(lab, 1, _("%s (%s) is not what this step is about, "
-		    "so nothing changed. %s"), key, keys_label(k), want);
+	lab->act_note_step = (long)session_lesson(lab->ss)->step;
+	if (k->kind == KEYS_COMMAND) {
+		snprintf(lab->act_note, sizeof lab->act_note, "%s",
+		    _("This step waits for you to act."));
+		lab_status(lab, 0, "%s", want);
+	} else {
+		snprintf(lab->act_note, sizeof lab->act_note,
+		    _("%s (%s) is not what this step is about, so nothing "
+		    "changed."), key, keys_label(k));
+		lab_status(lab, 1, "%s", want);
+	}
 }
 
 /* Plays the waiting learner step as the script has it (S: do it for me). */
@@ -296,6 +304,8 @@ guide_key(struct lab *lab, const struct keys_def *k)
 	default:
 		return GUIDE_PASS;
 	}
+	if (r != SESSION_TRY_WRONG)
+		lab->act_note[0] = '\0';
 	switch (r) {
 	case SESSION_TRY_NONE:
 		return GUIDE_PASS;
@@ -325,12 +335,17 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	const struct script_question *q = st->ask;
 	struct guide_block *b;
 
-	guide_add(g, 5, DRAW_ASK, _("Predict: %s"),
+	/* Under a verdict the explanation matters more than the choices
+	 * nobody picked: they give way first when the pane is short. */
+	int open = guide_verdict_open(lab);
+
+	guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
 	    guide_text(lab, &q->prompt));
 	for (size_t i = 0; i < q->nchoices; i++) {
-		int mine = guide_verdict_open(lab) ? lab->qa_choice == (int)i :
+		int mine = open ? lab->qa_choice == (int)i :
 		    ls->answered == (int)i + 1;
-		b = guide_add(g, 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
+		int prio = !open ? 5 : mine || i == q->answer ? 4 : 2;
+		b = guide_add(g, prio, mine ? DRAW_SELECTED : DRAW_NORMAL,
 		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
 		if (b)
 			b->indent = 3;
@@ -348,13 +363,13 @@ guide_verdict(struct guide *g, struct lab *lab)
 	if (q == NULL)
 		return;
 	if (lab->qa_right)
-		guide_add(g, 4, DRAW_GOOD, _("You predicted %d: right."),
+		guide_add(g, 5, DRAW_GOOD, _("You predicted %d: right."),
 		    lab->qa_choice + 1);
 	else
-		guide_add(g, 4, DRAW_BAD,
+		guide_add(g, 5, DRAW_BAD,
 		    _("You predicted %d; the answer was %zu."),
 		    lab->qa_choice + 1, q->answer + 1);
-	guide_add(g, 4, DRAW_SAY, "%s", guide_text(lab, &q->explain));
+	guide_add(g, 5, DRAW_SAY, "%s", guide_text(lab, &q->explain));
 }
 
 static void

@@ -114,6 +114,9 @@ struct lab {
 	int qa_choice;              /* 0-based */
 	int qa_right;
 	int qa_open;                /* its verdict is on screen (guide.c) */
+	char act_note[200];         /* why the last key did not do the
+				       waiting learner step (guide.c) */
+	long act_note_step;         /* the step it was for ("": none) */
 	int solution_shown;
 	int challenge_tried;
 
