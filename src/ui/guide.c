@@ -350,7 +350,12 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 		if (b)
 			b->indent = 3;
 	}
-	if (!guide_verdict_open(lab))
+	if (open)
+		return;
+	if (ls->answered) /* the step before was still playing */
+		guide_add(g, 4, DRAW_DIM, "%s",
+		    _("Locked in. Press space and watch what happens."));
+	else
 		guide_add(g, 4, DRAW_KEY, _("Press 1-%zu to answer."),
 		    q->nchoices);
 }
