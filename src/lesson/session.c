@@ -716,10 +716,9 @@ session_toggles_reached(const struct session *ss,
 	return 1;
 }
 
-/* Plays learner step st (the current one) and judges how it went. */
+/* Plays the current step, the learner's, and judges how it went. */
 static enum session_try
-session_learner_play(struct session *ss, const struct script_step *st,
-    char **cause)
+session_learner_play(struct session *ss, char **cause)
 {
 	size_t at = ss->lesson.step, nrecs = ss->nrecs;
 	size_t failed = ss->lesson.expects_failed;
@@ -735,7 +734,6 @@ session_learner_play(struct session *ss, const struct script_step *st,
 	snprintf(what, sizeof what, "%s", ss->lesson.failed);
 	if (session_replay(ss, nrecs, cause) != 0)
 		return SESSION_TRY_ERROR;
-	(void)st;
 	snprintf(ss->lesson.retry, sizeof ss->lesson.retry, "%s", what);
 	return SESSION_TRY_AGAIN;
 }
@@ -776,7 +774,7 @@ session_learner_try(struct session *ss, enum script_action_kind kind, int id,
 	default:
 		return SESSION_TRY_WRONG;
 	}
-	return session_learner_play(ss, st, cause);
+	return session_learner_play(ss, cause);
 }
 
 int

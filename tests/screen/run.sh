@@ -624,6 +624,11 @@ has "Press Z to start the consumers." >/dev/null
 keys S
 check "act: S does the step for the learner" \
     eval 'has "Done for you" && has "A typo:"'
+start 100 30 "$BIN" --autoplay=200 lab $L1
+has "Press 1-" 8 >/dev/null
+keys 2
+check "act: autoplay does a learner step as the script has it" \
+    has "Nobody consumes, so the three wait" 15
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

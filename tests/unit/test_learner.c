@@ -171,6 +171,36 @@ test_learner_missed_expectation_taken_back(void **state)
 	script_free(s);
 }
 
+/* A toggle that needs two presses: each is applied, the second plays. */
+static void
+test_learner_toggle_two_presses(void **state)
+{
+	struct script *s = unit_script(UNIT_SCRIPT_HEAD
+	    "steps = (\n"
+	    "  { say = { en = \"None.\"; zh = \"无。\"; }; learner = true;\n"
+	    "    do = \"toggle\"; set = { ack_mode = \"none\"; }; }\n"
+	    ");\n", "t.cfg");
+	struct session_opts o = { .chain = 1 };
+	struct session *ss;
+	char *cause = NULL;
+
+	(void)state;
+	ss = session_create(s, SESSION_LESSON, &o, &cause);
+	assert_non_null(ss);
+	/* auto (1) -> manual (2) -> none (0), as the a key steps. */
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), 1);
+	assert_int_equal(session_learner_try(ss, ACT_TOGGLE, TOGGLE_ACK_MODE,
+	    2, &cause), SESSION_TRY_MORE);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), 2);
+	assert_int_equal(session_lesson(ss)->step, 0);
+	assert_int_equal(session_learner_try(ss, ACT_TOGGLE, TOGGLE_ACK_MODE,
+	    0, &cause), SESSION_TRY_DONE);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), 0);
+	assert_int_equal(session_lesson(ss)->step, 1);
+	session_free(ss);
+	script_free(s);
+}
+
 static int
 pace_cmp(const void *a, const void *b)
 {
@@ -234,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_learner_refused_where_no_key_does_it),
 		cmocka_unit_test(test_learner_session_waits_for_the_key),
 		cmocka_unit_test(test_learner_missed_expectation_taken_back),
+		cmocka_unit_test(test_learner_toggle_two_presses),
 		cmocka_unit_test(test_lessons_pace),
 	};
 
