@@ -308,6 +308,38 @@ script_checkpoint(const struct script_step *steps, size_t n, size_t i)
 }
 
 int
+script_step_chained(const struct script *s, size_t i)
+{
+	const struct script_step *st;
+
+	if (i == 0 || i >= s->nsteps)
+		return 0;
+	st = &s->steps[i];
+	return st->say.en == NULL && st->ask == NULL && !st->learner;
+}
+
+size_t
+script_presses(const struct script *s)
+{
+	size_t n = s->challenge ? 1 : 0;
+
+	for (size_t i = 0; i < s->nsteps; i++)
+		if (!s->steps[i].learner && !script_step_chained(s, i))
+			n++;
+	return n;
+}
+
+size_t
+script_learner_steps(const struct script *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nsteps; i++)
+		n += s->steps[i].learner ? 1 : 0;
+	return n;
+}
+
+int
 script_tolerance_matches(const struct script_tolerance *t,
     const char *counter)
 {

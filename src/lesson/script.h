@@ -117,6 +117,12 @@ struct script_step {
 	size_t nexpects;
 	struct script_tolerance *tolerances; /* compare rules, this step */
 	size_t ntolerances;
+	/*
+	 * learner = true: on screen the lesson waits for the learner to do
+	 * the action by its key (a toggle, failure, restart, consume, stop);
+	 * replay, autoplay and compare perform it as scripted.
+	 */
+	int learner;
 };
 
 struct script_challenge {
@@ -194,6 +200,21 @@ void script_include_dirs_clear(void);
  * n steps: after every step with expectations, and after the last.
  */
 int script_checkpoint(const struct script_step *steps, size_t n, size_t i);
+/*
+ * Step i of the lesson (not the challenge) as the screen paces it:
+ * whether it runs by itself right after step i - 1 ends (it neither says,
+ * asks nor waits for the learner, and is not the first), and how many
+ * presses of space the lesson takes from its start to its challenge: one
+ * per step that is neither chained, nor the learner's, nor a question
+ * (answering plays it; the space that follows only reads on), plus one
+ * for each question (to read on after its verdict) and one to start the
+ * challenge.
+ */
+int script_step_chained(const struct script *s, size_t i);
+size_t script_presses(const struct script *s);
+/* Steps of the lesson that wait for the learner's key. */
+size_t script_learner_steps(const struct script *s);
+
 /* Whether rule `t` names `counter` (exactly, or by a prefix "x*"). */
 int script_tolerance_matches(const struct script_tolerance *t,
     const char *counter);

@@ -24,12 +24,12 @@ static const char *const script_equeue_keys[] = { "queue", "ready",
 /* Every key a step may hold: its own, then every action's parameters. */
 static const char *const script_step_keys[] = { "say", "do", "ask",
 	"choices", "answer", "explain", "expect", "expect_queue", "compare",
-	"count",
+	"learner", "count",
 	"exchange", "key", "persistent", "expiration_ms", "delay_ms",
 	"every_ms", "headers", "set", "failure", "target", "ms", "times",
 	"unreadable", "consumer", "us", "until_met", NULL };
 /* Where the action parameters start in script_step_keys. */
-#define SCRIPT_FIRST_PARAM 9
+#define SCRIPT_FIRST_PARAM 10
 
 static const char *const script_publish_params[] = { "count", "exchange",
 	"key", "persistent", "expiration_ms", "delay_ms", "every_ms", "headers",
@@ -528,6 +528,73 @@ script_question(struct script_loader *ld, const config_setting_t *g,
 	script_text(ld, g, "explain", 1, where, &q->explain);
 }
 
+/*
+ * learner = true: the learner performs the step's action by a key. Only
+ * actions a key can do qualify: a toggle step setting on/off or choice
+ * toggles (a key steps through all their values), a failure, restart, and
+ * consume/stop of every consumer (the consumers key acts on all of them).
+ */
+static void
+script_learner(struct script_loader *ld, const config_setting_t *g,
+    const char *where, int in_challenge, struct script_step *st)
+{
+	const config_setting_t *s = config_setting_get_member(g, "learner");
+	const struct script_action *a = &st->action;
+
+	if (s == NULL || script_bool(ld, g, "learner", &st->learner) <= 0 ||
+	    !st->learner)
+		return;
+	if (in_challenge) {
+		script_report(ld, s, "a challenge step cannot be the "
+		    "learner's: in the challenge every key is theirs anyway");
+		st->learner = 0;
+		return;
+	}
+	switch (a->kind) {
+	case ACT_TOGGLE:
+		for (size_t i = 0; i < a->ntoggles; i++) {
+			const struct toggle_info *t = toggle_info(a->toggles[i].id);
+			if (t->type != TOGGLE_BOOL && t->type != TOGGLE_ENUM) {
+				script_report(ld, s, "'learner' needs an action "
+				    "a key can do, but %s sets %s, a number a "
+				    "key only steps through presets of; "
+				    "expected on/off or choice toggles", where,
+				    t->name);
+				st->learner = 0;
+			}
+		}
+		break;
+	case ACT_FAIL:
+	case ACT_RESTART:
+		break;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		if (a->consumer) {
+			script_report(ld, s, "'learner' needs an action a key "
+			    "can do, but %s names consumer '%s' and the key "
+			    "starts or stops every consumer; expected no "
+			    "'consumer'", where, a->consumer);
+			st->learner = 0;
+		}
+		break;
+	default:
+		script_report(ld, s, "'learner' needs an action a key can "
+		    "do; %s has %s; expected do = \"toggle\", \"fail\", "
+		    "\"restart\", \"consume\" or \"stop\"", where,
+		    a->kind == ACT_NONE ? "no 'do'" :
+		    a->kind == ACT_PUBLISH ? "do = \"publish\"" :
+		    a->kind == ACT_WAIT ? "do = \"wait\"" :
+		    "do = \"settle\"");
+		st->learner = 0;
+		break;
+	}
+	if (st->learner && st->ask) {
+		script_report(ld, s, "%s both asks a question and waits for "
+		    "the learner's key; expected one or the other", where);
+		st->learner = 0;
+	}
+}
+
 static void
 script_step(struct script_loader *ld, const config_setting_t *g,
     const char *where, int in_challenge, struct script_step *st)
@@ -598,6 +665,7 @@ script_step(struct script_loader *ld, const config_setting_t *g,
 		script_tolerances(ld, s, in_challenge ?
 		    SCRIPT_CMP_CHALLENGE_STEP : SCRIPT_CMP_STEP, &st->tolerances,
 		    &st->ntolerances);
+	script_learner(ld, g, where, in_challenge, st);
 	if (!any)
 		script_report(ld, g, "%s does nothing: give it at least one of "
 		    "say, do, ask, expect, expect_queue", where);

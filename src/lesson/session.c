@@ -563,6 +563,7 @@ session_check(struct session *ss, const struct script_step *st)
 			ss->lesson.expects_unjudged++;
 		else {
 			ss->lesson.expects_failed++;
+			ss->lesson.failed_at = (size_t)(st - ss->s->steps) + 1;
 			snprintf(ss->lesson.failed, sizeof ss->lesson.failed,
 			    "%s", ck.text);
 		}
@@ -570,6 +571,27 @@ session_check(struct session *ss, const struct script_step *st)
 }
 
 static void session_chal_advance(struct session *ss);
+static int session_play_step(struct session *ss, size_t i, char **cause);
+
+/*
+ * With the chain option, starts the step after `done` when it is chained
+ * (script_step_chained): not while replaying (the records hold it), not
+ * after a learner step whose expectation missed (it is taken back). An
+ * engine refusal stops the chain; the learner's next press reports it.
+ */
+static void
+session_chain(struct session *ss, const struct script_step *done)
+{
+	char *cause = NULL;
+
+	if (!ss->o.chain || ss->replaying || ss->play.pending ||
+	    (done->learner && ss->lesson.expects_failed &&
+	    ss->lesson.failed_at == (size_t)(done - ss->s->steps) + 1) ||
+	    !script_step_chained(ss->s, ss->lesson.step))
+		return;
+	if (session_play_step(ss, ss->lesson.step, &cause) != 0)
+		free(cause);
+}
 
 /* Ends the running step once its wait or settle is over. */
 static void
@@ -586,6 +608,7 @@ session_step_finish(struct session *ss)
 	}
 	session_check(ss, st);
 	ss->lesson.step++;
+	session_chain(ss, st);
 }
 
 /* Whether the challenge goal holds on the current ledger. */
@@ -669,7 +692,89 @@ session_next_step(struct session *ss, char **cause)
 		*cause = xstrdup("answer the question first");
 		return -1;
 	}
+	ss->lesson.retry[0] = '\0';
 	return session_play_step(ss, ss->lesson.step, cause);
+}
+
+const struct script_step *
+session_learner_step(const struct session *ss)
+{
+	const struct script_step *st = session_current_step(ss);
+
+	return st && st->learner && ss->play.pending == NULL ? st : NULL;
+}
+
+/* Whether every toggle of step st's set holds its value now. */
+static int
+session_toggles_reached(const struct session *ss,
+    const struct script_step *st)
+{
+	for (size_t i = 0; i < st->action.ntoggles; i++)
+		if (session_get_toggle(ss, st->action.toggles[i].id) !=
+		    st->action.toggles[i].value)
+			return 0;
+	return 1;
+}
+
+/* Plays the current step, the learner's, and judges how it went. */
+static enum session_try
+session_learner_play(struct session *ss, char **cause)
+{
+	size_t at = ss->lesson.step, nrecs = ss->nrecs;
+	size_t failed = ss->lesson.expects_failed;
+	char what[sizeof ss->lesson.failed];
+
+	if (session_play_step(ss, at, cause) != 0)
+		return SESSION_TRY_ERROR;
+	ss->lesson.retry[0] = '\0';
+	if (ss->lesson.expects_failed == failed ||
+	    !(ss->play.ops->caps & ENGINE_CAP_UNDO))
+		return SESSION_TRY_DONE;
+	/* Take the step back; the learner tries again from where it was. */
+	snprintf(what, sizeof what, "%s", ss->lesson.failed);
+	if (session_replay(ss, nrecs, cause) != 0)
+		return SESSION_TRY_ERROR;
+	snprintf(ss->lesson.retry, sizeof ss->lesson.retry, "%s", what);
+	return SESSION_TRY_AGAIN;
+}
+
+enum session_try
+session_learner_try(struct session *ss, enum script_action_kind kind, int id,
+    int64_t value, char **cause)
+{
+	const struct script_step *st = session_learner_step(ss);
+	const struct script_action *a;
+
+	if (st == NULL)
+		return SESSION_TRY_NONE;
+	a = &st->action;
+	if (kind != a->kind)
+		return SESSION_TRY_WRONG;
+	switch (kind) {
+	case ACT_TOGGLE: {
+		int mine = 0;
+		for (size_t i = 0; i < a->ntoggles; i++)
+			mine |= (int)a->toggles[i].id == id;
+		if (!mine)
+			return SESSION_TRY_WRONG;
+		if (session_toggle(ss, (enum toggle_id)id, value, cause) != 0)
+			return SESSION_TRY_ERROR;
+		if (!session_toggles_reached(ss, st))
+			return SESSION_TRY_MORE;
+		break;
+	}
+	case ACT_FAIL:
+		if ((int)a->fail.kind != id)
+			return SESSION_TRY_WRONG;
+		break;
+	case ACT_RESTART:
+	case ACT_CONSUME:
+	case ACT_STOP:
+		break;
+	default:
+		return SESSION_TRY_WRONG;
+	}
+	return session_learner_play(ss, cause);
 }
 
 int

@@ -70,9 +70,13 @@ struct session_lesson {
 	int answer_right;
 	size_t expects_ok;  /* expectations checked so far that held */
 	size_t expects_failed;
+	size_t failed_at;   /* step index + 1 of the last failed one, 0 */
 	size_t expects_unjudged; /* shown, not judged: the story is bound to
 				    the script's seed and another was given */
 	char failed[320];   /* the last failed expectation, "" if none */
+	char retry[320];    /* the learner's action missed its step's
+			       expectation (this one) and was taken back;
+			       "" if not */
 	int challenge_on;   /* the learner is working on the challenge */
 	int challenge_met;  /* its goal holds now */
 	size_t hints_shown;
@@ -85,6 +89,12 @@ struct session_opts {
 	int has_seed;
 	uint64_t seed;
 	size_t log_lines;             /* event log capacity; 0: 500 */
+	/*
+	 * Pace steps as the screen does: a step that neither says, asks nor
+	 * waits for the learner (script_step_chained) starts by itself as
+	 * soon as the one before it ends.
+	 */
+	int chain;
 };
 
 struct session;
@@ -142,8 +152,42 @@ const struct script_step *session_current_step(const struct session *ss);
  * Plays the current step's action and checks its expectations after letting
  * the scenario settle (at most 60 s of virtual time), then moves to the
  * next step. A step with a question must be answered first (-1 otherwise).
+ * A learner step is played as the script has it (autoplay, "do it for
+ * me"); session_learner_try is the learner's own way through it.
  */
 int session_next_step(struct session *ss, char **cause);
+
+/*
+ * Learner steps (script_step.learner). The current step if it waits for
+ * the learner's key and is not running, else NULL.
+ */
+const struct script_step *session_learner_step(const struct session *ss);
+
+/* What session_learner_try made of a key. */
+enum session_try {
+	SESSION_TRY_NONE,  /* no learner step waits: act as usual */
+	SESSION_TRY_WRONG, /* not what the step asks for: nothing was done */
+	SESSION_TRY_MORE,  /* applied; the step wants more (a toggle not yet
+			      at its value, or another of its toggles) */
+	SESSION_TRY_DONE,  /* the step was played, as the script has it */
+	SESSION_TRY_AGAIN, /* played, but an expectation missed: on the
+			      simulated engine it was taken back and the step
+			      waits again (lesson.retry says what happened) */
+	SESSION_TRY_ERROR, /* the engine refused: *cause set */
+};
+
+/*
+ * The learner pressed a key for `kind`: ACT_TOGGLE (toggle `id` to
+ * `value`, the value its key steps to), ACT_FAIL (failure `id`),
+ * ACT_RESTART, ACT_CONSUME or ACT_STOP (every consumer). A key that
+ * matches the waiting step plays the step's own action, with the script's
+ * parameters (for toggles: once every toggle of its set holds its value;
+ * each press before that is applied as the key's toggle). A key that does
+ * not match is not applied.
+ */
+enum session_try session_learner_try(struct session *ss,
+    enum script_action_kind kind, int id, int64_t value, char **cause);
+
 /* Answers the current question with choice `i` (0-based); 1 if right. */
 int session_answer(struct session *ss, size_t i);
 /* Starts the challenge: a fresh scenario with the challenge's setup. */

@@ -1,10 +1,11 @@
 /*
  * The lesson pane. It shows, as blocks of wrapped text: the narration of
  * the step at hand (the latest step that says something), the question to
- * predict before the step plays, the verdict and its explanation once the
- * lesson has moved on to its next talking step (predict, then observe, then
- * read why), how the step's expectations fared, and what space will do
- * next. After the last step it turns into the challenge: goal, live check
+ * predict before the step plays, the verdict and its explanation as soon
+ * as the learner answers (the step then plays under them; space reads on:
+ * predict, then observe, then read why), how the step's expectations
+ * fared, and what space will do next, or, on a learner step, which key
+ * the learner must press (named from the key table). After the last step it turns into the challenge: goal, live check
  * of each goal counter, hints and the solution on request. In the sandbox
  * it is a short guide to the keys.
  *
@@ -16,10 +17,12 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/draw.h"
 #include "ui/i18n.h"
+#include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/text.h"
 
@@ -112,14 +115,217 @@ guide_action(const struct script_action *a, char *buf, size_t len)
 	}
 }
 
-/* Index of the first step after `i` that says or asks something. */
-static size_t
-guide_next_talk(const struct script *s, size_t i)
+int
+guide_verdict_open(const struct lab *lab)
 {
-	for (size_t k = i + 1; k < s->nsteps; k++)
-		if (s->steps[k].say.en || s->steps[k].ask)
-			return k;
-	return s->nsteps;
+	const struct script *s = lab->script;
+	size_t step;
+
+	if (!lab->qa_open || lab->qa_step < 0 || lab->mode != SESSION_LESSON)
+		return 0;
+	step = session_lesson(lab->ss)->step;
+	if (session_lesson(lab->ss)->challenge_on ||
+	    (size_t)lab->qa_step >= step || s->steps[lab->qa_step].ask == NULL)
+		return 0;
+	/* Open until a step that talks has been played since. */
+	for (size_t k = (size_t)lab->qa_step + 1; k < step; k++)
+		if (!script_step_chained(s, k))
+			return 0;
+	return 1;
+}
+
+/* The key that does toggle or failure `id`, named: "c". */
+static const char *
+guide_key_name(enum keys_kind kind, int id, char *buf, size_t len)
+{
+	const struct keys_def *k = keys_of(kind, id);
+
+	return k ? keys_name(k->key, buf, len) : "?";
+}
+
+/*
+ * What learner step st asks for, as one sentence naming the key (from the
+ * key table, never from the lesson's text).
+ */
+static void
+guide_want(const struct lab *lab, const struct script_step *st, char *buf,
+    size_t len)
+{
+	const struct script_action *a = &st->action;
+	char key[16], v[48];
+
+	buf[0] = '\0';
+	switch (a->kind) {
+	case ACT_TOGGLE:
+		for (size_t i = 0; i < a->ntoggles; i++) {
+			enum toggle_id id = a->toggles[i].id;
+			if (session_get_toggle(lab->ss, id) == a->toggles[i].value)
+				continue;
+			snprintf(buf, len, _("Press %s to set %s to %s."),
+			    guide_key_name(KEYS_TOGGLE, (int)id, key,
+			    sizeof key), toggle_info(id)->name,
+			    keys_value(id, a->toggles[i].value, v, sizeof v));
+			return;
+		}
+		break;
+	case ACT_FAIL:
+		snprintf(buf, len, _("Press %s to cause the failure: %s."),
+		    guide_key_name(KEYS_FAILURE, (int)a->fail.kind, key,
+		    sizeof key), engine_failure_name(a->fail.kind));
+		break;
+	case ACT_RESTART:
+		snprintf(buf, len, _("Press %s to start the broker again."),
+		    guide_key_name(KEYS_COMMAND, CMD_BROKER, key, sizeof key));
+		break;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		snprintf(buf, len, a->kind == ACT_CONSUME ?
+		    _("Press %s to start the consumers.") :
+		    _("Press %s to stop the consumers."),
+		    guide_key_name(KEYS_COMMAND, CMD_CONSUMERS, key,
+		    sizeof key));
+		break;
+	default:
+		break;
+	}
+}
+
+/* A learner step waits: which key, and what the last try did. */
+static void
+guide_yours(struct guide *g, struct lab *lab, const struct script_step *st,
+    const struct session_lesson *ls)
+{
+	char want[256], key[16];
+
+	guide_want(lab, st, want, sizeof want);
+	if (lab->act_note_step == (long)ls->step && lab->act_note[0])
+		guide_add(g, 4, DRAW_WARN, "%s", lab->act_note);
+	if (ls->retry[0])
+		guide_add(g, 4, DRAW_BAD, _("That did not turn out as the "
+		    "lesson expects (%s), so it was taken back. Try again."),
+		    ls->retry);
+	guide_add(g, 5, DRAW_KEY, _("Your turn. %s"), want);
+	guide_add(g, 2, DRAW_DIM, _("(%s does it for you)"),
+	    guide_key_name(KEYS_COMMAND, CMD_SOLUTION, key, sizeof key));
+}
+
+/* The status after a key that is not the waiting step's. */
+static void
+guide_wrong(struct lab *lab, const struct script_step *st,
+    const struct keys_def *k)
+{
+	char want[256], key[16];
+
+	guide_want(lab, st, want, sizeof want);
+	keys_name(k->key, key, sizeof key);
+	lab->act_note_step = (long)session_lesson(lab->ss)->step;
+	if (k->kind == KEYS_COMMAND) {
+		snprintf(lab->act_note, sizeof lab->act_note, "%s",
+		    _("This step waits for you to act."));
+		lab_status(lab, 0, "%s", want);
+	} else {
+		snprintf(lab->act_note, sizeof lab->act_note,
+		    _("%s (%s) is not what this step is about, so nothing "
+		    "changed."), key, keys_label(k));
+		lab_status(lab, 1, "%s", want);
+	}
+}
+
+/* Plays the waiting learner step as the script has it (S: do it for me). */
+static enum guide_keyed
+guide_do_it(struct lab *lab)
+{
+	char *cause = NULL;
+
+	if (session_next_step(lab->ss, &cause) != 0) {
+		lab_status(lab, 1, "%s", cause ? cause :
+		    _("the step did not start"));
+		free(cause);
+		return GUIDE_SHOWN;
+	}
+	lab_status(lab, 0, "%s", _("Done for you, as the lesson has it."));
+	return GUIDE_PLAYED;
+}
+
+enum guide_keyed
+guide_key(struct lab *lab, const struct keys_def *k)
+{
+	const struct script_step *st;
+	enum session_try r;
+	struct engine_view v;
+	char *cause = NULL, buf[48];
+
+	if (lab->mode != SESSION_LESSON)
+		return GUIDE_PASS;
+	if (k->kind == KEYS_COMMAND && k->id == CMD_NEXT &&
+	    guide_verdict_open(lab)) {
+		lab->qa_open = 0;
+		return GUIDE_SHOWN;
+	}
+	if ((st = session_learner_step(lab->ss)) == NULL)
+		return GUIDE_PASS;
+	switch (k->kind) {
+	case KEYS_TOGGLE: {
+		enum toggle_id id = (enum toggle_id)k->id;
+		int64_t to = keys_next_value(id, session_get_toggle(lab->ss,
+		    id));
+		r = session_learner_try(lab->ss, ACT_TOGGLE, k->id, to, &cause);
+		if (r == SESSION_TRY_MORE || r == SESSION_TRY_DONE)
+			lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+			    keys_value(id, to, buf, sizeof buf));
+		break;
+	}
+	case KEYS_FAILURE:
+		r = session_learner_try(lab->ss, ACT_FAIL, k->id, 0, &cause);
+		if (r == SESSION_TRY_DONE)
+			lab_status(lab, 1, _("Failure: %s"),
+			    engine_failure_name((enum failure_kind)k->id));
+		break;
+	case KEYS_COMMAND:
+		if (k->id == CMD_SOLUTION)
+			return guide_do_it(lab);
+		if (k->id == CMD_NEXT) {
+			guide_wrong(lab, st, k);
+			return GUIDE_SHOWN;
+		}
+		if (k->id == CMD_BROKER)
+			r = session_learner_try(lab->ss, ACT_RESTART, 0, 0,
+			    &cause);
+		else if (k->id == CMD_CONSUMERS) {
+			session_view(lab->ss, &v);
+			r = session_learner_try(lab->ss,
+			    v.consumers_connected == 0 ? ACT_CONSUME : ACT_STOP,
+			    0, 0, &cause);
+		} else
+			return GUIDE_PASS;
+		if (r == SESSION_TRY_DONE)
+			lab->status[0] = '\0';
+		break;
+	default:
+		return GUIDE_PASS;
+	}
+	if (r != SESSION_TRY_WRONG)
+		lab->act_note[0] = '\0';
+	switch (r) {
+	case SESSION_TRY_NONE:
+		return GUIDE_PASS;
+	case SESSION_TRY_WRONG:
+		guide_wrong(lab, st, k);
+		return GUIDE_SHOWN;
+	case SESSION_TRY_MORE:
+		return GUIDE_APPLIED;
+	case SESSION_TRY_DONE:
+		return GUIDE_PLAYED;
+	case SESSION_TRY_AGAIN:
+		lab_status(lab, 1, "%s", _("Not as the lesson expects: taken "
+		    "back, try again."));
+		return GUIDE_SHOWN;
+	case SESSION_TRY_ERROR:
+		break;
+	}
+	lab_status(lab, 1, "%s", cause ? cause : _("the engine refused"));
+	free(cause);
+	return GUIDE_SHOWN;
 }
 
 static void
@@ -129,16 +335,24 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	const struct script_question *q = st->ask;
 	struct guide_block *b;
 
-	guide_add(g, 5, DRAW_ASK, _("Predict: %s"),
+	/* Under a verdict the explanation matters more than the choices
+	 * nobody picked: they give way first when the pane is short. */
+	int open = guide_verdict_open(lab);
+
+	guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
 	    guide_text(lab, &q->prompt));
 	for (size_t i = 0; i < q->nchoices; i++) {
-		int mine = ls->answered == (int)i + 1;
-		b = guide_add(g, 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
+		int mine = open ? lab->qa_choice == (int)i :
+		    ls->answered == (int)i + 1;
+		int prio = !open ? 5 : mine || i == q->answer ? 4 : 2;
+		b = guide_add(g, prio, mine ? DRAW_SELECTED : DRAW_NORMAL,
 		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
 		if (b)
 			b->indent = 3;
 	}
-	if (ls->answered)
+	if (open)
+		return;
+	if (ls->answered) /* the step before was still playing */
 		guide_add(g, 4, DRAW_DIM, "%s",
 		    _("Locked in. Press space and watch what happens."));
 	else
@@ -154,13 +368,13 @@ guide_verdict(struct guide *g, struct lab *lab)
 	if (q == NULL)
 		return;
 	if (lab->qa_right)
-		guide_add(g, 4, DRAW_GOOD, _("You predicted %d: right."),
+		guide_add(g, 5, DRAW_GOOD, _("You predicted %d: right."),
 		    lab->qa_choice + 1);
 	else
-		guide_add(g, 4, DRAW_BAD,
+		guide_add(g, 5, DRAW_BAD,
 		    _("You predicted %d; the answer was %zu."),
 		    lab->qa_choice + 1, q->answer + 1);
-	guide_add(g, 4, DRAW_SAY, "%s", guide_text(lab, &q->explain));
+	guide_add(g, 5, DRAW_SAY, "%s", guide_text(lab, &q->explain));
 }
 
 static void
@@ -295,6 +509,19 @@ guide_lesson(struct guide *g, struct lab *lab)
 		guide_challenge(g, lab, ls);
 		return;
 	}
+	if (guide_verdict_open(lab)) {
+		/* Predict, observe, read why: before the next step's text. */
+		const struct script_step *q = &s->steps[lab->qa_step];
+		guide_question(g, lab, q, ls);
+		guide_verdict(g, lab);
+		guide_checks(g, ls, s);
+		if (lab_animating(lab))
+			guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Watch the panes... (G skips ahead)"));
+		else
+			guide_add(g, 3, DRAW_KEY, "%s", _("space: read on"));
+		return;
+	}
 	/* The narration in force: the latest step that says something. */
 	for (size_t k = at + 1; k-- > 0;) {
 		if (k < s->nsteps && s->steps[k].say.en) {
@@ -303,14 +530,15 @@ guide_lesson(struct guide *g, struct lab *lab)
 			break;
 		}
 	}
-	if (lab->qa_step >= 0 && (size_t)lab->qa_step < ls->step &&
-	    ls->step == guide_next_talk(s, (size_t)lab->qa_step))
-		guide_verdict(g, lab);
 	if (cur && cur->ask)
 		guide_question(g, lab, cur, ls);
 	guide_checks(g, ls, s);
 	if (cur == NULL) {
 		guide_challenge(g, lab, ls);
+		return;
+	}
+	if (cur->learner && !(lab->step_running || lab_animating(lab))) {
+		guide_yours(g, lab, cur, ls);
 		return;
 	}
 	if (!(cur->ask && !ls->answered)) {

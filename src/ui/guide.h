@@ -18,4 +18,25 @@ extern const struct pane_ops guide_ops;
  */
 int guide_fits(struct lab *lab, int w, int h);
 
+struct keys_def;
+
+/* What guide_key did with a key. */
+enum guide_keyed {
+	GUIDE_PASS,    /* not the lesson pane's: handle it as usual */
+	GUIDE_SHOWN,   /* handled; only the screen changes (a message) */
+	GUIDE_APPLIED, /* a toggle was applied, the step wants more */
+	GUIDE_PLAYED,  /* the waiting step was played */
+};
+
+/*
+ * The lesson pane's say on key `k` before the lab acts on it: space after
+ * an answer reads on past its verdict; while a learner step waits
+ * (script_step.learner), its own key plays it, any other toggle or failure
+ * key is explained and not applied, space says which key to press, and S
+ * does the step for the learner. The status line says what happened.
+ */
+enum guide_keyed guide_key(struct lab *lab, const struct keys_def *k);
+/* Whether the verdict of the last answer is on screen (space reads on). */
+int guide_verdict_open(const struct lab *lab);
+
 #endif

@@ -287,6 +287,7 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	so.seed = o->seed;
 	so.ops = o->ops;
 	so.url = o->url;
+	so.chain = 1;
 	lab->ss = session_create(s, mode, &so, cause);
 	if (lab->ss == NULL) {
 		script_free(s);
@@ -657,9 +658,10 @@ cmd_answer(struct lab *lab, int key)
 	lab->qa_step = (long)ls->step;
 	lab->qa_choice = (int)i;
 	lab->qa_right = right;
-	lab_status(lab, 0, _("Prediction %zu locked in: space to watch."),
-	    i + 1);
 	lab_progress(lab, 1, right);
+	/* The verdict shows at once, and the step plays under it. */
+	cmd_next(lab, ' ');
+	lab->qa_open = 1;
 	lab->autoplay_due = -1;
 	return PANE_REDRAW;
 }
@@ -1020,6 +1022,19 @@ lab_key(struct lab *lab, int key)
 	k = keys_find(key);
 	if (k == NULL)
 		return 0;
+	switch (guide_key(lab, k)) {
+	case GUIDE_PASS:
+		break;
+	case GUIDE_SHOWN:
+	case GUIDE_APPLIED: /* time waits for the step, as the script has it */
+		return PANE_REDRAW;
+	case GUIDE_PLAYED:
+		lab->free_run = 0;
+		lab->step_running = session_step_running(lab->ss);
+		lab_kick(lab);
+		lab_progress(lab, 0, 0);
+		return PANE_REDRAW;
+	}
 	switch (k->kind) {
 	case KEYS_TOGGLE:
 		return lab_toggle(lab, (enum toggle_id)k->id);
@@ -1120,7 +1135,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 			const struct script_step *cur =
 			    session_current_step(lab->ss);
 			char *cause = NULL;
-			if (cur == NULL || cur->ask) {
+			if (cur == NULL || cur->ask || cur->learner) {
 				lab->live_chain = 0;
 			} else if (session_next_step(lab->ss, &cause) != 0) {
 				lab->live_chain = 0;

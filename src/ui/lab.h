@@ -113,6 +113,10 @@ struct lab {
 	long qa_step;               /* step index of the last answer, -1 */
 	int qa_choice;              /* 0-based */
 	int qa_right;
+	int qa_open;                /* its verdict is on screen (guide.c) */
+	char act_note[200];         /* why the last key did not do the
+				       waiting learner step (guide.c) */
+	long act_note_step;         /* the step it was for ("": none) */
 	int solution_shown;
 	int challenge_tried;
 

@@ -92,6 +92,10 @@ advance() {
 		if [ -n "$2" ] && grep -q "Press 1-" "$tmp/screen"; then
 			keys "$2"; sleep 0.2
 		fi
+		# A step that waits for the learner's key: S does it.
+		if grep -q "Your turn" "$tmp/screen"; then
+			keys S; sleep 0.2
+		fi
 		keys G; sleep 0.1; keys Space; sleep 0.3
 	done
 	screen; grep -q -- "$1" "$tmp/screen"
@@ -153,9 +157,8 @@ check "question: choices numbered" eval 'has "Predict:" && has "1) " && has "2) 
 keys Space
 check "question: space waits for a prediction" has "First predict"
 keys 2
-check "question: prediction locked in" has "Locked in"
-keys Space
-check "question: verdict after the step" has "You predicted 2"
+check "question: verdict at once after the answer" has "You predicted 2"
+check "question: space then reads on" eval 'keys G; sleep 0.3; keys Space; lacks "You predicted 2"' 
 
 echo "== every toggle (sandbox)"
 start 100 30 "$BIN" --sandbox lab $L1
@@ -451,7 +454,9 @@ check "regression: a long title ends on a whole word" \
 # 80x24 the lesson keeps the line instead.
 start 100 30 "$BIN" lab lessons/02-exchanges.cfg
 has "Lesson: step 1 of" >/dev/null
-advance "Copies " 3 40
+advance "Press 1-" "" 40
+keys 3; sleep 0.2; keys G
+has "Copies " >/dev/null
 check "ledger: copies of a fanout counted at 100x30" hasre "Copies [0-9]+: processed [0-9]+"
 t resize-window -x 80 -y 24
 sleep 0.5
@@ -540,7 +545,7 @@ check "progress: damaged file kept aside" \
 
 echo "== autoplay and recording"
 start 80 24 "$BIN" --autoplay=300 lab $L1
-check "autoplay: steps advance by themselves" has "step 3 of" 8
+check "autoplay: steps advance by themselves" has "step 2 of" 8
 start 80 24 "$BIN" --sandbox --record "$tmp/rec.cfg" lab $L1
 has "Sandbox" >/dev/null
 keys +
@@ -586,6 +591,44 @@ has "Producer" >/dev/null
 kid=$(pgrep -P "$shell" | head -1)
 if [ -n "$kid" ]; then kill -TERM "$kid"; fi
 check "SIGTERM: exits 0 with the terminal sane" eval 'has "rc=0" && has "echo,icanon,"'
+
+# ---- issue 13: learner steps and predictions (lessons/FORMAT.md, section 7)
+echo "== learner steps"
+start 100 30 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+keys Space; sleep 0.3
+has "Press 1-" >/dev/null
+keys 2
+check "predict: the verdict shows at once after the answer" \
+    eval 'has "You predicted 2: right." && has "With Spring'"'"'s default acknowledge"'
+check "predict: the next step's text waits for space" \
+    lacks "The listener returns"
+keys G; sleep 0.3; keys Space
+check "predict: space reads on to the next step" \
+    eval 'has "The listener returns" && lacks "You predicted 2"'
+keys Space; sleep 0.3; keys G; sleep 0.3
+check "act: the step names its key from the key table" \
+    has "Your turn. Press Z to stop the consumers."
+keys c
+check "act: another toggle key is explained" \
+    eval 'has "c (confirms) is not what this step is about" && has "Press Z to stop"' 
+check "act: and is not applied" lacks "confirms = "
+keys Space
+check "act: space does not skip the step" \
+    eval 'has "This step waits for you to act." && has "Your turn. Press Z"'
+keys Z
+check "act: the right key plays the step and the next silent one" \
+    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 6 of"'
+keys Space; sleep 0.3; keys G; sleep 0.3
+has "Press Z to start the consumers." >/dev/null
+keys S
+check "act: S does the step for the learner" \
+    eval 'has "Done for you" && has "A typo:"'
+start 100 30 "$BIN" --autoplay=200 lab $L1
+has "Press 1-" 8 >/dev/null
+keys 2
+check "act: autoplay does a learner step as the script has it" \
+    has "Nobody consumes, so the three wait" 15
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -605,7 +605,7 @@ test_unknown_key(void **state)
 	unit_fails_with(WITH_STEP("{ do = \"wait\"; ms = 1; frobnicate = 2; }"),
 	    "t.cfg:10: unknown key 'frobnicate' in step 1; valid keys are "
 	    "say, do, ask, choices, answer, explain, expect, expect_queue, "
-	    "compare, count, exchange, key, persistent, expiration_ms, delay_ms, "
+	    "compare, learner, count, exchange, key, persistent, expiration_ms, delay_ms, "
 	    "every_ms, headers, set, failure, target, ms, times, unreadable, "
 	    "consumer, us, until_met");
 }
