@@ -86,6 +86,7 @@ static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
 	[LAB_TRACE] = &trace_ops,
 	[LAB_CODE] = &code_ops,
 	[LAB_GLOSS] = &gloss_ops,
+	[LAB_GOAL] = &goal_ops,
 };
 
 /* The pane of each overlay. */
@@ -280,6 +281,7 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->o = *o;
 	lab->speed = LAB_SPEED_1X;
 	lab->autoplay_due = -1;
+	lab->player.due_ms = -1;
 	lab->qa_step = -1;
 	memset(&so, 0, sizeof so);
 	so.lang = o->lang;
@@ -355,6 +357,13 @@ lab_layout(struct lab *lab)
 		gw = 96;
 	lab_place(&p[LAB_GUIDE], y, 0, bh, gw);
 	lab_place(&p[LAB_LOG], y, gw + 1, bh, W - gw - 1);
+	lab_place(&p[LAB_GOAL], 0, 0, 0, 0);
+	if (lab->mode == SESSION_LESSON && lab->ss &&
+	    session_lesson(lab->ss)->challenge_on) {
+		p[LAB_GOAL] = p[LAB_LOG];
+		p[LAB_GOAL].ops = &goal_ops;
+		p[LAB_LOG].h = 0;
+	}
 	lab_place(&p[LAB_FOOTER], H - 2, 0, 2, W);
 	lab_place(&p[LAB_HELP], 1, 0, H - 2, W);
 	/* The other overlays leave the lab showing round them when there is
@@ -436,7 +445,8 @@ lab_draw(struct lab *lab)
 		 * must be read (a question and its choices) matters more than
 		 * the log. */
 		struct pane *g = &lab->panes[LAB_GUIDE];
-		if (!guide_fits(lab, g->w, g->h)) {
+		if (lab->panes[LAB_GOAL].h == 0 &&
+		    !guide_fits(lab, g->w, g->h)) {
 			g->w = COLS;
 			lab->panes[LAB_LOG].h = 0;
 		}
@@ -444,7 +454,9 @@ lab_draw(struct lab *lab)
 	for (int i = 0; i <= LAB_FOOTER; i++)
 		if (lab->panes[i].h > 0 && lab->panes[i].ops->draw)
 			lab->panes[i].ops->draw(&lab->panes[i], lab);
-	if (lab->panes[LAB_LOG].h > 0)
+	if (lab->panes[LAB_GOAL].h > 0)
+		goal_ops.draw(&lab->panes[LAB_GOAL], lab);
+	if (lab->panes[LAB_LOG].h > 0 || lab->panes[LAB_GOAL].h > 0)
 		draw_vline(lab->panes[LAB_GUIDE].y + 1,
 		    lab->panes[LAB_GUIDE].x + lab->panes[LAB_GUIDE].w,
 		    lab->panes[LAB_GUIDE].h - 1, DRAW_BORDER);
@@ -473,8 +485,11 @@ lab_progress(struct lab *lab, int answered, int right)
 	    (unsigned)ls->step;
 	if (done > e->steps_done)
 		e->steps_done = done > e->nsteps ? e->nsteps : done;
-	if (ls->challenge_met)
-		e->challenge_met = 1;
+	/* Met alone beats met after looking at the solution. */
+	if (ls->challenge_met && (e->challenge_met == 0 ||
+	    (e->challenge_met == PROGRESS_MET_SHOWN && !lab->solution_shown)))
+		e->challenge_met = lab->solution_shown ? PROGRESS_MET_SHOWN :
+		    PROGRESS_MET;
 	e->asked += (unsigned)answered;
 	e->right += (unsigned)right;
 	if (progress_save(lab->o.progress, &cause) != 0) {
@@ -586,9 +601,12 @@ cmd_next(struct lab *lab, int key)
 		lab_progress(lab, 0, 0);
 		return PANE_REDRAW;
 	}
-	if (lab->script->challenge == NULL) {
-		lab_status(lab, 0, "%s", _("Lesson complete."));
-		return PANE_REDRAW;
+	if (lab->script->challenge == NULL || (ls->challenge_on &&
+	    ls->challenge_met && lab->challenge_tried && !lab->step_running &&
+	    lab->player.due_ms < 0)) {
+		/* Done: space goes on to the next lesson. */
+		lab->next_lesson = 1;
+		return PANE_QUIT;
 	}
 	if (!ls->challenge_on) {
 		lab->step_running = lab->free_run = 0;
@@ -621,6 +639,11 @@ cmd_next(struct lab *lab, int key)
 				free(cause);
 				cause = NULL;
 			}
+	}
+	if (lab->player.due_ms >= 0) {
+		lab_status(lab, 0, "%s", _("The solution is playing: watch "
+		    "the toggles."));
+		return PANE_REDRAW;
 	}
 	if (session_challenge_play(lab->ss, &cause) < 0) {
 		lab_cause(lab, cause, _("the challenge did not run"));
@@ -680,6 +703,97 @@ cmd_hint(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
+/* The lab's toggles now, indexed by toggle_id. */
+static void
+lab_toggles_now(struct lab *lab, int64_t v[TOGGLE_COUNT])
+{
+	for (int i = 0; i < TOGGLE_COUNT; i++)
+		v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);
+}
+
+/*
+ * Sets every toggle whose value differs in `v`, numbers before switches
+ * (a family's number is in place when its switch turns on). Returns 0, or
+ * -1 after showing why one was refused.
+ */
+static int
+lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < TOGGLE_COUNT; i++) {
+			enum toggle_id id = (enum toggle_id)i;
+			int sw = toggle_info(id)->type == TOGGLE_BOOL;
+			char *cause = NULL;
+			if (sw != pass || session_get_toggle(lab->ss, id) == v[i])
+				continue;
+			if (session_toggle(lab->ss, id, v[i], &cause) != 0) {
+				lab_cause(lab, cause, _("toggle refused"));
+				return -1;
+			}
+		}
+	return 0;
+}
+
+/* S: a fresh challenge, then the solution's toggles one beat at a time
+ * (lab_run plays them), then the run. */
+static int
+lab_solution_start(struct lab *lab)
+{
+	const struct script_challenge *c = lab->script->challenge;
+	int64_t v[TOGGLE_COUNT];
+	char *cause = NULL;
+	int bad;
+
+	if (lab->step_running) {
+		lab_status(lab, 0, "%s", _("Wait for the run to end, then S "
+		    "plays the solution."));
+		return PANE_REDRAW;
+	}
+	if (lab->player.due_ms >= 0)
+		return PANE_REDRAW;
+	if (session_challenge_start(lab->ss, &cause) != 0) {
+		lab_cause(lab, cause, _("the challenge did not start"));
+		return PANE_REDRAW;
+	}
+	lab->challenge_tried = 0;
+	lab->free_run = 0;
+	lab->solution_shown = 1;
+	lab_toggles_now(lab, v);
+	if (goal_plan(&lab->player, c, v, &bad) != 0) {
+		lab_status(lab, 1, _("No keys reach the solution's %s."),
+		    bad >= 0 ? toggle_info((enum toggle_id)bad)->name : "?");
+		lab->player.due_ms = -1;
+		return PANE_REDRAW;
+	}
+	lab->player.due_ms = lab_clock_ms() + GOAL_BEAT_MS / 2;
+	lab_status(lab, 0, "%s", _("The solution, key by key:"));
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+/* Plays the solution's next beat, or the run after the last; PANE_*. */
+static int
+lab_solution_beat(struct lab *lab, int64_t now_ms)
+{
+	struct goal_player *gp = &lab->player;
+
+	if (gp->due_ms < 0 || now_ms < gp->due_ms)
+		return 0;
+	if (gp->at < gp->n) {
+		if (lab_toggles_set(lab, gp->v[gp->at]) != 0) {
+			gp->due_ms = -1;
+			return PANE_REDRAW;
+		}
+		lab_status(lab, 0, _("Solution %zu/%zu: %s"), gp->at + 1,
+		    gp->n, gp->text[gp->at]);
+		gp->at++;
+		gp->due_ms = now_ms + GOAL_BEAT_MS;
+		return PANE_REDRAW;
+	}
+	gp->due_ms = -1;
+	return cmd_next(lab, ' ');
+}
+
 static int
 cmd_solution(struct lab *lab, int key)
 {
@@ -689,8 +803,7 @@ cmd_solution(struct lab *lab, int key)
 		    "challenge."));
 		return PANE_REDRAW;
 	}
-	lab->solution_shown = 1;
-	return PANE_REDRAW;
+	return lab_solution_start(lab);
 }
 
 static int
@@ -773,6 +886,24 @@ cmd_undo(struct lab *lab, int key)
 
 	(void)key;
 	lab->step_running = lab->free_run = lab->finishing = 0;
+	lab->player.due_ms = -1;
+	if (lab->reset_undo) {
+		lab->reset_undo = 0;
+		if (session_unreset(lab->ss, &cause) != 0) {
+			lab_cause(lab, cause, _("the reset stays"));
+			return PANE_REDRAW;
+		}
+		lab->qa_step = lab->kept.qa_step;
+		lab->qa_choice = lab->kept.qa_choice;
+		lab->qa_right = lab->kept.qa_right;
+		lab->solution_shown = lab->kept.solution_shown;
+		lab->challenge_tried = lab->kept.challenge_tried;
+		lab->step_running = session_step_running(lab->ss);
+		lab_status(lab, 0, "%s", _("Reset taken back: your place is "
+		    "restored."));
+		lab_kick(lab);
+		return PANE_REDRAW;
+	}
 	if (session_undo(lab->ss, &cause) != 0)
 		lab_cause(lab, cause, _("nothing to undo"));
 	else
@@ -788,14 +919,39 @@ cmd_undo(struct lab *lab, int key)
 static int
 cmd_reset(struct lab *lab, int key)
 {
+	(void)key;
+	lab->confirm_reset = 1;
+	lab_status(lab, 1, "%s", _("Reset: start the lesson again from "
+	    "step 1? y resets (BkSp right after takes it back), any other "
+	    "key keeps your place."));
+	return PANE_REDRAW;
+}
+
+/* The answer to R's question. */
+static int
+lab_reset_answer(struct lab *lab, int key)
+{
 	char *cause = NULL;
 
-	(void)key;
+	lab->confirm_reset = 0;
+	if (key != 'y' && key != 'Y') {
+		lab_status(lab, 0, "%s", _("Not reset: your place is kept."));
+		return PANE_HANDLED | PANE_REDRAW;
+	}
+	lab->kept.qa_step = lab->qa_step;
+	lab->kept.qa_choice = lab->qa_choice;
+	lab->kept.qa_right = lab->qa_right;
+	lab->kept.solution_shown = lab->solution_shown;
+	lab->kept.challenge_tried = lab->challenge_tried;
+	lab->player.due_ms = -1;
 	lab->step_running = lab->free_run = lab->finishing = 0;
 	if (session_reset(lab->ss, &cause) != 0)
 		lab_cause(lab, cause, _("reset failed"));
-	else
-		lab_status(lab, 0, "%s", _("Back to the start."));
+	else {
+		lab_status(lab, 0, "%s", _("Back to the start. BkSp now takes "
+		    "the reset back."));
+		lab->reset_undo = 1;
+	}
 	lab->qa_step = -1;
 	lab->solution_shown = 0;
 	lab->challenge_tried = 0;
@@ -803,7 +959,7 @@ cmd_reset(struct lab *lab, int key)
 	lab->overlay = LAB_OV_NONE;
 	lab->panes[LAB_LOG].scroll = 0;
 	lab_kick(lab);
-	return PANE_REDRAW;
+	return PANE_HANDLED | PANE_REDRAW;
 }
 
 static int
@@ -862,6 +1018,78 @@ cmd_select(struct lab *lab, int key)
 	lab_status(lab, 0, _("Message %u selected: Enter shows its "
 	    "timeline."), (unsigned)lab->selected);
 	return PANE_REDRAW;
+}
+
+static int
+cmd_set(struct lab *lab, int key)
+{
+	(void)key;
+	lab->setting = 1;
+	lab->set_row = NULL;
+	lab->setbuf[0] = '\0';
+	lab_status(lab, 0, "%s", _("Type a number: press the toggle's key "
+	    "(y, r, j, n, p, h, e, b, f, w, g, k, z, v), Esc cancels."));
+	return PANE_REDRAW;
+}
+
+/* The keys after '=': the toggle's key, then digits and Enter. */
+static int
+lab_setting_key(struct lab *lab, int key)
+{
+	const struct keys_def *k = lab->set_row;
+	const char *label = k ? toggle_info((enum toggle_id)(keys_head(k)->pair
+	    >= 0 ? keys_head(k)->pair : keys_head(k)->id))->name : "";
+	size_t n = strlen(lab->setbuf);
+
+	if (key == 27) {
+		lab->setting = 0;
+		lab_status(lab, 0, "%s", _("Nothing typed: unchanged."));
+	} else if (lab->setting == 1) {
+		k = keys_find(key);
+		if (!keys_typeable(k)) {
+			lab->setting = 0;
+			lab_status(lab, 1, "%s", _("That key sets no number: = "
+			    "then a number toggle's key, such as y (producer "
+			    "attempts)."));
+			return PANE_HANDLED | PANE_REDRAW;
+		}
+		lab->set_row = keys_head(k);
+		lab->setting = 2;
+		k = lab->set_row;
+		label = toggle_info((enum toggle_id)(k->pair >= 0 ? k->pair :
+		    k->id))->name;
+		lab_status(lab, 0, _("%s = _  (digits, Enter; Esc cancels)"),
+		    label);
+	} else if (((key >= '0' && key <= '9') || key == '.') &&
+	    n + 1 < sizeof lab->setbuf) {
+		lab->setbuf[n] = (char)key;
+		lab->setbuf[n + 1] = '\0';
+		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
+		    label, lab->setbuf);
+	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) && n > 0) {
+		lab->setbuf[n - 1] = '\0';
+		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
+		    label, lab->setbuf);
+	} else if (key == '\n' || key == KEY_ENTER) {
+		int64_t v[TOGGLE_COUNT];
+		const char *expected = "";
+		char buf[48];
+		enum toggle_id num = (enum toggle_id)(k->pair >= 0 ? k->pair :
+		    k->id);
+		lab->setting = 0;
+		lab_toggles_now(lab, v);
+		if (keys_type(k, lab->setbuf, v, &expected) != 0) {
+			lab_status(lab, 1, _("%s = %s refused: expected %s."),
+			    label, lab->setbuf[0] ? lab->setbuf : "?",
+			    _(expected));
+			return PANE_HANDLED | PANE_REDRAW;
+		}
+		if (lab_toggles_set(lab, v) == 0)
+			lab_status(lab, 0, "%s = %s", label,
+			    keys_value(num, v[num], buf, sizeof buf));
+		lab_act(lab);
+	}
+	return PANE_HANDLED | PANE_REDRAW;
 }
 
 static int
@@ -924,6 +1152,7 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_HINT] = cmd_hint,
 	[CMD_SOLUTION] = cmd_solution,
 	[CMD_PUBLISH] = cmd_publish,
+	[CMD_SET] = cmd_set,
 	[CMD_BURST] = cmd_publish,
 	[CMD_PAUSE] = cmd_pause,
 	[CMD_STEP] = cmd_step,
@@ -947,16 +1176,27 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 };
 
 static int
-lab_toggle(struct lab *lab, enum toggle_id id)
+lab_toggle(struct lab *lab, const struct keys_def *k)
 {
-	int64_t v = keys_next_value(id, session_get_toggle(lab->ss, id));
-	char *cause = NULL, buf[48];
+	int64_t v[TOGGLE_COUNT];
+	char buf[48], nbuf[48];
 
-	if (session_toggle(lab->ss, id, v, &cause) != 0)
-		lab_cause(lab, cause, _("toggle refused"));
-	else
-		lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
-		    keys_value(id, v, buf, sizeof buf));
+	k = keys_head(k);
+	lab_toggles_now(lab, v);
+	keys_press(k, v);
+	if (lab_toggles_set(lab, v) == 0) {
+		enum toggle_id id = (enum toggle_id)k->id;
+		keys_value(id, v[id], buf, sizeof buf);
+		if (k->pair >= 0 && v[id])
+			lab_status(lab, 0, "%s = %s, %s = %s",
+			    toggle_info(id)->name, buf,
+			    toggle_info((enum toggle_id)k->pair)->name,
+			    keys_value((enum toggle_id)k->pair, v[k->pair],
+				nbuf, sizeof nbuf));
+		else
+			lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+			    buf);
+	}
 	lab_act(lab);
 	return PANE_REDRAW;
 }
@@ -1011,6 +1251,10 @@ lab_key(struct lab *lab, int key)
 		return key == 'q' ? PANE_QUIT : 0;
 	if (lab->typing)
 		return lab_typing_key(lab, key);
+	if (lab->confirm_reset)
+		return lab_reset_answer(lab, key);
+	if (lab->setting)
+		return lab_setting_key(lab, key);
 	if (lab->overlay != LAB_OV_NONE) {
 		struct pane *p = lab_overlay_pane(lab);
 		flags = p->ops->key(p, lab, key);
@@ -1020,9 +1264,12 @@ lab_key(struct lab *lab, int key)
 	k = keys_find(key);
 	if (k == NULL)
 		return 0;
+	/* Only the key right after a reset may take it back. */
+	if (!(k->kind == KEYS_COMMAND && k->id == CMD_UNDO))
+		lab->reset_undo = 0;
 	switch (k->kind) {
 	case KEYS_TOGGLE:
-		return lab_toggle(lab, (enum toggle_id)k->id);
+		return lab_toggle(lab, k);
 	case KEYS_FAILURE:
 		return lab_fail(lab, (enum failure_kind)k->id);
 	case KEYS_COMMAND:
@@ -1077,10 +1324,16 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 	if (lab->too_small)
 		return -1;
 	lab_moving(lab);
+	if (lab->player.due_ms >= 0) {
+		int64_t b = lab->player.due_ms - now_ms;
+		t = b < 0 ? 0 : b;
+	}
 	if (lab_autoplay_ready(lab)) {
 		if (lab->autoplay_due < 0)
 			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
-		t = lab->autoplay_due - now_ms;
+		int64_t a = lab->autoplay_due - now_ms;
+		if (t < 0 || a < t)
+			t = a;
 	} else
 		lab->autoplay_due = -1;
 	if (lab_animating(lab)) {
@@ -1103,6 +1356,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 	if (lab->too_small)
 		return 0;
 	lab_moving(lab);
+	flags |= lab_solution_beat(lab, now_ms);
 	if (lab->autoplay_due >= 0 && now_ms >= lab->autoplay_due) {
 		lab->autoplay_due = -1;
 		if (lab_autoplay_ready(lab))

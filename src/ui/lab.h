@@ -13,6 +13,7 @@
 #include "lesson/session.h"
 #include "ui/code.h"
 #include "ui/gloss.h"
+#include "ui/goal.h"
 #include "ui/pane.h"
 #include "ui/progress.h"
 
@@ -32,6 +33,7 @@ enum lab_pane {
 	LAB_TRACE,   /* overlay: one message's timeline */
 	LAB_CODE,    /* overlay: the toggles as code */
 	LAB_GLOSS,   /* overlay: the glossary */
+	LAB_GOAL,    /* a challenge's goal, in the log's place */
 	LAB_NPANES
 };
 
@@ -115,6 +117,23 @@ struct lab {
 	int qa_right;
 	int solution_shown;
 	int challenge_tried;
+	struct goal_player player;  /* the solution playing on screen */
+	int next_lesson;            /* set with PANE_QUIT: open the next
+				       lesson rather than the list */
+
+	/* '=': typing a toggle's number. */
+	int setting;                /* 1: waiting for the toggle's key; 2:
+				       reading its digits */
+	const struct keys_def *set_row; /* the toggle being set */
+	char setbuf[16];
+
+	/* R asks first and can be taken back right after. */
+	int confirm_reset;          /* R pressed: y resets, other keys not */
+	int reset_undo;             /* the last key reset: undo restores */
+	struct lab_kept {
+		long qa_step;
+		int qa_choice, qa_right, solution_shown, challenge_tried;
+	} kept;                     /* the lab's part of the place reset */
 
 	/* Toggles the lesson talks about: shown first when room is short. */
 	unsigned char toggle_prio[TOGGLE_COUNT];

@@ -1,0 +1,125 @@
+/*
+ * The goal pane and the solution's plan. The pane reads only the lab (the
+ * script's challenge, the ledger summary, the player); the plan is pure
+ * arithmetic over toggle values, so tests can prove every lesson's
+ * solution is reachable by keys without a terminal.
+ */
+#include "ui/goal.h"
+
+#include <curses.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/draw.h"
+#include "ui/i18n.h"
+#include "ui/keys.h"
+#include "ui/lab.h"
+
+int
+goal_plan(struct goal_player *gp, const struct script_challenge *c,
+    const int64_t now[TOGGLE_COUNT], int *bad)
+{
+	int64_t v[TOGGLE_COUNT];
+
+	memset(gp, 0, sizeof *gp);
+	gp->due_ms = -1;
+	*bad = -1;
+	if (c->nsolution > GOAL_MAX_BEATS)
+		return -1;
+	memcpy(v, now, sizeof v);
+	for (size_t i = 0; i < c->nsolution; i++) {
+		int presses;
+		enum toggle_id id = c->solution[i].id;
+
+		if (keys_reach(id, c->solution[i].value, v, gp->text[i],
+		    sizeof gp->text[i], &presses) != 0) {
+			*bad = (int)id;
+			return -1;
+		}
+		memcpy(gp->v[i], v, sizeof v);
+		gp->n++;
+	}
+	return 0;
+}
+
+/* One goal row: counter, target, now, mark. */
+static void
+goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
+    int cw)
+{
+	int ok = v >= x->min && v <= x->max;
+	char want[48];
+
+	if (x->min == x->max)
+		snprintf(want, sizeof want, "%" PRIu64, x->min);
+	else if (x->max == UINT64_MAX)
+		snprintf(want, sizeof want, ">=%" PRIu64, x->min);
+	else
+		snprintf(want, sizeof want, "%" PRIu64 "..%" PRIu64, x->min,
+		    x->max);
+	draw_text(y, p->x + 1, cw, x->counter, DRAW_NORMAL);
+	draw_printf(y, p->x + 1 + cw, 8, DRAW_VALUE, "%7s", want);
+	draw_printf(y, p->x + 9 + cw, 8, ok ? DRAW_GOOD : DRAW_BAD,
+	    "%7" PRIu64, v);
+	draw_text(y, p->x + 18 + cw, p->w - 18 - cw,
+	    ok ? _("met") : _("not met"), ok ? DRAW_GOOD : DRAW_BAD);
+}
+
+static void
+goal_draw(struct pane *p, struct lab *lab)
+{
+	const struct script_challenge *c = lab->script->challenge;
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	int y = p->y + 1, end = p->y + p->h, cw = 10;
+	size_t met = 0;
+
+	if (p->h <= 1 || c == NULL)
+		return;
+	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
+	draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
+	    _("Goal: target and now"));
+	for (size_t i = 0; i < c->nexpects; i++) {
+		int w = (int)strlen(c->expects[i].counter);
+		if (w + 1 > cw)
+			cw = w + 1;
+	}
+	if (cw > p->w - 26)
+		cw = p->w - 26;
+	/* The column heads go first when the rows need the room. */
+	if ((int)c->nexpects + 2 < p->h) {
+		draw_printf(y++, p->x + 1 + cw, p->w - 1 - cw, DRAW_DIM,
+		    "%7s %7s", _("goal"), _("now"));
+	}
+	for (size_t i = 0; i < c->nexpects; i++) {
+		uint64_t v = 0;
+		const struct script_expect *x = &c->expects[i];
+		(void)ledger_counter(&lab->sum, x->counter, &v);
+		if (v >= x->min && v <= x->max)
+			met++;
+		if (y < end)
+			goal_row(p, y++, x, v, cw);
+	}
+	if (y >= end)
+		return;
+	if (lab->challenge_tried && !lab->step_running && ls->challenge_met)
+		draw_text(y++, p->x + 1, p->w - 1,
+		    _("Goal met! space opens the next lesson."), DRAW_GOOD);
+	else
+		draw_printf(y++, p->x + 1, p->w - 1, DRAW_DIM,
+		    _("%zu of %zu met now"), met, c->nexpects);
+	/* The solution's beats, the one playing marked. */
+	for (size_t i = 0; i < lab->player.n && lab->solution_shown &&
+	    y < end; i++) {
+		int done = i < lab->player.at;
+		draw_printf(y++, p->x + 1, p->w - 1,
+		    done ? DRAW_GOOD : DRAW_DIM, "%s %s",
+		    done ? "+" : " ", lab->player.text[i]);
+	}
+}
+
+const struct pane_ops goal_ops = {
+	.name = "goal",
+	.draw = goal_draw,
+	.key = NULL,
+};
