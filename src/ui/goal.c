@@ -43,7 +43,7 @@ goal_plan(struct goal_player *gp, const struct script_challenge *c,
 	return 0;
 }
 
-/* One goal row: counter, target, now, mark. */
+/* One goal row: counter (cw columns), target, now, met or not. */
 static void
 goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
     int cw)
@@ -56,13 +56,13 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	else if (x->max == UINT64_MAX)
 		snprintf(want, sizeof want, ">=%" PRIu64, x->min);
 	else
-		snprintf(want, sizeof want, "%" PRIu64 "..%" PRIu64, x->min,
+		snprintf(want, sizeof want, "%" PRIu64 "-%" PRIu64, x->min,
 		    x->max);
-	draw_text(y, p->x + 1, cw, x->counter, DRAW_NORMAL);
-	draw_printf(y, p->x + 1 + cw, 8, DRAW_VALUE, "%7s", want);
-	draw_printf(y, p->x + 9 + cw, 8, ok ? DRAW_GOOD : DRAW_BAD,
+	draw_name(y, p->x + 1, cw, x->counter, DRAW_NORMAL);
+	draw_printf(y, p->x + 1 + cw, 6, DRAW_VALUE, "%6s", want);
+	draw_printf(y, p->x + 7 + cw, 7, ok ? DRAW_GOOD : DRAW_BAD,
 	    "%7" PRIu64, v);
-	draw_text(y, p->x + 18 + cw, p->w - 18 - cw,
+	draw_text(y, p->x + 15 + cw, p->w - 15 - cw,
 	    ok ? _("met") : _("not met"), ok ? DRAW_GOOD : DRAW_BAD);
 }
 
@@ -84,12 +84,12 @@ goal_draw(struct pane *p, struct lab *lab)
 		if (w + 1 > cw)
 			cw = w + 1;
 	}
-	if (cw > p->w - 26)
-		cw = p->w - 26;
+	if (cw > p->w - 23)
+		cw = p->w - 23;
 	/* The column heads go first when the rows need the room. */
 	if ((int)c->nexpects + 2 < p->h) {
 		draw_printf(y++, p->x + 1 + cw, p->w - 1 - cw, DRAW_DIM,
-		    "%7s %7s", _("goal"), _("now"));
+		    "%6s %7s", _("goal"), _("now"));
 	}
 	for (size_t i = 0; i < c->nexpects; i++) {
 		uint64_t v = 0;
@@ -103,7 +103,7 @@ goal_draw(struct pane *p, struct lab *lab)
 	if (y >= end)
 		return;
 	if (lab->challenge_tried && !lab->step_running && ls->challenge_met)
-		draw_text(y++, p->x + 1, p->w - 1,
+		y += draw_wrap(y, p->x + 1, p->w - 1, end - y, 0,
 		    _("Goal met! space opens the next lesson."), DRAW_GOOD);
 	else
 		draw_printf(y++, p->x + 1, p->w - 1, DRAW_DIM,

@@ -1079,9 +1079,14 @@ lab_setting_key(struct lab *lab, int key)
 		lab->setting = 0;
 		lab_toggles_now(lab, v);
 		if (keys_type(k, lab->setbuf, v, &expected) != 0) {
-			lab_status(lab, 1, _("%s = %s refused: expected %s."),
-			    label, lab->setbuf[0] ? lab->setbuf : "?",
-			    _(expected));
+			char lo[32], hi[32];
+			toggle_format(num, toggle_info(num)->min, lo,
+			    sizeof lo);
+			toggle_format(num, toggle_info(num)->max, hi,
+			    sizeof hi);
+			lab_status(lab, 1, _("%s = %s refused: it takes a "
+			    "number from %s to %s. Unchanged."), label,
+			    lab->setbuf[0] ? lab->setbuf : "?", lo, hi);
 			return PANE_HANDLED | PANE_REDRAW;
 		}
 		if (lab_toggles_set(lab, v) == 0)
