@@ -118,6 +118,39 @@ goal_draw(struct pane *p, struct lab *lab)
 	}
 }
 
+void
+goal_line(struct lab *lab, int y, int x, int w)
+{
+	const struct script_challenge *c = lab->script->challenge;
+	int end = x + w;
+
+	if (c == NULL || w <= 0)
+		return;
+	draw_blank(y, x, w, DRAW_NORMAL);
+	x += draw_text(y, x, end - x, _("Goal (target/now):"), DRAW_HEAD);
+	for (size_t i = 0; i < c->nexpects && x < end; i++) {
+		const struct script_expect *e = &c->expects[i];
+		uint64_t v = 0;
+		int ok;
+		char item[96];
+
+		(void)ledger_counter(&lab->sum, e->counter, &v);
+		ok = v >= e->min && v <= e->max;
+		if (e->min == e->max)
+			snprintf(item, sizeof item, " %s %" PRIu64 "/%" PRIu64
+			    "%s", e->counter, e->min, v, ok ?
+			    (draw_ascii() ? "+" : "\u2713") :
+			    (draw_ascii() ? "x" : "\u2717"));
+		else
+			snprintf(item, sizeof item, " %s %" PRIu64 "-%" PRIu64
+			    "/%" PRIu64 "%s", e->counter, e->min, e->max, v,
+			    ok ? (draw_ascii() ? "+" : "\u2713") :
+			    (draw_ascii() ? "x" : "\u2717"));
+		x += draw_text(y, x, end - x, item,
+		    ok ? DRAW_GOOD : DRAW_BAD);
+	}
+}
+
 const struct pane_ops goal_ops = {
 	.name = "goal",
 	.draw = goal_draw,

@@ -38,6 +38,13 @@ struct goal_player {
 int goal_plan(struct goal_player *gp, const struct script_challenge *c,
     const int64_t now[TOGGLE_COUNT], int *bad);
 
+/*
+ * The goal on one line at (y, x), w columns: each counter as target/now,
+ * marked met or not. For when the lesson text needs the pane's room.
+ */
+struct lab;
+void goal_line(struct lab *lab, int y, int x, int w);
+
 /* The goal pane (draws from the lab's ledger summary). */
 extern const struct pane_ops goal_ops;
 

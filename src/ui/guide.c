@@ -251,7 +251,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 			guide_add(g, 5, DRAW_GOOD, "%s",
 			    _("Goal met! The lesson is complete."));
 			/* The moment to take the answer back to real code. */
-			guide_add(g, 1, DRAW_DIM, "%s", _("e shows these "
+			guide_add(g, 1, DRAW_DIM, "%s", _("J shows these "
 			    "toggles as Spring and rabbitmq-c code."));
 		}
 		else
@@ -277,7 +277,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else if (ls->hints_shown < c->nhints)
-		guide_add(g, 1, DRAW_DIM, _("h: hint (%zu left), S: solution"),
+		guide_add(g, 1, DRAW_DIM, _("H: hint (%zu left), S: solution"),
 		    c->nhints - ls->hints_shown);
 	else
 		guide_add(g, 1, DRAW_DIM, "%s", _("S: show the solution"));
@@ -321,7 +321,7 @@ guide_lesson(struct guide *g, struct lab *lab)
 			    _("Running on the real broker..."));
 		else if (lab->step_running && lab->paused)
 			guide_add(g, 2, DRAW_DIM, _("Paused while playing: %s "
-			    "(p resumes, . moves on)"), act);
+			    "(P resumes, . moves on)"), act);
 		else if (lab_animating(lab))
 			guide_add(g, 2, DRAW_DIM, "%s",
 			    _("Watch the panes... (G skips ahead)"));
@@ -338,11 +338,11 @@ guide_sandbox(struct guide *g, struct lab *lab)
 	guide_add(g, 4, DRAW_NORMAL, "%s",
 	    _("Sandbox: free play on this lesson's setup. + publishes one "
 	    "payment, * ten. Lower-case letters in the panes flip toggles; "
-	    "capitals in the footer break things. u undoes, R resets, "
+	    "capitals in the footer break things. BkSp undoes, R resets, "
 	    "? lists every key."));
 	guide_add(g, 2, DRAW_DIM, "%s",
 	    _("Tab selects a message on screen, Enter shows its timeline."));
-	guide_add(g, 1, DRAW_DIM, "%s", _("e shows the toggles as code, V "
+	guide_add(g, 1, DRAW_DIM, "%s", _("J shows the toggles as code, V "
 	    "opens the glossary."));
 }
 

@@ -141,7 +141,7 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		{ "=12", N_("processed more than once (a duplicate)") },
 	};
 
-	/* The rule first: it holds for every key below (keys.h KEYS_RULE). */
+	/* The rule first: it holds for every key below (keys.h keys_obeys_rule). */
 	help_heading(hr, _("The rule"));
 	help_entry(hr, "a-z", "", _("a toggle: flips it or steps its value "
 	    "(q, quit, is the one exception)"), 0, colw);

@@ -1,7 +1,7 @@
 /*
  * The key table and what follows from it: names of keys, the value a toggle
  * steps to, and how a toggle's value is written in a pane. One rule holds
- * for every key (KEYS_RULE): lower-case letters are toggles, capitals are
+ * for every key (keys.h, keys_obeys_rule): lower-case letters are toggles, capitals are
  * failures or a few named commands, and nothing else is a toggle or a
  * failure. Letters follow a mnemonic where one exists (c confirms, m
  * mandatory, a ack mode, K kill -9, U unroutable, V vocabulary, J Java).

@@ -86,15 +86,13 @@ struct keys_def {
 };
 
 /*
- * The rule every key keeps, as the help and the footer state it: lower
+ * The rule every key keeps, as the help and the footer state it (and
+ * keys_obeys_rule checks): lower
  * case letters are toggles (q, quit, is the one exception); capitals are
  * failures, or one of these commands; nothing else is a toggle or a
  * failure.
  */
 #define KEYS_CAPITAL_COMMANDS "BGHJPRSVZ"
-#define KEYS_RULE N_("Keys: lower case = toggles, CAPITALS = failures " \
-	"(and the commands B G H J P R S V Z), = then a toggle key types a " \
-	"number.")
 
 /* The whole table, in display order; *n gets its length. */
 const struct keys_def *keys_table(size_t *n);
@@ -146,7 +144,7 @@ int keys_type(const struct keys_def *k, const char *text,
 int keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
     char *buf, size_t len, int *presses);
 
-/* Whether row `k` obeys KEYS_RULE; *why gets the broken part (static). */
+/* Whether row `k` obeys the key rule above; *why gets the broken part (static). */
 int keys_obeys_rule(const struct keys_def *k, const char **why);
 
 /*

@@ -431,6 +431,8 @@ lab_draw_small(void)
 void
 lab_draw(struct lab *lab)
 {
+	int goal_row_y = -1;
+
 	erase();
 	draw_click_clear();
 	if (lab->too_small) {
@@ -445,10 +447,13 @@ lab_draw(struct lab *lab)
 		 * must be read (a question and its choices) matters more than
 		 * the log. */
 		struct pane *g = &lab->panes[LAB_GUIDE];
-		if (lab->panes[LAB_GOAL].h == 0 &&
-		    !guide_fits(lab, g->w, g->h)) {
+		if (!guide_fits(lab, g->w, g->h)) {
+			/* A goal pane gives way too: the goal then sits on
+			 * one line above the ledger. */
 			g->w = COLS;
 			lab->panes[LAB_LOG].h = 0;
+			lab->panes[LAB_GOAL].h = 0;
+			goal_row_y = lab->panes[LAB_LEDGER].y - 1;
 		}
 	}
 	for (int i = 0; i <= LAB_FOOTER; i++)
@@ -456,6 +461,8 @@ lab_draw(struct lab *lab)
 			lab->panes[i].ops->draw(&lab->panes[i], lab);
 	if (lab->panes[LAB_GOAL].h > 0)
 		goal_ops.draw(&lab->panes[LAB_GOAL], lab);
+	else if (goal_row_y > 0 && session_lesson(lab->ss)->challenge_on)
+		goal_line(lab, goal_row_y, 0, COLS);
 	if (lab->panes[LAB_LOG].h > 0 || lab->panes[LAB_GOAL].h > 0)
 		draw_vline(lab->panes[LAB_GUIDE].y + 1,
 		    lab->panes[LAB_GUIDE].x + lab->panes[LAB_GUIDE].w,
@@ -831,7 +838,7 @@ cmd_pause(struct lab *lab, int key)
 	lab->finishing = 0;
 	lab_kick(lab);
 	lab_status(lab, 0, "%s", lab->paused ? _("Paused: . moves to the "
-	    "next moment, p resumes.") : _("Resumed."));
+	    "next moment, P resumes.") : _("Resumed."));
 	return PANE_REDRAW;
 }
 
@@ -1084,9 +1091,12 @@ lab_setting_key(struct lab *lab, int key)
 			    sizeof lo);
 			toggle_format(num, toggle_info(num)->max, hi,
 			    sizeof hi);
-			lab_status(lab, 1, _("%s = %s refused: it takes a "
-			    "number from %s to %s. Unchanged."), label,
+			/* Still typing: the learner fixes the number. */
+			lab_status(lab, 1, _("%s: %s is out of range, %s to "
+			    "%s. Type again, Esc cancels."), label,
 			    lab->setbuf[0] ? lab->setbuf : "?", lo, hi);
+			lab->setting = 2;
+			lab->setbuf[0] = '\0';
 			return PANE_HANDLED | PANE_REDRAW;
 		}
 		if (lab_toggles_set(lab, v) == 0)

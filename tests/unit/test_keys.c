@@ -1,6 +1,6 @@
 /*
  * Unit tests of the key rule and of reaching values by keys (ui/keys.h,
- * ui/goal.h): every row of the key table obeys KEYS_RULE; a family key
+ * ui/goal.h): every row of the key table obeys the key rule; a family key
  * steps off, on, its presets, off; a typed number is range-checked; and
  * every lesson's challenge solution is reachable by keys from the
  * challenge's starting toggles, ending exactly at the solution.
