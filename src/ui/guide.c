@@ -269,7 +269,13 @@ guide_challenge(struct guide *g, struct lab *lab,
 		char line[GUIDE_TEXT], v[48];
 		size_t o = (size_t)snprintf(line, sizeof line, "%s",
 		    _("Solution:"));
-		for (size_t i = 0; i < c->nsolution && o < sizeof line; i++)
+		/* As keys when S planned them (lab.c), else as names. */
+		for (size_t i = 0; i < lab->player.n && o < sizeof line; i++)
+			o += (size_t)snprintf(line + o, sizeof line - o,
+			    "%s%s", i ? "; " : guide_after(_("Solution:")),
+			    lab->player.text[i]);
+		for (size_t i = 0; lab->player.n == 0 &&
+		    i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
 			    toggle_info(c->solution[i].id)->name,

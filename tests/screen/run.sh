@@ -615,10 +615,12 @@ echo "== challenge: S plays the solution key by key, then runs it"
 keys S
 check "solution: a beat names the key and the value" \
     has "Solution 1/1: u durable_queue → on"
-check "solution: the beat stays listed in the goal pane" has "+ u durable_queue"
 check "solution: the toggle really flipped" hasre "u durable +on"
 check "solution: then the run, judged met" has "Goal met!" 30
-check "solution: one key to go on" has "space opens the next lesson"
+check "solution: written as keys, kept in the goal pane" has "+ u durable_queue → on"
+check "solution: written as keys in the lesson text" \
+    has "Solution: u durable_queue → on"
+check "solution: one key to go on" has "space opens the next"
 check "solution: progress says it was met with the solution shown" \
     eval 'grep -q "^lesson 01-first-message .*challenge=2" "$XDG_STATE_HOME/rabbitlab/progress"'
 
