@@ -431,6 +431,8 @@ keys_type(const struct keys_def *k, const char *text, int64_t v[TOGGLE_COUNT],
 	return 0;
 }
 
+#define KEYS_STEPS_MAX 3
+
 int
 keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
     char *buf, size_t len, int *presses)
@@ -446,15 +448,26 @@ keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
 	keys_name(k->key, name, sizeof name);
 	keys_value(id, value, val, sizeof val);
 	memcpy(w, v, sizeof w);
-	/* Stepping: a cycle is short, 64 presses is past any. */
+	/* Stepping: a cycle is short, 64 presses is past any. More than
+	 * KEYS_STEPS_MAX presses of a number are better typed. */
 	for (int n = 0; n <= 64; n++) {
-		if (w[id] == value) {
+		if (w[id] == value && (n <= KEYS_STEPS_MAX ||
+		    !keys_typeable(row))) {
+			/* The key as often as it is pressed: "o o". */
+			char keys[64] = "";
+			size_t o = 0;
 			memcpy(v, w, sizeof w);
 			*presses = n;
-			snprintf(buf, len, "%s %s \u2192 %s", name,
+			for (int i = 0; i < (n > 1 ? n : 1) &&
+			    o + strlen(name) + 2 < sizeof keys; i++)
+				o += (size_t)snprintf(keys + o, sizeof keys - o,
+				    "%s%s", i ? " " : "", name);
+			snprintf(buf, len, "%s %s \u2192 %s", keys,
 			    toggle_info(id)->name, val);
 			return 0;
 		}
+		if (w[id] == value)
+			break;
 		keys_press(k, w);
 	}
 	if (keys_typeable(row) && (k->pair < 0 || (int)id == k->pair)) {

@@ -137,8 +137,9 @@ int keys_type(const struct keys_def *k, const char *text,
  * How the keys bring toggle `id` to `value` from the toggles at `v`:
  * presses its key (as many times as it takes) or types the number. On
  * success `v` holds the toggles afterwards, buf the keys as a learner
- * reads them ("c confirms -> each", "= y 30 Enter: producer_attempts ->
- * 30"), *presses how often the key is pressed (0: typed), and 0 is
+ * reads them ("c confirms -> each", "c c confirms -> batch", "= y 30
+ * Enter: producer_attempts -> 30": a number more than three presses away
+ * is typed), *presses how often the key is pressed (0: typed), and 0 is
  * returned; -1 when no key reaches it (`v` unchanged).
  */
 int keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],

@@ -200,8 +200,30 @@ test_every_solution_reachable_by_keys(void **state)
 				    toggle_info(t)->name,
 				    (long long)gp.v[gp.n - 1][t],
 				    (long long)want[t]);
-		for (size_t k = 0; k < gp.n; k++)
-			assert_true(strlen(gp.text[k]) > 0);
+		/* The lesson writes the same keys beside its solution. */
+		{
+			char want_line[1024] = "# by keys: ", *text = NULL;
+			size_t o = strlen(want_line);
+			FILE *f = fopen(path, "r");
+			long len;
+			for (size_t k = 0; k < gp.n && o < sizeof want_line;
+			    k++)
+				o += (size_t)snprintf(want_line + o,
+				    sizeof want_line - o, "%s%s", k ? "; " : "",
+				    gp.text[k]);
+			assert_non_null(f);
+			fseek(f, 0, SEEK_END);
+			len = ftell(f);
+			rewind(f);
+			text = calloc(1, (size_t)len + 1);
+			assert_int_equal(fread(text, 1, (size_t)len, f),
+			    (size_t)len);
+			fclose(f);
+			if (strstr(text, want_line) == NULL)
+				fail_msg("%s: the solution block should say "
+				    "\"%s\"", path, want_line);
+			free(text);
+		}
 		checked++;
 		script_free(s);
 		free(names[i]);
