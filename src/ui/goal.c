@@ -1,8 +1,10 @@
 /*
- * The goal pane and the solution's plan. The pane reads only the lab (the
- * script's challenge, the ledger summary, the player); the plan is pure
- * arithmetic over toggle values, so tests can prove every lesson's
- * solution is reachable by keys without a terminal.
+ * The goal pane, the solution's plan and its player. The pane reads only
+ * the lab (the script's challenge, the ledger summary, the player); the
+ * plan is pure arithmetic over toggle values, so tests can prove every
+ * lesson's solution is reachable by keys without a terminal; the player
+ * sets one beat's toggles at a time through the lab (lab_toggles_set) and
+ * hands the run to lab_next.
  */
 #include "ui/goal.h"
 
@@ -15,6 +17,8 @@
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/lab.h"
+#include "ui/pane.h"
+#include "util/xmalloc.h"
 
 int
 goal_plan(struct goal_player *gp, const struct script_challenge *c,
@@ -149,6 +153,63 @@ goal_line(struct lab *lab, int y, int x, int w)
 		x += draw_text(y, x, end - x, item,
 		    ok ? DRAW_GOOD : DRAW_BAD);
 	}
+}
+
+int
+goal_play_start(struct lab *lab)
+{
+	const struct script_challenge *c = lab->script->challenge;
+	int64_t v[TOGGLE_COUNT];
+	char *cause = NULL;
+	int bad;
+
+	if (lab->step_running) {
+		lab_status(lab, 0, "%s", _("Wait for the run to end, then S "
+		    "plays the solution."));
+		return PANE_REDRAW;
+	}
+	if (lab->player.due_ms >= 0)
+		return PANE_REDRAW;
+	if (session_challenge_start(lab->ss, &cause) != 0) {
+		lab_cause(lab, cause, _("the challenge did not start"));
+		return PANE_REDRAW;
+	}
+	lab->challenge_tried = 0;
+	lab->free_run = 0;
+	lab->solution_shown = 1;
+	lab_toggles_get(lab, v);
+	if (goal_plan(&lab->player, c, v, &bad) != 0) {
+		lab_status(lab, 1, _("No keys reach the solution's %s."),
+		    bad >= 0 ? toggle_info((enum toggle_id)bad)->name : "?");
+		lab->player.due_ms = -1;
+		return PANE_REDRAW;
+	}
+	lab->player.due_ms = lab_clock_ms() + GOAL_BEAT_MS / 2;
+	lab_status(lab, 0, "%s", _("The solution, key by key:"));
+	lab_kick(lab);
+	return PANE_REDRAW;
+}
+
+int
+goal_play_beat(struct lab *lab, int64_t now_ms)
+{
+	struct goal_player *gp = &lab->player;
+
+	if (gp->due_ms < 0 || now_ms < gp->due_ms)
+		return 0;
+	if (gp->at < gp->n) {
+		if (lab_toggles_set(lab, gp->v[gp->at]) != 0) {
+			gp->due_ms = -1;
+			return PANE_REDRAW;
+		}
+		lab_status(lab, 0, _("Solution %zu/%zu: %s"), gp->at + 1,
+		    gp->n, gp->text[gp->at]);
+		gp->at++;
+		gp->due_ms = now_ms + GOAL_BEAT_MS;
+		return PANE_REDRAW;
+	}
+	gp->due_ms = -1;
+	return lab_next(lab);
 }
 
 const struct pane_ops goal_ops = {

@@ -45,6 +45,15 @@ int goal_plan(struct goal_player *gp, const struct script_challenge *c,
 struct lab;
 void goal_line(struct lab *lab, int y, int x, int w);
 
+/*
+ * S: a fresh challenge, then the solution's toggles one beat at a time
+ * (goal_play_beat, called from the lab's pacing, plays them), then the
+ * run. Both return PANE_* flags; goal_play_beat does nothing until
+ * lab->player.due_ms (monotonic ms) comes.
+ */
+int goal_play_start(struct lab *lab);
+int goal_play_beat(struct lab *lab, int64_t now_ms);
+
 /* The goal pane (draws from the lab's ledger summary). */
 extern const struct pane_ops goal_ops;
 

@@ -26,6 +26,7 @@
 #include "ui/board.h"
 #include "ui/code.h"
 #include "ui/draw.h"
+#include "ui/entry.h"
 #include "ui/evlog.h"
 #include "ui/flow.h"
 #include "ui/gloss.h"
@@ -127,7 +128,7 @@ lab_status(struct lab *lab, int bad, const char *fmt, ...)
 }
 
 /* Shows *cause as an error and frees it. */
-static void
+void
 lab_cause(struct lab *lab, char *cause, const char *fallback)
 {
 	lab_status(lab, 1, "%s", cause ? cause : fallback);
@@ -224,7 +225,7 @@ lab_animating(const struct lab *lab)
 }
 
 /* Something was done: let time move again at once. */
-static void
+void
 lab_kick(struct lab *lab)
 {
 	lab->due_ms = lab_clock_ms();
@@ -234,7 +235,7 @@ lab_kick(struct lab *lab)
 }
 
 /* The learner acted outside the lesson's steps: let it play out. */
-static void
+void
 lab_act(struct lab *lab)
 {
 	lab->free_run = 1;
@@ -710,20 +711,14 @@ cmd_hint(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
-/* The lab's toggles now, indexed by toggle_id. */
-static void
-lab_toggles_now(struct lab *lab, int64_t v[TOGGLE_COUNT])
+void
+lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
 {
 	for (int i = 0; i < TOGGLE_COUNT; i++)
 		v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);
 }
 
-/*
- * Sets every toggle whose value differs in `v`, numbers before switches
- * (a family's number is in place when its switch turns on). Returns 0, or
- * -1 after showing why one was refused.
- */
-static int
+int
 lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
 {
 	for (int pass = 0; pass < 2; pass++)
@@ -741,63 +736,9 @@ lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
 	return 0;
 }
 
-/* S: a fresh challenge, then the solution's toggles one beat at a time
- * (lab_run plays them), then the run. */
-static int
-lab_solution_start(struct lab *lab)
+int
+lab_next(struct lab *lab)
 {
-	const struct script_challenge *c = lab->script->challenge;
-	int64_t v[TOGGLE_COUNT];
-	char *cause = NULL;
-	int bad;
-
-	if (lab->step_running) {
-		lab_status(lab, 0, "%s", _("Wait for the run to end, then S "
-		    "plays the solution."));
-		return PANE_REDRAW;
-	}
-	if (lab->player.due_ms >= 0)
-		return PANE_REDRAW;
-	if (session_challenge_start(lab->ss, &cause) != 0) {
-		lab_cause(lab, cause, _("the challenge did not start"));
-		return PANE_REDRAW;
-	}
-	lab->challenge_tried = 0;
-	lab->free_run = 0;
-	lab->solution_shown = 1;
-	lab_toggles_now(lab, v);
-	if (goal_plan(&lab->player, c, v, &bad) != 0) {
-		lab_status(lab, 1, _("No keys reach the solution's %s."),
-		    bad >= 0 ? toggle_info((enum toggle_id)bad)->name : "?");
-		lab->player.due_ms = -1;
-		return PANE_REDRAW;
-	}
-	lab->player.due_ms = lab_clock_ms() + GOAL_BEAT_MS / 2;
-	lab_status(lab, 0, "%s", _("The solution, key by key:"));
-	lab_kick(lab);
-	return PANE_REDRAW;
-}
-
-/* Plays the solution's next beat, or the run after the last; PANE_*. */
-static int
-lab_solution_beat(struct lab *lab, int64_t now_ms)
-{
-	struct goal_player *gp = &lab->player;
-
-	if (gp->due_ms < 0 || now_ms < gp->due_ms)
-		return 0;
-	if (gp->at < gp->n) {
-		if (lab_toggles_set(lab, gp->v[gp->at]) != 0) {
-			gp->due_ms = -1;
-			return PANE_REDRAW;
-		}
-		lab_status(lab, 0, _("Solution %zu/%zu: %s"), gp->at + 1,
-		    gp->n, gp->text[gp->at]);
-		gp->at++;
-		gp->due_ms = now_ms + GOAL_BEAT_MS;
-		return PANE_REDRAW;
-	}
-	gp->due_ms = -1;
 	return cmd_next(lab, ' ');
 }
 
@@ -810,7 +751,7 @@ cmd_solution(struct lab *lab, int key)
 		    "challenge."));
 		return PANE_REDRAW;
 	}
-	return lab_solution_start(lab);
+	return goal_play_start(lab);
 }
 
 static int
@@ -1028,86 +969,6 @@ cmd_select(struct lab *lab, int key)
 }
 
 static int
-cmd_set(struct lab *lab, int key)
-{
-	(void)key;
-	lab->setting = 1;
-	lab->set_row = NULL;
-	lab->setbuf[0] = '\0';
-	lab_status(lab, 0, "%s", _("Type a number: press the toggle's key "
-	    "(y, r, j, n, p, h, e, b, f, w, g, k, z, v), Esc cancels."));
-	return PANE_REDRAW;
-}
-
-/* The keys after '=': the toggle's key, then digits and Enter. */
-static int
-lab_setting_key(struct lab *lab, int key)
-{
-	const struct keys_def *k = lab->set_row;
-	const char *label = k ? toggle_info((enum toggle_id)(keys_head(k)->pair
-	    >= 0 ? keys_head(k)->pair : keys_head(k)->id))->name : "";
-	size_t n = strlen(lab->setbuf);
-
-	if (key == 27) {
-		lab->setting = 0;
-		lab_status(lab, 0, "%s", _("Nothing typed: unchanged."));
-	} else if (lab->setting == 1) {
-		k = keys_find(key);
-		if (!keys_typeable(k)) {
-			lab->setting = 0;
-			lab_status(lab, 1, "%s", _("That key sets no number: = "
-			    "then a number toggle's key, such as y (producer "
-			    "attempts)."));
-			return PANE_HANDLED | PANE_REDRAW;
-		}
-		lab->set_row = keys_head(k);
-		lab->setting = 2;
-		k = lab->set_row;
-		label = toggle_info((enum toggle_id)(k->pair >= 0 ? k->pair :
-		    k->id))->name;
-		lab_status(lab, 0, _("%s = _  (digits, Enter; Esc cancels)"),
-		    label);
-	} else if (((key >= '0' && key <= '9') || key == '.') &&
-	    n + 1 < sizeof lab->setbuf) {
-		lab->setbuf[n] = (char)key;
-		lab->setbuf[n + 1] = '\0';
-		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
-		    label, lab->setbuf);
-	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) && n > 0) {
-		lab->setbuf[n - 1] = '\0';
-		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
-		    label, lab->setbuf);
-	} else if (key == '\n' || key == KEY_ENTER) {
-		int64_t v[TOGGLE_COUNT];
-		const char *expected = "";
-		char buf[48];
-		enum toggle_id num = (enum toggle_id)(k->pair >= 0 ? k->pair :
-		    k->id);
-		lab->setting = 0;
-		lab_toggles_now(lab, v);
-		if (keys_type(k, lab->setbuf, v, &expected) != 0) {
-			char lo[32], hi[32];
-			toggle_format(num, toggle_info(num)->min, lo,
-			    sizeof lo);
-			toggle_format(num, toggle_info(num)->max, hi,
-			    sizeof hi);
-			/* Still typing: the learner fixes the number. */
-			lab_status(lab, 1, _("%s: %s is out of range, %s to "
-			    "%s. Type again, Esc cancels."), label,
-			    lab->setbuf[0] ? lab->setbuf : "?", lo, hi);
-			lab->setting = 2;
-			lab->setbuf[0] = '\0';
-			return PANE_HANDLED | PANE_REDRAW;
-		}
-		if (lab_toggles_set(lab, v) == 0)
-			lab_status(lab, 0, "%s = %s", label,
-			    keys_value(num, v[num], buf, sizeof buf));
-		lab_act(lab);
-	}
-	return PANE_HANDLED | PANE_REDRAW;
-}
-
-static int
 cmd_type_id(struct lab *lab, int key)
 {
 	(void)key;
@@ -1167,7 +1028,7 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_HINT] = cmd_hint,
 	[CMD_SOLUTION] = cmd_solution,
 	[CMD_PUBLISH] = cmd_publish,
-	[CMD_SET] = cmd_set,
+	[CMD_SET] = entry_start,
 	[CMD_BURST] = cmd_publish,
 	[CMD_PAUSE] = cmd_pause,
 	[CMD_STEP] = cmd_step,
@@ -1197,7 +1058,7 @@ lab_toggle(struct lab *lab, const struct keys_def *k)
 	char buf[48], nbuf[48];
 
 	k = keys_head(k);
-	lab_toggles_now(lab, v);
+	lab_toggles_get(lab, v);
 	keys_press(k, v);
 	if (lab_toggles_set(lab, v) == 0) {
 		enum toggle_id id = (enum toggle_id)k->id;
@@ -1269,7 +1130,7 @@ lab_key(struct lab *lab, int key)
 	if (lab->confirm_reset)
 		return lab_reset_answer(lab, key);
 	if (lab->setting)
-		return lab_setting_key(lab, key);
+		return entry_key(lab, key);
 	if (lab->overlay != LAB_OV_NONE) {
 		struct pane *p = lab_overlay_pane(lab);
 		flags = p->ops->key(p, lab, key);
@@ -1371,7 +1232,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 	if (lab->too_small)
 		return 0;
 	lab_moving(lab);
-	flags |= lab_solution_beat(lab, now_ms);
+	flags |= goal_play_beat(lab, now_ms);
 	if (lab->autoplay_due >= 0 && now_ms >= lab->autoplay_due) {
 		lab->autoplay_due = -1;
 		if (lab_autoplay_ready(lab))

@@ -186,6 +186,22 @@ void lab_status(struct lab *lab, int bad, const char *fmt, ...)
 const char *lab_speed_label(const struct lab *lab);
 int lab_animating(const struct lab *lab);
 
+/*
+ * For the lab's helpers (goal.c, entry.c). lab_cause shows `cause` (freed)
+ * or `fallback` as an error; lab_kick restarts pacing after a change;
+ * lab_act lets the learner's action play out. lab_toggles_get copies every
+ * toggle's value; lab_toggles_set sets each that differs, numbers before
+ * switches (a family's number is in place when its switch turns on), and
+ * returns 0, or -1 after showing why one was refused. lab_next is space:
+ * the next step, the challenge's run, or the next lesson; PANE_* flags.
+ */
+void lab_cause(struct lab *lab, char *cause, const char *fallback);
+void lab_kick(struct lab *lab);
+void lab_act(struct lab *lab);
+void lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT]);
+int lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT]);
+int lab_next(struct lab *lab);
+
 /* Monotonic milliseconds. */
 int64_t lab_clock_ms(void);
 
