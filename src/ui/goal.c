@@ -18,7 +18,7 @@
 #include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/pane.h"
-#include "util/xmalloc.h"
+#include "ui/text.h"
 
 int
 goal_plan(struct goal_player *gp, const struct script_challenge *c,
@@ -88,12 +88,18 @@ goal_draw(struct pane *p, struct lab *lab)
 		if (w + 1 > cw)
 			cw = w + 1;
 	}
-	if (cw > p->w - 23)
-		cw = p->w - 23;
+	if (cw > p->w - 22)
+		cw = p->w - 22;
 	/* The column heads go first when the rows need the room. */
 	if ((int)c->nexpects + 2 < p->h) {
-		draw_printf(y++, p->x + 1 + cw, p->w - 1 - cw, DRAW_DIM,
-		    "%6s %7s", _("goal"), _("now"));
+		/* Right-aligned by display width: the Chinese heads are
+		 * wider in bytes than in columns. */
+		const char *g = _("goal"), *n = _("now");
+		draw_text(y, p->x + 7 + cw - text_width(g), text_width(g), g,
+		    DRAW_DIM);
+		draw_text(y, p->x + 14 + cw - text_width(n), text_width(n), n,
+		    DRAW_DIM);
+		y++;
 	}
 	for (size_t i = 0; i < c->nexpects; i++) {
 		uint64_t v = 0;
@@ -163,13 +169,10 @@ goal_play_start(struct lab *lab)
 	char *cause = NULL;
 	int bad;
 
-	if (lab->step_running) {
-		lab_status(lab, 0, "%s", _("Wait for the run to end, then S "
-		    "plays the solution."));
-		return PANE_REDRAW;
-	}
 	if (lab->player.due_ms >= 0)
 		return PANE_REDRAW;
+	/* A run still playing gives way: the solution starts afresh. */
+	lab->step_running = lab->finishing = 0;
 	if (session_challenge_start(lab->ss, &cause) != 0) {
 		lab_cause(lab, cause, _("the challenge did not start"));
 		return PANE_REDRAW;
