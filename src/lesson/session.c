@@ -61,6 +61,9 @@ struct session {
 	struct session_rec *recs;
 	size_t nrecs, recs_cap;
 	int replaying;
+	size_t unreset_n;             /* actions the last reset dropped; 0:
+					 nothing to take back */
+	int64_t unreset_t;            /* virtual time when it was reset */
 
 	struct session_logline *log;  /* ring */
 	size_t log_cap, log_head, log_len;
@@ -493,8 +496,38 @@ session_undo(struct session *ss, char **cause)
 int
 session_reset(struct session *ss, char **cause)
 {
+	ss->unreset_n = ss->chal_playing ? 0 : ss->nrecs;
+	ss->unreset_t = ss->play.ops->now(ss->play.e);
 	ss->nrecs = 0;
 	return session_replay(ss, 0, cause);
+}
+
+int
+session_unreset(struct session *ss, char **cause)
+{
+	int64_t back;
+	size_t n = ss->unreset_n;
+
+	if (n == 0 || ss->nrecs != 0) {
+		*cause = xstrdup("the reset can only be taken back right after "
+		    "it");
+		return -1;
+	}
+	if (!(ss->play.ops->caps & ENGINE_CAP_UNDO)) {
+		*cause = xstrdup("undo needs the simulated engine: a real "
+		    "broker cannot take back what happened");
+		return -1;
+	}
+	/* The dropped records are still in the array: nothing was recorded
+	 * over them (nrecs is 0). */
+	ss->unreset_n = 0;
+	if (session_replay(ss, n, cause) != 0)
+		return -1;
+	back = ss->play.ops->now(ss->play.e);
+	if (ss->unreset_t > back)
+		return ss->play.ops->advance(ss->play.e, ss->unreset_t - back,
+		    cause);
+	return 0;
 }
 
 /* ---- time --------------------------------------------------------------- */

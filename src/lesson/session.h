@@ -131,6 +131,13 @@ int session_undo(struct session *ss, char **cause);
 int session_live(const struct session *ss);
 /* Back to the start of the scenario (and of the lesson). */
 int session_reset(struct session *ss, char **cause);
+/*
+ * Takes back the last session_reset, as long as nothing was recorded since:
+ * replays the actions it dropped and moves time on to where it was. Returns
+ * 0, or -1 with *cause (caller frees): nothing to take back, or a live
+ * engine.
+ */
+int session_unreset(struct session *ss, char **cause);
 
 /*
  * Moves time forward by at most `budget_us` of virtual time, stopping just

@@ -180,13 +180,23 @@ footer_draw(struct pane *p, struct lab *lab)
 	draw_blank(p->y, p->x, p->w, DRAW_FOOTER);
 	draw_blank(p->y + 1, p->x, p->w, DRAW_FOOTER);
 	n = bar_items(KEYS_FAILURE, items, 32);
-	bar_line(p->y, p->x, p->w, items, n);
+	{
+		/* The key rule (keys.h): the capitals on this line break
+		 * things; lower case letters are the toggles in the panes. */
+		int rw = draw_text(p->y, p->x, p->w, _("A-Z:"), DRAW_DIM) + 1;
+		bar_line(p->y, p->x + rw, p->w - rw, items, n);
+	}
 	if (p->h < 2)
 		return;
 	if (lab->typing) {
 		draw_printf(p->y + 1, p->x, p->w, DRAW_KEY, "%s %s_   %s",
 		    _("Message id:"), lab->idbuf,
 		    _("Enter shows it, Esc cancels"));
+		return;
+	}
+	if (lab->confirm_reset || lab->setting) {
+		/* The question or the typed number, where the keys were. */
+		draw_text(p->y + 1, p->x, p->w, lab->status, DRAW_KEY);
 		return;
 	}
 	n = bar_items(KEYS_COMMAND, items, 32);

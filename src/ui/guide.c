@@ -465,7 +465,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 			guide_add(g, 5, DRAW_GOOD, "%s",
 			    _("Goal met! The lesson is complete."));
 			/* The moment to take the answer back to real code. */
-			guide_add(g, 1, DRAW_DIM, "%s", _("e shows these "
+			guide_add(g, 1, DRAW_DIM, "%s", _("J shows these "
 			    "toggles as Spring and rabbitmq-c code."));
 		}
 		else
@@ -483,7 +483,13 @@ guide_challenge(struct guide *g, struct lab *lab,
 		char line[GUIDE_TEXT], v[48];
 		size_t o = (size_t)snprintf(line, sizeof line, "%s",
 		    _("Solution:"));
-		for (size_t i = 0; i < c->nsolution && o < sizeof line; i++)
+		/* As keys when S planned them (lab.c), else as names. */
+		for (size_t i = 0; i < lab->player.n && o < sizeof line; i++)
+			o += (size_t)snprintf(line + o, sizeof line - o,
+			    "%s%s", i ? "; " : guide_after(_("Solution:")),
+			    lab->player.text[i]);
+		for (size_t i = 0; lab->player.n == 0 &&
+		    i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
 			    toggle_info(c->solution[i].id)->name,
@@ -491,7 +497,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else if (ls->hints_shown < c->nhints)
-		guide_add(g, 1, DRAW_DIM, _("h: hint (%zu left), S: solution"),
+		guide_add(g, 1, DRAW_DIM, _("H: hint (%zu left), S: solution"),
 		    c->nhints - ls->hints_shown);
 	else
 		guide_add(g, 1, DRAW_DIM, "%s", _("S: show the solution"));
@@ -549,7 +555,7 @@ guide_lesson(struct guide *g, struct lab *lab)
 			    _("Running on the real broker..."));
 		else if (lab->step_running && lab->paused)
 			guide_add(g, 2, DRAW_DIM, _("Paused while playing: %s "
-			    "(p resumes, . moves on)"), act);
+			    "(P resumes, . moves on)"), act);
 		else if (lab_animating(lab))
 			guide_add(g, 2, DRAW_DIM, "%s",
 			    _("Watch the panes... (G skips ahead)"));
@@ -566,11 +572,11 @@ guide_sandbox(struct guide *g, struct lab *lab)
 	guide_add(g, 4, DRAW_NORMAL, "%s",
 	    _("Sandbox: free play on this lesson's setup. + publishes one "
 	    "payment, * ten. Lower-case letters in the panes flip toggles; "
-	    "capitals in the footer break things. u undoes, R resets, "
+	    "capitals in the footer break things. BkSp undoes, R resets, "
 	    "? lists every key."));
 	guide_add(g, 2, DRAW_DIM, "%s",
 	    _("Tab selects a message on screen, Enter shows its timeline."));
-	guide_add(g, 1, DRAW_DIM, "%s", _("e shows the toggles as code, V "
+	guide_add(g, 1, DRAW_DIM, "%s", _("J shows the toggles as code, V "
 	    "opens the glossary."));
 }
 

@@ -141,6 +141,14 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		{ "=12", N_("processed more than once (a duplicate)") },
 	};
 
+	/* The rule first: it holds for every key below (keys.h keys_obeys_rule). */
+	help_heading(hr, _("The rule"));
+	help_entry(hr, "a-z", "", _("a toggle: flips it or steps its value "
+	    "(q, quit, is the one exception)"), 0, colw);
+	help_entry(hr, "A-Z", "", _("a failure, except the commands B G H J "
+	    "P R S V Z"), 0, colw);
+	help_entry(hr, "= y 30 Enter", "", _("types a number for a toggle "
+	    "that takes one (here producer attempts = 30)"), 0, colw);
 	help_heading(hr, _("Commands"));
 	for (size_t i = 0; i < n; i++) {
 		if (t[i].kind != KEYS_COMMAND || seen[t[i].id])
@@ -149,7 +157,8 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		help_keys_of(t, n, t[i].id, keys, sizeof keys);
 		help_entry(hr, keys, "", keys_help(&t[i]), t[i].key, colw);
 	}
-	help_heading(hr, _("Toggles (the key steps through the values)"));
+	help_heading(hr, _("Toggles (the key steps through the values; = then the key "
+	    "types a number)"));
 	for (size_t i = 0; i < n; i++) {
 		enum toggle_id id = (enum toggle_id)t[i].id;
 		if (t[i].kind != KEYS_TOGGLE)

@@ -1,9 +1,10 @@
 /*
  * The key table and what follows from it: names of keys, the value a toggle
- * steps to, and how a toggle's value is written in a pane. Letters follow a
- * mnemonic where one exists (c confirms, m mandatory, a ack mode, K kill -9,
- * U unroutable, e export as code, V vocabulary); failures are capitals,
- * like the harm they do.
+ * steps to, and how a toggle's value is written in a pane. One rule holds
+ * for every key (keys.h, keys_obeys_rule): lower-case letters are toggles, capitals are
+ * failures or a few named commands, and nothing else is a toggle or a
+ * failure. Letters follow a mnemonic where one exists (c confirms, m
+ * mandatory, a ack mode, K kill -9, U unroutable, V vocabulary, J Java).
  */
 #include "ui/keys.h"
 
@@ -14,18 +15,33 @@
 #include "ui/i18n.h"
 
 #define T(key, id, label, where, presets)                                      \
-	{ key, KEYS_TOGGLE, TOGGLE_##id, label, NULL, WHERE_##where, 0, presets }
+	{ key, KEYS_TOGGLE, TOGGLE_##id, label, NULL, WHERE_##where, 0,       \
+	  presets, -1, 0 }
 /* A toggle with a shorter label for a crowded pane (often the Chinese
  * label is the one that needs it). */
 #define TT(key, id, label, tiny, where, presets)                               \
 	{ key, KEYS_TOGGLE, TOGGLE_##id, label, tiny, WHERE_##where, 0,       \
-	  presets }
+	  presets, -1, 0 }
+/* A family: a switch and its number on one key ("off|2|3|5|10"), then the
+ * number's own row, which shows the same key beside the number's line. */
+#define TP(key, id, pair, label, where, presets, plabel)                       \
+	{ key, KEYS_TOGGLE, TOGGLE_##id, label, NULL, WHERE_##where, 0,       \
+	  presets, TOGGLE_##pair, 0 },                                         \
+	{ key, KEYS_TOGGLE, TOGGLE_##pair, plabel, NULL, WHERE_##where, 0,    \
+	  NULL, -1, 1 }
 #define F(key, id, label, tiny, foot)                                          \
-	{ key, KEYS_FAILURE, FAIL_##id, label, tiny, WHERE_FOOTER, foot, NULL }
+	{ key, KEYS_FAILURE, FAIL_##id, label, tiny, WHERE_FOOTER, foot, NULL, \
+	  -1, 0 }
 #define C(key, id, label, foot)                                                \
 	{ key, KEYS_COMMAND, CMD_##id, label, NULL,                            \
-	  foot ? WHERE_FOOTER : WHERE_HELP, foot, NULL }
+	  foot ? WHERE_FOOTER : WHERE_HELP, foot, NULL, -1, 0 }
 
+/*
+ * The rule every row obeys (tests/unit/test_uitext.c checks it): a toggle
+ * is a lower-case letter; a failure is a capital letter; a command is never
+ * a lower-case letter (q, quit, is the one exception) and, when it is a
+ * capital, it is one of KEYS_CAPITAL_COMMANDS.
+ */
 static const struct keys_def keys_rows[] = {
 	/* Commands. */
 	C('?', HELP, N_("help"), 1),
@@ -37,18 +53,21 @@ static const struct keys_def keys_rows[] = {
 	C('4', ANSWER, N_("answer"), 0),
 	C('5', ANSWER, N_("answer"), 0),
 	C('6', ANSWER, N_("answer"), 0),
-	C('h', HINT, N_("hint"), 0),
+	C('H', HINT, N_("hint"), 0),
 	C('S', SOLUTION, N_("solution"), 0),
 	C('+', PUBLISH, N_("publish"), 3),
-	C('=', PUBLISH, N_("publish"), 0),
 	C('*', BURST, N_("x10"), 4),
-	C('p', PAUSE, N_("pause"), 5),
+	C('=', SET, N_("type a number"), 0),
+	C('P', PAUSE, N_("pause"), 5),
 	C('.', STEP, N_("step"), 0),
 	C('<', SLOWER, N_("slower"), 6),
 	C(',', SLOWER, N_("slower"), 0),
 	C('>', FASTER, N_("faster"), 0),
 	C('G', FINISH, N_("finish"), 0),
-	C('u', UNDO, N_("undo"), 8),
+	C(KEY_BACKSPACE, UNDO, N_("undo"), 8),
+	C(127, UNDO, N_("undo"), 0),
+	C(8, UNDO, N_("undo"), 0),
+	C('-', UNDO, N_("undo"), 0),
 	C('R', RESET, N_("reset"), 10),
 	C('B', BROKER, N_("start broker"), 0),
 	C('Z', CONSUMERS, N_("consumers"), 0),
@@ -63,7 +82,7 @@ static const struct keys_def keys_rows[] = {
 	C(KEY_UP, LOG_UP, N_("log"), 0),
 	C(KEY_PPAGE, LOG_UP, N_("log"), 0),
 	C(KEY_DOWN, LOG_DOWN, N_("log"), 0),
-	C('e', CODE, N_("code"), 7),
+	C('J', CODE, N_("code"), 7),
 	C('V', GLOSSARY, N_("glossary"), 12),
 	C(12, REDRAW, N_("redraw"), 0),
 	C('q', QUIT, N_("quit"), 9),
@@ -73,39 +92,38 @@ static const struct keys_def keys_rows[] = {
 	T('b', BATCH, N_("batch"), PRODUCER, "1|10|100|1000"),
 	T('m', MANDATORY, N_("mandatory"), PRODUCER, NULL),
 	TT('d', PERSISTENT, N_("persistent"), N_("persist"), PRODUCER, NULL),
-	T('y', PRODUCER_RETRY, N_("retry"), PRODUCER, NULL),
-	T('Y', PRODUCER_ATTEMPTS, N_("attempts"), PRODUCER, "1|2|3|5|10"),
-	TT('I', PRODUCER_INITIAL_MS, N_("1st wait"), N_("wait"), PRODUCER,
+	TP('y', PRODUCER_RETRY, PRODUCER_ATTEMPTS, N_("retry"), PRODUCER,
+	  "off|2|3|5|10", N_("attempts")),
+	TT('n', PRODUCER_INITIAL_MS, N_("1st wait"), N_("wait"), PRODUCER,
 	  "0|100|500|1000|2000|5000"),
-	T('P', PRODUCER_MULTIPLIER, N_("backoff"), PRODUCER, "1|1.5|2|3"),
+	T('p', PRODUCER_MULTIPLIER, N_("backoff"), PRODUCER, "1|1.5|2|3"),
 	T('s', RESEND, N_("resend"), PRODUCER, NULL),
 	T('l', REOPEN_CHANNEL, N_("reopen"), PRODUCER, NULL),
-	T('H', HEARTBEAT, N_("heartbeat"), PRODUCER, "0|5|10|30|60"),
+	T('h', HEARTBEAT, N_("heartbeat"), PRODUCER, "0|5|10|30|60"),
 	/* Exchange (and broker) toggles. */
 	TT('x', DURABLE_EXCHANGE, N_("durable"), N_("dur."), EXCHANGE, NULL),
-	TT('J', RESTART_MS, N_("restart"), N_("boot"), EXCHANGE,
+	TT('e', RESTART_MS, N_("restart"), N_("boot"), EXCHANGE,
 	  "0|1000|2000|5000|10000"),
 	/* Queue toggles. */
 	T('t', QUEUE_TYPE, N_("type"), QUEUE, NULL),
-	TT('D', DURABLE_QUEUE, N_("durable"), N_("dur."), QUEUE, NULL),
+	TT('u', DURABLE_QUEUE, N_("durable"), N_("dur."), QUEUE, NULL),
 	/* Consumer toggles. */
 	TT('a', ACK_MODE, N_("ack"), N_("acks"), CONSUMER, NULL),
 	T('f', PREFETCH, N_("prefetch"), CONSUMER, "0|1|10|50|250"),
 	T('w', WORK_MS, N_("work"), CONSUMER, "0|10|50|100|500|1000|5000"),
-	T('r', RETRY, N_("retry"), CONSUMER, NULL),
-	T('n', RETRY_ATTEMPTS, N_("attempts"), CONSUMER, "1|2|3|5|10"),
+	TP('r', RETRY, RETRY_ATTEMPTS, N_("retry"), CONSUMER, "off|2|3|5|10",
+	  N_("attempts")),
 	TT('g', RETRY_INITIAL_MS, N_("1st wait"), N_("wait"), CONSUMER,
 	  "0|100|500|1000|2000|5000"),
-	T('M', RETRY_MULTIPLIER, N_("backoff"), CONSUMER, "1|1.5|2|3"),
-	T('W', RETRY_MAX_MS, N_("max wait"), CONSUMER,
+	T('k', RETRY_MULTIPLIER, N_("backoff"), CONSUMER, "1|1.5|2|3"),
+	T('z', RETRY_MAX_MS, N_("max wait"), CONSUMER,
 	  "1000|5000|10000|30000|60000"),
 	TT('o', ON_FAILURE, N_("on failure"), N_("fail"), CONSUMER, NULL),
 	TT('i', IDEMPOTENCY, N_("idempotent"), N_("idem"), CONSUMER, NULL),
 	T('v', RECOVERY_MS, N_("recovery"), CONSUMER,
 	  "0|500|1000|2000|5000|10000"),
-	T('j', RECONCILE, N_("reconcile"), CONSUMER, NULL),
-	T('k', RECONCILE_MS, N_("every"), CONSUMER,
-	  "1000|2000|5000|10000|30000|60000"),
+	TP('j', RECONCILE, RECONCILE_MS, N_("reconcile"), CONSUMER,
+	  "off|1000|2000|5000|10000|30000|60000", N_("every")),
 
 	/* Failures, in the footer in this order. */
 	F('N', CONNECTION_LOST, N_("cut link"), N_("net"), 1),
@@ -119,11 +137,12 @@ static const struct keys_def keys_rows[] = {
 	F('A', CONSUMER_CRASH_AFTER, N_("crash>work"), N_("crash+"), 9),
 	F('E', CONSUMER_EXCEPTION, N_("exception"), N_("throw"), 10),
 	F('T', MESSAGE_EXPIRY, N_("TTL"), N_("TTL"), 11),
-	F('!', CHAOS, N_("chaos"), N_("chaos"), 12),
+	F('M', CHAOS, N_("chaos"), N_("chaos"), 12),
 };
 
 #undef T
 #undef TT
+#undef TP
 #undef F
 #undef C
 
@@ -144,7 +163,7 @@ const struct keys_def *
 keys_find(int key)
 {
 	for (size_t i = 0; i < sizeof keys_rows / sizeof keys_rows[0]; i++)
-		if (keys_rows[i].key == key)
+		if (keys_rows[i].key == key && !keys_rows[i].shared)
 			return &keys_rows[i];
 	return NULL;
 }
@@ -196,6 +215,7 @@ keys_name(int key, char *buf, size_t len)
 		{ KEY_BTAB, "S-Tab" }, { KEY_LEFT, "Left" },
 		{ KEY_RIGHT, "Right" }, { KEY_UP, "Up" }, { KEY_DOWN, "Down" },
 		{ KEY_ENTER, "Enter" }, { 12, "^L" },
+		{ KEY_BACKSPACE, "BkSp" }, { 127, "BkSp" }, { 8, "BkSp" },
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -301,4 +321,197 @@ keys_value(enum toggle_id id, int64_t value, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lld", (long long)value);
 	return buf;
+}
+
+const struct keys_def *
+keys_head(const struct keys_def *k)
+{
+	const struct keys_def *h;
+
+	if (k == NULL || !k->shared)
+		return k;
+	h = keys_find(k->key);
+	return h ? h : k;
+}
+
+/* The smallest preset of `k` above `above` as a value of toggle `id`
+ * (INT64_MAX: none); *first gets the first preset (INT64_MIN: none).
+ * "off" is no value: a family's switch handles it. */
+static int64_t
+keys_presets_walk(const struct keys_def *k, enum toggle_id id, int64_t above,
+    int64_t *first)
+{
+	int64_t best = INT64_MAX;
+	const char *p;
+
+	*first = INT64_MIN;
+	for (p = k->presets; p && *p;) {
+		char word[32];
+		size_t n = strcspn(p, "|");
+		const char *expected;
+		int64_t v;
+
+		snprintf(word, sizeof word, "%.*s", (int)n, p);
+		if (strcmp(word, "off") != 0 &&
+		    toggle_parse(id, word, &v, &expected) == 0) {
+			if (*first == INT64_MIN)
+				*first = v;
+			if (v > above && v < best)
+				best = v;
+		}
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return best;
+}
+
+void
+keys_press(const struct keys_def *k, int64_t v[TOGGLE_COUNT])
+{
+	int64_t first, next;
+	enum toggle_id num;
+
+	k = keys_head(k);
+	if (k == NULL || k->kind != KEYS_TOGGLE)
+		return;
+	if (k->pair < 0) {
+		v[k->id] = keys_next_value((enum toggle_id)k->id, v[k->id]);
+		return;
+	}
+	num = (enum toggle_id)k->pair;
+	if (!v[k->id]) {
+		v[k->id] = 1; /* on, with the number it had */
+		return;
+	}
+	next = keys_presets_walk(k, num, v[num], &first);
+	if (next != INT64_MAX)
+		v[num] = next;
+	else {
+		/* Past the last preset: off, the number back to the first so
+		 * the next round can reach the small ones. */
+		v[k->id] = 0;
+		if (first != INT64_MIN)
+			v[num] = first;
+	}
+}
+
+int
+keys_typeable(const struct keys_def *k)
+{
+	k = keys_head(k);
+	if (k == NULL || k->kind != KEYS_TOGGLE)
+		return 0;
+	if (k->pair >= 0)
+		return 1;
+	return toggle_info((enum toggle_id)k->id)->type == TOGGLE_INT ||
+	    toggle_info((enum toggle_id)k->id)->type == TOGGLE_RATIO;
+}
+
+int
+keys_type(const struct keys_def *k, const char *text, int64_t v[TOGGLE_COUNT],
+    const char **expected)
+{
+	enum toggle_id num;
+	int64_t x;
+
+	k = keys_head(k);
+	if (!keys_typeable(k)) {
+		*expected = "a toggle that takes a number";
+		return -1;
+	}
+	num = (enum toggle_id)(k->pair >= 0 ? k->pair : k->id);
+	if (text == NULL || *text == '\0' ||
+	    toggle_parse(num, text, &x, expected) != 0) {
+		if (text == NULL || *text == '\0')
+			toggle_parse(num, "", &x, expected);
+		return -1;
+	}
+	v[num] = x;
+	if (k->pair >= 0)
+		v[k->id] = 1;
+	return 0;
+}
+
+#define KEYS_STEPS_MAX 3
+
+int
+keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
+    char *buf, size_t len, int *presses)
+{
+	const struct keys_def *row = keys_of(KEYS_TOGGLE, id);
+	const struct keys_def *k = keys_head(row);
+	int64_t w[TOGGLE_COUNT];
+	char name[16], val[48];
+	const char *expected;
+
+	if (k == NULL)
+		return -1;
+	keys_name(k->key, name, sizeof name);
+	keys_value(id, value, val, sizeof val);
+	memcpy(w, v, sizeof w);
+	/* Stepping: a cycle is short, 64 presses is past any. More than
+	 * KEYS_STEPS_MAX presses of a number are better typed. */
+	for (int n = 0; n <= 64; n++) {
+		if (w[id] == value && (n <= KEYS_STEPS_MAX ||
+		    !keys_typeable(row))) {
+			/* The key as often as it is pressed: "o o". */
+			char keys[64] = "";
+			size_t o = 0;
+			memcpy(v, w, sizeof w);
+			*presses = n;
+			for (int i = 0; i < (n > 1 ? n : 1) &&
+			    o + strlen(name) + 2 < sizeof keys; i++)
+				o += (size_t)snprintf(keys + o, sizeof keys - o,
+				    "%s%s", i ? " " : "", name);
+			snprintf(buf, len, "%s %s \u2192 %s", keys,
+			    toggle_info(id)->name, val);
+			return 0;
+		}
+		if (w[id] == value)
+			break;
+		keys_press(k, w);
+	}
+	if (keys_typeable(row) && (k->pair < 0 || (int)id == k->pair)) {
+		char typed[48];
+		memcpy(w, v, sizeof w);
+		toggle_format(id, value, typed, sizeof typed);
+		if (keys_type(k, typed, w, &expected) == 0 && w[id] == value) {
+			memcpy(v, w, sizeof w);
+			*presses = 0;
+			snprintf(buf, len, "= %s %s Enter: %s \u2192 %s", name,
+			    typed, toggle_info(id)->name, val);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+keys_obeys_rule(const struct keys_def *k, const char **why)
+{
+	int lower = k->key >= 'a' && k->key <= 'z';
+	int upper = k->key >= 'A' && k->key <= 'Z';
+
+	*why = "";
+	switch (k->kind) {
+	case KEYS_TOGGLE:
+		if (!lower)
+			*why = "a toggle must be a lower-case letter";
+		return lower;
+	case KEYS_FAILURE:
+		if (!upper)
+			*why = "a failure must be a capital letter";
+		return upper;
+	case KEYS_COMMAND:
+		if (lower && !(k->key == 'q' && k->id == CMD_QUIT)) {
+			*why = "a lower-case letter is a toggle (or q)";
+			return 0;
+		}
+		if (upper && strchr(KEYS_CAPITAL_COMMANDS, k->key) == NULL) {
+			*why = "a capital command must be named in "
+			    "KEYS_CAPITAL_COMMANDS";
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
 }

@@ -28,6 +28,7 @@ enum keys_kind {
 	X(HINT, N_("challenge: show one more hint"))                           \
 	X(SOLUTION, N_("challenge: show the solution"))                        \
 	X(PUBLISH, N_("publish one payment notice"))                           \
+	X(SET, N_("then a toggle's key, a number and Enter: set that number"))  \
 	X(BURST, N_("publish a burst of ten"))                                 \
 	X(PAUSE, N_("pause or resume time"))                                   \
 	X(STEP, N_("move time to the next moment something happens"))          \
@@ -76,8 +77,22 @@ struct keys_def {
 	enum keys_where where;
 	int foot;             /* footer order (0: not in the footer) */
 	const char *presets;  /* INT and RATIO toggles: the values the key
-				 steps through, '|' separated */
+				 steps through, '|' separated; a family's
+				 starts with "off" */
+	int pair;             /* a family (a switch and its number on one
+				 key): the number's toggle_id; -1 none */
+	int shared;           /* 1: this row only shows its family's key
+				 beside the number; keys_find skips it */
 };
+
+/*
+ * The rule every key keeps, as the help and the footer state it (and
+ * keys_obeys_rule checks): lower
+ * case letters are toggles (q, quit, is the one exception); capitals are
+ * failures, or one of these commands; nothing else is a toggle or a
+ * failure.
+ */
+#define KEYS_CAPITAL_COMMANDS "BGHJPRSVZ"
 
 /* The whole table, in display order; *n gets its length. */
 const struct keys_def *keys_table(size_t *n);
@@ -93,8 +108,45 @@ const char *keys_help(const struct keys_def *k);
 /* The key's name as shown: "c", "space", "PgDn", "Tab", "^R"; into buf. */
 const char *keys_name(int key, char *buf, size_t len);
 
-/* The value toggle `id` takes next when its key is pressed at `value`. */
+/* The value toggle `id` takes next when its key is pressed at `value`
+ * (a family's switch alone: see keys_press). */
 int64_t keys_next_value(enum toggle_id id, int64_t value);
+
+/*
+ * Presses toggle row `k` with the toggles at `v` (indexed by toggle_id),
+ * writing the new values into `v`. A family steps off, on (its number
+ * kept), the presets above the number, off again.
+ */
+void keys_press(const struct keys_def *k, int64_t v[TOGGLE_COUNT]);
+
+/* The row a press of `k` really is: a shared row's family head. */
+const struct keys_def *keys_head(const struct keys_def *k);
+
+/* Whether `=` then k's key takes a typed number (INT, RATIO, family). */
+int keys_typeable(const struct keys_def *k);
+
+/*
+ * Sets the number of row `k` (its head) from typed `text` into `v`; a
+ * family's switch is turned on too. Returns 0, or -1 with *expected (a
+ * static English description of the range) and `v` unchanged.
+ */
+int keys_type(const struct keys_def *k, const char *text,
+    int64_t v[TOGGLE_COUNT], const char **expected);
+
+/*
+ * How the keys bring toggle `id` to `value` from the toggles at `v`:
+ * presses its key (as many times as it takes) or types the number. On
+ * success `v` holds the toggles afterwards, buf the keys as a learner
+ * reads them ("c confirms -> each", "c c confirms -> batch", "= y 30
+ * Enter: producer_attempts -> 30": a number more than three presses away
+ * is typed), *presses how often the key is pressed (0: typed), and 0 is
+ * returned; -1 when no key reaches it (`v` unchanged).
+ */
+int keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
+    char *buf, size_t len, int *presses);
+
+/* Whether row `k` obeys the key rule above; *why gets the broken part (static). */
+int keys_obeys_rule(const struct keys_def *k, const char **why);
 
 /*
  * A toggle's value for a pane: "on"/"off" translated, enum choices as

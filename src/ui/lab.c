@@ -26,6 +26,7 @@
 #include "ui/board.h"
 #include "ui/code.h"
 #include "ui/draw.h"
+#include "ui/entry.h"
 #include "ui/evlog.h"
 #include "ui/flow.h"
 #include "ui/gloss.h"
@@ -86,6 +87,7 @@ static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
 	[LAB_TRACE] = &trace_ops,
 	[LAB_CODE] = &code_ops,
 	[LAB_GLOSS] = &gloss_ops,
+	[LAB_GOAL] = &goal_ops,
 };
 
 /* The pane of each overlay. */
@@ -126,7 +128,7 @@ lab_status(struct lab *lab, int bad, const char *fmt, ...)
 }
 
 /* Shows *cause as an error and frees it. */
-static void
+void
 lab_cause(struct lab *lab, char *cause, const char *fallback)
 {
 	lab_status(lab, 1, "%s", cause ? cause : fallback);
@@ -223,7 +225,7 @@ lab_animating(const struct lab *lab)
 }
 
 /* Something was done: let time move again at once. */
-static void
+void
 lab_kick(struct lab *lab)
 {
 	lab->due_ms = lab_clock_ms();
@@ -233,7 +235,7 @@ lab_kick(struct lab *lab)
 }
 
 /* The learner acted outside the lesson's steps: let it play out. */
-static void
+void
 lab_act(struct lab *lab)
 {
 	lab->free_run = 1;
@@ -280,6 +282,7 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->o = *o;
 	lab->speed = LAB_SPEED_1X;
 	lab->autoplay_due = -1;
+	lab->player.due_ms = -1;
 	lab->qa_step = -1;
 	memset(&so, 0, sizeof so);
 	so.lang = o->lang;
@@ -356,6 +359,13 @@ lab_layout(struct lab *lab)
 		gw = 96;
 	lab_place(&p[LAB_GUIDE], y, 0, bh, gw);
 	lab_place(&p[LAB_LOG], y, gw + 1, bh, W - gw - 1);
+	lab_place(&p[LAB_GOAL], 0, 0, 0, 0);
+	if (lab->mode == SESSION_LESSON && lab->ss &&
+	    session_lesson(lab->ss)->challenge_on) {
+		p[LAB_GOAL] = p[LAB_LOG];
+		p[LAB_GOAL].ops = &goal_ops;
+		p[LAB_LOG].h = 0;
+	}
 	lab_place(&p[LAB_FOOTER], H - 2, 0, 2, W);
 	lab_place(&p[LAB_HELP], 1, 0, H - 2, W);
 	/* The other overlays leave the lab showing round them when there is
@@ -423,6 +433,8 @@ lab_draw_small(void)
 void
 lab_draw(struct lab *lab)
 {
+	int goal_row_y = -1;
+
 	erase();
 	draw_click_clear();
 	if (lab->too_small) {
@@ -438,14 +450,22 @@ lab_draw(struct lab *lab)
 		 * the log. */
 		struct pane *g = &lab->panes[LAB_GUIDE];
 		if (!guide_fits(lab, g->w, g->h)) {
+			/* A goal pane gives way too: the goal then sits on
+			 * one line above the ledger. */
 			g->w = COLS;
 			lab->panes[LAB_LOG].h = 0;
+			lab->panes[LAB_GOAL].h = 0;
+			goal_row_y = lab->panes[LAB_LEDGER].y - 1;
 		}
 	}
 	for (int i = 0; i <= LAB_FOOTER; i++)
 		if (lab->panes[i].h > 0 && lab->panes[i].ops->draw)
 			lab->panes[i].ops->draw(&lab->panes[i], lab);
-	if (lab->panes[LAB_LOG].h > 0)
+	if (lab->panes[LAB_GOAL].h > 0)
+		goal_ops.draw(&lab->panes[LAB_GOAL], lab);
+	else if (goal_row_y > 0 && session_lesson(lab->ss)->challenge_on)
+		goal_line(lab, goal_row_y, 0, COLS);
+	if (lab->panes[LAB_LOG].h > 0 || lab->panes[LAB_GOAL].h > 0)
 		draw_vline(lab->panes[LAB_GUIDE].y + 1,
 		    lab->panes[LAB_GUIDE].x + lab->panes[LAB_GUIDE].w,
 		    lab->panes[LAB_GUIDE].h - 1, DRAW_BORDER);
@@ -474,8 +494,11 @@ lab_progress(struct lab *lab, int answered, int right)
 	    (unsigned)ls->step;
 	if (done > e->steps_done)
 		e->steps_done = done > e->nsteps ? e->nsteps : done;
-	if (ls->challenge_met)
-		e->challenge_met = 1;
+	/* Met alone beats met after looking at the solution. */
+	if (ls->challenge_met && (e->challenge_met == 0 ||
+	    (e->challenge_met == PROGRESS_MET_SHOWN && !lab->solution_shown)))
+		e->challenge_met = lab->solution_shown ? PROGRESS_MET_SHOWN :
+		    PROGRESS_MET;
 	e->asked += (unsigned)answered;
 	e->right += (unsigned)right;
 	if (progress_save(lab->o.progress, &cause) != 0) {
@@ -587,9 +610,12 @@ cmd_next(struct lab *lab, int key)
 		lab_progress(lab, 0, 0);
 		return PANE_REDRAW;
 	}
-	if (lab->script->challenge == NULL) {
-		lab_status(lab, 0, "%s", _("Lesson complete."));
-		return PANE_REDRAW;
+	if (lab->script->challenge == NULL || (ls->challenge_on &&
+	    ls->challenge_met && lab->challenge_tried && !lab->step_running &&
+	    lab->player.due_ms < 0)) {
+		/* Done: space goes on to the next lesson. */
+		lab->next_lesson = 1;
+		return PANE_QUIT;
 	}
 	if (!ls->challenge_on) {
 		lab->step_running = lab->free_run = 0;
@@ -622,6 +648,11 @@ cmd_next(struct lab *lab, int key)
 				free(cause);
 				cause = NULL;
 			}
+	}
+	if (lab->player.due_ms >= 0) {
+		lab_status(lab, 0, "%s", _("The solution is playing: watch "
+		    "the toggles."));
+		return PANE_REDRAW;
 	}
 	if (session_challenge_play(lab->ss, &cause) < 0) {
 		lab_cause(lab, cause, _("the challenge did not run"));
@@ -682,6 +713,37 @@ cmd_hint(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
+void
+lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
+{
+	for (int i = 0; i < TOGGLE_COUNT; i++)
+		v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);
+}
+
+int
+lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < TOGGLE_COUNT; i++) {
+			enum toggle_id id = (enum toggle_id)i;
+			int sw = toggle_info(id)->type == TOGGLE_BOOL;
+			char *cause = NULL;
+			if (sw != pass || session_get_toggle(lab->ss, id) == v[i])
+				continue;
+			if (session_toggle(lab->ss, id, v[i], &cause) != 0) {
+				lab_cause(lab, cause, _("toggle refused"));
+				return -1;
+			}
+		}
+	return 0;
+}
+
+int
+lab_next(struct lab *lab)
+{
+	return cmd_next(lab, ' ');
+}
+
 static int
 cmd_solution(struct lab *lab, int key)
 {
@@ -691,8 +753,7 @@ cmd_solution(struct lab *lab, int key)
 		    "challenge."));
 		return PANE_REDRAW;
 	}
-	lab->solution_shown = 1;
-	return PANE_REDRAW;
+	return goal_play_start(lab);
 }
 
 static int
@@ -720,7 +781,7 @@ cmd_pause(struct lab *lab, int key)
 	lab->finishing = 0;
 	lab_kick(lab);
 	lab_status(lab, 0, "%s", lab->paused ? _("Paused: . moves to the "
-	    "next moment, p resumes.") : _("Resumed."));
+	    "next moment, P resumes.") : _("Resumed."));
 	return PANE_REDRAW;
 }
 
@@ -775,6 +836,24 @@ cmd_undo(struct lab *lab, int key)
 
 	(void)key;
 	lab->step_running = lab->free_run = lab->finishing = 0;
+	lab->player.due_ms = -1;
+	if (lab->reset_undo) {
+		lab->reset_undo = 0;
+		if (session_unreset(lab->ss, &cause) != 0) {
+			lab_cause(lab, cause, _("the reset stays"));
+			return PANE_REDRAW;
+		}
+		lab->qa_step = lab->kept.qa_step;
+		lab->qa_choice = lab->kept.qa_choice;
+		lab->qa_right = lab->kept.qa_right;
+		lab->solution_shown = lab->kept.solution_shown;
+		lab->challenge_tried = lab->kept.challenge_tried;
+		lab->step_running = session_step_running(lab->ss);
+		lab_status(lab, 0, "%s", _("Reset taken back: your place is "
+		    "restored."));
+		lab_kick(lab);
+		return PANE_REDRAW;
+	}
 	if (session_undo(lab->ss, &cause) != 0)
 		lab_cause(lab, cause, _("nothing to undo"));
 	else
@@ -790,14 +869,39 @@ cmd_undo(struct lab *lab, int key)
 static int
 cmd_reset(struct lab *lab, int key)
 {
+	(void)key;
+	lab->confirm_reset = 1;
+	lab_status(lab, 1, "%s", _("Reset: start the lesson again from "
+	    "step 1? y resets (BkSp right after takes it back), any other "
+	    "key keeps your place."));
+	return PANE_REDRAW;
+}
+
+/* The answer to R's question. */
+static int
+lab_reset_answer(struct lab *lab, int key)
+{
 	char *cause = NULL;
 
-	(void)key;
+	lab->confirm_reset = 0;
+	if (key != 'y' && key != 'Y') {
+		lab_status(lab, 0, "%s", _("Not reset: your place is kept."));
+		return PANE_HANDLED | PANE_REDRAW;
+	}
+	lab->kept.qa_step = lab->qa_step;
+	lab->kept.qa_choice = lab->qa_choice;
+	lab->kept.qa_right = lab->qa_right;
+	lab->kept.solution_shown = lab->solution_shown;
+	lab->kept.challenge_tried = lab->challenge_tried;
+	lab->player.due_ms = -1;
 	lab->step_running = lab->free_run = lab->finishing = 0;
 	if (session_reset(lab->ss, &cause) != 0)
 		lab_cause(lab, cause, _("reset failed"));
-	else
-		lab_status(lab, 0, "%s", _("Back to the start."));
+	else {
+		lab_status(lab, 0, "%s", _("Back to the start. BkSp now takes "
+		    "the reset back."));
+		lab->reset_undo = 1;
+	}
 	lab->qa_step = -1;
 	lab->solution_shown = 0;
 	lab->challenge_tried = 0;
@@ -805,7 +909,7 @@ cmd_reset(struct lab *lab, int key)
 	lab->overlay = LAB_OV_NONE;
 	lab->panes[LAB_LOG].scroll = 0;
 	lab_kick(lab);
-	return PANE_REDRAW;
+	return PANE_HANDLED | PANE_REDRAW;
 }
 
 static int
@@ -926,6 +1030,7 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_HINT] = cmd_hint,
 	[CMD_SOLUTION] = cmd_solution,
 	[CMD_PUBLISH] = cmd_publish,
+	[CMD_SET] = entry_start,
 	[CMD_BURST] = cmd_publish,
 	[CMD_PAUSE] = cmd_pause,
 	[CMD_STEP] = cmd_step,
@@ -949,16 +1054,27 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 };
 
 static int
-lab_toggle(struct lab *lab, enum toggle_id id)
+lab_toggle(struct lab *lab, const struct keys_def *k)
 {
-	int64_t v = keys_next_value(id, session_get_toggle(lab->ss, id));
-	char *cause = NULL, buf[48];
+	int64_t v[TOGGLE_COUNT];
+	char buf[48], nbuf[48];
 
-	if (session_toggle(lab->ss, id, v, &cause) != 0)
-		lab_cause(lab, cause, _("toggle refused"));
-	else
-		lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
-		    keys_value(id, v, buf, sizeof buf));
+	k = keys_head(k);
+	lab_toggles_get(lab, v);
+	keys_press(k, v);
+	if (lab_toggles_set(lab, v) == 0) {
+		enum toggle_id id = (enum toggle_id)k->id;
+		keys_value(id, v[id], buf, sizeof buf);
+		if (k->pair >= 0 && v[id])
+			lab_status(lab, 0, "%s = %s, %s = %s",
+			    toggle_info(id)->name, buf,
+			    toggle_info((enum toggle_id)k->pair)->name,
+			    keys_value((enum toggle_id)k->pair, v[k->pair],
+				nbuf, sizeof nbuf));
+		else
+			lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+			    buf);
+	}
 	lab_act(lab);
 	return PANE_REDRAW;
 }
@@ -1013,6 +1129,10 @@ lab_key(struct lab *lab, int key)
 		return key == 'q' ? PANE_QUIT : 0;
 	if (lab->typing)
 		return lab_typing_key(lab, key);
+	if (lab->confirm_reset)
+		return lab_reset_answer(lab, key);
+	if (lab->setting)
+		return entry_key(lab, key);
 	if (lab->overlay != LAB_OV_NONE) {
 		struct pane *p = lab_overlay_pane(lab);
 		flags = p->ops->key(p, lab, key);
@@ -1022,6 +1142,9 @@ lab_key(struct lab *lab, int key)
 	k = keys_find(key);
 	if (k == NULL)
 		return 0;
+	/* Only the key right after a reset may take it back. */
+	if (!(k->kind == KEYS_COMMAND && k->id == CMD_UNDO))
+		lab->reset_undo = 0;
 	switch (guide_key(lab, k)) {
 	case GUIDE_PASS:
 		break;
@@ -1037,7 +1160,7 @@ lab_key(struct lab *lab, int key)
 	}
 	switch (k->kind) {
 	case KEYS_TOGGLE:
-		return lab_toggle(lab, (enum toggle_id)k->id);
+		return lab_toggle(lab, k);
 	case KEYS_FAILURE:
 		return lab_fail(lab, (enum failure_kind)k->id);
 	case KEYS_COMMAND:
@@ -1092,10 +1215,16 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 	if (lab->too_small)
 		return -1;
 	lab_moving(lab);
+	if (lab->player.due_ms >= 0) {
+		int64_t b = lab->player.due_ms - now_ms;
+		t = b < 0 ? 0 : b;
+	}
 	if (lab_autoplay_ready(lab)) {
 		if (lab->autoplay_due < 0)
 			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
-		t = lab->autoplay_due - now_ms;
+		int64_t a = lab->autoplay_due - now_ms;
+		if (t < 0 || a < t)
+			t = a;
 	} else
 		lab->autoplay_due = -1;
 	if (lab_animating(lab)) {
@@ -1118,6 +1247,7 @@ lab_run(struct lab *lab, int64_t now_ms)
 	if (lab->too_small)
 		return 0;
 	lab_moving(lab);
+	flags |= goal_play_beat(lab, now_ms);
 	if (lab->autoplay_due >= 0 && now_ms >= lab->autoplay_due) {
 		lab->autoplay_due = -1;
 		if (lab_autoplay_ready(lab))

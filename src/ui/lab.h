@@ -13,6 +13,7 @@
 #include "lesson/session.h"
 #include "ui/code.h"
 #include "ui/gloss.h"
+#include "ui/goal.h"
 #include "ui/pane.h"
 #include "ui/progress.h"
 
@@ -32,6 +33,7 @@ enum lab_pane {
 	LAB_TRACE,   /* overlay: one message's timeline */
 	LAB_CODE,    /* overlay: the toggles as code */
 	LAB_GLOSS,   /* overlay: the glossary */
+	LAB_GOAL,    /* a challenge's goal, in the log's place */
 	LAB_NPANES
 };
 
@@ -119,6 +121,23 @@ struct lab {
 	long act_note_step;         /* the step it was for ("": none) */
 	int solution_shown;
 	int challenge_tried;
+	struct goal_player player;  /* the solution playing on screen */
+	int next_lesson;            /* set with PANE_QUIT: open the next
+				       lesson rather than the list */
+
+	/* '=': typing a toggle's number. */
+	int setting;                /* 1: waiting for the toggle's key; 2:
+				       reading its digits */
+	const struct keys_def *set_row; /* the toggle being set */
+	char setbuf[16];
+
+	/* R asks first and can be taken back right after. */
+	int confirm_reset;          /* R pressed: y resets, other keys not */
+	int reset_undo;             /* the last key reset: undo restores */
+	struct lab_kept {
+		long qa_step;
+		int qa_choice, qa_right, solution_shown, challenge_tried;
+	} kept;                     /* the lab's part of the place reset */
 
 	/* Toggles the lesson talks about: shown first when room is short. */
 	unsigned char toggle_prio[TOGGLE_COUNT];
@@ -170,6 +189,22 @@ void lab_status(struct lab *lab, int bad, const char *fmt, ...)
  */
 const char *lab_speed_label(const struct lab *lab);
 int lab_animating(const struct lab *lab);
+
+/*
+ * For the lab's helpers (goal.c, entry.c). lab_cause shows `cause` (freed)
+ * or `fallback` as an error; lab_kick restarts pacing after a change;
+ * lab_act lets the learner's action play out. lab_toggles_get copies every
+ * toggle's value; lab_toggles_set sets each that differs, numbers before
+ * switches (a family's number is in place when its switch turns on), and
+ * returns 0, or -1 after showing why one was refused. lab_next is space:
+ * the next step, the challenge's run, or the next lesson; PANE_* flags.
+ */
+void lab_cause(struct lab *lab, char *cause, const char *fallback);
+void lab_kick(struct lab *lab);
+void lab_act(struct lab *lab);
+void lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT]);
+int lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT]);
+int lab_next(struct lab *lab);
 
 /* Monotonic milliseconds. */
 int64_t lab_clock_ms(void);

@@ -110,6 +110,10 @@ picker_progress(const struct picker *pk, const struct picker_item *it,
 	} else if (e == NULL || (e->steps_done == 0 && !e->challenge_met)) {
 		snprintf(buf, len, "%s", _("new"));
 		*role = DRAW_DIM;
+	} else if (e->challenge_met == PROGRESS_MET_SHOWN) {
+		snprintf(buf, len, _("%u/%u, met with the solution shown"),
+		    e->steps_done, e->nsteps);
+		*role = DRAW_WARN;
 	} else if (e->challenge_met) {
 		snprintf(buf, len, _("%u/%u, challenge met"), e->steps_done,
 		    e->nsteps);
@@ -131,7 +135,7 @@ picker_help(struct picker *pk)
 		{ "Up Down j k", N_("choose a lesson") },
 		{ "Enter space", N_("open it as a guided lesson") },
 		{ "s", N_("open it as a sandbox (free play)") },
-		{ "1-9", N_("jump to that lesson") },
+		{ "1-9 0", N_("jump to that lesson; 1 then 2 is lesson 12, 0 is 10") },
 		{ "?", N_("show or hide these keys") },
 		{ "q", N_("quit") },
 	};
@@ -263,6 +267,41 @@ picker_choose(struct picker *pk, enum session_mode mode)
 	return PANE_HANDLED | PANE_REDRAW;
 }
 
+/*
+ * A digit: with the digit before it, a two-digit lesson number if there is
+ * one (1 then 2: lesson 12); alone, that lesson (0: lesson 10).
+ */
+static int
+picker_digit(struct picker *pk, int d)
+{
+	size_t two = pk->num * 10 + (size_t)d, one = d ? (size_t)d : 10;
+
+	if (pk->num > 0 && two >= 1 && two <= pk->n) {
+		pk->sel = two - 1;
+		pk->num = 0;
+	} else if (one <= pk->n) {
+		pk->sel = one - 1;
+		pk->num = d && (size_t)d * 10 <= pk->n ? (size_t)d : 0;
+	} else
+		pk->num = 0;
+	return PANE_REDRAW;
+}
+
+const char *
+picker_next(const struct picker *pk, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i + 1 < pk->n; i++) {
+		const char *b = strrchr(pk->items[i].path, '/');
+		b = b ? b + 1 : pk->items[i].path;
+		if (strcmp(b, base) == 0)
+			return pk->items[i + 1].path;
+	}
+	return NULL;
+}
+
 int
 picker_key(struct picker *pk, int key)
 {
@@ -271,6 +310,8 @@ picker_key(struct picker *pk, int key)
 		return PANE_REDRAW;
 	}
 	pk->notice[0] = '\0';
+	if (key < '0' || key > '9')
+		pk->num = 0;
 	switch (key) {
 	case KEY_UP:
 	case 'k':
@@ -304,10 +345,8 @@ picker_key(struct picker *pk, int key)
 		clearok(curscr, TRUE);
 		return PANE_REDRAW;
 	default:
-		if (key >= '1' && key <= '9' && (size_t)(key - '1') < pk->n) {
-			pk->sel = (size_t)(key - '1');
-			return PANE_REDRAW;
-		}
+		if (key >= '0' && key <= '9')
+			return picker_digit(pk, key - '0');
 		return 0;
 	}
 }

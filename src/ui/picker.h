@@ -28,6 +28,8 @@ struct picker {
 	char notice[600];        /* shown until the next key; "" none */
 	int notice_bad;
 	int help;                /* the key list is open */
+	size_t num;              /* the digit just typed, when a second
+				    one can still make a lesson number */
 	/* Set by picker_key when the learner opens a lesson. */
 	const char *chosen;      /* path, borrowed from items */
 	enum session_mode chosen_mode;
@@ -49,5 +51,11 @@ void picker_draw(struct picker *pk);
  */
 int picker_key(struct picker *pk, int key);
 int picker_click(struct picker *pk, int y, int x);
+
+/*
+ * The lesson after the one at `path` (matched by file name), or NULL when
+ * it is the last or not listed. Borrowed from pk.
+ */
+const char *picker_next(const struct picker *pk, const char *path);
 
 #endif

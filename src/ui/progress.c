@@ -78,7 +78,7 @@ progress_parse_line(const char *line, struct progress_entry *e)
 		return -1;
 	if (line[end] != '\0' && line[end] != '\n')
 		return -1;
-	if (e->challenge_met != 0 && e->challenge_met != 1)
+	if (e->challenge_met < 0 || e->challenge_met > PROGRESS_MET_SHOWN)
 		return -1;
 	if (e->steps_done > e->nsteps || e->right > e->asked)
 		return -1;
@@ -197,7 +197,7 @@ progress_save(const struct progress *p, char **cause)
 		const struct progress_entry *e = &p->v[i];
 		fprintf(f, "lesson %s steps=%u/%u right=%u asked=%u "
 		    "challenge=%d\n", e->id, e->steps_done, e->nsteps,
-		    e->right, e->asked, e->challenge_met ? 1 : 0);
+		    e->right, e->asked, e->challenge_met);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		bad = errno;

@@ -7,12 +7,16 @@
  *
  * The file is text, one lesson per line:
  *   # rabbitlab progress 1
- *   lesson ID steps=DONE/TOTAL right=R asked=A challenge=0|1
+ *   lesson ID steps=DONE/TOTAL right=R asked=A challenge=0|1|2
+ * challenge=2: met, but only after the solution was shown.
  */
 #ifndef RL_PROGRESS_H
 #define RL_PROGRESS_H
 
 #include <stddef.h>
+
+#define PROGRESS_MET 1
+#define PROGRESS_MET_SHOWN 2
 
 struct progress_entry {
 	char id[96];          /* the script's id */
@@ -20,7 +24,8 @@ struct progress_entry {
 	unsigned nsteps;      /* steps in the lesson when last played */
 	unsigned right;       /* questions answered right */
 	unsigned asked;       /* questions answered */
-	int challenge_met;    /* the challenge was met at least once */
+	int challenge_met;    /* 0, PROGRESS_MET, or PROGRESS_MET_SHOWN: met
+				 only after the solution was shown */
 };
 
 struct progress {

@@ -323,6 +323,59 @@ ui_broker_stderr(void *ctx, const char *line)
 	fprintf(stderr, "rabbitlab: %s\n", line);
 }
 
+/*
+ * After a met goal: the lesson after this one in its directory, opened as
+ * a guided lesson. With none (the last lesson, or it does not load) the
+ * lesson list comes back, or, without one, the lab stays and says why.
+ */
+static void
+ui_next_lesson(struct ui *u)
+{
+	struct picker own, *pk = &u->picker;
+	char *dir = xstrdup(u->lab.script->path ? u->lab.script->path : "."),
+	     *path = xstrdup(dir), *slash = strrchr(dir, '/'), *cause = NULL;
+	const char *next = NULL;
+	int have_own = 0;
+	struct script *s = NULL;
+	struct script_diag diag = { 0 };
+
+	u->lab.next_lesson = 0;
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (!u->have_picker) {
+		memset(&own, 0, sizeof own);
+		have_own = picker_open(&own, dir, u->lang, NULL, &cause) == 0;
+		pk = have_own ? &own : NULL;
+		free(cause);
+	}
+	if (pk)
+		next = picker_next(pk, path);
+	if (next)
+		s = script_load(next, &diag);
+	script_diag_free(&diag);
+	if (s == NULL) {
+		if (u->have_picker)
+			ui_close_lab(u);
+		else
+			lab_status(&u->lab, 0, "%s", _("That was the last "
+			    "lesson: q quits."));
+	} else {
+		if (u->have_picker)
+			for (size_t i = 0; i < pk->n; i++)
+				if (pk->items[i].path == next)
+					pk->sel = i;
+		ui_close_lab(u);
+		if (ui_open_lab(u, s, SESSION_LESSON) != 0 && !u->have_picker)
+			ui_got_quit = 1; /* nothing left to show */
+	}
+	if (have_own)
+		picker_close(&own);
+	free(dir);
+	free(path);
+}
+
 /* The loop; returns when the learner quits or a signal asks to. */
 static void
 ui_loop(struct ui *u)
@@ -371,6 +424,12 @@ ui_loop(struct ui *u)
 				if (flags & PANE_QUIT)
 					break;
 			}
+		}
+		if ((flags & PANE_QUIT) && u->screen == UI_LAB &&
+		    u->lab.next_lesson) {
+			ui_next_lesson(u);
+			redraw = 1;
+			continue;
 		}
 		if (flags & PANE_QUIT) {
 			if (u->screen == UI_LAB && u->have_picker) {

@@ -136,14 +136,12 @@ check "lesson: every step played" \
 check "lesson: progress saved" eval 'grep -q "^lesson 01-first-message steps=" "$XDG_STATE_HOME/rabbitlab/progress"'
 keys Space
 check "lesson: challenge goal shown" has "Challenge:"
-keys h
+keys H
 check "lesson: hint on request" has "Hint:"
-keys S
-check "lesson: solution on request" has "Solution:"
 keys Space
 # A challenge run plays over time at 1x: give it longer on a loaded machine.
 check "lesson: challenge judged not met" has "Not yet" 30
-keys D
+keys u
 check "lesson: toggle for the challenge" has "durable_queue = on"
 keys Space
 check "lesson: challenge met" has "Goal met!" 30
@@ -173,37 +171,37 @@ b batch
 m mandatory
 d persistent
 y producer_retry
-Y producer_attempts
-I producer_initial_ms
-P producer_multiplier
+y producer_attempts
+n producer_initial_ms
+p producer_multiplier
 s resend
 l reopen_channel
-H heartbeat
+h heartbeat
 x durable_exchange
-J restart_ms
+e restart_ms
 t queue_type
-D durable_queue
+u durable_queue
 a ack_mode
 f prefetch
 w work_ms
 r retry
-n retry_attempts
+r retry_attempts
 g retry_initial_ms
-M retry_multiplier
-W retry_max_ms
+k retry_multiplier
+z retry_max_ms
 o on_failure
 i idempotency
 v recovery_ms
 j reconcile
-k reconcile_ms
+j reconcile_ms
 TOGGLES
-keys u
+keys BSpace
 check "undo: the last toggle taken back" has "Undone."
 
 echo "== every failure (sandbox, reset before each)"
 while read -r key name; do
 	[ -z "$key" ] && continue
-	keys R
+	keys R y
 	has "Back to the start." 2 >/dev/null
 	keys -l "$key"
 	check "failure $key $name" has "Failure: $name"
@@ -219,9 +217,9 @@ C consumer_crash_before
 A consumer_crash_after
 E consumer_exception
 T message_expiry
-! chaos
+M chaos
 FAILURES
-keys R
+keys R y
 has "Back to the start." 2 >/dev/null
 keys K
 has "Failure: broker_crash" >/dev/null
@@ -230,7 +228,7 @@ keys B
 check "broker started again" hasre "broker +up"
 
 echo "== pacing, tokens and the message timeline"
-keys R
+keys R y
 has "Back to the start." 2 >/dev/null
 keys +
 # At 1x each moment stays on screen: the token is seen on its way while
@@ -272,7 +270,7 @@ start 80 24 "$BIN" lab $L1
 has "Producer" >/dev/null
 keys '?'
 check "help: opens" has "Help: every key"
-check "help: commands listed" eval 'has "Commands" && has "undo the last action"'
+check "help: commands listed" eval 'has "Commands" && has "show or hide this help"'
 keys End
 check "help: scrolls to failures and marks" eval 'has "chaos" && has "Message tokens"'
 keys Escape
@@ -313,8 +311,8 @@ PY
 }
 start 80 24 "$BIN" lab $L5
 has "Producer" >/dev/null
-keys e
-check "code: e opens it" has "Code for the toggles now (Esc closes)"
+keys J
+check "code: J opens it" has "Code for the toggles now (Esc closes)"
 check "code: application.yml of the lesson's toggles" \
     eval 'has "# application.yml" && has "publisher-confirm-type: simple"'
 check "code: fits 80x24, edges aligned" fits 80
@@ -349,13 +347,13 @@ keys Left Left Left Left Left
 keys Escape
 check "code: Esc closes it" lacks "Code for the toggles now"
 check "code: the toggles stay as set" hasre "ack +manual"
-keys e
+keys J
 check "code: opens again at the top" has "# application.yml"
-keys e
-check "code: e closes it too" lacks "Code for the toggles now"
+keys J
+check "code: J closes it too" lacks "Code for the toggles now"
 start 80 24 "$BIN" --lang zh lab $L5
 has "生产者" >/dev/null
-keys e
+keys J
 check "code zh: title translated" has "当前开关对应的代码（Esc 关闭）"
 check "code zh: comments in Chinese" has "发送方调用 waitForConfirms"
 check "code zh: fits 80x24, edges aligned" fits 80
@@ -420,7 +418,7 @@ check "glossary: the lab goes on without it" eval 'has "Producer" && ! has "No g
 start 160 48 "$BIN" lab $L1
 has "Producer" >/dev/null
 check "footer: code and glossary keys at 160 columns" \
-    eval 'has "e code" && has "V glossary"'
+    eval 'has "J code" && has "V glossary"'
 keys '?'
 check "help: lists the code and glossary keys" \
     eval 'has "show the toggles now as Spring and rabbitmq-c code" && has "show the glossary of terms"'
@@ -437,10 +435,10 @@ check "regression: a long question keeps every choice at 80x24" \
     eval 'has "3) They are lost" && has "Press 1-3 to answer."'
 start 80 24 "$BIN" lab $L1
 check "regression: short toggle labels, not cut words" \
-    eval 'has "x dur." && has "J boot" && ! has "durab "'
+    eval 'has "x dur." && has "e boot" && ! has "durab "'
 start 80 24 "$BIN" --lang zh lab $L1
 check "regression: no Chinese label cut in half" \
-    eval 'has "J 重启" && ! has "自动重 "'
+    eval 'has "e 重启" && ! has "自动重 "'
 start 80 24 "$BIN" lab lessons/11-delayed.cfg
 check "regression: queue names that differ at the end stay apart" \
     eval 'has "order~5s" && has "order~wait"'
@@ -465,10 +463,10 @@ check "regression: copies line gives way to the lesson at 80x24" \
 
 echo "== resize"
 start 160 48 "$BIN" lab $L1
-check "resize: 160x48 shows the whole producer" has "H heartbeat"
+check "resize: 160x48 shows the whole producer" has "h heartbeat"
 t resize-window -x 80 -y 24
 sleep 0.5
-check "resize: 80x24 compact layout" eval 'has "Producer" && ! has "H heartbeat"'
+check "resize: 80x24 compact layout" eval 'has "Producer" && ! has "h heartbeat"'
 screen
 check "resize: 80x24 footer on the last line" eval 'line 24 | grep -q "? help"'
 t resize-window -x 70 -y 20
@@ -629,6 +627,115 @@ has "Press 1-" 8 >/dev/null
 keys 2
 check "act: autoplay does a learner step as the script has it" \
     has "Nobody consumes, so the three wait" 15
+
+# ---- issue 13: challenges and keys that keep their word --------------------
+# (Appended as one block: the goal target, the solution played key by key,
+# typed numbers, the next lesson after a met goal, the picker reaching 10-12,
+# reset asked first and taken back.)
+L12=lessons/12-capstone.cfg
+L2=lessons/02-exchanges.cfg
+rm -rf "$XDG_STATE_HOME"
+
+echo "== challenge: the goal as a target beside the ledger"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+advance "Press space to start the challenge" 2 80 >/dev/null
+keys Space
+check "goal: target pane beside the ledger" has "Goal: target and now"
+check "goal: each counter with its target and now" \
+    hasre "lost +0 +0 +met"
+check "goal: a counter not met yet is marked" hasre "process[a-z]* +3 +0 +not met"
+check "goal: count of counters met" has "1 of 2 met now"
+keys Space
+has "Not yet" 30 >/dev/null
+check "goal: after a failed run, where the ledger stands" \
+    hasre "lost +0 +3 +not met"
+screen
+check "goal: fits 80x24 (footer still on the last line)" \
+    eval 'line 24 | grep -q "help"'
+
+echo "== challenge: S plays the solution key by key, then runs it"
+keys S
+check "solution: a beat names the key and the value" \
+    has "Solution 1/1: u durable_queue → on"
+check "solution: the toggle really flipped" hasre "u durable +on"
+check "solution: then the run, judged met" has "Goal met!" 30
+check "solution: written as keys, kept in the goal pane" has "+ u durable_queue → on"
+check "solution: written as keys in the lesson text" \
+    has "Solution: u durable_queue → on"
+check "solution: one key to go on" has "space opens the next"
+check "solution: progress says it was met with the solution shown" \
+    eval 'grep -q "^lesson 01-first-message .*challenge=2" "$XDG_STATE_HOME/rabbitlab/progress"'
+
+echo "== challenge: space after a met goal opens the next lesson"
+keys Space
+check "next lesson: the next lesson opens" has "$(title_of $L2 | cut -c1-30)"
+check "next lesson: at its first step" has "Lesson: step 1 of"
+
+echo "== typed numbers: = then the toggle's key, digits, Enter"
+start 80 24 "$BIN" --sandbox lab $L12
+has "Sandbox" >/dev/null
+keys =
+check "typed: = asks for a toggle's key" has "Type a number"
+keys y
+check "typed: the prompt names the toggle" has "producer_attempts = _"
+keys 3 0
+check "typed: digits echo as typed" has "producer_attempts = 30_"
+keys Enter
+check "typed: 30 attempts set (no preset has it)" has "producer_attempts = 30"
+check "typed: the producer pane shows 30 attempts" hasre "attempts +30"
+keys = y 5 0 0 0 Enter
+check "typed: out of range refused with the range" \
+    has "producer_attempts: 5000 is out of range, 1 to 1000"
+check "typed: the refused value left it unchanged" hasre "attempts +30"
+keys 7 Enter
+check "typed: typing again after a refusal" has "producer_attempts = 7"
+keys = c
+check "typed: a toggle without a number says so" has "That key sets no number"
+keys = p 2 . 5 Enter
+check "typed: a decimal backoff" has "producer_multiplier = x2.5"
+
+echo "== picker: two digits reach lessons 10-12"
+start 80 24 "$BIN"
+has "Lessons" >/dev/null
+keys 1 2 Enter
+check "picker: 1 then 2 opens lesson 12" has "$(title_of $L12 | cut -c1-30)"
+keys q
+has "Lessons" >/dev/null
+keys 0 Enter
+check "picker: 0 opens lesson 10" \
+    has "$(title_of lessons/10-reconciliation.cfg | cut -c1-30)"
+keys q
+has "Lessons" >/dev/null
+keys '?'
+check "picker: the key list tells how" has "1 then 2 is lesson 12"
+
+echo "== reset asks first and can be taken back"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+advance "step 3 of" "" 10 >/dev/null
+keys R
+check "reset: asks first" has "y resets"
+keys n
+check "reset: any other key keeps the place" \
+    eval 'has "Not reset: your place is kept." && has "step 3 of"'
+keys R y
+check "reset: y resets" has "Lesson: step 1 of"
+keys BSpace
+check "reset: BkSp right after takes it back" \
+    eval 'has "Reset taken back" && has "step 3 of"'
+start 80 24 "$BIN" --lang zh lab $L1
+has "生产者" >/dev/null
+keys R
+check "reset zh: the question in Chinese" has "重置"
+
+echo "== the key rule in help and footer"
+start 80 24 "$BIN" lab $L1
+has "Producer" >/dev/null
+check "rule: the footer marks the capitals as failures" hasre "^A-Z: N "
+keys '?'
+check "rule: help states it first" eval 'has "The rule" && has "a-z"'
+keys '?'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,96 @@
+/*
+ * Typed numbers: '=' then a toggle's key, then digits and Enter. A number
+ * toggle's key steps through a few presets; this reaches any value in its
+ * range (30 producer attempts, a 2.5 backoff), checked against the range
+ * with a message that gives it. The lab offers every key here while
+ * lab->setting is set.
+ */
+#include "ui/entry.h"
+
+#include <curses.h>
+#include <string.h>
+
+#include "ui/i18n.h"
+#include "ui/keys.h"
+#include "ui/lab.h"
+#include "ui/pane.h"
+
+int
+entry_start(struct lab *lab, int key)
+{
+	(void)key;
+	lab->setting = 1;
+	lab->set_row = NULL;
+	lab->setbuf[0] = '\0';
+	lab_status(lab, 0, "%s", _("Type a number: press the toggle's key "
+	    "(y, r, j, n, p, h, e, b, f, w, g, k, z, v), Esc cancels."));
+	return PANE_REDRAW;
+}
+
+int
+entry_key(struct lab *lab, int key)
+{
+	const struct keys_def *k = lab->set_row;
+	const char *label = k ? toggle_info((enum toggle_id)(keys_head(k)->pair
+	    >= 0 ? keys_head(k)->pair : keys_head(k)->id))->name : "";
+	size_t n = strlen(lab->setbuf);
+
+	if (key == 27) {
+		lab->setting = 0;
+		lab_status(lab, 0, "%s", _("Nothing typed: unchanged."));
+	} else if (lab->setting == 1) {
+		k = keys_find(key);
+		if (!keys_typeable(k)) {
+			lab->setting = 0;
+			lab_status(lab, 1, "%s", _("That key sets no number: = "
+			    "then a number toggle's key, such as y (producer "
+			    "attempts)."));
+			return PANE_HANDLED | PANE_REDRAW;
+		}
+		lab->set_row = keys_head(k);
+		lab->setting = 2;
+		k = lab->set_row;
+		label = toggle_info((enum toggle_id)(k->pair >= 0 ? k->pair :
+		    k->id))->name;
+		lab_status(lab, 0, _("%s = _  (digits, Enter; Esc cancels)"),
+		    label);
+	} else if (((key >= '0' && key <= '9') || key == '.') &&
+	    n + 1 < sizeof lab->setbuf) {
+		lab->setbuf[n] = (char)key;
+		lab->setbuf[n + 1] = '\0';
+		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
+		    label, lab->setbuf);
+	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) && n > 0) {
+		lab->setbuf[n - 1] = '\0';
+		lab_status(lab, 0, _("%s = %s_  (digits, Enter; Esc cancels)"),
+		    label, lab->setbuf);
+	} else if (key == '\n' || key == KEY_ENTER) {
+		int64_t v[TOGGLE_COUNT];
+		const char *expected = "";
+		char buf[48];
+		enum toggle_id num = (enum toggle_id)(k->pair >= 0 ? k->pair :
+		    k->id);
+		lab->setting = 0;
+		lab_toggles_get(lab, v);
+		if (keys_type(k, lab->setbuf, v, &expected) != 0) {
+			char lo[32], hi[32];
+			toggle_format(num, toggle_info(num)->min, lo,
+			    sizeof lo);
+			toggle_format(num, toggle_info(num)->max, hi,
+			    sizeof hi);
+			/* Still typing: the learner fixes the number. */
+			lab_status(lab, 1, _("%s: %s is out of range, %s to "
+			    "%s. Type again, Esc cancels."), label,
+			    lab->setbuf[0] ? lab->setbuf : "?", lo, hi);
+			lab->setting = 2;
+			lab->setbuf[0] = '\0';
+			return PANE_HANDLED | PANE_REDRAW;
+		}
+		if (lab_toggles_set(lab, v) == 0)
+			lab_status(lab, 0, "%s = %s", label,
+			    keys_value(num, v[num], buf, sizeof buf));
+		lab_act(lab);
+	}
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
