@@ -1,0 +1,220 @@
+/*
+ * The screen's names for the model's identifiers. Each table below holds
+ * the English msgid under a gettext context ("event", "reason", ...), so
+ * that a word the scoreboard, the log and the glossary share is translated
+ * once, and so that the same English word in two roles ("expired" as an
+ * event, as a loss reason) can read differently. The English msgids are
+ * the model's own texts, which stay the transcript's words.
+ */
+#include "ui/words.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/i18n.h"
+
+/* gettext's pgettext: `ctx` EOT `id`, or `id` when there is no entry. */
+static const char *
+words_ctx(const char *ctx, const char *id)
+{
+	char key[256];
+	const char *tr;
+
+	if (id == NULL || *id == '\0')
+		return id ? id : "";
+	if ((size_t)snprintf(key, sizeof key, "%s\004%s", ctx, id) >=
+	    sizeof key)
+		return id;
+	tr = dgettext(I18N_DOMAIN, key);
+	return tr == key ? id : tr;
+}
+
+/*
+ * Marks for the msgids below (they are the model's strings, listed here so
+ * the catalogue's author sees every one): kinds that are AMQP frames have
+ * no entry and stay as on the wire.
+ */
+const char *
+words_kind(enum event_kind kind)
+{
+	return words_ctx("event", event_kind_text(kind));
+}
+
+const char *
+words_reason(enum loss_reason reason)
+{
+	return words_ctx("reason", event_reason_name(reason));
+}
+
+const char *
+words_reason_text(enum loss_reason reason)
+{
+	return words_ctx("reason", event_reason_text(reason));
+}
+
+const char *
+words_hop(enum loss_reason reason)
+{
+	return words_ctx("hop", event_reason_hop(reason));
+}
+
+const char *
+words_notice(enum loss_notice notice)
+{
+	return words_ctx("notice", event_notice_name(notice));
+}
+
+const char *
+words_actor(enum event_actor actor)
+{
+	return words_ctx("actor", event_actor_name(actor));
+}
+
+const char *
+words_counter(const char *name)
+{
+	static char lost_by[LOSS_COUNT][96];
+	int r;
+
+	if (strncmp(name, "lost_", 5) != 0 ||
+	    strcmp(name, "lost_silent") == 0 ||
+	    strcmp(name, "lost_notified") == 0)
+		return words_ctx("counter", name);
+	r = event_reason_find(name + 5);
+	if (r <= LOSS_NONE)
+		return name;
+	/* TRANSLATORS: a ledger counter: messages lost for this reason. */
+	snprintf(lost_by[r], sizeof lost_by[r], _("lost (%s)"),
+	    words_reason((enum loss_reason)r));
+	return lost_by[r];
+}
+
+const char *
+words_toggle(enum toggle_id id)
+{
+	if ((unsigned)id >= TOGGLE_COUNT)
+		return "?";
+	return words_ctx("toggle", toggle_info(id)->name);
+}
+
+const char *
+words_toggle_named(const char *name)
+{
+	int id = toggle_find(name);
+
+	return id < 0 ? name : words_toggle((enum toggle_id)id);
+}
+
+const char *
+words_choice(enum toggle_id id, int64_t value)
+{
+	static char buf[48];
+
+	toggle_format(id, value, buf, sizeof buf);
+	return words_ctx("value", buf);
+}
+
+const char *
+words_failure(enum failure_kind kind)
+{
+	return words_ctx("failure", engine_failure_name(kind));
+}
+
+const char *
+words_failure_named(const char *name)
+{
+	return words_ctx("failure", name);
+}
+
+const char *
+words_assignment(const char *text, char *buf, size_t len)
+{
+	const char *eq = strchr(text, '='), *expected, *value;
+	char name[64];
+	int64_t v;
+	int id;
+
+	if (eq == NULL || (size_t)(eq - text) >= sizeof name) {
+		snprintf(buf, len, "%s", text);
+		return buf;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
+	id = toggle_find(name);
+	if (id < 0 || toggle_parse((enum toggle_id)id, eq + 1, &v,
+	    &expected) != 0) {
+		snprintf(buf, len, "%s", text);
+		return buf;
+	}
+	switch (toggle_info((enum toggle_id)id)->type) {
+	case TOGGLE_BOOL:
+		value = v ? _("on") : _("off");
+		break;
+	case TOGGLE_ENUM:
+		value = words_choice((enum toggle_id)id, v);
+		break;
+	default:
+		value = eq + 1;
+		break;
+	}
+	snprintf(buf, len, "%s=%s", words_toggle((enum toggle_id)id), value);
+	return buf;
+}
+
+/* "expired; x-death count=2 from q" -> the reason translated, "from" too. */
+static void
+words_death(const char *detail, char *buf, size_t len)
+{
+	const char *semi = strchr(detail, ';'), *from = strstr(detail, " from ");
+	char reason[32];
+
+	if (semi == NULL || from == NULL || from < semi ||
+	    (size_t)(semi - detail) >= sizeof reason) {
+		snprintf(buf, len, "%s", words_ctx("detail", detail));
+		return;
+	}
+	snprintf(reason, sizeof reason, "%.*s", (int)(semi - detail), detail);
+	/* TRANSLATORS: dead-lettered: why (an x-death reason), the x-death
+	 * header's count as on the wire, and the queue it came from. */
+	snprintf(buf, len, _("%s;%.*s, from %s"),
+	    words_ctx("x-death", reason), (int)(from - semi - 1), semi + 1,
+	    from + 6);
+}
+
+const char *
+words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
+{
+	const char *p;
+
+	switch (kind) {
+	case EV_TOGGLE:
+		return words_assignment(detail, buf, len);
+	case EV_FAILURE:
+		snprintf(buf, len, "%s", words_failure_named(detail));
+		return buf;
+	case EV_DEAD_LETTER:
+		words_death(detail, buf, len);
+		return buf;
+	case EV_PUBLISH:
+		if (strncmp(detail, "key=", 4) == 0) {
+			/* TRANSLATORS: the routing key of a basic.publish. */
+			snprintf(buf, len, _("key=%s"), detail + 4);
+			return buf;
+		}
+		break;
+	case EV_CHANNEL_CLOSE:
+		if (strncmp(detail, "no exchange '", 13) == 0 &&
+		    (p = strstr(detail + 13, "' in vhost '")) != NULL) {
+			/* TRANSLATORS: channel.close 404: exchange, vhost. */
+			snprintf(buf, len, _("no exchange '%.*s' in vhost '%.*s'"),
+			    (int)(p - detail - 13), detail + 13,
+			    (int)strcspn(p + 12, "'"), p + 12);
+			return buf;
+		}
+		break;
+	default:
+		break;
+	}
+	snprintf(buf, len, "%s", words_ctx("detail", detail));
+	return buf;
+}

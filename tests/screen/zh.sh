@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The whole screen in Chinese: plays every lesson with --lang zh in tmux at
+# 80x24 and at 132x40 (two windows fed the same keys), steps through it,
+# flips every toggle, triggers every failure, opens the message timeline,
+# the glossary and the help, captures the screen after each key, and fails
+# on any English word that is neither in tests/screen/zh-allow.txt (AMQP
+# and Spring names, key names) nor a name the lesson's topology defines.
+# Each offending word is printed with the screen line it was on.
+#
+#   tests/screen/zh.sh BIN
+#
+# Prints "PASS name" or "FAIL name" per lesson and ends with "N passed, N
+# failed". Only the tmux server this script starts is ever killed.
+set -u
+cd "$(dirname "$0")/../.."
+
+BIN=${1:?usage: tests/screen/zh.sh BIN}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+ALLOW=$PWD/tests/screen/zh-allow.txt
+SOCK=rabbitlab-zh-$$
+pass=0
+fail=0
+tmp=$(mktemp -d)
+export XDG_STATE_HOME=$tmp/state
+export RABBITLAB_LESSONS=$PWD/lessons
+unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
+export LANG=C.UTF-8
+
+printf 'set -g remain-on-exit on\nset -g history-limit 100\n' >"$tmp/tmux.conf"
+t() { tmux -L "$SOCK" -f "$tmp/tmux.conf" "$@"; }
+cleanup() { t kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+if ! command -v tmux >/dev/null; then
+	echo "FAIL zh screen: tmux is not installed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; }
+
+SIZES="80x24 132x40"
+# start CMD...: one session per size, each running CMD.
+start() {
+	t kill-server 2>/dev/null
+	sleep 0.1
+	for s in $SIZES; do
+		t new-session -d -s "s$s" -x "${s%x*}" -y "${s#*x}" -c "$PWD" \
+		    "exec env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 $*"
+	done
+}
+# snap LABEL: appends every session's screen to $out.
+snap() {
+	for s in $SIZES; do
+		printf '=== %s after %s\n' "$s" "$1" >>"$out"
+		t capture-pane -p -t "s$s" >>"$out" 2>/dev/null
+	done
+}
+# key KEY [SECONDS]: sends KEY (a tmux key name) to every session, waits,
+# captures.
+key() {
+	for s in $SIZES; do t send-keys -t "s$s" "$1"; done
+	sleep "${2:-0.08}"
+	snap "$1"
+}
+# waitfor TEXT: until the first session shows TEXT (at most 5 s).
+waitfor() {
+	local end=$((SECONDS + 5))
+	until t capture-pane -p -t "s${SIZES%% *}" | grep -qF -- "$1"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+# The words a lesson's topology names: exchanges, queues, consumers, keys.
+names() {
+	sed -n 's/.*\(name\|exchange\|queue\|key\|target\) = "\([^"]*\)".*/\2/p' "$1" |
+	    sort -u
+	grep -oE '(name|exchange|queue|key|target) = "[^"]*"' "$1" |
+	    sed 's/.*"\(.*\)"/\1/' | sort -u
+}
+
+# check FILE NAMES: prints "word | line" for every English word on a screen
+# that is not allowed; exit status 1 if there was one.
+check_words() {
+	awk -v allowf="$ALLOW" -v namesf="$2" '
+	BEGIN {
+		while ((getline w < allowf) > 0) {
+			sub(/#.*/, "", w); gsub(/[ \t]/, "", w)
+			if (w != "") allow[w] = 1
+		}
+		while ((getline w < namesf) > 0) if (w != "") name[w] = 1
+	}
+	# A token cut short at the pane edge: a prefix of an allowed name.
+	function prefix_ok(tok,   n) {
+		if (length(tok) < 3) return 0
+		for (n in name) if (index(n, tok) == 1) return 1
+		for (n in allow) if (index(n, tok) == 1 && index(tok, ".")) return 1
+		return 0
+	}
+	function allowed(tok,   parts, k, i) {
+		if (length(tok) <= 1) return 1
+		if (tok ~ /^m[0-9]+$/ || tok ~ /^x[0-9.]+$/) return 1
+		if (tok in allow || tok in name) return 1
+		if (tok ~ /^spring\.rabbitmq\./) return 1
+		if (tok ~ /^x-[a-z-]+$/ && tok in allow) return 1
+		return prefix_ok(tok)
+	}
+	/^=== / { where = $0; next }
+	{
+		line = $0
+		while (match(line, /[A-Za-z][A-Za-z0-9_.\/+-]*/)) {
+			tok = substr(line, RSTART, RLENGTH)
+			line = substr(line, RSTART + RLENGTH)
+			# digits before the token (50ms, 1x, 2s) make it a unit
+			sub(/[.\/+-]+$/, "", tok)
+			if (!allowed(tok)) {
+				bad++
+				if (!(tok in seen)) {
+					seen[tok] = 1
+					printf "    %s | %s  [%s]\n", tok, $0, where
+				}
+			}
+		}
+	}
+	END { exit bad > 0 }' "$1"
+}
+
+# Units glued to numbers are not words: strip "50ms", "2s", "1x", "x1.5".
+units() { sed -E 's/[0-9]+(\.[0-9]+)?(ms|s|x)\b/N/g; s/\bt=/N=/g' "$1"; }
+
+TOGGLES="c c c c b m d y Y I P s l H x J t t t D a a a f w r n g M W o o o i i i v j k"
+FAILS="N L X U F K B O B C A E T !"
+
+play() { # lesson file
+	local f=$1 id
+	id=$(basename "$f" .cfg)
+	out=$tmp/$id.screens
+	: >"$out"
+	start "$BIN" --lang zh lab "$f"
+	if ! waitfor "rabbitlab |"; then
+		ko "zh $id: the lab did not start"
+		return
+	fi
+	snap start
+	for _ in $(seq 1 45); do
+		key 1 0.03
+		key Space 0.12
+		t capture-pane -p -t "s${SIZES%% *}" | grep -qF "本课完成" && break
+	done
+	key G 0.3
+	for k in $TOGGLES; do key "$k" 0.04; done
+	for k in $FAILS; do key "$k" 0.15; done
+	key + 0.5
+	key '*' 1
+	key Up; key Up; key Down
+	key Tab 0.2
+	key Enter 0.3
+	key NPage 0.2
+	key Escape 0.2
+	key V 0.3
+	key NPage 0.2
+	key NPage 0.2
+	key Escape 0.2
+	key '?' 0.3
+	key NPage 0.2
+	key Escape 0.2
+	key h; key S
+	names "$f" >"$tmp/names"
+	units "$out" >"$out.u"
+	if check_words "$out.u" "$tmp/names" >"$tmp/bad"; then
+		ok "zh $id: no English on $(grep -c '^===' "$out") screens"
+	else
+		ko "zh $id: English on screen (word | line)"
+		head -40 "$tmp/bad"
+	fi
+}
+
+for f in "${@:2}"; do play "$f"; done
+if [ $# -lt 2 ]; then
+	for f in lessons/[0-9]*.cfg; do play "$f"; done
+	# The picker and the progress screen.
+	out=$tmp/picker.screens
+	: >"$out"
+	start "$BIN" --lang zh
+	waitfor "rabbitlab" && sleep 0.3
+	snap picker
+	key Down; key Down; key '?' 0.3; key Escape; key Tab 0.3; key Tab 0.3
+	: >"$tmp/names"
+	units "$out" >"$out.u"
+	if check_words "$out.u" "$tmp/names" >"$tmp/bad"; then
+		ok "zh picker: no English"
+	else
+		ko "zh picker: English on screen (word | line)"
+		head -40 "$tmp/bad"
+	fi
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
