@@ -17,6 +17,7 @@
 #include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/text.h"
+#include "ui/words.h"
 
 enum flow_row_kind { ROW_STATE, ROW_TOGGLE, ROW_TEXT };
 
@@ -611,11 +612,10 @@ queues_draw(struct pane *p, struct lab *lab)
 		if (!q->v.exists) {
 			r = flow_add(&rs, ROW_TEXT, 3, _("deleted"), DRAW_BAD);
 		} else {
-			static const char *const types[] = { "classic", "lazy",
-				"quorum" };
 			r = flow_add(&rs, ROW_STATE, 1,
-			    q->v.type >= 0 && q->v.type < 3 ? types[q->v.type] :
-			    "?", DRAW_VALUE);
+			    q->v.type >= 0 && q->v.type < 3 ?
+			    words_choice(TOGGLE_QUEUE_TYPE, q->v.type) : "?",
+			    DRAW_VALUE);
 			snprintf(r->value, sizeof r->value, "%s",
 			    q->v.durable ? _("durable") : _("transient"));
 			r->role = q->v.durable ? DRAW_VALUE : DRAW_WARN;

@@ -32,6 +32,7 @@
 #include "ui/guide.h"
 #include "ui/help.h"
 #include "ui/i18n.h"
+#include "ui/words.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 #include "ui/trace.h"
@@ -955,7 +956,7 @@ lab_toggle(struct lab *lab, enum toggle_id id)
 	if (session_toggle(lab->ss, id, v, &cause) != 0)
 		lab_cause(lab, cause, _("toggle refused"));
 	else
-		lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+		lab_status(lab, 0, "%s = %s", words_toggle(id),
 		    keys_value(id, v, buf, sizeof buf));
 	lab_act(lab);
 	return PANE_REDRAW;
@@ -969,7 +970,7 @@ lab_fail(struct lab *lab, enum failure_kind kind)
 	if (session_fail(lab->ss, kind, &cause) != 0)
 		lab_cause(lab, cause, _("failure refused"));
 	else
-		lab_status(lab, 1, _("Failure: %s"), engine_failure_name(kind));
+		lab_status(lab, 1, _("Failure: %s"), words_failure(kind));
 	lab_act(lab);
 	return PANE_REDRAW;
 }

@@ -71,16 +71,41 @@ words_actor(enum event_actor actor)
 	return words_ctx("actor", event_actor_name(actor));
 }
 
+/* Ledger counters: script name, English label (the msgid). */
+static const struct {
+	const char *name, *label;
+} words_counters[] = {
+	{ "messages", N_("messages") },
+	{ "published", N_("published") },
+	{ "confirmed", N_("confirmed") },
+	{ "nacked", N_("nacked") },
+	{ "returned", N_("returned") },
+	{ "delivered", N_("delivered") },
+	{ "redelivered", N_("redelivered") },
+	{ "effects", N_("effects") },
+	{ "in_flight", N_("in flight") },
+	{ "processed", N_("processed") },
+	{ "duplicated", N_("duplicated") },
+	{ "dead_lettered", N_("dead-lettered") },
+	{ "lost", N_("lost") },
+	{ "lost_silent", N_("lost silently") },
+	{ "lost_notified", N_("lost, told") },
+	{ "inconsistent", N_("inconsistent") },
+	{ "repaired", N_("repaired") },
+};
+
 const char *
 words_counter(const char *name)
 {
 	static char lost_by[LOSS_COUNT][96];
 	int r;
 
-	if (strncmp(name, "lost_", 5) != 0 ||
-	    strcmp(name, "lost_silent") == 0 ||
-	    strcmp(name, "lost_notified") == 0)
-		return words_ctx("counter", name);
+	for (size_t i = 0; i < sizeof words_counters / sizeof words_counters[0];
+	    i++)
+		if (strcmp(words_counters[i].name, name) == 0)
+			return words_ctx("counter", words_counters[i].label);
+	if (strncmp(name, "lost_", 5) != 0)
+		return name;
 	r = event_reason_find(name + 5);
 	if (r <= LOSS_NONE)
 		return name;
