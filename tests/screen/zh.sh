@@ -56,12 +56,12 @@ snap() {
 		t capture-pane -p -t "s$s" >>"$out" 2>/dev/null
 	done
 }
-# key KEY [SECONDS]: sends KEY (a tmux key name) to every session, waits,
-# captures.
+# key KEY [SECONDS [WHAT]]: sends KEY (a tmux key name) to every session,
+# waits, captures; WHAT names the screen ("glossary").
 key() {
 	for s in $SIZES; do t send-keys -t "s$s" "$1"; done
 	sleep "${2:-0.08}"
-	snap "$1"
+	snap "$1 ${3:-}"
 }
 # waitfor TEXT: until the first session shows TEXT (at most 5 s).
 waitfor() {
@@ -72,24 +72,34 @@ waitfor() {
 	done
 }
 
-# The words a lesson's topology names: exchanges, queues, consumers, keys.
+# The words a lesson's topology names (exchanges, queues, consumers, keys,
+# failure targets), whole and split at dots (a narrow pane shortens
+# "trade.pay.success" to "trade~success").
 names() {
-	sed -n 's/.*\(name\|exchange\|queue\|key\|target\) = "\([^"]*\)".*/\2/p' "$1" |
-	    sort -u
-	grep -oE '(name|exchange|queue|key|target) = "[^"]*"' "$1" |
-	    sed 's/.*"\(.*\)"/\1/' | sort -u
+	grep -oE '(name|exchange|queue|key|target|dlx|dlrk) = "[^"]*"' "$1" |
+	    sed 's/.*"\(.*\)"/\1/' | tr '.' '\n'
+	grep -oE '(name|exchange|queue|key|target|dlx|dlrk) = "[^"]*"' "$1" |
+	    sed 's/.*"\(.*\)"/\1/'
+}
+# The English terms of the glossary: allowed on the glossary's screens only.
+gloss_names() {
+	awk -F'|' '/^\| / && $2 !~ /English/ { print $2 }' lessons/GLOSSARY.md |
+	    tr ' /()' '\n\n\n\n'
 }
 
-# check FILE NAMES: prints "word | line" for every English word on a screen
-# that is not allowed; exit status 1 if there was one.
+# check_words FILE NAMES: prints "word | line" for every English word on a
+# screen that is not allowed; exit status 1 if there was one. Screens whose
+# label says "glossary" may also show the glossary's English terms.
 check_words() {
-	awk -v allowf="$ALLOW" -v namesf="$2" '
+	gloss_names >"$tmp/gloss"
+	awk -v allowf="$ALLOW" -v namesf="$2" -v glossf="$tmp/gloss" '
 	BEGIN {
 		while ((getline w < allowf) > 0) {
 			sub(/#.*/, "", w); gsub(/[ \t]/, "", w)
 			if (w != "") allow[w] = 1
 		}
 		while ((getline w < namesf) > 0) if (w != "") name[w] = 1
+		while ((getline w < glossf) > 0) if (w != "") gloss[w] = 1
 	}
 	# A token cut short at the pane edge: a prefix of an allowed name.
 	function prefix_ok(tok,   n) {
@@ -102,6 +112,7 @@ check_words() {
 		if (length(tok) <= 1) return 1
 		if (tok ~ /^m[0-9]+$/ || tok ~ /^x[0-9.]+$/) return 1
 		if (tok in allow || tok in name) return 1
+		if (where ~ /glossary/ && tok in gloss) return 1
 		if (tok ~ /^spring\.rabbitmq\./) return 1
 		if (tok ~ /^x-[a-z-]+$/ && tok in allow) return 1
 		return prefix_ok(tok)
@@ -143,10 +154,12 @@ play() { # lesson file
 		return
 	fi
 	snap start
-	for _ in $(seq 1 45); do
-		key 1 0.03
-		key Space 0.12
-		t capture-pane -p -t "s${SIZES%% *}" | grep -qF "本课完成" && break
+	# As many spaces as the lesson has steps ("共 N 步"), and a few more.
+	steps=$(t capture-pane -p -t "s${SIZES##* }" |
+	    sed -n 's/.*共 \([0-9]*\) 步.*/\1/p' | head -1)
+	for _ in $(seq 1 $((${steps:-40} + 3))); do
+		key 1 0.02
+		key Space 0.1
 	done
 	key G 0.3
 	for k in $TOGGLES; do key "$k" 0.04; done
@@ -158,9 +171,9 @@ play() { # lesson file
 	key Enter 0.3
 	key NPage 0.2
 	key Escape 0.2
-	key V 0.3
-	key NPage 0.2
-	key NPage 0.2
+	key V 0.3 glossary
+	key NPage 0.2 glossary
+	key NPage 0.2 glossary
 	key Escape 0.2
 	key '?' 0.3
 	key NPage 0.2
