@@ -141,9 +141,12 @@ install: $(BIN) $(MO)
 	install -m 644 $(MO) $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	if [ -f assets/rabbitlab.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
 	  install -m 644 assets/rabbitlab.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	install -d $(DESTDIR)$(MANDIR)/zh_CN/man1
+	install -m 644 assets/zh_CN/rabbitlab.1 $(DESTDIR)$(MANDIR)/zh_CN/man1/rabbitlab.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rabbitlab $(DESTDIR)$(MANDIR)/man1/rabbitlab.1 \
+	    $(DESTDIR)$(MANDIR)/zh_CN/man1/rabbitlab.1 \
 	    $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	rm -rf $(DESTDIR)$(DATADIR)
 
