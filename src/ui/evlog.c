@@ -86,118 +86,6 @@ evlog_squeeze(const struct session_logline *ln, char *out, size_t len)
 	out[o] = '\0';
 }
 
-/* Appends `s` (n bytes) to out at *o, always terminated. */
-static void
-evlog_put(char *out, size_t len, size_t *o, const char *s, size_t n)
-{
-	if (*o + 1 >= len)
-		return;
-	if (n > len - 1 - *o)
-		n = len - 1 - *o;
-	memcpy(out + *o, s, n);
-	*o += n;
-	out[*o] = '\0';
-}
-
-/*
- * The loss bracket "[REASON at HOP: TEXT; producer told: NOTICE]" (the
- * part after "producer told" only on LOST) rewritten from the tables.
- */
-static void
-evlog_loss(const char *b, enum event_kind kind, char *out, size_t len,
-    size_t *o)
-{
-	char name[40], line[300];
-	const char *at = strstr(b, " at "), *told = strstr(b, "told: ");
-	int r, n = NOTICE_SILENT;
-
-	if (at == NULL || (size_t)(at - b - 1) >= sizeof name) {
-		evlog_put(out, len, o, b, strlen(b));
-		return;
-	}
-	snprintf(name, sizeof name, "%.*s", (int)(at - b - 1), b + 1);
-	r = event_reason_find(name);
-	if (r < 0) {
-		evlog_put(out, len, o, b, strlen(b));
-		return;
-	}
-	if (told)
-		for (int i = 0; i < NOTICE_COUNT; i++)
-			if (strncmp(told + 6, event_notice_name(i),
-			    strlen(event_notice_name(i))) == 0)
-				n = i;
-	if (kind == EV_LOST)
-		/* TRANSLATORS: the event log's loss: reason, why, what the
-		 * producer knows. */
-		snprintf(line, sizeof line, _("[%s: %s; %s]"),
-		    words_reason(r), words_reason_text(r), words_notice(n));
-	else
-		snprintf(line, sizeof line, _("[%s: %s]"), words_reason(r),
-		    words_reason_text(r));
-	evlog_put(out, len, o, line, strlen(line));
-}
-
-/*
- * The squeezed transcript text `in` for the screen: the kind's words, the
- * frame's flags, message and names as they are, then the loss bracket and
- * the detail translated.
- */
-static void
-evlog_translate(const struct session_logline *ln, const char *in, char *out,
-    size_t len)
-{
-	const char *kt = event_kind_text(ln->kind), *s = in, *mid_end;
-	const char *bracket = NULL, *det = NULL, *p;
-	size_t o = 0, kl = strlen(kt);
-	char dbuf[200], raw[200];
-
-	out[0] = '\0';
-	if (strncmp(s, kt, kl) == 0) {
-		const char *w = words_kind(ln->kind);
-		evlog_put(out, len, &o, w, strlen(w));
-		s += kl;
-	}
-	if (ln->kind == EV_LOST || ln->kind == EV_DISCARD)
-		bracket = strstr(s, " [");
-	/* The detail: the last " (" after the bracket, if any. */
-	for (p = bracket ? bracket : s; (p = strstr(p, " (")) != NULL; p++)
-		if (strncmp(p, " (default)", 10) != 0 || p[10] != '\0')
-			det = p;
-	if (det && strncmp(det, " (default)", 10) == 0 && det[10] != ' ' &&
-	    det[10] != '\0')
-		det = NULL;
-	mid_end = bracket ? bracket : det ? det : s + strlen(s);
-	for (p = s; p < mid_end;) {
-		const char *q = strstr(p, "(default)");
-		if (q == NULL || q >= mid_end) {
-			evlog_put(out, len, &o, p, (size_t)(mid_end - p));
-			break;
-		}
-		evlog_put(out, len, &o, p, (size_t)(q - p));
-		/* TRANSLATORS: the default exchange, named "" in AMQP. */
-		evlog_put(out, len, &o, _("(default)"),
-		    strlen(_("(default)")));
-		p = q + 9;
-	}
-	if (bracket) {
-		const char *close = strchr(bracket, ']');
-		size_t bl = close ? (size_t)(close - bracket) : strlen(bracket);
-		snprintf(raw, sizeof raw, "%.*s", (int)(bl - 1), bracket + 1);
-		evlog_put(out, len, &o, " ", 1);
-		evlog_loss(raw, ln->kind, out, len, &o);
-	}
-	if (det) {
-		size_t dl = strlen(det + 2);
-		if (dl && det[2 + dl - 1] == ')')
-			dl--;
-		snprintf(raw, sizeof raw, "%.*s", (int)dl, det + 2);
-		words_detail(ln->kind, raw, dbuf, sizeof dbuf);
-		evlog_put(out, len, &o, " (", 2);
-		evlog_put(out, len, &o, dbuf, strlen(dbuf));
-		evlog_put(out, len, &o, ")", 1);
-	}
-}
-
 static void
 evlog_draw(struct pane *p, struct lab *lab)
 {
@@ -244,7 +132,7 @@ evlog_draw(struct pane *p, struct lab *lab)
 			x += draw_text(y, x, 1, a, DRAW_HEAD) + 1;
 		}
 		evlog_squeeze(ln, text, sizeof text);
-		evlog_translate(ln, text, shown, sizeof shown);
+		words_event_text(ln->kind, text, shown, sizeof shown);
 		draw_text(y, x, p->x + p->w - x, shown,
 		    role == DRAW_NORMAL && mine ? DRAW_VALUE : role);
 	}

@@ -50,7 +50,7 @@ words_reason(enum loss_reason reason)
 const char *
 words_reason_text(enum loss_reason reason)
 {
-	return words_ctx("reason", event_reason_text(reason));
+	return _(event_reason_text(reason));
 }
 
 const char *
@@ -242,4 +242,171 @@ words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s", words_ctx("detail", detail));
 	return buf;
+}
+
+/* Appends `s` (n bytes) to out at *o, always terminated. */
+static void
+words_put(char *out, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 >= len)
+		return;
+	if (n > len - 1 - *o)
+		n = len - 1 - *o;
+	memcpy(out + *o, s, n);
+	*o += n;
+	out[*o] = '\0';
+}
+
+/*
+ * The loss bracket "[REASON at HOP: TEXT; producer told: NOTICE]" (the
+ * part after "producer told" only on LOST) rewritten from the tables.
+ */
+static void
+words_loss(const char *b, enum event_kind kind, char *out, size_t len,
+    size_t *o)
+{
+	char name[40], line[300];
+	const char *at = strstr(b, " at "), *told = strstr(b, "told: ");
+	int r, n = NOTICE_SILENT;
+
+	if (at == NULL || (size_t)(at - b - 1) >= sizeof name) {
+		words_put(out, len, o, b, strlen(b));
+		return;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(at - b - 1), b + 1);
+	r = event_reason_find(name);
+	if (r < 0) {
+		words_put(out, len, o, b, strlen(b));
+		return;
+	}
+	if (told)
+		for (int i = 0; i < NOTICE_COUNT; i++)
+			if (strncmp(told + 6, event_notice_name(i),
+			    strlen(event_notice_name(i))) == 0)
+				n = i;
+	if (kind == EV_LOST)
+		/* TRANSLATORS: the event log's loss: reason, why, what the
+		 * producer knows. */
+		snprintf(line, sizeof line, _("[%s: %s; %s]"),
+		    words_reason(r), words_reason_text(r), words_notice(n));
+	else
+		snprintf(line, sizeof line, _("[%s: %s]"), words_reason(r),
+		    words_reason_text(r));
+	words_put(out, len, o, line, strlen(line));
+}
+
+void
+words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
+{
+	const char *kt = event_kind_text(kind), *s = in, *mid_end;
+	const char *bracket = NULL, *det = NULL, *p;
+	size_t o = 0, kl = strlen(kt);
+	char dbuf[200], raw[200];
+
+	out[0] = '\0';
+	if (strncmp(s, kt, kl) == 0) {
+		const char *w = words_kind(kind);
+		words_put(out, len, &o, w, strlen(w));
+		s += kl;
+	}
+	if (kind == EV_LOST || kind == EV_DISCARD)
+		bracket = strstr(s, " [");
+	/* The detail: the last " (" after the bracket, if any. */
+	for (p = bracket ? bracket : s; (p = strstr(p, " (")) != NULL; p++)
+		if (strncmp(p, " (default)", 10) != 0 || p[10] != '\0')
+			det = p;
+	if (det && strncmp(det, " (default)", 10) == 0 && det[10] != ' ' &&
+	    det[10] != '\0')
+		det = NULL;
+	mid_end = bracket ? bracket : det ? det : s + strlen(s);
+	for (p = s; p < mid_end;) {
+		const char *q = strstr(p, "(default)");
+		if (q == NULL || q >= mid_end) {
+			words_put(out, len, &o, p, (size_t)(mid_end - p));
+			break;
+		}
+		words_put(out, len, &o, p, (size_t)(q - p));
+		/* TRANSLATORS: the default exchange, named "" in AMQP. */
+		words_put(out, len, &o, _("(default)"),
+		    strlen(_("(default)")));
+		p = q + 9;
+	}
+	if (bracket) {
+		const char *close = strchr(bracket, ']');
+		size_t bl = close ? (size_t)(close - bracket) : strlen(bracket);
+		snprintf(raw, sizeof raw, "%.*s", (int)(bl - 1), bracket + 1);
+		words_put(out, len, &o, " ", 1);
+		words_loss(raw, kind, out, len, &o);
+	}
+	if (det) {
+		size_t dl = strlen(det + 2);
+		if (dl && det[2 + dl - 1] == ')')
+			dl--;
+		snprintf(raw, sizeof raw, "%.*s", (int)dl, det + 2);
+		words_detail(kind, raw, dbuf, sizeof dbuf);
+		words_put(out, len, &o, " (", 2);
+		words_put(out, len, &o, dbuf, strlen(dbuf));
+		words_put(out, len, &o, ")", 1);
+	}
+}
+
+/* The kind whose transcript text starts `s` (the longest), or -1. */
+static int
+words_kind_at(const char *s)
+{
+	int best = -1;
+	size_t bl = 0;
+
+	for (int k = 0; k < EV_COUNT; k++) {
+		const char *kt = event_kind_text((enum event_kind)k);
+		size_t kl = strlen(kt);
+		if (kl > bl && strncmp(s, kt, kl) == 0 &&
+		    (s[kl] == ' ' || s[kl] == '\0')) {
+			best = k;
+			bl = kl;
+		}
+	}
+	return best;
+}
+
+void
+words_transcript(const char *line, char *out, size_t len)
+{
+	const char *s = line, *rest;
+	size_t o = 0;
+	int kind;
+
+	out[0] = '\0';
+	while (*s == ' ')
+		s++;
+	/* The time column: digits and a point. */
+	rest = s;
+	while ((*rest >= '0' && *rest <= '9') || *rest == '.')
+		rest++;
+	if (rest > s && *rest == ' ') {
+		words_put(out, len, &o, s, (size_t)(rest - s));
+		words_put(out, len, &o, " ", 1);
+		s = rest;
+		while (*s == ' ')
+			s++;
+	}
+	for (int a = 0; a < ACTOR_COUNT; a++) {
+		const char *an = event_actor_name((enum event_actor)a);
+		size_t al = strlen(an);
+		if (strncmp(s, an, al) == 0 && s[al] == ' ') {
+			const char *w = words_actor((enum event_actor)a);
+			words_put(out, len, &o, w, strlen(w));
+			words_put(out, len, &o, " ", 1);
+			s += al;
+			while (*s == ' ')
+				s++;
+			break;
+		}
+	}
+	kind = words_kind_at(s);
+	if (kind < 0) {
+		words_put(out, len, &o, s, strlen(s));
+		return;
+	}
+	words_event_text((enum event_kind)kind, s, out + o, len - o);
 }

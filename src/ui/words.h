@@ -60,5 +60,20 @@ const char *words_assignment(const char *text, char *buf, size_t len);
  */
 const char *words_detail(enum event_kind kind, const char *detail, char *buf,
     size_t len);
+/*
+ * An event's transcript text without the time and actor columns and with
+ * its padding squeezed ("basic.deliver redelivered=0 m1 q", "LOST m3
+ * [network at ...]") for the screen, into out: the kind's words, the
+ * frame's flags, the message and the names as they are, the loss bracket
+ * and the detail translated.
+ */
+void words_event_text(enum event_kind kind, const char *in, char *out,
+    size_t len);
+/*
+ * A whole transcript line ("  3.000  producer  basic.publish  m1 x"), its
+ * padding squeezed, for the screen: time kept, actor and event translated
+ * as above. Lines that are not events are copied.
+ */
+void words_transcript(const char *line, char *out, size_t len);
 
 #endif

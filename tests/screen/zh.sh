@@ -49,18 +49,22 @@ start() {
 		    "exec env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 $*"
 	done
 }
-# snap LABEL: appends every session's screen to $out.
+# snap LABEL: appends every session's screen to $out (one tmux call).
 snap() {
+	local cmd=() s
 	for s in $SIZES; do
-		printf '=== %s after %s\n' "$s" "$1" >>"$out"
-		t capture-pane -p -t "s$s" >>"$out" 2>/dev/null
+		cmd+=(display-message -p -t "s$s" "=== $s after $1" \;
+		    capture-pane -p -t "s$s" \;)
 	done
+	t "${cmd[@]}" >>"$out" 2>/dev/null
 }
 # key KEY [SECONDS [WHAT]]: sends KEY (a tmux key name) to every session,
 # waits, captures; WHAT names the screen ("glossary").
 key() {
-	for s in $SIZES; do t send-keys -t "s$s" "$1"; done
-	sleep "${2:-0.08}"
+	local cmd=() s
+	for s in $SIZES; do cmd+=(send-keys -t "s$s" "$1" \;); done
+	t "${cmd[@]}"
+	sleep "${2:-0.06}"
 	snap "$1 ${3:-}"
 }
 # waitfor TEXT: until the first session shows TEXT (at most 5 s).
@@ -84,7 +88,7 @@ names() {
 # The English terms of the glossary: allowed on the glossary's screens only.
 gloss_names() {
 	awk -F'|' '/^\| / && $2 !~ /English/ { print $2 }' lessons/GLOSSARY.md |
-	    tr ' /()' '\n\n\n\n'
+	    tr ' /():' '\n\n\n\n\n'
 }
 
 # check_words FILE NAMES: prints "word | line" for every English word on a
@@ -95,42 +99,47 @@ check_words() {
 	awk -v allowf="$ALLOW" -v namesf="$2" -v glossf="$tmp/gloss" '
 	BEGIN {
 		while ((getline w < allowf) > 0) {
-			sub(/#.*/, "", w); gsub(/[ \t]/, "", w)
-			if (w != "") allow[w] = 1
+			sub(/#.*/, "", w); sub(/^[ \t]+/, "", w)
+			sub(/[ \t]+$/, "", w)
+			if (w ~ / /) phrase[w] = 1
+			else if (w != "") allow[w] = 1
 		}
 		while ((getline w < namesf) > 0) if (w != "") name[w] = 1
 		while ((getline w < glossf) > 0) if (w != "") gloss[w] = 1
 	}
-	# A token cut short at the pane edge: a prefix of an allowed name.
-	function prefix_ok(tok,   n) {
-		if (length(tok) < 3) return 0
-		for (n in name) if (index(n, tok) == 1) return 1
-		for (n in allow) if (index(n, tok) == 1 && index(tok, ".")) return 1
+	# A piece of an allowed word cut by a pane edge or an overlay border.
+	function piece_ok(tok,   n) {
+		if (length(tok) < 2) return 1
+		for (n in name) if (index(n, tok)) return 1
+		for (n in allow) if (index(n, tok)) return 1
 		return 0
 	}
-	function allowed(tok,   parts, k, i) {
+	function allowed(tok) {
 		if (length(tok) <= 1) return 1
 		if (tok ~ /^m[0-9]+$/ || tok ~ /^x[0-9.]+$/) return 1
 		if (tok in allow || tok in name) return 1
 		if (where ~ /glossary/ && tok in gloss) return 1
 		if (tok ~ /^spring\.rabbitmq\./) return 1
-		if (tok ~ /^x-[a-z-]+$/ && tok in allow) return 1
-		return prefix_ok(tok)
+		return 0
 	}
 	/^=== / { where = $0; next }
 	{
 		line = $0
+		for (p in phrase) gsub(p, "", line)
+		prev = ""
 		while (match(line, /[A-Za-z][A-Za-z0-9_.\/+-]*/)) {
 			tok = substr(line, RSTART, RLENGTH)
+			before = RSTART > 1 ? substr(line, RSTART - 1, 1) : ""
 			line = substr(line, RSTART + RLENGTH)
-			# digits before the token (50ms, 1x, 2s) make it a unit
 			sub(/[.\/+-]+$/, "", tok)
-			if (!allowed(tok)) {
-				bad++
-				if (!(tok in seen)) {
-					seen[tok] = 1
-					printf "    %s | %s  [%s]\n", tok, $0, where
-				}
+			edge = before == "" || before ~ /[│┃~]/ ||
+			    line == "" || line ~ /^(│|┃|~|…|\.\.\.|  +│|  +$)/
+			if (allowed(tok) || (edge && piece_ok(tok)))
+				continue
+			bad++
+			if (!(tok in seen)) {
+				seen[tok] = 1
+				printf "    %s | %s  [%s]\n", tok, $0, where
 			}
 		}
 	}
@@ -143,8 +152,12 @@ units() { sed -E 's/[0-9]+(\.[0-9]+)?(ms|s|x)\b/N/g; s/\bt=/N=/g' "$1"; }
 TOGGLES="c c c c b m d y Y I P s l H x J t t t D a a a f w r n g M W o o o i i i v j k"
 FAILS="N L X U F K B O B C A E T !"
 
-play() { # lesson file
-	local f=$1 id
+# play FILE [all]: one lesson, step by step (answering 1 to every
+# question), then a burst and the first message's timeline. With "all",
+# also every toggle, every failure, the glossary and the help, which read
+# the same in every lesson.
+play() {
+	local f=$1 id steps
 	id=$(basename "$f" .cfg)
 	out=$tmp/$id.screens
 	: >"$out"
@@ -157,28 +170,31 @@ play() { # lesson file
 	# As many spaces as the lesson has steps ("共 N 步"), and a few more.
 	steps=$(t capture-pane -p -t "s${SIZES##* }" |
 	    sed -n 's/.*共 \([0-9]*\) 步.*/\1/p' | head -1)
-	for _ in $(seq 1 $((${steps:-40} + 3))); do
+	for _ in $(seq 1 $((${steps:-40} + 2))); do
 		key 1 0.02
-		key Space 0.1
+		key Space 0.08
 	done
 	key G 0.3
-	for k in $TOGGLES; do key "$k" 0.04; done
-	for k in $FAILS; do key "$k" 0.15; done
-	key + 0.5
-	key '*' 1
-	key Up; key Up; key Down
-	key Tab 0.2
-	key Enter 0.3
-	key NPage 0.2
-	key Escape 0.2
-	key V 0.3 glossary
-	key NPage 0.2 glossary
-	key NPage 0.2 glossary
-	key Escape 0.2
-	key '?' 0.3
-	key NPage 0.2
-	key Escape 0.2
-	key h; key S
+	if [ "${2:-}" = all ]; then
+		for k in $TOGGLES; do key "$k" 0.03; done
+		for k in $FAILS; do key "$k" 0.1; done
+	fi
+	key + 0.3
+	key '*' 0.6
+	key Up; key Down
+	key Tab 0.1
+	key Enter 0.2
+	key NPage 0.1
+	key Escape 0.1
+	if [ "${2:-}" = all ]; then
+		key V 0.2 glossary
+		for _ in 1 2 3 4 5 6 7 8; do key NPage 0.06 glossary; done
+		key Escape 0.1
+		key '?' 0.2
+		for _ in 1 2 3 4 5; do key NPage 0.06; done
+		key Escape 0.1
+		key h; key S
+	fi
 	names "$f" >"$tmp/names"
 	units "$out" >"$out.u"
 	if check_words "$out.u" "$tmp/names" >"$tmp/bad"; then
@@ -189,9 +205,11 @@ play() { # lesson file
 	fi
 }
 
-for f in "${@:2}"; do play "$f"; done
+for f in "${@:2}"; do play "$f" all; done
 if [ $# -lt 2 ]; then
-	for f in lessons/[0-9]*.cfg; do play "$f"; done
+	for f in lessons/[0-9]*.cfg; do
+		case $f in */12-*) play "$f" all ;; *) play "$f" ;; esac
+	done
 	# The picker and the progress screen.
 	out=$tmp/picker.screens
 	: >"$out"
