@@ -571,8 +571,11 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 	if (!q->v.exists)
 		snprintf(counts, sizeof counts, "%s", _("deleted"));
 	else
-		snprintf(counts, sizeof counts, "r%" PRIu64 " u%" PRIu64,
-		    q->v.ready, q->v.unacked);
+		/* TRANSLATORS: a queue's ready and unacked counts where
+		 * there is no room for the words. */
+		snprintf(counts, sizeof counts, _("r%llu u%llu"),
+		    (unsigned long long)q->v.ready,
+		    (unsigned long long)q->v.unacked);
 	cw = text_width(counts);
 	flow_queue_name(q, w - cw - 1, name, sizeof name);
 	draw_text(y, x, w - cw - 1, name, DRAW_HEAD);

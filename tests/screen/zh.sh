@@ -84,6 +84,9 @@ names() {
 	    sed 's/.*"\(.*\)"/\1/' | tr '.' '\n'
 	grep -oE '(name|exchange|queue|key|target|dlx|dlrk) = "[^"]*"' "$1" |
 	    sed 's/.*"\(.*\)"/\1/'
+	# Header arguments of bindings and messages: names and values.
+	grep -E '(args|headers) = \{' "$1" | grep -oE '[A-Za-z_-]+ = "[^"]*"' |
+	    sed 's/ = "/\n/; s/"$//'
 }
 # The English terms of the glossary: allowed on the glossary's screens only.
 gloss_names() {
@@ -96,7 +99,7 @@ gloss_names() {
 # label says "glossary" may also show the glossary's English terms.
 check_words() {
 	gloss_names >"$tmp/gloss"
-	awk -v allowf="$ALLOW" -v namesf="$2" -v glossf="$tmp/gloss" '
+	LC_ALL=C awk -v allowf="$ALLOW" -v namesf="$2" -v glossf="$tmp/gloss" '
 	BEGIN {
 		while ((getline w < allowf) > 0) {
 			sub(/#.*/, "", w); sub(/^[ \t]+/, "", w)
@@ -132,10 +135,14 @@ check_words() {
 			before = RSTART > 1 ? substr(line, RSTART - 1, 1) : ""
 			line = substr(line, RSTART + RLENGTH)
 			sub(/[.\/+-]+$/, "", tok)
-			edge = before == "" || before ~ /[│┃~]/ ||
-			    line == "" || line ~ /^(│|┃|~|…|\.\.\.|  +│|  +$)/
+			# (bytes: the last byte of a box-drawing character
+			# or of U+FFFD, as a pane edge or a cut leaves it)
+			edge = before == "" || before ~ /[\200-\277~]/ ||
+			    line == "" || line ~ /^(\342|~|\.\.\.| *\342|  +$)/
 			if (allowed(tok) || (edge && piece_ok(tok)))
 				continue
+			if (before == "/")
+				continue # a path
 			bad++
 			if (!(tok in seen)) {
 				seen[tok] = 1
@@ -147,7 +154,9 @@ check_words() {
 }
 
 # Units glued to numbers are not words: strip "50ms", "2s", "1x", "x1.5".
-units() { sed -E 's/[0-9]+(\.[0-9]+)?(ms|s|x)\b/N/g; s/\bt=/N=/g' "$1"; }
+units() {
+	sed -E 's/(^|[^A-Za-z0-9_.])[0-9]+(\.[0-9]+)?(ms|s|x)\b/\1N/g; s/\bt=/N=/g' "$1"
+}
 
 TOGGLES="c c c c b m d y Y I P s l H x J t t t D a a a f w r n g M W o o o i i i v j k"
 FAILS="N L X U F K B O B C A E T !"
