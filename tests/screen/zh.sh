@@ -67,6 +67,14 @@ key() {
 	sleep "${2:-0.06}"
 	snap "$1 ${3:-}"
 }
+# step: answers 1 (if a question waits) and presses space, then captures.
+step() {
+	local cmd=() s
+	for s in $SIZES; do cmd+=(send-keys -t "s$s" 1 Space \;); done
+	t "${cmd[@]}"
+	sleep 0.06
+	snap step
+}
 # waitfor TEXT: until the first session shows TEXT (at most 5 s).
 waitfor() {
 	local end=$((SECONDS + 5))
@@ -180,8 +188,7 @@ play() {
 	steps=$(t capture-pane -p -t "s${SIZES##* }" |
 	    sed -n 's/.*共 \([0-9]*\) 步.*/\1/p' | head -1)
 	for _ in $(seq 1 $((${steps:-40} + 2))); do
-		key 1 0.02
-		key Space 0.08
+		step
 	done
 	key G 0.3
 	if [ "${2:-}" = all ]; then
@@ -204,6 +211,10 @@ play() {
 		key Escape 0.1
 		key h; key S
 	fi
+	# Leaving saves the progress the picker shows at the end (tmux then
+	# says the pane is dead: no capture).
+	for s in $SIZES; do t send-keys -t "s$s" q; done
+	sleep 0.2
 	names "$f" >"$tmp/names"
 	units "$out" >"$out.u"
 	if check_words "$out.u" "$tmp/names" >"$tmp/bad"; then
