@@ -274,8 +274,8 @@ guide_challenge(struct guide *g, struct lab *lab,
 		for (size_t i = 0; i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
-			    toggle_info(c->solution[i].id)->name,
-			    toggle_format(c->solution[i].id,
+			    words_toggle(c->solution[i].id),
+			    keys_value(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else if (ls->hints_shown < c->nhints)

@@ -9,6 +9,7 @@
 #
 #   tests/screen/zh.sh BIN
 #
+# With ZH_SCREENS=DIR, every captured screen is also kept in DIR/ID.screens.
 # Prints "PASS name" or "FAIL name" per lesson and ends with "N passed, N
 # failed". Only the tmux server this script starts is ever killed.
 set -u
@@ -70,7 +71,7 @@ key() {
 # step: answers 1 (if a question waits) and presses space, then captures.
 step() {
 	local cmd=() s
-	for s in $SIZES; do cmd+=(send-keys -t "s$s" 1 Space \;); done
+	for s in $SIZES; do cmd+=(send-keys -t "s$s" 1 Space G \;); done
 	t "${cmd[@]}"
 	sleep 0.06
 	snap step
@@ -190,6 +191,8 @@ play() {
 	for _ in $(seq 1 $((${steps:-40} + 2))); do
 		step
 	done
+	# The challenge (started by the last spaces): a hint and the solution.
+	key h; key S
 	key G 0.3
 	if [ "${2:-}" = all ]; then
 		for k in $TOGGLES; do key "$k" 0.03; done
@@ -209,13 +212,13 @@ play() {
 		key '?' 0.2
 		for _ in 1 2 3 4 5; do key NPage 0.06; done
 		key Escape 0.1
-		key h; key S
 	fi
 	# Leaving saves the progress the picker shows at the end (tmux then
 	# says the pane is dead: no capture).
 	for s in $SIZES; do t send-keys -t "s$s" q; done
 	sleep 0.2
 	names "$f" >"$tmp/names"
+	[ -n "${ZH_SCREENS:-}" ] && mkdir -p "$ZH_SCREENS" && cp "$out" "$ZH_SCREENS/"
 	units "$out" >"$out.u"
 	if check_words "$out.u" "$tmp/names" >"$tmp/bad"; then
 		ok "zh $id: no English on $(grep -c '^===' "$out") screens"
