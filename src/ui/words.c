@@ -50,7 +50,9 @@ words_reason(enum loss_reason reason)
 const char *
 words_reason_text(enum loss_reason reason)
 {
-	return _(event_reason_text(reason));
+	const char *t = event_reason_text(reason);
+
+	return *t ? _(t) : t; /* _("") is the catalogue's header */
 }
 
 const char *
@@ -62,7 +64,9 @@ words_hop(enum loss_reason reason)
 const char *
 words_notice(enum loss_notice notice)
 {
-	return words_ctx("notice", event_notice_name(notice));
+	/* The transcript says "nothing" where the table says "silent". */
+	return words_ctx("notice", notice == NOTICE_SILENT ? "nothing" :
+	    event_notice_name(notice));
 }
 
 const char *
@@ -173,7 +177,7 @@ words_assignment(const char *text, char *buf, size_t len)
 	}
 	switch (toggle_info((enum toggle_id)id)->type) {
 	case TOGGLE_BOOL:
-		value = v ? _("on") : _("off");
+		value = words_ctx("value", v ? "true" : "false");
 		break;
 	case TOGGLE_ENUM:
 		value = words_choice((enum toggle_id)id, v);
@@ -201,7 +205,7 @@ words_death(const char *detail, char *buf, size_t len)
 	snprintf(reason, sizeof reason, "%.*s", (int)(semi - detail), detail);
 	/* TRANSLATORS: dead-lettered: why (an x-death reason), the x-death
 	 * header's count as on the wire, and the queue it came from. */
-	snprintf(buf, len, _("%s;%.*s, from %s"),
+	snprintf(buf, len, _("%s;%.*s from %s"),
 	    words_ctx("x-death", reason), (int)(from - semi - 1), semi + 1,
 	    from + 6);
 }
@@ -284,14 +288,17 @@ words_loss(const char *b, enum event_kind kind, char *out, size_t len,
 			if (strncmp(told + 6, event_notice_name(i),
 			    strlen(event_notice_name(i))) == 0)
 				n = i;
+	/* The English formats are the transcript's own. */
 	if (kind == EV_LOST)
-		/* TRANSLATORS: the event log's loss: reason, why, what the
-		 * producer knows. */
-		snprintf(line, sizeof line, _("[%s: %s; %s]"),
-		    words_reason(r), words_reason_text(r), words_notice(n));
+		/* TRANSLATORS: the event log's loss: reason, where, why,
+		 * what the producer was told (a whole phrase in zh). */
+		snprintf(line, sizeof line,
+		    _("[%s at %s: %s; producer told: %s]"), words_reason(r),
+		    words_hop(r), words_reason_text(r), words_notice(n));
 	else
-		snprintf(line, sizeof line, _("[%s: %s]"), words_reason(r),
-		    words_reason_text(r));
+		/* TRANSLATORS: a discarded copy: reason, where, why. */
+		snprintf(line, sizeof line, _("[%s at %s: %s]"),
+		    words_reason(r), words_hop(r), words_reason_text(r));
 	words_put(out, len, o, line, strlen(line));
 }
 
@@ -311,13 +318,11 @@ words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
 	}
 	if (kind == EV_LOST || kind == EV_DISCARD)
 		bracket = strstr(s, " [");
-	/* The detail: the last " (" after the bracket, if any. */
+	/* The detail: the last " (" after the bracket, unless that is the
+	 * default exchange's "(default)" ending the line as its name. */
 	for (p = bracket ? bracket : s; (p = strstr(p, " (")) != NULL; p++)
-		if (strncmp(p, " (default)", 10) != 0 || p[10] != '\0')
+		if (strcmp(p, " (default)") != 0)
 			det = p;
-	if (det && strncmp(det, " (default)", 10) == 0 && det[10] != ' ' &&
-	    det[10] != '\0')
-		det = NULL;
 	mid_end = bracket ? bracket : det ? det : s + strlen(s);
 	for (p = s; p < mid_end;) {
 		const char *q = strstr(p, "(default)");
