@@ -154,7 +154,8 @@ uninstall:
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan/rabbitlab units
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/rabbitlab units \
+	    build-asan/locale/zh_CN/LC_MESSAGES/rabbitlab.mo
 
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module.
