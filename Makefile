@@ -54,10 +54,15 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
 all: $(BIN) $(MO)
 
 # The Chinese interface catalogue; the screen finds it in locale/ beside
-# the binary, or under LOCALEDIR once installed.
-$(MO): assets/po/zh_CN.po
+# the binary, or under LOCALEDIR once installed. zh_CN.po holds the
+# screen's own strings, zh_CN-words.po the words for the model's tables
+# (src/ui/words.c); they compile into one catalogue.
+PO := assets/po/zh_CN.po assets/po/zh_CN-words.po
+$(MO): $(PO)
 	@mkdir -p $(@D)
-	msgfmt -c -o $@ $<
+	msgcat --use-first -o $@.po $(PO)
+	msgfmt -c -o $@ $@.po
+	@rm -f $@.po
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
