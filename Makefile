@@ -54,10 +54,15 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
 all: $(BIN) $(MO)
 
 # The Chinese interface catalogue; the screen finds it in locale/ beside
-# the binary, or under LOCALEDIR once installed.
-$(MO): assets/po/zh_CN.po
+# the binary, or under LOCALEDIR once installed. zh_CN.po holds the
+# screen's own strings, zh_CN-words.po the words for the model's tables
+# (src/ui/words.c); they compile into one catalogue.
+PO := assets/po/zh_CN.po assets/po/zh_CN-words.po
+$(MO): $(PO)
 	@mkdir -p $(@D)
-	msgfmt -c -o $@ $<
+	msgcat --use-first -o $@.po $(PO)
+	msgfmt -c -o $@ $@.po
+	@rm -f $@.po
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -141,9 +146,12 @@ install: $(BIN) $(MO)
 	install -m 644 $(MO) $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	if [ -f assets/rabbitlab.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
 	  install -m 644 assets/rabbitlab.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	install -d $(DESTDIR)$(MANDIR)/zh_CN/man1
+	install -m 644 assets/zh_CN/rabbitlab.1 $(DESTDIR)$(MANDIR)/zh_CN/man1/rabbitlab.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rabbitlab $(DESTDIR)$(MANDIR)/man1/rabbitlab.1 \
+	    $(DESTDIR)$(MANDIR)/zh_CN/man1/rabbitlab.1 \
 	    $(DESTDIR)$(LOCALEDIR)/zh_CN/LC_MESSAGES/rabbitlab.mo
 	rm -rf $(DESTDIR)$(DATADIR)
 
@@ -151,7 +159,8 @@ uninstall:
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan/rabbitlab units
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/rabbitlab units \
+	    build-asan/locale/zh_CN/LC_MESSAGES/rabbitlab.mo
 
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module.

@@ -218,6 +218,7 @@ fi
 
 echo "== the screen (tmux)"
 sub_suite screen 12 bash tests/screen/run.sh "$BIN"
+sub_suite screen-zh 42 bash tests/screen/zh.sh "$BIN"
 
 echo "== house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then

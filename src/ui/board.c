@@ -15,6 +15,7 @@
 #include "ui/i18n.h"
 #include "ui/lab.h"
 #include "ui/text.h"
+#include "ui/words.h"
 
 /* ledger counter, label, role when non-zero */
 #define BOARD_COUNTERS(X)                                                      \
@@ -138,7 +139,7 @@ board_draw(struct pane *p, struct lab *lab)
 		ledger_counter(&lab->sum, board_counters[i].counter, &v);
 		nw = snprintf(num, sizeof num, "%" PRIu64, v);
 		lw = cell - nw - 2;
-		draw_text(y + row, x, lw, _(board_counters[i].label),
+		draw_text(y + row, x, lw, words_counter(board_counters[i].counter),
 		    v ? DRAW_NORMAL : DRAW_DIM);
 		draw_text(y + row, x + cell - nw - 1, nw, num,
 		    v ? board_counters[i].role : DRAW_DIM);

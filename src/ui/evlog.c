@@ -2,8 +2,10 @@
  * The event log pane. Lines come from the session's log (the transcript
  * without its time column); the pane adds the time, colours each line by
  * what kind of frame it is (one table), squeezes the transcript's padding
- * so narrow panes still show the frame and its detail, and marks the lines
- * of the selected message.
+ * so narrow panes still show the frame and its detail, marks the lines
+ * of the selected message, and puts the transcript's English (which is
+ * tooling output) into the screen's language: conditions, loss reasons and
+ * details are translated, AMQP frames and script names stay as they are.
  */
 #include "ui/evlog.h"
 
@@ -14,6 +16,7 @@
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
+#include "ui/words.h"
 
 /* Frames worth a colour; the rest are plain. */
 static const enum draw_role evlog_roles[EV_COUNT] = {
@@ -112,7 +115,7 @@ evlog_draw(struct pane *p, struct lab *lab)
 		const struct session_logline *ln =
 		    session_log_at(lab->ss, first + (size_t)r);
 		int y = p->y + 1 + r, x = p->x;
-		char text[sizeof ln->text], tm[24];
+		char text[sizeof ln->text], shown[2 * sizeof ln->text], tm[24];
 		enum draw_role role = evlog_roles[ln->kind];
 		int mine = lab->selected && ln->msg == lab->selected;
 
@@ -120,15 +123,17 @@ evlog_draw(struct pane *p, struct lab *lab)
 		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
 		x += draw_text(y, x, p->w, tm,
 		    mine ? DRAW_SELECTED : DRAW_DIM) + 1;
-		if (wide)
-			x += draw_printf(y, x, 10, DRAW_DIM, "%-9s",
-			    event_actor_name(ln->actor)) + 1;
+		if (wide) {
+			draw_text(y, x, 9, words_actor(ln->actor), DRAW_DIM);
+			x += 10;
+		}
 		else {
 			char a[2] = { evlog_actor_letter[ln->actor], '\0' };
 			x += draw_text(y, x, 1, a, DRAW_HEAD) + 1;
 		}
 		evlog_squeeze(ln, text, sizeof text);
-		draw_text(y, x, p->x + p->w - x, text,
+		words_event_text(ln->kind, text, shown, sizeof shown);
+		draw_text(y, x, p->x + p->w - x, shown,
 		    role == DRAW_NORMAL && mine ? DRAW_VALUE : role);
 	}
 }

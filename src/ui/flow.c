@@ -17,6 +17,7 @@
 #include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/text.h"
+#include "ui/words.h"
 
 enum flow_row_kind { ROW_STATE, ROW_TOGGLE, ROW_TEXT };
 
@@ -570,8 +571,11 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 	if (!q->v.exists)
 		snprintf(counts, sizeof counts, "%s", _("deleted"));
 	else
-		snprintf(counts, sizeof counts, "r%" PRIu64 " u%" PRIu64,
-		    q->v.ready, q->v.unacked);
+		/* TRANSLATORS: a queue's ready and unacked counts where
+		 * there is no room for the words. */
+		snprintf(counts, sizeof counts, _("r%llu u%llu"),
+		    (unsigned long long)q->v.ready,
+		    (unsigned long long)q->v.unacked);
 	cw = text_width(counts);
 	flow_queue_name(q, w - cw - 1, name, sizeof name);
 	draw_text(y, x, w - cw - 1, name, DRAW_HEAD);
@@ -611,11 +615,10 @@ queues_draw(struct pane *p, struct lab *lab)
 		if (!q->v.exists) {
 			r = flow_add(&rs, ROW_TEXT, 3, _("deleted"), DRAW_BAD);
 		} else {
-			static const char *const types[] = { "classic", "lazy",
-				"quorum" };
 			r = flow_add(&rs, ROW_STATE, 1,
-			    q->v.type >= 0 && q->v.type < 3 ? types[q->v.type] :
-			    "?", DRAW_VALUE);
+			    q->v.type >= 0 && q->v.type < 3 ?
+			    words_choice(TOGGLE_QUEUE_TYPE, q->v.type) : "?",
+			    DRAW_VALUE);
 			snprintf(r->value, sizeof r->value, "%s",
 			    q->v.durable ? _("durable") : _("transient"));
 			r->role = q->v.durable ? DRAW_VALUE : DRAW_WARN;

@@ -436,31 +436,41 @@ gloss_draw_line(const struct gloss_line *l, int y, int x, int w,
     const char *lang, int here)
 {
 	const struct gloss_item *it = l->it;
+	const char *first, *other;
 	char tag[48];
-	int used, tw;
+	int used, tw, zh = strcmp(lang, "zh") == 0;
 
 	switch (l->kind) {
 	case GL_BLANK:
 		break;
 	case GL_TITLE:
-		draw_printf(y, x, w, DRAW_HEAD, "%s / %s",
-		    strcmp(lang, "zh") == 0 ? it->zh : it->en,
-		    strcmp(lang, "zh") == 0 ? it->en : it->zh);
+		/* A Chinese screen reads the Chinese half of the title only. */
+		if (zh)
+			draw_text(y, x, w, it->zh[0] ? it->zh : it->en,
+			    DRAW_HEAD);
+		else
+			draw_printf(y, x, w, DRAW_HEAD, "%s / %s", it->en,
+			    it->zh);
 		break;
 	case GL_TERM:
+		/* The screen's language first; the other name is the
+		 * original (zh: the English term, as in Chinese material). */
 		gloss_tag(it, tag, sizeof tag);
 		tw = text_width(tag);
-		used = draw_text(y, x, w, it->en, DRAW_VALUE);
-		if (gloss_has_zh(it) && used + 2 + text_width(it->zh) + 2 +
+		first = zh && gloss_has_zh(it) ? it->zh : it->en;
+		other = zh ? it->en : it->zh;
+		used = draw_text(y, x, w, first, zh ? DRAW_ON : DRAW_VALUE);
+		if (gloss_has_zh(it) && used + 2 + text_width(other) + 2 +
 		    tw <= w)
 			used += 2 + draw_text(y, x + used + 2, w - used - 2,
-			    it->zh, DRAW_ON);
+			    other, zh ? DRAW_DIM : DRAW_ON);
 		if (tw > 0 && used + 2 + tw <= w)
 			draw_text(y, x + w - tw, tw, tag,
 			    it->lesson == here ? DRAW_KEY : DRAW_DIM);
 		break;
 	case GL_ZH:
-		draw_text(y, x + 2, w - 2, it->zh, DRAW_ON);
+		draw_text(y, x + 2, w - 2, zh ? it->en : it->zh,
+		    zh ? DRAW_DIM : DRAW_ON);
 		break;
 	case GL_SAY:
 		draw_text_n(y, x + GLOSS_INDENT, w - GLOSS_INDENT,

@@ -23,6 +23,7 @@
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
+#include "ui/words.h"
 #include "ui/lab.h"
 #include "ui/text.h"
 
@@ -88,14 +89,14 @@ guide_action(const struct script_action *a, char *buf, size_t len)
 		o += (size_t)snprintf(buf, len, "%s", _("set"));
 		for (size_t i = 0; i < a->ntoggles && o < len; i++)
 			o += (size_t)snprintf(buf + o, len - o, "%s %s=%s",
-			    i ? "," : "", toggle_info(a->toggles[i].id)->name,
-			    toggle_format(a->toggles[i].id,
+			    i ? "," : "", words_toggle(a->toggles[i].id),
+			    keys_value(a->toggles[i].id,
 				a->toggles[i].value, v, sizeof v));
 		break;
 	}
 	case ACT_FAIL:
 		snprintf(buf, len, _("failure: %s"),
-		    engine_failure_name(a->fail.kind));
+		    words_failure(a->fail.kind));
 		break;
 	case ACT_RESTART:
 		snprintf(buf, len, "%s", _("start the broker again"));
@@ -424,11 +425,11 @@ guide_goal(struct guide *g, struct lab *lab)
 		if (x->min == x->max)
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%" PRIu64 " [%s %" PRIu64 "]", sep,
-			    x->counter, x->min, ok ? _("ok") : _("now"), v);
+			    words_counter(x->counter), x->min, ok ? _("ok") : _("now"), v);
 		else
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
-			    sep, x->counter, x->min, x->max,
+			    sep, words_counter(x->counter), x->min, x->max,
 			    ok ? _("ok") : _("now"), v);
 	}
 	guide_add(g, 3, DRAW_DIM, "%s", line);
@@ -492,8 +493,8 @@ guide_challenge(struct guide *g, struct lab *lab,
 		    i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
 			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
-			    toggle_info(c->solution[i].id)->name,
-			    toggle_format(c->solution[i].id,
+			    words_toggle(c->solution[i].id),
+			    keys_value(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else if (ls->hints_shown < c->nhints)

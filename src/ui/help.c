@@ -13,6 +13,7 @@
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/lab.h"
+#include "ui/words.h"
 #include "ui/text.h"
 
 #define HELP_MAX_ROWS 400
@@ -164,7 +165,7 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		if (t[i].kind != KEYS_TOGGLE)
 			continue;
 		keys_name(t[i].key, keys, sizeof keys);
-		snprintf(name, sizeof name, "%s=%s", toggle_info(id)->name,
+		snprintf(name, sizeof name, "%s=%s", words_toggle(id),
 		    keys_value(id, session_get_toggle(lab->ss, id), v,
 			sizeof v));
 		help_entry(hr, keys, name, keys_help(&t[i]), t[i].key, colw);
@@ -175,7 +176,7 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 			continue;
 		keys_name(t[i].key, keys, sizeof keys);
 		help_entry(hr, keys,
-		    engine_failure_name((enum failure_kind)t[i].id),
+		    words_failure((enum failure_kind)t[i].id),
 		    keys_help(&t[i]), t[i].key, colw);
 	}
 	help_heading(hr, _("Message tokens"));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ui/i18n.h"
+#include "ui/words.h"
 
 #define T(key, id, label, where, presets)                                      \
 	{ key, KEYS_TOGGLE, TOGGLE_##id, label, NULL, WHERE_##where, 0,       \
@@ -303,7 +304,8 @@ keys_value(enum toggle_id id, int64_t value, char *buf, size_t len)
 		    (long long)(value % 1000 / 100));
 		return buf;
 	case TOGGLE_ENUM:
-		return toggle_format(id, value, buf, len);
+		snprintf(buf, len, "%s", words_choice(id, value));
+		return buf;
 	case TOGGLE_INT:
 		break;
 	}

@@ -33,6 +33,7 @@
 #include "ui/guide.h"
 #include "ui/help.h"
 #include "ui/i18n.h"
+#include "ui/words.h"
 #include "ui/keys.h"
 #include "ui/text.h"
 #include "ui/trace.h"
@@ -1067,12 +1068,12 @@ lab_toggle(struct lab *lab, const struct keys_def *k)
 		keys_value(id, v[id], buf, sizeof buf);
 		if (k->pair >= 0 && v[id])
 			lab_status(lab, 0, "%s = %s, %s = %s",
-			    toggle_info(id)->name, buf,
-			    toggle_info((enum toggle_id)k->pair)->name,
+			    words_toggle(id), buf,
+			    words_toggle((enum toggle_id)k->pair),
 			    keys_value((enum toggle_id)k->pair, v[k->pair],
 				nbuf, sizeof nbuf));
 		else
-			lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+			lab_status(lab, 0, "%s = %s", words_toggle(id),
 			    buf);
 	}
 	lab_act(lab);
@@ -1087,7 +1088,7 @@ lab_fail(struct lab *lab, enum failure_kind kind)
 	if (session_fail(lab->ss, kind, &cause) != 0)
 		lab_cause(lab, cause, _("failure refused"));
 	else
-		lab_status(lab, 1, _("Failure: %s"), engine_failure_name(kind));
+		lab_status(lab, 1, _("Failure: %s"), words_failure(kind));
 	lab_act(lab);
 	return PANE_REDRAW;
 }

@@ -15,6 +15,7 @@
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
+#include "ui/words.h"
 
 static enum draw_role
 trace_fate_role(enum ledger_fate f)
@@ -79,8 +80,8 @@ trace_fate(struct lab *lab, const struct ledger_entry *e, int y, int x, int w,
 	}
 	if (f == FATE_LOST && used < rows) {
 		snprintf(line, sizeof line, _("Lost at %s: %s. The producer "
-		    "was told %s."), event_reason_hop(e->reason),
-		    _(event_reason_text(e->reason)), trace_notice(e->notice));
+		    "was told %s."), words_hop(e->reason),
+		    words_reason_text(e->reason), trace_notice(e->notice));
 		used += draw_wrap(y + used, x, w, rows - used, 0, line,
 		    DRAW_BAD);
 	}
@@ -183,7 +184,7 @@ trace_draw(struct pane *p, struct lab *lab)
 {
 	const struct ledger_entry *e =
 	    ledger_entry(session_ledger(lab->ss), lab->selected);
-	char title[96], *tl, text[640];
+	char title[96], *tl, text[640], shown[1280];
 	int x = p->x + 2, w = p->w - 4, y = p->y + 1;
 	int end = p->y + p->h - 1, line = 0;
 
@@ -214,7 +215,8 @@ trace_draw(struct pane *p, struct lab *lab)
 			continue;
 		trace_squeeze(s, nl ? (size_t)(nl - s) : strlen(s), text,
 		    sizeof text);
-		draw_text(y++, x, w, text, DRAW_NORMAL);
+		words_transcript(text, shown, sizeof shown);
+		draw_text(y++, x, w, shown, DRAW_NORMAL);
 	}
 	free(tl);
 }

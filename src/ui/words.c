@@ -1,0 +1,417 @@
+/*
+ * The screen's names for the model's identifiers. Each table below holds
+ * the English msgid under a gettext context ("event", "reason", ...), so
+ * that a word the scoreboard, the log and the glossary share is translated
+ * once, and so that the same English word in two roles ("expired" as an
+ * event, as a loss reason) can read differently. The English msgids are
+ * the model's own texts, which stay the transcript's words.
+ */
+#include "ui/words.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/i18n.h"
+
+/* gettext's pgettext: `ctx` EOT `id`, or `id` when there is no entry. */
+static const char *
+words_ctx(const char *ctx, const char *id)
+{
+	char key[256];
+	const char *tr;
+
+	if (id == NULL || *id == '\0')
+		return id ? id : "";
+	if ((size_t)snprintf(key, sizeof key, "%s\004%s", ctx, id) >=
+	    sizeof key)
+		return id;
+	tr = dgettext(I18N_DOMAIN, key);
+	return tr == key ? id : tr;
+}
+
+/*
+ * Marks for the msgids below (they are the model's strings, listed here so
+ * the catalogue's author sees every one): kinds that are AMQP frames have
+ * no entry and stay as on the wire.
+ */
+const char *
+words_kind(enum event_kind kind)
+{
+	return words_ctx("event", event_kind_text(kind));
+}
+
+const char *
+words_reason(enum loss_reason reason)
+{
+	return words_ctx("reason", event_reason_name(reason));
+}
+
+const char *
+words_reason_text(enum loss_reason reason)
+{
+	const char *t = event_reason_text(reason);
+
+	return *t ? _(t) : t; /* _("") is the catalogue's header */
+}
+
+const char *
+words_hop(enum loss_reason reason)
+{
+	return words_ctx("hop", event_reason_hop(reason));
+}
+
+const char *
+words_notice(enum loss_notice notice)
+{
+	/* The transcript says "nothing" where the table says "silent". */
+	return words_ctx("notice", notice == NOTICE_SILENT ? "nothing" :
+	    event_notice_name(notice));
+}
+
+const char *
+words_actor(enum event_actor actor)
+{
+	return words_ctx("actor", event_actor_name(actor));
+}
+
+/* Ledger counters: script name, English label (the msgid). */
+static const struct {
+	const char *name, *label;
+} words_counters[] = {
+	{ "messages", N_("messages") },
+	{ "published", N_("published") },
+	{ "confirmed", N_("confirmed") },
+	{ "nacked", N_("nacked") },
+	{ "returned", N_("returned") },
+	{ "delivered", N_("delivered") },
+	{ "redelivered", N_("redelivered") },
+	{ "effects", N_("effects") },
+	{ "in_flight", N_("in flight") },
+	{ "processed", N_("processed") },
+	{ "duplicated", N_("duplicated") },
+	{ "dead_lettered", N_("dead-lettered") },
+	{ "lost", N_("lost") },
+	{ "lost_silent", N_("lost silently") },
+	{ "lost_notified", N_("lost, told") },
+	{ "inconsistent", N_("inconsistent") },
+	{ "repaired", N_("repaired") },
+};
+
+const char *
+words_counter(const char *name)
+{
+	static char lost_by[LOSS_COUNT][96];
+	int r;
+
+	for (size_t i = 0; i < sizeof words_counters / sizeof words_counters[0];
+	    i++)
+		if (strcmp(words_counters[i].name, name) == 0)
+			return words_ctx("counter", words_counters[i].label);
+	if (strncmp(name, "lost_", 5) != 0)
+		return name;
+	r = event_reason_find(name + 5);
+	if (r <= LOSS_NONE)
+		return name;
+	/* TRANSLATORS: a ledger counter: messages lost for this reason. */
+	snprintf(lost_by[r], sizeof lost_by[r], _("lost (%s)"),
+	    words_reason((enum loss_reason)r));
+	return lost_by[r];
+}
+
+const char *
+words_toggle(enum toggle_id id)
+{
+	if ((unsigned)id >= TOGGLE_COUNT)
+		return "?";
+	return words_ctx("toggle", toggle_info(id)->name);
+}
+
+const char *
+words_toggle_named(const char *name)
+{
+	int id = toggle_find(name);
+
+	return id < 0 ? name : words_toggle((enum toggle_id)id);
+}
+
+const char *
+words_choice(enum toggle_id id, int64_t value)
+{
+	static char buf[48];
+
+	toggle_format(id, value, buf, sizeof buf);
+	return words_ctx("value", buf);
+}
+
+const char *
+words_failure(enum failure_kind kind)
+{
+	return words_ctx("failure", engine_failure_name(kind));
+}
+
+const char *
+words_failure_named(const char *name)
+{
+	return words_ctx("failure", name);
+}
+
+const char *
+words_assignment(const char *text, char *buf, size_t len)
+{
+	const char *eq = strchr(text, '='), *expected, *value;
+	char name[64];
+	int64_t v;
+	int id;
+
+	if (eq == NULL || (size_t)(eq - text) >= sizeof name) {
+		snprintf(buf, len, "%s", text);
+		return buf;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
+	id = toggle_find(name);
+	if (id < 0 || toggle_parse((enum toggle_id)id, eq + 1, &v,
+	    &expected) != 0) {
+		snprintf(buf, len, "%s", text);
+		return buf;
+	}
+	switch (toggle_info((enum toggle_id)id)->type) {
+	case TOGGLE_BOOL:
+		value = words_ctx("value", v ? "true" : "false");
+		break;
+	case TOGGLE_ENUM:
+		value = words_choice((enum toggle_id)id, v);
+		break;
+	default:
+		value = eq + 1;
+		break;
+	}
+	snprintf(buf, len, "%s=%s", words_toggle((enum toggle_id)id), value);
+	return buf;
+}
+
+/* "expired; x-death count=2 from q" -> the reason translated, "from" too. */
+static void
+words_death(const char *detail, char *buf, size_t len)
+{
+	const char *semi = strchr(detail, ';'), *from = strstr(detail, " from ");
+	char reason[32];
+
+	if (semi == NULL || from == NULL || from < semi ||
+	    (size_t)(semi - detail) >= sizeof reason) {
+		snprintf(buf, len, "%s", words_ctx("detail", detail));
+		return;
+	}
+	snprintf(reason, sizeof reason, "%.*s", (int)(semi - detail), detail);
+	/* TRANSLATORS: dead-lettered: why (an x-death reason), the x-death
+	 * header's count as on the wire, and the queue it came from. */
+	snprintf(buf, len, _("%s;%.*s from %s"),
+	    words_ctx("x-death", reason), (int)(from - semi - 1), semi + 1,
+	    from + 6);
+}
+
+const char *
+words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
+{
+	const char *p;
+
+	switch (kind) {
+	case EV_TOGGLE:
+		return words_assignment(detail, buf, len);
+	case EV_FAILURE:
+		snprintf(buf, len, "%s", words_failure_named(detail));
+		return buf;
+	case EV_DEAD_LETTER:
+		words_death(detail, buf, len);
+		return buf;
+	case EV_PUBLISH:
+		if (strncmp(detail, "key=", 4) == 0) {
+			/* TRANSLATORS: the routing key of a basic.publish. */
+			snprintf(buf, len, _("key=%s"), detail + 4);
+			return buf;
+		}
+		break;
+	case EV_CHANNEL_CLOSE:
+		if (strncmp(detail, "no exchange '", 13) == 0 &&
+		    (p = strstr(detail + 13, "' in vhost '")) != NULL) {
+			/* TRANSLATORS: channel.close 404: exchange, vhost. */
+			snprintf(buf, len, _("no exchange '%.*s' in vhost '%.*s'"),
+			    (int)(p - detail - 13), detail + 13,
+			    (int)strcspn(p + 12, "'"), p + 12);
+			return buf;
+		}
+		break;
+	default:
+		break;
+	}
+	snprintf(buf, len, "%s", words_ctx("detail", detail));
+	return buf;
+}
+
+/* Appends `s` (n bytes) to out at *o, always terminated. */
+static void
+words_put(char *out, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 >= len)
+		return;
+	if (n > len - 1 - *o)
+		n = len - 1 - *o;
+	memcpy(out + *o, s, n);
+	*o += n;
+	out[*o] = '\0';
+}
+
+/*
+ * The loss bracket "[REASON at HOP: TEXT; producer told: NOTICE]" (the
+ * part after "producer told" only on LOST) rewritten from the tables.
+ */
+static void
+words_loss(const char *b, enum event_kind kind, char *out, size_t len,
+    size_t *o)
+{
+	char name[40], line[300];
+	const char *at = strstr(b, " at "), *told = strstr(b, "told: ");
+	int r, n = NOTICE_SILENT;
+
+	if (at == NULL || (size_t)(at - b - 1) >= sizeof name) {
+		words_put(out, len, o, b, strlen(b));
+		return;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(at - b - 1), b + 1);
+	r = event_reason_find(name);
+	if (r < 0) {
+		words_put(out, len, o, b, strlen(b));
+		return;
+	}
+	if (told)
+		for (int i = 0; i < NOTICE_COUNT; i++)
+			if (strncmp(told + 6, event_notice_name(i),
+			    strlen(event_notice_name(i))) == 0)
+				n = i;
+	/* The English formats are the transcript's own. */
+	if (kind == EV_LOST)
+		/* TRANSLATORS: the event log's loss: reason, where, why,
+		 * what the producer was told (a whole phrase in zh). */
+		snprintf(line, sizeof line,
+		    _("[%s at %s: %s; producer told: %s]"), words_reason(r),
+		    words_hop(r), words_reason_text(r), words_notice(n));
+	else
+		/* TRANSLATORS: a discarded copy: reason, where, why. */
+		snprintf(line, sizeof line, _("[%s at %s: %s]"),
+		    words_reason(r), words_hop(r), words_reason_text(r));
+	words_put(out, len, o, line, strlen(line));
+}
+
+void
+words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
+{
+	const char *kt = event_kind_text(kind), *s = in, *mid_end;
+	const char *bracket = NULL, *det = NULL, *p;
+	size_t o = 0, kl = strlen(kt);
+	char dbuf[200], raw[200];
+
+	out[0] = '\0';
+	if (strncmp(s, kt, kl) == 0) {
+		const char *w = words_kind(kind);
+		words_put(out, len, &o, w, strlen(w));
+		s += kl;
+	}
+	if (kind == EV_LOST || kind == EV_DISCARD)
+		bracket = strstr(s, " [");
+	/* The detail: the last " (" after the bracket, unless that is the
+	 * default exchange's "(default)" ending the line as its name. */
+	for (p = bracket ? bracket : s; (p = strstr(p, " (")) != NULL; p++)
+		if (strcmp(p, " (default)") != 0)
+			det = p;
+	mid_end = bracket ? bracket : det ? det : s + strlen(s);
+	for (p = s; p < mid_end;) {
+		const char *q = strstr(p, "(default)");
+		if (q == NULL || q >= mid_end) {
+			words_put(out, len, &o, p, (size_t)(mid_end - p));
+			break;
+		}
+		words_put(out, len, &o, p, (size_t)(q - p));
+		/* TRANSLATORS: the default exchange, named "" in AMQP. */
+		words_put(out, len, &o, _("(default)"),
+		    strlen(_("(default)")));
+		p = q + 9;
+	}
+	if (bracket) {
+		const char *close = strchr(bracket, ']');
+		size_t bl = close ? (size_t)(close - bracket) : strlen(bracket);
+		snprintf(raw, sizeof raw, "%.*s", (int)(bl - 1), bracket + 1);
+		words_put(out, len, &o, " ", 1);
+		words_loss(raw, kind, out, len, &o);
+	}
+	if (det) {
+		size_t dl = strlen(det + 2);
+		if (dl && det[2 + dl - 1] == ')')
+			dl--;
+		snprintf(raw, sizeof raw, "%.*s", (int)dl, det + 2);
+		words_detail(kind, raw, dbuf, sizeof dbuf);
+		words_put(out, len, &o, " (", 2);
+		words_put(out, len, &o, dbuf, strlen(dbuf));
+		words_put(out, len, &o, ")", 1);
+	}
+}
+
+/* The kind whose transcript text starts `s` (the longest), or -1. */
+static int
+words_kind_at(const char *s)
+{
+	int best = -1;
+	size_t bl = 0;
+
+	for (int k = 0; k < EV_COUNT; k++) {
+		const char *kt = event_kind_text((enum event_kind)k);
+		size_t kl = strlen(kt);
+		if (kl > bl && strncmp(s, kt, kl) == 0 &&
+		    (s[kl] == ' ' || s[kl] == '\0')) {
+			best = k;
+			bl = kl;
+		}
+	}
+	return best;
+}
+
+void
+words_transcript(const char *line, char *out, size_t len)
+{
+	const char *s = line, *rest;
+	size_t o = 0;
+	int kind;
+
+	out[0] = '\0';
+	while (*s == ' ')
+		s++;
+	/* The time column: digits and a point. */
+	rest = s;
+	while ((*rest >= '0' && *rest <= '9') || *rest == '.')
+		rest++;
+	if (rest > s && *rest == ' ') {
+		words_put(out, len, &o, s, (size_t)(rest - s));
+		words_put(out, len, &o, " ", 1);
+		s = rest;
+		while (*s == ' ')
+			s++;
+	}
+	for (int a = 0; a < ACTOR_COUNT; a++) {
+		const char *an = event_actor_name((enum event_actor)a);
+		size_t al = strlen(an);
+		if (strncmp(s, an, al) == 0 && s[al] == ' ') {
+			const char *w = words_actor((enum event_actor)a);
+			words_put(out, len, &o, w, strlen(w));
+			words_put(out, len, &o, " ", 1);
+			s += al;
+			while (*s == ' ')
+				s++;
+			break;
+		}
+	}
+	kind = words_kind_at(s);
+	if (kind < 0) {
+		words_put(out, len, &o, s, strlen(s));
+		return;
+	}
+	words_event_text((enum event_kind)kind, s, out + o, len - o);
+}
