@@ -164,7 +164,7 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 				continue;
 			snprintf(buf, len, _("Press %s to set %s to %s."),
 			    guide_key_name(KEYS_TOGGLE, (int)id, key,
-			    sizeof key), toggle_info(id)->name,
+			    sizeof key), words_toggle(id),
 			    keys_value(id, a->toggles[i].value, v, sizeof v));
 			return;
 		}
@@ -172,7 +172,7 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 	case ACT_FAIL:
 		snprintf(buf, len, _("Press %s to cause the failure: %s."),
 		    guide_key_name(KEYS_FAILURE, (int)a->fail.kind, key,
-		    sizeof key), engine_failure_name(a->fail.kind));
+		    sizeof key), words_failure(a->fail.kind));
 		break;
 	case ACT_RESTART:
 		snprintf(buf, len, _("Press %s to start the broker again."),

@@ -148,8 +148,8 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 	    "(q, quit, is the one exception)"), 0, colw);
 	help_entry(hr, "A-Z", "", _("a failure, except the commands B G H J "
 	    "P R S V Z"), 0, colw);
-	help_entry(hr, "= y 30 Enter", "", _("types a number for a toggle "
-	    "that takes one (here producer attempts = 30)"), 0, colw);
+	help_entry(hr, "=", "", _("types a number for a toggle that takes "
+	    "one: = y 30 Enter sets producer attempts to 30"), 0, colw);
 	help_heading(hr, _("Commands"));
 	for (size_t i = 0; i < n; i++) {
 		if (t[i].kind != KEYS_COMMAND || seen[t[i].id])

@@ -324,6 +324,15 @@ words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
 		if (strcmp(p, " (default)") != 0)
 			det = p;
 	mid_end = bracket ? bracket : det ? det : s + strlen(s);
+	/* A failure aimed at the producer names it in the lab's words (a
+	   consumer is named by the script, and stays as written). */
+	if (kind == EV_FAILURE && mid_end - s == 9 &&
+	    strncmp(s, " producer", 9) == 0) {
+		const char *w = words_actor(ACTOR_PRODUCER);
+		words_put(out, len, &o, " ", 1);
+		words_put(out, len, &o, w, strlen(w));
+		s = mid_end;
+	}
 	for (p = s; p < mid_end;) {
 		const char *q = strstr(p, "(default)");
 		if (q == NULL || q >= mid_end) {

@@ -713,7 +713,7 @@ check "picker: the key list tells how" has "1 then 2 is lesson 12"
 echo "== reset asks first and can be taken back"
 start 80 24 "$BIN" lab $L1
 has "Lesson: step 1 of" >/dev/null
-advance "step 3 of" "" 10 >/dev/null
+advance "step 3 of" 2 10 >/dev/null
 keys R
 check "reset: asks first" has "y resets"
 keys n

@@ -167,8 +167,8 @@ units() {
 	sed -E 's/(^|[^A-Za-z0-9_.])[0-9]+(\.[0-9]+)?(ms|s|x)\b/\1N/g; s/\bt=/N=/g' "$1"
 }
 
-TOGGLES="c c c c b m d y Y I P s l H x J t t t D a a a f w r n g M W o o o i i i v j k"
-FAILS="N L X U F K B O B C A E T !"
+TOGGLES="c c c c b m d y y y y y n p s l h x e t t t u a a a f w r r r r r g k z o o o i i i v j j j j j j j"
+FAILS="N L X U F K B O B C A E T M"
 
 # play FILE [all]: one lesson, step by step (answering 1 to every
 # question), then a burst and the first message's timeline. With "all",
