@@ -45,7 +45,8 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         libcmocka-dev:cmocka rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
-        python3:python3
+        python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
+        amqp-tools:/usr/bin/amqp-publish
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long
@@ -163,10 +164,12 @@ $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
 	    $(LIB_SRC) $(LIBS)
 $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
-    src/engine/live_relay.h src/util/xmalloc.c src/util/mono.c
+    src/engine/live_relay.h src/engine/live_frame.c src/engine/live_frame.h \
+    src/util/xmalloc.c src/util/mono.c
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
-	    src/engine/live_relay.c src/util/xmalloc.c src/util/mono.c
+	    src/engine/live_relay.c src/engine/live_frame.c src/util/xmalloc.c \
+	    src/util/mono.c
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.
