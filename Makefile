@@ -29,7 +29,7 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c src/gen/*.c \
                                src/client/*.c src/engine/*.c \
-                               src/lesson/*.c src/ui/*.c)) \
+                               src/lesson/*.c src/ui/*.c src/watch/*.c)) \
             $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
