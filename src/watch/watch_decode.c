@@ -85,6 +85,7 @@ struct watch_conn {
 	uint32_t frame_max;
 	int tuned;
 	int ended;
+	int closed;            /* connection.close-ok went by */
 	struct wd_chan *chans;
 	size_t nchans, chans_cap;
 	amqp_pool_t pool;
@@ -370,6 +371,12 @@ watch_conn_frame_max(const struct watch_conn *c, int *tuned)
 {
 	*tuned = c->tuned;
 	return c->frame_max;
+}
+
+int
+watch_conn_closed(const struct watch_conn *c)
+{
+	return c->closed;
 }
 
 void
@@ -801,6 +808,9 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	case AMQP_CHANNEL_CLOSE_OK_METHOD:
 		wd_chan_drop(c, chid);
 		break;
+	case AMQP_CONNECTION_CLOSE_OK_METHOD:
+		c->closed = 1;
+		break;
 	case AMQP_CONFIRM_SELECT_METHOD:
 		if (ch && !ch->confirm) {
 			ch->confirm = 1;
@@ -919,6 +929,9 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	case AMQP_CHANNEL_CLOSE_OK_METHOD:
 		wd_chan_drop(c, chid);
 		break;
+	case AMQP_CONNECTION_CLOSE_OK_METHOD:
+		c->closed = 1;
+		break;
 	case AMQP_QUEUE_DECLARE_OK_METHOD: {
 		amqp_queue_declare_ok_t *x = m;
 		wd_str(a, sizeof a, x->queue);
@@ -999,6 +1012,32 @@ wd_fail(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Appends a method's name as the spec writes it: rabbitmq-c's
+ * "AMQP_BASIC_CONSUME_OK_METHOD" is "basic.consume-ok".
+ */
+static void
+wd_method_name(char *d, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	int dots = 0;
+
+	if (strncmp(name, "AMQP_", 5) == 0) {
+		name += 5;
+		n -= 5;
+	}
+	if (n > 7 && strcmp(name + n - 7, "_METHOD") == 0)
+		n -= 7;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (ch == '_')
+			ch = dots++ ? '-' : '.';
+		else if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		wd_cat(d, len, "%c", ch);
+	}
+}
+
 static int
 wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
     char *err, size_t errlen)
@@ -1026,14 +1065,8 @@ wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
 		    name ? name : "", (unsigned)(id >> 16),
 		    (unsigned)(id & 0xffff), amqp_error_string2(rc));
 	wd_head(c, f->channel, d, sizeof d);
-	/* rabbitmq-c names methods in capitals: the lab writes them as the
-	 * spec does, in lower case. */
 	wd_cat(d, sizeof d, ": ");
-	for (const char *p = name; *p; p++) {
-		char ch = *p == '_' ? '.' : (*p >= 'A' && *p <= 'Z') ?
-		    (char)(*p - 'A' + 'a') : *p;
-		wd_cat(d, sizeof d, "%c", ch);
-	}
+	wd_method_name(d, sizeof d, name);
 	if (upstream)
 		wd_up(c, f->channel, id, m, d, sizeof d);
 	else

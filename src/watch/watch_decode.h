@@ -64,6 +64,9 @@ void watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
  * *tuned is 1; before, 0 and the return is 0).
  */
 uint32_t watch_conn_frame_max(const struct watch_conn *c, int *tuned);
+/* Whether connection.close-ok went by (either way): the AMQP connection
+ * is over, and a socket reset after it is no fault. */
+int watch_conn_closed(const struct watch_conn *c);
 /*
  * The connection ended (`why`: "" for a clean close, or a sentence): its
  * unacked deliveries go back to their queues, its unconfirmed publishes

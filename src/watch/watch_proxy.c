@@ -50,6 +50,7 @@ struct wp_pair {
 	unsigned id;
 	char peer[64];
 	char err[WP_ERR];      /* why it must end now, or "" */
+	int sock_err;          /* ... because a socket failed */
 };
 
 struct watch_proxy {
@@ -371,6 +372,7 @@ wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 			return 0;
 		snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s",
 		    side, strerror(errno));
+		pr->sock_err = 1;
 		return -1;
 	}
 	if (n == 0) {
@@ -392,6 +394,7 @@ wp_write(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 		    errno != EINTR) {
 			snprintf(pr->err, sizeof pr->err, "the %s's socket "
 			    "failed: %s", side, strerror(errno));
+			pr->sock_err = 1;
 			return -1;
 		}
 		if (n > 0)
@@ -474,8 +477,11 @@ watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 		if (!pr->err[0])
 			wp_run_pair(pr, p->fds[1 + 2 * i].revents,
 			    p->fds[2 + 2 * i].revents);
+		/* A peer may reset its socket once the AMQP connection is
+		 * closed: that is an orderly end. */
 		if (pr->err[0])
-			wp_end(p, i, pr->err);
+			wp_end(p, i, pr->sock_err &&
+			    watch_conn_closed(pr->conn) ? "" : pr->err);
 		else if (pr->up.shut && pr->down.shut)
 			wp_end(p, i, "");
 	}
