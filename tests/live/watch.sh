@@ -7,10 +7,11 @@
 # Starts one `rabbitlab watch --json` (its own private node, on free
 # loopback ports) and checks:
 #   - a pika program (tests/live/watch_pika.py: confirms, mandatory with
-#     some unroutable keys, manual acks, a nack with requeue) reports the
-#     same counts as the lab's ledger: published, confirmed, returned,
-#     delivered, redelivered, acked (processed), and the returned ones
-#     lost as unroutable, told by a return;
+#     some unroutable keys, manual acks, nacks with requeue, rejects into
+#     a dead-letter exchange) reports the same counts as the lab's ledger:
+#     published, confirmed, returned, delivered, redelivered, acked
+#     (processed), rejected (dead-lettered), and the returned ones lost as
+#     unroutable, told by a return;
 #   - amqp-declare-queue, amqp-publish and amqp-consume (rabbitmq-c's
 #     tools): the message published is the one delivered and acked;
 #   - a client that does not open with the AMQP header, and one that
@@ -23,7 +24,7 @@
 #   - SIGTERM ends the first watch with status 0, and its node goes with
 #     it (its directory removed).
 # Prints PASS or FAIL per check and ends with "N passed, N failed"; exits 1
-# if anything failed. About 40 s.
+# if anything failed. About 15 s.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/live/lib.sh
@@ -214,6 +215,8 @@ pairs = [
     ("delivered", sum(f["deliveries"] for f in mine), pika["delivered"]),
     ("acked", sum(f["acks"] for f in mine), pika["acked"]),
     ("processed", sum(f["fate"] == "processed" for f in mine), pika["acked"]),
+    ("dead-lettered", sum(f["fate"] == "dead_lettered" for f in mine),
+     pika["rejected"]),
     ("lost unroutable", sum(f.get("reason") == "unroutable" and
                             f.get("notice") == "return" for f in mine),
      pika["returned"]),

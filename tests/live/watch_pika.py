@@ -7,8 +7,10 @@ with manual acks, and prints its own counts as one JSON line.
 
 Every fifth message goes to a routing key no queue is bound to (it comes
 back as basic.return); even messages carry a message-id, odd ones do not
-(the lab matches those by digest). One message in ten of those delivered
-is nacked with requeue once, then acked when it comes back.
+(the lab matches those by digest). Of those delivered, the bodies that
+end in 0 are nacked with requeue once, then acked when they come back;
+those that end in 3 are rejected without requeue, into the queue's
+dead-letter exchange; the rest are acked.
 """
 import json
 import sys
@@ -25,13 +27,17 @@ params = pika.ConnectionParameters(
 conn = pika.BlockingConnection(params)
 ch = conn.channel()
 ch.exchange_declare("watch.x", "direct", auto_delete=True)
+ch.exchange_declare("watch.dlx", "fanout", auto_delete=True)
+ch.queue_declare("watch.dead", auto_delete=True)
+ch.queue_bind("watch.dead", "watch.dlx", "")
 q = ch.queue_declare("watch.q", auto_delete=True,
                      arguments={"x-dead-letter-exchange": "watch.dlx"})
 ch.queue_bind("watch.q", "watch.x", "ok")
 ch.confirm_delivery()
 
 counts = {"published": 0, "broker_acked": 0, "returned": 0, "nacked": 0,
-          "delivered": 0, "redelivered": 0, "acked": 0, "requeued": 0}
+          "delivered": 0, "redelivered": 0, "acked": 0, "requeued": 0,
+          "rejected": 0}
 for i in range(n):
     key = "nowhere" if i % 5 == 4 else "ok"
     props = pika.BasicProperties(
@@ -48,25 +54,29 @@ for i in range(n):
         counts["nacked"] += 1
 
 want = counts["published"] - counts["returned"] - counts["nacked"]
+done = lambda: counts["acked"] + counts["rejected"] >= want
 nacked_once = set()
 deadline = time.time() + 30
 for method, props, body in ch.consume("watch.q", auto_ack=False,
                                       inactivity_timeout=1):
     if method is None:
-        if counts["acked"] >= want or time.time() > deadline:
+        if done() or time.time() > deadline:
             break
         continue
     counts["delivered"] += 1
     if method.redelivered:
         counts["redelivered"] += 1
-    if body.endswith(b"0") and body not in nacked_once:
+    if body.endswith(b"3"):
+        ch.basic_reject(method.delivery_tag, requeue=False)
+        counts["rejected"] += 1
+    elif body.endswith(b"0") and body not in nacked_once:
         nacked_once.add(body)
         ch.basic_nack(method.delivery_tag, requeue=True)
         counts["requeued"] += 1
-        continue
-    ch.basic_ack(method.delivery_tag)
-    counts["acked"] += 1
-    if counts["acked"] >= want:
+    else:
+        ch.basic_ack(method.delivery_tag)
+        counts["acked"] += 1
+    if done():
         break
 ch.cancel()
 conn.close()
