@@ -157,7 +157,7 @@ asan:
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay
+fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
@@ -170,6 +170,18 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
 	    src/engine/live_relay.c src/engine/live_frame.c src/util/xmalloc.c \
 	    src/util/mono.c
+
+# The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
+# system library, not instrumented), tracker and ledger.
+WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
+    src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
+    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c
+$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
+    $(wildcard src/watch/*.h) src/engine/live_frame.h
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
+	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
+	    $(shell pkg-config --libs librabbitmq)
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

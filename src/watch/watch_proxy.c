@@ -348,6 +348,64 @@ wp_took(struct wp_pair *pr, struct wp_dir *d, size_t n)
 	return pr->err[0] ? -1 : 0;
 }
 
+/* ---- without sockets ------------------------------------------------- */
+
+/* A pair with no sockets: its buffers only stage what is parsed. */
+struct watch_scan {
+	struct wp_pair *pr;
+};
+
+struct watch_scan *
+watch_scan_new(struct watch_track *t)
+{
+	struct watch_scan *s = xcalloc(1, sizeof *s);
+	struct wp_pair *pr = xcalloc(1, sizeof *pr);
+
+	pr->cfd = pr->bfd = -1;
+	pr->id = 1;
+	snprintf(pr->peer, sizeof pr->peer, "scan");
+	wp_dir_init(&pr->up, 1);
+	wp_dir_init(&pr->down, 0);
+	pr->conn = watch_conn_new(t, pr->id, pr->peer);
+	s->pr = pr;
+	return s;
+}
+
+int
+watch_scan_feed(struct watch_scan *s, int upstream, const void *d, size_t n)
+{
+	struct wp_pair *pr = s->pr;
+	struct wp_dir *dir = upstream ? &pr->up : &pr->down;
+	const uint8_t *p = d;
+
+	while (n > 0 && !pr->err[0]) {
+		size_t k = n < WP_BUF ? n : WP_BUF;
+		/* Everything staged is "written" at once. */
+		dir->start = dir->end = 0;
+		memcpy(dir->buf, p, k);
+		(void)wp_took(pr, dir, k);
+		p += k;
+		n -= k;
+	}
+	return pr->err[0] ? -1 : 0;
+}
+
+const char *
+watch_scan_error(const struct watch_scan *s)
+{
+	return s->pr->err;
+}
+
+void
+watch_scan_free(struct watch_scan *s)
+{
+	if (s == NULL)
+		return;
+	watch_conn_end(s->pr->conn, s->pr->err);
+	wp_pair_free(s->pr);
+	free(s);
+}
+
 /* ---- moving bytes ---------------------------------------------------- */
 
 /* Reads from fd into d; 0, or -1 when the pair must end (pr->err says

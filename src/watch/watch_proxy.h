@@ -45,4 +45,20 @@ size_t watch_proxy_count(const struct watch_proxy *p);
  */
 int watch_proxy_step(struct watch_proxy *p, int timeout_ms);
 
+/*
+ * The parsing of one connection pair alone, without sockets, for the
+ * fuzzer: the same header check, splitters and decoder as a proxied pair.
+ * watch_scan_feed gives `n` bytes to one direction (`upstream` 1: from
+ * the client) as if just read; each direction continues its stream.
+ * Returns 0, or -1 once the pair would have been closed: then
+ * watch_scan_error says why (never "") and every later call returns -1.
+ * watch_scan_free ends the connection (reporting it) and frees all.
+ */
+struct watch_scan;
+struct watch_scan *watch_scan_new(struct watch_track *t);
+int watch_scan_feed(struct watch_scan *s, int upstream, const void *d,
+    size_t n);
+const char *watch_scan_error(const struct watch_scan *s);
+void watch_scan_free(struct watch_scan *s);
+
 #endif
