@@ -58,6 +58,11 @@ struct wd_consumer {
 	int no_ack;
 };
 
+struct wd_pend {
+	char queue[WD_STR];
+	int no_ack;
+};
+
 struct wd_chan {
 	uint16_t id;
 	int confirm;           /* confirm.select went by */
@@ -69,8 +74,10 @@ struct wd_chan {
 	size_t ndlvs, dlvs_cap;
 	struct wd_consumer *cons;
 	size_t ncons, cons_cap;
-	char pend_queue[WD_STR]; /* consume or get awaiting its answer */
-	int pend_no_ack;
+	struct wd_pend *pend;  /* basic.consume awaiting consume-ok, in order */
+	size_t npend, pend_cap;
+	char get_queue[WD_STR]; /* basic.get awaiting its answer */
+	int get_no_ack;
 	int pend_declare;      /* a queue.declare awaits its declare-ok */
 	char pend_dlx[WD_STR];
 	int pend_dlx_set;      /* ... and said whether it had a DLX */
@@ -255,6 +262,7 @@ wd_chan_clear(struct wd_chan *ch)
 	free(ch->pubs);
 	free(ch->dlvs);
 	free(ch->cons);
+	free(ch->pend);
 }
 
 /* Forgets channel `id` (closed both ways). */
@@ -437,8 +445,8 @@ wd_delivered(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 {
 	struct watch_track_key k = { ct->message_id, ct->digest };
 	const struct wd_consumer *con = NULL;
-	const char *queue = ch->pend_queue;
-	int no_ack = ch->pend_no_ack;
+	const char *queue = ch->get_queue;
+	int no_ack = ch->get_no_ack;
 	char d[WD_DETAIL];
 	uint32_t msg;
 
@@ -834,8 +842,10 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		if (ch && x->nowait && tag[0])
 			wd_consumer_add(ch, tag, a, x->no_ack);
 		else if (ch) {
-			snprintf(ch->pend_queue, sizeof ch->pend_queue, "%s", a);
-			ch->pend_no_ack = x->no_ack;
+			ch->pend = xgrow(ch->pend, &ch->pend_cap, ch->npend + 1,
+			    sizeof *ch->pend);
+			snprintf(ch->pend[ch->npend].queue, WD_STR, "%s", a);
+			ch->pend[ch->npend++].no_ack = x->no_ack;
 		}
 		kind = EV_CONSUME;
 		where = a;
@@ -845,9 +855,9 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	case AMQP_BASIC_GET_METHOD:
 		if (ch) {
 			amqp_basic_get_t *x = m;
-			wd_str(ch->pend_queue, sizeof ch->pend_queue, x->queue);
-			ch->pend_no_ack = x->no_ack;
-			where = ch->pend_queue;
+			wd_str(ch->get_queue, sizeof ch->get_queue, x->queue);
+			ch->get_no_ack = x->no_ack;
+			where = ch->get_queue;
 		}
 		break;
 	case AMQP_BASIC_PUBLISH_METHOD:
@@ -947,10 +957,16 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	case AMQP_BASIC_CONSUME_OK_METHOD:
 		wd_str(a, sizeof a, ((amqp_basic_consume_ok_t *)m)->consumer_tag);
 		wd_cat(d, len, " tag %s", a);
-		if (ch) {
-			wd_consumer_add(ch, a, ch->pend_queue, ch->pend_no_ack);
-			where = ch->pend_queue;
-		}
+		if (ch && ch->npend) {
+			/* consume-oks come in the order of the consumes. */
+			struct wd_pend first = ch->pend[0];
+			memmove(ch->pend, ch->pend + 1,
+			    --ch->npend * sizeof *ch->pend);
+			wd_consumer_add(ch, a, first.queue, first.no_ack);
+			snprintf(d + strlen(d), len - strlen(d), " on %s",
+			    first.queue);
+		} else if (ch)
+			wd_consumer_add(ch, a, "", 0);
 		break;
 	case AMQP_BASIC_DELIVER_METHOD:
 		if (ch) {
@@ -1056,14 +1072,21 @@ wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
 		    (unsigned long)f->size);
 	id = live_frame_be32(f->cap);
 	name = amqp_method_name(id);
+	if (name == NULL)
+		return wd_fail(err, errlen, "%s sent method %u.%u, which AMQP "
+		    "0-9-1 does not define", side, (unsigned)(id >> 16),
+		    (unsigned)(id & 0xffff));
 	args.bytes = f->cap + 4;
 	args.len = f->size - 4;
 	rc = amqp_decode_method(id, &c->pool, args, &m);
-	if (rc < 0 || name == NULL)
-		return wd_fail(err, errlen, "%s sent %s%s (%u.%u) whose "
-		    "arguments do not decode: %s", side, name ? "" : "method ",
-		    name ? name : "", (unsigned)(id >> 16),
-		    (unsigned)(id & 0xffff), amqp_error_string2(rc));
+	if (rc < 0) {
+		char spec[64] = "";
+		wd_method_name(spec, sizeof spec, name);
+		return wd_fail(err, errlen, "%s sent %s (%u.%u) whose "
+		    "arguments do not decode: %s", side, spec,
+		    (unsigned)(id >> 16), (unsigned)(id & 0xffff),
+		    amqp_error_string2(rc));
+	}
 	wd_head(c, f->channel, d, sizeof d);
 	wd_cat(d, sizeof d, ": ");
 	wd_method_name(d, sizeof d, name);
