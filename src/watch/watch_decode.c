@@ -757,6 +757,84 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	}
 }
 
+/*
+ * A basic-class method from the client on channel `ch`: a consume, a get,
+ * a publish (its event comes with its content), or a consumer settling
+ * deliveries (one event per message settled). Emits what it makes.
+ */
+static void
+wd_up_basic(struct watch_conn *c, struct wd_chan *ch, amqp_method_number_t id,
+    void *m, char *d, size_t len)
+{
+	const char *where = NULL;
+	char a[WD_STR];
+
+	switch (id) {
+	case AMQP_BASIC_CONSUME_METHOD: {
+		amqp_basic_consume_t *x = m;
+		char tag[WD_STR];
+		wd_str(a, sizeof a, x->queue);
+		wd_str(tag, sizeof tag, x->consumer_tag);
+		wd_cat(d, len, " tag %s%s", tag[0] ? tag : "(from the broker)",
+		    x->no_ack ? " auto-ack" : " manual ack");
+		if (ch && x->nowait && tag[0])
+			wd_consumer_add(ch, tag, a, x->no_ack);
+		else if (ch) {
+			ch->pend = xgrow(ch->pend, &ch->pend_cap, ch->npend + 1,
+			    sizeof *ch->pend);
+			snprintf(ch->pend[ch->npend].queue, WD_STR, "%s", a);
+			ch->pend[ch->npend++].no_ack = x->no_ack;
+		}
+		watch_track_emit(c->t, EV_CONSUME, ACTOR_CONSUMER, 0, 0,
+		    x->no_ack, a, d);
+		return;
+	}
+	case AMQP_BASIC_GET_METHOD:
+		if (ch) {
+			amqp_basic_get_t *x = m;
+			wd_str(ch->get_queue, sizeof ch->get_queue, x->queue);
+			ch->get_no_ack = x->no_ack;
+			where = ch->get_queue;
+		}
+		break;
+	case AMQP_BASIC_PUBLISH_METHOD:
+		if (ch) {
+			amqp_basic_publish_t *x = m;
+			struct wd_content *ct = wd_content_start(ch, 1,
+			    WD_PUBLISH, x->exchange, x->routing_key);
+			ct->mandatory = x->mandatory;
+		}
+		return; /* its event comes with its content */
+	case AMQP_BASIC_ACK_METHOD:
+		if (ch)
+			wd_settle(c, ch, ((amqp_basic_ack_t *)m)->delivery_tag,
+			    ((amqp_basic_ack_t *)m)->multiple, EV_ACK, 0);
+		return; /* one event per message settled */
+	case AMQP_BASIC_NACK_METHOD:
+		if (ch) {
+			amqp_basic_nack_t *x = m;
+			wd_settle(c, ch, x->delivery_tag, x->multiple, EV_NACK,
+			    x->requeue);
+		}
+		return;
+	case AMQP_BASIC_REJECT_METHOD:
+		if (ch) {
+			amqp_basic_reject_t *x = m;
+			wd_settle(c, ch, x->delivery_tag, 0, EV_REJECT,
+			    x->requeue);
+		}
+		return;
+	case AMQP_BASIC_RECOVER_METHOD:
+	case AMQP_BASIC_RECOVER_ASYNC_METHOD:
+		if (ch)
+			wd_chan_settle(c, ch, "basic.recover came");
+		break;
+	default:
+		break;
+	}
+	watch_track_emit(c->t, EV_FRAME, wd_up_actor(id), 0, 0, 0, where, d);
+}
+
 /* A method from the client; the event it makes. */
 static void
 wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
@@ -832,67 +910,11 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		wd_cat(d, len, " (transactions are not followed: a publish "
 		    "counts when read, not when committed)");
 		break;
-	case AMQP_BASIC_CONSUME_METHOD: {
-		amqp_basic_consume_t *x = m;
-		char tag[WD_STR];
-		wd_str(a, sizeof a, x->queue);
-		wd_str(tag, sizeof tag, x->consumer_tag);
-		wd_cat(d, len, " tag %s%s", tag[0] ? tag : "(from the broker)",
-		    x->no_ack ? " auto-ack" : " manual ack");
-		if (ch && x->nowait && tag[0])
-			wd_consumer_add(ch, tag, a, x->no_ack);
-		else if (ch) {
-			ch->pend = xgrow(ch->pend, &ch->pend_cap, ch->npend + 1,
-			    sizeof *ch->pend);
-			snprintf(ch->pend[ch->npend].queue, WD_STR, "%s", a);
-			ch->pend[ch->npend++].no_ack = x->no_ack;
-		}
-		kind = EV_CONSUME;
-		where = a;
-		flag = x->no_ack;
-		break;
-	}
-	case AMQP_BASIC_GET_METHOD:
-		if (ch) {
-			amqp_basic_get_t *x = m;
-			wd_str(ch->get_queue, sizeof ch->get_queue, x->queue);
-			ch->get_no_ack = x->no_ack;
-			where = ch->get_queue;
-		}
-		break;
-	case AMQP_BASIC_PUBLISH_METHOD:
-		if (ch) {
-			amqp_basic_publish_t *x = m;
-			struct wd_content *ct = wd_content_start(ch, 1,
-			    WD_PUBLISH, x->exchange, x->routing_key);
-			ct->mandatory = x->mandatory;
-		}
-		return; /* its event comes with its content */
-	case AMQP_BASIC_ACK_METHOD:
-		if (ch)
-			wd_settle(c, ch, ((amqp_basic_ack_t *)m)->delivery_tag,
-			    ((amqp_basic_ack_t *)m)->multiple, EV_ACK, 0);
-		return; /* one event per message settled */
-	case AMQP_BASIC_NACK_METHOD:
-		if (ch) {
-			amqp_basic_nack_t *x = m;
-			wd_settle(c, ch, x->delivery_tag, x->multiple, EV_NACK,
-			    x->requeue);
-		}
-		return;
-	case AMQP_BASIC_REJECT_METHOD:
-		if (ch) {
-			amqp_basic_reject_t *x = m;
-			wd_settle(c, ch, x->delivery_tag, 0, EV_REJECT,
-			    x->requeue);
-		}
-		return;
-	case AMQP_BASIC_RECOVER_METHOD:
-	case AMQP_BASIC_RECOVER_ASYNC_METHOD:
-		if (ch)
-			wd_chan_settle(c, ch, "basic.recover came");
-		break;
 	default:
+		if (id >> 16 == 60 && ch) {
+			wd_up_basic(c, ch, id, m, d, len);
+			return;
+		}
 		wd_topology(c, chid, id, m, d, len);
 		break;
 	}
