@@ -22,7 +22,8 @@
 #     output or its arguments (ps);
 #   - every line on standard output is one JSON object;
 #   - SIGTERM ends the first watch with status 0, and its node goes with
-#     it (its directory removed).
+#     it (its directory removed); SIGINT ends the second with status 0;
+#     neither lab's stderr holds a sanitizer report (for make asan).
 # Prints PASS or FAIL per check and ends with "N passed, N failed"; exits 1
 # if anything failed. About 15 s.
 set -u
@@ -173,7 +174,10 @@ if [ -n "$node_port" ]; then
 	fi
 	kill -INT "$w2" 2>/dev/null
 	await_exit "$w2"
+	rc2=$?
 	w2=""
+	[ "$rc2" -eq 0 ] && ok "watch: SIGINT ends the second with status 0" ||
+	    ko "watch: status $rc2 after SIGINT" "$tmp/w2.err"
 	if grep -q 'guest:guest' "$tmp/w2.out" "$tmp/w2.err" "$tmp/w2.ps"; then
 		ko "watch: a password shown" "$tmp/w2.ps"
 	else
@@ -194,6 +198,13 @@ if [ -n "$node_dir" ] && [ ! -e "$node_dir" ]; then
 	ok "watch: its private node went with it"
 else
 	ko "watch: node directory '$node_dir' left behind" "$tmp/w1.err"
+fi
+
+# A sanitizer build (make asan) reports on stderr.
+if grep -hE 'runtime error|Sanitizer' "$tmp/w1.err" "$tmp/w2.err" >"$tmp/san" 2>/dev/null; then
+	ko "watch: a sanitizer report" "$tmp/san"
+else
+	ok "watch: no sanitizer report from either lab"
 fi
 
 # Every line one JSON object; then the ledger against pika's own counts.
