@@ -114,11 +114,17 @@ watch_run(const struct watch_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* target.display holds no password. */
-	fprintf(stderr, "rabbitlab watch: listening on %s:%d for %s; point "
-	    "your application at amqp://%s:%d (its own user and password "
-	    "go through to the broker); ^C to stop\n", host,
-	    watch_proxy_port(p), target.display, host, watch_proxy_port(p));
+	/* target.display holds no password. An IPv6 address is written in
+	 * brackets, as URLs and --listen write it. */
+	{
+		int v6 = strchr(host, ':') != NULL;
+		fprintf(stderr, "rabbitlab watch: listening on %s%s%s:%d for "
+		    "%s; point your application at amqp://%s%s%s:%d (its own "
+		    "user and password go through to the broker); ^C to "
+		    "stop\n", v6 ? "[" : "", host, v6 ? "]" : "",
+		    watch_proxy_port(p), target.display, v6 ? "[" : "", host,
+		    v6 ? "]" : "", watch_proxy_port(p));
+	}
 	while (!watch_stop)
 		if (watch_proxy_step(p, 250) != 0) {
 			fprintf(stderr, "rabbitlab watch: poll: %s\n",
