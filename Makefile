@@ -29,7 +29,7 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c src/gen/*.c \
                                src/client/*.c src/engine/*.c \
-                               src/lesson/*.c src/ui/*.c)) \
+                               src/lesson/*.c src/ui/*.c src/watch/*.c)) \
             $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -45,7 +45,8 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         libcmocka-dev:cmocka rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
-        python3:python3
+        python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
+        amqp-tools:/usr/bin/amqp-publish
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long
@@ -165,17 +166,31 @@ asan:
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay
+fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
 	    $(LIB_SRC) $(LIBS)
 $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
-    src/engine/live_relay.h src/util/xmalloc.c src/util/mono.c
+    src/engine/live_relay.h src/engine/live_frame.c src/engine/live_frame.h \
+    src/util/xmalloc.c src/util/mono.c
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
-	    src/engine/live_relay.c src/util/xmalloc.c src/util/mono.c
+	    src/engine/live_relay.c src/engine/live_frame.c src/util/xmalloc.c \
+	    src/util/mono.c
+
+# The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
+# system library, not instrumented), tracker and ledger.
+WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
+    src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
+    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c
+$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
+    $(wildcard src/watch/*.h) src/engine/live_frame.h
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
+	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
+	    $(shell pkg-config --libs librabbitmq)
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

@@ -4,7 +4,7 @@
 # tmux, every lesson and fact compared on the simulated and a live private
 # RabbitMQ node (tests/live/run.sh), the same again under ASan+UBSan,
 # valgrind, and short fuzz runs (the script loader, the relay's frame
-# parser). Prints PASS/FAIL per test
+# parser, the watch proxy's decoding). Prints PASS/FAIL per test
 # and ends with the line "N passed, N failed"; exits 1 if anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -296,11 +296,13 @@ fuzz_run() { # label bin seeds...
 	fi
 }
 
-echo "== fuzzing the script loader and the relay's frame parser (${FUZZ_SECONDS}s each)"
+echo "== fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
 		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg
 		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/*
+		fuzz_run "watch decoding path" build/fuzz_watch \
+		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/*
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi

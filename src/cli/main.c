@@ -24,6 +24,7 @@
 #include "lesson/script.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
+#include "watch/watch.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -47,6 +48,7 @@ struct main_opts {
 	int engine_given;             /* --engine was on the command line */
 	unsigned count;               /* gen, diff: how many scenarios */
 	const char *out;              /* gen, diff: where scripts go */
+	const char *listen;           /* watch: HOST:PORT to listen on */
 };
 
 static void
@@ -74,7 +76,11 @@ main_usage(FILE *out)
 	    "                   with --out=DIR, shrink each difference to a\n"
 	    "                   minimal script there; --engine=sim: check them\n"
 	    "                   on the simulated engine alone (exit 1 if any\n"
-	    "                   differs or fails)"
+	    "                   differs or fails)\n"
+	    "  watch            an AMQP proxy in front of a real broker: point\n"
+	    "                   your own application at it and follow every\n"
+	    "                   message it publishes to its fate (--listen,\n"
+	    "                   --broker, --json; ^C prints the fates)\n"
 	    "\n"
 	    "Options:\n"
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
@@ -98,6 +104,9 @@ main_usage(FILE *out)
 	    "      --count=K        gen, diff: K scenarios, seeds N to N+K-1\n"
 	    "                       (default 1)\n"
 	    "      --out=DIR        gen, diff: write scripts into DIR\n"
+	    "      --listen=HOST:PORT\n"
+	    "                       watch: where applications connect (default\n"
+	    "                       127.0.0.1:5673, loopback only)\n"
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
@@ -528,6 +537,7 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "include-dir", required_argument, NULL, 'I' },
 		{ "count", required_argument, NULL, 'C' },
 		{ "out", required_argument, NULL, 'O' },
+		{ "listen", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -587,6 +597,9 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		}
 		case 'O':
 			mo->out = optarg;
+			break;
+		case 'L':
+			mo->listen = optarg;
 			break;
 		case 'e':
 			mo->engine = optarg;
@@ -724,8 +737,13 @@ main_command(int argc, char **argv, struct main_opts *mo)
 		return main_gen(mo);
 	if (strcmp(cmd, "diff") == 0)
 		return main_diff(mo);
+	if (strcmp(cmd, "watch") == 0) {
+		struct watch_opts wo = { mo->listen, mo->broker, mo->json,
+		    stdout };
+		return watch_run(&wo);
+	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "
-	    "compare, config, gen or diff)",
+	    "compare, config, gen, diff or watch)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }

@@ -9,12 +9,12 @@
  * written to the broker's socket: from then on the broker will act on it,
  * whatever happens to the client.
  *
- * The parser also guards the relay against a peer that does not speak
- * AMQP 0-9-1 frames: a frame of an unknown type, one over frame_max, or one
+ * The frames themselves are cut by the shared splitter (live_frame.h),
+ * which also guards the relay against a peer that does not speak AMQP
+ * 0-9-1 frames: a frame of an unknown type, one over frame_max, or one
  * that does not end in 0xCE ends the pair at once (both sockets reset, so
  * nothing of it is forwarded) with RELAY_END_MALFORMED and a sentence for
- * live_relay_error. Frame sizes are read as 32 bits and checked before any
- * arithmetic on them.
+ * live_relay_error.
  *
  * Nothing here blocks: sockets are non-blocking, reads stop when a buffer is
  * full, and poll() decides when to go on.
@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/live_frame.h"
 #include "util/mono.h"
 #include "util/xmalloc.h"
 
@@ -43,40 +44,22 @@
 #define RL_CAPTURE 8192        /* a content header we read whole */
 
 /*
- * Frame size limits. AMQP 0-9-1's frame-max counts the whole frame: the 7
- * header octets, the payload and the end octet. Until connection.tune-ok
- * has gone by upstream, the relay allows RL_FRAME_MAX_DEFAULT both ways:
- * 128 KiB, RabbitMQ's default frame_max and what every lab client asks for;
- * the handshake's own frames are a few hundred bytes. From tune-ok on, the
- * frame-max it carries (the negotiated one) holds both ways, with two
- * exceptions: 0, which the spec reads as "no limit", gets
- * RL_FRAME_MAX_NOLIMIT (1 MiB, eight times the default: a bound that no lab
- * client reaches and a garbage size does), and a value under the spec's
- * frame-min-size, which every peer must accept anyway, counts as
- * RL_FRAME_MIN.
+ * Frame size limits (live_frame.h): until connection.tune-ok has gone by
+ * upstream, 128 KiB both ways, RabbitMQ's default frame_max and what every
+ * lab client asks for (the handshake's own frames are a few hundred bytes);
+ * from tune-ok on, the frame-max it carries holds both ways.
  */
-#define RL_FRAME_MIN 4096
-#define RL_FRAME_MAX_DEFAULT (128 * 1024)
-#define RL_FRAME_MAX_NOLIMIT (1024 * 1024)
-#define RL_FRAME_END 0xce
 
-/* Streaming frame parser for one direction. */
+/* What the relay follows of one direction, over the shared splitter. */
 struct rl_parse {
-	int skip;              /* protocol header bytes still to pass */
-	uint8_t fh[7];         /* frame header being read */
-	int fh_have;
-	uint32_t size;         /* payload size of the current frame */
-	uint32_t left;         /* payload bytes + end octet still to come */
-	uint8_t pl[12];        /* first payload bytes */
-	int pl_have;
+	struct live_frame fr;  /* the frames; downstream it captures method
+				  and header frames up to RL_CAPTURE (a
+				  basic.deliver and its content header) */
+	int upstream;          /* 1: client to broker */
 	int content;           /* 1: publish wants its header, 2: body */
 	uint64_t body_left;
-	uint64_t boundary;     /* stream offset just after the last frame */
 	int tuned;             /* downstream: connection.tune went by */
-	/* downstream: a basic.deliver and its content header, kept whole */
-	uint8_t cap[RL_CAPTURE];
-	size_t cap_len;
-	int deliver;           /* 1: its header frame comes next */
+	int deliver;           /* 1: a deliver's header frame comes next */
 	char ctag[256];
 	uint64_t dtag;
 	int redelivered;
@@ -114,32 +97,15 @@ struct live_relay {
 	double linger_until;
 	int fast;              /* confirms of this read may be offered */
 	int fast_taken;        /* one was: read_done is owed */
-	uint32_t frame_max;    /* largest whole frame either side may send */
-	int tuned_ok;          /* frame_max is the negotiated one */
 	int bad;               /* a malformed frame was read: end the pair */
 	char err[160];         /* why the relay ended the last pair, or "" */
 };
 
 static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
 
-static uint32_t
-rl_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-rl_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint64_t
-rl_be64(const uint8_t *p)
-{
-	return (uint64_t)rl_be32(p) << 32 | rl_be32(p + 4);
-}
+#define rl_be16 live_frame_be16
+#define rl_be32 live_frame_be32
+#define rl_be64 live_frame_be64
 
 /* ---- parsing --------------------------------------------------------- */
 
@@ -245,7 +211,7 @@ rl_cur_value(struct rl_cur *c, uint8_t t)
 static void
 rl_delivery(struct live_relay *r, struct rl_parse *p)
 {
-	struct rl_cur c = { p->cap, p->cap_len, 0, 0 };
+	struct rl_cur c = { p->fr.cap, p->fr.cap_len, 0, 0 };
 	char mid[256] = "";
 	int64_t count = -1;
 	unsigned flags;
@@ -293,7 +259,7 @@ rl_delivery(struct live_relay *r, struct rl_parse *p)
 static void
 rl_deliver_method(struct rl_parse *p)
 {
-	struct rl_cur c = { p->cap, p->cap_len, 4, 0 };
+	struct rl_cur c = { p->fr.cap, p->fr.cap_len, 4, 0 };
 
 	rl_cur_short(&c, p->ctag, sizeof p->ctag);
 	p->dtag = rl_cur_int(&c, 8);
@@ -310,16 +276,19 @@ rl_offer_confirm(struct live_relay *r, struct rl_parse *p)
 {
 	uint16_t meth;
 
-	if (p->fh[0] == 8)
+	const uint8_t *cap = p->fr.cap;
+
+	if (p->fr.type == LIVE_FRAME_HEARTBEAT)
 		return;
 	r->fast = 0;
-	if (p->fh[0] != 1 || p->cap_len < 13 || rl_be16(p->cap) != 60)
+	if (p->fr.type != LIVE_FRAME_METHOD || p->fr.cap_len < 13 ||
+	    rl_be16(cap) != 60)
 		return;
-	meth = rl_be16(p->cap + 2);
+	meth = rl_be16(cap + 2);
 	if (meth != 80 && meth != 120)
 		return;
-	if (r->ops->confirm(r->ctx, rl_be16(p->fh + 1), meth == 80,
-	    rl_be64(p->cap + 4), p->cap[12] & 1, r->down.out)) {
+	if (r->ops->confirm(r->ctx, p->fr.channel, meth == 80,
+	    rl_be64(cap + 4), cap[12] & 1, r->down.out)) {
 		r->fast = 1;
 		r->fast_taken = 1;
 	}
@@ -329,69 +298,34 @@ rl_offer_confirm(struct live_relay *r, struct rl_parse *p)
 static void
 rl_tune_ok(struct live_relay *r, uint32_t frame_max)
 {
-	if (frame_max == 0)
-		frame_max = RL_FRAME_MAX_NOLIMIT;
-	else if (frame_max < RL_FRAME_MIN)
-		frame_max = RL_FRAME_MIN;
-	r->frame_max = frame_max;
-	r->tuned_ok = 1;
+	live_frame_set_max(&r->pup.fr, frame_max);
+	live_frame_set_max(&r->pdown.fr, frame_max);
 }
 
-/* Marks the pair malformed, with the sentence live_relay_error returns. */
+/* Marks the pair malformed: the splitter's sentence, with its subject. */
 static void
-rl_malformed(struct live_relay *r, int upstream, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-rl_malformed(struct live_relay *r, int upstream, const char *fmt, ...)
+rl_malformed(struct live_relay *r, const struct rl_parse *p)
 {
-	int k = snprintf(r->err, sizeof r->err, "%s ",
-	    upstream ? "client" : "broker");
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->err + k, sizeof r->err - (size_t)k, fmt, ap);
-	va_end(ap);
+	snprintf(r->err, sizeof r->err, "%s %s",
+	    p->upstream ? "client" : "broker", p->fr.err);
 	r->bad = 1;
-}
-
-/*
- * A frame header is complete: its type must be one AMQP 0-9-1 defines and
- * the whole frame must fit frame_max. Returns 0, or -1 (malformed).
- */
-static int
-rl_head_ok(struct live_relay *r, const struct rl_parse *p, int upstream)
-{
-	uint64_t whole = (uint64_t)rl_be32(p->fh + 3) + 8;
-
-	if (p->fh[0] != 1 && p->fh[0] != 2 && p->fh[0] != 3 && p->fh[0] != 8) {
-		rl_malformed(r, upstream, "sent a frame of unknown type %u",
-		    p->fh[0]);
-		return -1;
-	}
-	if (whole > r->frame_max) {
-		rl_malformed(r, upstream, "sent a frame of %llu bytes, over "
-		    "frame_max %lu%s", (unsigned long long)whole,
-		    (unsigned long)r->frame_max,
-		    r->tuned_ok ? "" : " (the default before tune-ok)");
-		return -1;
-	}
-	return 0;
 }
 
 /* A frame ended at stream offset `at`. */
 static void
-rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
-    uint64_t at)
+rl_frame_end(void *ctx, struct live_frame *f, uint64_t at)
 {
-	uint8_t type = p->fh[0];
+	struct live_relay *r = ctx;
+	struct rl_parse *p = f == &r->pup.fr ? &r->pup : &r->pdown;
+	int upstream = p->upstream;
+	uint8_t type = f->type;
+	const uint8_t *pl = f->peek;
 
-	p->boundary = at;
 	if (!upstream && r->fast)
 		rl_offer_confirm(r, p);
 	if (!upstream) {
-		if (type == 1 && p->cap_len >= 4 && rl_be16(p->cap) == 60 &&
-		    rl_be16(p->cap + 2) == 60)
+		if (type == 1 && f->cap_len >= 4 && rl_be16(f->cap) == 60 &&
+		    rl_be16(f->cap + 2) == 60)
 			rl_deliver_method(p);
 		else if (type == 2 && p->deliver) {
 			p->deliver = 0;
@@ -399,29 +333,29 @@ rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
 		} else if (type == 1)
 			p->deliver = 0;
 	}
-	if (type == 1 && p->pl_have >= 4) {
-		uint16_t cls = rl_be16(p->pl), meth = rl_be16(p->pl + 2);
+	if (type == 1 && f->peek_len >= 4) {
+		uint16_t cls = rl_be16(pl), meth = rl_be16(pl + 2);
 		if (!upstream) {
 			if (cls == 10 && meth == 30)
 				p->tuned = 1;
 			return;
 		}
-		if (cls == 10 && meth == 31 && p->pl_have >= 10)
-			rl_tune_ok(r, rl_be32(p->pl + 6));
+		if (cls == 10 && meth == 31 && f->peek_len >= 10)
+			rl_tune_ok(r, rl_be32(pl + 6));
 		if (cls == 60 && meth == 40)
 			p->content = 1;
 		else
 			rl_cmd_push(r, at, cls, meth);
 	} else if (type == 2 && upstream && p->content == 1) {
-		p->body_left = p->pl_have >= 12 ? rl_be64(p->pl + 4) : 0;
+		p->body_left = f->peek_len >= 12 ? rl_be64(pl + 4) : 0;
 		if (p->body_left == 0) {
 			p->content = 0;
 			rl_cmd_push(r, at, 60, 40);
 		} else
 			p->content = 2;
 	} else if (type == 3 && upstream && p->content == 2) {
-		p->body_left = p->body_left > p->size ?
-		    p->body_left - p->size : 0;
+		p->body_left = p->body_left > f->size ?
+		    p->body_left - f->size : 0;
 		if (p->body_left == 0) {
 			p->content = 0;
 			rl_cmd_push(r, at, 60, 40);
@@ -429,72 +363,24 @@ rl_frame_end(struct live_relay *r, struct rl_parse *p, int upstream,
 	}
 }
 
+static const struct live_frame_ops rl_frame_ops = {
+	.frame = rl_frame_end,
+};
+
 /*
  * Feeds bytes that start at stream offset `base`. Returns 0, or -1 when a
  * frame is malformed (rl_malformed has said why): the bytes after its
  * header are not read, and the pair must end.
  */
 static int
-rl_parse_feed(struct live_relay *r, struct rl_parse *p, int upstream,
-    const uint8_t *d, size_t n, uint64_t base)
+rl_parse_feed(struct live_relay *r, struct rl_parse *p, const uint8_t *d,
+    size_t n, uint64_t base)
 {
-	size_t i = 0;
-
 	if (r->bad)
 		return -1;
-	/* A broker that refuses the protocol header answers with its own
-	 * (then closes): it passes to the client like the client's own. */
-	if (!upstream && base == 0 && n > 0 && d[0] == 'A')
-		p->skip = 8;
-	while (i < n) {
-		if (p->skip) {
-			size_t take = n - i < (size_t)p->skip ? n - i :
-			    (size_t)p->skip;
-			p->skip -= (int)take;
-			i += take;
-			if (p->skip == 0)
-				p->boundary = base + i;
-			continue;
-		}
-		if (p->fh_have < 7) {
-			p->fh[p->fh_have++] = d[i++];
-			if (p->fh_have == 7) {
-				if (rl_head_ok(r, p, upstream) != 0)
-					return -1;
-				/* At most frame_max - 8: no wrap. */
-				p->size = rl_be32(p->fh + 3);
-				p->left = p->size + 1;
-				p->pl_have = 0;
-			}
-			continue;
-		}
-		{
-			size_t take = n - i < p->left ? n - i : p->left;
-			uint32_t done = p->size + 1 - p->left;
-			for (size_t k = 0; k < take && p->pl_have < 12 &&
-			    done + k < p->size; k++)
-				p->pl[p->pl_have++] = d[i + k];
-			/* Downstream method and header frames are kept whole
-			 * (up to RL_CAPTURE): deliveries are read from them. */
-			if (!upstream && (p->fh[0] == 1 || p->fh[0] == 2)) {
-				if (done == 0)
-					p->cap_len = 0;
-				for (size_t k = 0; k < take && done + k < p->size &&
-				    p->cap_len < RL_CAPTURE; k++)
-					p->cap[p->cap_len++] = d[i + k];
-			}
-			if (take == p->left && d[i + take - 1] != RL_FRAME_END) {
-				rl_malformed(r, upstream, "sent a frame that "
-				    "ends in 0x%02X, not 0xCE", d[i + take - 1]);
-				return -1;
-			}
-			p->left -= (uint32_t)take;
-			i += take;
-			if (p->left == 0) {
-				p->fh_have = 0;
-				rl_frame_end(r, p, upstream, base + i);
-			}
-		}
+	if (live_frame_feed(&p->fr, d, n, base, &rl_frame_ops, r) != 0) {
+		rl_malformed(r, p);
+		return -1;
 	}
 	return 0;
 }
@@ -563,6 +449,20 @@ rl_buf_len(const struct rl_buf *b)
 	return b->end - b->start;
 }
 
+/* A direction starts afresh; the splitter keeps its capture buffer. */
+static void
+rl_parse_clear(struct rl_parse *p)
+{
+	p->content = 0;
+	p->body_left = 0;
+	p->tuned = 0;
+	p->deliver = 0;
+	p->ctag[0] = '\0';
+	p->dtag = 0;
+	p->redelivered = 0;
+	live_frame_reset(&p->fr);
+}
+
 static void
 rl_pair_clear(struct live_relay *r)
 {
@@ -570,14 +470,11 @@ rl_pair_clear(struct live_relay *r)
 	r->connecting = r->client_eof = r->broker_eof = 0;
 	rl_buf_reset(&r->up);
 	rl_buf_reset(&r->down);
-	memset(&r->pup, 0, sizeof r->pup);
-	memset(&r->pdown, 0, sizeof r->pdown);
-	r->pup.skip = 8; /* "AMQP" 0 0 9 1 */
+	rl_parse_clear(&r->pup);
+	rl_parse_clear(&r->pdown);
 	r->ncmds = r->cmd_head = 0;
 	r->hole_limit = 0;
 	r->hb_left = 0;
-	r->frame_max = RL_FRAME_MAX_DEFAULT;
-	r->tuned_ok = 0;
 	r->bad = 0;
 }
 
@@ -785,6 +682,11 @@ live_relay_new(const char *host, int port, const struct live_relay_ops *ops,
 	r->down.data = xmalloc(RL_BUF);
 	r->linger = -1;
 	r->lfd = -1;
+	live_frame_init(&r->pup.fr, 1);
+	live_frame_init(&r->pdown.fr, 0);
+	r->pup.upstream = 1;
+	r->pdown.fr.cap_types = 1u << LIVE_FRAME_METHOD | 1u << LIVE_FRAME_HEADER;
+	r->pdown.fr.cap_max = RL_CAPTURE;
 	rl_pair_clear(r);
 	if (rl_listen(r, 0) != 0) {
 		*cause = xasprintf("cannot listen on a loopback port: %s",
@@ -809,6 +711,8 @@ live_relay_free(struct live_relay *r)
 	free(r->up.data);
 	free(r->down.data);
 	free(r->cmds);
+	live_frame_free(&r->pup.fr);
+	live_frame_free(&r->pdown.fr);
 	free(r);
 }
 
@@ -855,7 +759,7 @@ live_relay_set_mode(struct live_relay *r, enum live_relay_mode mode)
 	if (mode == RELAY_CUT)
 		rl_kill_pair(r, RELAY_END_CUT);
 	else if (mode == RELAY_HOLE) {
-		r->hole_limit = r->pdown.boundary;
+		r->hole_limit = r->pdown.fr.boundary;
 		if (r->down.out > r->hole_limit)
 			r->hole_limit = r->down.out; /* mid-frame: no heartbeat */
 		else if (r->pdown.tuned && r->cfd >= 0)
@@ -966,7 +870,7 @@ rl_up_took(struct live_relay *r, size_t n)
 
 	r->up.end += n;
 	r->up.in += (uint64_t)n;
-	return rl_parse_feed(r, &r->pup, 1, r->up.data + at, n, before);
+	return rl_parse_feed(r, &r->pup, r->up.data + at, n, before);
 }
 
 static void
@@ -1005,7 +909,7 @@ rl_broker_in(struct live_relay *r)
 	r->down.in += (uint64_t)n;
 	r->fast = clean && n <= RL_FAST_MAX && r->mode == RELAY_OK &&
 	    r->cfd >= 0 && !r->client_eof && r->ops && r->ops->confirm;
-	rc = rl_parse_feed(r, &r->pdown, 0, r->down.data + at, (size_t)n,
+	rc = rl_parse_feed(r, &r->pdown, r->down.data + at, (size_t)n,
 	    before);
 	r->fast = 0;
 	if (rc != 0)
@@ -1129,7 +1033,7 @@ live_relay_scan(struct live_relay *r, int upstream, const void *d, size_t n)
 	if (r->bad)
 		return -1;
 	b->in += (uint64_t)n;
-	rc = rl_parse_feed(r, upstream ? &r->pup : &r->pdown, upstream, d, n,
+	rc = rl_parse_feed(r, upstream ? &r->pup : &r->pdown, d, n,
 	    base);
 	/* Written at once: every command it completed has arrived. */
 	b->out = b->in;

@@ -85,7 +85,9 @@ enum event_actor {
 	_(BLOCKED, "connection.blocked")       /* detail: the broker's reason */ \
 	_(UNBLOCKED, "connection.unblocked")                                   \
 	_(DISCARD, "copy discarded")           /* reason: why; others remain */ \
-	_(LOST, "LOST")                        /* reason, notice */
+	_(LOST, "LOST")                        /* reason, notice */        \
+	_(FRAME, "frame")                      /* watch: a frame with no kind \
+						  of its own; detail: it */
 
 enum event_kind {
 #define EVENT_KIND_ENUM(id, text) EV_##id,
@@ -134,7 +136,9 @@ enum event_kind {
 	_(AUTOACK_EXCEPTION, "autoack_exception", "consumer",                  \
 	  "acked on delivery, then the listener threw")                        \
 	_(REJECTED, "rejected", "consumer",                                    \
-	  "rejected by the consumer and dropped (no dead-letter exchange)")
+	  "rejected by the consumer and dropped (no dead-letter exchange)")    \
+	_(NACKED, "nacked", "broker",                                          \
+	  "the broker nacked it: not taken (the rule that refused it is not on the wire)")
 
 enum loss_reason {
 #define LOSS_REASON_ENUM(id, name, hop, text) LOSS_##id,

@@ -54,7 +54,7 @@ fuzz_long() { # label name bin seeds...
 	fi
 }
 
-for bin in "$BUILD/fuzz_script" "$BUILD/fuzz_relay"; do
+for bin in "$BUILD/fuzz_script" "$BUILD/fuzz_relay" "$BUILD/fuzz_watch"; do
 	if [ ! -x "$bin" ]; then
 		echo "fuzz-long: $bin is missing (make fuzz)" >&2
 		exit 2
@@ -64,5 +64,7 @@ fuzz_long "script loader" script "$BUILD/fuzz_script" tests/fuzz/corpus/* \
     lessons/*.cfg
 fuzz_long "relay frame parser" relay "$BUILD/fuzz_relay" \
     tests/fuzz/corpus_relay/*
+fuzz_long "watch decoding path" watch "$BUILD/fuzz_watch" \
+    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/*
 echo "fuzz-long: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

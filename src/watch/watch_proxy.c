@@ -1,0 +1,554 @@
+/*
+ * The watch proxy (see watch_proxy.h). A pair is one client socket and
+ * one broker socket, with a buffer and a frame splitter per direction.
+ * Bytes are parsed as they are read and written out as the other socket
+ * takes them; a direction whose source reached end of file is shut down
+ * towards its destination once its buffer is empty (a half-close passes
+ * through), and the pair ends when both directions have.
+ *
+ * Nothing blocks: sockets are non-blocking, reads stop when a buffer is
+ * full, and poll() decides when to go on.
+ */
+#include "watch/watch_proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/live_frame.h"
+#include "util/xmalloc.h"
+#include "watch/watch_decode.h"
+
+#define WP_BUF (128 * 1024)
+#define WP_ERR 320
+
+struct wp_dir {
+	uint8_t *buf;
+	size_t start, end;     /* unsent bytes are buf[start, end) */
+	uint64_t in;           /* stream offset of buf[end] */
+	int eof;               /* its source is done */
+	int shut;              /* its destination got SHUT_WR */
+	struct live_frame fr;
+};
+
+struct wp_pair {
+	int cfd, bfd;
+	int connecting;        /* bfd's connect() is in progress */
+	struct wp_dir up, down;
+	uint8_t hdr[8];        /* the client's first octets */
+	size_t hdr_have;
+	struct watch_conn *conn;
+	unsigned id;
+	char peer[64];
+	char err[WP_ERR];      /* why it must end now, or "" */
+	int sock_err;          /* ... because a socket failed */
+};
+
+struct watch_proxy {
+	int lfd, port;
+	struct sockaddr_storage broker;
+	socklen_t broker_len;
+	struct watch_track *t;
+	struct wp_pair **pairs;
+	size_t npairs, pairs_cap;
+	unsigned next_id;
+	struct pollfd *fds;
+	size_t fds_cap;
+	int accept_warned;
+};
+
+static void
+wp_nonblock(int fd)
+{
+	int one = 1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Closes with RST instead of FIN. */
+static void
+wp_reset(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+static int
+wp_resolve(const char *host, int port, int passive,
+    struct sockaddr_storage *sa, socklen_t *len, char **cause)
+{
+	struct addrinfo hints, *res = NULL;
+	char sport[16];
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (passive)
+		hints.ai_flags = AI_PASSIVE;
+	snprintf(sport, sizeof sport, "%d", port);
+	rc = getaddrinfo(host, sport, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		*cause = xasprintf("cannot resolve %s: %s", host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+struct watch_proxy *
+watch_proxy_new(const char *listen_host, int listen_port,
+    const char *broker_host, int broker_port, struct watch_track *t,
+    char **cause)
+{
+	struct watch_proxy *p = xcalloc(1, sizeof *p);
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	int one = 1;
+
+	p->lfd = -1;
+	p->t = t;
+	p->next_id = 1;
+	if (wp_resolve(broker_host, broker_port, 0, &p->broker,
+	    &p->broker_len, cause) != 0 ||
+	    wp_resolve(listen_host, listen_port, 1, &sa, &sl, cause) != 0) {
+		free(p);
+		return NULL;
+	}
+	p->lfd = socket(sa.ss_family, SOCK_STREAM, 0);
+	if (p->lfd < 0 ||
+	    setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    bind(p->lfd, (struct sockaddr *)&sa, sl) != 0 ||
+	    listen(p->lfd, 64) != 0 ||
+	    getsockname(p->lfd, (struct sockaddr *)&sa, &sl) != 0) {
+		*cause = xasprintf("cannot listen on %s:%d: %s", listen_host,
+		    listen_port, strerror(errno));
+		if (p->lfd >= 0)
+			close(p->lfd);
+		free(p);
+		return NULL;
+	}
+	fcntl(p->lfd, F_SETFL, fcntl(p->lfd, F_GETFL) | O_NONBLOCK);
+	fcntl(p->lfd, F_SETFD, FD_CLOEXEC);
+	p->port = ntohs(sa.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&sa)->sin6_port :
+	    ((struct sockaddr_in *)&sa)->sin_port);
+	return p;
+}
+
+int
+watch_proxy_port(const struct watch_proxy *p)
+{
+	return p->port;
+}
+
+size_t
+watch_proxy_count(const struct watch_proxy *p)
+{
+	return p->npairs;
+}
+
+/* ---- pairs ----------------------------------------------------------- */
+
+static void
+wp_dir_init(struct wp_dir *d, int client)
+{
+	memset(d, 0, sizeof *d);
+	d->buf = xmalloc(WP_BUF);
+	live_frame_init(&d->fr, client);
+	/* The decoder reads method and header frames whole. */
+	d->fr.cap_types = 1u << LIVE_FRAME_METHOD | 1u << LIVE_FRAME_HEADER;
+	d->fr.cap_max = LIVE_FRAME_MAX_NOLIMIT;
+}
+
+static void
+wp_pair_free(struct wp_pair *pr)
+{
+	wp_reset(pr->cfd);
+	wp_reset(pr->bfd);
+	free(pr->up.buf);
+	free(pr->down.buf);
+	live_frame_free(&pr->up.fr);
+	live_frame_free(&pr->down.fr);
+	watch_conn_free(pr->conn);
+	free(pr);
+}
+
+/* Ends pair i: `why` "" for an orderly end, else a sentence (then both
+ * sockets are reset and the sentence goes to stderr). */
+static void
+wp_end(struct watch_proxy *p, size_t i, const char *why)
+{
+	struct wp_pair *pr = p->pairs[i];
+
+	if (why[0])
+		fprintf(stderr, "rabbitlab watch: connection c%u from %s: %s; "
+		    "closed it\n", pr->id, pr->peer, why);
+	watch_conn_end(pr->conn, why);
+	wp_pair_free(pr);
+	p->pairs[i] = p->pairs[--p->npairs];
+}
+
+void
+watch_proxy_free(struct watch_proxy *p)
+{
+	if (p == NULL)
+		return;
+	while (p->npairs)
+		wp_end(p, p->npairs - 1, "the lab stopped");
+	if (p->lfd >= 0)
+		close(p->lfd);
+	free(p->pairs);
+	free(p->fds);
+	free(p);
+}
+
+static void
+wp_accept(struct watch_proxy *p)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof sa;
+	char host[48] = "?", serv[16] = "?";
+	struct wp_pair *pr;
+	int fd = accept(p->lfd, (struct sockaddr *)&sa, &sl);
+
+	if (fd < 0) {
+		if ((errno == EMFILE || errno == ENFILE) && !p->accept_warned) {
+			p->accept_warned = 1;
+			fprintf(stderr, "rabbitlab watch: cannot accept more "
+			    "connections: %s\n", strerror(errno));
+		}
+		return;
+	}
+	wp_nonblock(fd);
+	getnameinfo((struct sockaddr *)&sa, sl, host, sizeof host, serv,
+	    sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
+	pr = xcalloc(1, sizeof *pr);
+	pr->cfd = fd;
+	pr->id = p->next_id++;
+	snprintf(pr->peer, sizeof pr->peer, "%s:%s", host, serv);
+	wp_dir_init(&pr->up, 1);
+	wp_dir_init(&pr->down, 0);
+	pr->conn = watch_conn_new(p->t, pr->id, pr->peer);
+	p->pairs = xgrow(p->pairs, &p->pairs_cap, p->npairs + 1,
+	    sizeof *p->pairs);
+	p->pairs[p->npairs++] = pr;
+	pr->bfd = socket(p->broker.ss_family, SOCK_STREAM, 0);
+	if (pr->bfd < 0) {
+		snprintf(pr->err, sizeof pr->err, "no socket for the broker: "
+		    "%s", strerror(errno));
+		return;
+	}
+	wp_nonblock(pr->bfd);
+	if (connect(pr->bfd, (struct sockaddr *)&p->broker,
+	    p->broker_len) == 0)
+		pr->connecting = 0;
+	else if (errno == EINPROGRESS)
+		pr->connecting = 1;
+	else
+		snprintf(pr->err, sizeof pr->err, "the broker refused the "
+		    "connection: %s", strerror(errno));
+}
+
+/* ---- parsing --------------------------------------------------------- */
+
+static void
+wp_payload(void *ctx, struct live_frame *f, const uint8_t *d, size_t n)
+{
+	struct wp_pair *pr = ctx;
+
+	if (f->type == LIVE_FRAME_BODY)
+		watch_conn_body(pr->conn, f == &pr->up.fr, f->channel, d, n);
+}
+
+static void
+wp_frame(void *ctx, struct live_frame *f, uint64_t end)
+{
+	struct wp_pair *pr = ctx;
+	int up = f == &pr->up.fr, tuned;
+	uint32_t fm;
+
+	(void)end;
+	if (pr->err[0])
+		return;
+	if (watch_conn_frame(pr->conn, up, f, pr->err, sizeof pr->err) != 0)
+		return;
+	fm = watch_conn_frame_max(pr->conn, &tuned);
+	if (up && tuned && !pr->up.fr.tuned) {
+		live_frame_set_max(&pr->up.fr, fm);
+		live_frame_set_max(&pr->down.fr, fm);
+	}
+}
+
+static const struct live_frame_ops wp_ops = {
+	.payload = wp_payload,
+	.frame = wp_frame,
+};
+
+/* The client must open with "AMQP": anything else is not AMQP at all
+ * (an HTTP request, a TLS hello), said so rather than as a bad frame. */
+static int
+wp_check_header(struct wp_pair *pr, const uint8_t *d, size_t n)
+{
+	static const char want[4] = { 'A', 'M', 'Q', 'P' };
+
+	for (size_t i = 0; i < n && pr->hdr_have < 8; i++)
+		pr->hdr[pr->hdr_have++] = d[i];
+	for (size_t i = 0; i < pr->hdr_have && i < 4; i++)
+		if (pr->hdr[i] != (uint8_t)want[i]) {
+			char shown[16];
+			size_t k;
+			for (k = 0; k < pr->hdr_have && k < 4; k++)
+				shown[k] = pr->hdr[k] >= 0x20 &&
+				    pr->hdr[k] < 0x7f ? (char)pr->hdr[k] : '.';
+			shown[k] = '\0';
+			snprintf(pr->err, sizeof pr->err, "client did not open "
+			    "with the AMQP protocol header (it began with "
+			    "\"%s\")", shown);
+			return -1;
+		}
+	return 0;
+}
+
+/* `n` bytes were read into d's buffer at its end: parse them. */
+static int
+wp_took(struct wp_pair *pr, struct wp_dir *d, size_t n)
+{
+	const uint8_t *at = d->buf + d->end;
+	uint64_t base = d->in;
+	int up = d == &pr->up;
+
+	d->end += n;
+	d->in += n;
+	if (up && pr->hdr_have < 8 && wp_check_header(pr, at, n) != 0)
+		return -1;
+	if (live_frame_feed(&d->fr, at, n, base, &wp_ops, pr) != 0) {
+		snprintf(pr->err, sizeof pr->err, "%s %s",
+		    up ? "client" : "broker", d->fr.err);
+		return -1;
+	}
+	return pr->err[0] ? -1 : 0;
+}
+
+/* ---- without sockets ------------------------------------------------- */
+
+/* A pair with no sockets: its buffers only stage what is parsed. */
+struct watch_scan {
+	struct wp_pair *pr;
+};
+
+struct watch_scan *
+watch_scan_new(struct watch_track *t)
+{
+	struct watch_scan *s = xcalloc(1, sizeof *s);
+	struct wp_pair *pr = xcalloc(1, sizeof *pr);
+
+	pr->cfd = pr->bfd = -1;
+	pr->id = 1;
+	snprintf(pr->peer, sizeof pr->peer, "scan");
+	wp_dir_init(&pr->up, 1);
+	wp_dir_init(&pr->down, 0);
+	pr->conn = watch_conn_new(t, pr->id, pr->peer);
+	s->pr = pr;
+	return s;
+}
+
+int
+watch_scan_feed(struct watch_scan *s, int upstream, const void *d, size_t n)
+{
+	struct wp_pair *pr = s->pr;
+	struct wp_dir *dir = upstream ? &pr->up : &pr->down;
+	const uint8_t *p = d;
+
+	while (n > 0 && !pr->err[0]) {
+		size_t k = n < WP_BUF ? n : WP_BUF;
+		/* Everything staged is "written" at once. */
+		dir->start = dir->end = 0;
+		memcpy(dir->buf, p, k);
+		(void)wp_took(pr, dir, k);
+		p += k;
+		n -= k;
+	}
+	return pr->err[0] ? -1 : 0;
+}
+
+const char *
+watch_scan_error(const struct watch_scan *s)
+{
+	return s->pr->err;
+}
+
+void
+watch_scan_free(struct watch_scan *s)
+{
+	if (s == NULL)
+		return;
+	watch_conn_end(s->pr->conn, s->pr->err);
+	wp_pair_free(s->pr);
+	free(s);
+}
+
+/* ---- moving bytes ---------------------------------------------------- */
+
+/* Reads from fd into d; 0, or -1 when the pair must end (pr->err says
+ * why, or "" for an end of file that ... is handled by d->eof). */
+static int
+wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
+{
+	ssize_t n;
+
+	if (d->start == d->end)
+		d->start = d->end = 0;
+	else if (d->end == WP_BUF && d->start > 0) {
+		memmove(d->buf, d->buf + d->start, d->end - d->start);
+		d->end -= d->start;
+		d->start = 0;
+	}
+	if (d->end == WP_BUF || d->eof)
+		return 0;
+	n = recv(fd, d->buf + d->end, WP_BUF - d->end, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s",
+		    side, strerror(errno));
+		pr->sock_err = 1;
+		return -1;
+	}
+	if (n == 0) {
+		d->eof = 1;
+		return 0;
+	}
+	return wp_took(pr, d, (size_t)n);
+}
+
+static int
+wp_write(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
+{
+	ssize_t n;
+
+	if (d->end > d->start) {
+		n = send(fd, d->buf + d->start, d->end - d->start,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			snprintf(pr->err, sizeof pr->err, "the %s's socket "
+			    "failed: %s", side, strerror(errno));
+			pr->sock_err = 1;
+			return -1;
+		}
+		if (n > 0)
+			d->start += (size_t)n;
+	}
+	if (d->eof && d->start == d->end && !d->shut) {
+		shutdown(fd, SHUT_WR);
+		d->shut = 1;
+	}
+	return 0;
+}
+
+static size_t
+wp_fds(struct watch_proxy *p)
+{
+	size_t n = 0;
+
+	p->fds = xgrow(p->fds, &p->fds_cap, 1 + 2 * p->npairs,
+	    sizeof *p->fds);
+	p->fds[n++] = (struct pollfd){ p->lfd, POLLIN, 0 };
+	for (size_t i = 0; i < p->npairs; i++) {
+		struct wp_pair *pr = p->pairs[i];
+		short ce = 0, be = 0;
+		if (!pr->up.eof && pr->up.end - pr->up.start < WP_BUF)
+			ce |= POLLIN;
+		if (pr->down.end > pr->down.start)
+			ce |= POLLOUT;
+		if (pr->connecting)
+			be = POLLOUT;
+		else {
+			if (!pr->down.eof &&
+			    pr->down.end - pr->down.start < WP_BUF)
+				be |= POLLIN;
+			if (pr->up.end > pr->up.start)
+				be |= POLLOUT;
+		}
+		p->fds[n++] = (struct pollfd){ pr->cfd, ce, 0 };
+		p->fds[n++] = (struct pollfd){ pr->bfd, be, 0 };
+	}
+	return n;
+}
+
+/* Moves what pair pr can move after poll() said `cre` and `bre`. */
+static void
+wp_run_pair(struct wp_pair *pr, short cre, short bre)
+{
+	if (pr->connecting && bre) {
+		int err = 0;
+		socklen_t el = sizeof err;
+		getsockopt(pr->bfd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err) {
+			snprintf(pr->err, sizeof pr->err, "the broker refused "
+			    "the connection: %s", strerror(err));
+			return;
+		}
+		pr->connecting = 0;
+	}
+	if ((cre & (POLLIN | POLLHUP | POLLERR)) &&
+	    wp_read(pr, pr->cfd, &pr->up, "client") != 0)
+		return;
+	if (!pr->connecting && (bre & (POLLIN | POLLHUP | POLLERR)) &&
+	    wp_read(pr, pr->bfd, &pr->down, "broker") != 0)
+		return;
+	if (!pr->connecting && wp_write(pr, pr->bfd, &pr->up, "broker") != 0)
+		return;
+	(void)wp_write(pr, pr->cfd, &pr->down, "client");
+}
+
+int
+watch_proxy_step(struct watch_proxy *p, int timeout_ms)
+{
+	size_t n = wp_fds(p), npairs = p->npairs;
+
+	if (poll(p->fds, n, timeout_ms) < 0)
+		return errno == EINTR ? 0 : -1;
+	/* Pairs are visited from the last, so that ending one (which moves
+	 * the last into its place) skips none; new ones come after. */
+	for (size_t i = npairs; i-- > 0;) {
+		struct wp_pair *pr = p->pairs[i];
+		if (!pr->err[0])
+			wp_run_pair(pr, p->fds[1 + 2 * i].revents,
+			    p->fds[2 + 2 * i].revents);
+		/* A peer may reset its socket once the AMQP connection is
+		 * closed: that is an orderly end. */
+		if (pr->err[0])
+			wp_end(p, i, pr->sock_err &&
+			    watch_conn_closed(pr->conn) ? "" : pr->err);
+		else if (pr->up.shut && pr->down.shut)
+			wp_end(p, i, "");
+	}
+	if (p->fds[0].revents & POLLIN)
+		for (int k = 0; k < 16; k++) {
+			size_t before = p->npairs;
+			wp_accept(p);
+			if (p->npairs == before)
+				break;
+		}
+	return 0;
+}

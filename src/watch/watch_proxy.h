@@ -1,0 +1,64 @@
+/*
+ * The watch proxy: an AMQP 0-9-1 proxy between the applications the lab
+ * watches and a real broker, run from one poll() loop with no threads.
+ *
+ * Each client that connects to the listener gets its own connection to
+ * the broker; the bytes pass both ways unchanged (heartbeats,
+ * connection.blocked, and the frame_max and channel_max the two ends
+ * negotiate included), while each direction is cut into frames by the
+ * shared splitter (engine/live_frame.h) and each frame handed to the
+ * connection's decoder (watch_decode.h) for observation.
+ *
+ * Bad input ends that connection pair, never the lab: a client that does
+ * not open with the AMQP protocol header, a frame the splitter refuses, a
+ * method or content header that does not decode. Both sockets are reset,
+ * nothing of the offending frame is forwarded, and a sentence naming the
+ * connection and the fault goes to stderr and into the event stream
+ * (EV_CONN_LOST).
+ */
+#ifndef RL_WATCH_PROXY_H
+#define RL_WATCH_PROXY_H
+
+#include "watch/watch_track.h"
+
+struct watch_proxy;
+
+/*
+ * Listens on listen_host:listen_port (port 0: any free one) and will
+ * connect each client to broker_host:broker_port. `t` is borrowed for the
+ * proxy's life. Returns NULL with *cause (caller frees) when an address
+ * does not resolve or the port cannot be bound.
+ */
+struct watch_proxy *watch_proxy_new(const char *listen_host, int listen_port,
+    const char *broker_host, int broker_port, struct watch_track *t,
+    char **cause);
+/* Ends every connection (reported as ended by the lab) and frees all. */
+void watch_proxy_free(struct watch_proxy *p);
+/* The port it listens on. */
+int watch_proxy_port(const struct watch_proxy *p);
+/* Connections open now. */
+size_t watch_proxy_count(const struct watch_proxy *p);
+/*
+ * Waits up to timeout_ms for something to do, then accepts, forwards and
+ * decodes whatever is ready. Returns 0, or -1 when poll() failed for
+ * another reason than a signal.
+ */
+int watch_proxy_step(struct watch_proxy *p, int timeout_ms);
+
+/*
+ * The parsing of one connection pair alone, without sockets, for the
+ * fuzzer: the same header check, splitters and decoder as a proxied pair.
+ * watch_scan_feed gives `n` bytes to one direction (`upstream` 1: from
+ * the client) as if just read; each direction continues its stream.
+ * Returns 0, or -1 once the pair would have been closed: then
+ * watch_scan_error says why (never "") and every later call returns -1.
+ * watch_scan_free ends the connection (reporting it) and frees all.
+ */
+struct watch_scan;
+struct watch_scan *watch_scan_new(struct watch_track *t);
+int watch_scan_feed(struct watch_scan *s, int upstream, const void *d,
+    size_t n);
+const char *watch_scan_error(const struct watch_scan *s);
+void watch_scan_free(struct watch_scan *s);
+
+#endif

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# `rabbitlab watch` with clients nobody here wrote, through the proxy, on a
+# private node the lab starts itself.
+#
+#   tests/live/watch.sh build/rabbitlab
+#
+# Starts one `rabbitlab watch --json` (its own private node, on free
+# loopback ports) and checks:
+#   - a pika program (tests/live/watch_pika.py: confirms, mandatory with
+#     some unroutable keys, manual acks, nacks with requeue, rejects into
+#     a dead-letter exchange) reports the same counts as the lab's ledger:
+#     published, confirmed, returned, delivered, redelivered, acked
+#     (processed), rejected (dead-lettered), and the returned ones lost as
+#     unroutable, told by a return;
+#   - amqp-declare-queue, amqp-publish and amqp-consume (rabbitmq-c's
+#     tools): the message published is the one delivered and acked;
+#   - a client that does not open with the AMQP header, and one that
+#     sends a frame of an unknown type, are closed with a message on
+#     stderr, while a pika connection opened before them keeps working;
+#   - a second watch given the first one's node as --broker (with a
+#     password) passes a pika round trip, and shows no password in its
+#     output or its arguments (ps);
+#   - every line on standard output is one JSON object;
+#   - SIGTERM ends the first watch with status 0, and its node goes with
+#     it (its directory removed); SIGINT ends the second with status 0;
+#     neither lab's stderr holds a sanitizer report (for make asan).
+# Prints PASS or FAIL per check and ends with "N passed, N failed"; exits 1
+# if anything failed. About 15 s.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
+
+BIN=${1:?usage: tests/live/watch.sh path/to/rabbitlab}
+PY=/usr/bin/python3 # Debian's, which has python3-pika
+needs_lab watch
+for tool in amqp-publish amqp-consume amqp-declare-queue; do
+	command -v "$tool" >/dev/null ||
+	    { ko "watch: $tool is not installed (make deps installs amqp-tools)"; finish; }
+done
+$PY -c 'import pika' 2>/dev/null ||
+    { ko "watch: python3-pika is not installed (make deps installs it)"; finish; }
+
+scratch watch
+w1="" w2=""
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
+cleanup() {
+	# Only the labs this script started; each lab's guardian then stops
+	# its node.
+	for p in $w1 $w2; do kill -KILL "$p" 2>/dev/null; done
+}
+
+# Waits (at most $2 s) for file $1 to hold the listening line; prints
+# the port.
+await_port() { # errfile seconds
+	local i
+	for i in $(seq $(($2 * 10))); do
+		grep -q 'listening on' "$1" 2>/dev/null && break
+		sleep 0.1
+	done
+	sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\) for .*/\1/p' "$1" | head -1
+}
+# Waits (at most 15 s) for pid $1 to end; its exit status (137 if killed).
+await_exit() {
+	local i
+	for i in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+
+"$BIN" watch --json --listen 127.0.0.1:0 >"$tmp/w1.out" 2>"$tmp/w1.err" &
+w1=$!
+port=$(await_port "$tmp/w1.err" 90)
+if [ -z "$port" ]; then
+	ko "watch: the lab did not start listening" "$tmp/w1.err"
+	finish
+fi
+ok "watch: listening on 127.0.0.1:$port, own node started"
+node_dir=$(sed -n 's/.*(data in \([^;]*\);.*/\1/p' "$tmp/w1.err" | head -1)
+node_port=$(sed -n 's/.*starting a private RabbitMQ node [^ ]* on [^:]*:\([0-9]*\) .*/\1/p' "$tmp/w1.err" | head -1)
+
+# (c) first part: a pika connection that stays open across the bad ones.
+cat >"$tmp/steady.py" <<'PYEOF'
+import json, socket, sys, time
+import pika
+port = int(sys.argv[1])
+conn = pika.BlockingConnection(pika.ConnectionParameters(
+    host="127.0.0.1", port=port,
+    client_properties={"connection_name": "steady"}))
+ch = conn.channel()
+ch.queue_declare("watch.steady", auto_delete=True)
+ch.confirm_delivery()
+# Now two clients that do not speak AMQP 0-9-1 properly.
+closed = []
+for first in (b"GET / HTTP/1.1\r\n\r\n",
+              b"AMQP\x00\x00\x09\x01"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(first)
+    if first.startswith(b"AMQP"):
+        time.sleep(0.5)  # connection.start arrives; then a bad frame
+        s.sendall(b"\x09\x00\x00\x00\x00\x00\x04abcd\xce")
+    end = time.time() + 5
+    gone = False
+    try:
+        while time.time() < end:
+            d = s.recv(4096)
+            if not d:
+                gone = True
+                break
+    except (ConnectionResetError, socket.timeout) as e:
+        gone = isinstance(e, ConnectionResetError)
+    closed.append(gone)
+    s.close()
+# The steady connection still works.
+got = 0
+for i in range(3):
+    ch.basic_publish("", "watch.steady", b"steady %d" % i)
+for method, props, body in ch.consume("watch.steady", inactivity_timeout=5):
+    if method is None:
+        break
+    ch.basic_ack(method.delivery_tag)
+    got += 1
+    if got == 3:
+        break
+ch.cancel()
+conn.close()
+print(json.dumps({"closed": closed, "steady": got}))
+PYEOF
+if timeout 60 $PY "$tmp/steady.py" "$port" >"$tmp/steady.out" 2>&1 &&
+    grep -q '"closed": \[true, true\], "steady": 3' "$tmp/steady.out"; then
+	ok "watch: two malformed clients closed, the steady one kept working"
+else
+	ko "watch: malformed clients" "$tmp/steady.out"
+fi
+if grep -q 'client did not open with the AMQP protocol header (it began with "GET ")' "$tmp/w1.err" &&
+    grep -q 'client sent a frame of unknown type 9; closed it' "$tmp/w1.err"; then
+	ok "watch: each malformed client named on stderr"
+else
+	ko "watch: messages for the malformed clients" "$tmp/w1.err"
+fi
+kill -0 "$w1" 2>/dev/null && ok "watch: the lab survived them" ||
+    ko "watch: the lab died" "$tmp/w1.err"
+
+# (a) pika with confirms, mandatory and manual acks.
+if timeout 90 $PY tests/live/watch_pika.py "$port" 40 >"$tmp/pika.out" 2>&1; then
+	ok "watch: pika ran through the lab ($(cat "$tmp/pika.out"))"
+else
+	ko "watch: pika failed" "$tmp/pika.out"
+fi
+
+# (b) rabbitmq-c's command-line tools.
+url="amqp://guest:guest@127.0.0.1:$port"
+if timeout 20 amqp-declare-queue --url="$url" -q watch.rt >/dev/null 2>"$tmp/rt.err" &&
+    timeout 20 amqp-publish --url="$url" -r watch.rt -b "round trip" 2>>"$tmp/rt.err" &&
+    timeout 20 amqp-consume --url="$url" -q watch.rt -c 1 cat >"$tmp/rt.out" 2>>"$tmp/rt.err" &&
+    grep -qx "round trip" "$tmp/rt.out"; then
+	ok "watch: amqp-publish / amqp-consume round trip through the lab"
+else
+	ko "watch: amqp-tools round trip" "$tmp/rt.err"
+fi
+
+# (f) a second watch in front of the first one's node, given a password.
+if [ -n "$node_port" ]; then
+	"$BIN" watch --json --listen 127.0.0.1:0 \
+	    --broker "amqp://guest:guest@127.0.0.1:$node_port" \
+	    >"$tmp/w2.out" 2>"$tmp/w2.err" &
+	w2=$!
+	port2=$(await_port "$tmp/w2.err" 20)
+	ps -o args= -p "$w2" >"$tmp/w2.ps" 2>&1
+	if [ -n "$port2" ] &&
+	    timeout 60 $PY tests/live/watch_pika.py "$port2" 5 >"$tmp/pika2.out" 2>&1; then
+		ok "watch: --broker URL: pika through a second lab"
+	else
+		ko "watch: --broker URL" "$tmp/w2.err"
+	fi
+	kill -INT "$w2" 2>/dev/null
+	await_exit "$w2"
+	rc2=$?
+	w2=""
+	[ "$rc2" -eq 0 ] && ok "watch: SIGINT ends the second with status 0" ||
+	    ko "watch: status $rc2 after SIGINT" "$tmp/w2.err"
+	if grep -q 'guest:guest' "$tmp/w2.out" "$tmp/w2.err" "$tmp/w2.ps"; then
+		ko "watch: a password shown" "$tmp/w2.ps"
+	else
+		ok "watch: no password in the output, stderr or ps"
+	fi
+else
+	ko "watch: the node's port is not in the start-up lines" "$tmp/w1.err"
+fi
+
+# Stop the first lab: its fates and summary come last.
+kill -TERM "$w1"
+await_exit "$w1"
+rc=$?
+w1=""
+[ "$rc" -eq 0 ] && ok "watch: SIGTERM ends it with status 0" ||
+    ko "watch: status $rc after SIGTERM" "$tmp/w1.err"
+if [ -n "$node_dir" ] && [ ! -e "$node_dir" ]; then
+	ok "watch: its private node went with it"
+else
+	ko "watch: node directory '$node_dir' left behind" "$tmp/w1.err"
+fi
+
+# A sanitizer build (make asan) reports on stderr.
+if grep -hE 'runtime error|Sanitizer' "$tmp/w1.err" "$tmp/w2.err" >"$tmp/san" 2>/dev/null; then
+	ko "watch: a sanitizer report" "$tmp/san"
+else
+	ok "watch: no sanitizer report from either lab"
+fi
+
+# Every line one JSON object; then the ledger against pika's own counts.
+$PY - "$tmp/w1.out" "$tmp/pika.out" >"$tmp/cmp.out" 2>&1 <<'PYEOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]          # fails on a bad line
+print("lines", len(objs))
+pika = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+s = [o for o in objs if "summary" in o][-1]["summary"]
+fates = [o for o in objs if "fate" in o]
+# The pika connection's messages: watch.x; the others came from the
+# steady client and the amqp tools.
+mine = [f for f in fates if f.get("exchange") == "watch.x"]
+pairs = [
+    ("published", len(mine), pika["published"]),
+    ("confirmed", sum(f["confirmed"] for f in mine), pika["broker_acked"]),
+    ("returned", sum(f["returned"] for f in mine), pika["returned"]),
+    ("delivered", sum(f["deliveries"] for f in mine), pika["delivered"]),
+    ("acked", sum(f["acks"] for f in mine), pika["acked"]),
+    ("processed", sum(f["fate"] == "processed" for f in mine), pika["acked"]),
+    ("dead-lettered", sum(f["fate"] == "dead_lettered" for f in mine),
+     pika["rejected"]),
+    ("lost unroutable", sum(f.get("reason") == "unroutable" and
+                            f.get("notice") == "return" for f in mine),
+     pika["returned"]),
+    ("redelivered", sum(1 for o in objs if o.get("kind") == "DELIVER"
+                        and o.get("flag") == 1), pika["redelivered"]),
+    ("summary returned", s["returned"], pika["returned"]),
+]
+bad = 0
+for name, lab, client in pairs:
+    print("%-16s lab %3d  pika %3d%s" % (name, lab, client,
+          "" if lab == client else "   <-- differs"))
+    bad += lab != client
+rt = [f for f in fates if f.get("routing_key") == "watch.rt"]
+print("round trip fates", [f["fate"] for f in rt])
+bad += [f["fate"] for f in rt] != ["processed"]
+steady = [f for f in fates if f.get("routing_key") == "watch.steady"]
+print("steady fates", [f["fate"] for f in steady])
+bad += [f["fate"] for f in steady] != ["processed"] * 3
+sys.exit(1 if bad else 0)
+PYEOF
+if [ $? -eq 0 ]; then
+	ok "watch: every line JSON; the ledger's counts equal pika's and the tools'"
+	sed 's/^/    /' "$tmp/cmp.out"
+else
+	KO_LINES=40 ko "watch: the ledger against the clients" "$tmp/cmp.out"
+fi
+finish

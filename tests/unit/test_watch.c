@@ -1,0 +1,527 @@
+/*
+ * Unit tests of the watch's decoding path without sockets (watch_scan):
+ * conversations built frame by frame go through the header check, the
+ * splitter, rabbitmq-c's decoders and the tracker, and the ledger must
+ * tell the same story. Checked: confirms (multiple) and a return (lost,
+ * unroutable, told by a return); a delivery matched by message-id, and by
+ * routing key and body in publish order; a resend with the same
+ * message-id acked twice is a duplicate; nack with requeue puts it back
+ * and the redelivery is the same message; a reject from a queue declared
+ * with a dead-letter exchange is dead-lettered, from one without it lost;
+ * a channel.close 404 loses the publish that caused it and the ones after
+ * it; a broker nack loses it; a connection that ends puts its unacked
+ * deliveries back and loses its confirms; bad input (no protocol header,
+ * an unknown frame type, a method that does not decode) is refused with a
+ * sentence.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/ledger.h"
+#include "watch/watch_proxy.h"
+#include "watch/watch_track.h"
+
+/* ---- building frames ------------------------------------------------- */
+
+struct buf {
+	uint8_t d[8192];
+	size_t n;
+};
+
+static void
+put(struct buf *b, const void *p, size_t n)
+{
+	assert_true(b->n + n <= sizeof b->d);
+	memcpy(b->d + b->n, p, n);
+	b->n += n;
+}
+
+static void
+put8(struct buf *b, unsigned v)
+{
+	uint8_t c = (uint8_t)v;
+	put(b, &c, 1);
+}
+
+static void
+put16(struct buf *b, unsigned v)
+{
+	put8(b, v >> 8);
+	put8(b, v);
+}
+
+static void
+put32(struct buf *b, uint32_t v)
+{
+	put16(b, v >> 16);
+	put16(b, v & 0xffff);
+}
+
+static void
+put64(struct buf *b, uint64_t v)
+{
+	put32(b, (uint32_t)(v >> 32));
+	put32(b, (uint32_t)v);
+}
+
+static void
+shortstr(struct buf *b, const char *s)
+{
+	put8(b, (unsigned)strlen(s));
+	put(b, s, strlen(s));
+}
+
+/* One frame of `type` on `ch` whose payload is p. */
+static void
+frame(struct buf *b, unsigned type, unsigned ch, const struct buf *p)
+{
+	put8(b, type);
+	put16(b, ch);
+	put32(b, (uint32_t)p->n);
+	put(b, p->d, p->n);
+	put8(b, 0xce);
+}
+
+/* A method frame; `args` may be NULL. */
+static void
+method(struct buf *b, unsigned ch, unsigned cls, unsigned meth,
+    const struct buf *args)
+{
+	struct buf p = { .n = 0 };
+
+	put16(&p, cls);
+	put16(&p, meth);
+	if (args)
+		put(&p, args->d, args->n);
+	frame(b, 1, ch, &p);
+}
+
+/* A content header (basic) with an optional message-id, and one body. */
+static void
+content(struct buf *b, unsigned ch, const char *mid, const char *body)
+{
+	struct buf p = { .n = 0 }, q = { .n = 0 };
+
+	put16(&p, 60);
+	put16(&p, 0);
+	put64(&p, strlen(body));
+	put16(&p, mid ? 0x0080 : 0);
+	if (mid)
+		shortstr(&p, mid);
+	frame(b, 2, ch, &p);
+	put(&q, body, strlen(body));
+	frame(b, 3, ch, &q);
+}
+
+static void
+publish(struct buf *b, unsigned ch, const char *x, const char *key,
+    int mandatory, const char *mid, const char *body)
+{
+	struct buf a = { .n = 0 };
+
+	put16(&a, 0);
+	shortstr(&a, x);
+	shortstr(&a, key);
+	put8(&a, (unsigned)mandatory);
+	method(b, ch, 60, 40, &a);
+	content(b, ch, mid, body);
+}
+
+static void
+deliver(struct buf *b, unsigned ch, const char *tag, uint64_t dtag,
+    int redelivered, const char *key, const char *mid, const char *body)
+{
+	struct buf a = { .n = 0 };
+
+	shortstr(&a, tag);
+	put64(&a, dtag);
+	put8(&a, (unsigned)redelivered);
+	shortstr(&a, "x");
+	shortstr(&a, key);
+	method(b, ch, 60, 60, &a);
+	content(b, ch, mid, body);
+}
+
+/* basic.ack (60.80), basic.nack (60.120: bits multiple, requeue) or
+ * basic.reject (60.90: bit requeue). */
+static void
+settle(struct buf *b, unsigned ch, unsigned meth, uint64_t tag, unsigned bits)
+{
+	struct buf a = { .n = 0 };
+
+	put64(&a, tag);
+	put8(&a, bits);
+	method(b, ch, 60, meth, &a);
+}
+
+static void
+declare(struct buf *b, unsigned ch, const char *queue, const char *dlx)
+{
+	struct buf a = { .n = 0 }, t = { .n = 0 };
+
+	put16(&a, 0);
+	shortstr(&a, queue);
+	put8(&a, 0);
+	if (dlx) {
+		shortstr(&t, "x-dead-letter-exchange");
+		put8(&t, 'S');
+		put32(&t, (uint32_t)strlen(dlx));
+		put(&t, dlx, strlen(dlx));
+	}
+	put32(&a, (uint32_t)t.n);
+	put(&a, t.d, t.n);
+	method(b, ch, 50, 10, &a);
+}
+
+static void
+consume(struct buf *c, struct buf *br, unsigned ch, const char *queue,
+    const char *tag)
+{
+	struct buf a = { .n = 0 }, ok = { .n = 0 };
+
+	put16(&a, 0);
+	shortstr(&a, queue);
+	shortstr(&a, tag);
+	put8(&a, 0);
+	put32(&a, 0);
+	method(c, ch, 60, 20, &a);
+	shortstr(&ok, tag);
+	method(br, ch, 60, 21, &ok);
+}
+
+/* ---- running a conversation ------------------------------------------ */
+
+struct run {
+	struct watch_track *t;
+	struct watch_scan *s;
+	uint32_t delivered[16];   /* message of each basic.deliver */
+	size_t ndelivered;
+	int requeues, confirm_lost;
+};
+
+static void
+seen(void *ctx, const struct event *ev)
+{
+	struct run *r = ctx;
+
+	if (ev->kind == EV_DELIVER && r->ndelivered < 16)
+		r->delivered[r->ndelivered++] = ev->msg;
+	if (ev->kind == EV_REQUEUE)
+		r->requeues++;
+	if (ev->kind == EV_CONFIRM_LOST)
+		r->confirm_lost++;
+}
+
+/* A connection after its protocol header and a channel 1 (with confirms
+ * when `confirm`). */
+static void
+begin(struct run *r, int confirm)
+{
+	struct buf c = { .n = 0 };
+
+	memset(r, 0, sizeof *r);
+	r->t = watch_track_new(seen, r);
+	r->s = watch_scan_new(r->t);
+	put(&c, "AMQP\0\0\x09\x01", 8);
+	method(&c, 1, 20, 10, &(struct buf){ .d = { 0 }, .n = 1 });
+	if (confirm)
+		method(&c, 1, 85, 10, &(struct buf){ .d = { 0 }, .n = 1 });
+	assert_int_equal(watch_scan_feed(r->s, 1, c.d, c.n), 0);
+}
+
+static void
+client(struct run *r, const struct buf *b)
+{
+	assert_int_equal(watch_scan_feed(r->s, 1, b->d, b->n), 0);
+}
+
+static void
+broker(struct run *r, const struct buf *b)
+{
+	assert_int_equal(watch_scan_feed(r->s, 0, b->d, b->n), 0);
+}
+
+static struct ledger_summary
+finish(struct run *r)
+{
+	struct ledger_summary s;
+
+	watch_scan_free(r->s);
+	ledger_summarize(watch_track_ledger(r->t), &s);
+	watch_track_free(r->t);
+	return s;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void
+test_confirms_and_return(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, ret = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 1);
+	publish(&c, 1, "x", "k", 1, "id-1", "one");
+	publish(&c, 1, "x", "nowhere", 1, NULL, "two");
+	client(&r, &c);
+	put16(&ret, 312);
+	shortstr(&ret, "NO_ROUTE");
+	shortstr(&ret, "x");
+	shortstr(&ret, "nowhere");
+	method(&b, 1, 60, 50, &ret);
+	content(&b, 1, NULL, "two");
+	settle(&b, 1, 80, 2, 1); /* both, multiple */
+	broker(&r, &b);
+	s = finish(&r);
+	assert_int_equal(s.published, 2);
+	assert_int_equal(s.confirmed, 2);
+	assert_int_equal(s.returned, 1);
+	assert_int_equal(s.lost_by[LOSS_UNROUTABLE], 1);
+	assert_int_equal(s.lost_notified, 1);
+	assert_int_equal(s.fate[FATE_IN_FLIGHT], 1);
+}
+
+static void
+test_match_by_id_and_digest(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, c2 = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 0);
+	declare(&c, 1, "q", NULL);
+	consume(&c, &b, 1, "q", "ct");
+	publish(&c, 1, "x", "k", 0, "id-a", "same");
+	publish(&c, 1, "x", "k", 0, NULL, "same");
+	publish(&c, 1, "x", "k", 0, NULL, "same");
+	client(&r, &c);
+	/* Delivered in another order than published: the id decides for
+	 * the first, publish order for the two alike. */
+	deliver(&b, 1, "ct", 1, 0, "k", NULL, "same");
+	deliver(&b, 1, "ct", 2, 0, "k", "id-a", "same");
+	deliver(&b, 1, "ct", 3, 0, "k", NULL, "same");
+	broker(&r, &b);
+	settle(&c2, 1, 80, 3, 1);
+	client(&r, &c2);
+	assert_int_equal(r.ndelivered, 3);
+	assert_int_equal(r.delivered[0], 2);
+	assert_int_equal(r.delivered[1], 1);
+	assert_int_equal(r.delivered[2], 3);
+	s = finish(&r);
+	assert_int_equal(s.fate[FATE_PROCESSED], 3);
+	assert_int_equal(s.delivered, 3);
+}
+
+static void
+test_resend_acked_twice_is_duplicate(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, c2 = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 0);
+	consume(&c, &b, 1, "q", "ct");
+	publish(&c, 1, "x", "k", 0, "id-9", "pay");
+	publish(&c, 1, "x", "k", 0, "id-9", "pay");
+	client(&r, &c);
+	deliver(&b, 1, "ct", 1, 0, "k", "id-9", "pay");
+	deliver(&b, 1, "ct", 2, 0, "k", "id-9", "pay");
+	broker(&r, &b);
+	settle(&c2, 1, 80, 1, 0);
+	settle(&c2, 1, 80, 2, 0);
+	client(&r, &c2);
+	s = finish(&r);
+	assert_int_equal(s.messages, 1);
+	assert_int_equal(s.published, 2);
+	assert_int_equal(s.fate[FATE_DUPLICATED], 1);
+}
+
+static void
+test_requeue_then_redelivery(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, c2 = { .n = 0 };
+	struct buf b2 = { .n = 0 }, c3 = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 0);
+	consume(&c, &b, 1, "q", "ct");
+	publish(&c, 1, "x", "k", 0, NULL, "first");
+	publish(&c, 1, "x", "k", 0, NULL, "first");
+	client(&r, &c);
+	deliver(&b, 1, "ct", 1, 0, "k", NULL, "first");
+	broker(&r, &b);
+	settle(&c2, 1, 120, 1, 2); /* nack, requeue */
+	client(&r, &c2);
+	/* The redelivery is the message put back, not the other alike. */
+	deliver(&b2, 1, "ct", 2, 1, "k", NULL, "first");
+	broker(&r, &b2);
+	settle(&c3, 1, 80, 2, 0);
+	client(&r, &c3);
+	assert_int_equal(r.delivered[0], 1);
+	assert_int_equal(r.delivered[1], 1);
+	assert_int_equal(r.requeues, 1);
+	s = finish(&r);
+	assert_int_equal(s.redelivered, 1);
+	assert_int_equal(s.fate[FATE_PROCESSED], 1);
+	assert_int_equal(s.fate[FATE_IN_FLIGHT], 1);
+}
+
+static void
+test_reject_dead_letter_or_lost(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, c2 = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 0);
+	declare(&c, 1, "withdlx", "dlx");
+	declare(&c, 1, "plain", NULL);
+	consume(&c, &b, 1, "withdlx", "a");
+	consume(&c, &b, 1, "plain", "b");
+	publish(&c, 1, "x", "k1", 0, NULL, "one");
+	publish(&c, 1, "x", "k2", 0, NULL, "two");
+	client(&r, &c);
+	deliver(&b, 1, "a", 1, 0, "k1", NULL, "one");
+	deliver(&b, 1, "b", 2, 0, "k2", NULL, "two");
+	broker(&r, &b);
+	settle(&c2, 1, 90, 1, 0);
+	settle(&c2, 1, 90, 2, 0);
+	client(&r, &c2);
+	s = finish(&r);
+	assert_int_equal(s.fate[FATE_DEAD], 1);
+	assert_int_equal(s.lost_by[LOSS_REJECTED], 1);
+	assert_int_equal(s.lost_silent, 1);
+}
+
+static void
+test_channel_close_404(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, a = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 1);
+	publish(&c, 1, "gone", "k", 0, NULL, "a");
+	publish(&c, 1, "gone", "k", 0, NULL, "b");
+	client(&r, &c);
+	put16(&a, 404);
+	shortstr(&a, "NOT_FOUND - no exchange 'gone' in vhost '/'");
+	put16(&a, 60);
+	put16(&a, 40);
+	method(&b, 1, 20, 40, &a);
+	broker(&r, &b);
+	s = finish(&r);
+	assert_int_equal(s.lost_by[LOSS_MISSING_EXCHANGE], 1);
+	assert_int_equal(s.lost_by[LOSS_CHANNEL_CLOSED], 1);
+	assert_int_equal(s.lost_notified, 2);
+}
+
+static void
+test_broker_nack(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 1);
+	publish(&c, 1, "x", "k", 0, NULL, "full");
+	client(&r, &c);
+	settle(&b, 1, 120, 1, 0);
+	broker(&r, &b);
+	s = finish(&r);
+	assert_int_equal(s.nacked, 1);
+	assert_int_equal(s.lost_by[LOSS_NACKED], 1);
+}
+
+static void
+test_connection_end(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 };
+	struct ledger_summary s;
+
+	(void)state;
+	begin(&r, 1);
+	consume(&c, &b, 1, "q", "ct");
+	publish(&c, 1, "x", "k", 0, NULL, "unconfirmed");
+	publish(&c, 1, "x", "k2", 0, NULL, "held");
+	client(&r, &c);
+	deliver(&b, 1, "ct", 1, 0, "k2", NULL, "held");
+	broker(&r, &b);
+	s = finish(&r);
+	assert_int_equal(r.requeues, 1);
+	assert_int_equal(r.confirm_lost, 2);
+	assert_int_equal(s.fate[FATE_IN_FLIGHT], 2);
+}
+
+/* Feeds one client stream; the sentence it was refused with. */
+static void
+refused(const void *d, size_t n, const char *want)
+{
+	struct watch_track *t = watch_track_new(NULL, NULL);
+	struct watch_scan *s = watch_scan_new(t);
+
+	assert_int_equal(watch_scan_feed(s, 1, d, n), -1);
+	if (strstr(watch_scan_error(s), want) == NULL)
+		fail_msg("'%s' does not say '%s'", watch_scan_error(s), want);
+	assert_int_equal(watch_scan_feed(s, 1, "x", 1), -1);
+	watch_scan_free(s);
+	watch_track_free(t);
+}
+
+static void
+test_bad_input(void **state)
+{
+	struct buf b = { .n = 0 }, a = { .n = 0 };
+
+	(void)state;
+	refused("GET / HTTP/1.1\r\n", 16, "client did not open with the "
+	    "AMQP protocol header (it began with \"GET \")");
+	put(&b, "AMQP\0\0\x09\x01", 8);
+	put(&b, "\x09\x00\x00\x00\x00\x00\x00\xce", 8);
+	refused(b.d, b.n, "client sent a frame of unknown type 9");
+	b.n = 8;
+	put8(&a, 0); /* basic.publish cut short */
+	method(&b, 1, 60, 40, &a);
+	refused(b.d, b.n, "client sent basic.publish (60.40) whose "
+	    "arguments do not decode");
+	b.n = 8;
+	a.n = 0;
+	method(&b, 1, 60, 999, &a);
+	refused(b.d, b.n, "client sent method 60.999, which AMQP 0-9-1 does "
+	    "not define");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_confirms_and_return),
+		cmocka_unit_test(test_match_by_id_and_digest),
+		cmocka_unit_test(test_resend_acked_twice_is_duplicate),
+		cmocka_unit_test(test_requeue_then_redelivery),
+		cmocka_unit_test(test_reject_dead_letter_or_lost),
+		cmocka_unit_test(test_channel_close_404),
+		cmocka_unit_test(test_broker_nack),
+		cmocka_unit_test(test_connection_end),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
