@@ -103,6 +103,29 @@ client_emit(struct client *cl, enum event_kind kind, enum event_actor actor,
 	broker_emit(cl->b, kind, actor, msg, code, flag, where, detail);
 }
 
+int
+client_producer_recycle_due(const struct client *cl)
+{
+	const struct client_producer *p = &cl->prod;
+
+	return p->reconnect && p->connected && p->outstanding == 0;
+}
+
+void
+client_producer_recycle(struct client *cl)
+{
+	struct client_producer *p = &cl->prod;
+
+	client_emit(cl, EV_CONN_CLOSE, ACTOR_PRODUCER, 0, 0, 0, NULL,
+	    "reconnecting with the new heartbeat");
+	p->reconnect = 0;
+	p->connected = 0;
+	p->chan_open = p->chan_dead = p->confirm_mode = 0;
+	p->gen++;
+	p->step_armed = 0;
+	p->connecting = 1;
+}
+
 /* ---- the outbox ---------------------------------------------------------- */
 
 void

@@ -88,6 +88,7 @@ struct client_producer {
 	int64_t blocked_us;  /* time the caller spent blocked */
 	int64_t wait_since;  /* waiting for confirms since, -1 not */
 	int unroutable_left;
+	int reconnect;       /* a connect-time toggle changed: reconnect idle */
 };
 
 /* One consumer (trade service instance) as the application sees itself. */
@@ -196,6 +197,17 @@ int64_t client_now(const struct client *cl);
 /* ---- producer ------------------------------------------------------------- */
 
 /* Queues a run of publishes (the batch is copied; xname is taken over). */
+/*
+ * A toggle negotiated at connect (the heartbeat) changed: the application
+ * replaces its producer connection as soon as nothing is in flight on it.
+ * client_producer_recycle_due says whether that time has come (the engine
+ * adds what only it sees, such as bytes not yet on the wire);
+ * client_producer_recycle says so in the event stream and forgets the old
+ * connection, leaving the producer connecting: the engine closes its own
+ * connection and opens the new one.
+ */
+int client_producer_recycle_due(const struct client *cl);
+void client_producer_recycle(struct client *cl);
 void client_outbox_push(struct client *cl, const struct client_batch *b,
     int front);
 struct client_batch *client_outbox_head(struct client *cl);

@@ -264,8 +264,8 @@ lv_hook_toggled(struct engine *e, enum toggle_id id, int64_t value, char **cause
 	switch (id) {
 	case TOGGLE_HEARTBEAT:
 		/* Negotiated at connect: the producer reconnects when idle. */
-		e->prod.reconnect = e->base.app.prod.connected;
-		if (e->base.app.prod.connected && e->base.app.prod.outstanding == 0 &&
+		e->base.app.prod.reconnect = e->base.app.prod.connected;
+		if (client_producer_recycle_due(&e->base.app) &&
 		    e->prod.sent_len == 0 && e->base.app.prod.out_len == 0) {
 			/* As a toggle takes effect at once in the simulator. */
 			lv_producer_recycle(e);

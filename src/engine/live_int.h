@@ -130,7 +130,6 @@ struct lv_producer {
 	int redeclare;           /* the next channel declares the topology */
 	size_t room;             /* send buffer bytes known to be free */
 	int unsynced;            /* published since the last channel sync */
-	int reconnect;           /* a connect-time toggle changed */
 	int syncing;             /* a basic.qos sent as a sync, no -ok yet */
 	enum live_relay_mode link;
 	uint32_t link_gen;

@@ -384,19 +384,11 @@ void
 lv_producer_recycle(struct engine *e)
 {
 	struct lv_producer *p = &e->prod;
-	struct client_producer *cp = &e->base.app.prod;
 
-	p->reconnect = 0;
-	lv_emit(e, EV_CONN_CLOSE, ACTOR_PRODUCER, 0, 0, 0, NULL,
-	    "reconnecting with the new heartbeat");
+	client_producer_recycle(&e->base.app);
 	lv_client_drop(&p->cl, 1);
 	live_relay_flush(p->cl.relay, 200);
-	cp->connected = 0;
-	cp->chan_open = cp->chan_dead = cp->confirm_mode = 0;
 	p->unsynced = p->syncing = 0;
-	cp->gen++;
-	cp->step_armed = 0;
-	cp->connecting = 1;
 	if (lv_client_open(e, &p->cl) != 0)
 		lv_producer_connect_failed(e);
 }
@@ -498,8 +490,7 @@ lv_producer_hold(struct engine *e)
 	if (cp->connected && cp->confirm_mode && cp->outstanding &&
 	    e->base.toggles[TOGGLE_CONFIRMS] == CONFIRMS_OFF)
 		return 1;
-	if (p->reconnect && cp->connected && cp->outstanding == 0 &&
-	    p->sent_len == 0) {
+	if (client_producer_recycle_due(&e->base.app) && p->sent_len == 0) {
 		if (lv_producer_flush_or_lose(e) == 0)
 			lv_producer_recycle(e);
 		return 1;

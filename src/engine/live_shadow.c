@@ -266,7 +266,7 @@ lv_relay_read_done(void *ctx)
 		return;
 	p->fast_new = 0;
 	/* A reconnect would flush the relay from inside its own run. */
-	if (cp->connected && !p->reconnect)
+	if (cp->connected && !cp->reconnect)
 		lv_producer_pump(cl->e);
 }
 

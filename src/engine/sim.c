@@ -496,6 +496,33 @@ sim_producer_send(struct engine *e)
 	client_producer_arm(&e->base.app, e->now + cost);
 }
 
+static void sim_producer_connected(struct engine *e);
+
+/*
+ * A new heartbeat is negotiated at connect: once nothing is on its way,
+ * the producer's connection is replaced (as the live engine does), and
+ * the new one declares the topology again. From the toggle itself, `now`:
+ * the new connection is there before the next step (the live engine waits
+ * for it), else after the usual handshake.
+ */
+static int
+sim_producer_recycle(struct engine *e, int now)
+{
+	struct client_producer *cp = &e->base.app.prod;
+
+	if (!client_producer_recycle_due(&e->base.app) || e->prod.up.len ||
+	    e->prod.down.len || cp->out_len)
+		return 0;
+	client_producer_recycle(&e->base.app);
+	e->prod.bchan = 0;
+	if (now)
+		sim_producer_connected(e);
+	else
+		sched_add(&e->base.sched, e->now + SIM_CONNECT_US,
+		    T_CONNECTED, cp->gen, 0, 0);
+	return 1;
+}
+
 /*
  * Decides the producer's next move: connect, retry, wait for confirms or
  * send. Called whenever anything the producer depends on changed.
@@ -506,7 +533,7 @@ sim_producer_pump(struct engine *e)
 	struct client_producer *cp = &e->base.app.prod;
 	int mode = (int)e->base.toggles[TOGGLE_CONFIRMS];
 
-	if (!client_producer_ready(&e->base.app))
+	if (!client_producer_ready(&e->base.app) || sim_producer_recycle(e, 0))
 		return;
 	if (!cp->connected) {
 		if (!sim_producer_reachable(e)) {
@@ -957,6 +984,10 @@ sim_hook_toggled(struct engine *e, enum toggle_id id, int64_t value,
 	(void)value;
 	(void)cause;
 	switch (id) {
+	case TOGGLE_HEARTBEAT:
+		e->base.app.prod.reconnect = e->base.app.prod.connected;
+		sim_producer_recycle(e, 1);
+		break;
 	case TOGGLE_ACK_MODE:
 		/* The container cancels and consumes again in the new mode. */
 		for (size_t i = 0; i < e->nconsumers; i++)
