@@ -732,8 +732,7 @@ broker_refuses(struct broker_queue *q, int64_t max)
 /*
  * A drop-head queue over `keep` ready messages drops from its head (the
  * oldest, or what was just requeued there) until `keep` are left, each
- * dead-lettered as maxlen. Quorum queues apply their limit only to what
- * is published (f40).
+ * dead-lettered as maxlen.
  */
 static void
 broker_trim_head(struct broker *b, int qi, int64_t keep)
@@ -751,13 +750,19 @@ broker_trim_head(struct broker *b, int qi, int64_t keep)
 	}
 }
 
-/* After requeues into classic queue qi: its length limit applies again
-   before anything is delivered (RabbitMQ drops the head, f40). */
+/*
+ * After requeues into queue qi its length limit applies again. A classic
+ * queue drops its head before it delivers anything (f40); a quorum queue
+ * (rabbit_fifo's checkout, then its limit) first hands what it can to
+ * consumers with credit, and drops what is still over the limit (seed
+ * 351: a message returned by a crashed consumer, nobody to take it).
+ */
 static void
 broker_requeued(struct broker *b, int qi)
 {
-	if (b->queues[qi].type != QTYPE_QUORUM)
-		broker_trim_head(b, qi, broker_max_length(&b->queues[qi]));
+	if (b->queues[qi].type == QTYPE_QUORUM)
+		broker_dispatch(b, qi);
+	broker_trim_head(b, qi, broker_max_length(&b->queues[qi]));
 }
 
 void

@@ -186,10 +186,22 @@ lv_hook_depth(struct engine *e, int qi, uint64_t *depth, char **cause)
 	return 0;
 }
 
+/*
+ * Queue qi changed type or durability: deleted and declared again. The
+ * broker cancels the consumers of the old queue (basic.cancel); Spring's
+ * container consumes again, as the simulator's subscriptions carry on
+ * (seed 317).
+ */
 static int
 lv_hook_queue_redeclared(struct engine *e, int qi, char **cause)
 {
-	return lv_redeclare_queue(e, (size_t)qi, cause);
+	if (lv_redeclare_queue(e, (size_t)qi, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (e->base.app.cons[i].connected &&
+		    e->base.app.cons[i].queue == qi)
+			lv_consumer_reconsume(e, (int)i);
+	return 0;
 }
 
 /* Exchange x changed durability: deleted, declared again, bound again to
