@@ -718,7 +718,7 @@ static int broker_next_sub(struct broker *b, int qi, int take);
  * qq_refusing says (broker.h).
  */
 static int
-broker_refuses(struct broker_queue *q, int64_t max)
+broker_refuses(struct broker *b, struct broker_queue *q, int64_t max)
 {
 	if (q->spec->overflow != OVERFLOW_REJECT_PUBLISH)
 		return 0;
@@ -726,7 +726,7 @@ broker_refuses(struct broker_queue *q, int64_t max)
 		return (int64_t)q->ready.len >= max;
 	if (q->qq_refusing && (int64_t)q->ready.len <= max * 8 / 10)
 		q->qq_refusing = 0;
-	return q->qq_refusing;
+	return q->qq_refusing && b->env.now(b->env.ctx) >= q->qq_told_at;
 }
 
 /*
@@ -776,7 +776,7 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	m->written_at = b->env.write_time ? b->env.write_time(b->env.ctx, q,
 	    m->persistent, confirming) : BROKER_NEVER;
 	m->seq = ++b->next_seq;
-	if (max >= 0 && broker_refuses(q, max)) {
+	if (max >= 0 && broker_refuses(b, q, max)) {
 		*rejected = 1;
 		broker_emit(b, EV_REJECT_PUBLISH, ACTOR_QUEUE, m->id, 0, 0,
 		    broker_qname(b, qi), "x-overflow=reject-publish");
@@ -806,8 +806,10 @@ broker_enqueue(struct broker *b, int qi, struct broker_msg *m, int confirming,
 	broker_dispatch(b, qi);
 	if (max >= 0 && q->type == QTYPE_QUORUM &&
 	    q->spec->overflow == OVERFLOW_REJECT_PUBLISH &&
-	    (int64_t)q->ready.len > max)
+	    (int64_t)q->ready.len > max && !q->qq_refusing) {
 		q->qq_refusing = 1;
+		q->qq_told_at = b->env.now(b->env.ctx) + BROKER_QQ_STATUS_US;
+	}
 }
 
 int64_t

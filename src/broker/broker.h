@@ -35,6 +35,10 @@
 #include "model/topology.h"
 
 #define BROKER_NEVER INT64_MAX
+/* How long a quorum queue's "reject publishes" takes to reach the publishing
+   channel (a message between two Erlang processes on one node; well under
+   the 30 ms the generated scenarios leave between publishes). */
+#define BROKER_QQ_STATUS_US 1000
 
 /*
  * The detail of the EV_FAILURE (actor broker) emitted when a quorum queue
@@ -125,9 +129,14 @@ struct broker_queue {
 	 * A quorum queue with x-overflow reject-publish takes the message that
 	 * puts it over its limit (so it can hold max-length + 1) and only then
 	 * refuses publishes, until it is back at 80% of the limit or below
-	 * (rabbit_fifo's limit and soft limit; f37).
+	 * (rabbit_fifo's limit and soft limit; f37). The queue tells the
+	 * publishing channel so, which refuses from then on: publishes that
+	 * reach the node back to back before that (a black hole's backlog
+	 * let out at once) are all taken (seed 65). qq_told_at is when the
+	 * channel has heard.
 	 */
 	int qq_refusing;
+	int64_t qq_told_at;
 };
 
 /* The broker's side of a consumer: what it delivered and not yet settled. */
