@@ -272,7 +272,7 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		    id));
 		r = session_learner_try(lab->ss, ACT_TOGGLE, k->id, to, &cause);
 		if (r == SESSION_TRY_MORE || r == SESSION_TRY_DONE)
-			lab_status(lab, 0, "%s = %s", toggle_info(id)->name,
+			lab_status(lab, 0, "%s = %s", words_toggle(id),
 			    keys_value(id, to, buf, sizeof buf));
 		break;
 	}
@@ -280,7 +280,7 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		r = session_learner_try(lab->ss, ACT_FAIL, k->id, 0, &cause);
 		if (r == SESSION_TRY_DONE)
 			lab_status(lab, 1, _("Failure: %s"),
-			    engine_failure_name((enum failure_kind)k->id));
+			    words_failure((enum failure_kind)k->id));
 		break;
 	case KEYS_COMMAND:
 		if (k->id == CMD_SOLUTION)
@@ -293,10 +293,15 @@ guide_key(struct lab *lab, const struct keys_def *k)
 			r = session_learner_try(lab->ss, ACT_RESTART, 0, 0,
 			    &cause);
 		else if (k->id == CMD_CONSUMERS) {
-			session_view(lab->ss, &v);
-			r = session_learner_try(lab->ss,
-			    v.consumers_connected == 0 ? ACT_CONSUME : ACT_STOP,
-			    0, 0, &cause);
+			/* Z does what the step waits for: the consumers may
+			   still be connecting when it asks to stop them. */
+			enum script_action_kind want = st->action.kind;
+			if (want != ACT_CONSUME && want != ACT_STOP) {
+				session_view(lab->ss, &v);
+				want = v.consumers_connected == 0 ?
+				    ACT_CONSUME : ACT_STOP;
+			}
+			r = session_learner_try(lab->ss, want, 0, 0, &cause);
 		} else
 			return GUIDE_PASS;
 		if (r == SESSION_TRY_DONE)

@@ -465,7 +465,7 @@ keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
 				o += (size_t)snprintf(keys + o, sizeof keys - o,
 				    "%s%s", i ? " " : "", name);
 			snprintf(buf, len, "%s %s \u2192 %s", keys,
-			    toggle_info(id)->name, val);
+			    words_toggle(id), val);
 			return 0;
 		}
 		if (w[id] == value)
@@ -480,7 +480,7 @@ keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
 			memcpy(v, w, sizeof w);
 			*presses = 0;
 			snprintf(buf, len, "= %s %s Enter: %s \u2192 %s", name,
-			    typed, toggle_info(id)->name, val);
+			    typed, words_toggle(id), val);
 			return 0;
 		}
 	}

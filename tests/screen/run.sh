@@ -737,5 +737,15 @@ keys '?'
 check "rule: help states it first" eval 'has "The rule" && has "a-z"'
 keys '?'
 
+echo "== learner step: Z stops consumers that are still connecting"
+# Lesson 06 asks to stop the consumers before any time has run (found by a
+# fresh play-through: Z started them instead and the step never moved).
+start 80 24 "$BIN" lab lessons/06-broker.cfg
+has "Lesson: step 1 of" >/dev/null
+advance "Press Z to stop the consumers" "" 6 >/dev/null
+keys Z
+check "act: Z plays a stop step before the consumers connected" \
+    eval 'lacks "Press Z to stop the consumers" && lacks "is not what this step"'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
