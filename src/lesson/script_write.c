@@ -222,13 +222,19 @@ script_write_sandbox(const struct script *s, const struct topology *t,
 	int64_t def[TOGGLE_COUNT];
 	int sim_only = 0;
 	char *en, *zh;
+	const char *ten, *tzh;
 
 	script_write_init(&b);
 	script_write_put(&b, "# Written by the rabbitlab sandbox: check it with"
 	    " `rabbitlab check`, then give it steps (lessons/FORMAT.md).\n");
 	script_write_id(&b, s->id);
-	en = xasprintf("Sandbox: %s", s->title.en ? s->title.en : "");
-	zh = xasprintf("沙盒：%s", s->title.zh ? s->title.zh : "");
+	/* A sandbox's own script is titled once, not "Sandbox: Sandbox:". */
+	ten = s->title.en ? s->title.en : "";
+	tzh = s->title.zh ? s->title.zh : "";
+	en = xasprintf("%s%s", strncmp(ten, "Sandbox: ", 9) ? "Sandbox: " :
+	    "", ten);
+	zh = xasprintf("%s%s", strncmp(tzh, "沙盒：", strlen("沙盒：")) ?
+	    "沙盒：" : "", tzh);
 	script_write_put(&b, "title = { en = ");
 	script_write_str(&b, en);
 	script_write_put(&b, "; zh = ");

@@ -617,7 +617,7 @@ build_draw(struct lab *lab)
 	struct build *b = lab->build;
 	int nf = build_forms[b->form].nf;
 	int rows = b->form == BF_MENU ? 6 : nf;
-	int h = rows + 5, w = COLS, x0 = 0, y0 = LINES - 1 - h;
+	int h = rows + (b->form == BF_MENU ? 3 : 4), w = COLS, x0 = 0, y0 = LINES - 1 - h;
 	int x = x0 + 2, iw = w - 4, y = y0 + 1;
 
 	if (y0 < 0)
