@@ -36,13 +36,14 @@
 
 #include "gen/gen.h"
 #include "lesson/script_write.h"
+#include "model/topology.h"
 #include "model/rng.h"
 #include "model/toggle.h"
 #include "util/xmalloc.h"
 
-static const char *const gen_ex_types[] = { "direct", "fanout", "topic",
-	"headers" };
-static const char *const gen_q_types[] = { "classic", "lazy", "quorum" };
+/* gen_ex_type counts as exchange_type. */
+_Static_assert((int)GEN_HEADERS == (int)XTYPE_HEADERS &&
+    (int)GEN_TOPIC == (int)XTYPE_TOPIC, "gen_ex_type follows exchange_type");
 
 /* Keys a message is published with: business keys, then the queue names
    (which route through the default exchange). */
@@ -55,8 +56,15 @@ static const char *const gen_direct_keys[] = { "pay.ok", "pay.fail",
 static const char *const gen_topic_keys[] = { "pay.*", "#", "*.new",
 	"pay.ok", "order.#" };
 /* Header sets, for headers bindings and for messages. */
-static const char *const gen_hdrs[] = { "type = \"pay\";",
-	"type = \"pay\"; region = \"eu\";", "region = \"us\";" };
+struct gen_hdr_set {
+	int n;
+	const char *key[2], *value[2];
+};
+static const struct gen_hdr_set gen_hdrs[] = {
+	{ 1, { "type" }, { "pay" } },
+	{ 2, { "type", "region" }, { "pay", "eu" } },
+	{ 1, { "region" }, { "us" } },
+};
 #define GEN_NHDRS 3
 
 enum gen_target { GT_NONE, GT_LINK, GT_EXCHANGE, GT_QUEUE, GT_CONSUMER };
@@ -410,122 +418,119 @@ gen_cons_on(const struct gen_scn *g, int i)
 	return i >= 0 && i < g->ncons && g->cons[i].on && gen_q_on(g, g->cons[i].q);
 }
 
+/* Adds exchange i of `g` to `t` (the gen_ex_type order is XTYPE_*'s). */
 static void
-gen_write_exchanges(struct script_write_buf *b, const struct gen_scn *g)
+gen_topo_exchange(struct topology *t, const struct gen_scn *g, int i)
 {
-	const char *sep = "";
+	struct topo_exchange *x = &t->exchanges[t->nexchanges++];
 
-	script_write_put(b, "  exchanges = (");
-	for (int i = 0; i < g->nex; i++) {
-		if (!g->ex[i].on)
-			continue;
-		script_write_put(b, "%s\n    { name = \"ex.%c\"; type = \"%s\";", sep,
-		    'a' + i, gen_ex_types[g->ex[i].type]);
-		if (g->ex[i].durable >= 0)
-			script_write_put(b, " durable = %s;",
-			    g->ex[i].durable ? "true" : "false");
-		script_write_put(b, " }");
-		sep = ",";
-	}
-	script_write_put(b, " );\n");
+	memset(x, 0, sizeof *x);
+	x->name = xasprintf("ex.%c", 'a' + i);
+	x->type = (enum exchange_type)g->ex[i].type;
+	x->delayed_type = XTYPE_DIRECT;
+	x->durable = g->ex[i].durable;
 }
 
 static void
-gen_write_queue(struct script_write_buf *b, const struct gen_scn *g, int i)
+gen_topo_queue(struct topology *t, const struct gen_scn *g, int i)
 {
 	const struct gen_q *q = &g->q[i];
+	struct topo_queue *n = &t->queues[t->nqueues++];
 
-	script_write_put(b, "\n    { name = \"q.%c\";", 'a' + i);
-	if (q->type >= 0)
-		script_write_put(b, " type = \"%s\";", gen_q_types[q->type]);
-	if (q->durable >= 0)
-		script_write_put(b, " durable = %s;", q->durable ? "true" : "false");
+	topology_queue_init(n);
+	n->name = xasprintf("q.%c", 'a' + i);
+	n->type = q->type;
+	n->durable = q->durable;
 	if (q->ttl_ms > 0)
-		script_write_put(b, " ttl_ms = %" PRId64 ";", q->ttl_ms);
-	if (q->max_length >= 0)
-		script_write_put(b, " max_length = %" PRId64 "; overflow = \"%s\";",
-		    q->max_length, q->reject ? "reject-publish" : "drop-head");
+		n->ttl_ms = q->ttl_ms;
+	n->max_length = q->max_length;
+	if (q->max_length >= 0 && q->reject)
+		n->overflow = OVERFLOW_REJECT_PUBLISH;
 	if (gen_ex_on(g, q->dlx)) {
-		script_write_put(b, " dead_letter_exchange = \"ex.%c\";", 'a' + q->dlx);
+		n->dlx = xasprintf("ex.%c", 'a' + q->dlx);
 		if (q->dl_key >= 0)
-			script_write_put(b, " dead_letter_routing_key = \"%s\";",
-			    gen_msg_keys[q->dl_key]);
+			n->dlrk = xstrdup(gen_msg_keys[q->dl_key]);
 	}
 	if (q->limit > 0 && q->type == QTYPE_QUORUM)
-		script_write_put(b, " delivery_limit = %" PRId64 ";", q->limit);
+		n->delivery_limit = q->limit;
 	if (q->dead)
-		script_write_put(b, " role = \"dead\";");
-	script_write_put(b, " }");
+		n->role = QROLE_DEAD;
 }
 
 static void
-gen_write_bindings(struct script_write_buf *b, const struct gen_scn *g)
+gen_topo_binding(struct topology *t, const struct gen_scn *g,
+    const struct gen_bind *bd)
 {
-	const char *sep = "";
+	struct topo_binding *n = &t->bindings[t->nbindings++];
+	int type = g->ex[bd->ex].type;
+	const struct gen_hdr_set *h = &gen_hdrs[bd->hdr];
 
-	script_write_put(b, "  bindings = (");
+	memset(n, 0, sizeof *n);
+	n->exchange = xasprintf("ex.%c", 'a' + bd->ex);
+	n->queue = xasprintf("q.%c", 'a' + bd->q);
+	n->key = xstrdup(type == GEN_DIRECT ? gen_direct_keys[bd->key % 4] :
+	    type == GEN_TOPIC ? gen_topic_keys[bd->key] : "");
+	n->match_all = !bd->any;
+	if (type != GEN_HEADERS)
+		return;
+	n->args = xcalloc((size_t)h->n, sizeof *n->args);
+	for (int j = 0; j < h->n; j++) {
+		n->args[j].key = xstrdup(h->key[j]);
+		n->args[j].value = xstrdup(h->value[j]);
+	}
+	n->nargs = (size_t)h->n;
+}
+
+/*
+ * The units of `g` that are on, as a topology (written by the shared
+ * script writer): what depends on a unit that is off is left out.
+ */
+static void
+gen_topology(struct topology *t, const struct gen_scn *g)
+{
+	memset(t, 0, sizeof *t);
+	t->exchanges = xcalloc(GEN_MAX_EX, sizeof *t->exchanges);
+	t->queues = xcalloc(GEN_MAX_Q, sizeof *t->queues);
+	t->bindings = xcalloc(GEN_MAX_BIND, sizeof *t->bindings);
+	t->consumers = xcalloc(GEN_MAX_CONS, sizeof *t->consumers);
+	for (int i = 0; i < g->nex; i++)
+		if (g->ex[i].on)
+			gen_topo_exchange(t, g, i);
+	for (int i = 0; i < g->nq; i++)
+		if (g->q[i].on)
+			gen_topo_queue(t, g, i);
 	for (int i = 0; i < g->nbind; i++) {
 		const struct gen_bind *bd = &g->bind[i];
-		int type;
 
-		if (!bd->on || !gen_ex_on(g, bd->ex) || !gen_q_on(g, bd->q))
-			continue;
-		type = g->ex[bd->ex].type;
-		script_write_put(b, "%s\n    { exchange = \"ex.%c\"; queue = \"q.%c\";",
-		    sep, 'a' + bd->ex, 'a' + bd->q);
-		if (type == GEN_DIRECT)
-			script_write_put(b, " key = \"%s\";", gen_direct_keys[bd->key % 4]);
-		else if (type == GEN_TOPIC)
-			script_write_put(b, " key = \"%s\";", gen_topic_keys[bd->key]);
-		else if (type == GEN_HEADERS)
-			script_write_put(b, " match = \"%s\"; args = { %s };",
-			    bd->any ? "any" : "all", gen_hdrs[bd->hdr]);
-		script_write_put(b, " }");
-		sep = ",";
+		if (bd->on && gen_ex_on(g, bd->ex) && gen_q_on(g, bd->q))
+			gen_topo_binding(t, g, bd);
 	}
-	script_write_put(b, " );\n");
+	for (int i = 0; i < g->ncons; i++)
+		if (gen_cons_on(g, i)) {
+			struct topo_consumer *c = &t->consumers[t->nconsumers++];
+
+			c->name = xasprintf("c%d", i + 1);
+			c->queue = xasprintf("q.%c", 'a' + g->cons[i].q);
+		}
+	t->publish_exchange = gen_ex_on(g, g->pub_ex) ?
+	    xasprintf("ex.%c", 'a' + g->pub_ex) : xstrdup("");
+	t->publish_key = xstrdup(gen_msg_keys[g->pub_key]);
+	for (int i = 0; i < g->nex; i++)
+		if (g->ex[i].on) {
+			t->error_exchange = xasprintf("ex.%c", 'a' + i);
+			t->error_key = xstrdup("audit");
+			break;
+		}
 }
 
 static void
 gen_write_topology(struct script_write_buf *b, const struct gen_scn *g)
 {
-	const char *sep = "";
+	struct topology t;
 
-	script_write_put(b, "topology = {\n");
-	gen_write_exchanges(b, g);
-	script_write_put(b, "  queues = (");
-	for (int i = 0; i < g->nq; i++) {
-		if (!g->q[i].on)
-			continue;
-		script_write_put(b, "%s", sep);
-		gen_write_queue(b, g, i);
-		sep = ",";
-	}
-	script_write_put(b, " );\n");
-	gen_write_bindings(b, g);
-	sep = "";
-	script_write_put(b, "  consumers = (");
-	for (int i = 0; i < g->ncons; i++) {
-		if (!gen_cons_on(g, i))
-			continue;
-		script_write_put(b, "%s { name = \"c%d\"; queue = \"q.%c\"; }", sep, i + 1,
-		    'a' + g->cons[i].q);
-		sep = ",";
-	}
-	script_write_put(b, " );\n");
-	if (gen_ex_on(g, g->pub_ex))
-		script_write_put(b, "  publish = { exchange = \"ex.%c\"; key = \"%s\"; };\n",
-		    'a' + g->pub_ex, gen_msg_keys[g->pub_key]);
-	else
-		script_write_put(b, "  publish = { exchange = \"\"; key = \"%s\"; };\n",
-		    gen_msg_keys[g->pub_key]);
-	for (int i = 0; i < g->nex; i++)
-		if (g->ex[i].on) {
-			script_write_put(b, "  error = { exchange = \"ex.%c\"; key = \"audit\"; };\n",
-			    'a' + i);
-			break;
-		}
-	script_write_put(b, "};\n");
+	gen_topology(&t, g);
+	script_write_topology(b, &t);
+	topology_clear(&t);
 }
 
 static void
@@ -551,8 +556,15 @@ gen_write_publish(struct script_write_buf *b, const struct gen_scn *g,
 		script_write_put(b, " expiration_ms = %" PRId64 ";", s->expiration_ms);
 	if (s->every_ms > 0)
 		script_write_put(b, " every_ms = %d;", s->every_ms);
-	if (s->hdr >= 0)
-		script_write_put(b, " headers = { %s };", gen_hdrs[s->hdr]);
+	if (s->hdr >= 0) {
+		const struct gen_hdr_set *h = &gen_hdrs[s->hdr];
+
+		script_write_put(b, " headers = {");
+		for (int j = 0; j < h->n; j++)
+			script_write_put(b, " %s = \"%s\";", h->key[j],
+			    h->value[j]);
+		script_write_put(b, " };");
+	}
 }
 
 /* Whether what failure step `s` aims at is still there. */

@@ -112,8 +112,11 @@ script_write_queue(struct script_write_buf *b, const struct topo_queue *q)
 		script_write_put(b, " ttl_ms = %" PRId64 ";", q->ttl_ms);
 	if (q->max_length >= 0)
 		script_write_put(b, " max_length = %" PRId64 ";", q->max_length);
-	if (q->overflow == OVERFLOW_REJECT_PUBLISH)
-		script_write_kv(b, "overflow", "reject-publish");
+	/* Beside a max length, what a full queue does is always spelled out. */
+	if (q->max_length >= 0 || q->overflow == OVERFLOW_REJECT_PUBLISH)
+		script_write_kv(b, "overflow",
+		    q->overflow == OVERFLOW_REJECT_PUBLISH ? "reject-publish" :
+		    "drop-head");
 	if (q->dlx)
 		script_write_kv(b, "dead_letter_exchange", q->dlx);
 	if (q->dlrk)
