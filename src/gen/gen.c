@@ -36,13 +36,15 @@
 #include <string.h>
 
 #include "gen/gen.h"
+#include "lesson/script_write.h"
+#include "model/topology.h"
 #include "model/rng.h"
 #include "model/toggle.h"
 #include "util/xmalloc.h"
 
-static const char *const gen_ex_types[] = { "direct", "fanout", "topic",
-	"headers" };
-static const char *const gen_q_types[] = { "classic", "lazy", "quorum" };
+/* gen_ex_type counts as exchange_type. */
+_Static_assert((int)GEN_HEADERS == (int)XTYPE_HEADERS &&
+    (int)GEN_TOPIC == (int)XTYPE_TOPIC, "gen_ex_type follows exchange_type");
 
 /* Keys a message is published with: business keys, then the queue names
    (which route through the default exchange). */
@@ -55,8 +57,15 @@ static const char *const gen_direct_keys[] = { "pay.ok", "pay.fail",
 static const char *const gen_topic_keys[] = { "pay.*", "#", "*.new",
 	"pay.ok", "order.#" };
 /* Header sets, for headers bindings and for messages. */
-static const char *const gen_hdrs[] = { "type = \"pay\";",
-	"type = \"pay\"; region = \"eu\";", "region = \"us\";" };
+struct gen_hdr_set {
+	int n;
+	const char *key[2], *value[2];
+};
+static const struct gen_hdr_set gen_hdrs[] = {
+	{ 1, { "type" }, { "pay" } },
+	{ 2, { "type", "region" }, { "pay", "eu" } },
+	{ 1, { "region" }, { "us" } },
+};
 #define GEN_NHDRS 3
 
 enum gen_target { GT_NONE, GT_LINK, GT_EXCHANGE, GT_QUEUE, GT_CONSUMER };
@@ -393,28 +402,7 @@ gen_unit(struct gen_scn *g, size_t i)
 
 /* ---- the writer ---- */
 
-struct gen_buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-gen_put(struct gen_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < b->cap - b->len)
-			break;
-		b->cap = b->cap * 2 + (size_t)n + 64;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	b->len += (size_t)n;
-}
+/* Script text goes through the shared writer (lesson/script_write.h). */
 
 static int
 gen_ex_on(const struct gen_scn *g, int i)
@@ -434,154 +422,153 @@ gen_cons_on(const struct gen_scn *g, int i)
 	return i >= 0 && i < g->ncons && g->cons[i].on && gen_q_on(g, g->cons[i].q);
 }
 
+/* Adds exchange i of `g` to `t` (the gen_ex_type order is XTYPE_*'s). */
 static void
-gen_write_exchanges(struct gen_buf *b, const struct gen_scn *g)
+gen_topo_exchange(struct topology *t, const struct gen_scn *g, int i)
 {
-	const char *sep = "";
+	struct topo_exchange *x = &t->exchanges[t->nexchanges++];
 
-	gen_put(b, "  exchanges = (");
-	for (int i = 0; i < g->nex; i++) {
-		if (!g->ex[i].on)
-			continue;
-		gen_put(b, "%s\n    { name = \"ex.%c\"; type = \"%s\";", sep,
-		    'a' + i, gen_ex_types[g->ex[i].type]);
-		if (g->ex[i].durable >= 0)
-			gen_put(b, " durable = %s;",
-			    g->ex[i].durable ? "true" : "false");
-		gen_put(b, " }");
-		sep = ",";
-	}
-	gen_put(b, " );\n");
+	memset(x, 0, sizeof *x);
+	x->name = xasprintf("ex.%c", 'a' + i);
+	x->type = (enum exchange_type)g->ex[i].type;
+	x->delayed_type = XTYPE_DIRECT;
+	x->durable = g->ex[i].durable;
 }
 
 static void
-gen_write_queue(struct gen_buf *b, const struct gen_scn *g, int i)
+gen_topo_queue(struct topology *t, const struct gen_scn *g, int i)
 {
 	const struct gen_q *q = &g->q[i];
+	struct topo_queue *n = &t->queues[t->nqueues++];
 
-	gen_put(b, "\n    { name = \"q.%c\";", 'a' + i);
-	if (q->type >= 0)
-		gen_put(b, " type = \"%s\";", gen_q_types[q->type]);
-	if (q->durable >= 0)
-		gen_put(b, " durable = %s;", q->durable ? "true" : "false");
+	topology_queue_init(n);
+	n->name = xasprintf("q.%c", 'a' + i);
+	n->type = q->type;
+	n->durable = q->durable;
 	if (q->ttl_ms > 0)
-		gen_put(b, " ttl_ms = %" PRId64 ";", q->ttl_ms);
-	if (q->max_length >= 0)
-		gen_put(b, " max_length = %" PRId64 "; overflow = \"%s\";",
-		    q->max_length, q->reject ? "reject-publish" : "drop-head");
+		n->ttl_ms = q->ttl_ms;
+	n->max_length = q->max_length;
+	if (q->max_length >= 0 && q->reject)
+		n->overflow = OVERFLOW_REJECT_PUBLISH;
 	if (gen_ex_on(g, q->dlx)) {
-		gen_put(b, " dead_letter_exchange = \"ex.%c\";", 'a' + q->dlx);
+		n->dlx = xasprintf("ex.%c", 'a' + q->dlx);
 		if (q->dl_key >= 0)
-			gen_put(b, " dead_letter_routing_key = \"%s\";",
-			    gen_msg_keys[q->dl_key]);
+			n->dlrk = xstrdup(gen_msg_keys[q->dl_key]);
 	}
 	if (q->limit > 0 && q->type == QTYPE_QUORUM)
-		gen_put(b, " delivery_limit = %" PRId64 ";", q->limit);
+		n->delivery_limit = q->limit;
 	if (q->dead)
-		gen_put(b, " role = \"dead\";");
-	gen_put(b, " }");
+		n->role = QROLE_DEAD;
 }
 
 static void
-gen_write_bindings(struct gen_buf *b, const struct gen_scn *g)
+gen_topo_binding(struct topology *t, const struct gen_scn *g,
+    const struct gen_bind *bd)
 {
-	const char *sep = "";
+	struct topo_binding *n = &t->bindings[t->nbindings++];
+	int type = g->ex[bd->ex].type;
+	const struct gen_hdr_set *h = &gen_hdrs[bd->hdr];
 
-	gen_put(b, "  bindings = (");
+	memset(n, 0, sizeof *n);
+	n->exchange = xasprintf("ex.%c", 'a' + bd->ex);
+	n->queue = xasprintf("q.%c", 'a' + bd->q);
+	n->key = xstrdup(type == GEN_DIRECT ? gen_direct_keys[bd->key % 4] :
+	    type == GEN_TOPIC ? gen_topic_keys[bd->key] : "");
+	n->match_all = !bd->any;
+	if (type != GEN_HEADERS)
+		return;
+	n->args = xcalloc((size_t)h->n, sizeof *n->args);
+	for (int j = 0; j < h->n; j++) {
+		n->args[j].key = xstrdup(h->key[j]);
+		n->args[j].value = xstrdup(h->value[j]);
+	}
+	n->nargs = (size_t)h->n;
+}
+
+/*
+ * The units of `g` that are on, as a topology (written by the shared
+ * script writer): what depends on a unit that is off is left out.
+ */
+static void
+gen_topology(struct topology *t, const struct gen_scn *g)
+{
+	memset(t, 0, sizeof *t);
+	t->exchanges = xcalloc(GEN_MAX_EX, sizeof *t->exchanges);
+	t->queues = xcalloc(GEN_MAX_Q, sizeof *t->queues);
+	t->bindings = xcalloc(GEN_MAX_BIND, sizeof *t->bindings);
+	t->consumers = xcalloc(GEN_MAX_CONS, sizeof *t->consumers);
+	for (int i = 0; i < g->nex; i++)
+		if (g->ex[i].on)
+			gen_topo_exchange(t, g, i);
+	for (int i = 0; i < g->nq; i++)
+		if (g->q[i].on)
+			gen_topo_queue(t, g, i);
 	for (int i = 0; i < g->nbind; i++) {
 		const struct gen_bind *bd = &g->bind[i];
-		int type;
 
-		if (!bd->on || !gen_ex_on(g, bd->ex) || !gen_q_on(g, bd->q))
-			continue;
-		type = g->ex[bd->ex].type;
-		gen_put(b, "%s\n    { exchange = \"ex.%c\"; queue = \"q.%c\";",
-		    sep, 'a' + bd->ex, 'a' + bd->q);
-		if (type == GEN_DIRECT)
-			gen_put(b, " key = \"%s\";", gen_direct_keys[bd->key % 4]);
-		else if (type == GEN_TOPIC)
-			gen_put(b, " key = \"%s\";", gen_topic_keys[bd->key]);
-		else if (type == GEN_HEADERS)
-			gen_put(b, " match = \"%s\"; args = { %s };",
-			    bd->any ? "any" : "all", gen_hdrs[bd->hdr]);
-		gen_put(b, " }");
-		sep = ",";
+		if (bd->on && gen_ex_on(g, bd->ex) && gen_q_on(g, bd->q))
+			gen_topo_binding(t, g, bd);
 	}
-	gen_put(b, " );\n");
-}
+	for (int i = 0; i < g->ncons; i++)
+		if (gen_cons_on(g, i)) {
+			struct topo_consumer *c = &t->consumers[t->nconsumers++];
 
-static void
-gen_write_topology(struct gen_buf *b, const struct gen_scn *g)
-{
-	const char *sep = "";
-
-	gen_put(b, "topology = {\n");
-	gen_write_exchanges(b, g);
-	gen_put(b, "  queues = (");
-	for (int i = 0; i < g->nq; i++) {
-		if (!g->q[i].on)
-			continue;
-		gen_put(b, "%s", sep);
-		gen_write_queue(b, g, i);
-		sep = ",";
-	}
-	gen_put(b, " );\n");
-	gen_write_bindings(b, g);
-	sep = "";
-	gen_put(b, "  consumers = (");
-	for (int i = 0; i < g->ncons; i++) {
-		if (!gen_cons_on(g, i))
-			continue;
-		gen_put(b, "%s { name = \"c%d\"; queue = \"q.%c\"; }", sep, i + 1,
-		    'a' + g->cons[i].q);
-		sep = ",";
-	}
-	gen_put(b, " );\n");
-	if (gen_ex_on(g, g->pub_ex))
-		gen_put(b, "  publish = { exchange = \"ex.%c\"; key = \"%s\"; };\n",
-		    'a' + g->pub_ex, gen_msg_keys[g->pub_key]);
-	else
-		gen_put(b, "  publish = { exchange = \"\"; key = \"%s\"; };\n",
-		    gen_msg_keys[g->pub_key]);
+			c->name = xasprintf("c%d", i + 1);
+			c->queue = xasprintf("q.%c", 'a' + g->cons[i].q);
+		}
+	t->publish_exchange = gen_ex_on(g, g->pub_ex) ?
+	    xasprintf("ex.%c", 'a' + g->pub_ex) : xstrdup("");
+	t->publish_key = xstrdup(gen_msg_keys[g->pub_key]);
 	for (int i = 0; i < g->nex; i++)
 		if (g->ex[i].on) {
-			gen_put(b, "  error = { exchange = \"ex.%c\"; key = \"audit\"; };\n",
-			    'a' + i);
+			t->error_exchange = xasprintf("ex.%c", 'a' + i);
+			t->error_key = xstrdup("audit");
 			break;
 		}
-	gen_put(b, "};\n");
 }
 
 static void
-gen_write_toggle(struct gen_buf *b, const struct gen_tog *t)
+gen_write_topology(struct script_write_buf *b, const struct gen_scn *g)
 {
-	const struct toggle_info *ti = toggle_info((enum toggle_id)t->id);
-	char val[64];
+	struct topology t;
 
-	toggle_format((enum toggle_id)t->id, t->value, val, sizeof val);
-	gen_put(b, ti->type == TOGGLE_ENUM ? " %s = \"%s\";" : " %s = %s;",
-	    ti->name, val);
+	gen_topology(&t, g);
+	script_write_topology(b, &t);
+	topology_clear(&t);
 }
 
 static void
-gen_write_publish(struct gen_buf *b, const struct gen_scn *g,
+gen_write_toggle(struct script_write_buf *b, const struct gen_tog *t)
+{
+	script_write_toggle(b, (enum toggle_id)t->id, t->value);
+}
+
+static void
+gen_write_publish(struct script_write_buf *b, const struct gen_scn *g,
     const struct gen_step *s)
 {
-	gen_put(b, "do = \"publish\"; count = %d;", s->count);
+	script_write_put(b, "do = \"publish\"; count = %d;", s->count);
 	if (s->ex == GEN_MAX_EX)
-		gen_put(b, " exchange = \"\";");
+		script_write_put(b, " exchange = \"\";");
 	else if (gen_ex_on(g, s->ex))
-		gen_put(b, " exchange = \"ex.%c\";", 'a' + s->ex);
+		script_write_put(b, " exchange = \"ex.%c\";", 'a' + s->ex);
 	if (s->key >= 0)
-		gen_put(b, " key = \"%s\";", gen_msg_keys[s->key]);
+		script_write_put(b, " key = \"%s\";", gen_msg_keys[s->key]);
 	if (s->persistent >= 0)
-		gen_put(b, " persistent = %s;", s->persistent ? "true" : "false");
+		script_write_put(b, " persistent = %s;", s->persistent ? "true" : "false");
 	if (s->expiration_ms > 0)
-		gen_put(b, " expiration_ms = %" PRId64 ";", s->expiration_ms);
+		script_write_put(b, " expiration_ms = %" PRId64 ";", s->expiration_ms);
 	if (s->every_ms > 0)
-		gen_put(b, " every_ms = %d;", s->every_ms);
-	if (s->hdr >= 0)
-		gen_put(b, " headers = { %s };", gen_hdrs[s->hdr]);
+		script_write_put(b, " every_ms = %d;", s->every_ms);
+	if (s->hdr >= 0) {
+		const struct gen_hdr_set *h = &gen_hdrs[s->hdr];
+
+		script_write_put(b, " headers = {");
+		for (int j = 0; j < h->n; j++)
+			script_write_put(b, " %s = \"%s\";", h->key[j],
+			    h->value[j]);
+		script_write_put(b, " };");
+	}
 }
 
 /* Whether what failure step `s` aims at is still there. */
@@ -605,25 +592,25 @@ gen_failure_aims(const struct gen_scn *g, const struct gen_step *s)
 }
 
 static void
-gen_write_failure(struct gen_buf *b, const struct gen_step *s)
+gen_write_failure(struct script_write_buf *b, const struct gen_step *s)
 {
 	const struct gen_failure *f = &gen_failures[s->failure];
 
-	gen_put(b, "do = \"fail\"; failure = \"%s\";", f->name);
+	script_write_put(b, "do = \"fail\"; failure = \"%s\";", f->name);
 	if (f->target == GT_LINK && s->target >= 0)
-		gen_put(b, " target = \"c%d\";", s->target + 1);
+		script_write_put(b, " target = \"c%d\";", s->target + 1);
 	else if (f->target == GT_EXCHANGE)
-		gen_put(b, " target = \"ex.%c\";", 'a' + s->target);
+		script_write_put(b, " target = \"ex.%c\";", 'a' + s->target);
 	else if (f->target == GT_QUEUE)
-		gen_put(b, " target = \"q.%c\";", 'a' + s->target);
+		script_write_put(b, " target = \"q.%c\";", 'a' + s->target);
 	else if (f->target == GT_CONSUMER)
-		gen_put(b, " target = \"c%d\";", s->target + 1);
+		script_write_put(b, " target = \"c%d\";", s->target + 1);
 	if (s->ms > 0)
-		gen_put(b, " ms = %" PRId64 ";", s->ms);
+		script_write_put(b, " ms = %" PRId64 ";", s->ms);
 	if (s->times > 0)
-		gen_put(b, " times = %d;", s->times);
+		script_write_put(b, " times = %d;", s->times);
 	if (s->unreadable)
-		gen_put(b, " unreadable = true;");
+		script_write_put(b, " unreadable = true;");
 }
 
 /* Whether step `s` is written: on, and what it names still there. */
@@ -667,28 +654,28 @@ gen_recovery_ms(const struct gen_scn *g)
 
 /* One step unit: its action, then its pause. */
 static void
-gen_write_step(struct gen_buf *b, const struct gen_scn *g,
+gen_write_step(struct script_write_buf *b, const struct gen_scn *g,
     const struct gen_step *s)
 {
 	switch (s->kind) {
 	case GEN_PUBLISH:
-		gen_put(b, "  { ");
+		script_write_put(b, "  { ");
 		gen_write_publish(b, g, s);
-		gen_put(b, " },\n");
+		script_write_put(b, " },\n");
 		break;
 	case GEN_TOGGLE:
-		gen_put(b, "  { do = \"toggle\"; set = {");
+		script_write_put(b, "  { do = \"toggle\"; set = {");
 		gen_write_toggle(b, &s->tog);
-		gen_put(b, " }; },\n");
+		script_write_put(b, " }; },\n");
 		break;
 	case GEN_FAIL:
-		gen_put(b, "  { do = \"wait\"; ms = %d; },\n  { ", GEN_QUIET_MS);
+		script_write_put(b, "  { do = \"wait\"; ms = %d; },\n  { ", GEN_QUIET_MS);
 		gen_write_failure(b, s);
-		gen_put(b, " },\n");
+		script_write_put(b, " },\n");
 		break;
 	case GEN_CRASH:
-		gen_put(b, "  { do = \"wait\"; ms = %d; },\n", GEN_QUIET_MS);
-		gen_put(b, "  { do = \"fail\"; failure = \"%s\"; },\n"
+		script_write_put(b, "  { do = \"wait\"; ms = %d; },\n", GEN_QUIET_MS);
+		script_write_put(b, "  { do = \"fail\"; failure = \"%s\"; },\n"
 		    "  { do = \"wait\"; ms = 500; },\n  { do = \"restart\"; },\n"
 		    "  { do = \"wait\"; ms = %" PRId64 "; },\n",
 		    s->failure ? "broker_stop" : "broker_crash",
@@ -696,7 +683,7 @@ gen_write_step(struct gen_buf *b, const struct gen_scn *g,
 		break;
 	case GEN_CONSUME:
 	case GEN_STOP:
-		gen_put(b, "  { do = \"%s\"; consumer = \"c%d\"; },\n",
+		script_write_put(b, "  { do = \"%s\"; consumer = \"c%d\"; },\n",
 		    s->kind == GEN_STOP ? "stop" : "consume", s->cons + 1);
 		break;
 	default:
@@ -704,38 +691,38 @@ gen_write_step(struct gen_buf *b, const struct gen_scn *g,
 	}
 	/* A publish's pause starts after its last message, so the next step
 	   never lands on one of its sends. */
-	gen_put(b, "  { do = \"wait\"; ms = %d; },\n", s->pause_ms +
+	script_write_put(b, "  { do = \"wait\"; ms = %d; },\n", s->pause_ms +
 	    (s->kind == GEN_PUBLISH ? (s->count - 1) * s->every_ms : 0));
 }
 
 char *
 gen_write(const struct gen_scn *g, const char *note)
 {
-	struct gen_buf b = { xmalloc(4096), 0, 4096 };
+	struct script_write_buf b;
 
-	b.s[0] = '\0';
+	script_write_init(&b);
 	while (note && *note) {
 		size_t n = strcspn(note, "\n");
 
-		gen_put(&b, "# %.*s\n", (int)n, note);
+		script_write_put(&b, "# %.*s\n", (int)n, note);
 		note += n + (note[n] == '\n');
 	}
-	gen_put(&b, "id = \"gen-%" PRIu64 "\";\n", g->seed);
-	gen_put(&b, "title = { en = \"Generated scenario %" PRIu64 "\";"
+	script_write_put(&b, "id = \"gen-%" PRIu64 "\";\n", g->seed);
+	script_write_put(&b, "title = { en = \"Generated scenario %" PRIu64 "\";"
 	    " zh = \"生成的场景 %" PRIu64 "\"; };\n", g->seed, g->seed);
-	gen_put(&b, "seed = %" PRIu64 ";\n", g->seed % 1000000);
+	script_write_put(&b, "seed = %" PRIu64 ";\n", g->seed % 1000000);
 	gen_write_topology(&b, g);
-	gen_put(&b, "toggles = {");
+	script_write_put(&b, "toggles = {");
 	for (int i = 0; i < g->ntog; i++)
 		if (g->tog[i].on)
 			gen_write_toggle(&b, &g->tog[i]);
 	/* Consumers subscribed and the producer connected before anything. */
-	gen_put(&b, " };\nsteps = (\n  { do = \"wait\"; ms = %d; },\n",
+	script_write_put(&b, " };\nsteps = (\n  { do = \"wait\"; ms = %d; },\n",
 	    GEN_QUIET_MS);
 	for (int i = 0; i < g->nstep; i++)
 		if (gen_step_shown(g, &g->step[i]))
 			gen_write_step(&b, g, &g->step[i]);
-	gen_put(&b, "  { do = \"settle\"; }\n);\n");
+	script_write_put(&b, "  { do = \"settle\"; }\n);\n");
 	return b.s;
 }
 

@@ -146,8 +146,8 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 	help_heading(hr, _("The rule"));
 	help_entry(hr, "a-z", "", _("a toggle: flips it or steps its value "
 	    "(q, quit, is the one exception)"), 0, colw);
-	help_entry(hr, "A-Z", "", _("a failure, except the commands B G H J "
-	    "P R S V Z"), 0, colw);
+	help_entry(hr, "A-Z", "", _("a failure, except the commands B D G H J "
+	    "P R S V W Z"), 0, colw);
 	help_entry(hr, "=", "", _("types a number for a toggle that takes "
 	    "one: = y 30 Enter sets producer attempts to 30"), 0, colw);
 	help_heading(hr, _("Commands"));

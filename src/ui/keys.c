@@ -86,6 +86,8 @@ static const struct keys_def keys_rows[] = {
 	C('J', CODE, N_("code"), 7),
 	C('V', GLOSSARY, N_("glossary"), 12),
 	C(12, REDRAW, N_("redraw"), 0),
+	C('D', BUILD, N_("build"), 0),
+	C('W', WRITE, N_("write"), 0),
 	C('q', QUIT, N_("quit"), 9),
 
 	/* Producer toggles. */

@@ -48,7 +48,10 @@ enum keys_kind {
 	X(LOG_DOWN, N_("scroll the event log forward"))                        \
 	X(CODE, N_("show the toggles now as Spring and rabbitmq-c code"))     \
 	X(GLOSSARY, N_("show the glossary of terms, English and Chinese"))     \
-	X(REDRAW, N_("redraw the screen"))
+	X(REDRAW, N_("redraw the screen"))                                     \
+	X(BUILD, N_("sandbox: add or remove exchanges, queues, bindings, "    \
+	  "consumers; choose where + publishes"))                              \
+	X(WRITE, N_("sandbox: write it as a lesson script in this directory"))
 
 enum keys_cmd {
 #define KEYS_CMD_ENUM(id, help) CMD_##id,
@@ -92,7 +95,7 @@ struct keys_def {
  * failures, or one of these commands; nothing else is a toggle or a
  * failure.
  */
-#define KEYS_CAPITAL_COMMANDS "BGHJPRSVZ"
+#define KEYS_CAPITAL_COMMANDS "BDGHJPRSVWZ"
 
 /* The whole table, in display order; *n gets its length. */
 const struct keys_def *keys_table(size_t *n);

@@ -24,6 +24,7 @@
 
 #include "ui/bar.h"
 #include "ui/board.h"
+#include "ui/build.h"
 #include "ui/code.h"
 #include "ui/draw.h"
 #include "ui/entry.h"
@@ -271,6 +272,19 @@ lab_rank_toggles(struct lab *lab)
 	}
 }
 
+/* The session options the lab's options give. */
+static void
+lab_session_opts(const struct lab *lab, struct session_opts *so)
+{
+	memset(so, 0, sizeof *so);
+	so->lang = lab->o.lang;
+	so->has_seed = lab->o.has_seed;
+	so->seed = lab->o.seed;
+	so->ops = lab->o.ops;
+	so->url = lab->o.url;
+	so->chain = 1;
+}
+
 int
 lab_open(struct lab *lab, struct script *s, enum session_mode mode,
     const struct lab_opts *o, char **cause)
@@ -285,13 +299,7 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->autoplay_due = -1;
 	lab->player.due_ms = -1;
 	lab->qa_step = -1;
-	memset(&so, 0, sizeof so);
-	so.lang = o->lang;
-	so.has_seed = o->has_seed;
-	so.seed = o->seed;
-	so.ops = o->ops;
-	so.url = o->url;
-	so.chain = 1;
+	lab_session_opts(lab, &so);
 	lab->ss = session_create(s, mode, &so, cause);
 	if (lab->ss == NULL) {
 		script_free(s);
@@ -306,9 +314,36 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	return 0;
 }
 
+int
+lab_rebuild(struct lab *lab, struct script *s, char **cause)
+{
+	struct session_opts so;
+	struct session *ss;
+
+	lab_session_opts(lab, &so);
+	ss = session_create(s, lab->mode, &so, cause);
+	if (ss == NULL) {
+		script_free(s);
+		return -1;
+	}
+	session_free(lab->ss);
+	script_free(lab->script);
+	lab->ss = ss;
+	lab->script = s;
+	lab->ntokens = 0;
+	lab->selected = 0;
+	lab->overlay = LAB_OV_NONE;
+	code_view_reset(&lab->code);
+	lab_rank_toggles(lab);
+	lab_layout(lab);
+	lab_kick(lab);
+	return 0;
+}
+
 void
 lab_close(struct lab *lab)
 {
+	build_free(lab->build);
 	session_free(lab->ss);
 	script_free(lab->script);
 	free(lab->tokens);
@@ -475,6 +510,8 @@ lab_draw(struct lab *lab)
 		draw_click_clear();
 		p->ops->draw(p, lab);
 	}
+	if (lab->build)
+		build_draw(lab);
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -1052,6 +1089,8 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_CODE] = cmd_code,
 	[CMD_GLOSSARY] = cmd_glossary,
 	[CMD_REDRAW] = cmd_redraw,
+	[CMD_BUILD] = build_cmd_open,
+	[CMD_WRITE] = build_cmd_write,
 };
 
 static int
@@ -1134,6 +1173,11 @@ lab_key(struct lab *lab, int key)
 		return lab_reset_answer(lab, key);
 	if (lab->setting)
 		return entry_key(lab, key);
+	if (lab->build) {
+		flags = build_key(lab, key);
+		if (flags & PANE_HANDLED)
+			return flags;
+	}
 	if (lab->overlay != LAB_OV_NONE) {
 		struct pane *p = lab_overlay_pane(lab);
 		flags = p->ops->key(p, lab, key);
@@ -1176,6 +1220,8 @@ lab_click(struct lab *lab, int y, int x)
 	int key;
 	uint32_t msg;
 
+	if (lab->build)
+		return 0; /* the builder's form takes keys only */
 	if (!draw_click_find(y, x, &key, &msg)) {
 		if (lab->overlay != LAB_OV_NONE) {
 			lab->overlay = LAB_OV_NONE;

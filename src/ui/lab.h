@@ -147,6 +147,9 @@ struct lab {
 
 	struct pane panes[LAB_NPANES];
 	int too_small;
+
+	struct build *build;        /* the sandbox builder's form (ui/build.h),
+				       NULL when closed; takes every key */
 };
 
 /*
@@ -158,6 +161,13 @@ int lab_open(struct lab *lab, struct script *s, enum session_mode mode,
     const struct lab_opts *o, char **cause);
 /* Frees the session and the script. */
 void lab_close(struct lab *lab);
+/*
+ * Starts the lab's session again on script `s` (ownership passes to the
+ * lab, even on error), the old script and session freed on success: the
+ * sandbox builder's edits. Returns 0, or -1 with *cause (caller frees),
+ * the lab unchanged.
+ */
+int lab_rebuild(struct lab *lab, struct script *s, char **cause);
 
 /* Lays the panes out for the current terminal size. */
 void lab_layout(struct lab *lab);

@@ -746,6 +746,77 @@ advance "Press Z to stop the consumers" "" 6 >/dev/null
 keys Z
 check "act: Z plays a stop step before the consumers connected" \
     eval 'lacks "Press Z to stop the consumers" && lacks "is not what this step"'
+echo "== the sandbox builds (D builds, W writes)"
+# Run in a scratch directory: W writes the script into the current one.
+mkdir -p "$tmp/w"
+here=$PWD
+cd "$tmp/w" || exit 1
+start 80 24 "$BIN" --sandbox lab "$here/$L1"
+cd "$here" || exit 1
+has "Producer" >/dev/null
+keys D
+check "build: D opens the builder" has "Build the sandbox"
+keys e; sleep 0.2
+keys BSpace BSpace; keys -l "pay.t"; keys Tab Space Space
+check "build: the exchange form, topic chosen" has "< topic >"
+keys Enter
+check "build: an exchange added" has "Exchanges: pay.direct, pay.t"
+keys q; sleep 0.2; keys Enter
+check "build: a queue added" has "Queues: trade.pay.success, q2"
+keys b; sleep 0.2; keys Tab Tab; keys -l "pay.#"; keys Enter
+check "build: a topic binding added" has "Bindings: 2"
+keys c; sleep 0.2; keys Enter
+check "build: a consumer added" has "Consumers: trade, c2"
+keys p; sleep 0.2
+for _ in $(seq 12); do keys BSpace; done; keys -l "pay.t"; keys Tab
+for _ in $(seq 12); do keys BSpace; done; keys -l "pay.ok"; keys Enter
+check "build: + publishes to the chosen exchange and key" \
+    has "+ -> pay.t / pay.ok"
+keys Escape; sleep 0.2; keys +
+check "build: the message is routed into the new queue" has "enqueued m1 q2"
+check "build: and the new consumer acks it" has "basic.ack m1 c2"
+check "build: the new queue has its pane" has "─ q2 ─"
+check "build: the ledger counts it processed" hasre "processed +1"
+keys D; keys q; sleep 0.2; keys BSpace BSpace; keys -l "q2"; keys Enter
+check "build: a duplicate name is refused by the checker" \
+    has "duplicate queue name 'q2'"
+keys Escape; keys q; sleep 0.2; keys Tab Space Space Space Tab Space Space
+keys Enter
+check "build: a non-durable quorum queue is refused" hasre "Not built:.*quorum"
+keys Escape; keys q; sleep 0.2; keys Tab Tab Tab Tab Tab Tab
+keys -l "nowhere"; keys Enter
+check "build: an undeclared dead-letter exchange is refused" \
+    hasre "Not built:.*nowhere"
+keys Escape; keys x; sleep 0.2; keys Space Tab; keys -l "q2"; keys Enter
+check "build: a queue removed with its binding and consumer" \
+    eval 'has "Queues: trade.pay.success " && has "Consumers: trade " &&
+    has "Bindings: 1"'
+keys W
+check "build: W names the file it wrote" \
+    has "Written: 01-first-message-sandbox.cfg"
+check "build: rabbitlab check accepts the written script" \
+    eval '"$BIN" check "$tmp/w/01-first-message-sandbox.cfg" >/dev/null' 
+check "build: the script holds what was built" \
+    eval 'grep -q "pay.t" "$tmp/w/01-first-message-sandbox.cfg" &&
+    ! grep -q "\"q2\"" "$tmp/w/01-first-message-sandbox.cfg"'
+keys Escape
+check "build: Esc closes the builder" lacks "Build the sandbox"
+keys W
+check "build: W again never overwrites" \
+    eval 'has "01-first-message-sandbox-2.cfg" &&
+    [ -f "$tmp/w/01-first-message-sandbox-2.cfg" ]'
+start 80 24 "$BIN" lab $L1
+has "Producer" >/dev/null
+keys D
+check "build: only in the sandbox" has "Building is for the sandbox"
+start 80 24 "$BIN" --lang zh --sandbox lab $L1
+has "生产者" >/dev/null
+keys D
+check "build zh: the builder in Chinese" \
+    eval 'has "搭建沙盒" && has "交换机: pay.direct"'
+keys q
+check "build zh: the queue form in Chinese" \
+    eval 'has "添加队列" && has "跟随开关" && has "死信交换机"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
