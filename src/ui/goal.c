@@ -19,6 +19,7 @@
 #include "ui/lab.h"
 #include "ui/pane.h"
 #include "ui/text.h"
+#include "ui/words.h"
 
 int
 goal_plan(struct goal_player *gp, const struct script_challenge *c,
@@ -62,7 +63,7 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	else
 		snprintf(want, sizeof want, "%" PRIu64 "-%" PRIu64, x->min,
 		    x->max);
-	draw_name(y, p->x + 1, cw, x->counter, DRAW_NORMAL);
+	draw_name(y, p->x + 1, cw, words_counter(x->counter), DRAW_NORMAL);
 	draw_printf(y, p->x + 1 + cw, 6, DRAW_VALUE, "%6s", want);
 	draw_printf(y, p->x + 7 + cw, 7, ok ? DRAW_GOOD : DRAW_BAD,
 	    "%7" PRIu64, v);
@@ -84,7 +85,7 @@ goal_draw(struct pane *p, struct lab *lab)
 	draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
 	    _("Goal: target and now"));
 	for (size_t i = 0; i < c->nexpects; i++) {
-		int w = (int)strlen(c->expects[i].counter);
+		int w = text_width(words_counter(c->expects[i].counter));
 		if (w + 1 > cw)
 			cw = w + 1;
 	}
@@ -115,6 +116,10 @@ goal_draw(struct pane *p, struct lab *lab)
 	if (lab->challenge_tried && !lab->step_running && ls->challenge_met)
 		y += draw_wrap(y, p->x + 1, p->w - 1, end - y, 0,
 		    _("Goal met! space opens the next lesson."), DRAW_GOOD);
+	else if (!lab->challenge_tried && !lab->step_running)
+		/* Before the run, a counter at 0 would read as met. */
+		draw_printf(y++, p->x + 1, p->w - 1, DRAW_DIM, "%s",
+		    _("Not run yet: space runs it."));
 	else
 		draw_printf(y++, p->x + 1, p->w - 1, DRAW_DIM,
 		    _("%zu of %zu met now"), met, c->nexpects);
@@ -148,12 +153,13 @@ goal_line(struct lab *lab, int y, int x, int w)
 		ok = v >= e->min && v <= e->max;
 		if (e->min == e->max)
 			snprintf(item, sizeof item, " %s %" PRIu64 "/%" PRIu64
-			    "%s", e->counter, e->min, v, ok ?
+			    "%s", words_counter(e->counter), e->min, v, ok ?
 			    (draw_ascii() ? "+" : "\u2713") :
 			    (draw_ascii() ? "x" : "\u2717"));
 		else
 			snprintf(item, sizeof item, " %s %" PRIu64 "-%" PRIu64
-			    "/%" PRIu64 "%s", e->counter, e->min, e->max, v,
+			    "/%" PRIu64 "%s", words_counter(e->counter), e->min,
+			    e->max, v,
 			    ok ? (draw_ascii() ? "+" : "\u2713") :
 			    (draw_ascii() ? "x" : "\u2717"));
 		x += draw_text(y, x, end - x, item,
@@ -183,7 +189,7 @@ goal_play_start(struct lab *lab)
 	lab_toggles_get(lab, v);
 	if (goal_plan(&lab->player, c, v, &bad) != 0) {
 		lab_status(lab, 1, _("No keys reach the solution's %s."),
-		    bad >= 0 ? toggle_info((enum toggle_id)bad)->name : "?");
+		    bad >= 0 ? words_toggle((enum toggle_id)bad) : "?");
 		lab->player.due_ms = -1;
 		return PANE_REDRAW;
 	}

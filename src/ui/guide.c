@@ -148,6 +148,21 @@ guide_key_name(enum keys_kind kind, int id, char *buf, size_t len)
  * What learner step st asks for, as one sentence naming the key (from the
  * key table, never from the lesson's text).
  */
+/* How many presses of toggle id's key take it from `from` to `to` (1 if
+   its key never gets there: the checker refuses such a learner step). */
+static int
+guide_presses(enum toggle_id id, int64_t from, int64_t to)
+{
+	int64_t v = from;
+
+	for (int n = 1; n <= 16; n++) {
+		v = keys_next_value(id, v);
+		if (v == to)
+			return n;
+	}
+	return 1;
+}
+
 static void
 guide_want(const struct lab *lab, const struct script_step *st, char *buf,
     size_t len)
@@ -162,10 +177,16 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 			enum toggle_id id = a->toggles[i].id;
 			if (session_get_toggle(lab->ss, id) == a->toggles[i].value)
 				continue;
-			snprintf(buf, len, _("Press %s to set %s to %s."),
-			    guide_key_name(KEYS_TOGGLE, (int)id, key,
-			    sizeof key), words_toggle(id),
-			    keys_value(id, a->toggles[i].value, v, sizeof v));
+			int n = guide_presses(id, session_get_toggle(lab->ss,
+			    id), a->toggles[i].value);
+			guide_key_name(KEYS_TOGGLE, (int)id, key, sizeof key);
+			keys_value(id, a->toggles[i].value, v, sizeof v);
+			if (n > 1)
+				snprintf(buf, len, _("Press %s %d times to set "
+				    "%s to %s."), key, n, words_toggle(id), v);
+			else
+				snprintf(buf, len, _("Press %s to set %s to %s."),
+				    key, words_toggle(id), v);
 			return;
 		}
 		break;

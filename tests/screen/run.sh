@@ -645,11 +645,13 @@ check "goal: target pane beside the ledger" has "Goal: target and now"
 check "goal: each counter with its target and now" \
     hasre "lost +0 +0 +met"
 check "goal: a counter not met yet is marked" hasre "process[a-z]* +3 +0 +not met"
-check "goal: count of counters met" has "1 of 2 met now"
+check "goal: before the run, no counter is called met" \
+    eval 'has "Not run yet" && lacks "met now"'
 keys Space
 has "Not yet" 30 >/dev/null
 check "goal: after a failed run, where the ledger stands" \
     hasre "lost +0 +3 +not met"
+check "goal: count of counters met after the run" has "of 2 met now"
 screen
 check "goal: fits 80x24 (footer still on the last line)" \
     eval 'line 24 | grep -q "help"'
