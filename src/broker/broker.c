@@ -647,8 +647,11 @@ broker_fan_out(struct broker *b, const struct broker_msg *m,
 	for (size_t i = 0; i < n; i++) {
 		struct broker_msg copy = *m;
 		int role = b->queues[targets[i]].spec->role, rejected = 0;
-		broker_emit(b, kind, actor, m->id, 0,
-		    role == QROLE_DEAD || role == QROLE_ERROR,
+		int flag = role == QROLE_DEAD || role == QROLE_ERROR;
+		/* A dead-letter past the first target is a new copy. */
+		if (kind == EV_DEAD_LETTER && i >= (size_t)have)
+			flag |= EVENT_DL_NEW_COPY;
+		broker_emit(b, kind, actor, m->id, 0, flag,
 		    broker_qname(b, targets[i]), detail);
 		broker_enqueue(b, targets[i], &copy, 0, &rejected);
 	}

@@ -69,7 +69,8 @@ enum event_actor {
 	_(REQUEUE, "requeued")                 /* where: queue */              \
 	_(EXPIRE, "expired")                   /* where: queue */              \
 	_(DEAD_LETTER, "dead-lettered")        /* where: target queue; detail:  \
-						  reason; flag: 1 parked */ \
+						  reason; flag: 1 parked, \
+						  2 a new copy */ \
 	_(REPUBLISH, "republished")            /* where: error queue; flag: 1 parked */     \
 	_(CONSUMER_CRASH, "consumer crashed")                                  \
 	_(CRASH, "kill -9")                                                    \
@@ -95,6 +96,10 @@ enum event_kind {
 #undef EVENT_KIND_ENUM
 	EV_COUNT
 };
+
+/* Bit of `flag` on EV_DEAD_LETTER: a further target of the fan-out, a new
+   copy (the first target carries the copy that died). */
+#define EVENT_DL_NEW_COPY 2
 
 /* Bits of `flag` on EV_PUBLISH. */
 #define EVENT_PUB_PERSISTENT 1

@@ -319,8 +319,13 @@ ledger_rule(struct ledger_entry *e, const struct event *ev, unsigned *extra)
 		e->dying = 1;
 		return &ledger_mv_expire;
 	case EV_DEAD_LETTER:
-		/* The dying copy goes to the first target. */
-		e->park = ev->flag != 0;
+		/* The dying copy goes to the first target; a further target
+		   gets a new one (several copies can die at one instant). */
+		e->park = (ev->flag & 1) != 0;
+		if (ev->flag & EVENT_DL_NEW_COPY) {
+			*extra = 1;
+			return NULL;
+		}
 		if (!e->dying)
 			return &ledger_mv_dead_letter;
 		e->dying = 0;
