@@ -172,21 +172,24 @@ $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
 	    $(LIB_SRC) $(LIBS)
-$(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
+$(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c tests/fuzz/convo.h \
+    src/engine/live_relay.c \
     src/engine/live_relay.h src/engine/live_frame.c src/engine/live_frame.h \
-    src/util/xmalloc.c src/util/mono.c
+    src/util/xmalloc.c src/util/mono.c src/util/sock.c src/util/sock.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
 	    src/engine/live_relay.c src/engine/live_frame.c src/util/xmalloc.c \
-	    src/util/mono.c
+	    src/util/mono.c src/util/sock.c
 
 # The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
 # system library, not instrumented), tracker and ledger.
 WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
     src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
-    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c
-$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
-    $(wildcard src/watch/*.h) src/engine/live_frame.h
+    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c \
+    src/util/sock.c
+$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
+    $(WATCH_FUZZ_SRC) $(wildcard src/watch/*.h) src/engine/live_frame.h \
+    src/util/sock.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
 	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
