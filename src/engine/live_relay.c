@@ -486,22 +486,7 @@ rl_report(struct live_relay *r)
 static ssize_t
 rl_read(int fd, struct rl_buf *b)
 {
-	ssize_t n;
-
-	if (b->start == b->end)
-		b->start = b->end = 0;
-	else if (b->end == RL_BUF && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->end - b->start);
-		b->end -= b->start;
-		b->start = 0;
-	}
-	if (b->end == RL_BUF)
-		return -2;
-	n = recv(fd, b->data + b->end, RL_BUF - b->end, 0);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? -2 : -1;
-	return n;
+	return sock_fill(fd, b->data, RL_BUF, &b->start, &b->end);
 }
 
 /* Writes at most `max` bytes of b to fd; returns 0, or -1 on error. */
@@ -511,14 +496,9 @@ rl_write(int fd, struct rl_buf *b, size_t max)
 	size_t len = rl_buf_len(b);
 	ssize_t n;
 
-	if (len > max)
-		len = max;
-	if (len == 0)
-		return 0;
-	n = send(fd, b->data + b->start, len, MSG_NOSIGNAL);
+	n = sock_send(fd, b->data + b->start, len > max ? max : len);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? 0 : -1;
+		return -1;
 	b->start += (size_t)n;
 	b->out += (uint64_t)n;
 	return 0;

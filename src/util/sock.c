@@ -114,3 +114,43 @@ sock_connect(const struct sockaddr *sa, socklen_t len, int *connecting)
 	errno = err;
 	return -1;
 }
+
+/* A failed call that only means "not now". */
+static int
+sock_later(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+ssize_t
+sock_fill(int fd, uint8_t *buf, size_t cap, size_t *start, size_t *end)
+{
+	ssize_t n;
+
+	if (*start == *end)
+		*start = *end = 0;
+	else if (*end == cap && *start > 0) {
+		memmove(buf, buf + *start, *end - *start);
+		*end -= *start;
+		*start = 0;
+	}
+	if (*end == cap)
+		return -2;
+	n = recv(fd, buf + *end, cap - *end, 0);
+	if (n < 0)
+		return sock_later() ? -2 : -1;
+	return n;
+}
+
+ssize_t
+sock_send(int fd, const uint8_t *d, size_t len)
+{
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	n = send(fd, d, len, MSG_NOSIGNAL);
+	if (n < 0)
+		return sock_later() ? 0 : -1;
+	return n;
+}

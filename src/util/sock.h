@@ -7,7 +7,10 @@
 #ifndef RL_SOCK_H
 #define RL_SOCK_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 /* Makes `fd` non-blocking and close-on-exec, and turns off Nagle's
  * algorithm (TCP_NODELAY) so relayed frames leave at once. Failures are
@@ -39,5 +42,20 @@ int sock_listen(const struct sockaddr *sa, socklen_t len, int backlog,
  * is in progress (poll for POLLOUT, then read SO_ERROR) or 0 if it is
  * already made; or -1 with errno set and nothing left open. */
 int sock_connect(const struct sockaddr *sa, socklen_t len, int *connecting);
+
+/* Reads what fits from `fd` into the buffer `buf` of `cap` bytes whose
+ * unsent bytes are buf[*start, *end): first moves them to the front when
+ * the buffer is full at its end (or empties it when nothing is unsent).
+ * The bytes read land at buf[*end]; the caller advances *end. Returns the
+ * number read, 0 at end of file, -1 on a socket error (errno says which),
+ * or -2 when nothing can be read now (the buffer is full, or the read
+ * would block). */
+ssize_t sock_fill(int fd, uint8_t *buf, size_t cap, size_t *start,
+    size_t *end);
+
+/* Sends up to `len` bytes of `d` on `fd` without SIGPIPE. Returns the
+ * number sent (0 when the socket takes nothing now), or -1 on a socket
+ * error (errno says which). */
+ssize_t sock_send(int fd, const uint8_t *d, size_t len);
 
 #endif

@@ -350,6 +350,17 @@ watch_scan_free(struct watch_scan *s)
 
 /* ---- moving bytes ---------------------------------------------------- */
 
+/* The `side`'s socket failed (errno says how): the pair must end.
+ * Returns -1. */
+static int
+wp_failed(struct wp_pair *pr, const char *side)
+{
+	snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s", side,
+	    strerror(errno));
+	pr->sock_err = 1;
+	return -1;
+}
+
 /* Reads from fd into d; 0, or -1 when the pair must end (pr->err says
  * why, or "" for an end of file that ... is handled by d->eof). */
 static int
@@ -357,24 +368,13 @@ wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 {
 	ssize_t n;
 
-	if (d->start == d->end)
-		d->start = d->end = 0;
-	else if (d->end == WP_BUF && d->start > 0) {
-		memmove(d->buf, d->buf + d->start, d->end - d->start);
-		d->end -= d->start;
-		d->start = 0;
-	}
-	if (d->end == WP_BUF || d->eof)
+	if (d->eof)
 		return 0;
-	n = recv(fd, d->buf + d->end, WP_BUF - d->end, 0);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
-		snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s",
-		    side, strerror(errno));
-		pr->sock_err = 1;
-		return -1;
-	}
+	n = sock_fill(fd, d->buf, WP_BUF, &d->start, &d->end);
+	if (n == -2)
+		return 0;
+	if (n < 0)
+		return wp_failed(pr, side);
 	if (n == 0) {
 		d->eof = 1;
 		return 0;
@@ -387,19 +387,10 @@ wp_write(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 {
 	ssize_t n;
 
-	if (d->end > d->start) {
-		n = send(fd, d->buf + d->start, d->end - d->start,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			snprintf(pr->err, sizeof pr->err, "the %s's socket "
-			    "failed: %s", side, strerror(errno));
-			pr->sock_err = 1;
-			return -1;
-		}
-		if (n > 0)
-			d->start += (size_t)n;
-	}
+	n = sock_send(fd, d->buf + d->start, d->end - d->start);
+	if (n < 0)
+		return wp_failed(pr, side);
+	d->start += (size_t)n;
 	if (d->eof && d->start == d->end && !d->shut) {
 		shutdown(fd, SHUT_WR);
 		d->shut = 1;
