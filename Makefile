@@ -164,7 +164,7 @@ asan:
 	    build-asan/locale/zh_CN/LC_MESSAGES/rabbitlab.mo
 
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
-# parser, which needs only its own module.
+# parser, which needs only its own module and the socket helpers.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
