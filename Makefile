@@ -165,7 +165,7 @@ asan:
 	    build-asan/locale/zh_CN/LC_MESSAGES/rabbitlab.mo
 
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
-# parser, which needs only its own module.
+# parser, which needs only its own module and the socket helpers.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
@@ -173,21 +173,24 @@ $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ tests/fuzz/fuzz_script.c \
 	    $(LIB_SRC) $(LIBS)
-$(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c src/engine/live_relay.c \
+$(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c tests/fuzz/convo.h \
+    src/engine/live_relay.c \
     src/engine/live_relay.h src/engine/live_frame.c src/engine/live_frame.h \
-    src/util/xmalloc.c src/util/mono.c
+    src/util/xmalloc.c src/util/mono.c src/util/sock.c src/util/sock.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_relay.c \
 	    src/engine/live_relay.c src/engine/live_frame.c src/util/xmalloc.c \
-	    src/util/mono.c
+	    src/util/mono.c src/util/sock.c
 
 # The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
 # system library, not instrumented), tracker and ledger.
 WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
     src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
-    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c
-$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
-    $(wildcard src/watch/*.h) src/engine/live_frame.h
+    src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c \
+    src/util/sock.c
+$(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
+    $(WATCH_FUZZ_SRC) $(wildcard src/watch/*.h) src/engine/live_frame.h \
+    src/util/sock.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
 	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \

@@ -23,10 +23,8 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +35,7 @@
 
 #include "engine/live_frame.h"
 #include "util/mono.h"
+#include "util/sock.h"
 #include "util/xmalloc.h"
 
 #define RL_BUF (256 * 1024)
@@ -387,52 +386,20 @@ rl_parse_feed(struct live_relay *r, struct rl_parse *p, const uint8_t *d,
 
 /* ---- sockets --------------------------------------------------------- */
 
-static void
-rl_nonblock(int fd)
-{
-	int one = 1;
-
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* Closes with RST instead of FIN. */
-static void
-rl_reset(int fd)
-{
-	struct linger lg = { 1, 0 };
-
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(fd);
-}
-
 static int
 rl_listen(struct live_relay *r, int port)
 {
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd;
 
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-	    listen(fd, 8) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-		close(fd);
+	fd = sock_listen((struct sockaddr *)&sa, sizeof sa, 8, &r->port);
+	if (fd < 0)
 		return -1;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	r->lfd = fd;
-	r->port = ntohs(sa.sin_port);
 	return 0;
 }
 
@@ -494,8 +461,8 @@ rl_kill_pair(struct live_relay *r, enum live_relay_end why)
 {
 	if (r->cfd < 0 && r->bfd < 0)
 		return;
-	rl_reset(r->cfd);
-	rl_reset(r->bfd);
+	sock_reset(r->cfd);
+	sock_reset(r->bfd);
 	rl_end(r, why);
 }
 
@@ -519,22 +486,7 @@ rl_report(struct live_relay *r)
 static ssize_t
 rl_read(int fd, struct rl_buf *b)
 {
-	ssize_t n;
-
-	if (b->start == b->end)
-		b->start = b->end = 0;
-	else if (b->end == RL_BUF && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->end - b->start);
-		b->end -= b->start;
-		b->start = 0;
-	}
-	if (b->end == RL_BUF)
-		return -2;
-	n = recv(fd, b->data + b->end, RL_BUF - b->end, 0);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? -2 : -1;
-	return n;
+	return sock_fill(fd, b->data, RL_BUF, &b->start, &b->end);
 }
 
 /* Writes at most `max` bytes of b to fd; returns 0, or -1 on error. */
@@ -544,14 +496,9 @@ rl_write(int fd, struct rl_buf *b, size_t max)
 	size_t len = rl_buf_len(b);
 	ssize_t n;
 
-	if (len > max)
-		len = max;
-	if (len == 0)
-		return 0;
-	n = send(fd, b->data + b->start, len, MSG_NOSIGNAL);
+	n = sock_send(fd, b->data + b->start, len > max ? max : len);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? 0 : -1;
+		return -1;
 	b->start += (size_t)n;
 	b->out += (uint64_t)n;
 	return 0;
@@ -638,7 +585,7 @@ rl_flush(struct live_relay *r)
 		return;
 	}
 	if (r->client_eof && (r->bfd < 0 || r->connecting)) {
-		rl_reset(r->bfd);
+		sock_reset(r->bfd);
 		r->bfd = -1;
 		rl_end(r, r->broker_eof ? RELAY_END_BROKER : RELAY_END_CLIENT);
 		return;
@@ -657,25 +604,15 @@ struct live_relay *
 live_relay_new(const char *host, int port, const struct live_relay_ops *ops,
     void *ctx, char **cause)
 {
-	struct live_relay *r;
-	struct addrinfo hints, *res = NULL;
-	char sport[16];
-	int rc;
+	struct live_relay *r = xcalloc(1, sizeof *r);
+	int rc = sock_resolve(host, port, 0, &r->broker, &r->broker_len);
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(sport, sizeof sport, "%d", port);
-	rc = getaddrinfo(host, sport, &hints, &res);
-	if (rc != 0 || res == NULL) {
+	if (rc != 0) {
 		*cause = xasprintf("cannot resolve broker host %s: %s", host,
 		    gai_strerror(rc));
+		free(r);
 		return NULL;
 	}
-	r = xcalloc(1, sizeof *r);
-	memcpy(&r->broker, res->ai_addr, res->ai_addrlen);
-	r->broker_len = res->ai_addrlen;
-	freeaddrinfo(res);
 	r->ops = ops;
 	r->ctx = ctx;
 	r->up.data = xmalloc(RL_BUF);
@@ -704,8 +641,8 @@ live_relay_free(struct live_relay *r)
 		return;
 	if (r->lfd >= 0)
 		close(r->lfd);
-	rl_reset(r->cfd);
-	rl_reset(r->bfd);
+	sock_reset(r->cfd);
+	sock_reset(r->bfd);
 	if (r->linger >= 0)
 		close(r->linger);
 	free(r->up.data);
@@ -836,26 +773,17 @@ rl_accept(struct live_relay *r)
 	if (fd < 0)
 		return;
 	if (r->mode != RELAY_OK) {
-		rl_reset(fd);
+		sock_reset(fd);
 		return;
 	}
 	if (r->cfd >= 0 || r->bfd >= 0)
 		rl_kill_pair(r, RELAY_END_DROPPED);
-	rl_nonblock(fd);
+	sock_nonblock(fd);
 	r->err[0] = '\0';
 	r->cfd = fd;
-	r->bfd = socket(r->broker.ss_family, SOCK_STREAM, 0);
-	if (r->bfd < 0) {
-		rl_kill_pair(r, RELAY_END_UNREACHABLE);
-		return;
-	}
-	rl_nonblock(r->bfd);
-	if (connect(r->bfd, (struct sockaddr *)&r->broker, r->broker_len) ==
-	    0)
-		r->connecting = 0;
-	else if (errno == EINPROGRESS)
-		r->connecting = 1;
-	else
+	r->bfd = sock_connect((struct sockaddr *)&r->broker, r->broker_len,
+	    &r->connecting);
+	if (r->bfd < 0)
 		rl_kill_pair(r, RELAY_END_UNREACHABLE);
 }
 

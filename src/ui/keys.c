@@ -235,14 +235,15 @@ keys_name(int key, char *buf, size_t len)
 	return buf;
 }
 
+static int64_t keys_presets_walk(const struct keys_def *k, enum toggle_id id,
+    int64_t above, int off, int64_t *first);
+
 int64_t
 keys_next_value(enum toggle_id id, int64_t value)
 {
 	const struct toggle_info *t = toggle_info(id);
 	const struct keys_def *k = keys_of(KEYS_TOGGLE, id);
-	int64_t first = t->min, best = INT64_MAX;
-	int have_first = 0;
-	const char *p;
+	int64_t first, best;
 
 	switch (t->type) {
 	case TOGGLE_BOOL:
@@ -255,24 +256,10 @@ keys_next_value(enum toggle_id id, int64_t value)
 	if (k == NULL || k->presets == NULL)
 		return value >= t->max ? t->min : value + 1;
 	/* The smallest preset above the value; past the last, the first. */
-	for (p = k->presets; p && *p;) {
-		char word[32];
-		size_t n = strcspn(p, "|");
-		const char *expected;
-		int64_t v;
-
-		snprintf(word, sizeof word, "%.*s", (int)n, p);
-		if (toggle_parse(id, word, &v, &expected) == 0) {
-			if (!have_first) {
-				first = v;
-				have_first = 1;
-			}
-			if (v > value && v < best)
-				best = v;
-		}
-		p = p[n] ? p + n + 1 : NULL;
-	}
-	return best != INT64_MAX ? best : first;
+	best = keys_presets_walk(k, id, value, 1, &first);
+	if (best != INT64_MAX)
+		return best;
+	return first != INT64_MIN ? first : t->min;
 }
 
 /* Milliseconds as 0, 250ms, 5s, 1.5s, 2min. */
@@ -340,10 +327,10 @@ keys_head(const struct keys_def *k)
 
 /* The smallest preset of `k` above `above` as a value of toggle `id`
  * (INT64_MAX: none); *first gets the first preset (INT64_MIN: none).
- * "off" is no value: a family's switch handles it. */
+ * With `off` 0, "off" is no value: a family's switch handles it. */
 static int64_t
 keys_presets_walk(const struct keys_def *k, enum toggle_id id, int64_t above,
-    int64_t *first)
+    int off, int64_t *first)
 {
 	int64_t best = INT64_MAX;
 	const char *p;
@@ -356,7 +343,7 @@ keys_presets_walk(const struct keys_def *k, enum toggle_id id, int64_t above,
 		int64_t v;
 
 		snprintf(word, sizeof word, "%.*s", (int)n, p);
-		if (strcmp(word, "off") != 0 &&
+		if ((off || strcmp(word, "off") != 0) &&
 		    toggle_parse(id, word, &v, &expected) == 0) {
 			if (*first == INT64_MIN)
 				*first = v;
@@ -386,7 +373,7 @@ keys_press(const struct keys_def *k, int64_t v[TOGGLE_COUNT])
 		v[k->id] = 1; /* on, with the number it had */
 		return;
 	}
-	next = keys_presets_walk(k, num, v[num], &first);
+	next = keys_presets_walk(k, num, v[num], 0, &first);
 	if (next != INT64_MAX)
 		v[num] = next;
 	else {

@@ -12,6 +12,7 @@
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,14 +224,28 @@ wd_table_str(const amqp_table_t *tb, const char *key, char *dst, size_t len)
 	return 0;
 }
 
-/* "c3 ch1: " and the rest, into buf. */
+static void wd_head(const struct watch_conn *c, uint16_t ch, char *buf,
+    size_t len, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Writes an event's detail into buf: "c3 ch1" (or "c3" for channel 0),
+ * then `fmt` and its arguments (always terminated, cut to fit). */
 static void
-wd_head(const struct watch_conn *c, uint16_t ch, char *buf, size_t len)
+wd_head(const struct watch_conn *c, uint16_t ch, char *buf, size_t len,
+    const char *fmt, ...)
 {
+	size_t at;
+	va_list ap;
+
 	if (ch)
 		snprintf(buf, len, "c%u ch%u", c->id, ch);
 	else
 		snprintf(buf, len, "c%u", c->id);
+	at = strlen(buf);
+	if (at + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- channels -------------------------------------------------------- */
@@ -277,22 +292,29 @@ wd_chan_drop(struct watch_conn *c, uint16_t id)
 		}
 }
 
+/* Removes element i of the `*n` elements of `size` bytes at `base`,
+ * keeping the order of the rest. */
+static void
+wd_cut(void *base, size_t *n, size_t i, size_t size)
+{
+	char *b = base;
+
+	memmove(b + i * size, b + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
 static void
 wd_pub_remove(struct wd_chan *ch, size_t i)
 {
 	free(ch->pubs[i].exchange);
-	memmove(&ch->pubs[i], &ch->pubs[i + 1],
-	    (ch->npubs - i - 1) * sizeof ch->pubs[0]);
-	ch->npubs--;
+	wd_cut(ch->pubs, &ch->npubs, i, sizeof ch->pubs[0]);
 }
 
 static void
 wd_dlv_remove(struct wd_chan *ch, size_t i)
 {
 	free(ch->dlvs[i].queue);
-	memmove(&ch->dlvs[i], &ch->dlvs[i + 1],
-	    (ch->ndlvs - i - 1) * sizeof ch->dlvs[0]);
-	ch->ndlvs--;
+	wd_cut(ch->dlvs, &ch->ndlvs, i, sizeof ch->dlvs[0]);
 }
 
 static const struct wd_consumer *
@@ -327,9 +349,8 @@ wd_chan_settle(struct watch_conn *c, struct wd_chan *ch, const char *why)
 	char d[WD_DETAIL];
 
 	for (size_t i = 0; i < ch->ndlvs; i++) {
-		wd_head(c, ch->id, d, sizeof d);
-		wd_cat(d, sizeof d, ": %s before its ack; the broker puts it "
-		    "back", why);
+		wd_head(c, ch->id, d, sizeof d, ": %s before its ack; the "
+		    "broker puts it back", why);
 		watch_track_emit(c->t, EV_REQUEUE, ACTOR_QUEUE,
 		    ch->dlvs[i].msg, 0, 0, ch->dlvs[i].queue, d);
 		free(ch->dlvs[i].queue);
@@ -337,9 +358,9 @@ wd_chan_settle(struct watch_conn *c, struct wd_chan *ch, const char *why)
 	ch->ndlvs = 0;
 	for (size_t i = 0; i < ch->npubs; i++) {
 		if (ch->confirm) {
-			wd_head(c, ch->id, d, sizeof d);
-			wd_cat(d, sizeof d, ": %s before its confirm; whether "
-			    "the broker took it is not on the wire", why);
+			wd_head(c, ch->id, d, sizeof d, ": %s before its "
+			    "confirm; whether the broker took it is not on "
+			    "the wire", why);
 			watch_track_emit(c->t, EV_CONFIRM_LOST, ACTOR_NETWORK,
 			    ch->pubs[i].msg, 0, 0, ch->pubs[i].exchange, d);
 		}
@@ -397,8 +418,7 @@ watch_conn_end(struct watch_conn *c, const char *why)
 	c->ended = 1;
 	for (size_t i = 0; i < c->nchans; i++)
 		wd_chan_settle(c, &c->chans[i], "the connection ended");
-	wd_head(c, 0, d, sizeof d);
-	wd_cat(d, sizeof d, " %s: %s", c->name[0] ? c->name : c->peer,
+	wd_head(c, 0, d, sizeof d, " %s: %s", c->name[0] ? c->name : c->peer,
 	    why && why[0] ? why : "closed");
 	watch_track_emit(c->t, why && why[0] ? EV_CONN_LOST : EV_FRAME,
 	    ACTOR_NETWORK, 0, 0, 0, NULL, d);
@@ -415,17 +435,16 @@ wd_published(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 	char d[WD_DETAIL];
 	uint32_t msg;
 
-	wd_head(c, ch->id, d, sizeof d);
-	wd_cat(d, sizeof d, ": routing key %s", ct->routing_key);
+	wd_head(c, ch->id, d, sizeof d, ": routing key %s",
+	    ct->routing_key);
 	if (ch->confirm)
 		wd_cat(d, sizeof d, ", seq %llu",
 		    (unsigned long long)ch->next_seq);
 	msg = watch_track_publish(c->t, &k, ct->exchange, ct->routing_key,
 	    flags, d);
 	if (ch->closing) {
-		wd_head(c, ch->id, d, sizeof d);
-		wd_cat(d, sizeof d, ": published after the broker closed the "
-		    "channel, which drops it");
+		wd_head(c, ch->id, d, sizeof d, ": published after the "
+		    "broker closed the channel, which drops it");
 		watch_track_drop(c->t, msg, LOSS_CHANNEL_CLOSED, NOTICE_ERROR,
 		    ct->exchange, d);
 		return;
@@ -458,8 +477,8 @@ wd_delivered(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 	msg = watch_track_match(c->t, &k, ct->redelivered);
 	if (msg == 0)
 		msg = watch_track_stranger(c->t);
-	wd_head(c, ch->id, d, sizeof d);
-	wd_cat(d, sizeof d, ": %s%s delivery tag %llu, routing key %s",
+	wd_head(c, ch->id, d, sizeof d,
+	    ": %s%s delivery tag %llu, routing key %s",
 	    ct->kind == WD_GET ? "basic.get-ok" : "consumer ",
 	    ct->kind == WD_GET ? "," : ct->ctag,
 	    (unsigned long long)ct->dtag, ct->routing_key);
@@ -488,8 +507,8 @@ wd_returned(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 
 	if (msg == 0)
 		msg = watch_track_stranger(c->t);
-	wd_head(c, ch->id, d, sizeof d);
-	wd_cat(d, sizeof d, ": routing key %s: %s", ct->routing_key, ct->text);
+	wd_head(c, ch->id, d, sizeof d, ": routing key %s: %s",
+	    ct->routing_key, ct->text);
 	watch_track_emit(c->t, EV_RETURN, ACTOR_EXCHANGE, msg, ct->code, 0,
 	    ct->exchange[0] ? ct->exchange : "(default exchange)", d);
 	watch_track_drop(c->t, msg, LOSS_UNROUTABLE, NOTICE_RETURN,
@@ -512,19 +531,61 @@ wd_content_done(struct watch_conn *c, struct wd_chan *ch,
 	ct->have_header = 0;
 }
 
-/* A method that carries content starts a message on its channel. */
-static struct wd_content *
-wd_content_start(struct wd_chan *ch, int upstream, enum wd_kind kind,
-    amqp_bytes_t exchange, amqp_bytes_t routing_key)
-{
-	struct wd_content *ct = upstream ? &ch->up : &ch->down;
+/* The methods that carry content, and where each keeps its exchange and
+ * routing key (every one of them has both). */
+#define WD_CARRIER(id, kind, type) \
+	{ id, kind, offsetof(type, exchange), offsetof(type, routing_key) }
+static const struct wd_carrier {
+	amqp_method_number_t id;
+	enum wd_kind kind;
+	size_t exchange, routing_key;  /* offsets of amqp_bytes_t fields */
+} wd_carriers[] = {
+	WD_CARRIER(AMQP_BASIC_PUBLISH_METHOD, WD_PUBLISH, amqp_basic_publish_t),
+	WD_CARRIER(AMQP_BASIC_DELIVER_METHOD, WD_DELIVER, amqp_basic_deliver_t),
+	WD_CARRIER(AMQP_BASIC_GET_OK_METHOD, WD_GET, amqp_basic_get_ok_t),
+	WD_CARRIER(AMQP_BASIC_RETURN_METHOD, WD_RETURN, amqp_basic_return_t),
+};
+#undef WD_CARRIER
 
+/*
+ * A content-bearing method `m` (basic.publish from the client; basic.deliver,
+ * basic.get-ok or basic.return from the broker) on channel `ch`: its
+ * content starts, with what the method says of it. Other ids do nothing.
+ */
+static void
+wd_content_start(struct wd_chan *ch, amqp_method_number_t id, void *m)
+{
+	const struct wd_carrier *w = NULL;
+	struct wd_content *ct;
+
+	for (size_t i = 0; i < sizeof wd_carriers / sizeof wd_carriers[0]; i++)
+		if (wd_carriers[i].id == id)
+			w = &wd_carriers[i];
+	if (w == NULL)
+		return;
+	ct = w->kind == WD_PUBLISH ? &ch->up : &ch->down;
 	memset(ct, 0, sizeof *ct);
-	ct->kind = kind;
-	wd_str(ct->exchange, sizeof ct->exchange, exchange);
-	wd_str(ct->routing_key, sizeof ct->routing_key, routing_key);
+	ct->kind = w->kind;
+	wd_str(ct->exchange, sizeof ct->exchange,
+	    *(const amqp_bytes_t *)((const char *)m + w->exchange));
+	wd_str(ct->routing_key, sizeof ct->routing_key,
+	    *(const amqp_bytes_t *)((const char *)m + w->routing_key));
 	ct->digest = watch_track_digest_start(ct->routing_key);
-	return ct;
+	if (id == AMQP_BASIC_PUBLISH_METHOD)
+		ct->mandatory = ((amqp_basic_publish_t *)m)->mandatory;
+	else if (id == AMQP_BASIC_DELIVER_METHOD) {
+		amqp_basic_deliver_t *x = m;
+		wd_str(ct->ctag, sizeof ct->ctag, x->consumer_tag);
+		ct->dtag = x->delivery_tag;
+		ct->redelivered = x->redelivered;
+	} else if (id == AMQP_BASIC_GET_OK_METHOD) {
+		ct->dtag = ((amqp_basic_get_ok_t *)m)->delivery_tag;
+		ct->redelivered = ((amqp_basic_get_ok_t *)m)->redelivered;
+	} else {
+		amqp_basic_return_t *x = m;
+		ct->code = x->reply_code;
+		wd_str(ct->text, sizeof ct->text, x->reply_text);
+	}
 }
 
 void
@@ -549,8 +610,7 @@ wd_settle_one(struct watch_conn *c, struct wd_chan *ch, struct wd_dlv *dv,
 	char d[WD_DETAIL];
 	const char *dlx;
 
-	wd_head(c, ch->id, d, sizeof d);
-	wd_cat(d, sizeof d, ": delivery tag %llu",
+	wd_head(c, ch->id, d, sizeof d, ": delivery tag %llu",
 	    (unsigned long long)dv->tag);
 	if (kind == EV_ACK) {
 		watch_track_acked(c->t, dv->msg, dv->queue, 0, d);
@@ -616,9 +676,8 @@ wd_confirm(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
 			i++;
 			continue;
 		}
-		wd_head(c, ch->id, d, sizeof d);
-		wd_cat(d, sizeof d, ": seq %llu%s", (unsigned long long)p->seq,
-		    multiple ? " (multiple)" : "");
+		wd_head(c, ch->id, d, sizeof d, ": seq %llu%s",
+		    (unsigned long long)p->seq, multiple ? " (multiple)" : "");
 		watch_track_emit(c->t, ack ? EV_CONFIRM_ACK : EV_CONFIRM_NACK,
 		    ACTOR_BROKER, p->msg, 0, 0, p->exchange, d);
 		if (!ack)
@@ -656,9 +715,9 @@ wd_broker_close(struct watch_conn *c, struct wd_chan *ch, int code,
 				i++;
 				continue;
 			}
-			wd_head(c, ch->id, d, sizeof d);
-			wd_cat(d, sizeof d, ": %s", found ? "published after "
-			    "the one that closed the channel" : text);
+			wd_head(c, ch->id, d, sizeof d, ": %s", found ?
+			    "published after the one that closed the channel" :
+			    text);
 			watch_track_drop(c->t, p->msg, found ?
 			    LOSS_CHANNEL_CLOSED : LOSS_MISSING_EXCHANGE,
 			    NOTICE_ERROR, p->exchange, d);
@@ -692,12 +751,42 @@ wd_up_actor(amqp_method_number_t id)
 	}
 }
 
+/* Appends a binding, " DEST to SOURCE key KEY" and its arguments, to `d`. */
+static void
+wd_bind(char *d, size_t len, amqp_bytes_t dest, amqp_bytes_t source,
+    amqp_bytes_t key, const amqp_table_t *args)
+{
+	char a[WD_STR], b[WD_STR], k[WD_STR];
+
+	wd_str(a, sizeof a, dest);
+	wd_str(b, sizeof b, source);
+	wd_str(k, sizeof k, key);
+	wd_cat(d, len, " %s to %s key %s", a, b, k);
+	wd_table(d, len, args);
+}
+
+/* A connection.close or channel.close `m` (the two share a layout): puts
+ * its reply text in `a` and appends it to `d`, sets `*code` to its reply
+ * code and returns the event kind it makes. */
+static enum event_kind
+wd_close(amqp_method_number_t id, const void *m, char *a, size_t alen,
+    char *d, size_t len, int *code)
+{
+	const amqp_channel_close_t *x = m;
+
+	wd_str(a, alen, x->reply_text);
+	wd_cat(d, len, " %s", a);
+	*code = x->reply_code;
+	return id == AMQP_CHANNEL_CLOSE_METHOD ? EV_CHANNEL_CLOSE :
+	    EV_CONN_CLOSE;
+}
+
 /* The topology a client declares, as EV_FRAME details. */
 static void
 wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
     void *m, char *d, size_t len)
 {
-	char a[WD_STR], b[WD_STR], k[WD_STR];
+	char a[WD_STR], b[WD_STR];
 
 	switch (id) {
 	case AMQP_EXCHANGE_DECLARE_METHOD: {
@@ -736,20 +825,14 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	}
 	case AMQP_QUEUE_BIND_METHOD: {
 		amqp_queue_bind_t *q = m;
-		wd_str(a, sizeof a, q->queue);
-		wd_str(b, sizeof b, q->exchange);
-		wd_str(k, sizeof k, q->routing_key);
-		wd_cat(d, len, " %s to %s key %s", a, b, k);
-		wd_table(d, len, &q->arguments);
+		wd_bind(d, len, q->queue, q->exchange, q->routing_key,
+		    &q->arguments);
 		break;
 	}
 	case AMQP_EXCHANGE_BIND_METHOD: {
 		amqp_exchange_bind_t *x = m;
-		wd_str(a, sizeof a, x->destination);
-		wd_str(b, sizeof b, x->source);
-		wd_str(k, sizeof k, x->routing_key);
-		wd_cat(d, len, " %s to %s key %s", a, b, k);
-		wd_table(d, len, &x->arguments);
+		wd_bind(d, len, x->destination, x->source, x->routing_key,
+		    &x->arguments);
 		break;
 	}
 	default:
@@ -798,12 +881,8 @@ wd_up_basic(struct watch_conn *c, struct wd_chan *ch, amqp_method_number_t id,
 		}
 		break;
 	case AMQP_BASIC_PUBLISH_METHOD:
-		if (ch) {
-			amqp_basic_publish_t *x = m;
-			struct wd_content *ct = wd_content_start(ch, 1,
-			    WD_PUBLISH, x->exchange, x->routing_key);
-			ct->mandatory = x->mandatory;
-		}
+		if (ch)
+			wd_content_start(ch, id, m);
 		return; /* its event comes with its content */
 	case AMQP_BASIC_ACK_METHOD:
 		if (ch)
@@ -875,27 +954,15 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		wd_cat(d, len, " vhost %s", a);
 		break;
 	case AMQP_CONNECTION_CLOSE_METHOD:
-	case AMQP_CHANNEL_CLOSE_METHOD: {
-		amqp_channel_close_t *x = m; /* same layout as connection's */
-		wd_str(a, sizeof a, x->reply_text);
-		wd_cat(d, len, " %s", a);
-		code = x->reply_code;
-		kind = id == AMQP_CHANNEL_CLOSE_METHOD ? EV_CHANNEL_CLOSE :
-		    EV_CONN_CLOSE;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		kind = wd_close(id, m, a, sizeof a, d, len, &code);
 		if (ch)
 			wd_chan_settle(c, ch, "the client closed the channel");
 		break;
-	}
 	case AMQP_CHANNEL_OPEN_METHOD:
 		wd_chan_drop(c, chid);
 		(void)wd_chan(c, chid);
 		kind = EV_CHANNEL_OPEN;
-		break;
-	case AMQP_CHANNEL_CLOSE_OK_METHOD:
-		wd_chan_drop(c, chid);
-		break;
-	case AMQP_CONNECTION_CLOSE_OK_METHOD:
-		c->closed = 1;
 		break;
 	case AMQP_CONFIRM_SELECT_METHOD:
 		if (ch && !ch->confirm) {
@@ -934,13 +1001,8 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 
 	switch (id) {
 	case AMQP_CONNECTION_CLOSE_METHOD:
-	case AMQP_CHANNEL_CLOSE_METHOD: {
-		amqp_channel_close_t *x = m;
-		wd_str(a, sizeof a, x->reply_text);
-		wd_cat(d, len, " %s", a);
-		code = x->reply_code;
-		kind = id == AMQP_CHANNEL_CLOSE_METHOD ? EV_CHANNEL_CLOSE :
-		    EV_CONN_CLOSE;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		kind = wd_close(id, m, a, sizeof a, d, len, &code);
 		if (ch) {
 			/* The close first, then what it did to messages. */
 			watch_track_emit(c->t, kind, ACTOR_BROKER, 0, code, 0,
@@ -949,7 +1011,6 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 			return;
 		}
 		break;
-	}
 	case AMQP_CONNECTION_BLOCKED_METHOD:
 		wd_str(a, sizeof a, ((amqp_connection_blocked_t *)m)->reason);
 		wd_cat(d, len, " %s", a);
@@ -957,12 +1018,6 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		break;
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
 		kind = EV_UNBLOCKED;
-		break;
-	case AMQP_CHANNEL_CLOSE_OK_METHOD:
-		wd_chan_drop(c, chid);
-		break;
-	case AMQP_CONNECTION_CLOSE_OK_METHOD:
-		c->closed = 1;
 		break;
 	case AMQP_QUEUE_DECLARE_OK_METHOD: {
 		amqp_queue_declare_ok_t *x = m;
@@ -991,42 +1046,19 @@ wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 			wd_consumer_add(ch, a, "", 0);
 		break;
 	case AMQP_BASIC_DELIVER_METHOD:
-		if (ch) {
-			amqp_basic_deliver_t *x = m;
-			struct wd_content *ct = wd_content_start(ch, 0,
-			    WD_DELIVER, x->exchange, x->routing_key);
-			wd_str(ct->ctag, sizeof ct->ctag, x->consumer_tag);
-			ct->dtag = x->delivery_tag;
-			ct->redelivered = x->redelivered;
-		}
-		return;
 	case AMQP_BASIC_GET_OK_METHOD:
-		if (ch) {
-			amqp_basic_get_ok_t *x = m;
-			struct wd_content *ct = wd_content_start(ch, 0, WD_GET,
-			    x->exchange, x->routing_key);
-			ct->dtag = x->delivery_tag;
-			ct->redelivered = x->redelivered;
-		}
-		return;
 	case AMQP_BASIC_RETURN_METHOD:
-		if (ch) {
-			amqp_basic_return_t *x = m;
-			struct wd_content *ct = wd_content_start(ch, 0,
-			    WD_RETURN, x->exchange, x->routing_key);
-			ct->code = x->reply_code;
-			wd_str(ct->text, sizeof ct->text, x->reply_text);
-		}
-		return;
+		if (ch)
+			wd_content_start(ch, id, m);
+		return; /* their events come with their content */
 	case AMQP_BASIC_ACK_METHOD:
-		if (ch)
-			wd_confirm(c, ch, ((amqp_basic_ack_t *)m)->delivery_tag,
-			    ((amqp_basic_ack_t *)m)->multiple, 1);
-		return;
 	case AMQP_BASIC_NACK_METHOD:
-		if (ch)
-			wd_confirm(c, ch, ((amqp_basic_nack_t *)m)->delivery_tag,
-			    ((amqp_basic_nack_t *)m)->multiple, 0);
+		if (ch) {
+			/* A nack starts with an ack's fields. */
+			amqp_basic_ack_t *x = m;
+			wd_confirm(c, ch, x->delivery_tag, x->multiple,
+			    id == AMQP_BASIC_ACK_METHOD);
+		}
 		return;
 	default:
 		break;
@@ -1109,13 +1141,17 @@ wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
 		    (unsigned)(id >> 16), (unsigned)(id & 0xffff),
 		    amqp_error_string2(rc));
 	}
-	wd_head(c, f->channel, d, sizeof d);
-	wd_cat(d, sizeof d, ": ");
+	wd_head(c, f->channel, d, sizeof d, ": ");
 	wd_method_name(d, sizeof d, name);
 	if (upstream)
 		wd_up(c, f->channel, id, m, d, sizeof d);
 	else
 		wd_down(c, f->channel, id, m, d, sizeof d);
+	/* A close-ok ends the same whichever side sends it. */
+	if (id == AMQP_CHANNEL_CLOSE_OK_METHOD)
+		wd_chan_drop(c, f->channel);
+	else if (id == AMQP_CONNECTION_CLOSE_OK_METHOD)
+		c->closed = 1;
 	return 0;
 }
 
@@ -1184,8 +1220,7 @@ watch_conn_frame(struct watch_conn *c, int upstream,
 			wd_content_done(c, ch, ct);
 		break;
 	case LIVE_FRAME_HEARTBEAT:
-		wd_head(c, 0, d, sizeof d);
-		wd_cat(d, sizeof d, ": heartbeat");
+		wd_head(c, 0, d, sizeof d, ": heartbeat");
 		watch_track_emit(c->t, EV_FRAME, upstream ? ACTOR_PRODUCER :
 		    ACTOR_BROKER, 0, 0, 0, NULL, d);
 		break;

@@ -12,10 +12,8 @@
 #include "watch/watch_proxy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/live_frame.h"
+#include "util/sock.h"
 #include "util/xmalloc.h"
 #include "watch/watch_decode.h"
 
@@ -66,52 +65,17 @@ struct watch_proxy {
 	int accept_warned;
 };
 
-static void
-wp_nonblock(int fd)
-{
-	int one = 1;
-
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* Closes with RST instead of FIN. */
-static void
-wp_reset(int fd)
-{
-	struct linger lg = { 1, 0 };
-
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(fd);
-}
-
+/* Resolves host:port into sa/len; on failure sets *cause. */
 static int
 wp_resolve(const char *host, int port, int passive,
     struct sockaddr_storage *sa, socklen_t *len, char **cause)
 {
-	struct addrinfo hints, *res = NULL;
-	char sport[16];
-	int rc;
+	int rc = sock_resolve(host, port, passive, sa, len);
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (passive)
-		hints.ai_flags = AI_PASSIVE;
-	snprintf(sport, sizeof sport, "%d", port);
-	rc = getaddrinfo(host, sport, &hints, &res);
-	if (rc != 0 || res == NULL) {
+	if (rc != 0)
 		*cause = xasprintf("cannot resolve %s: %s", host,
 		    gai_strerror(rc));
-		return -1;
-	}
-	memcpy(sa, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return rc != 0 ? -1 : 0;
 }
 
 struct watch_proxy *
@@ -122,7 +86,6 @@ watch_proxy_new(const char *listen_host, int listen_port,
 	struct watch_proxy *p = xcalloc(1, sizeof *p);
 	struct sockaddr_storage sa;
 	socklen_t sl;
-	int one = 1;
 
 	p->lfd = -1;
 	p->t = t;
@@ -133,24 +96,13 @@ watch_proxy_new(const char *listen_host, int listen_port,
 		free(p);
 		return NULL;
 	}
-	p->lfd = socket(sa.ss_family, SOCK_STREAM, 0);
-	if (p->lfd < 0 ||
-	    setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-	    bind(p->lfd, (struct sockaddr *)&sa, sl) != 0 ||
-	    listen(p->lfd, 64) != 0 ||
-	    getsockname(p->lfd, (struct sockaddr *)&sa, &sl) != 0) {
+	p->lfd = sock_listen((struct sockaddr *)&sa, sl, 64, &p->port);
+	if (p->lfd < 0) {
 		*cause = xasprintf("cannot listen on %s:%d: %s", listen_host,
 		    listen_port, strerror(errno));
-		if (p->lfd >= 0)
-			close(p->lfd);
 		free(p);
 		return NULL;
 	}
-	fcntl(p->lfd, F_SETFL, fcntl(p->lfd, F_GETFL) | O_NONBLOCK);
-	fcntl(p->lfd, F_SETFD, FD_CLOEXEC);
-	p->port = ntohs(sa.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&sa)->sin6_port :
-	    ((struct sockaddr_in *)&sa)->sin_port);
 	return p;
 }
 
@@ -182,8 +134,8 @@ wp_dir_init(struct wp_dir *d, int client)
 static void
 wp_pair_free(struct wp_pair *pr)
 {
-	wp_reset(pr->cfd);
-	wp_reset(pr->bfd);
+	sock_reset(pr->cfd);
+	sock_reset(pr->bfd);
 	free(pr->up.buf);
 	free(pr->down.buf);
 	live_frame_free(&pr->up.fr);
@@ -238,7 +190,7 @@ wp_accept(struct watch_proxy *p)
 		}
 		return;
 	}
-	wp_nonblock(fd);
+	sock_nonblock(fd);
 	getnameinfo((struct sockaddr *)&sa, sl, host, sizeof host, serv,
 	    sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
 	pr = xcalloc(1, sizeof *pr);
@@ -251,21 +203,11 @@ wp_accept(struct watch_proxy *p)
 	p->pairs = xgrow(p->pairs, &p->pairs_cap, p->npairs + 1,
 	    sizeof *p->pairs);
 	p->pairs[p->npairs++] = pr;
-	pr->bfd = socket(p->broker.ss_family, SOCK_STREAM, 0);
-	if (pr->bfd < 0) {
-		snprintf(pr->err, sizeof pr->err, "no socket for the broker: "
-		    "%s", strerror(errno));
-		return;
-	}
-	wp_nonblock(pr->bfd);
-	if (connect(pr->bfd, (struct sockaddr *)&p->broker,
-	    p->broker_len) == 0)
-		pr->connecting = 0;
-	else if (errno == EINPROGRESS)
-		pr->connecting = 1;
-	else
-		snprintf(pr->err, sizeof pr->err, "the broker refused the "
-		    "connection: %s", strerror(errno));
+	pr->bfd = sock_connect((struct sockaddr *)&p->broker, p->broker_len,
+	    &pr->connecting);
+	if (pr->bfd < 0)
+		snprintf(pr->err, sizeof pr->err, "cannot connect to the "
+		    "broker: %s", strerror(errno));
 }
 
 /* ---- parsing --------------------------------------------------------- */
@@ -408,6 +350,17 @@ watch_scan_free(struct watch_scan *s)
 
 /* ---- moving bytes ---------------------------------------------------- */
 
+/* The `side`'s socket failed (errno says how): the pair must end.
+ * Returns -1. */
+static int
+wp_failed(struct wp_pair *pr, const char *side)
+{
+	snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s", side,
+	    strerror(errno));
+	pr->sock_err = 1;
+	return -1;
+}
+
 /* Reads from fd into d; 0, or -1 when the pair must end (pr->err says
  * why, or "" for an end of file that ... is handled by d->eof). */
 static int
@@ -415,24 +368,13 @@ wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 {
 	ssize_t n;
 
-	if (d->start == d->end)
-		d->start = d->end = 0;
-	else if (d->end == WP_BUF && d->start > 0) {
-		memmove(d->buf, d->buf + d->start, d->end - d->start);
-		d->end -= d->start;
-		d->start = 0;
-	}
-	if (d->end == WP_BUF || d->eof)
+	if (d->eof)
 		return 0;
-	n = recv(fd, d->buf + d->end, WP_BUF - d->end, 0);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
-		snprintf(pr->err, sizeof pr->err, "the %s's socket failed: %s",
-		    side, strerror(errno));
-		pr->sock_err = 1;
-		return -1;
-	}
+	n = sock_fill(fd, d->buf, WP_BUF, &d->start, &d->end);
+	if (n == -2)
+		return 0;
+	if (n < 0)
+		return wp_failed(pr, side);
 	if (n == 0) {
 		d->eof = 1;
 		return 0;
@@ -445,19 +387,10 @@ wp_write(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 {
 	ssize_t n;
 
-	if (d->end > d->start) {
-		n = send(fd, d->buf + d->start, d->end - d->start,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			snprintf(pr->err, sizeof pr->err, "the %s's socket "
-			    "failed: %s", side, strerror(errno));
-			pr->sock_err = 1;
-			return -1;
-		}
-		if (n > 0)
-			d->start += (size_t)n;
-	}
+	n = sock_send(fd, d->buf + d->start, d->end - d->start);
+	if (n < 0)
+		return wp_failed(pr, side);
+	d->start += (size_t)n;
 	if (d->eof && d->start == d->end && !d->shut) {
 		shutdown(fd, SHUT_WR);
 		d->shut = 1;

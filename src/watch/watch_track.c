@@ -204,25 +204,26 @@ wt_slot_push(struct wt_slot *s, uint32_t msg)
 
 /* ---- events ---------------------------------------------------------- */
 
+/* Stamps `ev` with the time since the tracker started, applies it to the
+ * ledger and hands it to the emit callback. */
+static void
+wt_apply(struct watch_track *t, struct event *ev)
+{
+	ev->t = (int64_t)((mono_seconds() - t->t0) * 1e6);
+	ledger_apply(t->ledger, ev);
+	if (t->emit)
+		t->emit(t->ctx, ev);
+}
+
 void
 watch_track_emit(struct watch_track *t, enum event_kind kind,
     enum event_actor actor, uint32_t msg, int code, int flag,
     const char *where, const char *detail)
 {
-	struct event ev;
+	struct event ev = { .kind = kind, .actor = actor, .msg = msg,
+	    .code = code, .flag = flag, .where = where, .detail = detail };
 
-	memset(&ev, 0, sizeof ev);
-	ev.t = (int64_t)((mono_seconds() - t->t0) * 1e6);
-	ev.kind = kind;
-	ev.actor = actor;
-	ev.msg = msg;
-	ev.code = code;
-	ev.flag = flag;
-	ev.where = where;
-	ev.detail = detail;
-	ledger_apply(t->ledger, &ev);
-	if (t->emit)
-		t->emit(t->ctx, &ev);
+	wt_apply(t, &ev);
 }
 
 void
@@ -230,21 +231,13 @@ watch_track_drop(struct watch_track *t, uint32_t msg, enum loss_reason why,
     enum loss_notice notice, const char *where, const char *detail)
 {
 	const struct ledger_entry *e = ledger_entry(t->ledger, msg);
-	struct event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.t = (int64_t)((mono_seconds() - t->t0) * 1e6);
 	/* The copy being dropped is one of the live ones. */
-	ev.kind = e && ledger_copies_live(e) > 1 ? EV_DISCARD : EV_LOST;
-	ev.actor = ACTOR_BROKER;
-	ev.msg = msg;
-	ev.reason = why;
-	ev.notice = notice;
-	ev.where = where;
-	ev.detail = detail;
-	ledger_apply(t->ledger, &ev);
-	if (t->emit)
-		t->emit(t->ctx, &ev);
+	struct event ev = {
+		.kind = e && ledger_copies_live(e) > 1 ? EV_DISCARD : EV_LOST,
+		.actor = ACTOR_BROKER, .msg = msg, .reason = why,
+		.notice = notice, .where = where, .detail = detail };
+
+	wt_apply(t, &ev);
 }
 
 /* A new ledger id, with an empty record. */

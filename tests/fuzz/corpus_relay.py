@@ -103,14 +103,15 @@ def seeds():
     yield "refused", [("c", HEADER), ("b", HEADER)]
 
 
-def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       "corpus_relay")
+def write(dirname, conversations):
+    """Writes each (name, conversation) of conversations, in record form,
+    to DIRNAME/NAME.bin beside this script, replacing what was there."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), dirname)
     os.makedirs(out, exist_ok=True)
-    for name, conversation in seeds():
+    for name, conversation in conversations:
         with open(os.path.join(out, name + ".bin"), "wb") as f:
             f.write(records(conversation))
 
 
 if __name__ == "__main__":
-    main()
+    write("corpus_relay", seeds())

@@ -14,31 +14,32 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus_relay import (HEADER, body, content_header, longstr,  # noqa: E402
-                          method, records, seeds as relay_seeds, shortstr,
-                          table)
+                          method, seeds as relay_seeds, shortstr, table,
+                          write)
 
 MID = 0x0080  # basic properties: message-id
 DMODE = 0x1000  # delivery-mode
 
 
-def publish(ch, exchange, key, data, mandatory=0, mid=None):
+def content(ch, data, mid):
+    """A persistent message's header and body, with message-id mid if any."""
     flags, props = DMODE, b"\x02"
     if mid:
         flags |= MID
         props += shortstr(mid)
+    return content_header(ch, len(data), flags, props) + body(ch, data)
+
+
+def publish(ch, exchange, key, data, mandatory=0, mid=None):
     return (method(ch, 60, 40, struct.pack(">H", 0) + shortstr(exchange) +
                    shortstr(key) + bytes([mandatory])) +
-            content_header(ch, len(data), flags, props) + body(ch, data))
+            content(ch, data, mid))
 
 
 def deliver(ch, tag, dtag, key, data, redelivered=0, mid=None):
-    flags, props = DMODE, b"\x02"
-    if mid:
-        flags |= MID
-        props += shortstr(mid)
     return (method(ch, 60, 60, shortstr(tag) + struct.pack(">Q", dtag) +
                    bytes([redelivered]) + shortstr(b"x") + shortstr(key)) +
-            content_header(ch, len(data), flags, props) + body(ch, data))
+            content(ch, data, mid))
 
 
 def seeds():
@@ -98,14 +99,5 @@ def seeds():
     yield "not-amqp", [("c", b"GET / HTTP/1.1\r\n\r\n")]
 
 
-def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       "corpus_watch")
-    os.makedirs(out, exist_ok=True)
-    for name, conversation in seeds():
-        with open(os.path.join(out, name + ".bin"), "wb") as f:
-            f.write(records(conversation))
-
-
 if __name__ == "__main__":
-    main()
+    write("corpus_watch", seeds())

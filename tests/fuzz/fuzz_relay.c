@@ -3,11 +3,8 @@
  * any bytes, from either side, in any split, must be parsed or refused as
  * malformed with a sentence, without a crash, a hang or a leak.
  *
- * The input is a conversation: records of one control byte and the bytes
- * it announces. Bit 7 of the control byte says who sends (0 the client,
- * 1 the broker); bits 0-6 are the length (1-127), or 0 for "everything
- * that is left". A record cut short by the end of the input is fed as it
- * is. tests/fuzz/corpus_relay.py writes the seed corpus in this form.
+ * The input is a conversation in the form of convo.h;
+ * tests/fuzz/corpus_relay.py writes the seed corpus in this form.
  *
  *   make fuzz
  *   ASAN_OPTIONS=detect_leaks=1 ./build/fuzz_relay -max_total_time=60 \
@@ -19,6 +16,8 @@
 #include <string.h>
 
 #include "engine/live_relay.h"
+
+#include "convo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,12 +61,22 @@ static const struct live_relay_ops fz_ops = {
 	.delivered = fz_delivered,
 };
 
+static int
+fz_feed(void *ctx, int upstream, const uint8_t *d, size_t n)
+{
+	return live_relay_scan(ctx, upstream, d, n);
+}
+
+static const char *
+fz_error(void *ctx)
+{
+	return live_relay_error(ctx);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct live_relay *r;
-	size_t at = 0;
-	int bad = 0;
 
 	if (r == NULL) {
 		char *cause = NULL;
@@ -77,22 +86,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	live_relay_scan_reset(r);
-	while (at < size) {
-		uint8_t ctl = data[at++];
-		size_t len = ctl & 0x7f;
-		int rc;
-
-		if (len == 0 || len > size - at)
-			len = size - at;
-		rc = live_relay_scan(r, !(ctl & 0x80), data + at, len);
-		at += len;
-		/* -1 always comes with a sentence, 0 never does, and once
-		 * malformed the stream stays refused. */
-		if ((rc != 0) != (live_relay_error(r)[0] != '\0'))
-			abort();
-		if (bad && rc == 0)
-			abort();
-		bad = rc != 0;
-	}
+	convo_play(data, size, fz_feed, fz_error, r);
 	return 0;
 }

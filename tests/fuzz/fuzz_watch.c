@@ -5,9 +5,7 @@
  * the tracker with its ledger, and must be followed or refused with a
  * sentence, without a crash, a hang or a leak.
  *
- * The input is a conversation in the record form of fuzz_relay.c: a
- * control byte (bit 7: 1 the broker sends, 0 the client; bits 0-6: the
- * length 1-127, or 0 for "everything that is left") and that many bytes.
+ * The input is a conversation in the form of convo.h.
  * tests/fuzz/corpus_watch.py writes the seed corpus; the relay's seeds are
  * in the same form.
  *
@@ -24,6 +22,8 @@
 #include "model/ledger.h"
 #include "watch/watch_proxy.h"
 #include "watch/watch_track.h"
+
+#include "convo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,31 +43,25 @@ fz_emit(void *ctx, const struct event *ev)
 	event_print_json(sink, ev);
 }
 
+static int
+fz_feed(void *ctx, int upstream, const uint8_t *d, size_t n)
+{
+	return watch_scan_feed(ctx, upstream, d, n);
+}
+
+static const char *
+fz_error(void *ctx)
+{
+	return watch_scan_error(ctx);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct watch_track *t = watch_track_new(fz_emit, NULL);
 	struct watch_scan *s = watch_scan_new(t);
-	size_t at = 0;
-	int bad = 0;
 
-	while (at < size) {
-		uint8_t ctl = data[at++];
-		size_t len = ctl & 0x7f;
-		int rc;
-
-		if (len == 0 || len > size - at)
-			len = size - at;
-		rc = watch_scan_feed(s, !(ctl & 0x80), data + at, len);
-		at += len;
-		/* -1 always comes with a sentence, 0 never does, and once
-		 * refused the pair stays refused. */
-		if ((rc != 0) != (watch_scan_error(s)[0] != '\0'))
-			abort();
-		if (bad && rc == 0)
-			abort();
-		bad = rc != 0;
-	}
+	convo_play(data, size, fz_feed, fz_error, s);
 	watch_scan_free(s);
 	{
 		/* The fates of whatever the stream made. */

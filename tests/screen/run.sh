@@ -16,26 +16,9 @@ case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 WAIT=${SCREEN_WAIT:-5}
 SOCK=rabbitlab-test-$$
 L1=lessons/01-first-message.cfg
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export XDG_STATE_HOME=$tmp/state
-export RABBITLAB_LESSONS=$PWD/lessons
-unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
-export LANG=C.UTF-8
+. tests/screen/lib.sh
+screen_setup screen
 
-printf 'set -g remain-on-exit on\nset -g history-limit 100\n' >"$tmp/tmux.conf"
-t() { tmux -L "$SOCK" -f "$tmp/tmux.conf" "$@"; }
-cleanup() { t kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-if ! command -v tmux >/dev/null; then
-	echo "FAIL screen: tmux is not installed"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
 ko() {
 	fail=$((fail + 1)); printf 'FAIL %s\n' "$1"
 	if [ -s "$tmp/screen" ]; then sed 's/^/    | /' "$tmp/screen"; fi

@@ -19,25 +19,8 @@ BIN=${1:?usage: tests/screen/zh.sh BIN}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 ALLOW=$PWD/tests/screen/zh-allow.txt
 SOCK=rabbitlab-zh-$$
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export XDG_STATE_HOME=$tmp/state
-export RABBITLAB_LESSONS=$PWD/lessons
-unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
-export LANG=C.UTF-8
-
-printf 'set -g remain-on-exit on\nset -g history-limit 100\n' >"$tmp/tmux.conf"
-t() { tmux -L "$SOCK" -f "$tmp/tmux.conf" "$@"; }
-cleanup() { t kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-if ! command -v tmux >/dev/null; then
-	echo "FAIL zh screen: tmux is not installed"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+. tests/screen/lib.sh
+screen_setup "zh screen"
 ko() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; }
 
 SIZES="80x24 132x40"

@@ -96,18 +96,32 @@ learner_space_to_learner(struct session *ss)
 	}
 }
 
+/* A script of one step, `step` (a libconfig group and its newline). */
+#define LEARNER_ONE_STEP(step) \
+    UNIT_SCRIPT_HEAD "steps = (\n" step ");\n"
+
+/* A lesson session on `s` whose steps chain, as the screen runs them; the
+ * test fails if it does not start. Free it before `s`. */
+static struct session *
+learner_start(struct script *s)
+{
+	struct session_opts o = { .chain = 1 };
+	char *cause = NULL;
+	struct session *ss = session_create(s, SESSION_LESSON, &o, &cause);
+
+	assert_non_null(ss);
+	return ss;
+}
+
 static void
 test_learner_session_waits_for_the_key(void **state)
 {
 	struct script *s = unit_script(learner_script, "t.cfg");
-	struct session_opts o = { .chain = 1 };
+	struct session *ss = learner_start(s);
 	struct ledger_summary sum;
-	struct session *ss;
 	char *cause = NULL;
 
 	(void)state;
-	ss = session_create(s, SESSION_LESSON, &o, &cause);
-	assert_non_null(ss);
 	/* One press plays step 1; the settle of step 2 chains after it. */
 	learner_space_to_learner(ss);
 	assert_int_equal(session_lesson(ss)->step, 2);
@@ -147,18 +161,13 @@ test_learner_session_waits_for_the_key(void **state)
 static void
 test_learner_missed_expectation_taken_back(void **state)
 {
-	struct script *s = unit_script(UNIT_SCRIPT_HEAD
-	    "steps = (\n"
+	struct script *s = unit_script(LEARNER_ONE_STEP(
 	    "  { say = { en = \"Stop.\"; zh = \"停。\"; }; learner = true;\n"
-	    "    do = \"stop\"; expect = { published = 0; }; }\n"
-	    ");\n", "t.cfg");
-	struct session_opts o = { .chain = 1 };
-	struct session *ss;
+	    "    do = \"stop\"; expect = { published = 0; }; }\n"), "t.cfg");
+	struct session *ss = learner_start(s);
 	char *cause = NULL;
 
 	(void)state;
-	ss = session_create(s, SESSION_LESSON, &o, &cause);
-	assert_non_null(ss);
 	/* Free play first: one publish the step's expectation forbids. */
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	assert_true(session_tick(ss, 1000000, &cause) >= 0);
@@ -175,18 +184,13 @@ test_learner_missed_expectation_taken_back(void **state)
 static void
 test_learner_toggle_two_presses(void **state)
 {
-	struct script *s = unit_script(UNIT_SCRIPT_HEAD
-	    "steps = (\n"
+	struct script *s = unit_script(LEARNER_ONE_STEP(
 	    "  { say = { en = \"None.\"; zh = \"无。\"; }; learner = true;\n"
-	    "    do = \"toggle\"; set = { ack_mode = \"none\"; }; }\n"
-	    ");\n", "t.cfg");
-	struct session_opts o = { .chain = 1 };
-	struct session *ss;
+	    "    do = \"toggle\"; set = { ack_mode = \"none\"; }; }\n"), "t.cfg");
+	struct session *ss = learner_start(s);
 	char *cause = NULL;
 
 	(void)state;
-	ss = session_create(s, SESSION_LESSON, &o, &cause);
-	assert_non_null(ss);
 	/* auto (1) -> manual (2) -> none (0), as the a key steps. */
 	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), 1);
 	assert_int_equal(session_learner_try(ss, ACT_TOGGLE, TOGGLE_ACK_MODE,

@@ -61,16 +61,6 @@ start(const struct script *s, enum session_mode mode)
 	return ss;
 }
 
-static uint64_t
-count(struct session *ss, const char *name)
-{
-	struct ledger_summary sum;
-	uint64_t v = UINT64_MAX;
-	session_summary(ss, &sum);
-	assert_int_equal(ledger_counter(&sum, name, &v), 0);
-	return v;
-}
-
 /* One tick that must succeed; returns the events it saw. */
 static long
 tick(struct session *ss, int64_t budget_us)
@@ -113,7 +103,7 @@ test_tick_stops_at_each_instant(void **state)
 	assert_true(n > 0);
 	assert_true(session_now(ss) < 1000000);
 	assert_true(run_quiet(ss) > 3);
-	assert_int_equal(count(ss, "processed"), 1);
+	assert_int_equal(unit_count(ss, "processed"), 1);
 	session_free(ss);
 	script_free(s);
 }
@@ -172,17 +162,17 @@ test_undo_takes_back_last_action(void **state)
 	assert_int_equal(session_fail(ss, FAIL_BROKER_CRASH, &cause), 0);
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	run_quiet(ss);
-	assert_int_equal(count(ss, "lost_network"), 1);
+	assert_int_equal(unit_count(ss, "lost_network"), 1);
 	/* Undo the publish, then the crash. */
 	assert_int_equal(session_undo(ss, &cause), 0);
-	assert_int_equal(count(ss, "lost"), 0);
-	assert_int_equal(count(ss, "processed"), 2);
+	assert_int_equal(unit_count(ss, "lost"), 0);
+	assert_int_equal(unit_count(ss, "processed"), 2);
 	assert_int_equal(session_undo(ss, &cause), 0);
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	run_quiet(ss);
-	assert_int_equal(count(ss, "processed"), 3);
+	assert_int_equal(unit_count(ss, "processed"), 3);
 	assert_int_equal(session_reset(ss, &cause), 0);
-	assert_int_equal(count(ss, "published"), 0);
+	assert_int_equal(unit_count(ss, "published"), 0);
 	assert_int_equal(session_undo(ss, &cause), -1);
 	assert_non_null(cause);
 	free(cause);

@@ -26,17 +26,6 @@ static const char *const unreset_script_text =
     "  { do = \"settle\"; }\n"
     ");\n";
 
-static uint64_t
-count(struct session *ss, const char *name)
-{
-	struct ledger_summary sum;
-	uint64_t v = UINT64_MAX;
-
-	session_summary(ss, &sum);
-	assert_int_equal(ledger_counter(&sum, name, &v), 0);
-	return v;
-}
-
 static void
 settle(struct session *ss)
 {
@@ -71,18 +60,18 @@ test_unreset_restores_the_place(void **state)
 	    &cause), 0);
 	assert_int_equal(session_publish(ss, 1, &cause), 0);
 	settle(ss);
-	assert_int_equal(count(ss, "published"), 3);
+	assert_int_equal(unit_count(ss, "published"), 3);
 	t_before = session_now(ss);
 	assert_int_equal(session_lesson(ss)->step, 1);
 
 	assert_int_equal(session_reset(ss, &cause), 0);
-	assert_int_equal(count(ss, "published"), 0);
+	assert_int_equal(unit_count(ss, "published"), 0);
 	assert_int_equal(session_lesson(ss)->step, 0);
 	assert_int_equal(session_get_toggle(ss, TOGGLE_CONFIRMS),
 	    CONFIRMS_OFF);
 
 	assert_int_equal(session_unreset(ss, &cause), 0);
-	assert_int_equal(count(ss, "published"), 3);
+	assert_int_equal(unit_count(ss, "published"), 3);
 	assert_int_equal(session_lesson(ss)->step, 1);
 	assert_int_equal(session_get_toggle(ss, TOGGLE_CONFIRMS),
 	    CONFIRMS_EACH);

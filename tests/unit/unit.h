@@ -3,12 +3,14 @@
  * exchange "x" to queue "q" with key "k", one consumer "c", work_ms 5,
  * seed 3), a loader that fails the test, printing the loader's messages,
  * when a script does not load, and a scratch directory under /tmp with
- * the processes a test leaves in it. Include after <cmocka.h>.
+ * the processes a test leaves in it, and a session's ledger counters.
+ * Include after <cmocka.h>.
  */
 #ifndef RL_TEST_UNIT_H
 #define RL_TEST_UNIT_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,6 +19,8 @@
 
 #include "engine/live_broker.h"
 #include "lesson/script.h"
+#include "lesson/session.h"
+#include "model/ledger.h"
 
 /* The topology alone (seven lines). */
 #define UNIT_SCRIPT_TOPO \
@@ -65,6 +69,19 @@ unit_script(const char *text, const char *name)
 	script_diag_free(&d);
 	assert_non_null(s);
 	return s;
+}
+
+/* The ledger counter `name` of session `ss` now; the test fails if the
+ * ledger has no such counter. */
+static inline uint64_t
+unit_count(struct session *ss, const char *name)
+{
+	struct ledger_summary sum;
+	uint64_t v = UINT64_MAX;
+
+	session_summary(ss, &sum);
+	assert_int_equal(ledger_counter(&sum, name, &v), 0);
+	return v;
 }
 
 /*
