@@ -23,7 +23,7 @@ enum flow_row_kind { ROW_STATE, ROW_TOGGLE, ROW_TEXT };
 
 struct flow_row {
 	enum flow_row_kind kind;
-	int prio;             /* 0 least wanted .. 3 always */
+	int prio;             /* 0 least wanted .. 3 always, 4 a lesson's toggle */
 	const char *label;    /* translated */
 	const char *tiny;     /* a shorter label, or NULL */
 	char value[64];
@@ -77,6 +77,8 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 
 	if (k == NULL)
 		return;
+	if (prio >= 3) /* the lesson uses it: never crowded out */
+		prio = 4;
 	if (v != toggle_info(id)->def && prio < 2)
 		prio = 2;
 	if (!relevant && prio > 0)
@@ -138,7 +140,7 @@ flow_draw_rows(const struct flow_rows *rs, int y, int x, int w, int rows)
 {
 	int take[FLOW_MAX_ROWS] = { 0 }, used = 0, line = 0;
 
-	for (int prio = 3; prio >= 0 && used < rows; prio--)
+	for (int prio = 4; prio >= 0 && used < rows; prio--)
 		for (int i = 0; i < rs->n && used < rows; i++)
 			if (rs->r[i].prio == prio) {
 				take[i] = 1;
@@ -684,8 +686,12 @@ consumer_draw(struct pane *p, struct lab *lab)
 	    DRAW_VALUE, "%" PRIu64, v->consumer_in_progress);
 	flow_state(&rs, v->consumer_buffered ? 3 : 1, _("buffered"),
 	    DRAW_VALUE, "%" PRIu64, v->consumer_buffered);
+	/* The same counters as the ledger's: processed once, and twice. */
 	flow_state(&rs, 2, _("processed"), DRAW_VALUE, "%" PRIu64,
-	    lab->sum.fate[FATE_PROCESSED] + lab->sum.fate[FATE_DUPLICATED]);
+	    lab->sum.fate[FATE_PROCESSED]);
+	if (lab->sum.fate[FATE_DUPLICATED])
+		flow_state(&rs, 2, _("duplicated"), DRAW_BAD, "%" PRIu64,
+		    lab->sum.fate[FATE_DUPLICATED]);
 	flow_toggle(&rs, lab, TOGGLE_ACK_MODE, 1);
 	flow_toggle(&rs, lab, TOGGLE_PREFETCH, 1);
 	flow_toggle(&rs, lab, TOGGLE_WORK_MS, 1);

@@ -260,14 +260,16 @@ lab_rank_toggles(struct lab *lab)
 		lab->toggle_prio[core[i]] = 2;
 	for (size_t i = 0; i < s->ntoggles; i++)
 		lab->toggle_prio[s->toggles[i].id] = 2;
+	/* 3: a toggle the steps or the challenge use must stay in sight
+	 * (flow.c puts it before every other line of its pane). */
 	for (size_t i = 0; i < s->nsteps; i++)
 		for (size_t k = 0; k < s->steps[i].action.ntoggles; k++)
-			lab->toggle_prio[s->steps[i].action.toggles[k].id] = 2;
+			lab->toggle_prio[s->steps[i].action.toggles[k].id] = 3;
 	if (s->challenge) {
 		for (size_t i = 0; i < s->challenge->nsetup; i++)
-			lab->toggle_prio[s->challenge->setup[i].id] = 2;
+			lab->toggle_prio[s->challenge->setup[i].id] = 3;
 		for (size_t i = 0; i < s->challenge->nsolution; i++)
-			lab->toggle_prio[s->challenge->solution[i].id] = 2;
+			lab->toggle_prio[s->challenge->solution[i].id] = 3;
 	}
 }
 
