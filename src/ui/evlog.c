@@ -147,7 +147,11 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 		;
 	else if (wide) {
 		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
-		draw_text(y, x + 9, 9, words_actor(ln->actor), DRAW_DIM);
+		const char *who = words_actor(ln->actor);
+		/* "consumer  consumer crashed" says its actor twice. */
+		evlog_text(lab, i, shown, sizeof shown);
+		if (strncmp(shown, who, strlen(who)) != 0)
+			draw_text(y, x + 9, 9, who, DRAW_DIM);
 	} else {
 		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
 		char a[2] = { evlog_actor_letter[ln->actor], '\0' };

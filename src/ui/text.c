@@ -286,3 +286,23 @@ text_elide(const char *s, int cols, const char *mark, char *out,
 	snprintf(out, outlen, "%.*s%s%s", (int)head, s, mark, s + tail);
 	return out;
 }
+
+void
+text_undouble(char *s)
+{
+	char *a = s;
+
+	while (*a) {
+		char *sp = strchr(a, ' ');
+		size_t n;
+		if (sp == NULL)
+			return;
+		n = (size_t)(sp - a);
+		if (n > 0 && strncmp(sp + 1, a, n) == 0 &&
+		    (sp[1 + n] == ' ' || sp[1 + n] == '\0')) {
+			memmove(a, sp + 1, strlen(sp + 1) + 1);
+			continue;
+		}
+		a = sp + 1;
+	}
+}

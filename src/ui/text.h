@@ -57,4 +57,11 @@ int text_wrap_lines(const char *s, int cols);
 char *text_elide(const char *s, int cols, const char *mark, char *out,
     size_t outlen);
 
+/*
+ * Removes, in place, a word that repeats the word just before it ("consumer
+ * consumer crashed" becomes "consumer crashed": an actor column followed by
+ * an event that names the actor). Words are split at single spaces.
+ */
+void text_undouble(char *s);
+
 #endif
