@@ -648,6 +648,20 @@ guide_fits(struct lab *lab, int w, int h)
 	return guide_essential(&g, w - 2) <= h - 1;
 }
 
+long
+guide_read_ms(struct lab *lab)
+{
+	static struct guide g;
+	char title[128];
+	long ms = 0;
+
+	guide_build(&g, lab, title, sizeof title);
+	for (int i = 0; i < g.n; i++)
+		if (!g.b[i].pin)
+			ms += text_read_ms(g.b[i].text);
+	return ms;
+}
+
 /*
  * Chooses the unpinned blocks that fit in `rows` (keep[i]), dropping the
  * least wanted first. Returns 1 when text that matters (priority 3 and

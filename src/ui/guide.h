@@ -18,6 +18,12 @@ extern const struct pane_ops guide_ops;
  */
 int guide_fits(struct lab *lab, int w, int h);
 
+/*
+ * Milliseconds a reader needs for what the lesson pane shows now (all but
+ * its key prompts); autoplay waits at least this long before moving on.
+ */
+long guide_read_ms(struct lab *lab);
+
 struct keys_def;
 
 /* What guide_key did with a key. */

@@ -1223,8 +1223,12 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 		t = b < 0 ? 0 : b;
 	}
 	if (lab_autoplay_ready(lab)) {
-		if (lab->autoplay_due < 0)
-			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
+		if (lab->autoplay_due < 0) {
+			/* Time to read the pane, never less than asked. */
+			long read = guide_read_ms(lab);
+			lab->autoplay_due = now_ms + (read > lab->o.autoplay_ms ?
+			    read : lab->o.autoplay_ms);
+		}
 		int64_t a = lab->autoplay_due - now_ms;
 		if (t < 0 || a < t)
 			t = a;

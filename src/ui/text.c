@@ -306,3 +306,17 @@ text_undouble(char *s)
 		a = sp + 1;
 	}
 }
+
+long
+text_read_ms(const char *s)
+{
+	size_t i = 0, len = strlen(s);
+	long ms = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		i += text_decode(s + i, len - i, &cp);
+		ms += text_cp_width(cp) == 2 ? 150 : 50;
+	}
+	return ms;
+}

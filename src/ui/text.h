@@ -64,4 +64,11 @@ char *text_elide(const char *s, int cols, const char *mark, char *out,
  */
 void text_undouble(char *s);
 
+/*
+ * Milliseconds a reader needs for `s`, counted in characters, not bytes:
+ * 50 per narrow character (about 240 words a minute) and 150 per wide
+ * (CJK) one (about 400 characters a minute).
+ */
+long text_read_ms(const char *s);
+
 #endif
