@@ -737,5 +737,64 @@ keys '?'
 check "rule: help states it first" eval 'has "The rule" && has "a-z"'
 keys '?'
 
+# ---- issue 13: screen defects seen at 80x24 -------------------------------
+# Each check below failed before its fix (see the commit that added it).
+# i13_end TEXT TRIES: like advance, but stops as soon as TEXT shows after a
+# step finished (G), so "start the challenge" is not pressed through.
+i13_end() {
+	for _ in $(seq 1 "$2"); do
+		screen; grep -q -- "$1" "$tmp/screen" && return 0
+		grep -q "Press 1-" "$tmp/screen" && { keys 2; sleep 0.2; }
+		grep -q "Your turn" "$tmp/screen" && { keys S; sleep 0.2; }
+		keys G; sleep 0.2
+		screen; grep -q -- "$1" "$tmp/screen" && return 0
+		keys Space; sleep 0.3
+	done
+	screen; grep -q -- "$1" "$tmp/screen"
+}
+
+echo "== issue 13: lesson pane keeps its key lines"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+advance "Press space to start the challenge" 2 80 >/dev/null
+keys Space
+has "Challenge:" >/dev/null
+check "i13 lesson pane: the hint/solution keys before any hint" \
+    has "H: hint (2 left), S: solution"
+keys H
+check "i13 lesson pane: after a hint, the hint and its keys both show" \
+    eval 'has "Hint:" && has "H: hint (1 left), S: solution" && has "Set the toggles"'
+keys S
+check "i13 lesson pane: with the solution, the run prompt still shows" \
+    eval 'has "Solution:" && has "Set the toggles you think fix it"'
+check "i13 lesson pane: no tester's 'Checks: all' line" lacks "Checks: all"
+
+echo "== issue 13: lesson 07's end, consumer pane, ledger and log"
+start 80 24 "$BIN" lab lessons/07-consumer.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 07 played to its end" \
+    i13_end "Press space to start the challenge" 80
+check "i13 consumer pane counts processed as the ledger does" \
+    eval 'has "│processed     26│" && hasre "^published.* processed +26$" && has "│duplicated     2│"'
+check "i13 ledger label not cut (lost silent)" \
+    eval 'lacks "lost silentl" && has "lost silent "'
+check "i13 event log: time inside the pane, long lines wrap" \
+    eval 'hasre "│ +[0-9]+ C basic.consume" && hasre "│ {10}trade.pay.success"'
+
+echo "== issue 13: borders are lines under TERM=xterm-256color"
+start 80 24 env TERM=xterm-256color "$BIN" lab $L1
+check "i13 borders drawn as lines, not qqqq" \
+    eval 'has "┌─ Producer" && lacks "lq Producer"'
+
+echo "== issue 13: autoplay leaves time to read an answer"
+start 80 24 "$BIN" --autoplay=1500 lab $L1
+has "Lesson: step 1 of" >/dev/null
+has "Press 1-" 20 >/dev/null
+keys 2
+has "You predicted 2" >/dev/null
+sleep 4
+check "i13 autoplay: the explanation still shows 4 s later" \
+    has "unacked: see the queue pane"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
