@@ -626,14 +626,14 @@ guide_build(struct guide *g, struct lab *lab, char *title, size_t len)
 	guide_lesson(g, lab);
 }
 
-/* Lines the key prompts and the blocks of priority >= 4 take at width w. */
+/* Lines the blocks of priority >= 4 take at width w. */
 static int
 guide_essential(const struct guide *g, int w)
 {
 	int total = 0;
 
 	for (int i = 0; i < g->n; i++)
-		if (g->b[i].prio >= 4 || g->b[i].pin)
+		if (g->b[i].prio >= 4)
 			total += guide_lines(&g->b[i], w);
 	return total;
 }
@@ -655,6 +655,10 @@ guide_read_ms(struct lab *lab)
 	char title[128];
 	long ms = 0;
 
+	/* Narration is the presenter's to pace (--autoplay=MS); an answer's
+	 * explanation is read by each learner alone. */
+	if (!guide_verdict_open(lab))
+		return 0;
 	guide_build(&g, lab, title, sizeof title);
 	for (int i = 0; i < g.n; i++)
 		if (!g.b[i].pin)
@@ -716,8 +720,8 @@ guide_block(const struct guide_block *b, int y, int x, int w, int rows)
 
 /*
  * The pane: the chosen blocks, then the key prompts (pinned), which are
- * never dropped. Text that had to give way is never cut silently: the last
- * line of what is shown ends in a marker.
+ * never dropped. Text that had to give way is never cut silently: the top
+ * border ends in a marker.
  */
 static void
 guide_draw(struct pane *p, struct lab *lab)
@@ -744,11 +748,10 @@ guide_draw(struct pane *p, struct lab *lab)
 	for (int i = 0; i < g.n && y < end; i++)
 		if (keep[i])
 			y += guide_block(&g.b[i], y, p->x + 1, w, end - y);
-	if (cut && y > p->y + 1) {
-		draw_blank(y - 1, p->x + w - 1, 2, DRAW_NORMAL);
-		draw_text(y - 1, p->x + w, 1, draw_ascii() ? ">" : "\xe2\x80\xa6",
-		    DRAW_WARN);
-	}
+	if (cut && p->w > 8)
+		/* On the top border, where it hides no text. */
+		draw_text(p->y, p->x + p->w - 4, 3, draw_ascii() ? " + " :
+		    " \xe2\x80\xa6 ", DRAW_WARN);
 	for (int i = 0; i < g.n && y < p->y + p->h; i++)
 		if (g.b[i].pin)
 			y += guide_block(&g.b[i], y, p->x + 1, w,

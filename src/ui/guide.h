@@ -19,8 +19,9 @@ extern const struct pane_ops guide_ops;
 int guide_fits(struct lab *lab, int w, int h);
 
 /*
- * Milliseconds a reader needs for what the lesson pane shows now (all but
- * its key prompts); autoplay waits at least this long before moving on.
+ * Milliseconds a reader needs for an answer's verdict and explanation now
+ * on the lesson pane (all but its key prompts), 0 when none is open;
+ * autoplay waits at least this long before moving on.
  */
 long guide_read_ms(struct lab *lab);
 

@@ -963,9 +963,16 @@ cmd_select(struct lab *lab, int key)
 	for (size_t i = 0; i < n; i++)
 		if (lab->tokens[i].msg == lab->selected)
 			at = i;
-	if (at == n)
-		at = dir > 0 ? 0 : n - 1;
-	else
+	if (at == n) {
+		/* Nothing selected yet: start from the message a lesson most
+		 * likely talks about, the latest lost one, else the newest. */
+		at = n - 1;
+		for (size_t i = n; i-- > 0;)
+			if (lab->tokens[i].place == PLACE_LOST) {
+				at = i;
+				break;
+			}
+	} else
 		at = (at + n + (size_t)(dir > 0 ? 1 : n - 1)) % n;
 	lab->selected = lab->tokens[at].msg;
 	lab_status(lab, 0, _("Message %u selected: Enter shows its "

@@ -796,5 +796,63 @@ sleep 4
 check "i13 autoplay: the explanation still shows 4 s later" \
     has "unacked: see the queue pane"
 
+echo "== issue 13: lesson 03's broker crash: queue, lost list, Tab, timeline"
+start 80 24 "$BIN" lab lessons/03-payment-story.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 03 reaches the crash's explanation" \
+    i13_end "survives as an empty" 40
+keys G
+sleep 0.5
+check "i13 durable queue drawn 'broker down', not deleted, while down" \
+    eval 'has "│broker down       │" && lacks "deleted"'
+check "i13 the lost list shows the crash's losses" has "lost: ~3 ~4 ~5"
+keys Tab
+check "i13 Tab first selects the latest lost message" \
+    has "Message 5 selected"
+keys Enter
+check "i13 timeline: plain English on what the producer got" \
+    eval 'has "Lost at queue" && has "producer was told nothing."'
+check "i13 timeline: a long line wraps instead of being cut" \
+    hasre "^│ went down before the message was safe on disk"
+keys Escape
+
+echo "== issue 13: tokens follow the legend, lost list stays"
+start 80 24 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+keys N
+sleep 0.3
+keys +
+sleep 1
+keys G
+check "i13 an unsent persistent message is # (persistent), not ~" \
+    has "lost: #1"
+keys + G
+sleep 2
+keys G
+# Seconds (virtual) pass while m2 plays: m1 stays listed, as in the ledger
+# (it used to vanish a virtual second after its loss).
+check "i13 the lost list stays after time moves on" has "lost: #1"
+
+echo "== issue 13: a deleted exchange shows in its pane"
+start 80 24 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+keys X
+check "i13 exchange pane says deleted after X" hasre "│deleted +│"
+keys R
+sleep 0.3
+keys y
+check "i13 reset declares it again: deleted no more" \
+    eval 'has "Back to the start" && lacks "│deleted"'
+
+echo "== issue 13: a lesson's toggles stay in their pane"
+start 80 24 "$BIN" lab lessons/08-failures.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 08: on_failure (o) in the consumer pane" hasre "│o [a-z ]+requeue│"
+start 80 24 "$BIN" lab lessons/12-capstone.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 12 reaches the blocked producer" i13_end "│blocked" 30
+check "i13 lesson 12: resend (s) and producer retry (y) beside blocked" \
+    eval 'hasre "│s resend +o(n|ff)│" && hasre "│y retry +o(n|ff)│"'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
