@@ -94,8 +94,18 @@ evlog_text(struct lab *lab, size_t i, char *shown, size_t len)
 	const struct session_logline *ln = session_log_at(lab->ss, i);
 	char text[sizeof ln->text];
 
+	char *at;
+
 	evlog_squeeze(ln, text, sizeof text);
 	words_event_text(ln->kind, text, shown, len);
+	/* "x-death count=1" is one AMQP term: a wrapped line must not part
+	 * it, so its space becomes a no-break space (U+00A0). */
+	at = strstr(shown, "x-death count");
+	if (at && strlen(shown) + 2 < len) {
+		memmove(at + 9, at + 8, strlen(at + 8) + 1);
+		at[7] = '\xc2';
+		at[8] = '\xa0';
+	}
 }
 
 /*

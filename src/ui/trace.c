@@ -217,8 +217,9 @@ trace_draw(struct pane *p, struct lab *lab)
 			continue;
 		trace_squeeze(s, nl ? (size_t)(nl - s) : strlen(s), text,
 		    sizeof text);
-		text_undouble(text);
 		words_transcript(text, shown, sizeof shown);
+		/* After translation, which reads the actor column. */
+		text_undouble(shown);
 		/* A long line wraps under itself rather than being cut. */
 		y += draw_wrap(y, x, w, end - y, 0, shown, DRAW_NORMAL);
 	}
