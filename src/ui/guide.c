@@ -660,8 +660,11 @@ guide_read_ms(struct lab *lab)
 	if (!guide_verdict_open(lab))
 		return 0;
 	guide_build(&g, lab, title, sizeof title);
+	/* The verdict and its explanation: the question and its choices
+	 * were read before answering. */
 	for (int i = 0; i < g.n; i++)
-		if (!g.b[i].pin)
+		if (!g.b[i].pin && (g.b[i].role == DRAW_SAY ||
+		    g.b[i].role == DRAW_GOOD || g.b[i].role == DRAW_BAD))
 			ms += text_read_ms(g.b[i].text);
 	return ms;
 }

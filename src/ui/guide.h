@@ -20,8 +20,8 @@ int guide_fits(struct lab *lab, int w, int h);
 
 /*
  * Milliseconds a reader needs for an answer's verdict and explanation now
- * on the lesson pane (all but its key prompts), 0 when none is open;
- * autoplay waits at least this long before moving on.
+ * on the lesson pane, 0 when none is open; autoplay waits this long (up to
+ * ten of its own steps) before moving on.
  */
 long guide_read_ms(struct lab *lab);
 

@@ -1231,8 +1231,12 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 	}
 	if (lab_autoplay_ready(lab)) {
 		if (lab->autoplay_due < 0) {
-			/* Time to read the pane, never less than asked. */
+			/* Time to read an answer's explanation, never less
+			 * than asked, nor more than ten steps of the pace the
+			 * presenter chose (a 200 ms demo stays brisk). */
 			long read = guide_read_ms(lab);
+			if (read > 10L * lab->o.autoplay_ms)
+				read = 10L * lab->o.autoplay_ms;
 			lab->autoplay_due = now_ms + (read > lab->o.autoplay_ms ?
 			    read : lab->o.autoplay_ms);
 		}
