@@ -975,9 +975,9 @@ session_tokens(const struct session *ss, const struct session_token **tokens)
 	w->nvisible = 0;
 	for (uint32_t id = 1; id <= ss->max_msg; id++) {
 		const struct session_token *tk = &ss->tokens[id];
-		/* Finished messages stay visible for a virtual second. */
-		if ((tk->place == PLACE_DONE || tk->place == PLACE_LOST) &&
-		    now - tk->since > 1000000)
+		/* Processed messages stay visible for a virtual second; lost
+		 * ones stay (the lab lists them, as the ledger counts them). */
+		if (tk->place == PLACE_DONE && now - tk->since > 1000000)
 			continue;
 		w->visible = xgrow(w->visible, &w->visible_cap,
 		    w->nvisible + 1, sizeof *w->visible);

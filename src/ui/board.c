@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/draw.h"
 #include "ui/i18n.h"
@@ -112,6 +113,33 @@ board_copies(int y, int x, int w, const struct ledger_summary *s)
 	}
 }
 
+/*
+ * Counter i's label in at most w columns: its short form when the full one
+ * does not fit ("lost silently 12" in a 16-column cell), never a word cut
+ * in half. Borrowed (static or translated).
+ */
+static const char *
+board_label(int i, int w)
+{
+	static const struct {
+		const char *counter;
+		const char *label;
+	} shorter[] = {
+		{ "dead_lettered", N_("dead-letter") },
+		{ "lost_silent", N_("lost silent") },
+		{ "inconsistent", N_("inconsist.") },
+		{ "duplicated", N_("dupl.") },
+	};
+	const char *full = words_counter(board_counters[i].counter);
+
+	if (text_width(full) <= w)
+		return full;
+	for (size_t k = 0; k < sizeof shorter / sizeof shorter[0]; k++)
+		if (strcmp(shorter[k].counter, board_counters[i].counter) == 0)
+			return _(shorter[k].label);
+	return full;
+}
+
 static void
 board_draw(struct pane *p, struct lab *lab)
 {
@@ -139,7 +167,7 @@ board_draw(struct pane *p, struct lab *lab)
 		ledger_counter(&lab->sum, board_counters[i].counter, &v);
 		nw = snprintf(num, sizeof num, "%" PRIu64, v);
 		lw = cell - nw - 2;
-		draw_text(y + row, x, lw, words_counter(board_counters[i].counter),
+		draw_text(y + row, x, lw, board_label(i, lw),
 		    v ? DRAW_NORMAL : DRAW_DIM);
 		draw_text(y + row, x + cell - nw - 1, nw, num,
 		    v ? board_counters[i].role : DRAW_DIM);

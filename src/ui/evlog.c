@@ -16,6 +16,7 @@
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
+#include "ui/text.h"
 #include "ui/words.h"
 
 /* Frames worth a colour; the rest are plain. */
@@ -86,12 +87,101 @@ evlog_squeeze(const struct session_logline *ln, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* Log line i as the pane shows it: translated, squeezed. */
+static void
+evlog_text(struct lab *lab, size_t i, char *shown, size_t len)
+{
+	const struct session_logline *ln = session_log_at(lab->ss, i);
+	char text[sizeof ln->text];
+
+	char *at;
+
+	evlog_squeeze(ln, text, sizeof text);
+	words_event_text(ln->kind, text, shown, len);
+	/* "x-death count=1" is one AMQP term: a wrapped line must not part
+	 * it, so its space becomes a no-break space (U+00A0). */
+	at = strstr(shown, "x-death count");
+	if (at && strlen(shown) + 2 < len) {
+		memmove(at + 9, at + 8, strlen(at + 8) + 1);
+		at[7] = '\xc2';
+		at[8] = '\xa0';
+	}
+}
+
+/*
+ * Column where a line's text starts, relative to the pane: a wide pane
+ * has the time in milliseconds with a tenth and the actor's name; a narrow
+ * one (80x24) whole milliseconds and the actor's letter, and its lines
+ * wrap under their text instead of being cut.
+ */
+static int
+evlog_text_col(int wide)
+{
+	return wide ? 1 + 8 + 1 + 10 : 1 + 6 + 1 + 2;
+}
+
+/* Rows log line i takes in pane p. */
+static int
+evlog_rows(struct lab *lab, const struct pane *p, size_t i, int wide)
+{
+	char shown[2 * sizeof ((struct session_logline *)0)->text];
+	int w = p->w - evlog_text_col(wide);
+
+	if (wide || w < 8)
+		return 1;
+	evlog_text(lab, i, shown, sizeof shown);
+	return text_wrap_lines(shown, w);
+}
+
+/*
+ * Draws log line i from row y in at most `rows` rows, leaving out its first
+ * `skip` wrapped rows (the oldest line shown may only partly fit: its time
+ * is then off screen). Returns rows used.
+ */
+static int
+evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
+    int skip, int wide)
+{
+	const struct session_logline *ln = session_log_at(lab->ss, i);
+	char shown[2 * sizeof ln->text], tm[24];
+	enum draw_role role = evlog_roles[ln->kind];
+	int mine = lab->selected && ln->msg == lab->selected;
+	int x = p->x + 1, col = p->x + evlog_text_col(wide);
+
+	/* Milliseconds, as in the transcript and the timelines. */
+	if (wide)
+		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
+	else
+		snprintf(tm, sizeof tm, "%6.0f", (double)ln->t / 1e3);
+	if (skip > 0)
+		;
+	else if (wide) {
+		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
+		const char *who = words_actor(ln->actor);
+		/* "consumer  consumer crashed" says its actor twice. */
+		evlog_text(lab, i, shown, sizeof shown);
+		if (strncmp(shown, who, strlen(who)) != 0)
+			draw_text(y, x + 9, 9, who, DRAW_DIM);
+	} else {
+		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
+		char a[2] = { evlog_actor_letter[ln->actor], '\0' };
+		draw_text(y, x + 7, 1, a, DRAW_HEAD);
+	}
+	evlog_text(lab, i, shown, sizeof shown);
+	role = role == DRAW_NORMAL && mine ? DRAW_VALUE : role;
+	if (wide) {
+		draw_text(y, col, p->x + p->w - col, shown, role);
+		return 1;
+	}
+	return draw_wrap(y, col, p->x + p->w - col, rows, skip, shown, role);
+}
+
 static void
 evlog_draw(struct pane *p, struct lab *lab)
 {
 	size_t n = session_log(lab->ss, NULL);
-	int rows = p->h - 1, wide = p->w >= 70;
-	size_t first;
+	int rows = p->h - 1, wide = p->w >= 70, used = 0, skip = 0;
+	size_t first, end;
 
 	if (p->h <= 1)
 		return;
@@ -109,32 +199,21 @@ evlog_draw(struct pane *p, struct lab *lab)
 	}
 	if ((size_t)p->scroll > n - 1)
 		p->scroll = (int)(n - 1);
-	first = n > (size_t)rows + (size_t)p->scroll ?
-	    n - (size_t)rows - (size_t)p->scroll : 0;
-	for (int r = 0; r < rows && first + (size_t)r < n; r++) {
-		const struct session_logline *ln =
-		    session_log_at(lab->ss, first + (size_t)r);
-		int y = p->y + 1 + r, x = p->x;
-		char text[sizeof ln->text], shown[2 * sizeof ln->text], tm[24];
-		enum draw_role role = evlog_roles[ln->kind];
-		int mine = lab->selected && ln->msg == lab->selected;
-
-		/* Milliseconds, as in the transcript and the timelines. */
-		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
-		x += draw_text(y, x, p->w, tm,
-		    mine ? DRAW_SELECTED : DRAW_DIM) + 1;
-		if (wide) {
-			draw_text(y, x, 9, words_actor(ln->actor), DRAW_DIM);
-			x += 10;
-		}
-		else {
-			char a[2] = { evlog_actor_letter[ln->actor], '\0' };
-			x += draw_text(y, x, 1, a, DRAW_HEAD) + 1;
-		}
-		evlog_squeeze(ln, text, sizeof text);
-		words_event_text(ln->kind, text, shown, sizeof shown);
-		draw_text(y, x, p->x + p->w - x, shown,
-		    role == DRAW_NORMAL && mine ? DRAW_VALUE : role);
+	/* The newest lines that fit, counting the rows each wraps to. */
+	end = n - (size_t)p->scroll;
+	first = end;
+	while (first > 0) {
+		int need = evlog_rows(lab, p, first - 1, wide);
+		if (used + need > rows)
+			skip = need - (rows - used);
+		used += need - skip;
+		first--;
+		if (used >= rows)
+			break;
+	}
+	for (int y = p->y + 1; first < end && y < p->y + p->h; first++) {
+		y += evlog_line(p, lab, first, y, p->y + p->h - y, skip, wide);
+		skip = 0;
 	}
 }
 

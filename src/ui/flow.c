@@ -23,7 +23,7 @@ enum flow_row_kind { ROW_STATE, ROW_TOGGLE, ROW_TEXT };
 
 struct flow_row {
 	enum flow_row_kind kind;
-	int prio;             /* 0 least wanted .. 3 always */
+	int prio;             /* 0 least wanted .. 3 always, 4 a lesson's toggle */
 	const char *label;    /* translated */
 	const char *tiny;     /* a shorter label, or NULL */
 	char value[64];
@@ -77,6 +77,8 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 
 	if (k == NULL)
 		return;
+	if (prio >= 3) /* the lesson uses it: never crowded out */
+		prio = 4;
 	if (v != toggle_info(id)->def && prio < 2)
 		prio = 2;
 	if (!relevant && prio > 0)
@@ -138,7 +140,7 @@ flow_draw_rows(const struct flow_rows *rs, int y, int x, int w, int rows)
 {
 	int take[FLOW_MAX_ROWS] = { 0 }, used = 0, line = 0;
 
-	for (int prio = 3; prio >= 0 && used < rows; prio--)
+	for (int prio = 4; prio >= 0 && used < rows; prio--)
 		for (int i = 0; i < rs->n && used < rows; i++)
 			if (rs->r[i].prio == prio) {
 				take[i] = 1;
@@ -203,11 +205,44 @@ flow_count(const struct lab *lab, enum session_place place, int queue)
 	return n;
 }
 
+/*
+ * Token tk as the legend reads it. A message the producer still holds is
+ * drawn as it will be published: # when the persistent toggle is on, ~
+ * when off, and without the broker's marks (@ redelivered, x dead-lettered,
+ * = twice), which say nothing about the copy the producer is about to send.
+ * A message lost before it was ever sent is drawn the same way. Returns tk
+ * itself or buf.
+ */
+static const struct session_token *
+flow_as_legend(struct lab *lab, const struct session_token *tk,
+    struct session_token *buf)
+{
+	const struct ledger_entry *e;
+
+	if (tk->place == PLACE_LOST) {
+		/* Lost before it was ever sent: drawn as the producer held
+		 * it, not as a transient message. */
+		e = ledger_entry(session_ledger(lab->ss), tk->msg);
+		if (e == NULL || e->published_at >= 0)
+			return tk;
+	} else if (tk->place != PLACE_PRODUCER)
+		return tk;
+	*buf = *tk;
+	buf->flags &= ~(unsigned)(TOKEN_REDELIVERED | TOKEN_DEAD_LETTERED |
+	    TOKEN_DUPLICATE | TOKEN_PERSISTENT);
+	if (session_get_toggle(lab->ss, TOGGLE_PERSISTENT))
+		buf->flags |= TOKEN_PERSISTENT;
+	return buf;
+}
+
 static void
 flow_draw_token(struct lab *lab, const struct session_token *tk, int y, int x,
     int w)
 {
 	char text[16];
+	struct session_token buf;
+
+	tk = flow_as_legend(lab, tk, &buf);
 
 	snprintf(text, sizeof text, "%c%" PRIu32, flow_token_mark(tk), tk->msg);
 	draw_text(y, x, w, text,
@@ -402,6 +437,30 @@ flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
 	return buf;
 }
 
+/*
+ * Whether exchange `name` is gone now, as the log tells: its latest word
+ * on the exchange is "exchange gone" (a delete) rather than a message
+ * routed through it (it was declared again since). The engine view does
+ * not carry exchanges; the log is where their deletion shows.
+ */
+static int
+flow_exchange_gone(struct lab *lab, const char *name)
+{
+	size_t n = session_log(lab->ss, NULL), len = strlen(name);
+
+	for (size_t i = n; i-- > 0;) {
+		const struct session_logline *ln = session_log_at(lab->ss, i);
+		const char *at;
+		if (ln->kind != EV_EXCHANGE_DELETED && ln->kind != EV_ROUTED)
+			continue;
+		at = strstr(ln->text, name);
+		if (at == NULL || (at[len] != ' ' && at[len] != '\0'))
+			continue;
+		return ln->kind == EV_EXCHANGE_DELETED;
+	}
+	return 0;
+}
+
 static void
 exchange_draw(struct pane *p, struct lab *lab)
 {
@@ -427,6 +486,9 @@ exchange_draw(struct pane *p, struct lab *lab)
 		r = flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, "", DRAW_VALUE);
 		r->label = flow_exchange_name(t, i, p->w - 2 < FLOW_ROW_MAX ?
 		    p->w - 2 : FLOW_ROW_MAX, r->value, sizeof r->value);
+		if (flow_exchange_gone(lab, x->name))
+			flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, _("deleted"),
+			    DRAW_BAD);
 		r = flow_add(&rs, ROW_STATE, main_x ? 2 : 0, _("type"),
 		    durable ? DRAW_VALUE : DRAW_WARN);
 		snprintf(r->value, sizeof r->value, "%s%s%s",
@@ -560,6 +622,19 @@ flow_queue_name(const struct lab_queue *q, int cols, char *out, size_t len)
 		    sizeof name));
 }
 
+/*
+ * What a queue the broker does not show is: "deleted", unless the broker
+ * is down and the queue is durable, in which case it is only out of sight
+ * until the broker is back ("broker down"). Translated, borrowed.
+ */
+static const char *
+flow_queue_gone(const struct lab *lab, const struct lab_queue *q)
+{
+	if (!lab->view.broker_up && q->v.durable)
+		return _("broker down");
+	return _("deleted");
+}
+
 /* One queue as a section of the shared box: name and counts, tokens. */
 static void
 queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
@@ -569,7 +644,7 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 	int cw, w = p->w - 2, x = p->x + 1;
 
 	if (!q->v.exists)
-		snprintf(counts, sizeof counts, "%s", _("deleted"));
+		snprintf(counts, sizeof counts, "%s", flow_queue_gone(lab, q));
 	else
 		/* TRANSLATORS: a queue's ready and unacked counts where
 		 * there is no room for the words. */
@@ -613,7 +688,8 @@ queues_draw(struct pane *p, struct lab *lab)
 		snprintf(title, sizeof title, " %s ", name);
 		draw_box(y, p->x, h, p->w, title, DRAW_BORDER);
 		if (!q->v.exists) {
-			r = flow_add(&rs, ROW_TEXT, 3, _("deleted"), DRAW_BAD);
+			r = flow_add(&rs, ROW_TEXT, 3, flow_queue_gone(lab, q),
+			    lab->view.broker_up ? DRAW_BAD : DRAW_WARN);
 		} else {
 			r = flow_add(&rs, ROW_STATE, 1,
 			    q->v.type >= 0 && q->v.type < 3 ?
@@ -684,8 +760,12 @@ consumer_draw(struct pane *p, struct lab *lab)
 	    DRAW_VALUE, "%" PRIu64, v->consumer_in_progress);
 	flow_state(&rs, v->consumer_buffered ? 3 : 1, _("buffered"),
 	    DRAW_VALUE, "%" PRIu64, v->consumer_buffered);
+	/* The same counters as the ledger's: processed once, and twice. */
 	flow_state(&rs, 2, _("processed"), DRAW_VALUE, "%" PRIu64,
-	    lab->sum.fate[FATE_PROCESSED] + lab->sum.fate[FATE_DUPLICATED]);
+	    lab->sum.fate[FATE_PROCESSED]);
+	if (lab->sum.fate[FATE_DUPLICATED])
+		flow_state(&rs, 2, _("duplicated"), DRAW_BAD, "%" PRIu64,
+		    lab->sum.fate[FATE_DUPLICATED]);
 	flow_toggle(&rs, lab, TOGGLE_ACK_MODE, 1);
 	flow_toggle(&rs, lab, TOGGLE_PREFETCH, 1);
 	flow_toggle(&rs, lab, TOGGLE_WORK_MS, 1);
@@ -740,6 +820,49 @@ wires_stack(struct lab *lab, int y, int x, int w, int rows,
 	}
 }
 
+/*
+ * The "lost:" list from x to end: every message lost so far (they stay, as
+ * the ledger's counts do), the latest first to be kept; older ones that do
+ * not fit are counted ("+3"). Returns the column after it.
+ */
+static int
+wires_lost(struct lab *lab, int y, int x, int end)
+{
+	int room = end - x - text_width(_("lost:")) - 1 - 4, used = 0;
+	size_t from = lab->ntokens, older = 0;
+
+	/* From the newest back, as many as fit (leaving room for "+N"). */
+	for (size_t i = lab->ntokens; i-- > 0;) {
+		char t[16];
+		int tw;
+		if (lab->tokens[i].place != PLACE_LOST)
+			continue;
+		tw = snprintf(t, sizeof t, "%c%" PRIu32,
+		    flow_token_mark(&lab->tokens[i]), lab->tokens[i].msg) + 1;
+		if (older || used + tw > room) {
+			older++;
+			continue;
+		}
+		used += tw;
+		from = i;
+	}
+	x += draw_text(y, x, end - x, _("lost:"), DRAW_BAD) + 1;
+	if (older)
+		x += draw_printf(y, x, end - x, DRAW_BAD, "+%zu", older) + 1;
+	for (size_t i = from; i < lab->ntokens; i++) {
+		const struct session_token *tk = &lab->tokens[i];
+		char t[16];
+		int tw;
+		if (tk->place != PLACE_LOST)
+			continue;
+		tw = snprintf(t, sizeof t, "%c%" PRIu32, flow_token_mark(tk),
+		    tk->msg);
+		flow_draw_token(lab, tk, y, x, tw);
+		x += tw + 1;
+	}
+	return x;
+}
+
 static void
 wires_legend(struct pane *p, struct lab *lab, int y)
 {
@@ -758,23 +881,9 @@ wires_legend(struct pane *p, struct lab *lab, int y)
 
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
 		legend_w += 3 + text_width(_(marks[i].text));
-	if (lost) {
-		x += draw_text(y, x, p->w, _("lost:"), DRAW_BAD) + 1;
-		for (size_t i = 0; i < lab->ntokens; i++) {
-			const struct session_token *tk = &lab->tokens[i];
-			char t[16];
-			int tw;
-			if (tk->place != PLACE_LOST)
-				continue;
-			tw = snprintf(t, sizeof t, "%c%" PRIu32,
-			    flow_token_mark(tk), tk->msg);
-			if (x + tw >= p->x + p->w - legend_w - 1 &&
-			    x + tw >= p->x + p->w / 2)
-				break;
-			flow_draw_token(lab, tk, y, x, tw);
-			x += tw + 1;
-		}
-	}
+	if (lost)
+		x = wires_lost(lab, y, x, p->x + p->w - legend_w - 1 > p->x +
+		    p->w / 2 ? p->x + p->w - legend_w - 1 : p->x + p->w / 2);
 	if (x + legend_w + 1 > p->x + p->w)
 		return;
 	x = p->x + p->w - legend_w;

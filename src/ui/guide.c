@@ -35,6 +35,7 @@ struct guide_block {
 	enum draw_role role;
 	int prio;       /* 1 first to go .. 5 never dropped */
 	int indent;     /* hanging indent for choices */
+	int pin;        /* a key prompt: always shown, at the pane's foot */
 };
 
 struct guide {
@@ -62,6 +63,7 @@ guide_add(struct guide *g, int prio, enum draw_role role, const char *fmt,
 	b->role = role;
 	b->prio = prio;
 	b->indent = 0;
+	b->pin = role == DRAW_KEY;
 	return b;
 }
 
@@ -379,9 +381,12 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	}
 	if (open)
 		return;
-	if (ls->answered) /* the step before was still playing */
-		guide_add(g, 4, DRAW_DIM, "%s",
+	if (ls->answered) { /* the step before was still playing */
+		b = guide_add(g, 4, DRAW_DIM, "%s",
 		    _("Locked in. Press space and watch what happens."));
+		if (b)
+			b->pin = 1;
+	}
 	else
 		guide_add(g, 4, DRAW_KEY, _("Press 1-%zu to answer."),
 		    q->nchoices);
@@ -414,7 +419,9 @@ guide_checks(struct guide *g, const struct session_lesson *ls,
 	else if (ls->expects_failed)
 		guide_add(g, 3, DRAW_BAD, _("Checks: %zu held, %zu failed (%s)"),
 		    ls->expects_ok, ls->expects_failed, ls->failed);
-	else if (ls->expects_ok)
+	else if (ls->expects_ok && getenv("RABBITLAB_CHECKS"))
+		/* A tester's line (the live tests wait for it): learners
+		 * only hear about checks when one fails. */
 		guide_add(g, 1, DRAW_GOOD, _("Checks: all %zu held."),
 		    ls->expects_ok);
 }
@@ -458,7 +465,9 @@ guide_goal(struct guide *g, struct lab *lab)
 			    sep, words_counter(x->counter), x->min, x->max,
 			    ok ? _("ok") : _("now"), v);
 	}
-	guide_add(g, 3, DRAW_DIM, "%s", line);
+	/* The goal pane (or the goal line above the ledger) shows the same
+	 * counters during a challenge: this copy is the first to go. */
+	guide_add(g, 2, DRAW_DIM, "%s", line);
 }
 
 static void
@@ -523,11 +532,18 @@ guide_challenge(struct guide *g, struct lab *lab,
 			    keys_value(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
-	} else if (ls->hints_shown < c->nhints)
-		guide_add(g, 1, DRAW_DIM, _("H: hint (%zu left), S: solution"),
-		    c->nhints - ls->hints_shown);
-	else
-		guide_add(g, 1, DRAW_DIM, "%s", _("S: show the solution"));
+	} else {
+		struct guide_block *b;
+		if (ls->hints_shown < c->nhints)
+			b = guide_add(g, 1, DRAW_DIM,
+			    _("H: hint (%zu left), S: solution"),
+			    c->nhints - ls->hints_shown);
+		else
+			b = guide_add(g, 1, DRAW_DIM, "%s",
+			    _("S: show the solution"));
+		if (b) /* the keys to more help stay in sight */
+			b->pin = 1;
+	}
 }
 
 static void
@@ -658,11 +674,89 @@ guide_fits(struct lab *lab, int w, int h)
 	return guide_essential(&g, w - 2) <= h - 1;
 }
 
+long
+guide_read_ms(struct lab *lab)
+{
+	static struct guide g;
+	char title[128];
+	long ms = 0;
+
+	/* Narration is the presenter's to pace (--autoplay=MS); an answer's
+	 * explanation is read by each learner alone. */
+	if (!guide_verdict_open(lab))
+		return 0;
+	guide_build(&g, lab, title, sizeof title);
+	/* The verdict and its explanation: the question and its choices
+	 * were read before answering. */
+	for (int i = 0; i < g.n; i++)
+		if (!g.b[i].pin && (g.b[i].role == DRAW_SAY ||
+		    g.b[i].role == DRAW_GOOD || g.b[i].role == DRAW_BAD))
+			ms += text_read_ms(g.b[i].text);
+	return ms;
+}
+
+/*
+ * Chooses the unpinned blocks that fit in `rows` (keep[i]), dropping the
+ * least wanted first. Returns 1 when text that matters (priority 3 and
+ * up) had to give way, so the pane can say it is cut.
+ */
+static int
+guide_choose(const struct guide *g, int keep[], int w, int rows)
+{
+	int total = 0, lost = 0;
+
+	for (int i = 0; i < g->n; i++) {
+		keep[i] = !g->b[i].pin;
+		if (keep[i])
+			total += guide_lines(&g->b[i], w);
+	}
+	for (int prio = 1; prio <= 4 && total > rows; prio++)
+		for (int i = 0; i < g->n && total > rows; i++)
+			if (keep[i] && g->b[i].prio == prio) {
+				keep[i] = 0;
+				total -= guide_lines(&g->b[i], w);
+			}
+	/* Dropping whole blocks can free more than needed: take back what
+	 * fits again, the most wanted and then the latest first. */
+	for (int prio = 4; prio >= 1; prio--)
+		for (int i = g->n; i-- > 0;)
+			if (!keep[i] && !g->b[i].pin && g->b[i].prio == prio &&
+			    total + guide_lines(&g->b[i], w) <= rows) {
+				keep[i] = 1;
+				total += guide_lines(&g->b[i], w);
+			}
+	for (int i = 0; i < g->n; i++)
+		if (!keep[i] && !g->b[i].pin && g->b[i].prio >= 3)
+			lost = 1;
+	return lost || total > rows;
+}
+
+/* Draws block b from row y in at most `rows` rows; returns rows used. */
+static int
+guide_block(const struct guide_block *b, int y, int x, int w, int rows)
+{
+	if (rows <= 0)
+		return 0;
+	if (b->indent) {
+		/* "1) " hangs; the text wraps under itself. */
+		size_t pre = 3;
+		draw_text_n(y, x, b->indent, b->text, pre, b->role);
+		return draw_wrap(y, x + b->indent, w - b->indent, rows, 0,
+		    b->text + pre, b->role);
+	}
+	return draw_wrap(y, x, w, rows, 0, b->text, b->role);
+}
+
+/*
+ * The pane: the chosen blocks, then the key prompts (pinned), which are
+ * never dropped. Text that had to give way is never cut silently: the top
+ * border ends in a marker.
+ */
 static void
 guide_draw(struct pane *p, struct lab *lab)
 {
 	static struct guide g;
-	int keep[GUIDE_MAX_BLOCKS], total = 0, rows = p->h - 1, y;
+	int keep[GUIDE_MAX_BLOCKS], rows = p->h - 1, pinned = 0, y, end, cut;
 	int w = p->w - 2;
 	char title[128];
 
@@ -672,42 +766,25 @@ guide_draw(struct pane *p, struct lab *lab)
 	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
 	draw_text(p->y, p->x + 2, p->w - 4, title, DRAW_HEAD);
 
-	/* Drop the least wanted blocks until the rest fit. */
-	for (int i = 0; i < g.n; i++) {
-		keep[i] = 1;
-		total += guide_lines(&g.b[i], w);
-	}
-	for (int prio = 1; prio <= 4 && total > rows; prio++)
-		for (int i = 0; i < g.n && total > rows; i++)
-			if (keep[i] && g.b[i].prio == prio) {
-				keep[i] = 0;
-				total -= guide_lines(&g.b[i], w);
-			}
-	/* Dropping whole blocks can free more than needed: take back what
-	 * fits again, the most wanted and then the latest first. */
-	for (int prio = 4; prio >= 1; prio--)
-		for (int i = g.n; i-- > 0;)
-			if (!keep[i] && g.b[i].prio == prio &&
-			    total + guide_lines(&g.b[i], w) <= rows) {
-				keep[i] = 1;
-				total += guide_lines(&g.b[i], w);
-			}
+	for (int i = 0; i < g.n; i++)
+		if (g.b[i].pin)
+			pinned += guide_lines(&g.b[i], w);
+	if (pinned > rows)
+		pinned = rows;
+	cut = guide_choose(&g, keep, w, rows - pinned);
 	y = p->y + 1;
-	for (int i = 0; i < g.n && y < p->y + p->h; i++) {
-		const struct guide_block *b = &g.b[i];
-		if (!keep[i])
-			continue;
-		if (b->indent) {
-			/* "1) " hangs; the text wraps under itself. */
-			size_t pre = 3;
-			draw_text_n(y, p->x + 1, b->indent, b->text, pre,
-			    b->role);
-			y += draw_wrap(y, p->x + 1 + b->indent, w - b->indent,
-			    p->y + p->h - y, 0, b->text + pre, b->role);
-		} else
-			y += draw_wrap(y, p->x + 1, w, p->y + p->h - y, 0,
-			    b->text, b->role);
-	}
+	end = p->y + p->h - pinned;
+	for (int i = 0; i < g.n && y < end; i++)
+		if (keep[i])
+			y += guide_block(&g.b[i], y, p->x + 1, w, end - y);
+	if (cut && p->w > 8)
+		/* On the top border, where it hides no text. */
+		draw_text(p->y, p->x + p->w - 4, 3, draw_ascii() ? " + " :
+		    " \xe2\x80\xa6 ", DRAW_WARN);
+	for (int i = 0; i < g.n && y < p->y + p->h; i++)
+		if (g.b[i].pin)
+			y += guide_block(&g.b[i], y, p->x + 1, w,
+			    p->y + p->h - y);
 }
 
 const struct pane_ops guide_ops = { "lesson", guide_draw, NULL };

@@ -18,6 +18,13 @@ extern const struct pane_ops guide_ops;
  */
 int guide_fits(struct lab *lab, int w, int h);
 
+/*
+ * Milliseconds a reader needs for an answer's verdict and explanation now
+ * on the lesson pane, 0 when none is open; autoplay waits this long (up to
+ * ten of its own steps) before moving on.
+ */
+long guide_read_ms(struct lab *lab);
+
 struct keys_def;
 
 /* What guide_key did with a key. */

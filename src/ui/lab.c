@@ -261,14 +261,16 @@ lab_rank_toggles(struct lab *lab)
 		lab->toggle_prio[core[i]] = 2;
 	for (size_t i = 0; i < s->ntoggles; i++)
 		lab->toggle_prio[s->toggles[i].id] = 2;
+	/* 3: a toggle the steps or the challenge use must stay in sight
+	 * (flow.c puts it before every other line of its pane). */
 	for (size_t i = 0; i < s->nsteps; i++)
 		for (size_t k = 0; k < s->steps[i].action.ntoggles; k++)
-			lab->toggle_prio[s->steps[i].action.toggles[k].id] = 2;
+			lab->toggle_prio[s->steps[i].action.toggles[k].id] = 3;
 	if (s->challenge) {
 		for (size_t i = 0; i < s->challenge->nsetup; i++)
-			lab->toggle_prio[s->challenge->setup[i].id] = 2;
+			lab->toggle_prio[s->challenge->setup[i].id] = 3;
 		for (size_t i = 0; i < s->challenge->nsolution; i++)
-			lab->toggle_prio[s->challenge->solution[i].id] = 2;
+			lab->toggle_prio[s->challenge->solution[i].id] = 3;
 	}
 }
 
@@ -998,9 +1000,16 @@ cmd_select(struct lab *lab, int key)
 	for (size_t i = 0; i < n; i++)
 		if (lab->tokens[i].msg == lab->selected)
 			at = i;
-	if (at == n)
-		at = dir > 0 ? 0 : n - 1;
-	else
+	if (at == n) {
+		/* Nothing selected yet: start from the message a lesson most
+		 * likely talks about, the latest lost one, else the newest. */
+		at = n - 1;
+		for (size_t i = n; i-- > 0;)
+			if (lab->tokens[i].place == PLACE_LOST) {
+				at = i;
+				break;
+			}
+	} else
 		at = (at + n + (size_t)(dir > 0 ? 1 : n - 1)) % n;
 	lab->selected = lab->tokens[at].msg;
 	lab_status(lab, 0, _("Message %u selected: Enter shows its "
@@ -1267,8 +1276,16 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 		t = b < 0 ? 0 : b;
 	}
 	if (lab_autoplay_ready(lab)) {
-		if (lab->autoplay_due < 0)
-			lab->autoplay_due = now_ms + lab->o.autoplay_ms;
+		if (lab->autoplay_due < 0) {
+			/* Time to read an answer's explanation, never less
+			 * than asked, nor more than ten steps of the pace the
+			 * presenter chose (a 200 ms demo stays brisk). */
+			long read = guide_read_ms(lab);
+			if (read > 10L * lab->o.autoplay_ms)
+				read = 10L * lab->o.autoplay_ms;
+			lab->autoplay_due = now_ms + (read > lab->o.autoplay_ms ?
+			    read : lab->o.autoplay_ms);
+		}
 		int64_t a = lab->autoplay_due - now_ms;
 		if (t < 0 || a < t)
 			t = a;

@@ -286,3 +286,37 @@ text_elide(const char *s, int cols, const char *mark, char *out,
 	snprintf(out, outlen, "%.*s%s%s", (int)head, s, mark, s + tail);
 	return out;
 }
+
+void
+text_undouble(char *s)
+{
+	char *a = s;
+
+	while (*a) {
+		char *sp = strchr(a, ' ');
+		size_t n;
+		if (sp == NULL)
+			return;
+		n = (size_t)(sp - a);
+		if (n > 0 && strncmp(sp + 1, a, n) == 0 &&
+		    (sp[1 + n] == ' ' || sp[1 + n] == '\0')) {
+			memmove(a, sp + 1, strlen(sp + 1) + 1);
+			continue;
+		}
+		a = sp + 1;
+	}
+}
+
+long
+text_read_ms(const char *s)
+{
+	size_t i = 0, len = strlen(s);
+	long ms = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		i += text_decode(s + i, len - i, &cp);
+		ms += text_cp_width(cp) == 2 ? 150 : 50;
+	}
+	return ms;
+}

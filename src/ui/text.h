@@ -57,4 +57,18 @@ int text_wrap_lines(const char *s, int cols);
 char *text_elide(const char *s, int cols, const char *mark, char *out,
     size_t outlen);
 
+/*
+ * Removes, in place, a word that repeats the word just before it ("consumer
+ * consumer crashed" becomes "consumer crashed": an actor column followed by
+ * an event that names the actor). Words are split at single spaces.
+ */
+void text_undouble(char *s);
+
+/*
+ * Milliseconds a reader needs for `s`, counted in characters, not bytes:
+ * 50 per narrow character (about 240 words a minute) and 150 per wide
+ * (CJK) one (about 400 characters a minute).
+ */
+long text_read_ms(const char *s);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ui/draw.h"
+#include "ui/text.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
 #include "ui/words.h"
@@ -33,18 +34,19 @@ trace_fate_role(enum ledger_fate f)
 	}
 }
 
+/* What the producer heard of a loss, as a whole sentence. */
 static const char *
-trace_notice(enum loss_notice n)
+trace_told(enum loss_notice n)
 {
 	switch (n) {
 	case NOTICE_SILENT:
-		return _("nothing");
+		return _("The producer was told nothing.");
 	case NOTICE_NACK:
-		return _("a basic.nack");
+		return _("The producer got a basic.nack.");
 	case NOTICE_RETURN:
-		return _("a basic.return");
+		return _("The producer got a basic.return.");
 	case NOTICE_ERROR:
-		return _("an exception");
+		return _("The producer got an exception.");
 	default:
 		return "?";
 	}
@@ -79,9 +81,9 @@ trace_fate(struct lab *lab, const struct ledger_entry *e, int y, int x, int w,
 		    trace_fate_role(f));
 	}
 	if (f == FATE_LOST && used < rows) {
-		snprintf(line, sizeof line, _("Lost at %s: %s. The producer "
-		    "was told %s."), words_hop(e->reason),
-		    words_reason_text(e->reason), trace_notice(e->notice));
+		snprintf(line, sizeof line, _("Lost at %s: %s. %s"),
+		    words_hop(e->reason), words_reason_text(e->reason),
+		    trace_told(e->notice));
 		used += draw_wrap(y + used, x, w, rows - used, 0, line,
 		    DRAW_BAD);
 	}
@@ -216,7 +218,10 @@ trace_draw(struct pane *p, struct lab *lab)
 		trace_squeeze(s, nl ? (size_t)(nl - s) : strlen(s), text,
 		    sizeof text);
 		words_transcript(text, shown, sizeof shown);
-		draw_text(y++, x, w, shown, DRAW_NORMAL);
+		/* After translation, which reads the actor column. */
+		text_undouble(shown);
+		/* A long line wraps under itself rather than being cut. */
+		y += draw_wrap(y, x, w, end - y, 0, shown, DRAW_NORMAL);
 	}
 	free(tl);
 }

@@ -458,6 +458,11 @@ ui_start_curses(const char **why)
 		*why = _("TERM is not set");
 		return NULL;
 	}
+	/* In a UTF-8 locale, line drawing goes out as Unicode box
+	 * characters: terminals such as tmux with TERM=xterm-256color
+	 * otherwise show the ACS alternate set as "qqqq". */
+	if (i18n_utf8())
+		setenv("NCURSES_NO_UTF8_ACS", "1", 0);
 	scr = newterm(NULL, stdout, stdin);
 	if (scr == NULL) {
 		*why = _("TERM names a terminal this system does not know");

@@ -424,7 +424,7 @@ if command -v tmux >/dev/null; then
 		return 1
 	}
 	tmux -S "$sock" new-session -d -s lv -x 120 -y 40 \
-	    "RABBITLAB_NODE=$node LC_ALL=C.UTF-8 $BIN --engine=live --lang=en lab lessons/01-first-message.cfg 2>$tmp/ui.err; echo EXIT \$?; sleep 60"
+	    "RABBITLAB_CHECKS=1 RABBITLAB_NODE=$node LC_ALL=C.UTF-8 $BIN --engine=live --lang=en lab lessons/01-first-message.cfg 2>$tmp/ui.err; echo EXIT \$?; sleep 60"
 	if wait_for "live RabbitMQ" 30; then
 		ok "screen: the header says live RabbitMQ"
 	else

@@ -802,6 +802,122 @@ check "build zh: the builder in Chinese" \
 keys q
 check "build zh: the queue form in Chinese" \
     eval 'has "添加队列" && has "跟随开关" && has "死信交换机"'
+# ---- issue 13: screen defects seen at 80x24 -------------------------------
+# Each check below failed before its fix (see the commit that added it).
+# i13_end TEXT TRIES: like advance, but stops as soon as TEXT shows after a
+# step finished (G), so "start the challenge" is not pressed through.
+i13_end() {
+	for _ in $(seq 1 "$2"); do
+		screen; grep -q -- "$1" "$tmp/screen" && return 0
+		grep -q "Press 1-" "$tmp/screen" && { keys 2; sleep 0.2; }
+		grep -q "Your turn" "$tmp/screen" && { keys S; sleep 0.2; }
+		keys G; sleep 0.2
+		screen; grep -q -- "$1" "$tmp/screen" && return 0
+		keys Space; sleep 0.3
+	done
+	screen; grep -q -- "$1" "$tmp/screen"
+}
+
+echo "== issue 13: lesson pane keeps its key lines"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+advance "Press space to start the challenge" 2 80 >/dev/null
+keys Space
+has "Challenge:" >/dev/null
+check "i13 lesson pane: the hint/solution keys before any hint" \
+    has "H: hint (2 left), S: solution"
+keys H
+check "i13 lesson pane: after a hint, the hint and its keys both show" \
+    eval 'has "Hint:" && has "H: hint (1 left), S: solution" && has "Set the toggles"'
+keys S
+check "i13 lesson pane: with the solution, the run prompt still shows" \
+    eval 'has "Solution:" && has "Set the toggles you think fix it"'
+check "i13 lesson pane: no tester's 'Checks: all' line" lacks "Checks: all"
+
+echo "== issue 13: lesson 07's end, consumer pane, ledger and log"
+start 80 24 "$BIN" lab lessons/07-consumer.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 07 played to its end" \
+    i13_end "Press space to start the challenge" 80
+check "i13 consumer pane counts processed as the ledger does" \
+    eval 'has "│processed     26│" && hasre "^published.* processed +26$" && has "│duplicated     2│"'
+check "i13 ledger label not cut (lost silent)" \
+    eval 'lacks "lost silentl" && has "lost silent "'
+check "i13 event log: time inside the pane, long lines wrap" \
+    eval 'hasre "│ +[0-9]+ C basic.consume" && hasre "│ {10}trade.pay.success"'
+
+echo "== issue 13: borders are lines under TERM=xterm-256color"
+start 80 24 env TERM=xterm-256color "$BIN" lab $L1
+check "i13 borders drawn as lines, not qqqq" \
+    eval 'has "┌─ Producer" && lacks "lq Producer"'
+
+echo "== issue 13: autoplay leaves time to read an answer"
+start 80 24 "$BIN" --autoplay=1500 lab $L1
+has "Lesson: step 1 of" >/dev/null
+has "Press 1-" 20 >/dev/null
+keys 2
+has "You predicted 2" >/dev/null
+sleep 4
+check "i13 autoplay: the explanation still shows 4 s later" \
+    has "unacked: see the queue pane"
+
+echo "== issue 13: lesson 03's broker crash: queue, lost list, Tab, timeline"
+start 80 24 "$BIN" lab lessons/03-payment-story.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 03 reaches the crash's explanation" \
+    i13_end "survives as an empty" 40
+keys G
+sleep 0.5
+check "i13 durable queue drawn 'broker down', not deleted, while down" \
+    eval 'has "│broker down       │" && lacks "deleted"'
+check "i13 the lost list shows the crash's losses" has "lost: ~3 ~4 ~5"
+keys Tab
+check "i13 Tab first selects the latest lost message" \
+    has "Message 5 selected"
+keys Enter
+check "i13 timeline: plain English on what the producer got" \
+    eval 'has "Lost at queue" && has "producer was told nothing."'
+check "i13 timeline: a long line wraps instead of being cut" \
+    hasre "^│ went down before the message was safe on disk"
+keys Escape
+
+echo "== issue 13: tokens follow the legend, lost list stays"
+start 80 24 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+keys N
+sleep 0.3
+keys +
+sleep 1
+keys G
+check "i13 an unsent persistent message is # (persistent), not ~" \
+    has "lost: #1"
+keys + G
+sleep 2
+keys G
+# Seconds (virtual) pass while m2 plays: m1 stays listed, as in the ledger
+# (it used to vanish a virtual second after its loss).
+check "i13 the lost list stays after time moves on" has "lost: #1"
+
+echo "== issue 13: a deleted exchange shows in its pane"
+start 80 24 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+keys X
+check "i13 exchange pane says deleted after X" hasre "│deleted +│"
+keys R
+sleep 0.3
+keys y
+check "i13 reset declares it again: deleted no more" \
+    eval 'has "Back to the start" && lacks "│deleted"'
+
+echo "== issue 13: a lesson's toggles stay in their pane"
+start 80 24 "$BIN" lab lessons/08-failures.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 08: on_failure (o) in the consumer pane" hasre "│o [a-z ]+requeue│"
+start 80 24 "$BIN" lab lessons/12-capstone.cfg
+has "Lesson: step 1 of" >/dev/null
+check "i13 lesson 12 reaches the blocked producer" i13_end "│blocked" 30
+check "i13 lesson 12: resend (s) and producer retry (y) beside blocked" \
+    eval 'hasre "│s resend +o(n|ff)│" && hasre "│y retry +o(n|ff)│"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
