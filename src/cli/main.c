@@ -516,6 +516,126 @@ main_diff(const struct main_opts *mo)
  * Reads the options into *mo: MAIN_GO, or the exit status when the run
  * ends here (help, version, or a bad option, said on stderr).
  */
+/*
+ * Reads `arg` as a whole number from lo to hi into *v. Otherwise says so
+ * for option `opt` and returns -1.
+ */
+static int
+main_number(const char *opt, const char *arg, unsigned long long lo,
+    unsigned long long hi, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || *v < lo ||
+	    *v > hi) {
+		fprintf(stderr, "rabbitlab: %s: '%s' is not a whole number "
+		    "from %llu to %llu\n", opt, arg, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* One option getopt_long returned: MAIN_GO to go on, else the exit status. */
+static int
+main_option(int ch, int argc, char **argv, struct main_opts *mo)
+{
+	unsigned long long v;
+
+	(void)argc;
+	switch (ch) {
+	case 'l':
+		if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
+			main_error("--lang: '%s' is not a language "
+			    "(expected en or zh)", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		mo->lang = optarg;
+		break;
+	case 's':
+		if (main_number("--seed", optarg, 0, UINT64_MAX, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->seed = v;
+		mo->has_seed = 1;
+		break;
+	case 'F':
+		if (main_number("--load-factor", optarg, 1, 1000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->load_factor = (unsigned)v;
+		break;
+	case 'C':
+		if (main_number("--count", optarg, 1, 1000000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->count = (unsigned)v;
+		break;
+	case 'O':
+		mo->out = optarg;
+		break;
+	case 'L':
+		mo->listen = optarg;
+		break;
+	case 'e':
+		mo->engine = optarg;
+		mo->engine_given = 1;
+		break;
+	case 'P':
+		mo->spawn = 1;
+		break;
+	case 'j':
+		mo->json = 1;
+		break;
+	case 'q':
+		mo->quiet = 1;
+		break;
+	case 'S':
+		if (main_add_set(mo, optarg) != 0)
+			return EXIT_BAD_INPUT;
+		break;
+	case 'B':
+		mo->sandbox = 1;
+		break;
+	case 'A':
+		v = 8000;
+		if (optarg && main_number("--autoplay", optarg, 0, 3600000,
+		    &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->autoplay = 1;
+		mo->autoplay_ms = (int)v;
+		break;
+	case 'R':
+		mo->record = optarg;
+		break;
+	case 'U':
+		main_set_broker(mo, optarg);
+		break;
+	case 'I': {
+		char *cause = NULL;
+		if (script_include_dir_add(optarg, &cause) != 0) {
+			main_error("--include-dir: %s", cause);
+			free(cause);
+			return EXIT_BAD_INPUT;
+		}
+		break;
+	}
+	case 'h':
+		main_usage(stdout);
+		return 0;
+	case 'V':
+		printf("rabbitlab %s\n", RABBITLAB_VERSION);
+		return 0;
+	case ':':
+		main_error("option '%s' needs a value", argv[optind - 1]);
+		return EXIT_BAD_INPUT;
+	default:
+		main_error("unknown option '%s' (try --help)",
+		    argv[optind - 1]);
+		return EXIT_BAD_INPUT;
+	}
+
+	return MAIN_GO;
+}
+
 static int
 main_options(int argc, char **argv, struct main_opts *mo)
 {
@@ -545,129 +665,9 @@ main_options(int argc, char **argv, struct main_opts *mo)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:s:e:I:jqhV", longopts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
-				main_error("--lang: '%s' is not a language "
-				    "(expected en or zh)", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			mo->lang = optarg;
-			break;
-		case 's': {
-			char *end;
-			unsigned long long v;
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
-				main_error("--seed: '%s' is not a whole number "
-				    "from 0 to 18446744073709551615", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			mo->seed = v;
-			mo->has_seed = 1;
-			break;
-		}
-		case 'F': {
-			char *end;
-			unsigned long v;
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 || v > 1000) {
-				main_error("--load-factor: '%s' is not a whole "
-				    "number from 1 to 1000", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			mo->load_factor = (unsigned)v;
-			break;
-		}
-		case 'C': {
-			char *end;
-			unsigned long v;
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 ||
-			    v > 1000000) {
-				main_error("--count: '%s' is not a whole number "
-				    "from 1 to 1000000", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			mo->count = (unsigned)v;
-			break;
-		}
-		case 'O':
-			mo->out = optarg;
-			break;
-		case 'L':
-			mo->listen = optarg;
-			break;
-		case 'e':
-			mo->engine = optarg;
-			mo->engine_given = 1;
-			break;
-		case 'P':
-			mo->spawn = 1;
-			break;
-		case 'j':
-			mo->json = 1;
-			break;
-		case 'q':
-			mo->quiet = 1;
-			break;
-		case 'S':
-			if (main_add_set(mo, optarg) != 0)
-				return EXIT_BAD_INPUT;
-			break;
-		case 'B':
-			mo->sandbox = 1;
-			break;
-		case 'A': {
-			char *end;
-			long v = 8000;
-			if (optarg) {
-				errno = 0;
-				v = strtol(optarg, &end, 10);
-				if (errno || end == optarg || *end || v < 0 ||
-				    v > 3600000) {
-					main_error("--autoplay: '%s' is not a "
-					    "number of milliseconds from 0 to "
-					    "3600000", optarg);
-					return EXIT_BAD_INPUT;
-				}
-			}
-			mo->autoplay = 1;
-			mo->autoplay_ms = (int)v;
-			break;
-		}
-		case 'R':
-			mo->record = optarg;
-			break;
-		case 'U':
-			main_set_broker(mo, optarg);
-			break;
-		case 'I': {
-			char *cause = NULL;
-			if (script_include_dir_add(optarg, &cause) != 0) {
-				main_error("--include-dir: %s", cause);
-				free(cause);
-				return EXIT_BAD_INPUT;
-			}
-			break;
-		}
-		case 'h':
-			main_usage(stdout);
-			return 0;
-		case 'V':
-			printf("rabbitlab %s\n", RABBITLAB_VERSION);
-			return 0;
-		case ':':
-			main_error("option '%s' needs a value", argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		default:
-			main_error("unknown option '%s' (try --help)",
-			    argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		}
+		int rc = main_option(ch, argc, argv, mo);
+		if (rc != MAIN_GO)
+			return rc;
 	}
 	if (engine_find(mo->engine) == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)",
