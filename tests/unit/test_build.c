@@ -23,19 +23,10 @@
 #include "lesson/script_write.h"
 #include "lesson/session.h"
 #include "ui/build.h"
+#include "unit/unit.h"
 
 static const char base_script[] =
-    "id = \"t\";\n"
-    "title = { en = \"T\"; zh = \"T\"; };\n"
-    "seed = 3;\n"
-    "topology = {\n"
-    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
-    "  queues = ( { name = \"q\"; } );\n"
-    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n"
-    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
-    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
-    "};\n"
-    "toggles = { work_ms = 5; };\n"
+    UNIT_SCRIPT_HEAD
     "steps = ( { do = \"settle\"; } );\n";
 
 static struct script *

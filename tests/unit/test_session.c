@@ -304,13 +304,7 @@ static const char *const bound_script_text =
     "title = { en = \"B\"; zh = \"B\"; };\n"
     "seed = 3;\n"
     "seed_bound = true;\n"
-    "topology = {\n"
-    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
-    "  queues = ( { name = \"q\"; } );\n"
-    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; } );\n"
-    "  consumers = ( { name = \"c\"; queue = \"q\"; } );\n"
-    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
-    "};\n"
+    UNIT_SCRIPT_TOPO
     "steps = ( { do = \"publish\"; count = 2; },\n"
     "  { do = \"settle\"; expect = { processed = 5; }; } );\n";
 
