@@ -8,10 +8,12 @@
 #include "ui/entry.h"
 
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ui/i18n.h"
 #include "ui/keys.h"
+#include "ui/words.h"
 #include "ui/lab.h"
 #include "ui/pane.h"
 
@@ -27,12 +29,31 @@ entry_start(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
+/*
+ * The number a typed value sets, in the screen's words, with its unit when
+ * it has one (a learner reading "10s" in a pane would type seconds).
+ */
+static const char *
+entry_label(const struct keys_def *row)
+{
+	static char buf[96];
+	enum toggle_id id = (enum toggle_id)(row->pair >= 0 ? row->pair :
+	    row->id);
+	const char *name = toggle_info(id)->name;
+	size_t n = strlen(name);
+
+	if (n > 3 && strcmp(name + n - 3, "_ms") == 0)
+		snprintf(buf, sizeof buf, _("%s (in ms)"), words_toggle(id));
+	else
+		snprintf(buf, sizeof buf, "%s", words_toggle(id));
+	return buf;
+}
+
 int
 entry_key(struct lab *lab, int key)
 {
 	const struct keys_def *k = lab->set_row;
-	const char *label = k ? toggle_info((enum toggle_id)(keys_head(k)->pair
-	    >= 0 ? keys_head(k)->pair : keys_head(k)->id))->name : "";
+	const char *label = k ? entry_label(keys_head(k)) : "";
 	size_t n = strlen(lab->setbuf);
 
 	if (key == 27) {
@@ -50,8 +71,7 @@ entry_key(struct lab *lab, int key)
 		lab->set_row = keys_head(k);
 		lab->setting = 2;
 		k = lab->set_row;
-		label = toggle_info((enum toggle_id)(k->pair >= 0 ? k->pair :
-		    k->id))->name;
+		label = entry_label(k);
 		lab_status(lab, 0, _("%s = _  (digits, Enter; Esc cancels)"),
 		    label);
 	} else if (((key >= '0' && key <= '9') || key == '.') &&
