@@ -223,13 +223,20 @@ else
 fi
 
 echo "== the screen (tmux)"
-# The two screen suites mostly wait on tmux (each its own server), so the
-# Chinese one plays beside the other.
+# The two screen suites mostly wait on tmux (each its own server), so they
+# play beside each other and beside the sanitizer build and runs below;
+# their results are reported after those.
+bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1 &
+screen_pid=$!
 bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
-sub_suite screen 12 bash tests/screen/run.sh "$BIN"
-wait "$zh_pid"
-sub_report screen-zh 42
+screen_results() {
+	echo "== the screen (tmux), results"
+	wait "$screen_pid"
+	sub_report screen 12
+	wait "$zh_pid"
+	sub_report screen-zh 42
+}
 
 echo "== house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
@@ -244,6 +251,7 @@ else
 fi
 
 if [ -n "$QUICK" ]; then
+	screen_results
 	echo
 	echo "quick run: sanitizers, live engine, valgrind and fuzzing left out"
 	echo "$pass passed, $fail failed"
@@ -274,6 +282,8 @@ else
 	ko "asan build" "$tmp/asan.log"
 fi
 
+screen_results
+
 echo "== the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
@@ -293,27 +303,40 @@ fi
 # fresh copy of its seeds; the PASS line says how many inputs it ran. It
 # fails if libFuzzer switched leak detection off on the way.
 fuzz_run() { # label bin seeds...
-	local label=$1 bin=$2 dir
+	local label=$1 bin=$2 dir out
 	shift 2
 	dir=$tmp/corpus.$(basename "$bin")
+	out=$tmp/fz.$(basename "$bin").out
 	mkdir -p "$dir" && cp "$@" "$dir/" 2>/dev/null
-	if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
 	    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix="$tmp/" "$dir" >"$tmp/fz.out" 2>&1 &&
-	    ! grep -q 'disabled leak detection' "$tmp/fz.out"; then
-		ok "fuzz $label ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/fz.out" | awk '{print $2}') runs)"
+	    -artifact_prefix="$tmp/" "$dir" >"$out" 2>&1
+	echo $? >"$out.rc"
+}
+
+# The verdict on a fuzz_run that has ended.
+fuzz_verdict() { # label bin
+	local out=$tmp/fz.$(basename "$2").out
+	if [ "$(cat "$out.rc" 2>/dev/null)" = 0 ] &&
+	    ! grep -q 'disabled leak detection' "$out"; then
+		ok "fuzz $1 ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out" | awk '{print $2}') runs)"
 	else
-		ko "fuzz $label" "$tmp/fz.out"
+		ko "fuzz $1" "$out"
 	fi
 }
 
 echo "== fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg
-		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/*
+		# The three run side by side (each a single process).
+		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
+		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
 		fuzz_run "watch decoding path" build/fuzz_watch \
-		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/*
+		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
+		wait
+		fuzz_verdict "script loader" build/fuzz_script
+		fuzz_verdict "relay frame parser" build/fuzz_relay
+		fuzz_verdict "watch decoding path" build/fuzz_watch
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi

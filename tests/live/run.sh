@@ -410,7 +410,7 @@ fi
 
 echo "== the screen on the live engine (tmux)"
 # Lesson 01 on the private node: the header says live, the first steps run
-# back to back up to the question and their checks hold, a real kill -9
+# back to back up to the question and no check fails, a real kill -9
 # from the keyboard takes the node down and B starts it again.
 if command -v tmux >/dev/null; then
 	sock=$tmp/tmux.sock
@@ -431,8 +431,8 @@ if command -v tmux >/dev/null; then
 		shot >"$tmp/shot"; ko "screen: the header says live RabbitMQ" "$tmp/shot"
 	fi
 	tmux -S "$sock" send-keys -t lv ' '
-	if wait_for "Checks: all 5 held" 20 && shot | grep -q "Press 1-3"; then
-		ok "screen: steps run to the question in real time, checks hold"
+	if wait_for "Press 1-3" 20 && ! shot | grep -q "failed ("; then
+		ok "screen: steps run to the question in real time, no check failed"
 	else
 		shot >"$tmp/shot"; ko "screen: steps run to the question" "$tmp/shot"
 	fi
@@ -448,7 +448,7 @@ if command -v tmux >/dev/null; then
 	else
 		shot >"$tmp/shot"; ko "screen: B starts it again" "$tmp/shot"
 	fi
-	tmux -S "$sock" send-keys -t lv 'u'
+	tmux -S "$sock" send-keys -t lv BSpace
 	if wait_for "undo needs the simulated engine" 5; then
 		ok "screen: undo is refused with a reason"
 	else
