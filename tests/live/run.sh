@@ -178,7 +178,9 @@ t0=$(date +%s)
 sides="secrets shared lifetime watch"
 (
 	for s in $sides; do
+		s0=$(date +%s)
 		bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1
+		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
 ) &
 lanes=""
@@ -209,7 +211,7 @@ hogs=""
 for n in $tmp/node3 $tmp/node4; do tests/live/node.sh stop "$n" >/dev/null 2>&1; done
 for l in $lanes lane3 lane4; do tally "$tmp/$l"; done
 for s in $sides; do
-	echo "== tests/live/$s.sh"
+	echo "== tests/live/$s.sh ($(cat "$tmp/side.$s.took" 2>/dev/null) s)"
 	if tail -1 "$tmp/side.$s" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$'; then
 		tally "$tmp/side.$s"
 	else
