@@ -42,7 +42,7 @@ sub_suite() { # label ctx command...
 # background with `&` and waited for, when two suites can share the time).
 sub_report() { # label ctx
 	local label=$1 ctx=$2 out=$tmp/$1.out sp sf
-	grep -E '^(PASS|FAIL) |^== total' "$out" | sed "s/^/$label: /"
+	grep -E '^(PASS|FAIL) |^== ' "$out" | sed "s/^/$label: /"
 	sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
 	sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
 	if [ -z "$sp" ]; then
