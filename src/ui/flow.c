@@ -439,8 +439,8 @@ flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
 
 /*
  * Whether exchange `name` is gone now, as the log tells: its latest word
- * on the exchange is "exchange gone" (a delete) rather than a message
- * routed through it (it was declared again since). The engine view does
+ * on the exchange is "exchange gone" (a delete) rather than its
+ * redeclaration or a message routed through it. The engine view does
  * not carry exchanges; the log is where their deletion shows.
  */
 static int
@@ -451,7 +451,8 @@ flow_exchange_gone(struct lab *lab, const char *name)
 	for (size_t i = n; i-- > 0;) {
 		const struct session_logline *ln = session_log_at(lab->ss, i);
 		const char *at;
-		if (ln->kind != EV_EXCHANGE_DELETED && ln->kind != EV_ROUTED)
+		if (ln->kind != EV_EXCHANGE_DELETED && ln->kind != EV_ROUTED &&
+		    ln->kind != EV_EXCHANGE_REDECLARED)
 			continue;
 		at = strstr(ln->text, name);
 		if (at == NULL || (at[len] != ' ' && at[len] != '\0'))
