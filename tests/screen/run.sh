@@ -583,10 +583,10 @@ keys 2
 check "predict: the verdict shows at once after the answer" \
     eval 'has "You predicted 2: right." && has "With Spring'"'"'s default acknowledge"'
 check "predict: the next step's text waits for space" \
-    lacks "The listener returns"
+    lacks "The ledger gives every message one fate"
 keys G; sleep 0.3; keys Space
 check "predict: space reads on to the next step" \
-    eval 'has "The listener returns" && lacks "You predicted 2"'
+    eval 'has "The ledger gives every message one fate" && lacks "You predicted 2"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 check "act: the step names its key from the key table" \
     has "Your turn. Press Z to stop the consumers."
@@ -599,7 +599,7 @@ check "act: space does not skip the step" \
     eval 'has "This step waits for you to act." && has "Your turn. Press Z"'
 keys Z
 check "act: the right key plays the step and the next silent one" \
-    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 6 of"'
+    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 7 of"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 has "Press Z to start the consumers." >/dev/null
 keys S
