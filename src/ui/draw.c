@@ -215,6 +215,15 @@ draw_corner(int y, int x, chtype acs, enum draw_role role)
 }
 
 void
+draw_turn(int y, int x, enum draw_turn turn, enum draw_role role)
+{
+	static const chtype *const acs[] = { &ACS_URCORNER, &ACS_LRCORNER,
+		&ACS_LLCORNER, &ACS_ULCORNER, &ACS_TTEE, &ACS_BTEE };
+
+	draw_corner(y, x, *acs[turn], role);
+}
+
+void
 draw_box(int y, int x, int h, int w, const char *title, enum draw_role role)
 {
 	if (h < 2 || w < 2)

@@ -364,8 +364,10 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	const struct script_question *q = st->ask;
 	struct guide_block *b;
 
-	/* Under a verdict the explanation matters more than the choices
-	 * nobody picked: they give way first when the pane is short. */
+	/* Under a verdict only the learner's choice and the right one stay:
+	 * the choices nobody picked would show or not by how long the
+	 * language's text is, so one language's answer screen would list
+	 * options the other's does not. */
 	int open = guide_verdict_open(lab);
 
 	guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
@@ -373,8 +375,9 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	for (size_t i = 0; i < q->nchoices; i++) {
 		int mine = open ? lab->qa_choice == (int)i :
 		    ls->answered == (int)i + 1;
-		int prio = !open ? 5 : mine || i == q->answer ? 4 : 2;
-		b = guide_add(g, prio, mine ? DRAW_SELECTED : DRAW_NORMAL,
+		if (open && !mine && i != q->answer)
+			continue;
+		b = guide_add(g, open ? 4 : 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
 		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
 		if (b)
 			b->indent = 3;

@@ -48,6 +48,8 @@ enum lab_overlay {
 #define LAB_MIN_COLS 80
 #define LAB_MIN_LINES 24
 #define LAB_MAX_QUEUES 8
+/* Exchanges whose rows the wires follow; more are drawn, unfollowed. */
+#define LAB_MAX_EXCHANGES 16
 
 struct lab_opts {
 	const char *lang;       /* "en" or "zh" */
@@ -99,6 +101,9 @@ struct lab {
 	struct engine_view view;
 	struct lab_queue queues[LAB_MAX_QUEUES];
 	size_t nqueues;
+	/* The screen row of exchange i's name in its pane, -1 if not shown:
+	 * written by the exchange pane, read by the wires drawn after it. */
+	int ex_row[LAB_MAX_EXCHANGES];
 	struct ledger_summary sum;
 	struct session_token *tokens; /* owned copy */
 	size_t ntokens, tokens_cap;

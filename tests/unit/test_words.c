@@ -134,7 +134,7 @@ test_chinese(void **state)
 	assert_string_equal(words_counter("lost_silent"), "静默丢失");
 	assert_string_equal(words_counter("lost_notified"), "丢失有通知");
 	assert_true(holds(words_counter("lost_network"), "网络不通"));
-	assert_string_equal(words_choice(TOGGLE_ACK_MODE, ACK_MANUAL), "手动");
+	assert_string_equal(words_choice(TOGGLE_ACK_MODE, ACK_MANUAL), "手动确认");
 	assert_string_equal(words_failure(FAIL_CONSUMER_EXCEPTION),
 	    "消费者抛异常");
 	words_transcript("3.000 producer basic.publish m1 x", out,
