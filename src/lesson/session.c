@@ -43,6 +43,7 @@ struct session_rec {
 	enum session_act kind;
 	enum toggle_id toggle;
 	int64_t value;       /* toggle value, count, failure, on, step index */
+	int joined;          /* taken back together with the record before */
 };
 
 /* One event kept whole for timelines; strings are owned. */
@@ -333,6 +334,7 @@ session_remember(struct session *ss, enum session_act kind,
 	r->kind = kind;
 	r->toggle = toggle;
 	r->value = value;
+	r->joined = 0;
 }
 
 int
@@ -342,6 +344,27 @@ session_toggle(struct session *ss, enum toggle_id id, int64_t value,
 	if (engine_set_toggle(ss->play.e, id, value, cause) != 0)
 		return -1;
 	session_remember(ss, SA_TOGGLE, id, value);
+	return 0;
+}
+
+int
+session_toggles(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause)
+{
+	size_t first = ss->nrecs;
+
+	/* Numbers first, so that a switch turned on starts with its value. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < TOGGLE_COUNT; i++) {
+			enum toggle_id id = (enum toggle_id)i;
+			int sw = toggle_info(id)->type == TOGGLE_BOOL;
+			if (sw != pass || session_get_toggle(ss, id) == v[i])
+				continue;
+			if (session_toggle(ss, id, v[i], cause) != 0)
+				return -1;
+			if (ss->nrecs > first + 1)
+				ss->recs[ss->nrecs - 1].joined = 1;
+		}
 	return 0;
 }
 
@@ -484,6 +507,9 @@ session_undo(struct session *ss, char **cause)
 		*cause = xstrdup("nothing to undo");
 		return -1;
 	}
+	/* One press that set several toggles is taken back whole. */
+	while (n > 1 && ss->recs[n - 1].joined)
+		n--;
 	if (session_replay(ss, n - 1, cause) != 0)
 		return -1;
 	/* Time goes on to where it was; only the action is taken back. */

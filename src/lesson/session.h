@@ -113,6 +113,12 @@ void session_free(struct session *ss);
  */
 int session_toggle(struct session *ss, enum toggle_id id, int64_t value,
     char **cause);
+/*
+ * Sets every toggle to v[] as one action (numbers before switches): undo
+ * takes it back whole. On a refusal the toggles set so far stay set.
+ */
+int session_toggles(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause);
 int session_publish(struct session *ss, uint32_t count, char **cause);
 int session_fail(struct session *ss, enum failure_kind kind, char **cause);
 int session_restart(struct session *ss, char **cause);

@@ -763,18 +763,12 @@ lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
 int
 lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
 {
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < TOGGLE_COUNT; i++) {
-			enum toggle_id id = (enum toggle_id)i;
-			int sw = toggle_info(id)->type == TOGGLE_BOOL;
-			char *cause = NULL;
-			if (sw != pass || session_get_toggle(lab->ss, id) == v[i])
-				continue;
-			if (session_toggle(lab->ss, id, v[i], &cause) != 0) {
-				lab_cause(lab, cause, _("toggle refused"));
-				return -1;
-			}
-		}
+	char *cause = NULL;
+
+	if (session_toggles(lab->ss, v, &cause) != 0) {
+		lab_cause(lab, cause, _("toggle refused"));
+		return -1;
+	}
 	return 0;
 }
 
