@@ -109,11 +109,22 @@ lab_overlay_pane(struct lab *lab)
 	return &lab->panes[lab_overlay_panes[lab->overlay]];
 }
 
+/* A clock that replaces the monotonic one (lab_clock_use), or NULL. */
+static const int64_t *lab_virtual_ms;
+
+void
+lab_clock_use(const int64_t *virtual_ms)
+{
+	lab_virtual_ms = virtual_ms;
+}
+
 int64_t
 lab_clock_ms(void)
 {
 	struct timespec ts;
 
+	if (lab_virtual_ms)
+		return *lab_virtual_ms;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -216,7 +216,12 @@ void lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT]);
 int lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT]);
 int lab_next(struct lab *lab);
 
-/* Monotonic milliseconds. */
+/*
+ * Monotonic milliseconds, or the value at `virtual_ms` once lab_clock_use
+ * gave one (a cast playing at its own pace: ui/castplay.h); NULL goes back
+ * to the monotonic clock. The pointer is borrowed until then.
+ */
 int64_t lab_clock_ms(void);
+void lab_clock_use(const int64_t *virtual_ms);
 
 #endif

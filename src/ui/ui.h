@@ -18,6 +18,9 @@ struct ui_opts {
 	int autoplay;              /* classroom: steps advance on a timer */
 	int autoplay_ms;           /* timer for autoplay; 0: presenter key only */
 	const char *record;        /* write the session's actions here on exit */
+	const char *cast;          /* record the screen here as an asciicast
+				      (ui/cast.h), or NULL */
+	int cast_cols, cast_rows;  /* the cast's size */
 	int has_seed;
 	uint64_t seed;
 	const struct engine_ops *ops; /* NULL: the simulated engine */
@@ -30,7 +33,8 @@ struct ui_opts {
 /*
  * Runs the lab until the user quits. Returns the exit status: 0, or 2 with a
  * message on stderr when there is no usable terminal (pointing to
- * `rabbitlab replay`) or the script does not load.
+ * `rabbitlab replay`), the script does not load or the cast file cannot be
+ * written; 1 when the recording or the cast was not written in full.
  */
 int ui_main(const struct ui_opts *opts);
 
