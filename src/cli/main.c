@@ -46,6 +46,7 @@ struct main_opts {
 	const char *cast;             /* replay, lab: asciicast file */
 	int cols, rows;               /* --size of the cast */
 	int size_given;
+	const char *speed;            /* lab, replay --cast: --speed label */
 	char *broker;                 /* live engine: amqp:// URL, our copy
 	                                 (the argument's password is scrubbed) */
 	int spawn;                    /* --spawn-broker */
@@ -122,6 +123,9 @@ main_usage(FILE *out)
 	    "                       question rightly, with no terminal needed\n"
 	    "      --size=COLSxROWS the cast's screen size, from 80x24 (the\n"
 	    "                       default) to 400x200\n"
+	    "      --speed=SPEED    lab, replay --cast: how fast time moves at\n"
+	    "                       first: 1/4x, 1/2x, 1x (default), 2x, 4x, 8x\n"
+	    "                       or max (< and > change it on screen)\n"
 	    "  -I, --include-dir=DIR\n"
 	    "                       let scripts @include files from the tree at\n"
 	    "                       DIR too (repeatable); by default a script may\n"
@@ -313,6 +317,7 @@ main_replay_cast(const struct main_opts *mo, char **files, int n)
 	co.cols = mo->cols;
 	co.rows = mo->rows;
 	co.step_ms = mo->autoplay_ms;
+	co.speed = mo->speed;
 	co.has_seed = mo->has_seed;
 	co.seed = mo->seed;
 	co.lessons_dir = main_lessons_dir();
@@ -457,6 +462,7 @@ main_lab(const struct main_opts *mo, char **files, int n)
 	uo.cast = mo->cast;
 	uo.cast_cols = mo->cols;
 	uo.cast_rows = mo->rows;
+	uo.speed = mo->speed;
 	uo.has_seed = mo->has_seed;
 	uo.seed = mo->seed;
 	return ui_main(&uo);
@@ -689,6 +695,14 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 		if (main_size(optarg, mo) != 0)
 			return EXIT_BAD_INPUT;
 		break;
+	case 'X':
+		if (!ui_speed_known(optarg)) {
+			main_error("--speed: '%s' is not a speed (expected 1/4x, "
+			    "1/2x, 1x, 2x, 4x, 8x or max)", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		mo->speed = optarg;
+		break;
 	case 'U':
 		main_set_broker(mo, optarg);
 		break;
@@ -736,6 +750,7 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "record", required_argument, NULL, 'R' },
 		{ "cast", required_argument, NULL, 'K' },
 		{ "size", required_argument, NULL, 'Z' },
+		{ "speed", required_argument, NULL, 'X' },
 		{ "broker", required_argument, NULL, 'U' },
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ "load-factor", required_argument, NULL, 'F' },

@@ -124,6 +124,7 @@ castplay_run(const struct castplay_opts *o)
 	lo.lang = castplay_locale(o->lang);
 	lo.autoplay = 1;
 	lo.autoplay_ms = o->step_ms;
+	lo.speed = o->speed;
 	lo.has_seed = o->has_seed;
 	lo.seed = o->seed;
 	lo.lessons_dir = o->lessons_dir;

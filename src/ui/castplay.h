@@ -21,6 +21,7 @@ struct castplay_opts {
 	int cols, rows;         /* the screen's size, within the limits above */
 	int step_ms;            /* autoplay's pace: a step, or a question's
 				   thinking time, every step_ms at least */
+	const char *speed;      /* the lab's speed label, NULL: 1x */
 	int has_seed;
 	uint64_t seed;
 	const char *lessons_dir; /* where the glossary is looked for; may be

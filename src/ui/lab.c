@@ -168,6 +168,17 @@ lab_speed_label(const struct lab *lab)
 	return lab_speeds[lab->speed].label;
 }
 
+int
+lab_speed_index(const char *label)
+{
+	if (label == NULL)
+		return LAB_SPEED_1X;
+	for (int i = 0; i < LAB_NSPEEDS; i++)
+		if (strcmp(lab_speeds[i].label, label) == 0)
+			return i;
+	return -1;
+}
+
 /* Pacing keys on the live engine: real time cannot be held or hurried. */
 static int
 lab_live_pacing(struct lab *lab)
@@ -308,7 +319,9 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->script = s;
 	lab->mode = mode;
 	lab->o = *o;
-	lab->speed = LAB_SPEED_1X;
+	lab->speed = lab_speed_index(o->speed);
+	if (lab->speed < 0)
+		lab->speed = LAB_SPEED_1X;
 	lab->autoplay_due = -1;
 	lab->player.due_ms = -1;
 	lab->qa_step = -1;

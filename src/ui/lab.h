@@ -60,6 +60,7 @@ struct lab_opts {
 				    borrowed, may be NULL */
 	const struct engine_ops *ops; /* NULL: the simulated engine */
 	const char *url;        /* live engine: the broker URL, or NULL */
+	const char *speed;      /* the starting speed's label, NULL: 1x */
 };
 
 /* One queue as drawn this frame (a copy: engine views are borrowed). */
@@ -198,6 +199,11 @@ void lab_status(struct lab *lab, int bad, const char *fmt, ...)
  * here), so drawing never changes the lab nor writes the progress file.
  */
 const char *lab_speed_label(const struct lab *lab);
+/*
+ * The index of the speed labelled `label` ("1/4x" ... "8x", "max"); NULL
+ * gives 1x; -1 when no speed has that label.
+ */
+int lab_speed_index(const char *label);
 int lab_animating(const struct lab *lab);
 
 /*

@@ -206,6 +206,7 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 	lo.lessons_dir = u->o->lessons_dir;
 	lo.ops = u->o->ops;
 	lo.url = u->o->url;
+	lo.speed = u->o->speed;
 	if (lab_open(&u->lab, s, mode, &lo, &cause) != 0) {
 		if (u->have_picker) {
 			snprintf(u->picker.notice, sizeof u->picker.notice,
@@ -631,6 +632,12 @@ ui_cast_end(struct ui *u)
 	    cause);
 	free(cause);
 	return 1;
+}
+
+int
+ui_speed_known(const char *label)
+{
+	return lab_speed_index(label) >= 0;
 }
 
 int

@@ -21,6 +21,8 @@ struct ui_opts {
 	const char *cast;          /* record the screen here as an asciicast
 				      (ui/cast.h), or NULL */
 	int cast_cols, cast_rows;  /* the cast's size */
+	const char *speed;         /* the starting speed (ui_speed_known), or
+				      NULL: 1x */
 	int has_seed;
 	uint64_t seed;
 	const struct engine_ops *ops; /* NULL: the simulated engine */
@@ -37,5 +39,11 @@ struct ui_opts {
  * written; 1 when the recording or the cast was not written in full.
  */
 int ui_main(const struct ui_opts *opts);
+
+/*
+ * Whether `label` names one of the screen's speeds ("1/4x", "1/2x", "1x",
+ * "2x", "4x", "8x", "max"), as --speed takes them.
+ */
+int ui_speed_known(const char *label);
 
 #endif
