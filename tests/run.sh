@@ -215,12 +215,28 @@ No such file|replay tests/no-such-file.cfg
 --include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
 is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
 needs a value|check lessons/01-first-message.cfg --include-dir
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=79x24 replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=80x replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=big replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=401x50 replay lessons/01-first-message.cfg
+the cast file must be writable|--cast=/nonexistent/dir/x.cast replay lessons/01-first-message.cfg
+No space left on device|--cast=/dev/full replay lessons/01-first-message.cfg
+the size of a cast goes with --cast=FILE|--size=100x30 replay lessons/01-first-message.cfg
+--cast records one script|--cast=/tmp/rabbitlab-bad.cast replay lessons/01-first-message.cfg lessons/02-exchanges.cfg
+--cast plays the simulated engine|--cast=/tmp/rabbitlab-bad.cast --engine=live replay lessons/01-first-message.cfg
+--cast needs --autoplay=MS above 0|--cast=/tmp/rabbitlab-bad.cast --autoplay=0 replay lessons/01-first-message.cfg
+records the screen of lab or replay, not check|--cast=/tmp/rabbitlab-bad.cast check lessons/01-first-message.cfg
+is not a speed|--speed=3x lab lessons/01-first-message.cfg
 CASES
+rm -f /tmp/rabbitlab-bad.cast
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
 else
 	ko "cli: --help and --version"
 fi
+
+echo "== casts of the screen (asciicast)"
+sub_suite cast 20 bash tests/cast/run.sh "$BIN"
 
 echo "== the screen (tmux)"
 # The two screen suites mostly wait on tmux (each its own server), so they
