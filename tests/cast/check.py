@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks an asciicast written by `rabbitlab replay --cast` (tests/run.sh).
+"""Checks an asciicast written by `rabbitlab --cast` (tests/run.sh).
 
     check.py CAST TRANSCRIPT COLS ROWS LANG
 
