@@ -305,6 +305,13 @@ else
 	cast_case zh-80x24 80 24 zh lessons/02-exchanges.cfg
 	cast_case en-132x43 132 43 en lessons/03-payment-story.cfg \
 	    --autoplay=3000 --speed=2x
+	# A stall (two quiet minutes) goes on, without the screen's notice.
+	cast_case quiet-wait 80 24 en tests/cast/quiet-wait.cfg
+	if grep -q "All quiet" "$tmp/quiet-wait.cast"; then
+		ko "cast: a long quiet wait plays through, no stall notice"
+	else
+		ok "cast: a long quiet wait plays through, no stall notice"
+	fi
 	# The screen went to the cast file, not to the caller's output.
 	if grep -q $'\x1b' "$tmp/en-80x24.out" "$tmp/en-80x24.err"; then
 		ko "cast: no escape sequence on standard output or error"

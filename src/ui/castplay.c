@@ -5,8 +5,8 @@
  * instead of sleeping for the timeout the lab asks for, it moves the
  * virtual clock on by it. Where the screen would wait for a person, at a
  * question, the player thinks for step_ms and gives the right answer;
- * where time stalls (a long quiet stretch) it presses '.' as a presenter
- * would. Each redraw becomes a frame of the cast at the virtual time.
+ * where the screen would stop a long quiet stretch, it lets time go on.
+ * Each redraw becomes a frame of the cast at the virtual time.
  */
 #include "ui/castplay.h"
 
@@ -22,8 +22,10 @@
 #include "util/xmalloc.h"
 
 #define CASTPLAY_EXIT_BAD 2
-/* A lesson still moving after this long is stuck, not slow. */
+/* A lesson still moving after this long, or this many turns of the loop,
+ * is stuck, not slow. */
 #define CASTPLAY_MAX_MS (INT64_C(6) * 3600 * 1000)
+#define CASTPLAY_MAX_TURNS 20000000L
 
 /* The language, in a UTF-8 locale whatever the caller's: casts are UTF-8. */
 static const char *
@@ -50,8 +52,8 @@ castplay_draw(void *ctx)
 
 /*
  * What the player does when the lab asks for no timeout: answers the
- * waiting question (after step_ms of thought), moves stalled time on, or
- * says the lesson is over (1). PANE_* flags in *flags; -1 when nothing
+ * waiting question (after step_ms of thought), or says the lesson is over
+ * (1). PANE_* flags in *flags; -1 when nothing
  * can move the lesson on.
  */
 static int
@@ -67,10 +69,6 @@ castplay_idle(struct lab *lab, int64_t *now, int step_ms, int *flags)
 		*flags = lab_key(lab, '1' + (int)cur->ask->answer);
 		return 0;
 	}
-	if (lab->stalled) {
-		*flags = lab_key(lab, '.');
-		return 0;
-	}
 	return -1;
 }
 
@@ -80,12 +78,20 @@ castplay_loop(struct lab *lab, struct cast *c, int64_t *now,
     const struct castplay_opts *o)
 {
 	cast_frame(c, *now, castplay_draw, lab);
-	while (*now < CASTPLAY_MAX_MS) {
+	for (long turn = 0; turn < CASTPLAY_MAX_TURNS && *now < CASTPLAY_MAX_MS;
+	    turn++) {
 		int t = lab_timeout(lab, *now), flags = 0, end = 0;
 
 		if (t >= 0) {
 			*now += t;
 			flags = lab_run(lab, *now);
+			if (lab->stalled) {
+				/* The screen stops a long quiet stretch for
+				 * the learner to press '.' (and says so); a
+				 * cast goes on at the same pace. */
+				lab_kick(lab);
+				lab->status[0] = '\0';
+			}
 		} else
 			end = castplay_idle(lab, now, o->step_ms, &flags);
 		if (end < 0)
