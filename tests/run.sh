@@ -42,7 +42,7 @@ sub_suite() { # label ctx command...
 # background with `&` and waited for, when two suites can share the time).
 sub_report() { # label ctx
 	local label=$1 ctx=$2 out=$tmp/$1.out sp sf
-	grep -E '^(PASS|FAIL) |^== total' "$out" | sed "s/^/$label: /"
+	grep -E '^(PASS|FAIL) |^== ' "$out" | sed "s/^/$label: /"
 	sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
 	sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
 	if [ -z "$sp" ]; then
@@ -87,16 +87,22 @@ replay_all() { # binary label
 	done
 }
 
-echo "== unit tests"
+# A section's heading, with the time since the suite began (the 15-minute
+# budget is spent where these say).
+section() { # title
+	echo "== $1 (at $SECONDS s)"
+}
+
+section "unit tests"
 run_units build unit
 
-echo "== lessons and fact scenarios"
+section "lessons and fact scenarios"
 for f in lessons/*.cfg; do
 	if "$BIN" check "$f" >"$tmp/c.out" 2>&1; then ok "check $f"; else ko "check $f" "$tmp/c.out"; fi
 done
 replay_all "$BIN" sim
 
-echo "== generated scenarios on the simulated engine"
+section "generated scenarios on the simulated engine"
 # rabbitlab gen's grammar over the whole script format: each of 1000
 # scenarios must load, run and run the same twice (tests/live/diff.sh
 # plays them against a real broker too).
@@ -110,7 +116,7 @@ gen_sim() { # bin count label
 }
 gen_sim "$BIN" 1000 sim
 
-echo "== determinism and golden transcripts"
+section "determinism and golden transcripts"
 for g in tests/golden/*.txt; do
 	[ -e "$g" ] || continue
 	name=$(basename "$g" .txt)
@@ -176,7 +182,7 @@ for seed in 7 99; do
 	done
 done
 
-echo "== bad input"
+section "bad input"
 for f in tests/bad/*.cfg; do
 	[ -e "$f" ] || continue
 	line=$(sed -n '1s/^\xEF\xBB\xBF//;1s/^# expect-line: //p' "$f")
@@ -235,7 +241,7 @@ else
 	ko "cli: --help and --version"
 fi
 
-echo "== casts of the screen (asciicast)"
+section "casts of the screen (asciicast)"
 # `rabbitlab replay --cast` must write valid asciicast v2 whose last frame
 # shows the ledger the replay printed (tests/cast/check.py plays it into
 # pyte, a terminal emulator), in English and Chinese at 80x24 and at a
@@ -329,7 +335,7 @@ else
 	command -v tmux >/dev/null && cast_lab
 fi
 
-echo "== the screen (tmux)"
+section "the screen (tmux)"
 # The two screen suites mostly wait on tmux (each its own server), so they
 # play beside each other and beside the sanitizer build and runs below;
 # their results are reported after those.
@@ -338,14 +344,14 @@ screen_pid=$!
 bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
 screen_results() {
-	echo "== the screen (tmux), results"
+	section "the screen (tmux), results"
 	wait "$screen_pid"
 	sub_report screen 12
 	wait "$zh_pid"
 	sub_report screen-zh 42
 }
 
-echo "== house style"
+section "house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
 	ok ".clang-format accepted by clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)"
 else
@@ -366,7 +372,7 @@ if [ -n "$QUICK" ]; then
 	exit
 fi
 
-echo "== sanitizers (ASan + UBSan)"
+section "sanitizers (ASan + UBSan)"
 if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
 	ok "asan build"
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -391,10 +397,10 @@ fi
 
 screen_results
 
-echo "== the live engine against a private RabbitMQ node"
+section "the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
-echo "== valgrind"
+section "valgrind"
 if command -v valgrind >/dev/null; then
 	for f in lessons/*.cfg; do
 		if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
@@ -432,7 +438,7 @@ fuzz_verdict() { # label bin
 	fi
 }
 
-echo "== fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
+section "fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
 		# The three run side by side (each a single process).

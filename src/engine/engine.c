@@ -475,6 +475,10 @@ engine_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 		    engine_durability(e, cause) != 0)
 			return -1;
 		break;
+	case TOGGLE_HEARTBEAT:
+		if (eb->declared)
+			client_producer_renegotiate(&eb->app);
+		break;
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
 		/* (Re)start the period from now. */
