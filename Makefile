@@ -46,6 +46,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
+        python3-pyte:/usr/lib/python3/dist-packages/pyte \
         amqp-tools:/usr/bin/amqp-publish
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \

@@ -221,11 +221,118 @@ No such file|replay tests/no-such-file.cfg
 --include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
 is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
 needs a value|check lessons/01-first-message.cfg --include-dir
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=79x24 replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=80x replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=big replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=401x50 replay lessons/01-first-message.cfg
+the cast file must be writable|--cast=/nonexistent/dir/x.cast replay lessons/01-first-message.cfg
+No space left on device|--cast=/dev/full replay lessons/01-first-message.cfg
+the size of a cast goes with --cast=FILE|--size=100x30 replay lessons/01-first-message.cfg
+--cast records one script|--cast=/tmp/rabbitlab-bad.cast replay lessons/01-first-message.cfg lessons/02-exchanges.cfg
+--cast plays the simulated engine|--cast=/tmp/rabbitlab-bad.cast --engine=live replay lessons/01-first-message.cfg
+--cast needs --autoplay=MS above 0|--cast=/tmp/rabbitlab-bad.cast --autoplay=0 replay lessons/01-first-message.cfg
+records the screen of lab or replay, not check|--cast=/tmp/rabbitlab-bad.cast check lessons/01-first-message.cfg
+is not a speed|--speed=3x lab lessons/01-first-message.cfg
 CASES
+rm -f /tmp/rabbitlab-bad.cast
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
 else
 	ko "cli: --help and --version"
+fi
+
+section "casts of the screen (asciicast)"
+# `rabbitlab replay --cast` must write valid asciicast v2 whose last frame
+# shows the ledger the replay printed (tests/cast/check.py plays it into
+# pyte, a terminal emulator), in English and Chinese at 80x24 and at a
+# larger size; it needs no terminal and writes nothing to the caller's;
+# the same lesson gives the same file; and `lab --cast` records the screen
+# played in tmux (on a tmux server of its own).
+# Debian's pyte is for Debian's python3 (another python3 may come first).
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# A cast of one lesson, checked against the transcript of the same run.
+cast_case() { # label cols rows lang lesson [option...]
+	local label=$1 cols=$2 rows=$3 lang=$4 lesson=$5 rc
+	shift 5
+	"$BIN" replay -q --lang "$lang" --size "${cols}x$rows" \
+	    --cast "$tmp/$label.cast" "$@" "$lesson" \
+	    >"$tmp/$label.out" 2>"$tmp/$label.err" </dev/null
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "exit $rc" >>"$tmp/$label.err"
+		ko "cast $label: replay --cast exits 0" "$tmp/$label.err"
+	elif "$PY" tests/cast/check.py "$tmp/$label.cast" "$tmp/$label.out" \
+	    "$cols" "$rows" "$lang" >"$tmp/$label.chk" 2>&1; then
+		ok "cast $label: valid asciicast v2, last frame's ledger as replayed ($(cut -c1-60 "$tmp/$label.chk"))"
+	else
+		ko "cast $label" "$tmp/$label.chk"
+	fi
+}
+
+# Waits up to 5 s for `text` in the pane of tmux server $sock.
+cast_pane_has() { # sock text
+	for _ in $(seq 1 50); do
+		tmux -L "$1" capture-pane -p | grep -q "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab --cast: the screen played in tmux (80x24) is recorded at 100x30.
+cast_lab() {
+	local sock=rabbitlab-cast-$$
+	tmux -L "$sock" -f /dev/null new-session -d -x 80 -y 24 \
+	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN --size 100x30 --cast $tmp/lab.cast lab lessons/01-first-message.cfg; echo rc=\$?; sleep 30"
+	cast_pane_has "$sock" "step 1 of"
+	tmux -L "$sock" send-keys Space
+	cast_pane_has "$sock" "Press 1-"
+	tmux -L "$sock" send-keys 2
+	cast_pane_has "$sock" "You predicted 2"
+	tmux -L "$sock" send-keys q
+	cast_pane_has "$sock" "rc="
+	tmux -L "$sock" capture-pane -p >"$tmp/lab.pane"
+	tmux -L "$sock" kill-server 2>/dev/null
+	if grep -q "rc=0" "$tmp/lab.pane" &&
+	    "$PY" tests/cast/check.py "$tmp/lab.cast" - 100 30 en \
+	    >"$tmp/lab.chk" 2>&1 && grep -q "You predicted 2" "$tmp/lab.chk"; then
+		ok "cast: lab --cast records the screen as played (100x30)"
+	else
+		cat "$tmp/lab.pane" >>"$tmp/lab.chk"
+		ko "cast: lab --cast records the screen as played" "$tmp/lab.chk"
+	fi
+}
+
+if ! "$PY" -c 'import pyte' 2>/dev/null; then
+	ko "cast: python3-pyte is installed (make deps)"
+else
+	cast_case en-80x24 80 24 en lessons/01-first-message.cfg
+	cast_case zh-80x24 80 24 zh lessons/02-exchanges.cfg
+	cast_case en-132x43 132 43 en lessons/03-payment-story.cfg \
+	    --autoplay=3000 --speed=2x
+	# A stall (two quiet minutes) goes on, without the screen's notice.
+	cast_case quiet-wait 80 24 en tests/cast/quiet-wait.cfg
+	if grep -q "All quiet" "$tmp/quiet-wait.cast"; then
+		ko "cast: a long quiet wait plays through, no stall notice"
+	else
+		ok "cast: a long quiet wait plays through, no stall notice"
+	fi
+	# The screen went to the cast file, not to the caller's output.
+	if grep -q $'\x1b' "$tmp/en-80x24.out" "$tmp/en-80x24.err"; then
+		ko "cast: no escape sequence on standard output or error"
+	else
+		ok "cast: no escape sequence on standard output or error"
+	fi
+	# No timestamp in a replay's cast: the same lesson, the same bytes.
+	"$BIN" replay -q --size 80x24 --cast "$tmp/again.cast" \
+	    lessons/01-first-message.cfg >/dev/null 2>&1 </dev/null
+	if cmp -s "$tmp/en-80x24.cast" "$tmp/again.cast"; then
+		ok "cast: the same lesson gives the same file"
+	else
+		ko "cast: the same lesson gives the same file"
+	fi
+	command -v tmux >/dev/null && cast_lab
 fi
 
 section "the screen (tmux)"

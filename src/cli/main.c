@@ -22,6 +22,7 @@
 #include "lesson/compare.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
+#include "ui/castplay.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
 #include "watch/watch.h"
@@ -42,6 +43,10 @@ struct main_opts {
 	int autoplay;                 /* lab: classroom autoplay */
 	int autoplay_ms;
 	const char *record;           /* lab: record the session here */
+	const char *cast;             /* replay, lab: asciicast file */
+	int cols, rows;               /* --size of the cast */
+	int size_given;
+	const char *speed;            /* lab, replay --cast: --speed label */
 	char *broker;                 /* live engine: amqp:// URL, our copy
 	                                 (the argument's password is scrubbed) */
 	int spawn;                    /* --spawn-broker */
@@ -111,6 +116,16 @@ main_usage(FILE *out)
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
 	    "      --record=FILE    lab: save every action as a replayable script\n"
+	    "      --cast=FILE      replay (one script), lab: record the screen as\n"
+	    "                       an asciicast v2 file for asciinema's player;\n"
+	    "                       replay plays the lesson by itself, paced by\n"
+	    "                       --autoplay=MS (default 8000), answering each\n"
+	    "                       question rightly, with no terminal needed\n"
+	    "      --size=COLSxROWS the cast's screen size, from 80x24 (the\n"
+	    "                       default) to 400x200\n"
+	    "      --speed=SPEED    lab, replay --cast: how fast time moves at\n"
+	    "                       first: 1/4x, 1/2x, 1x (default), 2x, 4x, 8x\n"
+	    "                       or max (< and > change it on screen)\n"
 	    "  -I, --include-dir=DIR\n"
 	    "                       let scripts @include files from the tree at\n"
 	    "                       DIR too (repeatable); by default a script may\n"
@@ -275,16 +290,53 @@ main_each(char **files, int n, main_play_fn play, const void *opts)
 	return worst;
 }
 
+/* replay --cast: the screen's recording of the one script, first. */
+static int
+main_replay_cast(const struct main_opts *mo, char **files, int n)
+{
+	struct castplay_opts co;
+
+	if (n > 1) {
+		main_error("--cast records one script (%s ...)", files[0]);
+		return EXIT_BAD_INPUT;
+	}
+	if (mo->autoplay_ms <= 0) {
+		fputs("rabbitlab: --cast needs --autoplay=MS above 0 (0 waits "
+		    "for a presenter's key)\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (strcmp(mo->engine, "sim") != 0) {
+		main_error("--cast plays the simulated engine, not '%s' (a real "
+		    "broker cannot follow the cast's own clock)", mo->engine);
+		return EXIT_BAD_INPUT;
+	}
+	memset(&co, 0, sizeof co);
+	co.script = files[0];
+	co.cast = mo->cast;
+	co.lang = mo->lang;
+	co.cols = mo->cols;
+	co.rows = mo->rows;
+	co.step_ms = mo->autoplay_ms;
+	co.speed = mo->speed;
+	co.has_seed = mo->has_seed;
+	co.seed = mo->seed;
+	co.lessons_dir = main_lessons_dir();
+	return castplay_run(&co);
+}
+
 static int
 main_replay(const struct main_opts *mo, char **files, int n)
 {
 	const struct engine_ops *ops = engine_find(mo->engine);
 	struct runner_opts ro;
+	int rc = 0;
 
 	if (ops == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)", mo->engine);
 		return EXIT_BAD_INPUT;
 	}
+	if (mo->cast && (rc = main_replay_cast(mo, files, n)) != 0)
+		return rc;
 	memset(&ro, 0, sizeof ro);
 	ro.lang = mo->lang;
 	ro.json = mo->json;
@@ -407,6 +459,10 @@ main_lab(const struct main_opts *mo, char **files, int n)
 	uo.autoplay = mo->autoplay;
 	uo.autoplay_ms = mo->autoplay_ms;
 	uo.record = mo->record;
+	uo.cast = mo->cast;
+	uo.cast_cols = mo->cols;
+	uo.cast_rows = mo->rows;
+	uo.speed = mo->speed;
 	uo.has_seed = mo->has_seed;
 	uo.seed = mo->seed;
 	return ui_main(&uo);
@@ -537,6 +593,32 @@ main_number(const char *opt, const char *arg, unsigned long long lo,
 	return 0;
 }
 
+/*
+ * --size COLSxROWS into mo->cols and mo->rows; otherwise says what was
+ * expected and returns -1.
+ */
+static int
+main_size(const char *arg, struct main_opts *mo)
+{
+	unsigned cols, rows;
+	int used = 0;
+
+	if (sscanf(arg, "%3u%*[xX]%3u%n", &cols, &rows, &used) != 2 ||
+	    arg[used] != '\0' || arg[0] < '0' || arg[0] > '9' ||
+	    cols < CASTPLAY_MIN_COLS || cols > CASTPLAY_MAX_COLS ||
+	    rows < CASTPLAY_MIN_ROWS || rows > CASTPLAY_MAX_ROWS) {
+		fprintf(stderr, "rabbitlab: --size: '%s' is not COLSxROWS from "
+		    "%dx%d to %dx%d (for example 80x24)\n", arg,
+		    CASTPLAY_MIN_COLS, CASTPLAY_MIN_ROWS, CASTPLAY_MAX_COLS,
+		    CASTPLAY_MAX_ROWS);
+		return -1;
+	}
+	mo->cols = (int)cols;
+	mo->rows = (int)rows;
+	mo->size_given = 1;
+	return 0;
+}
+
 /* One option getopt_long returned: MAIN_GO to go on, else the exit status. */
 static int
 main_option(int ch, int argc, char **argv, struct main_opts *mo)
@@ -606,6 +688,21 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 	case 'R':
 		mo->record = optarg;
 		break;
+	case 'K':
+		mo->cast = optarg;
+		break;
+	case 'Z':
+		if (main_size(optarg, mo) != 0)
+			return EXIT_BAD_INPUT;
+		break;
+	case 'X':
+		if (!ui_speed_known(optarg)) {
+			main_error("--speed: '%s' is not a speed (expected 1/4x, "
+			    "1/2x, 1x, 2x, 4x, 8x or max)", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		mo->speed = optarg;
+		break;
 	case 'U':
 		main_set_broker(mo, optarg);
 		break;
@@ -651,6 +748,9 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "sandbox", no_argument, NULL, 'B' },
 		{ "autoplay", optional_argument, NULL, 'A' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "cast", required_argument, NULL, 'K' },
+		{ "size", required_argument, NULL, 'Z' },
+		{ "speed", required_argument, NULL, 'X' },
 		{ "broker", required_argument, NULL, 'U' },
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ "load-factor", required_argument, NULL, 'F' },
@@ -672,6 +772,11 @@ main_options(int argc, char **argv, struct main_opts *mo)
 	if (engine_find(mo->engine) == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)",
 		    mo->engine);
+		return EXIT_BAD_INPUT;
+	}
+	if (mo->size_given && mo->cast == NULL) {
+		fputs("rabbitlab: --size: the size of a cast goes with "
+		    "--cast=FILE\n", stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (mo->spawn) {
@@ -696,6 +801,11 @@ main_command(int argc, char **argv, struct main_opts *mo)
 	if (optind >= argc)
 		return main_lab(mo, NULL, 0);
 	cmd = argv[optind++];
+	if (mo->cast && strcmp(cmd, "lab") && strcmp(cmd, "replay")) {
+		main_error("--cast records the screen of lab or replay, not %s",
+		    cmd);
+		return EXIT_BAD_INPUT;
+	}
 	if (strcmp(cmd, "lab") == 0)
 		return main_lab(mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "replay") == 0) {
@@ -757,6 +867,9 @@ main(int argc, char **argv)
 	memset(&mo, 0, sizeof mo);
 	mo.lang = main_locale_lang();
 	mo.engine = "sim";
+	mo.autoplay_ms = 8000;
+	mo.cols = CASTPLAY_MIN_COLS;
+	mo.rows = CASTPLAY_MIN_ROWS;
 	rc = main_options(argc, argv, &mo);
 	if (rc == MAIN_GO)
 		rc = main_command(argc, argv, &mo);

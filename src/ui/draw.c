@@ -66,6 +66,15 @@ draw_depth(void)
 	return draw_mode;
 }
 
+enum draw_depth
+draw_use_depth(enum draw_depth d)
+{
+	enum draw_depth old = draw_mode;
+
+	draw_mode = d;
+	return old;
+}
+
 int
 draw_ascii(void)
 {

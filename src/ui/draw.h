@@ -64,6 +64,12 @@ enum draw_depth {
 enum draw_depth draw_init(int no_color, int ascii);
 enum draw_depth draw_depth(void);
 int draw_ascii(void);
+/*
+ * Makes `d` the depth drawing uses and returns the one it replaces: for
+ * switching between two curses screens that draw_init set up each (the
+ * terminal and a cast, ui/cast.h), whose colour pairs are per screen.
+ */
+enum draw_depth draw_use_depth(enum draw_depth d);
 
 /* The attributes for a role. */
 attr_t draw_attr(enum draw_role role);

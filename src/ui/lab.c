@@ -109,11 +109,22 @@ lab_overlay_pane(struct lab *lab)
 	return &lab->panes[lab_overlay_panes[lab->overlay]];
 }
 
+/* A clock that replaces the monotonic one (lab_clock_use), or NULL. */
+static const int64_t *lab_virtual_ms;
+
+void
+lab_clock_use(const int64_t *virtual_ms)
+{
+	lab_virtual_ms = virtual_ms;
+}
+
 int64_t
 lab_clock_ms(void)
 {
 	struct timespec ts;
 
+	if (lab_virtual_ms)
+		return *lab_virtual_ms;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -155,6 +166,17 @@ const char *
 lab_speed_label(const struct lab *lab)
 {
 	return lab_speeds[lab->speed].label;
+}
+
+int
+lab_speed_index(const char *label)
+{
+	if (label == NULL)
+		return LAB_SPEED_1X;
+	for (int i = 0; i < LAB_NSPEEDS; i++)
+		if (strcmp(lab_speeds[i].label, label) == 0)
+			return i;
+	return -1;
 }
 
 /* Pacing keys on the live engine: real time cannot be held or hurried. */
@@ -297,7 +319,9 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->script = s;
 	lab->mode = mode;
 	lab->o = *o;
-	lab->speed = LAB_SPEED_1X;
+	lab->speed = lab_speed_index(o->speed);
+	if (lab->speed < 0)
+		lab->speed = LAB_SPEED_1X;
 	lab->autoplay_due = -1;
 	lab->player.due_ms = -1;
 	lab->qa_step = -1;
