@@ -486,10 +486,26 @@ session_live(const struct session *ss)
 	return !(ss->play.ops->caps & ENGINE_CAP_VIRTUAL_TIME);
 }
 
+/*
+ * Keeps the first n records only, and lets time go on to where it was:
+ * what they did is taken back, not the time that passed.
+ */
+static int
+session_take_back(struct session *ss, size_t n, char **cause)
+{
+	int64_t now = ss->play.ops->now(ss->play.e), back;
+
+	if (session_replay(ss, n, cause) != 0)
+		return -1;
+	back = ss->play.ops->now(ss->play.e);
+	if (now > back)
+		return ss->play.ops->advance(ss->play.e, now - back, cause);
+	return 0;
+}
+
 int
 session_undo(struct session *ss, char **cause)
 {
-	int64_t now = ss->play.ops->now(ss->play.e), back;
 	size_t n = ss->nrecs;
 
 	/* A lesson step or the challenge start is a milestone, not undone. */
@@ -510,13 +526,7 @@ session_undo(struct session *ss, char **cause)
 	/* One press that set several toggles is taken back whole. */
 	while (n > 1 && ss->recs[n - 1].joined)
 		n--;
-	if (session_replay(ss, n - 1, cause) != 0)
-		return -1;
-	/* Time goes on to where it was; only the action is taken back. */
-	back = ss->play.ops->now(ss->play.e);
-	if (now > back)
-		return ss->play.ops->advance(ss->play.e, now - back, cause);
-	return 0;
+	return session_take_back(ss, n - 1, cause);
 }
 
 int
@@ -775,11 +785,35 @@ session_toggles_reached(const struct session *ss,
 	return 1;
 }
 
-/* Plays the current step, the learner's, and judges how it went. */
+/*
+ * Where the learner's own presses for step st begin in the records: the
+ * run of toggle records of its set that ends the list.
+ */
+static size_t
+session_learner_mark(const struct session *ss, const struct script_step *st)
+{
+	size_t n = ss->nrecs;
+
+	while (n > 0 && ss->recs[n - 1].kind == SA_TOGGLE) {
+		int mine = 0;
+		for (size_t i = 0; i < st->action.ntoggles; i++)
+			mine |= st->action.toggles[i].id == ss->recs[n - 1].toggle;
+		if (!mine)
+			break;
+		n--;
+	}
+	return n;
+}
+
+/*
+ * Plays the current step, the learner's, and judges how it went; a miss
+ * takes back the step and the presses that led to it.
+ */
 static enum session_try
 session_learner_play(struct session *ss, char **cause)
 {
-	size_t at = ss->lesson.step, nrecs = ss->nrecs;
+	size_t at = ss->lesson.step;
+	size_t nrecs = session_learner_mark(ss, session_current_step(ss));
 	size_t failed = ss->lesson.expects_failed;
 	char what[sizeof ss->lesson.failed];
 
@@ -791,7 +825,7 @@ session_learner_play(struct session *ss, char **cause)
 		return SESSION_TRY_DONE;
 	/* Take the step back; the learner tries again from where it was. */
 	snprintf(what, sizeof what, "%s", ss->lesson.failed);
-	if (session_replay(ss, nrecs, cause) != 0)
+	if (session_take_back(ss, nrecs, cause) != 0)
 		return SESSION_TRY_ERROR;
 	snprintf(ss->lesson.retry, sizeof ss->lesson.retry, "%s", what);
 	return SESSION_TRY_AGAIN;

@@ -184,8 +184,9 @@ enum session_try {
 			      at its value, or another of its toggles) */
 	SESSION_TRY_DONE,  /* the step was played, as the script has it */
 	SESSION_TRY_AGAIN, /* played, but an expectation missed: on the
-			      simulated engine it was taken back and the step
-			      waits again (lesson.retry says what happened) */
+			      simulated engine it was taken back with the
+			      presses that led to it, and the step waits
+			      again (lesson.retry says what happened) */
 	SESSION_TRY_ERROR, /* the engine refused: *cause set */
 };
 
