@@ -832,6 +832,30 @@ session_learner_play(struct session *ss, char **cause)
 }
 
 enum session_try
+session_learner_press(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause)
+{
+	const struct script_step *st = session_learner_step(ss);
+	int mine = 0;
+
+	if (st == NULL)
+		return SESSION_TRY_NONE;
+	if (st->action.kind != ACT_TOGGLE)
+		return SESSION_TRY_WRONG;
+	for (size_t i = 0; i < st->action.ntoggles; i++) {
+		enum toggle_id id = st->action.toggles[i].id;
+		mine |= v[id] != session_get_toggle(ss, id);
+	}
+	if (!mine)
+		return SESSION_TRY_WRONG;
+	if (session_toggles(ss, v, cause) != 0)
+		return SESSION_TRY_ERROR;
+	if (!session_toggles_reached(ss, st))
+		return SESSION_TRY_MORE;
+	return session_learner_play(ss, cause);
+}
+
+enum session_try
 session_learner_try(struct session *ss, enum script_action_kind kind, int id,
     int64_t value, char **cause)
 {
@@ -845,16 +869,13 @@ session_learner_try(struct session *ss, enum script_action_kind kind, int id,
 		return SESSION_TRY_WRONG;
 	switch (kind) {
 	case ACT_TOGGLE: {
-		int mine = 0;
-		for (size_t i = 0; i < a->ntoggles; i++)
-			mine |= (int)a->toggles[i].id == id;
-		if (!mine)
+		int64_t v[TOGGLE_COUNT];
+		if (id < 0 || id >= TOGGLE_COUNT)
 			return SESSION_TRY_WRONG;
-		if (session_toggle(ss, (enum toggle_id)id, value, cause) != 0)
-			return SESSION_TRY_ERROR;
-		if (!session_toggles_reached(ss, st))
-			return SESSION_TRY_MORE;
-		break;
+		for (int i = 0; i < TOGGLE_COUNT; i++)
+			v[i] = session_get_toggle(ss, (enum toggle_id)i);
+		v[id] = value;
+		return session_learner_press(ss, v, cause);
 	}
 	case ACT_FAIL:
 		if ((int)a->fail.kind != id)

@@ -201,6 +201,13 @@ enum session_try {
  */
 enum session_try session_learner_try(struct session *ss,
     enum script_action_kind kind, int id, int64_t value, char **cause);
+/*
+ * The same for a toggle key whose press sets the toggles to v[] (a
+ * family's key may move its switch and its number at once, as in free
+ * play): it is the step's when it changes a toggle of the step's set.
+ */
+enum session_try session_learner_press(struct session *ss,
+    const int64_t v[TOGGLE_COUNT], char **cause);
 
 /* Answers the current question with choice `i` (0-based); 1 if right. */
 int session_answer(struct session *ss, size_t i);

@@ -778,7 +778,7 @@ cmd_hint(struct lab *lab, int key)
 }
 
 void
-lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
+lab_toggles_get(const struct lab *lab, int64_t v[TOGGLE_COUNT])
 {
 	for (int i = 0; i < TOGGLE_COUNT; i++)
 		v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);

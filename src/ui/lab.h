@@ -223,7 +223,7 @@ int lab_animating(const struct lab *lab);
 void lab_cause(struct lab *lab, char *cause, const char *fallback);
 void lab_kick(struct lab *lab);
 void lab_act(struct lab *lab);
-void lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT]);
+void lab_toggles_get(const struct lab *lab, int64_t v[TOGGLE_COUNT]);
 int lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT]);
 int lab_next(struct lab *lab);
 
