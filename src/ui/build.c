@@ -716,10 +716,11 @@ build_draw(struct lab *lab)
 	int nf = build_forms[b->form].nf;
 	int rows = b->form == BF_MENU ? 6 : nf;
 	int h = rows + (b->form == BF_MENU ? 3 : 4), w = COLS, x0 = 0, y0 = LINES - 1 - h;
-	int x = x0 + 2, iw = w - 4, y = y0 + 1;
+	int x = x0 + 2, iw = w - 4, y;
 
 	if (y0 < 0)
 		y0 = 0;
+	y = y0 + 1;
 	for (int r = y0; r < y0 + h; r++)
 		draw_blank(r, x0, w, DRAW_OVERLAY);
 	draw_box(y0, x0, h, w, _(build_forms[b->form].title), DRAW_BORDER);
@@ -755,7 +756,7 @@ build_cmd_write(struct lab *lab, int key)
 	char *text, path[128];
 	const char *id = lab->script->id ? lab->script->id : "sandbox";
 	size_t n = strlen(id);
-	int fd = -1;
+	int fd = -1, err;
 	FILE *f;
 
 	(void)key;
@@ -780,11 +781,26 @@ build_cmd_write(struct lab *lab, int key)
 	lab_toggles_get(lab, v);
 	text = script_write_sandbox(lab->script, &lab->script->topo, v);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		lab_status(lab, 1, "%s %s: %s", _("Not written:"), path,
-		    strerror(errno));
-		if (f == NULL && fd >= 0)
+	if (f == NULL) {
+		err = errno;
+		if (fd >= 0)
 			close(fd);
+	} else {
+		/* Closed whatever happens; the first error is the one told. */
+		int bad = fputs(text, f) == EOF;
+		err = errno;
+		if (fclose(f) != 0 && !bad) {
+			bad = 1;
+			err = errno;
+		}
+		if (!bad)
+			err = 0;
+	}
+	if (err != 0) {
+		lab_status(lab, 1, "%s %s: %s", _("Not written:"), path,
+		    strerror(err));
+		if (fd >= 0)
+			unlink(path); /* no half-written script left behind */
 	} else {
 		lab_status(lab, 0, _("Written: %s (check it with: rabbitlab "
 		    "check %s)"), path, path);
