@@ -325,18 +325,21 @@ fuzz_verdict() { # label bin
 	fi
 }
 
-echo "== fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
+echo "== fuzzing the script loader, the relay's frame parser, the watch's decoding and the class events (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		# The three run side by side (each a single process).
+		# The four run side by side (each a single process).
 		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
 		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
 		fuzz_run "watch decoding path" build/fuzz_watch \
 		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
+		fuzz_run "class event decoder" build/fuzz_class \
+		    tests/fuzz/corpus_class/* &
 		wait
 		fuzz_verdict "script loader" build/fuzz_script
 		fuzz_verdict "relay frame parser" build/fuzz_relay
 		fuzz_verdict "watch decoding path" build/fuzz_watch
+		fuzz_verdict "class event decoder" build/fuzz_class
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi
