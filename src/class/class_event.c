@@ -114,29 +114,47 @@ class_put(struct class_out *o, const char *fmt, ...)
 		o->n += (size_t)k;
 }
 
-/* ,"key":"value" with JSON escapes; value must be valid UTF-8. */
+int
+class_json_quote(const char *s, char *out, size_t cap)
+{
+	struct class_out o = { out, cap, 0, 0 };
+	size_t n = strlen(s);
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	class_put(&o, "\"");
+	for (size_t i = 0; i < n && !o.bad;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = class_utf8_len((const unsigned char *)s + i, n - i);
+		if (k == 0)
+			return -1;
+		if (c == '"' || c == '\\')
+			class_put(&o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			class_put(&o, "\\u%04x", c);
+		else
+			class_put(&o, "%.*s", (int)k, s + i);
+		i += k;
+	}
+	class_put(&o, "\"");
+	return o.bad ? -1 : (int)o.n;
+}
+
+/* ,"key":"value"; value must be valid UTF-8. */
 static void
 class_put_str(struct class_out *o, const char *key, const char *v)
 {
-	size_t n = strlen(v);
+	int k;
 
-	class_put(o, ",\"%s\":\"", key);
-	for (size_t i = 0; i < n && !o->bad;) {
-		unsigned char c = (unsigned char)v[i];
-		size_t k = class_utf8_len((const unsigned char *)v + i, n - i);
-		if (k == 0) {
-			o->bad = 1;
-			break;
-		}
-		if (c == '"' || c == '\\')
-			class_put(o, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			class_put(o, "\\u%04x", c);
-		else
-			class_put(o, "%.*s", (int)k, v + i);
-		i += k;
-	}
-	class_put(o, "\"");
+	class_put(o, ",\"%s\":", key);
+	if (o->bad)
+		return;
+	k = class_json_quote(v, o->p + o->n, o->len - o->n);
+	if (k < 0)
+		o->bad = 1;
+	else
+		o->n += (size_t)k;
 }
 
 int

@@ -72,6 +72,12 @@ const char *class_kind_name(enum class_kind k);
 int class_event_encode(const struct class_event *ev, char *buf, size_t len);
 
 /*
+ * Writes s (UTF-8) as a quoted JSON string into out of `cap` bytes.
+ * Returns its length, or -1 if it did not fit or s is not UTF-8.
+ */
+int class_json_quote(const char *s, char *out, size_t cap);
+
+/*
  * Reads `len` bytes (from the network: anything) as one event into *ev.
  * Returns 0, or -1 with a sentence in why (at most why_len - 1 chars)
  * naming what was expected. Never reads past len; needs no NUL.
