@@ -256,8 +256,8 @@ class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
 {
 	for (unsigned i = 0; i < o->students; i++) {
 		struct class_sim *s = &sims[i];
-		char name[32], *cause = NULL;
-		snprintf(name, sizeof name, "student-%03u", i + 1);
+		char name[CLASS_NAME_MAX], *cause = NULL;
+		snprintf(name, sizeof name, "%.40s-%03u", o->prefix, i + 1);
 		if (class_student_open(&s->cs, o->url, o->what, o->klass, name,
 		    o->state_dir, &cause) != 0) {
 			fprintf(stderr, "rabbitlab: class simulate: %s\n", cause);

@@ -26,6 +26,7 @@ struct class_cmd_opts {
 	unsigned events;           /* simulate: events per student */
 	unsigned pace_ms;          /* simulate: mean pause between events */
 	const char *sent;          /* simulate: each event's JSON, a line */
+	const char *prefix;        /* simulate: students are PREFIX-001... */
 	const char *state_dir;     /* simulate: outboxes; NULL default */
 	uint64_t seed;             /* simulate: the students' choices */
 	struct script **lessons;   /* simulate: the lessons played */

@@ -100,7 +100,8 @@ main_usage(FILE *out)
 	    "                   (--json, --csv FILE, --for SEC, --stuck MIN)\n"
 	    "  class simulate URL\n"
 	    "                   headless students for tests and scale\n"
-	    "                   (--students N, --events N, --pace MS, --sent FILE)\n"
+	    "                   (--students N, --events N, --pace MS, --sent FILE,\n"
+	    "                   --student PREFIX)\n"
 	    "  class setup      print the rabbitmqctl commands for a class\n"
 	    "                   (--class-name, --students N)\n"
 	    "\n"
@@ -926,6 +927,7 @@ main_class(struct main_opts *mo, char **args, int n)
 	co.events = mo->events ? mo->events : 20;
 	co.pace_ms = mo->pace_ms ? mo->pace_ms : 1000;
 	co.sent = mo->sent;
+	co.prefix = mo->student ? mo->student : "student";
 	co.seed = mo->has_seed ? mo->seed : 1;
 	co.what = "the class URL";
 	if (sub && strcmp(sub, "setup") == 0) {
