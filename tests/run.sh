@@ -215,6 +215,14 @@ No such file|replay tests/no-such-file.cfg
 --include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
 is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
 needs a value|check lessons/01-first-message.cfg --include-dir
+--class needs --student NAME|--class amqp://u:p@127.0.0.1:1/v lab
+is not a class name of 1 to 63|--class amqp://u:p@127.0.0.1:1/v --student x --class-name a.b lab
+hosts may be listed|--class nourl --student x lab
+which class?|class
+name the class with --class-name|class setup
+is not a whole number from 1 to 604800|class --for abc amqp://h/v
+'extra' is not a class URL|class amqp://h/v extra
+an empty host in the list|class simulate amqp://u@h1,,h2/v
 CASES
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
