@@ -195,7 +195,13 @@ struct class_sim {
 	unsigned made;             /* events made */
 	size_t hints;              /* hints shown in this lesson */
 	double next_at;            /* monotonic s of its next event */
+	double start;              /* monotonic s it was opened */
 };
+
+/* A student opens its lab, connects, and then starts: its first event
+ * waits for the connection, or this long without one (it then works on,
+ * its events owed). */
+#define CLASS_SIM_CONNECT_S 2.0
 
 /* The student's next moment in its lesson: one event. */
 static int
@@ -269,7 +275,8 @@ class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
 		s->cs.news = i == 0 ? class_news_stderr : NULL;
 		rng_seed(&s->r, o->seed * 1000003u + i);
 		s->lesson = (size_t)rng_below(&s->r, o->nlessons);
-		s->next_at = mono_seconds() + (double)rng_below(&s->r,
+		s->start = mono_seconds();
+		s->next_at = s->start + (double)rng_below(&s->r,
 		    o->pace_ms + 1) / 1000.0;
 	}
 	return 0;
@@ -286,7 +293,9 @@ class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
 	for (unsigned i = 0; i < o->students; i++) {
 		struct class_sim *s = &sims[i];
 		char *cause = NULL;
-		if (s->made < o->events && now >= s->next_at) {
+		int waiting = s->made == 0 && !class_link_ready(&s->cs.link) &&
+		    now < s->start + CLASS_SIM_CONNECT_S;
+		if (s->made < o->events && now >= s->next_at && !waiting) {
 			if (class_sim_event(s, o, &cause) != 0) {
 				fprintf(stderr, "rabbitlab: class simulate: %s\n",
 				    cause);

@@ -66,7 +66,9 @@ kill -KILL "$pid"
     --seed 9 --for 120 --sent "$tmp/late.jsonl" --student late "$url" \
     >"$tmp/late.out" 2>"$tmp/late.err" &
 late=$!
-sleep 2
+# It waits 2 s for a connection before its first event (the simulator's
+# rule), then works on without one.
+sleep 4
 # The late student worked on while the node was down: its events are in
 # its outbox, owed.
 owed=$(grep -c '^E ' "$XDG_STATE_HOME"/rabbitlab/class-t30-late-001.outbox 2>/dev/null)
