@@ -198,11 +198,11 @@ $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
 	    $(shell pkg-config --libs librabbitmq)
 
 # The class dashboard's event decoder: bytes any peer may publish.
-$(BUILD)/fuzz_class: tests/fuzz/fuzz_class.c src/class/class_event.c \
+$(BUILD)/fuzz_class: tests/fuzz/fuzz_class.c src/class/class_event.c src/util/utf8.c \
     src/class/class_event.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_class.c \
-	    src/class/class_event.c
+	    src/class/class_event.c src/util/utf8.c
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

@@ -19,6 +19,7 @@
 #include "lesson/script.h"
 #include "model/rng.h"
 #include "util/mono.h"
+#include "util/stop.h"
 #include "util/xmalloc.h"
 
 #define CLASS_EXIT_BAD 2
@@ -37,15 +38,8 @@ class_on_signal(int sig)
 static void
 class_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = class_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	class_stop = 0;
+	stop_on_signals(class_on_signal);
 }
 
 static void
@@ -203,6 +197,30 @@ struct class_sim {
  * its events owed). */
 #define CLASS_SIM_CONNECT_S 2.0
 
+/* A moment of the challenge: a hint, the solution, or a run. */
+static int
+class_sim_challenge(struct class_sim *s, const struct class_cmd_opts *o,
+    char **cause)
+{
+	const struct script_challenge *ch = o->lessons[s->lesson]->challenge;
+	struct class_event ev = { .kind = CLASS_CHALLENGE };
+	unsigned roll = (unsigned)rng_below(&s->r, 10);
+
+	if (roll < 2 && s->hints < ch->nhints) {
+		ev.kind = CLASS_HINT;
+		ev.hint = (int)++s->hints;
+	} else if (roll < 3 && !s->cs.solution_seen)
+		ev.kind = CLASS_SOLUTION;
+	else {
+		ev.met = rng_below(&s->r, 10) < (s->cs.solution_seen ? 9u : 4u);
+		if (ev.met) {
+			s->lesson = (s->lesson + 1) % o->nlessons;
+			s->phase = SIM_OPEN;
+		}
+	}
+	return class_student_report(&s->cs, &ev, cause);
+}
+
 /* The student's next moment in its lesson: one event. */
 static int
 class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
@@ -219,14 +237,18 @@ class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
 	}
 	while (s->phase == SIM_STEPS && s->step < sc->nsteps) {
 		const struct script_step *st = &sc->steps[s->step++];
+		struct class_event ev = { .kind = CLASS_ANSWER };
 		if (st->ask) {
-			int c = (int)rng_below(&s->r, st->ask->nchoices);
-			return class_student_answer(&s->cs, (int)s->step - 1, c,
-			    (size_t)c == st->ask->answer, cause);
+			ev.question = (int)s->step - 1;
+			ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
+			ev.right = (size_t)ev.choice == st->ask->answer;
+			return class_student_report(&s->cs, &ev, cause);
 		}
-		if (st->learner)
-			return class_student_action(&s->cs, (int)s->step - 1,
-			    cause);
+		if (st->learner) {
+			ev.kind = CLASS_ACTION;
+			ev.step = (int)s->step - 1;
+			return class_student_report(&s->cs, &ev, cause);
+		}
 	}
 	if (ch == NULL) {
 		s->lesson = (s->lesson + 1) % o->nlessons;
@@ -234,25 +256,7 @@ class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
 		return class_sim_event(s, o, cause);
 	}
 	s->phase = SIM_CHALLENGE;
-	switch (rng_below(&s->r, 10)) {
-	case 0:
-	case 1:
-		if (s->hints < ch->nhints)
-			return class_student_hint(&s->cs, (int)++s->hints, cause);
-		/* fall through */
-	case 2:
-		if (!s->cs.solution_seen)
-			return class_student_solution(&s->cs, cause);
-		/* fall through */
-	default: {
-		int met = rng_below(&s->r, 10) < (s->cs.solution_seen ? 9u : 4u);
-		if (met) {
-			s->lesson = (s->lesson + 1) % o->nlessons;
-			s->phase = SIM_OPEN;
-		}
-		return class_student_challenge(&s->cs, met, cause);
-	}
-	}
+	return class_sim_challenge(s, o, cause);
 }
 
 /* Opens the N students; -1 with a message on stderr. */

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 static const char *const class_kind_names[] = {
 #define CLASS_KIND_NAME(k, s) s,
 	CLASS_KINDS(CLASS_KIND_NAME)
@@ -23,36 +25,6 @@ const char *
 class_kind_name(enum class_kind k)
 {
 	return (unsigned)k < CLASS_KIND_COUNT ? class_kind_names[k] : "?";
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-class_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (need > n)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
 }
 
 static void
@@ -78,7 +50,7 @@ class_name_ok(const char *s, char *why, size_t why_len)
 		return 0;
 	}
 	for (size_t i = 0; i < n;) {
-		size_t k = class_utf8_len((const unsigned char *)s + i, n - i);
+		size_t k = utf8_len((const unsigned char *)s + i, n - i);
 		if (k == 0 || (unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
 			class_why(why, why_len, "a name in UTF-8 without "
 			    "control characters");
@@ -126,7 +98,7 @@ class_json_quote(const char *s, char *out, size_t cap)
 	class_put(&o, "\"");
 	for (size_t i = 0; i < n && !o.bad;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = class_utf8_len((const unsigned char *)s + i, n - i);
+		size_t k = utf8_len((const unsigned char *)s + i, n - i);
 		if (k == 0)
 			return -1;
 		if (c == '"' || c == '\\')
@@ -317,7 +289,7 @@ class_str(struct class_in *in, char *out, size_t cap)
 		if (c < 0x20)
 			return class_fail(in, "no raw control character in "
 			    "a string");
-		size_t k = class_utf8_len((const unsigned char *)in->p + in->at,
+		size_t k = utf8_len((const unsigned char *)in->p + in->at,
 		    in->len - in->at);
 		if (k == 0)
 			return class_fail(in, "UTF-8");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "class/class_event.h"
 #include "class/class_student.h"
 #include "util/mono.h"
 
@@ -30,7 +31,7 @@ class_report_start(const char *url, const char *what, const char *klass,
 	return 0;
 }
 
-/* A hook's result: a failure is kept as news. */
+/* A hook's outcome: a failure is kept as news, never a stop. */
 static void
 class_report_done(int rc, char *cause)
 {
@@ -38,6 +39,17 @@ class_report_done(int rc, char *cause)
 		snprintf(class_me.last_news, sizeof class_me.last_news,
 		    "class: %s", cause);
 	free(cause);
+}
+
+/* One moment's event. */
+static void
+class_report_send(struct class_event *ev)
+{
+	char *cause = NULL;
+
+	if (class_on)
+		class_report_done(class_student_report(&class_me, ev, &cause),
+		    cause);
 }
 
 void
@@ -53,51 +65,42 @@ class_report_lesson(const char *lesson)
 void
 class_report_answer(int question, int choice, int right)
 {
-	char *cause = NULL;
+	struct class_event ev = { .kind = CLASS_ANSWER, .question = question,
+		.choice = choice, .right = right != 0 };
 
-	if (class_on)
-		class_report_done(class_student_answer(&class_me, question,
-		    choice, right, &cause), cause);
+	class_report_send(&ev);
 }
 
 void
 class_report_action(int step)
 {
-	char *cause = NULL;
+	struct class_event ev = { .kind = CLASS_ACTION, .step = step };
 
-	if (class_on)
-		class_report_done(class_student_action(&class_me, step,
-		    &cause), cause);
+	class_report_send(&ev);
 }
 
 void
 class_report_challenge(int met)
 {
-	char *cause = NULL;
+	struct class_event ev = { .kind = CLASS_CHALLENGE, .met = met != 0 };
 
-	if (class_on)
-		class_report_done(class_student_challenge(&class_me, met,
-		    &cause), cause);
+	class_report_send(&ev);
 }
 
 void
 class_report_hint(int shown)
 {
-	char *cause = NULL;
+	struct class_event ev = { .kind = CLASS_HINT, .hint = shown };
 
-	if (class_on)
-		class_report_done(class_student_hint(&class_me, shown, &cause),
-		    cause);
+	class_report_send(&ev);
 }
 
 void
 class_report_solution(void)
 {
-	char *cause = NULL;
+	struct class_event ev = { .kind = CLASS_SOLUTION };
 
-	if (class_on)
-		class_report_done(class_student_solution(&class_me, &cause),
-		    cause);
+	class_report_send(&ev);
 }
 
 int

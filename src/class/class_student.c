@@ -149,24 +149,27 @@ class_student_open(struct class_student *cs, const char *url,
 	return 0;
 }
 
-/* Fills the fields every event has, writes it to the outbox. */
-static int
-class_student_emit(struct class_student *cs, struct class_event *ev,
-    enum class_kind kind, char **cause)
+int
+class_student_report(struct class_student *cs, struct class_event *ev,
+    char **cause)
 {
 	char json[CLASS_EVENT_JSON_MAX];
 
-	ev->kind = kind;
+	if (cs->lesson[0] == '\0') {
+		*cause = xstrdup("no lesson is open");
+		return -1;
+	}
+	if (ev->kind == CLASS_CHALLENGE) {
+		ev->attempt = ++cs->attempts;
+		ev->after_solution = cs->solution_seen;
+	} else if (ev->kind == CLASS_SOLUTION)
+		cs->solution_seen = 1;
 	snprintf(ev->student, sizeof ev->student, "%s", cs->name);
 	snprintf(ev->klass, sizeof ev->klass, "%s", cs->klass);
 	snprintf(ev->lesson, sizeof ev->lesson, "%s", cs->lesson);
 	ev->ts_ms = class_wall_ms();
 	ev->spent_ms = ev->ts_ms >= cs->lesson_t0 ? ev->ts_ms - cs->lesson_t0 :
 	    0;
-	if (cs->lesson[0] == '\0') {
-		*cause = xstrdup("no lesson is open");
-		return -1;
-	}
 	if (class_outbox_add(&cs->ob, ev, cause) != 0)
 		return -1;
 	cs->made++;
@@ -182,69 +185,13 @@ int
 class_student_lesson(struct class_student *cs, const char *lesson,
     char **cause)
 {
-	struct class_event ev;
+	struct class_event ev = { .kind = CLASS_OPENED };
 
-	memset(&ev, 0, sizeof ev);
 	snprintf(cs->lesson, sizeof cs->lesson, "%s", lesson);
 	cs->lesson_t0 = class_wall_ms();
 	cs->attempts = 0;
 	cs->solution_seen = 0;
-	return class_student_emit(cs, &ev, CLASS_OPENED, cause);
-}
-
-int
-class_student_answer(struct class_student *cs, int question, int choice,
-    int right, char **cause)
-{
-	struct class_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.question = question;
-	ev.choice = choice;
-	ev.right = right != 0;
-	return class_student_emit(cs, &ev, CLASS_ANSWER, cause);
-}
-
-int
-class_student_action(struct class_student *cs, int step, char **cause)
-{
-	struct class_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.step = step;
-	return class_student_emit(cs, &ev, CLASS_ACTION, cause);
-}
-
-int
-class_student_challenge(struct class_student *cs, int met, char **cause)
-{
-	struct class_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.attempt = ++cs->attempts;
-	ev.met = met != 0;
-	ev.after_solution = cs->solution_seen;
-	return class_student_emit(cs, &ev, CLASS_CHALLENGE, cause);
-}
-
-int
-class_student_hint(struct class_student *cs, int shown, char **cause)
-{
-	struct class_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.hint = shown;
-	return class_student_emit(cs, &ev, CLASS_HINT, cause);
-}
-
-int
-class_student_solution(struct class_student *cs, char **cause)
-{
-	struct class_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	cs->solution_seen = 1;
-	return class_student_emit(cs, &ev, CLASS_SOLUTION, cause);
+	return class_student_report(cs, &ev, cause);
 }
 
 void

@@ -57,17 +57,24 @@ int class_student_open(struct class_student *cs, const char *url,
     const char *what, const char *klass, const char *name,
     const char *state_dir, char **cause);
 
-/* The moments, each one event (lesson: its script id). 0, or -1 with
- * *cause when the outbox could not take it. */
+/*
+ * A lesson (its script id) was opened: the lesson_opened event, and the
+ * clock of time spent starts again. 0, or -1 with *cause (caller frees)
+ * when the outbox could not take it.
+ */
 int class_student_lesson(struct class_student *cs, const char *lesson,
     char **cause);
-int class_student_answer(struct class_student *cs, int question, int choice,
-    int right, char **cause);
-int class_student_action(struct class_student *cs, int step, char **cause);
-int class_student_challenge(struct class_student *cs, int met,
+
+/*
+ * Any other moment: ev holds its kind and that kind's own fields
+ * (question, choice, right; step; met; hint). The rest is filled here:
+ * names, lesson, times, and for a challenge its attempt number and
+ * whether the solution was viewed in this lesson before it. The event is
+ * written to the outbox and sent when it can be. 0, or -1 with *cause
+ * (no lesson open, or the outbox could not take it).
+ */
+int class_student_report(struct class_student *cs, struct class_event *ev,
     char **cause);
-int class_student_hint(struct class_student *cs, int shown, char **cause);
-int class_student_solution(struct class_student *cs, char **cause);
 
 /* Moves the link on and publishes what is owed; never waits. */
 void class_student_tick(struct class_student *cs);
