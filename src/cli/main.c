@@ -691,6 +691,57 @@ main_number(const char *opt, const char *arg, unsigned long long lo,
 	return 0;
 }
 
+/* The class options (--class and what the class commands take). */
+static int
+main_class_option(int ch, struct main_opts *mo)
+{
+	unsigned long long v;
+
+	switch (ch) {
+	case 'K':
+		main_set_url(&mo->class_url, optarg);
+		break;
+	case 'N':
+		mo->class_name = optarg;
+		break;
+	case 'T':
+		mo->student = optarg;
+		break;
+	case 'X':
+		mo->csv = optarg;
+		break;
+	case 'W':
+		if (main_number("--for", optarg, 1, 86400 * 7, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->for_s = (double)v;
+		break;
+	case 'Z':
+		if (main_number("--stuck", optarg, 1, 24 * 60, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->stuck_min = (unsigned)v;
+		break;
+	case 'M':
+		if (main_number("--students", optarg, 1, 5000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->students = (unsigned)v;
+		break;
+	case 'E':
+		if (main_number("--events", optarg, 1, 1000000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->events = (unsigned)v;
+		break;
+	case 'Y':
+		if (main_number("--pace", optarg, 1, 3600000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->pace_ms = (unsigned)v;
+		break;
+	case 'G':
+		mo->sent = optarg;
+		break;
+	}
+	return MAIN_GO;
+}
+
 /* One option getopt_long returned: MAIN_GO to go on, else the exit status. */
 static int
 main_option(int ch, int argc, char **argv, struct main_opts *mo)
@@ -698,6 +749,8 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 	unsigned long long v;
 
 	(void)argc;
+	if (ch > 0 && strchr("KNTXWZMEYG", ch))
+		return main_class_option(ch, mo);
 	switch (ch) {
 	case 'l':
 		if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
@@ -762,46 +815,6 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 		break;
 	case 'U':
 		main_set_url(&mo->broker, optarg);
-		break;
-	case 'K':
-		main_set_url(&mo->class_url, optarg);
-		break;
-	case 'N':
-		mo->class_name = optarg;
-		break;
-	case 'T':
-		mo->student = optarg;
-		break;
-	case 'X':
-		mo->csv = optarg;
-		break;
-	case 'W':
-		if (main_number("--for", optarg, 1, 86400 * 7, &v) != 0)
-			return EXIT_BAD_INPUT;
-		mo->for_s = (double)v;
-		break;
-	case 'Z':
-		if (main_number("--stuck", optarg, 1, 24 * 60, &v) != 0)
-			return EXIT_BAD_INPUT;
-		mo->stuck_min = (unsigned)v;
-		break;
-	case 'M':
-		if (main_number("--students", optarg, 1, 5000, &v) != 0)
-			return EXIT_BAD_INPUT;
-		mo->students = (unsigned)v;
-		break;
-	case 'E':
-		if (main_number("--events", optarg, 1, 1000000, &v) != 0)
-			return EXIT_BAD_INPUT;
-		mo->events = (unsigned)v;
-		break;
-	case 'Y':
-		if (main_number("--pace", optarg, 1, 3600000, &v) != 0)
-			return EXIT_BAD_INPUT;
-		mo->pace_ms = (unsigned)v;
-		break;
-	case 'G':
-		mo->sent = optarg;
 		break;
 	case 'I': {
 		char *cause = NULL;
