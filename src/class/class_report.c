@@ -125,7 +125,9 @@ class_report_stop(int ms)
 
 	if (!class_on)
 		return;
-	while (class_student_owed(&class_me) > 0 && mono_seconds() < end) {
+	/* Only while connected: a lab without its broker ends at once. */
+	while (class_student_owed(&class_me) > 0 && mono_seconds() < end &&
+	    class_me.link.phase != CLASS_LINK_WAIT) {
 		class_student_tick(&class_me);
 		mono_sleep_ms(5);
 	}

@@ -36,8 +36,9 @@ int class_report_tick(void);
 const char *class_report_news(void);
 
 /*
- * Sends what is owed for up to `ms` (the lab is ending), then closes. What
- * is still owed stays in the outbox for the next run.
+ * Sends what is owed for up to `ms` while connected (the lab is ending;
+ * without a connection it does not wait), then closes. What is still owed
+ * stays in the outbox for the next run.
  */
 void class_report_stop(int ms);
 
