@@ -233,6 +233,14 @@ the size of a cast goes with --cast=FILE|--size=100x30 replay lessons/01-first-m
 --cast needs --autoplay=MS above 0|--cast=/tmp/rabbitlab-bad.cast --autoplay=0 replay lessons/01-first-message.cfg
 records the screen of lab or replay, not check|--cast=/tmp/rabbitlab-bad.cast check lessons/01-first-message.cfg
 is not a speed|--speed=3x lab lessons/01-first-message.cfg
+--class needs --student NAME|--class amqp://u:p@127.0.0.1:1/v lab
+is not a class name of 1 to 63|--class amqp://u:p@127.0.0.1:1/v --student x --class-name a.b lab
+hosts may be listed|--class nourl --student x lab
+which class?|class
+name the class with --class-name|class setup
+is not a whole number from 1 to 604800|class --for abc amqp://h/v
+'extra' is not a class URL|class amqp://h/v extra
+an empty host in the list|class simulate amqp://u@h1,,h2/v
 CASES
 rm -f /tmp/rabbitlab-bad.cast
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
@@ -438,18 +446,21 @@ fuzz_verdict() { # label bin
 	fi
 }
 
-section "fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
+section "fuzzing the script loader, the relay's frame parser, the watch's decoding and the class events (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		# The three run side by side (each a single process).
+		# The four run side by side (each a single process).
 		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
 		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
 		fuzz_run "watch decoding path" build/fuzz_watch \
 		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
+		fuzz_run "class event decoder" build/fuzz_class \
+		    tests/fuzz/corpus_class/* &
 		wait
 		fuzz_verdict "script loader" build/fuzz_script
 		fuzz_verdict "relay frame parser" build/fuzz_relay
 		fuzz_verdict "watch decoding path" build/fuzz_watch
+		fuzz_verdict "class event decoder" build/fuzz_class
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi

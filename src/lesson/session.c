@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "class/class_report.h"
 #include "lesson/play.h"
 #include "util/xmalloc.h"
 
@@ -711,6 +712,8 @@ session_chal_advance(struct session *ss)
 	if (ss->play.pending == NULL) {
 		ss->chal_playing = 0;
 		ss->lesson.challenge_met = session_goal_met(ss);
+		if (!ss->replaying)
+			class_report_challenge(ss->lesson.challenge_met);
 	}
 }
 
@@ -821,8 +824,10 @@ session_learner_play(struct session *ss, char **cause)
 		return SESSION_TRY_ERROR;
 	ss->lesson.retry[0] = '\0';
 	if (ss->lesson.expects_failed == failed ||
-	    !(ss->play.ops->caps & ENGINE_CAP_UNDO))
+	    !(ss->play.ops->caps & ENGINE_CAP_UNDO)) {
+		class_report_action((int)at);
 		return SESSION_TRY_DONE;
+	}
 	/* Take the step back; the learner tries again from where it was. */
 	snprintf(what, sizeof what, "%s", ss->lesson.failed);
 	if (session_take_back(ss, nrecs, cause) != 0)
@@ -901,6 +906,8 @@ session_answer(struct session *ss, size_t i)
 	ss->lesson.answered = (int)i + 1;
 	ss->lesson.answer_right = i == st->ask->answer;
 	ss->lesson.asking = 0;
+	class_report_answer((int)ss->lesson.step, (int)i,
+	    ss->lesson.answer_right);
 	return ss->lesson.answer_right;
 }
 
@@ -944,6 +951,7 @@ session_challenge_run(struct session *ss, char **cause)
 	}
 	ss->replaying = 0;
 	ss->lesson.challenge_met = session_goal_met(ss);
+	class_report_challenge(ss->lesson.challenge_met);
 	return ss->lesson.challenge_met;
 }
 
@@ -976,8 +984,10 @@ session_hint(struct session *ss)
 {
 	const struct script_challenge *c = ss->s->challenge;
 
-	if (c && ss->lesson.hints_shown < c->nhints)
+	if (c && ss->lesson.hints_shown < c->nhints) {
 		ss->lesson.hints_shown++;
+		class_report_hint((int)ss->lesson.hints_shown);
+	}
 	return ss->lesson.hints_shown;
 }
 

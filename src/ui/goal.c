@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "class/class_report.h"
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
@@ -186,6 +187,7 @@ goal_play_start(struct lab *lab)
 	lab->challenge_tried = 0;
 	lab->free_run = 0;
 	lab->solution_shown = 1;
+	class_report_solution();
 	lab_toggles_get(lab, v);
 	if (goal_plan(&lab->player, c, v, &bad) != 0) {
 		lab_status(lab, 1, _("No keys reach the solution's %s."),

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "class/class_report.h"
 #include "ui/bar.h"
 #include "ui/board.h"
 #include "ui/build.h"
@@ -337,6 +338,8 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab_rank_toggles(lab);
 	lab_layout(lab);
 	lab_kick(lab);
+	if (mode == SESSION_LESSON)
+		class_report_lesson(s->id);
 	return 0;
 }
 

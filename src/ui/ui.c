@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "class/class_report.h"
 #include "engine/live_broker.h"
 #include "ui/cast.h"
 #include "ui/draw.h"
@@ -403,13 +404,17 @@ ui_loop(struct ui *u)
 
 	for (;;) {
 		struct pollfd fds[2];
-		int timeout, flags = 0;
+		int timeout, flags = 0, class_tick;
 
 		if (redraw)
 			ui_draw(u);
 		redraw = 0;
 		timeout = u->screen == UI_LAB ?
 		    lab_timeout(&u->lab, lab_clock_ms()) : -1;
+		/* A class's reports go out on the loop's own timer. */
+		class_tick = class_report_tick();
+		if (class_tick >= 0 && (timeout < 0 || timeout > class_tick))
+			timeout = class_tick;
 		fds[0].fd = STDIN_FILENO;
 		fds[0].events = POLLIN;
 		fds[1].fd = ui_pipe[0];

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/live_broker.h"
+#include "util/stop.h"
 #include "util/xmalloc.h"
 #include "watch/watch_proxy.h"
 #include "watch/watch_track.h"
@@ -81,7 +82,6 @@ watch_run(const struct watch_opts *o)
 	struct live_target target;
 	struct watch_track *t;
 	struct watch_proxy *p;
-	struct sigaction sa;
 	char *host = NULL, *cause = NULL;
 	int port;
 
@@ -108,12 +108,7 @@ watch_run(const struct watch_opts *o)
 		watch_track_free(t);
 		return 1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = watch_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stop_on_signals(watch_on_signal);
 	/* target.display holds no password. An IPv6 address is written in
 	 * brackets, as URLs and --listen write it. */
 	{
