@@ -14,4 +14,11 @@
  */
 size_t utf8_len(const unsigned char *p, size_t n);
 
+/*
+ * How many of the first n bytes of s to keep so that no character is cut
+ * in two: n, or less when s[n] continues a character (s has more than n
+ * bytes, or its terminator at s[n]).
+ */
+size_t utf8_cut(const char *s, size_t n);
+
 #endif
