@@ -38,7 +38,7 @@
 	  foot ? WHERE_FOOTER : WHERE_HELP, foot, NULL, -1, 0 }
 
 /*
- * The rule every row obeys (tests/unit/test_uitext.c checks it): a toggle
+ * The rule every row obeys (tests/unit/test_keys.c checks it): a toggle
  * is a lower-case letter; a failure is a capital letter; a command is never
  * a lower-case letter (q, quit, is the one exception) and, when it is a
  * capital, it is one of KEYS_CAPITAL_COMMANDS.
