@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ui/draw.h"
+#include "ui/goal.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/words.h"
@@ -466,15 +467,11 @@ guide_goal(struct guide *g, struct lab *lab)
 		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
 		    v >= x->min && v <= x->max;
 		const char *sep = i ? " " : guide_after(_("Goal:"));
-		if (x->min == x->max)
-			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s=%" PRIu64 " [%s %" PRIu64 "]", sep,
-			    words_counter(x->counter), x->min, ok ? _("ok") : _("now"), v);
-		else
-			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
-			    sep, words_counter(x->counter), x->min, x->max,
-			    ok ? _("ok") : _("now"), v);
+		char want[48];
+		o += (size_t)snprintf(line + o, sizeof line - o,
+		    "%s%s=%s [%s %" PRIu64 "]", sep, words_counter(x->counter),
+		    goal_target(x, want, sizeof want), ok ? _("ok") : _("now"),
+		    v);
 	}
 	/* The goal pane (or the goal line above the ledger) shows the same
 	 * counters during a challenge: this copy is the first to go. */
