@@ -161,7 +161,7 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 		const char *who = words_actor(ln->actor);
 		/* "consumer  consumer crashed" says its actor twice. */
 		evlog_text(lab, i, shown, sizeof shown);
-		if (strncmp(shown, who, strlen(who)) != 0)
+		if (!text_names_actor(shown, who))
 			draw_text(y, x + 9, 9, who, DRAW_DIM);
 	} else {
 		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
