@@ -446,6 +446,7 @@ void
 engine_base_free(struct engine_base *eb)
 {
 	free(eb->qviews);
+	free(eb->xviews);
 	sched_free(&eb->sched);
 	client_free(&eb->app);
 	broker_free(&eb->b);
@@ -597,6 +598,14 @@ engine_view_fill(struct engine *e, struct engine_view *v)
 	eb->qviews = engine_queue_views(eb->qviews, &eb->b, now);
 	v->queues = eb->qviews;
 	v->nqueues = eb->b.nqueues;
+	eb->xviews = xrealloc(eb->xviews, (eb->b.nexchanges + 1) *
+	    sizeof *eb->xviews);
+	for (size_t i = 0; i < eb->b.nexchanges; i++) {
+		eb->xviews[i].name = eb->b.exchanges[i].name;
+		eb->xviews[i].exists = eb->b.exchanges[i].exists;
+	}
+	v->exchanges = eb->xviews;
+	v->nexchanges = eb->b.nexchanges;
 	for (size_t i = 0; i < eb->app.ncons; i++) {
 		v->consumer_in_progress += (uint64_t)eb->app.cons[i].busy;
 		v->consumer_buffered += eb->app.cons[i].buf.len;

@@ -446,27 +446,18 @@ flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
 }
 
 /*
- * Whether exchange `name` is gone now, as the log tells: its latest word
- * on the exchange is "exchange gone" (a delete) rather than its
- * redeclaration or a message routed through it. The engine view does
- * not carry exchanges; the log is where their deletion shows.
+ * Whether exchange `name` is gone now (deleted, or lost in a crash and not
+ * declared again), as the engine's broker has it.
  */
 static int
-flow_exchange_gone(struct lab *lab, const char *name)
+flow_exchange_gone(const struct lab *lab, const char *name)
 {
-	size_t n = session_log(lab->ss, NULL), len = strlen(name);
-
-	for (size_t i = n; i-- > 0;) {
-		const struct session_logline *ln = session_log_at(lab->ss, i);
-		const char *at;
-		if (ln->kind != EV_EXCHANGE_DELETED && ln->kind != EV_ROUTED &&
-		    ln->kind != EV_EXCHANGE_REDECLARED)
-			continue;
-		at = strstr(ln->text, name);
-		if (at == NULL || (at[len] != ' ' && at[len] != '\0'))
-			continue;
-		return ln->kind == EV_EXCHANGE_DELETED;
-	}
+	/* While the broker is down its pane says so; nothing is "deleted". */
+	if (!lab->view.broker_up)
+		return 0;
+	for (size_t i = 0; i < lab->view.nexchanges; i++)
+		if (strcmp(lab->view.exchanges[i].name, name) == 0)
+			return !lab->view.exchanges[i].exists;
 	return 0;
 }
 
