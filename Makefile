@@ -185,7 +185,8 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c tests/fuzz/convo.h \
 # The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
 # system library, not instrumented), tracker and ledger.
 WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
-    src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
+    src/watch/watch_track.c src/watch/watch_seen.c src/engine/live_frame.c \
+    src/model/event.c \
     src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c \
     src/util/sock.c
 $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \

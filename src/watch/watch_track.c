@@ -58,6 +58,7 @@ struct watch_track {
 	size_t nslots, used;   /* nslots a power of two */
 	struct wt_queue *queues;
 	size_t nqueues, queues_cap;
+	struct watch_seen seen;
 };
 
 static uint64_t
@@ -99,6 +100,7 @@ watch_track_new(watch_track_emit_fn emit, void *ctx)
 	t->msgs = xgrow_zero(NULL, &t->msgs_cap, 64, sizeof *t->msgs);
 	t->nslots = 1024;
 	t->slots = xcalloc(t->nslots, sizeof *t->slots);
+	watch_seen_init(&t->seen);
 	return t;
 }
 
@@ -124,6 +126,7 @@ watch_track_free(struct watch_track *t)
 	free(t->slots);
 	free(t->msgs);
 	ledger_free(t->ledger);
+	watch_seen_free(&t->seen);
 	free(t);
 }
 
@@ -131,6 +134,18 @@ const struct ledger *
 watch_track_ledger(const struct watch_track *t)
 {
 	return t->ledger;
+}
+
+struct watch_seen *
+watch_track_seen(struct watch_track *t)
+{
+	return &t->seen;
+}
+
+double
+watch_track_now(const struct watch_track *t)
+{
+	return mono_seconds() - t->t0;
 }
 
 /* ---- the index ------------------------------------------------------- */

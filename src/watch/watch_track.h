@@ -30,6 +30,7 @@
 
 #include "model/event.h"
 #include "model/ledger.h"
+#include "watch/watch_seen.h"
 
 struct watch_track;
 
@@ -42,6 +43,11 @@ typedef void (*watch_track_emit_fn)(void *ctx, const struct event *ev);
 struct watch_track *watch_track_new(watch_track_emit_fn emit, void *ctx);
 void watch_track_free(struct watch_track *t);
 const struct ledger *watch_track_ledger(const struct watch_track *t);
+/* What the application showed of itself (the decoder fills it). Owned by
+ * the tracker. */
+struct watch_seen *watch_track_seen(struct watch_track *t);
+/* Seconds since the tracker was made: the events' clock. */
+double watch_track_now(const struct watch_track *t);
 
 /* What identifies a message's content: its message-id ("" if none) and
  * the digest of routing key and body (watch_track_digest_*). */
