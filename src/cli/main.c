@@ -110,7 +110,8 @@ main_usage(FILE *out)
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
-	    "      --record=FILE    lab: save every action as a replayable script\n"
+	    "      --record=FILE    lab: save every action as a replayable script;\n"
+	    "                       watch: the session as a lesson script\n"
 	    "  -I, --include-dir=DIR\n"
 	    "                       let scripts @include files from the tree at\n"
 	    "                       DIR too (repeatable); by default a script may\n"
@@ -738,8 +739,13 @@ main_command(int argc, char **argv, struct main_opts *mo)
 	if (strcmp(cmd, "diff") == 0)
 		return main_diff(mo);
 	if (strcmp(cmd, "watch") == 0) {
-		struct watch_opts wo = { mo->listen, mo->broker, mo->json,
-		    stdout };
+		struct watch_opts wo;
+		memset(&wo, 0, sizeof wo);
+		wo.listen = mo->listen;
+		wo.url = mo->broker;
+		wo.json = mo->json;
+		wo.out = stdout;
+		wo.record = mo->record;
 		return watch_run(&wo);
 	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "
