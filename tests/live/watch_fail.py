@@ -271,4 +271,8 @@ chk = subprocess.run([BIN, "check", rec], capture_output=True, text=True)
 check("watch-fail: the --record script passes rabbitlab check",
       chk.returncode == 0, chk.stdout + chk.stderr +
       (open(rec).read() if os.path.exists(rec) else "(no file)"))
+rep = subprocess.run([BIN, "replay", "--quiet", rec], capture_output=True,
+                     text=True)
+check("watch-fail: rabbitlab replay plays the --record script",
+      rep.returncode == 0, rep.stdout + rep.stderr)
 sys.exit(0 if all(results) else 1)
