@@ -24,6 +24,7 @@
 #include "lesson/script.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
+#include "ui/watchview.h"
 #include "watch/watch.h"
 
 #define EXIT_BAD_INPUT 2
@@ -740,12 +741,20 @@ main_command(int argc, char **argv, struct main_opts *mo)
 		return main_diff(mo);
 	if (strcmp(cmd, "watch") == 0) {
 		struct watch_opts wo;
+		struct watchview_opts wvo = { NULL, NULL };
 		memset(&wo, 0, sizeof wo);
 		wo.listen = mo->listen;
 		wo.url = mo->broker;
 		wo.json = mo->json;
 		wo.out = stdout;
 		wo.record = mo->record;
+		/* On a terminal, the lab's screen; --json or a pipe: lines. */
+		if (!mo->json && isatty(STDIN_FILENO) &&
+		    isatty(STDOUT_FILENO)) {
+			wvo.lang = mo->lang;
+			wo.screen = watchview_run;
+			wo.screen_ctx = &wvo;
+		}
 		return watch_run(&wo);
 	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "

@@ -121,8 +121,10 @@ watch_run(const struct watch_opts *o)
 		    "HOST:PORT\n", o->listen);
 		return WATCH_BAD_INPUT;
 	}
-	if (watch_ctl_open(&ctl, o->url, host, port, watch_emit, &w,
-	    &cause) != 0) {
+	/* On the screen, the events go to its session (the watch engine
+	 * takes them over); never onto the terminal. */
+	if (watch_ctl_open(&ctl, o->url, host, port, o->screen ? NULL :
+	    watch_emit, &w, &cause) != 0) {
 		fprintf(stderr, "rabbitlab watch: %s\n", cause);
 		free(cause);
 		free(host);

@@ -63,9 +63,22 @@ watch_ctl_open(struct watch_ctl *w, const char *url, const char *host,
 	return 0;
 }
 
+static void
+wc_admin_drop(struct watch_ctl *w)
+{
+	amqp_connection_state_t c = w->admin;
+
+	if (c) {
+		amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+		amqp_destroy_connection(c);
+	}
+	w->admin = NULL;
+}
+
 void
 watch_ctl_close(struct watch_ctl *w)
 {
+	wc_admin_drop(w);
 	watch_proxy_free(w->p);
 	watch_track_free(w->t);
 	for (size_t i = 0; i < w->nasked; i++)
@@ -199,6 +212,7 @@ wc_down(struct watch_ctl *w, int clean, char **done, char **cause)
 		    "it)");
 		return -1;
 	}
+	wc_admin_drop(w);
 	if ((clean ? live_broker_term(cause) : live_broker_kill(cause)) != 0)
 		return -1;
 	w->down = 1;
@@ -408,9 +422,57 @@ watch_ctl_fail(struct watch_ctl *w, const struct watch_fail_req *r,
 		rc = wc_link(w, r, done, cause);
 		break;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		wc_remember(w, r);
+		watch_track_emit(w->t, EV_FAILURE, ACTOR_LAB, 0, 0, 0,
+		    r->target, *done);
+	}
 	return rc;
+}
+
+int
+watch_ctl_depth(struct watch_ctl *w, const char *queue, uint64_t *ready,
+    int *exists)
+{
+	amqp_connection_state_t c;
+	amqp_queue_declare_ok_t *ok;
+	amqp_rpc_reply_t r;
+
+	*ready = 0;
+	*exists = 0;
+	if (w->down)
+		return -1;
+	if (w->admin == NULL) {
+		w->admin = live_conn_login(&w->target, NULL);
+		if (w->admin == NULL)
+			return -1;
+		amqp_channel_open(w->admin, 1);
+		if (amqp_get_rpc_reply(w->admin).reply_type !=
+		    AMQP_RESPONSE_NORMAL) {
+			wc_admin_drop(w);
+			return -1;
+		}
+	}
+	c = w->admin;
+	ok = amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 1, 0, 0, 0,
+	    amqp_empty_table);
+	if (ok) {
+		*ready = ok->message_count;
+		*exists = 1;
+		return 0;
+	}
+	r = amqp_get_rpc_reply(c);
+	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+	    r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+		/* 404: no such queue; the channel is closed: open another. */
+		amqp_channel_close_ok_t cok;
+		amqp_send_method(c, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
+		amqp_channel_open(c, 1);
+		if (amqp_get_rpc_reply(c).reply_type == AMQP_RESPONSE_NORMAL)
+			return 0;
+	}
+	wc_admin_drop(w);
+	return -1;
 }
 
 /* ---- headless commands --------------------------------------------------- */

@@ -67,6 +67,8 @@ struct watch_ctl {
 	struct watch_track *t;          /* owned */
 	struct watch_proxy *p;          /* owned */
 	int down;                       /* the lab took the node down */
+	void *admin;                    /* amqp_connection_state_t kept for
+					   depths, or NULL */
 	struct watch_ctl_asked *asked;  /* failures done, in order */
 	size_t nasked, asked_cap;
 };
@@ -95,6 +97,14 @@ const char *watch_ctl_fail_word(enum watch_fail_kind kind);
  */
 int watch_ctl_fail(struct watch_ctl *w, const struct watch_fail_req *r,
     char **done, char **cause);
+
+/*
+ * The ready messages in `queue` as the broker counts them (a passive
+ * queue.declare on a kept admin connection): 0 with *ready and *exists
+ * (0: no such queue), or -1 when the broker cannot be asked now.
+ */
+int watch_ctl_depth(struct watch_ctl *w, const char *queue, uint64_t *ready,
+    int *exists);
 
 /*
  * One headless command line (a failure word and its arguments, or

@@ -397,6 +397,18 @@ watch_conn_free(struct watch_conn *c)
 	free(c);
 }
 
+size_t
+watch_conn_unacked(const struct watch_conn *c, const char *queue)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nchans; i++)
+		for (size_t k = 0; k < c->chans[i].ndlvs; k++)
+			n += c->chans[i].dlvs[k].queue &&
+			    strcmp(c->chans[i].dlvs[k].queue, queue) == 0;
+	return n;
+}
+
 uint32_t
 watch_conn_frame_max(const struct watch_conn *c, int *tuned)
 {

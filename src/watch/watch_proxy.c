@@ -544,3 +544,13 @@ watch_proxy_holed(const struct watch_proxy *p, unsigned id)
 			return p->pairs[i]->hole;
 	return 0;
 }
+
+size_t
+watch_proxy_unacked(const struct watch_proxy *p, const char *queue)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->npairs; i++)
+		n += watch_conn_unacked(p->pairs[i]->conn, queue);
+	return n;
+}

@@ -58,6 +58,8 @@ int watch_proxy_step(struct watch_proxy *p, int timeout_ms);
 int watch_proxy_cut(struct watch_proxy *p, unsigned id, char **cause);
 int watch_proxy_hole(struct watch_proxy *p, unsigned id, int on, int64_t ms,
     char **cause);
+/* Deliveries from `queue` held unsettled on every open connection. */
+size_t watch_proxy_unacked(const struct watch_proxy *p, const char *queue);
 /* Whether c<id> is black-holed now. */
 int watch_proxy_holed(const struct watch_proxy *p, unsigned id);
 

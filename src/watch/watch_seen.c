@@ -167,6 +167,8 @@ ws_arg(const amqp_table_t *args, const char *key, int64_t *iv, char *sv,
 	return 0;
 }
 
+static void ws_roles(struct watch_seen *s);
+
 static void
 ws_set_str(char **dst, const char *v)
 {
@@ -210,7 +212,28 @@ watch_seen_queue(struct watch_seen *s, const char *name, int durable,
 	    sizeof sv) == 2 ? sv : NULL);
 	ws_set_str(&q->dlrk, q->dlx && ws_arg(args,
 	    "x-dead-letter-routing-key", &iv, sv, sizeof sv) == 2 ? sv : NULL);
+	ws_roles(s);
 	s->version++;
+}
+
+/* A queue bound to an exchange some queue dead-letters to is a
+ * dead-letter queue: what reaches it was dead-lettered. */
+static void
+ws_roles(struct watch_seen *s)
+{
+	struct topology *t = &s->topo;
+
+	for (size_t i = 0; i < t->nqueues; i++) {
+		t->queues[i].role = QROLE_WORK;
+		for (size_t b = 0; b < t->nbindings; b++) {
+			if (strcmp(t->bindings[b].queue, t->queues[i].name))
+				continue;
+			for (size_t k = 0; k < t->nqueues; k++)
+				if (t->queues[k].dlx && strcmp(t->queues[k].dlx,
+				    t->bindings[b].exchange) == 0)
+					t->queues[i].role = QROLE_DEAD;
+		}
+	}
 }
 
 void
@@ -235,6 +258,7 @@ watch_seen_bind(struct watch_seen *s, const char *queue, const char *exchange,
 	b->exchange = xstrdup(exchange);
 	b->queue = xstrdup(queue);
 	b->key = xstrdup(key);
+	ws_roles(s);
 	s->version++;
 }
 
