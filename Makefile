@@ -59,7 +59,8 @@ all: $(BIN) $(MO)
 # screen's own strings (zh_CN-lab.po those added with issue 13),
 # zh_CN-words.po the words for the model's tables
 # (src/ui/words.c); they compile into one catalogue.
-PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po
+PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po \
+    assets/po/zh_CN-watch.po
 $(MO): $(PO)
 	@mkdir -p $(@D)
 	msgcat --use-first -o $@.po $(PO)

@@ -363,9 +363,12 @@ wv_key(void *ctx, struct lab *lab, int key)
 
 /* What would have saved messages lost for `why`, in the screen's words. */
 static const char *
-wv_fix_text(enum loss_reason why)
+wv_fix_text(const struct watch_spring_fix *f)
 {
-	switch (why) {
+	if (strncmp(f->setting, "RabbitTemplate.", 15) == 0)
+		return _("the producer was told; its own code has to send "
+		    "them again");
+	switch (f->why) {
 	case LOSS_UNROUTABLE:
 		return _("with mandatory the broker returns them instead of "
 		    "dropping them");
@@ -423,7 +426,7 @@ wv_draw_spring(struct wv *v)
 		    f->setting, DRAW_VALUE);
 		if (row < y + h - 1)
 			row += draw_wrap(row, x + 4, w - 6, y + h - 1 - row, 0,
-			    wv_fix_text(f->why), DRAW_SAY);
+			    wv_fix_text(f), DRAW_SAY);
 	}
 }
 
@@ -449,6 +452,33 @@ wv_draw_producers(struct wv *v, struct lab *lab)
 		    DRAW_HEAD);
 }
 
+/* The guide pane says what the watch is, in place of a lesson; the empty
+ * event log says what fills it. */
+static void
+wv_draw_guide(struct lab *lab)
+{
+	const struct pane *g = &lab->panes[LAB_GUIDE];
+	const struct pane *l = &lab->panes[LAB_LOG];
+
+	if (g->h >= 3 && g->w >= 10) {
+		for (int i = 1; i < g->h; i++)
+			draw_blank(g->y + i, g->x, g->w, DRAW_NORMAL);
+		draw_wrap(g->y + 1, g->x + 1, g->w - 2, g->h - 1, 0,
+		    _("Watching your own application: these panes are its "
+		    "connections, what it declared and its messages, read off "
+		    "the wire. Capital keys break things under its real "
+		    "traffic (K kill -9, B start again, N cut, L black hole); "
+		    "its settings are shown, not switched. e: its Spring Boot "
+		    "properties and what would have saved lost messages. "
+		    "q quits."), DRAW_SAY);
+	}
+	if (session_log(lab->ss, NULL) == 0 && l->h >= 2 && l->w >= 10) {
+		draw_blank(l->y + 1, l->x, l->w, DRAW_NORMAL);
+		draw_text(l->y + 1, l->x + 1, l->w - 2, _("No frames yet: "
+		    "start your application."), DRAW_DIM);
+	}
+}
+
 static void
 wv_draw(void *ctx, struct lab *lab)
 {
@@ -456,6 +486,8 @@ wv_draw(void *ctx, struct lab *lab)
 
 	if (lab->too_small)
 		return;
+	if (lab->overlay == LAB_OV_NONE)
+		wv_draw_guide(lab);
 	wv_draw_producers(v, lab);
 	if (v->spring)
 		wv_draw_spring(v);

@@ -114,6 +114,19 @@ watch_spring_read(struct watch_track *t, struct watch_spring *out)
 		f->lost = s.lost_by[ws_fixes[i].why];
 		f->setting = ws_fixes[i].setting;
 		f->says = ws_fixes[i].says;
+		/* Told, with the setting already on: what is left is the
+		 * application's own handling of what it was told. */
+		if (f->why == LOSS_UNROUTABLE && a->mandatory) {
+			f->setting = "RabbitTemplate.setReturnsCallback: send "
+			    "a returned message again, to a key that is bound";
+			f->says = "mandatory was on: the broker returned them, "
+			    "and the application did not send them again";
+		} else if (f->why == LOSS_NACKED && a->confirms) {
+			f->setting = "RabbitTemplate.setConfirmCallback: send "
+			    "a nacked message again";
+			f->says = "confirms were on: the producer was told, and "
+			    "did not send them again";
+		}
 	}
 }
 
