@@ -39,7 +39,7 @@ struct wv {
 static const char wv_script[] =
     "id = \"watch\";\n"
     "title = { en = \"Your application, watched\"; "
-    "zh = \"观察你自己的应用\"; };\n"
+    "zh = \"观察你的应用\"; };\n"
     "seed = 1;\n"
     "topology = { exchanges = ( ); queues = ( ); bindings = ( ); "
     "consumers = ( ); publish = { exchange = \"\"; key = \"\"; }; };\n"
@@ -455,7 +455,7 @@ wv_draw_producers(struct wv *v, struct lab *lab)
 /* The guide pane says what the watch is, in place of a lesson; the empty
  * event log says what fills it. */
 static void
-wv_draw_guide(struct lab *lab)
+wv_draw_guide(struct wv *v, struct lab *lab)
 {
 	const struct pane *g = &lab->panes[LAB_GUIDE];
 	const struct pane *l = &lab->panes[LAB_LOG];
@@ -463,7 +463,10 @@ wv_draw_guide(struct lab *lab)
 	if (g->h >= 3 && g->w >= 10) {
 		for (int i = 1; i < g->h; i++)
 			draw_blank(g->y + i, g->x, g->w, DRAW_NORMAL);
-		draw_wrap(g->y + 1, g->x + 1, g->w - 2, g->h - 1, 0,
+		draw_printf(g->y + 1, g->x + 1, g->w - 2, DRAW_HEAD,
+		    _("Connect to amqp://127.0.0.1:%d"),
+		    watch_proxy_port(v->w->p));
+		draw_wrap(g->y + 2, g->x + 1, g->w - 2, g->h - 2, 0,
 		    _("Watching your own application: these panes are its "
 		    "connections, what it declared and its messages, read off "
 		    "the wire. Capital keys break things under its real "
@@ -487,7 +490,7 @@ wv_draw(void *ctx, struct lab *lab)
 	if (lab->too_small)
 		return;
 	if (lab->overlay == LAB_OV_NONE)
-		wv_draw_guide(lab);
+		wv_draw_guide(v, lab);
 	wv_draw_producers(v, lab);
 	if (v->spring)
 		wv_draw_spring(v);
