@@ -241,7 +241,6 @@ watch_seen_bind(struct watch_seen *s, const char *queue, const char *exchange,
     const char *key)
 {
 	struct topology *t = &s->topo;
-	struct topo_binding *b;
 
 	if (ws_exchange(s, exchange) == NULL || ws_queue(s, queue) == NULL)
 		return; /* the default or a predeclared exchange, or a queue
@@ -251,13 +250,7 @@ watch_seen_bind(struct watch_seen *s, const char *queue, const char *exchange,
 		    strcmp(t->bindings[i].exchange, exchange) == 0 &&
 		    strcmp(t->bindings[i].key, key) == 0)
 			return;
-	t->bindings = xrealloc(t->bindings,
-	    (t->nbindings + 1) * sizeof *t->bindings);
-	b = &t->bindings[t->nbindings++];
-	memset(b, 0, sizeof *b);
-	b->exchange = xstrdup(exchange);
-	b->queue = xstrdup(queue);
-	b->key = xstrdup(key);
+	(void)topology_add_binding(t, exchange, queue, key);
 	ws_roles(s);
 	s->version++;
 }

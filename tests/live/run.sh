@@ -156,7 +156,7 @@ t0=$(date +%s)
 # The standalone suites start nodes of their own and mostly wait on them,
 # so they run beside the lanes, one after another (each boots nodes), and
 # are done before the rates run.
-sides="secrets shared lifetime watch watch_fail"
+sides="secrets shared lifetime watch watch_fail watch_screen"
 (
 	for s in $sides; do
 		bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1

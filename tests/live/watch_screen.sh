@@ -63,31 +63,27 @@ run_lang() { # en|zh
 	    ko "watch-screen $lang: pika failed" "$tmp/pika.$lang"
 	check "watch-screen $lang: the exchange and queue panes name pika's" \
 	    'watch\.q' 10
+	# What each language's screen says: the ledger row, the status after
+	# K and after B.
 	if [ "$lang" = en ]; then
-		check "watch-screen en: the ledger counts pika's 20 published, 14 processed" \
-		    'published +20 .*processed +14' 10
-		t send-keys -t w c
-		check "watch-screen en: a toggle key is refused with the reason" \
-		    'Refused: your application sets' 5
-		t send-keys -t w e
-		check "watch-screen en: e shows the Spring properties from the frames" \
-		    'publisher-confirm-type=correlated' 5
-		t send-keys -t w e K
-		check "watch-screen en: K kills the node; the broker is down" \
-		    'broker down' 20
-		t send-keys -t w B
-		check "watch-screen en: B starts it again; the broker is up" \
-		    'broker +up' 90
+		ledger='published +20 .*processed +14' down='broker down'
+		up='broker +up'
 	else
-		check "watch-screen zh: the ledger counts pika's 20 published, 14 processed" \
-		    '已发布 +20 .*已处理 +14' 10
-		t send-keys -t w K
-		check "watch-screen zh: K kills the node, said in Chinese" \
-		    '节点已被 kill -9 杀掉' 20
-		t send-keys -t w B
-		check "watch-screen zh: B starts it again, said in Chinese" \
-		    '节点已恢复' 90
+		ledger='已发布 +20 .*已处理 +14' down='节点已被 kill -9 杀掉'
+		up='节点已恢复'
 	fi
+	check "watch-screen $lang: the ledger counts pika's 20 published, 14 processed" \
+	    "$ledger" 10
+	t send-keys -t w c
+	check "watch-screen $lang: a toggle key is refused with the reason" \
+	    'Refused: your application sets|不能执行：这项设置由你的应用' 5
+	t send-keys -t w e
+	check "watch-screen $lang: e shows the Spring properties from the frames" \
+	    'publisher-confirm-type=correlated' 5
+	t send-keys -t w e K
+	check "watch-screen $lang: K kills the node ($down)" "$down" 20
+	t send-keys -t w B
+	check "watch-screen $lang: B starts it again ($up)" "$up" 90
 	t send-keys -t w q
 	check "watch-screen $lang: q ends the watch with status 0" 'EXIT=0' 30
 }
