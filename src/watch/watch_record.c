@@ -13,7 +13,8 @@
 #include "lesson/script_write.h"
 #include "util/xmalloc.h"
 
-#define WR_MAX_STEPS 2000      /* publishes written; the rest summed up */
+#define WR_MAX_STEPS 2000      /* publish steps written at the most */
+#define WR_MAX_WAIT_MS INT64_C(86400000) /* the longest wait a script takes */
 
 /* Whether `x` is an exchange the script declares ("" the default). */
 static int
@@ -173,12 +174,18 @@ wr_fail(struct script_write_buf *b, struct watch_ctl *w,
 	script_write_put(b, " },\n");
 }
 
+/* Waits from *at_us to to_us, in steps a script takes (a day at most). */
 static void
 wr_wait(struct script_write_buf *b, int64_t *at_us, int64_t to_us)
 {
-	if (to_us / 1000 > *at_us / 1000)
+	int64_t ms = to_us / 1000 - *at_us / 1000;
+
+	while (ms > 0) {
+		int64_t step = ms < WR_MAX_WAIT_MS ? ms : WR_MAX_WAIT_MS;
 		script_write_put(b, "  { do = \"wait\"; ms = %" PRId64 "; },\n",
-		    to_us / 1000 - *at_us / 1000);
+		    step);
+		ms -= step;
+	}
 	if (to_us > *at_us)
 		*at_us = to_us;
 }
