@@ -430,22 +430,25 @@ wv_draw_spring(struct wv *v)
 	}
 }
 
-/* The producers' names on the producer pane's bottom edge. */
+/* The names of the open connections that publish (`consumers` 0) or
+ * consume (1), on the producer's or the consumer's pane's bottom edge. */
 static void
-wv_draw_producers(struct wv *v, struct lab *lab)
+wv_draw_names(struct wv *v, struct lab *lab, int consumers)
 {
-	const struct pane *p = &lab->panes[LAB_PRODUCER];
+	const struct pane *p = &lab->panes[consumers ? LAB_CONSUMER :
+	    LAB_PRODUCER];
 	struct watch_seen *s = watch_track_seen(v->w->t);
 	char names[200] = "";
 
 	if (p->h < 3 || p->w < 12)
 		return;
 	for (size_t i = 0; i < s->nconns; i++) {
+		const struct watch_seen_conn *c = &s->conns[i];
 		size_t at = strlen(names);
-		if (!s->conns[i].open || s->conns[i].published == 0)
+		if (!c->open || (consumers ? !c->consumes : c->published == 0))
 			continue;
 		snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "",
-		    s->conns[i].label);
+		    c->label);
 	}
 	if (names[0])
 		draw_name(p->y + p->h - 1, p->x + 1, p->w - 2, names,
@@ -461,6 +464,10 @@ wv_draw_guide(struct wv *v, struct lab *lab)
 	const struct pane *l = &lab->panes[LAB_LOG];
 
 	if (g->h >= 3 && g->w >= 10) {
+		/* The guide's own line, with this pane's title. */
+		draw_hline(g->y, g->x, g->w, DRAW_BORDER);
+		draw_printf(g->y, g->x + 2, g->w - 4, DRAW_HEAD, " %s ",
+		    _("Watching"));
 		for (int i = 1; i < g->h; i++)
 			draw_blank(g->y + i, g->x, g->w, DRAW_NORMAL);
 		draw_printf(g->y + 1, g->x + 1, g->w - 2, DRAW_HEAD,
@@ -491,7 +498,8 @@ wv_draw(void *ctx, struct lab *lab)
 		return;
 	if (lab->overlay == LAB_OV_NONE)
 		wv_draw_guide(v, lab);
-	wv_draw_producers(v, lab);
+	wv_draw_names(v, lab, 0);
+	wv_draw_names(v, lab, 1);
 	if (v->spring)
 		wv_draw_spring(v);
 }
