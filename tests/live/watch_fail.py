@@ -232,6 +232,63 @@ check("watch-fail: blackhole done, the confirm waited %.1f s" % held,
       ans and "done" in ans and held >= 1.2, ans)
 d.close()
 
+# A consumer's connection cut while it holds unacked messages: they go
+# back to the queue, and come again marked redelivered.
+e = connect(port, "worker")
+ech = e.channel()
+ech.queue_declare("wf.work", auto_delete=False)
+for i in range(2):
+    ech.basic_publish("", "wf.work", b"job %d" % i)
+held = []
+ech.basic_consume("wf.work", lambda ch, m, p, b: held.append(m))
+end = time.time() + 5
+while len(held) < 2 and time.time() < end:
+    e.process_data_events(0.1)
+ans = w.cmd("cut-consumer wf.work")
+err = None
+try:
+    e.process_data_events(1)
+    ech.basic_ack(held[0].delivery_tag)
+    e.process_data_events(1)
+except (pika.exceptions.AMQPConnectionError,
+        pika.exceptions.StreamLostError) as ex:
+    err = type(ex).__name__
+redelivered = 0
+for method, props, body in cch.consume("wf.work", inactivity_timeout=5):
+    if method is None:
+        break
+    redelivered += method.redelivered
+    cch.basic_ack(method.delivery_tag)
+    if redelivered == 2:
+        break
+cch.cancel()
+check("watch-fail: cut-consumer done with 2 unacked held; pika's consumer "
+      "sees %s; both come back redelivered (%d)" % (err, redelivered),
+      ans and "done" in ans and len(held) == 2 and err is not None and
+      redelivered == 2, ans)
+
+# A clean stop: pika reads the broker closing its connection; a
+# persistent message in a durable queue is there after the restart.
+cch.queue_declare("wf.stop", durable=True)
+cch.basic_publish("", "wf.stop", b"kept over a stop",
+                  pika.BasicProperties(delivery_mode=2))
+ans = w.cmd("stop")
+err = None
+try:
+    c.process_data_events(2)
+    cch.queue_declare("wf.stop", passive=True)
+except (pika.exceptions.AMQPConnectionError,
+        pika.exceptions.StreamLostError, pika.exceptions.ChannelClosed) as ex:
+    err = type(ex).__name__
+back = w.cmd("restart")
+c = connect(port, "after-stop")
+cch = c.channel()
+kept = cch.queue_declare("wf.stop", passive=True).method.message_count
+check("watch-fail: stop done, pika sees %s; after restart the durable "
+      "queue holds the persistent message (%d)" % (err, kept),
+      ans and "done" in ans and back and "done" in back and
+      err is not None and kept == 1, [ans, back])
+
 ans = w.cmd("spring")
 fixes = [f["reason"] for f in (ans or {}).get("fixes", [])]
 check("watch-fail: spring names confirms and the crash's fix (%s)" %

@@ -11,14 +11,19 @@
 #     lost in the crash; a second kill is refused (already down);
 #   - delete-exchange (404 on a passive declare), full (the second
 #     publish nacked), ttl (the message expired), blackhole (a confirm
-#     held until it heals), spring (the crash's fix named);
+#     held until it heals), cut-consumer (pika's consumer loses its
+#     connection; its two unacked messages come back redelivered), stop
+#     then restart (pika's connection goes; a persistent message in a
+#     durable queue is kept), spring (the crash's fix named);
 #   - a watch in front of that node with --broker refuses kill, saying
 #     the lab did not start it;
-#   - the session's --record script passes `rabbitlab check`.
+#   - the session's --record script passes `rabbitlab check` and
+#     `rabbitlab replay` plays it.
 #
 #   tests/live/watch_fail.sh build/rabbitlab
 #
-# Prints PASS or FAIL per check and "N passed, N failed". About 40 s.
+# Prints PASS or FAIL per check and "N passed, N failed". About 40 s
+# (two node restarts).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/live/lib.sh
