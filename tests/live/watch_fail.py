@@ -323,6 +323,10 @@ except subprocess.TimeoutExpired:
     rc = -9
 check("watch-fail: SIGTERM ends the watch with status 0 (%s)" % rc, rc == 0,
       w.stderr())
+san = [l for l in w.stderr().splitlines()
+       if "Sanitizer" in l or "runtime error" in l]
+check("watch-fail: no sanitizer report from the watch", not san,
+      "\n".join(san))
 rec = os.path.join(TMP, "rec.cfg")
 chk = subprocess.run([BIN, "check", rec], capture_output=True, text=True)
 check("watch-fail: the --record script passes rabbitlab check",
