@@ -28,7 +28,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c src/gen/*.c \
-                               src/client/*.c src/engine/*.c \
+                               src/client/*.c src/engine/*.c src/class/*.c \
                                src/lesson/*.c src/ui/*.c src/watch/*.c)) \
             $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -46,6 +46,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
+        python3-pyte:/usr/lib/python3/dist-packages/pyte \
         amqp-tools:/usr/bin/amqp-publish
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
@@ -168,7 +169,8 @@ asan:
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module and the socket helpers.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
+fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch \
+    $(BUILD)/fuzz_class
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
@@ -197,6 +199,13 @@ $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
 	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
 	    $(shell pkg-config --libs librabbitmq)
+
+# The class dashboard's event decoder: bytes any peer may publish.
+$(BUILD)/fuzz_class: tests/fuzz/fuzz_class.c src/class/class_event.c src/util/utf8.c \
+    src/class/class_event.h
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_class.c \
+	    src/class/class_event.c src/util/utf8.c
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

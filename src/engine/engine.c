@@ -183,6 +183,9 @@ engine_durability(struct engine *e, char **cause)
 		    (int)b->toggles[TOGGLE_DURABLE_EXCHANGE];
 		int changed = b->up && x->exists && durable != x->durable;
 		x->durable = durable;
+		if (changed)
+			broker_emit(b, EV_EXCHANGE_REDECLARED, ACTOR_BROKER, 0,
+			    0, 0, x->name, durable ? "durable" : "transient");
 		if (changed && h->exchange_redeclared &&
 		    h->exchange_redeclared(e, (int)i, cause) != 0)
 			return -1;
@@ -474,6 +477,10 @@ engine_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 		if (eb->declared &&
 		    engine_durability(e, cause) != 0)
 			return -1;
+		break;
+	case TOGGLE_HEARTBEAT:
+		if (eb->declared)
+			client_producer_renegotiate(&eb->app);
 		break;
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:

@@ -63,6 +63,25 @@ void live_broker_progress(const char *fmt, ...)
 int live_broker_resolve(const char *url, struct live_target *t, char **cause);
 
 /*
+ * Parses one amqp:// URL into *t. `what` says where it came from, for
+ * messages; the URL itself is never quoted back since it may hold a
+ * password. Returns 0, or -1 with *cause (caller frees).
+ */
+int live_broker_parse_url(const char *url, const char *what,
+    struct live_target *t, char **cause);
+
+/*
+ * The string setting `key` (e.g. "broker", "class") of the config file
+ * into *url (caller frees; NULL if there is no file or no such setting),
+ * and the file's path into *path_out (caller frees; may be NULL). A file
+ * others may read that holds a password draws the chmod warning. Returns
+ * 0, or -1 with *cause when the file is there but unreadable or the
+ * setting is not a string.
+ */
+int live_broker_config_url(const char *key, char **url, char **path_out,
+    char **cause);
+
+/*
  * From now on live_broker_resolve() ignores every URL, $RABBITLAB_URL,
  * $RABBITLAB_NODE and the config file, and starts (once) and uses a private
  * node of this process (--spawn-broker).

@@ -33,6 +33,11 @@ struct ui_opts {
 	int autoplay;              /* classroom: steps advance on a timer */
 	int autoplay_ms;           /* timer for autoplay; 0: presenter key only */
 	const char *record;        /* write the session's actions here on exit */
+	const char *cast;          /* record the screen here as an asciicast
+				      (ui/cast.h), or NULL */
+	int cast_cols, cast_rows;  /* the cast's size */
+	const char *speed;         /* the starting speed (ui_speed_known), or
+				      NULL: 1x */
 	int has_seed;
 	uint64_t seed;
 	const struct engine_ops *ops; /* NULL: the simulated engine */
@@ -50,8 +55,15 @@ struct ui_opts {
 /*
  * Runs the lab until the user quits. Returns the exit status: 0, or 2 with a
  * message on stderr when there is no usable terminal (pointing to
- * `rabbitlab replay`) or the script does not load.
+ * `rabbitlab replay`), the script does not load or the cast file cannot be
+ * written; 1 when the recording or the cast was not written in full.
  */
 int ui_main(const struct ui_opts *opts);
+
+/*
+ * Whether `label` names one of the screen's speeds ("1/4x", "1/2x", "1x",
+ * "2x", "4x", "8x", "max"), as --speed takes them.
+ */
+int ui_speed_known(const char *label);
 
 #endif

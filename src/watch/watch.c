@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/stop.h"
 #include "util/xmalloc.h"
 #include "watch/watch_ctl.h"
 #include "watch/watch_record.h"
@@ -110,7 +111,6 @@ watch_run(const struct watch_opts *o)
 {
 	struct watch_out w = { o->out, o->json };
 	struct watch_ctl ctl;
-	struct sigaction sa;
 	char *host = NULL, *cause = NULL, line[1024];
 	size_t have = 0;
 	int port, status = 0, commands = o->json && o->screen == NULL;
@@ -130,12 +130,7 @@ watch_run(const struct watch_opts *o)
 		free(host);
 		return 1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = watch_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stop_on_signals(watch_on_signal);
 	/* target.display holds no password. An IPv6 address is written in
 	 * brackets, as URLs and --listen write it. */
 	if (o->screen == NULL) {

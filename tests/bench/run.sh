@@ -5,7 +5,8 @@
 # then the live engine against a private RabbitMQ node (build/livebench):
 # publish throughput through the lab beside a bare rabbitmq-c loop, and the
 # simulated/live wall-time ratio of one script. LIVEBENCH_RUNS (default 5)
-# sets how many runs the medians are taken over.
+# sets how many runs the medians are taken over; then the classroom
+# (tests/bench/class.sh, CLASSBENCH_RUNS runs, default 3).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -46,3 +47,6 @@ if ! tests/live/node.sh start "$node" >/dev/null; then
 fi
 RABBITLAB_NODE=$node "$BUILD/livebench" "${LIVEBENCH_RUNS:-5}" \
     lessons/05-confirms-returns.cfg || exit 1
+
+echo "== the classroom (200 simulated students and the dashboard, same node)"
+bash tests/bench/class.sh "$BUILD/rabbitlab" "$node" "${CLASSBENCH_RUNS:-3}" || exit 1

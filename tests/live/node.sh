@@ -5,6 +5,8 @@
 #   tests/live/node.sh start DIR   start a node in DIR (created), print DIR
 #   tests/live/node.sh stop DIR    stop that node, its epmd, remove DIR
 #   tests/live/node.sh ctl DIR ARG...   rabbitmqctl ARG... on that node
+#   tests/live/node.sh restart DIR   start DIR's node again after it was
+#                                    killed (same ports and data)
 #
 # Everything listens on loopback: AMQP, Erlang distribution and a private
 # epmd, on free ports. DIR/node.env holds the node's environment as KEY=VALUE
@@ -57,6 +59,12 @@ RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins
 RABBITMQ_CONFIG_FILE=$dir/rabbitmq
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}
 EOF
+	boot "$dir"
+}
+
+# Starts DIR's node from its node.env, waits for it and appends its pid.
+boot() {
+	local dir=$1 pid i
 	(
 		load_env "$dir"
 		cd "$dir" && setsid "$SERVER" >>"$dir/out.log" 2>&1 </dev/null &
@@ -102,5 +110,8 @@ case ${1:-} in
 start) start "${2:?which directory?}" ;;
 stop) stop "${2:?which directory?}" ;;
 ctl) dir=${2:?which directory?}; shift 2; ctl "$dir" "$@" ;;
-*) echo "usage: $0 start|stop|ctl DIR [ARG...]" >&2; exit 2 ;;
+restart)
+	dir=${2:?which directory?}
+	sed -i '/^LAB_PID=/d' "$dir/node.env" && boot "$dir" >/dev/null ;;
+*) echo "usage: $0 start|stop|restart|ctl DIR [ARG...]" >&2; exit 2 ;;
 esac
