@@ -60,7 +60,8 @@ all: $(BIN) $(MO)
 # screen's own strings (zh_CN-lab.po those added with issue 13),
 # zh_CN-words.po the words for the model's tables
 # (src/ui/words.c); they compile into one catalogue.
-PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po
+PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po \
+    assets/po/zh_CN-watch.po
 $(MO): $(PO)
 	@mkdir -p $(@D)
 	msgcat --use-first -o $@.po $(PO)
@@ -187,7 +188,8 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c tests/fuzz/convo.h \
 # The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
 # system library, not instrumented), tracker and ledger.
 WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
-    src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
+    src/watch/watch_track.c src/watch/watch_seen.c src/engine/live_frame.c \
+    src/model/event.c \
     src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c \
     src/util/sock.c
 $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \

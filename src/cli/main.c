@@ -28,6 +28,7 @@
 #include "ui/castplay.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
+#include "ui/watchview.h"
 #include "watch/watch.h"
 
 #define EXIT_BAD_INPUT 2
@@ -138,7 +139,8 @@ main_usage(FILE *out)
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
-	    "      --record=FILE    lab: save every action as a replayable script\n"
+	    "      --record=FILE    lab: save every action as a replayable script;\n"
+	    "                       watch: the session as a lesson script\n"
 	    "      --cast=FILE      replay (one script), lab: record the screen as\n"
 	    "                       an asciicast v2 file for asciinema's player;\n"
 	    "                       replay plays the lesson by itself, paced by\n"
@@ -1164,8 +1166,21 @@ main_command(int argc, char **argv, struct main_opts *mo)
 	if (strcmp(cmd, "class") == 0)
 		return main_class(mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "watch") == 0) {
-		struct watch_opts wo = { mo->listen, mo->broker, mo->json,
-		    stdout };
+		struct watch_opts wo;
+		struct watchview_opts wvo = { NULL, NULL };
+		memset(&wo, 0, sizeof wo);
+		wo.listen = mo->listen;
+		wo.url = mo->broker;
+		wo.json = mo->json;
+		wo.out = stdout;
+		wo.record = mo->record;
+		/* On a terminal, the lab's screen; --json or a pipe: lines. */
+		if (!mo->json && isatty(STDIN_FILENO) &&
+		    isatty(STDOUT_FILENO)) {
+			wvo.lang = mo->lang;
+			wo.screen = watchview_run;
+			wo.screen_ctx = &wvo;
+		}
 		return watch_run(&wo);
 	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "

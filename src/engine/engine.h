@@ -156,6 +156,10 @@ struct engine;
 				       same story (deterministic) */
 #define ENGINE_CAP_REAL_BROKER 0x4  /* drives a real broker (engine_opts.url)
 				       whose crashes are real */
+#define ENGINE_CAP_WIRE_READ 0x8    /* its events are read off the wire of
+				       applications it does not run, so the
+				       ledger counts them without asserting
+				       (ledger_strict off) */
 
 struct engine_ops {
 	const char *name;

@@ -614,32 +614,10 @@ lv_apply_policy(struct engine *e, int qi, char **cause)
 {
 	struct broker_queue *q = &e->base.b.queues[qi];
 	char *name = xasprintf("%s%s", e->prefix, q->spec->name);
-	char pattern[512], def[256];
-	size_t n = 0;
-	int rc;
+	int rc = live_broker_queue_policy(e->target.vhost, name,
+	    e->qr[qi].rname, q->policy_max_length, q->spec->overflow ==
+	    OVERFLOW_REJECT_PUBLISH, q->policy_ttl_ms, cause);
 
-	/* ^ + the real name with regex characters escaped + $ */
-	pattern[n++] = '^';
-	for (const char *s = e->qr[qi].rname; *s && n + 3 < sizeof pattern;
-	    s++) {
-		if (strchr(".^$*+?()[]{}|\\", *s))
-			pattern[n++] = '\\';
-		pattern[n++] = *s;
-	}
-	pattern[n++] = '$';
-	pattern[n] = '\0';
-	snprintf(def, sizeof def, "{");
-	if (q->policy_max_length >= 0)
-		snprintf(def + strlen(def), sizeof def - strlen(def),
-		    "\"max-length\":%" PRId64 ",\"overflow\":\"%s\"",
-		    q->policy_max_length, q->spec->overflow ==
-		    OVERFLOW_REJECT_PUBLISH ? "reject-publish" : "drop-head");
-	if (q->policy_ttl_ms >= 0)
-		snprintf(def + strlen(def), sizeof def - strlen(def),
-		    "%s\"message-ttl\":%" PRId64,
-		    q->policy_max_length >= 0 ? "," : "", q->policy_ttl_ms);
-	snprintf(def + strlen(def), sizeof def - strlen(def), "}");
-	rc = live_broker_policy(e->target.vhost, name, pattern, def, cause);
 	free(name);
 	if (rc == 0)
 		e->policy_set[qi] = 1;

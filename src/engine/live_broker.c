@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -1043,4 +1044,34 @@ live_broker_policy(const char *vhost, const char *name, const char *pattern,
 		return -1;
 	}
 	return 0;
+}
+
+int
+live_broker_queue_policy(const char *vhost, const char *name,
+    const char *queue, int64_t max_length, int reject_publish,
+    int64_t ttl_ms, char **cause)
+{
+	char pattern[512], def[256];
+	size_t n = 0;
+
+	/* ^ + the queue's name with regex characters escaped + $ */
+	pattern[n++] = '^';
+	for (const char *s = queue; *s && n + 3 < sizeof pattern; s++) {
+		if (strchr(".^$*+?()[]{}|\\", *s))
+			pattern[n++] = '\\';
+		pattern[n++] = *s;
+	}
+	pattern[n++] = '$';
+	pattern[n] = '\0';
+	snprintf(def, sizeof def, "{");
+	if (max_length >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "\"max-length\":%" PRId64 ",\"overflow\":\"%s\"",
+		    max_length, reject_publish ? "reject-publish" : "drop-head");
+	if (ttl_ms >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "%s\"message-ttl\":%" PRId64, max_length >= 0 ? "," : "",
+		    ttl_ms);
+	snprintf(def + strlen(def), sizeof def - strlen(def), "}");
+	return live_broker_policy(vhost, name, pattern, def, cause);
 }

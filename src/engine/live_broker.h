@@ -28,6 +28,7 @@
 #define RL_LIVE_BROKER_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 struct live_target {
 	char host[256];
@@ -130,5 +131,14 @@ int live_broker_rmtree(const char *path, char **cause);
  */
 int live_broker_policy(const char *vhost, const char *name,
     const char *pattern, const char *definition, char **cause);
+
+/*
+ * The lab's policy `name` on queue `queue` alone (its name matched
+ * exactly): max-length (-1 none) with its overflow (reject-publish or
+ * drop-head) and message-ttl in ms (-1 none), through live_broker_policy.
+ */
+int live_broker_queue_policy(const char *vhost, const char *name,
+    const char *queue, int64_t max_length, int reject_publish,
+    int64_t ttl_ms, char **cause);
 
 #endif

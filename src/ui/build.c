@@ -149,13 +149,7 @@ build_add_binding(struct topology *t, const char *exchange,
 	struct topo_binding *b;
 	char *copy = xstrdup(args ? args : ""), *save = NULL;
 
-	t->bindings = xrealloc(t->bindings,
-	    (t->nbindings + 1) * sizeof *t->bindings);
-	b = &t->bindings[t->nbindings++];
-	memset(b, 0, sizeof *b);
-	b->exchange = xstrdup(exchange);
-	b->queue = xstrdup(queue);
-	b->key = xstrdup(key ? key : "");
+	b = topology_add_binding(t, exchange, queue, key);
 	b->match_all = match_all;
 	for (char *w = strtok_r(copy, " ,", &save); w;
 	    w = strtok_r(NULL, " ,", &save)) {

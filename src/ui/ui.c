@@ -259,6 +259,8 @@ ui_paint(void *ctx)
 	if (u->screen == UI_LAB) {
 		lab_layout(&u->lab);
 		lab_draw(&u->lab);
+		if (u->o->hooks && u->o->hooks->draw)
+			u->o->hooks->draw(u->o->hooks_ctx, &u->lab);
 	} else
 		picker_draw(&u->picker);
 }
@@ -305,6 +307,11 @@ ui_key(struct ui *u, int key)
 			    picker_click(&u->picker, me.y, me.x);
 		else
 			return 0;
+	}
+	if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->key) {
+		flags = u->o->hooks->key(u->o->hooks_ctx, &u->lab, key);
+		if (flags & PANE_HANDLED)
+			return flags;
 	}
 	if (u->screen == UI_LAB)
 		return lab_key(&u->lab, key);
@@ -465,6 +472,8 @@ ui_loop(struct ui *u)
 		}
 		if (u->screen == UI_LAB)
 			flags |= lab_run(&u->lab, lab_clock_ms());
+		if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->tick)
+			flags |= u->o->hooks->tick(u->o->hooks_ctx, &u->lab);
 		if (flags & PANE_REDRAW)
 			redraw = 1;
 	}
@@ -539,7 +548,9 @@ ui_first_lesson(const char *dir)
 static int
 ui_load_first(const struct ui_opts *opts, struct script **first)
 {
-	*first = NULL;
+	*first = opts->first;
+	if (*first)
+		return 0;
 	if (opts->script) {
 		struct script_diag diag = { 0 };
 		*first = script_load(opts->script, &diag);

@@ -9,6 +9,21 @@
 #include <stdint.h>
 
 struct engine_ops;
+struct lab;
+struct script;
+
+/*
+ * What a caller adds to the lab screen (the watch: ui/watchview.h); each
+ * may be NULL. key is offered every key before the lab (PANE_* flags;
+ * PANE_HANDLED keeps it from the lab); draw draws over the lab's panes
+ * after they are drawn; tick runs after each pass of the loop's time
+ * (PANE_* flags). All run on the lab screen only.
+ */
+struct ui_hooks {
+	int (*key)(void *ctx, struct lab *lab, int key);
+	void (*draw)(void *ctx, struct lab *lab);
+	int (*tick)(void *ctx, struct lab *lab);
+};
 
 struct ui_opts {
 	const char *lang;          /* "en" or "zh" */
@@ -27,6 +42,11 @@ struct ui_opts {
 	uint64_t seed;
 	const struct engine_ops *ops; /* NULL: the simulated engine */
 	const char *url;           /* live engine: the broker URL, or NULL */
+	struct script *first;      /* a script already loaded, opened at once
+				      (as the sandbox when `sandbox`);
+				      ownership passes; NULL: `script` */
+	const struct ui_hooks *hooks; /* NULL: none */
+	void *hooks_ctx;
 	const char *locale_dir;    /* where LANG/LC_MESSAGES/rabbitlab.mo are;
 				      NULL: $RABBITLAB_LOCALEDIR, "locale"
 				      beside the binary, then DATADIR/../locale */
