@@ -173,16 +173,19 @@ lane() { # node
 
 t0=$(date +%s)
 # The standalone suites start nodes of their own and mostly wait on them,
-# so they run beside the lanes, one after another (each boots nodes), and
-# are done before the rates run.
-sides="secrets shared lifetime watch class watch_fail watch_screen"
-(
-	for s in $sides; do
+# so they run beside the lanes in two chains, one suite after another in
+# each (each boots nodes), and are done before the rates run.
+side_chain() { # suite...
+	local s s0
+	for s in "$@"; do
 		s0=$(date +%s)
 		bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1
 		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
-) &
+}
+sides="secrets shared lifetime watch class watch_fail watch_screen"
+side_chain secrets shared lifetime class &
+side_chain watch watch_fail watch_screen &
 lanes=""
 for n in $nodes; do
 	lane "$n" >"$tmp/lane.${n##*/}" 2>&1 &
