@@ -15,7 +15,9 @@
  * GCC 12 with -fsanitize=undefined wrongly warns that fmt may be a null
  * format string in the sizing call below.
  */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static void
 xmalloc_fail(void)

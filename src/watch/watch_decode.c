@@ -22,6 +22,7 @@
 #define WD_STR 256             /* names kept per field, cut to fit */
 #define WD_RECENT 256          /* publishes kept without confirms */
 #define WD_DETAIL 640
+#define WD_MAX_CHANS 2047      /* open channels followed per connection */
 
 /* What a message being assembled came with. */
 enum wd_kind { WD_NONE, WD_PUBLISH, WD_DELIVER, WD_GET, WD_RETURN };
@@ -251,12 +252,29 @@ wd_head(const struct watch_conn *c, uint16_t ch, char *buf, size_t len,
 
 /* ---- channels -------------------------------------------------------- */
 
+/* Channel `id` as channel.open made it, or NULL (never opened). */
 static struct wd_chan *
 wd_chan(struct watch_conn *c, uint16_t id)
 {
 	for (size_t i = 0; i < c->nchans; i++)
 		if (c->chans[i].id == id)
 			return &c->chans[i];
+	return NULL;
+}
+
+static void wd_chan_drop(struct watch_conn *c, uint16_t id);
+
+/*
+ * A channel.open from the client: a fresh record for `id`, or NULL past
+ * WD_MAX_CHANS open channels (RabbitMQ's own channel_max is 2047; a peer
+ * cannot make the watch keep more).
+ */
+static struct wd_chan *
+wd_chan_open(struct watch_conn *c, uint16_t id)
+{
+	wd_chan_drop(c, id);
+	if (c->nchans >= WD_MAX_CHANS)
+		return NULL;
 	c->chans = xgrow(c->chans, &c->chans_cap, c->nchans + 1,
 	    sizeof *c->chans);
 	memset(&c->chans[c->nchans], 0, sizeof c->chans[0]);
@@ -614,8 +632,11 @@ watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n)
 {
 	struct wd_chan *ch = wd_chan(c, channel);
-	struct wd_content *ct = upstream ? &ch->up : &ch->down;
+	struct wd_content *ct;
 
+	if (ch == NULL)
+		return; /* not an open channel: the broker will say so */
+	ct = upstream ? &ch->up : &ch->down;
 	if (ct->kind != WD_NONE && ct->have_header)
 		ct->digest = watch_track_digest_add(ct->digest, d, n);
 }
@@ -850,7 +871,7 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		    &q->arguments);
 		if (a[0])
 			watch_track_queue_dlx(c->t, a, dlx);
-		else {
+		else if (ch) {
 			ch->pend_declare = 1;
 			snprintf(ch->pend_dlx, sizeof ch->pend_dlx, "%s", dlx);
 		}
@@ -971,7 +992,7 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 	enum event_kind kind = EV_FRAME;
 	const char *where = NULL;
 	char a[WD_STR];
-	int code = 0, flag = 0;
+	int code = 0;
 
 	switch (id) {
 	case AMQP_CONNECTION_START_OK_METHOD: {
@@ -1009,8 +1030,7 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 			wd_chan_settle(c, ch, "the client closed the channel");
 		break;
 	case AMQP_CHANNEL_OPEN_METHOD:
-		wd_chan_drop(c, chid);
-		(void)wd_chan(c, chid);
+		(void)wd_chan_open(c, chid);
 		kind = EV_CHANNEL_OPEN;
 		break;
 	case AMQP_CONFIRM_SELECT_METHOD:
@@ -1034,7 +1054,7 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		wd_topology(c, chid, id, m, d, len);
 		break;
 	}
-	watch_track_emit(c->t, kind, who, 0, code, flag, where, d);
+	watch_track_emit(c->t, kind, who, 0, code, 0, where, d);
 }
 
 /* A method from the broker; the event it makes. */
@@ -1209,7 +1229,7 @@ wd_header(struct watch_conn *c, int upstream, const struct live_frame *f,
     char *err, size_t errlen)
 {
 	struct wd_chan *ch = wd_chan(c, f->channel);
-	struct wd_content *ct = upstream ? &ch->up : &ch->down;
+	struct wd_content *ct = ch ? (upstream ? &ch->up : &ch->down) : NULL;
 	const char *side = upstream ? "client" : "broker";
 	amqp_basic_properties_t *p = NULL;
 	amqp_bytes_t enc;
@@ -1227,7 +1247,7 @@ wd_header(struct watch_conn *c, int upstream, const struct live_frame *f,
 		return wd_fail(err, errlen, "%s sent a content header whose "
 		    "properties do not decode: %s", side,
 		    amqp_error_string2(rc));
-	if (ct->kind == WD_NONE || ct->have_header || cls != 60)
+	if (ct == NULL || ct->kind == WD_NONE || ct->have_header || cls != 60)
 		return 0; /* not ours to police: the peer will */
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		wd_str(ct->message_id, sizeof ct->message_id, p->message_id);
@@ -1263,6 +1283,8 @@ watch_conn_frame(struct watch_conn *c, int upstream,
 		break;
 	case LIVE_FRAME_BODY:
 		ch = wd_chan(c, f->channel);
+		if (ch == NULL)
+			break; /* not an open channel: the broker will say so */
 		ct = upstream ? &ch->up : &ch->down;
 		if (ct->kind == WD_NONE || !ct->have_header)
 			break;

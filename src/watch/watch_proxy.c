@@ -240,6 +240,10 @@ wp_frame(void *ctx, struct live_frame *f, uint64_t end)
 	if (up && tuned && !pr->up.fr.tuned) {
 		live_frame_set_max(&pr->up.fr, fm);
 		live_frame_set_max(&pr->down.fr, fm);
+		/* The decoder reads whole frames: capture up to the limit. */
+		if (pr->up.fr.frame_max > pr->up.fr.cap_max)
+			pr->up.fr.cap_max = pr->down.fr.cap_max =
+			    pr->up.fr.frame_max;
 	}
 }
 
