@@ -46,7 +46,10 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
-        amqp-tools:/usr/bin/amqp-publish
+        amqp-tools:/usr/bin/amqp-publish \
+        default-jdk-headless:/usr/bin/javac \
+        librabbitmq-client-java:/usr/share/java/amqp-client.jar \
+        iproute2:/bin/ss
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long

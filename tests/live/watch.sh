@@ -39,15 +39,28 @@ for tool in amqp-publish amqp-consume amqp-declare-queue; do
 done
 $PY -c 'import pika' 2>/dev/null ||
     { ko "watch: python3-pika is not installed (make deps installs it)"; finish; }
+for f in /usr/bin/javac /usr/share/java/amqp-client.jar /usr/share/java/slf4j-nop.jar; do
+	[ -e "$f" ] ||
+	    { ko "watch: no $f (make deps installs default-jdk-headless and librabbitmq-client-java)"; finish; }
+done
+command -v ss >/dev/null ||
+    { ko "watch: ss is not installed (iproute2)"; finish; }
 
 scratch watch
 w1="" w2=""
+# The Java client is compiled while the lab's node starts (javac is a JVM
+# too: seconds of CPU).
+JAVA_CP=$tmp/java:/usr/share/java/amqp-client.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar
+javac -d "$tmp/java" -cp "$JAVA_CP" tests/live/java/WatchClient.java \
+    >"$tmp/javac.out" 2>&1 &
+javac_pid=$!
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
 	# Only the labs this script started; each lab's guardian then stops
 	# its node.
-	for p in $w1 $w2; do kill -KILL "$p" 2>/dev/null; done
+	for p in $w1 $w2 $javac_pid $clients; do kill -KILL "$p" 2>/dev/null; done
 }
+clients=""
 
 # Waits (at most $2 s) for file $1 to hold the listening line; prints
 # the port.
@@ -187,6 +200,150 @@ else
 	ko "watch: the node's port is not in the start-up lines" "$tmp/w1.err"
 fi
 
+# (g) The Java client: the scenario of watch_pika.py, one JVM run.
+JAVA="java -cp $JAVA_CP"
+wait "$javac_pid"
+jrc=$?
+javac_pid=""
+if [ "$jrc" -ne 0 ]; then
+	ko "watch: javac WatchClient.java" "$tmp/javac.out"
+elif timeout 90 $JAVA WatchClient counts "$port" 40 >"$tmp/java.out" 2>&1; then
+	ok "watch: the Java client ran through the lab ($(tail -1 "$tmp/java.out"))"
+else
+	ko "watch: the Java client failed" "$tmp/java.out"
+fi
+
+# Starts client command "$@" in the background, its output in file $1
+# (removed from the arguments); adds its pid to $clients.
+client() { # outfile command...
+	local out=$1
+	shift
+	"$@" >"$out" 2>&1 &
+	clients="$clients $!"
+}
+# Waits (at most $1 s) until each file named after it holds a line with
+# "ready"; returns 1 if one does not.
+await_ready() { # seconds file...
+	local i f all
+	for i in $(seq $(($1 * 10))); do
+		all=1
+		for f in "${@:2}"; do grep -q ready "$f" 2>/dev/null || all=0; done
+		[ "$all" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# Waits for every client in $clients; at most 30 s each.
+await_clients() {
+	local c
+	for c in $clients; do await_exit "$c" >/dev/null; done
+	clients=""
+}
+
+# (h) A cut connection, seen by each client as the real error: the node's
+# end of every AMQP connection is destroyed at once (ss -K, a TCP reset,
+# as a broken network gives). The same clients connected straight to the
+# node must report the same error as those that go through the lab, where
+# the lab sees its broker socket reset and resets the client's.
+if [ -n "$node_port" ]; then
+	direct="amqp://guest:guest@127.0.0.1:$node_port"
+	for via in lab node; do
+		p=$port u=$url
+		[ "$via" = node ] && p=$node_port u=$direct
+		client "$tmp/cut.java.$via" $JAVA WatchClient wait "$p"
+		client "$tmp/cut.pika.$via" $PY tests/live/watch_fail.py wait "$p"
+		client "$tmp/cut.tools.$via" timeout 60 amqp-consume --url="$u" -d cat
+	done
+	await_ready 30 "$tmp"/cut.java.* "$tmp"/cut.pika.* &&
+	    sleep 1 # amqp-consume says nothing when it is ready
+	ss -K src 127.0.0.1 sport = :"$node_port" >/dev/null 2>&1
+	await_clients
+	bad=0
+	for c in java pika tools; do
+		e_lab=$(grep -v ready "$tmp/cut.$c.lab" | tail -1)
+		e_node=$(grep -v ready "$tmp/cut.$c.node" | tail -1)
+		echo "$c through the lab: $e_lab; straight to the node: $e_node"
+		[ -n "$e_lab" ] && [ "$e_lab" = "$e_node" ] || bad=1
+	done >"$tmp/cut.out"
+	grep -q 'SocketException: Connection reset' "$tmp/cut.java.lab" &&
+	    grep -q 'ConnectionResetError' "$tmp/cut.pika.lab" &&
+	    grep -q 'socket error' "$tmp/cut.tools.lab" || bad=1
+	if [ "$bad" = 0 ] && kill -0 "$w1" 2>/dev/null; then
+		ok "watch: a cut connection: each client raises what it raises without the lab"
+		sed 's/^/    /' "$tmp/cut.out"
+	else
+		ko "watch: a cut connection" "$tmp/cut.out"
+	fi
+fi
+
+# (i) kill -9 of the lab's node under the clients, then a restart from the
+# same data (tests/live/node.sh restart; the lab's guardian stops it at the
+# end as it stops the first). What survives must be what
+# shared/rabbitmq-facts.md says: with confirms, every confirmed persistent
+# message in a durable classic queue; no transient one; no non-durable
+# queue, whatever its messages' mode. amqp-publish has no confirms, so for
+# the tools only the queues are judged.
+node_pid=$(sed -n 's/^LAB_PID=//p' "$node_dir/node.env" 2>/dev/null)
+if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
+    grep -qx "HOME=$node_dir"; then
+	client "$tmp/crash.java" $JAVA WatchClient crash "$port" 50
+	client "$tmp/crash.pika" $PY tests/live/watch_fail.py crash "$port" 50
+	# Idle clients straight on the node: what a crash looks like there.
+	client "$tmp/crash.java.node" $JAVA WatchClient wait "$node_port"
+	client "$tmp/crash.pika.node" $PY tests/live/watch_fail.py wait "$node_port"
+	{
+		amqp-declare-queue --url="$url" -d -q watch.tdurable &&
+		    amqp-declare-queue --url="$url" -q watch.tnondurable &&
+		    amqp-publish --url="$url" -r watch.tdurable -p -b kept &&
+		    amqp-publish --url="$url" -r watch.tnondurable -p -b gone
+	} >"$tmp/crash.tools" 2>&1
+	await_ready 60 "$tmp"/crash.java* "$tmp"/crash.pika*
+	kill -KILL "$node_pid"
+	await_clients
+	t0=$(date +%s)
+	tests/live/node.sh restart "$node_dir" >"$tmp/restart.out" 2>&1
+	took=$(($(date +%s) - t0))
+	timeout 60 $JAVA WatchClient survivors "$port" >"$tmp/after.java" 2>&1
+	timeout 60 $PY tests/live/watch_fail.py survivors "$port" >"$tmp/after.pika" 2>&1
+	timeout 20 amqp-get --url="$url" -q watch.tdurable >"$tmp/after.tools" 2>&1
+	timeout 20 amqp-get --url="$url" -q watch.tnondurable >>"$tmp/after.tools" 2>&1
+	$PY - "$tmp" >"$tmp/crash.out" 2>&1 <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+def lines(f):
+    return [l for l in open("%s/%s" % (d, f)).read().splitlines() if l]
+bad = 0
+for c in ("java", "pika"):
+    out = lines("crash." + c)
+    before = json.loads(out[0])
+    error = json.loads(out[-1])["error"]
+    direct = json.loads(lines("crash.%s.node" % c)[-1])["error"]
+    after = json.loads(lines("after." + c)[-1])
+    n = before["published"] // 4   # per queue and delivery mode
+    want = {"persistent": n, "transient": 0, "nondurable": -1}
+    ok = (before["confirmed"] == before["published"] and
+          {k: after[k] for k in want} == want and error == direct)
+    print("%s: %s; after the restart %s (facts: %s); the crash raised %s"
+          "%s" % (c, before, after, want, error,
+                  "" if error == direct else ", without the lab " + direct))
+    bad += not ok
+tools = open(d + "/after.tools").read()
+print("tools:", tools.replace("\n", " | "))
+bad += ("no queue 'watch.tdurable'" in tools or
+        "no queue 'watch.tnondurable'" not in tools)
+sys.exit(1 if bad else 0)
+PYEOF
+	if [ $? -eq 0 ]; then
+		ok "watch: kill -9 of the node under the clients: it kept what the facts say (restart $took s)"
+		sed 's/^/    /' "$tmp/crash.out"
+	else
+		cat "$tmp/restart.out" "$tmp/crash.tools" "$tmp"/crash.* "$tmp"/after.* >>"$tmp/crash.out" 2>/dev/null
+		KO_LINES=40 ko "watch: kill -9 of the node" "$tmp/crash.out"
+	fi
+else
+	ko "watch: the node's pid (LAB_PID in $node_dir/node.env)" "$tmp/w1.err"
+fi
+
 # Stop the first lab: its fates and summary come last.
 kill -TERM "$w1"
 await_exit "$w1"
@@ -208,38 +365,49 @@ else
 fi
 
 # Every line one JSON object; then the ledger against pika's own counts.
-$PY - "$tmp/w1.out" "$tmp/pika.out" >"$tmp/cmp.out" 2>&1 <<'PYEOF'
+$PY - "$tmp/w1.out" "$tmp/pika.out" "$tmp/java.out" >"$tmp/cmp.out" 2>&1 <<'PYEOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 objs = [json.loads(l) for l in lines]          # fails on a bad line
 print("lines", len(objs))
-pika = json.loads(open(sys.argv[2]).read().splitlines()[-1])
 s = [o for o in objs if "summary" in o][-1]["summary"]
 fates = [o for o in objs if "fate" in o]
-# The pika connection's messages: watch.x; the others came from the
-# steady client and the amqp tools.
-mine = [f for f in fates if f.get("exchange") == "watch.x"]
-pairs = [
-    ("published", len(mine), pika["published"]),
-    ("confirmed", sum(f["confirmed"] for f in mine), pika["broker_acked"]),
-    ("returned", sum(f["returned"] for f in mine), pika["returned"]),
-    ("delivered", sum(f["deliveries"] for f in mine), pika["delivered"]),
-    ("acked", sum(f["acks"] for f in mine), pika["acked"]),
-    ("processed", sum(f["fate"] == "processed" for f in mine), pika["acked"]),
-    ("dead-lettered", sum(f["fate"] == "dead_lettered" for f in mine),
-     pika["rejected"]),
-    ("lost unroutable", sum(f.get("reason") == "unroutable" and
-                            f.get("notice") == "return" for f in mine),
-     pika["returned"]),
-    ("redelivered", sum(1 for o in objs if o.get("kind") == "DELIVER"
-                        and o.get("flag") == 1), pika["redelivered"]),
-    ("summary returned", s["returned"], pika["returned"]),
-]
 bad = 0
-for name, lab, client in pairs:
-    print("%-16s lab %3d  pika %3d%s" % (name, lab, client,
-          "" if lab == client else "   <-- differs"))
-    bad += lab != client
+
+def judge(who, counts_file, exchange, queue, confirmed_key):
+    """The fates of the messages one client published to `exchange` (the
+    others came from other clients) against its own counts."""
+    global bad
+    mine = [f for f in fates if f.get("exchange") == exchange]
+    c = json.loads(open(counts_file).read().splitlines()[-1])
+    pairs = [
+        ("published", len(mine), c["published"]),
+        ("confirmed", sum(f["confirmed"] for f in mine), c[confirmed_key]),
+        ("returned", sum(f["returned"] for f in mine), c["returned"]),
+        ("delivered", sum(f["deliveries"] for f in mine), c["delivered"]),
+        ("acked", sum(f["acks"] for f in mine), c["acked"]),
+        ("processed", sum(f["fate"] == "processed" for f in mine),
+         c["acked"]),
+        ("dead-lettered", sum(f["fate"] == "dead_lettered" for f in mine),
+         c["rejected"]),
+        ("lost unroutable", sum(f.get("reason") == "unroutable" and
+                                f.get("notice") == "return" for f in mine),
+         c["returned"]),
+        ("redelivered", sum(1 for o in objs if o.get("kind") == "DELIVER"
+                            and o.get("where") == queue
+                            and o.get("flag") == 1), c["redelivered"]),
+    ]
+    for name, lab, client in pairs:
+        print("%-16s lab %3d  %-4s %3d%s" % (name, lab, who, client,
+              "" if lab == client else "   <-- differs"))
+        bad += lab != client
+    return c
+
+pika = judge("pika", sys.argv[2], "watch.x", "watch.q", "broker_acked")
+java = judge("java", sys.argv[3], "watch.jx", "watch.jq", "confirmed")
+print("summary returned lab %3d  pika+java %3d" % (
+    s["returned"], pika["returned"] + java["returned"]))
+bad += s["returned"] != pika["returned"] + java["returned"]
 rt = [f for f in fates if f.get("routing_key") == "watch.rt"]
 print("round trip fates", [f["fate"] for f in rt])
 bad += [f["fate"] for f in rt] != ["processed"]
@@ -249,7 +417,7 @@ bad += [f["fate"] for f in steady] != ["processed"] * 3
 sys.exit(1 if bad else 0)
 PYEOF
 if [ $? -eq 0 ]; then
-	ok "watch: every line JSON; the ledger's counts equal pika's and the tools'"
+	ok "watch: every line JSON; the ledger's counts equal pika's, Java's and the tools'"
 	sed 's/^/    /' "$tmp/cmp.out"
 else
 	KO_LINES=40 ko "watch: the ledger against the clients" "$tmp/cmp.out"
