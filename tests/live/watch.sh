@@ -216,17 +216,28 @@ else
 fi
 
 # (g) The Java client: the scenario of watch_pika.py, one JVM run.
-JAVA="java -cp $JAVA_CP"
+JAVA=(java -cp "$JAVA_CP")
 wait "$javac_pid"
 jrc=$?
 javac_pid=""
 if [ "$jrc" -ne 0 ]; then
 	ko "watch: javac WatchClient.java" "$tmp/javac.out"
-elif timeout 90 $JAVA WatchClient counts "$port" 40 >"$tmp/java.out" 2>&1; then
+elif timeout 90 "${JAVA[@]}" WatchClient counts "$port" 40 >"$tmp/java.out" 2>&1; then
 	ok "watch: the Java client ran through the lab ($(tail -1 "$tmp/java.out"))"
 else
 	ko "watch: the Java client failed" "$tmp/java.out"
 fi
+
+# PASS `name` followed by the detail file, indented, when `status` is 0;
+# otherwise FAIL `name` with the file's first 40 lines.
+verdict() { # status name file
+	if [ "$1" -eq 0 ]; then
+		ok "$2"
+		sed 's/^/    /' "$3"
+	else
+		KO_LINES=40 ko "$2" "$3"
+	fi
+}
 
 # Starts client command "$@" in the background, its output in file $1
 # (removed from the arguments); adds its pid to $clients.
@@ -239,8 +250,8 @@ client() { # outfile command...
 # Waits (at most $1 s) until each file named after it holds a line with
 # "ready"; returns 1 if one does not.
 await_ready() { # seconds file...
-	local i f all
-	for i in $(seq $(($1 * 10))); do
+	local f all
+	for _ in $(seq $(($1 * 10))); do
 		all=1
 		for f in "${@:2}"; do grep -q ready "$f" 2>/dev/null || all=0; done
 		[ "$all" = 1 ] && return 0
@@ -265,7 +276,7 @@ if [ -n "$node_port" ]; then
 	for via in lab node; do
 		p=$port u=$url
 		[ "$via" = node ] && p=$node_port u=$direct
-		client "$tmp/cut.java.$via" $JAVA WatchClient wait "$p"
+		client "$tmp/cut.java.$via" "${JAVA[@]}" WatchClient wait "$p"
 		client "$tmp/cut.pika.$via" $PY tests/live/watch_fail.py wait "$p"
 		client "$tmp/cut.tools.$via" timeout 60 amqp-consume --url="$u" -d cat
 	done
@@ -303,10 +314,10 @@ fi
 node_pid=$(sed -n 's/^LAB_PID=//p' "$node_dir/node.env" 2>/dev/null)
 if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
     grep -qx "HOME=$node_dir"; then
-	client "$tmp/crash.java" $JAVA WatchClient crash "$port" 50
+	client "$tmp/crash.java" "${JAVA[@]}" WatchClient crash "$port" 50
 	client "$tmp/crash.pika" $PY tests/live/watch_fail.py crash "$port" 50
 	# Idle clients straight on the node: what a crash looks like there.
-	client "$tmp/crash.java.node" $JAVA WatchClient wait "$node_port"
+	client "$tmp/crash.java.node" "${JAVA[@]}" WatchClient wait "$node_port"
 	client "$tmp/crash.pika.node" $PY tests/live/watch_fail.py wait "$node_port"
 	{
 		amqp-declare-queue --url="$url" -d -q watch.tdurable &&
@@ -320,7 +331,7 @@ if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
 	t0=$(date +%s)
 	tests/live/node.sh restart "$node_dir" >"$tmp/restart.out" 2>&1
 	took=$(($(date +%s) - t0))
-	timeout 60 $JAVA WatchClient survivors "$port" >"$tmp/after.java" 2>&1
+	timeout 60 "${JAVA[@]}" WatchClient survivors "$port" >"$tmp/after.java" 2>&1
 	timeout 60 $PY tests/live/watch_fail.py survivors "$port" >"$tmp/after.pika" 2>&1
 	# amqp-get: status 1 and nothing said for an empty queue.
 	timeout 20 amqp-get --url="$url" -q watch.tdurable >"$tmp/after.tools" 2>&1
@@ -354,13 +365,10 @@ bad += (not tools.startswith("status 1\n") or
         "no queue 'watch.tnondurable'" not in tools)
 sys.exit(1 if bad else 0)
 PYEOF
-	if [ $? -eq 0 ]; then
-		ok "watch: kill -9 of the node under the clients: it kept what the facts say (restart $took s)"
-		sed 's/^/    /' "$tmp/crash.out"
-	else
-		cat "$tmp/restart.out" "$tmp/crash.tools" "$tmp"/crash.* "$tmp"/after.* >>"$tmp/crash.out" 2>/dev/null
-		KO_LINES=40 ko "watch: kill -9 of the node" "$tmp/crash.out"
-	fi
+	rc=$?
+	[ "$rc" -eq 0 ] || cat "$tmp/restart.out" "$tmp/crash.tools" \
+	    "$tmp"/crash.* "$tmp"/after.* >>"$tmp/crash.out" 2>/dev/null
+	verdict "$rc" "watch: kill -9 of the node under the clients: it kept what the facts say (restart $took s)" "$tmp/crash.out"
 else
 	ko "watch: the node's pid (LAB_PID in $node_dir/node.env)" "$tmp/w1.err"
 fi
@@ -437,10 +445,5 @@ print("steady fates", [f["fate"] for f in steady])
 bad += [f["fate"] for f in steady] != ["processed"] * 3
 sys.exit(1 if bad else 0)
 PYEOF
-if [ $? -eq 0 ]; then
-	ok "watch: every line JSON; the ledger's counts equal pika's, Java's and the tools'"
-	sed 's/^/    /' "$tmp/cmp.out"
-else
-	KO_LINES=40 ko "watch: the ledger against the clients" "$tmp/cmp.out"
-fi
+verdict $? "watch: every line JSON; the ledger's counts equal pika's, Java's and the tools'" "$tmp/cmp.out"
 finish
