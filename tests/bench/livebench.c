@@ -23,8 +23,9 @@
  *    the same run (lb_watch): throughput per confirm mode, the ratio
  *    (target >= 0.95x), and the round trip the watch adds per confirm.
  *
- * Usage: livebench [runs [script]], livebench --watch PORT [runs]. Exit status 0 when every figure was
- * measured (the target decides nothing), 1 on an error.
+ * Usage: livebench [runs [script]], livebench --watch PORT [runs]. Exit
+ * status 0 when every figure was measured (the targets decide nothing),
+ * 1 on an error, 2 for bad arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +153,7 @@ lb_wall(int runs, const char *path)
 /* ---- 3. rabbitlab watch ---------------------------------------------- */
 
 #define WB_MODES 3
-#define WB_ROUNDS 3
+#define WB_ROUNDS 5
 #define WB_EACH_N 2000
 #define WB_TARGET 0.95
 
