@@ -21,11 +21,12 @@
  * 3. With --watch PORT: a bare rabbitmq-c publisher straight to the node
  *    and through `rabbitlab watch` listening on PORT in front of it, in
  *    the same run (lb_watch): throughput per confirm mode, the ratio
- *    (target >= 0.95x), and the round trip the watch adds per confirm.
+ *    (target >= 0.95x), and the round trip the watch adds per confirm;
+ *    given the watch's PID, the CPU time it spent per message.
  *
- * Usage: livebench [runs [script]], livebench --watch PORT [runs]. Exit
- * status 0 when every figure was measured (the targets decide nothing),
- * 1 on an error, 2 for bad arguments.
+ * Usage: livebench [runs [script]]; livebench --watch PORT [runs [PID]].
+ * Exit status 0 when every figure was measured (the targets decide
+ * nothing), 1 on an error, 2 for bad arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,32 @@ lb_wall(int runs, const char *path)
 #define WB_EACH_N 2000
 #define WB_TARGET 0.95
 
+/* Messages per round and mode: no confirms, batches, each. */
+static const uint32_t wb_n[WB_MODES] = { 20000, 10000, WB_EACH_N };
+
+/* The CPU time (user and system) process `pid` has used, in seconds; -1
+ * if /proc does not say. */
+static double
+lb_cpu_seconds(long pid)
+{
+	char path[64];
+	unsigned long ut, st;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	/* pid (comm) state, then 10 fields before utime and stime; comm
+	 * ("rabbitlab") holds no space. */
+	got = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &ut, &st);
+	fclose(f);
+	return got == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) :
+	    -1;
+}
+
 /* The value at fraction q (0..1) of v[0..n), sorted in place. */
 static double
 lb_quantile(double *v, int n, double q)
@@ -176,7 +203,6 @@ lb_watch_run(const struct live_target *node, const struct live_target *via,
 {
 	static const int mode[WB_MODES] = { CONFIRMS_OFF, CONFIRMS_BATCH,
 	    CONFIRMS_EACH };
-	static const uint32_t n[WB_MODES] = { 20000, 10000, WB_EACH_N };
 	static double lat[2][WB_ROUNDS * WB_EACH_N];
 	char queue[64];
 
@@ -191,7 +217,7 @@ lb_watch_run(const struct live_target *node, const struct live_target *via,
 				double *l = mode[m] == CONFIRMS_EACH ?
 				    lat[side] + k * WB_EACH_N : NULL;
 				r[side][k] = live_bench_bare(side ? via : node,
-				    queue, mode[m], 0, n[m], 1, l, &cause);
+				    queue, mode[m], 0, wb_n[m], 1, l, &cause);
 				if (r[side][k] < 0) {
 					fprintf(stderr, "livebench: %s\n", cause);
 					free(cause);
@@ -215,7 +241,7 @@ lb_watch_run(const struct live_target *node, const struct live_target *via,
  * 0.95x), and what the watch adds to each confirm's round trip.
  */
 static int
-lb_watch(int runs, int port)
+lb_watch(int runs, int port, long pid)
 {
 	static const char *name[WB_MODES] = { "no confirms", "batches of 100",
 	    "each" };
@@ -225,12 +251,14 @@ lb_watch(int runs, int port)
 	struct live_target node, via;
 	char *cause = NULL;
 	int below = 0;
+	double cpu;
 
 	if (live_broker_resolve(NULL, &node, &cause) != 0) {
 		fprintf(stderr, "livebench: %s\n", cause);
 		free(cause);
 		return -1;
 	}
+	cpu = pid > 0 ? lb_cpu_seconds(pid) : -1;
 	via = node;
 	via.port = port;
 	snprintf(via.display, sizeof via.display, "the watch on port %d",
@@ -274,6 +302,14 @@ lb_watch(int runs, int port)
 	    lb_median(lat[0][1], runs), lb_median(lat[1][0], runs),
 	    lb_median(lat[1][1], runs), lb_median(add[0], runs),
 	    lb_median(add[1], runs));
+	if (cpu >= 0 && lb_cpu_seconds(pid) >= 0) {
+		double msgs = (double)runs * WB_ROUNDS *
+		    (wb_n[0] + wb_n[1] + wb_n[2]);
+		cpu = lb_cpu_seconds(pid) - cpu;
+		printf("  the watch's CPU (user and system): %.2f s for %.0f "
+		    "messages, %.1f us a message\n", cpu, msgs,
+		    cpu / msgs * 1e6);
+	}
 	printf("modes at or above %.2fx: %d of %d\n", WB_TARGET,
 	    WB_MODES - below, WB_MODES);
 	return 0;
@@ -290,11 +326,12 @@ main(int argc, char **argv)
 	if (runs < 1 || runs > RUNS_MAX ||
 	    (watch && (argc < 3 || atoi(argv[2]) <= 0))) {
 		fprintf(stderr, "usage: livebench [runs (1-%d) [script]]\n"
-		    "       livebench --watch PORT [runs]\n", RUNS_MAX);
+		    "       livebench --watch PORT [runs [PID]]\n", RUNS_MAX);
 		return 2;
 	}
 	if (watch)
-		return lb_watch(runs, atoi(argv[2])) != 0;
+		return lb_watch(runs, atoi(argv[2]),
+		    argc > 4 ? atol(argv[4]) : 0) != 0;
 	if (lb_throughput(runs) != 0 || lb_wall(runs, script) != 0)
 		return 1;
 	return 0;

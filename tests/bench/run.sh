@@ -68,4 +68,4 @@ if [ -z "$wport" ]; then
 	exit 1
 fi
 RABBITLAB_NODE=$node "$BUILD/livebench" --watch "$wport" \
-    "${LIVEBENCH_RUNS:-5}" || exit 1
+    "${LIVEBENCH_RUNS:-5}" "$watch" || exit 1
