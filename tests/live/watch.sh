@@ -271,35 +271,39 @@ await_clients() {
 # as a broken network gives). The same clients connected straight to the
 # node must report the same error as those that go through the lab, where
 # the lab sees its broker socket reset and resets the client's.
+# The error a client (watch_fail.py, WatchClient) reported for its
+# connection to `port`, from its output file.
+error_on() { # file port
+	sed -n "s/^{\"port\": $2, \"error\": \(.*\)}\$/\1/p" "$1"
+}
 if [ -n "$node_port" ]; then
-	direct="amqp://guest:guest@127.0.0.1:$node_port"
-	for via in lab node; do
-		p=$port u=$url
-		[ "$via" = node ] && p=$node_port u=$direct
-		client "$tmp/cut.java.$via" "${JAVA[@]}" WatchClient wait "$p"
-		client "$tmp/cut.pika.$via" $PY tests/live/watch_fail.py wait "$p"
-		client "$tmp/cut.tools.$via" timeout 60 amqp-consume --url="$u" -d cat
-	done
-	await_ready 30 "$tmp"/cut.java.* "$tmp"/cut.pika.* &&
+	client "$tmp/cut.java" "${JAVA[@]}" WatchClient wait "$port" "$node_port"
+	client "$tmp/cut.pika" $PY tests/live/watch_fail.py wait "$port" "$node_port"
+	client "$tmp/cut.tools.lab" timeout 60 amqp-consume --url="$url" -d cat
+	client "$tmp/cut.tools.node" timeout 60 amqp-consume \
+	    --url="amqp://guest:guest@127.0.0.1:$node_port" -d cat
+	await_ready 30 "$tmp/cut.java" "$tmp/cut.pika" &&
 	    sleep 1 # amqp-consume says nothing when it is ready
 	ss -K src 127.0.0.1 sport = :"$node_port" >/dev/null 2>&1
 	await_clients
 	bad=0
 	for c in java pika tools; do
-		e_lab=$(grep -v ready "$tmp/cut.$c.lab" | tail -1)
-		e_node=$(grep -v ready "$tmp/cut.$c.node" | tail -1)
+		if [ "$c" = tools ]; then
+			e_lab=$(tail -1 "$tmp/cut.tools.lab")
+			e_node=$(tail -1 "$tmp/cut.tools.node")
+		else
+			e_lab=$(error_on "$tmp/cut.$c" "$port")
+			e_node=$(error_on "$tmp/cut.$c" "$node_port")
+		fi
 		echo "$c through the lab: $e_lab; straight to the node: $e_node"
 		[ -n "$e_lab" ] && [ "$e_lab" = "$e_node" ] || bad=1
 	done >"$tmp/cut.out"
-	grep -q 'SocketException: Connection reset' "$tmp/cut.java.lab" &&
-	    grep -q 'ConnectionResetError' "$tmp/cut.pika.lab" &&
-	    grep -q 'socket error' "$tmp/cut.tools.lab" || bad=1
-	if [ "$bad" = 0 ] && kill -0 "$w1" 2>/dev/null; then
-		ok "watch: a cut connection: each client raises what it raises without the lab"
-		sed 's/^/    /' "$tmp/cut.out"
-	else
-		ko "watch: a cut connection" "$tmp/cut.out"
-	fi
+	grep -q 'SocketException: Connection reset' "$tmp/cut.out" &&
+	    grep -q 'ConnectionResetError' "$tmp/cut.out" &&
+	    grep -q 'socket error' "$tmp/cut.out" &&
+	    kill -0 "$w1" 2>/dev/null || bad=1
+	[ "$bad" = 0 ] || cat "$tmp"/cut.java "$tmp"/cut.pika >>"$tmp/cut.out"
+	verdict "$bad" "watch: a cut connection: each client raises what it raises without the lab" "$tmp/cut.out"
 fi
 
 # (i) kill -9 of the lab's node under the clients, then a restart from the
@@ -314,18 +318,17 @@ fi
 node_pid=$(sed -n 's/^LAB_PID=//p' "$node_dir/node.env" 2>/dev/null)
 if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
     grep -qx "HOME=$node_dir"; then
-	client "$tmp/crash.java" "${JAVA[@]}" WatchClient crash "$port" 50
-	client "$tmp/crash.pika" $PY tests/live/watch_fail.py crash "$port" 50
-	# Idle clients straight on the node: what a crash looks like there.
-	client "$tmp/crash.java.node" "${JAVA[@]}" WatchClient wait "$node_port"
-	client "$tmp/crash.pika.node" $PY tests/live/watch_fail.py wait "$node_port"
+	# Each also holds an idle connection straight to the node: what the
+	# crash looks like without the lab.
+	client "$tmp/crash.java" "${JAVA[@]}" WatchClient crash 50 "$port" "$node_port"
+	client "$tmp/crash.pika" $PY tests/live/watch_fail.py crash 50 "$port" "$node_port"
 	{
 		amqp-declare-queue --url="$url" -d -q watch.tdurable &&
 		    amqp-declare-queue --url="$url" -q watch.tnondurable &&
 		    amqp-publish --url="$url" -r watch.tdurable -b transient &&
 		    amqp-publish --url="$url" -r watch.tnondurable -p -b gone
 	} >"$tmp/crash.tools" 2>&1
-	await_ready 60 "$tmp"/crash.java* "$tmp"/crash.pika*
+	await_ready 60 "$tmp/crash.java" "$tmp/crash.pika"
 	kill -KILL "$node_pid"
 	await_clients
 	t0=$(date +%s)
@@ -338,25 +341,27 @@ if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
 	timeout 20 amqp-get --url="$url" -q watch.tdurable >"$tmp/after.tools" 2>&1
 	echo "status $?" >>"$tmp/after.tools"
 	timeout 20 amqp-get --url="$url" -q watch.tnondurable >>"$tmp/after.tools" 2>&1
-	$PY - "$tmp" >"$tmp/crash.out" 2>&1 <<'PYEOF'
+	$PY - "$tmp" "$port" "$node_port" >"$tmp/crash.out" 2>&1 <<'PYEOF'
 import json, sys
-d = sys.argv[1]
+d, lab, node = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def lines(f):
     return [l for l in open("%s/%s" % (d, f)).read().splitlines() if l]
 bad = 0
 for c in ("java", "pika"):
-    out = lines("crash." + c)
-    before = json.loads(out[0])
-    error = json.loads(out[-1])["error"]
-    direct = json.loads(lines("crash.%s.node" % c)[-1])["error"]
+    out = [json.loads(l) for l in lines("crash." + c)]
+    before = out[0]
+    ends = {o["port"]: o["error"] for o in out if "port" in o}
+    error, direct = ends.get(lab), ends.get(node)
     after = json.loads(lines("after." + c)[-1])
     n = before["published"] // 4   # per queue and delivery mode
     want = {"persistent": n, "transient": 0, "nondurable": -1}
     ok = (before["confirmed"] == before["published"] and
-          {k: after[k] for k in want} == want and error == direct)
+          {k: after[k] for k in want} == want and error is not None and
+          error == direct)
     print("%s: %s; after the restart %s (facts: %s); the crash raised %s"
           "%s" % (c, before, after, want, error,
-                  "" if error == direct else ", without the lab " + direct))
+                  "" if error == direct else
+                  ", without the lab %s" % direct))
     bad += not ok
 tools = open(d + "/after.tools").read()
 print("tools:", tools.replace("\n", " | "))

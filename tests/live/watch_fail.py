@@ -4,19 +4,23 @@ it prints its own view as JSON lines, which the test holds against what a
 real broker keeps (shared/rabbitmq-facts.md). The Java client
 (tests/live/java/WatchClient.java) does the same in the same modes.
 
-    watch_fail.py crash PORT N     publishes, then waits for the end
-    watch_fail.py survivors PORT   what the node holds after a restart
-    watch_fail.py wait PORT        consumes until the connection ends
+    watch_fail.py crash N PORT...    publishes through the first port,
+                                     then waits for the end
+    watch_fail.py survivors PORT     what the node holds after a restart
+    watch_fail.py wait PORT...       consumes until the connections end
 
 crash puts N persistent and N transient messages into a durable classic
-queue and as many into a non-durable one, with publisher confirms, prints
-what was confirmed, then waits (at most 120 s) for the connection to end
-and prints the exception pika raised. survivors counts the durable queue's
+queue and as many into a non-durable one, with publisher confirms, through
+the first port, prints what was confirmed, then waits (at most 120 s) for
+that connection and one idle connection to each other port to end, and
+prints the exception pika raised on each: one process shows how the same
+end looks through the lab (the watch's port) and without it (the node's). survivors counts the durable queue's
 messages by delivery mode, says whether the non-durable queue is still
 there (-1: not), and deletes both.
 """
 import json
 import sys
+import time
 
 import pika
 
@@ -34,20 +38,36 @@ def say(obj):
     print(json.dumps(obj), flush=True)
 
 
-def await_end(conn, ch):
-    """Consumes from a queue of its own until pika raises; prints that."""
+def waiter(port):
+    """A connection consuming from a queue of its own, so that it reads."""
+    conn = connect(port, "pika-watch-wait")
+    ch = conn.channel()
     q = ch.queue_declare("", exclusive=True).method.queue
     ch.basic_consume(q, lambda *a: None)
+    return conn
+
+
+def await_end(conns, ports):
+    """Prints {"ready": true}, then serves every connection until pika
+    raises on each (at most 120 s in all); prints what each raised, one
+    line per connection in the order given, with its port."""
     say({"ready": True})
-    try:
-        conn.process_data_events(time_limit=120)
-        say({"error": "none within 120 s"})
-    except pika.exceptions.AMQPError as e:
-        say({"error": "%s: %s" % (type(e).__name__, e)})
+    errors = [None] * len(conns)
+    deadline = time.time() + 120
+    while None in errors and time.time() < deadline:
+        for i, conn in enumerate(conns):
+            if errors[i] is not None:
+                continue
+            try:
+                conn.process_data_events(time_limit=0.05)
+            except pika.exceptions.AMQPError as e:
+                errors[i] = "%s: %s" % (type(e).__name__, e)
+    for port, error in zip(ports, errors):
+        say({"port": port, "error": error or "none within 120 s"})
 
 
-def crash(port, n):
-    conn = connect(port, "pika-watch-crash")
+def crash(n, ports):
+    conn = connect(ports[0], "pika-watch-crash")
     ch = conn.channel()
     ch.queue_declare(DURABLE, durable=True)
     ch.queue_declare(NONDURABLE, durable=False)
@@ -67,7 +87,7 @@ def crash(port, n):
                 except pika.exceptions.NackError:
                     counts["nacked"] += 1
     say(counts)
-    await_end(conn, ch)
+    await_end([conn] + [waiter(p) for p in ports[1:]], ports)
 
 
 def survivors(port):
@@ -92,15 +112,15 @@ def survivors(port):
 
 def main():
     if len(sys.argv) < 3:
-        sys.exit("usage: watch_fail.py crash|survivors|wait PORT [N]")
-    mode, port = sys.argv[1], int(sys.argv[2])
+        sys.exit("usage: watch_fail.py crash N PORT... | survivors PORT | "
+                 "wait PORT...")
+    mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
     if mode == "crash":
-        crash(port, int(sys.argv[3]))
+        crash(args[0], args[1:])
     elif mode == "survivors":
-        survivors(port)
+        survivors(args[0])
     elif mode == "wait":
-        conn = connect(port, "pika-watch-wait")
-        await_end(conn, conn.channel())
+        await_end([waiter(p) for p in args], args)
     else:
         sys.exit("watch_fail.py: unknown mode " + mode)
 

@@ -5,10 +5,15 @@
  * which the test holds against the lab's ledger and against what a real
  * broker keeps (shared/rabbitmq-facts.md).
  *
- *   java WatchClient counts PORT N     confirms, mandatory, manual acks
- *   java WatchClient crash PORT N      publishes, then waits for the end
- *   java WatchClient survivors PORT    what the node holds after a restart
- *   java WatchClient wait PORT         consumes until the connection ends
+ *   java WatchClient counts PORT N       confirms, mandatory, manual acks
+ *   java WatchClient crash N PORT...     publishes through the first port,
+ *                                        then waits for the end
+ *   java WatchClient survivors PORT      what the node holds after a restart
+ *   java WatchClient wait PORT...        consumes until the connections end
+ *
+ * crash and wait hold one connection to each port given (the watch's and
+ * the node's own), so that one JVM shows how the same end looks through
+ * the lab and without it.
  *
  * Automatic recovery is off, as Spring AMQP's connection factory sets it,
  * so a lost connection is reported as the client library raised it.
@@ -200,41 +205,70 @@ public final class WatchClient {
 	private static final String DURABLE = "watch.jdurable";
 	private static final String NONDURABLE = "watch.jnondurable";
 
-	/* Waits (at most 120 s) for the connection to end, then prints how
-	 * the library reported it. */
-	private static void awaitEnd(Connection conn) throws Exception {
-		CountDownLatch gone = new CountDownLatch(1);
-		ShutdownSignalException[] why = new ShutdownSignalException[1];
-		conn.addShutdownListener(cause -> {
-			why[0] = cause;
-			gone.countDown();
-		});
+	/* A consumer on a queue of its own, so that the connection reads. */
+	private static Connection waiter(int port) throws Exception {
+		Connection conn = connect(port, "java-watch-wait");
+		Channel ch = conn.createChannel();
+		String q = ch.queueDeclare().getQueue();
+		ch.basicConsume(q, false, new DefaultConsumer(ch));
+		return conn;
+	}
+
+	/*
+	 * Prints {"ready": true}, waits (at most 120 s in all) for each
+	 * connection to end, then prints how the library reported each end,
+	 * one line per connection in the order given, with its port.
+	 */
+	private static void awaitEnd(Connection[] conns, int[] ports)
+	    throws Exception {
+		CountDownLatch gone = new CountDownLatch(conns.length);
+		ShutdownSignalException[] why =
+		    new ShutdownSignalException[conns.length];
+		for (int i = 0; i < conns.length; i++) {
+			int k = i;
+			conns[i].addShutdownListener(cause -> {
+				why[k] = cause;
+				gone.countDown();
+			});
+		}
 		System.out.println("{\"ready\": true}");
 		System.out.flush();
-		if (!gone.await(120, TimeUnit.SECONDS)) {
-			System.out.println("{\"error\": \"none within 120 s\"}");
-			return;
+		gone.await(120, TimeUnit.SECONDS);
+		for (int i = 0; i < conns.length; i++) {
+			ShutdownSignalException e = why[i];
+			Throwable c = e == null ? null : e.getCause();
+			String text = e == null ? "none within 120 s" : c == null ?
+			    e.toString() : c.getClass().getName() + ": " +
+			    c.getMessage();
+			System.out.println("{\"port\": " + ports[i] +
+			    ", \"error\": " + quote(text) + "}");
 		}
-		ShutdownSignalException e = why[0];
-		Throwable c = e.getCause();
-		System.out.println("{\"error\": " + quote(c == null ? e.toString()
-		    : c.getClass().getName() + ": " + c.getMessage()) +
-		    ", \"hard\": " + e.isHardError() + ", \"by_app\": " +
-		    e.isInitiatedByApplication() + "}");
 		System.out.flush();
+	}
+
+	/* Connections to ports[1..] that wait, after conns[0] made by the
+	 * caller. */
+	private static Connection[] waiters(Connection first, int[] ports)
+	    throws Exception {
+		Connection[] conns = new Connection[ports.length];
+		conns[0] = first;
+		for (int i = 1; i < ports.length; i++)
+			conns[i] = waiter(ports[i]);
+		return conns;
 	}
 
 	/*
 	 * Puts n persistent and n transient messages into a durable classic
-	 * queue and as many into a non-durable one, with confirms, prints
-	 * what was confirmed, and waits for the connection to end (the test
+	 * queue and as many into a non-durable one, with confirms, through
+	 * ports[0]; prints what was confirmed, and waits for the end of that
+	 * connection and of one idle connection to each other port (the test
 	 * then kills the node).
 	 */
-	private void crash(int port, int n) throws Exception {
+	private void crash(int[] ports, int n) throws Exception {
 		for (String s : new String[] { "published", "confirmed",
 		    "nacked", "returned" })
 			counts.put(s, 0);
-		Connection conn = connect(port, "java-watch-crash");
+		Connection conn = connect(ports[0], "java-watch-crash");
 		Channel ch = conn.createChannel();
 		ch.queueDeclare(DURABLE, true, false, false, null);
 		ch.queueDeclare(NONDURABLE, false, false, false, null);
@@ -247,7 +281,7 @@ public final class WatchClient {
 			}
 		ch.waitForConfirms(30000);
 		printCounts();
-		awaitEnd(conn);
+		awaitEnd(waiters(conn, ports), ports);
 	}
 
 	/* After the restart: how many of each kind the durable queue holds,
@@ -276,29 +310,33 @@ public final class WatchClient {
 		printCounts();
 	}
 
-	/* A consumer that waits for the end of its connection. */
-	private static void waitEnd(int port) throws Exception {
-		Connection conn = connect(port, "java-watch-wait");
-		Channel ch = conn.createChannel();
-		String q = ch.queueDeclare().getQueue();
-		ch.basicConsume(q, false, new DefaultConsumer(ch));
-		awaitEnd(conn);
-	}
-
 	public static void main(String[] a) throws Exception {
 		if (a.length < 2) {
-			System.err.println("usage: WatchClient counts|crash|"
-			    + "survivors|wait PORT [N]");
+			System.err.println("usage: WatchClient counts PORT N | "
+			    + "crash N PORT... | survivors PORT | wait PORT...");
 			System.exit(2);
 		}
-		int port = Integer.parseInt(a[1]);
-		int n = a.length > 2 ? Integer.parseInt(a[2]) : 0;
 		WatchClient c = new WatchClient();
+		int[] ports;
 		switch (a[0]) {
-		case "counts": c.counts(port, n); break;
-		case "crash": c.crash(port, n); break;
-		case "survivors": c.survivors(port); break;
-		case "wait": waitEnd(port); break;
+		case "counts":
+			c.counts(Integer.parseInt(a[1]), Integer.parseInt(a[2]));
+			break;
+		case "crash":
+			ports = new int[a.length - 2];
+			for (int i = 2; i < a.length; i++)
+				ports[i - 2] = Integer.parseInt(a[i]);
+			c.crash(ports, Integer.parseInt(a[1]));
+			break;
+		case "survivors":
+			c.survivors(Integer.parseInt(a[1]));
+			break;
+		case "wait":
+			ports = new int[a.length - 1];
+			for (int i = 1; i < a.length; i++)
+				ports[i - 1] = Integer.parseInt(a[i]);
+			awaitEnd(waiters(waiter(ports[0]), ports), ports);
+			break;
 		default:
 			System.err.println("WatchClient: unknown mode " + a[0]);
 			System.exit(2);
