@@ -10,11 +10,14 @@
 #include <string.h>
 
 #include "engine/live_broker.h"
+#include "util/mono.h"
 #include "util/xmalloc.h"
 #include "watch/watch_proxy.h"
 #include "watch/watch_track.h"
 
 #define WATCH_BAD_INPUT 2
+#define WATCH_FLUSH_MS 10
+#define WATCH_OUT_BUF (64 * 1024)
 
 static volatile sig_atomic_t watch_stop;
 
@@ -56,6 +59,7 @@ watch_parse_listen(const char *s, char **host, int *port)
 struct watch_out {
 	FILE *out;
 	int json;
+	int pending;           /* lines written since the last flush */
 };
 
 static void
@@ -71,12 +75,14 @@ watch_emit(void *ctx, const struct event *ev)
 		event_print_json(w->out, ev);
 	else
 		event_print_text(w->out, ev);
+	w->pending = 1;
 }
 
 int
 watch_run(const struct watch_opts *o)
 {
-	struct watch_out w = { o->out, o->json };
+	struct watch_out w = { o->out, o->json, 0 };
+	double flushed = 0;
 	struct live_target target;
 	struct watch_track *t;
 	struct watch_proxy *p;
@@ -98,6 +104,8 @@ watch_run(const struct watch_opts *o)
 		free(host);
 		return 1;
 	}
+	/* Fully buffered, a terminal too: the loop below flushes. */
+	setvbuf(o->out, NULL, _IOFBF, WATCH_OUT_BUF);
 	t = watch_track_new(watch_emit, &w);
 	p = watch_proxy_new(host, port, target.host, target.port, t, &cause);
 	if (p == NULL) {
@@ -124,12 +132,17 @@ watch_run(const struct watch_opts *o)
 		    watch_proxy_port(p), target.display, v6 ? "[" : "", host,
 		    v6 ? "]" : "", watch_proxy_port(p));
 	}
-	/* The lines of one step go out together, before the lab waits again:
-	 * a write per event cost more than the proxying itself (make
-	 * bench). */
+	/* Lines go out at most WATCH_FLUSH_MS after they were written, in
+	 * one write: a write per event, or per step of a busy proxy, cost
+	 * more than the proxying itself (make bench). */
 	while (!watch_stop) {
-		fflush(o->out);
-		if (watch_proxy_step(p, 250) != 0) {
+		double now = mono_seconds();
+		if (w.pending && now - flushed >= WATCH_FLUSH_MS / 1e3) {
+			fflush(o->out);
+			w.pending = 0;
+			flushed = now;
+		}
+		if (watch_proxy_step(p, w.pending ? WATCH_FLUSH_MS : 250) != 0) {
 			fprintf(stderr, "rabbitlab watch: poll: %s\n",
 			    strerror(errno));
 			break;

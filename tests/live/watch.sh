@@ -229,13 +229,13 @@ else
 fi
 
 # PASS `name` followed by the detail file, indented, when `status` is 0;
-# otherwise FAIL `name` with the file's first 40 lines.
+# otherwise FAIL `name` with the first KO_LINES lines of the file.
 verdict() { # status name file
 	if [ "$1" -eq 0 ]; then
 		ok "$2"
 		sed 's/^/    /' "$3"
 	else
-		KO_LINES=40 ko "$2" "$3"
+		ko "$2" "$3"
 	fi
 }
 
@@ -372,9 +372,15 @@ bad += (not tools.startswith("status 2\n") or
 sys.exit(1 if bad else 0)
 PYEOF
 	rc=$?
-	[ "$rc" -eq 0 ] || cat "$tmp/restart.out" "$tmp/crash.tools" \
-	    "$tmp"/crash.* "$tmp"/after.* >>"$tmp/crash.out" 2>/dev/null
-	verdict "$rc" "watch: kill -9 of the node under the clients: it kept what the facts say (restart $took s)" "$tmp/crash.out"
+	if [ "$rc" -ne 0 ]; then
+		tests/live/node.sh ctl "$node_dir" list_queues name durable \
+		    messages 2>&1 | tail -8
+		grep -v '^	at ' "$tmp"/after.* "$tmp/restart.out" \
+		    "$tmp"/crash.java "$tmp"/crash.pika
+		echo "the node's log on the queues:"
+		grep -h -E 'durable|rror|ecover' "$node_dir"/log/*.log | tail -30
+	fi >>"$tmp/crash.out" 2>&1
+	KO_LINES=90 verdict "$rc" "watch: kill -9 of the node under the clients: it kept what the facts say (restart $took s)" "$tmp/crash.out"
 else
 	ko "watch: the node's pid (LAB_PID in $node_dir/node.env)" "$tmp/w1.err"
 fi
@@ -451,5 +457,5 @@ print("steady fates", [f["fate"] for f in steady])
 bad += [f["fate"] for f in steady] != ["processed"] * 3
 sys.exit(1 if bad else 0)
 PYEOF
-verdict $? "watch: every line JSON; the ledger's counts equal pika's, Java's and the tools'" "$tmp/cmp.out"
+KO_LINES=40 verdict $? "watch: every line JSON; the ledger's counts equal pika's, Java's and the tools'" "$tmp/cmp.out"
 finish
