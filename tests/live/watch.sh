@@ -271,14 +271,14 @@ await_clients() {
 # as a broken network gives). The same clients connected straight to the
 # node must report the same error as those that go through the lab, where
 # the lab sees its broker socket reset and resets the client's.
-# The error a client (watch_fail.py, WatchClient) reported for its
+# The error a client (watch_clients.py, WatchClient) reported for its
 # connection to `port`, from its output file.
 error_on() { # file port
 	sed -n "s/^{\"port\": $2, \"error\": \(.*\)}\$/\1/p" "$1"
 }
 if [ -n "$node_port" ]; then
 	client "$tmp/cut.java" "${JAVA[@]}" WatchClient wait "$port" "$node_port"
-	client "$tmp/cut.pika" $PY tests/live/watch_fail.py wait "$port" "$node_port"
+	client "$tmp/cut.pika" $PY tests/live/watch_clients.py wait "$port" "$node_port"
 	client "$tmp/cut.tools.lab" timeout 60 amqp-consume --url="$url" -d cat
 	client "$tmp/cut.tools.node" timeout 60 amqp-consume \
 	    --url="amqp://guest:guest@127.0.0.1:$node_port" -d cat
@@ -321,7 +321,7 @@ if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
 	# Each also holds an idle connection straight to the node: what the
 	# crash looks like without the lab.
 	client "$tmp/crash.java" "${JAVA[@]}" WatchClient crash 50 "$port" "$node_port"
-	client "$tmp/crash.pika" $PY tests/live/watch_fail.py crash 50 "$port" "$node_port"
+	client "$tmp/crash.pika" $PY tests/live/watch_clients.py crash 50 "$port" "$node_port"
 	{
 		amqp-declare-queue --url="$url" -d -q watch.tdurable &&
 		    amqp-declare-queue --url="$url" -q watch.tnondurable &&
@@ -335,7 +335,7 @@ if [ -n "$node_pid" ] && tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null |
 	tests/live/node.sh restart "$node_dir" >"$tmp/restart.out" 2>&1
 	took=$(($(date +%s) - t0))
 	timeout 60 "${JAVA[@]}" WatchClient survivors "$port" >"$tmp/after.java" 2>&1
-	timeout 60 $PY tests/live/watch_fail.py survivors "$port" >"$tmp/after.pika" 2>&1
+	timeout 60 $PY tests/live/watch_clients.py survivors "$port" >"$tmp/after.pika" 2>&1
 	# amqp-get (rabbitmq-c 0.11): status 2 and nothing said for an empty
 	# queue, a 404 for a missing one.
 	timeout 20 amqp-get --url="$url" -q watch.tdurable >"$tmp/after.tools" 2>&1

@@ -4,10 +4,10 @@ it prints its own view as JSON lines, which the test holds against what a
 real broker keeps (shared/rabbitmq-facts.md). The Java client
 (tests/live/java/WatchClient.java) does the same in the same modes.
 
-    watch_fail.py crash N PORT...    publishes through the first port,
+    watch_clients.py crash N PORT...    publishes through the first port,
                                      then waits for the end
-    watch_fail.py survivors PORT     what the node holds after a restart
-    watch_fail.py wait PORT...       consumes until the connections end
+    watch_clients.py survivors PORT     what the node holds after a restart
+    watch_clients.py wait PORT...       consumes until the connections end
 
 crash puts N persistent and N transient messages into a durable classic
 queue and as many into a non-durable one, with publisher confirms, through
@@ -112,7 +112,7 @@ def survivors(port):
 
 def main():
     if len(sys.argv) < 3:
-        sys.exit("usage: watch_fail.py crash N PORT... | survivors PORT | "
+        sys.exit("usage: watch_clients.py crash N PORT... | survivors PORT | "
                  "wait PORT...")
     mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
     if mode == "crash":
@@ -122,7 +122,7 @@ def main():
     elif mode == "wait":
         await_end([waiter(p) for p in args], args)
     else:
-        sys.exit("watch_fail.py: unknown mode " + mode)
+        sys.exit("watch_clients.py: unknown mode " + mode)
 
 
 main()
