@@ -28,7 +28,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/model/*.c src/broker/*.c src/gen/*.c \
-                               src/client/*.c src/engine/*.c \
+                               src/client/*.c src/engine/*.c src/class/*.c \
                                src/lesson/*.c src/ui/*.c src/watch/*.c)) \
             $(filter-out src/cli/main.c,$(sort $(wildcard src/cli/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -46,6 +46,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         tmux:tmux clang:clang libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
+        python3-pyte:/usr/lib/python3/dist-packages/pyte \
         amqp-tools:/usr/bin/amqp-publish \
         default-jdk-headless:/usr/bin/javac \
         librabbitmq-client-java:/usr/share/java/amqp-client.jar \
@@ -62,7 +63,8 @@ all: $(BIN) $(MO)
 # screen's own strings (zh_CN-lab.po those added with issue 13),
 # zh_CN-words.po the words for the model's tables
 # (src/ui/words.c); they compile into one catalogue.
-PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po
+PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po \
+    assets/po/zh_CN-watch.po
 $(MO): $(PO)
 	@mkdir -p $(@D)
 	msgcat --use-first -o $@.po $(PO)
@@ -170,7 +172,8 @@ asan:
 # libFuzzer targets (clang): the script loader, and the fault relay's frame
 # parser, which needs only its own module and the socket helpers.
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch
+fuzz: $(BUILD)/fuzz_script $(BUILD)/fuzz_relay $(BUILD)/fuzz_watch \
+    $(BUILD)/fuzz_class
 $(BUILD)/fuzz_script: tests/fuzz/fuzz_script.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) \
@@ -188,7 +191,8 @@ $(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c tests/fuzz/convo.h \
 # The watch proxy's decoding path: splitter, rabbitmq-c's decoders (the
 # system library, not instrumented), tracker and ledger.
 WATCH_FUZZ_SRC := src/watch/watch_proxy.c src/watch/watch_decode.c \
-    src/watch/watch_track.c src/engine/live_frame.c src/model/event.c \
+    src/watch/watch_track.c src/watch/watch_seen.c src/engine/live_frame.c \
+    src/model/event.c \
     src/model/ledger.c src/model/topology.c src/util/xmalloc.c src/util/mono.c \
     src/util/sock.c
 $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
@@ -198,6 +202,13 @@ $(BUILD)/fuzz_watch: tests/fuzz/fuzz_watch.c tests/fuzz/convo.h \
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) $(shell pkg-config --cflags librabbitmq) \
 	    -o $@ tests/fuzz/fuzz_watch.c $(WATCH_FUZZ_SRC) \
 	    $(shell pkg-config --libs librabbitmq)
+
+# The class dashboard's event decoder: bytes any peer may publish.
+$(BUILD)/fuzz_class: tests/fuzz/fuzz_class.c src/class/class_event.c src/util/utf8.c \
+    src/class/class_event.h
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_class.c \
+	    src/class/class_event.c src/util/utf8.c
 
 # Each target for FUZZ_LONG_SECONDS with leak detection on; fails on a
 # crash, a leak, or libFuzzer switching leak detection off.

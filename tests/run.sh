@@ -42,7 +42,7 @@ sub_suite() { # label ctx command...
 # background with `&` and waited for, when two suites can share the time).
 sub_report() { # label ctx
 	local label=$1 ctx=$2 out=$tmp/$1.out sp sf
-	grep -E '^(PASS|FAIL) |^== total' "$out" | sed "s/^/$label: /"
+	grep -E '^(PASS|FAIL) |^== ' "$out" | sed "s/^/$label: /"
 	sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
 	sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
 	if [ -z "$sp" ]; then
@@ -87,16 +87,22 @@ replay_all() { # binary label
 	done
 }
 
-echo "== unit tests"
+# A section's heading, with the time since the suite began (the 15-minute
+# budget is spent where these say).
+section() { # title
+	echo "== $1 (at $SECONDS s)"
+}
+
+section "unit tests"
 run_units build unit
 
-echo "== lessons and fact scenarios"
+section "lessons and fact scenarios"
 for f in lessons/*.cfg; do
 	if "$BIN" check "$f" >"$tmp/c.out" 2>&1; then ok "check $f"; else ko "check $f" "$tmp/c.out"; fi
 done
 replay_all "$BIN" sim
 
-echo "== generated scenarios on the simulated engine"
+section "generated scenarios on the simulated engine"
 # rabbitlab gen's grammar over the whole script format: each of 1000
 # scenarios must load, run and run the same twice (tests/live/diff.sh
 # plays them against a real broker too).
@@ -110,7 +116,7 @@ gen_sim() { # bin count label
 }
 gen_sim "$BIN" 1000 sim
 
-echo "== determinism and golden transcripts"
+section "determinism and golden transcripts"
 for g in tests/golden/*.txt; do
 	[ -e "$g" ] || continue
 	name=$(basename "$g" .txt)
@@ -176,7 +182,7 @@ for seed in 7 99; do
 	done
 done
 
-echo "== bad input"
+section "bad input"
 for f in tests/bad/*.cfg; do
 	[ -e "$f" ] || continue
 	line=$(sed -n '1s/^\xEF\xBB\xBF//;1s/^# expect-line: //p' "$f")
@@ -215,14 +221,129 @@ No such file|replay tests/no-such-file.cfg
 --include-dir: '/nonexistent': No such file|--include-dir=/nonexistent check lessons/01-first-message.cfg
 is not a directory|-I lessons/FORMAT.md check lessons/01-first-message.cfg
 needs a value|check lessons/01-first-message.cfg --include-dir
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=79x24 replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=80x replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=big replay lessons/01-first-message.cfg
+is not COLSxROWS from 80x24 to 400x200|--cast=/tmp/rabbitlab-bad.cast --size=401x50 replay lessons/01-first-message.cfg
+the cast file must be writable|--cast=/nonexistent/dir/x.cast replay lessons/01-first-message.cfg
+No space left on device|--cast=/dev/full replay lessons/01-first-message.cfg
+the size of a cast goes with --cast=FILE|--size=100x30 replay lessons/01-first-message.cfg
+--cast records one script|--cast=/tmp/rabbitlab-bad.cast replay lessons/01-first-message.cfg lessons/02-exchanges.cfg
+--cast plays the simulated engine|--cast=/tmp/rabbitlab-bad.cast --engine=live replay lessons/01-first-message.cfg
+--cast needs --autoplay=MS above 0|--cast=/tmp/rabbitlab-bad.cast --autoplay=0 replay lessons/01-first-message.cfg
+records the screen of lab or replay, not check|--cast=/tmp/rabbitlab-bad.cast check lessons/01-first-message.cfg
+is not a speed|--speed=3x lab lessons/01-first-message.cfg
+--class needs --student NAME|--class amqp://u:p@127.0.0.1:1/v lab
+is not a class name of 1 to 63|--class amqp://u:p@127.0.0.1:1/v --student x --class-name a.b lab
+hosts may be listed|--class nourl --student x lab
+which class?|class
+name the class with --class-name|class setup
+is not a whole number from 1 to 604800|class --for abc amqp://h/v
+'extra' is not a class URL|class amqp://h/v extra
+an empty host in the list|class simulate amqp://u@h1,,h2/v
 CASES
+rm -f /tmp/rabbitlab-bad.cast
 if "$BIN" --help | grep -q -- '--lang' && "$BIN" --version | grep -q '^rabbitlab '; then
 	ok "cli: --help and --version"
 else
 	ko "cli: --help and --version"
 fi
 
-echo "== the screen (tmux)"
+section "casts of the screen (asciicast)"
+# `rabbitlab replay --cast` must write valid asciicast v2 whose last frame
+# shows the ledger the replay printed (tests/cast/check.py plays it into
+# pyte, a terminal emulator), in English and Chinese at 80x24 and at a
+# larger size; it needs no terminal and writes nothing to the caller's;
+# the same lesson gives the same file; and `lab --cast` records the screen
+# played in tmux (on a tmux server of its own).
+# Debian's pyte is for Debian's python3 (another python3 may come first).
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# A cast of one lesson, checked against the transcript of the same run.
+cast_case() { # label cols rows lang lesson [option...]
+	local label=$1 cols=$2 rows=$3 lang=$4 lesson=$5 rc
+	shift 5
+	"$BIN" replay -q --lang "$lang" --size "${cols}x$rows" \
+	    --cast "$tmp/$label.cast" "$@" "$lesson" \
+	    >"$tmp/$label.out" 2>"$tmp/$label.err" </dev/null
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "exit $rc" >>"$tmp/$label.err"
+		ko "cast $label: replay --cast exits 0" "$tmp/$label.err"
+	elif "$PY" tests/cast/check.py "$tmp/$label.cast" "$tmp/$label.out" \
+	    "$cols" "$rows" "$lang" >"$tmp/$label.chk" 2>&1; then
+		ok "cast $label: valid asciicast v2, last frame's ledger as replayed ($(cut -c1-60 "$tmp/$label.chk"))"
+	else
+		ko "cast $label" "$tmp/$label.chk"
+	fi
+}
+
+# Waits up to 5 s for `text` in the pane of tmux server $sock.
+cast_pane_has() { # sock text
+	for _ in $(seq 1 50); do
+		tmux -L "$1" capture-pane -p | grep -q "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab --cast: the screen played in tmux (80x24) is recorded at 100x30.
+cast_lab() {
+	local sock=rabbitlab-cast-$$
+	tmux -L "$sock" -f /dev/null new-session -d -x 80 -y 24 \
+	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN --size 100x30 --cast $tmp/lab.cast lab lessons/01-first-message.cfg; echo rc=\$?; sleep 30"
+	cast_pane_has "$sock" "step 1 of"
+	tmux -L "$sock" send-keys Space
+	cast_pane_has "$sock" "Press 1-"
+	tmux -L "$sock" send-keys 2
+	cast_pane_has "$sock" "You predicted 2"
+	tmux -L "$sock" send-keys q
+	cast_pane_has "$sock" "rc="
+	tmux -L "$sock" capture-pane -p >"$tmp/lab.pane"
+	tmux -L "$sock" kill-server 2>/dev/null
+	if grep -q "rc=0" "$tmp/lab.pane" &&
+	    "$PY" tests/cast/check.py "$tmp/lab.cast" - 100 30 en \
+	    >"$tmp/lab.chk" 2>&1 && grep -q "You predicted 2" "$tmp/lab.chk"; then
+		ok "cast: lab --cast records the screen as played (100x30)"
+	else
+		cat "$tmp/lab.pane" >>"$tmp/lab.chk"
+		ko "cast: lab --cast records the screen as played" "$tmp/lab.chk"
+	fi
+}
+
+if ! "$PY" -c 'import pyte' 2>/dev/null; then
+	ko "cast: python3-pyte is installed (make deps)"
+else
+	cast_case en-80x24 80 24 en lessons/01-first-message.cfg
+	cast_case zh-80x24 80 24 zh lessons/02-exchanges.cfg
+	cast_case en-132x43 132 43 en lessons/03-payment-story.cfg \
+	    --autoplay=3000 --speed=2x
+	# A stall (two quiet minutes) goes on, without the screen's notice.
+	cast_case quiet-wait 80 24 en tests/cast/quiet-wait.cfg
+	if grep -q "All quiet" "$tmp/quiet-wait.cast"; then
+		ko "cast: a long quiet wait plays through, no stall notice"
+	else
+		ok "cast: a long quiet wait plays through, no stall notice"
+	fi
+	# The screen went to the cast file, not to the caller's output.
+	if grep -q $'\x1b' "$tmp/en-80x24.out" "$tmp/en-80x24.err"; then
+		ko "cast: no escape sequence on standard output or error"
+	else
+		ok "cast: no escape sequence on standard output or error"
+	fi
+	# No timestamp in a replay's cast: the same lesson, the same bytes.
+	"$BIN" replay -q --size 80x24 --cast "$tmp/again.cast" \
+	    lessons/01-first-message.cfg >/dev/null 2>&1 </dev/null
+	if cmp -s "$tmp/en-80x24.cast" "$tmp/again.cast"; then
+		ok "cast: the same lesson gives the same file"
+	else
+		ko "cast: the same lesson gives the same file"
+	fi
+	command -v tmux >/dev/null && cast_lab
+fi
+
+section "the screen (tmux)"
 # The two screen suites mostly wait on tmux (each its own server), so they
 # play beside each other and beside the sanitizer build and runs below;
 # their results are reported after those.
@@ -231,14 +352,14 @@ screen_pid=$!
 bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
 screen_results() {
-	echo "== the screen (tmux), results"
+	section "the screen (tmux), results"
 	wait "$screen_pid"
 	sub_report screen 12
 	wait "$zh_pid"
 	sub_report screen-zh 42
 }
 
-echo "== house style"
+section "house style"
 if clang-format --style=file --dump-config >"$tmp/cf.out" 2>&1 && grep -q '^UseTab: *ForIndentation' "$tmp/cf.out"; then
 	ok ".clang-format accepted by clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1)"
 else
@@ -259,7 +380,7 @@ if [ -n "$QUICK" ]; then
 	exit
 fi
 
-echo "== sanitizers (ASan + UBSan)"
+section "sanitizers (ASan + UBSan)"
 if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
 	ok "asan build"
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -284,10 +405,10 @@ fi
 
 screen_results
 
-echo "== the live engine against a private RabbitMQ node"
+section "the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
-echo "== valgrind"
+section "valgrind"
 if command -v valgrind >/dev/null; then
 	for f in lessons/*.cfg; do
 		if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
@@ -325,18 +446,21 @@ fuzz_verdict() { # label bin
 	fi
 }
 
-echo "== fuzzing the script loader, the relay's frame parser and the watch's decoding (${FUZZ_SECONDS}s each)"
+section "fuzzing the script loader, the relay's frame parser, the watch's decoding and the class events (${FUZZ_SECONDS}s each)"
 if [ -f tests/fuzz/fuzz_script.c ]; then
 	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		# The three run side by side (each a single process).
+		# The four run side by side (each a single process).
 		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
 		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
 		fuzz_run "watch decoding path" build/fuzz_watch \
 		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
+		fuzz_run "class event decoder" build/fuzz_class \
+		    tests/fuzz/corpus_class/* &
 		wait
 		fuzz_verdict "script loader" build/fuzz_script
 		fuzz_verdict "relay frame parser" build/fuzz_relay
 		fuzz_verdict "watch decoding path" build/fuzz_watch
+		fuzz_verdict "class event decoder" build/fuzz_class
 	else
 		ko "fuzz build" "$tmp/fz.log"
 	fi

@@ -372,8 +372,15 @@ broker_declared(struct broker *b, enum broker_object kind, size_t i)
 {
 	if (!b->up)
 		return;
-	if (kind == BROKER_EXCHANGE && i < b->nexchanges)
-		b->exchanges[i].exists = 1;
+	if (kind == BROKER_EXCHANGE && i < b->nexchanges) {
+		struct broker_exchange *x = &b->exchanges[i];
+		/* A learner who saw it deleted must see it come back. */
+		if (!x->exists && x->gone)
+			broker_emit(b, EV_EXCHANGE_REDECLARED, ACTOR_BROKER, 0,
+			    0, 0, x->name, NULL);
+		x->exists = 1;
+		x->gone = 0;
+	}
 	else if (kind == BROKER_QUEUE && i < b->nqueues) {
 		struct broker_queue *q = &b->queues[i];
 		if (!q->exists)
@@ -422,6 +429,7 @@ broker_delete_exchange(struct broker *b, int x, const char *why)
 	if (!b->exchanges[x].exists)
 		return;
 	b->exchanges[x].exists = 0;
+	b->exchanges[x].gone = 1;
 	/* Its bindings go with it; declaring it again does not bring them
 	 * back, binding again does. */
 	for (size_t i = 0; i < b->nbindings; i++)
@@ -1144,6 +1152,7 @@ broker_survive(struct broker *b,
 	for (size_t i = 0; i < b->nexchanges; i++)
 		if (b->exchanges[i].exists && !b->exchanges[i].durable) {
 			b->exchanges[i].exists = 0;
+			b->exchanges[i].gone = 1;
 			broker_emit(b, EV_EXCHANGE_DELETED, ACTOR_BROKER, 0, 0,
 			    0, b->exchanges[i].name, "not durable");
 		}

@@ -105,6 +105,8 @@ struct broker_exchange {
 	int pinned_durable;  /* -1: follow the toggle */
 	int durable;
 	int exists;
+	int gone;            /* deleted or lost since it was declared: the
+				next declaration is logged as a redeclaration */
 };
 
 struct broker_binding {

@@ -13,6 +13,9 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "class/class_cmd.h"
+#include "class/class_link.h"
+#include "class/class_report.h"
 #include "engine/engine.h"
 #include "engine/live_broker.h"
 #include "engine/live_url.h"
@@ -22,8 +25,10 @@
 #include "lesson/compare.h"
 #include "lesson/runner.h"
 #include "lesson/script.h"
+#include "ui/castplay.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
+#include "ui/watchview.h"
 #include "watch/watch.h"
 
 #define EXIT_BAD_INPUT 2
@@ -42,6 +47,10 @@ struct main_opts {
 	int autoplay;                 /* lab: classroom autoplay */
 	int autoplay_ms;
 	const char *record;           /* lab: record the session here */
+	const char *cast;             /* replay, lab: asciicast file */
+	int cols, rows;               /* --size of the cast */
+	int size_given;
+	const char *speed;            /* lab, replay --cast: --speed label */
 	char *broker;                 /* live engine: amqp:// URL, our copy
 	                                 (the argument's password is scrubbed) */
 	int spawn;                    /* --spawn-broker */
@@ -49,6 +58,17 @@ struct main_opts {
 	unsigned count;               /* gen, diff: how many scenarios */
 	const char *out;              /* gen, diff: where scripts go */
 	const char *listen;           /* watch: HOST:PORT to listen on */
+	char *class_url;              /* --class URL, our copy (the
+	                                 argument's password is scrubbed) */
+	const char *class_name;       /* --class-name */
+	const char *student;          /* --student */
+	const char *csv;              /* class: CSV export at the end */
+	double for_s;                 /* class: run this long */
+	unsigned stuck_min;           /* class: stuck after this long */
+	unsigned students;            /* class simulate, setup: how many */
+	unsigned events;              /* class simulate: per student */
+	unsigned pace_ms;             /* class simulate: between events */
+	const char *sent;             /* class simulate: what was sent */
 };
 
 static void
@@ -81,6 +101,15 @@ main_usage(FILE *out)
 	    "                   your own application at it and follow every\n"
 	    "                   message it publishes to its fate (--listen,\n"
 	    "                   --broker, --json; ^C prints the fates)\n"
+	    "  class URL        the class dashboard, headless: count the class's\n"
+	    "                   progress events and print the class at the end\n"
+	    "                   (--json, --csv FILE, --for SEC, --stuck MIN)\n"
+	    "  class simulate URL\n"
+	    "                   headless students for tests and scale\n"
+	    "                   (--students N, --events N, --pace MS, --sent FILE,\n"
+	    "                   --student PREFIX)\n"
+	    "  class setup      print the rabbitmqctl commands for a class\n"
+	    "                   (--class-name, --students N)\n"
 	    "\n"
 	    "Options:\n"
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
@@ -110,7 +139,23 @@ main_usage(FILE *out)
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
-	    "      --record=FILE    lab: save every action as a replayable script\n"
+	    "      --record=FILE    lab: save every action as a replayable script;\n"
+	    "                       watch: the session as a lesson script\n"
+	    "      --cast=FILE      replay (one script), lab: record the screen as\n"
+	    "                       an asciicast v2 file for asciinema's player;\n"
+	    "                       replay plays the lesson by itself, paced by\n"
+	    "                       --autoplay=MS (default 8000), answering each\n"
+	    "                       question rightly, with no terminal needed\n"
+	    "      --size=COLSxROWS the cast's screen size, from 80x24 (the\n"
+	    "                       default) to 400x200\n"
+	    "      --speed=SPEED    lab, replay --cast: how fast time moves at\n"
+	    "                       first: 1/4x, 1/2x, 1x (default), 2x, 4x, 8x\n"
+	    "                       or max (< and > change it on screen)\n"
+	    "      --class=URL      lab: report progress to the class at URL\n"
+	    "                       (amqp://u:p@h1:port,h2:port/vhost; hosts are\n"
+	    "                       tried in turn)\n"
+	    "      --class-name=NAME  the class (default: the URL's vhost)\n"
+	    "      --student=NAME   lab: the name the teacher sees\n"
 	    "  -I, --include-dir=DIR\n"
 	    "                       let scripts @include files from the tree at\n"
 	    "                       DIR too (repeatable); by default a script may\n"
@@ -122,7 +167,8 @@ main_usage(FILE *out)
 	    "RABBITLAB_URL the live engine's broker; NO_COLOR turns colours off.\n"
 	    "Config file: $XDG_CONFIG_HOME/rabbitlab/config (by default\n"
 	    "~/.config/rabbitlab/config), a line broker = \"amqp://...\"; keep it\n"
-	    "chmod 600 when the URL holds a password.\n",
+	    "chmod 600 when the URL holds a password. class = \"amqp://...\",\n"
+	    "class_name = \"...\" and student = \"...\" there make the lab report.\n",
 	    out);
 }
 
@@ -275,16 +321,53 @@ main_each(char **files, int n, main_play_fn play, const void *opts)
 	return worst;
 }
 
+/* replay --cast: the screen's recording of the one script, first. */
+static int
+main_replay_cast(const struct main_opts *mo, char **files, int n)
+{
+	struct castplay_opts co;
+
+	if (n > 1) {
+		main_error("--cast records one script (%s ...)", files[0]);
+		return EXIT_BAD_INPUT;
+	}
+	if (mo->autoplay_ms <= 0) {
+		fputs("rabbitlab: --cast needs --autoplay=MS above 0 (0 waits "
+		    "for a presenter's key)\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (strcmp(mo->engine, "sim") != 0) {
+		main_error("--cast plays the simulated engine, not '%s' (a real "
+		    "broker cannot follow the cast's own clock)", mo->engine);
+		return EXIT_BAD_INPUT;
+	}
+	memset(&co, 0, sizeof co);
+	co.script = files[0];
+	co.cast = mo->cast;
+	co.lang = mo->lang;
+	co.cols = mo->cols;
+	co.rows = mo->rows;
+	co.step_ms = mo->autoplay_ms;
+	co.speed = mo->speed;
+	co.has_seed = mo->has_seed;
+	co.seed = mo->seed;
+	co.lessons_dir = main_lessons_dir();
+	return castplay_run(&co);
+}
+
 static int
 main_replay(const struct main_opts *mo, char **files, int n)
 {
 	const struct engine_ops *ops = engine_find(mo->engine);
 	struct runner_opts ro;
+	int rc = 0;
 
 	if (ops == NULL) {
 		main_error("unknown engine '%s' (expected sim or live)", mo->engine);
 		return EXIT_BAD_INPUT;
 	}
+	if (mo->cast && (rc = main_replay_cast(mo, files, n)) != 0)
+		return rc;
 	memset(&ro, 0, sizeof ro);
 	ro.lang = mo->lang;
 	ro.json = mo->json;
@@ -372,10 +455,119 @@ main_add_set(struct main_opts *mo, const char *arg)
 	return 0;
 }
 
+/*
+ * The class's name into out: `given` (--class-name or the config file's
+ * class_name), or else the URL's vhost when it is a usable name. Returns
+ * 0, or prints why and returns -1.
+ */
+static int
+main_class_name(const char *given, const char *url, const char *what,
+    char *out, size_t len)
+{
+	struct live_target *t;
+	size_t n;
+	char why[160], *cause = NULL;
+	int ok;
+
+	if (given == NULL) {
+		if (class_link_targets(url, what, &t, &n, &cause) != 0) {
+			main_error("%s", cause);
+			free(cause);
+			return -1;
+		}
+		ok = class_klass_ok(t[0].vhost, why, sizeof why);
+		if (ok)
+			snprintf(out, len, "%.63s", t[0].vhost);
+		memset(t, 0, n * sizeof *t);
+		free(t);
+		if (!ok) {
+			main_error("name the class with --class-name (the URL's "
+			    "vhost is not %s)", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (!class_klass_ok(given, why, sizeof why)) {
+		fprintf(stderr, "rabbitlab: --class-name: '%s' is not %s\n",
+		    given, why);
+		return -1;
+	}
+	snprintf(out, len, "%s", given);
+	return 0;
+}
+
+/* A string setting of the config file into *v (caller frees); 0 or -1. */
+static int
+main_config_string(const char *key, char **v)
+{
+	char *path = NULL, *cause = NULL;
+
+	if (live_broker_config_url(key, v, &path, &cause) != 0) {
+		main_error("%s", cause);
+		free(cause);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+/*
+ * --class (or class = "..." in the config file): starts the lab's
+ * reporting before the screen opens. Returns 0 (also with no class), or
+ * EXIT_BAD_INPUT after saying why.
+ */
+static int
+main_class_report(const struct main_opts *mo)
+{
+	char *url = NULL, *student = NULL, *cname = NULL, *cause = NULL;
+	char klass[CLASS_NAME_MAX];
+	const char *what = "--class";
+	int rc = EXIT_BAD_INPUT;
+
+	if (mo->class_url)
+		url = xstrdup(mo->class_url);
+	else {
+		if (main_config_string("class", &url) != 0)
+			return EXIT_BAD_INPUT;
+		what = "the config file's class";
+	}
+	if (url == NULL)
+		return 0;
+	if ((mo->student == NULL && main_config_string("student",
+	    &student) != 0) || (mo->class_name == NULL &&
+	    main_config_string("class_name", &cname) != 0))
+		goto out;
+	if (mo->student == NULL && student == NULL) {
+		main_error("%s", "--class needs --student NAME (the name your "
+		    "teacher will see)");
+		goto out;
+	}
+	if (main_class_name(mo->class_name ? mo->class_name : cname, url, what,
+	    klass, sizeof klass) != 0)
+		goto out;
+	if (class_report_start(url, what, klass, mo->student ? mo->student :
+	    student, &cause) != 0) {
+		main_error("%s", cause);
+		goto out;
+	}
+	if (cause)
+		main_error("%s", cause);
+	rc = 0;
+out:
+	free(cause);
+	free(student);
+	free(cname);
+	memset(url, 0, strlen(url));
+	free(url);
+	return rc;
+}
+
 static int
 main_lab(const struct main_opts *mo, char **files, int n)
 {
 	struct ui_opts uo;
+	int rc;
 
 	if (n > 1) {
 		main_error("lab opens one script at a time (%s ...)", files[0]);
@@ -407,9 +599,19 @@ main_lab(const struct main_opts *mo, char **files, int n)
 	uo.autoplay = mo->autoplay;
 	uo.autoplay_ms = mo->autoplay_ms;
 	uo.record = mo->record;
+	uo.cast = mo->cast;
+	uo.cast_cols = mo->cols;
+	uo.cast_rows = mo->rows;
+	uo.speed = mo->speed;
 	uo.has_seed = mo->has_seed;
 	uo.seed = mo->seed;
-	return ui_main(&uo);
+	rc = main_class_report(mo);
+	if (rc != 0)
+		return rc;
+	rc = ui_main(&uo);
+	/* What is still owed stays in the outbox for the next run. */
+	class_report_stop(1000);
+	return rc;
 }
 
 static int
@@ -434,26 +636,36 @@ main_list(const struct main_opts *mo)
 }
 
 /*
- * --broker URL: keeps a copy in mo->broker and overwrites the password in
- * `arg` itself, the argument memory that /proc/PID/cmdline and ps show to
- * every user of the machine, then says once on stderr (never stdout) where
- * a password is better kept.
+ * --broker URL, --class URL: keeps a copy in *dst and overwrites the
+ * password in `arg` itself, the argument memory that /proc/PID/cmdline and
+ * ps show to every user of the machine, then says once on stderr (never
+ * stdout) where a password is better kept.
  */
 static void
-main_set_broker(struct main_opts *mo, char *arg)
+main_set_url(char **dst, char *arg)
 {
 	static int noticed;
 
-	if (mo->broker) {
-		memset(mo->broker, 0, strlen(mo->broker));
-		free(mo->broker);
+	if (*dst) {
+		memset(*dst, 0, strlen(*dst));
+		free(*dst);
 	}
-	mo->broker = xstrdup(arg);
+	*dst = xstrdup(arg);
 	if (live_url_scrub(arg) && !noticed) {
 		noticed = 1;
 		fputs("rabbitlab: note: the command line is public (ps); pass a "
 		    "password in RABBITLAB_URL or the config file (--help)\n",
 		    stderr);
+	}
+}
+
+static void
+main_free_url(char **u)
+{
+	if (*u) {
+		memset(*u, 0, strlen(*u));
+		free(*u);
+		*u = NULL;
 	}
 }
 
@@ -537,6 +749,97 @@ main_number(const char *opt, const char *arg, unsigned long long lo,
 	return 0;
 }
 
+/*
+ * --size COLSxROWS into mo->cols and mo->rows; otherwise says what was
+ * expected and returns -1.
+ */
+static int
+main_size(const char *arg, struct main_opts *mo)
+{
+	unsigned cols, rows;
+	int used = 0;
+
+	if (sscanf(arg, "%3u%*[xX]%3u%n", &cols, &rows, &used) != 2 ||
+	    arg[used] != '\0' || arg[0] < '0' || arg[0] > '9' ||
+	    cols < CASTPLAY_MIN_COLS || cols > CASTPLAY_MAX_COLS ||
+	    rows < CASTPLAY_MIN_ROWS || rows > CASTPLAY_MAX_ROWS) {
+		fprintf(stderr, "rabbitlab: --size: '%s' is not COLSxROWS from "
+		    "%dx%d to %dx%d (for example 80x24)\n", arg,
+		    CASTPLAY_MIN_COLS, CASTPLAY_MIN_ROWS, CASTPLAY_MAX_COLS,
+		    CASTPLAY_MAX_ROWS);
+		return -1;
+	}
+	mo->cols = (int)cols;
+	mo->rows = (int)rows;
+	mo->size_given = 1;
+	return 0;
+}
+
+/* Long options with no letter of their own: the class's. */
+enum {
+	OPT_CLASS = 256,
+	OPT_CLASS_NAME,
+	OPT_STUDENT,
+	OPT_CSV,
+	OPT_FOR,
+	OPT_STUCK,
+	OPT_STUDENTS,
+	OPT_EVENTS,
+	OPT_PACE,
+	OPT_SENT,
+};
+
+/* The class options (--class and what the class commands take). */
+static int
+main_class_option(int ch, struct main_opts *mo)
+{
+	unsigned long long v;
+
+	switch (ch) {
+	case OPT_CLASS:
+		main_set_url(&mo->class_url, optarg);
+		break;
+	case OPT_CLASS_NAME:
+		mo->class_name = optarg;
+		break;
+	case OPT_STUDENT:
+		mo->student = optarg;
+		break;
+	case OPT_CSV:
+		mo->csv = optarg;
+		break;
+	case OPT_FOR:
+		if (main_number("--for", optarg, 1, 86400 * 7, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->for_s = (double)v;
+		break;
+	case OPT_STUCK:
+		if (main_number("--stuck", optarg, 1, 24 * 60, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->stuck_min = (unsigned)v;
+		break;
+	case OPT_STUDENTS:
+		if (main_number("--students", optarg, 1, 5000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->students = (unsigned)v;
+		break;
+	case OPT_EVENTS:
+		if (main_number("--events", optarg, 1, 1000000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->events = (unsigned)v;
+		break;
+	case OPT_PACE:
+		if (main_number("--pace", optarg, 1, 3600000, &v) != 0)
+			return EXIT_BAD_INPUT;
+		mo->pace_ms = (unsigned)v;
+		break;
+	case OPT_SENT:
+		mo->sent = optarg;
+		break;
+	}
+	return MAIN_GO;
+}
+
 /* One option getopt_long returned: MAIN_GO to go on, else the exit status. */
 static int
 main_option(int ch, int argc, char **argv, struct main_opts *mo)
@@ -544,6 +847,8 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 	unsigned long long v;
 
 	(void)argc;
+	if (ch >= OPT_CLASS && ch <= OPT_SENT)
+		return main_class_option(ch, mo);
 	switch (ch) {
 	case 'l':
 		if (strcmp(optarg, "en") && strcmp(optarg, "zh")) {
@@ -606,8 +911,23 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 	case 'R':
 		mo->record = optarg;
 		break;
+	case 'K':
+		mo->cast = optarg;
+		break;
+	case 'Z':
+		if (main_size(optarg, mo) != 0)
+			return EXIT_BAD_INPUT;
+		break;
+	case 'X':
+		if (!ui_speed_known(optarg)) {
+			main_error("--speed: '%s' is not a speed (expected 1/4x, "
+			    "1/2x, 1x, 2x, 4x, 8x or max)", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		mo->speed = optarg;
+		break;
 	case 'U':
-		main_set_broker(mo, optarg);
+		main_set_url(&mo->broker, optarg);
 		break;
 	case 'I': {
 		char *cause = NULL;
@@ -651,6 +971,9 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "sandbox", no_argument, NULL, 'B' },
 		{ "autoplay", optional_argument, NULL, 'A' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "cast", required_argument, NULL, 'K' },
+		{ "size", required_argument, NULL, 'Z' },
+		{ "speed", required_argument, NULL, 'X' },
 		{ "broker", required_argument, NULL, 'U' },
 		{ "spawn-broker", no_argument, NULL, 'P' },
 		{ "load-factor", required_argument, NULL, 'F' },
@@ -658,6 +981,16 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "count", required_argument, NULL, 'C' },
 		{ "out", required_argument, NULL, 'O' },
 		{ "listen", required_argument, NULL, 'L' },
+		{ "class", required_argument, NULL, OPT_CLASS },
+		{ "class-name", required_argument, NULL, OPT_CLASS_NAME },
+		{ "student", required_argument, NULL, OPT_STUDENT },
+		{ "csv", required_argument, NULL, OPT_CSV },
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "stuck", required_argument, NULL, OPT_STUCK },
+		{ "students", required_argument, NULL, OPT_STUDENTS },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "pace", required_argument, NULL, OPT_PACE },
+		{ "sent", required_argument, NULL, OPT_SENT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -674,6 +1007,11 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		    mo->engine);
 		return EXIT_BAD_INPUT;
 	}
+	if (mo->size_given && mo->cast == NULL) {
+		fputs("rabbitlab: --size: the size of a cast goes with "
+		    "--cast=FILE\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
 	if (mo->spawn) {
 		if (mo->engine_given && strcmp(mo->engine, "live") != 0) {
 			main_error("--spawn-broker needs the live engine, not "
@@ -686,6 +1024,89 @@ main_options(int argc, char **argv, struct main_opts *mo)
 	return MAIN_GO;
 }
 
+/* The lessons a simulated class plays: the shipped ones. */
+static struct script **
+main_class_lessons(size_t *n)
+{
+	size_t nf;
+	char **files = main_lesson_files(&nf);
+	struct script **v = xcalloc(nf + 1, sizeof *v);
+
+	*n = 0;
+	for (size_t i = 0; i < nf; i++) {
+		struct script *s = main_load(files[i]);
+		if (s)
+			v[(*n)++] = s;
+	}
+	main_free_list(files, nf);
+	return v;
+}
+
+/* class URL | class simulate URL | class setup */
+static int
+main_class(struct main_opts *mo, char **args, int n)
+{
+	struct class_cmd_opts co;
+	const char *sub = n > 0 ? args[0] : NULL;
+	char klass[CLASS_NAME_MAX];
+	int rc, take;
+
+	memset(&co, 0, sizeof co);
+	co.out = stdout;
+	co.json = mo->json;
+	co.csv = mo->csv;
+	co.for_s = mo->for_s;
+	co.stuck_ms = (int64_t)(mo->stuck_min ? mo->stuck_min : 5) * 60000;
+	co.students = mo->students;
+	co.events = mo->events ? mo->events : 20;
+	co.pace_ms = mo->pace_ms ? mo->pace_ms : 1000;
+	co.sent = mo->sent;
+	co.prefix = mo->student ? mo->student : "student";
+	co.seed = mo->has_seed ? mo->seed : 1;
+	co.what = "the class URL";
+	if (sub && strcmp(sub, "setup") == 0) {
+		if (n > 1 || mo->class_name == NULL) {
+			main_error("%s", "class setup: name the class with "
+			    "--class-name NAME (and no other argument)");
+			return EXIT_BAD_INPUT;
+		}
+		if (main_class_name(mo->class_name, NULL, NULL, klass,
+		    sizeof klass) != 0)
+			return EXIT_BAD_INPUT;
+		co.klass = klass;
+		return class_cmd_setup(&co);
+	}
+	take = sub && strcmp(sub, "simulate") == 0;
+	if (n > take + 1 || (n > take && strstr(args[take], "://") == NULL)) {
+		main_error("class: '%s' is not a class URL (amqp://...)",
+		    args[n - 1]);
+		return EXIT_BAD_INPUT;
+	}
+	/* The argument's password is hidden from ps as --class's is. */
+	if (n > take)
+		main_set_url(&mo->class_url, args[take]);
+	if (mo->class_url == NULL) {
+		main_error("%s", "class: which class? (class amqp://user:pass@"
+		    "host:port/vhost, class simulate URL, class setup)");
+		return EXIT_BAD_INPUT;
+	}
+	if (main_class_name(mo->class_name, mo->class_url, co.what, klass,
+	    sizeof klass) != 0)
+		return EXIT_BAD_INPUT;
+	co.url = mo->class_url;
+	co.klass = klass;
+	if (!take)
+		return class_cmd_dashboard(&co);
+	if (co.students == 0)
+		co.students = 30;
+	co.lessons = main_class_lessons(&co.nlessons);
+	rc = class_cmd_simulate(&co);
+	for (size_t i = 0; i < co.nlessons; i++)
+		script_free(co.lessons[i]);
+	free(co.lessons);
+	return rc;
+}
+
 /* Runs the command at argv[optind]; the exit status. */
 static int
 main_command(int argc, char **argv, struct main_opts *mo)
@@ -696,6 +1117,11 @@ main_command(int argc, char **argv, struct main_opts *mo)
 	if (optind >= argc)
 		return main_lab(mo, NULL, 0);
 	cmd = argv[optind++];
+	if (mo->cast && strcmp(cmd, "lab") && strcmp(cmd, "replay")) {
+		main_error("--cast records the screen of lab or replay, not %s",
+		    cmd);
+		return EXIT_BAD_INPUT;
+	}
 	if (strcmp(cmd, "lab") == 0)
 		return main_lab(mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "replay") == 0) {
@@ -737,13 +1163,28 @@ main_command(int argc, char **argv, struct main_opts *mo)
 		return main_gen(mo);
 	if (strcmp(cmd, "diff") == 0)
 		return main_diff(mo);
+	if (strcmp(cmd, "class") == 0)
+		return main_class(mo, argv + optind, argc - optind);
 	if (strcmp(cmd, "watch") == 0) {
-		struct watch_opts wo = { mo->listen, mo->broker, mo->json,
-		    stdout };
+		struct watch_opts wo;
+		struct watchview_opts wvo = { NULL, NULL };
+		memset(&wo, 0, sizeof wo);
+		wo.listen = mo->listen;
+		wo.url = mo->broker;
+		wo.json = mo->json;
+		wo.out = stdout;
+		wo.record = mo->record;
+		/* On a terminal, the lab's screen; --json or a pipe: lines. */
+		if (!mo->json && isatty(STDIN_FILENO) &&
+		    isatty(STDOUT_FILENO)) {
+			wvo.lang = mo->lang;
+			wo.screen = watchview_run;
+			wo.screen_ctx = &wvo;
+		}
 		return watch_run(&wo);
 	}
 	main_error("unknown command '%s' (expected lab, replay, check, list, "
-	    "compare, config, gen, diff or watch)",
+	    "compare, config, gen, diff, watch or class)",
 	    cmd);
 	return EXIT_BAD_INPUT;
 }
@@ -757,13 +1198,14 @@ main(int argc, char **argv)
 	memset(&mo, 0, sizeof mo);
 	mo.lang = main_locale_lang();
 	mo.engine = "sim";
+	mo.autoplay_ms = 8000;
+	mo.cols = CASTPLAY_MIN_COLS;
+	mo.rows = CASTPLAY_MIN_ROWS;
 	rc = main_options(argc, argv, &mo);
 	if (rc == MAIN_GO)
 		rc = main_command(argc, argv, &mo);
-	if (mo.broker) {
-		memset(mo.broker, 0, strlen(mo.broker));
-		free(mo.broker);
-	}
+	main_free_url(&mo.broker);
+	main_free_url(&mo.class_url);
 	script_include_dirs_clear();
 	return rc;
 }

@@ -103,6 +103,12 @@ client_emit(struct client *cl, enum event_kind kind, enum event_actor actor,
 	broker_emit(cl->b, kind, actor, msg, code, flag, where, detail);
 }
 
+void
+client_producer_renegotiate(struct client *cl)
+{
+	cl->prod.reconnect = cl->prod.connected;
+}
+
 int
 client_producer_recycle_due(const struct client *cl)
 {

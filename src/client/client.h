@@ -196,10 +196,10 @@ int64_t client_now(const struct client *cl);
 
 /* ---- producer ------------------------------------------------------------- */
 
-/* Queues a run of publishes (the batch is copied; xname is taken over). */
 /*
  * A toggle negotiated at connect (the heartbeat) changed: the application
  * replaces its producer connection as soon as nothing is in flight on it.
+ * client_producer_renegotiate marks a connected producer for that;
  * client_producer_recycle_due says whether that time has come (the engine
  * adds what only it sees, such as bytes not yet on the wire);
  * client_producer_recycle says so in the event stream and forgets the old
@@ -208,6 +208,8 @@ int64_t client_now(const struct client *cl);
  */
 int client_producer_recycle_due(const struct client *cl);
 void client_producer_recycle(struct client *cl);
+void client_producer_renegotiate(struct client *cl);
+/* Queues a run of publishes (the batch is copied; xname is taken over). */
 void client_outbox_push(struct client *cl, const struct client_batch *b,
     int front);
 struct client_batch *client_outbox_head(struct client *cl);

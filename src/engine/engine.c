@@ -183,6 +183,9 @@ engine_durability(struct engine *e, char **cause)
 		    (int)b->toggles[TOGGLE_DURABLE_EXCHANGE];
 		int changed = b->up && x->exists && durable != x->durable;
 		x->durable = durable;
+		if (changed)
+			broker_emit(b, EV_EXCHANGE_REDECLARED, ACTOR_BROKER, 0,
+			    0, 0, x->name, durable ? "durable" : "transient");
 		if (changed && h->exchange_redeclared &&
 		    h->exchange_redeclared(e, (int)i, cause) != 0)
 			return -1;
@@ -443,6 +446,7 @@ void
 engine_base_free(struct engine_base *eb)
 {
 	free(eb->qviews);
+	free(eb->xviews);
 	sched_free(&eb->sched);
 	client_free(&eb->app);
 	broker_free(&eb->b);
@@ -474,6 +478,10 @@ engine_set_toggle(struct engine *e, enum toggle_id id, int64_t value,
 		if (eb->declared &&
 		    engine_durability(e, cause) != 0)
 			return -1;
+		break;
+	case TOGGLE_HEARTBEAT:
+		if (eb->declared)
+			client_producer_renegotiate(&eb->app);
 		break;
 	case TOGGLE_RECONCILE:
 	case TOGGLE_RECONCILE_MS:
@@ -590,6 +598,14 @@ engine_view_fill(struct engine *e, struct engine_view *v)
 	eb->qviews = engine_queue_views(eb->qviews, &eb->b, now);
 	v->queues = eb->qviews;
 	v->nqueues = eb->b.nqueues;
+	eb->xviews = xrealloc(eb->xviews, (eb->b.nexchanges + 1) *
+	    sizeof *eb->xviews);
+	for (size_t i = 0; i < eb->b.nexchanges; i++) {
+		eb->xviews[i].name = eb->b.exchanges[i].name;
+		eb->xviews[i].exists = eb->b.exchanges[i].exists;
+	}
+	v->exchanges = eb->xviews;
+	v->nexchanges = eb->b.nexchanges;
 	for (size_t i = 0; i < eb->app.ncons; i++) {
 		v->consumer_in_progress += (uint64_t)eb->app.cons[i].busy;
 		v->consumer_buffered += eb->app.cons[i].buf.len;

@@ -118,6 +118,12 @@ struct engine_queue_view {
 	int role;          /* QROLE_* */
 };
 
+/* An exchange as the broker has it now. */
+struct engine_exchange_view {
+	const char *name;
+	int exists;        /* 0 after it was deleted or lost */
+};
+
 struct engine_view {
 	int broker_up;
 	int producer_connected;
@@ -128,6 +134,8 @@ struct engine_view {
 	int producer_attempt;          /* connection attempts for this send */
 	const struct engine_queue_view *queues; /* borrowed until the next call */
 	size_t nqueues;
+	const struct engine_exchange_view *exchanges; /* borrowed, as queues */
+	size_t nexchanges;
 	uint64_t consumer_in_progress;
 	uint64_t consumer_buffered;
 	int consumers_connected;
@@ -148,6 +156,10 @@ struct engine;
 				       same story (deterministic) */
 #define ENGINE_CAP_REAL_BROKER 0x4  /* drives a real broker (engine_opts.url)
 				       whose crashes are real */
+#define ENGINE_CAP_WIRE_READ 0x8    /* its events are read off the wire of
+				       applications it does not run, so the
+				       ledger counts them without asserting
+				       (ledger_strict off) */
 
 struct engine_ops {
 	const char *name;
@@ -201,6 +213,7 @@ struct engine_base {
 	const struct engine_hooks *hooks;
 	int timer_base;            /* the shared timers' first kind */
 	struct engine_queue_view *qviews; /* the last view's queues */
+	struct engine_exchange_view *xviews; /* and exchanges */
 };
 
 /*

@@ -23,44 +23,10 @@ lv_admin_close(struct engine *e)
 int
 lv_admin_open(struct engine *e, char **cause)
 {
-	amqp_socket_t *s;
-	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
-	amqp_rpc_reply_t r;
-	int rc;
-	char why[512];
-
 	lv_admin_close(e);
-	e->admin = amqp_new_connection();
-	s = amqp_tcp_socket_new(e->admin);
-	rc = s ? amqp_socket_open_noblock(s, e->target.host, e->target.port,
-	    &tv) : AMQP_STATUS_NO_MEMORY;
-	if (rc != AMQP_STATUS_OK) {
-		live_conn_explain_status(rc, 0, NULL, NULL, why, sizeof why);
-		goto fail;
-	}
-	amqp_set_handshake_timeout(e->admin, &tv);
-	amqp_set_rpc_timeout(e->admin, &rpc);
-	r = amqp_login(e->admin, e->target.vhost, 64, 131072, 0,
-	    AMQP_SASL_METHOD_PLAIN, e->target.user, e->target.password);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		int code = 0;
-		char text[200] = "";
-		if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION)
-			live_conn_reply(&r.reply, &code, text, sizeof text);
-		live_conn_explain_status(r.reply_type ==
-		    AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error :
-		    AMQP_STATUS_CONNECTION_CLOSED, code, text, &e->target, why,
-		    sizeof why);
-		goto fail;
-	}
+	e->admin = live_conn_login(&e->target, cause);
 	e->admin_chan = 0;
-	return 0;
-fail:
-	amqp_destroy_connection(e->admin);
-	e->admin = NULL;
-	if (cause)
-		*cause = xasprintf("%s: %s", e->target.display, why);
-	return -1;
+	return e->admin ? 0 : -1;
 }
 
 /*

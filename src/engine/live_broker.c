@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -157,12 +158,8 @@ lb_copy(char *dst, size_t len, const char *src)
 	return 0;
 }
 
-/*
- * Parses an amqp:// URL. `what` says where it came from, for messages; the
- * URL itself is never quoted back since it may hold a password.
- */
-static int
-lb_parse_url(const char *url, const char *what, struct live_target *t,
+int
+live_broker_parse_url(const char *url, const char *what, struct live_target *t,
     char **cause)
 {
 	struct amqp_connection_info ci;
@@ -241,13 +238,9 @@ lb_config_mode_warn(const char *path, const struct stat *st, const char *url)
 	    (unsigned)(st->st_mode & 07777), path);
 }
 
-/*
- * The broker URL from the config file into *url (caller frees), or NULL if
- * there is no file or no `broker` setting. -1 with *cause if the file is
- * there but unreadable.
- */
-static int
-lb_config_url(char **url, char **path_out, char **cause)
+int
+live_broker_config_url(const char *key, char **url, char **path_out,
+    char **cause)
 {
 	char *path = lb_config_path();
 	config_t cf;
@@ -266,12 +259,12 @@ lb_config_url(char **url, char **path_out, char **cause)
 		config_destroy(&cf);
 		return -1;
 	}
-	if (config_lookup_string(&cf, "broker", &v) == CONFIG_TRUE) {
+	if (config_lookup_string(&cf, key, &v) == CONFIG_TRUE) {
 		*url = xstrdup(v);
 		lb_config_mode_warn(path, &st, v);
-	} else if (config_lookup(&cf, "broker") != NULL) {
-		*cause = xasprintf("%s: broker must be a string "
-		    "(broker = \"amqp://...\";)", path);
+	} else if (config_lookup(&cf, key) != NULL) {
+		*cause = xasprintf("%s: %s must be a string "
+		    "(%s = \"amqp://...\";)", path, key, key);
 		config_destroy(&cf);
 		return -1;
 	}
@@ -931,9 +924,9 @@ live_broker_resolve(const char *url, struct live_target *t, char **cause)
 		return 0;
 	}
 	if (url && *url)
-		return lb_parse_url(url, "the broker URL", t, cause);
+		return live_broker_parse_url(url, "the broker URL", t, cause);
 	if (env && *env)
-		return lb_parse_url(env, "RABBITLAB_URL", t, cause);
+		return live_broker_parse_url(env, "RABBITLAB_URL", t, cause);
 	if (lb.resolved) {
 		*t = lb.target;
 		return 0;
@@ -945,13 +938,13 @@ live_broker_resolve(const char *url, struct live_target *t, char **cause)
 		*t = lb.target;
 		return 0;
 	}
-	if (lb_config_url(&curl, &cpath, cause) != 0) {
+	if (live_broker_config_url("broker", &curl, &cpath, cause) != 0) {
 		free(cpath);
 		return -1;
 	}
 	if (curl) {
 		char *what = xasprintf("%s: broker", cpath);
-		rc = lb_parse_url(curl, what, t, cause);
+		rc = live_broker_parse_url(curl, what, t, cause);
 		memset(curl, 0, strlen(curl));
 		free(curl);
 		free(what);
@@ -1051,4 +1044,34 @@ live_broker_policy(const char *vhost, const char *name, const char *pattern,
 		return -1;
 	}
 	return 0;
+}
+
+int
+live_broker_queue_policy(const char *vhost, const char *name,
+    const char *queue, int64_t max_length, int reject_publish,
+    int64_t ttl_ms, char **cause)
+{
+	char pattern[512], def[256];
+	size_t n = 0;
+
+	/* ^ + the queue's name with regex characters escaped + $ */
+	pattern[n++] = '^';
+	for (const char *s = queue; *s && n + 3 < sizeof pattern; s++) {
+		if (strchr(".^$*+?()[]{}|\\", *s))
+			pattern[n++] = '\\';
+		pattern[n++] = *s;
+	}
+	pattern[n++] = '$';
+	pattern[n] = '\0';
+	snprintf(def, sizeof def, "{");
+	if (max_length >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "\"max-length\":%" PRId64 ",\"overflow\":\"%s\"",
+		    max_length, reject_publish ? "reject-publish" : "drop-head");
+	if (ttl_ms >= 0)
+		snprintf(def + strlen(def), sizeof def - strlen(def),
+		    "%s\"message-ttl\":%" PRId64, max_length >= 0 ? "," : "",
+		    ttl_ms);
+	snprintf(def + strlen(def), sizeof def - strlen(def), "}");
+	return live_broker_policy(vhost, name, pattern, def, cause);
 }

@@ -28,6 +28,7 @@
 #define RL_LIVE_BROKER_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 struct live_target {
 	char host[256];
@@ -60,6 +61,25 @@ void live_broker_progress(const char *fmt, ...)
  * file, no rabbitmq-server installed, a node that did not come up.
  */
 int live_broker_resolve(const char *url, struct live_target *t, char **cause);
+
+/*
+ * Parses one amqp:// URL into *t. `what` says where it came from, for
+ * messages; the URL itself is never quoted back since it may hold a
+ * password. Returns 0, or -1 with *cause (caller frees).
+ */
+int live_broker_parse_url(const char *url, const char *what,
+    struct live_target *t, char **cause);
+
+/*
+ * The string setting `key` (e.g. "broker", "class") of the config file
+ * into *url (caller frees; NULL if there is no file or no such setting),
+ * and the file's path into *path_out (caller frees; may be NULL). A file
+ * others may read that holds a password draws the chmod warning. Returns
+ * 0, or -1 with *cause when the file is there but unreadable or the
+ * setting is not a string.
+ */
+int live_broker_config_url(const char *key, char **url, char **path_out,
+    char **cause);
 
 /*
  * From now on live_broker_resolve() ignores every URL, $RABBITLAB_URL,
@@ -111,5 +131,14 @@ int live_broker_rmtree(const char *path, char **cause);
  */
 int live_broker_policy(const char *vhost, const char *name,
     const char *pattern, const char *definition, char **cause);
+
+/*
+ * The lab's policy `name` on queue `queue` alone (its name matched
+ * exactly): max-length (-1 none) with its overflow (reject-publish or
+ * drop-head) and message-ttl in ms (-1 none), through live_broker_policy.
+ */
+int live_broker_queue_policy(const char *vhost, const char *name,
+    const char *queue, int64_t max_length, int reject_publish,
+    int64_t ttl_ms, char **cause);
 
 #endif

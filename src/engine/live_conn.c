@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "util/mono.h"
+#include "util/xmalloc.h"
 
 void
 live_conn_init(struct live_conn *c, const struct live_target *t,
@@ -555,3 +556,45 @@ live_conn_explain(const struct live_conn *c, char *buf, size_t len)
 	live_conn_explain_status(c->status, c->reply_code, c->reply_text,
 	    c->target, buf, len);
 }
+
+amqp_connection_state_t
+live_conn_login(const struct live_target *t, char **cause)
+{
+	amqp_connection_state_t c;
+	amqp_socket_t *s;
+	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
+	amqp_rpc_reply_t r;
+	int rc;
+	char why[512];
+
+	c = amqp_new_connection();
+	s = amqp_tcp_socket_new(c);
+	rc = s ? amqp_socket_open_noblock(s, t->host, t->port,
+	    &tv) : AMQP_STATUS_NO_MEMORY;
+	if (rc != AMQP_STATUS_OK) {
+		live_conn_explain_status(rc, 0, NULL, NULL, why, sizeof why);
+		goto fail;
+	}
+	amqp_set_handshake_timeout(c, &tv);
+	amqp_set_rpc_timeout(c, &rpc);
+	r = amqp_login(c, t->vhost, 64, 131072, 0,
+	    AMQP_SASL_METHOD_PLAIN, t->user, t->password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		int code = 0;
+		char text[200] = "";
+		if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION)
+			live_conn_reply(&r.reply, &code, text, sizeof text);
+		live_conn_explain_status(r.reply_type ==
+		    AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error :
+		    AMQP_STATUS_CONNECTION_CLOSED, code, text, t, why,
+		    sizeof why);
+		goto fail;
+	}
+	return c;
+fail:
+	amqp_destroy_connection(c);
+	if (cause)
+		*cause = xasprintf("%s: %s", t->display, why);
+	return NULL;
+}
+

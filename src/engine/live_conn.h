@@ -126,4 +126,14 @@ void live_conn_explain_status(int status, int code, const char *text,
 void live_conn_reply(const amqp_method_t *m, int *code, char *buf,
     size_t len);
 
+/*
+ * A blocking connection to t (handshake bounded at 3 s, each RPC at 10 s)
+ * logged in as t's user, for administrative calls (declare, delete,
+ * depth) where waiting is fine. Returns it (the caller closes and
+ * destroys it), or NULL with *cause (caller frees; cause may be NULL)
+ * naming the broker by t->display and saying why.
+ */
+amqp_connection_state_t live_conn_login(const struct live_target *t,
+    char **cause);
+
 #endif

@@ -26,7 +26,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +101,6 @@ struct live_relay {
 
 static const uint8_t rl_heartbeat[8] = { 8, 0, 0, 0, 0, 0, 0, 0xce };
 
-#define rl_be16 live_frame_be16
-#define rl_be32 live_frame_be32
-#define rl_be64 live_frame_be64
 
 /* ---- parsing --------------------------------------------------------- */
 
@@ -281,13 +277,13 @@ rl_offer_confirm(struct live_relay *r, struct rl_parse *p)
 		return;
 	r->fast = 0;
 	if (p->fr.type != LIVE_FRAME_METHOD || p->fr.cap_len < 13 ||
-	    rl_be16(cap) != 60)
+	    live_frame_be16(cap) != 60)
 		return;
-	meth = rl_be16(cap + 2);
+	meth = live_frame_be16(cap + 2);
 	if (meth != 80 && meth != 120)
 		return;
 	if (r->ops->confirm(r->ctx, p->fr.channel, meth == 80,
-	    rl_be64(cap + 4), cap[12] & 1, r->down.out)) {
+	    live_frame_be64(cap + 4), cap[12] & 1, r->down.out)) {
 		r->fast = 1;
 		r->fast_taken = 1;
 	}
@@ -323,8 +319,8 @@ rl_frame_end(void *ctx, struct live_frame *f, uint64_t at)
 	if (!upstream && r->fast)
 		rl_offer_confirm(r, p);
 	if (!upstream) {
-		if (type == 1 && f->cap_len >= 4 && rl_be16(f->cap) == 60 &&
-		    rl_be16(f->cap + 2) == 60)
+		if (type == 1 && f->cap_len >= 4 && live_frame_be16(f->cap) == 60 &&
+		    live_frame_be16(f->cap + 2) == 60)
 			rl_deliver_method(p);
 		else if (type == 2 && p->deliver) {
 			p->deliver = 0;
@@ -333,20 +329,20 @@ rl_frame_end(void *ctx, struct live_frame *f, uint64_t at)
 			p->deliver = 0;
 	}
 	if (type == 1 && f->peek_len >= 4) {
-		uint16_t cls = rl_be16(pl), meth = rl_be16(pl + 2);
+		uint16_t cls = live_frame_be16(pl), meth = live_frame_be16(pl + 2);
 		if (!upstream) {
 			if (cls == 10 && meth == 30)
 				p->tuned = 1;
 			return;
 		}
 		if (cls == 10 && meth == 31 && f->peek_len >= 10)
-			rl_tune_ok(r, rl_be32(pl + 6));
+			rl_tune_ok(r, live_frame_be32(pl + 6));
 		if (cls == 60 && meth == 40)
 			p->content = 1;
 		else
 			rl_cmd_push(r, at, cls, meth);
 	} else if (type == 2 && upstream && p->content == 1) {
-		p->body_left = f->peek_len >= 12 ? rl_be64(pl + 4) : 0;
+		p->body_left = f->peek_len >= 12 ? live_frame_be64(pl + 4) : 0;
 		if (p->body_left == 0) {
 			p->content = 0;
 			rl_cmd_push(r, at, 60, 40);

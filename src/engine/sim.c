@@ -985,7 +985,6 @@ sim_hook_toggled(struct engine *e, enum toggle_id id, int64_t value,
 	(void)cause;
 	switch (id) {
 	case TOGGLE_HEARTBEAT:
-		e->base.app.prod.reconnect = e->base.app.prod.connected;
 		sim_producer_recycle(e, 1);
 		break;
 	case TOGGLE_ACK_MODE:

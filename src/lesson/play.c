@@ -151,6 +151,8 @@ play_start(struct play *p, enum play_run run, char **cause)
 	p->e = p->ops->create(&eo, cause);
 	if (p->e == NULL)
 		return -1;
+	if (p->ops->caps & ENGINE_CAP_WIRE_READ)
+		ledger_strict(p->ledger, 0);
 	rc = play_toggles(p, p->s->toggles, p->s->ntoggles, cause);
 	if (rc == 0 && run != PLAY_LESSON && c)
 		rc = play_toggles(p, c->setup, c->nsetup, cause);

@@ -21,45 +21,11 @@
 #include <unistd.h>
 
 #include "lesson/script_loader.h"
+#include "util/utf8.h"
 #include "util/xmalloc.h"
 
 /* ---------------------------------------------------------------------- */
 /* Reading and scanning the raw text                                       */
-
-/* Length of the UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t
-script_utf8_len(const unsigned char *p, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xC2)
-		return 0; /* a stray continuation byte or an overlong pair */
-	if (p[0] < 0xE0) {
-		len = 2;
-		cp = p[0] & 0x1F;
-	} else if (p[0] < 0xF0) {
-		len = 3;
-		cp = p[0] & 0x0F;
-	} else if (p[0] < 0xF5) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
 
 int
 script_utf8_ok(const char *s, size_t n)
@@ -67,7 +33,7 @@ script_utf8_ok(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = script_utf8_len(p + i, n - i);
+		size_t len = utf8_len(p + i, n - i);
 		if (len == 0)
 			return 0;
 		i += len;
@@ -202,7 +168,7 @@ script_check_bytes(struct script_loader *ld, const char *file, int quote,
 			    i - bol + 1);
 			return -1;
 		}
-		len = script_utf8_len(p + i, n - i);
+		len = utf8_len(p + i, n - i);
 		if (len == 0 && quote) {
 			script_report_file(ld, file, line, "the text is not "
 			    "valid UTF-8 (byte 0x%02X at column %zu); save the "

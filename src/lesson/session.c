@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "class/class_report.h"
 #include "lesson/play.h"
 #include "util/xmalloc.h"
 
@@ -43,6 +44,7 @@ struct session_rec {
 	enum session_act kind;
 	enum toggle_id toggle;
 	int64_t value;       /* toggle value, count, failure, on, step index */
+	int joined;          /* taken back together with the record before */
 };
 
 /* One event kept whole for timelines; strings are owned. */
@@ -333,6 +335,7 @@ session_remember(struct session *ss, enum session_act kind,
 	r->kind = kind;
 	r->toggle = toggle;
 	r->value = value;
+	r->joined = 0;
 }
 
 int
@@ -342,6 +345,27 @@ session_toggle(struct session *ss, enum toggle_id id, int64_t value,
 	if (engine_set_toggle(ss->play.e, id, value, cause) != 0)
 		return -1;
 	session_remember(ss, SA_TOGGLE, id, value);
+	return 0;
+}
+
+int
+session_toggles(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause)
+{
+	size_t first = ss->nrecs;
+
+	/* Numbers first, so that a switch turned on starts with its value. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < TOGGLE_COUNT; i++) {
+			enum toggle_id id = (enum toggle_id)i;
+			int sw = toggle_info(id)->type == TOGGLE_BOOL;
+			if (sw != pass || session_get_toggle(ss, id) == v[i])
+				continue;
+			if (session_toggle(ss, id, v[i], cause) != 0)
+				return -1;
+			if (ss->nrecs > first + 1)
+				ss->recs[ss->nrecs - 1].joined = 1;
+		}
 	return 0;
 }
 
@@ -463,10 +487,26 @@ session_live(const struct session *ss)
 	return !(ss->play.ops->caps & ENGINE_CAP_VIRTUAL_TIME);
 }
 
+/*
+ * Keeps the first n records only, and lets time go on to where it was:
+ * what they did is taken back, not the time that passed.
+ */
+static int
+session_take_back(struct session *ss, size_t n, char **cause)
+{
+	int64_t now = ss->play.ops->now(ss->play.e), back;
+
+	if (session_replay(ss, n, cause) != 0)
+		return -1;
+	back = ss->play.ops->now(ss->play.e);
+	if (now > back)
+		return ss->play.ops->advance(ss->play.e, now - back, cause);
+	return 0;
+}
+
 int
 session_undo(struct session *ss, char **cause)
 {
-	int64_t now = ss->play.ops->now(ss->play.e), back;
 	size_t n = ss->nrecs;
 
 	/* A lesson step or the challenge start is a milestone, not undone. */
@@ -484,13 +524,10 @@ session_undo(struct session *ss, char **cause)
 		*cause = xstrdup("nothing to undo");
 		return -1;
 	}
-	if (session_replay(ss, n - 1, cause) != 0)
-		return -1;
-	/* Time goes on to where it was; only the action is taken back. */
-	back = ss->play.ops->now(ss->play.e);
-	if (now > back)
-		return ss->play.ops->advance(ss->play.e, now - back, cause);
-	return 0;
+	/* One press that set several toggles is taken back whole. */
+	while (n > 1 && ss->recs[n - 1].joined)
+		n--;
+	return session_take_back(ss, n - 1, cause);
 }
 
 int
@@ -675,6 +712,8 @@ session_chal_advance(struct session *ss)
 	if (ss->play.pending == NULL) {
 		ss->chal_playing = 0;
 		ss->lesson.challenge_met = session_goal_met(ss);
+		if (!ss->replaying)
+			class_report_challenge(ss->lesson.challenge_met);
 	}
 }
 
@@ -749,11 +788,35 @@ session_toggles_reached(const struct session *ss,
 	return 1;
 }
 
-/* Plays the current step, the learner's, and judges how it went. */
+/*
+ * Where the learner's own presses for step st begin in the records: the
+ * run of toggle records of its set that ends the list.
+ */
+static size_t
+session_learner_mark(const struct session *ss, const struct script_step *st)
+{
+	size_t n = ss->nrecs;
+
+	while (n > 0 && ss->recs[n - 1].kind == SA_TOGGLE) {
+		int mine = 0;
+		for (size_t i = 0; i < st->action.ntoggles; i++)
+			mine |= st->action.toggles[i].id == ss->recs[n - 1].toggle;
+		if (!mine)
+			break;
+		n--;
+	}
+	return n;
+}
+
+/*
+ * Plays the current step, the learner's, and judges how it went; a miss
+ * takes back the step and the presses that led to it.
+ */
 static enum session_try
 session_learner_play(struct session *ss, char **cause)
 {
-	size_t at = ss->lesson.step, nrecs = ss->nrecs;
+	size_t at = ss->lesson.step;
+	size_t nrecs = session_learner_mark(ss, session_current_step(ss));
 	size_t failed = ss->lesson.expects_failed;
 	char what[sizeof ss->lesson.failed];
 
@@ -761,14 +824,40 @@ session_learner_play(struct session *ss, char **cause)
 		return SESSION_TRY_ERROR;
 	ss->lesson.retry[0] = '\0';
 	if (ss->lesson.expects_failed == failed ||
-	    !(ss->play.ops->caps & ENGINE_CAP_UNDO))
+	    !(ss->play.ops->caps & ENGINE_CAP_UNDO)) {
+		class_report_action((int)at);
 		return SESSION_TRY_DONE;
+	}
 	/* Take the step back; the learner tries again from where it was. */
 	snprintf(what, sizeof what, "%s", ss->lesson.failed);
-	if (session_replay(ss, nrecs, cause) != 0)
+	if (session_take_back(ss, nrecs, cause) != 0)
 		return SESSION_TRY_ERROR;
 	snprintf(ss->lesson.retry, sizeof ss->lesson.retry, "%s", what);
 	return SESSION_TRY_AGAIN;
+}
+
+enum session_try
+session_learner_press(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause)
+{
+	const struct script_step *st = session_learner_step(ss);
+	int mine = 0;
+
+	if (st == NULL)
+		return SESSION_TRY_NONE;
+	if (st->action.kind != ACT_TOGGLE)
+		return SESSION_TRY_WRONG;
+	for (size_t i = 0; i < st->action.ntoggles; i++) {
+		enum toggle_id id = st->action.toggles[i].id;
+		mine |= v[id] != session_get_toggle(ss, id);
+	}
+	if (!mine)
+		return SESSION_TRY_WRONG;
+	if (session_toggles(ss, v, cause) != 0)
+		return SESSION_TRY_ERROR;
+	if (!session_toggles_reached(ss, st))
+		return SESSION_TRY_MORE;
+	return session_learner_play(ss, cause);
 }
 
 enum session_try
@@ -785,16 +874,13 @@ session_learner_try(struct session *ss, enum script_action_kind kind, int id,
 		return SESSION_TRY_WRONG;
 	switch (kind) {
 	case ACT_TOGGLE: {
-		int mine = 0;
-		for (size_t i = 0; i < a->ntoggles; i++)
-			mine |= (int)a->toggles[i].id == id;
-		if (!mine)
+		int64_t v[TOGGLE_COUNT];
+		if (id < 0 || id >= TOGGLE_COUNT)
 			return SESSION_TRY_WRONG;
-		if (session_toggle(ss, (enum toggle_id)id, value, cause) != 0)
-			return SESSION_TRY_ERROR;
-		if (!session_toggles_reached(ss, st))
-			return SESSION_TRY_MORE;
-		break;
+		for (int i = 0; i < TOGGLE_COUNT; i++)
+			v[i] = session_get_toggle(ss, (enum toggle_id)i);
+		v[id] = value;
+		return session_learner_press(ss, v, cause);
 	}
 	case ACT_FAIL:
 		if ((int)a->fail.kind != id)
@@ -820,6 +906,8 @@ session_answer(struct session *ss, size_t i)
 	ss->lesson.answered = (int)i + 1;
 	ss->lesson.answer_right = i == st->ask->answer;
 	ss->lesson.asking = 0;
+	class_report_answer((int)ss->lesson.step, (int)i,
+	    ss->lesson.answer_right);
 	return ss->lesson.answer_right;
 }
 
@@ -863,6 +951,7 @@ session_challenge_run(struct session *ss, char **cause)
 	}
 	ss->replaying = 0;
 	ss->lesson.challenge_met = session_goal_met(ss);
+	class_report_challenge(ss->lesson.challenge_met);
 	return ss->lesson.challenge_met;
 }
 
@@ -895,8 +984,10 @@ session_hint(struct session *ss)
 {
 	const struct script_challenge *c = ss->s->challenge;
 
-	if (c && ss->lesson.hints_shown < c->nhints)
+	if (c && ss->lesson.hints_shown < c->nhints) {
 		ss->lesson.hints_shown++;
+		class_report_hint((int)ss->lesson.hints_shown);
+	}
 	return ss->lesson.hints_shown;
 }
 

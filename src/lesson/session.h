@@ -113,6 +113,12 @@ void session_free(struct session *ss);
  */
 int session_toggle(struct session *ss, enum toggle_id id, int64_t value,
     char **cause);
+/*
+ * Sets every toggle to v[] as one action (numbers before switches): undo
+ * takes it back whole. On a refusal the toggles set so far stay set.
+ */
+int session_toggles(struct session *ss, const int64_t v[TOGGLE_COUNT],
+    char **cause);
 int session_publish(struct session *ss, uint32_t count, char **cause);
 int session_fail(struct session *ss, enum failure_kind kind, char **cause);
 int session_restart(struct session *ss, char **cause);
@@ -178,8 +184,9 @@ enum session_try {
 			      at its value, or another of its toggles) */
 	SESSION_TRY_DONE,  /* the step was played, as the script has it */
 	SESSION_TRY_AGAIN, /* played, but an expectation missed: on the
-			      simulated engine it was taken back and the step
-			      waits again (lesson.retry says what happened) */
+			      simulated engine it was taken back with the
+			      presses that led to it, and the step waits
+			      again (lesson.retry says what happened) */
 	SESSION_TRY_ERROR, /* the engine refused: *cause set */
 };
 
@@ -194,6 +201,13 @@ enum session_try {
  */
 enum session_try session_learner_try(struct session *ss,
     enum script_action_kind kind, int id, int64_t value, char **cause);
+/*
+ * The same for a toggle key whose press sets the toggles to v[] (a
+ * family's key may move its switch and its number at once, as in free
+ * play): it is the step's when it changes a toggle of the step's set.
+ */
+enum session_try session_learner_press(struct session *ss,
+    const int64_t v[TOGGLE_COUNT], char **cause);
 
 /* Answers the current question with choice `i` (0-based); 1 if right. */
 int session_answer(struct session *ss, size_t i);

@@ -78,6 +78,8 @@ enum event_actor {
 	_(START, "broker started")                                             \
 	_(QUEUE_DELETED, "queue gone")         /* where: queue */              \
 	_(EXCHANGE_DELETED, "exchange gone")   /* where: exchange */           \
+	_(EXCHANGE_REDECLARED, "exchange declared again") /* where: exchange; \
+						  after a delete or a loss */ \
 	_(POLICY, "policy set")                /* where: queue; detail */      \
 	_(PAID, "payment marked done")                                         \
 	_(RECONCILE, "order repaired")                                         \

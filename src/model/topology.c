@@ -205,3 +205,19 @@ topology_headers_match(const struct topo_binding *b, const struct topo_kv *h,
 	}
 	return b->match_all ? hits == b->nargs : hits > 0;
 }
+
+struct topo_binding *
+topology_add_binding(struct topology *t, const char *exchange,
+    const char *queue, const char *key)
+{
+	struct topo_binding *b;
+
+	t->bindings = xrealloc(t->bindings,
+	    (t->nbindings + 1) * sizeof *t->bindings);
+	b = &t->bindings[t->nbindings++];
+	memset(b, 0, sizeof *b);
+	b->exchange = xstrdup(exchange);
+	b->queue = xstrdup(queue);
+	b->key = xstrdup(key ? key : "");
+	return b;
+}

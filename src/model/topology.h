@@ -96,6 +96,10 @@ struct topology *topology_copy(const struct topology *src);
 void topology_free(struct topology *topo);
 /* Frees what `topo` owns, not `topo` itself, and zeroes it. */
 void topology_clear(struct topology *topo);
+/* Appends a binding of `queue` to `exchange` with `key` (NULL: ""), all
+ * copied, no header arguments; returns it (valid until the next append). */
+struct topo_binding *topology_add_binding(struct topology *t,
+    const char *exchange, const char *queue, const char *key);
 /* Zeroed queue spec with every optional value "none". */
 void topology_queue_init(struct topo_queue *q);
 

@@ -1,7 +1,10 @@
 /*
  * Header and footer bars. The footer is generated from the key table
  * (ui/keys.h): the failures on its first line, the commands marked for the
- * footer on the second, in table order, as many as fit; each item is a
+ * footer on the second, in table order. It shows the keys the lesson and
+ * its current step need first (a learner step's key, H and S in a
+ * challenge, Z where the lesson stops consumers, B while the broker is
+ * down), each with its label; what does not fit gives way. Each item is a
  * click area that stands for its key.
  */
 #include "ui/bar.h"
@@ -60,8 +63,10 @@ header_draw(struct pane *p, struct lab *lab)
 		mode = _("autoplay");
 	else
 		mode = _("lesson");
-	snprintf(clock, sizeof clock, "t=%" PRId64 ".%03" PRId64 "s",
-	    now / 1000000, now % 1000000 / 1000);
+	/* Whole milliseconds, as the event log and the timelines count
+	 * (their titles say "ms"): one unit wherever a learner reads a
+	 * time on the screen. */
+	snprintf(clock, sizeof clock, "t=%" PRId64 "ms", now / 1000);
 	if (session_live(lab->ss))
 		/* Real time has no speed and no pause. */
 		snprintf(right, sizeof right, " %s %s %s ", mode, clock,
@@ -99,11 +104,98 @@ struct bar_item {
 	char name[16];          /* the key as shown */
 	const char *label;
 	const char *tiny;
+	int need;               /* BAR_* below: which items give way first */
 };
 
-/* The footer items of one kind, in footer order. */
+/* How much the footer needs an item: the lowest give way first when the
+ * line is short, and a BAR_HIDDEN one is not shown at all. */
+enum {
+	BAR_HIDDEN,  /* nothing on this screen uses the key */
+	BAR_SPARE,   /* always useful, rarely needed (speed, code, glossary) */
+	BAR_LESSON,  /* the lesson or the sandbox uses it */
+	BAR_NOW,     /* the current step or state asks for it */
+};
+
+/* Whether the steps s[0..n) use failure `kind` (kind >= 0) or action
+ * `act` (kind < 0). */
 static int
-bar_items(enum keys_kind kind, struct bar_item *items, int max)
+bar_steps_use(const struct script_step *s, size_t n, int kind,
+    enum script_action_kind act)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct script_action *a = &s[i].action;
+		if (kind >= 0 ? a->kind == ACT_FAIL && (int)a->fail.kind == kind :
+		    a->kind == act)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether the lesson (its steps or its challenge) uses it, as above. */
+static int
+bar_lesson_uses(const struct lab *lab, int kind, enum script_action_kind act)
+{
+	const struct script *s = lab->script;
+
+	return bar_steps_use(s->steps, s->nsteps, kind, act) ||
+	    (s->challenge && bar_steps_use(s->challenge->steps,
+	    s->challenge->nsteps, kind, act));
+}
+
+/* How much the screen now needs footer key k (BAR_*). */
+static int
+bar_need(const struct lab *lab, const struct keys_def *k)
+{
+	int sandbox = lab->mode == SESSION_SANDBOX;
+	const struct session_lesson *ls = sandbox ? NULL :
+	    session_lesson(lab->ss);
+	const struct script_step *st = sandbox ? NULL :
+	    session_learner_step(lab->ss);
+	enum script_action_kind want = st ? st->action.kind : ACT_NONE;
+
+	if (k->kind == KEYS_FAILURE) {
+		if (want == ACT_FAIL && (int)st->action.fail.kind == k->id)
+			return BAR_NOW;
+		return sandbox || bar_lesson_uses(lab, k->id, ACT_NONE) ?
+		    BAR_LESSON : BAR_SPARE;
+	}
+	switch (k->id) {
+	case CMD_HINT:
+	case CMD_SOLUTION:
+		return ls && ls->challenge_on ? BAR_NOW : BAR_HIDDEN;
+	case CMD_CONSUMERS:
+		if (want == ACT_STOP || want == ACT_CONSUME)
+			return BAR_NOW;
+		return sandbox || bar_lesson_uses(lab, -1, ACT_STOP) ||
+		    bar_lesson_uses(lab, -1, ACT_CONSUME) ? BAR_LESSON :
+		    BAR_HIDDEN;
+	case CMD_BROKER:
+		if (want == ACT_RESTART || !lab->view.broker_up)
+			return BAR_NOW;
+		return bar_lesson_uses(lab, -1, ACT_RESTART) ? BAR_LESSON :
+		    BAR_HIDDEN;
+	case CMD_BUILD:
+	case CMD_WRITE:
+		return sandbox ? BAR_LESSON : BAR_HIDDEN;
+	case CMD_HELP:
+	case CMD_NEXT:
+	case CMD_PUBLISH:
+	case CMD_QUIT:
+		return BAR_NOW;
+	case CMD_UNDO:
+	case CMD_RESET:
+		return BAR_LESSON;
+	case CMD_BURST:
+		return sandbox ? BAR_LESSON : BAR_SPARE;
+	default:
+		return BAR_SPARE;
+	}
+}
+
+/* The footer items of one kind that the screen needs, in footer order. */
+static int
+bar_items(const struct lab *lab, enum keys_kind kind, struct bar_item *items,
+    int max)
 {
 	size_t n;
 	const struct keys_def *t = keys_table(&n);
@@ -112,10 +204,14 @@ bar_items(enum keys_kind kind, struct bar_item *items, int max)
 	for (int foot = 1; foot <= 32 && count < max; foot++)
 		for (size_t i = 0; i < n; i++) {
 			struct bar_item *it;
+			int need;
 			if (t[i].kind != kind || t[i].foot != foot)
 				continue;
+			if ((need = bar_need(lab, &t[i])) == BAR_HIDDEN)
+				break;
 			it = &items[count++];
 			it->k = &t[i];
+			it->need = need;
 			keys_name(t[i].key, it->name, sizeof it->name);
 			it->label = keys_label(&t[i]);
 			it->tiny = keys_tiny(&t[i]);
@@ -142,32 +238,33 @@ bar_width(const struct bar_item *items, int n, int tiny, int sep)
 
 /*
  * Draws one footer line: with full labels if they fit, else with the short
- * ones, else with short labels as far as they go and bare keys after, so
- * every key is always on screen.
+ * ones; when even those do not fit, the least needed items (the last of
+ * them first) give way, so every key shown has its label. The help (?)
+ * lists every key.
  */
 static void
-bar_line(int y, int x, int w, const struct bar_item *items, int n)
+bar_line(int y, int x, int w, struct bar_item *items, int n)
 {
-	int tiny = bar_width(items, n, 0, 2) > w, sep = tiny ? 1 : 2;
-	int end = x + w;
+	int tiny;
 
+	while (n > 0 && bar_width(items, n, 1, 1) > w) {
+		int drop = n - 1;
+		for (int i = n - 1; i >= 0; i--)
+			if (items[i].need < items[drop].need)
+				drop = i;
+		memmove(&items[drop], &items[drop + 1],
+		    (size_t)(n - 1 - drop) * sizeof items[0]);
+		n--;
+	}
+	tiny = bar_width(items, n, 0, 2) > w;
 	for (int i = 0; i < n; i++) {
 		const char *label = tiny ? items[i].tiny : items[i].label;
 		int kw = text_width(items[i].name), lw = text_width(label);
-		int rest = 0;
 
-		for (int k = i + 1; k < n; k++)
-			rest += text_width(items[k].name) + 1;
-		if (x + kw + 1 + lw + rest > end)
-			lw = -1; /* no room: the bare key */
-		if (x + kw > end)
-			return;
 		draw_text(y, x, kw, items[i].name, DRAW_KEY);
-		if (lw >= 0)
-			draw_text(y, x + kw + 1, lw, label, DRAW_FOOTER);
-		draw_click_add(y, x, kw + (lw >= 0 ? 1 + lw : 0),
-		    items[i].k->key, 0);
-		x += kw + (lw >= 0 ? 1 + lw : 0) + (lw >= 0 ? sep : 1);
+		draw_text(y, x + kw + 1, lw, label, DRAW_FOOTER);
+		draw_click_add(y, x, kw + 1 + lw, items[i].k->key, 0);
+		x += kw + 1 + lw + (tiny ? 1 : 2);
 	}
 }
 
@@ -179,7 +276,7 @@ footer_draw(struct pane *p, struct lab *lab)
 
 	draw_blank(p->y, p->x, p->w, DRAW_FOOTER);
 	draw_blank(p->y + 1, p->x, p->w, DRAW_FOOTER);
-	n = bar_items(KEYS_FAILURE, items, 32);
+	n = bar_items(lab, KEYS_FAILURE, items, 32);
 	{
 		/* The key rule (keys.h): the capitals on this line break
 		 * things; lower case letters are the toggles in the panes. */
@@ -199,7 +296,7 @@ footer_draw(struct pane *p, struct lab *lab)
 		draw_text(p->y + 1, p->x, p->w, lab->status, DRAW_KEY);
 		return;
 	}
-	n = bar_items(KEYS_COMMAND, items, 32);
+	n = bar_items(lab, KEYS_COMMAND, items, 32);
 	bar_line(p->y + 1, p->x, p->w, items, n);
 }
 

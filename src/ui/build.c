@@ -149,13 +149,7 @@ build_add_binding(struct topology *t, const char *exchange,
 	struct topo_binding *b;
 	char *copy = xstrdup(args ? args : ""), *save = NULL;
 
-	t->bindings = xrealloc(t->bindings,
-	    (t->nbindings + 1) * sizeof *t->bindings);
-	b = &t->bindings[t->nbindings++];
-	memset(b, 0, sizeof *b);
-	b->exchange = xstrdup(exchange);
-	b->queue = xstrdup(queue);
-	b->key = xstrdup(key ? key : "");
+	b = topology_add_binding(t, exchange, queue, key);
 	b->match_all = match_all;
 	for (char *w = strtok_r(copy, " ,", &save); w;
 	    w = strtok_r(NULL, " ,", &save)) {
@@ -274,6 +268,104 @@ build_remove(struct topology *t, int kind, const char *name,
 	return -1;
 }
 
+/*
+ * The checker's messages a built topology can meet, as the script loader
+ * words them (src/lesson/script_topo.c and script_setting.c); each %s
+ * stands for any text, and the translation takes the same pieces in the
+ * same order. The loader stays in English for teachers' files; the
+ * builder's learner reads them in the lab's language.
+ */
+static const char *const build_checker_msgs[] = {
+	N_("undeclared %s '%s' (did you mean '%s'?)"),
+	N_("undeclared %s '%s'; the topology declares no %ss"),
+	N_("undeclared %s '%s'; declared %ss: %s"),
+	N_("'%s' cannot be \"\" (the default exchange) here; name a declared "
+	   "exchange"),
+	N_("%s name '%s' starts with 'amq.', which RabbitMQ reserves for "
+	   "itself"),
+	N_("duplicate %s name '%s' (first declared on line %s)"),
+	N_("'delivery_limit' needs type = \"quorum\": only quorum queues count "
+	   "deliveries"),
+	N_("a quorum queue is always durable; remove durable = false"),
+	N_("'%s' applies only to headers exchanges; '%s' is %s"),
+	N_("'delayed_type' applies only to exchanges of type "
+	   "x-delayed-message"),
+};
+
+#define BUILD_PIECES 4
+
+/*
+ * Whether msg matches fmt, where each "%s" matches any text (the shortest
+ * that lets the rest match); the pieces go to piece[] as offsets and
+ * lengths into msg. Returns the number of pieces, or -1.
+ */
+static int
+build_match_msg(const char *fmt, const char *msg, const char *start,
+    size_t off[BUILD_PIECES], size_t plen[BUILD_PIECES], int n)
+{
+	while (*fmt && strncmp(fmt, "%s", 2) != 0) {
+		if (*fmt != *msg)
+			return -1;
+		fmt++;
+		msg++;
+	}
+	if (*fmt == '\0')
+		return *msg == '\0' ? n : -1;
+	if (n == BUILD_PIECES)
+		return -1;
+	for (size_t k = 0; ; k++) {
+		int r = build_match_msg(fmt + 2, msg + k, start, off, plen, n + 1);
+		if (r >= 0) {
+			off[n] = (size_t)(msg - start);
+			plen[n] = k;
+			return r;
+		}
+		if (msg[k] == '\0')
+			return -1;
+	}
+}
+
+/* Checker message `msg` in the lab's language into buf (as it is when it
+ * is none of build_checker_msgs). A piece that names a kind of object
+ * (queue, exchange, ...) is translated too. */
+static void
+build_checker_say(const char *msg, char *buf, size_t len)
+{
+	size_t off[BUILD_PIECES], plen[BUILD_PIECES], o = 0;
+	const char *fmt = NULL;
+	int n = -1;
+
+	for (size_t i = 0; i < sizeof build_checker_msgs /
+	    sizeof build_checker_msgs[0] && n < 0; i++)
+		if ((n = build_match_msg(build_checker_msgs[i], msg, msg, off,
+		    plen, 0)) >= 0)
+			fmt = _(build_checker_msgs[i]);
+	if (fmt == NULL) {
+		snprintf(buf, len, "%s", msg);
+		return;
+	}
+	for (int p = 0; *fmt && o + 1 < len; ) {
+		char piece[BUILD_TEXT * 4];
+		const char *put = piece;
+		if (strncmp(fmt, "%s", 2) != 0 || p >= n) {
+			buf[o++] = *fmt++;
+			continue;
+		}
+		snprintf(piece, sizeof piece, "%.*s", (int)plen[p],
+		    msg + off[p]);
+		for (size_t k = 0; k < sizeof build_kinds /
+		    sizeof build_kinds[0]; k++)
+			if (strcmp(piece, build_kinds[k]) == 0)
+				put = _(build_kinds[k]);
+		o += (size_t)snprintf(buf + o, len - o, "%s", put);
+		if (o >= len)
+			o = len - 1;
+		fmt += 2;
+		p++;
+	}
+	buf[o] = '\0';
+}
+
 struct script *
 build_check(const struct script *s, const struct topology *t,
     const int64_t v[TOGGLE_COUNT], char *why, size_t len)
@@ -288,8 +380,8 @@ build_check(const struct script *s, const struct topology *t,
 		const char *p = strstr(line, ": ");
 
 		/* "sandbox:LINE: message": keep the message. */
-		snprintf(why, len, "%s", p && strncmp(line, "sandbox:", 8) == 0 ?
-		    p + 2 : line);
+		build_checker_say(p && strncmp(line, "sandbox:", 8) == 0 ?
+		    p + 2 : line, why, len);
 	}
 	script_diag_free(&diag);
 	return ns;
@@ -482,11 +574,11 @@ build_apply(struct lab *lab)
 	s = build_check(lab->script, t, v, why, sizeof why);
 	topology_free(t);
 	if (s == NULL) {
-		build_say(b, 1, "%s %s", _("Not built:"), why);
+		build_say(b, 1, _("Not built: %s"), why);
 		return;
 	}
 	if (lab_rebuild(lab, s, &cause) < 0) {
-		build_say(b, 1, "%s %s", _("Not built:"), cause ? cause : "");
+		build_say(b, 1, _("Not built: %s"), cause ? cause : "");
 		free(cause);
 		return;
 	}
@@ -618,10 +710,11 @@ build_draw(struct lab *lab)
 	int nf = build_forms[b->form].nf;
 	int rows = b->form == BF_MENU ? 6 : nf;
 	int h = rows + (b->form == BF_MENU ? 3 : 4), w = COLS, x0 = 0, y0 = LINES - 1 - h;
-	int x = x0 + 2, iw = w - 4, y = y0 + 1;
+	int x = x0 + 2, iw = w - 4, y;
 
 	if (y0 < 0)
 		y0 = 0;
+	y = y0 + 1;
 	for (int r = y0; r < y0 + h; r++)
 		draw_blank(r, x0, w, DRAW_OVERLAY);
 	draw_box(y0, x0, h, w, _(build_forms[b->form].title), DRAW_BORDER);
@@ -657,7 +750,7 @@ build_cmd_write(struct lab *lab, int key)
 	char *text, path[128];
 	const char *id = lab->script->id ? lab->script->id : "sandbox";
 	size_t n = strlen(id);
-	int fd = -1;
+	int fd = -1, err;
 	FILE *f;
 
 	(void)key;
@@ -682,11 +775,26 @@ build_cmd_write(struct lab *lab, int key)
 	lab_toggles_get(lab, v);
 	text = script_write_sandbox(lab->script, &lab->script->topo, v);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		lab_status(lab, 1, "%s %s: %s", _("Not written:"), path,
-		    strerror(errno));
-		if (f == NULL && fd >= 0)
+	if (f == NULL) {
+		err = errno;
+		if (fd >= 0)
 			close(fd);
+	} else {
+		/* Closed whatever happens; the first error is the one told. */
+		int bad = fputs(text, f) == EOF;
+		err = errno;
+		if (fclose(f) != 0 && !bad) {
+			bad = 1;
+			err = errno;
+		}
+		if (!bad)
+			err = 0;
+	}
+	if (err != 0) {
+		lab_status(lab, 1, "%s %s: %s", _("Not written:"), path,
+		    strerror(err));
+		if (fd >= 0)
+			unlink(path); /* no half-written script left behind */
 	} else {
 		lab_status(lab, 0, _("Written: %s (check it with: rabbitlab "
 		    "check %s)"), path, path);

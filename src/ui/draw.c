@@ -66,6 +66,15 @@ draw_depth(void)
 	return draw_mode;
 }
 
+enum draw_depth
+draw_use_depth(enum draw_depth d)
+{
+	enum draw_depth old = draw_mode;
+
+	draw_mode = d;
+	return old;
+}
+
 int
 draw_ascii(void)
 {
@@ -212,6 +221,15 @@ draw_corner(int y, int x, chtype acs, enum draw_role role)
 	attrset(draw_attr(role));
 	mvaddch(y, x, draw_plain ? '+' : acs);
 	attrset(A_NORMAL);
+}
+
+void
+draw_turn(int y, int x, enum draw_turn turn, enum draw_role role)
+{
+	static const chtype *const acs[] = { &ACS_URCORNER, &ACS_LRCORNER,
+		&ACS_LLCORNER, &ACS_ULCORNER, &ACS_TTEE, &ACS_BTEE };
+
+	draw_corner(y, x, *acs[turn], role);
 }
 
 void

@@ -64,6 +64,12 @@ enum draw_depth {
 enum draw_depth draw_init(int no_color, int ascii);
 enum draw_depth draw_depth(void);
 int draw_ascii(void);
+/*
+ * Makes `d` the depth drawing uses and returns the one it replaces: for
+ * switching between two curses screens that draw_init set up each (the
+ * terminal and a cast, ui/cast.h), whose colour pairs are per screen.
+ */
+enum draw_depth draw_use_depth(enum draw_depth d);
 
 /* The attributes for a role. */
 attr_t draw_attr(enum draw_role role);
@@ -100,6 +106,17 @@ int draw_wrap(int y, int x, int w, int rows, int skip, const char *s,
 /* Lines and boxes; ASCII when draw_ascii(). */
 void draw_hline(int y, int x, int w, enum draw_role role);
 void draw_vline(int y, int x, int h, enum draw_role role);
+/* The corner where a line turns, named by where it comes from and goes. */
+enum draw_turn {
+	DRAW_TURN_DOWN_FROM_LEFT,   /* ┐ */
+	DRAW_TURN_UP_FROM_LEFT,     /* ┘ */
+	DRAW_TURN_RIGHT_FROM_ABOVE, /* └ */
+	DRAW_TURN_RIGHT_FROM_BELOW, /* ┌ */
+	DRAW_TURN_DOWN_BRANCH,      /* ┬: a line goes on right, one turns down */
+	DRAW_TURN_UP_BRANCH,        /* ┴: a line goes on right, one turns up */
+};
+/* Draws that corner at (y, x); off screen, nothing. */
+void draw_turn(int y, int x, enum draw_turn turn, enum draw_role role);
 /* A box h rows by w columns; `title` (may be NULL) sits on the top edge. */
 void draw_box(int y, int x, int h, int w, const char *title,
     enum draw_role role);

@@ -20,12 +20,26 @@
 int
 entry_start(struct lab *lab, int key)
 {
+	size_t n, used = 0;
+	const struct keys_def *t = keys_table(&n);
+	char list[128] = "";
+
 	(void)key;
 	lab->setting = 1;
 	lab->set_row = NULL;
 	lab->setbuf[0] = '\0';
-	lab_status(lab, 0, "%s", _("Type a number: press the toggle's key "
-	    "(y, r, j, n, p, h, e, b, f, w, g, k, z, v), Esc cancels."));
+	/* The keys that take a number, from the key table itself. */
+	for (size_t i = 0; i < n && used + 8 < sizeof list; i++) {
+		char name[16];
+		if (t[i].kind != KEYS_TOGGLE || keys_head(&t[i]) != &t[i] ||
+		    !keys_typeable(&t[i]))
+			continue;
+		used += (size_t)snprintf(list + used, sizeof list - used,
+		    "%s%s", used ? _(", ") : "", keys_name(t[i].key, name,
+		    sizeof name));
+	}
+	lab_status(lab, 0, _("Type a number: press the toggle's key (%s), "
+	    "Esc cancels."), list);
 	return PANE_REDRAW;
 }
 

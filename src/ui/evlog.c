@@ -48,6 +48,7 @@ static const enum draw_role evlog_roles[EV_COUNT] = {
 	[EV_START] = DRAW_GOOD,
 	[EV_QUEUE_DELETED] = DRAW_BAD,
 	[EV_EXCHANGE_DELETED] = DRAW_BAD,
+	[EV_EXCHANGE_REDECLARED] = DRAW_GOOD,
 	[EV_RECONCILE] = DRAW_GOOD,
 	[EV_TOGGLE] = DRAW_KEY,
 	[EV_FAILURE] = DRAW_BAD,
@@ -160,7 +161,7 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 		const char *who = words_actor(ln->actor);
 		/* "consumer  consumer crashed" says its actor twice. */
 		evlog_text(lab, i, shown, sizeof shown);
-		if (strncmp(shown, who, strlen(who)) != 0)
+		if (!text_names_actor(shown, who))
 			draw_text(y, x + 9, 9, who, DRAW_DIM);
 	} else {
 		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
@@ -188,10 +189,10 @@ evlog_draw(struct pane *p, struct lab *lab)
 	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
 	if (p->scroll > 0)
 		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD,
-		    " %s (-%d) ", _("Event log"), p->scroll);
+		    " %s (-%d) ", _("Event log (ms)"), p->scroll);
 	else
 		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
-		    _("Event log"));
+		    _("Event log (ms)"));
 	if (n == 0) {
 		draw_text(p->y + 1, p->x + 1, p->w - 1,
 		    _("No frames yet: press + to publish."), DRAW_DIM);

@@ -37,6 +37,8 @@ struct flow_row {
 struct flow_rows {
 	struct flow_row r[FLOW_MAX_ROWS];
 	int n;
+	int ys[FLOW_MAX_ROWS]; /* after flow_draw_rows: each row's screen
+				  row, -1 if it did not fit */
 };
 
 static struct flow_row *
@@ -105,8 +107,8 @@ flow_draw_row(const struct flow_row *r, int y, int x, int w)
 
 	switch (r->kind) {
 	case ROW_TEXT:
-		/* Exchange names of a lab differ in the middle as often as at
-		 * the end: a plain cut keeps their heads apart best here. */
+		/* Exchange names come shortened to fit already
+		 * (flow_exchange_name). */
 		draw_text(y, x, w, r->label, r->role);
 		return;
 	case ROW_TOGGLE: {
@@ -136,7 +138,7 @@ flow_draw_row(const struct flow_row *r, int y, int x, int w)
  * priorities first, shown in their own order. Returns the lines used.
  */
 static int
-flow_draw_rows(const struct flow_rows *rs, int y, int x, int w, int rows)
+flow_draw_rows(struct flow_rows *rs, int y, int x, int w, int rows)
 {
 	int take[FLOW_MAX_ROWS] = { 0 }, used = 0, line = 0;
 
@@ -149,9 +151,11 @@ flow_draw_rows(const struct flow_rows *rs, int y, int x, int w, int rows)
 	/* Wide panes keep label and value close enough to read as a pair. */
 	if (w > FLOW_ROW_MAX)
 		w = FLOW_ROW_MAX;
-	for (int i = 0; i < rs->n; i++)
+	for (int i = 0; i < rs->n; i++) {
+		rs->ys[i] = take[i] ? y + line : -1;
 		if (take[i])
 			flow_draw_row(&rs->r[i], y + line++, x, w);
+	}
 	return line;
 }
 
@@ -396,35 +400,38 @@ flow_bindings(const struct topology *t, const char *name)
 }
 
 /* Whether names a and b look the same cut to w columns. */
-static int
-flow_same_cut(const char *a, const char *b, int w)
+/* Name as w columns show it: whole, or with its middle given way to a
+ * '~' (text_elide), never cut in the middle of its last word. */
+static const char *
+flow_elide(const char *name, int w, char *buf, size_t len)
 {
-	size_t na = text_fit(a, strlen(a), w, NULL);
-	size_t nb = text_fit(b, strlen(b), w, NULL);
-
-	return na == nb && memcmp(a, b, na) == 0;
+	return text_elide(name, w, "~", buf, len);
 }
 
 /*
- * Exchange i's name as the pane shows it in w columns: as it is (cut at
- * the edge), unless cutting makes two exchanges look the same (in lesson
- * 11, order.delayed and order.delay.direct). Then the dotted head that all
- * of them share gives way to a '~', which keeps the parts that differ.
+ * Exchange i's name as the pane shows it in w columns, into buf: whole if
+ * it fits, else with a middle '~' (err~direct). When that makes two
+ * exchanges look the same (in lesson 11, order.delay.direct and
+ * order.direct), the dotted head all of them share gives way to a leading
+ * '~' instead, which keeps the parts that differ.
  */
 static const char *
 flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
     size_t len)
 {
 	const char *name = t->exchanges[i].name;
+	char other[FLOW_ROW_MAX * 4 + 8];
 	size_t common = strlen(name);
 	int clash = 0;
 
+	flow_elide(name, w, buf, len);
 	for (size_t k = 0; k < t->nexchanges; k++) {
 		const char *o = t->exchanges[k].name;
 		size_t c = 0;
 		if (k == i)
 			continue;
-		clash |= flow_same_cut(name, o, w);
+		clash |= strcmp(buf, flow_elide(o, w, other,
+		    sizeof other)) == 0;
 		while (c < common && name[c] == o[c])
 			c++;
 		common = c;
@@ -432,32 +439,25 @@ flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
 	while (common > 0 && name[common - 1] != '.')
 		common--;
 	if (!clash || common == 0 || text_width(name) <= w)
-		return name;
-	snprintf(buf, len, "~%s", name + common);
+		return buf;
+	buf[0] = '~';
+	flow_elide(name + common, w - 1, buf + 1, len - 1);
 	return buf;
 }
 
 /*
- * Whether exchange `name` is gone now, as the log tells: its latest word
- * on the exchange is "exchange gone" (a delete) rather than a message
- * routed through it (it was declared again since). The engine view does
- * not carry exchanges; the log is where their deletion shows.
+ * Whether exchange `name` is gone now (deleted, or lost in a crash and not
+ * declared again), as the engine's broker has it.
  */
 static int
-flow_exchange_gone(struct lab *lab, const char *name)
+flow_exchange_gone(const struct lab *lab, const char *name)
 {
-	size_t n = session_log(lab->ss, NULL), len = strlen(name);
-
-	for (size_t i = n; i-- > 0;) {
-		const struct session_logline *ln = session_log_at(lab->ss, i);
-		const char *at;
-		if (ln->kind != EV_EXCHANGE_DELETED && ln->kind != EV_ROUTED)
-			continue;
-		at = strstr(ln->text, name);
-		if (at == NULL || (at[len] != ' ' && at[len] != '\0'))
-			continue;
-		return ln->kind == EV_EXCHANGE_DELETED;
-	}
+	/* While the broker is down its pane says so; nothing is "deleted". */
+	if (!lab->view.broker_up)
+		return 0;
+	for (size_t i = 0; i < lab->view.nexchanges; i++)
+		if (strcmp(lab->view.exchanges[i].name, name) == 0)
+			return !lab->view.exchanges[i].exists;
 	return 0;
 }
 
@@ -468,8 +468,10 @@ exchange_draw(struct pane *p, struct lab *lab)
 	const struct topology *t = &lab->script->topo;
 	const char *route = session_last_route(lab->ss);
 	struct flow_row *r;
-	int trows = 1, rows;
+	int trows = 1, rows, name_row[LAB_MAX_EXCHANGES];
 
+	for (size_t i = 0; i < LAB_MAX_EXCHANGES; i++)
+		lab->ex_row[i] = name_row[i] = -1;
 	if (p->h < 3)
 		return;
 	flow_box(p, _("Exchange"));
@@ -484,6 +486,8 @@ exchange_draw(struct pane *p, struct lab *lab)
 		int durable = x->durable >= 0 ? x->durable :
 		    (int)session_get_toggle(lab->ss, TOGGLE_DURABLE_EXCHANGE);
 		r = flow_add(&rs, ROW_TEXT, main_x ? 3 : 1, "", DRAW_VALUE);
+		if (i < LAB_MAX_EXCHANGES)
+			name_row[i] = rs.n - 1;
 		r->label = flow_exchange_name(t, i, p->w - 2 < FLOW_ROW_MAX ?
 		    p->w - 2 : FLOW_ROW_MAX, r->value, sizeof r->value);
 		if (flow_exchange_gone(lab, x->name))
@@ -533,6 +537,9 @@ exchange_draw(struct pane *p, struct lab *lab)
 	flow_toggle(&rs, lab, TOGGLE_RESTART_MS, 1);
 	rows = flow_inner(p, trows);
 	flow_draw_rows(&rs, p->y + 1, p->x + 1, p->w - 2, rows);
+	for (size_t i = 0; i < LAB_MAX_EXCHANGES; i++)
+		if (name_row[i] >= 0)
+			lab->ex_row[i] = rs.ys[name_row[i]];
 	flow_tokens(lab, p->y + p->h - 1 - trows, p->x + 1, p->w - 2, trows,
 	    PLACE_EXCHANGE, PLACE_EXCHANGE, -1);
 }
@@ -895,6 +902,97 @@ wires_legend(struct pane *p, struct lab *lab, int y)
 	}
 }
 
+/*
+ * The screen row of the exchange that feeds queue i (its first binding
+ * whose exchange's name is on screen), or -1.
+ */
+static int
+wires_source_row(const struct lab *lab, size_t i)
+{
+	const struct topology *t = &lab->script->topo;
+
+	for (size_t b = 0; b < t->nbindings; b++) {
+		if (strcmp(t->bindings[b].queue, lab->queues[i].name) != 0)
+			continue;
+		for (size_t x = 0; x < t->nexchanges && x < LAB_MAX_EXCHANGES;
+		    x++)
+			if (strcmp(t->exchanges[x].name,
+			    t->bindings[b].exchange) == 0 && lab->ex_row[x] >= 0)
+				return lab->ex_row[x];
+	}
+	return -1;
+}
+
+/*
+ * An arrow from the exchange pane into each queue, in the gap of w columns
+ * at x. It leaves from the row of the exchange that feeds the queue and
+ * ends at the queue box's edge, turning once in the gap when the rows
+ * differ; so an arrow beside an exchange always comes from it. Arrows that
+ * turn get a column each: the one from the lower row turns first, so a
+ * horizontal stroke never runs through another arrow's turn. The compact
+ * queue list (one line per queue, a gap of a few columns) keeps straight
+ * arrows into each queue's line: turns there would cross.
+ */
+static void
+wires_queues(struct lab *lab, int x, int w)
+{
+	int from[LAB_MAX_QUEUES], to[LAB_MAX_QUEUES], col[LAB_MAX_QUEUES];
+
+	for (size_t i = 0; i < lab->nqueues; i++) {
+		int y, h;
+		from[i] = -1;
+		if ((to[i] = flow_queue_row(lab, i)) < 0 ||
+		    !flow_queue_box(lab, i, &y, &h) || flow_queues_compact(lab))
+			continue;
+		from[i] = wires_source_row(lab, i);
+		/* A source row inside the box: straight across. */
+		if (from[i] > y && from[i] < y + h - 1)
+			to[i] = from[i];
+	}
+	for (size_t i = 0; i < lab->nqueues; i++) {
+		int rank = 0, down = from[i] < to[i];
+		col[i] = -1;
+		if (to[i] < 0 || from[i] < 0 || from[i] == to[i] || w < 3) {
+			if (to[i] >= 0)
+				draw_arrow(to[i], x, w, DRAW_ARROW);
+			continue;
+		}
+		for (size_t k = 0; k < lab->nqueues; k++)
+			if (k != i && to[k] >= 0 && from[k] >= 0 &&
+			    from[k] != to[k] && (from[k] < to[k]) == down &&
+			    (down ? from[k] > from[i] : from[k] < from[i]))
+				rank++;
+		col[i] = x + (rank < w - 2 ? rank : w - 2);
+	}
+	for (size_t i = 0; i < lab->nqueues; i++) {
+		int down = from[i] < to[i], lo, hi;
+		if (col[i] < 0)
+			continue;
+		lo = down ? from[i] : to[i];
+		hi = down ? to[i] : from[i];
+		draw_hline(from[i], x, col[i] - x, DRAW_ARROW);
+		draw_vline(lo + 1, col[i], hi - lo - 1, DRAW_ARROW);
+		draw_turn(to[i], col[i], down ? DRAW_TURN_RIGHT_FROM_ABOVE :
+		    DRAW_TURN_RIGHT_FROM_BELOW, DRAW_ARROW);
+		draw_arrow(to[i], col[i] + 1, x + w - col[i] - 1, DRAW_ARROW);
+	}
+	/* Last, the turns where arrows leave their exchange's row: a branch
+	 * where another arrow from that row runs on past the turn. */
+	for (size_t i = 0; i < lab->nqueues; i++) {
+		int down = from[i] < to[i], on = 0;
+		if (col[i] < 0)
+			continue;
+		for (size_t k = 0; k < lab->nqueues; k++)
+			if (k != i && to[k] >= 0 && (col[k] < 0 ?
+			    to[k] == from[i] : from[k] == from[i] &&
+			    col[k] > col[i]))
+				on = 1;
+		draw_turn(from[i], col[i], on ? (down ? DRAW_TURN_DOWN_BRANCH :
+		    DRAW_TURN_UP_BRANCH) : down ? DRAW_TURN_DOWN_FROM_LEFT :
+		    DRAW_TURN_UP_FROM_LEFT, DRAW_ARROW);
+	}
+}
+
 static void
 wires_draw(struct pane *p, struct lab *lab)
 {
@@ -911,11 +1009,7 @@ wires_draw(struct pane *p, struct lab *lab)
 	wires_stack(lab, pr->y + 2, gx, gw, pr->h - 3, PLACE_TO_EXCHANGE);
 
 	/* Exchange to each queue box. */
-	gx = ex->x + ex->w;
-	gw = qs->x - gx;
-	for (size_t i = 0; i < lab->nqueues; i++)
-		if ((y = flow_queue_row(lab, i)) >= 0)
-			draw_arrow(y, gx, gw, DRAW_ARROW);
+	wires_queues(lab, ex->x + ex->w, qs->x - (ex->x + ex->w));
 
 	/* The consumer's queue to the consumer: deliveries and the buffer. */
 	if (lab->script->topo.nconsumers > 0)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "class/class_report.h"
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
@@ -48,6 +49,16 @@ goal_plan(struct goal_player *gp, const struct script_challenge *c,
 	return 0;
 }
 
+const char *
+goal_target(const struct script_expect *x, char *buf, size_t len)
+{
+	if (x->min == x->max)
+		snprintf(buf, len, "%" PRIu64, x->min);
+	else
+		snprintf(buf, len, "%" PRIu64 "-%" PRIu64, x->min, x->max);
+	return buf;
+}
+
 /* One goal row: counter (cw columns), target, now, met or not. */
 static void
 goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
@@ -56,13 +67,7 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	int ok = v >= x->min && v <= x->max;
 	char want[48];
 
-	if (x->min == x->max)
-		snprintf(want, sizeof want, "%" PRIu64, x->min);
-	else if (x->max == UINT64_MAX)
-		snprintf(want, sizeof want, ">=%" PRIu64, x->min);
-	else
-		snprintf(want, sizeof want, "%" PRIu64 "-%" PRIu64, x->min,
-		    x->max);
+	goal_target(x, want, sizeof want);
 	draw_name(y, p->x + 1, cw, words_counter(x->counter), DRAW_NORMAL);
 	draw_printf(y, p->x + 1 + cw, 6, DRAW_VALUE, "%6s", want);
 	draw_printf(y, p->x + 7 + cw, 7, ok ? DRAW_GOOD : DRAW_BAD,
@@ -147,21 +152,14 @@ goal_line(struct lab *lab, int y, int x, int w)
 		const struct script_expect *e = &c->expects[i];
 		uint64_t v = 0;
 		int ok;
-		char item[96];
+		char item[96], want[48];
 
 		(void)ledger_counter(&lab->sum, e->counter, &v);
 		ok = v >= e->min && v <= e->max;
-		if (e->min == e->max)
-			snprintf(item, sizeof item, " %s %" PRIu64 "/%" PRIu64
-			    "%s", words_counter(e->counter), e->min, v, ok ?
-			    (draw_ascii() ? "+" : "\u2713") :
-			    (draw_ascii() ? "x" : "\u2717"));
-		else
-			snprintf(item, sizeof item, " %s %" PRIu64 "-%" PRIu64
-			    "/%" PRIu64 "%s", words_counter(e->counter), e->min,
-			    e->max, v,
-			    ok ? (draw_ascii() ? "+" : "\u2713") :
-			    (draw_ascii() ? "x" : "\u2717"));
+		snprintf(item, sizeof item, " %s %s/%" PRIu64 "%s",
+		    words_counter(e->counter), goal_target(e, want,
+		    sizeof want), v, ok ? (draw_ascii() ? "+" : "\u2713") :
+		    (draw_ascii() ? "x" : "\u2717"));
 		x += draw_text(y, x, end - x, item,
 		    ok ? DRAW_GOOD : DRAW_BAD);
 	}
@@ -186,6 +184,7 @@ goal_play_start(struct lab *lab)
 	lab->challenge_tried = 0;
 	lab->free_run = 0;
 	lab->solution_shown = 1;
+	class_report_solution();
 	lab_toggles_get(lab, v);
 	if (goal_plan(&lab->player, c, v, &bad) != 0) {
 		lab_status(lab, 1, _("No keys reach the solution's %s."),

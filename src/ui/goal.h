@@ -44,6 +44,8 @@ int goal_plan(struct goal_player *gp, const struct script_challenge *c,
  */
 struct lab;
 void goal_line(struct lab *lab, int y, int x, int w);
+/* A goal counter's target as the screen writes it: "3", or "2-5"; in buf. */
+const char *goal_target(const struct script_expect *x, char *buf, size_t len);
 
 /*
  * S: a fresh challenge, then the solution's toggles one beat at a time

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ui/draw.h"
+#include "ui/goal.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/words.h"
@@ -146,25 +147,30 @@ guide_key_name(enum keys_kind kind, int id, char *buf, size_t len)
 	return k ? keys_name(k->key, buf, len) : "?";
 }
 
-/*
- * What learner step st asks for, as one sentence naming the key (from the
- * key table, never from the lesson's text).
- */
-/* How many presses of toggle id's key take it from `from` to `to` (1 if
-   its key never gets there: the checker refuses such a learner step). */
+/* How many presses of toggle id's key take it from the toggles at now[]
+   to `to`, as free play presses it (1 if its key never gets there: the
+   checker refuses such a learner step). */
 static int
-guide_presses(enum toggle_id id, int64_t from, int64_t to)
+guide_presses(enum toggle_id id, const int64_t now[TOGGLE_COUNT], int64_t to)
 {
-	int64_t v = from;
+	const struct keys_def *k = keys_of(KEYS_TOGGLE, (int)id);
+	int64_t v[TOGGLE_COUNT];
 
+	if (k == NULL)
+		return 1;
+	memcpy(v, now, sizeof v);
 	for (int n = 1; n <= 16; n++) {
-		v = keys_next_value(id, v);
-		if (v == to)
+		keys_press(keys_head(k), v);
+		if (v[id] == to)
 			return n;
 	}
 	return 1;
 }
 
+/*
+ * What learner step st asks for, as one sentence naming the key (from the
+ * key table, never from the lesson's text).
+ */
 static void
 guide_want(const struct lab *lab, const struct script_step *st, char *buf,
     size_t len)
@@ -179,8 +185,9 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 			enum toggle_id id = a->toggles[i].id;
 			if (session_get_toggle(lab->ss, id) == a->toggles[i].value)
 				continue;
-			int n = guide_presses(id, session_get_toggle(lab->ss,
-			    id), a->toggles[i].value);
+			int64_t now[TOGGLE_COUNT];
+			lab_toggles_get(lab, now);
+			int n = guide_presses(id, now, a->toggles[i].value);
 			guide_key_name(KEYS_TOGGLE, (int)id, key, sizeof key);
 			keys_value(id, a->toggles[i].value, v, sizeof v);
 			if (n > 1)
@@ -290,13 +297,15 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		return GUIDE_PASS;
 	switch (k->kind) {
 	case KEYS_TOGGLE: {
-		enum toggle_id id = (enum toggle_id)k->id;
-		int64_t to = keys_next_value(id, session_get_toggle(lab->ss,
-		    id));
-		r = session_learner_try(lab->ss, ACT_TOGGLE, k->id, to, &cause);
+		/* The press does what it does in free play (keys_press). */
+		enum toggle_id id = (enum toggle_id)keys_head(k)->id;
+		int64_t tv[TOGGLE_COUNT];
+		lab_toggles_get(lab, tv);
+		keys_press(keys_head(k), tv);
+		r = session_learner_press(lab->ss, tv, &cause);
 		if (r == SESSION_TRY_MORE || r == SESSION_TRY_DONE)
 			lab_status(lab, 0, "%s = %s", words_toggle(id),
-			    keys_value(id, to, buf, sizeof buf));
+			    keys_value(id, tv[id], buf, sizeof buf));
 		break;
 	}
 	case KEYS_FAILURE:
@@ -364,8 +373,10 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	const struct script_question *q = st->ask;
 	struct guide_block *b;
 
-	/* Under a verdict the explanation matters more than the choices
-	 * nobody picked: they give way first when the pane is short. */
+	/* Under a verdict only the learner's choice and the right one stay:
+	 * the choices nobody picked would show or not by how long the
+	 * language's text is, so one language's answer screen would list
+	 * options the other's does not. */
 	int open = guide_verdict_open(lab);
 
 	guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
@@ -373,8 +384,9 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	for (size_t i = 0; i < q->nchoices; i++) {
 		int mine = open ? lab->qa_choice == (int)i :
 		    ls->answered == (int)i + 1;
-		int prio = !open ? 5 : mine || i == q->answer ? 4 : 2;
-		b = guide_add(g, prio, mine ? DRAW_SELECTED : DRAW_NORMAL,
+		if (open && !mine && i != q->answer)
+			continue;
+		b = guide_add(g, open ? 4 : 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
 		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
 		if (b)
 			b->indent = 3;
@@ -455,15 +467,11 @@ guide_goal(struct guide *g, struct lab *lab)
 		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
 		    v >= x->min && v <= x->max;
 		const char *sep = i ? " " : guide_after(_("Goal:"));
-		if (x->min == x->max)
-			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s=%" PRIu64 " [%s %" PRIu64 "]", sep,
-			    words_counter(x->counter), x->min, ok ? _("ok") : _("now"), v);
-		else
-			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s=%" PRIu64 "..%" PRIu64 " [%s %" PRIu64 "]",
-			    sep, words_counter(x->counter), x->min, x->max,
-			    ok ? _("ok") : _("now"), v);
+		char want[48];
+		o += (size_t)snprintf(line + o, sizeof line - o,
+		    "%s%s=%s [%s %" PRIu64 "]", sep, words_counter(x->counter),
+		    goal_target(x, want, sizeof want), ok ? _("ok") : _("now"),
+		    v);
 	}
 	/* The goal pane (or the goal line above the ledger) shows the same
 	 * counters during a challenge: this copy is the first to go. */

@@ -146,8 +146,21 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 	help_heading(hr, _("The rule"));
 	help_entry(hr, "a-z", "", _("a toggle: flips it or steps its value "
 	    "(q, quit, is the one exception)"), 0, colw);
-	help_entry(hr, "A-Z", "", _("a failure, except the commands B D G H J "
-	    "P R S V W Z"), 0, colw);
+	{
+		/* The commands as the rule (keys.h) has them, spaced;
+		   static, as the help rows keep a pointer to their text. */
+		static char line[160];
+		char cmds[2 * sizeof KEYS_CAPITAL_COMMANDS];
+		size_t c = 0;
+		for (const char *p = KEYS_CAPITAL_COMMANDS; *p; p++) {
+			cmds[c++] = *p;
+			cmds[c++] = p[1] ? ' ' : '\0';
+		}
+		cmds[c] = '\0';
+		snprintf(line, sizeof line, _("a failure, except the commands "
+		    "%s"), cmds);
+		help_entry(hr, "A-Z", "", line, 0, colw);
+	}
 	help_entry(hr, "=", "", _("types a number for a toggle that takes "
 	    "one: = y 30 Enter sets producer attempts to 30"), 0, colw);
 	help_heading(hr, _("Commands"));

@@ -126,6 +126,12 @@ i18n_utf8(void)
 }
 
 int
+i18n_ascii(void)
+{
+	return !i18n_is_utf8 || getenv("RABBITLAB_ASCII") != NULL;
+}
+
+int
 i18n_catalogue_ok(void)
 {
 	const char *probe = "Producer"; /* a msgid of flow.c */

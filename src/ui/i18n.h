@@ -30,6 +30,11 @@ const char *i18n_setup(const char *lang, const char *localedir);
 
 /* Whether the locale's character set is UTF-8 (after i18n_setup). */
 int i18n_utf8(void);
+/*
+ * Whether the screen draws in ASCII alone: the locale is not UTF-8, or
+ * RABBITLAB_ASCII is set (after i18n_setup).
+ */
+int i18n_ascii(void);
 
 /*
  * Whether the catalogue for zh was found: _() of a known string differs

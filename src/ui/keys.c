@@ -38,7 +38,7 @@
 	  foot ? WHERE_FOOTER : WHERE_HELP, foot, NULL, -1, 0 }
 
 /*
- * The rule every row obeys (tests/unit/test_uitext.c checks it): a toggle
+ * The rule every row obeys (tests/unit/test_keys.c checks it): a toggle
  * is a lower-case letter; a failure is a capital letter; a command is never
  * a lower-case letter (q, quit, is the one exception) and, when it is a
  * capital, it is one of KEYS_CAPITAL_COMMANDS.
@@ -54,25 +54,25 @@ static const struct keys_def keys_rows[] = {
 	C('4', ANSWER, N_("answer"), 0),
 	C('5', ANSWER, N_("answer"), 0),
 	C('6', ANSWER, N_("answer"), 0),
-	C('H', HINT, N_("hint"), 0),
-	C('S', SOLUTION, N_("solution"), 0),
-	C('+', PUBLISH, N_("publish"), 3),
-	C('*', BURST, N_("x10"), 4),
+	C('H', HINT, N_("hint"), 3),
+	C('S', SOLUTION, N_("solution"), 4),
+	C('+', PUBLISH, N_("publish"), 9),
+	C('*', BURST, N_("x10"), 10),
 	C('=', SET, N_("type a number"), 0),
-	C('P', PAUSE, N_("pause"), 5),
+	C('P', PAUSE, N_("pause"), 11),
 	C('.', STEP, N_("step"), 0),
-	C('<', SLOWER, N_("slower"), 6),
+	C('<', SLOWER, N_("slower"), 12),
 	C(',', SLOWER, N_("slower"), 0),
 	C('>', FASTER, N_("faster"), 0),
 	C('G', FINISH, N_("finish"), 0),
-	C(KEY_BACKSPACE, UNDO, N_("undo"), 8),
+	C(KEY_BACKSPACE, UNDO, N_("undo"), 14),
 	C(127, UNDO, N_("undo"), 0),
 	C(8, UNDO, N_("undo"), 0),
 	C('-', UNDO, N_("undo"), 0),
-	C('R', RESET, N_("reset"), 10),
-	C('B', BROKER, N_("start broker"), 0),
-	C('Z', CONSUMERS, N_("consumers"), 0),
-	C('\t', SEL_NEXT, N_("select"), 11),
+	C('R', RESET, N_("reset"), 16),
+	C('B', BROKER, N_("start broker"), 6),
+	C('Z', CONSUMERS, N_("consumers"), 5),
+	C('\t', SEL_NEXT, N_("select"), 17),
 	C(KEY_RIGHT, SEL_NEXT, N_("select"), 0),
 	C(KEY_BTAB, SEL_PREV, N_("select"), 0),
 	C(KEY_LEFT, SEL_PREV, N_("select"), 0),
@@ -83,12 +83,12 @@ static const struct keys_def keys_rows[] = {
 	C(KEY_UP, LOG_UP, N_("log"), 0),
 	C(KEY_PPAGE, LOG_UP, N_("log"), 0),
 	C(KEY_DOWN, LOG_DOWN, N_("log"), 0),
-	C('J', CODE, N_("code"), 7),
-	C('V', GLOSSARY, N_("glossary"), 12),
+	C('J', CODE, N_("code"), 13),
+	C('V', GLOSSARY, N_("glossary"), 18),
 	C(12, REDRAW, N_("redraw"), 0),
-	C('D', BUILD, N_("build"), 0),
-	C('W', WRITE, N_("write"), 0),
-	C('q', QUIT, N_("quit"), 9),
+	C('D', BUILD, N_("build"), 7),
+	C('W', WRITE, N_("write"), 8),
+	C('q', QUIT, N_("quit"), 15),
 
 	/* Producer toggles. */
 	TT('c', CONFIRMS, N_("confirms"), N_("confirm"), PRODUCER, NULL),

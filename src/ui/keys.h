@@ -78,7 +78,9 @@ struct keys_def {
 	const char *tiny;     /* shorter still, for a crowded footer or pane;
 				 NULL: the label */
 	enum keys_where where;
-	int foot;             /* footer order (0: not in the footer) */
+	int foot;             /* footer order (0: never in the footer;
+				 otherwise shown when the lesson or step
+				 needs it and it fits: ui/bar.c) */
 	const char *presets;  /* INT and RATIO toggles: the values the key
 				 steps through, '|' separated; a family's
 				 starts with "off" */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "class/class_report.h"
 #include "ui/bar.h"
 #include "ui/board.h"
 #include "ui/build.h"
@@ -109,11 +110,22 @@ lab_overlay_pane(struct lab *lab)
 	return &lab->panes[lab_overlay_panes[lab->overlay]];
 }
 
+/* A clock that replaces the monotonic one (lab_clock_use), or NULL. */
+static const int64_t *lab_virtual_ms;
+
+void
+lab_clock_use(const int64_t *virtual_ms)
+{
+	lab_virtual_ms = virtual_ms;
+}
+
 int64_t
 lab_clock_ms(void)
 {
 	struct timespec ts;
 
+	if (lab_virtual_ms)
+		return *lab_virtual_ms;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -155,6 +167,17 @@ const char *
 lab_speed_label(const struct lab *lab)
 {
 	return lab_speeds[lab->speed].label;
+}
+
+int
+lab_speed_index(const char *label)
+{
+	if (label == NULL)
+		return LAB_SPEED_1X;
+	for (int i = 0; i < LAB_NSPEEDS; i++)
+		if (strcmp(lab_speeds[i].label, label) == 0)
+			return i;
+	return -1;
 }
 
 /* Pacing keys on the live engine: real time cannot be held or hurried. */
@@ -297,7 +320,9 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab->script = s;
 	lab->mode = mode;
 	lab->o = *o;
-	lab->speed = LAB_SPEED_1X;
+	lab->speed = lab_speed_index(o->speed);
+	if (lab->speed < 0)
+		lab->speed = LAB_SPEED_1X;
 	lab->autoplay_due = -1;
 	lab->player.due_ms = -1;
 	lab->qa_step = -1;
@@ -313,6 +338,8 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	lab_rank_toggles(lab);
 	lab_layout(lab);
 	lab_kick(lab);
+	if (mode == SESSION_LESSON)
+		class_report_lesson(s->id);
 	return 0;
 }
 
@@ -754,7 +781,7 @@ cmd_hint(struct lab *lab, int key)
 }
 
 void
-lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
+lab_toggles_get(const struct lab *lab, int64_t v[TOGGLE_COUNT])
 {
 	for (int i = 0; i < TOGGLE_COUNT; i++)
 		v[i] = session_get_toggle(lab->ss, (enum toggle_id)i);
@@ -763,18 +790,12 @@ lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT])
 int
 lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT])
 {
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < TOGGLE_COUNT; i++) {
-			enum toggle_id id = (enum toggle_id)i;
-			int sw = toggle_info(id)->type == TOGGLE_BOOL;
-			char *cause = NULL;
-			if (sw != pass || session_get_toggle(lab->ss, id) == v[i])
-				continue;
-			if (session_toggle(lab->ss, id, v[i], &cause) != 0) {
-				lab_cause(lab, cause, _("toggle refused"));
-				return -1;
-			}
-		}
+	char *cause = NULL;
+
+	if (session_toggles(lab->ss, v, &cause) != 0) {
+		lab_cause(lab, cause, _("toggle refused"));
+		return -1;
+	}
 	return 0;
 }
 

@@ -48,6 +48,8 @@ enum lab_overlay {
 #define LAB_MIN_COLS 80
 #define LAB_MIN_LINES 24
 #define LAB_MAX_QUEUES 8
+/* Exchanges whose rows the wires follow; more are drawn, unfollowed. */
+#define LAB_MAX_EXCHANGES 16
 
 struct lab_opts {
 	const char *lang;       /* "en" or "zh" */
@@ -60,6 +62,7 @@ struct lab_opts {
 				    borrowed, may be NULL */
 	const struct engine_ops *ops; /* NULL: the simulated engine */
 	const char *url;        /* live engine: the broker URL, or NULL */
+	const char *speed;      /* the starting speed's label, NULL: 1x */
 };
 
 /* One queue as drawn this frame (a copy: engine views are borrowed). */
@@ -99,6 +102,9 @@ struct lab {
 	struct engine_view view;
 	struct lab_queue queues[LAB_MAX_QUEUES];
 	size_t nqueues;
+	/* The screen row of exchange i's name in its pane, -1 if not shown:
+	 * written by the exchange pane, read by the wires drawn after it. */
+	int ex_row[LAB_MAX_EXCHANGES];
 	struct ledger_summary sum;
 	struct session_token *tokens; /* owned copy */
 	size_t ntokens, tokens_cap;
@@ -198,6 +204,11 @@ void lab_status(struct lab *lab, int bad, const char *fmt, ...)
  * here), so drawing never changes the lab nor writes the progress file.
  */
 const char *lab_speed_label(const struct lab *lab);
+/*
+ * The index of the speed labelled `label` ("1/4x" ... "8x", "max"); NULL
+ * gives 1x; -1 when no speed has that label.
+ */
+int lab_speed_index(const char *label);
 int lab_animating(const struct lab *lab);
 
 /*
@@ -212,11 +223,16 @@ int lab_animating(const struct lab *lab);
 void lab_cause(struct lab *lab, char *cause, const char *fallback);
 void lab_kick(struct lab *lab);
 void lab_act(struct lab *lab);
-void lab_toggles_get(struct lab *lab, int64_t v[TOGGLE_COUNT]);
+void lab_toggles_get(const struct lab *lab, int64_t v[TOGGLE_COUNT]);
 int lab_toggles_set(struct lab *lab, const int64_t v[TOGGLE_COUNT]);
 int lab_next(struct lab *lab);
 
-/* Monotonic milliseconds. */
+/*
+ * Monotonic milliseconds, or the value at `virtual_ms` once lab_clock_use
+ * gave one (a cast playing at its own pace: ui/castplay.h); NULL goes back
+ * to the monotonic clock. The pointer is borrowed until then.
+ */
 int64_t lab_clock_ms(void);
+void lab_clock_use(const int64_t *virtual_ms);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,7 @@ progress_default_dir(void)
 	return NULL;
 }
 
-/* mkdir -p with mode 0700 for what it creates. Returns 0 or -1 (errno). */
-static int
+int
 progress_mkdirs(const char *dir)
 {
 	char *tmp = xstrdup(dir);
@@ -117,6 +117,27 @@ progress_read(struct progress *p, FILE *f)
 }
 
 int
+progress_set_aside(const char *path, char **notice)
+{
+	long long now = (long long)time(NULL);
+	char *aside = xasprintf("%s.bad-%lld", path, now);
+
+	/* Never overwrite an earlier damaged file. */
+	for (int n = 1; access(aside, F_OK) == 0 && n < 1000; n++) {
+		free(aside);
+		aside = xasprintf("%s.bad-%lld-%d", path, now, n);
+	}
+	if (rename(path, aside) == 0) {
+		*notice = aside;
+		return 0;
+	}
+	*notice = xasprintf("%s (could not move it aside: %s)", path,
+	    strerror(errno));
+	free(aside);
+	return -1;
+}
+
+int
 progress_load(struct progress *p, const char *dir, char **notice)
 {
 	FILE *f;
@@ -146,33 +167,62 @@ progress_load(struct progress *p, const char *dir, char **notice)
 	for (size_t i = 0; i < p->n; i++)
 		memset(&p->v[i], 0, sizeof p->v[i]);
 	p->n = 0;
-	{
-		long long now = (long long)time(NULL);
-		char *aside = xasprintf("%s.bad-%lld", p->path, now);
-		/* Never overwrite an earlier damaged file. */
-		for (int n = 1; access(aside, F_OK) == 0 && n < 1000; n++) {
-			free(aside);
-			aside = xasprintf("%s.bad-%lld-%d", p->path, now, n);
-		}
-		if (rename(p->path, aside) == 0)
-			*notice = aside;
-		else {
-			*notice = xasprintf("%s (could not move it aside: %s)",
-			    p->path, strerror(errno));
-			free(aside);
-			return -1;
-		}
-	}
+	if (progress_set_aside(p->path, notice) != 0)
+		return -1;
 	return 1;
+}
+
+/* The progress file's text, for progress_replace. */
+static void
+progress_write_entries(FILE *f, void *ctx)
+{
+	const struct progress *p = ctx;
+
+	fprintf(f, "%s\n", PROGRESS_HEADER);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct progress_entry *e = &p->v[i];
+		fprintf(f, "lesson %s steps=%u/%u right=%u asked=%u "
+		    "challenge=%d\n", e->id, e->steps_done, e->nsteps,
+		    e->right, e->asked, e->challenge_met);
+	}
+}
+
+int
+progress_replace(const char *path, void (*put)(FILE *f, void *ctx),
+    void *ctx, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	FILE *f;
+	int fd, bad = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	put(f, ctx);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		bad = errno;
+	if (fclose(f) != 0 && !bad)
+		bad = errno;
+	if (!bad && rename(tmp, path) != 0)
+		bad = errno;
+	if (bad) {
+		*cause = xasprintf("%s: %s", path, strerror(bad));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
 }
 
 int
 progress_save(const struct progress *p, char **cause)
 {
-	char *tmp;
-	FILE *f;
-	int fd, bad = 0;
-
 	*cause = NULL;
 	if (p->path == NULL) {
 		*cause = xstrdup("no place to keep progress (set HOME or "
@@ -183,36 +233,9 @@ progress_save(const struct progress *p, char **cause)
 		*cause = xasprintf("%s: %s", p->dir, strerror(errno));
 		return -1;
 	}
-	tmp = xasprintf("%s.tmp-%ld", p->path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		return -1;
-	}
-	fprintf(f, "%s\n", PROGRESS_HEADER);
-	for (size_t i = 0; i < p->n; i++) {
-		const struct progress_entry *e = &p->v[i];
-		fprintf(f, "lesson %s steps=%u/%u right=%u asked=%u "
-		    "challenge=%d\n", e->id, e->steps_done, e->nsteps,
-		    e->right, e->asked, e->challenge_met);
-	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		bad = errno;
-	if (fclose(f) != 0 && !bad)
-		bad = errno;
-	if (!bad && rename(tmp, p->path) != 0)
-		bad = errno;
-	if (bad) {
-		*cause = xasprintf("%s: %s", p->path, strerror(bad));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
+	return progress_replace(p->path, progress_write_entries,
+	    (void *)(uintptr_t)p,
+	    cause);
 }
 
 /* The id as stored: cut to the field, one word (the file splits on spaces). */

@@ -14,6 +14,7 @@
 #define RL_PROGRESS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define PROGRESS_MET 1
 #define PROGRESS_MET_SHOWN 2
@@ -42,6 +43,27 @@ struct progress {
  * frees), or NULL when neither variable is usable.
  */
 char *progress_default_dir(void);
+
+/*
+ * mkdir -p `dir`, mode 0700 for what it creates (also the class outbox's
+ * directory). Returns 0, or -1 with errno (ENOTDIR: a file is in the way).
+ */
+int progress_mkdirs(const char *dir);
+
+/*
+ * Moves a damaged file aside to PATH.bad-<unix time> (never over an earlier
+ * one). Returns 0 with *notice the new name, or -1 with *notice saying why
+ * it could not; caller frees *notice either way.
+ */
+int progress_set_aside(const char *path, char **notice);
+
+/*
+ * Replaces `path` atomically with what put(f, ctx) writes in a temporary
+ * file beside it (mode 0600), flushed to disk before the rename. Returns
+ * 0, or -1 with *cause (caller frees); the old file is then intact.
+ */
+int progress_replace(const char *path, void (*put)(FILE *f, void *ctx),
+    void *ctx, char **cause);
 
 /*
  * Loads the progress file from `dir` (NULL: progress_default_dir()) into

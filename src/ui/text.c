@@ -287,24 +287,31 @@ text_elide(const char *s, int cols, const char *mark, char *out,
 	return out;
 }
 
+int
+text_names_actor(const char *s, const char *who)
+{
+	size_t n = strlen(who);
+
+	return n > 0 && strncmp(s, who, n) == 0 &&
+	    (s[n] == ' ' || s[n] == '\0');
+}
+
 void
 text_undouble(char *s)
 {
-	char *a = s;
+	char *actor = strchr(s, ' '), *rest;
+	char who[64];
+	size_t n;
 
-	while (*a) {
-		char *sp = strchr(a, ' ');
-		size_t n;
-		if (sp == NULL)
-			return;
-		n = (size_t)(sp - a);
-		if (n > 0 && strncmp(sp + 1, a, n) == 0 &&
-		    (sp[1 + n] == ' ' || sp[1 + n] == '\0')) {
-			memmove(a, sp + 1, strlen(sp + 1) + 1);
-			continue;
-		}
-		a = sp + 1;
-	}
+	if (actor == NULL || (rest = strchr(++actor, ' ')) == NULL)
+		return;
+	n = (size_t)(rest - actor);
+	if (n == 0 || n >= sizeof who)
+		return;
+	memcpy(who, actor, n);
+	who[n] = '\0';
+	if (text_names_actor(rest + 1, who))
+		memmove(actor, rest + 1, strlen(rest + 1) + 1);
 }
 
 long

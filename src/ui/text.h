@@ -58,9 +58,15 @@ char *text_elide(const char *s, int cols, const char *mark, char *out,
     size_t outlen);
 
 /*
- * Removes, in place, a word that repeats the word just before it ("consumer
- * consumer crashed" becomes "consumer crashed": an actor column followed by
- * an event that names the actor). Words are split at single spaces.
+ * Whether event text `s` begins by naming actor `who` as a whole word
+ * ("consumer crashed m9" names "consumer"): then a pane leaves out its
+ * actor column, which would say it twice.
+ */
+int text_names_actor(const char *s, const char *who);
+/*
+ * The same for a timeline line "TIME ACTOR TEXT": removes ACTOR, in place,
+ * when TEXT names it ("3.0 consumer consumer crashed" becomes "3.0
+ * consumer crashed"). Words are split at single spaces.
  */
 void text_undouble(char *s);
 

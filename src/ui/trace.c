@@ -205,7 +205,7 @@ trace_draw(struct pane *p, struct lab *lab)
 		y += trace_copies(lab, y, x, w, end - y);
 	if (y >= end)
 		return;
-	draw_printf(y++, x, w, DRAW_HEAD, "%s", _("Timeline:"));
+	draw_printf(y++, x, w, DRAW_HEAD, "%s", _("Timeline (ms):"));
 	tl = session_timeline(lab->ss, lab->selected);
 	if (p->scroll < 0)
 		p->scroll = 0;

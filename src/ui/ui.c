@@ -20,9 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "class/class_report.h"
 #include "engine/live_broker.h"
+#include "ui/cast.h"
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
@@ -183,6 +186,8 @@ struct ui {
 	int progress_notice_bad;
 	char *record_error;      /* printed after endwin */
 	char *open_error;        /* why the first lesson did not open */
+	struct cast *cast;       /* --cast, or NULL */
+	int64_t cast_start;      /* lab_clock_ms() when it began */
 };
 
 /* Opens the lab on `s` (ownership passes); returns 0 or -1 (status set). */
@@ -202,6 +207,7 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 	lo.lessons_dir = u->o->lessons_dir;
 	lo.ops = u->o->ops;
 	lo.url = u->o->url;
+	lo.speed = u->o->speed;
 	if (lab_open(&u->lab, s, mode, &lo, &cause) != 0) {
 		if (u->have_picker) {
 			snprintf(u->picker.notice, sizeof u->picker.notice,
@@ -244,13 +250,29 @@ ui_close_lab(struct ui *u)
 	u->screen = UI_PICKER;
 }
 
+/* The current screen, laid out for LINES and COLS, drawn on stdscr. */
+static void
+ui_paint(void *ctx)
+{
+	struct ui *u = ctx;
+
+	if (u->screen == UI_LAB) {
+		lab_layout(&u->lab);
+		lab_draw(&u->lab);
+		if (u->o->hooks && u->o->hooks->draw)
+			u->o->hooks->draw(u->o->hooks_ctx, &u->lab);
+	} else
+		picker_draw(&u->picker);
+}
+
 static void
 ui_draw(struct ui *u)
 {
-	if (u->screen == UI_LAB)
-		lab_draw(&u->lab);
-	else
-		picker_draw(&u->picker);
+	/* The cast first: the terminal's drawing leaves its click map. */
+	if (u->cast)
+		cast_frame(u->cast, lab_clock_ms() - u->cast_start, ui_paint,
+		    u);
+	ui_paint(u);
 	refresh();
 }
 
@@ -285,6 +307,11 @@ ui_key(struct ui *u, int key)
 			    picker_click(&u->picker, me.y, me.x);
 		else
 			return 0;
+	}
+	if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->key) {
+		flags = u->o->hooks->key(u->o->hooks_ctx, &u->lab, key);
+		if (flags & PANE_HANDLED)
+			return flags;
 	}
 	if (u->screen == UI_LAB)
 		return lab_key(&u->lab, key);
@@ -384,13 +411,17 @@ ui_loop(struct ui *u)
 
 	for (;;) {
 		struct pollfd fds[2];
-		int timeout, flags = 0;
+		int timeout, flags = 0, class_tick;
 
 		if (redraw)
 			ui_draw(u);
 		redraw = 0;
 		timeout = u->screen == UI_LAB ?
 		    lab_timeout(&u->lab, lab_clock_ms()) : -1;
+		/* A class's reports go out on the loop's own timer. */
+		class_tick = class_report_tick();
+		if (class_tick >= 0 && (timeout < 0 || timeout > class_tick))
+			timeout = class_tick;
 		fds[0].fd = STDIN_FILENO;
 		fds[0].events = POLLIN;
 		fds[1].fd = ui_pipe[0];
@@ -441,6 +472,8 @@ ui_loop(struct ui *u)
 		}
 		if (u->screen == UI_LAB)
 			flags |= lab_run(&u->lab, lab_clock_ms());
+		if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->tick)
+			flags |= u->o->hooks->tick(u->o->hooks_ctx, &u->lab);
 		if (flags & PANE_REDRAW)
 			redraw = 1;
 	}
@@ -515,7 +548,9 @@ ui_first_lesson(const char *dir)
 static int
 ui_load_first(const struct ui_opts *opts, struct script **first)
 {
-	*first = NULL;
+	*first = opts->first;
+	if (*first)
+		return 0;
 	if (opts->script) {
 		struct script_diag diag = { 0 };
 		*first = script_load(opts->script, &diag);
@@ -574,6 +609,53 @@ ui_progress_setup(struct ui *u)
 	}
 }
 
+/*
+ * --cast: opens the cast before curses starts, so a file that cannot be
+ * written is said on a terminal left as it was. Returns 0, or -1 with the
+ * message on stderr.
+ */
+static int
+ui_cast_start(struct ui *u, int no_color)
+{
+	char *cause = NULL;
+
+	if (u->o->cast == NULL)
+		return 0;
+	u->cast = cast_open(u->o->cast, u->o->cast_cols, u->o->cast_rows,
+	    "rabbitlab", (int64_t)time(NULL), no_color, i18n_ascii(), &cause);
+	if (u->cast == NULL) {
+		fprintf(stderr, "rabbitlab: --cast: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	u->cast_start = lab_clock_ms();
+	return 0;
+}
+
+/*
+ * Closes the cast (before the terminal's screen is deleted: the cast puts
+ * that screen back as current). Returns 0, or 1 after saying on stderr
+ * that the file was not written in full.
+ */
+static int
+ui_cast_end(struct ui *u)
+{
+	char *cause = NULL;
+
+	if (cast_close(u->cast, &cause) == 0)
+		return 0;
+	fprintf(stderr, _("rabbitlab: the recording was not written: %s\n"),
+	    cause);
+	free(cause);
+	return 1;
+}
+
+int
+ui_speed_known(const char *label)
+{
+	return lab_speed_index(label) >= 0;
+}
+
 int
 ui_main(const struct ui_opts *opts)
 {
@@ -592,8 +674,13 @@ ui_main(const struct ui_opts *opts)
 		    "terminal"));
 	if (ui_load_first(opts, &first) != 0)
 		return UI_EXIT_NO_TERMINAL;
+	if (ui_cast_start(&u, no_color && *no_color) != 0) {
+		script_free(first);
+		return UI_EXIT_NO_TERMINAL;
+	}
 	ui_progress_setup(&u);
 	if (ui_signals_start() != 0) {
+		cast_close(u.cast, NULL);
 		script_free(first);
 		progress_free(&u.progress);
 		free(u.progress_notice);
@@ -601,19 +688,20 @@ ui_main(const struct ui_opts *opts)
 	}
 	scr = ui_start_curses(&why);
 	if (scr == NULL) {
+		cast_close(u.cast, NULL);
 		ui_signals_stop();
 		script_free(first);
 		progress_free(&u.progress);
 		free(u.progress_notice);
 		return ui_no_terminal(why);
 	}
-	draw_init(no_color && *no_color, !i18n_utf8() ||
-	    getenv("RABBITLAB_ASCII") != NULL);
+	draw_init(no_color && *no_color, i18n_ascii());
 	if (first == NULL) {
 		char *cause = NULL;
 		if (picker_open(&u.picker, opts->lessons_dir, u.lang,
 		    u.have_progress ? &u.progress : NULL, &cause) != 0) {
 			endwin();
+			cast_close(u.cast, NULL);
 			delscreen(scr);
 			ui_signals_stop();
 			fprintf(stderr, "rabbitlab: %s\n", cause);
@@ -635,6 +723,7 @@ ui_main(const struct ui_opts *opts)
 	} else if (ui_open_lab(&u, first, opts->sandbox ? SESSION_SANDBOX :
 	    SESSION_LESSON) != 0) {
 		endwin();
+		cast_close(u.cast, NULL);
 		delscreen(scr);
 		ui_signals_stop();
 		fprintf(stderr, _("rabbitlab: the lesson did not start: %s\n"),
@@ -651,6 +740,7 @@ ui_main(const struct ui_opts *opts)
 	ui_close_lab(&u);
 	live_broker_set_progress(ui_broker_stderr, NULL);
 	endwin();
+	status = ui_cast_end(&u);
 	delscreen(scr);
 	ui_signals_stop();
 	if (u.have_picker)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ui/i18n.h"
+#include "util/utf8.h"
 
 /* gettext's pgettext: `ctx` EOT `id`, or `id` when there is no entry. */
 static const char *
@@ -255,7 +256,7 @@ words_put(char *out, size_t len, size_t *o, const char *s, size_t n)
 	if (*o + 1 >= len)
 		return;
 	if (n > len - 1 - *o)
-		n = len - 1 - *o;
+		n = utf8_cut(s, len - 1 - *o); /* never half a character */
 	memcpy(out + *o, s, n);
 	*o += n;
 	out[*o] = '\0';

@@ -14,12 +14,24 @@
 
 #include <stdio.h>
 
+struct watch_ctl;
+
 struct watch_opts {
 	const char *listen;    /* "HOST:PORT" ("[v6]:PORT"); NULL: the default */
 	const char *url;       /* an existing broker, amqp://...; NULL: a
 				  private node the lab starts and stops */
 	int json;              /* JSON lines instead of text */
 	FILE *out;             /* where events and fates go */
+	const char *record;    /* write the session as a lesson script here
+				  when it ends; NULL: none */
+	/*
+	 * The screen, when the watch is shown on a terminal (ui/watchview.h):
+	 * it runs the watch until the learner quits and returns an exit
+	 * status. NULL: headless, where in --json mode each line on stdin is
+	 * a command (watch_ctl_command) answered on `out`.
+	 */
+	int (*screen)(struct watch_ctl *w, void *ctx);
+	void *screen_ctx;
 };
 
 /* The listener when none is given: loopback only. */

@@ -32,6 +32,7 @@ struct wd_content {
 	uint64_t body_left;
 	uint64_t digest;
 	char message_id[WD_STR];
+	char correlation_id[WD_STR];
 	int persistent;
 	char exchange[WD_STR], routing_key[WD_STR];
 	int mandatory;
@@ -380,6 +381,7 @@ watch_conn_new(struct watch_track *t, unsigned id, const char *peer)
 	c->id = id;
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	init_amqp_pool(&c->pool, 4096);
+	watch_seen_conn_open(watch_track_seen(t), id);
 	return c;
 }
 
@@ -393,6 +395,18 @@ watch_conn_free(struct watch_conn *c)
 	free(c->chans);
 	empty_amqp_pool(&c->pool);
 	free(c);
+}
+
+size_t
+watch_conn_unacked(const struct watch_conn *c, const char *queue)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nchans; i++)
+		for (size_t k = 0; k < c->chans[i].ndlvs; k++)
+			n += c->chans[i].dlvs[k].queue &&
+			    strcmp(c->chans[i].dlvs[k].queue, queue) == 0;
+	return n;
 }
 
 uint32_t
@@ -416,6 +430,7 @@ watch_conn_end(struct watch_conn *c, const char *why)
 	if (c->ended)
 		return;
 	c->ended = 1;
+	watch_seen_conn_end(watch_track_seen(c->t), c->id);
 	for (size_t i = 0; i < c->nchans; i++)
 		wd_chan_settle(c, &c->chans[i], "the connection ended");
 	wd_head(c, 0, d, sizeof d, " %s: %s", c->name[0] ? c->name : c->peer,
@@ -440,6 +455,12 @@ wd_published(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 	if (ch->confirm)
 		wd_cat(d, sizeof d, ", seq %llu",
 		    (unsigned long long)ch->next_seq);
+	if (ct->message_id[0])
+		wd_cat(d, sizeof d, ", message-id %s", ct->message_id);
+	if (ct->correlation_id[0])
+		wd_cat(d, sizeof d, ", correlation-id %s", ct->correlation_id);
+	watch_seen_publish(watch_track_seen(c->t), c->id, ct->exchange,
+	    ct->routing_key, ct->mandatory, ct->persistent, ch->confirm);
 	msg = watch_track_publish(c->t, &k, ct->exchange, ct->routing_key,
 	    flags, d);
 	if (ch->closing) {
@@ -648,6 +669,13 @@ wd_settle(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
 {
 	size_t i = 0;
 
+	if (kind != EV_ACK) {
+		struct watch_seen *sn = watch_track_seen(c->t);
+		if (requeue)
+			sn->app.requeue_seen = 1;
+		else
+			sn->app.reject_seen = 1;
+	}
 	while (i < ch->ndlvs) {
 		struct wd_dlv *dv = &ch->dlvs[i];
 		if (multiple ? tag == 0 || dv->tag <= tag : dv->tag == tag) {
@@ -798,6 +826,9 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		    x->auto_delete ? " auto_delete" : "",
 		    x->internal ? " internal" : "");
 		wd_table(d, len, &x->arguments);
+		if (!x->passive)
+			watch_seen_exchange(watch_track_seen(c->t), a, b,
+			    x->durable);
 		break;
 	}
 	case AMQP_QUEUE_DECLARE_METHOD: {
@@ -815,6 +846,8 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		/* A passive declare says nothing of the queue's arguments. */
 		if (q->passive)
 			break;
+		watch_seen_queue(watch_track_seen(c->t), a, q->durable,
+		    &q->arguments);
 		if (a[0])
 			watch_track_queue_dlx(c->t, a, dlx);
 		else {
@@ -827,6 +860,13 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		amqp_queue_bind_t *q = m;
 		wd_bind(d, len, q->queue, q->exchange, q->routing_key,
 		    &q->arguments);
+		wd_str(a, sizeof a, q->queue);
+		wd_str(b, sizeof b, q->exchange);
+		{
+			char key[WD_STR];
+			wd_str(key, sizeof key, q->routing_key);
+			watch_seen_bind(watch_track_seen(c->t), a, b, key);
+		}
 		break;
 	}
 	case AMQP_EXCHANGE_BIND_METHOD: {
@@ -868,9 +908,16 @@ wd_up_basic(struct watch_conn *c, struct wd_chan *ch, amqp_method_number_t id,
 			snprintf(ch->pend[ch->npend].queue, WD_STR, "%s", a);
 			ch->pend[ch->npend++].no_ack = x->no_ack;
 		}
+		watch_seen_consume(watch_track_seen(c->t), c->id, a, x->no_ack);
 		watch_track_emit(c->t, EV_CONSUME, ACTOR_CONSUMER, 0, 0,
 		    x->no_ack, a, d);
 		return;
+	}
+	case AMQP_BASIC_QOS_METHOD: {
+		struct watch_seen *sn = watch_track_seen(c->t);
+		sn->app.prefetch = ((amqp_basic_qos_t *)m)->prefetch_count;
+		sn->app.prefetch_seen = 1;
+		break;
 	}
 	case AMQP_BASIC_GET_METHOD:
 		if (ch) {
@@ -934,6 +981,8 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 		    sizeof c->name);
 		wd_table_str(&s->client_properties, "product", product,
 		    sizeof product);
+		watch_seen_conn_named(watch_track_seen(c->t), c->id, c->name,
+		    product);
 		wd_cat(d, len, " from %s%s%s", c->peer, product[0] ?
 		    ", client " : "", product);
 		kind = EV_CONNECT;
@@ -1182,6 +1231,9 @@ wd_header(struct watch_conn *c, int upstream, const struct live_frame *f,
 		return 0; /* not ours to police: the peer will */
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		wd_str(ct->message_id, sizeof ct->message_id, p->message_id);
+	if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+		wd_str(ct->correlation_id, sizeof ct->correlation_id,
+		    p->correlation_id);
 	ct->persistent = (p->_flags & AMQP_BASIC_DELIVERY_MODE_FLAG) &&
 	    p->delivery_mode == 2;
 	ct->have_header = 1;

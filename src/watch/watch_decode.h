@@ -59,6 +59,8 @@ int watch_conn_frame(struct watch_conn *c, int upstream,
 /* Payload octets of a body frame on `channel`, as they arrive. */
 void watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n);
+/* Deliveries from `queue` its consumers hold unsettled now. */
+size_t watch_conn_unacked(const struct watch_conn *c, const char *queue);
 /*
  * The frame-max that connection.tune-ok carried, once it went by (then
  * *tuned is 1; before, 0 and the return is 0).

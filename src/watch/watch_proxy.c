@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/live_frame.h"
+#include "util/mono.h"
 #include "util/sock.h"
 #include "util/xmalloc.h"
 #include "watch/watch_decode.h"
@@ -50,6 +51,8 @@ struct wp_pair {
 	char peer[64];
 	char err[WP_ERR];      /* why it must end now, or "" */
 	int sock_err;          /* ... because a socket failed */
+	int hole;              /* black-holed: nothing moves either way */
+	double hole_until;     /* mono seconds it heals; 0: never */
 };
 
 struct watch_proxy {
@@ -409,6 +412,13 @@ wp_fds(struct watch_proxy *p)
 	for (size_t i = 0; i < p->npairs; i++) {
 		struct wp_pair *pr = p->pairs[i];
 		short ce = 0, be = 0;
+		if (pr->hole) {
+			/* The bytes wait where they are, as in a network
+			 * that drops every packet. */
+			p->fds[n++] = (struct pollfd){ pr->cfd, 0, 0 };
+			p->fds[n++] = (struct pollfd){ pr->bfd, 0, 0 };
+			continue;
+		}
 		if (!pr->up.eof && pr->up.end - pr->up.start < WP_BUF)
 			ce |= POLLIN;
 		if (pr->down.end > pr->down.start)
@@ -465,7 +475,10 @@ watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 	 * the last into its place) skips none; new ones come after. */
 	for (size_t i = npairs; i-- > 0;) {
 		struct wp_pair *pr = p->pairs[i];
-		if (!pr->err[0])
+		if (pr->hole && pr->hole_until > 0 &&
+		    mono_seconds() >= pr->hole_until)
+			pr->hole = 0;
+		if (!pr->err[0] && !pr->hole)
 			wp_run_pair(pr, p->fds[1 + 2 * i].revents,
 			    p->fds[2 + 2 * i].revents);
 		/* A peer may reset its socket once the AMQP connection is
@@ -484,4 +497,60 @@ watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 				break;
 		}
 	return 0;
+}
+
+/* ---- failures -------------------------------------------------------- */
+
+static long
+wp_find(const struct watch_proxy *p, unsigned id, char **cause)
+{
+	for (size_t i = 0; i < p->npairs; i++)
+		if (p->pairs[i]->id == id)
+			return (long)i;
+	*cause = xasprintf("no connection c%u is open", id);
+	return -1;
+}
+
+int
+watch_proxy_cut(struct watch_proxy *p, unsigned id, char **cause)
+{
+	long i = wp_find(p, id, cause);
+
+	if (i < 0)
+		return -1;
+	wp_end(p, (size_t)i, "the lab cut the connection (reset both ways)");
+	return 0;
+}
+
+int
+watch_proxy_hole(struct watch_proxy *p, unsigned id, int on, int64_t ms,
+    char **cause)
+{
+	long i = wp_find(p, id, cause);
+
+	if (i < 0)
+		return -1;
+	p->pairs[i]->hole = on;
+	p->pairs[i]->hole_until = on && ms > 0 ?
+	    mono_seconds() + (double)ms / 1000.0 : 0;
+	return 0;
+}
+
+int
+watch_proxy_holed(const struct watch_proxy *p, unsigned id)
+{
+	for (size_t i = 0; i < p->npairs; i++)
+		if (p->pairs[i]->id == id)
+			return p->pairs[i]->hole;
+	return 0;
+}
+
+size_t
+watch_proxy_unacked(const struct watch_proxy *p, const char *queue)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->npairs; i++)
+		n += watch_conn_unacked(p->pairs[i]->conn, queue);
+	return n;
 }

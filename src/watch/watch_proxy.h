@@ -19,6 +19,8 @@
 #ifndef RL_WATCH_PROXY_H
 #define RL_WATCH_PROXY_H
 
+#include <stdint.h>
+
 #include "watch/watch_track.h"
 
 struct watch_proxy;
@@ -44,6 +46,22 @@ size_t watch_proxy_count(const struct watch_proxy *p);
  * another reason than a signal.
  */
 int watch_proxy_step(struct watch_proxy *p, int timeout_ms);
+
+/*
+ * Failures on connection c<id>: watch_proxy_cut resets both of its
+ * sockets (the client reads a connection reset, the broker a lost
+ * client); watch_proxy_hole stops (on 1) or resumes (on 0) every byte
+ * both ways, the data waiting in the buffers, healing by itself after
+ * `ms` (<= 0: only when told). Each returns 0, or -1 with *cause (caller
+ * frees) when no such connection is open.
+ */
+int watch_proxy_cut(struct watch_proxy *p, unsigned id, char **cause);
+int watch_proxy_hole(struct watch_proxy *p, unsigned id, int on, int64_t ms,
+    char **cause);
+/* Deliveries from `queue` held unsettled on every open connection. */
+size_t watch_proxy_unacked(const struct watch_proxy *p, const char *queue);
+/* Whether c<id> is black-holed now. */
+int watch_proxy_holed(const struct watch_proxy *p, unsigned id);
 
 /*
  * The parsing of one connection pair alone, without sockets, for the

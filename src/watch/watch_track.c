@@ -34,6 +34,7 @@ struct wt_msg {
 	uint8_t autoack;       /* delivered to an auto-ack consumer */
 	uint8_t stranger;      /* delivered, never seen published */
 	uint8_t mandatory;
+	uint8_t persistent;    /* its last publish had delivery mode 2 */
 };
 
 struct wt_slot {
@@ -58,6 +59,7 @@ struct watch_track {
 	size_t nslots, used;   /* nslots a power of two */
 	struct wt_queue *queues;
 	size_t nqueues, queues_cap;
+	struct watch_seen seen;
 };
 
 static uint64_t
@@ -99,6 +101,7 @@ watch_track_new(watch_track_emit_fn emit, void *ctx)
 	t->msgs = xgrow_zero(NULL, &t->msgs_cap, 64, sizeof *t->msgs);
 	t->nslots = 1024;
 	t->slots = xcalloc(t->nslots, sizeof *t->slots);
+	watch_seen_init(&t->seen);
 	return t;
 }
 
@@ -124,6 +127,7 @@ watch_track_free(struct watch_track *t)
 	free(t->slots);
 	free(t->msgs);
 	ledger_free(t->ledger);
+	watch_seen_free(&t->seen);
 	free(t);
 }
 
@@ -131,6 +135,51 @@ const struct ledger *
 watch_track_ledger(const struct watch_track *t)
 {
 	return t->ledger;
+}
+
+void
+watch_track_set_emit(struct watch_track *t, watch_track_emit_fn emit,
+    void *ctx)
+{
+	t->emit = emit;
+	t->ctx = ctx;
+}
+
+uint32_t
+watch_track_last(const struct watch_track *t)
+{
+	return (uint32_t)(t->nmsgs - 1);
+}
+
+int
+watch_track_message(const struct watch_track *t, uint32_t id,
+    struct watch_track_msg *out)
+{
+	const struct ledger_entry *e;
+	const struct wt_msg *m;
+
+	if (id == 0 || id >= t->nmsgs)
+		return -1;
+	m = &t->msgs[id];
+	e = ledger_entry(t->ledger, id);
+	out->exchange = m->exchange ? m->exchange : "";
+	out->routing_key = m->routing_key ? m->routing_key : "";
+	out->persistent = m->persistent;
+	out->published = m->publishes > 0 && !m->stranger;
+	out->published_at = e ? e->published_at : -1;
+	return 0;
+}
+
+struct watch_seen *
+watch_track_seen(struct watch_track *t)
+{
+	return &t->seen;
+}
+
+double
+watch_track_now(const struct watch_track *t)
+{
+	return mono_seconds() - t->t0;
 }
 
 /* ---- the index ------------------------------------------------------- */
@@ -279,6 +328,7 @@ watch_track_publish(struct watch_track *t, const struct watch_track_key *k,
 		m->publishes++;
 	if (flags & EVENT_PUB_MANDATORY)
 		m->mandatory = 1;
+	m->persistent = (flags & EVENT_PUB_PERSISTENT) != 0;
 	watch_track_emit(t, EV_PUBLISH, ACTOR_PRODUCER, id, 0, flags,
 	    exchange[0] ? exchange : "(default exchange)", detail);
 	return id;
@@ -499,4 +549,91 @@ watch_track_print_fates(struct watch_track *t, FILE *out, int json)
 		ledger_print_summary_json(out, &s);
 	else
 		ledger_print_summary(out, &s);
+}
+
+/* ---- the broker went down --------------------------------------------- */
+
+/*
+ * Whether queue `q` would hold message m after a restart: a durable queue
+ * and a persistent message (a quorum queue keeps every message).
+ */
+static int
+wt_keeps(const struct topo_queue *q, const struct wt_msg *m)
+{
+	return q->type == QTYPE_QUORUM || (q->durable == 1 && m->persistent);
+}
+
+/* Whether binding b of an exchange of type `type` takes routing key rk. */
+static int
+wt_binds(enum exchange_type type, const struct topo_binding *b,
+    const char *rk)
+{
+	switch (type) {
+	case XTYPE_FANOUT:
+	case XTYPE_HEADERS:    /* the headers are not kept: any binding */
+		return 1;
+	case XTYPE_TOPIC:
+		return topology_topic_match(b->key, rk);
+	default:
+		return strcmp(b->key, rk) == 0;
+	}
+}
+
+/*
+ * How message m fares in a restart by the declared topology: 1 every
+ * queue it was routed to keeps it, 0 one of them does not, -1 the lab
+ * does not know where it went (an exchange it did not see declared).
+ */
+static int
+wt_survives(const struct topology *t, const struct wt_msg *m)
+{
+	const struct topo_exchange *x = NULL;
+	int routed = 0;
+
+	if (m->exchange[0] == '\0') {
+		for (size_t i = 0; i < t->nqueues; i++)
+			if (strcmp(t->queues[i].name, m->routing_key) == 0)
+				return wt_keeps(&t->queues[i], m);
+		return -1;
+	}
+	for (size_t i = 0; i < t->nexchanges; i++)
+		if (strcmp(t->exchanges[i].name, m->exchange) == 0)
+			x = &t->exchanges[i];
+	if (x == NULL)
+		return -1;
+	for (size_t i = 0; i < t->nbindings; i++) {
+		const struct topo_binding *b = &t->bindings[i];
+		if (strcmp(b->exchange, x->name) != 0 ||
+		    !wt_binds(x->type, b, m->routing_key))
+			continue;
+		for (size_t k = 0; k < t->nqueues; k++)
+			if (strcmp(t->queues[k].name, b->queue) == 0) {
+				if (!wt_keeps(&t->queues[k], m))
+					return 0;
+				routed = 1;
+			}
+	}
+	return routed ? 1 : -1;
+}
+
+void
+watch_track_broker_down(struct watch_track *t, int clean)
+{
+	for (uint32_t id = 1; id < t->nmsgs; id++) {
+		const struct ledger_entry *e = ledger_entry(t->ledger, id);
+		const struct wt_msg *m = &t->msgs[id];
+		char d[200];
+		if (e == NULL || m->stranger || m->publishes == 0 ||
+		    ledger_fate(e) != FATE_IN_FLIGHT)
+			continue;
+		if (wt_survives(&t->seen.topo, m) != 0)
+			continue;
+		snprintf(d, sizeof d, "%s: a %s message in a queue that does "
+		    "not keep it (a durable queue keeps persistent messages "
+		    "only)", clean ? "the broker stopped" :
+		    "the broker was killed", m->persistent ? "persistent" :
+		    "transient");
+		watch_track_drop(t, id, LOSS_BROKER_CRASH, NOTICE_SILENT,
+		    m->routing_key, d);
+	}
 }

@@ -30,6 +30,7 @@
 
 #include "model/event.h"
 #include "model/ledger.h"
+#include "watch/watch_seen.h"
 
 struct watch_track;
 
@@ -42,6 +43,26 @@ typedef void (*watch_track_emit_fn)(void *ctx, const struct event *ev);
 struct watch_track *watch_track_new(watch_track_emit_fn emit, void *ctx);
 void watch_track_free(struct watch_track *t);
 const struct ledger *watch_track_ledger(const struct watch_track *t);
+/* Sends every later event to `emit` (may be NULL) instead. */
+void watch_track_set_emit(struct watch_track *t, watch_track_emit_fn emit,
+    void *ctx);
+/* What the application showed of itself (the decoder fills it). Owned by
+ * the tracker. */
+struct watch_seen *watch_track_seen(struct watch_track *t);
+/* What the tracker keeps of message `id` (1 to watch_track_last). */
+struct watch_track_msg {
+	const char *exchange, *routing_key; /* as first published; borrowed */
+	int persistent;                     /* its last publish's mode */
+	int published;                      /* 0: delivered, never published
+					       through the lab */
+	int64_t published_at;               /* us on the events' clock, -1 */
+};
+uint32_t watch_track_last(const struct watch_track *t);
+/* Fills *out; 0, or -1 for an id the tracker never gave. */
+int watch_track_message(const struct watch_track *t, uint32_t id,
+    struct watch_track_msg *out);
+/* Seconds since the tracker was made: the events' clock. */
+double watch_track_now(const struct watch_track *t);
 
 /* What identifies a message's content: its message-id ("" if none) and
  * the digest of routing key and body (watch_track_digest_*). */
@@ -109,5 +130,17 @@ const char *watch_track_dlx(const struct watch_track *t, const char *queue);
  * what the broker may have done that the lab cannot see.
  */
 void watch_track_print_fates(struct watch_track *t, FILE *out, int json);
+
+/*
+ * The broker went down (clean: a stop, else a kill -9): every message
+ * still in flight that a queue it was routed to (by the declared
+ * topology) does not keep over a restart is lost (LOSS_BROKER_CRASH,
+ * the producer not told; the detail says whether it was a stop). A queue keeps a message
+ * when it is durable and the message persistent, or it is a quorum
+ * queue. A message whose route the lab does not know stays in flight.
+ * Call it after the connections' ends were reported (their unacked
+ * deliveries are back in their queues then).
+ */
+void watch_track_broker_down(struct watch_track *t, int clean);
 
 #endif

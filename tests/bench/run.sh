@@ -4,10 +4,11 @@
 # one full redraw at 160x48 under callgrind, so later changes can be compared;
 # then the live engine against a private RabbitMQ node (build/livebench):
 # publish throughput through the lab beside a bare rabbitmq-c loop, and the
-# simulated/live wall-time ratio of one script; and a bare client straight
-# to that node against the same client through `rabbitlab watch` (the
-# ratio per confirm mode, the round trip the watch adds). LIVEBENCH_RUNS (default 5)
-# sets how many runs the medians are taken over.
+# simulated/live wall-time ratio of one script; a bare client straight to
+# that node against the same client through `rabbitlab watch` (the ratio
+# per confirm mode, the round trip the watch adds). LIVEBENCH_RUNS (default
+# 5) sets how many runs the medians are taken over; then the classroom
+# (tests/bench/class.sh, CLASSBENCH_RUNS runs, default 3).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -69,3 +70,7 @@ if [ -z "$wport" ]; then
 fi
 RABBITLAB_NODE=$node "$BUILD/livebench" --watch "$wport" \
     "${LIVEBENCH_RUNS:-5}" "$watch" || exit 1
+kill "$watch"
+
+echo "== the classroom (200 simulated students and the dashboard, same node)"
+bash tests/bench/class.sh "$BUILD/rabbitlab" "$node" "${CLASSBENCH_RUNS:-3}" || exit 1

@@ -54,7 +54,8 @@ fuzz_long() { # label name bin seeds...
 	fi
 }
 
-for bin in "$BUILD/fuzz_script" "$BUILD/fuzz_relay" "$BUILD/fuzz_watch"; do
+for bin in "$BUILD/fuzz_script" "$BUILD/fuzz_relay" "$BUILD/fuzz_watch" \
+    "$BUILD/fuzz_class"; do
 	if [ ! -x "$bin" ]; then
 		echo "fuzz-long: $bin is missing (make fuzz)" >&2
 		exit 2
@@ -66,5 +67,7 @@ fuzz_long "relay frame parser" relay "$BUILD/fuzz_relay" \
     tests/fuzz/corpus_relay/*
 fuzz_long "watch decoding path" watch "$BUILD/fuzz_watch" \
     tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/*
+fuzz_long "class event decoder" class "$BUILD/fuzz_class" \
+    tests/fuzz/corpus_class/*
 echo "fuzz-long: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

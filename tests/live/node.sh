@@ -3,10 +3,10 @@
 # of a test session through RABBITLAB_NODE=<dir>.
 #
 #   tests/live/node.sh start DIR   start a node in DIR (created), print DIR
-#   tests/live/node.sh restart DIR start the node in DIR again (after a
-#                                  kill -9), from the same data and ports
 #   tests/live/node.sh stop DIR    stop that node, its epmd, remove DIR
 #   tests/live/node.sh ctl DIR ARG...   rabbitmqctl ARG... on that node
+#   tests/live/node.sh restart DIR   start DIR's node again after it was
+#                                    killed (same ports and data)
 #
 # Everything listens on loopback: AMQP, Erlang distribution and a private
 # epmd, on free ports. DIR/node.env holds the node's environment as KEY=VALUE
@@ -39,7 +39,7 @@ load_env() { # dir
 }
 
 start() {
-	local dir=$1 amqp dist epmd
+	local dir=$1 amqp dist epmd pid i
 	mkdir -p "$dir" || exit 1
 	dir=$(cd "$dir" && pwd)
 	read -r amqp dist epmd <<<"$(free_ports 3)"
@@ -59,14 +59,12 @@ RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins
 RABBITMQ_CONFIG_FILE=$dir/rabbitmq
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}
 EOF
-	launch "$dir"
+	boot "$dir"
 }
 
-# Starts the server of DIR/node.env, waits for it and appends its pid as
-# LAB_PID (the line of an earlier run dropped). Prints DIR.
-launch() {
+# Starts DIR's node from its node.env, waits for it and appends its pid.
+boot() {
 	local dir=$1 pid i
-	sed -i '/^LAB_PID=/d' "$dir/node.env"
 	(
 		load_env "$dir"
 		cd "$dir" && setsid "$SERVER" >>"$dir/out.log" 2>&1 </dev/null &
@@ -108,21 +106,12 @@ ctl() {
 	(load_env "$dir"; "$CTL" -n "$RABBITMQ_NODENAME" "$@")
 }
 
-# A node that is down (killed) started again from its directory, on the
-# same ports and with the same data: node.sh's own or a lab's private node
-# (the lab writes the same node.env; its guardian still stops it, as it
-# stops every process whose HOME is the node's directory).
-restart() {
-	local dir
-	dir=$(cd "${1:?}" && pwd) || exit 1
-	[ -f "$dir/node.env" ] || { echo "node.sh: no $dir/node.env" >&2; return 1; }
-	launch "$dir"
-}
-
 case ${1:-} in
 start) start "${2:?which directory?}" ;;
-restart) restart "${2:?which directory?}" ;;
 stop) stop "${2:?which directory?}" ;;
 ctl) dir=${2:?which directory?}; shift 2; ctl "$dir" "$@" ;;
-*) echo "usage: $0 start|restart|stop|ctl DIR [ARG...]" >&2; exit 2 ;;
+restart)
+	dir=${2:?which directory?}
+	sed -i '/^LAB_PID=/d' "$dir/node.env" && boot "$dir" >/dev/null ;;
+*) echo "usage: $0 start|stop|restart|ctl DIR [ARG...]" >&2; exit 2 ;;
 esac

@@ -426,10 +426,10 @@ start 80 24 "$BIN" lab lessons/11-delayed.cfg
 check "regression: queue names that differ at the end stay apart" \
     eval 'has "order~5s" && has "order~wait"'
 check "regression: exchange names that would look the same when cut" \
-    eval 'has "~delay.dire" && has "~delayed"'
+    eval 'has "~del~direct" && has "ord~delayed" && lacks "~delay.dire"'
 start 80 24 "$BIN" lab lessons/06-broker.cfg
 check "regression: a long title ends on a whole word" \
-    has "Inside the broker: durable, persistent...  "
+    has "Inside the broker: durable, persistent, lazy...  "
 # The copies line of the ledger appears only where the lesson loses no
 # line for it: after the fanout step of lesson 2 it shows at 100x30, and at
 # 80x24 the lesson keeps the line instead.
@@ -583,10 +583,10 @@ keys 2
 check "predict: the verdict shows at once after the answer" \
     eval 'has "You predicted 2: right." && has "With Spring'"'"'s default acknowledge"'
 check "predict: the next step's text waits for space" \
-    lacks "The listener returns"
+    lacks "The ledger gives every message one fate"
 keys G; sleep 0.3; keys Space
 check "predict: space reads on to the next step" \
-    eval 'has "The listener returns" && lacks "You predicted 2"'
+    eval 'has "The ledger gives every message one fate" && lacks "You predicted 2"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 check "act: the step names its key from the key table" \
     has "Your turn. Press Z to stop the consumers."
@@ -599,7 +599,7 @@ check "act: space does not skip the step" \
     eval 'has "This step waits for you to act." && has "Your turn. Press Z"'
 keys Z
 check "act: the right key plays the step and the next silent one" \
-    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 6 of"'
+    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 7 of"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 has "Press Z to start the consumers." >/dev/null
 keys S
@@ -918,6 +918,87 @@ has "Lesson: step 1 of" >/dev/null
 check "i13 lesson 12 reaches the blocked producer" i13_end "│blocked" 30
 check "i13 lesson 12: resend (s) and producer retry (y) beside blocked" \
     eval 'hasre "│s resend +o(n|ff)│" && hasre "│y retry +o(n|ff)│"'
+
+# ---- issue 13: a fresh reviewer's findings ---------------------------------
+echo "== i13 review: one time unit, a footer with every key labelled"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+check "i13 time: the header counts ms as the log does" \
+    eval 'has "t=0ms" && lacks "t=0.000s"'
+check "i13 time: the event log says its unit" \
+    eval 'start 100 30 "$BIN" lab $L1 && has "Event log (ms)" && has "t=0ms"'
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+check "i13 footer: Z (consumers) is listed where the lesson stops them" \
+    has "Z consumers"
+# Every key in the footer has its label: no key letter stands alone.
+screen
+check "i13 footer: no bare key on either line" \
+    eval '! sed -n "23,24p" "$tmp/screen" | grep -qE "( [A-Za-z?*+]){2}( |$)| [A-Za-z?*+] *$"'
+check "i13 exchange names: shortened in the middle, not cut mid-word" \
+    eval 'has "pay.direct" && start 80 24 "$BIN" lab lessons/08-failures.cfg &&
+    has "err~direct" && lacks "error.direc"'
+
+echo "== i13 review: narration when the panes show it"
+start 80 24 "$BIN" lab $L1
+has "Lesson: step 1 of" >/dev/null
+keys Space; sleep 0.3
+has "Press 1-" >/dev/null
+keys 2; sleep 0.3; keys G; sleep 0.3; keys Space; sleep 0.3
+keys Space; sleep 0.3; keys G
+has "Press Z to stop" >/dev/null
+keys Z
+has "Nobody consumes, so the three wait" >/dev/null
+check "i13 narration: 'the three wait as ready' shows with ready 3" \
+    hasre "ready +3"
+
+echo "== i13 review: the answer screen lists the same options in Chinese"
+start 80 24 "$BIN" --lang zh lab $L1
+has "共 " >/dev/null
+keys Space; sleep 0.3
+has "按 1-3 作答" >/dev/null
+keys 2
+has "你预测的是 2" >/dev/null
+check "i13 zh answer: an option nobody picked is not shown" \
+    eval 'lacks "3) 回到了生产者手里" && has "2) 还在队列里"'
+check "i13 zh: the consumer pane reads the ack mode as 自动确认" \
+    hasre "a 模式 +自动确认│"
+
+echo "== i13 review: an exchange declared again is logged"
+start 100 30 "$BIN" --sandbox lab $L1
+has "Sandbox" >/dev/null
+keys x
+check "i13 log: a durability change redeclares the exchange" \
+    hasre "exchange declared again( pay.direct)?"
+keys R y
+has "Back to the start." 2 >/dev/null
+keys x K
+has "Failure: broker_crash" >/dev/null
+keys B
+has "broker started" 8 >/dev/null
+check "i13 log: an exchange lost in a crash is declared again" \
+    eval 'has "pay.direct (not" && keys G && sleep 0.5 && screen &&
+    sed -n "/broker started/,\$p" "$tmp/screen" | grep -q "declared again"'
+
+echo "== i13 review: arrows end at their target's edge (120x40)"
+start 120 40 "$BIN" lab lessons/08-failures.cfg
+has "error.direct" >/dev/null
+check "i13 arrows: error.direct's row holds no straight arrow into a box" \
+    eval '! grep -qE "error\.direct +│─+>" "$tmp/screen"'
+check "i13 arrows: the turned arrows end at the queue boxes' edges" \
+    eval 'hasre "│└─+>│ready" && hasre "error\.direct +│┐"'
+
+echo "== i13 review: the builder's checker speaks Chinese"
+start 80 24 "$BIN" --lang zh --sandbox lab $L1
+has "生产者" >/dev/null
+keys D q; sleep 0.2
+keys BSpace BSpace; keys -l "trade.pay.success"; keys Enter
+check "i13 build zh: a duplicate queue refused in Chinese" \
+    eval 'has "未能生效" && has "队列名" && lacks "duplicate" && lacks "Not built"'
+keys Escape; keys q; sleep 0.2; keys Tab Tab Tab Tab Tab Tab
+keys -l "nowhere"; keys Enter
+check "i13 build zh: an undeclared dead-letter exchange in Chinese" \
+    eval 'has "未声明的交换机" && lacks "undeclared"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

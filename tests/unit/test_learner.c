@@ -180,6 +180,34 @@ test_learner_missed_expectation_taken_back(void **state)
 	script_free(s);
 }
 
+/* A toggle step that misses is taken back with the learner's presses, so
+   the prompt asks for them again. */
+static void
+test_learner_missed_toggle_takes_presses_back(void **state)
+{
+	struct script *s = unit_script(LEARNER_ONE_STEP(
+	    "  { say = { en = \"None.\"; zh = \"无。\"; }; learner = true;\n"
+	    "    do = \"toggle\"; set = { ack_mode = \"none\"; };\n"
+	    "    expect = { published = 0; }; }\n"), "t.cfg");
+	struct session *ss = learner_start(s);
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(session_publish(ss, 1, &cause), 0);
+	assert_true(session_tick(ss, 1000000, &cause) >= 0);
+	assert_int_equal(session_learner_try(ss, ACT_TOGGLE, TOGGLE_ACK_MODE,
+	    2, &cause), SESSION_TRY_MORE);
+	assert_int_equal(session_learner_try(ss, ACT_TOGGLE, TOGGLE_ACK_MODE,
+	    0, &cause), SESSION_TRY_AGAIN);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), 1);
+	assert_int_equal(session_lesson(ss)->step, 0);
+	assert_non_null(session_learner_step(ss));
+	/* The free-play publish before the presses stays. */
+	assert_int_equal(unit_count(ss, "published"), 1);
+	session_free(ss);
+	script_free(s);
+}
+
 /* A toggle that needs two presses: each is applied, the second plays. */
 static void
 test_learner_toggle_two_presses(void **state)
@@ -269,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_learner_session_waits_for_the_key),
 		cmocka_unit_test(test_learner_missed_expectation_taken_back),
 		cmocka_unit_test(test_learner_toggle_two_presses),
+		cmocka_unit_test(test_learner_missed_toggle_takes_presses_back),
 		cmocka_unit_test(test_lessons_pace),
 	};
 

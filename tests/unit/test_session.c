@@ -180,6 +180,36 @@ test_undo_takes_back_last_action(void **state)
 	script_free(s);
 }
 
+/* One press that sets a switch and its number is taken back whole. */
+static void
+test_undo_takes_back_a_press_whole(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_SANDBOX);
+	char *cause = NULL;
+	int64_t v[TOGGLE_COUNT];
+	(void)state;
+
+	assert_int_equal(session_toggle(ss, TOGGLE_RETRY_ATTEMPTS, 10, &cause), 0);
+	assert_int_equal(session_toggle(ss, TOGGLE_RETRY, 1, &cause), 0);
+	for (int i = 0; i < TOGGLE_COUNT; i++)
+		v[i] = session_get_toggle(ss, (enum toggle_id)i);
+	v[TOGGLE_RETRY] = 0;
+	v[TOGGLE_RETRY_ATTEMPTS] = 2;
+	assert_int_equal(session_toggles(ss, v, &cause), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY_ATTEMPTS), 2);
+	assert_int_equal(session_undo(ss, &cause), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY), 1);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY_ATTEMPTS), 10);
+	/* The two single presses before it are two actions. */
+	assert_int_equal(session_undo(ss, &cause), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_RETRY_ATTEMPTS), 10);
+	session_free(ss);
+	script_free(s);
+}
+
 static void
 test_lesson_steps_questions_expectations(void **state)
 {
@@ -487,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_tick_stops_at_each_instant),
 		cmocka_unit_test(test_tokens_and_log_follow_events),
 		cmocka_unit_test(test_undo_takes_back_last_action),
+		cmocka_unit_test(test_undo_takes_back_a_press_whole),
 		cmocka_unit_test(test_lesson_steps_questions_expectations),
 		cmocka_unit_test(test_challenge_judged_on_current_toggles),
 		cmocka_unit_test(test_recording_replays_to_same_ledger),

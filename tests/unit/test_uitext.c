@@ -187,11 +187,32 @@ test_keys_cycle(void **state)
 	assert_int_equal(keys_next_value(TOGGLE_PREFETCH, 7), 10);
 }
 
+/* An actor is left out only where the text names it as a whole word. */
+static void
+test_actor_said_once(void **state)
+{
+	char a[] = "3.0 consumer consumer crashed m9";
+	char b[] = "3.0 consumer consumers m9";
+	char c[] = "3.0 producer basic.publish m1 m1";
+
+	(void)state;
+	assert_true(text_names_actor("consumer crashed", "consumer"));
+	assert_false(text_names_actor("consumers", "consumer"));
+	assert_false(text_names_actor("x", ""));
+	text_undouble(a);
+	assert_string_equal(a, "3.0 consumer crashed m9");
+	text_undouble(b);
+	assert_string_equal(b, "3.0 consumer consumers m9");
+	text_undouble(c); /* only the actor, never the words after it */
+	assert_string_equal(c, "3.0 producer basic.publish m1 m1");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_actor_said_once),
 		cmocka_unit_test(test_fit_never_splits),
 		cmocka_unit_test(test_wrap_english),
 		cmocka_unit_test(test_wrap_chinese),

@@ -12,7 +12,8 @@
  * it; a broker nack loses it; a connection that ends puts its unacked
  * deliveries back and loses its confirms; bad input (no protocol header,
  * an unknown frame type, a method that does not decode) is refused with a
- * sentence.
+ * sentence; what the application showed of itself (topology, settings),
+ * a crash's losses by the declared topology, and the --record script.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +26,10 @@
 #include <cmocka.h>
 
 #include "model/ledger.h"
+#include "lesson/script.h"
+#include "util/xmalloc.h"
 #include "watch/watch_proxy.h"
+#include "watch/watch_record.h"
 #include "watch/watch_track.h"
 
 /* ---- building frames ------------------------------------------------- */
@@ -161,14 +165,16 @@ settle(struct buf *b, unsigned ch, unsigned meth, uint64_t tag, unsigned bits)
 	method(b, ch, 60, meth, &a);
 }
 
+/* queue.declare with `bits` (2: durable) and an optional DLX argument. */
 static void
-declare(struct buf *b, unsigned ch, const char *queue, const char *dlx)
+declare_with(struct buf *b, unsigned ch, const char *queue, const char *dlx,
+    unsigned bits)
 {
 	struct buf a = { .n = 0 }, t = { .n = 0 };
 
 	put16(&a, 0);
 	shortstr(&a, queue);
-	put8(&a, 0);
+	put8(&a, bits);
 	if (dlx) {
 		shortstr(&t, "x-dead-letter-exchange");
 		put8(&t, 'S');
@@ -178,6 +184,36 @@ declare(struct buf *b, unsigned ch, const char *queue, const char *dlx)
 	put32(&a, (uint32_t)t.n);
 	put(&a, t.d, t.n);
 	method(b, ch, 50, 10, &a);
+}
+
+static void
+declare(struct buf *b, unsigned ch, const char *queue, const char *dlx)
+{
+	declare_with(b, ch, queue, dlx, 0);
+}
+
+/* exchange.declare (40.10) of a durable exchange of type `type`, and
+ * queue.bind (50.20) of `queue` to it with `key`. */
+static void
+exchange_bound(struct buf *b, unsigned ch, const char *x, const char *type,
+    const char *queue, const char *key)
+{
+	struct buf a = { .n = 0 };
+
+	put16(&a, 0);
+	shortstr(&a, x);
+	shortstr(&a, type);
+	put8(&a, 0x02);
+	put32(&a, 0);
+	method(b, ch, 40, 10, &a);
+	a.n = 0;
+	put16(&a, 0);
+	shortstr(&a, queue);
+	shortstr(&a, x);
+	shortstr(&a, key);
+	put8(&a, 0);
+	put32(&a, 0);
+	method(b, ch, 50, 20, &a);
 }
 
 static void
@@ -508,6 +544,75 @@ test_bad_input(void **state)
 	    "not define");
 }
 
+/*
+ * What the application showed of itself: its declarations as a topology,
+ * its settings as toggles; a kill -9 loses the transient message in a
+ * durable queue; and the session written by --record loads as a script.
+ */
+static void
+test_seen_crash_and_record(void **state)
+{
+	struct buf c = { .n = 0 }, br = { .n = 0 };
+	struct script_diag diag = { 0 };
+	struct watch_ctl w;
+	struct watch_seen *sn;
+	struct ledger_summary s;
+	struct script *sc;
+	int64_t v[TOGGLE_COUNT];
+	struct run r;
+	char *text;
+
+	(void)state;
+	begin(&r, 1);
+	declare_with(&c, 1, "orders", NULL, 0x02);
+	exchange_bound(&c, 1, "pay", "topic", "orders", "paid.*");
+	consume(&c, &br, 1, "orders", "t1");
+	publish(&c, 1, "pay", "paid.eu", 1, "m1", "one");
+	client(&r, &c);
+	broker(&r, &br);
+	sn = watch_track_seen(r.t);
+	assert_int_equal(sn->topo.nqueues, 1);
+	assert_int_equal(sn->topo.queues[0].durable, 1);
+	assert_int_equal(sn->topo.nexchanges, 1);
+	assert_int_equal(sn->topo.exchanges[0].type, XTYPE_TOPIC);
+	assert_int_equal(sn->topo.nbindings, 1);
+	assert_int_equal(sn->topo.nconsumers, 1);
+	assert_string_equal(sn->topo.consumers[0].name, "c1 orders");
+	assert_string_equal(sn->topo.publish_exchange, "pay");
+	toggle_defaults(v);
+	watch_seen_toggles(sn, v);
+	assert_int_equal(v[TOGGLE_CONFIRMS], 3);
+	assert_int_equal(v[TOGGLE_MANDATORY], 1);
+	assert_int_equal(v[TOGGLE_PERSISTENT], 0);
+	assert_int_equal(v[TOGGLE_ACK_MODE], 1);
+
+	/* Routed by the topic binding to a durable queue, but transient. */
+	watch_track_broker_down(r.t, 0);
+	ledger_summarize(watch_track_ledger(r.t), &s);
+	assert_int_equal(s.lost_by[LOSS_BROKER_CRASH], 1);
+
+	memset(&w, 0, sizeof w);
+	w.t = r.t;
+	w.asked = xcalloc(2, sizeof *w.asked);
+	w.nasked = w.asked_cap = 2;
+	w.asked[0].t = w.asked[1].t = 2e5; /* s: more than two days */
+	w.asked[0].req.kind = WATCH_FAIL_KILL;
+	w.asked[1].req.kind = WATCH_FAIL_RESTART;
+	text = watch_record_text(&w);
+	sc = script_load_string(text, "recorded", &diag);
+	if (sc == NULL)
+		fail_msg("%s\n%s", diag.count ? diag.lines[0] : "?", text);
+	assert_non_null(strstr(text, "count = 1; exchange = \"pay\"; key = "
+	    "\"paid.eu\"; persistent = false;"));
+	assert_non_null(strstr(text, "failure = \"broker_crash\""));
+	assert_non_null(strstr(text, "do = \"restart\""));
+	script_free(sc);
+	script_diag_free(&diag);
+	free(text);
+	free(w.asked);
+	(void)finish(&r);
+}
+
 int
 main(void)
 {
@@ -521,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_broker_nack),
 		cmocka_unit_test(test_connection_end),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_seen_crash_and_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "model/event.h"
 #include "ui/i18n.h"
 #include "ui/words.h"
+#include "util/utf8.h"
 
 static char words_localedir[4096];
 
@@ -134,12 +135,26 @@ test_chinese(void **state)
 	assert_string_equal(words_counter("lost_silent"), "静默丢失");
 	assert_string_equal(words_counter("lost_notified"), "丢失有通知");
 	assert_true(holds(words_counter("lost_network"), "网络不通"));
-	assert_string_equal(words_choice(TOGGLE_ACK_MODE, ACK_MANUAL), "手动");
+	assert_string_equal(words_choice(TOGGLE_ACK_MODE, ACK_MANUAL), "手动确认");
 	assert_string_equal(words_failure(FAIL_CONSUMER_EXCEPTION),
 	    "消费者抛异常");
 	words_transcript("3.000 producer basic.publish m1 x", out,
 	    sizeof out);
 	assert_string_equal(out, "3.000 生产者 basic.publish m1 x");
+	/* A line cut short ends on a whole character (丢失 is 6 bytes). */
+	squeezed(&words_events[6], in, sizeof in);
+	for (size_t len = 2; len <= 40; len++) {
+		size_t n, at = 0;
+		words_event_text(EV_LOST, in, out, len);
+		n = strlen(out);
+		assert_true(n < len);
+		while (at < n) {
+			size_t k = utf8_len((const unsigned char *)out + at,
+			    n - at);
+			assert_true(k > 0);
+			at += k;
+		}
+	}
 	i18n_setup("en", words_localedir);
 }
 

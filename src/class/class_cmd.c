@@ -1,0 +1,402 @@
+/*
+ * The headless class commands (class_cmd.h). The dashboard consumes the
+ * class's queue with manual acks and counts into a class_dash; the
+ * simulator runs N class_students (the lab's own reporting path) in one
+ * poll loop, each playing the given lessons and answering at random;
+ * setup prints rabbitmqctl commands. Signals only set a flag the loops
+ * read.
+ */
+#include "class/class_cmd.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "class/class_dash.h"
+#include "class/class_student.h"
+#include "lesson/script.h"
+#include "model/rng.h"
+#include "util/mono.h"
+#include "util/stop.h"
+#include "util/xmalloc.h"
+
+#define CLASS_EXIT_BAD 2
+#define CLASS_TICK_MS 20       /* the loops' longest sleep */
+#define CLASS_REFUSALS_SHOWN 10
+
+static volatile sig_atomic_t class_stop;
+
+static void
+class_on_signal(int sig)
+{
+	(void)sig;
+	class_stop = 1;
+}
+
+static void
+class_signals(void)
+{
+	class_stop = 0;
+	stop_on_signals(class_on_signal);
+}
+
+static void
+class_news_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "rabbitlab: %s\n", line);
+}
+
+/* Waits up to ms for input on the given sockets (-1 entries skipped). */
+static void
+class_wait(const int *fds, size_t n, int ms)
+{
+	struct pollfd *p = xmalloc((n + 1) * sizeof *p);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			p[k++] = (struct pollfd){ fds[i], POLLIN, 0 };
+	if (poll(p, (nfds_t)k, ms) < 0 && errno != EINTR)
+		mono_sleep_ms(ms);
+	free(p);
+}
+
+/* ---- the dashboard --------------------------------------------------- */
+
+struct class_board {
+	struct class_dash dash;
+	struct class_link link;
+	unsigned shown;            /* refusals told on stderr */
+};
+
+static void
+class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
+    int over)
+{
+	struct class_board *b = ctx;
+	struct class_event ev;
+	char why[200];
+	int ok = 0;
+
+	if (over)
+		snprintf(why, sizeof why, "a message over %d bytes",
+		    CLASS_EVENT_JSON_MAX);
+	else if (class_event_decode(body, len, &ev, why, sizeof why) != 0)
+		class_dash_refuse(&b->dash);
+	else if (class_dash_add(&b->dash, &ev, class_wall_ms()) < 0)
+		snprintf(why, sizeof why, "an event of class '%s', not '%s'",
+		    ev.klass, b->dash.klass); /* counted as refused */
+	else
+		ok = 1;
+	if (over)
+		class_dash_refuse(&b->dash);
+	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN)
+		fprintf(stderr, "rabbitlab: class: dropped a message that is not "
+		    "a progress event of this class: %s\n", why);
+	/* An event is acked once counted; anything else is dropped. */
+	class_link_settle(&b->link, tag, ok);
+}
+
+static const struct class_link_ops class_board_ops = {
+	.deliver = class_board_deliver,
+	.news = class_news_stderr,
+};
+
+/* A line per student, for a terminal without --json. */
+static void
+class_board_text(const struct class_dash *d, FILE *f, int64_t now,
+    int64_t stuck_ms)
+{
+	fprintf(f, "class %s: %llu events from %zu students (%llu duplicates "
+	    "ignored, %llu refused)\n", d->klass,
+	    (unsigned long long)d->events, d->nstudents,
+	    (unsigned long long)d->duplicates, (unsigned long long)d->refused);
+	for (size_t i = 0; i < d->nstudents; i++) {
+		const struct class_dash_student *s = &d->students[i];
+		unsigned solved = 0;
+		for (size_t k = 0; k < s->nmarks; k++)
+			solved += s->marks[k].solved != 0;
+		fprintf(f, "  %-24s %-28s %u solved%s\n", s->name,
+		    d->lessons[s->lesson], solved,
+		    class_dash_stuck(s, now, stuck_ms) ? "  STUCK" : "");
+	}
+}
+
+int
+class_cmd_dashboard(const struct class_cmd_opts *o)
+{
+	struct class_board b;
+	struct live_target *hosts;
+	size_t nhosts;
+	char *cause = NULL;
+	double end = o->for_s > 0 ? mono_seconds() + o->for_s : 0;
+	int64_t now;
+	int rc = 0;
+
+	if (class_link_targets(o->url, o->what, &hosts, &nhosts, &cause) != 0) {
+		fprintf(stderr, "rabbitlab: class: %s\n", cause);
+		free(cause);
+		return CLASS_EXIT_BAD;
+	}
+	memset(&b, 0, sizeof b);
+	class_dash_init(&b.dash, o->klass);
+	class_link_init(&b.link, hosts, nhosts, o->klass, 1, &class_board_ops,
+	    &b);
+	class_signals();
+	while (!class_stop && (end == 0 || mono_seconds() < end)) {
+		int fd;
+		class_link_step(&b.link);
+		fd = class_link_fd(&b.link);
+		if (!live_conn_pending(&b.link.conn))
+			class_wait(&fd, 1, CLASS_TICK_MS);
+	}
+	now = class_wall_ms();
+	if (o->csv) {
+		FILE *f = fopen(o->csv, "w");
+		if (f == NULL) {
+			fprintf(stderr, "rabbitlab: class: --csv %s: %s\n", o->csv,
+			    strerror(errno));
+			rc = CLASS_EXIT_BAD;
+		} else {
+			class_dash_csv(&b.dash, f, now, o->stuck_ms);
+			if (fclose(f) != 0)
+				rc = CLASS_EXIT_BAD;
+		}
+	}
+	if (o->json)
+		class_dash_json(&b.dash, o->out, now, o->stuck_ms);
+	else
+		class_board_text(&b.dash, o->out, now, o->stuck_ms);
+	fflush(o->out);
+	class_link_close(&b.link);
+	class_dash_free(&b.dash);
+	return rc;
+}
+
+/* ---- the simulator --------------------------------------------------- */
+
+enum class_sim_phase { SIM_OPEN, SIM_STEPS, SIM_CHALLENGE };
+
+struct class_sim {
+	struct class_student cs;
+	struct rng r;
+	size_t lesson;             /* index into o->lessons */
+	size_t step;               /* next step to look at */
+	enum class_sim_phase phase;
+	unsigned made;             /* events made */
+	size_t hints;              /* hints shown in this lesson */
+	double next_at;            /* monotonic s of its next event */
+	double start;              /* monotonic s it was opened */
+};
+
+/* A student opens its lab, connects, and then starts: its first event
+ * waits for the connection, or this long without one (it then works on,
+ * its events owed). */
+#define CLASS_SIM_CONNECT_S 2.0
+
+/* A moment of the challenge: a hint, the solution, or a run. */
+static int
+class_sim_challenge(struct class_sim *s, const struct class_cmd_opts *o,
+    char **cause)
+{
+	const struct script_challenge *ch = o->lessons[s->lesson]->challenge;
+	struct class_event ev = { .kind = CLASS_CHALLENGE };
+	unsigned roll = (unsigned)rng_below(&s->r, 10);
+
+	if (roll < 2 && s->hints < ch->nhints) {
+		ev.kind = CLASS_HINT;
+		ev.hint = (int)++s->hints;
+	} else if (roll < 3 && !s->cs.solution_seen)
+		ev.kind = CLASS_SOLUTION;
+	else {
+		ev.met = rng_below(&s->r, 10) < (s->cs.solution_seen ? 9u : 4u);
+		if (ev.met) {
+			s->lesson = (s->lesson + 1) % o->nlessons;
+			s->phase = SIM_OPEN;
+		}
+	}
+	return class_student_report(&s->cs, &ev, cause);
+}
+
+/* The student's next moment in its lesson: one event. */
+static int
+class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
+    char **cause)
+{
+	const struct script *sc = o->lessons[s->lesson];
+	const struct script_challenge *ch = sc->challenge;
+
+	if (s->phase == SIM_OPEN) {
+		s->phase = SIM_STEPS;
+		s->step = 0;
+		s->hints = 0;
+		return class_student_lesson(&s->cs, sc->id, cause);
+	}
+	while (s->phase == SIM_STEPS && s->step < sc->nsteps) {
+		const struct script_step *st = &sc->steps[s->step++];
+		struct class_event ev = { .kind = CLASS_ANSWER };
+		if (st->ask) {
+			ev.question = (int)s->step - 1;
+			ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
+			ev.right = (size_t)ev.choice == st->ask->answer;
+			return class_student_report(&s->cs, &ev, cause);
+		}
+		if (st->learner) {
+			ev.kind = CLASS_ACTION;
+			ev.step = (int)s->step - 1;
+			return class_student_report(&s->cs, &ev, cause);
+		}
+	}
+	if (ch == NULL) {
+		s->lesson = (s->lesson + 1) % o->nlessons;
+		s->phase = SIM_OPEN;
+		return class_sim_event(s, o, cause);
+	}
+	s->phase = SIM_CHALLENGE;
+	return class_sim_challenge(s, o, cause);
+}
+
+/* Opens the N students; -1 with a message on stderr. */
+static int
+class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
+    FILE *sent)
+{
+	for (unsigned i = 0; i < o->students; i++) {
+		struct class_sim *s = &sims[i];
+		char name[CLASS_NAME_MAX], *cause = NULL;
+		snprintf(name, sizeof name, "%.40s-%03u", o->prefix, i + 1);
+		if (class_student_open(&s->cs, o->url, o->what, o->klass, name,
+		    o->state_dir, &cause) != 0) {
+			fprintf(stderr, "rabbitlab: class simulate: %s\n", cause);
+			free(cause);
+			return -1;
+		}
+		free(cause);
+		s->cs.sent_log = sent;
+		s->cs.news = i == 0 ? class_news_stderr : NULL;
+		rng_seed(&s->r, o->seed * 1000003u + i);
+		s->lesson = (size_t)rng_below(&s->r, o->nlessons);
+		s->start = mono_seconds();
+		s->next_at = s->start + (double)rng_below(&s->r,
+		    o->pace_ms + 1) / 1000.0;
+	}
+	return 0;
+}
+
+/* One pass over the students; returns how many are not done. */
+static unsigned
+class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
+    int *fds, int *failed)
+{
+	double now = mono_seconds();
+	unsigned busy = 0;
+
+	for (unsigned i = 0; i < o->students; i++) {
+		struct class_sim *s = &sims[i];
+		char *cause = NULL;
+		int waiting = s->made == 0 && !class_link_ready(&s->cs.link) &&
+		    now < s->start + CLASS_SIM_CONNECT_S;
+		if (s->made < o->events && now >= s->next_at && !waiting) {
+			if (class_sim_event(s, o, &cause) != 0) {
+				fprintf(stderr, "rabbitlab: class simulate: %s\n",
+				    cause);
+				free(cause);
+				*failed = 1;
+			}
+			s->made++;
+			s->next_at = now + (double)(o->pace_ms / 2 +
+			    rng_below(&s->r, o->pace_ms + 1)) / 1000.0;
+		} else
+			class_student_tick(&s->cs);
+		fds[i] = class_link_fd(&s->cs.link);
+		busy += s->made < o->events || class_student_owed(&s->cs) > 0;
+	}
+	return busy;
+}
+
+int
+class_cmd_simulate(const struct class_cmd_opts *o)
+{
+	struct class_sim *sims;
+	FILE *sent = NULL;
+	int *fds, failed = 0;
+	double end = o->for_s > 0 ? mono_seconds() + o->for_s : 0;
+	unsigned busy = 1;
+	size_t owed = 0;
+
+	if (o->nlessons == 0 || o->students == 0) {
+		fprintf(stderr, "rabbitlab: class simulate: no lessons or no "
+		    "students\n");
+		return CLASS_EXIT_BAD;
+	}
+	if (o->sent && (sent = fopen(o->sent, "w")) == NULL) {
+		fprintf(stderr, "rabbitlab: class simulate: --sent %s: %s\n",
+		    o->sent, strerror(errno));
+		return CLASS_EXIT_BAD;
+	}
+	sims = xcalloc(o->students, sizeof *sims);
+	fds = xcalloc(o->students, sizeof *fds);
+	if (class_sim_open(sims, o, sent) != 0)
+		failed = CLASS_EXIT_BAD;
+	class_signals();
+	while (!failed && busy && !class_stop &&
+	    (end == 0 || mono_seconds() < end)) {
+		busy = class_sim_pass(sims, o, fds, &failed);
+		class_wait(fds, o->students, busy ? CLASS_TICK_MS / 4 : 0);
+	}
+	for (unsigned i = 0; i < o->students; i++) {
+		owed += class_student_owed(&sims[i].cs);
+		class_student_close(&sims[i].cs);
+	}
+	free(sims);
+	free(fds);
+	if (sent)
+		fclose(sent);
+	if (failed)
+		return failed == CLASS_EXIT_BAD ? CLASS_EXIT_BAD : 1;
+	fprintf(o->out, "class simulate: %u students, %zu events still owed\n",
+	    o->students, owed);
+	return owed ? 1 : 0;
+}
+
+/* ---- setup ----------------------------------------------------------- */
+
+int
+class_cmd_setup(const struct class_cmd_opts *o)
+{
+	const char *k = o->klass;
+	unsigned n = o->students ? o->students : 3;
+
+	fprintf(o->out,
+	    "# Class %s on its own vhost %s. Each password is typed at a hidden\n"
+	    "# prompt (read -rs) and never shown; rabbitmqctl takes it as an\n"
+	    "# argument, so run this on the broker's own machine.\n"
+	    "CTL=${CTL:-rabbitmqctl}\n"
+	    "$CTL add_vhost '%s'\n"
+	    "read -rs -p 'password for teacher-%s: ' P && echo &&\n"
+	    "  $CTL add_user 'teacher-%s' \"$P\"\n"
+	    "$CTL set_permissions -p '%s' 'teacher-%s' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$'\n",
+	    k, k, k, k, k, k, k, k, k, k);
+	fprintf(o->out,
+	    "# Students may declare and publish to the class's exchange and\n"
+	    "# queue but not read the queue, and use their own labs'\n"
+	    "# rabbitlab.<8 hex digits>.* resources on the live engine.\n");
+	for (unsigned i = 1; i <= n; i++)
+		fprintf(o->out,
+		    "read -rs -p 'password for %s-student%u: ' P && echo &&\n"
+		    "  $CTL add_user '%s-student%u' \"$P\"\n"
+		    "$CTL set_permissions -p '%s' '%s-student%u' "
+		    "'^rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)$' "
+		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)"
+		    "|amq\\.default)$' "
+		    "'^rabbitlab\\.(class\\.%s|[0-9a-f]{8}\\..*)$'\n",
+		    k, i, k, i, k, k, i, k, k, k);
+	fprintf(o->out, "unset P\n");
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * The headless class commands: `rabbitlab class URL` (the dashboard's
+ * consumer, printing the class's state), `rabbitlab class simulate`
+ * (headless students for tests and scale) and `rabbitlab class setup`
+ * (the rabbitmqctl commands for a class). Each runs its own poll loop
+ * until its end (a duration, SIGINT or SIGTERM) and returns an exit
+ * status: 0, 1 (simulate: events still owed at the end), 2 bad input.
+ */
+#ifndef RL_CLASS_CMD_H
+#define RL_CLASS_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct script;
+
+struct class_cmd_opts {
+	const char *url;           /* the class broker's URL (hosts list) */
+	const char *what;          /* where the URL came from, for messages */
+	const char *klass;         /* the class name */
+	int json;                  /* dashboard: print the state as JSON */
+	const char *csv;           /* dashboard: CSV export at the end */
+	double for_s;              /* run this long; 0: until a signal */
+	int64_t stuck_ms;          /* dashboard: no progress this long */
+	unsigned students;         /* simulate: how many */
+	unsigned events;           /* simulate: events per student */
+	unsigned pace_ms;          /* simulate: mean pause between events */
+	const char *sent;          /* simulate: each event's JSON, a line */
+	const char *prefix;        /* simulate: students are PREFIX-001... */
+	const char *state_dir;     /* simulate: outboxes; NULL default */
+	uint64_t seed;             /* simulate: the students' choices */
+	struct script **lessons;   /* simulate: the lessons played */
+	size_t nlessons;
+	FILE *out;                 /* standard output */
+};
+
+int class_cmd_dashboard(const struct class_cmd_opts *o);
+int class_cmd_simulate(const struct class_cmd_opts *o);
+
+/*
+ * Prints the rabbitmqctl commands that make class o->klass on its own
+ * vhost: the vhost, a teacher user and `students` student users
+ * (passwords read by rabbitmqctl from standard input, never printed),
+ * with permissions on the class's rabbitlab. resources only. Returns 0.
+ */
+int class_cmd_setup(const struct class_cmd_opts *o);
+
+#endif

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `rabbitlab watch` on a terminal: the lab's own screen over a real
+# application's traffic, in tmux at 80x24, in English and in Chinese
+# (--lang zh), each on its own private node:
+#   - the panes appear and say where to point the application;
+#   - pika (tests/live/watch_pika.py, 20 messages) runs through it, and
+#     the screen shows its exchange and queue and the ledger's counts
+#     (20 published, 14 processed: what pika itself reports);
+#   - a toggle key is refused with the reason (the application owns it);
+#   - e shows the Spring properties read from its frames;
+#   - K kills the node (the exchange pane says the broker is down) and B
+#     starts it again (up);
+#   - q ends the watch with status 0.
+#
+#   tests/live/watch_screen.sh build/rabbitlab
+#
+# Prints PASS or FAIL per check and "N passed, N failed". About 60 s.
+# Only the tmux server this script starts is ever killed.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
+
+BIN=${1:?usage: tests/live/watch_screen.sh path/to/rabbitlab}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+PY=/usr/bin/python3
+needs_lab watch-screen
+command -v tmux >/dev/null || { ko "watch-screen: tmux is not installed"; finish; }
+$PY -c 'import pika' 2>/dev/null ||
+    { ko "watch-screen: python3-pika is not installed"; finish; }
+scratch watch-screen
+SOCK=rabbitlab-wscreen-$$
+t() { tmux -L "$SOCK" -f /dev/null "$@"; }
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
+cleanup() { t kill-server 2>/dev/null; }
+
+# has TEXT SECONDS: waits until the screen shows TEXT (an extended regex).
+has() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		t capture-pane -p -t w >"$tmp/screen" 2>/dev/null
+		grep -Eq -- "$1" "$tmp/screen" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check() { # name regex seconds
+	if has "$2" "$3"; then ok "$1"; else ko "$1" "$tmp/screen"; fi
+}
+
+run_lang() { # en|zh
+	local lang=$1 port
+	t kill-server 2>/dev/null
+	t new-session -d -s w -x 80 -y 24 -c "$PWD" \
+	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN watch --lang $lang \
+	    --listen 127.0.0.1:0 2>$tmp/err.$lang; echo EXIT=\$?; sleep 30"
+	if ! has 'amqp://127\.0\.0\.1:[0-9]+' 90; then
+		ko "watch-screen $lang: the screen came up with the address" "$tmp/err.$lang"
+		return
+	fi
+	port=$(grep -Eo 'amqp://127\.0\.0\.1:[0-9]+' "$tmp/screen" | head -1 | sed 's/.*://')
+	ok "watch-screen $lang: the screen is up, listening on $port"
+	timeout 90 $PY tests/live/watch_pika.py "$port" 20 >"$tmp/pika.$lang" 2>&1 ||
+	    ko "watch-screen $lang: pika failed" "$tmp/pika.$lang"
+	check "watch-screen $lang: the exchange and queue panes name pika's" \
+	    'watch\.q' 10
+	# What each language's screen says: the ledger row, the status after
+	# K and after B.
+	if [ "$lang" = en ]; then
+		ledger='published +20 .*processed +14' down='broker down'
+		up='broker +up'
+	else
+		ledger='已发布 +20 .*已处理 +14' down='节点已被 kill -9 杀掉'
+		up='节点已恢复'
+	fi
+	check "watch-screen $lang: the ledger counts pika's 20 published, 14 processed" \
+	    "$ledger" 10
+	t send-keys -t w c
+	check "watch-screen $lang: a toggle key is refused with the reason" \
+	    'Refused: your application sets|不能执行：这项设置由你的应用' 5
+	t send-keys -t w e
+	check "watch-screen $lang: e shows the Spring properties from the frames" \
+	    'publisher-confirm-type=correlated' 5
+	t send-keys -t w e K
+	check "watch-screen $lang: K kills the node ($down)" "$down" 20
+	t send-keys -t w B
+	check "watch-screen $lang: B starts it again ($up)" "$up" 90
+	t send-keys -t w q
+	check "watch-screen $lang: q ends the watch with status 0" 'EXIT=0' 30
+}
+
+run_lang en
+run_lang zh
+finish
