@@ -47,7 +47,10 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
         python3-pyte:/usr/lib/python3/dist-packages/pyte \
-        amqp-tools:/usr/bin/amqp-publish
+        amqp-tools:/usr/bin/amqp-publish \
+        default-jdk-headless:/usr/bin/javac \
+        librabbitmq-client-java:/usr/share/java/amqp-client.jar \
+        iproute2:/bin/ss
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long
