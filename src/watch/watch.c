@@ -140,6 +140,8 @@ watch_run(const struct watch_opts *o)
 		free(host);
 		return 1;
 	}
+	if (o->screen)
+		watch_proxy_quiet(ctl.p);
 	stop_on_signals(watch_on_signal);
 	/* target.display holds no password. An IPv6 address is written in
 	 * brackets, as URLs and --listen write it. */

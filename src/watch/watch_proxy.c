@@ -66,6 +66,7 @@ struct watch_proxy {
 	struct pollfd *fds;
 	size_t fds_cap;
 	int accept_warned;
+	int quiet;        /* nothing to stderr: a screen owns the terminal */
 };
 
 /* Resolves host:port into sa/len; on failure sets *cause. */
@@ -107,6 +108,12 @@ watch_proxy_new(const char *listen_host, int listen_port,
 		return NULL;
 	}
 	return p;
+}
+
+void
+watch_proxy_quiet(struct watch_proxy *p)
+{
+	p->quiet = 1;
 }
 
 int
@@ -154,7 +161,7 @@ wp_end(struct watch_proxy *p, size_t i, const char *why)
 {
 	struct wp_pair *pr = p->pairs[i];
 
-	if (why[0])
+	if (why[0] && !p->quiet)
 		fprintf(stderr, "rabbitlab watch: connection c%u from %s: %s; "
 		    "closed it\n", pr->id, pr->peer, why);
 	watch_conn_end(pr->conn, why);
@@ -188,8 +195,10 @@ wp_accept(struct watch_proxy *p)
 	if (fd < 0) {
 		if ((errno == EMFILE || errno == ENFILE) && !p->accept_warned) {
 			p->accept_warned = 1;
-			fprintf(stderr, "rabbitlab watch: cannot accept more "
-			    "connections: %s\n", strerror(errno));
+			if (!p->quiet)
+				fprintf(stderr, "rabbitlab watch: cannot "
+				    "accept more connections: %s\n",
+				    strerror(errno));
 		}
 		return;
 	}
