@@ -69,7 +69,8 @@ class_wait(const int *fds, size_t n, int ms)
 struct class_board {
 	struct class_dash dash;
 	struct class_link link;
-	unsigned shown;            /* refusals told on stderr */
+	unsigned shown;            /* refusals told */
+	const struct class_cmd_view *view; /* a screen, or NULL */
 };
 
 static void
@@ -93,9 +94,12 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 		ok = 1;
 	if (over)
 		class_dash_refuse(&b->dash);
-	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN)
-		fprintf(stderr, "rabbitlab: class: dropped a message that is not "
-		    "a progress event of this class: %s\n", why);
+	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN) {
+		char line[300];
+		snprintf(line, sizeof line, "class: dropped a message that is "
+		    "not a progress event of this class: %s", why);
+		b->link.ops->news(b->link.ctx, line);
+	}
 	/* An event is acked once counted; anything else is dropped. */
 	class_link_settle(&b->link, tag, ok);
 }
@@ -103,6 +107,20 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 static const struct class_link_ops class_board_ops = {
 	.deliver = class_board_deliver,
 	.news = class_news_stderr,
+};
+
+/* The same for a screen: news goes to the view. */
+static void
+class_board_news(void *ctx, const char *line)
+{
+	struct class_board *b = ctx;
+
+	b->view->news(b->view->ctx, line);
+}
+
+static const struct class_link_ops class_board_view_ops = {
+	.deliver = class_board_deliver,
+	.news = class_board_news,
 };
 
 /* A line per student, for a terminal without --json. */
@@ -143,15 +161,20 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	}
 	memset(&b, 0, sizeof b);
 	class_dash_init(&b.dash, o->klass);
-	class_link_init(&b.link, hosts, nhosts, o->klass, 1, &class_board_ops,
-	    &b);
+	b.view = o->view;
+	class_link_init(&b.link, hosts, nhosts, o->klass, 1, o->view ?
+	    &class_board_view_ops : &class_board_ops, &b);
 	class_signals();
 	while (!class_stop && (end == 0 || mono_seconds() < end)) {
-		int fd;
+		int fds[2];
 		class_link_step(&b.link);
-		fd = class_link_fd(&b.link);
+		if (o->view && o->view->frame(o->view->ctx, &b.dash,
+		    class_wall_ms()))
+			break;
+		fds[0] = class_link_fd(&b.link);
+		fds[1] = o->view ? o->view->fd : -1;
 		if (!live_conn_pending(&b.link.conn))
-			class_wait(&fd, 1, CLASS_TICK_MS);
+			class_wait(fds, 2, CLASS_TICK_MS);
 	}
 	now = class_wall_ms();
 	if (o->csv) {
@@ -168,7 +191,7 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	}
 	if (o->json)
 		class_dash_json(&b.dash, o->out, now, o->stuck_ms);
-	else
+	else if (o->view == NULL)
 		class_board_text(&b.dash, o->out, now, o->stuck_ms);
 	fflush(o->out);
 	class_link_close(&b.link);

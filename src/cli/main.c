@@ -26,6 +26,7 @@
 #include "lesson/runner.h"
 #include "lesson/script.h"
 #include "ui/castplay.h"
+#include "ui/classview.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
 #include "watch/watch.h"
@@ -100,8 +101,10 @@ main_usage(FILE *out)
 	    "                   your own application at it and follow every\n"
 	    "                   message it publishes to its fate (--listen,\n"
 	    "                   --broker, --json; ^C prints the fates)\n"
-	    "  class URL        the class dashboard, headless: count the class's\n"
-	    "                   progress events and print the class at the end\n"
+	    "  class URL        the class dashboard: on a terminal, live (a row\n"
+	    "                   per student, the current question's answers;\n"
+	    "                   q quits); with --json or without a terminal,\n"
+	    "                   the class printed at the end\n"
 	    "                   (--json, --csv FILE, --for SEC, --stuck MIN)\n"
 	    "  class simulate URL\n"
 	    "                   headless students for tests and scale\n"
@@ -1093,6 +1096,9 @@ main_class(struct main_opts *mo, char **args, int n)
 		return EXIT_BAD_INPUT;
 	co.url = mo->class_url;
 	co.klass = klass;
+	if (!take && !co.json && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO))
+		return classview_main(&co, mo->lang, NULL);
 	if (!take)
 		return class_cmd_dashboard(&co);
 	if (co.students == 0)

@@ -470,9 +470,8 @@ ui_loop(struct ui *u)
 	}
 }
 
-/* Starts curses; returns NULL with *why when the terminal cannot do. */
-static SCREEN *
-ui_start_curses(const char **why)
+SCREEN *
+ui_curses_open(const char **why)
 {
 	SCREEN *scr;
 	const char *term = getenv("TERM");
@@ -675,7 +674,7 @@ ui_main(const struct ui_opts *opts)
 		free(u.progress_notice);
 		return ui_no_terminal(strerror(errno));
 	}
-	scr = ui_start_curses(&why);
+	scr = ui_curses_open(&why);
 	if (scr == NULL) {
 		cast_close(u.cast, NULL);
 		ui_signals_stop();
