@@ -24,12 +24,20 @@
 
 #define CV_REDRAW_MS 500   /* the ages shown move on this often */
 #define CV_NEWS_MAX 300
-#define CV_NAME_MIN 12
+#define CV_NAME_MIN 10
 #define CV_NAME_MAX 28
-#define CV_AGE_W 6
+#define CV_AGE_W 5
 #define CV_CELL_MIN 4
 #define CV_CELL_MAX 18
 #define CV_CHOICE_ROWS 4   /* bars kept room for, at least */
+#define CV_LESSONS_SHOWN 64 /* lesson columns at most */
+
+/* A cell's words (at most 4 columns: the narrowest cell) and the legend
+ * under the table that explains them. */
+#define CV_SOLVED N_("done")
+#define CV_WITH_SOLUTION N_("sol")
+#define CV_HERE N_("here")
+#define CV_LEFT N_("left")
 
 struct classview {
 	int64_t stuck_ms;          /* --stuck */
@@ -84,7 +92,17 @@ cv_mark(const struct class_dash_student *s, size_t l)
 struct cv_cols {
 	int name_w, cell_w, first_cell; /* columns */
 	size_t lessons;                 /* lesson columns that fit */
+	size_t order[CV_LESSONS_SHOWN]; /* their class_dash indexes, by id */
 };
+
+static const struct class_dash *cv_sorting; /* for cv_by_id alone */
+
+static int
+cv_by_id(const void *a, const void *b)
+{
+	return strcmp(cv_sorting->lessons[*(const size_t *)a],
+	    cv_sorting->lessons[*(const size_t *)b]);
+}
 
 static struct cv_cols
 cv_cols(const struct class_dash *d, int w)
@@ -93,8 +111,13 @@ cv_cols(const struct class_dash *d, int w)
 	size_t n = d->nlessons ? d->nlessons : 1;
 	int room;
 
-	c.name_w = w / 5 < CV_NAME_MIN ? CV_NAME_MIN : w / 5 > CV_NAME_MAX ?
-	    CV_NAME_MAX : w / 5;
+	/* A fifth of the width for the names, less when the lessons need
+	 * it, never under CV_NAME_MIN. */
+	c.name_w = w / 5 > CV_NAME_MAX ? CV_NAME_MAX : w / 5;
+	if (c.name_w > w - 3 - CV_AGE_W - (int)n * (CV_CELL_MIN + 1))
+		c.name_w = w - 3 - CV_AGE_W - (int)n * (CV_CELL_MIN + 1);
+	if (c.name_w < CV_NAME_MIN)
+		c.name_w = CV_NAME_MIN;
 	c.first_cell = 1 + c.name_w + 1 + CV_AGE_W + 1;
 	room = w - c.first_cell;
 	c.cell_w = room / (int)n - 1;
@@ -105,6 +128,17 @@ cv_cols(const struct class_dash *d, int w)
 	c.lessons = room > 0 ? (size_t)(room / (c.cell_w + 1)) : 0;
 	if (c.lessons > d->nlessons)
 		c.lessons = d->nlessons;
+	if (c.lessons > CV_LESSONS_SHOWN)
+		c.lessons = CV_LESSONS_SHOWN;
+	/* The first lessons by id (they are numbered), not by first sight. */
+	{
+		size_t all[CV_LESSONS_SHOWN], k = 0;
+		for (size_t l = 0; l < d->nlessons && k < CV_LESSONS_SHOWN; l++)
+			all[k++] = l;
+		cv_sorting = d;
+		qsort(all, k, sizeof *all, cv_by_id);
+		memcpy(c.order, all, c.lessons * sizeof *all);
+	}
 	return c;
 }
 
@@ -130,10 +164,11 @@ cv_header(const struct class_dash *d, const struct cv_cols *c, int y)
 
 	draw_text(y, 1, c->name_w, _("Student"), DRAW_HEAD);
 	draw_text(y, 1 + c->name_w + 1, CV_AGE_W, _("Last"), DRAW_HEAD);
-	for (size_t l = 0; l < c->lessons; l++) {
-		cv_lesson_label(d->lessons[l], c->cell_w, label, sizeof label);
-		draw_text(y, c->first_cell + (int)l * (c->cell_w + 1), c->cell_w,
-		    label, DRAW_HEAD);
+	for (size_t col = 0; col < c->lessons; col++) {
+		cv_lesson_label(d->lessons[c->order[col]], c->cell_w, label,
+		    sizeof label);
+		draw_text(y, c->first_cell + (int)col * (c->cell_w + 1),
+		    c->cell_w, label, DRAW_HEAD);
 	}
 }
 
@@ -152,20 +187,21 @@ cv_student(const struct classview *v, const struct class_dash *d,
 		cv_span(now - s->last_ms, age, sizeof age);
 		draw_text(y, 1 + c->name_w + 1, CV_AGE_W, age, DRAW_DIM);
 	}
-	for (size_t l = 0; l < c->lessons; l++) {
+	for (size_t col = 0; col < c->lessons; col++) {
+		size_t l = c->order[col];
 		const struct class_dash_mark *m = cv_mark(s, l);
-		int x = c->first_cell + (int)l * (c->cell_w + 1);
+		int x = c->first_cell + (int)col * (c->cell_w + 1);
 		if (m == NULL)
 			draw_text(y, x, c->cell_w, draw_ascii() ? "." : "·",
 			    DRAW_DIM);
 		else if (m->solved == 1)
-			draw_text(y, x, c->cell_w, _("solved"), DRAW_GOOD);
+			draw_text(y, x, c->cell_w, _(CV_SOLVED), DRAW_GOOD);
 		else if (m->solved == 2)
-			draw_text(y, x, c->cell_w, _("w/sol"), DRAW_WARN);
+			draw_text(y, x, c->cell_w, _(CV_WITH_SOLUTION), DRAW_WARN);
 		else if (s->lesson == l)
-			draw_text(y, x, c->cell_w, _("here"), DRAW_VALUE);
+			draw_text(y, x, c->cell_w, _(CV_HERE), DRAW_VALUE);
 		else
-			draw_text(y, x, c->cell_w, _("open"), DRAW_NORMAL);
+			draw_text(y, x, c->cell_w, _(CV_LEFT), DRAW_NORMAL);
 	}
 }
 
@@ -176,12 +212,12 @@ cv_lesson_rows(const struct class_dash *d, const struct cv_cols *c, int y)
 	draw_text(y, 1, c->name_w + CV_AGE_W + 1, _("Solve rate"), DRAW_HEAD);
 	draw_text(y + 1, 1, c->name_w + CV_AGE_W + 1, _("Median time"),
 	    DRAW_HEAD);
-	for (size_t l = 0; l < c->lessons; l++) {
+	for (size_t col = 0; col < c->lessons; col++) {
 		unsigned opened, solved;
 		int64_t median;
 		char cell[16];
-		int x = c->first_cell + (int)l * (c->cell_w + 1);
-		class_dash_lesson_stats(d, l, &opened, &solved, &median);
+		int x = c->first_cell + (int)col * (c->cell_w + 1);
+		class_dash_lesson_stats(d, c->order[col], &opened, &solved, &median);
 		if (opened)
 			draw_printf(y, x, c->cell_w, DRAW_VALUE, "%u%%",
 			    solved * 100 / opened);
@@ -210,9 +246,9 @@ cv_question(const struct class_dash *d, int y, int w, int rows)
 		if (q->choices[c] > most)
 			most = q->choices[c];
 	}
-	draw_printf(y, 1, w - 2, DRAW_HEAD, _("Question %d of %s: %u "
-	    "answers, %u right"), q->question + 1, d->lessons[q->lesson], total,
-	    q->right);
+	draw_printf(y, 1, w - 2, DRAW_HEAD, _("Current question: %s, step "
+	    "%d: %u answers, %u right"), d->lessons[q->lesson], q->question + 1,
+	    total, q->right);
 	for (size_t c = 0; c < q->nchoices && (int)c < rows - 1; c++) {
 		int len = most ? (int)((uint64_t)q->choices[c] * (unsigned)bar_w /
 		    most) : 0;
@@ -271,6 +307,9 @@ cv_draw(struct classview *v, const struct class_dash *d, int64_t now)
 	y = 2 + v->rows;
 	cv_lesson_rows(d, &c, y);
 	draw_hline(y + 2, 0, w, DRAW_BORDER);
+	draw_printf(y + 2, 2, w - 4, DRAW_DIM, _(" %s: solved  %s: solved "
+	    "after the solution  %s: current lesson  %s: not solved "),
+	    _(CV_SOLVED), _(CV_WITH_SOLUTION), _(CV_HERE), _(CV_LEFT));
 	cv_question(d, y + 3, w, h - 1 - (y + 3));
 	cv_footer(v, d, h - 1, w);
 	refresh();

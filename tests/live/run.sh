@@ -175,7 +175,7 @@ t0=$(date +%s)
 # The standalone suites start nodes of their own and mostly wait on them,
 # so they run beside the lanes, one after another (each boots nodes), and
 # are done before the rates run.
-sides="secrets shared lifetime watch class"
+sides="secrets shared lifetime watch class classroom"
 (
 	for s in $sides; do
 		s0=$(date +%s)
