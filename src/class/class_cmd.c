@@ -88,7 +88,8 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 	else if (class_event_decode(body, len, &ev, why, sizeof why) != 0)
 		class_dash_refuse(&b->dash);
 	else if (class_dash_add(&b->dash, &ev, class_wall_ms()) < 0)
-		snprintf(why, sizeof why, "an event of class '%s', not '%s'",
+		snprintf(why, sizeof why, ev.kind == CLASS_LEAD ? "a teacher's "
+		    "lead message" : "an event of class '%s', not '%s'",
 		    ev.klass, b->dash.klass); /* counted as refused */
 	else
 		ok = 1;
@@ -162,7 +163,8 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	memset(&b, 0, sizeof b);
 	class_dash_init(&b.dash, o->klass);
 	b.view = o->view;
-	class_link_init(&b.link, hosts, nhosts, o->klass, 1, o->view ?
+	class_link_init(&b.link, hosts, nhosts, o->klass,
+	    CLASS_LINK_DASHBOARD, o->view ?
 	    &class_board_view_ops : &class_board_ops, &b);
 	class_signals();
 	while (!class_stop && (end == 0 || mono_seconds() < end)) {

@@ -197,7 +197,7 @@ class_dash_add(struct class_dash *d, const struct class_event *ev,
 	struct class_dash_student *s;
 	size_t lesson;
 
-	if (strcmp(ev->klass, d->klass) != 0) {
+	if (strcmp(ev->klass, d->klass) != 0 || ev->kind == CLASS_LEAD) {
 		d->refused++;
 		return -1;
 	}

@@ -66,7 +66,7 @@ void class_dash_free(struct class_dash *d);
 /*
  * Counts event ev, seen at wall time now_ms. Returns 1 if counted, 0 if its
  * id was counted before (a redelivery or a resend), -1 if it belongs to
- * another class (refused).
+ * another class or is a teacher's lead message, not progress (refused).
  */
 int class_dash_add(struct class_dash *d, const struct class_event *ev,
     int64_t now_ms);

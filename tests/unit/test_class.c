@@ -49,7 +49,7 @@ test_round_trip(void **state)
 		struct class_event ev = test_event((enum class_kind)k, "ab-7");
 		ev.question = 3, ev.choice = 2, ev.right = 1;
 		ev.step = 4, ev.attempt = 2, ev.met = 1, ev.after_solution = 1;
-		ev.hint = 1;
+		ev.hint = 1, ev.released = 1;
 		int n = class_event_encode(&ev, json, sizeof json);
 		assert_true(n > 0);
 		assert_int_equal(class_event_decode(json, (size_t)n, &back, why,
@@ -65,7 +65,9 @@ test_round_trip(void **state)
 		if (k == CLASS_CHALLENGE)
 			assert_int_equal(back.after_solution, 1);
 		/* Only the fields of its kind travel. */
-		assert_int_equal(back.step, k == CLASS_ACTION ? 4 : 0);
+		assert_int_equal(back.step, k == CLASS_ACTION ||
+		    k == CLASS_LEAD ? 4 : 0);
+		assert_int_equal(back.released, k == CLASS_LEAD);
 	}
 	/* Too small a buffer is refused, not cut. */
 	struct class_event ev = test_event(CLASS_HINT, "ab-1");
