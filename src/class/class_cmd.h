@@ -43,6 +43,9 @@ struct class_cmd_opts {
 	const char *prefix;        /* simulate: students are PREFIX-001... */
 	const char *state_dir;     /* simulate: outboxes; NULL default */
 	uint64_t seed;             /* simulate: the students' choices */
+	int follow;                /* simulate: follow the class's teacher
+				      (answer its question, open its
+				      lesson) instead of playing alone */
 	struct script **lessons;   /* simulate: the lessons played */
 	size_t nlessons;
 	FILE *out;                 /* standard output */
