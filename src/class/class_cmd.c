@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "class/class_dash.h"
+#include "class/class_lead.h"
 #include "class/class_student.h"
 #include "lesson/script.h"
 #include "model/rng.h"
@@ -215,6 +216,10 @@ struct class_sim {
 	size_t hints;              /* hints shown in this lesson */
 	double next_at;            /* monotonic s of its next event */
 	double start;              /* monotonic s it was opened */
+	int opened;                /* --follow: its lesson was opened */
+	int answered, acted;       /* --follow: step index + 1 of the last
+				      question answered, action done */
+	int solved;                /* --follow: the challenge was met */
 };
 
 /* A student opens its lab, connects, and then starts: its first event
@@ -284,6 +289,62 @@ class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
 	return class_sim_challenge(s, o, cause);
 }
 
+/*
+ * --follow: the student's next moment where the teacher is (h): the
+ * teacher's lesson opened, its question answered at random, its learner
+ * step done, its released challenge tried until met. Returns 1 with the
+ * event made, 0 with nothing to do, -1 with *cause.
+ */
+static int
+class_sim_follow(struct class_sim *s, const struct class_cmd_opts *o,
+    const struct class_event *h, char **cause)
+{
+	const struct script *sc;
+	const struct script_step *st;
+	struct class_event ev = { .kind = CLASS_ANSWER };
+	size_t l, keep;
+	int rc;
+
+	for (l = 0; l < o->nlessons; l++)
+		if (strcmp(o->lessons[l]->id, h->lesson) == 0)
+			break;
+	if (l == o->nlessons)
+		return 0; /* a lesson this simulator does not have */
+	if (!s->opened || s->lesson != l) {
+		s->lesson = l;
+		s->opened = 1;
+		s->answered = s->acted = s->solved = 0;
+		s->hints = 0;
+		return class_student_lesson(&s->cs, o->lessons[l]->id,
+		    cause) ? -1 : 1;
+	}
+	sc = o->lessons[l];
+	st = h->step < (int)sc->nsteps ? &sc->steps[h->step] : NULL;
+	if (st && st->ask && s->answered != h->step + 1) {
+		s->answered = h->step + 1;
+		ev.question = h->step;
+		ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
+		ev.right = (size_t)ev.choice == st->ask->answer;
+		return class_student_report(&s->cs, &ev, cause) ? -1 : 1;
+	}
+	if (st && st->learner && s->acted != h->step + 1) {
+		s->acted = h->step + 1;
+		ev.kind = CLASS_ACTION;
+		ev.step = h->step;
+		return class_student_report(&s->cs, &ev, cause) ? -1 : 1;
+	}
+	if (!h->released || sc->challenge == NULL || s->solved)
+		return 0;
+	/* A run that meets the goal moves a lone student on; a follower
+	 * stays where its teacher is. */
+	keep = s->lesson;
+	rc = class_sim_challenge(s, o, cause);
+	s->solved = s->phase == SIM_OPEN;
+	s->lesson = keep;
+	s->phase = SIM_CHALLENGE;
+	return rc ? -1 : 1;
+}
+
 /* Opens the N students; -1 with a message on stderr. */
 static int
 class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
@@ -314,7 +375,7 @@ class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
 /* One pass over the students; returns how many are not done. */
 static unsigned
 class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
-    int *fds, int *failed)
+    const struct class_event *lead, int *fds, int *failed)
 {
 	double now = mono_seconds();
 	unsigned busy = 0;
@@ -323,15 +384,21 @@ class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
 		struct class_sim *s = &sims[i];
 		char *cause = NULL;
 		int waiting = s->made == 0 && !class_link_ready(&s->cs.link) &&
-		    now < s->start + CLASS_SIM_CONNECT_S;
+		    now < s->start + CLASS_SIM_CONNECT_S, rc = 1;
 		if (s->made < o->events && now >= s->next_at && !waiting) {
-			if (class_sim_event(s, o, &cause) != 0) {
+			if (!o->follow)
+				rc = class_sim_event(s, o, &cause) ? -1 : 1;
+			else if (lead)
+				rc = class_sim_follow(s, o, lead, &cause);
+			else
+				rc = 0;
+			if (rc < 0) {
 				fprintf(stderr, "rabbitlab: class simulate: %s\n",
 				    cause);
 				free(cause);
 				*failed = 1;
 			}
-			s->made++;
+			s->made += rc != 0;
 			s->next_at = now + (double)(o->pace_ms / 2 +
 			    rng_below(&s->r, o->pace_ms + 1)) / 1000.0;
 		} else
@@ -346,7 +413,9 @@ int
 class_cmd_simulate(const struct class_cmd_opts *o)
 {
 	struct class_sim *sims;
+	struct class_lead lead;
 	FILE *sent = NULL;
+	char *cause = NULL;
 	int *fds, failed = 0;
 	double end = o->for_s > 0 ? mono_seconds() + o->for_s : 0;
 	unsigned busy = 1;
@@ -363,14 +432,30 @@ class_cmd_simulate(const struct class_cmd_opts *o)
 		return CLASS_EXIT_BAD;
 	}
 	sims = xcalloc(o->students, sizeof *sims);
-	fds = xcalloc(o->students, sizeof *fds);
+	fds = xcalloc(o->students + 1, sizeof *fds);
 	if (class_sim_open(sims, o, sent) != 0)
 		failed = CLASS_EXIT_BAD;
+	if (o->follow && class_lead_open(&lead, o->url, o->what, o->klass, "",
+	    0, &cause) != 0) {
+		fprintf(stderr, "rabbitlab: class simulate: %s\n", cause);
+		free(cause);
+		failed = CLASS_EXIT_BAD; /* lead is zeroed: closing it is safe */
+	}
 	class_signals();
 	while (!failed && busy && !class_stop &&
 	    (end == 0 || mono_seconds() < end)) {
-		busy = class_sim_pass(sims, o, fds, &failed);
-		class_wait(fds, o->students, busy ? CLASS_TICK_MS / 4 : 0);
+		if (o->follow)
+			class_lead_tick(&lead);
+		busy = class_sim_pass(sims, o, o->follow ?
+		    class_lead_heard(&lead) : NULL, fds, &failed);
+		fds[o->students] = o->follow ? class_lead_fd(&lead) : -1;
+		class_wait(fds, o->students + 1, busy ? CLASS_TICK_MS / 4 : 0);
+	}
+	if (o->follow) {
+		fprintf(o->out, "class simulate: followed %llu lead messages "
+		    "(%llu dropped)\n", (unsigned long long)lead.nheard,
+		    (unsigned long long)lead.dropped);
+		class_lead_close(&lead);
 	}
 	for (unsigned i = 0; i < o->students; i++) {
 		owed += class_student_owed(&sims[i].cs);

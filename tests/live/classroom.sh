@@ -30,10 +30,12 @@ fi
 
 scratch classroom
 node=$tmp/node
+dash="" leadsim=""
 SOCK=rabbitlab-classroom-$$
 t() { tmux -L "$SOCK" -f /dev/null "$@"; }
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
+	for p in $dash $leadsim; do kill -KILL "$p" 2>/dev/null; done
 	t kill-server 2>/dev/null
 	tests/live/node.sh stop "$node" >/dev/null 2>&1
 }
@@ -127,6 +129,116 @@ print(len({(e["id"].rsplit("-", 1)[0], e["lesson"]) for e in map(json.loads, ope
 		ko "classroom: q ends the $size $lang dashboard" "$tmp/q"
 	fi
 done
+
+# The teacher leads: a teacher's lab in tmux (lesson 01), a student's lab
+# that follows it (opened on the lesson list: it must open the teacher's
+# lesson), 8 headless followers and the dashboard (--json).
+lab() { # session ARGS...: a lab at 100x30 in tmux
+	local s=$1
+	shift
+	t new-session -d -s "$s" -x 100 -y 30 \
+	    "exec env -u LC_ALL LANG=C.UTF-8 XDG_STATE_HOME='$XDG_STATE_HOME' \
+	    RABBITLAB_LESSONS='$PWD/lessons' '$BIN' --class '$url' \
+	    --class-name lead $* 2>'$tmp/$s.err'"
+}
+wait_screen() { # session REGEX: up to 10 s for it on the screen
+	for _ in $(seq 50); do
+		t capture-pane -p -t "$1" >"$tmp/$1.screen"
+		grep -Eq "$2" "$tmp/$1.screen" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+"$BIN" class --json --class-name lead "$url" >"$tmp/lead.json" \
+    2>"$tmp/lead.dash.err" &
+dash=$!
+lab teacher --student Chen --teach lab lessons/01-first-message.cfg
+lab student --student Li --follow
+"$BIN" class simulate --follow --class-name lead --students 8 --events 100 \
+    --pace 100 --seed 4 --for 12 --student follower \
+    --sent "$tmp/lead.jsonl" "$url" >"$tmp/lead.sim" 2>&1 &
+leadsim=$!
+wait_screen teacher "leading the class"
+# One step: lesson 01's first question (step index 1, "step 2 of 13").
+t send-keys -t teacher Space
+if wait_screen student "following Chen" &&
+    wait_screen student "step 2 of 13" &&
+    grep -q "Press 1-3 to answer" "$tmp/student.screen"; then
+	ok "classroom: a following lab opened the teacher's lesson and its question, and says whom it follows"
+else
+	ko "classroom: a following lab follows the teacher" "$tmp/student.screen"
+fi
+t send-keys -t student 2
+wait_screen student "You predicted 2"
+# Leaving follow mode: the teacher moves on, the student stays.
+t send-keys -t student @
+wait_screen student "@ follows Chen again"
+sstep=$(grep -o "step [0-9]* of 13" "$tmp/student.screen" | head -1)
+t send-keys -t teacher 2
+for _ in 1 2 3 4; do
+	sleep 0.4
+	t send-keys -t teacher Space
+done
+sleep 1.5
+t capture-pane -p -t teacher >"$tmp/teacher.screen"
+t capture-pane -p -t student >"$tmp/student.screen"
+tstep=$(grep -o "step [0-9]* of 13" "$tmp/teacher.screen" | head -1)
+if [ -n "$sstep" ] && [ "$tstep" != "$sstep" ] &&
+    grep -q "$sstep" "$tmp/student.screen" &&
+    ! grep -qi "following Chen" "$tmp/student.screen"; then
+	ok "classroom: @ leaves follow mode (the teacher went on to $tstep, the student stays at $sstep)"
+else
+	ko "classroom: @ leaves follow mode (teacher: $tstep, student: $sstep)" "$tmp/student.screen"
+fi
+t send-keys -t student @
+if wait_screen student "$tstep" && grep -qi "following Chen" "$tmp/student.screen"; then
+	ok "classroom: @ follows again and catches up ($tstep)"
+else
+	ko "classroom: @ follows again and catches up ($tstep)" "$tmp/student.screen"
+fi
+wait "$leadsim"
+rc=$?
+leadsim=""
+for _ in $(seq 50); do
+	n=$(tests/live/node.sh ctl "$node" list_queues -q name messages 2>/dev/null |
+	    awk '$1 == "rabbitlab.class.lead.dashboard" { print $2 }')
+	[ "$n" = 0 ] && break
+	sleep 0.2
+done
+sleep 0.5
+kill -TERM "$dash"
+wait "$dash"
+dash=""
+python3 - "$tmp/lead.json" "$tmp/lead.jsonl" >"$tmp/lead.cmp" 2>&1 <<'EOF'
+import collections, json, sys
+dash = json.load(open(sys.argv[1]))
+sent = [json.loads(l) for l in open(sys.argv[2])]
+bad = []
+q1 = collections.Counter(e["choice"] for e in sent if e["kind"] == "answer"
+                         and e["lesson"] == "01-first-message"
+                         and e["question"] == 1)
+if sum(q1.values()) != 8:
+    bad.append("followers' answers to 01/1: %s, want 8" % dict(q1))
+if any(e["lesson"] != "01-first-message" for e in sent):
+    bad.append("a follower left the teacher's lesson")
+q = [q for q in dash["questions"]
+     if q["lesson"] == "01-first-message" and q["question"] == 1]
+want = dict(q1)
+want[1] = want.get(1, 0) + 1  # the student on screen answered 2
+have = {i: n for i, n in enumerate(q[0]["choices"]) if n} if q else {}
+if have != want:
+    bad.append("dashboard's 01/1: %s, want %s" % (have, want))
+print("question 01/1 on the dashboard: %s" % have)
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+EOF
+if [ $? = 0 ] && [ "$rc" = 0 ]; then
+	ok "classroom: the followers answered the teacher's question; the dashboard's distribution holds every answer ($(head -1 "$tmp/lead.cmp"))"
+else
+	cat "$tmp/lead.sim" >>"$tmp/lead.cmp"
+	ko "classroom: the followers answered the teacher's question (simulate $rc)" "$tmp/lead.cmp"
+fi
 tests/live/node.sh stop "$node" >/dev/null 2>&1
 echo "== classroom.sh took $(($(date +%s) - t0)) s"
 finish
