@@ -489,23 +489,27 @@ class_cmd_setup(const struct class_cmd_opts *o)
 	    "read -rs -p 'password for teacher-%s: ' P && echo &&\n"
 	    "  $CTL add_user 'teacher-%s' \"$P\"\n"
 	    "$CTL set_permissions -p '%s' 'teacher-%s' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$'\n",
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$'\n",
 	    k, k, k, k, k, k, k, k, k, k);
 	fprintf(o->out,
 	    "# Students may declare and publish to the class's exchange and\n"
-	    "# queue but not read the queue, and use their own labs'\n"
-	    "# rabbitlab.<8 hex digits>.* resources on the live engine.\n");
+	    "# queue but not read the queue, read the teacher's lead (never\n"
+	    "# publish to it) through a queue the broker names (amq.gen-*),\n"
+	    "# and use their own labs' rabbitlab.<8 hex digits>.* resources on\n"
+	    "# the live engine.\n");
 	for (unsigned i = 1; i <= n; i++)
 		fprintf(o->out,
 		    "read -rs -p 'password for %s-student%u: ' P && echo &&\n"
 		    "  $CTL add_user '%s-student%u' \"$P\"\n"
 		    "$CTL set_permissions -p '%s' '%s-student%u' "
-		    "'^rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)$' "
+		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard|\\.lead)?|"
+		    "[0-9a-f]{8}\\..*)|amq\\.gen-.*)$' "
 		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)"
-		    "|amq\\.default)$' "
-		    "'^rabbitlab\\.(class\\.%s|[0-9a-f]{8}\\..*)$'\n",
+		    "|amq\\.default|amq\\.gen-.*)$' "
+		    "'^(rabbitlab\\.(class\\.%s(\\.lead)?|[0-9a-f]{8}\\..*)"
+		    "|amq\\.gen-.*)$'\n",
 		    k, i, k, i, k, k, i, k, k, k);
 	fprintf(o->out, "unset P\n");
 	return 0;

@@ -115,7 +115,9 @@ done
 for s in $screens; do
 	IFS=: read -r name size lang _ <<<"$s"
 	for _ in $(seq 25); do
-		[ "$(t display-message -p -t "$name" '#{pane_dead}')" = 1 ] && break
+		# Dead, with its status known (tmux learns it a moment later).
+		case $(t display-message -p -t "$name" \
+		    '#{pane_dead}:#{pane_dead_status}') in 1:?*) break ;; esac
 		sleep 0.2
 	done
 	st=$(t display-message -p -t "$name" '#{pane_dead}:#{pane_dead_status}')
