@@ -83,10 +83,8 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 	char why[200];
 	int ok = 0;
 
-	if (over)
-		snprintf(why, sizeof why, "a message over %d bytes",
-		    CLASS_EVENT_JSON_MAX);
-	else if (class_event_decode(body, len, &ev, why, sizeof why) != 0)
+	if (class_event_decode_body(body, len, over, &ev, why,
+	    sizeof why) != 0)
 		class_dash_refuse(&b->dash);
 	else if (class_dash_add(&b->dash, &ev, class_wall_ms()) < 0)
 		snprintf(why, sizeof why, ev.kind == CLASS_LEAD ? "a teacher's "
@@ -94,8 +92,6 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 		    ev.klass, b->dash.klass); /* counted as refused */
 	else
 		ok = 1;
-	if (over)
-		class_dash_refuse(&b->dash);
 	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN) {
 		char line[300];
 		snprintf(line, sizeof line, "class: dropped a message that is "

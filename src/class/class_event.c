@@ -547,3 +547,16 @@ class_event_decode(const char *buf, size_t len, struct class_event *ev,
 	}
 	return 0;
 }
+
+int
+class_event_decode_body(const char *body, size_t len, int over,
+    struct class_event *ev, char *why, size_t why_len)
+{
+	if (over) {
+		memset(ev, 0, sizeof *ev);
+		class_why(why, why_len, "a message over %d bytes",
+		    CLASS_EVENT_JSON_MAX);
+		return -1;
+	}
+	return class_event_decode(body, len, ev, why, why_len);
+}

@@ -93,6 +93,13 @@ int class_event_decode(const char *buf, size_t len, struct class_event *ev,
     char *why, size_t why_len);
 
 /*
+ * The same for a delivery's body as class_link gives it: over (the body
+ * was cut at CLASS_EVENT_JSON_MAX bytes) is refused with its own sentence.
+ */
+int class_event_decode_body(const char *body, size_t len, int over,
+    struct class_event *ev, char *why, size_t why_len);
+
+/*
  * Whether `s` is acceptable as a student or class name: 1 to
  * CLASS_NAME_MAX - 1 bytes of UTF-8 without control characters. When not,
  * why says what was expected.

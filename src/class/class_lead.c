@@ -32,10 +32,8 @@ class_lead_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 	char why[200];
 
 	(void)tag;
-	if (over)
-		snprintf(why, sizeof why, "a message over %d bytes",
-		    CLASS_EVENT_JSON_MAX);
-	else if (class_event_decode(body, len, &ev, why, sizeof why) == 0) {
+	if (class_event_decode_body(body, len, over, &ev, why,
+	    sizeof why) == 0) {
 		if (ev.kind == CLASS_LEAD && strcmp(ev.klass,
 		    l->said.klass) == 0) {
 			l->heard = ev;

@@ -40,12 +40,7 @@ cleanup() {
 }
 
 t0=$(date +%s)
-if ! tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1; then
-	ko "class: a private node" "$tmp/node.out"
-	finish
-fi
-port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
-pid=$(sed -n 's/^LAB_PID=//p' "$node/node.env")
+start_node class "$node"
 # The node's guest user; its password must show nowhere.
 secret=guest
 url="amqp://guest:$secret@127.0.0.1:$port"

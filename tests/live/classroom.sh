@@ -41,11 +41,7 @@ cleanup() {
 }
 
 t0=$(date +%s)
-if ! tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1; then
-	ko "classroom: a private node" "$tmp/node.out"
-	finish
-fi
-port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
+start_node classroom "$node"
 export RABBITLAB_URL="amqp://guest:guest@127.0.0.1:$port"
 export XDG_STATE_HOME=$tmp/state
 url=$RABBITLAB_URL
