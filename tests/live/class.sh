@@ -92,12 +92,7 @@ else
 	    "$tmp/late.err"
 fi
 # The dashboard has taken everything once the queue holds nothing.
-for _ in $(seq 100); do
-	n=$(tests/live/node.sh ctl "$node" list_queues -q name messages 2>/dev/null |
-	    awk '$1 == "rabbitlab.class.t30.dashboard" { print $2 }')
-	[ "$n" = 0 ] && break
-	sleep 0.2
-done
+queue_drained "$node" rabbitlab.class.t30.dashboard
 kill -TERM "$dash"
 wait "$dash"
 rc_dash=$?

@@ -197,12 +197,7 @@ fi
 wait "$leadsim"
 rc=$?
 leadsim=""
-for _ in $(seq 50); do
-	n=$(tests/live/node.sh ctl "$node" list_queues -q name messages 2>/dev/null |
-	    awk '$1 == "rabbitlab.class.lead.dashboard" { print $2 }')
-	[ "$n" = 0 ] && break
-	sleep 0.2
-done
+queue_drained "$node" rabbitlab.class.lead.dashboard
 sleep 0.5
 kill -TERM "$dash"
 wait "$dash"

@@ -86,3 +86,16 @@ start_node() { # who dir
 	port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$2/node.env")
 	pid=$(sed -n 's/^LAB_PID=//p' "$2/node.env")
 }
+
+# Waits up to 20 s for queue `q` on the node in `dir` to hold no message
+# (a dashboard has then taken everything sent).
+queue_drained() { # dir q
+	local n
+	for _ in $(seq 100); do
+		n=$(tests/live/node.sh ctl "$1" list_queues -q name messages 2>/dev/null |
+		    awk -v q="$2" '$1 == q { print $2 }')
+		[ "$n" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
