@@ -334,8 +334,9 @@ class_sim_follow(struct class_sim *s, const struct class_cmd_opts *o,
 	/* A run that meets the goal moves a lone student on; a follower
 	 * stays where its teacher is. */
 	keep = s->lesson;
+	s->phase = SIM_CHALLENGE;
 	rc = class_sim_challenge(s, o, cause);
-	s->solved = s->phase == SIM_OPEN;
+	s->solved = s->phase == SIM_OPEN; /* only a met run reopens */
 	s->lesson = keep;
 	s->phase = SIM_CHALLENGE;
 	return rc ? -1 : 1;

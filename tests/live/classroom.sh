@@ -14,8 +14,20 @@
 # the Chinese ones must show no English screen words. q then ends each
 # dashboard with status 0 and its --csv export holds a row per student
 # and lesson it played.
-# What waits on real time: the node's boot (about 5 s) and the students'
-# pace (80 ms between events: about 1 s). About 15 s on this 2-core machine.
+#
+# Then the teacher leads (on screen, in tmux): a teacher's lab (--teach)
+# steps to lesson 01's first question; a student's lab with --follow,
+# started on the lesson list, opens that lesson, reaches that step and
+# says whom it follows; @ leaves follow mode (the teacher moves on, the
+# student stays) and @ again catches up; 8 headless followers (class
+# simulate --follow) answer the teacher's question, and the dashboard's
+# --json distribution for it holds their answers and the student's. Last,
+# on a two-step lesson made from lesson 01, the teacher opens the
+# challenge and every follower (4 headless, 1 on screen) starts it then,
+# not before.
+# What waits on real time: the node's boot (about 5 s), the students'
+# pace (80-100 ms between events) and the screens' keys. About 40-50 s on
+# this 2-core machine.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/live/lib.sh
@@ -54,9 +66,9 @@ t set-option -g remain-on-exit on >/dev/null
 for s in $screens; do
 	IFS=: read -r name size lang _ <<<"$s"
 	t new-session -d -s "$name" -x "${size%x*}" -y "${size#*x}" \
-	    "exec env -u LC_ALL LANG=C.UTF-8 XDG_STATE_HOME='$XDG_STATE_HOME' \
+	    "env -u LC_ALL LANG=C.UTF-8 XDG_STATE_HOME='$XDG_STATE_HOME' \
 	    '$BIN' --lang $lang class --class-name $name --csv '$tmp/$name.csv' \
-	    '$url' 2>'$tmp/$name.err'"
+	    '$url' 2>'$tmp/$name.err'; echo \$? >'$tmp/$name.rc'"
 done
 sims=""
 for s in $screens; do
@@ -111,19 +123,17 @@ done
 for s in $screens; do
 	IFS=: read -r name size lang _ <<<"$s"
 	for _ in $(seq 25); do
-		# Dead, with its status known (tmux learns it a moment later).
-		case $(t display-message -p -t "$name" \
-		    '#{pane_dead}:#{pane_dead_status}') in 1:?*) break ;; esac
+		[ -s "$tmp/$name.rc" ] && break
 		sleep 0.2
 	done
-	st=$(t display-message -p -t "$name" '#{pane_dead}:#{pane_dead_status}')
+	st=$(cat "$tmp/$name.rc" 2>/dev/null)
 	rows=$(($(wc -l <"$tmp/$name.csv" 2>/dev/null || echo 1) - 1))
 	want=$(python3 -c 'import json, sys
 print(len({(e["id"].rsplit("-", 1)[0], e["lesson"]) for e in map(json.loads, open(sys.argv[1]))}))' "$tmp/$name.jsonl")
-	if [ "$st" = 1:0 ] && [ "$rows" = "$want" ]; then
+	if [ "$st" = 0 ] && [ "$rows" = "$want" ]; then
 		ok "classroom: q ends the $size $lang dashboard (status 0, --csv with $rows rows)"
 	else
-		{ echo "pane $st, csv rows $rows, want $want"; cat "$tmp/$name.err"; } >"$tmp/q"
+		{ echo "status $st, csv rows $rows, want $want"; cat "$tmp/$name.err"; } >"$tmp/q"
 		ko "classroom: q ends the $size $lang dashboard" "$tmp/q"
 	fi
 done
@@ -136,8 +146,8 @@ lab() { # session ARGS...: a lab at 100x30 in tmux
 	shift
 	t new-session -d -s "$s" -x 100 -y 30 \
 	    "exec env -u LC_ALL LANG=C.UTF-8 XDG_STATE_HOME='$XDG_STATE_HOME' \
-	    RABBITLAB_LESSONS='$PWD/lessons' '$BIN' --class '$url' \
-	    --class-name lead $* 2>'$tmp/$s.err'"
+	    RABBITLAB_LESSONS='${LESSONS:-$PWD/lessons}' '$BIN' --class '$url' \
+	    --class-name ${CLASS:-lead} $* 2>'$tmp/$s.err'"
 }
 wait_screen() { # session REGEX: up to 10 s for it on the screen
 	for _ in $(seq 50); do
@@ -231,6 +241,60 @@ if [ $? = 0 ] && [ "$rc" = 0 ]; then
 else
 	cat "$tmp/lead.sim" >>"$tmp/lead.cmp"
 	ko "classroom: the followers answered the teacher's question (simulate $rc)" "$tmp/lead.cmp"
+fi
+
+# The challenge released: a two-step lesson made from lesson 01 (its
+# first two steps, the question, and its challenge), so the teacher gets
+# there in a few keys. A following lab and 4 headless followers start it
+# when the teacher opens it, not before.
+mkdir -p "$tmp/lessons"
+{
+	sed -n 1,33p lessons/01-first-message.cfg |
+	    sed 's/^id = "01-first-message";/id = "99-lead";/; 33s/},[[:space:]]*$/}/'
+	echo ");"
+	sed -n '/^challenge = {/,$p' lessons/01-first-message.cfg
+} >"$tmp/lessons/99-lead.cfg"
+export LESSONS=$tmp/lessons CLASS=release
+lab teacher2 --student Chen --teach lab "$tmp/lessons/99-lead.cfg"
+lab student2 --student Li --follow
+RABBITLAB_LESSONS=$LESSONS "$BIN" class simulate --follow --class-name release \
+    --students 4 --events 30 --pace 100 --for 30 --student follower \
+    --sent "$tmp/release.jsonl" "$url" >"$tmp/release.sim" 2>&1 &
+leadsim=$!
+wait_screen teacher2 "leading the class"
+t send-keys -t teacher2 Space
+wait_screen student2 "Press 1-3 to answer"
+t send-keys -t student2 2
+t send-keys -t teacher2 2
+sleep 1
+before=$(grep -c '"challenge"' "$tmp/release.jsonl")
+for _ in 1 2 3 4; do
+	t send-keys -t teacher2 Space
+	sleep 0.6
+done
+# Students who ran the challenge: each of the 4, within 10 s.
+ran() {
+	python3 -c 'import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])]
+print(len({x["id"].rsplit("-", 1)[0] for x in e
+           if x["kind"] == "challenge" and x["lesson"] == "99-lead"}))' \
+	    "$tmp/release.jsonl"
+}
+for _ in $(seq 50); do
+	[ "$(ran)" = 4 ] && break
+	sleep 0.2
+done
+kill -TERM "$leadsim"
+wait "$leadsim"
+rc=$?
+leadsim=""
+got=$(ran)
+if [ "$rc" = 0 ] && [ "$before" = 0 ] && [ "$got" = 4 ] &&
+    wait_screen student2 "Challenge: set the toggles"; then
+	ok "classroom: the challenge reached the followers when the teacher opened it (4 headless ran it, none before; the following lab opened it)"
+else
+	{ echo "simulate $rc, challenge runs before $before, students who ran it $got"; cat "$tmp/release.sim" "$tmp/student2.screen"; } >"$tmp/r"
+	ko "classroom: the challenge reached the followers when the teacher opened it" "$tmp/r"
 fi
 tests/live/node.sh stop "$node" >/dev/null 2>&1
 echo "== classroom.sh took $(($(date +%s) - t0)) s"
