@@ -242,22 +242,13 @@ lv_hook_catch_up(struct engine *e, int ci)
 	lv_run_until(e, lv_caught_up, 1000000);
 }
 
-/*
- * A consumer the script starts is consuming before the next request: its
- * handshake and consume-ok wait here (at most 2 s), as a re-consume waits.
- * A handshake on a loaded machine outlasts a script's first short window
- * (f21 saw nothing delivered 20 ms after its publishes), which the
- * simulator's 3 ms connect never does.
- */
 static void
 lv_hook_start(struct engine *e, int ci)
 {
-	if (!e->base.b.up) {
+	if (e->base.b.up)
+		lv_consumer_connect(e, ci);
+	else
 		client_consumer_arm_recovery(&e->base.app, ci);
-		return;
-	}
-	lv_consumer_connect(e, ci);
-	lv_run_until(e, lv_consumed, 2000000);
 }
 
 static void

@@ -495,16 +495,12 @@ dead:
 	return -1;
 }
 
-/* Whether no consumer is still in its handshake or waiting for consume-ok. */
-int
+static int
 lv_consumed(struct engine *e)
 {
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		const struct client_consumer *a = &e->base.app.cons[i];
-		if (a->connecting ||
-		    (a->connected && !e->consumers[i].consume_ok))
+	for (size_t i = 0; i < e->nconsumers; i++)
+		if (e->base.app.cons[i].connected && !e->consumers[i].consume_ok)
 			return 0;
-	}
 	return 1;
 }
 

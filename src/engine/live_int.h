@@ -268,7 +268,6 @@ int lv_client_open(struct engine *e, struct lv_client *cl);
 void lv_cmd_push(struct lv_client *cl, enum lv_cmd_kind kind, uint32_t method,
     uint32_t a, int flags);
 void lv_consumer_connect(struct engine *e, int ci);
-int lv_consumed(struct engine *e);
 int lv_consumer_frame(struct engine *e, int ci, amqp_frame_t *f);
 void lv_consumer_lost(struct engine *e, int ci, int code, int crash,
     const char *why);
