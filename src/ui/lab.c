@@ -1076,8 +1076,11 @@ cmd_close(struct lab *lab, int key)
 static int
 cmd_log(struct lab *lab, int key)
 {
-	struct pane *p = &lab->panes[LAB_LOG];
+	struct pane *p = &lab->panes[LAB_LOG], *g = &lab->panes[LAB_GUIDE];
 
+	/* The lesson's text, when it overflows, scrolls first. */
+	if (g->ops->key(g, lab, key) & PANE_HANDLED)
+		return PANE_REDRAW;
 	return p->ops->key(p, lab, key) | PANE_REDRAW;
 }
 
