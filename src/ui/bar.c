@@ -87,9 +87,11 @@ header_draw(struct pane *p, struct lab *lab)
 	header_title(p->y, x, p->w - rw - (x - p->x) - 1,
 	    script_text_get(&lab->script->title, lab->o.lang));
 	if (lab->status[0]) {
+		/* A message covers the title, up to the brand, rather than
+		 * losing its end. */
 		int sw = text_width(lab->status) + 2, sx;
-		if (sw > p->w / 2 + rw / 2)
-			sw = p->w / 2 + rw / 2;
+		if (sw > p->w - (x - p->x))
+			sw = p->w - (x - p->x);
 		sx = p->x + p->w - sw;
 		draw_blank(p->y, sx, sw, lab->status_bad ? DRAW_STATUS_BAD :
 		    DRAW_STATUS);

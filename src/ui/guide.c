@@ -464,32 +464,6 @@ guide_after(const char *label)
 	    " ";
 }
 
-/* The challenge goal, counter by counter, against the ledger now. */
-static void
-guide_goal(struct guide *g, struct lab *lab)
-{
-	const struct script_challenge *c = lab->script->challenge;
-	char line[GUIDE_TEXT];
-	size_t o = 0;
-
-	o += (size_t)snprintf(line, sizeof line, "%s", _("Goal:"));
-	for (size_t i = 0; i < c->nexpects && o < sizeof line; i++) {
-		const struct script_expect *x = &c->expects[i];
-		uint64_t v = 0;
-		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
-		    v >= x->min && v <= x->max;
-		const char *sep = i ? " " : guide_after(_("Goal:"));
-		char want[48];
-		o += (size_t)snprintf(line + o, sizeof line - o,
-		    "%s%s=%s [%s %" PRIu64 "]", sep, words_counter(x->counter),
-		    goal_target(x, want, sizeof want), ok ? _("ok") : _("now"),
-		    v);
-	}
-	/* The goal pane (or the goal line above the ledger) shows the same
-	 * counters during a challenge: this copy is the first to go. */
-	guide_add(g, 2, DRAW_DIM, "%s", line);
-}
-
 static void
 guide_challenge(struct guide *g, struct lab *lab,
     const struct session_lesson *ls)
@@ -510,9 +484,9 @@ guide_challenge(struct guide *g, struct lab *lab,
 		    _("Press space to start the challenge."));
 		return;
 	}
-	guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
-	    guide_text(lab, &c->goal));
-	guide_goal(g, lab);
+	/* The title says "Challenge", and the goal pane (or the goal line
+	 * above the ledger) shows the counters: the statement alone. */
+	guide_add(g, 5, DRAW_ASK, "%s", guide_text(lab, &c->goal));
 	if (lab->challenge_tried && lab->step_running)
 		guide_add(g, 5, DRAW_KEY, "%s",
 		    _("The scenario is running; the goal is judged at its end."));
@@ -525,13 +499,11 @@ guide_challenge(struct guide *g, struct lab *lab,
 			    "toggles as Spring and rabbitmq-c code."));
 		}
 		else
-			guide_add(g, 5, DRAW_BAD, "%s",
-			    _("Not yet. Change toggles and press space to run "
-			    "it again; R starts afresh."));
+			guide_pin(guide_add(g, 5, DRAW_BAD, "%s",
+			    _("Not yet: change toggles, then press space.")));
 	} else
 		guide_add(g, 4, DRAW_KEY, "%s",
-		    _("Set the toggles you think fix it, then press space "
-		    "to run the scenario."));
+		    _("Set toggles, then press space to run it."));
 	for (size_t i = 0; i < ls->hints_shown && i < c->nhints; i++)
 		guide_add(g, 4, DRAW_WARN, _("Hint: %s"),
 		    guide_text(lab, &c->hints[i]));
@@ -553,16 +525,14 @@ guide_challenge(struct guide *g, struct lab *lab,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else {
-		struct guide_block *b;
+		/* The keys to more help stay in sight. */
 		if (ls->hints_shown < c->nhints)
-			b = guide_add(g, 1, DRAW_DIM,
+			guide_pin(guide_add(g, 1, DRAW_DIM,
 			    _("H: hint (%zu left), S: solution"),
-			    c->nhints - ls->hints_shown);
+			    c->nhints - ls->hints_shown));
 		else
-			b = guide_add(g, 1, DRAW_DIM, "%s",
-			    _("S: show the solution"));
-		if (b) /* the keys to more help stay in sight */
-			b->pin = 1;
+			guide_pin(guide_add(g, 1, DRAW_DIM, "%s",
+			    _("S: show the solution")));
 	}
 }
 

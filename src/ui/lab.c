@@ -757,6 +757,8 @@ cmd_answer(struct lab *lab, int key)
 	lab->qa_choice = (int)i;
 	lab->qa_right = right;
 	lab_progress(lab, 1, right);
+	/* A "First predict" from before is answered now. */
+	lab->status[0] = '\0';
 	/* The verdict shows at once, and the step plays under it. */
 	cmd_next(lab, ' ');
 	lab->qa_open = 1;
@@ -932,9 +934,13 @@ cmd_reset(struct lab *lab, int key)
 {
 	(void)key;
 	lab->confirm_reset = 1;
-	lab_status(lab, 1, "%s", _("Reset: start the lesson again from "
-	    "step 1? y resets (BkSp right after takes it back), any other "
-	    "key keeps your place."));
+	/* Short enough for the top bar at 80 columns. */
+	if (lab->mode == SESSION_SANDBOX)
+		lab_status(lab, 1, "%s", _("Reset the sandbox? y: yes (BkSp "
+		    "undoes it), any other key: no."));
+	else
+		lab_status(lab, 1, "%s", _("Back to step 1? y: yes (BkSp "
+		    "undoes it), any other key: no."));
 	return PANE_REDRAW;
 }
 

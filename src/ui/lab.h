@@ -130,6 +130,7 @@ struct lab {
 	struct goal_player player;  /* the solution playing on screen */
 	int next_lesson;            /* set with PANE_QUIT: open the next
 				       lesson rather than the list */
+	int last_lesson;            /* no lesson follows this one (ui.c) */
 
 	/* '=': typing a toggle's number. */
 	int setting;                /* 1: waiting for the toggle's key; 2:
