@@ -140,8 +140,11 @@ guide_verdict_open(const struct lab *lab)
 	if (!lab->qa_open || lab->qa_step < 0 || lab->mode != SESSION_LESSON)
 		return 0;
 	step = session_lesson(lab->ss)->step;
+	/* The answered step itself while it plays: its verdict shows at
+	 * once, not when a long step (a 20 s outage) has played out. */
 	if (session_lesson(lab->ss)->challenge_on ||
-	    (size_t)lab->qa_step >= step || s->steps[lab->qa_step].ask == NULL)
+	    (size_t)lab->qa_step > step || s->steps[lab->qa_step].ask == NULL ||
+	    ((size_t)lab->qa_step == step && !session_step_running(lab->ss)))
 		return 0;
 	/* Open until a step that talks has been played since. */
 	for (size_t k = (size_t)lab->qa_step + 1; k < step; k++)
