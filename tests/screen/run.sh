@@ -700,7 +700,7 @@ start 80 24 "$BIN" lab $L1
 has "Lesson: step 1 of" >/dev/null
 advance "step 3 of" 2 10 >/dev/null
 keys R
-check "reset: asks first" has "y resets"
+check "reset: asks first" has "y: yes (BkSp undoes it)"
 keys n
 check "reset: any other key keeps the place" \
     eval 'has "Not reset: your place is kept." && has "step 3 of"'
