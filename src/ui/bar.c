@@ -215,6 +215,9 @@ bar_items(const struct lab *lab, enum keys_kind kind, struct bar_item *items,
 			it->k = &t[i];
 			it->need = need;
 			keys_name(t[i].key, it->name, sizeof it->name);
+			if (t[i].key == ' ') /* as the lesson text names it */
+				snprintf(it->name, sizeof it->name, "%s",
+				    _("space"));
 			it->label = keys_label(&t[i]);
 			it->tiny = keys_tiny(&t[i]);
 			if (kind == KEYS_COMMAND && t[i].id == CMD_SLOWER) {

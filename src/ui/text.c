@@ -158,6 +158,21 @@ text_no_line_start(uint32_t c)
 	return 0;
 }
 
+/* Opening punctuation that must not end a line. */
+static int
+text_no_line_end(uint32_t c)
+{
+	static const uint32_t marks[] = {
+		0xff08, 0x300c, 0x300e, 0x3010, 0x300a, 0x3008, 0x201c,
+		0x2018, '(', '[', '{',
+	};
+
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		if (c == marks[i])
+			return 1;
+	return 0;
+}
+
 size_t
 text_wrap(const char *s, int cols, size_t *next)
 {
@@ -202,10 +217,10 @@ text_wrap(const char *s, int cols, size_t *next)
 			text_decode(s + i, len - i, &nextcp);
 		/* A break is allowed after this character when it is a space,
 		 * or when either side is wide, unless closing punctuation
-		 * follows. */
+		 * follows or this is opening punctuation. */
 		if (cp == ' ' ||
 		    ((cw == 2 || text_cp_width(nextcp) == 2) && nextcp != ' ' &&
-		    !text_no_line_start(nextcp))) {
+		    !text_no_line_start(nextcp) && !text_no_line_end(cp))) {
 			brk = i;
 			brk_next = i;
 			have_brk = 1;

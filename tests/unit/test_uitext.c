@@ -58,6 +58,24 @@ test_wrap_english(void **state)
 	assert_int_equal(text_wrap_lines("", 10), 0);
 }
 
+/* zh01's verdict broke right after "（": an opening bracket never ends a
+ * line, a closing one never starts one. */
+static void
+test_wrap_brackets(void **state)
+{
+	size_t next, n;
+	/* Three wide characters, then "（" at columns 7-8 of an 8-wide line. */
+	const char *s = "交换机（只负责路由）。";
+
+	(void)state;
+	n = text_wrap(s, 8, &next);
+	assert_int_equal(n, strlen("交换机"));
+	assert_memory_equal(s + next, "（", strlen("（"));
+	/* "）" never starts a line: the break before it moves back. */
+	n = text_wrap(s, 18, &next);
+	assert_int_equal(text_width_n(s, n), 16);
+}
+
 static void
 test_wrap_chinese(void **state)
 {
@@ -216,6 +234,7 @@ main(void)
 		cmocka_unit_test(test_fit_never_splits),
 		cmocka_unit_test(test_wrap_english),
 		cmocka_unit_test(test_wrap_chinese),
+		cmocka_unit_test(test_wrap_brackets),
 		cmocka_unit_test_setup_teardown(test_progress_round_trip,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_progress_damaged,
