@@ -91,7 +91,7 @@ echo "== start-up"
 start 80 24 "$BIN" lab $L1
 check "start-up: four panes" has "Producer"
 check "start-up: exchange, queue, consumer" \
-    eval 'has "Exchange" && has "trade~success" && has "Consumer"'
+    eval 'has "Exchange" && has "trade..success" && has "Consumer"'
 check "start-up: lesson title in the header" has "$(title_of $L1 | cut -c1-30)"
 check "start-up: lesson pane at step 1" has "Lesson: step 1 of"
 check "start-up: ledger" eval 'has "published" && has "lost silently"'
@@ -424,9 +424,9 @@ check "regression: no Chinese label cut in half" \
     eval 'has "e 重启" && ! has "自动重 "'
 start 80 24 "$BIN" lab lessons/11-delayed.cfg
 check "regression: queue names that differ at the end stay apart" \
-    eval 'has "order~5s" && has "order~wait"'
+    eval 'has "order..5s" && has "order..wait"'
 check "regression: exchange names that would look the same when cut" \
-    eval 'has "~del~direct" && has "ord~delayed" && lacks "~delay.dire"'
+    eval 'has "..ay.direct" && has "│..direct " && has "ord..elayed" && lacks "~de"'
 start 80 24 "$BIN" lab lessons/06-broker.cfg
 check "regression: a long title ends on a whole word" \
     has "Inside the broker: durable, persistent, lazy...  "
@@ -937,7 +937,7 @@ check "i13 footer: no bare key on either line" \
     eval '! sed -n "23,24p" "$tmp/screen" | grep -qE "( [A-Za-z?*+]){2}( |$)| [A-Za-z?*+] *$"'
 check "i13 exchange names: shortened in the middle, not cut mid-word" \
     eval 'has "pay.direct" && start 80 24 "$BIN" lab lessons/08-failures.cfg &&
-    has "err~direct" && lacks "error.direc"'
+    has "err..direct" && lacks "error.direc"'
 
 echo "== i13 review: narration when the panes show it"
 start 80 24 "$BIN" lab $L1
