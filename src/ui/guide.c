@@ -153,6 +153,19 @@ guide_verdict_open(const struct lab *lab)
 	return 1;
 }
 
+/* What the panes and the footer call toggle or failure `id` ("ack",
+ * "no exchange"), not its name in scripts (ack_mode). */
+static const char *
+guide_key_label(enum keys_kind kind, int id)
+{
+	const struct keys_def *k = keys_of(kind, id);
+
+	if (k)
+		return keys_label(k);
+	return kind == KEYS_TOGGLE ? words_toggle((enum toggle_id)id) :
+	    words_failure((enum failure_kind)id);
+}
+
 /* The key that does toggle or failure `id`, named: "c". */
 static const char *
 guide_key_name(enum keys_kind kind, int id, char *buf, size_t len)
@@ -187,8 +200,8 @@ guide_presses(enum toggle_id id, const int64_t now[TOGGLE_COUNT], int64_t to)
  * key table, never from the lesson's text).
  */
 static void
-guide_want(const struct lab *lab, const struct script_step *st, char *buf,
-    size_t len)
+guide_want_text(const struct lab *lab, const struct script_step *st,
+    char *buf, size_t len)
 {
 	const struct script_action *a = &st->action;
 	char key[16], v[48];
@@ -207,17 +220,19 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 			keys_value(id, a->toggles[i].value, v, sizeof v);
 			if (n > 1)
 				snprintf(buf, len, _("Press %s %d times to set "
-				    "%s to %s."), key, n, words_toggle(id), v);
+				    "%s to %s."), key, n,
+				    guide_key_label(KEYS_TOGGLE, (int)id), v);
 			else
 				snprintf(buf, len, _("Press %s to set %s to %s."),
-				    key, words_toggle(id), v);
+				    key, guide_key_label(KEYS_TOGGLE, (int)id), v);
 			return;
 		}
 		break;
 	case ACT_FAIL:
 		snprintf(buf, len, _("Press %s to cause the failure: %s."),
 		    guide_key_name(KEYS_FAILURE, (int)a->fail.kind, key,
-		    sizeof key), words_failure(a->fail.kind));
+		    sizeof key), guide_key_label(KEYS_FAILURE,
+		    (int)a->fail.kind));
 		break;
 	case ACT_RESTART:
 		snprintf(buf, len, _("Press %s to start the broker again."),
@@ -234,6 +249,17 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 	default:
 		break;
 	}
+}
+
+/* guide_want_text, a Latin word set apart from the Chinese round it. */
+static void
+guide_want(const struct lab *lab, const struct script_step *st, char *buf,
+    size_t len)
+{
+	char raw[256];
+
+	guide_want_text(lab, st, raw, sizeof raw);
+	text_space_mixed(raw, buf, len);
 }
 
 /* A learner step waits: which key, and what the last try did. */

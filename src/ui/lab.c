@@ -366,6 +366,8 @@ lab_rebuild(struct lab *lab, struct script *s, char **cause)
 	lab_rank_toggles(lab);
 	lab_layout(lab);
 	lab_kick(lab);
+	/* A new session: what the top bar said of the old one is stale. */
+	lab_status(lab, 0, "%s", _("Rebuilt: the ledger starts from zero."));
 	return 0;
 }
 

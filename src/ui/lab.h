@@ -171,7 +171,8 @@ void lab_close(struct lab *lab);
 /*
  * Starts the lab's session again on script `s` (ownership passes to the
  * lab, even on error), the old script and session freed on success: the
- * sandbox builder's edits. Returns 0, or -1 with *cause (caller frees),
+ * sandbox builder's edits; the top bar then says the ledger starts from
+ * zero. Returns 0, or -1 with *cause (caller frees),
  * the lab unchanged.
  */
 int lab_rebuild(struct lab *lab, struct script *s, char **cause);

@@ -342,3 +342,47 @@ text_read_ms(const char *s)
 	}
 	return ms;
 }
+
+/* A Han character (the ideographs, not full-width punctuation). */
+static int
+text_is_han(uint32_t c)
+{
+	return (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+	    (c >= 0xf900 && c <= 0xfaff);
+}
+
+static int
+text_is_latin(uint32_t c)
+{
+	return c < 0x80 && ((c | 0x20) - 'a' < 26 || c - '0' < 10);
+}
+
+char *
+text_space_mixed(const char *s, char *out, size_t outlen)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	uint32_t prev = 0;
+
+	if (outlen == 0)
+		return out;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = text_decode(s + i, len - i, &cp);
+		if (n == 0)
+			break;
+		if ((text_is_han(prev) && text_is_latin(cp)) ||
+		    (text_is_latin(prev) && text_is_han(cp))) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = ' ';
+		}
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+		prev = cp;
+	}
+	out[o] = '\0';
+	return out;
+}

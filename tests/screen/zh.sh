@@ -121,7 +121,7 @@ check_words() {
 	{
 		line = $0
 		for (p in phrase) gsub(p, "", line)
-		# The panes' elision mark (DRAW_ELIDE) cuts a name as "~" did.
+		# The elision mark of the panes (DRAW_ELIDE) cuts a name as "~" did.
 		gsub(/\.\./, "~", line)
 		prev = ""
 		while (match(line, /[A-Za-z][A-Za-z0-9_.\/+-]*/)) {

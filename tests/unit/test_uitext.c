@@ -76,6 +76,23 @@ test_wrap_brackets(void **state)
 	assert_int_equal(text_width_n(s, n), 16);
 }
 
+/* zh05: "按 m，把mandatory设为开" ran a Latin word into the Chinese. */
+static void
+test_space_mixed(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_string_equal(text_space_mixed("按 m，把mandatory设为开。", out,
+	    sizeof out), "按 m，把 mandatory 设为开。");
+	assert_string_equal(text_space_mixed("Press m to set it.", out,
+	    sizeof out), "Press m to set it.");
+	assert_string_equal(text_space_mixed("按 3 次", out, sizeof out),
+	    "按 3 次");
+	/* Cut short on a whole character, still terminated. */
+	assert_string_equal(text_space_mixed("把mandatory", out, 6), "把 m");
+}
+
 static void
 test_wrap_chinese(void **state)
 {
@@ -235,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_wrap_english),
 		cmocka_unit_test(test_wrap_chinese),
 		cmocka_unit_test(test_wrap_brackets),
+		cmocka_unit_test(test_space_mixed),
 		cmocka_unit_test_setup_teardown(test_progress_round_trip,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_progress_damaged,
