@@ -47,7 +47,10 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         valgrind:valgrind clang-format:clang-format gettext:msgfmt \
         python3:python3 python3-pika:/usr/lib/python3/dist-packages/pika \
         python3-pyte:/usr/lib/python3/dist-packages/pyte \
-        amqp-tools:/usr/bin/amqp-publish
+        amqp-tools:/usr/bin/amqp-publish \
+        default-jdk-headless:/usr/bin/javac \
+        librabbitmq-client-java:/usr/share/java/amqp-client.jar \
+        iproute2:/bin/ss
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long
@@ -57,11 +60,12 @@ all: $(BIN) $(MO)
 
 # The Chinese interface catalogue; the screen finds it in locale/ beside
 # the binary, or under LOCALEDIR once installed. zh_CN.po holds the
-# screen's own strings (zh_CN-lab.po those added with issue 13),
+# screen's own strings (zh_CN-lab.po those added with issue 13,
+# zh_CN-class.po the class dashboard and the teacher leading, issue 15),
 # zh_CN-words.po the words for the model's tables
 # (src/ui/words.c); they compile into one catalogue.
 PO := assets/po/zh_CN.po assets/po/zh_CN-lab.po assets/po/zh_CN-words.po \
-    assets/po/zh_CN-watch.po
+    assets/po/zh_CN-watch.po assets/po/zh_CN-class.po
 $(MO): $(PO)
 	@mkdir -p $(@D)
 	msgcat --use-first -o $@.po $(PO)

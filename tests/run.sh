@@ -405,66 +405,84 @@ fi
 
 screen_results
 
+# Valgrind and the fuzzers need no node and keep the CPU busy, while the
+# live engine's suite mostly waits on real time: they run beside it, their
+# lines reported when both are done.
+late() {
+	section "valgrind"
+	if command -v valgrind >/dev/null; then
+		for f in lessons/*.cfg; do
+			if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+			    --error-exitcode=9 "$BIN" replay -q "$f" >/dev/null 2>"$tmp/vg"; then
+				ok "valgrind $f"
+			else
+				ko "valgrind $f" "$tmp/vg"
+			fi
+		done
+	fi
+
+	# Runs libFuzzer target `bin` for FUZZ_SECONDS with leak detection on a
+	# fresh copy of its seeds; the PASS line says how many inputs it ran. It
+	# fails if libFuzzer switched leak detection off on the way.
+	fuzz_run() { # label bin seeds...
+		local label=$1 bin=$2 dir out
+		shift 2
+		dir=$tmp/corpus.$(basename "$bin")
+		out=$tmp/fz.$(basename "$bin").out
+		mkdir -p "$dir" && cp "$@" "$dir/" 2>/dev/null
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+		    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
+		    -artifact_prefix="$tmp/" "$dir" >"$out" 2>&1
+		echo $? >"$out.rc"
+	}
+
+	# The verdict on a fuzz_run that has ended.
+	fuzz_verdict() { # label bin
+		local out=$tmp/fz.$(basename "$2").out
+		if [ "$(cat "$out.rc" 2>/dev/null)" = 0 ] &&
+		    ! grep -q 'disabled leak detection' "$out"; then
+			ok "fuzz $1 ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out" | awk '{print $2}') runs)"
+		else
+			ko "fuzz $1" "$out"
+		fi
+	}
+
+	section "fuzzing the script loader, the relay's frame parser, the watch's decoding and the class events (${FUZZ_SECONDS}s each)"
+	if [ -f tests/fuzz/fuzz_script.c ]; then
+		if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
+			# The four run side by side (each a single process).
+			fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
+			fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
+			fuzz_run "watch decoding path" build/fuzz_watch \
+			    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
+			fuzz_run "class event decoder" build/fuzz_class \
+			    tests/fuzz/corpus_class/* &
+			wait
+			fuzz_verdict "script loader" build/fuzz_script
+			fuzz_verdict "relay frame parser" build/fuzz_relay
+			fuzz_verdict "watch decoding path" build/fuzz_watch
+			fuzz_verdict "class event decoder" build/fuzz_class
+		else
+			ko "fuzz build" "$tmp/fz.log"
+		fi
+	fi
+}
+section "valgrind and the fuzzers, beside the live engine"
+(
+	pass=0
+	fail=0
+	late
+	echo
+	echo "$pass passed, $fail failed"
+) >"$tmp/late.out" 2>&1 &
+late_pid=$!
+
 section "the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
 
-section "valgrind"
-if command -v valgrind >/dev/null; then
-	for f in lessons/*.cfg; do
-		if valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-		    --error-exitcode=9 "$BIN" replay -q "$f" >/dev/null 2>"$tmp/vg"; then
-			ok "valgrind $f"
-		else
-			ko "valgrind $f" "$tmp/vg"
-		fi
-	done
-fi
-
-# Runs libFuzzer target `bin` for FUZZ_SECONDS with leak detection on a
-# fresh copy of its seeds; the PASS line says how many inputs it ran. It
-# fails if libFuzzer switched leak detection off on the way.
-fuzz_run() { # label bin seeds...
-	local label=$1 bin=$2 dir out
-	shift 2
-	dir=$tmp/corpus.$(basename "$bin")
-	out=$tmp/fz.$(basename "$bin").out
-	mkdir -p "$dir" && cp "$@" "$dir/" 2>/dev/null
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
-	    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix="$tmp/" "$dir" >"$out" 2>&1
-	echo $? >"$out.rc"
-}
-
-# The verdict on a fuzz_run that has ended.
-fuzz_verdict() { # label bin
-	local out=$tmp/fz.$(basename "$2").out
-	if [ "$(cat "$out.rc" 2>/dev/null)" = 0 ] &&
-	    ! grep -q 'disabled leak detection' "$out"; then
-		ok "fuzz $1 ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out" | awk '{print $2}') runs)"
-	else
-		ko "fuzz $1" "$out"
-	fi
-}
-
-section "fuzzing the script loader, the relay's frame parser, the watch's decoding and the class events (${FUZZ_SECONDS}s each)"
-if [ -f tests/fuzz/fuzz_script.c ]; then
-	if make --no-print-directory fuzz >"$tmp/fz.log" 2>&1; then
-		# The four run side by side (each a single process).
-		fuzz_run "script loader" build/fuzz_script tests/fuzz/corpus/* lessons/*.cfg &
-		fuzz_run "relay frame parser" build/fuzz_relay tests/fuzz/corpus_relay/* &
-		fuzz_run "watch decoding path" build/fuzz_watch \
-		    tests/fuzz/corpus_watch/* tests/fuzz/corpus_relay/* &
-		fuzz_run "class event decoder" build/fuzz_class \
-		    tests/fuzz/corpus_class/* &
-		wait
-		fuzz_verdict "script loader" build/fuzz_script
-		fuzz_verdict "relay frame parser" build/fuzz_relay
-		fuzz_verdict "watch decoding path" build/fuzz_watch
-		fuzz_verdict "class event decoder" build/fuzz_class
-	else
-		ko "fuzz build" "$tmp/fz.log"
-	fi
-fi
+wait "$late_pid"
+section "valgrind and the fuzzers: results"
+sub_report late 10
 
 echo
 echo "$pass passed, $fail failed"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "class/class_dash.h"
+#include "class/class_lead.h"
 #include "class/class_student.h"
 #include "lesson/script.h"
 #include "model/rng.h"
@@ -69,7 +70,8 @@ class_wait(const int *fds, size_t n, int ms)
 struct class_board {
 	struct class_dash dash;
 	struct class_link link;
-	unsigned shown;            /* refusals told on stderr */
+	unsigned shown;            /* refusals told */
+	const struct class_cmd_view *view; /* a screen, or NULL */
 };
 
 static void
@@ -81,21 +83,21 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 	char why[200];
 	int ok = 0;
 
-	if (over)
-		snprintf(why, sizeof why, "a message over %d bytes",
-		    CLASS_EVENT_JSON_MAX);
-	else if (class_event_decode(body, len, &ev, why, sizeof why) != 0)
+	if (class_event_decode_body(body, len, over, &ev, why,
+	    sizeof why) != 0)
 		class_dash_refuse(&b->dash);
 	else if (class_dash_add(&b->dash, &ev, class_wall_ms()) < 0)
-		snprintf(why, sizeof why, "an event of class '%s', not '%s'",
+		snprintf(why, sizeof why, ev.kind == CLASS_LEAD ? "a teacher's "
+		    "lead message" : "an event of class '%s', not '%s'",
 		    ev.klass, b->dash.klass); /* counted as refused */
 	else
 		ok = 1;
-	if (over)
-		class_dash_refuse(&b->dash);
-	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN)
-		fprintf(stderr, "rabbitlab: class: dropped a message that is not "
-		    "a progress event of this class: %s\n", why);
+	if (!ok && b->shown++ < CLASS_REFUSALS_SHOWN) {
+		char line[300];
+		snprintf(line, sizeof line, "class: dropped a message that is "
+		    "not a progress event of this class: %s", why);
+		b->link.ops->news(b->link.ctx, line);
+	}
 	/* An event is acked once counted; anything else is dropped. */
 	class_link_settle(&b->link, tag, ok);
 }
@@ -103,6 +105,20 @@ class_board_deliver(void *ctx, uint64_t tag, const char *body, size_t len,
 static const struct class_link_ops class_board_ops = {
 	.deliver = class_board_deliver,
 	.news = class_news_stderr,
+};
+
+/* The same for a screen: news goes to the view. */
+static void
+class_board_news(void *ctx, const char *line)
+{
+	struct class_board *b = ctx;
+
+	b->view->news(b->view->ctx, line);
+}
+
+static const struct class_link_ops class_board_view_ops = {
+	.deliver = class_board_deliver,
+	.news = class_board_news,
 };
 
 /* A line per student, for a terminal without --json. */
@@ -143,15 +159,21 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	}
 	memset(&b, 0, sizeof b);
 	class_dash_init(&b.dash, o->klass);
-	class_link_init(&b.link, hosts, nhosts, o->klass, 1, &class_board_ops,
-	    &b);
+	b.view = o->view;
+	class_link_init(&b.link, hosts, nhosts, o->klass,
+	    CLASS_LINK_DASHBOARD, o->view ?
+	    &class_board_view_ops : &class_board_ops, &b);
 	class_signals();
 	while (!class_stop && (end == 0 || mono_seconds() < end)) {
-		int fd;
+		int fds[2];
 		class_link_step(&b.link);
-		fd = class_link_fd(&b.link);
+		if (o->view && o->view->frame(o->view->ctx, &b.dash,
+		    class_wall_ms()))
+			break;
+		fds[0] = class_link_fd(&b.link);
+		fds[1] = o->view ? o->view->fd : -1;
 		if (!live_conn_pending(&b.link.conn))
-			class_wait(&fd, 1, CLASS_TICK_MS);
+			class_wait(fds, 2, CLASS_TICK_MS);
 	}
 	now = class_wall_ms();
 	if (o->csv) {
@@ -168,7 +190,7 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	}
 	if (o->json)
 		class_dash_json(&b.dash, o->out, now, o->stuck_ms);
-	else
+	else if (o->view == NULL)
 		class_board_text(&b.dash, o->out, now, o->stuck_ms);
 	fflush(o->out);
 	class_link_close(&b.link);
@@ -190,6 +212,10 @@ struct class_sim {
 	size_t hints;              /* hints shown in this lesson */
 	double next_at;            /* monotonic s of its next event */
 	double start;              /* monotonic s it was opened */
+	int opened;                /* --follow: its lesson was opened */
+	int answered, acted;       /* --follow: step index + 1 of the last
+				      question answered, action done */
+	int solved;                /* --follow: the challenge was met */
 };
 
 /* A student opens its lab, connects, and then starts: its first event
@@ -259,6 +285,63 @@ class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
 	return class_sim_challenge(s, o, cause);
 }
 
+/*
+ * --follow: the student's next moment where the teacher is (h): the
+ * teacher's lesson opened, its question answered at random, its learner
+ * step done, its released challenge tried until met. Returns 1 with the
+ * event made, 0 with nothing to do, -1 with *cause.
+ */
+static int
+class_sim_follow(struct class_sim *s, const struct class_cmd_opts *o,
+    const struct class_event *h, char **cause)
+{
+	const struct script *sc;
+	const struct script_step *st;
+	struct class_event ev = { .kind = CLASS_ANSWER };
+	size_t l, keep;
+	int rc;
+
+	for (l = 0; l < o->nlessons; l++)
+		if (strcmp(o->lessons[l]->id, h->lesson) == 0)
+			break;
+	if (l == o->nlessons)
+		return 0; /* a lesson this simulator does not have */
+	if (!s->opened || s->lesson != l) {
+		s->lesson = l;
+		s->opened = 1;
+		s->answered = s->acted = s->solved = 0;
+		s->hints = 0;
+		return class_student_lesson(&s->cs, o->lessons[l]->id,
+		    cause) ? -1 : 1;
+	}
+	sc = o->lessons[l];
+	st = h->step < (int)sc->nsteps ? &sc->steps[h->step] : NULL;
+	if (st && st->ask && s->answered != h->step + 1) {
+		s->answered = h->step + 1;
+		ev.question = h->step;
+		ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
+		ev.right = (size_t)ev.choice == st->ask->answer;
+		return class_student_report(&s->cs, &ev, cause) ? -1 : 1;
+	}
+	if (st && st->learner && s->acted != h->step + 1) {
+		s->acted = h->step + 1;
+		ev.kind = CLASS_ACTION;
+		ev.step = h->step;
+		return class_student_report(&s->cs, &ev, cause) ? -1 : 1;
+	}
+	if (!h->released || sc->challenge == NULL || s->solved)
+		return 0;
+	/* A run that meets the goal moves a lone student on; a follower
+	 * stays where its teacher is. */
+	keep = s->lesson;
+	s->phase = SIM_CHALLENGE;
+	rc = class_sim_challenge(s, o, cause);
+	s->solved = s->phase == SIM_OPEN; /* only a met run reopens */
+	s->lesson = keep;
+	s->phase = SIM_CHALLENGE;
+	return rc ? -1 : 1;
+}
+
 /* Opens the N students; -1 with a message on stderr. */
 static int
 class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
@@ -289,7 +372,7 @@ class_sim_open(struct class_sim *sims, const struct class_cmd_opts *o,
 /* One pass over the students; returns how many are not done. */
 static unsigned
 class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
-    int *fds, int *failed)
+    const struct class_event *lead, int *fds, int *failed)
 {
 	double now = mono_seconds();
 	unsigned busy = 0;
@@ -298,15 +381,21 @@ class_sim_pass(struct class_sim *sims, const struct class_cmd_opts *o,
 		struct class_sim *s = &sims[i];
 		char *cause = NULL;
 		int waiting = s->made == 0 && !class_link_ready(&s->cs.link) &&
-		    now < s->start + CLASS_SIM_CONNECT_S;
+		    now < s->start + CLASS_SIM_CONNECT_S, rc = 1;
 		if (s->made < o->events && now >= s->next_at && !waiting) {
-			if (class_sim_event(s, o, &cause) != 0) {
+			if (!o->follow)
+				rc = class_sim_event(s, o, &cause) ? -1 : 1;
+			else if (lead)
+				rc = class_sim_follow(s, o, lead, &cause);
+			else
+				rc = 0;
+			if (rc < 0) {
 				fprintf(stderr, "rabbitlab: class simulate: %s\n",
 				    cause);
 				free(cause);
 				*failed = 1;
 			}
-			s->made++;
+			s->made += rc != 0;
 			s->next_at = now + (double)(o->pace_ms / 2 +
 			    rng_below(&s->r, o->pace_ms + 1)) / 1000.0;
 		} else
@@ -321,7 +410,9 @@ int
 class_cmd_simulate(const struct class_cmd_opts *o)
 {
 	struct class_sim *sims;
+	struct class_lead lead;
 	FILE *sent = NULL;
+	char *cause = NULL;
 	int *fds, failed = 0;
 	double end = o->for_s > 0 ? mono_seconds() + o->for_s : 0;
 	unsigned busy = 1;
@@ -338,14 +429,30 @@ class_cmd_simulate(const struct class_cmd_opts *o)
 		return CLASS_EXIT_BAD;
 	}
 	sims = xcalloc(o->students, sizeof *sims);
-	fds = xcalloc(o->students, sizeof *fds);
+	fds = xcalloc(o->students + 1, sizeof *fds);
 	if (class_sim_open(sims, o, sent) != 0)
 		failed = CLASS_EXIT_BAD;
+	if (o->follow && class_lead_open(&lead, o->url, o->what, o->klass, "",
+	    0, &cause) != 0) {
+		fprintf(stderr, "rabbitlab: class simulate: %s\n", cause);
+		free(cause);
+		failed = CLASS_EXIT_BAD; /* lead is zeroed: closing it is safe */
+	}
 	class_signals();
 	while (!failed && busy && !class_stop &&
 	    (end == 0 || mono_seconds() < end)) {
-		busy = class_sim_pass(sims, o, fds, &failed);
-		class_wait(fds, o->students, busy ? CLASS_TICK_MS / 4 : 0);
+		if (o->follow)
+			class_lead_tick(&lead);
+		busy = class_sim_pass(sims, o, o->follow ?
+		    class_lead_heard(&lead) : NULL, fds, &failed);
+		fds[o->students] = o->follow ? class_lead_fd(&lead) : -1;
+		class_wait(fds, o->students + 1, busy ? CLASS_TICK_MS / 4 : 0);
+	}
+	if (o->follow) {
+		fprintf(o->out, "class simulate: followed %llu lead messages "
+		    "(%llu dropped)\n", (unsigned long long)lead.nheard,
+		    (unsigned long long)lead.dropped);
+		class_lead_close(&lead);
 	}
 	for (unsigned i = 0; i < o->students; i++) {
 		owed += class_student_owed(&sims[i].cs);
@@ -379,23 +486,27 @@ class_cmd_setup(const struct class_cmd_opts *o)
 	    "read -rs -p 'password for teacher-%s: ' P && echo &&\n"
 	    "  $CTL add_user 'teacher-%s' \"$P\"\n"
 	    "$CTL set_permissions -p '%s' 'teacher-%s' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard)?$'\n",
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$'\n",
 	    k, k, k, k, k, k, k, k, k, k);
 	fprintf(o->out,
 	    "# Students may declare and publish to the class's exchange and\n"
-	    "# queue but not read the queue, and use their own labs'\n"
-	    "# rabbitlab.<8 hex digits>.* resources on the live engine.\n");
+	    "# queue but not read the queue, read the teacher's lead (never\n"
+	    "# publish to it) through a queue the broker names (amq.gen-*),\n"
+	    "# and use their own labs' rabbitlab.<8 hex digits>.* resources on\n"
+	    "# the live engine.\n");
 	for (unsigned i = 1; i <= n; i++)
 		fprintf(o->out,
 		    "read -rs -p 'password for %s-student%u: ' P && echo &&\n"
 		    "  $CTL add_user '%s-student%u' \"$P\"\n"
 		    "$CTL set_permissions -p '%s' '%s-student%u' "
-		    "'^rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)$' "
+		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard|\\.lead)?|"
+		    "[0-9a-f]{8}\\..*)|amq\\.gen-.*)$' "
 		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)"
-		    "|amq\\.default)$' "
-		    "'^rabbitlab\\.(class\\.%s|[0-9a-f]{8}\\..*)$'\n",
+		    "|amq\\.default|amq\\.gen-.*)$' "
+		    "'^(rabbitlab\\.(class\\.%s(\\.lead)?|[0-9a-f]{8}\\..*)"
+		    "|amq\\.gen-.*)$'\n",
 		    k, i, k, i, k, k, i, k, k, k);
 	fprintf(o->out, "unset P\n");
 	return 0;

@@ -13,6 +13,20 @@
 #include <stdio.h>
 
 struct script;
+struct class_dash;
+
+/*
+ * A screen over the dashboard (ui/classview.h): the loop polls fd beside
+ * the class's socket, calls frame after each turn (the state is read-only
+ * there) and ends when frame returns nonzero; news and dropped messages go
+ * to news instead of stderr. Nothing is printed at the end but --csv.
+ */
+struct class_cmd_view {
+	void *ctx;
+	int fd;                    /* the keyboard; -1: none */
+	int (*frame)(void *ctx, const struct class_dash *d, int64_t now_ms);
+	void (*news)(void *ctx, const char *line);
+};
 
 struct class_cmd_opts {
 	const char *url;           /* the class broker's URL (hosts list) */
@@ -29,9 +43,13 @@ struct class_cmd_opts {
 	const char *prefix;        /* simulate: students are PREFIX-001... */
 	const char *state_dir;     /* simulate: outboxes; NULL default */
 	uint64_t seed;             /* simulate: the students' choices */
+	int follow;                /* simulate: follow the class's teacher
+				      (answer its question, open its
+				      lesson) instead of playing alone */
 	struct script **lessons;   /* simulate: the lessons played */
 	size_t nlessons;
 	FILE *out;                 /* standard output */
+	const struct class_cmd_view *view; /* dashboard: a screen, or NULL */
 };
 
 int class_cmd_dashboard(const struct class_cmd_opts *o);

@@ -17,6 +17,7 @@ class_dash_init(struct class_dash *d, const char *klass)
 {
 	memset(d, 0, sizeof *d);
 	snprintf(d->klass, sizeof d->klass, "%s", klass);
+	d->current = -1;
 }
 
 void
@@ -151,6 +152,7 @@ class_question_count(struct class_dash *d, size_t lesson,
 	}
 	q->choices[ev->choice]++;
 	q->right += ev->right != 0;
+	d->current = q - d->questions;
 }
 
 /* What event ev says about its student's lesson. */
@@ -195,7 +197,7 @@ class_dash_add(struct class_dash *d, const struct class_event *ev,
 	struct class_dash_student *s;
 	size_t lesson;
 
-	if (strcmp(ev->klass, d->klass) != 0) {
+	if (strcmp(ev->klass, d->klass) != 0 || ev->kind == CLASS_LEAD) {
 		d->refused++;
 		return -1;
 	}
@@ -273,9 +275,8 @@ class_jstr(FILE *f, const char *s)
 	fputs(class_json_quote(s, q, sizeof q) >= 0 ? q : "\"?\"", f);
 }
 
-/* Students who played lesson l, those who solved it, and the solve times. */
-static void
-class_lesson_stats(const struct class_dash *d, size_t l, unsigned *opened,
+void
+class_dash_lesson_stats(const struct class_dash *d, size_t l, unsigned *opened,
     unsigned *solved, int64_t *median)
 {
 	int64_t *t = xmalloc((d->nstudents + 1) * sizeof *t);
@@ -365,11 +366,19 @@ class_dash_json(const struct class_dash *d, FILE *f, int64_t now_ms,
 			fprintf(f, "%s%u", c ? "," : "", q->choices[c]);
 		fputs("]}", f);
 	}
-	fputs("],\"lessons\":[", f);
+	fputs("],\"current_question\":", f);
+	if (d->current >= 0) {
+		const struct class_dash_question *q = &d->questions[d->current];
+		fputs("{\"lesson\":", f);
+		class_jstr(f, d->lessons[q->lesson]);
+		fprintf(f, ",\"question\":%d}", q->question);
+	} else
+		fputs("null", f);
+	fputs(",\"lessons\":[", f);
 	for (size_t l = 0; l < d->nlessons; l++) {
 		unsigned opened, solved;
 		int64_t median;
-		class_lesson_stats(d, l, &opened, &solved, &median);
+		class_dash_lesson_stats(d, l, &opened, &solved, &median);
 		fprintf(f, "%s{\"lesson\":", l ? "," : "");
 		class_jstr(f, d->lessons[l]);
 		fprintf(f, ",\"students\":%u,\"solved\":%u,\"solve_rate\":%.3f,"

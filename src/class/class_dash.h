@@ -48,6 +48,8 @@ struct class_dash {
 	size_t nstudents, students_cap;
 	struct class_dash_question *questions;
 	size_t nquestions, questions_cap;
+	long current;                /* the question answered last (index
+					into questions), -1 before any */
 	uint64_t events;             /* counted (each id once) */
 	uint64_t duplicates;         /* ids seen again */
 	uint64_t refused;            /* not events, or another class's */
@@ -64,7 +66,7 @@ void class_dash_free(struct class_dash *d);
 /*
  * Counts event ev, seen at wall time now_ms. Returns 1 if counted, 0 if its
  * id was counted before (a redelivery or a resend), -1 if it belongs to
- * another class (refused).
+ * another class or is a teacher's lead message, not progress (refused).
  */
 int class_dash_add(struct class_dash *d, const struct class_event *ev,
     int64_t now_ms);
@@ -78,6 +80,14 @@ void class_dash_refuse(struct class_dash *d);
  */
 int class_dash_stuck(const struct class_dash_student *s, int64_t now_ms,
     int64_t stuck_ms);
+
+/*
+ * Lesson l's figures: students who played it (*opened), those who solved
+ * its challenge (*solved) and their median solve time in ms (*median, -1
+ * when none solved).
+ */
+void class_dash_lesson_stats(const struct class_dash *d, size_t l,
+    unsigned *opened, unsigned *solved, int64_t *median);
 
 /* The p-th percentile (0-100) of the publish-to-count delays; -1 if none. */
 int64_t class_dash_latency(const struct class_dash *d, int p);

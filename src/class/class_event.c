@@ -160,6 +160,10 @@ class_event_encode(const struct class_event *ev, char *buf, size_t len)
 	case CLASS_HINT:
 		class_put(&o, ",\"hint\":%d", ev->hint);
 		break;
+	case CLASS_LEAD:
+		class_put(&o, ",\"step\":%d,\"released\":%s", ev->step,
+		    ev->released ? "true" : "false");
+		break;
 	default:
 		break;
 	}
@@ -398,6 +402,7 @@ static const struct class_field class_fields[] = {
 	CF_BOOL("met", met),
 	CF_BOOL("after_solution", after_solution),
 	CF_INT("hint", hint, 0, 1000),
+	CF_BOOL("released", released),
 };
 #define CLASS_NFIELDS (sizeof class_fields / sizeof class_fields[0])
 
@@ -415,6 +420,8 @@ class_kind_needs(enum class_kind k)
 		return 1u << 10 | 1u << 11 | 1u << 12;
 	case CLASS_HINT:
 		return 1u << 13;
+	case CLASS_LEAD:
+		return 1u << 9 | 1u << 14;
 	default:
 		return 0;
 	}
@@ -518,7 +525,7 @@ class_event_decode(const char *buf, size_t len, struct class_event *ev,
 			break;
 	if (!has_kind || k == CLASS_KIND_COUNT) {
 		class_why(why, why_len, "\"kind\": one of lesson_opened, answer, "
-		    "action_done, challenge, hint, solution_viewed");
+		    "action_done, challenge, hint, solution_viewed, lead");
 		return -1;
 	}
 	ev->kind = (enum class_kind)k;
@@ -539,4 +546,17 @@ class_event_decode(const char *buf, size_t len, struct class_event *ev,
 		return -1;
 	}
 	return 0;
+}
+
+int
+class_event_decode_body(const char *body, size_t len, int over,
+    struct class_event *ev, char *why, size_t why_len)
+{
+	if (over) {
+		memset(ev, 0, sizeof *ev);
+		class_why(why, why_len, "a message over %d bytes",
+		    CLASS_EVENT_JSON_MAX);
+		return -1;
+	}
+	return class_event_decode(body, len, ev, why, why_len);
 }

@@ -13,6 +13,11 @@
  * ignores keys it does not know (a newer lab), and refuses anything else
  * that is not exactly this shape. Nothing about the machine is sent: the
  * names are what the student typed.
+ *
+ * The teacher's lab leading a class (class_lead.h) sends the same shape
+ * with kind "lead": `student` is the teacher's name, `step` the step the
+ * teacher is at and `released` whether the challenge is open; it goes to
+ * the class's lead exchange, never to the dashboard's queue.
  */
 #ifndef RL_CLASS_EVENT_H
 #define RL_CLASS_EVENT_H
@@ -34,7 +39,8 @@
 	_(CLASS_ACTION, "action_done") \
 	_(CLASS_CHALLENGE, "challenge") \
 	_(CLASS_HINT, "hint") \
-	_(CLASS_SOLUTION, "solution_viewed")
+	_(CLASS_SOLUTION, "solution_viewed") \
+	_(CLASS_LEAD, "lead")
 
 enum class_kind {
 #define CLASS_KIND_ENUM(k, s) k,
@@ -59,6 +65,7 @@ struct class_event {
 	int met;                        /* challenge: 1 if the goal held */
 	int after_solution;             /* challenge: solution seen before */
 	int hint;                       /* hint: how many shown now */
+	int released;                   /* lead: the challenge is open */
 };
 
 /* The kind's wire name. */
@@ -84,6 +91,13 @@ int class_json_quote(const char *s, char *out, size_t cap);
  */
 int class_event_decode(const char *buf, size_t len, struct class_event *ev,
     char *why, size_t why_len);
+
+/*
+ * The same for a delivery's body as class_link gives it: over (the body
+ * was cut at CLASS_EVENT_JSON_MAX bytes) is refused with its own sentence.
+ */
+int class_event_decode_body(const char *body, size_t len, int over,
+    struct class_event *ev, char *why, size_t why_len);
 
 /*
  * Whether `s` is acceptable as a student or class name: 1 to

@@ -99,23 +99,29 @@ class_link_targets(const char *url, const char *what,
 
 void
 class_link_init(struct class_link *l, struct live_target *hosts,
-    size_t nhosts, const char *klass, int consume,
+    size_t nhosts, const char *klass, enum class_link_role role,
     const struct class_link_ops *ops, void *ctx)
 {
+	int lead = role == CLASS_LINK_LEADER || role == CLASS_LINK_FOLLOWER;
+
 	memset(l, 0, sizeof *l);
 	l->hosts = hosts;
 	l->nhosts = nhosts;
-	snprintf(l->exchange, sizeof l->exchange, "%s%s", CLASS_PREFIX, klass);
-	snprintf(l->queue, sizeof l->queue, "%s%s%s", CLASS_PREFIX, klass,
-	    CLASS_QUEUE_SUFFIX);
-	l->consume = consume;
+	snprintf(l->exchange, sizeof l->exchange, "%s%s%s", CLASS_PREFIX, klass,
+	    lead ? CLASS_LEAD_SUFFIX : "");
+	/* A follower's queue is named by the broker (queue.declare-ok). */
+	snprintf(l->queue, sizeof l->queue, "%s%s%s", lead ? "" :
+	    CLASS_PREFIX, lead ? "" : klass, lead ? "" : CLASS_QUEUE_SUFFIX);
+	l->role = role;
+	l->consume = role == CLASS_LINK_DASHBOARD || role == CLASS_LINK_FOLLOWER;
 	l->prefetch = 512;
 	l->ops = ops;
 	l->ctx = ctx;
 	l->phase = CLASS_LINK_WAIT;
 	l->backoff = CLASS_BACKOFF_MIN;
 	snprintf(l->label, sizeof l->label, "rabbitlab class %s",
-	    consume ? "dashboard" : "student");
+	    role == CLASS_LINK_DASHBOARD ? "dashboard" : role ==
+	    CLASS_LINK_LEADER ? "teacher" : "student");
 	live_conn_init(&l->conn, &hosts[0], l->label);
 }
 
@@ -171,8 +177,12 @@ static int
 class_setup_wanted(const struct class_link *l, int s)
 {
 	if (s == CS_CONFIRM)
-		return !l->consume;
-	if (s == CS_QOS || s == CS_CONSUME)
+		return l->role == CLASS_LINK_STUDENT;
+	if (s == CS_QUEUE || s == CS_BIND)
+		return l->role != CLASS_LINK_LEADER;
+	if (s == CS_QOS)
+		return l->role == CLASS_LINK_DASHBOARD;
+	if (s == CS_CONSUME)
 		return l->consume;
 	return 1;
 }
@@ -202,13 +212,19 @@ class_setup_send(struct class_link *l, int s)
 	case CS_EXCHANGE:
 		memset(&xd, 0, sizeof xd);
 		xd.exchange = amqp_cstring_bytes(l->exchange);
-		xd.type = amqp_cstring_bytes("direct");
+		xd.type = amqp_cstring_bytes(l->role == CLASS_LINK_LEADER ||
+		    l->role == CLASS_LINK_FOLLOWER ? "fanout" : "direct");
 		xd.durable = 1;
 		id = AMQP_EXCHANGE_DECLARE_METHOD, m = &xd;
 		break;
 	case CS_QUEUE:
 		memset(&qd, 0, sizeof qd);
 		qd.queue = amqp_cstring_bytes(l->queue);
+		if (l->role == CLASS_LINK_FOLLOWER) {
+			qd.exclusive = qd.auto_delete = 1;
+			id = AMQP_QUEUE_DECLARE_METHOD, m = &qd;
+			break;
+		}
 		qd.durable = 1;
 		qarg.key = amqp_cstring_bytes("x-queue-type");
 		qarg.value.kind = AMQP_FIELD_KIND_UTF8;
@@ -221,7 +237,8 @@ class_setup_send(struct class_link *l, int s)
 		memset(&qb, 0, sizeof qb);
 		qb.queue = amqp_cstring_bytes(l->queue);
 		qb.exchange = amqp_cstring_bytes(l->exchange);
-		qb.routing_key = amqp_cstring_bytes(CLASS_ROUTING_KEY);
+		qb.routing_key = amqp_cstring_bytes(l->role ==
+		    CLASS_LINK_FOLLOWER ? "" : CLASS_ROUTING_KEY);
 		id = AMQP_QUEUE_BIND_METHOD, m = &qb;
 		break;
 	case CS_QOS:
@@ -232,6 +249,7 @@ class_setup_send(struct class_link *l, int s)
 	default:
 		memset(&bc, 0, sizeof bc);
 		bc.queue = amqp_cstring_bytes(l->queue);
+		bc.no_ack = l->role == CLASS_LINK_FOLLOWER;
 		id = AMQP_BASIC_CONSUME_METHOD, m = &bc;
 		break;
 	}
@@ -314,6 +332,22 @@ class_frame_body(struct class_link *l, const amqp_frame_t *f)
 		class_content_done(l);
 }
 
+/* The queue the broker named for a follower; -1 (link down) if it does
+ * not fit. Other roles name their queue themselves. */
+static int
+class_queue_named(struct class_link *l, const amqp_queue_declare_ok_t *ok)
+{
+	if (l->role != CLASS_LINK_FOLLOWER)
+		return 0;
+	if (ok->queue.len == 0 || ok->queue.len >= sizeof l->queue) {
+		class_link_down(l, "the broker named the lead queue oddly");
+		return -1;
+	}
+	memcpy(l->queue, ok->queue.bytes, ok->queue.len);
+	l->queue[ok->queue.len] = '\0';
+	return 0;
+}
+
 /* A method frame; returns -1 when the connection went down. */
 static int
 class_frame_method(struct class_link *l, const amqp_frame_t *f)
@@ -349,6 +383,10 @@ class_frame_method(struct class_link *l, const amqp_frame_t *f)
 		class_link_down(l, why);
 		return -1;
 	default:
+		if (l->phase == CLASS_LINK_SETUP && l->setup == CS_QUEUE &&
+		    m->id == AMQP_QUEUE_DECLARE_OK_METHOD &&
+		    class_queue_named(l, m->decoded) != 0)
+			return -1;
 		if (l->phase == CLASS_LINK_SETUP &&
 		    m->id == class_setup_reply[l->setup])
 			class_setup_next(l, l->setup + 1);
@@ -390,6 +428,8 @@ class_link_step(struct class_link *l)
 		if (mono_seconds() < l->retry_at)
 			return;
 		t = &l->hosts[l->at];
+		if (l->role == CLASS_LINK_FOLLOWER)
+			l->queue[0] = '\0'; /* the last one went with its link */
 		live_conn_init(&l->conn, t, l->label);
 		l->tag = 0;
 		if (live_conn_open(&l->conn, t->host, t->port, CLASS_HEARTBEAT,
@@ -445,11 +485,12 @@ class_link_publish(struct class_link *l, const char *id, const char *json,
 	memset(&props, 0, sizeof props);
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
 	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
-	props.delivery_mode = 2;
+	props.delivery_mode = l->role == CLASS_LINK_LEADER ? 1 : 2;
 	props.message_id = amqp_cstring_bytes(id);
 	props.content_type = amqp_cstring_bytes("application/json");
 	rc = amqp_basic_publish(l->conn.st, 1, amqp_cstring_bytes(l->exchange),
-	    amqp_cstring_bytes(CLASS_ROUTING_KEY), 1, 0, &props, body);
+	    amqp_cstring_bytes(l->role == CLASS_LINK_LEADER ? "" :
+	    CLASS_ROUTING_KEY), l->role != CLASS_LINK_LEADER, 0, &props, body);
 	if (rc != AMQP_STATUS_OK) {
 		live_conn_fail(&l->conn, rc);
 		class_link_failed(l);

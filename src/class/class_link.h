@@ -35,6 +35,22 @@
 #define CLASS_PREFIX "rabbitlab.class."
 #define CLASS_QUEUE_SUFFIX ".dashboard"
 #define CLASS_ROUTING_KEY "progress"
+#define CLASS_LEAD_SUFFIX ".lead"
+
+/*
+ * What a link does. A student publishes progress and the dashboard
+ * consumes it (above). A teacher leading the class publishes transient
+ * lead messages to the durable fanout exchange rabbitlab.class.<class>.lead
+ * (no confirms: the lead is sent again every few seconds); a follower
+ * reads them from a server-named, exclusive, auto-delete queue bound to
+ * it, without acks, so a follower that goes leaves nothing behind.
+ */
+enum class_link_role {
+	CLASS_LINK_STUDENT,
+	CLASS_LINK_DASHBOARD,
+	CLASS_LINK_LEADER,
+	CLASS_LINK_FOLLOWER,
+};
 
 struct class_link_ops {
 	/* Publisher confirm(s) up to `tag` (all <= tag if multiple);
@@ -64,7 +80,8 @@ struct class_link {
 	size_t nhosts, at;            /* count; the one in use or next */
 	char exchange[CLASS_NAME_MAX + 32];
 	char queue[CLASS_NAME_MAX + 48];
-	int consume;                  /* the dashboard's side */
+	enum class_link_role role;
+	int consume;                  /* dashboard or follower: reads */
 	unsigned prefetch;            /* consumer: basic.qos */
 	struct live_conn conn;
 	enum class_link_phase phase;
@@ -101,11 +118,10 @@ int class_link_targets(const char *url, const char *what,
 
 /*
  * Readies a link to class `klass` over `hosts` (taken over: freed by
- * class_link_close). consume: the dashboard's side. Connects at the first
- * class_link_step.
+ * class_link_close) for `role`. Connects at the first class_link_step.
  */
 void class_link_init(struct class_link *l, struct live_target *hosts,
-    size_t nhosts, const char *klass, int consume,
+    size_t nhosts, const char *klass, enum class_link_role role,
     const struct class_link_ops *ops, void *ctx);
 
 /* Moves the connection on without waiting; runs the callbacks. */
@@ -118,7 +134,8 @@ int class_link_ready(const struct class_link *l);
 int class_link_fd(const struct class_link *l);
 
 /*
- * Publishes one event (persistent, mandatory, message-id `id`). Returns 0
+ * Publishes one event (persistent, mandatory, message-id `id`; a leader's:
+ * transient, not mandatory, no confirm to wait for). Returns 0
  * with *tag its delivery tag, or -1 when it cannot go now (not ready, or
  * the socket has no room: try again later; a failure is told by news).
  */

@@ -40,9 +40,8 @@ class_file_part(const char *s)
 	return out;
 }
 
-/* A new random student id: 16 hex digits from the kernel's generator. */
-static void
-class_new_student_id(char id[17])
+void
+class_outbox_new_id(char id[17])
 {
 	unsigned char b[8];
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -208,7 +207,7 @@ class_outbox_open(struct class_outbox *ob, const char *dir,
 		return -1;
 	}
 	if (ob->student_id[0] == '\0')
-		class_new_student_id(ob->student_id);
+		class_outbox_new_id(ob->student_id);
 	if (class_outbox_rewrite(ob, &aside) != 0) {
 		free(*notice);
 		*notice = aside;

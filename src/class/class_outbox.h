@@ -76,4 +76,10 @@ void class_outbox_unfly(struct class_outbox *ob);
 /* Closes the file and frees what ob owns. */
 void class_outbox_close(struct class_outbox *ob);
 
+/*
+ * A new random id into id: 16 hex digits and a NUL, from the kernel's
+ * generator (or, without one, the clock and the pid mixed).
+ */
+void class_outbox_new_id(char id[17]);
+
 #endif

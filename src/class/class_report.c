@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "class/class_event.h"
+#include "class/class_lead.h"
 #include "class/class_student.h"
 #include "util/mono.h"
 
@@ -16,6 +17,8 @@
 
 static struct class_student class_me;
 static int class_on;
+static struct class_lead class_lead_me; /* --teach or --follow */
+static int class_lead_on, class_following;
 
 int
 class_report_start(const char *url, const char *what, const char *klass,
@@ -106,16 +109,84 @@ class_report_solution(void)
 int
 class_report_tick(void)
 {
-	if (!class_on)
+	if (!class_on && !class_lead_on)
 		return -1;
-	class_student_tick(&class_me);
+	if (class_on)
+		class_student_tick(&class_me);
+	if (class_lead_on)
+		class_lead_tick(&class_lead_me);
 	return CLASS_REPORT_TICK_MS;
 }
 
 const char *
 class_report_news(void)
 {
-	return class_on ? class_me.last_news : "";
+	if (class_on && class_me.last_news[0])
+		return class_me.last_news;
+	return class_lead_on ? class_lead_me.news : "";
+}
+
+int
+class_report_lead_start(const char *url, const char *what, const char *klass,
+    const char *name, int teach, char **cause)
+{
+	if (class_lead_on)
+		class_lead_close(&class_lead_me);
+	class_lead_on = class_following = 0;
+	if (class_lead_open(&class_lead_me, url, what, klass, name, teach,
+	    cause) != 0)
+		return -1;
+	class_lead_on = 1;
+	class_following = !teach;
+	class_lead_tick(&class_lead_me);
+	return 0;
+}
+
+void
+class_report_lead_say(const char *lesson, int step, int released)
+{
+	if (class_lead_on)
+		class_lead_say(&class_lead_me, lesson, step, released);
+}
+
+int
+class_report_teaching(void)
+{
+	return class_lead_on && class_lead_me.teach;
+}
+
+const struct class_event *
+class_report_lead_heard(void)
+{
+	if (!class_lead_on || !class_following)
+		return NULL;
+	return class_lead_heard(&class_lead_me);
+}
+
+const char *
+class_report_leader(void)
+{
+	const struct class_event *h;
+
+	if (!class_lead_on || class_lead_me.teach)
+		return NULL;
+	h = class_lead_heard(&class_lead_me);
+	return h ? h->student : "";
+}
+
+int
+class_report_follow(int on)
+{
+	if (!class_lead_on || class_lead_me.teach)
+		return -1;
+	class_following = on != 0;
+	return 0;
+}
+
+int
+class_report_following(void)
+{
+	return class_lead_on && !class_lead_me.teach && class_following;
 }
 
 void
@@ -123,6 +194,9 @@ class_report_stop(int ms)
 {
 	double end = mono_seconds() + ms / 1000.0;
 
+	if (class_lead_on)
+		class_lead_close(&class_lead_me);
+	class_lead_on = class_following = 0;
 	if (!class_on)
 		return;
 	/* Only while connected: a lab without its broker ends at once. */

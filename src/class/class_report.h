@@ -36,6 +36,38 @@ int class_report_tick(void);
 const char *class_report_news(void);
 
 /*
+ * The teacher leads (class_lead.h). With teach, the lab is the teacher's,
+ * named `name`, and says where it is (class_report_lead_say); without, it
+ * follows the class's teacher, following at first. Returns 0, or -1 with
+ * *cause (caller frees). Ticked by class_report_tick, closed by
+ * class_report_stop.
+ */
+int class_report_lead_start(const char *url, const char *what,
+    const char *klass, const char *name, int teach, char **cause);
+
+/* Teacher: the lab is at `lesson`, step index `step`, challenge open. */
+void class_report_lead_say(const char *lesson, int step, int released);
+
+/* Whether this lab leads a class. */
+int class_report_teaching(void);
+
+/*
+ * Follower: the teacher's latest lead while following, else NULL
+ * (borrowed until the next tick).
+ */
+struct class_event;
+const struct class_event *class_report_lead_heard(void);
+
+/* Follower: the teacher's name ("" before any lead), NULL if no lead. */
+const char *class_report_leader(void);
+
+/* Follower: follows (on 1) or leaves follow mode; -1 without a lead. */
+int class_report_follow(int on);
+
+/* Whether the lab follows a teacher now. */
+int class_report_following(void);
+
+/*
  * Sends what is owed for up to `ms` while connected (the lab is ending;
  * without a connection it does not wait), then closes. What is still owed
  * stays in the outbox for the next run.

@@ -144,7 +144,7 @@ class_student_open(struct class_student *cs, const char *url,
 	snprintf(cs->name, sizeof cs->name, "%s", name);
 	snprintf(cs->klass, sizeof cs->klass, "%s", klass);
 	cs->max_flying = CLASS_MAX_FLYING;
-	class_link_init(&cs->link, hosts, nhosts, klass, 0,
+	class_link_init(&cs->link, hosts, nhosts, klass, CLASS_LINK_STUDENT,
 	    &class_student_ops, cs);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "lesson/runner.h"
 #include "lesson/script.h"
 #include "ui/castplay.h"
+#include "ui/classview.h"
 #include "ui/ui.h"
 #include "util/xmalloc.h"
 #include "ui/watchview.h"
@@ -69,6 +70,9 @@ struct main_opts {
 	unsigned events;              /* class simulate: per student */
 	unsigned pace_ms;             /* class simulate: between events */
 	const char *sent;             /* class simulate: what was sent */
+	int teach;                    /* lab: lead the class (--teach) */
+	int follow;                   /* lab, class simulate: follow the
+					 class's teacher (--follow) */
 };
 
 static void
@@ -101,13 +105,15 @@ main_usage(FILE *out)
 	    "                   your own application at it and follow every\n"
 	    "                   message it publishes to its fate (--listen,\n"
 	    "                   --broker, --json; ^C prints the fates)\n"
-	    "  class URL        the class dashboard, headless: count the class's\n"
-	    "                   progress events and print the class at the end\n"
+	    "  class URL        the class dashboard: on a terminal, live (a row\n"
+	    "                   per student, the current question's answers;\n"
+	    "                   q quits); with --json or without a terminal,\n"
+	    "                   the class printed at the end\n"
 	    "                   (--json, --csv FILE, --for SEC, --stuck MIN)\n"
 	    "  class simulate URL\n"
 	    "                   headless students for tests and scale\n"
 	    "                   (--students N, --events N, --pace MS, --sent FILE,\n"
-	    "                   --student PREFIX)\n"
+	    "                   --student PREFIX, --follow)\n"
 	    "  class setup      print the rabbitmqctl commands for a class\n"
 	    "                   (--class-name, --students N)\n"
 	    "\n"
@@ -155,7 +161,15 @@ main_usage(FILE *out)
 	    "                       (amqp://u:p@h1:port,h2:port/vhost; hosts are\n"
 	    "                       tried in turn)\n"
 	    "      --class-name=NAME  the class (default: the URL's vhost)\n"
-	    "      --student=NAME   lab: the name the teacher sees\n"
+	    "      --student=NAME   lab: the name the teacher sees (with --teach,\n"
+	    "                       the name the students see)\n"
+	    "      --teach          lab: the teacher's lab leads the class: its\n"
+	    "                       lesson, step and open challenge are sent to\n"
+	    "                       the labs that follow (it reports no progress)\n"
+	    "      --follow         lab: follow the class's teacher (same lesson,\n"
+	    "                       same step, the challenge once released; @\n"
+	    "                       leaves and rejoins); class simulate: the\n"
+	    "                       students answer the teacher's questions\n"
 	    "  -I, --include-dir=DIR\n"
 	    "                       let scripts @include files from the tree at\n"
 	    "                       DIR too (repeatable); by default a script may\n"
@@ -532,22 +546,46 @@ main_class_report(const struct main_opts *mo)
 			return EXIT_BAD_INPUT;
 		what = "the config file's class";
 	}
-	if (url == NULL)
+	if (url == NULL) {
+		if (mo->teach || mo->follow) {
+			main_error("%s", "--teach and --follow need a class "
+			    "(--class URL)");
+			return EXIT_BAD_INPUT;
+		}
 		return 0;
+	}
+	if (mo->teach && mo->follow) {
+		main_error("%s", "--teach or --follow, not both");
+		memset(url, 0, strlen(url));
+		free(url);
+		return EXIT_BAD_INPUT;
+	}
 	if ((mo->student == NULL && main_config_string("student",
 	    &student) != 0) || (mo->class_name == NULL &&
 	    main_config_string("class_name", &cname) != 0))
 		goto out;
 	if (mo->student == NULL && student == NULL) {
-		main_error("%s", "--class needs --student NAME (the name your "
-		    "teacher will see)");
+		main_error("%s", mo->teach ? "--teach needs --student NAME (the "
+		    "name your students will see)" : "--class needs --student "
+		    "NAME (the name your teacher will see)");
 		goto out;
 	}
 	if (main_class_name(mo->class_name ? mo->class_name : cname, url, what,
 	    klass, sizeof klass) != 0)
 		goto out;
-	if (class_report_start(url, what, klass, mo->student ? mo->student :
-	    student, &cause) != 0) {
+	/* The teacher's lab leads and does not count as a student. */
+	if (!mo->teach && class_report_start(url, what, klass, mo->student ?
+	    mo->student : student, &cause) != 0) {
+		main_error("%s", cause);
+		goto out;
+	}
+	if (cause)
+		main_error("%s", cause);
+	free(cause);
+	cause = NULL;
+	if ((mo->teach || mo->follow) && class_report_lead_start(url, what,
+	    klass, mo->student ? mo->student : student, mo->teach,
+	    &cause) != 0) {
 		main_error("%s", cause);
 		goto out;
 	}
@@ -787,6 +825,8 @@ enum {
 	OPT_EVENTS,
 	OPT_PACE,
 	OPT_SENT,
+	OPT_TEACH,
+	OPT_FOLLOW,
 };
 
 /* The class options (--class and what the class commands take). */
@@ -836,6 +876,12 @@ main_class_option(int ch, struct main_opts *mo)
 	case OPT_SENT:
 		mo->sent = optarg;
 		break;
+	case OPT_TEACH:
+		mo->teach = 1;
+		break;
+	case OPT_FOLLOW:
+		mo->follow = 1;
+		break;
 	}
 	return MAIN_GO;
 }
@@ -847,7 +893,7 @@ main_option(int ch, int argc, char **argv, struct main_opts *mo)
 	unsigned long long v;
 
 	(void)argc;
-	if (ch >= OPT_CLASS && ch <= OPT_SENT)
+	if (ch >= OPT_CLASS && ch <= OPT_FOLLOW)
 		return main_class_option(ch, mo);
 	switch (ch) {
 	case 'l':
@@ -983,6 +1029,8 @@ main_options(int argc, char **argv, struct main_opts *mo)
 		{ "listen", required_argument, NULL, 'L' },
 		{ "class", required_argument, NULL, OPT_CLASS },
 		{ "class-name", required_argument, NULL, OPT_CLASS_NAME },
+		{ "teach", no_argument, NULL, OPT_TEACH },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
 		{ "student", required_argument, NULL, OPT_STUDENT },
 		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "for", required_argument, NULL, OPT_FOR },
@@ -1061,6 +1109,7 @@ main_class(struct main_opts *mo, char **args, int n)
 	co.events = mo->events ? mo->events : 20;
 	co.pace_ms = mo->pace_ms ? mo->pace_ms : 1000;
 	co.sent = mo->sent;
+	co.follow = mo->follow;
 	co.prefix = mo->student ? mo->student : "student";
 	co.seed = mo->has_seed ? mo->seed : 1;
 	co.what = "the class URL";
@@ -1095,6 +1144,9 @@ main_class(struct main_opts *mo, char **args, int n)
 		return EXIT_BAD_INPUT;
 	co.url = mo->class_url;
 	co.klass = klass;
+	if (!take && !co.json && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO))
+		return classview_main(&co, mo->lang, NULL);
 	if (!take)
 		return class_cmd_dashboard(&co);
 	if (co.students == 0)

@@ -58,4 +58,23 @@ struct live_bench_row {
 int live_bench(const char *url, struct live_bench_row rows[LIVE_BENCH_ROWS],
     char **cause);
 
+struct live_target;
+
+/*
+ * One timed run of a bare rabbitmq-c publisher against `t` (a broker, or
+ * a proxy in front of one): declares durable classic `queue`, purges it,
+ * publishes `n` small messages in confirm mode `mode` (CONFIRMS_OFF: a
+ * round trip on the channel after the last; CONFIRMS_BATCH: waits every
+ * 100; CONFIRMS_EACH: waits for each), then deletes the queue. `same`:
+ * each publish carries the lab's properties and mandatory (as the live
+ * engine's producer sends them); 0: delivery mode only. With
+ * CONFIRMS_EACH and `rtt_us` (n entries) not NULL, rtt_us[i] is the time
+ * from publish i to its confirm, in microseconds. Returns messages per
+ * second, or -1 with *cause (caller frees) when it could not connect or
+ * the connection failed.
+ */
+double live_bench_bare(const struct live_target *t, const char *queue,
+    int mode, int persistent, uint32_t n, int same, double *rtt_us,
+    char **cause);
+
 #endif

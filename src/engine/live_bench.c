@@ -122,16 +122,17 @@ lvb_wait_acks(amqp_connection_state_t c, uint64_t upto)
 }
 
 /*
- * The same publishes with a bare rabbitmq-c loop, straight to the broker.
- * With `same`, each carries what the lab's carries on the wire (lv_producer
- * _send): delivery mode, a message-id of the same form, the id header, and
- * mandatory; the broker then has the same work per message (it decodes the
- * headers of every publish, for CC/BCC). Without, delivery mode only and
- * no mandatory: the cheapest publish, for information.
+ * The same publishes with a bare rabbitmq-c loop, straight to the broker
+ * (see live.h: live_bench_bare). With `same`, each carries what the lab's
+ * carries on the wire (lv_producer_send): delivery mode, a message-id of
+ * the same form, the id header, and mandatory; the broker then has the
+ * same work per message (it decodes the headers of every publish, for
+ * CC/BCC). Without, delivery mode only and no mandatory: the cheapest
+ * publish, for information.
  */
-static double
-lvb_bare(const struct live_target *t, const char *queue, int mode,
-    int persistent, uint32_t n, int same, char **cause)
+double
+live_bench_bare(const struct live_target *t, const char *queue, int mode,
+    int persistent, uint32_t n, int same, double *rtt_us, char **cause)
 {
 	amqp_connection_state_t c = amqp_new_connection();
 	amqp_socket_t *s = amqp_tcp_socket_new(c);
@@ -139,8 +140,9 @@ lvb_bare(const struct live_target *t, const char *queue, int mode,
 	amqp_table_entry_t hdr;
 	char mid[48];
 	struct timeval tv = { 5, 0 };
-	double t0, secs;
+	double t0, secs, sent;
 	uint64_t seq = 0;
+	uint32_t done = 0;
 
 	if (s == NULL || amqp_socket_open_noblock(s, t->host, t->port, &tv) ||
 	    amqp_login(c, t->vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
@@ -161,7 +163,7 @@ lvb_bare(const struct live_target *t, const char *queue, int mode,
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
 	props.delivery_mode = persistent ? 2 : 1;
 	t0 = lvb_clock();
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++, done++) {
 		if (same) {
 			props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
 			    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
@@ -171,6 +173,7 @@ lvb_bare(const struct live_target *t, const char *queue, int mode,
 			props.headers.entries = &hdr;
 			props.headers.num_entries = 1;
 		}
+		sent = lvb_clock();
 		amqp_basic_publish(c, 1, amqp_empty_bytes,
 		    amqp_cstring_bytes(queue), same, 0, &props,
 		    amqp_cstring_bytes("payment"));
@@ -179,6 +182,8 @@ lvb_bare(const struct live_target *t, const char *queue, int mode,
 		    (seq % 100 == 0 || i + 1 == n))) &&
 		    lvb_wait_acks(c, seq) != 0)
 			break;
+		if (rtt_us && mode == CONFIRMS_EACH)
+			rtt_us[i] = (lvb_clock() - sent) * 1e6;
 	}
 	/* Without confirms: a round trip on the channel ends the run. */
 	amqp_basic_qos(c, 1, 0, 0, 0);
@@ -186,6 +191,11 @@ lvb_bare(const struct live_target *t, const char *queue, int mode,
 	amqp_queue_delete(c, 1, amqp_cstring_bytes(queue), 0, 0);
 	amqp_connection_close(c, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(c);
+	if (done < n) {
+		*cause = xasprintf("%s: the connection failed after %u of %u "
+		    "publishes", t->display, (unsigned)done, (unsigned)n);
+		return -1;
+	}
 	return n / secs;
 }
 
@@ -237,12 +247,14 @@ live_bench(const char *url, struct live_bench_row rows[LIVE_BENCH_ROWS],
 				    r->messages, 0, cause);
 				if (still[k] < 0)
 					return -1;
-				bare[k] = lvb_bare(&t, queue, modes[m].mode,
-				    pers, r->messages, 1, cause);
+				bare[k] = live_bench_bare(&t, queue,
+				    modes[m].mode, pers, r->messages, 1, NULL,
+				    cause);
 				if (bare[k] < 0)
 					return -1;
-				min[k] = lvb_bare(&t, queue, modes[m].mode,
-				    pers, r->messages, 0, cause);
+				min[k] = live_bench_bare(&t, queue,
+				    modes[m].mode, pers, r->messages, 0, NULL,
+				    cause);
 				if (min[k] < 0)
 					return -1;
 			}

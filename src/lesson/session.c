@@ -487,6 +487,12 @@ session_live(const struct session *ss)
 	return !(ss->play.ops->caps & ENGINE_CAP_VIRTUAL_TIME);
 }
 
+int
+session_watched(const struct session *ss)
+{
+	return (ss->play.ops->caps & ENGINE_CAP_WIRE_READ) != 0;
+}
+
 /*
  * Keeps the first n records only, and lets time go on to where it was:
  * what they did is taken back, not the time that passed.

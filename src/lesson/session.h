@@ -135,6 +135,12 @@ int session_undo(struct session *ss, char **cause);
  * budget, and nothing can be held back for the eye.
  */
 int session_live(const struct session *ss);
+/*
+ * Whether the session watches someone else's application (rabbitlab
+ * watch): its toggles are what the wire shows, and only those mean
+ * anything.
+ */
+int session_watched(const struct session *ss);
 /* Back to the start of the scenario (and of the lesson). */
 int session_reset(struct session *ss, char **cause);
 /*

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "class/class_report.h"
+
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
@@ -48,11 +50,14 @@ header_title(int y, int x, int w, const char *title)
 	draw_text(y, x, w, buf, DRAW_TITLE);
 }
 
+/* The longest "following NAME" in the header. */
+#define CLASS_LEAD_SHOWN 96
+
 static void
 header_draw(struct pane *p, struct lab *lab)
 {
-	char right[160], clock[48];
-	const char *mode;
+	char right[160], clock[48], lead[CLASS_LEAD_SHOWN];
+	const char *mode, *leader = class_report_leader();
 	int rw, x;
 	int64_t now = session_now(lab->ss);
 
@@ -63,6 +68,14 @@ header_draw(struct pane *p, struct lab *lab)
 		mode = _("autoplay");
 	else
 		mode = _("lesson");
+	/* A class's lab says whom it follows, or that it leads. */
+	if (class_report_teaching())
+		mode = _("leading the class");
+	else if (leader && class_report_following()) {
+		snprintf(lead, sizeof lead, _("following %s"), *leader ? leader :
+		    _("the teacher"));
+		mode = lead;
+	}
 	/* Whole milliseconds, as the event log and the timelines count
 	 * (their titles say "ms"): one unit wherever a learner reads a
 	 * time on the screen. */
@@ -179,6 +192,9 @@ bar_need(const struct lab *lab, const struct keys_def *k)
 	case CMD_BUILD:
 	case CMD_WRITE:
 		return sandbox ? BAR_LESSON : BAR_HIDDEN;
+	case CMD_FOLLOW:
+		/* Only a lab with a teacher to follow. */
+		return class_report_leader() ? BAR_NOW : BAR_HIDDEN;
 	case CMD_HELP:
 	case CMD_NEXT:
 	case CMD_PUBLISH:

@@ -79,6 +79,14 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 
 	if (k == NULL)
 		return;
+	/* A watched application's settings are only those its frames show
+	   (watch_seen_toggles); the lab's own do nothing there. */
+	if (session_watched(lab->ss) && id != TOGGLE_CONFIRMS &&
+	    id != TOGGLE_MANDATORY && id != TOGGLE_PERSISTENT &&
+	    id != TOGGLE_ACK_MODE && id != TOGGLE_PREFETCH &&
+	    id != TOGGLE_DURABLE_QUEUE && id != TOGGLE_QUEUE_TYPE &&
+	    id != TOGGLE_DURABLE_EXCHANGE)
+		return;
 	if (prio >= 3) /* the lesson uses it: never crowded out */
 		prio = 4;
 	if (v != toggle_info(id)->def && prio < 2)

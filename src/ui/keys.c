@@ -88,6 +88,7 @@ static const struct keys_def keys_rows[] = {
 	C(12, REDRAW, N_("redraw"), 0),
 	C('D', BUILD, N_("build"), 7),
 	C('W', WRITE, N_("write"), 8),
+	C('@', FOLLOW, N_("follow"), 19),
 	C('q', QUIT, N_("quit"), 15),
 
 	/* Producer toggles. */

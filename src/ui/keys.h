@@ -51,7 +51,8 @@ enum keys_kind {
 	X(REDRAW, N_("redraw the screen"))                                     \
 	X(BUILD, N_("sandbox: add or remove exchanges, queues, bindings, "    \
 	  "consumers; choose where + publishes"))                              \
-	X(WRITE, N_("sandbox: write it as a lesson script in this directory"))
+	X(WRITE, N_("sandbox: write it as a lesson script in this directory")) \
+	X(FOLLOW, N_("class: leave follow mode, or follow the teacher again"))
 
 enum keys_cmd {
 #define KEYS_CMD_ENUM(id, help) CMD_##id,

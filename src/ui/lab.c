@@ -1101,6 +1101,26 @@ cmd_redraw(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
+/* @: a lab that follows its teacher leaves follow mode, or follows again
+ * (the next lead message then moves it to the teacher's step). */
+static int
+cmd_follow(struct lab *lab, int key)
+{
+	const char *who = class_report_leader();
+
+	(void)key;
+	if (who == NULL || class_report_follow(!class_report_following()) != 0)
+		lab_status(lab, 0, "%s", _("No teacher to follow: start the lab "
+		    "with --class URL --follow."));
+	else if (class_report_following())
+		lab_status(lab, 0, _("Following %s again: @ leaves."), *who ?
+		    who : _("the teacher"));
+	else
+		lab_status(lab, 0, _("You left follow mode; @ follows %s "
+		    "again."), *who ? who : _("the teacher"));
+	return PANE_REDRAW;
+}
+
 static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_QUIT] = cmd_quit,
 	[CMD_HELP] = cmd_help,
@@ -1132,6 +1152,7 @@ static const lab_cmd_fn lab_cmds[CMD_COUNT] = {
 	[CMD_REDRAW] = cmd_redraw,
 	[CMD_BUILD] = build_cmd_open,
 	[CMD_WRITE] = build_cmd_write,
+	[CMD_FOLLOW] = cmd_follow,
 };
 
 static int

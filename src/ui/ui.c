@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "class/class_event.h"
 #include "class/class_report.h"
 #include "engine/live_broker.h"
 #include "ui/cast.h"
@@ -188,6 +189,8 @@ struct ui {
 	char *open_error;        /* why the first lesson did not open */
 	struct cast *cast;       /* --cast, or NULL */
 	int64_t cast_start;      /* lab_clock_ms() when it began */
+	char lead_missing[CLASS_LESSON_MAX]; /* the teacher's lesson that
+					    did not open here, told once */
 };
 
 /*
@@ -436,6 +439,78 @@ ui_next_lesson(struct ui *u)
 	free(path);
 }
 
+/*
+ * A follower opens the teacher's lesson `id` from the lessons directory
+ * (an id from the network: only [A-Za-z0-9_-] names a file). One that does
+ * not open is said once. Returns 1 when the screen changed.
+ */
+static int
+ui_lead_open(struct ui *u, const char *id)
+{
+	struct script_diag diag = { 0 };
+	struct script *s = NULL;
+	char *path;
+
+	if (strcmp(u->lead_missing, id) == 0)
+		return 0;
+	snprintf(u->lead_missing, sizeof u->lead_missing, "%s", id);
+	if (id[strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-")] == '\0') {
+		path = xasprintf("%s/%s.cfg", u->o->lessons_dir, id);
+		s = script_load(path, &diag);
+		script_diag_free(&diag);
+		free(path);
+	}
+	if (s == NULL) {
+		if (u->screen == UI_LAB)
+			lab_status(&u->lab, 1, _("The teacher's lesson %s is not "
+			    "among your lessons."), id);
+		return 1;
+	}
+	u->lead_missing[0] = '\0';
+	ui_close_lab(u);
+	if (ui_open_lab(u, s, SESSION_LESSON) != 0 && !u->have_picker)
+		ui_got_quit = 1; /* nothing left to show */
+	return 1;
+}
+
+/*
+ * A class led by its teacher (class_report.h): the teacher's lab says
+ * where it is; a following lab opens the teacher's lesson, plays up to
+ * the teacher's step (a question waits for the learner's own answer) and
+ * starts the challenge once the teacher released it. Returns 1 when the
+ * screen changed.
+ */
+static int
+ui_lead(struct ui *u)
+{
+	const struct class_event *h;
+	const struct session_lesson *ls;
+	const struct script_step *cur;
+	int lesson = u->screen == UI_LAB && u->lab.mode == SESSION_LESSON;
+
+	if (class_report_teaching()) {
+		if (lesson) {
+			ls = session_lesson(u->lab.ss);
+			class_report_lead_say(u->lab.script->id, (int)ls->step,
+			    ls->challenge_on);
+		}
+		return 0;
+	}
+	if ((h = class_report_lead_heard()) == NULL)
+		return 0;
+	if (!lesson || strcmp(u->lab.script->id, h->lesson) != 0)
+		return ui_lead_open(u, h->lesson);
+	ls = session_lesson(u->lab.ss);
+	cur = session_current_step(u->lab.ss);
+	if ((int)ls->step < h->step && ls->step < ls->nsteps &&
+	    !(cur && cur->ask && !ls->answered))
+		return lab_next(&u->lab) != 0;
+	if (h->released && ls->step >= ls->nsteps && !ls->challenge_on)
+		return lab_next(&u->lab) != 0;
+	return 0;
+}
+
 /* The loop; returns when the learner quits or a signal asks to. */
 static void
 ui_loop(struct ui *u)
@@ -507,14 +582,15 @@ ui_loop(struct ui *u)
 			flags |= lab_run(&u->lab, lab_clock_ms());
 		if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->tick)
 			flags |= u->o->hooks->tick(u->o->hooks_ctx, &u->lab);
+		if (ui_lead(u))
+			flags |= PANE_REDRAW;
 		if (flags & PANE_REDRAW)
 			redraw = 1;
 	}
 }
 
-/* Starts curses; returns NULL with *why when the terminal cannot do. */
-static SCREEN *
-ui_start_curses(const char **why)
+SCREEN *
+ui_curses_open(const char **why)
 {
 	SCREEN *scr;
 	const char *term = getenv("TERM");
@@ -719,7 +795,7 @@ ui_main(const struct ui_opts *opts)
 		free(u.progress_notice);
 		return ui_no_terminal(strerror(errno));
 	}
-	scr = ui_start_curses(&why);
+	scr = ui_curses_open(&why);
 	if (scr == NULL) {
 		cast_close(u.cast, NULL);
 		ui_signals_stop();

@@ -66,4 +66,13 @@ int ui_main(const struct ui_opts *opts);
  */
 int ui_speed_known(const char *label);
 
+/*
+ * Starts curses on stdin/stdout as every screen of the lab does (keypad,
+ * no delay, no cursor, the mouse, Unicode lines in a UTF-8 locale), after
+ * i18n_setup. Returns the screen, or NULL with *why (translated, static)
+ * when TERM is unset or unknown or cannot move the cursor. The caller
+ * ends it with endwin() and delscreen().
+ */
+struct screen *ui_curses_open(const char **why);
+
 #endif

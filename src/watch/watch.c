@@ -11,12 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/mono.h"
 #include "util/stop.h"
 #include "util/xmalloc.h"
 #include "watch/watch_ctl.h"
 #include "watch/watch_record.h"
 
 #define WATCH_BAD_INPUT 2
+#define WATCH_FLUSH_MS 10
+#define WATCH_OUT_BUF (64 * 1024)
 
 static volatile sig_atomic_t watch_stop;
 
@@ -58,6 +61,7 @@ watch_parse_listen(const char *s, char **host, int *port)
 struct watch_out {
 	FILE *out;
 	int json;
+	int pending;           /* lines written since the last flush */
 };
 
 static void
@@ -73,7 +77,7 @@ watch_emit(void *ctx, const struct event *ev)
 		event_print_json(w->out, ev);
 	else
 		event_print_text(w->out, ev);
-	fflush(w->out);
+	w->pending = 1;
 }
 
 /* Reads what stdin has (without waiting) and runs each whole line as a
@@ -103,13 +107,16 @@ watch_commands(struct watch_ctl *w, FILE *out, char *buf, size_t cap,
 		watch_ctl_command(w, "(a line longer than 1023 bytes)", out);
 		*have = 0;
 	}
+	/* A reply is awaited: it goes out now. */
+	fflush(out);
 	return 0;
 }
 
 int
 watch_run(const struct watch_opts *o)
 {
-	struct watch_out w = { o->out, o->json };
+	struct watch_out w = { o->out, o->json, 0 };
+	double flushed = 0;
 	struct watch_ctl ctl;
 	char *host = NULL, *cause = NULL, line[1024];
 	size_t have = 0;
@@ -121,6 +128,9 @@ watch_run(const struct watch_opts *o)
 		    "HOST:PORT\n", o->listen);
 		return WATCH_BAD_INPUT;
 	}
+	/* Fully buffered, a terminal too: see the loop below. */
+	if (o->screen == NULL)
+		setvbuf(o->out, NULL, _IOFBF, WATCH_OUT_BUF);
 	/* On the screen, the events go to its session (the watch engine
 	 * takes them over); never onto the terminal. */
 	if (watch_ctl_open(&ctl, o->url, host, port, o->screen ? NULL :
@@ -130,6 +140,8 @@ watch_run(const struct watch_opts *o)
 		free(host);
 		return 1;
 	}
+	if (o->screen)
+		watch_proxy_quiet(ctl.p);
 	stop_on_signals(watch_on_signal);
 	/* target.display holds no password. An IPv6 address is written in
 	 * brackets, as URLs and --listen write it. */
@@ -144,17 +156,29 @@ watch_run(const struct watch_opts *o)
 	}
 	if (o->screen)
 		status = o->screen(&ctl, o->screen_ctx);
-	else
+	else {
+		/* Fully buffered, a terminal too: the lines go out at most
+		 * WATCH_FLUSH_MS after they were written, in one write (a
+		 * write per event cost more than the proxying itself: make
+		 * bench, strace -c), and a command's reply at once. */
 		while (!watch_stop) {
+			double now = mono_seconds();
+			if (w.pending && now - flushed >= WATCH_FLUSH_MS / 1e3) {
+				fflush(o->out);
+				w.pending = 0;
+				flushed = now;
+			}
 			if (commands && watch_commands(&ctl, o->out, line,
 			    sizeof line, &have) != 0)
 				commands = 0;
-			if (watch_proxy_step(ctl.p, commands ? 50 : 250) != 0) {
+			if (watch_proxy_step(ctl.p, w.pending ? WATCH_FLUSH_MS :
+			    commands ? 50 : 250) != 0) {
 				fprintf(stderr, "rabbitlab watch: poll: %s\n",
 				    strerror(errno));
 				break;
 			}
 		}
+	}
 	if (o->record && watch_record(&ctl, o->record, &cause) != 0) {
 		fprintf(stderr, "rabbitlab watch: --record %s: %s\n",
 		    o->record, cause);

@@ -11,6 +11,7 @@
  */
 #include "watch/watch_proxy.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 struct wp_dir {
 	uint8_t *buf;
 	size_t start, end;     /* unsent bytes are buf[start, end) */
+	size_t fresh;          /* buf[fresh, end) is not parsed yet */
 	uint64_t in;           /* stream offset of buf[end] */
 	int eof;               /* its source is done */
 	int shut;              /* its destination got SHUT_WR */
@@ -66,6 +68,7 @@ struct watch_proxy {
 	struct pollfd *fds;
 	size_t fds_cap;
 	int accept_warned;
+	int quiet;        /* nothing to stderr: a screen owns the terminal */
 };
 
 /* Resolves host:port into sa/len; on failure sets *cause. */
@@ -107,6 +110,12 @@ watch_proxy_new(const char *listen_host, int listen_port,
 		return NULL;
 	}
 	return p;
+}
+
+void
+watch_proxy_quiet(struct watch_proxy *p)
+{
+	p->quiet = 1;
 }
 
 int
@@ -154,7 +163,7 @@ wp_end(struct watch_proxy *p, size_t i, const char *why)
 {
 	struct wp_pair *pr = p->pairs[i];
 
-	if (why[0])
+	if (why[0] && !p->quiet)
 		fprintf(stderr, "rabbitlab watch: connection c%u from %s: %s; "
 		    "closed it\n", pr->id, pr->peer, why);
 	watch_conn_end(pr->conn, why);
@@ -188,8 +197,10 @@ wp_accept(struct watch_proxy *p)
 	if (fd < 0) {
 		if ((errno == EMFILE || errno == ENFILE) && !p->accept_warned) {
 			p->accept_warned = 1;
-			fprintf(stderr, "rabbitlab watch: cannot accept more "
-			    "connections: %s\n", strerror(errno));
+			if (!p->quiet)
+				fprintf(stderr, "rabbitlab watch: cannot "
+				    "accept more connections: %s\n",
+				    strerror(errno));
 		}
 		return;
 	}
@@ -277,16 +288,22 @@ wp_check_header(struct wp_pair *pr, const uint8_t *d, size_t n)
 	return 0;
 }
 
-/* `n` bytes were read into d's buffer at its end: parse them. */
+/*
+ * Parses what was read into d's buffer and not parsed yet, buf[fresh,
+ * end). The proxy forwards first and parses after, so that decoding is
+ * not on the round trip; bytes stay where they are until the next read.
+ */
 static int
-wp_took(struct wp_pair *pr, struct wp_dir *d, size_t n)
+wp_took(struct wp_pair *pr, struct wp_dir *d)
 {
-	const uint8_t *at = d->buf + d->end;
-	uint64_t base = d->in;
+	const uint8_t *at = d->buf + d->fresh;
+	size_t n = d->end - d->fresh;
+	uint64_t base = d->in - n;
 	int up = d == &pr->up;
 
-	d->end += n;
-	d->in += n;
+	d->fresh = d->end;
+	if (n == 0)
+		return pr->err[0] ? -1 : 0;
 	if (up && pr->hdr_have < 8 && wp_check_header(pr, at, n) != 0)
 		return -1;
 	if (live_frame_feed(&d->fr, at, n, base, &wp_ops, pr) != 0) {
@@ -330,9 +347,11 @@ watch_scan_feed(struct watch_scan *s, int upstream, const void *d, size_t n)
 	while (n > 0 && !pr->err[0]) {
 		size_t k = n < WP_BUF ? n : WP_BUF;
 		/* Everything staged is "written" at once. */
-		dir->start = dir->end = 0;
+		dir->start = dir->fresh = 0;
+		dir->end = k;
+		dir->in += k;
 		memcpy(dir->buf, p, k);
-		(void)wp_took(pr, dir, k);
+		(void)wp_took(pr, dir);
 		p += k;
 		n -= k;
 	}
@@ -377,7 +396,11 @@ wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 
 	if (d->eof)
 		return 0;
+	/* Parsed to the end, so a move to the buffer's front moves no
+	 * unparsed byte. */
+	assert(d->fresh == d->end);
 	n = sock_fill(fd, d->buf, WP_BUF, &d->start, &d->end);
+	d->fresh = d->end;
 	if (n == -2)
 		return 0;
 	if (n < 0)
@@ -386,7 +409,9 @@ wp_read(struct wp_pair *pr, int fd, struct wp_dir *d, const char *side)
 		d->eof = 1;
 		return 0;
 	}
-	return wp_took(pr, d, (size_t)n);
+	d->end += (size_t)n;
+	d->in += (size_t)n;
+	return 0;
 }
 
 static int
@@ -465,7 +490,11 @@ wp_run_pair(struct wp_pair *pr, short cre, short bre)
 		return;
 	if (!pr->connecting && wp_write(pr, pr->bfd, &pr->up, "broker") != 0)
 		return;
-	(void)wp_write(pr, pr->cfd, &pr->down, "client");
+	if (wp_write(pr, pr->cfd, &pr->down, "client") != 0)
+		return;
+	/* What went through is parsed now, off the round trip. */
+	if (wp_took(pr, &pr->up) == 0)
+		(void)wp_took(pr, &pr->down);
 }
 
 int

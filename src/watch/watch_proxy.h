@@ -36,6 +36,11 @@ struct watch_proxy *watch_proxy_new(const char *listen_host, int listen_port,
     char **cause);
 /* Ends every connection (reported as ended by the lab) and frees all. */
 void watch_proxy_free(struct watch_proxy *p);
+/*
+ * Says nothing on stderr from now on (a screen owns the terminal): what
+ * ends a connection still reaches the tracker's events.
+ */
+void watch_proxy_quiet(struct watch_proxy *p);
 /* The port it listens on. */
 int watch_proxy_port(const struct watch_proxy *p);
 /* Connections open now. */

@@ -18,14 +18,25 @@
  * 2. Wall time of one script's steps on the simulated engine (virtual
  *    clock) and on the live engine; the ratio sim/live, median of RUNS.
  *
- * Usage: livebench [runs [script]]. Exit status 0 when every figure was
- * measured (the target decides nothing), 1 on an error.
+ * 3. With --watch PORT: a bare rabbitmq-c publisher straight to the node
+ *    and through `rabbitlab watch` listening on PORT in front of it, in
+ *    the same run (lb_watch): throughput per confirm mode, the ratio
+ *    (target >= 0.95x), and the round trip the watch adds per confirm;
+ *    given the watch's PID, the CPU time it spent per message.
+ *
+ * Usage: livebench [runs [script]]; livebench --watch PORT [runs [PID]].
+ * Exit status 0 when every figure was measured (the targets decide
+ * nothing), 1 on an error, 2 for bad arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "engine/live.h"
+#include "engine/live_broker.h"
+#include "model/toggle.h"
 #include "lesson/compare.h"
 #include "lesson/script.h"
 
@@ -140,17 +151,187 @@ lb_wall(int runs, const char *path)
 	return 0;
 }
 
+/* ---- 3. rabbitlab watch ---------------------------------------------- */
+
+#define WB_MODES 3
+#define WB_ROUNDS 5
+#define WB_EACH_N 2000
+#define WB_TARGET 0.95
+
+/* Messages per round and mode: no confirms, batches, each. */
+static const uint32_t wb_n[WB_MODES] = { 20000, 10000, WB_EACH_N };
+
+/* The CPU time (user and system) process `pid` has used, in seconds; -1
+ * if /proc does not say. */
+static double
+lb_cpu_seconds(long pid)
+{
+	char path[64];
+	unsigned long ut, st;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	/* pid (comm) state, then 10 fields before utime and stime; comm
+	 * ("rabbitlab") holds no space. */
+	got = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &ut, &st);
+	fclose(f);
+	return got == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) :
+	    -1;
+}
+
+/* The value at fraction q (0..1) of v[0..n), sorted in place. */
+static double
+lb_quantile(double *v, int n, double q)
+{
+	int i = (int)(q * (n - 1) + 0.5);
+
+	qsort(v, (size_t)n, sizeof v[0], lb_cmp);
+	return v[i];
+}
+
+/* One run: per mode the median rate of WB_ROUNDS rounds straight to the
+ * node and through the watch (their order alternating round by round);
+ * for each confirm, the median and p99 round trip of all rounds. */
+static int
+lb_watch_run(const struct live_target *node, const struct live_target *via,
+    double direct[WB_MODES], double proxied[WB_MODES], double rtt[2][2])
+{
+	static const int mode[WB_MODES] = { CONFIRMS_OFF, CONFIRMS_BATCH,
+	    CONFIRMS_EACH };
+	static double lat[2][WB_ROUNDS * WB_EACH_N];
+	char queue[64];
+
+	snprintf(queue, sizeof queue, "rabbitlab.watchbench.%ld",
+	    (long)getpid());
+	for (int m = 0; m < WB_MODES; m++) {
+		double r[2][WB_ROUNDS];
+		for (int k = 0; k < WB_ROUNDS; k++)
+			for (int j = 0; j < 2; j++) {
+				int side = (j + k) % 2; /* 0 node, 1 watch */
+				char *cause = NULL;
+				double *l = mode[m] == CONFIRMS_EACH ?
+				    lat[side] + k * WB_EACH_N : NULL;
+				r[side][k] = live_bench_bare(side ? via : node,
+				    queue, mode[m], 0, wb_n[m], 1, l, &cause);
+				if (r[side][k] < 0) {
+					fprintf(stderr, "livebench: %s\n", cause);
+					free(cause);
+					return -1;
+				}
+			}
+		direct[m] = lb_median(r[0], WB_ROUNDS);
+		proxied[m] = lb_median(r[1], WB_ROUNDS);
+	}
+	for (int side = 0; side < 2; side++) {
+		rtt[side][0] = lb_quantile(lat[side], WB_ROUNDS * WB_EACH_N, 0.5);
+		rtt[side][1] = lb_quantile(lat[side], WB_ROUNDS * WB_EACH_N, 0.99);
+	}
+	return 0;
+}
+
+/*
+ * A bare rabbitmq-c publisher straight to the node and through a
+ * `rabbitlab watch` listening on 127.0.0.1:`port` in front of it, in the
+ * same run; prints throughput per confirm mode, the ratio (target >=
+ * 0.95x), and what the watch adds to each confirm's round trip.
+ */
+static int
+lb_watch(int runs, int port, long pid)
+{
+	static const char *name[WB_MODES] = { "no confirms", "batches of 100",
+	    "each" };
+	double d[WB_MODES][RUNS_MAX], p[WB_MODES][RUNS_MAX];
+	double ratio[WB_MODES][RUNS_MAX], lat[2][2][RUNS_MAX];
+	double add[2][RUNS_MAX];
+	struct live_target node, via;
+	char *cause = NULL;
+	int below = 0;
+	double cpu;
+
+	if (live_broker_resolve(NULL, &node, &cause) != 0) {
+		fprintf(stderr, "livebench: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	cpu = pid > 0 ? lb_cpu_seconds(pid) : -1;
+	via = node;
+	via.port = port;
+	snprintf(via.display, sizeof via.display, "the watch on port %d",
+	    port);
+	for (int k = 0; k < runs; k++) {
+		double dr[WB_MODES], pr[WB_MODES], rtt[2][2];
+		if (lb_watch_run(&node, &via, dr, pr, rtt) != 0)
+			return -1;
+		fprintf(stderr, "  run %d of %d:", k + 1, runs);
+		for (int m = 0; m < WB_MODES; m++) {
+			d[m][k] = dr[m];
+			p[m][k] = pr[m];
+			ratio[m][k] = pr[m] / dr[m];
+			fprintf(stderr, " %.3f", ratio[m][k]);
+		}
+		for (int s = 0; s < 2; s++)
+			for (int q = 0; q < 2; q++)
+				lat[s][q][k] = rtt[s][q];
+		add[0][k] = rtt[1][0] - rtt[0][0];
+		add[1][k] = rtt[1][1] - rtt[0][1];
+		fprintf(stderr, "; +%.0f us median, +%.0f us p99\n", add[0][k],
+		    add[1][k]);
+	}
+	printf("rabbitlab watch: a bare rabbitmq-c publisher (transient, "
+	    "mandatory, the lab's properties) straight to the node and "
+	    "through the watch (--json to /dev/null), same run; median of %d "
+	    "runs of %d rounds; target >= %.2fx\n", runs, WB_ROUNDS,
+	    WB_TARGET);
+	printf("  %-15s %12s %12s %8s\n", "mode", "node msg/s", "watch msg/s",
+	    "ratio");
+	for (int m = 0; m < WB_MODES; m++) {
+		double r = lb_median(ratio[m], runs);
+		below += r < WB_TARGET;
+		printf("  %-15s %12.0f %12.0f %7.3fx %s\n", name[m],
+		    lb_median(d[m], runs), lb_median(p[m], runs), r,
+		    r >= WB_TARGET ? "ok" : "BELOW");
+	}
+	printf("  round trip per confirm (each): straight %.0f us median, "
+	    "%.0f us p99; through the watch %.0f us, %.0f us; added %+.0f us "
+	    "median, %+.0f us p99\n", lb_median(lat[0][0], runs),
+	    lb_median(lat[0][1], runs), lb_median(lat[1][0], runs),
+	    lb_median(lat[1][1], runs), lb_median(add[0], runs),
+	    lb_median(add[1], runs));
+	if (cpu >= 0 && lb_cpu_seconds(pid) >= 0) {
+		double msgs = (double)runs * WB_ROUNDS *
+		    (wb_n[0] + wb_n[1] + wb_n[2]);
+		cpu = lb_cpu_seconds(pid) - cpu;
+		printf("  the watch's CPU (user and system): %.2f s for %.0f "
+		    "messages, %.1f us a message\n", cpu, msgs,
+		    cpu / msgs * 1e6);
+	}
+	printf("modes at or above %.2fx: %d of %d\n", WB_TARGET,
+	    WB_MODES - below, WB_MODES);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : RUNS_DEFAULT;
+	int watch = argc > 1 && strcmp(argv[1], "--watch") == 0;
+	int runs = argc > 1 + 2 * watch ? atoi(argv[1 + 2 * watch]) :
+	    RUNS_DEFAULT;
 	const char *script = argc > 2 ? argv[2] : SCRIPT_DEFAULT;
 
-	if (runs < 1 || runs > RUNS_MAX) {
-		fprintf(stderr, "usage: livebench [runs (1-%d) [script]]\n",
-		    RUNS_MAX);
+	if (runs < 1 || runs > RUNS_MAX ||
+	    (watch && (argc < 3 || atoi(argv[2]) <= 0))) {
+		fprintf(stderr, "usage: livebench [runs (1-%d) [script]]\n"
+		    "       livebench --watch PORT [runs [PID]]\n", RUNS_MAX);
 		return 2;
 	}
+	if (watch)
+		return lb_watch(runs, atoi(argv[2]),
+		    argc > 4 ? atol(argv[4]) : 0) != 0;
 	if (lb_throughput(runs) != 0 || lb_wall(runs, script) != 0)
 		return 1;
 	return 0;

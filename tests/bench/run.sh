@@ -4,8 +4,10 @@
 # one full redraw at 160x48 under callgrind, so later changes can be compared;
 # then the live engine against a private RabbitMQ node (build/livebench):
 # publish throughput through the lab beside a bare rabbitmq-c loop, and the
-# simulated/live wall-time ratio of one script. LIVEBENCH_RUNS (default 5)
-# sets how many runs the medians are taken over; then the classroom
+# simulated/live wall-time ratio of one script; a bare client straight to
+# that node against the same client through `rabbitlab watch` (the ratio
+# per confirm mode, the round trip the watch adds). LIVEBENCH_RUNS (default
+# 5) sets how many runs the medians are taken over; then the classroom
 # (tests/bench/class.sh, CLASSBENCH_RUNS runs, default 3).
 set -u
 cd "$(dirname "$0")/../.."
@@ -47,6 +49,28 @@ if ! tests/live/node.sh start "$node" >/dev/null; then
 fi
 RABBITLAB_NODE=$node "$BUILD/livebench" "${LIVEBENCH_RUNS:-5}" \
     lessons/05-confirms-returns.cfg || exit 1
+
+echo "== rabbitlab watch in front of the same node"
+# A watch of its own (the test started it; its JSON lines go to /dev/null),
+# ended by pid; waits at most 20 s for its listening line.
+port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
+"$BUILD/rabbitlab" watch --json --listen 127.0.0.1:0 \
+    --broker "amqp://guest:guest@127.0.0.1:$port" >/dev/null 2>"$node.watch" &
+watch=$!
+trap 'kill $watch 2>/dev/null; tests/live/node.sh stop "$node" >/dev/null 2>&1; rm -rf "$node" "$node.watch"' EXIT
+for _ in $(seq 200); do
+	grep -q 'listening on' "$node.watch" && break
+	sleep 0.1
+done
+wport=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\) for .*/\1/p' "$node.watch")
+if [ -z "$wport" ]; then
+	echo "watch: it did not start listening" >&2
+	cat "$node.watch" >&2
+	exit 1
+fi
+RABBITLAB_NODE=$node "$BUILD/livebench" --watch "$wport" \
+    "${LIVEBENCH_RUNS:-5}" "$watch" || exit 1
+kill "$watch"
 
 echo "== the classroom (200 simulated students and the dashboard, same node)"
 bash tests/bench/class.sh "$BUILD/rabbitlab" "$node" "${CLASSBENCH_RUNS:-3}" || exit 1

@@ -1,8 +1,11 @@
 /*
- * libFuzzer target for the class dashboard's event decoder: any bytes a
- * peer publishes into the class's queue are either one event or refused
- * with a sentence, without a crash, a hang or a leak. An event that
- * decodes must encode, and decode again to the same event.
+ * libFuzzer target for the class's event decoder: any bytes a peer
+ * publishes into the class's queue, or into the teacher's lead exchange
+ * that followers read (a lead is an event of kind "lead"), are either one
+ * event or refused with a sentence, without a crash, a hang or a leak. An
+ * event that decodes must encode, and decode again to the same event; a
+ * lead that decodes names a step a follower can use (not negative) and a
+ * released flag that is 0 or 1.
  *
  *   make fuzz
  *   ./build/fuzz_class -max_total_time=60 tests/fuzz/corpus_class
@@ -30,6 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a refusal must say why */
 		return 0;
 	}
+	if (ev.kind == CLASS_LEAD && (ev.step < 0 || (ev.released != 0 &&
+	    ev.released != 1) || ev.lesson[0] == '\0'))
+		abort();
 	n = class_event_encode(&ev, json, sizeof json);
 	if (n < 0 || class_event_decode(json, (size_t)n, &again, why,
 	    sizeof why) != 0 || memcmp(&ev, &again, sizeof ev) != 0)

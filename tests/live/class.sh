@@ -40,12 +40,7 @@ cleanup() {
 }
 
 t0=$(date +%s)
-if ! tests/live/node.sh start "$node" >"$tmp/node.out" 2>&1; then
-	ko "class: a private node" "$tmp/node.out"
-	finish
-fi
-port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
-pid=$(sed -n 's/^LAB_PID=//p' "$node/node.env")
+start_node class "$node"
 # The node's guest user; its password must show nowhere.
 secret=guest
 url="amqp://guest:$secret@127.0.0.1:$port"
@@ -97,12 +92,7 @@ else
 	    "$tmp/late.err"
 fi
 # The dashboard has taken everything once the queue holds nothing.
-for _ in $(seq 100); do
-	n=$(tests/live/node.sh ctl "$node" list_queues -q name messages 2>/dev/null |
-	    awk '$1 == "rabbitlab.class.t30.dashboard" { print $2 }')
-	[ "$n" = 0 ] && break
-	sleep 0.2
-done
+queue_drained "$node" rabbitlab.class.t30.dashboard
 kill -TERM "$dash"
 wait "$dash"
 rc_dash=$?

@@ -74,3 +74,28 @@ scratch_exit() {
 	fi
 	rm -rf "$tmp"
 }
+
+# Starts a private node in `dir` (tests/live/node.sh) and sets port (its
+# AMQP port) and pid (its beam's); on failure, fails the check "`who`: a
+# private node" with node.sh's output and finishes.
+start_node() { # who dir
+	if ! tests/live/node.sh start "$2" >"$tmp/node.out" 2>&1; then
+		ko "$1: a private node" "$tmp/node.out"
+		finish
+	fi
+	port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$2/node.env")
+	pid=$(sed -n 's/^LAB_PID=//p' "$2/node.env")
+}
+
+# Waits up to 20 s for queue `q` on the node in `dir` to hold no message
+# (a dashboard has then taken everything sent).
+queue_drained() { # dir q
+	local n
+	for _ in $(seq 100); do
+		n=$(tests/live/node.sh ctl "$1" list_queues -q name messages 2>/dev/null |
+		    awk -v q="$2" '$1 == q { print $2 }')
+		[ "$n" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}

@@ -183,8 +183,8 @@ side_chain() { # suite...
 		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
 }
-sides="secrets shared lifetime watch class watch_fail watch_screen"
-side_chain secrets shared lifetime class &
+sides="secrets shared lifetime watch class classroom watch_fail watch_screen"
+side_chain secrets shared lifetime class classroom &
 side_chain watch watch_fail watch_screen &
 lanes=""
 for n in $nodes; do

@@ -49,7 +49,7 @@ test_round_trip(void **state)
 		struct class_event ev = test_event((enum class_kind)k, "ab-7");
 		ev.question = 3, ev.choice = 2, ev.right = 1;
 		ev.step = 4, ev.attempt = 2, ev.met = 1, ev.after_solution = 1;
-		ev.hint = 1;
+		ev.hint = 1, ev.released = 1;
 		int n = class_event_encode(&ev, json, sizeof json);
 		assert_true(n > 0);
 		assert_int_equal(class_event_decode(json, (size_t)n, &back, why,
@@ -65,7 +65,9 @@ test_round_trip(void **state)
 		if (k == CLASS_CHALLENGE)
 			assert_int_equal(back.after_solution, 1);
 		/* Only the fields of its kind travel. */
-		assert_int_equal(back.step, k == CLASS_ACTION ? 4 : 0);
+		assert_int_equal(back.step, k == CLASS_ACTION ||
+		    k == CLASS_LEAD ? 4 : 0);
+		assert_int_equal(back.released, k == CLASS_LEAD);
 	}
 	/* Too small a buffer is refused, not cut. */
 	struct class_event ev = test_event(CLASS_HINT, "ab-1");
@@ -269,6 +271,61 @@ test_dash(void **state)
 	class_dash_free(&d);
 }
 
+/* The screen's figures: the current question is the one answered last,
+ * a lesson's solve rate and median come from one place, and a teacher's
+ * lead message is never counted as progress. */
+static void
+test_dash_current_and_lead(void **state)
+{
+	struct class_dash d;
+	struct class_event ev;
+	unsigned opened, solved;
+	int64_t median;
+	char json[CLASS_EVENT_JSON_MAX], why[200];
+	int n;
+
+	(void)state;
+	class_dash_init(&d, "net101");
+	assert_int_equal(d.current, -1);
+	ev = test_event(CLASS_ANSWER, "aa-1");
+	ev.question = 3, ev.choice = 1;
+	assert_int_equal(class_dash_add(&d, &ev, ev.ts_ms), 1);
+	ev = test_event(CLASS_ANSWER, "aa-2");
+	ev.question = 5, ev.choice = 0;
+	assert_int_equal(class_dash_add(&d, &ev, ev.ts_ms), 1);
+	assert_int_equal(d.questions[d.current].question, 5);
+	ev = test_event(CLASS_ANSWER, "bb-1");
+	ev.question = 3, ev.choice = 2;
+	assert_int_equal(class_dash_add(&d, &ev, ev.ts_ms), 1);
+	assert_int_equal(d.questions[d.current].question, 3);
+	assert_int_equal(d.questions[d.current].choices[2], 1);
+	ev = test_event(CLASS_CHALLENGE, "bb-2");
+	ev.met = 1, ev.attempt = 1, ev.spent_ms = 4000;
+	assert_int_equal(class_dash_add(&d, &ev, ev.ts_ms), 1);
+	class_dash_lesson_stats(&d, 0, &opened, &solved, &median);
+	assert_int_equal(opened, 2);
+	assert_int_equal(solved, 1);
+	assert_int_equal(median, 4000);
+	/* A lead decodes, and the dashboard refuses it. */
+	ev = test_event(CLASS_LEAD, "cc-1");
+	ev.step = 7, ev.released = 1;
+	n = class_event_encode(&ev, json, sizeof json);
+	assert_true(n > 0);
+	assert_int_equal(class_event_decode(json, (size_t)n, &ev, why,
+	    sizeof why), 0);
+	assert_int_equal(ev.step, 7);
+	assert_int_equal(ev.released, 1);
+	assert_int_equal(class_dash_add(&d, &ev, ev.ts_ms), -1);
+	assert_int_equal(d.refused, 1);
+	assert_int_equal(d.events, 4);
+	/* A lead without "released" is not one. */
+	assert_int_equal(class_event_decode("{\"id\":\"a-1\",\"student\":\"T\","
+	    "\"class\":\"c\",\"kind\":\"lead\",\"lesson\":\"l\",\"step\":1,"
+	    "\"spent_ms\":0,\"ts\":1}", 94, &ev, why, sizeof why), -1);
+	assert_non_null(strstr(why, "released"));
+	class_dash_free(&d);
+}
+
 int
 main(void)
 {
@@ -278,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_dash),
+		cmocka_unit_test(test_dash_current_and_lead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
