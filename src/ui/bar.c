@@ -100,9 +100,11 @@ header_draw(struct pane *p, struct lab *lab)
 	header_title(p->y, x, p->w - rw - (x - p->x) - 1,
 	    script_text_get(&lab->script->title, lab->o.lang));
 	if (lab->status[0]) {
+		/* A message covers the title, up to the brand, rather than
+		 * losing its end. */
 		int sw = text_width(lab->status) + 2, sx;
-		if (sw > p->w / 2 + rw / 2)
-			sw = p->w / 2 + rw / 2;
+		if (sw > p->w - (x - p->x))
+			sw = p->w - (x - p->x);
 		sx = p->x + p->w - sw;
 		draw_blank(p->y, sx, sw, lab->status_bad ? DRAW_STATUS_BAD :
 		    DRAW_STATUS);
@@ -229,6 +231,9 @@ bar_items(const struct lab *lab, enum keys_kind kind, struct bar_item *items,
 			it->k = &t[i];
 			it->need = need;
 			keys_name(t[i].key, it->name, sizeof it->name);
+			if (t[i].key == ' ') /* as the lesson text names it */
+				snprintf(it->name, sizeof it->name, "%s",
+				    _("space"));
 			it->label = keys_label(&t[i]);
 			it->tiny = keys_tiny(&t[i]);
 			if (kind == KEYS_COMMAND && t[i].id == CMD_SLOWER) {

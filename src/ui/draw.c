@@ -138,10 +138,8 @@ draw_name(int y, int x, int w, const char *s, enum draw_role role)
 {
 	char buf[256];
 
-	/* '~' rather than an ellipsis: U+2026 is two columns wide in
-	 * terminals set to draw ambiguous characters wide, as many set up
-	 * for Chinese are. */
-	return draw_text(y, x, w, text_elide(s, w, "~", buf, sizeof buf),
+	return draw_text(y, x, w, text_elide(s, w, DRAW_ELIDE, buf,
+	    sizeof buf),
 	    role);
 }
 

@@ -88,11 +88,17 @@ int draw_printf(int y, int x, int w, enum draw_role role, const char *fmt,
     ...) __attribute__((format(printf, 5, 6)));
 /*
  * Writes the name `s` (a queue, an exchange) in at most w columns: when it
- * is wider, its middle gives way to a '~' (ui/text.h text_elide) rather
+ * is wider, its middle gives way to DRAW_ELIDE (ui/text.h text_elide) rather
  * than its end, so names that differ only at the end stay apart. Returns
  * the columns written.
  */
 int draw_name(int y, int x, int w, const char *s, enum draw_role role);
+/*
+ * The mark of a name shortened in its middle. Two dots: '~' is the
+ * legend's "transient", and U+2026 is two columns wide in terminals that
+ * draw ambiguous characters wide, as many set up for Chinese do.
+ */
+#define DRAW_ELIDE ".."
 /* Fills w columns with spaces in role `role`. */
 void draw_blank(int y, int x, int w, enum draw_role role);
 

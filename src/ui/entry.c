@@ -35,11 +35,10 @@ entry_start(struct lab *lab, int key)
 		    !keys_typeable(&t[i]))
 			continue;
 		used += (size_t)snprintf(list + used, sizeof list - used,
-		    "%s%s", used ? _(", ") : "", keys_name(t[i].key, name,
+		    "%s%s", used ? " " : "", keys_name(t[i].key, name,
 		    sizeof name));
 	}
-	lab_status(lab, 0, _("Type a number: press the toggle's key (%s), "
-	    "Esc cancels."), list);
+	lab_status(lab, 0, _("Type a number for: %s (Esc cancels)"), list);
 	return PANE_REDRAW;
 }
 

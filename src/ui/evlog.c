@@ -194,7 +194,7 @@ evlog_draw(struct pane *p, struct lab *lab)
 		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD, " %s ",
 		    _("Event log (ms)"));
 	if (n == 0) {
-		draw_text(p->y + 1, p->x + 1, p->w - 1,
+		draw_wrap(p->y + 1, p->x + 1, p->w - 1, p->h - 1, 0,
 		    _("No frames yet: press + to publish."), DRAW_DIM);
 		return;
 	}

@@ -371,12 +371,14 @@ producer_draw(struct pane *p, struct lab *lab)
 	    _("blocked"), v->producer_blocked_us ? DRAW_WARN : DRAW_VALUE);
 	flow_duration(r->value, sizeof r->value, v->producer_blocked_us);
 	if (v->producer_retry_in_us >= 0) {
-		/* Reconnecting: the countdown and which attempt is next. */
+		/* Reconnecting: the countdown and which attempt is next, of
+		 * how many ("2/3": '#' is the legend's "persistent"). */
 		char in[24];
 		r = flow_add(&rs, ROW_STATE, 3, _("retry in"), DRAW_WARN);
 		flow_duration(in, sizeof in, v->producer_retry_in_us);
-		snprintf(r->value, sizeof r->value, "%s #%d", in,
-		    v->producer_attempt + 1);
+		snprintf(r->value, sizeof r->value, "%s %d/%d", in,
+		    v->producer_attempt + 1, (int)session_get_toggle(lab->ss,
+			TOGGLE_PRODUCER_ATTEMPTS));
 	}
 	flow_toggle(&rs, lab, TOGGLE_CONFIRMS, 1);
 	flow_toggle(&rs, lab, TOGGLE_BATCH, confirms == CONFIRMS_BATCH);
@@ -409,19 +411,19 @@ flow_bindings(const struct topology *t, const char *name)
 
 /* Whether names a and b look the same cut to w columns. */
 /* Name as w columns show it: whole, or with its middle given way to a
- * '~' (text_elide), never cut in the middle of its last word. */
+ * DRAW_ELIDE (text_elide), never cut in the middle of its last word. */
 static const char *
 flow_elide(const char *name, int w, char *buf, size_t len)
 {
-	return text_elide(name, w, "~", buf, len);
+	return text_elide(name, w, DRAW_ELIDE, buf, len);
 }
 
 /*
  * Exchange i's name as the pane shows it in w columns, into buf: whole if
- * it fits, else with a middle '~' (err~direct). When that makes two
- * exchanges look the same (in lesson 11, order.delay.direct and
+ * it fits, else with a middle DRAW_ELIDE (err..direct). When that makes
+ * two exchanges look the same (in lesson 11, order.delay.direct and
  * order.direct), the dotted head all of them share gives way to a leading
- * '~' instead, which keeps the parts that differ.
+ * DRAW_ELIDE instead, which keeps the parts that differ.
  */
 static const char *
 flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
@@ -448,8 +450,13 @@ flow_exchange_name(const struct topology *t, size_t i, int w, char *buf,
 		common--;
 	if (!clash || common == 0 || text_width(name) <= w)
 		return buf;
-	buf[0] = '~';
-	flow_elide(name + common, w - 1, buf + 1, len - 1);
+	/* The head given way shows as the same mark as a middle; the
+	 * tail, where the names differ, keeps its end (..ay.direct). */
+	name += common;
+	while (*name && text_width(name) > w - (int)strlen(DRAW_ELIDE))
+		while ((*++name & 0xc0) == 0x80)
+			;
+	snprintf(buf, len, "%s%s", DRAW_ELIDE, name);
 	return buf;
 }
 
@@ -633,7 +640,7 @@ flow_queue_name(const struct lab_queue *q, int cols, char *out, size_t len)
 	if (tag && text_width(q->name) + 3 + text_width(tag) <= cols)
 		snprintf(out, len, "%s [%s]", q->name, tag);
 	else
-		snprintf(out, len, "%s", text_elide(q->name, cols, "~", name,
+		snprintf(out, len, "%s", text_elide(q->name, cols, DRAW_ELIDE, name,
 		    sizeof name));
 }
 

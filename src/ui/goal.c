@@ -120,7 +120,8 @@ goal_draw(struct pane *p, struct lab *lab)
 		return;
 	if (lab->challenge_tried && !lab->step_running && ls->challenge_met)
 		y += draw_wrap(y, p->x + 1, p->w - 1, end - y, 0,
-		    _("Goal met! space opens the next lesson."), DRAW_GOOD);
+		    lab->last_lesson ? _("Met! That was the last lesson.") :
+		    _("Met! space: next lesson."), DRAW_GOOD);
 	else if (!lab->challenge_tried && !lab->step_running)
 		/* Before the run, a counter at 0 would read as met. */
 		draw_printf(y++, p->x + 1, p->w - 1, DRAW_DIM, "%s",

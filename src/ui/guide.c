@@ -14,6 +14,7 @@
  */
 #include "ui/guide.h"
 
+#include <curses.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@
 #include "ui/text.h"
 
 #define GUIDE_MAX_BLOCKS 24
+
+/* What guide_choose could fit, from best to worst. */
+enum { GUIDE_FIT, GUIDE_TRIMMED, GUIDE_SCROLL };
 #define GUIDE_TEXT 1024
 
 struct guide_block {
@@ -66,6 +70,14 @@ guide_add(struct guide *g, int prio, enum draw_role role, const char *fmt,
 	b->indent = 0;
 	b->pin = role == DRAW_KEY;
 	return b;
+}
+
+/* Pins block b (NULL: nothing): a prompt stays at the pane's foot. */
+static void
+guide_pin(struct guide_block *b)
+{
+	if (b)
+		b->pin = 1;
 }
 
 static const char *
@@ -128,14 +140,30 @@ guide_verdict_open(const struct lab *lab)
 	if (!lab->qa_open || lab->qa_step < 0 || lab->mode != SESSION_LESSON)
 		return 0;
 	step = session_lesson(lab->ss)->step;
+	/* The answered step itself while it plays: its verdict shows at
+	 * once, not when a long step (a 20 s outage) has played out. */
 	if (session_lesson(lab->ss)->challenge_on ||
-	    (size_t)lab->qa_step >= step || s->steps[lab->qa_step].ask == NULL)
+	    (size_t)lab->qa_step > step || s->steps[lab->qa_step].ask == NULL ||
+	    ((size_t)lab->qa_step == step && !session_step_running(lab->ss)))
 		return 0;
 	/* Open until a step that talks has been played since. */
 	for (size_t k = (size_t)lab->qa_step + 1; k < step; k++)
 		if (!script_step_chained(s, k))
 			return 0;
 	return 1;
+}
+
+/* What the panes and the footer call toggle or failure `id` ("ack",
+ * "no exchange"), not its name in scripts (ack_mode). */
+static const char *
+guide_key_label(enum keys_kind kind, int id)
+{
+	const struct keys_def *k = keys_of(kind, id);
+
+	if (k)
+		return keys_label(k);
+	return kind == KEYS_TOGGLE ? words_toggle((enum toggle_id)id) :
+	    words_failure((enum failure_kind)id);
 }
 
 /* The key that does toggle or failure `id`, named: "c". */
@@ -172,8 +200,8 @@ guide_presses(enum toggle_id id, const int64_t now[TOGGLE_COUNT], int64_t to)
  * key table, never from the lesson's text).
  */
 static void
-guide_want(const struct lab *lab, const struct script_step *st, char *buf,
-    size_t len)
+guide_want_text(const struct lab *lab, const struct script_step *st,
+    char *buf, size_t len)
 {
 	const struct script_action *a = &st->action;
 	char key[16], v[48];
@@ -192,17 +220,19 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 			keys_value(id, a->toggles[i].value, v, sizeof v);
 			if (n > 1)
 				snprintf(buf, len, _("Press %s %d times to set "
-				    "%s to %s."), key, n, words_toggle(id), v);
+				    "%s to %s."), key, n,
+				    guide_key_label(KEYS_TOGGLE, (int)id), v);
 			else
 				snprintf(buf, len, _("Press %s to set %s to %s."),
-				    key, words_toggle(id), v);
+				    key, guide_key_label(KEYS_TOGGLE, (int)id), v);
 			return;
 		}
 		break;
 	case ACT_FAIL:
 		snprintf(buf, len, _("Press %s to cause the failure: %s."),
 		    guide_key_name(KEYS_FAILURE, (int)a->fail.kind, key,
-		    sizeof key), words_failure(a->fail.kind));
+		    sizeof key), guide_key_label(KEYS_FAILURE,
+		    (int)a->fail.kind));
 		break;
 	case ACT_RESTART:
 		snprintf(buf, len, _("Press %s to start the broker again."),
@@ -219,6 +249,17 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 	default:
 		break;
 	}
+}
+
+/* guide_want_text, a Latin word set apart from the Chinese round it. */
+static void
+guide_want(const struct lab *lab, const struct script_step *st, char *buf,
+    size_t len)
+{
+	char raw[256];
+
+	guide_want_text(lab, st, raw, sizeof raw);
+	text_space_mixed(raw, buf, len);
 }
 
 /* A learner step waits: which key, and what the last try did. */
@@ -452,32 +493,6 @@ guide_after(const char *label)
 	    " ";
 }
 
-/* The challenge goal, counter by counter, against the ledger now. */
-static void
-guide_goal(struct guide *g, struct lab *lab)
-{
-	const struct script_challenge *c = lab->script->challenge;
-	char line[GUIDE_TEXT];
-	size_t o = 0;
-
-	o += (size_t)snprintf(line, sizeof line, "%s", _("Goal:"));
-	for (size_t i = 0; i < c->nexpects && o < sizeof line; i++) {
-		const struct script_expect *x = &c->expects[i];
-		uint64_t v = 0;
-		int ok = ledger_counter(&lab->sum, x->counter, &v) == 0 &&
-		    v >= x->min && v <= x->max;
-		const char *sep = i ? " " : guide_after(_("Goal:"));
-		char want[48];
-		o += (size_t)snprintf(line + o, sizeof line - o,
-		    "%s%s=%s [%s %" PRIu64 "]", sep, words_counter(x->counter),
-		    goal_target(x, want, sizeof want), ok ? _("ok") : _("now"),
-		    v);
-	}
-	/* The goal pane (or the goal line above the ledger) shows the same
-	 * counters during a challenge: this copy is the first to go. */
-	guide_add(g, 2, DRAW_DIM, "%s", line);
-}
-
 static void
 guide_challenge(struct guide *g, struct lab *lab,
     const struct session_lesson *ls)
@@ -498,9 +513,9 @@ guide_challenge(struct guide *g, struct lab *lab,
 		    _("Press space to start the challenge."));
 		return;
 	}
-	guide_add(g, 5, DRAW_ASK, _("Challenge: %s"),
-	    guide_text(lab, &c->goal));
-	guide_goal(g, lab);
+	/* The title says "Challenge", and the goal pane (or the goal line
+	 * above the ledger) shows the counters: the statement alone. */
+	guide_add(g, 5, DRAW_ASK, "%s", guide_text(lab, &c->goal));
 	if (lab->challenge_tried && lab->step_running)
 		guide_add(g, 5, DRAW_KEY, "%s",
 		    _("The scenario is running; the goal is judged at its end."));
@@ -513,13 +528,11 @@ guide_challenge(struct guide *g, struct lab *lab,
 			    "toggles as Spring and rabbitmq-c code."));
 		}
 		else
-			guide_add(g, 5, DRAW_BAD, "%s",
-			    _("Not yet. Change toggles and press space to run "
-			    "it again; R starts afresh."));
+			guide_pin(guide_add(g, 5, DRAW_BAD, "%s",
+			    _("Not yet: change toggles, then press space.")));
 	} else
 		guide_add(g, 4, DRAW_KEY, "%s",
-		    _("Set the toggles you think fix it, then press space "
-		    "to run the scenario."));
+		    _("Set toggles, then press space to run it."));
 	for (size_t i = 0; i < ls->hints_shown && i < c->nhints; i++)
 		guide_add(g, 4, DRAW_WARN, _("Hint: %s"),
 		    guide_text(lab, &c->hints[i]));
@@ -541,16 +554,14 @@ guide_challenge(struct guide *g, struct lab *lab,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
 	} else {
-		struct guide_block *b;
+		/* The keys to more help stay in sight. */
 		if (ls->hints_shown < c->nhints)
-			b = guide_add(g, 1, DRAW_DIM,
+			guide_pin(guide_add(g, 1, DRAW_DIM,
 			    _("H: hint (%zu left), S: solution"),
-			    c->nhints - ls->hints_shown);
+			    c->nhints - ls->hints_shown));
 		else
-			b = guide_add(g, 1, DRAW_DIM, "%s",
-			    _("S: show the solution"));
-		if (b) /* the keys to more help stay in sight */
-			b->pin = 1;
+			guide_pin(guide_add(g, 1, DRAW_DIM, "%s",
+			    _("S: show the solution")));
 	}
 }
 
@@ -573,8 +584,8 @@ guide_lesson(struct guide *g, struct lab *lab)
 		guide_verdict(g, lab);
 		guide_checks(g, ls, s);
 		if (lab_animating(lab))
-			guide_add(g, 2, DRAW_DIM, "%s",
-			    _("Watch the panes... (G skips ahead)"));
+			guide_pin(guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Watch the panes... (G skips ahead)")));
 		else
 			guide_add(g, 3, DRAW_KEY, "%s", _("space: read on"));
 		return;
@@ -602,14 +613,14 @@ guide_lesson(struct guide *g, struct lab *lab)
 		char act[256];
 		guide_action(&cur->action, act, sizeof act);
 		if (lab->step_running && session_live(lab->ss))
-			guide_add(g, 2, DRAW_DIM, "%s",
-			    _("Running on the real broker..."));
+			guide_pin(guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Running on the real broker...")));
 		else if (lab->step_running && lab->paused)
-			guide_add(g, 2, DRAW_DIM, _("Paused while playing: %s "
-			    "(P resumes, . moves on)"), act);
+			guide_pin(guide_add(g, 2, DRAW_DIM, _("Paused while "
+			    "playing: %s (P resumes, . moves on)"), act));
 		else if (lab_animating(lab))
-			guide_add(g, 2, DRAW_DIM, "%s",
-			    _("Watch the panes... (G skips ahead)"));
+			guide_pin(guide_add(g, 2, DRAW_DIM, "%s",
+			    _("Watch the panes... (G skips ahead)")));
 		else
 			guide_add(g, 3, DRAW_KEY, _("space: %s"), act);
 	}
@@ -660,14 +671,15 @@ guide_build(struct guide *g, struct lab *lab, char *title, size_t len)
 	guide_lesson(g, lab);
 }
 
-/* Lines the blocks of priority >= 4 take at width w. */
+/* Lines the blocks of priority >= 4 and the pinned prompts take at width
+ * w: what must be on screen at once. */
 static int
 guide_essential(const struct guide *g, int w)
 {
 	int total = 0;
 
 	for (int i = 0; i < g->n; i++)
-		if (g->b[i].prio >= 4)
+		if (g->b[i].prio >= 4 || g->b[i].pin)
 			total += guide_lines(&g->b[i], w);
 	return total;
 }
@@ -705,13 +717,15 @@ guide_read_ms(struct lab *lab)
 
 /*
  * Chooses the unpinned blocks that fit in `rows` (keep[i]), dropping the
- * least wanted first. Returns 1 when text that matters (priority 3 and
- * up) had to give way, so the pane can say it is cut.
+ * least wanted first. Returns GUIDE_FIT when all kept text fits and none
+ * of priority 3 and up gave way, GUIDE_TRIMMED when such text gave way
+ * (the pane marks its border), and GUIDE_SCROLL when text of priority 4
+ * and up cannot fit: the pane then scrolls instead of losing it.
  */
 static int
 guide_choose(const struct guide *g, int keep[], int w, int rows)
 {
-	int total = 0, lost = 0;
+	int total = 0, lost = GUIDE_FIT;
 
 	for (int i = 0; i < g->n; i++) {
 		keep[i] = !g->b[i].pin;
@@ -735,30 +749,87 @@ guide_choose(const struct guide *g, int keep[], int w, int rows)
 			}
 	for (int i = 0; i < g->n; i++)
 		if (!keep[i] && !g->b[i].pin && g->b[i].prio >= 3)
-			lost = 1;
-	return lost || total > rows;
+			lost = g->b[i].prio >= 4 ? GUIDE_SCROLL :
+			    lost > GUIDE_TRIMMED ? lost : GUIDE_TRIMMED;
+	return total > rows ? GUIDE_SCROLL : lost;
 }
 
-/* Draws block b from row y in at most `rows` rows; returns rows used. */
+/*
+ * Draws block b from row y in at most `rows` rows, leaving out its first
+ * `skip` lines; returns rows used.
+ */
 static int
-guide_block(const struct guide_block *b, int y, int x, int w, int rows)
+guide_block(const struct guide_block *b, int y, int x, int w, int rows,
+    int skip)
 {
 	if (rows <= 0)
 		return 0;
 	if (b->indent) {
 		/* "1) " hangs; the text wraps under itself. */
 		size_t pre = 3;
-		draw_text_n(y, x, b->indent, b->text, pre, b->role);
-		return draw_wrap(y, x + b->indent, w - b->indent, rows, 0,
+		if (skip == 0)
+			draw_text_n(y, x, b->indent, b->text, pre, b->role);
+		return draw_wrap(y, x + b->indent, w - b->indent, rows, skip,
 		    b->text + pre, b->role);
 	}
-	return draw_wrap(y, x, w, rows, 0, b->text, b->role);
+	return draw_wrap(y, x, w, rows, skip, b->text, b->role);
+}
+
+/* A hash of the blocks' text: when it changes, the pane scrolls back to
+ * the top. */
+static unsigned
+guide_sig(const struct guide *g)
+{
+	unsigned h = 2166136261u;
+
+	for (int i = 0; i < g->n; i++)
+		for (const char *c = g->b[i].text; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+	return h;
+}
+
+/*
+ * Text that matters and cannot fit: the blocks of priority 3 and up from
+ * line p->scroll, in rows y..end-2, and on the last row which lines show
+ * and the keys that scroll (guide_key_scroll). Sets p->more to the lines
+ * that can be scrolled to.
+ */
+static void
+guide_scroll(struct pane *p, const struct guide *g, int y, int end, int w)
+{
+	int total = 0, avail = end - y - 1, skip;
+
+	if (avail < 1)
+		avail = 1;
+	for (int i = 0; i < g->n; i++)
+		if (!g->b[i].pin && g->b[i].prio >= 3)
+			total += guide_lines(&g->b[i], w);
+	p->more = total > avail ? total - avail : 0;
+	if (p->scroll > p->more)
+		p->scroll = p->more;
+	skip = p->scroll;
+	for (int i = 0; i < g->n && y < end - 1; i++) {
+		int n;
+		if (g->b[i].pin || g->b[i].prio < 3)
+			continue;
+		n = guide_lines(&g->b[i], w);
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		y += guide_block(&g->b[i], y, p->x + 1, w, end - 1 - y, skip);
+		skip = 0;
+	}
+	if (p->more > 0)
+		draw_printf(end - 1, p->x + 1, w, DRAW_WARN,
+		    _("lines %d-%d of %d; Down/Up scroll"), p->scroll + 1,
+		    p->scroll + avail, total);
 }
 
 /*
  * The pane: the chosen blocks, then the key prompts (pinned), which are
  * never dropped. Text that had to give way is never cut silently: the top
- * border ends in a marker.
+ * border ends in a marker, and text that matters scrolls (guide_scroll).
  */
 static void
 guide_draw(struct pane *p, struct lab *lab)
@@ -766,33 +837,60 @@ guide_draw(struct pane *p, struct lab *lab)
 	static struct guide g;
 	int keep[GUIDE_MAX_BLOCKS], rows = p->h - 1, pinned = 0, y, end, cut;
 	int w = p->w - 2;
+	unsigned sig;
 	char title[128];
 
+	p->more = 0;
 	if (p->h <= 1)
 		return;
 	guide_build(&g, lab, title, sizeof title);
+	sig = guide_sig(&g);
+	if (sig != p->sig)
+		p->scroll = 0;
+	p->sig = sig;
 	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
 	draw_text(p->y, p->x + 2, p->w - 4, title, DRAW_HEAD);
 
 	for (int i = 0; i < g.n; i++)
 		if (g.b[i].pin)
 			pinned += guide_lines(&g.b[i], w);
-	if (pinned > rows)
-		pinned = rows;
+	if (pinned > rows - 2)
+		pinned = rows - 2 > 0 ? rows - 2 : 0;
 	cut = guide_choose(&g, keep, w, rows - pinned);
 	y = p->y + 1;
 	end = p->y + p->h - pinned;
-	for (int i = 0; i < g.n && y < end; i++)
-		if (keep[i])
-			y += guide_block(&g.b[i], y, p->x + 1, w, end - y);
-	if (cut && p->w > 8)
+	if (cut == GUIDE_SCROLL) {
+		guide_scroll(p, &g, y, end, w);
+		y = end;
+	} else
+		for (int i = 0; i < g.n && y < end; i++)
+			if (keep[i])
+				y += guide_block(&g.b[i], y, p->x + 1, w,
+				    end - y, 0);
+	if (cut == GUIDE_TRIMMED && p->w > 8)
 		/* On the top border, where it hides no text. */
 		draw_text(p->y, p->x + p->w - 4, 3, draw_ascii() ? " + " :
 		    " \xe2\x80\xa6 ", DRAW_WARN);
 	for (int i = 0; i < g.n && y < p->y + p->h; i++)
 		if (g.b[i].pin)
 			y += guide_block(&g.b[i], y, p->x + 1, w,
-			    p->y + p->h - y);
+			    p->y + p->h - y, 0);
 }
 
-const struct pane_ops guide_ops = { "lesson", guide_draw, NULL };
+/* Down and Up scroll text that does not fit (p->more, set by the last
+ * draw); with nothing to scroll they are not the pane's. */
+static int
+guide_key_scroll(struct pane *p, struct lab *lab, int key)
+{
+	(void)lab;
+	if (p->more <= 0 || (key != KEY_DOWN && key != KEY_UP))
+		return 0;
+	if (key == KEY_DOWN && p->scroll < p->more)
+		p->scroll++;
+	else if (key == KEY_UP && p->scroll > 0)
+		p->scroll--;
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
+const struct pane_ops guide_ops = { "lesson", guide_draw,
+	guide_key_scroll };

@@ -366,6 +366,8 @@ lab_rebuild(struct lab *lab, struct script *s, char **cause)
 	lab_rank_toggles(lab);
 	lab_layout(lab);
 	lab_kick(lab);
+	/* A new session: what the top bar said of the old one is stale. */
+	lab_status(lab, 0, "%s", _("Rebuilt: the ledger starts from zero."));
 	return 0;
 }
 
@@ -757,6 +759,8 @@ cmd_answer(struct lab *lab, int key)
 	lab->qa_choice = (int)i;
 	lab->qa_right = right;
 	lab_progress(lab, 1, right);
+	/* A "First predict" from before is answered now. */
+	lab->status[0] = '\0';
 	/* The verdict shows at once, and the step plays under it. */
 	cmd_next(lab, ' ');
 	lab->qa_open = 1;
@@ -932,9 +936,13 @@ cmd_reset(struct lab *lab, int key)
 {
 	(void)key;
 	lab->confirm_reset = 1;
-	lab_status(lab, 1, "%s", _("Reset: start the lesson again from "
-	    "step 1? y resets (BkSp right after takes it back), any other "
-	    "key keeps your place."));
+	/* Short enough for the top bar at 80 columns. */
+	if (lab->mode == SESSION_SANDBOX)
+		lab_status(lab, 1, "%s", _("Reset the sandbox? y: yes (BkSp "
+		    "undoes it), any other key: no."));
+	else
+		lab_status(lab, 1, "%s", _("Back to step 1? y: yes (BkSp "
+		    "undoes it), any other key: no."));
 	return PANE_REDRAW;
 }
 
@@ -1076,8 +1084,11 @@ cmd_close(struct lab *lab, int key)
 static int
 cmd_log(struct lab *lab, int key)
 {
-	struct pane *p = &lab->panes[LAB_LOG];
+	struct pane *p = &lab->panes[LAB_LOG], *g = &lab->panes[LAB_GUIDE];
 
+	/* The lesson's text, when it overflows, scrolls first. */
+	if (g->ops->key(g, lab, key) & PANE_HANDLED)
+		return PANE_REDRAW;
 	return p->ops->key(p, lab, key) | PANE_REDRAW;
 }
 

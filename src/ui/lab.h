@@ -130,6 +130,7 @@ struct lab {
 	struct goal_player player;  /* the solution playing on screen */
 	int next_lesson;            /* set with PANE_QUIT: open the next
 				       lesson rather than the list */
+	int last_lesson;            /* no lesson follows this one (ui.c) */
 
 	/* '=': typing a toggle's number. */
 	int setting;                /* 1: waiting for the toggle's key; 2:
@@ -170,7 +171,8 @@ void lab_close(struct lab *lab);
 /*
  * Starts the lab's session again on script `s` (ownership passes to the
  * lab, even on error), the old script and session freed on success: the
- * sandbox builder's edits. Returns 0, or -1 with *cause (caller frees),
+ * sandbox builder's edits; the top bar then says the ledger starts from
+ * zero. Returns 0, or -1 with *cause (caller frees),
  * the lab unchanged.
  */
 int lab_rebuild(struct lab *lab, struct script *s, char **cause);

@@ -30,6 +30,8 @@ struct pane {
 	int y, x;   /* top left corner */
 	int h, w;   /* size; h == 0 hides the pane */
 	int scroll; /* lines scrolled, for panes that scroll */
+	int more;   /* lines past the pane's foot that scroll can reach */
+	unsigned sig; /* what `scroll` belongs to: a change scrolls to the top */
 };
 
 #endif

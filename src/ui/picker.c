@@ -287,19 +287,36 @@ picker_digit(struct picker *pk, int d)
 	return PANE_REDRAW;
 }
 
-const char *
-picker_next(const struct picker *pk, const char *path)
+/* The index of the lesson at `path` (matched by file name), pk->n when
+ * it is not listed. */
+static size_t
+picker_find(const struct picker *pk, const char *path)
 {
 	const char *base = strrchr(path, '/');
+	size_t i;
 
 	base = base ? base + 1 : path;
-	for (size_t i = 0; i + 1 < pk->n; i++) {
+	for (i = 0; i < pk->n; i++) {
 		const char *b = strrchr(pk->items[i].path, '/');
 		b = b ? b + 1 : pk->items[i].path;
 		if (strcmp(b, base) == 0)
-			return pk->items[i + 1].path;
+			break;
 	}
-	return NULL;
+	return i;
+}
+
+const char *
+picker_next(const struct picker *pk, const char *path)
+{
+	size_t i = picker_find(pk, path);
+
+	return i + 1 < pk->n ? pk->items[i + 1].path : NULL;
+}
+
+int
+picker_is_last(const struct picker *pk, const char *path)
+{
+	return pk->n > 0 && picker_find(pk, path) == pk->n - 1;
 }
 
 int

@@ -57,5 +57,7 @@ int picker_click(struct picker *pk, int y, int x);
  * it is the last or not listed. Borrowed from pk.
  */
 const char *picker_next(const struct picker *pk, const char *path);
+/* 1 when the lesson at `path` is listed and is the list's last, else 0. */
+int picker_is_last(const struct picker *pk, const char *path);
 
 #endif

@@ -158,6 +158,21 @@ text_no_line_start(uint32_t c)
 	return 0;
 }
 
+/* Opening punctuation that must not end a line. */
+static int
+text_no_line_end(uint32_t c)
+{
+	static const uint32_t marks[] = {
+		0xff08, 0x300c, 0x300e, 0x3010, 0x300a, 0x3008, 0x201c,
+		0x2018, '(', '[', '{',
+	};
+
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		if (c == marks[i])
+			return 1;
+	return 0;
+}
+
 size_t
 text_wrap(const char *s, int cols, size_t *next)
 {
@@ -202,10 +217,10 @@ text_wrap(const char *s, int cols, size_t *next)
 			text_decode(s + i, len - i, &nextcp);
 		/* A break is allowed after this character when it is a space,
 		 * or when either side is wide, unless closing punctuation
-		 * follows. */
+		 * follows or this is opening punctuation. */
 		if (cp == ' ' ||
 		    ((cw == 2 || text_cp_width(nextcp) == 2) && nextcp != ' ' &&
-		    !text_no_line_start(nextcp))) {
+		    !text_no_line_start(nextcp) && !text_no_line_end(cp))) {
 			brk = i;
 			brk_next = i;
 			have_brk = 1;
@@ -326,4 +341,48 @@ text_read_ms(const char *s)
 		ms += text_cp_width(cp) == 2 ? 150 : 50;
 	}
 	return ms;
+}
+
+/* A Han character (the ideographs, not full-width punctuation). */
+static int
+text_is_han(uint32_t c)
+{
+	return (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+	    (c >= 0xf900 && c <= 0xfaff);
+}
+
+static int
+text_is_latin(uint32_t c)
+{
+	return c < 0x80 && ((c | 0x20) - 'a' < 26 || c - '0' < 10);
+}
+
+char *
+text_space_mixed(const char *s, char *out, size_t outlen)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	uint32_t prev = 0;
+
+	if (outlen == 0)
+		return out;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = text_decode(s + i, len - i, &cp);
+		if (n == 0)
+			break;
+		if ((text_is_han(prev) && text_is_latin(cp)) ||
+		    (text_is_latin(prev) && text_is_han(cp))) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = ' ';
+		}
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+		prev = cp;
+	}
+	out[o] = '\0';
+	return out;
 }

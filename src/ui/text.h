@@ -63,6 +63,14 @@ char *text_elide(const char *s, int cols, const char *mark, char *out,
  * actor column, which would say it twice.
  */
 int text_names_actor(const char *s, const char *who);
+
+/*
+ * s into out (outlen bytes, always terminated, cut on a whole character),
+ * with a space wherever a Han character and a Latin letter or digit meet
+ * ("把mandatory设为" becomes "把 mandatory 设为"), as Chinese typesetting
+ * spaces a Latin word. Returns out.
+ */
+char *text_space_mixed(const char *s, char *out, size_t outlen);
 /*
  * The same for a timeline line "TIME ACTOR TEXT": removes ACTOR, in place,
  * when TEXT names it ("3.0 consumer consumer crashed" becomes "3.0

@@ -193,6 +193,48 @@ struct ui {
 					    did not open here, told once */
 };
 
+/*
+ * The lesson list that holds `path`: the picker's, or else one read from
+ * path's directory into *own (the caller closes it when the result is
+ * own). NULL when there is none.
+ */
+static struct picker *
+ui_lesson_list(struct ui *u, const char *path, struct picker *own)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *cause = NULL;
+	int ok;
+
+	if (u->have_picker) {
+		free(dir);
+		return &u->picker;
+	}
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	memset(own, 0, sizeof *own);
+	ok = picker_open(own, dir, u->lang, NULL, &cause) == 0;
+	free(cause);
+	free(dir);
+	return ok ? own : NULL;
+}
+
+/* Whether s is the last lesson of its list (lab.last_lesson). */
+static int
+ui_is_last(struct ui *u, const struct script *s)
+{
+	struct picker own, *pk;
+	int last;
+
+	if (s->path == NULL)
+		return 0;
+	pk = ui_lesson_list(u, s->path, &own);
+	last = pk && picker_is_last(pk, s->path);
+	if (pk == &own)
+		picker_close(&own);
+	return last;
+}
+
 /* Opens the lab on `s` (ownership passes); returns 0 or -1 (status set). */
 static int
 ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
@@ -225,6 +267,7 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 	}
 	u->have_lab = 1;
 	u->screen = UI_LAB;
+	u->lab.last_lesson = mode == SESSION_LESSON && ui_is_last(u, s);
 	if (u->progress_notice) {
 		lab_status(&u->lab, u->progress_notice_bad, "%s",
 		    u->progress_notice);
@@ -361,25 +404,16 @@ ui_broker_stderr(void *ctx, const char *line)
 static void
 ui_next_lesson(struct ui *u)
 {
-	struct picker own, *pk = &u->picker;
-	char *dir = xstrdup(u->lab.script->path ? u->lab.script->path : "."),
-	     *path = xstrdup(dir), *slash = strrchr(dir, '/'), *cause = NULL;
+	struct picker own, *pk;
+	char *path = xstrdup(u->lab.script->path ? u->lab.script->path : ".");
 	const char *next = NULL;
-	int have_own = 0;
+	int have_own;
 	struct script *s = NULL;
 	struct script_diag diag = { 0 };
 
 	u->lab.next_lesson = 0;
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	if (!u->have_picker) {
-		memset(&own, 0, sizeof own);
-		have_own = picker_open(&own, dir, u->lang, NULL, &cause) == 0;
-		pk = have_own ? &own : NULL;
-		free(cause);
-	}
+	pk = ui_lesson_list(u, path, &own);
+	have_own = pk == &own;
 	if (pk)
 		next = picker_next(pk, path);
 	if (next)
@@ -402,7 +436,6 @@ ui_next_lesson(struct ui *u)
 	}
 	if (have_own)
 		picker_close(&own);
-	free(dir);
 	free(path);
 }
 

@@ -58,6 +58,41 @@ test_wrap_english(void **state)
 	assert_int_equal(text_wrap_lines("", 10), 0);
 }
 
+/* zh01's verdict broke right after "（": an opening bracket never ends a
+ * line, a closing one never starts one. */
+static void
+test_wrap_brackets(void **state)
+{
+	size_t next, n;
+	/* Three wide characters, then "（" at columns 7-8 of an 8-wide line. */
+	const char *s = "交换机（只负责路由）。";
+
+	(void)state;
+	n = text_wrap(s, 8, &next);
+	assert_int_equal(n, strlen("交换机"));
+	assert_memory_equal(s + next, "（", strlen("（"));
+	/* "）" never starts a line: the break before it moves back. */
+	n = text_wrap(s, 18, &next);
+	assert_int_equal(text_width_n(s, n), 16);
+}
+
+/* zh05: "按 m，把mandatory设为开" ran a Latin word into the Chinese. */
+static void
+test_space_mixed(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_string_equal(text_space_mixed("按 m，把mandatory设为开。", out,
+	    sizeof out), "按 m，把 mandatory 设为开。");
+	assert_string_equal(text_space_mixed("Press m to set it.", out,
+	    sizeof out), "Press m to set it.");
+	assert_string_equal(text_space_mixed("按 3 次", out, sizeof out),
+	    "按 3 次");
+	/* Cut short on a whole character, still terminated. */
+	assert_string_equal(text_space_mixed("把mandatory", out, 6), "把 m");
+}
+
 static void
 test_wrap_chinese(void **state)
 {
@@ -216,6 +251,8 @@ main(void)
 		cmocka_unit_test(test_fit_never_splits),
 		cmocka_unit_test(test_wrap_english),
 		cmocka_unit_test(test_wrap_chinese),
+		cmocka_unit_test(test_wrap_brackets),
+		cmocka_unit_test(test_space_mixed),
 		cmocka_unit_test_setup_teardown(test_progress_round_trip,
 		    setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_progress_damaged,
