@@ -75,7 +75,7 @@ cv_lesson_label(const char *id, int w, char *out, size_t n)
 	else if (num > 0 && (int)num <= w)
 		snprintf(out, n, "%.*s", (int)num, id);
 	else
-		text_elide(id, w, "~", out, n);
+		text_elide(id, w, DRAW_ELIDE, out, n);
 }
 
 /* Student s's mark in lesson l, or NULL if it never opened it. */
