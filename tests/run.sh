@@ -405,10 +405,15 @@ fi
 
 screen_results
 
-# Valgrind and the fuzzers need no node and keep the CPU busy, while the
-# live engine's suite mostly waits on real time: they run beside it, their
-# lines reported when both are done.
+# Valgrind and the fuzzers need no node and keep the CPU busy: they run
+# while the live suite plays its scripts beside a CPU hog (the one part of
+# it made to stand load), or once it has ended; their lines are reported
+# after it.
+export LIVE_HOG_MARK=$tmp/hog.started
 late() {
+	while [ ! -e "$LIVE_HOG_MARK" ] && [ ! -e "$tmp/live.done" ]; do
+		sleep 1
+	done
 	section "valgrind"
 	if command -v valgrind >/dev/null; then
 		for f in lessons/*.cfg; do
@@ -479,6 +484,7 @@ late_pid=$!
 
 section "the live engine against a private RabbitMQ node"
 ASAN_BIN=build-asan/rabbitlab sub_suite live 40 bash tests/live/run.sh "$BIN"
+touch "$tmp/live.done"
 
 wait "$late_pid"
 section "valgrind and the fuzzers: results"
