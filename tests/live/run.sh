@@ -27,14 +27,15 @@ KO_LINES=40
 needs_lab live
 
 scratch live
-# Three private nodes, one lane each; the lanes take scripts from one queue
+# Four private nodes, one lane each; the lanes take scripts from one queue
 # at once (most of a script's time is waiting on real time); the rest of
-# the suite uses the first node. (Four lanes beside the side suites loaded
-# this 2-core machine until restarts took 40 s and timed scripts failed.) A lane plays its scripts one after
+# the suite uses the first node. Nothing that only needs the CPU runs
+# beside them (with the fuzzers beside them too, restarts took 40 s and
+# timed scripts failed). A lane plays its scripts one after
 # another, so a crash on its node disturbs only the script that asked for
 # it.
 node=$tmp/node
-nodes="$tmp/node $tmp/node2 $tmp/node3"
+nodes="$tmp/node $tmp/node2 $tmp/node3 $tmp/node4"
 node2=$tmp/node2
 hogs=""
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
@@ -56,7 +57,7 @@ for n in $nodes; do
 	[ -s "$n/node.env" ] && grep -q '^LAB_PID=' "$n/node.env" || started=0
 done
 if [ "$started" = 1 ]; then
-	ok "three private nodes started ($(($(date +%s) - t0)) s)"
+	ok "four private nodes started ($(($(date +%s) - t0)) s)"
 else
 	for n in $nodes; do cat "$n.out"; done >"$tmp/node.out" 2>/dev/null
 	ko "private nodes" "$tmp/node.out"
@@ -124,7 +125,7 @@ echo "== the simulated and the live engine, script by script"
 # Scripts whose figures are rates or short windows run last, alone, so no
 # other lane's load skews them (the tolerances in their scripts are for
 # this machine unloaded). Every other script, three generated scenarios
-# and three live replays go into one queue that the three lanes take from,
+# and three live replays go into one queue that the four lanes take from,
 # the longest first (measured here: lesson 10 about 160 s, lesson 12 120 s,
 # f30 70 s, lesson 06 55 s, then 40 s and less), so the lanes end close
 # together.
@@ -149,11 +150,72 @@ for f in lessons/*.cfg tests/facts/*.cfg tests/live/many-consumers.cfg \
 		echo "compare $f"
 	fi
 done >>"$queue"
+# The live engine's own code under the sanitizers and valgrind: a few
+# scripts that between them take every path (routing, confirms, returns,
+# nacks, redelivery, dead-lettering, a crash and restart, a leaderless
+# quorum queue), with the build tests/run.sh made (ASAN_BIN). Only scripts
+# whose outcome does not hang on speed: instrumented builds run several
+# times slower, which rate and latency checks would rightly notice.
+if [ -n "${ASAN_BIN:-}" ] && [ -x "$ASAN_BIN" ]; then
+	for f in lessons/02-exchanges.cfg lessons/07-consumer.cfg \
+	    tests/facts/f01-missing-exchange.cfg \
+	    tests/facts/f04-unroutable-mandatory.cfg \
+	    tests/facts/f06-reject-publish.cfg \
+	    tests/facts/f14-crash-classic.cfg \
+	    tests/facts/f24-reject-dead-letter.cfg \
+	    tests/facts/f33-young-quorum-crash.cfg \
+	    tests/live/many-consumers.cfg; do
+		echo "asan $f"
+	done >>"$queue"
+fi
+if command -v valgrind >/dev/null; then
+	for f in lessons/02-exchanges.cfg tests/facts/f04-unroutable-mandatory.cfg \
+	    tests/facts/f24-reject-dead-letter.cfg; do
+		echo "valgrind $f"
+	done >>"$queue"
+fi
 # Lessons whose races once failed a learner's live run, replayed live.
 for f in lessons/07-consumer.cfg lessons/08-failures.cfg \
     lessons/09-idempotency.cfg; do
 	echo "replay $f"
 done >>"$queue"
+
+# One script compared with the ASan+UBSan build against node $2.
+asan_one() { # script node
+	local out rc
+	out=$(mktemp "$tmp/a.XXXXXX")
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" \
+	    "$ASAN_BIN" compare "$1" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' "$out"; then
+		printf 'PASS asan live %s\n' "$1"
+	else
+		printf 'FAIL asan live %s (exit %d)\n' "$1" "$rc"
+		sed -n '1,40p' "$out" | sed 's/^/    /'
+	fi
+	rm -f "$out"
+}
+
+# One script replayed on the live engine under valgrind against node $2.
+valgrind_one() { # script node
+	local out rc
+	out=$(mktemp "$tmp/v.XXXXXX")
+	RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" valgrind -q \
+	    --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=9 "$BIN" --engine=live replay -q "$1" \
+	    >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		printf 'PASS valgrind live %s\n' "$1"
+	else
+		printf 'FAIL valgrind live %s (exit %d)\n' "$1" "$rc"
+		sed -n '1,40p' "$out" | sed 's/^/    /'
+	fi
+	rm -f "$out"
+}
 
 # Takes the queue's first line (empty when the queue is empty).
 take() {
@@ -168,6 +230,8 @@ lane() { # node
 		compare) compare_one "$what" "$1" ;;
 		gen) gen_one "$what" "$1" ;;
 		replay) replay_one "$what" "$1" ;;
+		asan) asan_one "$what" "$1" ;;
+		valgrind) valgrind_one "$what" "$1" ;;
 		esac
 	done
 }
@@ -215,7 +279,7 @@ done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2
 # shellcheck disable=SC2086
 kill $hogs 2>/dev/null
 hogs=""
-tests/live/node.sh stop "$tmp/node3" >/dev/null 2>&1
+for n in $tmp/node3 $tmp/node4; do tests/live/node.sh stop "$n" >/dev/null 2>&1; done
 for l in $lanes lane3 lane4; do tally "$tmp/$l"; done
 for s in $sides; do
 	echo "== tests/live/$s.sh ($(cat "$tmp/side.$s.took" 2>/dev/null) s)"
@@ -237,53 +301,6 @@ if [ "$rc" -eq 0 ] && grep -q "^== f04-unroutable-mandatory: sim vs live, seed 7
 else
 	echo "exit $rc" >>"$tmp/c.out"
 	ko "compare --seed 7" "$tmp/c.out"
-fi
-
-# The live engine's own code under the sanitizers and valgrind: a few
-# scripts that between them take every path (routing, confirms, returns,
-# nacks, redelivery, dead-lettering, a crash and restart, a leaderless
-# quorum queue), with the build tests/run.sh made (ASAN_BIN). Only scripts
-# whose outcome does not hang on speed: instrumented builds run several
-# times slower, which rate and latency checks would rightly notice.
-if [ -n "${ASAN_BIN:-}" ] && [ -x "$ASAN_BIN" ]; then
-	echo "== the live engine under ASan+UBSan"
-	for f in lessons/02-exchanges.cfg lessons/07-consumer.cfg \
-	    tests/facts/f01-missing-exchange.cfg \
-	    tests/facts/f04-unroutable-mandatory.cfg \
-	    tests/facts/f06-reject-publish.cfg \
-	    tests/facts/f14-crash-classic.cfg \
-	    tests/facts/f24-reject-dead-letter.cfg \
-	    tests/facts/f33-young-quorum-crash.cfg \
-	    tests/live/many-consumers.cfg; do
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" \
-		    "$ASAN_BIN" compare "$f" >"$tmp/c.out" 2>&1
-		rc=$?
-		if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' "$tmp/c.out"; then
-			ok "asan live $f"
-		else
-			echo "exit $rc" >>"$tmp/c.out"
-			ko "asan live $f" "$tmp/c.out"
-		fi
-	done
-fi
-if command -v valgrind >/dev/null; then
-	for f in lessons/02-exchanges.cfg tests/facts/f04-unroutable-mandatory.cfg \
-	    tests/facts/f24-reject-dead-letter.cfg; do
-		RABBITLAB_NODE=$node timeout -k 10 "$PER_SCRIPT" valgrind -q \
-		    --leak-check=full --errors-for-leak-kinds=definite \
-		    --error-exitcode=9 "$BIN" --engine=live replay -q "$f" \
-		    >"$tmp/vg.out" 2>&1
-		rc=$?
-		if [ "$rc" -eq 0 ]; then
-			ok "valgrind live $f"
-		else
-			echo "exit $rc" >>"$tmp/vg.out"
-			ko "valgrind live $f" "$tmp/vg.out"
-		fi
-	done
 fi
 
 echo "== failure handling"
