@@ -344,17 +344,21 @@ else
 fi
 
 section "the screen (tmux)"
-# The two screen suites mostly wait on tmux (each its own server), so they
-# play beside each other and beside the sanitizer build and runs below;
+# The three screen suites mostly wait on tmux (each its own server), so
+# they play beside each other and beside the sanitizer build and runs below;
 # their results are reported after those.
 bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1 &
 screen_pid=$!
+bash tests/screen/learn.sh "$BIN" >"$tmp/screen-learn.out" 2>&1 &
+learn_pid=$!
 bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
 screen_results() {
 	section "the screen (tmux), results"
 	wait "$screen_pid"
 	sub_report screen 12
+	wait "$learn_pid"
+	sub_report screen-learn 12
 	wait "$zh_pid"
 	sub_report screen-zh 42
 }

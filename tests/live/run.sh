@@ -65,43 +65,41 @@ else
 fi
 port=$(sed -n 's/^RABBITMQ_NODE_PORT=//p' "$node/node.env")
 
-# One script on both engines against node $2; its PASS or FAIL lines (and
-# what failed) go to stdout.
-compare_one() { # script node [option...]
-	local f=$1 n=$2 out rc took s0
-	shift 2
+# run_one LABEL WHAT NODE COMMAND...: runs COMMAND against node NODE (via
+# RABBITLAB_NODE) within the per-script timeout; prints "PASS LABEL WHAT (N
+# s)", or FAIL with the first 40 lines of its output when it exits non-zero
+# or its output holds a sanitizer's report.
+run_one() {
+	local label=$1 what=$2 n=$3 out rc took s0
+	shift 3
 	out=$(mktemp "$tmp/c.XXXXXX")
 	s0=$(date +%s)
-	RABBITLAB_NODE=$n timeout -k 10 "$PER_SCRIPT" \
-	    "$BIN" "$@" compare "$f" >"$out" 2>&1
+	RABBITLAB_NODE=$n timeout -k 10 "$PER_SCRIPT" "$@" >"$out" 2>&1
 	rc=$?
 	took=$(($(date +%s) - s0))
-	if [ "$rc" -eq 0 ]; then
-		printf 'PASS live %s (%d s)\n' "$f" "$took"
+	if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' "$out"; then
+		printf 'PASS %s %s (%d s)\n' "$label" "$what" "$took"
 	else
 		[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] &&
 			echo "timed out after ${PER_SCRIPT} s" >>"$out"
-		printf 'FAIL live %s (%d s)\n' "$f" "$took"
+		printf 'FAIL %s %s (exit %d, %d s)\n' "$label" "$what" "$rc" "$took"
 		sed -n '1,40p' "$out" | sed 's/^/    /'
 	fi
 	rm -f "$out"
 }
 
+# One script on both engines against node $2, ledgers compared.
+compare_one() { # script node [option...]
+	local f=$1 n=$2
+	shift 2
+	run_one live "$f" "$n" "$BIN" "$@" compare "$f"
+}
+
 # One generated scenario (rabbitlab gen --seed $1) on both engines against
 # node $2, as the differential campaign (tests/live/diff.sh) plays it.
 gen_one() { # seed node
-	local out s0
-	out=$(mktemp "$tmp/g.XXXXXX")
-	s0=$(date +%s)
-	if RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" \
-	    "$BIN" diff --seed "$1" --count 1 >"$out" 2>&1; then
-		printf 'PASS live generated scenario %s (%d s)\n' "$1" \
-		    "$(($(date +%s) - s0))"
-	else
-		printf 'FAIL live generated scenario %s\n' "$1"
-		sed -n '1,40p' "$out" | sed 's/^/    /'
-	fi
-	rm -f "$out"
+	run_one "live generated scenario" "$1" "$2" \
+	    "$BIN" diff --seed "$1" --count 1
 }
 
 # One script replayed on the live engine against node $2, as a learner runs
@@ -182,39 +180,17 @@ done >>"$queue"
 
 # One script compared with the ASan+UBSan build against node $2.
 asan_one() { # script node
-	local out rc
-	out=$(mktemp "$tmp/a.XXXXXX")
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" \
-	    "$ASAN_BIN" compare "$1" >"$out" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' "$out"; then
-		printf 'PASS asan live %s\n' "$1"
-	else
-		printf 'FAIL asan live %s (exit %d)\n' "$1" "$rc"
-		sed -n '1,40p' "$out" | sed 's/^/    /'
-	fi
-	rm -f "$out"
+	    run_one "asan live" "$1" "$2" "$ASAN_BIN" compare "$1"
 }
 
 # One script replayed on the live engine under valgrind against node $2.
 valgrind_one() { # script node
-	local out rc
-	out=$(mktemp "$tmp/v.XXXXXX")
-	RABBITLAB_NODE=$2 timeout -k 10 "$PER_SCRIPT" valgrind -q \
-	    --leak-check=full --errors-for-leak-kinds=definite \
-	    --error-exitcode=9 "$BIN" --engine=live replay -q "$1" \
-	    >"$out" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		printf 'PASS valgrind live %s\n' "$1"
-	else
-		printf 'FAIL valgrind live %s (exit %d)\n' "$1" "$rc"
-		sed -n '1,40p' "$out" | sed 's/^/    /'
-	fi
-	rm -f "$out"
+	run_one "valgrind live" "$1" "$2" valgrind -q --leak-check=full \
+	    --errors-for-leak-kinds=definite --error-exitcode=9 \
+	    "$BIN" --engine=live replay -q "$1"
 }
 
 # Takes the queue's first line (empty when the queue is empty).
@@ -367,24 +343,28 @@ fi
 
 # Replays `script` on the live engine, with the environment words given
 # (VAR=VALUE), while the shell command `action` runs beside it; the
-# transcript goes to $tmp/o.out; returns the replay's exit status.
+# transcript goes to $tmp/o.out line by line (stdbuf), so that `action` may
+# watch it; returns the replay's exit status.
 replay_while() { # script action env...
 	local script=$1 action=$2 side rc
 	shift 2
 	bash -c "$action" >>"$tmp/ctl.out" 2>&1 &
 	side=$!
-	env "$@" timeout -k 5 60 "$BIN" --engine=live replay "$script" \
-	    >"$tmp/o.out" 2>&1
+	env "$@" timeout -k 5 100 stdbuf -oL "$BIN" --engine=live replay \
+	    "$script" >"$tmp/o.out" 2>&1
 	rc=$?
 	wait "$side"
 	return "$rc"
 }
 
 # A memory alarm: connection.blocked on screen and in the transcript, the
-# payment waits, and goes through once the alarm clears 5 s later.
+# payment waits, and goes through once the alarm clears: 2 s after the
+# transcript shows the block (at most 60 s on).
 tests/live/node.sh ctl "$node" set_vm_memory_high_watermark 0.00001 >"$tmp/ctl.out" 2>&1
-replay_while tests/live/blocked.cfg "sleep 5; tests/live/node.sh ctl $node \
-    set_vm_memory_high_watermark 0.4" RABBITLAB_NODE="$node"
+replay_while tests/live/blocked.cfg "for _ in \$(seq 120); do
+	grep -q 'connection.blocked' '$tmp/o.out' && break; sleep 0.5; done
+    sleep 2; tests/live/node.sh ctl $node set_vm_memory_high_watermark 0.4" \
+    RABBITLAB_NODE="$node"
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q "connection.blocked (low on memory" "$tmp/o.out" &&
     grep -q "connection.unblocked" "$tmp/o.out"; then
