@@ -353,6 +353,15 @@ bash tests/screen/learn.sh "$BIN" >"$tmp/screen-learn.out" 2>&1 &
 learn_pid=$!
 bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
+# The classroom suites start many labs on a private node of their own:
+# here, beside work that only needs time, they load no timed live script
+# (beside the live suite's lanes they made lessons 01 and 03 miss their
+# windows).
+(
+	bash tests/live/class.sh "$BIN" >"$tmp/class.out" 2>&1
+	bash tests/live/classroom.sh "$BIN" >"$tmp/classroom.out" 2>&1
+) &
+class_pid=$!
 screen_results() {
 	section "the screen (tmux), results"
 	wait "$screen_pid"
@@ -361,6 +370,10 @@ screen_results() {
 	sub_report screen-learn 12
 	wait "$zh_pid"
 	sub_report screen-zh 42
+	section "the classroom on a private node, results"
+	wait "$class_pid"
+	sub_report class 40
+	sub_report classroom 40
 }
 
 section "house style"

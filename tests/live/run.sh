@@ -214,8 +214,9 @@ lane() { # node
 
 t0=$(date +%s)
 # The standalone suites start nodes of their own and mostly wait on them,
-# so they run beside the lanes in two chains, one suite after another in
-# each (each boots nodes), and are done before the rates run.
+# so they run beside the lanes in one chain, one suite after another (each
+# boots nodes), and are done before the rates run. (The classroom suites,
+# which start dozens of labs, run before this suite: tests/run.sh.)
 side_chain() { # suite...
 	local s s0
 	for s in "$@"; do
@@ -224,9 +225,9 @@ side_chain() { # suite...
 		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
 }
-sides="secrets shared lifetime watch class classroom watch_fail watch_screen"
-side_chain secrets shared lifetime &
-side_chain watch watch_fail watch_screen class classroom &
+sides="secrets shared lifetime watch watch_fail watch_screen"
+# shellcheck disable=SC2086
+side_chain $sides &
 lanes=""
 for n in $nodes; do
 	lane "$n" >"$tmp/lane.${n##*/}" 2>&1 &
