@@ -421,7 +421,7 @@ flow_elide(const char *name, int w, char *buf, size_t len)
 /*
  * Exchange i's name as the pane shows it in w columns, into buf: whole if
  * it fits, else with a middle DRAW_ELIDE (err..direct). When that makes
- * two exchanges look the same (in lesson 11, order.delay.direct and
+ * two exchanges look the same (say, order.delay.direct and
  * order.direct), the dotted head all of them share gives way to a leading
  * DRAW_ELIDE instead, which keeps the parts that differ.
  */

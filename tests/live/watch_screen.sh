@@ -48,17 +48,20 @@ check() { # name regex seconds
 }
 
 run_lang() { # en|zh
-	local lang=$1 port
+	local lang=$1 port s0
 	t kill-server 2>/dev/null
 	t new-session -d -s w -x 80 -y 24 -c "$PWD" \
 	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN watch --lang $lang \
 	    --listen 127.0.0.1:0 2>$tmp/err.$lang; echo EXIT=\$?; sleep 30"
+	s0=$(date +%s)
 	if ! has 'amqp://127\.0\.0\.1:[0-9]+' 90; then
-		ko "watch-screen $lang: the screen came up with the address" "$tmp/err.$lang"
+		# What a learner would have seen, then what went to stderr.
+		cat "$tmp/err.$lang" >>"$tmp/screen"
+		ko "watch-screen $lang: the screen came up with the address" "$tmp/screen"
 		return
 	fi
 	port=$(grep -Eo 'amqp://127\.0\.0\.1:[0-9]+' "$tmp/screen" | head -1 | sed 's/.*://')
-	ok "watch-screen $lang: the screen is up, listening on $port"
+	ok "watch-screen $lang: the screen is up, listening on $port ($(($(date +%s) - s0)) s)"
 	timeout 90 $PY tests/live/watch_pika.py "$port" 20 >"$tmp/pika.$lang" 2>&1 ||
 	    ko "watch-screen $lang: pika failed" "$tmp/pika.$lang"
 	check "watch-screen $lang: the exchange and queue panes name pika's" \
