@@ -360,6 +360,7 @@ zh_pid=$!
 (
 	bash tests/live/class.sh "$BIN" >"$tmp/class.out" 2>&1
 	bash tests/live/classroom.sh "$BIN" >"$tmp/classroom.out" 2>&1
+	bash tests/live/class_setup.sh "$BIN" >"$tmp/class_setup.out" 2>&1
 ) &
 class_pid=$!
 screen_results() {
@@ -374,6 +375,7 @@ screen_results() {
 	wait "$class_pid"
 	sub_report class 40
 	sub_report classroom 40
+	sub_report class_setup 40
 }
 
 section "house style"

@@ -167,6 +167,13 @@ class_cmd_dashboard(const struct class_cmd_opts *o)
 	while (!class_stop && (end == 0 || mono_seconds() < end)) {
 		int fds[2];
 		class_link_step(&b.link);
+		if (b.link.refused[0]) {
+			fprintf(stderr, "rabbitlab: class: %s: the dashboard "
+			    "needs the teacher's user (rabbitlab class "
+			    "setup)\n", b.link.refused);
+			rc = CLASS_EXIT_BAD;
+			break;
+		}
 		if (o->view && o->view->frame(o->view->ctx, &b.dash,
 		    class_wall_ms()))
 			break;
@@ -480,15 +487,18 @@ class_cmd_setup(const struct class_cmd_opts *o)
 	fprintf(o->out,
 	    "# Class %s on its own vhost %s. Each password is typed at a hidden\n"
 	    "# prompt (read -rs) and never shown; rabbitmqctl takes it as an\n"
-	    "# argument, so run this on the broker's own machine.\n"
+	    "# argument, so run this on the broker's own machine. It stops at\n"
+	    "# the first step that fails; rabbitmqctl never reads the prompts'\n"
+	    "# input.\n"
+	    "set -e\n"
 	    "CTL=${CTL:-rabbitmqctl}\n"
-	    "$CTL add_vhost '%s'\n"
-	    "read -rs -p 'password for teacher-%s: ' P && echo &&\n"
-	    "  $CTL add_user 'teacher-%s' \"$P\"\n"
+	    "$CTL add_vhost '%s' </dev/null\n"
+	    "read -rs -p 'password for teacher-%s: ' P; echo\n"
+	    "$CTL add_user 'teacher-%s' \"$P\" </dev/null\n"
 	    "$CTL set_permissions -p '%s' 'teacher-%s' "
 	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
 	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$'\n",
+	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' </dev/null\n",
 	    k, k, k, k, k, k, k, k, k, k);
 	fprintf(o->out,
 	    "# Students may declare and publish to the class's exchange and\n"
@@ -498,15 +508,15 @@ class_cmd_setup(const struct class_cmd_opts *o)
 	    "# the live engine.\n");
 	for (unsigned i = 1; i <= n; i++)
 		fprintf(o->out,
-		    "read -rs -p 'password for %s-student%u: ' P && echo &&\n"
-		    "  $CTL add_user '%s-student%u' \"$P\"\n"
+		    "read -rs -p 'password for %s-student%u: ' P; echo\n"
+		    "$CTL add_user '%s-student%u' \"$P\" </dev/null\n"
 		    "$CTL set_permissions -p '%s' '%s-student%u' "
 		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard|\\.lead)?|"
 		    "[0-9a-f]{8}\\..*)|amq\\.gen-.*)$' "
 		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)"
 		    "|amq\\.default|amq\\.gen-.*)$' "
 		    "'^(rabbitlab\\.(class\\.%s(\\.lead)?|[0-9a-f]{8}\\..*)"
-		    "|amq\\.gen-.*)$'\n",
+		    "|amq\\.gen-.*)$' </dev/null\n",
 		    k, i, k, i, k, k, i, k, k, k);
 	fprintf(o->out, "unset P\n");
 	return 0;

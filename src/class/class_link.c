@@ -380,6 +380,8 @@ class_frame_method(struct class_link *l, const amqp_frame_t *f)
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		live_conn_reply(m, &code, text, sizeof text);
 		live_conn_explain_status(0, code, text, NULL, why, sizeof why);
+		if (code == 403 && m->id == AMQP_CHANNEL_CLOSE_METHOD)
+			snprintf(l->refused, sizeof l->refused, "%s", why);
 		class_link_down(l, why);
 		return -1;
 	default:

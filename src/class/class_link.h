@@ -99,6 +99,9 @@ struct class_link {
 	const struct class_link_ops *ops;
 	void *ctx;
 	char label[32];               /* connection_name: "rabbitlab class" */
+	/* A channel closed with 403: the user may not do what this link
+	 * needs, and trying again will not change that. Why, or "". */
+	char refused[400];
 };
 
 /*

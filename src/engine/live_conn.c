@@ -505,8 +505,15 @@ live_conn_explain_status(int status, int code, const char *text,
 	case 0:
 		break;
 	case 403:
-		snprintf(buf, len, "login refused (403 ACCESS_REFUSED): check "
-		    "the user name and password");
+		/* A channel's 403 says what the user may not touch; a
+		 * connection's is the login. */
+		if (text && *text && strstr(text, "Login") == NULL)
+			snprintf(buf, len, "refused by the broker (403 %s)",
+			    text);
+		else
+			snprintf(buf, len, "login refused (403 "
+			    "ACCESS_REFUSED): check the user name and "
+			    "password");
 		return;
 	case 530:
 		lc_explain_vhost(t, text, buf, len);

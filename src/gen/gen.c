@@ -426,13 +426,11 @@ gen_cons_on(const struct gen_scn *g, int i)
 static void
 gen_topo_exchange(struct topology *t, const struct gen_scn *g, int i)
 {
-	struct topo_exchange *x = &t->exchanges[t->nexchanges++];
+	char name[8];
 
-	memset(x, 0, sizeof *x);
-	x->name = xasprintf("ex.%c", 'a' + i);
-	x->type = (enum exchange_type)g->ex[i].type;
-	x->delayed_type = XTYPE_DIRECT;
-	x->durable = g->ex[i].durable;
+	snprintf(name, sizeof name, "ex.%c", 'a' + i);
+	topology_add_exchange(t, name, (enum exchange_type)g->ex[i].type,
+	    g->ex[i].durable);
 }
 
 static void
@@ -465,24 +463,21 @@ static void
 gen_topo_binding(struct topology *t, const struct gen_scn *g,
     const struct gen_bind *bd)
 {
-	struct topo_binding *n = &t->bindings[t->nbindings++];
 	int type = g->ex[bd->ex].type;
 	const struct gen_hdr_set *h = &gen_hdrs[bd->hdr];
+	char ex[8], q[8];
+	struct topo_binding *n;
 
-	memset(n, 0, sizeof *n);
-	n->exchange = xasprintf("ex.%c", 'a' + bd->ex);
-	n->queue = xasprintf("q.%c", 'a' + bd->q);
-	n->key = xstrdup(type == GEN_DIRECT ? gen_direct_keys[bd->key % 4] :
-	    type == GEN_TOPIC ? gen_topic_keys[bd->key] : "");
+	snprintf(ex, sizeof ex, "ex.%c", 'a' + bd->ex);
+	snprintf(q, sizeof q, "q.%c", 'a' + bd->q);
+	n = topology_add_binding(t, ex, q, type == GEN_DIRECT ?
+	    gen_direct_keys[bd->key % 4] : type == GEN_TOPIC ?
+	    gen_topic_keys[bd->key] : "");
 	n->match_all = !bd->any;
 	if (type != GEN_HEADERS)
 		return;
-	n->args = xcalloc((size_t)h->n, sizeof *n->args);
-	for (int j = 0; j < h->n; j++) {
-		n->args[j].key = xstrdup(h->key[j]);
-		n->args[j].value = xstrdup(h->value[j]);
-	}
-	n->nargs = (size_t)h->n;
+	for (int j = 0; j < h->n; j++)
+		topology_binding_arg(n, h->key[j], h->value[j]);
 }
 
 /*
@@ -493,10 +488,7 @@ static void
 gen_topology(struct topology *t, const struct gen_scn *g)
 {
 	memset(t, 0, sizeof *t);
-	t->exchanges = xcalloc(GEN_MAX_EX, sizeof *t->exchanges);
 	t->queues = xcalloc(GEN_MAX_Q, sizeof *t->queues);
-	t->bindings = xcalloc(GEN_MAX_BIND, sizeof *t->bindings);
-	t->consumers = xcalloc(GEN_MAX_CONS, sizeof *t->consumers);
 	for (int i = 0; i < g->nex; i++)
 		if (g->ex[i].on)
 			gen_topo_exchange(t, g, i);
@@ -511,10 +503,11 @@ gen_topology(struct topology *t, const struct gen_scn *g)
 	}
 	for (int i = 0; i < g->ncons; i++)
 		if (gen_cons_on(g, i)) {
-			struct topo_consumer *c = &t->consumers[t->nconsumers++];
+			char c[16], q[8];
 
-			c->name = xasprintf("c%d", i + 1);
-			c->queue = xasprintf("q.%c", 'a' + g->cons[i].q);
+			snprintf(c, sizeof c, "c%d", i + 1);
+			snprintf(q, sizeof q, "q.%c", 'a' + g->cons[i].q);
+			topology_add_consumer(t, c, q);
 		}
 	t->publish_exchange = gen_ex_on(g, g->pub_ex) ?
 	    xasprintf("ex.%c", 'a' + g->pub_ex) : xstrdup("");

@@ -221,3 +221,45 @@ topology_add_binding(struct topology *t, const char *exchange,
 	b->key = xstrdup(key ? key : "");
 	return b;
 }
+
+struct topo_exchange *
+topology_add_exchange(struct topology *t, const char *name,
+    enum exchange_type type, int durable)
+{
+	struct topo_exchange *x;
+
+	t->exchanges = xrealloc(t->exchanges,
+	    (t->nexchanges + 1) * sizeof *t->exchanges);
+	x = &t->exchanges[t->nexchanges++];
+	memset(x, 0, sizeof *x);
+	x->name = xstrdup(name);
+	x->type = type;
+	x->delayed_type = XTYPE_DIRECT;
+	x->durable = durable;
+	return x;
+}
+
+void
+topology_binding_arg(struct topo_binding *b, const char *key,
+    const char *value)
+{
+	b->args = xrealloc(b->args, (b->nargs + 1) * sizeof *b->args);
+	b->args[b->nargs].key = xstrdup(key);
+	b->args[b->nargs].value = xstrdup(value);
+	b->nargs++;
+}
+
+struct topo_consumer *
+topology_add_consumer(struct topology *t, const char *name,
+    const char *queue)
+{
+	struct topo_consumer *c;
+
+	t->consumers = xrealloc(t->consumers,
+	    (t->nconsumers + 1) * sizeof *t->consumers);
+	c = &t->consumers[t->nconsumers++];
+	memset(c, 0, sizeof *c);
+	c->name = xstrdup(name);
+	c->queue = xstrdup(queue);
+	return c;
+}

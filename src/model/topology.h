@@ -100,6 +100,15 @@ void topology_clear(struct topology *topo);
  * copied, no header arguments; returns it (valid until the next append). */
 struct topo_binding *topology_add_binding(struct topology *t,
     const char *exchange, const char *queue, const char *key);
+/* Appends header argument key=value (both copied) to binding b. */
+void topology_binding_arg(struct topo_binding *b, const char *key,
+    const char *value);
+/* Appends an exchange (a delayed one routes as direct) or a consumer of
+ * `queue`, names copied; returns it (valid until the next append). */
+struct topo_exchange *topology_add_exchange(struct topology *t,
+    const char *name, enum exchange_type type, int durable);
+struct topo_consumer *topology_add_consumer(struct topology *t,
+    const char *name, const char *queue);
 /* Zeroed queue spec with every optional value "none". */
 void topology_queue_init(struct topo_queue *q);
 

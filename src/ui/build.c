@@ -113,22 +113,6 @@ struct build {
 /* ---- the edits ---------------------------------------------------------- */
 
 void
-build_add_exchange(struct topology *t, const char *name, int type,
-    int durable)
-{
-	struct topo_exchange *x;
-
-	t->exchanges = xrealloc(t->exchanges,
-	    (t->nexchanges + 1) * sizeof *t->exchanges);
-	x = &t->exchanges[t->nexchanges++];
-	memset(x, 0, sizeof *x);
-	x->name = xstrdup(name);
-	x->type = (enum exchange_type)type;
-	x->delayed_type = XTYPE_DIRECT;
-	x->durable = durable;
-}
-
-void
 build_add_queue(struct topology *t, const struct topo_queue *q)
 {
 	struct topo_queue *n;
@@ -155,27 +139,11 @@ build_add_binding(struct topology *t, const char *exchange,
 	    w = strtok_r(NULL, " ,", &save)) {
 		char *eq = strchr(w, '=');
 
-		b->args = xrealloc(b->args, (b->nargs + 1) * sizeof *b->args);
 		if (eq)
 			*eq = '\0';
-		b->args[b->nargs].key = xstrdup(w);
-		b->args[b->nargs].value = xstrdup(eq ? eq + 1 : "");
-		b->nargs++;
+		topology_binding_arg(b, w, eq ? eq + 1 : "");
 	}
 	free(copy);
-}
-
-void
-build_add_consumer(struct topology *t, const char *name, const char *queue)
-{
-	struct topo_consumer *c;
-
-	t->consumers = xrealloc(t->consumers,
-	    (t->nconsumers + 1) * sizeof *t->consumers);
-	c = &t->consumers[t->nconsumers++];
-	memset(c, 0, sizeof *c);
-	c->name = xstrdup(name);
-	c->queue = xstrdup(queue);
 }
 
 /* Drops bindings matching exchange `x` (NULL any) and queue `q` (NULL any);
@@ -518,8 +486,8 @@ build_form_edit(struct build *b, struct topology *t)
 
 	switch (b->form) {
 	case BF_EXCHANGE:
-		build_add_exchange(t, b->text[0], b->choice[1],
-		    durable[b->choice[2]]);
+		topology_add_exchange(t, b->text[0],
+		    (enum exchange_type)b->choice[1], durable[b->choice[2]]);
 		return 0;
 	case BF_QUEUE:
 		if (build_form_queue(b, &q) < 0) {
@@ -534,7 +502,7 @@ build_form_edit(struct build *b, struct topology *t)
 		    b->choice[3] == 0, b->text[4]);
 		return 0;
 	case BF_CONSUMER:
-		build_add_consumer(t, b->text[0], b->text[1]);
+		topology_add_consumer(t, b->text[0], b->text[1]);
 		return 0;
 	case BF_PUBLISH:
 		free(t->publish_exchange);

@@ -31,19 +31,16 @@ void build_free(struct build *b);
 
 /*
  * The edits, for the form and for tests. Each changes `t` in place:
- * build_add_* append (strings copied), build_remove drops the object of
- * `kind` ('x' exchange, 'q' queue, 'c' consumer, 'b' the bindings from
+ * build_add_* append (strings copied; exchanges and consumers come from
+ * topology_add_exchange and topology_add_consumer), build_remove drops the
+ * object of `kind` ('x' exchange, 'q' queue, 'c' consumer, 'b' the bindings from
  * exchange `name` to queue `queue`) with what hangs on it (a queue's
  * bindings and consumers, an exchange's bindings). Returns 0, or -1 when
  * nothing by that name exists.
  */
-void build_add_exchange(struct topology *t, const char *name, int type,
-    int durable);
 void build_add_queue(struct topology *t, const struct topo_queue *q);
 void build_add_binding(struct topology *t, const char *exchange,
     const char *queue, const char *key, int match_all, const char *args);
-void build_add_consumer(struct topology *t, const char *name,
-    const char *queue);
 int build_remove(struct topology *t, int kind, const char *name,
     const char *queue);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "class/class_event.h"
 #include "class/class_report.h"
 #include "ui/bar.h"
 #include "ui/board.h"
@@ -638,6 +639,19 @@ cmd_glossary(struct lab *lab, int key)
 	return PANE_REDRAW;
 }
 
+/*
+ * Whether this lab follows a teacher (class_report.h) who is in this
+ * lesson and has not opened its challenge yet: the class starts it
+ * together. A lab that has heard no teacher goes on by itself.
+ */
+static int
+lab_held_by_teacher(const struct lab *lab)
+{
+	const struct class_event *h = class_report_lead_heard();
+
+	return h && !h->released && strcmp(h->lesson, lab->script->id) == 0;
+}
+
 static int
 cmd_next(struct lab *lab, int key)
 {
@@ -685,6 +699,11 @@ cmd_next(struct lab *lab, int key)
 		/* Done: space goes on to the next lesson. */
 		lab->next_lesson = 1;
 		return PANE_QUIT;
+	}
+	if (!ls->challenge_on && lab_held_by_teacher(lab)) {
+		lab_status(lab, 0, "%s", _("The teacher opens the challenge for "
+		    "the class: wait, or press @ to go on alone."));
+		return PANE_REDRAW;
 	}
 	if (!ls->challenge_on) {
 		lab->step_running = lab->free_run = 0;

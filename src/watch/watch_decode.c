@@ -87,7 +87,7 @@ struct wd_chan {
 	struct wd_content up, down;
 };
 
-struct watch_conn {
+struct watch_decode {
 	struct watch_track *t;
 	unsigned id;
 	char peer[64];
@@ -226,13 +226,13 @@ wd_table_str(const amqp_table_t *tb, const char *key, char *dst, size_t len)
 	return 0;
 }
 
-static void wd_head(const struct watch_conn *c, uint16_t ch, char *buf,
+static void wd_head(const struct watch_decode *c, uint16_t ch, char *buf,
     size_t len, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Writes an event's detail into buf: "c3 ch1" (or "c3" for channel 0),
  * then `fmt` and its arguments (always terminated, cut to fit). */
 static void
-wd_head(const struct watch_conn *c, uint16_t ch, char *buf, size_t len,
+wd_head(const struct watch_decode *c, uint16_t ch, char *buf, size_t len,
     const char *fmt, ...)
 {
 	size_t at;
@@ -254,7 +254,7 @@ wd_head(const struct watch_conn *c, uint16_t ch, char *buf, size_t len,
 
 /* Channel `id` as channel.open made it, or NULL (never opened). */
 static struct wd_chan *
-wd_chan(struct watch_conn *c, uint16_t id)
+wd_chan(struct watch_decode *c, uint16_t id)
 {
 	for (size_t i = 0; i < c->nchans; i++)
 		if (c->chans[i].id == id)
@@ -262,7 +262,7 @@ wd_chan(struct watch_conn *c, uint16_t id)
 	return NULL;
 }
 
-static void wd_chan_drop(struct watch_conn *c, uint16_t id);
+static void wd_chan_drop(struct watch_decode *c, uint16_t id);
 
 /*
  * A channel.open from the client: a fresh record for `id`, or NULL past
@@ -270,7 +270,7 @@ static void wd_chan_drop(struct watch_conn *c, uint16_t id);
  * cannot make the watch keep more).
  */
 static struct wd_chan *
-wd_chan_open(struct watch_conn *c, uint16_t id)
+wd_chan_open(struct watch_decode *c, uint16_t id)
 {
 	wd_chan_drop(c, id);
 	if (c->nchans >= WD_MAX_CHANS)
@@ -301,7 +301,7 @@ wd_chan_clear(struct wd_chan *ch)
 
 /* Forgets channel `id` (closed both ways). */
 static void
-wd_chan_drop(struct watch_conn *c, uint16_t id)
+wd_chan_drop(struct watch_decode *c, uint16_t id)
 {
 	for (size_t i = 0; i < c->nchans; i++)
 		if (c->chans[i].id == id) {
@@ -363,7 +363,7 @@ wd_consumer_add(struct wd_chan *ch, const char *tag, const char *queue,
  * publishes still waiting for a confirm will never get one.
  */
 static void
-wd_chan_settle(struct watch_conn *c, struct wd_chan *ch, const char *why)
+wd_chan_settle(struct watch_decode *c, struct wd_chan *ch, const char *why)
 {
 	char d[WD_DETAIL];
 
@@ -390,10 +390,10 @@ wd_chan_settle(struct watch_conn *c, struct wd_chan *ch, const char *why)
 
 /* ---- the life of a connection ---------------------------------------- */
 
-struct watch_conn *
-watch_conn_new(struct watch_track *t, unsigned id, const char *peer)
+struct watch_decode *
+watch_decode_new(struct watch_track *t, unsigned id, const char *peer)
 {
-	struct watch_conn *c = xcalloc(1, sizeof *c);
+	struct watch_decode *c = xcalloc(1, sizeof *c);
 
 	c->t = t;
 	c->id = id;
@@ -404,7 +404,7 @@ watch_conn_new(struct watch_track *t, unsigned id, const char *peer)
 }
 
 void
-watch_conn_free(struct watch_conn *c)
+watch_decode_free(struct watch_decode *c)
 {
 	if (c == NULL)
 		return;
@@ -416,7 +416,7 @@ watch_conn_free(struct watch_conn *c)
 }
 
 size_t
-watch_conn_unacked(const struct watch_conn *c, const char *queue)
+watch_decode_unacked(const struct watch_decode *c, const char *queue)
 {
 	size_t n = 0;
 
@@ -428,20 +428,20 @@ watch_conn_unacked(const struct watch_conn *c, const char *queue)
 }
 
 uint32_t
-watch_conn_frame_max(const struct watch_conn *c, int *tuned)
+watch_decode_frame_max(const struct watch_decode *c, int *tuned)
 {
 	*tuned = c->tuned;
 	return c->frame_max;
 }
 
 int
-watch_conn_closed(const struct watch_conn *c)
+watch_decode_closed(const struct watch_decode *c)
 {
 	return c->closed;
 }
 
 void
-watch_conn_end(struct watch_conn *c, const char *why)
+watch_decode_end(struct watch_decode *c, const char *why)
 {
 	char d[WD_DETAIL];
 
@@ -460,7 +460,8 @@ watch_conn_end(struct watch_conn *c, const char *why)
 /* ---- messages -------------------------------------------------------- */
 
 static void
-wd_published(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
+wd_published(struct watch_decode *c, struct wd_chan *ch,
+    struct wd_content *ct)
 {
 	struct watch_track_key k = { ct->message_id, ct->digest };
 	int flags = (ct->persistent ? EVENT_PUB_PERSISTENT : 0) |
@@ -499,7 +500,8 @@ wd_published(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 }
 
 static void
-wd_delivered(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
+wd_delivered(struct watch_decode *c, struct wd_chan *ch,
+    struct wd_content *ct)
 {
 	struct watch_track_key k = { ct->message_id, ct->digest };
 	const struct wd_consumer *con = NULL;
@@ -538,7 +540,7 @@ wd_delivered(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 }
 
 static void
-wd_returned(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
+wd_returned(struct watch_decode *c, struct wd_chan *ch, struct wd_content *ct)
 {
 	struct watch_track_key k = { ct->message_id, ct->digest };
 	uint32_t msg = watch_track_match(c->t, &k, 0);
@@ -556,7 +558,7 @@ wd_returned(struct watch_conn *c, struct wd_chan *ch, struct wd_content *ct)
 
 /* The message being assembled in one direction is complete. */
 static void
-wd_content_done(struct watch_conn *c, struct wd_chan *ch,
+wd_content_done(struct watch_decode *c, struct wd_chan *ch,
     struct wd_content *ct)
 {
 	switch (ct->kind) {
@@ -628,7 +630,7 @@ wd_content_start(struct wd_chan *ch, amqp_method_number_t id, void *m)
 }
 
 void
-watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
+watch_decode_body(struct watch_decode *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n)
 {
 	struct wd_chan *ch = wd_chan(c, channel);
@@ -646,7 +648,7 @@ watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
 /* The consumer settled one delivery with `kind` (EV_ACK, EV_NACK,
  * EV_REJECT). */
 static void
-wd_settle_one(struct watch_conn *c, struct wd_chan *ch, struct wd_dlv *dv,
+wd_settle_one(struct watch_decode *c, struct wd_chan *ch, struct wd_dlv *dv,
     enum event_kind kind, int requeue)
 {
 	char d[WD_DETAIL];
@@ -685,7 +687,7 @@ wd_settle_one(struct watch_conn *c, struct wd_chan *ch, struct wd_dlv *dv,
 /* A consumer's ack, nack or reject of `tag` (with `multiple`: every
  * delivery up to it; tag 0: all). */
 static void
-wd_settle(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
+wd_settle(struct watch_decode *c, struct wd_chan *ch, uint64_t tag,
     int multiple, enum event_kind kind, int requeue)
 {
 	size_t i = 0;
@@ -712,7 +714,7 @@ wd_settle(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
 
 /* The broker's confirm (ack or nack) of sequence number `tag`. */
 static void
-wd_confirm(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
+wd_confirm(struct watch_decode *c, struct wd_chan *ch, uint64_t tag,
     int multiple, int ack)
 {
 	char d[WD_DETAIL];
@@ -745,7 +747,7 @@ wd_confirm(struct watch_conn *c, struct wd_chan *ch, uint64_t tag,
  * since); the broker dropped the publishes that followed it.
  */
 static void
-wd_broker_close(struct watch_conn *c, struct wd_chan *ch, int code,
+wd_broker_close(struct watch_decode *c, struct wd_chan *ch, int code,
     const char *text)
 {
 	const char *x = strstr(text, "no exchange '");
@@ -832,7 +834,7 @@ wd_close(amqp_method_number_t id, const void *m, char *a, size_t alen,
 
 /* The topology a client declares, as EV_FRAME details. */
 static void
-wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
+wd_topology(struct watch_decode *c, uint16_t chid, amqp_method_number_t id,
     void *m, char *d, size_t len)
 {
 	char a[WD_STR], b[WD_STR];
@@ -907,8 +909,8 @@ wd_topology(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
  * deliveries (one event per message settled). Emits what it makes.
  */
 static void
-wd_up_basic(struct watch_conn *c, struct wd_chan *ch, amqp_method_number_t id,
-    void *m, char *d, size_t len)
+wd_up_basic(struct watch_decode *c, struct wd_chan *ch,
+    amqp_method_number_t id, void *m, char *d, size_t len)
 {
 	const char *where = NULL;
 	char a[WD_STR];
@@ -984,7 +986,7 @@ wd_up_basic(struct watch_conn *c, struct wd_chan *ch, amqp_method_number_t id,
 
 /* A method from the client; the event it makes. */
 static void
-wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
+wd_up(struct watch_decode *c, uint16_t chid, amqp_method_number_t id,
     void *m, char *d, size_t len)
 {
 	struct wd_chan *ch = chid ? wd_chan(c, chid) : NULL;
@@ -1059,7 +1061,7 @@ wd_up(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
 
 /* A method from the broker; the event it makes. */
 static void
-wd_down(struct watch_conn *c, uint16_t chid, amqp_method_number_t id,
+wd_down(struct watch_decode *c, uint16_t chid, amqp_method_number_t id,
     void *m, char *d, size_t len)
 {
 	struct wd_chan *ch = chid ? wd_chan(c, chid) : NULL;
@@ -1178,7 +1180,7 @@ wd_method_name(char *d, size_t len, const char *name)
 }
 
 static int
-wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
+wd_method(struct watch_decode *c, int upstream, const struct live_frame *f,
     char *err, size_t errlen)
 {
 	const char *side = upstream ? "client" : "broker";
@@ -1225,7 +1227,7 @@ wd_method(struct watch_conn *c, int upstream, const struct live_frame *f,
 }
 
 static int
-wd_header(struct watch_conn *c, int upstream, const struct live_frame *f,
+wd_header(struct watch_decode *c, int upstream, const struct live_frame *f,
     char *err, size_t errlen)
 {
 	struct wd_chan *ch = wd_chan(c, f->channel);
@@ -1264,7 +1266,7 @@ wd_header(struct watch_conn *c, int upstream, const struct live_frame *f,
 }
 
 int
-watch_conn_frame(struct watch_conn *c, int upstream,
+watch_decode_frame(struct watch_decode *c, int upstream,
     const struct live_frame *f, char *err, size_t errlen)
 {
 	struct wd_chan *ch;

@@ -35,16 +35,16 @@
 #include "engine/live_frame.h"
 #include "watch/watch_track.h"
 
-struct watch_conn;
+struct watch_decode;
 
 /*
  * A new connection numbered `id`, from `peer` (text, copied), reporting to
  * `t` (borrowed for the connection's life). Never NULL.
  */
-struct watch_conn *watch_conn_new(struct watch_track *t, unsigned id,
+struct watch_decode *watch_decode_new(struct watch_track *t, unsigned id,
     const char *peer);
-/* Frees it; reports nothing (call watch_conn_end first). */
-void watch_conn_free(struct watch_conn *c);
+/* Frees it; reports nothing (call watch_decode_end first). */
+void watch_decode_free(struct watch_decode *c);
 
 /*
  * One complete frame from the client (`upstream` 1) or the broker (0), as
@@ -54,26 +54,26 @@ void watch_conn_free(struct watch_conn *c);
  * arguments do not decode: ...") when the frame is not valid AMQP 0-9-1:
  * the caller then ends the connection.
  */
-int watch_conn_frame(struct watch_conn *c, int upstream,
+int watch_decode_frame(struct watch_decode *c, int upstream,
     const struct live_frame *f, char *err, size_t errlen);
 /* Payload octets of a body frame on `channel`, as they arrive. */
-void watch_conn_body(struct watch_conn *c, int upstream, uint16_t channel,
+void watch_decode_body(struct watch_decode *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n);
 /* Deliveries from `queue` its consumers hold unsettled now. */
-size_t watch_conn_unacked(const struct watch_conn *c, const char *queue);
+size_t watch_decode_unacked(const struct watch_decode *c, const char *queue);
 /*
  * The frame-max that connection.tune-ok carried, once it went by (then
  * *tuned is 1; before, 0 and the return is 0).
  */
-uint32_t watch_conn_frame_max(const struct watch_conn *c, int *tuned);
+uint32_t watch_decode_frame_max(const struct watch_decode *c, int *tuned);
 /* Whether connection.close-ok went by (either way): the AMQP connection
  * is over, and a socket reset after it is no fault. */
-int watch_conn_closed(const struct watch_conn *c);
+int watch_decode_closed(const struct watch_decode *c);
 /*
  * The connection ended (`why`: "" for a clean close, or a sentence): its
  * unacked deliveries go back to their queues, its unconfirmed publishes
  * lose their confirms, and an event says how it ended.
  */
-void watch_conn_end(struct watch_conn *c, const char *why);
+void watch_decode_end(struct watch_decode *c, const char *why);
 
 #endif

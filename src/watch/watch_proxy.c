@@ -48,7 +48,7 @@ struct wp_pair {
 	struct wp_dir up, down;
 	uint8_t hdr[8];        /* the client's first octets */
 	size_t hdr_have;
-	struct watch_conn *conn;
+	struct watch_decode *conn;
 	unsigned id;
 	char peer[64];
 	char err[WP_ERR];      /* why it must end now, or "" */
@@ -152,7 +152,7 @@ wp_pair_free(struct wp_pair *pr)
 	free(pr->down.buf);
 	live_frame_free(&pr->up.fr);
 	live_frame_free(&pr->down.fr);
-	watch_conn_free(pr->conn);
+	watch_decode_free(pr->conn);
 	free(pr);
 }
 
@@ -166,7 +166,7 @@ wp_end(struct watch_proxy *p, size_t i, const char *why)
 	if (why[0] && !p->quiet)
 		fprintf(stderr, "rabbitlab watch: connection c%u from %s: %s; "
 		    "closed it\n", pr->id, pr->peer, why);
-	watch_conn_end(pr->conn, why);
+	watch_decode_end(pr->conn, why);
 	wp_pair_free(pr);
 	p->pairs[i] = p->pairs[--p->npairs];
 }
@@ -213,7 +213,7 @@ wp_accept(struct watch_proxy *p)
 	snprintf(pr->peer, sizeof pr->peer, "%s:%s", host, serv);
 	wp_dir_init(&pr->up, 1);
 	wp_dir_init(&pr->down, 0);
-	pr->conn = watch_conn_new(p->t, pr->id, pr->peer);
+	pr->conn = watch_decode_new(p->t, pr->id, pr->peer);
 	p->pairs = xgrow(p->pairs, &p->pairs_cap, p->npairs + 1,
 	    sizeof *p->pairs);
 	p->pairs[p->npairs++] = pr;
@@ -232,7 +232,7 @@ wp_payload(void *ctx, struct live_frame *f, const uint8_t *d, size_t n)
 	struct wp_pair *pr = ctx;
 
 	if (f->type == LIVE_FRAME_BODY)
-		watch_conn_body(pr->conn, f == &pr->up.fr, f->channel, d, n);
+		watch_decode_body(pr->conn, f == &pr->up.fr, f->channel, d, n);
 }
 
 static void
@@ -245,9 +245,9 @@ wp_frame(void *ctx, struct live_frame *f, uint64_t end)
 	(void)end;
 	if (pr->err[0])
 		return;
-	if (watch_conn_frame(pr->conn, up, f, pr->err, sizeof pr->err) != 0)
+	if (watch_decode_frame(pr->conn, up, f, pr->err, sizeof pr->err) != 0)
 		return;
-	fm = watch_conn_frame_max(pr->conn, &tuned);
+	fm = watch_decode_frame_max(pr->conn, &tuned);
 	if (up && tuned && !pr->up.fr.tuned) {
 		live_frame_set_max(&pr->up.fr, fm);
 		live_frame_set_max(&pr->down.fr, fm);
@@ -317,14 +317,14 @@ wp_took(struct wp_pair *pr, struct wp_dir *d)
 /* ---- without sockets ------------------------------------------------- */
 
 /* A pair with no sockets: its buffers only stage what is parsed. */
-struct watch_scan {
+struct watch_proxy_scan {
 	struct wp_pair *pr;
 };
 
-struct watch_scan *
-watch_scan_new(struct watch_track *t)
+struct watch_proxy_scan *
+watch_proxy_scan_new(struct watch_track *t)
 {
-	struct watch_scan *s = xcalloc(1, sizeof *s);
+	struct watch_proxy_scan *s = xcalloc(1, sizeof *s);
 	struct wp_pair *pr = xcalloc(1, sizeof *pr);
 
 	pr->cfd = pr->bfd = -1;
@@ -332,13 +332,14 @@ watch_scan_new(struct watch_track *t)
 	snprintf(pr->peer, sizeof pr->peer, "scan");
 	wp_dir_init(&pr->up, 1);
 	wp_dir_init(&pr->down, 0);
-	pr->conn = watch_conn_new(t, pr->id, pr->peer);
+	pr->conn = watch_decode_new(t, pr->id, pr->peer);
 	s->pr = pr;
 	return s;
 }
 
 int
-watch_scan_feed(struct watch_scan *s, int upstream, const void *d, size_t n)
+watch_proxy_scan_feed(struct watch_proxy_scan *s, int upstream, const void *d,
+    size_t n)
 {
 	struct wp_pair *pr = s->pr;
 	struct wp_dir *dir = upstream ? &pr->up : &pr->down;
@@ -359,17 +360,17 @@ watch_scan_feed(struct watch_scan *s, int upstream, const void *d, size_t n)
 }
 
 const char *
-watch_scan_error(const struct watch_scan *s)
+watch_proxy_scan_error(const struct watch_proxy_scan *s)
 {
 	return s->pr->err;
 }
 
 void
-watch_scan_free(struct watch_scan *s)
+watch_proxy_scan_free(struct watch_proxy_scan *s)
 {
 	if (s == NULL)
 		return;
-	watch_conn_end(s->pr->conn, s->pr->err);
+	watch_decode_end(s->pr->conn, s->pr->err);
 	wp_pair_free(s->pr);
 	free(s);
 }
@@ -518,7 +519,7 @@ watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 		 * closed: that is an orderly end. */
 		if (pr->err[0])
 			wp_end(p, i, pr->sock_err &&
-			    watch_conn_closed(pr->conn) ? "" : pr->err);
+			    watch_decode_closed(pr->conn) ? "" : pr->err);
 		else if (pr->up.shut && pr->down.shut)
 			wp_end(p, i, "");
 	}
@@ -584,6 +585,6 @@ watch_proxy_unacked(const struct watch_proxy *p, const char *queue)
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->npairs; i++)
-		n += watch_conn_unacked(p->pairs[i]->conn, queue);
+		n += watch_decode_unacked(p->pairs[i]->conn, queue);
 	return n;
 }

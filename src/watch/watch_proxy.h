@@ -71,17 +71,18 @@ int watch_proxy_holed(const struct watch_proxy *p, unsigned id);
 /*
  * The parsing of one connection pair alone, without sockets, for the
  * fuzzer: the same header check, splitters and decoder as a proxied pair.
- * watch_scan_feed gives `n` bytes to one direction (`upstream` 1: from
- * the client) as if just read; each direction continues its stream.
+ * watch_proxy_scan_feed gives `n` bytes to one direction (`upstream` 1:
+ * from the client) as if just read; each direction continues its stream.
  * Returns 0, or -1 once the pair would have been closed: then
- * watch_scan_error says why (never "") and every later call returns -1.
- * watch_scan_free ends the connection (reporting it) and frees all.
+ * watch_proxy_scan_error says why (never "") and every later call returns
+ * -1. watch_proxy_scan_free ends the connection (reporting it) and frees
+ * all.
  */
-struct watch_scan;
-struct watch_scan *watch_scan_new(struct watch_track *t);
-int watch_scan_feed(struct watch_scan *s, int upstream, const void *d,
-    size_t n);
-const char *watch_scan_error(const struct watch_scan *s);
-void watch_scan_free(struct watch_scan *s);
+struct watch_proxy_scan;
+struct watch_proxy_scan *watch_proxy_scan_new(struct watch_track *t);
+int watch_proxy_scan_feed(struct watch_proxy_scan *s, int upstream,
+    const void *d, size_t n);
+const char *watch_proxy_scan_error(const struct watch_proxy_scan *s);
+void watch_proxy_scan_free(struct watch_proxy_scan *s);
 
 #endif

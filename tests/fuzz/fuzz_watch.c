@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the watch proxy's decoding path (watch_scan): any
+ * libFuzzer target for the watch proxy's decoding path (watch_proxy_scan): any
  * bytes, from either side, in any split, go through the protocol header
  * check, the frame splitter, rabbitmq-c's method and property decoders and
  * the tracker with its ledger, and must be followed or refused with a
@@ -46,23 +46,23 @@ fz_emit(void *ctx, const struct event *ev)
 static int
 fz_feed(void *ctx, int upstream, const uint8_t *d, size_t n)
 {
-	return watch_scan_feed(ctx, upstream, d, n);
+	return watch_proxy_scan_feed(ctx, upstream, d, n);
 }
 
 static const char *
 fz_error(void *ctx)
 {
-	return watch_scan_error(ctx);
+	return watch_proxy_scan_error(ctx);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct watch_track *t = watch_track_new(fz_emit, NULL);
-	struct watch_scan *s = watch_scan_new(t);
+	struct watch_proxy_scan *s = watch_proxy_scan_new(t);
 
 	convo_play(data, size, fz_feed, fz_error, s);
-	watch_scan_free(s);
+	watch_proxy_scan_free(s);
 	{
 		/* The fates of whatever the stream made. */
 		FILE *sink = fopen("/dev/null", "w");

@@ -248,7 +248,8 @@ fi
 # The challenge released: a two-step lesson made from lesson 01 (its
 # first two steps, the question, and its challenge), so the teacher gets
 # there in a few keys. A following lab and 4 headless followers start it
-# when the teacher opens it, not before.
+# when the teacher opens it, not before; the following lab's own space
+# does not open it either.
 mkdir -p "$tmp/lessons"
 {
 	sed -n 1,33p lessons/01-first-message.cfg |
@@ -269,6 +270,18 @@ wait_screen student2 "Press 1-3 to answer"
 t send-keys -t student2 2
 t send-keys -t teacher2 2
 sleep 1
+# Space at the end of the steps does not open the challenge before the
+# teacher does: the lab says who opens it.
+for _ in 1 2 3; do
+	t send-keys -t student2 Space
+	sleep 0.5
+done
+if wait_screen student2 "The teacher opens the challenge" &&
+    ! grep -q "Challenge: set the toggles" "$tmp/student2.screen"; then
+	ok "classroom: a follower's space waits for the teacher to open the challenge"
+else
+	ko "classroom: a follower's space waits for the teacher to open the challenge" "$tmp/student2.screen"
+fi
 before=$(grep -c '"challenge"' "$tmp/release.jsonl")
 for _ in 1 2 3 4; do
 	t send-keys -t teacher2 Space

@@ -360,6 +360,13 @@ check "regression: no Chinese label cut in half" \
 start 80 24 "$BIN" lab lessons/11-delayed.cfg
 check "regression: queue names that differ at the end stay apart" \
     eval 'has "order..5s" && has "order..wait"'
+check "regression: lesson 11's exchange names whole at 80x24" \
+    eval 'has "│order.delay│" && has "│order.dlx  │" && has "│order.later│"'
+# Names that would look the same when cut in the middle (order.delay.direct
+# and order.direct both "ord..direct") keep the parts that differ.
+sed 's/"order\.delay"/"order.delay.direct"/g; s/"order\.dlx"/"order.direct"/g;
+    s/"order\.later"/"order.delayed"/g' lessons/11-delayed.cfg >"$tmp/clash.cfg"
+start 80 24 "$BIN" lab "$tmp/clash.cfg"
 check "regression: exchange names that would look the same when cut" \
     eval 'has "..ay.direct" && has "│..direct " && has "ord..elayed" && lacks "~de"'
 start 80 24 "$BIN" lab lessons/06-broker.cfg

@@ -181,10 +181,10 @@ test_edits_round_trip(void **state)
 
 	(void)state;
 	script_toggles(s, v);
-	build_add_exchange(t, "fan", XTYPE_FANOUT, 0);
-	build_add_exchange(t, "top", XTYPE_TOPIC, 1);
-	build_add_exchange(t, "hdr", XTYPE_HEADERS, -1);
-	build_add_exchange(t, "dlx", XTYPE_DIRECT, -1);
+	topology_add_exchange(t, "fan", XTYPE_FANOUT, 0);
+	topology_add_exchange(t, "top", XTYPE_TOPIC, 1);
+	topology_add_exchange(t, "hdr", XTYPE_HEADERS, -1);
+	topology_add_exchange(t, "dlx", XTYPE_DIRECT, -1);
 	topology_queue_init(&q);
 	q.name = (char *)"work";
 	q.type = QTYPE_QUORUM;
@@ -205,7 +205,7 @@ test_edits_round_trip(void **state)
 	build_add_binding(t, "hdr", "lazy \"one\"", "", 0,
 	    "type=refund region=eu");
 	build_add_binding(t, "hdr", "q", "", 1, "type=pay");
-	build_add_consumer(t, "c2", "work");
+	topology_add_consumer(t, "c2", "work");
 	back = round_trip(s, t, v);
 	assert_int_equal(back->topo.bindings[4].nargs, 2);
 	assert_int_equal(back->topo.bindings[4].match_all, 0);
@@ -284,7 +284,7 @@ quorum_transient(struct topology *t)
 static void
 dup_exchange(struct topology *t)
 {
-	build_add_exchange(t, "x", XTYPE_TOPIC, -1);
+	topology_add_exchange(t, "x", XTYPE_TOPIC, -1);
 }
 
 static void
@@ -325,7 +325,7 @@ test_message_flows_through_what_was_built(void **state)
 
 	(void)state;
 	script_toggles(s, v);
-	build_add_exchange(t, "top", XTYPE_TOPIC, -1);
+	topology_add_exchange(t, "top", XTYPE_TOPIC, -1);
 	{
 		struct topo_queue q;
 		topology_queue_init(&q);
@@ -333,7 +333,7 @@ test_message_flows_through_what_was_built(void **state)
 		build_add_queue(t, &q);
 	}
 	build_add_binding(t, "top", "orders", "pay.#", 1, NULL);
-	build_add_consumer(t, "shop", "orders");
+	topology_add_consumer(t, "shop", "orders");
 	free(t->publish_exchange);
 	free(t->publish_key);
 	t->publish_exchange = strdup("top");

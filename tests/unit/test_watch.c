@@ -1,5 +1,5 @@
 /*
- * Unit tests of the watch's decoding path without sockets (watch_scan):
+ * Unit tests of the watch's decoding path without sockets (watch_proxy_scan):
  * conversations built frame by frame go through the header check, the
  * splitter, rabbitmq-c's decoders and the tracker, and the ledger must
  * tell the same story. Checked: confirms (multiple) and a return (lost,
@@ -236,7 +236,7 @@ consume(struct buf *c, struct buf *br, unsigned ch, const char *queue,
 
 struct run {
 	struct watch_track *t;
-	struct watch_scan *s;
+	struct watch_proxy_scan *s;
 	uint32_t delivered[16];   /* message of each basic.deliver */
 	size_t ndelivered;
 	int requeues, confirm_lost;
@@ -264,24 +264,24 @@ begin(struct run *r, int confirm)
 
 	memset(r, 0, sizeof *r);
 	r->t = watch_track_new(seen, r);
-	r->s = watch_scan_new(r->t);
+	r->s = watch_proxy_scan_new(r->t);
 	put(&c, "AMQP\0\0\x09\x01", 8);
 	method(&c, 1, 20, 10, &(struct buf){ .d = { 0 }, .n = 1 });
 	if (confirm)
 		method(&c, 1, 85, 10, &(struct buf){ .d = { 0 }, .n = 1 });
-	assert_int_equal(watch_scan_feed(r->s, 1, c.d, c.n), 0);
+	assert_int_equal(watch_proxy_scan_feed(r->s, 1, c.d, c.n), 0);
 }
 
 static void
 client(struct run *r, const struct buf *b)
 {
-	assert_int_equal(watch_scan_feed(r->s, 1, b->d, b->n), 0);
+	assert_int_equal(watch_proxy_scan_feed(r->s, 1, b->d, b->n), 0);
 }
 
 static void
 broker(struct run *r, const struct buf *b)
 {
-	assert_int_equal(watch_scan_feed(r->s, 0, b->d, b->n), 0);
+	assert_int_equal(watch_proxy_scan_feed(r->s, 0, b->d, b->n), 0);
 }
 
 static struct ledger_summary
@@ -289,7 +289,7 @@ finish(struct run *r)
 {
 	struct ledger_summary s;
 
-	watch_scan_free(r->s);
+	watch_proxy_scan_free(r->s);
 	ledger_summarize(watch_track_ledger(r->t), &s);
 	watch_track_free(r->t);
 	return s;
@@ -511,13 +511,13 @@ static void
 refused(const void *d, size_t n, const char *want)
 {
 	struct watch_track *t = watch_track_new(NULL, NULL);
-	struct watch_scan *s = watch_scan_new(t);
+	struct watch_proxy_scan *s = watch_proxy_scan_new(t);
 
-	assert_int_equal(watch_scan_feed(s, 1, d, n), -1);
-	if (strstr(watch_scan_error(s), want) == NULL)
-		fail_msg("'%s' does not say '%s'", watch_scan_error(s), want);
-	assert_int_equal(watch_scan_feed(s, 1, "x", 1), -1);
-	watch_scan_free(s);
+	assert_int_equal(watch_proxy_scan_feed(s, 1, d, n), -1);
+	if (strstr(watch_proxy_scan_error(s), want) == NULL)
+		fail_msg("'%s' does not say '%s'", watch_proxy_scan_error(s), want);
+	assert_int_equal(watch_proxy_scan_feed(s, 1, "x", 1), -1);
+	watch_proxy_scan_free(s);
 	watch_track_free(t);
 }
 
