@@ -21,35 +21,6 @@
 #include "ui/lab.h"
 #include "ui/text.h"
 
-/*
- * The lesson's title in w columns. A title too long is cut after a whole
- * word (or a whole Chinese character) and ends in "...", rather than in
- * the middle of a word.
- */
-static void
-header_title(int y, int x, int w, const char *title)
-{
-	char buf[512];
-	size_t n, next;
-
-	if (text_width(title) <= w || w < 8) {
-		draw_text(y, x, w, title, DRAW_TITLE);
-		return;
-	}
-	n = text_wrap(title, w - 3, &next);
-	if (n >= sizeof buf - 4)
-		n = sizeof buf - 4;
-	/* A cut after "durable," or "交换机，" leaves the mark dangling. */
-	while (n > 0 && strchr(" ,;:-", title[n - 1]))
-		n--;
-	while (n >= 3 && (memcmp(title + n - 3, "\xef\xbc\x8c", 3) == 0 ||
-	    memcmp(title + n - 3, "\xef\xbc\x9a", 3) == 0 ||
-	    memcmp(title + n - 3, "\xe3\x80\x81", 3) == 0))
-		n -= 3; /* ，：、 */
-	snprintf(buf, sizeof buf, "%.*s...", (int)n, title);
-	draw_text(y, x, w, buf, DRAW_TITLE);
-}
-
 /* The longest "following NAME" in the header. */
 #define CLASS_LEAD_SHOWN 96
 
@@ -97,14 +68,20 @@ header_draw(struct pane *p, struct lab *lab)
 	rw = text_width(right);
 	x = p->x + draw_text(p->y, p->x, p->w - rw, " rabbitlab | ",
 	    DRAW_TITLE);
-	header_title(p->y, x, p->w - rw - (x - p->x) - 1,
-	    script_text_get(&lab->script->title, lab->o.lang));
+	/* A message takes the place of the right-hand part and, as far as
+	 * it needs, of the title (up to the brand) rather than losing its
+	 * end; the title keeps what is left, cut after a whole word. */
 	if (lab->status[0]) {
-		/* A message covers the title, up to the brand, rather than
-		 * losing its end. */
-		int sw = text_width(lab->status) + 2, sx;
-		if (sw > p->w - (x - p->x))
-			sw = p->w - (x - p->x);
+		rw = text_width(lab->status) + 2;
+		if (rw > p->w - (x - p->x))
+			rw = p->w - (x - p->x);
+	}
+	if (!lab->status[0] || p->w - rw - (x - p->x) - 1 >= 8)
+		draw_words(p->y, x, p->w - rw - (x - p->x) - 1,
+		    script_text_get(&lab->script->title, lab->o.lang),
+		    DRAW_TITLE);
+	if (lab->status[0]) {
+		int sw = rw, sx;
 		sx = p->x + p->w - sw;
 		draw_blank(p->y, sx, sw, lab->status_bad ? DRAW_STATUS_BAD :
 		    DRAW_STATUS);

@@ -114,9 +114,10 @@ board_copies(int y, int x, int w, const struct ledger_summary *s)
 }
 
 /*
- * Counter i's label in at most w columns: its short form when the full one
- * does not fit ("lost silently 12" in a 16-column cell), never a word cut
- * in half. Borrowed (static or translated).
+ * Counter i's label in at most w columns: the first of its shorter forms
+ * that fits when the full one does not ("lost silently 12" in a 16-column
+ * cell, "lost quiet 1006"), never a word cut in half. Borrowed (static or
+ * translated).
  */
 static const char *
 board_label(int i, int w)
@@ -126,18 +127,24 @@ board_label(int i, int w)
 		const char *label;
 	} shorter[] = {
 		{ "dead_lettered", N_("dead-letter") },
+		{ "dead_lettered", N_("dead-let.") },
 		{ "lost_silent", N_("lost silent") },
+		{ "lost_silent", N_("lost quiet") },
 		{ "inconsistent", N_("inconsist.") },
 		{ "duplicated", N_("dupl.") },
 	};
 	const char *full = words_counter(board_counters[i].counter);
+	const char *last = full;
 
 	if (text_width(full) <= w)
 		return full;
 	for (size_t k = 0; k < sizeof shorter / sizeof shorter[0]; k++)
-		if (strcmp(shorter[k].counter, board_counters[i].counter) == 0)
-			return _(shorter[k].label);
-	return full;
+		if (strcmp(shorter[k].counter, board_counters[i].counter) == 0) {
+			last = _(shorter[k].label);
+			if (text_width(last) <= w)
+				return last;
+		}
+	return last;
 }
 
 static void

@@ -134,6 +134,28 @@ draw_text(int y, int x, int w, const char *s, enum draw_role role)
 }
 
 int
+draw_words(int y, int x, int w, const char *s, enum draw_role role)
+{
+	char buf[512];
+	size_t n, next;
+
+	if (text_width(s) <= w || w < 8)
+		return draw_text(y, x, w, s, role);
+	n = text_wrap(s, w - 3, &next);
+	if (n >= sizeof buf - 4)
+		n = sizeof buf - 4;
+	/* A cut after "durable," or "交换机，" leaves the mark dangling. */
+	while (n > 0 && strchr(" ,;:-", s[n - 1]))
+		n--;
+	while (n >= 3 && (memcmp(s + n - 3, "\xef\xbc\x8c", 3) == 0 ||
+	    memcmp(s + n - 3, "\xef\xbc\x9a", 3) == 0 ||
+	    memcmp(s + n - 3, "\xe3\x80\x81", 3) == 0))
+		n -= 3; /* ，：、 */
+	snprintf(buf, sizeof buf, "%.*s...", (int)n, s);
+	return draw_text(y, x, w, buf, role);
+}
+
+int
 draw_name(int y, int x, int w, const char *s, enum draw_role role)
 {
 	char buf[256];

@@ -83,6 +83,12 @@ int draw_text(int y, int x, int w, const char *s, enum draw_role role);
 /* The same for the first `len` bytes of `s`. */
 int draw_text_n(int y, int x, int w, const char *s, size_t len,
     enum draw_role role);
+/*
+ * Writes `s` (a title) in at most w columns: when it is wider, it is cut
+ * after a whole word (or a whole Chinese character) and ends in "...",
+ * never in the middle of a word. Returns the columns written.
+ */
+int draw_words(int y, int x, int w, const char *s, enum draw_role role);
 /* printf into the screen, clipped like draw_text. */
 int draw_printf(int y, int x, int w, enum draw_role role, const char *fmt,
     ...) __attribute__((format(printf, 5, 6)));

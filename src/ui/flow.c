@@ -27,6 +27,8 @@ struct flow_row {
 	const char *label;    /* translated */
 	const char *tiny;     /* a shorter label, or NULL */
 	char value[64];
+	const char *tiny_value; /* a shorter value, or NULL: taken when the
+				   label fits beside it and not beside value */
 	enum draw_role role;  /* of the value (or the text) */
 	int key;              /* ROW_TOGGLE: its key */
 };
@@ -97,6 +99,9 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 	r->tiny = keys_tiny(k);
 	r->key = k->key;
 	keys_value(id, v, r->value, sizeof r->value);
+	/* "i idem  msg id" says more than "i  message_id" alone. */
+	if (strcmp(r->value, "message_id") == 0)
+		r->tiny_value = _("msg id");
 	if (toggle_info(id)->type == TOGGLE_BOOL)
 		r->role = v ? DRAW_ON : DRAW_OFF;
 }
@@ -111,7 +116,7 @@ static void
 flow_draw_row(const struct flow_row *r, int y, int x, int w)
 {
 	int vw = text_width(r->value), lx = x, lw;
-	const char *label = r->label;
+	const char *label = r->label, *value = r->value;
 
 	switch (r->kind) {
 	case ROW_TEXT:
@@ -130,6 +135,14 @@ flow_draw_row(const struct flow_row *r, int y, int x, int w)
 	case ROW_STATE:
 		break;
 	}
+	/* "last 404" says more than "404 close" alone: a shorter value
+	 * is taken when it lets the label (or its short form) show. */
+	if (r->tiny_value && text_width(label) > w - (lx - x) - vw - 1 &&
+	    (r->tiny ? text_width(r->tiny) : text_width(label)) <=
+	    w - (lx - x) - text_width(r->tiny_value) - 1) {
+		value = r->tiny_value;
+		vw = text_width(value);
+	}
 	if (vw > w - (lx - x))
 		vw = w - (lx - x);
 	lw = w - (lx - x) - vw - 1;
@@ -138,7 +151,7 @@ flow_draw_row(const struct flow_row *r, int y, int x, int w)
 	if (lw > 0)
 		draw_text(y, lx, lw, label,
 		    r->kind == ROW_STATE ? DRAW_DIM : DRAW_NORMAL);
-	draw_text(y, x + w - vw, vw, r->value, r->role);
+	draw_text(y, x + w - vw, vw, value, r->role);
 }
 
 /*
@@ -540,9 +553,11 @@ exchange_draw(struct pane *p, struct lab *lab)
 			r->role = DRAW_WARN;
 		} else if (strncmp(word, "404", 3) == 0) {
 			snprintf(r->value, sizeof r->value, "%s", _("404 close"));
+			r->tiny_value = "404";
 			r->role = DRAW_BAD;
 		} else if (strncmp(word, "unroutable", 10) == 0) {
 			snprintf(r->value, sizeof r->value, "%s", _("dropped"));
+			r->tiny_value = _("drop");
 			r->role = DRAW_BAD;
 		} else {
 			snprintf(r->value, sizeof r->value, "%s", word);

@@ -139,43 +139,77 @@ goal_draw(struct pane *p, struct lab *lab)
 	}
 }
 
+/*
+ * Counter i of the challenge's goal as "name target/now" and a mark, into
+ * buf; returns whether it is met now.
+ */
+static int
+goal_item(struct lab *lab, size_t i, char *buf, size_t len)
+{
+	const struct script_expect *e = &lab->script->challenge->expects[i];
+	uint64_t v = 0;
+	char want[48];
+	int ok;
+
+	(void)ledger_counter(&lab->sum, e->counter, &v);
+	ok = v >= e->min && v <= e->max;
+	snprintf(buf, len, " %s %s/%" PRIu64 "%s", words_counter(e->counter),
+	    goal_target(e, want, sizeof want), v, ok ? (draw_ascii() ? "+" :
+	    "\u2713") : (draw_ascii() ? "x" : "\u2717"));
+	return ok;
+}
+
 void
 goal_line(struct lab *lab, int y, int x, int w)
 {
 	const struct script_challenge *c = lab->script->challenge;
 	int end = x + w;
+	size_t shown = 0;
 
 	if (c == NULL || w <= 0)
 		return;
 	draw_blank(y, x, w, DRAW_NORMAL);
 	x += draw_text(y, x, end - x, _("Goal (target/now):"), DRAW_HEAD);
-	for (size_t i = 0; i < c->nexpects && x < end; i++) {
-		const struct script_expect *e = &c->expects[i];
-		uint64_t v = 0;
-		int ok;
-		char item[96], want[48];
+	/* The counters not met first; what does not fit is counted ("+2"),
+	 * never silently left out. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->nexpects; i++) {
+			char item[96];
+			int ok = goal_item(lab, i, item, sizeof item);
+			int room = end - x - (shown + 1 < c->nexpects ? 4 : 0);
 
-		(void)ledger_counter(&lab->sum, e->counter, &v);
-		ok = v >= e->min && v <= e->max;
-		snprintf(item, sizeof item, " %s %s/%" PRIu64 "%s",
-		    words_counter(e->counter), goal_target(e, want,
-		    sizeof want), v, ok ? (draw_ascii() ? "+" : "\u2713") :
-		    (draw_ascii() ? "x" : "\u2717"));
-		x += draw_text(y, x, end - x, item,
-		    ok ? DRAW_GOOD : DRAW_BAD);
-	}
+			if (ok != pass)
+				continue;
+			if (text_width(item) > room) {
+				draw_printf(y, x, end - x, DRAW_DIM, " +%zu",
+				    c->nexpects - shown);
+				return;
+			}
+			x += draw_text(y, x, end - x, item,
+			    ok ? DRAW_GOOD : DRAW_BAD);
+			shown++;
+		}
 }
 
 int
 goal_play_start(struct lab *lab)
 {
 	const struct script_challenge *c = lab->script->challenge;
+	const struct session_lesson *ls = session_lesson(lab->ss);
+	const char *again = _("Goal met already: S again replays the "
+	    "solution from the start.");
 	int64_t v[TOGGLE_COUNT];
 	char *cause = NULL;
 	int bad;
 
 	if (lab->player.due_ms >= 0)
 		return PANE_REDRAW;
+	/* A met goal is not run over by one stray key: S asks first. */
+	if (ls->challenge_met && lab->challenge_tried && !lab->step_running &&
+	    strcmp(lab->status, again) != 0) {
+		lab_status(lab, 0, "%s", again);
+		return PANE_REDRAW;
+	}
 	/* A run still playing gives way: the solution starts afresh. */
 	lab->step_running = lab->finishing = 0;
 	if (session_challenge_start(lab->ss, &cause) != 0) {

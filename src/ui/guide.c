@@ -86,18 +86,28 @@ guide_text(const struct lab *lab, const struct script_text *t)
 	return script_text_get(t, lab->o.lang);
 }
 
-/* What a step's action does, in a few words. */
+/*
+ * What space does at step `at`, in a few words: its action, and for a publish
+ * the messages of the publishes chained to it as well (space plays them
+ * together: script_step_chained).
+ */
 static void
-guide_action(const struct script_action *a, char *buf, size_t len)
+guide_action(const struct script *s, size_t at, char *buf, size_t len)
 {
+	const struct script_action *a = &s->steps[at].action;
 	char v[48];
+	unsigned n;
 
 	switch (a->kind) {
 	case ACT_NONE:
 		snprintf(buf, len, "%s", _("continue"));
 		break;
 	case ACT_PUBLISH:
-		snprintf(buf, len, _("publish %u"), (unsigned)a->publish.count);
+		n = (unsigned)a->publish.count;
+		for (size_t k = at + 1; script_step_chained(s, k); k++)
+			if (s->steps[k].action.kind == ACT_PUBLISH)
+				n += (unsigned)s->steps[k].action.publish.count;
+		snprintf(buf, len, _("publish %u"), n);
 		break;
 	case ACT_TOGGLE: {
 		size_t o = 0;
@@ -611,7 +621,7 @@ guide_lesson(struct guide *g, struct lab *lab)
 	}
 	if (!(cur->ask && !ls->answered)) {
 		char act[256];
-		guide_action(&cur->action, act, sizeof act);
+		guide_action(s, at, act, sizeof act);
 		if (lab->step_running && session_live(lab->ss))
 			guide_pin(guide_add(g, 2, DRAW_DIM, "%s",
 			    _("Running on the real broker...")));

@@ -75,6 +75,11 @@ static const struct {
 #define LAB_LIVE_REDRAW_MS 250
 #define LAB_STALL_US (INT64_C(120) * 1000000) /* quiet this long: stop */
 #define LAB_RUSH_MS 30                     /* max speed: ms per frame */
+/* How far behind its speed's clock (1x: the wall clock) an animation may
+ * fall while it holds each instant for the eye (a step of twenty held
+ * instants takes 8 s); past that it catches up, so 1x never spends
+ * minutes on a one-second burst of a thousand messages. */
+#define LAB_LAG_MS 8000
 
 static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
 	[LAB_HEADER] = &bar_header_ops,
@@ -255,6 +260,8 @@ void
 lab_kick(struct lab *lab)
 {
 	lab->due_ms = lab_clock_ms();
+	lab->pace_ms = lab->due_ms;
+	lab->pace_us = session_now(lab->ss);
 	lab->quiet_us = 0;
 	lab->stalled = 0;
 	lab->autoplay_due = -1;
@@ -1375,6 +1382,22 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
+/*
+ * The virtual time the animation is behind its speed's clock by, beyond
+ * LAB_LAG_MS of wall time since the last lab_kick; <= 0 when it is not.
+ * 1x moves 100 ms of virtual time per 100 ms (lab_speeds' quiet_us).
+ */
+static int64_t
+lab_behind_us(const struct lab *lab, int64_t now_ms)
+{
+	int64_t wall = now_ms - lab->pace_ms - LAB_LAG_MS;
+
+	if (wall <= 0)
+		return 0;
+	return wall * lab_speeds[lab->speed].quiet_us / 100 -
+	    (session_now(lab->ss) - lab->pace_us);
+}
+
 int
 lab_run(struct lab *lab, int64_t now_ms)
 {
@@ -1423,6 +1446,19 @@ lab_run(struct lab *lab, int64_t now_ms)
 		if (!lab_moving(lab))
 			lab->finishing = 0;
 		lab->jump_us = 0;
+		lab->due_ms = now_ms + LAB_FRAME_MS;
+		return flags | PANE_REDRAW;
+	}
+	if (lab_behind_us(lab, now_ms) > 0) {
+		/* Too far behind: catch up, drawing each frame, the instants
+		 * held no longer. */
+		int64_t behind;
+		while (lab_moving(lab) && lab_clock_ms() - now_ms <
+		    LAB_RUSH_MS && (behind = lab_behind_us(lab, now_ms)) > 0)
+			lab_tick(lab, behind);
+		lab_step_check(lab);
+		lab->jump_us = 0;
+		lab->quiet_us = 0;
 		lab->due_ms = now_ms + LAB_FRAME_MS;
 		return flags | PANE_REDRAW;
 	}

@@ -85,6 +85,9 @@ struct lab {
 	int64_t due_ms;             /* monotonic ms when time moves next */
 	int64_t quiet_us;           /* virtual time since the last event */
 	int64_t jump_us;            /* virtual time the last move skipped */
+	int64_t pace_ms, pace_us;   /* wall ms and virtual time at the last
+				       lab_kick: how far behind its speed
+				       the animation has fallen */
 	int64_t autoplay_due;       /* monotonic ms, -1: none */
 	int stalled;                /* quiet too long: time stopped */
 	/*

@@ -195,7 +195,7 @@ picker_draw(struct picker *pk)
 		snprintf(num, sizeof num, "%zu", i + 1);
 		draw_text(y, x, 3, num, i == pk->sel ? DRAW_SELECTED : DRAW_KEY);
 		x += 4;
-		draw_text(y, x, W - x - pw - 4, it->script ?
+		draw_words(y, x, W - x - pw - 4, it->script ?
 		    script_text_get(&it->script->title, pk->lang) :
 		    it->path, trole);
 		draw_text(y, W - pw - 2, pw, prog, i == pk->sel ?

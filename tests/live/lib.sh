@@ -87,12 +87,13 @@ start_node() { # who dir
 	pid=$(sed -n 's/^LAB_PID=//p' "$2/node.env")
 }
 
-# Waits up to 20 s for queue `q` on the node in `dir` to hold no message
-# (a dashboard has then taken everything sent).
-queue_drained() { # dir q
+# Looks up to 100 times, 0.2 s apart, for queue `q` (in vhost `vhost`,
+# default /) on the node in `dir` to hold no message (a dashboard has then
+# taken everything sent).
+queue_drained() { # dir q [vhost]
 	local n
 	for _ in $(seq 100); do
-		n=$(tests/live/node.sh ctl "$1" list_queues -q name messages 2>/dev/null |
+		n=$(tests/live/node.sh ctl "$1" list_queues -q -p "${3:-/}" name messages 2>/dev/null |
 		    awk -v q="$2" '$1 == q { print $2 }')
 		[ "$n" = 0 ] && return 0
 		sleep 0.2
