@@ -8,6 +8,7 @@
  */
 #include "class/class_event.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -536,6 +537,14 @@ class_event_decode(const char *buf, size_t len, struct class_event *ev,
 			    class_fields[i].key, kind);
 			return -1;
 		}
+	/* A field of another kind (a "met" in a hint) is ignored, as an
+	 * unknown key is: the event is what its kind encodes. Beyond the
+	 * first six, every field is an int. */
+	for (size_t i = 6; i < CLASS_NFIELDS; i++) {
+		assert(class_fields[i].type != CJ_STR);
+		if (!(need >> i & 1))
+			*(int *)(void *)((char *)ev + class_fields[i].off) = 0;
+	}
 	if (ev->id[0] == '\0' || ev->lesson[0] == '\0') {
 		class_why(why, why_len, "a non-empty \"id\" and \"lesson\"");
 		return -1;
