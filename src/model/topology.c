@@ -206,16 +206,20 @@ topology_headers_match(const struct topo_binding *b, const struct topo_kv *h,
 	return b->match_all ? hits == b->nargs : hits > 0;
 }
 
+/*
+ * Grows array `arr` of `n` elements by one zeroed element and yields it
+ * (the array may move). `arr` and `n` are evaluated more than once.
+ */
+#define TOPO_PUSH(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * \
+	sizeof *(arr)), memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++])
+
 struct topo_binding *
 topology_add_binding(struct topology *t, const char *exchange,
     const char *queue, const char *key)
 {
-	struct topo_binding *b;
+	struct topo_binding *b = TOPO_PUSH(t->bindings,
+	    t->nbindings);
 
-	t->bindings = xrealloc(t->bindings,
-	    (t->nbindings + 1) * sizeof *t->bindings);
-	b = &t->bindings[t->nbindings++];
-	memset(b, 0, sizeof *b);
 	b->exchange = xstrdup(exchange);
 	b->queue = xstrdup(queue);
 	b->key = xstrdup(key ? key : "");
@@ -226,12 +230,9 @@ struct topo_exchange *
 topology_add_exchange(struct topology *t, const char *name,
     enum exchange_type type, int durable)
 {
-	struct topo_exchange *x;
+	struct topo_exchange *x = TOPO_PUSH(t->exchanges,
+	    t->nexchanges);
 
-	t->exchanges = xrealloc(t->exchanges,
-	    (t->nexchanges + 1) * sizeof *t->exchanges);
-	x = &t->exchanges[t->nexchanges++];
-	memset(x, 0, sizeof *x);
 	x->name = xstrdup(name);
 	x->type = type;
 	x->delayed_type = XTYPE_DIRECT;
@@ -253,12 +254,9 @@ struct topo_consumer *
 topology_add_consumer(struct topology *t, const char *name,
     const char *queue)
 {
-	struct topo_consumer *c;
+	struct topo_consumer *c = TOPO_PUSH(t->consumers,
+	    t->nconsumers);
 
-	t->consumers = xrealloc(t->consumers,
-	    (t->nconsumers + 1) * sizeof *t->consumers);
-	c = &t->consumers[t->nconsumers++];
-	memset(c, 0, sizeof *c);
 	c->name = xstrdup(name);
 	c->queue = xstrdup(queue);
 	return c;

@@ -21,26 +21,21 @@ start() {
 }
 screen() { t capture-pane -p "$@" >"$tmp/screen" 2>/dev/null; }
 keys() { t send-keys "$@"; }
-# has TEXT [SECONDS]: waits until the screen shows TEXT (fixed string).
-has() {
-	local end=$((SECONDS + ${2:-$WAIT}))
+# shows -F|-E PATTERN [SECONDS]: waits until grep with that flag finds
+# PATTERN on the screen, for at most SECONDS ($WAIT by default).
+shows() {
+	local end=$((SECONDS + ${3:-$WAIT}))
 	while :; do
 		screen
-		grep -qF -- "$1" "$tmp/screen" && return 0
+		grep -q"${1#-}" -- "$2" "$tmp/screen" && return 0
 		[ $SECONDS -ge "$end" ] && return 1
 		sleep 0.1
 	done
 }
-# hasre REGEX [SECONDS]: the same with an extended regular expression.
-hasre() {
-	local end=$((SECONDS + ${2:-$WAIT}))
-	while :; do
-		screen
-		grep -qE -- "$1" "$tmp/screen" && return 0
-		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
+# has TEXT [SECONDS]: the screen shows TEXT (a fixed string); hasre REGEX
+# [SECONDS]: an extended regular expression.
+has() { shows -F "$@"; }
+hasre() { shows -E "$@"; }
 # lacks TEXT: the screen does not show TEXT (after a short settle).
 lacks() { sleep 0.3; screen; ! grep -qF -- "$1" "$tmp/screen"; }
 check() { # name, then a command that must succeed
