@@ -347,6 +347,9 @@ section "the screen (tmux)"
 # The three screen suites mostly wait on tmux (each its own server), so
 # they play beside each other and beside the sanitizer build and runs below;
 # their results are reported after those.
+# A screen gets up to 10 s to show what a check waits for (5 when run
+# alone): beside the sanitizer build, a lab has taken over 5 s to start.
+export SCREEN_WAIT=10
 bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1 &
 screen_pid=$!
 bash tests/screen/learn.sh "$BIN" >"$tmp/screen-learn.out" 2>&1 &

@@ -21,21 +21,25 @@ start() {
 }
 screen() { t capture-pane -p "$@" >"$tmp/screen" 2>/dev/null; }
 keys() { t send-keys "$@"; }
-# shows -F|-E PATTERN [SECONDS]: waits until grep with that flag finds
-# PATTERN on the screen, for at most SECONDS ($WAIT by default).
-shows() {
-	local end=$((SECONDS + ${3:-$WAIT}))
+# within SECONDS COMMAND...: reads the screen and runs COMMAND until it
+# succeeds, for at most SECONDS.
+within() {
+	local end=$((SECONDS + $1))
+	shift
 	while :; do
 		screen
-		grep -q"${1#-}" -- "$2" "$tmp/screen" && return 0
+		"$@" && return 0
 		[ $SECONDS -ge "$end" ] && return 1
 		sleep 0.1
 	done
 }
-# has TEXT [SECONDS]: the screen shows TEXT (a fixed string); hasre REGEX
-# [SECONDS]: an extended regular expression.
-has() { shows -F "$@"; }
-hasre() { shows -E "$@"; }
+absent() { ! grep -qF -- "$1" "$tmp/screen"; }
+# has TEXT [SECONDS]: waits until the screen shows TEXT (a fixed string);
+# hasre REGEX [SECONDS]: an extended regular expression; gone TEXT
+# [SECONDS]: until it no longer shows TEXT. $WAIT seconds by default.
+has() { within "${2:-$WAIT}" grep -qF -- "$1" "$tmp/screen"; }
+hasre() { within "${2:-$WAIT}" grep -qE -- "$1" "$tmp/screen"; }
+gone() { within "${2:-$WAIT}" absent "$1"; }
 # lacks TEXT: the screen does not show TEXT (after a short settle).
 lacks() { sleep 0.3; screen; ! grep -qF -- "$1" "$tmp/screen"; }
 check() { # name, then a command that must succeed
