@@ -100,7 +100,7 @@ flow_toggle(struct flow_rows *rs, struct lab *lab, enum toggle_id id,
 	r->key = k->key;
 	keys_value(id, v, r->value, sizeof r->value);
 	/* "i idem  msg id" says more than "i  message_id" alone. */
-	if (strcmp(r->value, "message_id") == 0)
+	if (id == TOGGLE_IDEMPOTENCY && v == IDEM_MESSAGE_ID)
 		r->tiny_value = _("msg id");
 	if (toggle_info(id)->type == TOGGLE_BOOL)
 		r->role = v ? DRAW_ON : DRAW_OFF;
