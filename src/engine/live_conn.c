@@ -569,7 +569,7 @@ live_conn_login(const struct live_target *t, char **cause)
 {
 	amqp_connection_state_t c;
 	amqp_socket_t *s;
-	struct timeval tv = { 3, 0 }, rpc = { 10, 0 };
+	struct timeval tv = { 3, 0 }, rpc = { LIVE_CONN_RPC_S, 0 };
 	amqp_rpc_reply_t r;
 	int rc;
 	char why[512];

@@ -126,8 +126,11 @@ void live_conn_explain_status(int status, int code, const char *text,
 void live_conn_reply(const amqp_method_t *m, int *code, char *buf,
     size_t len);
 
+#define LIVE_CONN_RPC_S 10 /* an administrative RPC's bound, in seconds */
+
 /*
- * A blocking connection to t (handshake bounded at 3 s, each RPC at 10 s)
+ * A blocking connection to t (handshake bounded at 3 s, each RPC at
+ * LIVE_CONN_RPC_S)
  * logged in as t's user, for administrative calls (declare, delete,
  * depth) where waiting is fine. Returns it (the caller closes and
  * destroys it), or NULL with *cause (caller frees; cause may be NULL)

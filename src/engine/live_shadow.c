@@ -325,7 +325,7 @@ lv_broker_down(struct engine *e)
 static int
 lv_admin_leaderless(struct engine *e, size_t qi)
 {
-	struct timeval probe = { 4, 0 }, rpc = { 10, 0 };
+	struct timeval probe = { 4, 0 }, rpc = { LIVE_CONN_RPC_S, 0 };
 	int gone;
 
 	if (lv_admin_ok(e, NULL) != 0)
@@ -351,6 +351,7 @@ lv_leaderless_redeclare(struct engine *e, size_t qi)
 {
 	struct broker_queue *q = &e->base.b.queues[qi];
 	struct broker_ring keep = { 0 };
+	struct timeval slow = { 60, 0 }, rpc = { LIVE_CONN_RPC_S, 0 };
 	char *cause = NULL;
 
 	while (q->ready.len) {
@@ -363,11 +364,18 @@ lv_leaderless_redeclare(struct engine *e, size_t qi)
 	}
 	lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0, broker_qname(&e->base.b, (int)qi),
 	    BROKER_QQ_LEADERLESS);
+	/* The delete answers after the broker's own 5 s timeout; on a loaded
+	 * machine (CI, an ASan build beside three nodes) it took over the
+	 * usual 10 s, the declare never came, and the queue was gone. */
+	if (lv_admin_ok(e, NULL) == 0)
+		amqp_set_rpc_timeout(e->admin, &slow);
 	if (lv_redeclare_queue(e, qi, &cause) != 0) {
 		lv_emit(e, EV_FAILURE, ACTOR_BROKER, 0, 0, 0,
 		    broker_qname(&e->base.b, (int)qi), cause);
 		free(cause);
 	}
+	if (e->admin)
+		amqp_set_rpc_timeout(e->admin, &rpc);
 	broker_ring_free(&q->ready);
 	q->ready = keep;
 }

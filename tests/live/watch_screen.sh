@@ -28,10 +28,16 @@ command -v tmux >/dev/null || { ko "watch-screen: tmux is not installed"; finish
 $PY -c 'import pika' 2>/dev/null ||
     { ko "watch-screen: python3-pika is not installed"; finish; }
 scratch watch-screen
-SOCK=rabbitlab-wscreen-$$
+# One tmux server per language: a server being killed can still take the
+# next new-session on its socket and die with it (ci34: an empty pane for
+# 90 s).
+SOCK=rabbitlab-wscreen-$$-en
 t() { tmux -L "$SOCK" -f /dev/null "$@"; }
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
-cleanup() { t kill-server 2>/dev/null; }
+cleanup() {
+	tmux -L "rabbitlab-wscreen-$$-en" kill-server 2>/dev/null
+	tmux -L "rabbitlab-wscreen-$$-zh" kill-server 2>/dev/null
+}
 
 # has TEXT SECONDS: waits until the screen shows TEXT (an extended regex).
 has() {
@@ -49,7 +55,7 @@ check() { # name regex seconds
 
 run_lang() { # en|zh
 	local lang=$1 port s0
-	t kill-server 2>/dev/null
+	SOCK=rabbitlab-wscreen-$$-$lang
 	t new-session -d -s w -x 80 -y 24 -c "$PWD" \
 	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN watch --lang $lang \
 	    --listen 127.0.0.1:0 2>$tmp/err.$lang; echo EXIT=\$?; sleep 30"

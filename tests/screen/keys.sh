@@ -14,8 +14,7 @@ ko() {
 start() {
 	local w=$1 h=$2
 	shift 2
-	t kill-server 2>/dev/null
-	sleep 0.1
+	t_fresh
 	t new-session -d -x "$w" -y "$h" -c "$PWD" \
 	    "exec env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 $*"
 }

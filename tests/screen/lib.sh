@@ -7,7 +7,8 @@
 # directory $tmp (removed on exit) holding the program's state
 # (XDG_STATE_HOME) and a tmux.conf, points RABBITLAB_LESSONS at lessons/,
 # clears the locale to C.UTF-8, and defines t, tmux on the private server
-# $SOCK, which is killed on exit (no other server is touched). Without
+# $SOCK, which is killed on exit (no other server is touched), and
+# t_fresh, which kills it and waits until it is gone. Without
 # tmux it prints "FAIL NAME: tmux is not installed" and "0 passed, 1
 # failed", and exits 1. ok NAME counts and prints a pass.
 
@@ -32,5 +33,16 @@ screen_setup() {
 }
 
 t() { tmux -L "$SOCK" -f "$tmp/tmux.conf" "$@"; }
+# t_fresh: kills the server and waits (at most 5 s) until it no longer
+# answers, so that the next new-session starts a server of its own instead
+# of joining the one on its way out (and dying with it).
+t_fresh() {
+	local i
+	t kill-server 2>/dev/null
+	for i in $(seq 50); do
+		t list-sessions >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+}
 screen_cleanup() { t kill-server 2>/dev/null; rm -rf "$tmp"; }
 ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }

@@ -486,14 +486,12 @@ echo "== terminal manners"
 rc=$?
 check "no terminal: exit 2" test $rc = 2
 check "no terminal: points to replay" grep -q "rabbitlab replay" "$tmp/err"
-t kill-server 2>/dev/null
-sleep 0.1
+t_fresh
 t new-session -d -x 80 -y 24 -c "$PWD" \
     "TERM=no-such-terminal $BIN lab $L1; echo rc=\$?; sleep 30"
 check "unknown TERM: clear error and exit 2" \
     eval 'has "rabbitlab replay" && has "rc=2"'
-t kill-server 2>/dev/null
-sleep 0.1
+t_fresh
 t new-session -d -x 80 -y 24 -c "$PWD" \
     "env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile -i"
 sleep 0.3

@@ -26,8 +26,7 @@ ko() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; }
 SIZES="80x24 132x40"
 # start CMD...: one session per size, each running CMD.
 start() {
-	t kill-server 2>/dev/null
-	sleep 0.1
+	t_fresh
 	for s in $SIZES; do
 		t new-session -d -s "s$s" -x "${s%x*}" -y "${s#*x}" -c "$PWD" \
 		    "exec env XDG_STATE_HOME='$XDG_STATE_HOME' LANG=C.UTF-8 $*"
