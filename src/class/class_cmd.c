@@ -2,9 +2,8 @@
  * The headless class commands (class_cmd.h). The dashboard consumes the
  * class's queue with manual acks and counts into a class_dash; the
  * simulator runs N class_students (the lab's own reporting path) in one
- * poll loop, each playing the given lessons and answering at random;
- * setup prints rabbitmqctl commands. Signals only set a flag the loops
- * read.
+ * poll loop, each playing the given lessons and answering at random.
+ * Signals only set a flag the loops read.
  */
 #include "class/class_cmd.h"
 
@@ -474,50 +473,4 @@ class_cmd_simulate(const struct class_cmd_opts *o)
 	fprintf(o->out, "class simulate: %u students, %zu events still owed\n",
 	    o->students, owed);
 	return owed ? 1 : 0;
-}
-
-/* ---- setup ----------------------------------------------------------- */
-
-int
-class_cmd_setup(const struct class_cmd_opts *o)
-{
-	const char *k = o->klass;
-	unsigned n = o->students ? o->students : 3;
-
-	fprintf(o->out,
-	    "# Class %s on its own vhost %s. Each password is typed at a hidden\n"
-	    "# prompt (read -rs) and never shown; rabbitmqctl takes it as an\n"
-	    "# argument, so run this on the broker's own machine. It stops at\n"
-	    "# the first step that fails; rabbitmqctl never reads the prompts'\n"
-	    "# input.\n"
-	    "set -e\n"
-	    "CTL=${CTL:-rabbitmqctl}\n"
-	    "$CTL add_vhost '%s' </dev/null\n"
-	    "read -rs -p 'password for teacher-%s: ' P; echo\n"
-	    "$CTL add_user 'teacher-%s' \"$P\" </dev/null\n"
-	    "$CTL set_permissions -p '%s' 'teacher-%s' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' "
-	    "'^rabbitlab\\.class\\.%s(\\.dashboard|\\.lead)?$' </dev/null\n",
-	    k, k, k, k, k, k, k, k, k, k);
-	fprintf(o->out,
-	    "# Students may declare and publish to the class's exchange and\n"
-	    "# queue but not read the queue, read the teacher's lead (never\n"
-	    "# publish to it) through a queue the broker names (amq.gen-*),\n"
-	    "# and use their own labs' rabbitlab.<8 hex digits>.* resources on\n"
-	    "# the live engine.\n");
-	for (unsigned i = 1; i <= n; i++)
-		fprintf(o->out,
-		    "read -rs -p 'password for %s-student%u: ' P; echo\n"
-		    "$CTL add_user '%s-student%u' \"$P\" </dev/null\n"
-		    "$CTL set_permissions -p '%s' '%s-student%u' "
-		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard|\\.lead)?|"
-		    "[0-9a-f]{8}\\..*)|amq\\.gen-.*)$' "
-		    "'^(rabbitlab\\.(class\\.%s(\\.dashboard)?|[0-9a-f]{8}\\..*)"
-		    "|amq\\.default|amq\\.gen-.*)$' "
-		    "'^(rabbitlab\\.(class\\.%s(\\.lead)?|[0-9a-f]{8}\\..*)"
-		    "|amq\\.gen-.*)$' </dev/null\n",
-		    k, i, k, i, k, k, i, k, k, k);
-	fprintf(o->out, "unset P\n");
-	return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * The headless class commands: `rabbitlab class URL` (the dashboard's
  * consumer, printing the class's state), `rabbitlab class simulate`
- * (headless students for tests and scale) and `rabbitlab class setup`
- * (the rabbitmqctl commands for a class). Each runs its own poll loop
+ * (headless students for tests and scale); `rabbitlab class setup` is
+ * class_setup.h. Each runs its own poll loop
  * until its end (a duration, SIGINT or SIGTERM) and returns an exit
  * status: 0, 1 (simulate: events still owed at the end), 2 bad input.
  */
@@ -54,13 +54,5 @@ struct class_cmd_opts {
 
 int class_cmd_dashboard(const struct class_cmd_opts *o);
 int class_cmd_simulate(const struct class_cmd_opts *o);
-
-/*
- * Prints the rabbitmqctl commands that make class o->klass on its own
- * vhost: the vhost, a teacher user and `students` student users
- * (passwords read by rabbitmqctl from standard input, never printed),
- * with permissions on the class's rabbitlab. resources only. Returns 0.
- */
-int class_cmd_setup(const struct class_cmd_opts *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include <dirent.h>
 
 #include "class/class_cmd.h"
+#include "class/class_setup.h"
 #include "class/class_link.h"
 #include "class/class_report.h"
 #include "engine/engine.h"
@@ -115,7 +116,9 @@ main_usage(FILE *out)
 	    "                   (--students N, --events N, --pace MS, --sent FILE,\n"
 	    "                   --student PREFIX, --follow)\n"
 	    "  class setup      print the rabbitmqctl commands for a class\n"
-	    "                   (--class-name, --students N)\n"
+	    "                   (--class-name, --students N); with\n"
+	    "                   --spawn-broker, make the class on a node the\n"
+	    "                   lab starts (--listen HOST:PORT) and keep it\n"
 	    "\n"
 	    "Options:\n"
 	    "  -l, --lang=LANG      text language: en or zh (default: from the\n"
@@ -141,7 +144,9 @@ main_usage(FILE *out)
 	    "      --out=DIR        gen, diff: write scripts into DIR\n"
 	    "      --listen=HOST:PORT\n"
 	    "                       watch: where applications connect (default\n"
-	    "                       127.0.0.1:5673, loopback only)\n"
+	    "                       127.0.0.1:5673, loopback only); class setup\n"
+	    "                       --spawn-broker: the node's AMQP address\n"
+	    "                       (default 127.0.0.1, a free port)\n"
 	    "      --sandbox        lab: free play on the script's topology\n"
 	    "      --autoplay[=MS]  lab: classroom mode, steps advance every MS\n"
 	    "                       (default 8000; 0: on the presenter key)\n"
@@ -1095,6 +1100,7 @@ static int
 main_class(struct main_opts *mo, char **args, int n)
 {
 	struct class_cmd_opts co;
+	struct class_setup_opts so = { 0 };
 	const char *sub = n > 0 ? args[0] : NULL;
 	char klass[CLASS_NAME_MAX];
 	int rc, take;
@@ -1122,8 +1128,13 @@ main_class(struct main_opts *mo, char **args, int n)
 		if (main_class_name(mo->class_name, NULL, NULL, klass,
 		    sizeof klass) != 0)
 			return EXIT_BAD_INPUT;
-		co.klass = klass;
-		return class_cmd_setup(&co);
+		so.klass = klass;
+		so.students = mo->students ? mo->students : 3;
+		so.spawn = mo->spawn;
+		so.listen = mo->listen;
+		so.in = stdin;
+		so.out = stdout;
+		return class_setup(&so);
 	}
 	take = sub && strcmp(sub, "simulate") == 0;
 	if (n > take + 1 || (n > take && strstr(args[take], "://") == NULL)) {

@@ -76,6 +76,8 @@ static struct {
 	pid_t beam;              /* the beam.smp pid, 0 unknown */
 	int epmd_port;
 	int at_exit;             /* lb_at_exit is registered */
+	char listen_host[64];    /* a private node's AMQP address; "": loopback */
+	int listen_port;         /* and port; 0: a free one */
 } lb;
 
 static void (*lb_progress_fn)(void *, const char *);
@@ -421,6 +423,33 @@ lb_free_ports(int *ports, int n)
 	return rc;
 }
 
+/*
+ * Whether port is free on IPv4 address host (a dotted quad): 0, or -1 with
+ * *cause saying why a node could not listen there.
+ */
+static int
+lb_port_free(const char *host, int port, char **cause)
+{
+	struct sockaddr_in sa;
+	int fd, rc;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		*cause = xasprintf("'%s' is not an IPv4 address", host);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	rc = fd >= 0 ? bind(fd, (struct sockaddr *)&sa, sizeof sa) : -1;
+	if (rc != 0)
+		*cause = xasprintf("a node cannot listen on %s:%d: %s", host,
+		    port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
 /* ---- children -------------------------------------------------------- */
 
 /*
@@ -713,6 +742,9 @@ lb_wait_amqp(double seconds)
 			ok = r.reply_type == AMQP_RESPONSE_NORMAL;
 			if (ok)
 				amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+			/* guest refused off loopback: the node is up. */
+			ok = ok || (lb.listen_host[0] &&
+			    r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION);
 		}
 		amqp_destroy_connection(c);
 		if (ok)
@@ -779,6 +811,7 @@ lb_create_node(char **cause)
 {
 	int ports[3];
 	char buf[64], *path;
+	const char *host = lb.listen_host[0] ? lb.listen_host : "127.0.0.1";
 	FILE *f;
 	double t0;
 
@@ -788,19 +821,21 @@ lb_create_node(char **cause)
 		    "installed (make deps installs rabbitmq-server)", LB_SERVER);
 		return -1;
 	}
-	if (lb_make_dir(cause) != 0)
-		return -1;
 	if (lb_free_ports(ports, 3) != 0) {
 		*cause = xstrdup("no free loopback ports for a private node");
 		return -1;
 	}
+	if (lb.listen_port)
+		ports[0] = lb.listen_port;
+	if (lb_port_free(host, ports[0], cause) != 0 || lb_make_dir(cause) != 0)
+		return -1;
 	lb.owned = 1;
 	/* The guard knows the node's processes by this HOME. */
 	lb_env_set("HOME", lb.dir);
 	lb_env_set("RABBITMQ_NODENAME", lb.node);
 	snprintf(buf, sizeof buf, "%d", ports[0]);
 	lb_env_set("RABBITMQ_NODE_PORT", buf);
-	lb_env_set("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1");
+	lb_env_set("RABBITMQ_NODE_IP_ADDRESS", host);
 	snprintf(buf, sizeof buf, "%d", ports[1]);
 	lb_env_set("RABBITMQ_DIST_PORT", buf);
 	snprintf(buf, sizeof buf, "%d", ports[2]);
@@ -828,7 +863,9 @@ lb_create_node(char **cause)
 	    "-kernel inet_dist_use_interface {127,0,0,1}");
 	if (lb_write_env(cause) != 0)
 		return -1;
-	snprintf(lb.target.host, sizeof lb.target.host, "127.0.0.1");
+	/* Listening on every address, it is reached on loopback. */
+	snprintf(lb.target.host, sizeof lb.target.host, "%s",
+	    strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host);
 	lb.target.port = ports[0];
 	snprintf(lb.target.user, sizeof lb.target.user, "guest");
 	snprintf(lb.target.password, sizeof lb.target.password, "guest");
@@ -836,7 +873,7 @@ lb_create_node(char **cause)
 	lb.target.owned = 1;
 	lb_display(&lb.target);
 	live_broker_progress("starting a private RabbitMQ node %s on "
-	    "127.0.0.1:%d (data in %s; this takes a few seconds)", lb.node,
+	    "%s:%d (data in %s; this takes a few seconds)", lb.node, host,
 	    ports[0], lb.dir);
 	t0 = mono_seconds();
 	if (live_broker_spawn(cause) != 0)
@@ -963,6 +1000,50 @@ void
 live_broker_force_private(void)
 {
 	lb.force_private = 1;
+}
+
+int
+live_broker_listen_on(const char *host, int port, char **cause)
+{
+	struct in_addr a;
+
+	if (strlen(host) >= sizeof lb.listen_host ||
+	    inet_pton(AF_INET, host, &a) != 1) {
+		*cause = xasprintf("'%s' is not an IPv4 address (such as "
+		    "127.0.0.1, or 0.0.0.0 for every address)", host);
+		return -1;
+	}
+	snprintf(lb.listen_host, sizeof lb.listen_host, "%s", host);
+	lb.listen_port = port;
+	return 0;
+}
+
+const char *
+live_broker_dir(void)
+{
+	return lb.owned && lb.resolved ? lb.dir : NULL;
+}
+
+int
+live_broker_import(const char *path, char **cause)
+{
+	const char *args[] = { "import_definitions", path, NULL };
+	char out[1024];
+	int rc;
+
+	if (!live_broker_owned()) {
+		*cause = xstrdup("definitions are imported through rabbitmqctl, "
+		    "which only reaches a node the lab started");
+		return -1;
+	}
+	rc = lb_ctl(args, out, sizeof out, 120);
+	if (rc != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		*cause = xasprintf("rabbitmqctl import_definitions failed (exit "
+		    "%d): %s", rc, out);
+		return -1;
+	}
+	return 0;
 }
 
 int

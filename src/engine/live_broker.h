@@ -87,6 +87,21 @@ int live_broker_config_url(const char *key, char **url, char **path_out,
  * node of this process (--spawn-broker).
  */
 void live_broker_force_private(void);
+/*
+ * Before a private node starts: it listens for AMQP on IPv4 address host
+ * (0.0.0.0: every address; loopback by default) and port (0: a free one)
+ * instead; the lab reaches it there (on 127.0.0.1 for 0.0.0.0). Its Erlang
+ * distribution and epmd stay on loopback. Returns 0, or -1 with *cause
+ * (caller frees) when host is not an IPv4 address.
+ */
+int live_broker_listen_on(const char *host, int port, char **cause);
+/* The owned node's directory (0700, removed with the node), or NULL. */
+const char *live_broker_dir(void);
+/*
+ * rabbitmqctl import_definitions FILE on the owned node: vhosts, users
+ * (password hashes), permissions. Returns 0, or -1 with *cause.
+ */
+int live_broker_import(const char *path, char **cause);
 
 /* Whether the lab owns the node it connects to (crash, stop, start). */
 int live_broker_owned(void);

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# A whole class, as issue 15's "done when" has it, on a private node: the
+# teacher leads lesson 01 from a lab on screen, one student follows on
+# screen, 28 headless students follow (class simulate --follow), and the
+# dashboard runs on screen (tmux). Checks:
+#   - the dashboard shows the first question's answers live: all 29;
+#   - the node is killed (kill -9 of its beam) after that question and
+#     started again while the teacher goes on;
+#   - the dashboard then shows the second question's answers live: all 29
+#     again;
+#   - at the end the dashboard's screen equals the sum of what was made
+#     (the followers' events as they made them, the student's from its
+#     outbox): every student, every event once (none lost, none twice),
+#     the solve rates, the current question's answers per choice;
+#   - q ends the dashboard with status 0 and its --csv export.
+#
+#   tests/live/class_done.sh build/rabbitlab
+#
+# What waits on real time: the node's boot and restart (about 5 s each),
+# the teacher's keys (the steps play in real time) and the labs'
+# reconnection pause after the crash (at most 8 s). About 60 s.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/live/lib.sh
+
+BIN=${1:?usage: tests/live/class_done.sh path/to/rabbitlab}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+KO_LINES=45
+needs_lab class-done
+if ! command -v tmux >/dev/null; then
+	ko "class-done: tmux is not installed"
+	finish
+fi
+
+scratch class-done
+node=$tmp/node
+sims=""
+SOCK=rabbitlab-classdone-$$
+t() { tmux -L "$SOCK" -f /dev/null "$@"; }
+# shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
+cleanup() {
+	[ -n "$sims" ] && kill -KILL "$sims" 2>/dev/null
+	t kill-server 2>/dev/null
+	tests/live/node.sh stop "$node" >/dev/null 2>&1
+}
+
+t0=$(date +%s)
+start_node class-done "$node"
+export XDG_STATE_HOME=$tmp/state
+url="amqp://guest:guest@127.0.0.1:$port"
+K=done
+
+# One screen: a session of 100x30 running the lab with ARGS.
+screen() { # session ARGS...
+	local s=$1
+	shift
+	t new-session -d -s "$s" -x 100 -y 30 \
+	    "env -u LC_ALL LANG=C.UTF-8 XDG_STATE_HOME='$XDG_STATE_HOME' \
+	    '$BIN' $* 2>'$tmp/$s.err'; echo \$? >'$tmp/$s.rc'; sleep 60"
+}
+shot() { t capture-pane -p -t "$1" >"$tmp/$1.screen"; }
+# Waits up to SECONDS (10) for REGEX on session's screen.
+wait_screen() { # session regex [seconds]
+	local i
+	for i in $(seq $((${3:-10} * 5))); do
+		shot "$1"
+		grep -Eq -- "$2" "$tmp/$1.screen" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+t new-session -d -s keep -x 80 -y 24 "sleep 600"
+screen dash --class-name $K --csv "$tmp/done.csv" class "$url"
+screen teacher --class "$url" --class-name $K --student Chen --teach lab \
+    lessons/01-first-message.cfg
+screen student --class "$url" --class-name $K --student Li --follow
+"$BIN" class simulate --follow --class-name $K --students 28 --events 200 \
+    --pace 100 --seed 5 --for 120 --student follower \
+    --sent "$tmp/done.jsonl" "$url" >"$tmp/sim.out" 2>&1 &
+sims=$!
+
+# The dashboard's line for a question with all 29 answers (28 headless and
+# the student on screen; the teacher's lab reports nothing of its own).
+all29() { # step
+	wait_screen dash "Current question: 01-first-message, step $1: 29 answers" 30
+}
+
+wait_screen teacher "leading the class" 20
+t send-keys -t teacher Space
+wait_screen student "Press 1-3 to answer" 20
+t send-keys -t student 2
+if all29 2; then
+	ok "class-done: the dashboard showed question 1's answers live, all 29 ($(grep -A3 'Current question' "$tmp/dash.screen" | tail -3 | tr -s ' ' | tr '\n' ';'))"
+else
+	ko "class-done: the dashboard showed question 1's answers live" "$tmp/dash.screen"
+fi
+
+# kill -9 of the node mid-class; the teacher goes on while it is down.
+beam=$(sed -n 's/^LAB_PID=//p' "$node/node.env")
+kill -KILL "$beam"
+t send-keys -t teacher 2
+# The teacher plays on to the second question: space through the steps,
+# S for each step the learner does (lesson 01: stop, consume, the typo).
+q2=""
+for _ in $(seq 60); do
+	shot teacher
+	if grep -q "Press 1-3 to answer" "$tmp/teacher.screen" &&
+	    ! grep -q "step 2 of" "$tmp/teacher.screen"; then
+		q2=$(grep -o "step [0-9]* of" "$tmp/teacher.screen" | head -1 | awk '{print $2}')
+		break
+	fi
+	if grep -q "Your turn" "$tmp/teacher.screen"; then
+		t send-keys -t teacher S
+	else
+		t send-keys -t teacher Space
+	fi
+	sleep 0.5
+done
+if tests/live/node.sh restart "$node" >"$tmp/restart.out" 2>&1 && [ -n "$q2" ]; then
+	ok "class-done: node killed (kill -9, pid $beam) after question 1 and started again; the teacher went on to step $q2"
+else
+	{ echo "question 2 at step '$q2'"; cat "$tmp/restart.out" "$tmp/teacher.screen"; } >"$tmp/r"
+	ko "class-done: node killed and started again, the teacher on to question 2" "$tmp/r"
+fi
+wait_screen student "step $q2 of .*|Press 1-3 to answer" 30
+for _ in $(seq 50); do
+	shot student
+	grep -q "step $q2 of" "$tmp/student.screen" &&
+	    grep -q "Press 1-3 to answer" "$tmp/student.screen" && break
+	sleep 0.2
+done
+t send-keys -t student 1
+if all29 "$q2"; then
+	ok "class-done: after the crash the dashboard showed question 2's answers live, all 29"
+else
+	ko "class-done: after the crash the dashboard showed question 2's answers live" "$tmp/dash.screen"
+fi
+
+# The end: the followers stop, the student's lab sends what it owes.
+kill -TERM "$sims"
+wait "$sims"
+rc_sim=$?
+sims=""
+outbox=$(ls "$XDG_STATE_HOME"/rabbitlab/class-$K-Li.outbox 2>/dev/null)
+made() { # every event made: the followers', then the student's
+	cat "$tmp/done.jsonl"
+	sed -n 's/^E [0-9]* //p' "$outbox" 2>/dev/null
+}
+made >"$tmp/all.jsonl"
+want=$(wc -l <"$tmp/all.jsonl")
+for _ in $(seq 100); do
+	shot dash
+	grep -Eq "29 students, $want events" "$tmp/dash.screen" && break
+	sleep 0.2
+done
+made >"$tmp/all.jsonl"
+t send-keys -t dash End
+sleep 0.7
+t capture-pane -p -t dash >"$tmp/dash.2"
+ids=$(python3 -c 'import json, sys
+print(len({json.loads(l)["id"] for l in open(sys.argv[1])}))' "$tmp/all.jsonl")
+if [ "$rc_sim" = 0 ] && [ "$ids" = "$(wc -l <"$tmp/all.jsonl")" ] &&
+    python3 tests/live/classroom.py screen en "$tmp/all.jsonl" \
+    "$tmp/dash.screen" "$tmp/dash.2" >"$tmp/cmp" 2>&1; then
+	ok "class-done: the dashboard equals what the 29 made, each event once through the crash ($(cut -c5- "$tmp/cmp"))"
+else
+	{ echo "simulate $rc_sim, distinct ids $ids"; cat "$tmp/cmp" "$tmp/dash.screen" "$tmp/sim.out"; } >"$tmp/c"
+	ko "class-done: the dashboard equals what the 29 made" "$tmp/c"
+fi
+t send-keys -t dash q
+for _ in $(seq 25); do
+	[ -s "$tmp/dash.rc" ] && break
+	sleep 0.2
+done
+if [ "$(cat "$tmp/dash.rc" 2>/dev/null)" = 0 ] && [ "$(wc -l <"$tmp/done.csv")" -gt 29 ]; then
+	ok "class-done: q ends the dashboard (status 0, --csv with $(($(wc -l <"$tmp/done.csv") - 1)) rows)"
+else
+	cat "$tmp/dash.err" >>"$tmp/dash.screen"
+	ko "class-done: q ends the dashboard" "$tmp/dash.screen"
+fi
+echo "== class_done.sh took $(($(date +%s) - t0)) s"
+finish
