@@ -5,6 +5,7 @@
  */
 #include "class/class_setup.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -256,12 +257,14 @@ class_setup_on_signal(int sig)
 	class_setup_stop = 1;
 }
 
-/* HOST[:PORT] into host and *port (0: a free one). Returns 0 or -1. */
+/* HOST[:PORT] into host (an IPv4 address) and *port (0: a free one).
+ * Returns 0 or -1. */
 static int
 class_setup_listen(const char *s, char *host, size_t len, int *port)
 {
 	const char *colon = strrchr(s, ':');
 	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	struct in_addr a;
 	char *end;
 	long p = 0;
 
@@ -276,7 +279,7 @@ class_setup_listen(const char *s, char *host, size_t len, int *port)
 	memcpy(host, s, n);
 	host[n] = '\0';
 	*port = (int)p;
-	return 0;
+	return inet_pton(AF_INET, host, &a) == 1 ? 0 : -1;
 }
 
 /* Whether the teacher's user logs in to the class's vhost at t. */
