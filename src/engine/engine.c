@@ -3,6 +3,7 @@
  */
 #include "engine/engine.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -607,8 +608,11 @@ engine_view_fill(struct engine *e, struct engine_view *v)
 	v->exchanges = eb->xviews;
 	v->nexchanges = eb->b.nexchanges;
 	for (size_t i = 0; i < eb->app.ncons; i++) {
-		v->consumer_in_progress += (uint64_t)eb->app.cons[i].busy;
-		v->consumer_buffered += eb->app.cons[i].buf.len;
-		v->consumers_connected += eb->app.cons[i].connected;
+		const struct client_consumer *c = &eb->app.cons[i];
+		/* buf holds the one being worked on too: not counted twice. */
+		assert(!c->busy || c->buf.len > 0);
+		v->consumer_in_progress += (uint64_t)c->busy;
+		v->consumer_buffered += c->buf.len - (c->busy ? 1 : 0);
+		v->consumers_connected += c->connected;
 	}
 }

@@ -136,8 +136,8 @@ struct engine_view {
 	size_t nqueues;
 	const struct engine_exchange_view *exchanges; /* borrowed, as queues */
 	size_t nexchanges;
-	uint64_t consumer_in_progress;
-	uint64_t consumer_buffered;
+	uint64_t consumer_in_progress; /* being worked on */
+	uint64_t consumer_buffered;    /* delivered, waiting behind them */
 	int consumers_connected;
 };
 

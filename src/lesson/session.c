@@ -683,7 +683,9 @@ session_step_finish(struct session *ss)
 		return;
 	}
 	session_check(ss, st);
+	/* The answer belongs to the step until it has played out. */
 	ss->lesson.step++;
+	ss->lesson.answered = 0;
 	session_chain(ss, st);
 }
 
@@ -736,7 +738,6 @@ session_play_step(struct session *ss, size_t i, char **cause)
 		return -1;
 	session_remember(ss, SA_STEP, 0, (int64_t)i);
 	ss->lesson.asking = 0;
-	ss->lesson.answered = 0;
 	if (ss->replaying && play_run_out(&ss->play, cause) != 0)
 		return -1;
 	session_step_finish(ss);

@@ -19,6 +19,7 @@
 #include "ui/cast.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
+#include "ui/layout.h"
 #include "util/xmalloc.h"
 
 #define CASTPLAY_EXIT_BAD 2
@@ -46,7 +47,7 @@ castplay_draw(void *ctx)
 {
 	struct lab *lab = ctx;
 
-	lab_layout(lab);
+	layout_lab(lab);
 	lab_draw(lab);
 }
 

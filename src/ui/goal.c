@@ -260,3 +260,26 @@ const struct pane_ops goal_ops = {
 	.draw = goal_draw,
 	.key = NULL,
 };
+
+void
+goal_opened(struct lab *lab)
+{
+	lab_toggles_get(lab, lab->chal_from);
+	lab->run_asked = 0;
+}
+
+int
+goal_run_unchanged(struct lab *lab)
+{
+	int64_t now[TOGGLE_COUNT];
+
+	if (lab->challenge_tried || lab->run_asked)
+		return 0;
+	lab_toggles_get(lab, now);
+	if (memcmp(now, lab->chal_from, sizeof now) != 0)
+		return 0;
+	lab->run_asked = 1;
+	lab_status(lab, 0, "%s", _("Nothing changed yet (H: a hint). Space "
+	    "again runs it as it is."));
+	return 1;
+}

@@ -54,6 +54,13 @@ const char *goal_target(const struct script_expect *x, char *buf, size_t len);
  * lab->player.due_ms (monotonic ms) comes.
  */
 int goal_play_start(struct lab *lab);
+/*
+ * The challenge opened: its toggles are remembered. Before its first run,
+ * a space on them unchanged only says so (goal_run_unchanged returns 1);
+ * the next space runs it as it is.
+ */
+void goal_opened(struct lab *lab);
+int goal_run_unchanged(struct lab *lab);
 int goal_play_beat(struct lab *lab, int64_t now_ms);
 
 /* The goal pane (draws from the lab's ledger summary). */

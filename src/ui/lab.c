@@ -38,6 +38,7 @@
 #include "ui/i18n.h"
 #include "ui/words.h"
 #include "ui/keys.h"
+#include "ui/layout.h"
 #include "ui/text.h"
 #include "ui/trace.h"
 #include "util/xmalloc.h"
@@ -147,11 +148,12 @@ lab_status(struct lab *lab, int bad, const char *fmt, ...)
 	lab->status_bad = bad;
 }
 
-/* Shows *cause as an error and frees it. */
+/* Shows *cause as an error (in the screen's language when the catalogue
+ * has it: the session's fixed reasons) and frees it. */
 void
 lab_cause(struct lab *lab, char *cause, const char *fallback)
 {
-	lab_status(lab, 1, "%s", cause ? cause : fallback);
+	lab_status(lab, 1, "%s", cause ? _(cause) : fallback);
 	free(cause);
 }
 
@@ -344,7 +346,7 @@ lab_open(struct lab *lab, struct script *s, enum session_mode mode,
 	for (int i = 0; i < LAB_NPANES; i++)
 		lab->panes[i].ops = lab_pane_ops[i];
 	lab_rank_toggles(lab);
-	lab_layout(lab);
+	layout_lab(lab);
 	lab_kick(lab);
 	if (mode == SESSION_LESSON)
 		class_report_lesson(s->id);
@@ -372,7 +374,7 @@ lab_rebuild(struct lab *lab, struct script *s, char **cause)
 	lab->overlay = LAB_OV_NONE;
 	code_view_reset(&lab->code);
 	lab_rank_toggles(lab);
-	lab_layout(lab);
+	layout_lab(lab);
 	lab_kick(lab);
 	/* A new session: what the top bar said of the old one is stale. */
 	lab_status(lab, 0, "%s", _("Rebuilt: the ledger starts from zero."));
@@ -392,73 +394,6 @@ lab_close(struct lab *lab)
 }
 
 /* ---- layout and drawing ------------------------------------------------ */
-
-static void
-lab_place(struct pane *p, int y, int x, int h, int w)
-{
-	p->y = y;
-	p->x = x;
-	p->h = h > 0 ? h : 0;
-	p->w = w > 0 ? w : 0;
-}
-
-void
-lab_layout(struct lab *lab)
-{
-	struct pane *p = lab->panes;
-	int W = COLS, H = LINES, fh, gap, r, pw, xw, cw, qw, y, bh, gw;
-
-	lab->too_small = W < LAB_MIN_COLS || H < LAB_MIN_LINES;
-	if (lab->too_small)
-		return;
-	fh = (H - 3) * 45 / 100 + 1;
-	fh = fh < 9 ? 9 : fh > 20 ? 20 : fh;
-	gap = W >= 140 ? 8 : W >= 110 ? 7 : W >= 95 ? 6 : W >= 86 ? 5 : 4;
-	r = W - 3 * gap;
-	pw = r * 25 / 100;
-	xw = r * 205 / 1000;
-	cw = r * 265 / 1000;
-	qw = r - pw - xw - cw;
-	lab_place(&p[LAB_HEADER], 0, 0, 1, W);
-	lab_place(&p[LAB_PRODUCER], 1, 0, fh, pw);
-	lab_place(&p[LAB_EXCHANGE], 1, pw + gap, fh, xw);
-	lab_place(&p[LAB_QUEUES], 1, pw + gap + xw + gap, fh, qw);
-	lab_place(&p[LAB_CONSUMER], 1, W - cw, fh, cw);
-	lab_place(&p[LAB_WIRES], 1, 0, fh + 1, W);
-	y = fh + 2;
-	lab_place(&p[LAB_LEDGER], y, 0, board_rows(lab, W, H >= 36, H >= 26), W);
-	y += p[LAB_LEDGER].h;
-	bh = H - 2 - y;
-	gw = W * 58 / 100;
-	if (gw > 96)
-		gw = 96;
-	lab_place(&p[LAB_GUIDE], y, 0, bh, gw);
-	lab_place(&p[LAB_LOG], y, gw + 1, bh, W - gw - 1);
-	lab_place(&p[LAB_GOAL], 0, 0, 0, 0);
-	if (lab->mode == SESSION_LESSON && lab->ss &&
-	    session_lesson(lab->ss)->challenge_on) {
-		p[LAB_GOAL] = p[LAB_LOG];
-		p[LAB_GOAL].ops = &goal_ops;
-		p[LAB_LOG].h = 0;
-	}
-	lab_place(&p[LAB_FOOTER], H - 2, 0, 2, W);
-	lab_place(&p[LAB_HELP], 1, 0, H - 2, W);
-	/* The other overlays leave the lab showing round them when there is
-	 * room; code keeps its lines whole up to 110 columns. */
-	if (W >= 100 && H >= 30) {
-		/* A glossary line wider than 100 columns is hard to read. */
-		int ow = W - 12 < 100 ? W - 12 : 100;
-		lab_place(&p[LAB_TRACE], 3, 6, H - 6, W - 12);
-		lab_place(&p[LAB_GLOSS], 3, (W - ow) / 2, H - 6, ow);
-	} else {
-		lab_place(&p[LAB_TRACE], 1, 0, H - 2, W);
-		lab_place(&p[LAB_GLOSS], 1, 0, H - 2, W);
-	}
-	if (W >= 124 && H >= 30)
-		lab_place(&p[LAB_CODE], 3, (W - 114) / 2, H - 6, 114);
-	else
-		lab_place(&p[LAB_CODE], 1, 0, H - 2, W);
-}
 
 /* Copies what this frame shows out of the session. */
 static void
@@ -517,7 +452,7 @@ lab_draw(struct lab *lab)
 		return;
 	}
 	lab_snapshot(lab);
-	lab_layout(lab);
+	layout_lab(lab);
 	{
 		/* A lesson text that does not fit beside the log takes its
 		 * room: the full width always holds at least as much, and what
@@ -722,6 +657,7 @@ cmd_next(struct lab *lab, int key)
 		lab->challenge_tried = 0;
 		lab->solution_shown = 0;
 		lab->selected = 0;
+		goal_opened(lab);
 		lab_kick(lab);
 		return PANE_REDRAW;
 	}
@@ -749,6 +685,8 @@ cmd_next(struct lab *lab, int key)
 		    "the toggles."));
 		return PANE_REDRAW;
 	}
+	if (goal_run_unchanged(lab))
+		return PANE_REDRAW;
 	if (session_challenge_play(lab->ss, &cause) < 0) {
 		lab_cause(lab, cause, _("the challenge did not run"));
 		return PANE_REDRAW;

@@ -130,6 +130,9 @@ struct lab {
 	long act_note_step;         /* the step it was for ("": none) */
 	int solution_shown;
 	int challenge_tried;
+	int64_t chal_from[TOGGLE_COUNT]; /* the toggles as the challenge
+					    opened (goal_run_unchanged) */
+	int run_asked;              /* space once on them unchanged */
 	struct goal_player player;  /* the solution playing on screen */
 	int next_lesson;            /* set with PANE_QUIT: open the next
 				       lesson rather than the list */
@@ -180,8 +183,6 @@ void lab_close(struct lab *lab);
  */
 int lab_rebuild(struct lab *lab, struct script *s, char **cause);
 
-/* Lays the panes out for the current terminal size. */
-void lab_layout(struct lab *lab);
 /* Draws everything (erase, panes, overlays); the caller refreshes. */
 void lab_draw(struct lab *lab);
 

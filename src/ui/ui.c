@@ -30,6 +30,7 @@
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/lab.h"
+#include "ui/layout.h"
 #include "ui/picker.h"
 #include "ui/progress.h"
 #include "util/xmalloc.h"
@@ -303,7 +304,7 @@ ui_paint(void *ctx)
 	struct ui *u = ctx;
 
 	if (u->screen == UI_LAB) {
-		lab_layout(&u->lab);
+		layout_lab(&u->lab);
 		lab_draw(&u->lab);
 		if (u->o->hooks && u->o->hooks->draw)
 			u->o->hooks->draw(u->o->hooks_ctx, &u->lab);
@@ -326,7 +327,7 @@ static void
 ui_layout(struct ui *u)
 {
 	if (u->have_lab)
-		lab_layout(&u->lab);
+		layout_lab(&u->lab);
 }
 
 /* Handles one key on the current screen; returns PANE_* flags. */

@@ -16,6 +16,7 @@
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/lab.h"
+#include "ui/layout.h"
 #include "ui/ui.h"
 #include "ui/words.h"
 #include "util/xmalloc.h"
@@ -69,7 +70,7 @@ wv_tick(void *ctx, struct lab *lab)
 	topology_clear(&lab->script->topo);
 	lab->script->topo = *c;
 	free(c);
-	lab_layout(lab);
+	layout_lab(lab);
 	return PANE_REDRAW;
 }
 

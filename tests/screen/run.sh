@@ -57,6 +57,9 @@ check "lesson: challenge goal shown" has "Challenge:"
 keys H
 check "lesson: hint on request" has "Hint:"
 keys Space
+check "lesson: space on toggles not yet changed asks first" \
+    has "Nothing changed yet"
+keys Space
 # A challenge run plays over time at 1x: give it longer on a loaded machine.
 check "lesson: challenge judged not met" has "Not yet" 30
 keys u
