@@ -127,6 +127,12 @@ session_move(struct session *ss, const struct event *ev)
 	switch (ev->kind) {
 	case EV_PAID:
 		tk->place = PLACE_PRODUCER;
+		/* Made with the producer's setting of the moment: lost
+		 * before it was ever sent, it keeps that mark. */
+		if (session_get_toggle(ss, TOGGLE_PERSISTENT))
+			tk->flags |= TOKEN_PERSISTENT;
+		else
+			tk->flags &= ~(unsigned)TOKEN_PERSISTENT;
 		break;
 	case EV_PUBLISH:
 		tk->place = PLACE_TO_EXCHANGE;
@@ -164,8 +170,10 @@ session_move(struct session *ss, const struct event *ev)
 	case EV_DUP_SKIP:
 	case EV_RECONCILE:
 		tk->place = PLACE_DONE;
+		/* '=' is the ledger's duplicate: the same service applied
+		 * it twice (two services of a fanout each once are not). */
 		le = ledger_entry(ss->play.ledger, ev->msg);
-		if (le && le->effects > 1)
+		if (le && le->dup)
 			tk->flags |= TOKEN_DUPLICATE;
 		break;
 	case EV_LOST:

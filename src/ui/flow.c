@@ -235,22 +235,16 @@ flow_count(const struct lab *lab, enum session_place place, int queue)
  * drawn as it will be published: # when the persistent toggle is on, ~
  * when off, and without the broker's marks (@ redelivered, x dead-lettered,
  * = twice), which say nothing about the copy the producer is about to send.
- * A message lost before it was ever sent is drawn the same way. Returns tk
- * itself or buf.
+ * Returns tk itself or buf.
  */
 static const struct session_token *
 flow_as_legend(struct lab *lab, const struct session_token *tk,
     struct session_token *buf)
 {
-	const struct ledger_entry *e;
-
-	if (tk->place == PLACE_LOST) {
-		/* Lost before it was ever sent: drawn as the producer held
-		 * it, not as a transient message. */
-		e = ledger_entry(session_ledger(lab->ss), tk->msg);
-		if (e == NULL || e->published_at >= 0)
-			return tk;
-	} else if (tk->place != PLACE_PRODUCER)
+	/* Lost before it was ever sent, a token keeps the mark it was made
+	 * with (session.c); one the producer still holds follows the
+	 * setting it will be sent with. */
+	if (tk->place != PLACE_PRODUCER)
 		return tk;
 	*buf = *tk;
 	buf->flags &= ~(unsigned)(TOKEN_REDELIVERED | TOKEN_DEAD_LETTERED |

@@ -163,19 +163,6 @@ guide_verdict_open(const struct lab *lab)
 	return 1;
 }
 
-/* What the panes and the footer call toggle or failure `id` ("ack",
- * "no exchange"), not its name in scripts (ack_mode). */
-static const char *
-guide_key_label(enum keys_kind kind, int id)
-{
-	const struct keys_def *k = keys_of(kind, id);
-
-	if (k)
-		return keys_label(k);
-	return kind == KEYS_TOGGLE ? words_toggle((enum toggle_id)id) :
-	    words_failure((enum failure_kind)id);
-}
-
 /* The key that does toggle or failure `id`, named: "c". */
 static const char *
 guide_key_name(enum keys_kind kind, int id, char *buf, size_t len)
@@ -231,17 +218,17 @@ guide_want_text(const struct lab *lab, const struct script_step *st,
 			if (n > 1)
 				snprintf(buf, len, _("Press %s %d times to set "
 				    "%s to %s."), key, n,
-				    guide_key_label(KEYS_TOGGLE, (int)id), v);
+				    keys_display(KEYS_TOGGLE, (int)id), v);
 			else
 				snprintf(buf, len, _("Press %s to set %s to %s."),
-				    key, guide_key_label(KEYS_TOGGLE, (int)id), v);
+				    key, keys_display(KEYS_TOGGLE, (int)id), v);
 			return;
 		}
 		break;
 	case ACT_FAIL:
 		snprintf(buf, len, _("Press %s to cause the failure: %s."),
 		    guide_key_name(KEYS_FAILURE, (int)a->fail.kind, key,
-		    sizeof key), guide_key_label(KEYS_FAILURE,
+		    sizeof key), keys_display(KEYS_FAILURE,
 		    (int)a->fail.kind));
 		break;
 	case ACT_RESTART:
@@ -358,7 +345,8 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		keys_press(keys_head(k), tv);
 		r = session_learner_press(lab->ss, tv, &cause);
 		if (r == SESSION_TRY_MORE || r == SESSION_TRY_DONE)
-			lab_status(lab, 0, "%s = %s", words_toggle(id),
+			lab_status(lab, 0, "%s = %s",
+			    keys_display(KEYS_TOGGLE, (int)id),
 			    keys_value(id, tv[id], buf, sizeof buf));
 		break;
 	}
@@ -366,7 +354,7 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		r = session_learner_try(lab->ss, ACT_FAIL, k->id, 0, &cause);
 		if (r == SESSION_TRY_DONE)
 			lab_status(lab, 1, _("Failure: %s"),
-			    words_failure((enum failure_kind)k->id));
+			    keys_display(KEYS_FAILURE, k->id));
 		break;
 	case KEYS_COMMAND:
 		if (k->id == CMD_SOLUTION)

@@ -137,8 +137,8 @@ static const struct keys_def keys_rows[] = {
 	F('F', QUEUE_FULL, N_("queue full"), N_("full"), 5),
 	F('K', BROKER_CRASH, N_("kill -9"), N_("kill"), 6),
 	F('O', BROKER_STOP, N_("stop"), N_("stop"), 7),
-	F('C', CONSUMER_CRASH_BEFORE, N_("crash<work"), N_("crash"), 8),
-	F('A', CONSUMER_CRASH_AFTER, N_("crash>work"), N_("crash+"), 9),
+	F('C', CONSUMER_CRASH_BEFORE, N_("crash before work"), N_("crash"), 8),
+	F('A', CONSUMER_CRASH_AFTER, N_("crash after work"), N_("crash+"), 9),
 	F('E', CONSUMER_EXCEPTION, N_("exception"), N_("throw"), 10),
 	F('T', MESSAGE_EXPIRY, N_("TTL"), N_("TTL"), 11),
 	F('M', CHAOS, N_("chaos"), N_("chaos"), 12),
@@ -185,6 +185,60 @@ const char *
 keys_label(const struct keys_def *k)
 {
 	return _(k->label);
+}
+
+/* Whether another pane has a toggle row labelled as k is ("durable"). */
+static int
+keys_label_shared(const struct keys_def *k)
+{
+	for (size_t i = 0; i < sizeof keys_rows / sizeof keys_rows[0]; i++)
+		if (keys_rows[i].kind == KEYS_TOGGLE &&
+		    keys_rows[i].where != k->where &&
+		    strcmp(keys_rows[i].label, k->label) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+keys_display(enum keys_kind kind, int id)
+{
+	static const char *panes[] = {
+		[WHERE_PRODUCER] = N_("producer"),
+		[WHERE_EXCHANGE] = N_("exchange"),
+		[WHERE_QUEUE] = N_("queue"),
+		[WHERE_CONSUMER] = N_("consumer"),
+	};
+	static char bufs[2][96];
+	static int next;
+	const struct keys_def *k = keys_of(kind, id), *h;
+	char name[64];
+	char *b;
+
+	if (k == NULL)
+		return kind == KEYS_TOGGLE ? words_toggle((enum toggle_id)id) :
+		    words_failure((enum failure_kind)id);
+	h = keys_head(k);
+	if (kind != KEYS_TOGGLE || (k == h && (k->where < WHERE_PRODUCER ||
+	    k->where > WHERE_CONSUMER || !keys_label_shared(k))))
+		return keys_label(k);
+	/* A family's number with its switch: "retry attempts". */
+	if (k != h)
+		snprintf(name, sizeof name, _("%s %s"), keys_label(h),
+		    keys_label(k));
+	else
+		snprintf(name, sizeof name, "%s", keys_label(k));
+	/* Two calls may share one message: two buffers in turn. */
+	b = bufs[next];
+	next = !next;
+	if (h->where >= WHERE_PRODUCER && h->where <= WHERE_CONSUMER &&
+	    keys_label_shared(h))
+		/* TRANSLATORS: a toggle named by its pane, then its label:
+		   "queue durable". */
+		snprintf(b, sizeof bufs[0], _("%s %s"), _(panes[h->where]),
+		    name);
+	else
+		snprintf(b, sizeof bufs[0], "%s", name);
+	return b;
 }
 
 const char *

@@ -109,6 +109,11 @@ const struct keys_def *keys_of(enum keys_kind kind, int id);
 
 /* Translated short label and help text (borrowed, static). */
 const char *keys_label(const struct keys_def *k);
+/* What the panes and the footer call toggle or failure `id` ("ack", "no
+ * exchange"), not its name in scripts (ack_mode); a toggle whose label
+ * another pane also uses is named with its pane ("queue durable").
+ * Borrowed: valid until the next call but one. */
+const char *keys_display(enum keys_kind kind, int id);
 const char *keys_tiny(const struct keys_def *k);
 const char *keys_help(const struct keys_def *k);
 /* The key's name as shown: "c", "space", "PgDn", "Tab", "^R"; into buf. */

@@ -1133,13 +1133,13 @@ lab_toggle(struct lab *lab, const struct keys_def *k)
 		keys_value(id, v[id], buf, sizeof buf);
 		if (k->pair >= 0 && v[id])
 			lab_status(lab, 0, "%s = %s, %s = %s",
-			    words_toggle(id), buf,
-			    words_toggle((enum toggle_id)k->pair),
+			    keys_display(KEYS_TOGGLE, (int)id), buf,
+			    keys_display(KEYS_TOGGLE, k->pair),
 			    keys_value((enum toggle_id)k->pair, v[k->pair],
 				nbuf, sizeof nbuf));
 		else
-			lab_status(lab, 0, "%s = %s", words_toggle(id),
-			    buf);
+			lab_status(lab, 0, "%s = %s",
+			    keys_display(KEYS_TOGGLE, (int)id), buf);
 	}
 	lab_act(lab);
 	return PANE_REDRAW;
@@ -1153,7 +1153,8 @@ lab_fail(struct lab *lab, enum failure_kind kind)
 	if (session_fail(lab->ss, kind, &cause) != 0)
 		lab_cause(lab, cause, _("failure refused"));
 	else
-		lab_status(lab, 1, _("Failure: %s"), words_failure(kind));
+		lab_status(lab, 1, _("Failure: %s"),
+		    keys_display(KEYS_FAILURE, (int)kind));
 	lab_act(lab);
 	return PANE_REDRAW;
 }

@@ -4,9 +4,9 @@
 # two ledgers compared (rabbitlab compare); some of them again with the
 # ASan+UBSan build (ASAN_BIN) and under valgrind; beside them, in one
 # chain, the suites with nodes of their own: the live engine's failure
-# handling and its screen (tests/live/failures.sh), passwords, shared
-# brokers, the lab's lifetime, the watch, and a whole class led by its
-# teacher through a kill -9 (class_done.sh).
+# handling and its screen (tests/live/failures.sh), shared brokers, the
+# watch, and a whole class led by its teacher through a kill -9
+# (class_done.sh). (tests/run.sh runs secrets.sh and lifetime.sh before.)
 #
 #   tests/live/run.sh build/rabbitlab
 #
@@ -165,13 +165,17 @@ done >>"$queue"
 # are replayed on the live engine, as a learner runs them (their ledgers
 # against the simulator's are the plain build's items above: lesson 07's
 # challenge counts what a consumer finishes in 250 ms, which a build
-# several times slower on a loaded machine does not).
+# several times slower on a loaded machine does not; its 80 ms waits for
+# four deliveries saw none in ci36, so f20 and f21 take the consumer's
+# paths instead, with 200 ms for a delivery).
 if [ -n "${ASAN_BIN:-}" ] && [ -x "$ASAN_BIN" ]; then
-	for f in lessons/02-exchanges.cfg lessons/07-consumer.cfg \
+	for f in lessons/02-exchanges.cfg \
 	    tests/facts/f01-missing-exchange.cfg \
 	    tests/facts/f04-unroutable-mandatory.cfg \
 	    tests/facts/f06-reject-publish.cfg \
 	    tests/facts/f14-crash-classic.cfg \
+	    tests/facts/f20-autoack-crash.cfg \
+	    tests/facts/f21-manual-ack-redeliver.cfg \
 	    tests/facts/f24-reject-dead-letter.cfg \
 	    tests/facts/f33-young-quorum-crash.cfg \
 	    tests/live/many-consumers.cfg; do
@@ -245,7 +249,7 @@ side_chain() { # suite...
 		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
 }
-sides="failures secrets shared lifetime watch watch_fail watch_screen class_done"
+sides="failures shared watch watch_fail watch_screen class_done"
 # shellcheck disable=SC2086
 side_chain $sides &
 lanes=""
@@ -267,7 +271,12 @@ for _ in $(seq "$(nproc)"); do
 	( while :; do :; done ) &
 	hogs="$hogs $!"
 done
+# f08 is compared unloaded only: its windows are 10 ms, shorter than the
+# slices a busy loop at the lab's priority takes, and ci36 saw a whole one
+# pass with the lab descheduled (0 quorum confirms where the rule allows
+# no stream to stop).
 for f in $rates lessons/07-consumer.cfg lessons/09-idempotency.cfg; do
+	[ "$f" = tests/facts/f08-confirm-latency.cfg ] && continue
 	compare_one "$f" "$node2" --load-factor=20
 done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2>&1
 # shellcheck disable=SC2086

@@ -63,7 +63,7 @@ keys Space
 # A challenge run plays over time at 1x: give it longer on a loaded machine.
 check "lesson: challenge judged not met" has "Not yet" 30
 keys u
-check "lesson: toggle for the challenge" has "durable_queue = on"
+check "lesson: toggle for the challenge" has "queue durable = on"
 keys Space
 check "lesson: challenge met" has "Goal met!" 30
 check "lesson: challenge recorded in progress" eval 'grep -q "challenge=1" "$XDG_STATE_HOME/rabbitlab/progress"'
@@ -82,6 +82,8 @@ check "question: space then reads on" eval 'keys G; sleep 0.3; keys Space; lacks
 echo "== every toggle (sandbox)"
 start 100 30 "$BIN" --sandbox lab $L1
 has "Sandbox" >/dev/null
+# The status names each toggle as its pane does, with the pane where two
+# panes use one label.
 while read -r key name; do
 	[ -z "$key" ] && continue
 	keys -l "$key"
@@ -91,30 +93,30 @@ c confirms
 b batch
 m mandatory
 d persistent
-y producer_retry
-y producer_attempts
-n producer_initial_ms
-p producer_multiplier
+y producer retry
+y producer retry attempts
+n producer 1st wait
+p producer backoff
 s resend
-l reopen_channel
+l reopen
 h heartbeat
-x durable_exchange
-e restart_ms
-t queue_type
-u durable_queue
-a ack_mode
+x exchange durable
+e restart
+t type
+u queue durable
+a ack
 f prefetch
-w work_ms
-r retry
-r retry_attempts
-g retry_initial_ms
-k retry_multiplier
-z retry_max_ms
-o on_failure
-i idempotency
-v recovery_ms
+w work
+r consumer retry
+r consumer retry attempts
+g consumer 1st wait
+k consumer backoff
+z max wait
+o on failure
+i idempotent
+v recovery
 j reconcile
-j reconcile_ms
+j reconcile every
 TOGGLES
 keys BSpace
 check "undo: the last toggle taken back" has "Undone."
@@ -127,23 +129,23 @@ while read -r key name; do
 	keys -l "$key"
 	check "failure $key $name" has "Failure: $name"
 done <<'FAILURES'
-N connection_lost
+N cut link
 L blackhole
-X missing_exchange
+X no exchange
 U unroutable
-F queue_full
-K broker_crash
-O broker_stop
-C consumer_crash_before
-A consumer_crash_after
-E consumer_exception
-T message_expiry
+F queue full
+K kill -9
+O stop
+C crash before work
+A crash after work
+E exception
+T TTL
 M chaos
 FAILURES
 keys R y
 has "Back to the start." 2 >/dev/null
 keys K
-has "Failure: broker_crash" >/dev/null
+has "Failure: kill -9" >/dev/null
 check "failure: the broker pane says down" hasre "broker +down"
 keys B
 check "broker started again" hasre "broker +up"

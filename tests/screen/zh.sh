@@ -50,13 +50,17 @@ key() {
 	sleep "${2:-0.06}"
 	snap "$1 ${3:-}"
 }
-# step: answers 1 (if a question waits) and presses space, then captures.
+# step: presses space, captures (a question then shows whole), and
+# answers 1 if a question waits.
 step() {
 	local cmd=() s
-	for s in $SIZES; do cmd+=(send-keys -t "s$s" 1 Space G \;); done
+	for s in $SIZES; do cmd+=(send-keys -t "s$s" Space G \;); done
 	t "${cmd[@]}"
 	sleep 0.06
 	snap step
+	cmd=()
+	for s in $SIZES; do cmd+=(send-keys -t "s$s" 1 \;); done
+	t "${cmd[@]}"
 }
 # waitfor TEXT: until the first session shows TEXT (at most 5 s).
 waitfor() {
@@ -146,6 +150,31 @@ check_words() {
 	END { exit bad > 0 }' "$1"
 }
 
+# check_choices FILE: every screen that asks "按 1-N 作答" shows its N
+# choices ("N) ..." lines): none below the lesson pane's fold. Prints the
+# first screen that hides one; exit status 1 then.
+check_choices() {
+	awk '
+	function verdict() {
+		if (want > 0 && got < want && !shown) {
+			printf "    %d of %d choices shown [%s]\n", got, want, where
+			printf "%s", screen
+			shown = 1
+			bad = 1
+		}
+	}
+	/^=== / { verdict(); where = $0; screen = ""; want = 0; got = 0; next }
+	{
+		screen = screen "    | " $0 "\n"
+		if (match($0, /1-[0-9]+ 作答/)) {
+			n = substr($0, RSTART + 2)
+			want = n + 0
+		}
+		if ($0 ~ /^ [1-9]\) / || $0 ~ /│ [1-9]\) /) got++
+	}
+	END { verdict(); exit bad }' "$1"
+}
+
 # Units glued to numbers are not words: strip "50ms", "2s", "1x", "x1.5".
 units() {
 	sed -E 's/(^|[^A-Za-z0-9_.])[0-9]+(\.[0-9]+)?(ms|s|x)\b/\1N/g; s/\bt=/N=/g' "$1"
@@ -208,6 +237,12 @@ play() {
 		ok "zh $id: no English on $(grep -c '^===' "$out") screens"
 	else
 		ko "zh $id: English on screen (word | line)"
+		head -40 "$tmp/bad"
+	fi
+	if check_choices "$out" >"$tmp/bad"; then
+		ok "zh $id: every question shows all its choices ($(grep -c '作答' "$out") screens)"
+	else
+		ko "zh $id: a question's choices below the fold"
 		head -40 "$tmp/bad"
 	fi
 }
