@@ -18,14 +18,15 @@
 #
 # What waits on real time: the node's boot and restart (about 5 s each),
 # the teacher's keys (the steps play in real time) and the labs'
-# reconnection pause after the crash (at most 8 s). About 60 s.
+# reconnection pause after the crash (at most 8 s). About 30-40 s; its
+# waits allow minutes on a loaded machine.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/live/lib.sh
 
 BIN=${1:?usage: tests/live/class_done.sh path/to/rabbitlab}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-KO_LINES=45
+KO_LINES=60
 needs_lab class-done
 if ! command -v tmux >/dev/null; then
 	ko "class-done: tmux is not installed"
@@ -81,8 +82,10 @@ sims=$!
 
 # The dashboard's line for a question with all 29 answers (28 headless and
 # the student on screen; the teacher's lab reports nothing of its own).
+# (Up to 90 s: a loaded machine took 18-22 s to restart a node in ci37,
+# and the labs' reconnection pause reaches 8 s.)
 all29() { # step
-	wait_screen dash "Current question: 01-first-message, step $1: 29 answers" 30
+	wait_screen dash "Current question: 01-first-message, step $1: 29 answers" 90
 }
 
 wait_screen teacher "leading the class" 20
@@ -128,7 +131,7 @@ else
 	{ echo "question 2 at step '$q2'"; cat "$tmp/restart.out" "$tmp/teacher.screen"; } >"$tmp/r"
 	ko "class-done: node killed and started again, the teacher on to question 2" "$tmp/r"
 fi
-wait_screen student "step $q2 of .*|Press 1-3 to answer" 30
+wait_screen student "step $q2 of .*|Press 1-3 to answer" 60
 for _ in $(seq 50); do
 	shot student
 	grep -q "step $q2 of" "$tmp/student.screen" &&
@@ -139,7 +142,9 @@ t send-keys -t student 1
 if all29 "$q2"; then
 	ok "class-done: after the crash the dashboard showed question 2's answers live, all 29"
 else
-	ko "class-done: after the crash the dashboard showed question 2's answers live" "$tmp/dash.screen"
+	{ cat "$tmp/dash.screen"; shot student; cat "$tmp/student.screen"
+	  tail -5 "$tmp/sim.out"; } >"$tmp/q2"
+	ko "class-done: after the crash the dashboard showed question 2's answers live" "$tmp/q2"
 fi
 
 # The end: the followers stop, the student's lab sends what it owes.
@@ -154,7 +159,7 @@ made() { # every event made: the followers', then the student's
 }
 made >"$tmp/all.jsonl"
 want=$(wc -l <"$tmp/all.jsonl")
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	shot dash
 	grep -Eq "29 students, $want events" "$tmp/dash.screen" && break
 	sleep 0.2

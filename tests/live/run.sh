@@ -34,9 +34,12 @@ scratch live
 # machine until restarts took 40 s and timed scripts failed.) A lane plays its scripts one after
 # another, so a crash on its node disturbs only the script that asked for
 # it.
-node=$tmp/node
-nodes="$tmp/node $tmp/node2 $tmp/node3"
-node2=$tmp/node2
+# LIVE_NODES_DIR: tests/run.sh started the three already (node, node2,
+# node3 there), while its screen tests ended; they are this suite's now.
+ndir=${LIVE_NODES_DIR:-$tmp}
+node=$ndir/node
+nodes="$ndir/node $ndir/node2 $ndir/node3"
+node2=$ndir/node2
 hogs=""
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
@@ -48,16 +51,18 @@ cleanup() {
 }
 
 t0=$(date +%s)
-for n in $nodes; do
-	tests/live/node.sh start "$n" >"$n.out" 2>&1 &
-done
+if [ -z "${LIVE_NODES_DIR:-}" ]; then
+	for n in $nodes; do
+		tests/live/node.sh start "$n" >"$n.out" 2>&1 &
+	done
+fi
 started=1
 for job in $(jobs -p); do wait "$job" || started=0; done
 for n in $nodes; do
 	[ -s "$n/node.env" ] && grep -q '^LAB_PID=' "$n/node.env" || started=0
 done
 if [ "$started" = 1 ]; then
-	ok "three private nodes started ($(($(date +%s) - t0)) s)"
+	ok "three private nodes started ($(($(date +%s) - t0)) s${LIVE_NODES_DIR:+, and before this suite})"
 else
 	for n in $nodes; do cat "$n.out"; done >"$tmp/node.out" 2>/dev/null
 	ko "private nodes" "$tmp/node.out"
@@ -282,7 +287,7 @@ done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2
 # shellcheck disable=SC2086
 kill $hogs 2>/dev/null
 hogs=""
-tests/live/node.sh stop "$tmp/node3" >/dev/null 2>&1
+tests/live/node.sh stop "$ndir/node3" >/dev/null 2>&1
 for l in $lanes lane3 lane4; do tally "$tmp/$l"; done
 for s in $sides; do
 	echo "== tests/live/$s.sh ($(cat "$tmp/side.$s.took" 2>/dev/null) s)"

@@ -151,17 +151,24 @@ check_words() {
 }
 
 # check_choices FILE: every screen that asks "按 1-N 作答" shows its N
-# choices ("N) ..." lines): none below the lesson pane's fold. Prints the
-# first screen that hides one; exit status 1 then.
+# choices ("N) ..." lines): none below the lesson pane's fold. A screen
+# counts only when the next one of its size shows the same (a capture taken
+# while the lab redraws can catch half a frame: ci37 saw one such, the next
+# frame whole). Prints the first such screen; exit status 1 then.
 check_choices() {
 	awk '
 	function verdict() {
-		if (want > 0 && got < want && !shown) {
+		if (where == "") return
+		size = where
+		sub(/^=== /, "", size); sub(/ .*/, "", size)
+		short = want > 0 && got < want
+		if (short && prev[size] && !shown) {
 			printf "    %d of %d choices shown [%s]\n", got, want, where
 			printf "%s", screen
 			shown = 1
 			bad = 1
 		}
+		prev[size] = short
 	}
 	/^=== / { verdict(); where = $0; screen = ""; want = 0; got = 0; next }
 	{
