@@ -326,11 +326,11 @@ guide_key(struct lab *lab, const struct keys_def *k)
 
 	if (lab->mode != SESSION_LESSON)
 		return GUIDE_PASS;
-	/* Space closes a verdict once its step has played; before that it
-	 * plays the step out (cmd_next), the verdict still showing. */
+	/* Space closes a verdict once its step, and the silent steps chained
+	 * to it, have played; before that it plays them out (cmd_next), the
+	 * verdict still showing. */
 	if (k->kind == KEYS_COMMAND && k->id == CMD_NEXT &&
-	    guide_verdict_open(lab) && !((size_t)lab->qa_step ==
-	    session_lesson(lab->ss)->step && session_step_running(lab->ss))) {
+	    guide_verdict_open(lab) && !session_step_running(lab->ss)) {
 		lab->qa_open = 0;
 		return GUIDE_SHOWN;
 	}

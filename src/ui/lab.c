@@ -1132,7 +1132,7 @@ lab_toggle(struct lab *lab, const struct keys_def *k)
 		enum toggle_id id = (enum toggle_id)k->id;
 		keys_value(id, v[id], buf, sizeof buf);
 		if (k->pair >= 0 && v[id])
-			lab_status(lab, 0, "%s = %s, %s = %s",
+			lab_status(lab, 0, _("%s = %s, %s = %s"),
 			    keys_display(KEYS_TOGGLE, (int)id), buf,
 			    keys_display(KEYS_TOGGLE, k->pair),
 			    keys_value((enum toggle_id)k->pair, v[k->pair],
