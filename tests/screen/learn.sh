@@ -406,6 +406,21 @@ has "Nobody consumes, so the three wait" >/dev/null
 check "i13 narration: 'the three wait as ready' shows with ready 3" \
     hasre "ready +3"
 
+echo "== the verdict stays while its step plays"
+# Lesson 08's first question: its step and the silent ones chained to it
+# play a hot loop for a while; space then plays them out under the verdict
+# (it used to bring back the lesson's first step's text), and the next
+# space reads on.
+start 80 24 "$BIN" lab lessons/08-failures.cfg
+has "Lesson: step 1 of" >/dev/null
+advance "Press 1-" "" 10 >/dev/null
+keys 2
+has "You predicted 2" >/dev/null
+keys Space
+check "verdict: space during the run keeps the verdict, not an earlier step" \
+    eval 'has "You predicted 2" && lacks "One good payment first"'
+check "verdict: then space reads on" eval 'keys Space; has "Turn off requeueing"'
+
 echo "== i13 review: the answer screen lists the same options in Chinese"
 start 80 24 "$BIN" --lang zh lab $L1
 has "共 " >/dev/null
