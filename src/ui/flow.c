@@ -520,11 +520,17 @@ exchange_draw(struct pane *p, struct lab *lab)
 		snprintf(r->value, sizeof r->value, "%s%s%s",
 		    topology_exchange_type_name(x->type), durable ? "" : " ",
 		    durable ? "" : _("transient"));
-		if (text_width(r->value) > p->w - 2)
-			/* Being transient is the news; the type can wait. */
-			snprintf(r->value, sizeof r->value, "%s",
-			    durable ? topology_exchange_type_name(x->type) :
-			    _("transient"));
+		if (text_width(r->value) > p->w - 2) {
+			/* Too narrow for both. The x toggle's row says the
+			 * durability of one that follows it: the type stays.
+			 * Otherwise being transient is the news, under no
+			 * "type" label, which it is not. */
+			int news = !durable && x->durable >= 0;
+			snprintf(r->value, sizeof r->value, "%s", news ?
+			    _("transient") : topology_exchange_type_name(x->type));
+			if (news)
+				r->label = "";
+		}
 		flow_state(&rs, main_x ? 1 : 0, _("bindings"), DRAW_VALUE,
 		    "%" PRIu64, (uint64_t)flow_bindings(t, x->name));
 	}
