@@ -113,14 +113,8 @@ board_copies(int y, int x, int w, const struct ledger_summary *s)
 	}
 }
 
-/*
- * Counter i's label in at most w columns: the first of its shorter forms
- * that fits when the full one does not ("lost silently 12" in a 16-column
- * cell, "lost quiet 1006"), never a word cut in half. Borrowed (static or
- * translated).
- */
-static const char *
-board_label(int i, int w)
+const char *
+board_counter_label(const char *counter, int w)
 {
 	static const struct {
 		const char *counter;
@@ -133,13 +127,13 @@ board_label(int i, int w)
 		{ "inconsistent", N_("inconsist.") },
 		{ "duplicated", N_("dupl.") },
 	};
-	const char *full = words_counter(board_counters[i].counter);
+	const char *full = words_counter(counter);
 	const char *last = full;
 
 	if (text_width(full) <= w)
 		return full;
 	for (size_t k = 0; k < sizeof shorter / sizeof shorter[0]; k++)
-		if (strcmp(shorter[k].counter, board_counters[i].counter) == 0) {
+		if (strcmp(shorter[k].counter, counter) == 0) {
 			last = _(shorter[k].label);
 			if (text_width(last) <= w)
 				return last;
@@ -174,7 +168,7 @@ board_draw(struct pane *p, struct lab *lab)
 		ledger_counter(&lab->sum, board_counters[i].counter, &v);
 		nw = snprintf(num, sizeof num, "%" PRIu64, v);
 		lw = cell - nw - 2;
-		draw_text(y + row, x, lw, board_label(i, lw),
+		draw_text(y + row, x, lw, board_counter_label(board_counters[i].counter, lw),
 		    v ? DRAW_NORMAL : DRAW_DIM);
 		draw_text(y + row, x + cell - nw - 1, nw, num,
 		    v ? board_counters[i].role : DRAW_DIM);

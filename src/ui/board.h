@@ -15,4 +15,12 @@ extern const struct pane_ops board_ops;
  */
 int board_rows(const struct lab *lab, int w, int titled, int roomy);
 
+/*
+ * Ledger counter `counter`'s label ("lost_silent") in at most w columns:
+ * the first of its shorter forms that fits when the full one does not
+ * ("lost silently 12" in a 16-column cell, "lost quiet 1006"), never a
+ * word cut in half. Borrowed (static or translated).
+ */
+const char *board_counter_label(const char *counter, int w);
+
 #endif

@@ -264,6 +264,10 @@ flow_draw_token(struct lab *lab, const struct session_token *tk, int y, int x,
 	tk = flow_as_legend(lab, tk, &buf);
 
 	snprintf(text, sizeof text, "%c%" PRIu32, flow_token_mark(tk), tk->msg);
+	/* Too narrow for the mark (a gutter of 4 and message 1021): the
+	 * number whole, its colour still saying what the mark would. */
+	if (text_width(text) > w)
+		snprintf(text, sizeof text, "%" PRIu32, tk->msg);
 	draw_text(y, x, w, text,
 	    tk->msg == lab->selected ? DRAW_SELECTED : flow_token_role(tk));
 	draw_click_add(y, x, text_width(text) < w ? text_width(text) : w, 0,

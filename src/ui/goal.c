@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "class/class_report.h"
+#include "ui/board.h"
 #include "ui/draw.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
@@ -68,7 +69,8 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	char want[48];
 
 	goal_target(x, want, sizeof want);
-	draw_name(y, p->x + 1, cw, words_counter(x->counter), DRAW_NORMAL);
+	draw_name(y, p->x + 1, cw, board_counter_label(x->counter, cw - 1),
+	    DRAW_NORMAL);
 	draw_printf(y, p->x + 1 + cw, 6, DRAW_VALUE, "%6s", want);
 	draw_printf(y, p->x + 7 + cw, 7, ok ? DRAW_GOOD : DRAW_BAD,
 	    "%7" PRIu64, v);

@@ -173,6 +173,38 @@ text_no_line_end(uint32_t c)
 	return 0;
 }
 
+/*
+ * Whether the space at s[i] joins a number to its unit ("10 s", "5 ms",
+ * "3 秒", "2 笔"): no line ends there, so a unit never starts a line alone.
+ */
+static int
+text_unit_space(const char *s, size_t i, size_t len)
+{
+	static const char *ascii[] = { "ms", "s", "MB", "KB", "GB", "B", "%" };
+	static const uint32_t han[] = { 0x79d2, 0x6beb, 0x5206, 0x6761, 0x7b14,
+		0x6b21, 0x4e2a, 0x5b57 }; /* 秒 毫 分 条 笔 次 个 字 */
+	uint32_t cp = 0;
+
+	if (s[i] != ' ' || i == 0 || s[i - 1] < '0' || s[i - 1] > '9' ||
+	    i + 1 >= len)
+		return 0;
+	for (size_t k = 0; k < sizeof ascii / sizeof ascii[0]; k++) {
+		size_t n = strlen(ascii[k]);
+		char after;
+		if (strncmp(s + i + 1, ascii[k], n) != 0)
+			continue;
+		after = s[i + 1 + n];
+		if (!((after >= 'a' && after <= 'z') ||
+		    (after >= 'A' && after <= 'Z')))
+			return 1;
+	}
+	text_decode(s + i + 1, len - i - 1, &cp);
+	for (size_t k = 0; k < sizeof han / sizeof han[0]; k++)
+		if (cp == han[k])
+			return 1;
+	return 0;
+}
+
 size_t
 text_wrap(const char *s, int cols, size_t *next)
 {
@@ -192,16 +224,27 @@ text_wrap(const char *s, int cols, size_t *next)
 		}
 		if (w + cw > cols) {
 			size_t end;
-			if (cp == ' ') {
+			if (cp == ' ' && !text_unit_space(s, i, len)) {
 				brk = brk_next = i;
 				have_brk = 1;
 			}
 			if (!have_brk) {
-				/* One long word: cut it where it must. */
-				*next = i;
+				/* One long word: cut it where it must, but not
+				 * right before closing punctuation ("true，"):
+				 * the word's last character goes along. */
+				size_t at = i;
+				if (text_no_line_start(cp) && at > 0) {
+					do
+						at--;
+					while (at > 0 &&
+					    ((unsigned char)s[at] & 0xc0) == 0x80);
+				}
+				if (at == 0)
+					at = i;
+				*next = at;
 				while (*next < len && s[*next] == ' ')
 					(*next)++;
-				return i;
+				return at;
 			}
 			end = brk;
 			while (end > 0 && s[end - 1] == ' ')
@@ -217,10 +260,12 @@ text_wrap(const char *s, int cols, size_t *next)
 			text_decode(s + i, len - i, &nextcp);
 		/* A break is allowed after this character when it is a space,
 		 * or when either side is wide, unless closing punctuation
-		 * follows or this is opening punctuation. */
-		if (cp == ' ' ||
-		    ((cw == 2 || text_cp_width(nextcp) == 2) && nextcp != ' ' &&
-		    !text_no_line_start(nextcp) && !text_no_line_end(cp))) {
+		 * follows or this is opening punctuation; never after the
+		 * space between a number and its unit. */
+		if (!(cp == ' ' && text_unit_space(s, i - n, len)) &&
+		    (cp == ' ' || ((cw == 2 || text_cp_width(nextcp) == 2) &&
+		    nextcp != ' ' && !text_no_line_start(nextcp) &&
+		    !text_no_line_end(cp)))) {
 			brk = i;
 			brk_next = i;
 			have_brk = 1;

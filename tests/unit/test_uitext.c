@@ -76,6 +76,30 @@ test_wrap_brackets(void **state)
 	assert_int_equal(text_width_n(s, n), 16);
 }
 
+/* The fifth review: "on its first run, 10" / "s after"; a line began
+ * with the comma after "retry.enabled=true". */
+static void
+test_wrap_units_and_comma(void **state)
+{
+	size_t next, n;
+	const char *s = "runs first at 10 s after";
+	const char *z = "abcdefgh，再配上";
+
+	(void)state;
+	/* 16 columns end at "10": the number goes along with its unit. */
+	n = text_wrap(s, 16, &next);
+	assert_int_equal(n, strlen("runs first at"));
+	assert_string_equal(s + next, "10 s after");
+	/* "5 秒" stays together too. */
+	n = text_wrap("等待 5 秒", 7, &next);
+	assert_int_equal(n, strlen("等待"));
+	/* A word that fills the line, then "，": its last letter goes
+	 * along, so the comma does not start the next line. */
+	n = text_wrap(z, 8, &next);
+	assert_int_equal(n, strlen("abcdefg"));
+	assert_string_equal(z + next, "h，再配上");
+}
+
 /* zh05: "按 m，把mandatory设为开" ran a Latin word into the Chinese. */
 static void
 test_space_mixed(void **state)
@@ -252,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_wrap_english),
 		cmocka_unit_test(test_wrap_chinese),
 		cmocka_unit_test(test_wrap_brackets),
+		cmocka_unit_test(test_wrap_units_and_comma),
 		cmocka_unit_test(test_space_mixed),
 		cmocka_unit_test_setup_teardown(test_progress_round_trip,
 		    setup_dir, teardown_dir),
