@@ -276,9 +276,11 @@ keys_name(int key, char *buf, size_t len)
 		{ KEY_BACKSPACE, "BkSp" }, { 127, "BkSp" }, { 8, "BkSp" },
 	};
 
+	/* Names printed on the keys (Tab, PgDn, Esc) stay; the space bar
+	 * and the arrows have the screen language's words. */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (names[i].key == key) {
-			snprintf(buf, len, "%s", names[i].name);
+			snprintf(buf, len, "%s", words_in("key", names[i].name));
 			return buf;
 		}
 	if (key > 0 && key < 32)

@@ -16,8 +16,8 @@
 #include "util/utf8.h"
 
 /* gettext's pgettext: `ctx` EOT `id`, or `id` when there is no entry. */
-static const char *
-words_ctx(const char *ctx, const char *id)
+const char *
+words_in(const char *ctx, const char *id)
 {
 	char key[256];
 	const char *tr;
@@ -39,13 +39,13 @@ words_ctx(const char *ctx, const char *id)
 const char *
 words_kind(enum event_kind kind)
 {
-	return words_ctx("event", event_kind_text(kind));
+	return words_in("event", event_kind_text(kind));
 }
 
 const char *
 words_reason(enum loss_reason reason)
 {
-	return words_ctx("reason", event_reason_name(reason));
+	return words_in("reason", event_reason_name(reason));
 }
 
 const char *
@@ -59,21 +59,21 @@ words_reason_text(enum loss_reason reason)
 const char *
 words_hop(enum loss_reason reason)
 {
-	return words_ctx("hop", event_reason_hop(reason));
+	return words_in("hop", event_reason_hop(reason));
 }
 
 const char *
 words_notice(enum loss_notice notice)
 {
 	/* The transcript says "nothing" where the table says "silent". */
-	return words_ctx("notice", notice == NOTICE_SILENT ? "nothing" :
+	return words_in("notice", notice == NOTICE_SILENT ? "nothing" :
 	    event_notice_name(notice));
 }
 
 const char *
 words_actor(enum event_actor actor)
 {
-	return words_ctx("actor", event_actor_name(actor));
+	return words_in("actor", event_actor_name(actor));
 }
 
 /* Ledger counters: script name, English label (the msgid). */
@@ -108,7 +108,7 @@ words_counter(const char *name)
 	for (size_t i = 0; i < sizeof words_counters / sizeof words_counters[0];
 	    i++)
 		if (strcmp(words_counters[i].name, name) == 0)
-			return words_ctx("counter", words_counters[i].label);
+			return words_in("counter", words_counters[i].label);
 	if (strncmp(name, "lost_", 5) != 0)
 		return name;
 	r = event_reason_find(name + 5);
@@ -125,7 +125,7 @@ words_toggle(enum toggle_id id)
 {
 	if ((unsigned)id >= TOGGLE_COUNT)
 		return "?";
-	return words_ctx("toggle", toggle_info(id)->name);
+	return words_in("toggle", toggle_info(id)->name);
 }
 
 const char *
@@ -142,19 +142,19 @@ words_choice(enum toggle_id id, int64_t value)
 	static char buf[48];
 
 	toggle_format(id, value, buf, sizeof buf);
-	return words_ctx("value", buf);
+	return words_in("value", buf);
 }
 
 const char *
 words_failure(enum failure_kind kind)
 {
-	return words_ctx("failure", engine_failure_name(kind));
+	return words_in("failure", engine_failure_name(kind));
 }
 
 const char *
 words_failure_named(const char *name)
 {
-	return words_ctx("failure", name);
+	return words_in("failure", name);
 }
 
 const char *
@@ -178,7 +178,7 @@ words_assignment(const char *text, char *buf, size_t len)
 	}
 	switch (toggle_info((enum toggle_id)id)->type) {
 	case TOGGLE_BOOL:
-		value = words_ctx("value", v ? "true" : "false");
+		value = words_in("value", v ? "true" : "false");
 		break;
 	case TOGGLE_ENUM:
 		value = words_choice((enum toggle_id)id, v);
@@ -200,14 +200,14 @@ words_death(const char *detail, char *buf, size_t len)
 
 	if (semi == NULL || from == NULL || from < semi ||
 	    (size_t)(semi - detail) >= sizeof reason) {
-		snprintf(buf, len, "%s", words_ctx("detail", detail));
+		snprintf(buf, len, "%s", words_in("detail", detail));
 		return;
 	}
 	snprintf(reason, sizeof reason, "%.*s", (int)(semi - detail), detail);
 	/* TRANSLATORS: dead-lettered: why (an x-death reason), the x-death
 	 * header's count as on the wire, and the queue it came from. */
 	snprintf(buf, len, _("%s;%.*s from %s"),
-	    words_ctx("x-death", reason), (int)(from - semi - 1), semi + 1,
+	    words_in("x-death", reason), (int)(from - semi - 1), semi + 1,
 	    from + 6);
 }
 
@@ -245,7 +245,7 @@ words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 	default:
 		break;
 	}
-	snprintf(buf, len, "%s", words_ctx("detail", detail));
+	snprintf(buf, len, "%s", words_in("detail", detail));
 	return buf;
 }
 

@@ -22,6 +22,9 @@
  * connection.close) as on the wire, conditions ("work started",
  * "LOST") translated.
  */
+/* pgettext: the entry `id` has in context `ctx` ("key", "value"), or `id`
+ * itself when the catalogue has none. */
+const char *words_in(const char *ctx, const char *id);
 const char *words_kind(enum event_kind kind);
 /* A loss reason: short name ("unroutable") and sentence, translated. */
 const char *words_reason(enum loss_reason reason);
