@@ -5,8 +5,8 @@
 # ASan+UBSan build (ASAN_BIN) and under valgrind; beside them, in one
 # chain, the suites with nodes of their own: the live engine's failure
 # handling and its screen (tests/live/failures.sh), shared brokers, the
-# lab's lifetime, the watch, and a whole class led by its teacher through a
-# kill -9 (class_done.sh). (tests/run.sh runs secrets.sh before.)
+# watch, and a whole class led by its teacher through a kill -9
+# (class_done.sh). (tests/run.sh runs secrets.sh and lifetime.sh before.)
 #
 #   tests/live/run.sh build/rabbitlab
 #
@@ -254,7 +254,7 @@ side_chain() { # suite...
 		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
 	done
 }
-sides="failures shared lifetime watch watch_fail watch_screen class_done"
+sides="failures shared watch watch_fail watch_screen class_done"
 # shellcheck disable=SC2086
 side_chain $sides &
 lanes=""
