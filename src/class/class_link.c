@@ -19,6 +19,10 @@
 #define CLASS_BACKOFF_MAX 8.0
 #define CLASS_HEARTBEAT 5        /* s: a dead broker is seen within ~10 s */
 #define CLASS_HANDSHAKE_S 10.0
+/* Channel, topology and consume: a broker that keeps the connection alive
+ * (heartbeats) but leaves a declare unanswered, as one still recovering a
+ * quorum queue after kill -9 may, must not hold the link for good. */
+#define CLASS_SETUP_S 20.0
 #define CLASS_FRAMES_PER_STEP 256 /* bounds one step's work */
 #define CLASS_ROOM_NEEDED (CLASS_EVENT_JSON_MAX + 512)
 
@@ -267,6 +271,14 @@ static const amqp_method_number_t class_setup_reply[] = {
 	[CS_CONSUME] = AMQP_BASIC_CONSUME_OK_METHOD,
 };
 
+/* The method each setup step sends, as a broker's log names it. */
+static const char *const class_setup_name[] = {
+	[CS_OPEN] = "channel.open", [CS_CONFIRM] = "confirm.select",
+	[CS_EXCHANGE] = "exchange.declare", [CS_QUEUE] = "queue.declare",
+	[CS_BIND] = "queue.bind", [CS_QOS] = "basic.qos",
+	[CS_CONSUME] = "basic.consume",
+};
+
 /* Sends the next wanted setup step after s, or becomes ready. */
 static void
 class_setup_next(struct class_link *l, int s)
@@ -450,11 +462,22 @@ class_link_step(struct class_link *l)
 		if (rc == 0)
 			return;
 		l->phase = CLASS_LINK_SETUP;
+		l->setup_by = mono_seconds() + CLASS_SETUP_S;
 		class_setup_next(l, CS_OPEN);
 		if (l->phase == CLASS_LINK_WAIT)
 			return;
 		break;
 	}
+	case CLASS_LINK_SETUP:
+		if (mono_seconds() > l->setup_by) {
+			char why[120];
+			snprintf(why, sizeof why, "the broker left %s "
+			    "unanswered: set-up not done in %.0f s",
+			    class_setup_name[l->setup], CLASS_SETUP_S);
+			class_link_down(l, why);
+			return;
+		}
+		break;
 	default:
 		break;
 	}

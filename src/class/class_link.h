@@ -86,6 +86,7 @@ struct class_link {
 	struct live_conn conn;
 	enum class_link_phase phase;
 	int setup;                    /* the setup step awaiting its reply */
+	double setup_by;              /* monotonic s: setup must end by then */
 	double retry_at, backoff;     /* monotonic s; pause before next try */
 	uint64_t tag;                 /* delivery tag of the last publish */
 	/* Content being read after basic.deliver (1) or basic.return (2). */

@@ -100,6 +100,7 @@ struct client_consumer {
 	uint32_t gen;        /* bumped on every disconnect */
 	struct broker_ring buf; /* delivered to it, not finished */
 	int busy;            /* buf's head is being worked on */
+	uint32_t busy_gen;   /* gen when it was delivered: its channel */
 	uint64_t job;        /* numbers each piece of work, for its timers */
 	int exc_times;       /* armed exception: attempts to fail, -1 always */
 	int exc_unreadable;

@@ -61,6 +61,7 @@ client_consumer_pump(struct client *cl, int ci)
 		return;
 	m = broker_ring_at(&c->buf, 0);
 	c->busy = 1;
+	c->busy_gen = c->gen;
 	c->attempt = 1;
 	client_cemit(cl, ci, EV_WORK_START, m->id, 0, 0, NULL);
 	if (c->crash_before) {
@@ -89,9 +90,14 @@ client_consumer_finish(struct client *cl, int ci, enum event_kind kind,
 
 	c->busy = 0;
 	c->attempt = 0;
+	/*
+	 * A delivery tag belongs to the channel it came on: after a reconnect
+	 * the old channel object is closed (Spring's basicAck on it throws),
+	 * and the frame never reaches the new one.
+	 */
 	if (m.noack)
 		broker_copy_done(cl->b, m.id);
-	else if (c->connected) {
+	else if (c->connected && c->busy_gen == c->gen) {
 		client_cemit(cl, ci, kind, m.id, 0, requeue & 1, NULL);
 		if (cl->ops->settle(cl->ctx, ci, kind, m.tag, requeue) != 0)
 			return;

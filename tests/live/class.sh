@@ -31,15 +31,26 @@ BIN=${1:?usage: tests/live/class.sh path/to/rabbitlab}
 needs_lab class
 
 scratch class
-dash="" sim="" late=""
+dash="" sim="" late="" silent="" quiet=""
 node=$tmp/node
 # shellcheck disable=SC2317 # run on exit by scratch_exit (lib.sh)
 cleanup() {
-	for p in $dash $sim $late; do kill -KILL "$p" 2>/dev/null; done
+	for p in $dash $sim $late $silent $quiet; do kill -KILL "$p" 2>/dev/null; done
 	tests/live/node.sh stop "$node" >/dev/null 2>&1
 }
 
 t0=$(date +%s)
+# Beside the rest: a dashboard against a broker that completes the
+# handshake and answers nothing after it (tests/live/silent_broker.py).
+# Its link gives the set-up 20 s, then drops the connection and tries
+# again; 27 s lets it reach the second try.
+python3 tests/live/silent_broker.py "$tmp/silent.port" "$tmp/silent.count" &
+silent=$!
+for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
+"$BIN" class --class-name quiet --json --for 27 \
+    "amqp://guest:guest@127.0.0.1:$(cat "$tmp/silent.port")" \
+    >"$tmp/quiet.json" 2>"$tmp/quiet.err" &
+quiet=$!
 start_node class "$node"
 # The node's guest user; its password must show nowhere.
 secret=guest
@@ -146,5 +157,18 @@ else
 	ok "class: no password in outputs or outboxes"
 fi
 tests/live/node.sh stop "$node" >/dev/null 2>&1
+wait "$quiet"
+rc_quiet=$?
+quiet=""
+kill "$silent" 2>/dev/null
+silent=""
+if [ "$rc_quiet" = 0 ] && grep -q "left channel.open unanswered: set-up not done in 20 s" "$tmp/quiet.err" &&
+    [ "$(cat "$tmp/silent.count")" -ge 2 ]; then
+	ok "class: a broker that leaves the set-up unanswered is left after 20 s and tried again ($(cat "$tmp/silent.count") connections)"
+else
+	{ echo "exit $rc_quiet, connections $(cat "$tmp/silent.count" 2>/dev/null)"
+	  cat "$tmp/quiet.err"; } >"$tmp/q"
+	ko "class: a broker that leaves the set-up unanswered is left and tried again" "$tmp/q"
+fi
 echo "== class.sh took $(($(date +%s) - t0)) s"
 finish

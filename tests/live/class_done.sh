@@ -143,7 +143,8 @@ if all29 "$q2"; then
 	ok "class-done: after the crash the dashboard showed question 2's answers live, all 29"
 else
 	{ cat "$tmp/dash.screen"; shot student; cat "$tmp/student.screen"
-	  tail -5 "$tmp/sim.out"; } >"$tmp/q2"
+	  tail -5 "$tmp/sim.out"; echo "-- the dashboard's stderr"
+	  cat "$tmp/dash.err"; } >"$tmp/q2"
 	ko "class-done: after the crash the dashboard showed question 2's answers live" "$tmp/q2"
 fi
 
