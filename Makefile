@@ -107,7 +107,7 @@ run: deps
 	./$(BIN)
 
 test check: deps
-	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory -j$$(nproc) all units
 	@bash tests/run.sh
 
 # The checks that need no node and no sanitizer build (tests/run.sh QUICK).

@@ -352,11 +352,17 @@ section "the screen (tmux)"
 # A screen gets up to 10 s to show what a check waits for (5 when run
 # alone): beside the sanitizer build, a lab has taken over 5 s to start.
 export SCREEN_WAIT=10
-bash tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1 &
+# timed SCRIPT ARGS...: runs a suite, then says when it ended (the time
+# budget is spent where these say).
+timed() {
+	bash "$@"
+	echo "== $1 ended at $SECONDS s"
+}
+timed tests/screen/run.sh "$BIN" >"$tmp/screen.out" 2>&1 &
 screen_pid=$!
-bash tests/screen/learn.sh "$BIN" >"$tmp/screen-learn.out" 2>&1 &
+timed tests/screen/learn.sh "$BIN" >"$tmp/screen-learn.out" 2>&1 &
 learn_pid=$!
-bash tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
+timed tests/screen/zh.sh "$BIN" >"$tmp/screen-zh.out" 2>&1 &
 zh_pid=$!
 # The classroom suites start many labs on a private node of their own:
 # here, beside work that only needs time, they load no timed live script
@@ -367,11 +373,11 @@ zh_pid=$!
 # node boots made timed scripts late (ci40: three differed; ci38 and ci39,
 # with them here, none).
 (
-	bash tests/live/class.sh "$BIN" >"$tmp/class.out" 2>&1
-	bash tests/live/classroom.sh "$BIN" >"$tmp/classroom.out" 2>&1
-	bash tests/live/class_setup.sh "$BIN" >"$tmp/class_setup.out" 2>&1
-	bash tests/live/secrets.sh "$BIN" >"$tmp/secrets.out" 2>&1
-	bash tests/live/lifetime.sh "$BIN" >"$tmp/lifetime.out" 2>&1
+	timed tests/live/class.sh "$BIN" >"$tmp/class.out" 2>&1
+	timed tests/live/classroom.sh "$BIN" >"$tmp/classroom.out" 2>&1
+	timed tests/live/class_setup.sh "$BIN" >"$tmp/class_setup.out" 2>&1
+	timed tests/live/secrets.sh "$BIN" >"$tmp/secrets.out" 2>&1
+	timed tests/live/lifetime.sh "$BIN" >"$tmp/lifetime.out" 2>&1
 ) &
 class_pid=$!
 screen_results() {
@@ -412,8 +418,20 @@ if [ -n "$QUICK" ]; then
 	exit
 fi
 
+# The live suite's three nodes boot now, beside the screens, the
+# classroom and the sanitizers (in ci42, booted after those, their boots
+# held the live suite 30 s), so that it starts with them up; they idle
+# until then.
+mkdir -p "$tmp/livenodes"
+livepids=""
+for n in node node2 node3; do
+	tests/live/node.sh start "$tmp/livenodes/$n" \
+	    >"$tmp/livenodes/$n.out" 2>&1 &
+	livepids="$livepids $!"
+done
+
 section "sanitizers (ASan + UBSan)"
-if make --no-print-directory asan >"$tmp/asan.log" 2>&1; then
+if make --no-print-directory -j"$(nproc)" asan >"$tmp/asan.log" 2>&1; then
 	ok "asan build"
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp
@@ -435,16 +453,6 @@ else
 	ko "asan build" "$tmp/asan.log"
 fi
 
-# The live suite's three nodes boot now, while the screens and the
-# classroom end: the sanitizers no longer take the CPU their boots need,
-# and the live suite starts with them up.
-mkdir -p "$tmp/livenodes"
-livepids=""
-for n in node node2 node3; do
-	tests/live/node.sh start "$tmp/livenodes/$n" \
-	    >"$tmp/livenodes/$n.out" 2>&1 &
-	livepids="$livepids $!"
-done
 screen_results
 # shellcheck disable=SC2086
 wait $livepids

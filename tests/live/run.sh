@@ -233,6 +233,7 @@ lane() { # node
 		valgrind) valgrind_one "$what" "$1" ;;
 		esac
 	done
+	echo "== lane ${1##*/} ended at $(($(date +%s) - t0)) s"
 }
 
 t0=$(date +%s)
@@ -241,7 +242,6 @@ t0=$(date +%s)
 # boots nodes), and are done before the rates run. (The classroom suites,
 # which start dozens of labs, run before this suite: tests/run.sh.)
 side_chain() { # suite...
-	local s s0
 	local s s0 pri
 	for s in "$@"; do
 		s0=$(date +%s)
@@ -251,7 +251,8 @@ side_chain() { # suite...
 		pri=5
 		[ "$s" = failures ] && pri=0
 		nice -n "$pri" bash "tests/live/$s.sh" "$BIN" >"$tmp/side.$s" 2>&1
-		echo "$(($(date +%s) - s0))" >"$tmp/side.$s.took"
+		echo "$(($(date +%s) - s0)) s, ended at $(($(date +%s) - t0))" \
+		    >"$tmp/side.$s.took"
 	done
 }
 sides="failures shared watch watch_fail watch_screen class_done"
@@ -264,6 +265,7 @@ for n in $nodes; do
 done
 wait
 for f in $rates; do compare_one "$f" "$node2"; done >"$tmp/lane3" 2>&1
+echo "== rates ended at $(($(date +%s) - t0)) s" >>"$tmp/lane3"
 # The same again with a CPU hog beside them, one busy loop per core at the
 # lab's own priority, as on a learner's laptop that is compiling. Outcomes
 # must hold exactly; a window that measures speed (a rate rule, a mid-stream
@@ -284,6 +286,7 @@ for f in $rates lessons/07-consumer.cfg lessons/09-idempotency.cfg; do
 	[ "$f" = tests/facts/f08-confirm-latency.cfg ] && continue
 	compare_one "$f" "$node2" --load-factor=20
 done | sed -E 's/^(PASS|FAIL) live /\1 live beside a CPU hog: /' >"$tmp/lane4" 2>&1
+echo "== the CPU hog's lane ended at $(($(date +%s) - t0)) s" >>"$tmp/lane4"
 # shellcheck disable=SC2086
 kill $hogs 2>/dev/null
 hogs=""
