@@ -386,6 +386,8 @@ producer_draw(struct pane *p, struct lab *lab)
 		 * how many ("2/3": '#' is the legend's "persistent"). */
 		char in[24];
 		r = flow_add(&rs, ROW_STATE, 3, _("retry in"), DRAW_WARN);
+		/* A narrow pane keeps a word before the figures. */
+		r->tiny = _("retry");
 		flow_duration(in, sizeof in, v->producer_retry_in_us);
 		snprintf(r->value, sizeof r->value, "%s %d/%d", in,
 		    v->producer_attempt + 1, (int)session_get_toggle(lab->ss,
