@@ -44,25 +44,24 @@ entry_start(struct lab *lab, int key)
 
 /*
  * The number a typed value sets, in the screen's words, with its unit when
- * it has one (a learner reading "10s" in a pane would type seconds).
+ * it has one (a learner reading "10s" in a pane would type seconds). Static
+ * storage (here or keys_display's): use it before the next such call.
  */
 static const char *
 entry_label(const struct keys_def *row)
 {
 	static char buf[96];
-	char what[64];
 	enum toggle_id id = (enum toggle_id)(row->pair >= 0 ? row->pair :
 	    row->id);
 	const char *name = toggle_info(id)->name;
 	const char *label = keys_display(KEYS_TOGGLE, (int)id);
 	size_t n = strlen(name);
 
-	snprintf(what, sizeof what, "%s", label);
-	if (n > 3 && strcmp(name + n - 3, "_ms") == 0)
-		snprintf(buf, sizeof buf, _("%s (in ms)"), what);
-	else
-		snprintf(buf, sizeof buf, "%s", what);
-	return buf;
+	if (n > 3 && strcmp(name + n - 3, "_ms") == 0) {
+		snprintf(buf, sizeof buf, _("%s (in ms)"), label);
+		return buf;
+	}
+	return label;
 }
 
 int
