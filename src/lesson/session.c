@@ -153,7 +153,11 @@ session_move(struct session *ss, const struct event *ev)
 		break;
 	case EV_DEAD_LETTER:
 	case EV_REPUBLISH:
-		tk->flags |= TOKEN_DEAD_LETTERED;
+		/* Marked only when parked for a person to look at: a dead
+		 * letter that feeds a working queue (a delay, a retry) is on
+		 * its way, not dead-lettered as the ledger counts it. */
+		if (ev->flag)
+			tk->flags |= TOKEN_DEAD_LETTERED;
 		tk->queue = session_queue_index(ss, ev->where);
 		if (tk->queue >= 0)
 			tk->place = ev->flag ? PLACE_DEAD : PLACE_QUEUE;
@@ -272,10 +276,16 @@ session_build(struct session *ss, enum play_run run, char **cause)
 	return play_start(&ss->play, run, cause);
 }
 
+/* Back to the lesson's start. The hints already read stay read: a take-back
+ * or a reset replays the learner's actions, not what they have seen (the
+ * sixth review saw "(1 left)", then "(2 left)" after a run). */
 static void
 session_lesson_reset(struct session *ss)
 {
+	size_t hints = ss->lesson.hints_shown;
+
 	memset(&ss->lesson, 0, sizeof ss->lesson);
+	ss->lesson.hints_shown = hints;
 	ss->lesson.nsteps = ss->mode == SESSION_LESSON ? ss->s->nsteps : 0;
 	play_end(&ss->play);
 }
@@ -650,6 +660,8 @@ session_check(struct session *ss, const struct script_step *st)
 			ss->lesson.failed_at = (size_t)(st - ss->s->steps) + 1;
 			snprintf(ss->lesson.failed, sizeof ss->lesson.failed,
 			    "%s", ck.text);
+			ss->lesson.failed_x = &xs[i];
+			ss->lesson.failed_got = ck.got;
 		}
 	}
 }
@@ -834,6 +846,8 @@ session_learner_play(struct session *ss, char **cause)
 	size_t nrecs = session_learner_mark(ss, session_current_step(ss));
 	size_t failed = ss->lesson.expects_failed;
 	char what[sizeof ss->lesson.failed];
+	const struct script_expect *x;
+	uint64_t got;
 
 	if (session_play_step(ss, at, cause) != 0)
 		return SESSION_TRY_ERROR;
@@ -845,9 +859,13 @@ session_learner_play(struct session *ss, char **cause)
 	}
 	/* Take the step back; the learner tries again from where it was. */
 	snprintf(what, sizeof what, "%s", ss->lesson.failed);
+	x = ss->lesson.failed_x;
+	got = ss->lesson.failed_got;
 	if (session_take_back(ss, nrecs, cause) != 0)
 		return SESSION_TRY_ERROR;
 	snprintf(ss->lesson.retry, sizeof ss->lesson.retry, "%s", what);
+	ss->lesson.retry_x = x;
+	ss->lesson.retry_got = got;
 	return SESSION_TRY_AGAIN;
 }
 

@@ -74,9 +74,15 @@ struct session_lesson {
 	size_t expects_unjudged; /* shown, not judged: the story is bound to
 				    the script's seed and another was given */
 	char failed[320];   /* the last failed expectation, "" if none */
+	/* The same for the screen to word: the expectation (the script's)
+	 * and the value found; NULL when none failed. */
+	const struct script_expect *failed_x;
+	uint64_t failed_got;
 	char retry[320];    /* the learner's action missed its step's
 			       expectation (this one) and was taken back;
 			       "" if not */
+	const struct script_expect *retry_x; /* as failed_x, for retry */
+	uint64_t retry_got;
 	int challenge_on;   /* the learner is working on the challenge */
 	int challenge_met;  /* its goal holds now */
 	size_t hints_shown;

@@ -28,6 +28,7 @@ static void
 header_draw(struct pane *p, struct lab *lab)
 {
 	char right[160], clock[48], lead[CLASS_LEAD_SHOWN];
+	const char *title;
 	const char *mode, *leader = class_report_leader();
 	int rw, x;
 	int64_t now = session_now(lab->ss);
@@ -66,8 +67,11 @@ header_draw(struct pane *p, struct lab *lab)
 		snprintf(right, sizeof right, " %s %s %s ", mode, clock,
 		    lab_speed_label(lab));
 	rw = text_width(right);
-	x = p->x + draw_text(p->y, p->x, p->w - rw, " rabbitlab | ",
-	    DRAW_TITLE);
+	/* The brand gives way to a title that would not fit beside it. */
+	title = script_text_get(&lab->script->title, lab->o.lang);
+	x = p->x + draw_text(p->y, p->x, p->w - rw, lab->status[0] ||
+	    text_width(" rabbitlab | ") + text_width(title) < p->w - rw ?
+	    " rabbitlab | " : " ", DRAW_TITLE);
 	/* A message takes the place of the right-hand part and, as far as
 	 * it needs, of the title (up to the brand) rather than losing its
 	 * end; the title keeps what is left, cut after a whole word. */
@@ -77,8 +81,7 @@ header_draw(struct pane *p, struct lab *lab)
 			rw = p->w - (x - p->x);
 	}
 	if (!lab->status[0] || p->w - rw - (x - p->x) - 1 >= 8)
-		draw_words(p->y, x, p->w - rw - (x - p->x) - 1,
-		    script_text_get(&lab->script->title, lab->o.lang),
+		draw_words(p->y, x, p->w - rw - (x - p->x) - 1, title,
 		    DRAW_TITLE);
 	if (lab->status[0]) {
 		int sw = rw, sx;

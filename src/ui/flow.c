@@ -871,7 +871,8 @@ wires_stack(struct lab *lab, int y, int x, int w, int rows,
 static int
 wires_lost(struct lab *lab, int y, int x, int end)
 {
-	int room = end - x - text_width(_("lost:")) - 1 - 4, used = 0;
+	int room = end - x - text_width(_("lost:")) -
+	    text_width(text_after_label(_("lost:"))) - 4, used = 0;
 	size_t from = lab->ntokens, older = 0;
 
 	/* From the newest back, as many as fit (leaving room for "+N"). */
@@ -889,7 +890,8 @@ wires_lost(struct lab *lab, int y, int x, int end)
 		used += tw;
 		from = i;
 	}
-	x += draw_text(y, x, end - x, _("lost:"), DRAW_BAD) + 1;
+	x += draw_text(y, x, end - x, _("lost:"), DRAW_BAD);
+	x += text_width(text_after_label(_("lost:")));
 	if (older)
 		x += draw_printf(y, x, end - x, DRAW_BAD, "+%zu", older) + 1;
 	for (size_t i = from; i < lab->ntokens; i++) {

@@ -60,10 +60,11 @@ goal_target(const struct script_expect *x, char *buf, size_t len)
 	return buf;
 }
 
-/* One goal row: counter (cw columns), target, now, met or not. */
+/* One goal row: counter (cw columns), target, now, met or not; before
+ * the run (pending) only the target: the lesson's counts are no "now". */
 static void
 goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
-    int cw)
+    int cw, int pending)
 {
 	int ok = v >= x->min && v <= x->max;
 	char want[48];
@@ -72,6 +73,10 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	draw_name(y, p->x + 1, cw, board_counter_label(x->counter, cw - 1),
 	    DRAW_NORMAL);
 	draw_printf(y, p->x + 1 + cw, 6, DRAW_VALUE, "%6s", want);
+	if (pending) {
+		draw_printf(y, p->x + 7 + cw, 7, DRAW_DIM, "%7s", "-");
+		return;
+	}
 	draw_printf(y, p->x + 7 + cw, 7, ok ? DRAW_GOOD : DRAW_BAD,
 	    "%7" PRIu64, v);
 	draw_text(y, p->x + 15 + cw, p->w - 15 - cw,
@@ -116,7 +121,8 @@ goal_draw(struct pane *p, struct lab *lab)
 		if (v >= x->min && v <= x->max)
 			met++;
 		if (y < end)
-			goal_row(p, y++, x, v, cw);
+			goal_row(p, y++, x, v, cw, !lab->challenge_tried &&
+			    !lab->step_running);
 	}
 	if (y >= end)
 		return;

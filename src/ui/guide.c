@@ -113,8 +113,8 @@ guide_action(const struct script *s, size_t at, char *buf, size_t len)
 		size_t o = 0;
 		o += (size_t)snprintf(buf, len, "%s", _("set"));
 		for (size_t i = 0; i < a->ntoggles && o < len; i++)
-			o += (size_t)snprintf(buf + o, len - o, "%s %s=%s",
-			    i ? "," : "", words_toggle(a->toggles[i].id),
+			o += (size_t)snprintf(buf + o, len - o, "%s%s=%s",
+			    i ? _(", ") : " ", words_toggle(a->toggles[i].id),
 			    keys_value(a->toggles[i].id,
 				a->toggles[i].value, v, sizeof v));
 		break;
@@ -259,12 +259,40 @@ guide_want(const struct lab *lab, const struct script_step *st, char *buf,
 	text_space_mixed(raw, buf, len);
 }
 
+/*
+ * A failed expectation x (value got) in the screen's words: "duplicated is
+ * 9, expected 5", "trade.pay.success ready is 2, expected 0 to 1".
+ */
+static const char *
+guide_missed(const struct script_expect *x, uint64_t got, char *buf,
+    size_t len)
+{
+	char what[200];
+	const char *dot;
+	unsigned long long g = got, lo = x->min, hi = x->max;
+
+	dot = strrchr(x->counter, '.');
+	if (strncmp(x->counter, "queue.", 6) == 0 && dot &&
+	    dot > x->counter + 6)
+		snprintf(what, sizeof what, "%.*s %s",
+		    (int)(dot - x->counter - 6), x->counter + 6,
+		    strcmp(dot + 1, "ready") == 0 ? _("ready") : _("unacked"));
+	else
+		snprintf(what, sizeof what, "%s", words_counter(x->counter));
+	if (lo == hi)
+		snprintf(buf, len, _("%s is %llu, expected %llu"), what, g, lo);
+	else
+		snprintf(buf, len, _("%s is %llu, expected %llu to %llu"),
+		    what, g, lo, hi);
+	return buf;
+}
+
 /* A learner step waits: which key, and what the last try did. */
 static void
 guide_yours(struct guide *g, struct lab *lab, const struct script_step *st,
     const struct session_lesson *ls)
 {
-	char want[256], key[16];
+	char want[256], key[16], missed[320];
 
 	guide_want(lab, st, want, sizeof want);
 	if (lab->act_note_step == (long)ls->step && lab->act_note[0])
@@ -272,7 +300,8 @@ guide_yours(struct guide *g, struct lab *lab, const struct script_step *st,
 	if (ls->retry[0])
 		guide_add(g, 4, DRAW_BAD, _("That did not turn out as the "
 		    "lesson expects (%s), so it was taken back. Try again."),
-		    ls->retry);
+		    ls->retry_x ? guide_missed(ls->retry_x, ls->retry_got,
+		    missed, sizeof missed) : ls->retry);
 	guide_add(g, 5, DRAW_KEY, _("Your turn. %s"), want);
 	guide_add(g, 2, DRAW_DIM, _("(%s does it for you)"),
 	    guide_key_name(KEYS_COMMAND, CMD_SOLUTION, key, sizeof key));
@@ -467,31 +496,21 @@ static void
 guide_checks(struct guide *g, const struct session_lesson *ls,
     const struct script *s)
 {
+	char missed[320];
+
 	if (ls->expects_unjudged && !ls->expects_failed)
 		guide_add(g, 1, DRAW_DIM, _("Checks: not judged; this story is "
 		    "written for seed %llu."), (unsigned long long)s->seed);
 	else if (ls->expects_failed)
 		guide_add(g, 3, DRAW_BAD, _("Checks: %zu held, %zu failed (%s)"),
-		    ls->expects_ok, ls->expects_failed, ls->failed);
+		    ls->expects_ok, ls->expects_failed, ls->failed_x ?
+		    guide_missed(ls->failed_x, ls->failed_got, missed,
+		    sizeof missed) : ls->failed);
 	else if (ls->expects_ok && getenv("RABBITLAB_CHECKS"))
 		/* A tester's line (the live tests wait for it): learners
 		 * only hear about checks when one fails. */
 		guide_add(g, 1, DRAW_GOOD, _("Checks: all %zu held."),
 		    ls->expects_ok);
-}
-
-/*
- * What goes between a translated "Label:" and the first of its items: a
- * space after an ASCII colon, nothing after a full-width one (目标：).
- */
-static const char *
-guide_after(const char *label)
-{
-	size_t n = strlen(label);
-
-	/* U+FF1A FULLWIDTH COLON is EF BC 9A in UTF-8. */
-	return n >= 3 && strcmp(label + n - 3, "\xef\xbc\x9a") == 0 ? "" :
-	    " ";
 }
 
 static void
@@ -544,12 +563,12 @@ guide_challenge(struct guide *g, struct lab *lab,
 		/* As keys when S planned them (lab.c), else as names. */
 		for (size_t i = 0; i < lab->player.n && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s", i ? "; " : guide_after(_("Solution:")),
+			    "%s%s", i ? "; " : text_after_label(_("Solution:")),
 			    lab->player.text[i]);
 		for (size_t i = 0; lab->player.n == 0 &&
 		    i < c->nsolution && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s=%s", i ? " " : guide_after(_("Solution:")),
+			    "%s%s=%s", i ? " " : text_after_label(_("Solution:")),
 			    words_toggle(c->solution[i].id),
 			    keys_value(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));

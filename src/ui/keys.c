@@ -140,7 +140,7 @@ static const struct keys_def keys_rows[] = {
 	F('C', CONSUMER_CRASH_BEFORE, N_("crash before work"), N_("crash"), 8),
 	F('A', CONSUMER_CRASH_AFTER, N_("crash after work"), N_("crash+"), 9),
 	F('E', CONSUMER_EXCEPTION, N_("exception"), N_("throw"), 10),
-	F('T', MESSAGE_EXPIRY, N_("TTL"), N_("TTL"), 11),
+	F('T', MESSAGE_EXPIRY, N_("expiry"), N_("TTL"), 11),
 	F('M', CHAOS, N_("chaos"), N_("chaos"), 12),
 };
 
@@ -326,7 +326,8 @@ keys_ms(int64_t ms, char *buf, size_t len)
 	if (ms < 1000 || ms % 100 != 0)
 		snprintf(buf, len, "%lldms", (long long)ms);
 	else if (ms >= 60000 && ms % 60000 == 0)
-		snprintf(buf, len, "%lldmin", (long long)(ms / 60000));
+		/* TRANSLATORS: whole minutes in a toggle's value. */
+		snprintf(buf, len, _("%lldmin"), (long long)(ms / 60000));
 	else if (ms % 1000 == 0)
 		snprintf(buf, len, "%llds", (long long)(ms / 1000));
 	else

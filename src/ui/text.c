@@ -205,6 +205,14 @@ text_unit_space(const char *s, size_t i, size_t len)
 	return 0;
 }
 
+/* Whether s[i] sits between two digits ("2.0", "1-3"). */
+static int
+text_in_number(const char *s, size_t i, size_t len)
+{
+	return i > 0 && i + 1 < len && s[i - 1] >= '0' && s[i - 1] <= '9' &&
+	    s[i + 1] >= '0' && s[i + 1] <= '9';
+}
+
 size_t
 text_wrap(const char *s, int cols, size_t *next)
 {
@@ -229,11 +237,21 @@ text_wrap(const char *s, int cols, size_t *next)
 				have_brk = 1;
 			}
 			if (!have_brk) {
-				/* One long word: cut it where it must, but not
-				 * right before closing punctuation ("true，"):
-				 * the word's last character goes along. */
+				/* One long word: cut it after its last '.',
+				 * '=', '/', '-' or '_' in the line's second
+				 * half (a property name), else where it must,
+				 * but not right before closing punctuation
+				 * ("true，"): the word's last character goes
+				 * along. */
 				size_t at = i;
-				if (text_no_line_start(cp) && at > 0) {
+				for (size_t k = i; k-- > i / 2;)
+					if (strchr(".=/-_", s[k]) != NULL &&
+					    !text_in_number(s, k, len)) {
+						at = k + 1;
+						break;
+					}
+				if (at == i && text_no_line_start(cp) &&
+				    at > 0) {
 					do
 						at--;
 					while (at > 0 &&
@@ -275,6 +293,16 @@ text_wrap(const char *s, int cols, size_t *next)
 	while (i > 0 && s[i - 1] == ' ')
 		i--;
 	return i;
+}
+
+const char *
+text_after_label(const char *label)
+{
+	size_t n = strlen(label);
+
+	/* U+FF1A FULLWIDTH COLON is EF BC 9A in UTF-8. */
+	return n >= 3 && strcmp(label + n - 3, "\xef\xbc\x9a") == 0 ? "" :
+	    " ";
 }
 
 int

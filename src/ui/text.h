@@ -42,6 +42,12 @@ size_t text_fit(const char *s, size_t len, int cols, int *used);
  */
 size_t text_wrap(const char *s, int cols, size_t *next);
 
+/*
+ * What goes between a translated "Label:" and the first of its items: a
+ * space after an ASCII colon, nothing after a full-width one (目标：).
+ */
+const char *text_after_label(const char *label);
+
 /* Number of lines `s` takes when wrapped at `cols` columns (0 for ""). */
 int text_wrap_lines(const char *s, int cols);
 

@@ -228,7 +228,10 @@ words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 	case EV_PUBLISH:
 		if (strncmp(detail, "key=", 4) == 0) {
 			/* TRANSLATORS: the routing key of a basic.publish. */
-			snprintf(buf, len, _("key=%s"), detail + 4);
+			if (detail[4] == '\0')
+				snprintf(buf, len, "%s", _("empty key"));
+			else
+				snprintf(buf, len, _("key=%s"), detail + 4);
 			return buf;
 		}
 		break;

@@ -139,7 +139,7 @@ O stop
 C crash before work
 A crash after work
 E exception
-T TTL
+T expiry
 M chaos
 FAILURES
 keys R y
@@ -375,8 +375,8 @@ start 80 24 "$BIN" lab "$tmp/clash.cfg"
 check "regression: exchange names that would look the same when cut" \
     eval 'has "..ay.direct" && has "│..direct " && has "ord..elayed" && lacks "~de"'
 start 80 24 "$BIN" lab lessons/06-broker.cfg
-check "regression: a long title ends on a whole word" \
-    has "Inside the broker: durable, persistent, lazy...  "
+check "regression: a long title shows whole, the brand giving way" \
+    eval 'has " Inside the broker: durable, persistent, lazy, quorum " && lacks "rabbitlab |"'
 # The copies line of the ledger appears only where the lesson loses no
 # line for it: after the fanout step of lesson 2 it shows at 100x30, and at
 # 80x24 the lesson keeps the line instead.

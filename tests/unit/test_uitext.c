@@ -98,6 +98,18 @@ test_wrap_units_and_comma(void **state)
 	n = text_wrap(z, 8, &next);
 	assert_int_equal(n, strlen("abcdefg"));
 	assert_string_equal(z + next, "h，再配上");
+	/* The sixth review: "retry.enabled=tru" / "e，": a property name
+	 * longer than the line parts after its last '=' or '.'. */
+	z = "spring.rabbitmq.retry.enabled=true，再配上";
+	n = text_wrap(z, 32, &next);
+	assert_int_equal(n, strlen("spring.rabbitmq.retry.enabled="));
+	assert_string_equal(z + next, "true，再配上");
+	n = text_wrap(z, 24, &next);
+	assert_int_equal(n, strlen("spring.rabbitmq.retry."));
+	/* Never inside a number: "(producer_multiplier=2." / "0)". */
+	z = "(producer_multiplier=2.0)";
+	n = text_wrap(z, 24, &next);
+	assert_int_equal(n, strlen("(producer_multiplier="));
 }
 
 /* zh05: "按 m，把mandatory设为开" ran a Latin word into the Chinese. */
