@@ -47,6 +47,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <sys/socket.h>
 
 #include "engine/live_guard.h"
@@ -394,9 +395,9 @@ lb_read_env(const char *dir, char **cause)
 	return 0;
 }
 
-/* Three distinct free loopback ports. */
+/* n distinct free loopback ports, as port 0 picks them. */
 static int
-lb_free_ports(int *ports, int n)
+lb_free_ports_any(int *ports, int n)
 {
 	int fds[8];
 	int rc = 0;
@@ -421,6 +422,63 @@ lb_free_ports(int *ports, int n)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return rc;
+}
+
+/*
+ * The lowest port the kernel hands out by itself (connect() and bind() to
+ * port 0 take theirs from ip_local_port_range); 32768 if unknown.
+ */
+static int
+lb_ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int lo = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &lo) != 1)
+			lo = 32768;
+		fclose(f);
+	}
+	return lo;
+}
+
+/*
+ * n (at most 8) distinct free loopback ports, below the ephemeral range: a
+ * node's port must still be free when the node comes back after kill -9,
+ * and any connection made meanwhile (a client retrying to this very port
+ * included) may be given a free ephemeral port. Taken from a window of up
+ * to 16384 ports under the range, starting at a point of this pid's; port
+ * 0's choice when the window is too small.
+ */
+static int
+lb_free_ports(int *ports, int n)
+{
+	int fds[8], lo = lb_ephemeral_low(), got = 0;
+	int base = lo - 16384 < 10000 ? 10000 : lo - 16384;
+	int span = lo - base;
+
+	assert(n <= 8);
+	for (int k = 0; k < span && got < n; k++) {
+		struct sockaddr_in sa;
+		int port = base + (int)(((unsigned)getpid() * 7919u +
+		    (unsigned)k) % (unsigned)span);
+
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)port);
+		fds[got] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[got] < 0)
+			break;
+		if (bind(fds[got], (struct sockaddr *)&sa, sizeof sa) != 0) {
+			close(fds[got]);
+			continue;
+		}
+		ports[got++] = port;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return got == n ? 0 : lb_free_ports_any(ports, n);
 }
 
 /*

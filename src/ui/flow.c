@@ -726,10 +726,18 @@ queues_draw(struct pane *p, struct lab *lab)
 
 		if (!flow_queue_box(lab, i, &y, &h))
 			break;
-		/* The title: " name " in the w - 4 columns after "┌─". */
-		flow_queue_name(q, p->w - 6, name, sizeof name);
-		snprintf(title, sizeof title, " %s ", name);
-		draw_box(y, p->x, h, p->w, title, DRAW_BORDER);
+		/* The title: " name " in the w - 4 columns after "┌─"; a
+		 * name that only fits without that padding takes the whole
+		 * top edge ("┌trade.pay.success─┐") rather than be cut. */
+		if (text_width(q->name) > p->w - 6 &&
+		    text_width(q->name) <= p->w - 3) {
+			draw_box(y, p->x, h, p->w, NULL, DRAW_BORDER);
+			draw_text(y, p->x + 1, p->w - 3, q->name, DRAW_HEAD);
+		} else {
+			flow_queue_name(q, p->w - 6, name, sizeof name);
+			snprintf(title, sizeof title, " %s ", name);
+			draw_box(y, p->x, h, p->w, title, DRAW_BORDER);
+		}
 		if (!q->v.exists) {
 			r = flow_add(&rs, ROW_TEXT, 3, flow_queue_gone(lab, q),
 			    lab->view.broker_up ? DRAW_BAD : DRAW_WARN);

@@ -11,18 +11,44 @@
 # Everything listens on loopback: AMQP, Erlang distribution and a private
 # epmd, on free ports. DIR/node.env holds the node's environment as KEY=VALUE
 # lines (the format the live engine reads to crash and restart the node);
-# LAB_PID is the beam pid, found with rabbitmqctl eval 'os:getpid().'. Only
-# that pid is ever signalled.
+# LAB_PID is the beam pid: the beam.smp process whose environment names
+# this node (/proc), read once the node is up. Only that pid is ever
+# signalled. Each rabbitmqctl call boots an Erlang VM (about a second of
+# CPU), so the node's boot is watched on its AMQP port, as the live engine
+# watches its own node (live_broker.c), and rabbitmqctl await_startup is
+# asked once, when the port answers.
 set -u
 
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 CTL=/usr/lib/rabbitmq/bin/rabbitmqctl
 
+# n free loopback ports below the ephemeral range (as live_broker.c picks
+# them): a node's port must still be free when it comes back after kill -9,
+# and a connection made meanwhile (a client retrying to this very port
+# included) may be given any free ephemeral port (ci44: a node restarted in
+# class_done.sh was never reachable again).
 free_ports() { # n
 	python3 - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+n = int(sys.argv[1])
+cands = list(range(max(10000, lo - 16384), lo))
+random.shuffle(cands)
 socks = []
-for _ in range(int(sys.argv[1])):
+for port in cands:
+    if len(socks) == n:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+while len(socks) < n:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -63,21 +89,35 @@ EOF
 }
 
 # Starts DIR's node from its node.env, waits for it and appends its pid.
+# The pid of DIR's beam: the beam.smp whose environment names its node.
+beam_pid() { # dir
+	(
+		load_env "$1"
+		for p in /proc/[0-9]*; do
+			[ "$(cat "$p/comm" 2>/dev/null)" = beam.smp ] || continue
+			tr '\0' '\n' <"$p/environ" 2>/dev/null |
+			    grep -qx "RABBITMQ_NODENAME=$RABBITMQ_NODENAME" &&
+			    { echo "${p#/proc/}"; break; }
+		done
+	)
+}
+
 boot() {
 	local dir=$1 pid i
 	(
 		load_env "$dir"
 		cd "$dir" && setsid "$SERVER" >>"$dir/out.log" 2>&1 </dev/null &
 	)
-	# await_startup gives up at once while the node is not registered yet.
-	for i in $(seq 90); do
-		(load_env "$dir"; "$CTL" -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1) && break
-		sleep 2
+	# Up to 180 s: the AMQP listener opens at the end of the boot.
+	for i in $(seq 900); do
+		(load_env "$dir"; exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_NODE_PORT") \
+		    2>/dev/null && break
+		sleep 0.2
 	done
 	(load_env "$dir"; "$CTL" -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1) ||
 	    { echo "node.sh: the node did not start; see $dir/out.log" >&2; return 1; }
-	pid=$(load_env "$dir"; "$CTL" -n "$RABBITMQ_NODENAME" eval 'os:getpid().' 2>/dev/null | tr -dc 0-9)
-	[ -n "$pid" ] || { echo "node.sh: no pid from rabbitmqctl eval" >&2; return 1; }
+	pid=$(beam_pid "$dir")
+	[ -n "$pid" ] || { echo "node.sh: no beam.smp names the node" >&2; return 1; }
 	echo "LAB_PID=$pid" >>"$dir/node.env"
 	echo "$dir"
 }
@@ -85,12 +125,10 @@ boot() {
 stop() {
 	local dir=$1 pid i
 	[ -f "$dir/node.env" ] || return 0
+	pid=$(beam_pid "$dir")
 	(
 		load_env "$dir"
-		# The engine may have restarted the node: ask it for its pid.
-		pid=$("$CTL" -n "$RABBITMQ_NODENAME" eval 'os:getpid().' 2>/dev/null | tr -dc 0-9)
-		if [ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
-		    grep -qx "RABBITMQ_NODENAME=$RABBITMQ_NODENAME"; then
+		if [ -n "$pid" ]; then
 			kill -TERM "$pid"
 			for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 			kill -KILL "$pid" 2>/dev/null

@@ -26,7 +26,7 @@ echo "== start-up"
 start 80 24 "$BIN" lab $L1
 check "start-up: four panes" has "Producer"
 check "start-up: exchange, queue, consumer" \
-    eval 'has "Exchange" && has "trade..success" && has "Consumer"'
+    eval 'has "Exchange" && has "trade.pay.success" && has "Consumer"'
 check "start-up: lesson title in the header" has "$(title_of $L1 | cut -c1-30)"
 check "start-up: lesson pane at step 1" has "Lesson: step 1 of"
 check "start-up: ledger" eval 'has "published" && has "lost silently"'
