@@ -149,11 +149,12 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 	int mine = lab->selected && ln->msg == lab->selected;
 	int x = p->x + 1, col = p->x + evlog_text_col(wide);
 
-	/* Milliseconds, as in the transcript and the timelines. */
+	/* Milliseconds, as in the transcript and the timelines; whole ones
+	 * cut, not rounded, as the header's clock counts them. */
 	if (wide)
 		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
 	else
-		snprintf(tm, sizeof tm, "%6.0f", (double)ln->t / 1e3);
+		snprintf(tm, sizeof tm, "%6" PRId64, ln->t / 1000);
 	if (skip > 0)
 		;
 	else if (wide) {
@@ -186,6 +187,12 @@ evlog_draw(struct pane *p, struct lab *lab)
 
 	if (p->h <= 1)
 		return;
+	/* A new step shows the newest lines again: it asks about them (the
+	 * sixth review's "(-12)" stayed into the next steps). */
+	if (p->sig != (unsigned)session_lesson(lab->ss)->step + 1) {
+		p->sig = (unsigned)session_lesson(lab->ss)->step + 1;
+		p->scroll = 0;
+	}
 	draw_hline(p->y, p->x, p->w, DRAW_BORDER);
 	if (p->scroll > 0)
 		draw_printf(p->y, p->x + 2, p->w - 4, DRAW_HEAD,

@@ -363,8 +363,8 @@ start 80 24 "$BIN" --lang zh lab $L1
 check "regression: no Chinese label cut in half" \
     eval 'has "e 重启" && gone "自动重 "'
 start 80 24 "$BIN" lab lessons/11-delayed.cfg
-check "regression: queue names that differ at the end stay apart" \
-    eval 'has "order..5s" && has "order..wait"'
+check "regression: queue names that differ at the end stay apart, whole" \
+    eval 'has "│order.check.5s " && has "│order.check.wait " && has "│order.check  r0 u0│"'
 check "regression: lesson 11's exchange names whole at 80x24" \
     eval 'has "│order.delay│" && has "│order.dlx  │" && has "│order.later│"'
 # Names that would look the same when cut in the middle (order.delay.direct
