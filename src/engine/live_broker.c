@@ -395,7 +395,27 @@ lb_read_env(const char *dir, char **cause)
 	return 0;
 }
 
-/* n distinct free loopback ports, as port 0 picks them. */
+/* A TCP socket bound to 127.0.0.1:port (0: the kernel's choice), or -1. */
+static int
+lb_bind_loopback(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* n (at most 8) distinct free loopback ports, as port 0 picks them. */
 static int
 lb_free_ports_any(int *ports, int n)
 {
@@ -406,13 +426,9 @@ lb_free_ports_any(int *ports, int n)
 		struct sockaddr_in sa;
 		socklen_t sl = sizeof sa;
 
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-		memset(&sa, 0, sizeof sa);
-		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa,
-		    sizeof sa) != 0 || getsockname(fds[i],
-		    (struct sockaddr *)&sa, &sl) != 0) {
+		fds[i] = lb_bind_loopback(0);
+		if (fds[i] < 0 || getsockname(fds[i], (struct sockaddr *)&sa,
+		    &sl) != 0) {
 			rc = -1;
 			ports[i] = 0;
 		} else
@@ -459,22 +475,11 @@ lb_free_ports(int *ports, int n)
 
 	assert(n <= 8);
 	for (int k = 0; k < span && got < n; k++) {
-		struct sockaddr_in sa;
 		int port = base + (int)(((unsigned)getpid() * 7919u +
 		    (unsigned)k) % (unsigned)span);
 
-		memset(&sa, 0, sizeof sa);
-		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa.sin_port = htons((uint16_t)port);
-		fds[got] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[got] < 0)
-			break;
-		if (bind(fds[got], (struct sockaddr *)&sa, sizeof sa) != 0) {
-			close(fds[got]);
-			continue;
-		}
-		ports[got++] = port;
+		if ((fds[got] = lb_bind_loopback(port)) >= 0)
+			ports[got++] = port;
 	}
 	for (int i = 0; i < got; i++)
 		close(fds[i]);

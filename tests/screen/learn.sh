@@ -53,11 +53,13 @@ has "Press Z to start the consumers." >/dev/null
 keys S
 check "act: S does the step for the learner" \
     eval 'has "Done for you" && has "A typo:"'
-start 100 30 "$BIN" --autoplay=200 lab $L1
+# A second a step at least: at 200 ms the step after the learner's went by
+# between two looks at a loaded screen (ci46).
+start 100 30 "$BIN" --autoplay=1000 lab $L1
 has "Press 1-" 8 >/dev/null
 keys 2
 check "act: autoplay does a learner step as the script has it" \
-    has "Nobody consumes, so the three wait" 15
+    has "Nobody consumes, so the three wait" 30
 
 # ---- issue 13: challenges and keys that keep their word --------------------
 # (Appended as one block: the goal target, the solution played key by key,
