@@ -183,14 +183,15 @@ evlog_draw(struct pane *p, struct lab *lab)
 {
 	size_t n = session_log(lab->ss, NULL);
 	int rows = p->h - 1, wide = p->w >= 70, used = 0, skip = 0;
+	unsigned step = (unsigned)session_lesson(lab->ss)->step + 1;
 	size_t first, end;
 
 	if (p->h <= 1)
 		return;
 	/* A new step shows the newest lines again: it asks about them (the
 	 * sixth review's "(-12)" stayed into the next steps). */
-	if (p->sig != (unsigned)session_lesson(lab->ss)->step + 1) {
-		p->sig = (unsigned)session_lesson(lab->ss)->step + 1;
+	if (p->sig != step) {
+		p->sig = step;
 		p->scroll = 0;
 	}
 	draw_hline(p->y, p->x, p->w, DRAW_BORDER);

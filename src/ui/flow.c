@@ -707,6 +707,7 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 	const struct lab_queue *q = &lab->queues[i];
 	char counts[48], name[128];
 	int cw, w = p->w - 2, x = p->x + 1;
+	enum draw_role role;
 
 	if (!q->v.exists)
 		snprintf(counts, sizeof counts, "%s", flow_queue_gone(lab, q));
@@ -717,6 +718,7 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 		    (unsigned long long)q->v.ready,
 		    (unsigned long long)q->v.unacked);
 	cw = text_width(counts);
+	role = !q->v.exists ? DRAW_BAD : q->v.unacked ? DRAW_WARN : DRAW_VALUE;
 	if (h >= 2 && text_width(q->name) > w - cw - 1 &&
 	    text_width(q->name) <= w) {
 		/* A name that fits alone keeps its line whole; the counts
@@ -725,16 +727,14 @@ queues_section(struct pane *p, struct lab *lab, size_t i, int y, int h)
 		 * "tr..uccess" among the names the lesson talks about). */
 		flow_queue_name(q, w, name, sizeof name);
 		draw_text(y, x, w, name, DRAW_HEAD);
-		draw_text(y + 1, x + w - cw, cw, counts, !q->v.exists ?
-		    DRAW_BAD : q->v.unacked ? DRAW_WARN : DRAW_VALUE);
+		draw_text(y + 1, x + w - cw, cw, counts, role);
 		flow_tokens(lab, y + 1, x, w - cw - 1, h - 1, PLACE_QUEUE,
 		    PLACE_DEAD, (int)i);
 		return;
 	}
 	flow_queue_name(q, w - cw - 1, name, sizeof name);
 	draw_text(y, x, w - cw - 1, name, DRAW_HEAD);
-	draw_text(y, x + w - cw, cw, counts, !q->v.exists ? DRAW_BAD :
-	    q->v.unacked ? DRAW_WARN : DRAW_VALUE);
+	draw_text(y, x + w - cw, cw, counts, role);
 	flow_tokens(lab, y + 1, x, w, h - 1, PLACE_QUEUE, PLACE_DEAD, (int)i);
 }
 
