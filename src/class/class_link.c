@@ -470,10 +470,17 @@ class_link_step(struct class_link *l)
 	}
 	case CLASS_LINK_SETUP:
 		if (mono_seconds() > l->setup_by) {
-			char why[120];
+			char why[360];
+			/* Only a queue's leader answers basic.consume. */
 			snprintf(why, sizeof why, "the broker left %s "
-			    "unanswered: set-up not done in %.0f s",
-			    class_setup_name[l->setup], CLASS_SETUP_S);
+			    "unanswered: set-up not done in %.0f s%s",
+			    class_setup_name[l->setup], CLASS_SETUP_S,
+			    l->setup == CS_CONSUME && l->role ==
+			    CLASS_LINK_DASHBOARD ? " (the class queue has no "
+			    "leader: a quorum queue declared moments before a "
+			    "crash can come back without its member, and the "
+			    "node logs \"leader not known\"; deleting the "
+			    "queue mends it)" : "");
 			class_link_down(l, why);
 			return;
 		}

@@ -604,6 +604,12 @@ engine_view_fill(struct engine *e, struct engine_view *v)
 	for (size_t i = 0; i < eb->b.nexchanges; i++) {
 		eb->xviews[i].name = eb->b.exchanges[i].name;
 		eb->xviews[i].exists = eb->b.exchanges[i].exists;
+		eb->xviews[i].bindings = 0;
+	}
+	for (size_t i = 0; i < eb->b.nbindings; i++) {
+		const struct broker_binding *bd = &eb->b.bindings[i];
+		if (bd->exists && eb->b.queues[bd->queue].exists)
+			eb->xviews[bd->exchange].bindings++;
 	}
 	v->exchanges = eb->xviews;
 	v->nexchanges = eb->b.nexchanges;

@@ -122,6 +122,7 @@ struct engine_queue_view {
 struct engine_exchange_view {
 	const char *name;
 	int exists;        /* 0 after it was deleted or lost */
+	size_t bindings;   /* bindings from it that exist now */
 };
 
 struct engine_view {

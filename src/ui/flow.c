@@ -411,18 +411,23 @@ producer_draw(struct pane *p, struct lab *lab)
 	    PLACE_PRODUCER, PLACE_PRODUCER, -1);
 }
 
-/* How many bindings start at exchange `name`. */
-static int
-flow_bindings(const struct topology *t, const char *name)
+/* How many bindings start at exchange `name`: the broker's count, else
+ * (an exchange the engine does not know) the topology's. */
+static size_t
+flow_bindings(const struct lab *lab, const struct topology *t,
+    const char *name)
 {
-	int n = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < lab->view.nexchanges; i++)
+		if (strcmp(lab->view.exchanges[i].name, name) == 0)
+			return lab->view.exchanges[i].bindings;
 
 	for (size_t i = 0; i < t->nbindings; i++)
 		n += strcmp(t->bindings[i].exchange, name) == 0;
 	return n;
 }
 
-/* Whether names a and b look the same cut to w columns. */
 /* Name as w columns show it: whole, or with its middle given way to a
  * DRAW_ELIDE (text_elide), never cut in the middle of its last word. */
 static const char *
@@ -560,7 +565,7 @@ exchange_draw(struct pane *p, struct lab *lab)
 				r->label = "";
 		}
 		flow_state(&rs, main_x ? 1 : 0, _("bindings"), DRAW_VALUE,
-		    "%" PRIu64, (uint64_t)flow_bindings(t, x->name));
+		    "%" PRIu64, (uint64_t)flow_bindings(lab, t, x->name));
 	}
 	r = flow_add(&rs, ROW_STATE, 3, _("last"), DRAW_VALUE);
 	if (*route == '\0')

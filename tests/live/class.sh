@@ -44,13 +44,20 @@ t0=$(date +%s)
 # handshake and answers nothing after it (tests/live/silent_broker.py).
 # Its link gives the set-up 20 s, then drops the connection and tries
 # again; 27 s lets it reach the second try.
+# A second one answers the whole set-up but basic.consume, as a quorum
+# queue without a leader does: its dashboard must say so.
 python3 tests/live/silent_broker.py "$tmp/silent.port" "$tmp/silent.count" &
 silent=$!
-for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
-"$BIN" class --class-name quiet --json --for 27 \
-    "amqp://guest:guest@127.0.0.1:$(cat "$tmp/silent.port")" \
-    >"$tmp/quiet.json" 2>"$tmp/quiet.err" &
-quiet=$!
+python3 tests/live/silent_broker.py "$tmp/leaderless.port" \
+    "$tmp/leaderless.count" consume &
+silent="$silent $!"
+for f in silent leaderless; do
+	for _ in $(seq 50); do [ -s "$tmp/$f.port" ] && break; sleep 0.1; done
+	"$BIN" class --class-name quiet --json --for 27 \
+	    "amqp://guest:guest@127.0.0.1:$(cat "$tmp/$f.port")" \
+	    >"$tmp/$f.json" 2>"$tmp/$f.err" &
+	quiet="$quiet $!"
+done
 start_node class "$node"
 # The node's guest user; its password must show nowhere.
 secret=guest
@@ -157,18 +164,27 @@ else
 	ok "class: no password in outputs or outboxes"
 fi
 tests/live/node.sh stop "$node" >/dev/null 2>&1
-wait "$quiet"
-rc_quiet=$?
+rc_quiet=0
+for p in $quiet; do wait "$p" || rc_quiet=$?; done
 quiet=""
-kill "$silent" 2>/dev/null
+# shellcheck disable=SC2086 # two pids
+kill $silent 2>/dev/null
 silent=""
-if [ "$rc_quiet" = 0 ] && grep -q "left channel.open unanswered: set-up not done in 20 s" "$tmp/quiet.err" &&
+if [ "$rc_quiet" = 0 ] && grep -q "left channel.open unanswered: set-up not done in 20 s" "$tmp/silent.err" &&
     [ "$(cat "$tmp/silent.count")" -ge 2 ]; then
 	ok "class: a broker that leaves the set-up unanswered is left after 20 s and tried again ($(cat "$tmp/silent.count") connections)"
 else
 	{ echo "exit $rc_quiet, connections $(cat "$tmp/silent.count" 2>/dev/null)"
-	  cat "$tmp/quiet.err"; } >"$tmp/q"
+	  cat "$tmp/silent.err"; } >"$tmp/q"
 	ko "class: a broker that leaves the set-up unanswered is left and tried again" "$tmp/q"
+fi
+if grep -q "left basic.consume unanswered: set-up not done in 20 s (the class queue has no leader" "$tmp/leaderless.err" &&
+    [ "$(cat "$tmp/leaderless.count")" -ge 2 ]; then
+	ok "class: a dashboard whose basic.consume goes unanswered says the class queue has no leader, and tries again"
+else
+	{ echo "connections $(cat "$tmp/leaderless.count" 2>/dev/null)"
+	  cat "$tmp/leaderless.err"; } >"$tmp/q"
+	ko "class: a dashboard whose basic.consume goes unanswered says the queue has no leader" "$tmp/q"
 fi
 echo "== class.sh took $(($(date +%s) - t0)) s"
 finish

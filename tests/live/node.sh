@@ -106,7 +106,10 @@ boot() {
 	local dir=$1 pid i
 	(
 		load_env "$dir"
-		cd "$dir" && setsid "$SERVER" >>"$dir/out.log" 2>&1 </dev/null &
+		cd "$dir" || exit 1
+		# Only the server holds the caller's output: a waiting subshell
+		# would keep `$(node.sh start DIR)` open until the node stops.
+		exec setsid "$SERVER" >>"$dir/out.log" 2>&1 </dev/null &
 	)
 	# Up to 180 s: the AMQP listener opens at the end of the boot.
 	for i in $(seq 900); do

@@ -31,10 +31,10 @@ keys 2
 check "predict: the verdict shows at once after the answer" \
     eval 'has "You predicted 2: right." && has "With Spring'"'"'s default acknowledge"'
 check "predict: the next step's text waits for space" \
-    lacks "The ledger gives every message one fate"
+    lacks "Let the half second of work finish."
 keys G; sleep 0.3; keys Space
 check "predict: space reads on to the next step" \
-    eval 'has "The ledger gives every message one fate" && lacks "You predicted 2"'
+    eval 'has "Let the half second of work finish." && lacks "You predicted 2"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 check "act: the step names its key from the key table" \
     has "Your turn. Press Z to stop the consumers."
