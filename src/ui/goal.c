@@ -83,6 +83,25 @@ goal_row(struct pane *p, int y, const struct script_expect *x, uint64_t v,
 	    ok ? _("met") : _("not met"), ok ? DRAW_GOOD : DRAW_BAD);
 }
 
+int64_t
+goal_checked_at_ms(const struct script_challenge *c)
+{
+	int64_t us = 0;
+
+	if (c->nsteps == 0 || c->steps[c->nsteps - 1].action.kind != ACT_WAIT)
+		return -1;
+	for (size_t i = 0; i < c->nsteps; i++) {
+		const struct script_action *a = &c->steps[i].action;
+		if (a->kind == ACT_SETTLE || a->kind == ACT_RESTART ||
+		    (a->kind == ACT_PUBLISH && a->publish.every_us > 0) ||
+		    (a->kind == ACT_WAIT && a->until_met))
+			return -1;
+		if (a->kind == ACT_WAIT)
+			us += a->us > 0 ? a->us : a->ms * 1000;
+	}
+	return us / 1000;
+}
+
 static void
 goal_draw(struct pane *p, struct lab *lab)
 {

@@ -44,6 +44,13 @@ int goal_plan(struct goal_player *gp, const struct script_challenge *c,
  */
 struct lab;
 void goal_line(struct lab *lab, int y, int x, int w);
+/*
+ * When challenge c's run is a fixed span of virtual time (its last step a
+ * wait, and no settle, restart or paced publish, whose length depends on
+ * the toggles), the milliseconds into the run at which its goal is judged;
+ * else -1.
+ */
+int64_t goal_checked_at_ms(const struct script_challenge *c);
 /* A goal counter's target as the screen writes it: "3", or "2-5"; in buf. */
 const char *goal_target(const struct script_expect *x, char *buf, size_t len);
 

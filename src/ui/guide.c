@@ -536,7 +536,12 @@ guide_challenge(struct guide *g, struct lab *lab,
 	/* The title says "Challenge", and the goal pane (or the goal line
 	 * above the ledger) shows the counters: the statement alone. */
 	guide_add(g, 5, DRAW_ASK, "%s", guide_text(lab, &c->goal));
-	if (lab->challenge_tried && lab->step_running)
+	if (lab->challenge_tried && lab->step_running &&
+	    goal_checked_at_ms(c) >= 0)
+		guide_add(g, 5, DRAW_KEY, _("The scenario is running; the "
+		    "goal is judged %.3g s into it."),
+		    goal_checked_at_ms(c) / 1000.0);
+	else if (lab->challenge_tried && lab->step_running)
 		guide_add(g, 5, DRAW_KEY, "%s",
 		    _("The scenario is running; the goal is judged at its end."));
 	else if (lab->challenge_tried) {
