@@ -45,9 +45,9 @@
 /* Failures a learner can trigger: id, script name, help text. */
 #define FAILURES(_)                                                            \
 	_(CONNECTION_LOST, "connection_lost",                                  \
-	  "cut a connection (producer or consumer) for `ms`")                  \
+	  "cut a connection (producer or consumer) for a while")               \
 	_(BLACKHOLE, "blackhole",                                              \
-	  "silently drop a connection's traffic for `ms`")                     \
+	  "silently drop a connection's traffic for a while")                  \
 	_(MISSING_EXCHANGE, "missing_exchange",                                \
 	  "delete the exchange the producer publishes to")                     \
 	_(UNROUTABLE, "unroutable",                                            \
@@ -57,18 +57,18 @@
 	_(BROKER_CRASH, "broker_crash", "kill -9 the broker")                  \
 	_(BROKER_STOP, "broker_stop", "stop the broker cleanly")               \
 	_(CONSUMER_CRASH_BEFORE, "consumer_crash_before",                      \
-	  "the consumer dies on its next message, before the work")           \
+	  "the consumer dies on its next message, before the work")            \
 	_(CONSUMER_CRASH_AFTER, "consumer_crash_after",                        \
-	  "the consumer dies on its next message, after the work, before "    \
+	  "the consumer dies on its next message, after the work, before "     \
 	  "the ack")                                                           \
 	_(CONSUMER_EXCEPTION, "consumer_exception",                            \
-	  "the next message throws in the listener (`times` times, 0 = "      \
-	  "always)")                                                           \
+	  "the next message throws in the listener (a set number of "          \
+	  "times, 0 = always)")                                                \
 	_(MESSAGE_EXPIRY, "message_expiry",                                    \
-	  "give a queue a message TTL of `ms` (policy message-ttl)")          \
+	  "give a queue a message TTL (policy message-ttl)")                   \
 	_(CHAOS, "chaos",                                                      \
-	  "`times` random failures over `ms`: cut links, black holes, "       \
-	  "broker crashes (restarted 2 s later), consumer crashes, "          \
+	  "random failures over a while: cut links, black holes, "             \
+	  "broker crashes (restarted 2 s later), consumer crashes, "           \
 	  "exceptions")
 
 enum failure_kind {

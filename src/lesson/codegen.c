@@ -50,7 +50,7 @@ codegen_yaml(FILE *out, const int64_t *tg, const char *lang)
 	    "confirms arrive in ConfirmCallback, without blocking the sender" :
 	    "simple: the sender calls waitForConfirms (each message or batch)",
 	    tg[TOGGLE_CONFIRMS] == CONFIRMS_OFF ?
-	    "未开启生产者确认：消息丢了生产者也不知道" :
+	    "未开启发布确认：消息丢了生产者也不知道" :
 	    tg[TOGGLE_CONFIRMS] == CONFIRMS_ASYNC ?
 	    "确认结果异步回调到 ConfirmCallback，发送线程不阻塞" :
 	    "simple：发送方调用 waitForConfirms 同步等待（逐条或按批）");

@@ -175,8 +175,10 @@ bar_need(const struct lab *lab, const struct keys_def *k)
 	case CMD_FOLLOW:
 		/* Only a lab with a teacher to follow. */
 		return class_report_leader() ? BAR_NOW : BAR_HIDDEN;
-	case CMD_HELP:
 	case CMD_NEXT:
+		/* A sandbox has no steps to go on to. */
+		return sandbox ? BAR_HIDDEN : BAR_NOW;
+	case CMD_HELP:
 	case CMD_PUBLISH:
 	case CMD_QUIT:
 		return BAR_NOW;

@@ -121,8 +121,11 @@ entry_key(struct lab *lab, int key)
 			lab->setbuf[0] = '\0';
 			return PANE_HANDLED | PANE_REDRAW;
 		}
+		/* Set: the value in the pane's words and unit ("5s"),
+		 * so the label without "(in ms)". */
 		if (lab_toggles_set(lab, v) == 0)
-			lab_status(lab, 0, "%s = %s", label,
+			lab_status(lab, 0, "%s = %s",
+			    keys_display(KEYS_TOGGLE, (int)num),
 			    keys_value(num, v[num], buf, sizeof buf));
 		lab_act(lab);
 	}

@@ -559,9 +559,15 @@ exchange_draw(struct pane *p, struct lab *lab)
 			 * Otherwise being transient is the news, under no
 			 * "type" label, which it is not. */
 			int news = !durable && x->durable >= 0;
+			char cut[FLOW_ROW_MAX * 4];
+			/* A type too long even alone (x-delayed-message) gives
+			 * way in its middle, marked. */
 			snprintf(r->value, sizeof r->value, "%s", news ?
-			    _("transient") : topology_exchange_type_name(x->type));
-			if (news)
+			    _("transient") : flow_elide(
+			    topology_exchange_type_name(x->type), p->w - 2,
+			    cut, sizeof cut));
+			if (news || text_width(r->value) > p->w - 2 -
+			    text_width(r->label) - 1)
 				r->label = "";
 		}
 		flow_state(&rs, main_x ? 1 : 0, _("bindings"), DRAW_VALUE,

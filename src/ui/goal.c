@@ -180,6 +180,12 @@ goal_item(struct lab *lab, size_t i, char *buf, size_t len)
 
 	(void)ledger_counter(&lab->sum, e->counter, &v);
 	ok = v >= e->min && v <= e->max;
+	if (!lab->challenge_tried && !lab->step_running) {
+		/* Before the run, as the pane: the target, no "now". */
+		snprintf(buf, len, " %s %s/-", words_counter(e->counter),
+		    goal_target(e, want, sizeof want));
+		return 0;
+	}
 	snprintf(buf, len, " %s %s/%" PRIu64 "%s", words_counter(e->counter),
 	    goal_target(e, want, sizeof want), v, ok ? (draw_ascii() ? "+" :
 	    "\u2713") : (draw_ascii() ? "x" : "\u2717"));
@@ -190,7 +196,7 @@ void
 goal_line(struct lab *lab, int y, int x, int w)
 {
 	const struct script_challenge *c = lab->script->challenge;
-	int end = x + w;
+	int end = x + w, pending = !lab->challenge_tried && !lab->step_running;
 	size_t shown = 0;
 
 	if (c == NULL || w <= 0)
@@ -212,8 +218,8 @@ goal_line(struct lab *lab, int y, int x, int w)
 				    c->nexpects - shown);
 				return;
 			}
-			x += draw_text(y, x, end - x, item,
-			    ok ? DRAW_GOOD : DRAW_BAD);
+			x += draw_text(y, x, end - x, item, pending ?
+			    DRAW_VALUE : ok ? DRAW_GOOD : DRAW_BAD);
 			shown++;
 		}
 }

@@ -111,17 +111,18 @@ guide_action(const struct script *s, size_t at, char *buf, size_t len)
 		break;
 	case ACT_TOGGLE: {
 		size_t o = 0;
-		o += (size_t)snprintf(buf, len, "%s", _("set"));
+		buf[0] = '\0';
 		for (size_t i = 0; i < a->ntoggles && o < len; i++)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s=%s",
-			    i ? _(", ") : " ", words_toggle(a->toggles[i].id),
+			o += (size_t)snprintf(buf + o, len - o,
+			    i ? _(", %s=%s") : _("set %s=%s"),
+			    words_toggle(a->toggles[i].id),
 			    keys_value(a->toggles[i].id,
 				a->toggles[i].value, v, sizeof v));
 		break;
 	}
 	case ACT_FAIL:
 		snprintf(buf, len, _("failure: %s"),
-		    words_failure(a->fail.kind));
+		    keys_display(KEYS_FAILURE, (int)a->fail.kind));
 		break;
 	case ACT_RESTART:
 		snprintf(buf, len, "%s", _("start the broker again"));
@@ -215,7 +216,11 @@ guide_want_text(const struct lab *lab, const struct script_step *st,
 			int n = guide_presses(id, now, a->toggles[i].value);
 			guide_key_name(KEYS_TOGGLE, (int)id, key, sizeof key);
 			keys_value(id, a->toggles[i].value, v, sizeof v);
-			if (n > 1)
+			if (n == 2)
+				snprintf(buf, len, _("Press %s twice to set %s "
+				    "to %s."), key,
+				    keys_display(KEYS_TOGGLE, (int)id), v);
+			else if (n > 2)
 				snprintf(buf, len, _("Press %s %d times to set "
 				    "%s to %s."), key, n,
 				    keys_display(KEYS_TOGGLE, (int)id), v);
@@ -568,7 +573,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 		/* As keys when S planned them (lab.c), else as names. */
 		for (size_t i = 0; i < lab->player.n && o < sizeof line; i++)
 			o += (size_t)snprintf(line + o, sizeof line - o,
-			    "%s%s", i ? "; " : text_after_label(_("Solution:")),
+			    "%s%s", i ? _("; ") : text_after_label(_("Solution:")),
 			    lab->player.text[i]);
 		for (size_t i = 0; lab->player.n == 0 &&
 		    i < c->nsolution && o < sizeof line; i++)
@@ -578,8 +583,9 @@ guide_challenge(struct guide *g, struct lab *lab,
 			    keys_value(c->solution[i].id,
 				c->solution[i].value, v, sizeof v));
 		guide_add(g, 4, DRAW_GOOD, "%s", line);
-	} else {
-		/* The keys to more help stay in sight. */
+	} else if (!(lab->challenge_tried && !lab->step_running &&
+	    ls->challenge_met)) {
+		/* The keys to more help stay in sight, until the goal is met. */
 		if (ls->hints_shown < c->nhints)
 			guide_pin(guide_add(g, 1, DRAW_DIM,
 			    _("H: hint (%zu left), S: solution"),
@@ -615,10 +621,14 @@ guide_lesson(struct guide *g, struct lab *lab)
 			guide_add(g, 3, DRAW_KEY, "%s", _("space: read on"));
 		return;
 	}
-	/* The narration in force: the latest step that says something. */
+	/* The narration in force: the latest step that says something. An
+	 * earlier step's stays as wanted as its own while the silent steps
+	 * after it play (the learner watches them with it); a question of
+	 * the step's own, or the challenge once all are done, comes first. */
 	for (size_t k = at + 1; k-- > 0;) {
 		if (k < s->nsteps && s->steps[k].say.en) {
-			guide_add(g, k == at ? 4 : 3, DRAW_SAY, "%s",
+			guide_add(g, k == at || (cur && !cur->ask) ? 4 : 3,
+			    DRAW_SAY, "%s",
 			    guide_text(lab, &s->steps[k].say));
 			break;
 		}
@@ -654,13 +664,14 @@ guide_lesson(struct guide *g, struct lab *lab)
 static void
 guide_sandbox(struct guide *g, struct lab *lab)
 {
-	guide_add(g, 3, DRAW_SAY, "%s",
+	/* The lesson's summary goes first when the pane is short: the
+	 * learner chose the lesson by it, and its title is in the header. */
+	guide_add(g, 1, DRAW_SAY, "%s",
 	    guide_text(lab, &lab->script->summary));
 	guide_add(g, 4, DRAW_NORMAL, "%s",
 	    _("Sandbox: free play on this lesson's setup. + publishes one "
 	    "payment, * ten. Lower-case letters in the panes flip toggles; "
-	    "capitals in the footer break things. BkSp undoes, R resets, "
-	    "? lists every key."));
+	    "capitals in the footer break things. BkSp undoes, R resets."));
 	guide_add(g, 2, DRAW_DIM, "%s",
 	    _("Tab selects a message on screen, Enter shows its timeline."));
 	guide_add(g, 1, DRAW_DIM, "%s", _("J shows the toggles as code, V "

@@ -276,8 +276,8 @@ keys_name(int key, char *buf, size_t len)
 		{ KEY_BACKSPACE, "BkSp" }, { 127, "BkSp" }, { 8, "BkSp" },
 	};
 
-	/* Names printed on the keys (Tab, PgDn, Esc) stay; the space bar
-	 * and the arrows have the screen language's words. */
+	/* Names printed on the keys (Tab, PgDn, Esc) stay; the space bar,
+	 * Enter, Backspace and the arrows have the screen language's words. */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (names[i].key == key) {
 			snprintf(buf, len, "%s", words_in("key", names[i].name));
@@ -526,8 +526,10 @@ keys_reach(enum toggle_id id, int64_t value, int64_t v[TOGGLE_COUNT],
 		if (keys_type(k, typed, w, &expected) == 0 && w[id] == value) {
 			memcpy(v, w, sizeof w);
 			*presses = 0;
-			snprintf(buf, len, "= %s %s Enter: %s \u2192 %s", name,
-			    typed, words_toggle(id), val);
+			char enter[16];
+			snprintf(buf, len, "= %s %s %s: %s \u2192 %s", name,
+			    typed, keys_name('\n', enter, sizeof enter),
+			    words_toggle(id), val);
 			return 0;
 		}
 	}

@@ -132,8 +132,8 @@ static void
 picker_help(struct picker *pk)
 {
 	static const char *const lines[][2] = {
-		{ "Up Down j k", N_("choose a lesson") },
-		{ "Enter space", N_("open it as a guided lesson") },
+		{ N_("Up Down j k"), N_("choose a lesson") },
+		{ N_("Enter space"), N_("open it as a guided lesson") },
 		{ "s", N_("open it as a sandbox (free play)") },
 		{ "1-9 0", N_("jump to that lesson; 1 then 2 is lesson 12, 0 is 10") },
 		{ "?", N_("show or hide these keys") },
@@ -146,7 +146,7 @@ picker_help(struct picker *pk)
 		draw_blank(r, x, w, DRAW_OVERLAY);
 	draw_box(y, x, h, w, _(" Keys "), DRAW_BORDER);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-		draw_text(y + 1 + (int)i, x + 2, 12, lines[i][0], DRAW_KEY);
+		draw_text(y + 1 + (int)i, x + 2, 12, _(lines[i][0]), DRAW_KEY);
 		draw_text(y + 1 + (int)i, x + 15, w - 17, _(lines[i][1]),
 		    DRAW_NORMAL);
 	}
@@ -207,10 +207,13 @@ picker_draw(struct picker *pk)
 	draw_hline(sumy - 1, 1, W - 2, DRAW_BORDER);
 	cur = pk->n ? &pk->items[pk->sel] : NULL;
 	if (cur && cur->script) {
-		y = sumy + draw_wrap(sumy, 2, W - 4, 3, 0,
-		    script_text_get(&cur->script->summary, pk->lang),
-		    DRAW_SAY);
-		if (cur->script->challenge)
+		/* The whole summary, down to the footer's notice rows; the
+		 * challenge's line gives way first. */
+		const char *sum = script_text_get(&cur->script->summary,
+		    pk->lang);
+		int room = H - 3 - sumy;
+		y = sumy + draw_wrap(sumy, 2, W - 4, room, 0, sum, DRAW_SAY);
+		if (cur->script->challenge && y < H - 3)
 			draw_wrap(y, 2, W - 4, H - 3 - y, 0, _("Ends with a "
 			    "challenge you solve by flipping toggles."),
 			    DRAW_DIM);
