@@ -104,7 +104,10 @@ session_token(struct session *ss, uint32_t id)
 	ss->tokens = xgrow_zero(ss->tokens, &ss->tokens_cap, (size_t)id + 1,
 	    sizeof *ss->tokens);
 	if (id > ss->max_msg) {
+		/* A fresh run numbers its messages from 1 again: nothing
+		 * of an earlier run's token (its marks) may stay. */
 		for (uint32_t i = ss->max_msg + 1; i <= id; i++) {
+			memset(&ss->tokens[i], 0, sizeof ss->tokens[i]);
 			ss->tokens[i].msg = i;
 			ss->tokens[i].place = PLACE_PRODUCER;
 			ss->tokens[i].queue = -1;

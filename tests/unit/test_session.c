@@ -267,6 +267,44 @@ test_challenge_judged_on_current_toggles(void **state)
 	script_free(s);
 }
 
+/* Whether any token of the session bears flag f. */
+static int
+any_token_flag(const struct session *ss, unsigned f)
+{
+	const struct session_token *tk;
+	size_t nt = session_tokens(ss, &tk);
+
+	for (size_t i = 0; i < nt; i++)
+		if (tk[i].flags & f)
+			return 1;
+	return 0;
+}
+
+/* A run numbers its messages from 1 again: an earlier run's marks (here
+ * redelivered, from a run with manual acks) must not stay on the tokens of
+ * a run where nothing is redelivered. */
+static void
+test_challenge_rerun_starts_clean_tokens(void **state)
+{
+	struct script *s = load();
+	struct session *ss = start(s, SESSION_LESSON);
+	char *cause = NULL;
+	(void)state;
+
+	assert_int_equal(session_challenge_start(ss, &cause), 0);
+	assert_int_equal(session_toggle(ss, TOGGLE_ACK_MODE, ACK_MANUAL,
+	    &cause), 0);
+	assert_int_equal(session_challenge_run(ss, &cause), 1);
+	assert_true(any_token_flag(ss, TOKEN_REDELIVERED));
+	assert_int_equal(session_challenge_start(ss, &cause), 0);
+	assert_int_equal(session_get_toggle(ss, TOGGLE_ACK_MODE), ACK_NONE);
+	assert_int_equal(session_challenge_run(ss, &cause), 0);
+	assert_true(unit_count(ss, "lost") > 0);
+	assert_false(any_token_flag(ss, TOKEN_REDELIVERED));
+	session_free(ss);
+	script_free(s);
+}
+
 static void
 test_recording_replays_to_same_ledger(void **state)
 {
@@ -520,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_undo_takes_back_a_press_whole),
 		cmocka_unit_test(test_lesson_steps_questions_expectations),
 		cmocka_unit_test(test_challenge_judged_on_current_toggles),
+		cmocka_unit_test(test_challenge_rerun_starts_clean_tokens),
 		cmocka_unit_test(test_recording_replays_to_same_ledger),
 		cmocka_unit_test(test_tick_returns_the_engines_error),
 		cmocka_unit_test(test_seed_bound_story_not_judged_on_another_seed),
