@@ -253,6 +253,9 @@ session_sink(void *ctx, const struct event *ev)
 	}
 }
 
+/* Processed tokens that stay in sight however old: the latest few. */
+#define SESSION_DONE_KEPT 3
+
 /* ---- engine lifetime --------------------------------------------------- */
 
 static void
@@ -1099,12 +1102,34 @@ session_tokens(const struct session *ss, const struct session_token **tokens)
 	struct session *w = (struct session *)ss;
 	int64_t now = ss->play.ops->now(ss->play.e);
 
+	int64_t last[SESSION_DONE_KEPT];
+	size_t nlast = 0;
+
+	/* The times of the latest processed ones, newest first. */
+	for (uint32_t id = 1; id <= ss->max_msg; id++) {
+		int64_t t = ss->tokens[id].since;
+		size_t at = nlast;
+		if (ss->tokens[id].place != PLACE_DONE)
+			continue;
+		while (at > 0 && last[at - 1] < t)
+			at--;
+		if (at >= SESSION_DONE_KEPT)
+			continue;
+		if (nlast < SESSION_DONE_KEPT)
+			nlast++;
+		memmove(last + at + 1, last + at, (nlast - 1 - at) *
+		    sizeof *last);
+		last[at] = t;
+	}
 	w->nvisible = 0;
 	for (uint32_t id = 1; id <= ss->max_msg; id++) {
 		const struct session_token *tk = &ss->tokens[id];
-		/* Processed messages stay visible for a virtual second; lost
-		 * ones stay (the lab lists them, as the ledger counts them). */
-		if (tk->place == PLACE_DONE && now - tk->since > 1000000)
+		/* Processed messages stay visible for a virtual second, and
+		 * the latest few until newer ones come (a consumer pane that
+		 * emptied by itself read as nothing done); lost ones stay
+		 * (the lab lists them, as the ledger counts them). */
+		if (tk->place == PLACE_DONE && now - tk->since > 1000000 &&
+		    nlast == SESSION_DONE_KEPT && tk->since < last[nlast - 1])
 			continue;
 		w->visible = xgrow(w->visible, &w->visible_cap,
 		    w->nvisible + 1, sizeof *w->visible);

@@ -256,7 +256,8 @@ size_t session_log(const struct session *ss,
 /* log line i (0 = oldest) */
 const struct session_logline *session_log_at(const struct session *ss,
     size_t i);
-/* Tokens of the messages worth drawing (not done long ago). */
+/* Tokens of the messages worth drawing: all but those processed over a
+ * virtual second ago, of which the latest three stay. */
 size_t session_tokens(const struct session *ss,
     const struct session_token **tokens);
 /* The last routing decision: "routed", "returned 312", "404", "" */
