@@ -864,6 +864,11 @@ consumer_draw(struct pane *p, struct lab *lab)
 	if (lab->sum.fate[FATE_DUPLICATED])
 		flow_state(&rs, 2, _("duplicated"), DRAW_BAD, "%" PRIu64,
 		    lab->sum.fate[FATE_DUPLICATED]);
+	/* Of the processed, those the reconciliation job marked, not this
+	 * listener (lesson 10: processed rose while no consumer was up). */
+	if (lab->sum.repaired)
+		flow_state(&rs, 2, words_counter("repaired"), DRAW_WARN,
+		    "%" PRIu64, lab->sum.repaired);
 	flow_toggle(&rs, lab, TOGGLE_ACK_MODE, 1);
 	flow_toggle(&rs, lab, TOGGLE_PREFETCH, 1);
 	flow_toggle(&rs, lab, TOGGLE_WORK_MS, 1);
