@@ -551,7 +551,7 @@ build_apply(struct lab *lab)
 		return;
 	}
 	build_start(b, &lab->script->topo, BF_MENU);
-	build_say(b, 0, "%s: %s", _("Done"), title);
+	build_say(b, 0, _("Done: %s"), title);
 }
 
 /* A key in an open form (not the menu). */
@@ -658,15 +658,15 @@ build_draw_menu(struct lab *lab, int y, int x, int w)
 	    _("close"));
 	build_names(names, sizeof names, t->nexchanges, t->exchanges,
 	    sizeof *t->exchanges);
-	draw_printf(y++, x, w, DRAW_OVERLAY, "%s: %s", _("Exchanges"), names);
+	draw_printf(y++, x, w, DRAW_OVERLAY, _("Exchanges: %s"), names);
 	build_names(names, sizeof names, t->nqueues, t->queues,
 	    sizeof *t->queues);
-	draw_printf(y++, x, w, DRAW_OVERLAY, "%s: %s", _("Queues"), names);
+	draw_printf(y++, x, w, DRAW_OVERLAY, _("Queues: %s"), names);
 	build_names(names, sizeof names, t->nconsumers, t->consumers,
 	    sizeof *t->consumers);
-	draw_printf(y++, x, w, DRAW_OVERLAY, "%s: %s", _("Consumers"), names);
-	draw_printf(y++, x, w, DRAW_OVERLAY, "%s: %zu   + -> %s / %s",
-	    _("Bindings"), t->nbindings,
+	draw_printf(y++, x, w, DRAW_OVERLAY, _("Consumers: %s"), names);
+	draw_printf(y++, x, w, DRAW_OVERLAY, _("Bindings: %zu   + -> %s / %s"),
+	    t->nbindings,
 	    t->publish_exchange && *t->publish_exchange ? t->publish_exchange :
 	    _("(default exchange)"), t->publish_key ? t->publish_key : "");
 }
