@@ -81,6 +81,11 @@ static const struct {
  * instants takes 8 s); past that it catches up, so 1x never spends
  * minutes on a one-second burst of a thousand messages. */
 #define LAB_LAG_MS 8000
+/* Held instants of a burst (each within 1 ms of the last) after which the
+ * eye has seen its pattern: from there the burst plays at its speed's
+ * clock, not 7-30 virtual ms a second until LAB_LAG_MS (the seventh
+ * review, lessons 05, 06 and 08). */
+#define LAB_BURST_SEEN 15
 
 static const struct pane_ops *const lab_pane_ops[LAB_NPANES] = {
 	[LAB_HEADER] = &bar_header_ops,
@@ -265,6 +270,7 @@ lab_kick(struct lab *lab)
 	lab->pace_ms = lab->due_ms;
 	lab->pace_us = session_now(lab->ss);
 	lab->quiet_us = 0;
+	lab->burst_run = 0;
 	lab->stalled = 0;
 	lab->autoplay_due = -1;
 }
@@ -1323,13 +1329,15 @@ lab_timeout(struct lab *lab, int64_t now_ms)
 
 /*
  * The virtual time the animation is behind its speed's clock by, beyond
- * LAB_LAG_MS of wall time since the last lab_kick; <= 0 when it is not.
+ * LAB_LAG_MS of wall time since the last lab_kick (none once a burst has
+ * been seen); <= 0 when it is not.
  * 1x moves 100 ms of virtual time per 100 ms (lab_speeds' quiet_us).
  */
 static int64_t
 lab_behind_us(const struct lab *lab, int64_t now_ms)
 {
-	int64_t wall = now_ms - lab->pace_ms - LAB_LAG_MS;
+	int64_t wall = now_ms - lab->pace_ms -
+	    (lab->burst_run > LAB_BURST_SEEN ? 0 : LAB_LAG_MS);
 
 	if (wall <= 0)
 		return 0;
@@ -1418,7 +1426,9 @@ lab_run(struct lab *lab, int64_t now_ms)
 			 * millisecond (a burst) share the hold. */
 			int hold = lab_speeds[lab->speed].hold_ms;
 			if (lab->jump_us < 1000)
-				hold /= 3;
+				hold /= 3, lab->burst_run++;
+			else
+				lab->burst_run = 0;
 			lab->quiet_us = 0;
 			lab->due_ms = now_ms + hold;
 		} else {

@@ -88,6 +88,8 @@ struct lab {
 	int64_t pace_ms, pace_us;   /* wall ms and virtual time at the last
 				       lab_kick: how far behind its speed
 				       the animation has fallen */
+	int burst_run;              /* held instants in a row that came
+				       within a millisecond of each other */
 	int64_t autoplay_due;       /* monotonic ms, -1: none */
 	int stalled;                /* quiet too long: time stopped */
 	/*

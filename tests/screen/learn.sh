@@ -247,7 +247,7 @@ start 80 24 "$BIN" --lang zh --sandbox lab $L1
 has "生产者" >/dev/null
 keys D
 check "build zh: the builder in Chinese" \
-    eval 'has "搭建沙盒" && has "交换机: pay.direct"'
+    eval 'has "搭建沙盒" && has "交换机：pay.direct"'
 keys q
 check "build zh: the queue form in Chinese" \
     eval 'has "添加队列" && has "跟随开关" && has "死信交换机"'
