@@ -624,10 +624,13 @@ guide_lesson(struct guide *g, struct lab *lab)
 	/* The narration in force: the latest step that says something. An
 	 * earlier step's stays as wanted as its own while the silent steps
 	 * after it play (the learner watches them with it); a question of
-	 * the step's own, or the challenge once all are done, comes first. */
+	 * the step's own comes first, and an earlier step's text, read
+	 * already, gives way to it unmarked; once all steps are done the
+	 * challenge comes first. */
 	for (size_t k = at + 1; k-- > 0;) {
 		if (k < s->nsteps && s->steps[k].say.en) {
-			guide_add(g, k == at || (cur && !cur->ask) ? 4 : 3,
+			guide_add(g, k == at || (cur && !cur->ask) ? 4 :
+			    cur ? 2 : 3,
 			    DRAW_SAY, "%s",
 			    guide_text(lab, &s->steps[k].say));
 			break;
