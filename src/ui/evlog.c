@@ -134,10 +134,15 @@ evlog_rows(struct lab *lab, const struct pane *p, size_t i, int wide)
 	return text_wrap_lines(shown, w);
 }
 
-/* Draws log line i from row y in at most `rows` rows; returns rows used. */
+/*
+ * Draws log line i from row y in at most `rows` rows, leaving out its first
+ * `skip` wrapped rows: the oldest line shown may only partly fit, and then
+ * its time column says it goes on from above (DRAW_ELIDE). Returns rows
+ * used.
+ */
 static int
 evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
-    int wide)
+    int skip, int wide)
 {
 	const struct session_logline *ln = session_log_at(lab->ss, i);
 	char shown[2 * sizeof ln->text], tm[24];
@@ -151,7 +156,9 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 		snprintf(tm, sizeof tm, "%8.1f", (double)ln->t / 1e3);
 	else
 		snprintf(tm, sizeof tm, "%6" PRId64, ln->t / 1000);
-	if (wide) {
+	if (skip > 0)
+		draw_printf(y, x, col - x, DRAW_DIM, "%6s", DRAW_ELIDE);
+	else if (wide) {
 		draw_text(y, x, col - x, tm, mine ? DRAW_SELECTED : DRAW_DIM);
 		const char *who = words_actor(ln->actor);
 		/* "consumer  consumer crashed" says its actor twice. */
@@ -169,14 +176,14 @@ evlog_line(struct pane *p, struct lab *lab, size_t i, int y, int rows,
 		draw_text(y, col, p->x + p->w - col, shown, role);
 		return 1;
 	}
-	return draw_wrap(y, col, p->x + p->w - col, rows, 0, shown, role);
+	return draw_wrap(y, col, p->x + p->w - col, rows, skip, shown, role);
 }
 
 static void
 evlog_draw(struct pane *p, struct lab *lab)
 {
 	size_t n = session_log(lab->ss, NULL);
-	int rows = p->h - 1, wide = p->w >= 70, used = 0;
+	int rows = p->h - 1, wide = p->w >= 70, used = 0, skip = 0;
 	unsigned step = (unsigned)session_lesson(lab->ss)->step + 1;
 	size_t first, end;
 
@@ -197,30 +204,30 @@ evlog_draw(struct pane *p, struct lab *lab)
 		    _("Event log (ms)"));
 	if (n == 0) {
 		draw_wrap(p->y + 1, p->x + 1, p->w - 1, p->h - 1, 0,
-		    _("No frames yet: press + to publish."), DRAW_DIM);
+		    lab->mode == SESSION_SANDBOX ?
+		    _("No frames yet: press + to publish.") :
+		    _("No frames yet."), DRAW_DIM);
 		return;
 	}
 	if ((size_t)p->scroll > n - 1)
 		p->scroll = (int)(n - 1);
-	/* The newest lines that fit whole, counting the rows each wraps to;
-	 * one that would show only its tail (without its time, reviews six
-	 * and seven read it as a line of its own) is left out, and only a
-	 * line taller than the pane shows cut, its head kept. */
+	/* The newest lines that fit, counting the rows each wraps to. The
+	 * oldest may show only its tail, marked as going on from above
+	 * (reviews six and seven read an unmarked tail as a line of its own;
+	 * blank rows instead hid what came before); a line taller than the
+	 * pane shows its head. */
 	end = n - (size_t)p->scroll;
 	first = end;
-	while (first > 0) {
+	while (first > 0 && used < rows) {
 		int need = evlog_rows(lab, p, first - 1, wide);
-		if (used + need > rows) {
-			if (first == end)
-				used = rows, first--;
-			break;
-		}
-		used += need;
+		if (used + need > rows && first != end)
+			skip = need - (rows - used);
+		used += need - skip;
 		first--;
 	}
-	for (int y = p->y + 1 + (rows - used); first < end &&
-	    y < p->y + p->h; first++) {
-		y += evlog_line(p, lab, first, y, p->y + p->h - y, wide);
+	for (int y = p->y + 1; first < end && y < p->y + p->h; first++) {
+		y += evlog_line(p, lab, first, y, p->y + p->h - y, skip, wide);
+		skip = 0;
 	}
 }
 

@@ -140,6 +140,11 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		{ "@12", N_("redelivered: it was delivered before") },
 		{ "x12", N_("dead-lettered, or parked in an error queue") },
 		{ "=12", N_("processed more than once (a duplicate)") },
+		{ "\xe2\x80\xa6", N_("at the end of the lesson pane's "
+		    "title: lines left out for want of room (a larger "
+		    "window shows them)") },
+		{ DRAW_ELIDE, N_("in a name, or in the event log's time "
+		    "column: part of it left out for want of room") },
 	};
 
 	/* The rule first: it holds for every key below (keys.h keys_obeys_rule). */
