@@ -252,8 +252,11 @@ fi
 # does not open it either.
 mkdir -p "$tmp/lessons"
 {
-	sed -n 1,33p lessons/01-first-message.cfg |
-	    sed 's/^id = "01-first-message";/id = "99-lead";/; 33s/},[[:space:]]*$/}/'
+	# Lesson 01 to the end of its second step (the question), by its
+	# text, not a line number: comments move lines.
+	awk '{ print } /unacked = 1; } \); },[[:space:]]*$/ { exit }' \
+	    lessons/01-first-message.cfg |
+	    sed 's/^id = "01-first-message";/id = "99-lead";/; $s/},[[:space:]]*$/}/'
 	echo ");"
 	sed -n '/^challenge = {/,$p' lessons/01-first-message.cfg
 } >"$tmp/lessons/99-lead.cfg"
