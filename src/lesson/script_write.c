@@ -4,6 +4,7 @@
  */
 #include "lesson/script_write.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -202,6 +203,110 @@ script_write_topology(struct script_write_buf *b, const struct topology *t)
 	script_write_put(b, "};\n");
 }
 
+void
+script_write_text(struct script_write_buf *b, const char *key,
+    const char *en, const char *zh)
+{
+	script_write_put(b, "%s = { en = ", key);
+	script_write_str(b, en);
+	script_write_put(b, "; zh = ");
+	script_write_str(b, zh);
+	script_write_put(b, "; };\n");
+}
+
+static void
+script_write_publish(struct script_write_buf *b, const struct publish_req *p)
+{
+	script_write_put(b, "{ do = \"publish\"; count = %" PRIu32 ";",
+	    p->count);
+	if (p->exchange)
+		script_write_kv(b, "exchange", p->exchange);
+	if (p->key)
+		script_write_kv(b, "key", p->key);
+	if (p->persistent >= 0)
+		script_write_put(b, " persistent = %s;",
+		    p->persistent ? "true" : "false");
+	if (p->expiration_ms >= 0)
+		script_write_put(b, " expiration_ms = %" PRId64 ";",
+		    p->expiration_ms);
+	if (p->delay_ms >= 0)
+		script_write_put(b, " delay_ms = %" PRId64 ";", p->delay_ms);
+	if (p->every_us > 0)
+		script_write_put(b, " every_ms = %" PRId64 ";",
+		    p->every_us / 1000);
+	if (p->nheaders) {
+		script_write_put(b, " headers = {");
+		for (size_t k = 0; k < p->nheaders; k++)
+			script_write_kv(b, p->headers[k].key,
+			    p->headers[k].value);
+		script_write_put(b, " };");
+	}
+	script_write_put(b, " }");
+}
+
+int
+script_write_action(struct script_write_buf *b, const struct script_action *a)
+{
+	switch (a->kind) {
+	case ACT_PUBLISH:
+		script_write_publish(b, &a->publish);
+		return 1;
+	case ACT_TOGGLE:
+		script_write_put(b, "{ do = \"toggle\"; set = {");
+		for (size_t k = 0; k < a->ntoggles; k++)
+			script_write_toggle(b, a->toggles[k].id,
+			    a->toggles[k].value);
+		script_write_put(b, " }; }");
+		return 1;
+	case ACT_FAIL:
+		script_write_put(b, "{ do = \"fail\";");
+		script_write_kv(b, "failure", engine_failure_name(a->fail.kind));
+		if (a->fail.target)
+			script_write_kv(b, "target", a->fail.target);
+		if (a->fail.ms > 0)
+			script_write_put(b, " ms = %" PRId64 ";", a->fail.ms);
+		if (a->fail.times > 0)
+			script_write_put(b, " times = %d;", a->fail.times);
+		if (a->fail.unreadable)
+			script_write_put(b, " unreadable = true;");
+		script_write_put(b, " }");
+		return 1;
+	case ACT_RESTART:
+		script_write_put(b, "{ do = \"restart\"; }");
+		return 1;
+	case ACT_CONSUME:
+	case ACT_STOP:
+		script_write_put(b, "{ do = \"%s\";",
+		    a->kind == ACT_CONSUME ? "consume" : "stop");
+		if (a->consumer)
+			script_write_kv(b, "consumer", a->consumer);
+		script_write_put(b, " }");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+script_write_save(const char *path, const char *text, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int bad = f == NULL || fputs(text, f) == EOF;
+
+	if (f != NULL && fclose(f) != 0)
+		bad = 1;
+	if (!bad && rename(tmp, path) != 0)
+		bad = 1;
+	if (bad) {
+		*cause = xasprintf("cannot write: %s",
+		    strerror(errno));
+		remove(tmp);
+	}
+	free(tmp);
+	return bad ? -1 : 0;
+}
+
 /* The sandbox script's id: the lesson's with "-sandbox", within 64. */
 static void
 script_write_id(struct script_write_buf *b, const char *id)
@@ -238,11 +343,7 @@ script_write_sandbox(const struct script *s, const struct topology *t,
 	    "", ten);
 	zh = xasprintf("%s%s", strncmp(tzh, "沙盒：", strlen("沙盒：")) ?
 	    "沙盒：" : "", tzh);
-	script_write_put(&b, "title = { en = ");
-	script_write_str(&b, en);
-	script_write_put(&b, "; zh = ");
-	script_write_str(&b, zh);
-	script_write_put(&b, "; };\n");
+	script_write_text(&b, "title", en, zh);
 	free(en);
 	free(zh);
 	script_write_put(&b, "seed = %" PRIu64 ";\n", s->seed);

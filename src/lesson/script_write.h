@@ -37,6 +37,25 @@ void script_write_toggle(struct script_write_buf *b, enum toggle_id id,
 void script_write_topology(struct script_write_buf *b,
     const struct topology *t);
 
+/* Appends "key = { en = ...; zh = ...; };" (NULL texts written ""). */
+void script_write_text(struct script_write_buf *b, const char *key,
+    const char *en, const char *zh);
+
+/*
+ * Appends action `a` as a step, "{ do = ...; }", with no indent or comma.
+ * Returns 0 without writing for a kind that has no `do` of its own
+ * (narration, waits, settles), 1 otherwise.
+ */
+int script_write_action(struct script_write_buf *b,
+    const struct script_action *a);
+
+/*
+ * Writes `text` to `path` whole or not at all (a temporary file renamed
+ * over it). Returns 0, or -1 with *cause set ("cannot write: why";
+ * caller frees).
+ */
+int script_write_save(const char *path, const char *text, char **cause);
+
 /*
  * A whole script for the sandbox built on `s` (its id, title and seed
  * borrowed): topology `t`, the toggles `v` that differ from their

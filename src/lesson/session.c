@@ -24,6 +24,7 @@
 
 #include "class/class_report.h"
 #include "lesson/play.h"
+#include "lesson/script_write.h"
 #include "util/xmalloc.h"
 
 #define SESSION_HISTORY_MAX 200000 /* events kept for timelines */
@@ -1190,324 +1191,106 @@ session_story(const struct session *ss, uint32_t msg, struct ledger_story *st)
 
 /* ---- recording ------------------------------------------------------------ */
 
+/* Appends recorded action `r` as a step after `sep`. */
 static void
-session_put_string(FILE *f, const char *s)
+session_record_rec(const struct session *ss, struct script_write_buf *b,
+    const char *sep, const struct session_rec *r)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
+	struct script_action a;
+	struct script_toggle tg = { r->toggle, r->value, 0 };
 
-static void
-session_put_text(FILE *f, const char *key, const struct script_text *t,
-    const char *suffix_en, const char *suffix_zh)
-{
-	char *en = xasprintf("%s%s", t->en ? t->en : "", suffix_en);
-	char *zh = xasprintf("%s%s", t->zh ? t->zh : "", suffix_zh);
-
-	fprintf(f, "%s = { en = ", key);
-	session_put_string(f, en);
-	fputs("; zh = ", f);
-	session_put_string(f, zh);
-	fputs("; };\n", f);
-	free(en);
-	free(zh);
-}
-
-static void
-session_put_topology(FILE *f, const struct topology *t)
-{
-	static const char *const qtypes[] = { "classic", "lazy", "quorum" };
-	static const char *const roles[] = { "work", "dead", "error", "delay" };
-
-	fputs("topology = {\n  exchanges = (", f);
-	for (size_t i = 0; i < t->nexchanges; i++) {
-		const struct topo_exchange *x = &t->exchanges[i];
-		fprintf(f, "%s\n    { name = ", i ? "," : "");
-		session_put_string(f, x->name);
-		fprintf(f, "; type = \"%s\";",
-		    topology_exchange_type_name(x->type));
-		if (x->type == XTYPE_DELAYED)
-			fprintf(f, " delayed_type = \"%s\";",
-			    topology_exchange_type_name(x->delayed_type));
-		if (x->durable >= 0)
-			fprintf(f, " durable = %s;", x->durable ? "true" :
-			    "false");
-		fputs(" }", f);
-	}
-	fputs(" );\n  queues = (", f);
-	for (size_t i = 0; i < t->nqueues; i++) {
-		const struct topo_queue *q = &t->queues[i];
-		fprintf(f, "%s\n    { name = ", i ? "," : "");
-		session_put_string(f, q->name);
-		fputc(';', f);
-		if (q->type >= 0)
-			fprintf(f, " type = \"%s\";", qtypes[q->type]);
-		if (q->durable >= 0)
-			fprintf(f, " durable = %s;", q->durable ? "true" :
-			    "false");
-		if (q->ttl_ms >= 0)
-			fprintf(f, " ttl_ms = %" PRId64 ";", q->ttl_ms);
-		if (q->dlx) {
-			fputs(" dead_letter_exchange = ", f);
-			session_put_string(f, q->dlx);
-			fputc(';', f);
-		}
-		if (q->dlrk) {
-			fputs(" dead_letter_routing_key = ", f);
-			session_put_string(f, q->dlrk);
-			fputc(';', f);
-		}
-		if (q->max_length >= 0)
-			fprintf(f, " max_length = %" PRId64 "; overflow = \"%s\";",
-			    q->max_length, q->overflow == OVERFLOW_REJECT_PUBLISH ?
-			    "reject-publish" : "drop-head");
-		if (q->delivery_limit >= 0)
-			fprintf(f, " delivery_limit = %" PRId64 ";",
-			    q->delivery_limit);
-		fprintf(f, " role = \"%s\"; }", roles[q->role]);
-	}
-	fputs(" );\n  bindings = (", f);
-	for (size_t i = 0; i < t->nbindings; i++) {
-		const struct topo_binding *b = &t->bindings[i];
-		fprintf(f, "%s\n    { exchange = ", i ? "," : "");
-		session_put_string(f, b->exchange);
-		fputs("; queue = ", f);
-		session_put_string(f, b->queue);
-		fputs("; key = ", f);
-		session_put_string(f, b->key ? b->key : "");
-		fputc(';', f);
-		if (b->nargs) {
-			fprintf(f, " match = \"%s\"; args = {",
-			    b->match_all ? "all" : "any");
-			for (size_t k = 0; k < b->nargs; k++) {
-				fprintf(f, " %s = ", b->args[k].key);
-				session_put_string(f, b->args[k].value);
-				fputc(';', f);
-			}
-			fputs(" };", f);
-		}
-		fputs(" }", f);
-	}
-	fputs(" );\n  consumers = (", f);
-	for (size_t i = 0; i < t->nconsumers; i++) {
-		fprintf(f, "%s\n    { name = ", i ? "," : "");
-		session_put_string(f, t->consumers[i].name);
-		fputs("; queue = ", f);
-		session_put_string(f, t->consumers[i].queue);
-		fputs("; }", f);
-	}
-	fputs(" );\n  publish = { exchange = ", f);
-	session_put_string(f, t->publish_exchange ? t->publish_exchange : "");
-	fputs("; key = ", f);
-	session_put_string(f, t->publish_key ? t->publish_key : "");
-	fputs("; };\n", f);
-	if (t->error_exchange) {
-		fputs("  error = { exchange = ", f);
-		session_put_string(f, t->error_exchange);
-		fputs("; key = ", f);
-		session_put_string(f, t->error_key ? t->error_key : "");
-		fputs("; };\n", f);
-	}
-	fputs("};\n", f);
-}
-
-static void
-session_put_toggle(FILE *f, enum toggle_id id, int64_t value)
-{
-	char buf[32];
-	const struct toggle_info *ti = toggle_info(id);
-
-	toggle_format(id, value, buf, sizeof buf);
-	if (ti->type == TOGGLE_ENUM)
-		fprintf(f, "%s = \"%s\";", ti->name, buf);
-	else
-		fprintf(f, "%s = %s;", ti->name, buf);
-}
-
-/* Writes a lesson step's action as a step; waits are written from times. */
-static void
-session_put_action(FILE *f, const char *sep, const struct script_action *a)
-{
-	const struct publish_req *p = &a->publish;
-
-	switch (a->kind) {
-	case ACT_PUBLISH:
-		fprintf(f, "%s  { do = \"publish\"; count = %" PRIu32 ";", sep,
-		    p->count);
-		if (p->exchange) {
-			fputs(" exchange = ", f);
-			session_put_string(f, p->exchange);
-			fputc(';', f);
-		}
-		if (p->key) {
-			fputs(" key = ", f);
-			session_put_string(f, p->key);
-			fputc(';', f);
-		}
-		if (p->persistent >= 0)
-			fprintf(f, " persistent = %s;", p->persistent ? "true" :
-			    "false");
-		if (p->expiration_ms >= 0)
-			fprintf(f, " expiration_ms = %" PRId64 ";",
-			    p->expiration_ms);
-		if (p->delay_ms >= 0)
-			fprintf(f, " delay_ms = %" PRId64 ";", p->delay_ms);
-		if (p->every_us > 0)
-			fprintf(f, " every_ms = %" PRId64 ";", p->every_us / 1000);
-		if (p->nheaders) {
-			fputs(" headers = {", f);
-			for (size_t k = 0; k < p->nheaders; k++) {
-				fprintf(f, " %s = ", p->headers[k].key);
-				session_put_string(f, p->headers[k].value);
-				fputc(';', f);
-			}
-			fputs(" };", f);
-		}
-		fputs(" }", f);
+	memset(&a, 0, sizeof a);
+	switch (r->kind) {
+	case SA_TOGGLE:
+		a.kind = ACT_TOGGLE;
+		a.toggles = &tg;
+		a.ntoggles = 1;
 		break;
-	case ACT_TOGGLE:
-		fprintf(f, "%s  { do = \"toggle\"; set = {", sep);
-		for (size_t k = 0; k < a->ntoggles; k++) {
-			fputc(' ', f);
-			session_put_toggle(f, a->toggles[k].id,
-			    a->toggles[k].value);
-		}
-		fputs(" }; }", f);
+	case SA_PUBLISH:
+		a.kind = ACT_PUBLISH;
+		a.publish.count = (uint32_t)r->value;
+		a.publish.persistent = -1;
+		a.publish.expiration_ms = -1;
+		a.publish.delay_ms = -1;
 		break;
-	case ACT_FAIL:
-		fprintf(f, "%s  { do = \"fail\"; failure = \"%s\";", sep,
-		    engine_failure_name(a->fail.kind));
-		if (a->fail.target) {
-			fputs(" target = ", f);
-			session_put_string(f, a->fail.target);
-			fputc(';', f);
-		}
-		if (a->fail.ms > 0)
-			fprintf(f, " ms = %" PRId64 ";", a->fail.ms);
-		if (a->fail.times > 0)
-			fprintf(f, " times = %d;", a->fail.times);
-		if (a->fail.unreadable)
-			fputs(" unreadable = true;", f);
-		fputs(" }", f);
+	case SA_FAIL:
+		/* A failure with a length is given the one its key starts. */
+		a.kind = ACT_FAIL;
+		a.fail.kind = (enum failure_kind)r->value;
+		a.fail.ms = r->value == FAIL_CONNECTION_LOST ||
+		    r->value == FAIL_BLACKHOLE ? 5000 :
+		    r->value == FAIL_MESSAGE_EXPIRY ? 2000 : 0;
 		break;
-	case ACT_RESTART:
-		fprintf(f, "%s  { do = \"restart\"; }", sep);
+	case SA_RESTART:
+		a.kind = ACT_RESTART;
 		break;
-	case ACT_CONSUME:
-	case ACT_STOP:
-		fprintf(f, "%s  { do = \"%s\";", sep,
-		    a->kind == ACT_CONSUME ? "consume" : "stop");
-		if (a->consumer) {
-			fputs(" consumer = ", f);
-			session_put_string(f, a->consumer);
-			fputc(';', f);
-		}
-		fputs(" }", f);
+	case SA_CONSUME:
+		a.kind = r->value ? ACT_CONSUME : ACT_STOP;
+		break;
+	case SA_STEP:
+		a = ss->s->steps[r->value].action;
 		break;
 	default:
-		/* Narration, waits and settles: time shows in the waits. */
-		fprintf(f, "%s  { say = { en = \"(lesson step)\"; zh = "
-		    "\"（课程步骤）\"; }; }", sep);
-		break;
+		return;
 	}
+	script_write_put(b, "%s  ", sep);
+	/* Narration, waits and settles: their time shows in the waits. */
+	if (!script_write_action(b, &a))
+		script_write_put(b, "{ say = { en = \"(lesson step)\"; zh = "
+		    "\"（课程步骤）\"; }; }");
 }
 
 int
 session_record(const struct session *ss, const char *path, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int64_t last = 0;
+	struct script_write_buf b;
+	int64_t last = 0, now = ss->play.ops->now(ss->play.e);
 	size_t written = 0;
+	char *en, *zh;
+	int rc;
 
-	if (f == NULL) {
-		*cause = xasprintf("%s: cannot write the recording", path);
-		free(tmp);
-		return -1;
-	}
-	fputs("# Recorded by rabbitlab: every action of a session, with the "
-	    "time between them.\n", f);
-	fprintf(f, "id = \"recorded-%s\";\n", ss->s->id);
-	session_put_text(f, "title", &ss->s->title, " (recorded)", "（录制）");
-	fprintf(f, "seed = %" PRIu64 ";\n", ss->play.seed);
+	script_write_init(&b);
+	script_write_put(&b, "# Recorded by rabbitlab: every action of a "
+	    "session, with the time between them.\n");
+	en = xasprintf("recorded-%s", ss->s->id);
+	script_write_put(&b, "id = ");
+	script_write_str(&b, en);
+	script_write_put(&b, ";\n");
+	free(en);
+	en = xasprintf("%s (recorded)", ss->s->title.en ? ss->s->title.en : "");
+	zh = xasprintf("%s（录制）", ss->s->title.zh ? ss->s->title.zh : "");
+	script_write_text(&b, "title", en, zh);
+	free(en);
+	free(zh);
+	script_write_put(&b, "seed = %" PRIu64 ";\n", ss->play.seed);
 	if (ss->s->sim_only)
-		fputs("sim_only = true;\n", f);
-	session_put_topology(f, &ss->s->topo);
-	fputs("toggles = {", f);
-	for (size_t i = 0; i < ss->s->ntoggles; i++) {
-		fputc(' ', f);
-		session_put_toggle(f, ss->s->toggles[i].id,
+		script_write_put(&b, "sim_only = true;\n");
+	script_write_topology(&b, &ss->s->topo);
+	script_write_put(&b, "toggles = {");
+	for (size_t i = 0; i < ss->s->ntoggles; i++)
+		script_write_toggle(&b, ss->s->toggles[i].id,
 		    ss->s->toggles[i].value);
-	}
-	fputs(" };\nsteps = (\n", f);
+	script_write_put(&b, " };\nsteps = (\n");
 	for (size_t i = 0; i < ss->nrecs; i++) {
 		const struct session_rec *r = &ss->recs[i];
-		const char *sep = written++ ? ",\n" : "";
 
-		if (r->kind == SA_CHALLENGE) {
-			written--;
+		if (r->kind == SA_CHALLENGE)
 			continue;
-		}
 		if (r->t > last) {
-			fprintf(f, "%s  { do = \"wait\"; us = %" PRId64 "; }",
-			    sep, r->t - last);
-			sep = ",\n";
+			script_write_put(&b, "%s  { do = \"wait\"; us = %"
+			    PRId64 "; }", written++ ? ",\n" : "", r->t - last);
 			last = r->t;
 		}
-		switch (r->kind) {
-		case SA_TOGGLE:
-			fprintf(f, "%s  { do = \"toggle\"; set = { ", sep);
-			session_put_toggle(f, r->toggle, r->value);
-			fputs(" }; }", f);
-			break;
-		case SA_PUBLISH:
-			fprintf(f, "%s  { do = \"publish\"; count = %" PRId64
-			    "; }", sep, r->value);
-			break;
-		case SA_FAIL:
-			fprintf(f, "%s  { do = \"fail\"; failure = \"%s\";%s }",
-			    sep, engine_failure_name((enum failure_kind)r->value),
-			    r->value == FAIL_CONNECTION_LOST ||
-			    r->value == FAIL_BLACKHOLE ? " ms = 5000;" :
-			    r->value == FAIL_MESSAGE_EXPIRY ? " ms = 2000;" : "");
-			break;
-		case SA_RESTART:
-			fprintf(f, "%s  { do = \"restart\"; }", sep);
-			break;
-		case SA_CONSUME:
-			fprintf(f, "%s  { do = \"%s\"; }", sep,
-			    r->value ? "consume" : "stop");
-			break;
-		case SA_STEP:
-			session_put_action(f, sep,
-			    &ss->s->steps[r->value].action);
-			break;
-		default:
-			break;
-		}
+		session_record_rec(ss, &b, written++ ? ",\n" : "", r);
 	}
-	if (ss->play.ops->now(ss->play.e) > last) {
-		fprintf(f, "%s  { do = \"wait\"; us = %" PRId64 "; }",
-		    written++ ? ",\n" : "", ss->play.ops->now(ss->play.e) - last);
-	}
+	if (now > last)
+		script_write_put(&b, "%s  { do = \"wait\"; us = %" PRId64 "; }",
+		    written++ ? ",\n" : "", now - last);
 	if (written == 0)
-		fputs("  { say = { en = \"Nothing was done.\"; zh = "
-		    "\"什么也没做。\"; }; }", f);
-	fputs("\n);\n", f);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		*cause = xasprintf("%s: cannot write the recording", path);
-		remove(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
+		script_write_put(&b, "  { say = { en = \"Nothing was done.\"; "
+		    "zh = \"什么也没做。\"; }; }");
+	script_write_put(&b, "\n);\n");
+	rc = script_write_save(path, b.s, cause);
+	free(b.s);
+	return rc;
 }

@@ -108,70 +108,60 @@ wr_link_target(struct watch_ctl *w, const struct topology *t,
 	return "producer";
 }
 
-static void
-wr_target(struct script_write_buf *b, const char *v)
-{
-	script_write_put(b, " target = ");
-	script_write_str(b, v);
-	script_write_put(b, ";");
-}
-
-/* One failure asked for as a step ("" when it has none). */
+/* One failure asked for, as a step (none for a black hole's end). */
 static void
 wr_fail(struct script_write_buf *b, struct watch_ctl *w,
     const struct topology *t, const struct watch_fail_req *r)
 {
 	char buf[160];
 	const char *tg = r->target;
+	struct script_action a;
 
+	memset(&a, 0, sizeof a);
+	a.kind = ACT_FAIL;
 	switch (r->kind) {
 	case WATCH_FAIL_KILL:
-		script_write_put(b, "  { do = \"fail\"; failure = "
-		    "\"broker_crash\"; },\n");
-		return;
+		a.fail.kind = FAIL_BROKER_CRASH;
+		break;
 	case WATCH_FAIL_STOP:
-		script_write_put(b, "  { do = \"fail\"; failure = "
-		    "\"broker_stop\"; },\n");
-		return;
+		a.fail.kind = FAIL_BROKER_STOP;
+		break;
 	case WATCH_FAIL_RESTART:
-		script_write_put(b, "  { do = \"restart\"; },\n");
-		return;
+		a.kind = ACT_RESTART;
+		break;
 	case WATCH_FAIL_HEAL:
 		return; /* a black hole's ms ends it in a script */
 	case WATCH_FAIL_DELETE_EXCHANGE:
-		script_write_put(b, "  { do = \"fail\"; failure = "
-		    "\"missing_exchange\";");
+		a.fail.kind = FAIL_MISSING_EXCHANGE;
 		if (tg && wr_exchange_known(t, tg) && tg[0])
-			wr_target(b, tg);
+			a.fail.target = tg;
 		break;
 	case WATCH_FAIL_FULL:
 	case WATCH_FAIL_TTL:
-		script_write_put(b, "  { do = \"fail\"; failure = \"%s\";",
-		    r->kind == WATCH_FAIL_FULL ? "queue_full" :
-		    "message_expiry");
+		a.fail.kind = r->kind == WATCH_FAIL_FULL ? FAIL_QUEUE_FULL :
+		    FAIL_MESSAGE_EXPIRY;
 		if (tg && wr_queue_known(t, tg))
-			wr_target(b, tg);
+			a.fail.target = tg;
 		if (r->kind == WATCH_FAIL_TTL)
-			script_write_put(b, " ms = %" PRId64 ";", r->n);
+			a.fail.ms = r->n;
 		break;
 	case WATCH_FAIL_CUT_CONSUMER:
-		script_write_put(b, "  { do = \"fail\"; failure = "
-		    "\"consumer_crash_before\";");
+		a.fail.kind = FAIL_CONSUMER_CRASH_BEFORE;
 		tg = wr_link_target(w, t, tg, buf, sizeof buf);
 		if (strcmp(tg, "producer") != 0 && strcmp(tg, "consumer") != 0)
-			wr_target(b, tg);
+			a.fail.target = tg;
 		break;
 	default:
-		script_write_put(b, "  { do = \"fail\"; failure = \"%s\";",
-		    r->kind == WATCH_FAIL_CUT ? "connection_lost" :
-		    "blackhole");
-		wr_target(b, wr_link_target(w, t, tg, buf, sizeof buf));
-		script_write_put(b, " ms = %" PRId64 ";",
-		    r->kind == WATCH_FAIL_BLACKHOLE && r->n > 0 ? r->n :
-		    INT64_C(1000));
+		a.fail.kind = r->kind == WATCH_FAIL_CUT ? FAIL_CONNECTION_LOST :
+		    FAIL_BLACKHOLE;
+		a.fail.target = wr_link_target(w, t, tg, buf, sizeof buf);
+		a.fail.ms = r->kind == WATCH_FAIL_BLACKHOLE && r->n > 0 ? r->n :
+		    INT64_C(1000);
 		break;
 	}
-	script_write_put(b, " },\n");
+	script_write_put(b, "  ");
+	script_write_action(b, &a);
+	script_write_put(b, ",\n");
 }
 
 /* Waits from *at_us to to_us, in steps a script takes (a day at most). */
@@ -199,6 +189,7 @@ wr_steps(struct script_write_buf *b, struct watch_ctl *w,
 	uint32_t last = watch_track_last(w->t), id = 1;
 	size_t fi = 0, steps = 0;
 	int64_t at = 0;
+	struct script_action pub;
 
 	script_write_put(b, "steps = (\n");
 	while (id <= last || fi < w->nasked) {
@@ -226,13 +217,17 @@ wr_steps(struct script_write_buf *b, struct watch_ctl *w,
 		    strcmp(n.exchange, m.exchange) == 0 &&
 		    strcmp(n.routing_key, m.routing_key) == 0; id++)
 			count++;
-		script_write_put(b, "  { do = \"publish\"; count = %" PRIu32
-		    "; exchange = ", count);
-		script_write_str(b, m.exchange);
-		script_write_put(b, "; key = ");
-		script_write_str(b, m.routing_key);
-		script_write_put(b, "; persistent = %s; },\n",
-		    m.persistent ? "true" : "false");
+		memset(&pub, 0, sizeof pub);
+		pub.kind = ACT_PUBLISH;
+		pub.publish.count = count;
+		pub.publish.exchange = m.exchange;
+		pub.publish.key = m.routing_key;
+		pub.publish.persistent = m.persistent != 0;
+		pub.publish.expiration_ms = -1;
+		pub.publish.delay_ms = -1;
+		script_write_put(b, "  ");
+		script_write_action(b, &pub);
+		script_write_put(b, ",\n");
 		steps++;
 	}
 	script_write_put(b, "  { do = \"settle\"; }\n);\n");
@@ -271,20 +266,8 @@ int
 watch_record(struct watch_ctl *w, const char *path, char **cause)
 {
 	char *text = watch_record_text(w);
-	FILE *f = fopen(path, "w");
-	int rc = 0;
+	int rc = script_write_save(path, text, cause);
 
-	if (f == NULL) {
-		*cause = xasprintf("cannot write: %s", strerror(errno));
-		free(text);
-		return -1;
-	}
-	if (fputs(text, f) == EOF)
-		rc = -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc != 0)
-		*cause = xasprintf("cannot write: %s", strerror(errno));
 	free(text);
 	return rc;
 }
