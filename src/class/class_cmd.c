@@ -272,6 +272,7 @@ class_sim_event(struct class_sim *s, const struct class_cmd_opts *o,
 		struct class_event ev = { .kind = CLASS_ANSWER };
 		if (st->ask) {
 			ev.question = (int)s->step - 1;
+			ev.number = (int)script_step_number(sc, s->step - 1);
 			ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
 			ev.right = (size_t)ev.choice == st->ask->answer;
 			return class_student_report(&s->cs, &ev, cause);
@@ -325,6 +326,7 @@ class_sim_follow(struct class_sim *s, const struct class_cmd_opts *o,
 	if (st && st->ask && s->answered != h->step + 1) {
 		s->answered = h->step + 1;
 		ev.question = h->step;
+		ev.number = (int)script_step_number(sc, (size_t)h->step);
 		ev.choice = (int)rng_below(&s->r, st->ask->nchoices);
 		ev.right = (size_t)ev.choice == st->ask->answer;
 		return class_student_report(&s->cs, &ev, cause) ? -1 : 1;

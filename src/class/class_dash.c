@@ -143,6 +143,7 @@ class_question_count(struct class_dash *d, size_t lesson,
 		memset(q, 0, sizeof *q);
 		q->lesson = lesson;
 		q->question = ev->question;
+		q->number = ev->number;
 	}
 	if ((size_t)ev->choice >= q->nchoices) {
 		cap = q->nchoices;

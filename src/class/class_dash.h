@@ -35,6 +35,7 @@ struct class_dash_student {
 struct class_dash_question {
 	size_t lesson;               /* index into lessons */
 	int question;                /* step index */
+	int number;                  /* its number on screen; 0 unknown */
 	unsigned *choices;           /* count per choice */
 	size_t nchoices;
 	unsigned right;              /* answers that were right */

@@ -148,6 +148,8 @@ class_event_encode(const struct class_event *ev, char *buf, size_t len)
 	case CLASS_ANSWER:
 		class_put(&o, ",\"question\":%d,\"choice\":%d,\"right\":%s",
 		    ev->question, ev->choice, ev->right ? "true" : "false");
+		if (ev->number > 0)
+			class_put(&o, ",\"number\":%d", ev->number);
 		break;
 	case CLASS_ACTION:
 		class_put(&o, ",\"step\":%d", ev->step);
@@ -404,6 +406,7 @@ static const struct class_field class_fields[] = {
 	CF_BOOL("after_solution", after_solution),
 	CF_INT("hint", hint, 0, 1000),
 	CF_BOOL("released", released),
+	CF_INT("number", number, 1, 1000000),  /* bit 15; optional */
 };
 #define CLASS_NFIELDS (sizeof class_fields / sizeof class_fields[0])
 
@@ -540,6 +543,8 @@ class_event_decode(const char *buf, size_t len, struct class_event *ev,
 	/* A field of another kind (a "met" in a hint) is ignored, as an
 	 * unknown key is: the event is what its kind encodes. Beyond the
 	 * first six, every field is an int. */
+	if (ev->kind == CLASS_ANSWER)
+		need |= 1u << 15; /* "number", optional in an answer */
 	for (size_t i = 6; i < CLASS_NFIELDS; i++) {
 		assert(class_fields[i].type != CJ_STR);
 		if (!(need >> i & 1))

@@ -4,12 +4,15 @@
  *
  *   {"id":"5f0c2a9e81b3d407-12","student":"Li Wei","class":"net101",
  *    "kind":"answer","lesson":"01-first-message","question":3,"choice":1,
- *    "right":true,"spent_ms":41250,"ts":1765000000123}
+ *    "number":2,"right":true,"spent_ms":41250,"ts":1765000000123}
  *
  * `id` is the student's random id (16 hex digits, made once per student
  * and class and kept in the outbox) and a sequence number: unique per
  * student and event, so the dashboard counts a message delivered twice
- * once. Only the fields of the event's kind are written; the decoder
+ * once. An answer's `number` is optional: the step's number as the
+ * student's screen shows it (a step that only runs under the narration
+ * before it has none of its own), for the dashboard to show the same one.
+ * Only the fields of the event's kind are written; the decoder
  * ignores keys it does not know (a newer lab), and refuses anything else
  * that is not exactly this shape. Nothing about the machine is sent: the
  * names are what the student typed.
@@ -58,6 +61,8 @@ struct class_event {
 	int64_t ts_ms;                  /* wall clock when it happened, ms */
 	int64_t spent_ms;               /* time in this lesson so far, ms */
 	int question;                   /* answer: the step index asked at */
+	int number;                     /* answer: that step's number on the
+					   student's screen; 0 if not sent */
 	int choice;                     /* answer: 0-based choice */
 	int right;                      /* answer: 1 if the right one */
 	int step;                       /* action_done: the step index */

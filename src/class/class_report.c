@@ -66,9 +66,10 @@ class_report_lesson(const char *lesson)
 }
 
 void
-class_report_answer(int question, int choice, int right)
+class_report_answer(int question, int number, int choice, int right)
 {
 	struct class_event ev = { .kind = CLASS_ANSWER, .question = question,
+		.number = number,
 		.choice = choice, .right = right != 0 };
 
 	class_report_send(&ev);

@@ -19,7 +19,8 @@ int class_report_start(const char *url, const char *what, const char *klass,
 
 /* The moments (each one event; lesson: the script's id). */
 void class_report_lesson(const char *lesson);
-void class_report_answer(int question, int choice, int right);
+/* question: the step index; number: its number on screen */
+void class_report_answer(int question, int number, int choice, int right);
 void class_report_action(int step);
 void class_report_challenge(int met);
 void class_report_hint(int shown);

@@ -330,6 +330,17 @@ script_presses(const struct script *s)
 }
 
 size_t
+script_step_number(const struct script *s, size_t i)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < s->nsteps && j <= i; j++)
+		if (!script_step_chained(s, j))
+			n++;
+	return n;
+}
+
+size_t
 script_learner_steps(const struct script *s)
 {
 	size_t n = 0;

@@ -212,6 +212,12 @@ int script_checkpoint(const struct script_step *steps, size_t n, size_t i);
  */
 int script_step_chained(const struct script *s, size_t i);
 size_t script_presses(const struct script *s);
+/*
+ * Step i's number as the learner sees it, from 1: chained steps are part
+ * of the step they follow, so they share its number. An i past the last
+ * step gives the number of the last, which is how many steps are shown.
+ */
+size_t script_step_number(const struct script *s, size_t i);
 /* Steps of the lesson that wait for the learner's key. */
 size_t script_learner_steps(const struct script *s);
 

@@ -946,7 +946,8 @@ session_answer(struct session *ss, size_t i)
 	ss->lesson.answered = (int)i + 1;
 	ss->lesson.answer_right = i == st->ask->answer;
 	ss->lesson.asking = 0;
-	class_report_answer((int)ss->lesson.step, (int)i,
+	class_report_answer((int)ss->lesson.step,
+	    (int)script_step_number(ss->s, ss->lesson.step), (int)i,
 	    ss->lesson.answer_right);
 	return ss->lesson.answer_right;
 }

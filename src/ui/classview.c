@@ -247,7 +247,8 @@ cv_question(const struct class_dash *d, int y, int w, int rows)
 			most = q->choices[c];
 	}
 	draw_printf(y, 1, w - 2, DRAW_HEAD, _("Current question: %s, step "
-	    "%d: %u answers, %u right"), d->lessons[q->lesson], q->question + 1,
+	    "%d: %u answers, %u right"), d->lessons[q->lesson],
+	    q->number > 0 ? q->number : q->question + 1,
 	    total, q->right);
 	for (size_t c = 0; c < q->nchoices && (int)c < rows - 1; c++) {
 		int len = most ? (int)((uint64_t)q->choices[c] * (unsigned)bar_w /

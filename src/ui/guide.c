@@ -706,7 +706,8 @@ guide_build(struct guide *g, struct lab *lab, char *title, size_t len)
 		snprintf(title, len, " %s ", _("Lesson: all steps done"));
 	else
 		snprintf(title, len, _(" Lesson: step %zu of %zu "),
-		    ls->step + 1, ls->nsteps);
+		    script_step_number(session_script(lab->ss), ls->step),
+		    script_step_number(session_script(lab->ss), SIZE_MAX));
 	guide_lesson(g, lab);
 }
 

@@ -167,10 +167,10 @@ lab student --student Li --follow
     --sent "$tmp/lead.jsonl" "$url" >"$tmp/lead.sim" 2>&1 &
 leadsim=$!
 wait_screen teacher "leading the class"
-# One step: lesson 01's first question (step index 1, "step 2 of 13").
+# One step: lesson 01's first question (step index 1, "step 2 of 9").
 t send-keys -t teacher Space
 if wait_screen student "following Chen" &&
-    wait_screen student "step 2 of 13" &&
+    wait_screen student "step 2 of 9" &&
     grep -q "Press 1-3 to answer" "$tmp/student.screen"; then
 	ok "classroom: a following lab opened the teacher's lesson and its question, and says whom it follows"
 else

@@ -47,7 +47,7 @@ check "act: space does not skip the step" \
     eval 'has "This step waits for you to act." && has "Your turn. Press Z"'
 keys Z
 check "act: the right key plays the step and the next silent one" \
-    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 7 of"'
+    eval 'has "Nobody consumes, so the three wait" && has "Lesson: step 5 of"'
 keys Space; sleep 0.3; keys G; sleep 0.3
 has "Press Z to start the consumers." >/dev/null
 keys S

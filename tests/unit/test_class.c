@@ -47,7 +47,7 @@ test_round_trip(void **state)
 	(void)state;
 	for (int k = 0; k < CLASS_KIND_COUNT; k++) {
 		struct class_event ev = test_event((enum class_kind)k, "ab-7");
-		ev.question = 3, ev.choice = 2, ev.right = 1;
+		ev.question = 3, ev.choice = 2, ev.right = 1, ev.number = 2;
 		ev.step = 4, ev.attempt = 2, ev.met = 1, ev.after_solution = 1;
 		ev.hint = 1, ev.released = 1;
 		int n = class_event_encode(&ev, json, sizeof json);
@@ -61,6 +61,7 @@ test_round_trip(void **state)
 		if (k == CLASS_ANSWER) {
 			assert_int_equal(back.choice, 2);
 			assert_int_equal(back.right, 1);
+			assert_int_equal(back.number, 2);
 		}
 		if (k == CLASS_CHALLENGE)
 			assert_int_equal(back.after_solution, 1);
