@@ -35,11 +35,15 @@
 enum { GUIDE_FIT, GUIDE_TRIMMED, GUIDE_SCROLL };
 #define GUIDE_TEXT 1024
 
+/* A choice's "1) ": its bytes, and the columns its wrapped lines hang
+ * under (a question has at most 6 choices: script_question). */
+#define GUIDE_HANG 3
+
 struct guide_block {
 	char text[GUIDE_TEXT];
 	enum draw_role role;
 	int prio;       /* 1 first to go .. 5 never dropped */
-	int indent;     /* hanging indent for choices */
+	int indent;     /* GUIDE_HANG for a choice, else 0 */
 	int pin;        /* a key prompt: always shown, at the pane's foot */
 };
 
@@ -460,12 +464,19 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	for (size_t i = 0; i < q->nchoices; i++) {
 		int mine = open ? lab->qa_choice == (int)i :
 		    ls->answered == (int)i + 1;
+		const char *mark = "";
 		if (open && !mine && i != q->answer)
 			continue;
+		/* The verdict on the choices themselves, so that at 80x24 the
+		 * verdict line gives way before the question does. */
+		if (open)
+			mark = mine && i == q->answer ?
+			    _(" <- your pick: right") : mine ?
+			    _(" <- your pick") : _(" <- the answer");
 		b = guide_add(g, open ? 4 : 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
-		    "%zu) %s", i + 1, guide_text(lab, &q->choices[i]));
+		    "%zu) %s%s", i + 1, guide_text(lab, &q->choices[i]), mark);
 		if (b)
-			b->indent = 3;
+			b->indent = GUIDE_HANG;
 	}
 	if (open)
 		return;
@@ -487,11 +498,12 @@ guide_verdict(struct guide *g, struct lab *lab)
 
 	if (q == NULL)
 		return;
+	/* Priority 2: the choices carry the verdict when rows are short. */
 	if (lab->qa_right)
-		guide_add(g, 5, DRAW_GOOD, _("You predicted %d: right."),
+		guide_add(g, 2, DRAW_GOOD, _("You predicted %d: right."),
 		    lab->qa_choice + 1);
 	else
-		guide_add(g, 5, DRAW_BAD,
+		guide_add(g, 2, DRAW_BAD,
 		    _("You predicted %d; the answer was %zu."),
 		    lab->qa_choice + 1, q->answer + 1);
 	guide_add(g, 5, DRAW_SAY, "%s", guide_text(lab, &q->explain));
@@ -614,9 +626,10 @@ guide_lesson(struct guide *g, struct lab *lab)
 		guide_question(g, lab, q, ls);
 		guide_verdict(g, lab);
 		guide_checks(g, ls, s);
+		/* Not pinned: the question and why come before it. */
 		if (lab_animating(lab))
-			guide_pin(guide_add(g, 2, DRAW_DIM, "%s",
-			    _("Watch the panes... (G skips ahead)")));
+			guide_add(g, 1, DRAW_DIM, "%s",
+			    _("Watch the panes... (G skips ahead)"));
 		else
 			guide_add(g, 3, DRAW_KEY, "%s", _("space: read on"));
 		return;
@@ -685,7 +698,9 @@ guide_sandbox(struct guide *g, struct lab *lab)
 static int
 guide_lines(const struct guide_block *b, int w)
 {
-	return text_wrap_lines(b->text, w - b->indent > 4 ? w - b->indent : 4);
+	/* An indented block's "1) " hangs in the indent (guide_block). */
+	return text_wrap_lines(b->text + (b->indent ? GUIDE_HANG : 0),
+	    w - b->indent > 4 ? w - b->indent : 4);
 }
 
 /* Builds the blocks and the pane's title for the session now. */
@@ -705,21 +720,23 @@ guide_build(struct guide *g, struct lab *lab, char *title, size_t len)
 	else if (ls->step >= ls->nsteps)
 		snprintf(title, len, " %s ", _("Lesson: all steps done"));
 	else
+		/* An open verdict belongs to its question's step. */
 		snprintf(title, len, _(" Lesson: step %zu of %zu "),
-		    script_step_number(session_script(lab->ss), ls->step),
-		    script_step_number(session_script(lab->ss), SIZE_MAX));
+		    script_step_number(lab->script, guide_verdict_open(lab) ?
+		    (size_t)lab->qa_step : ls->step),
+		    script_step_number(lab->script, SIZE_MAX));
 	guide_lesson(g, lab);
 }
 
-/* Lines the blocks of priority >= 4 and the pinned prompts take at width
- * w: what must be on screen at once. */
+/* Lines the blocks of priority >= prio and the pinned prompts take at
+ * width w: what must be on screen at once. */
 static int
-guide_essential(const struct guide *g, int w)
+guide_essential(const struct guide *g, int w, int prio)
 {
 	int total = 0;
 
 	for (int i = 0; i < g->n; i++)
-		if (g->b[i].prio >= 4 || g->b[i].pin)
+		if (g->b[i].prio >= prio || g->b[i].pin)
 			total += guide_lines(&g->b[i], w);
 	return total;
 }
@@ -731,7 +748,10 @@ guide_fits(struct lab *lab, int w, int h)
 	char title[128];
 
 	guide_build(&g, lab, title, sizeof title);
-	return guide_essential(&g, w - 2) <= h - 1;
+	/* Under a verdict the question (priority 3) is wanted beside it
+	 * more than the event log is. */
+	return guide_essential(&g, w - 2, guide_verdict_open(lab) ? 3 : 4) <=
+	    h - 1;
 }
 
 long
@@ -806,11 +826,11 @@ guide_block(const struct guide_block *b, int y, int x, int w, int rows,
 		return 0;
 	if (b->indent) {
 		/* "1) " hangs; the text wraps under itself. */
-		size_t pre = 3;
 		if (skip == 0)
-			draw_text_n(y, x, b->indent, b->text, pre, b->role);
+			draw_text_n(y, x, b->indent, b->text, GUIDE_HANG,
+			    b->role);
 		return draw_wrap(y, x + b->indent, w - b->indent, rows, skip,
-		    b->text + pre, b->role);
+		    b->text + GUIDE_HANG, b->role);
 	}
 	return draw_wrap(y, x, w, rows, skip, b->text, b->role);
 }
