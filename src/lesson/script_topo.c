@@ -21,7 +21,8 @@ static const char *const script_queue_keys[] = { "name", "type", "durable",
 	"max_length", "overflow", "delivery_limit", "role", NULL };
 static const char *const script_binding_keys[] = { "exchange", "queue",
 	"key", "match", "args", NULL };
-static const char *const script_consumer_keys[] = { "name", "queue", NULL };
+static const char *const script_consumer_keys[] = { "name", "queue",
+	"effect", NULL };
 static const char *const script_target_keys[] = { "exchange", "key", NULL };
 
 /* In the order of enum exchange_type, x-delayed-message last. */
@@ -431,6 +432,7 @@ script_consumers(struct script_loader *ld, const config_setting_t *list)
 		const config_setting_t *g = config_setting_get_elem(list,
 		    (unsigned)i);
 		struct topo_consumer c;
+		struct script_text effect = { NULL, NULL };
 		int lines[SCRIPT_MAX_DECLS];
 		const char *name, *queue = NULL;
 		char where[48];
@@ -446,11 +448,17 @@ script_consumers(struct script_loader *ld, const config_setting_t *list)
 			snprintf(where, sizeof where, "consumer '%s'",
 			    SCRIPT_CLIP(name));
 		script_keys(ld, g, script_consumer_keys, where);
+		script_text(ld, g, "effect", 0, where, &effect);
 		if (script_ref(ld, g, "queue", 1, where, "queue", ld->qnames,
-		    &queue) <= 0 || name == NULL)
+		    &queue) <= 0 || name == NULL) {
+			free(effect.en);
+			free(effect.zh);
 			continue;
+		}
 		c.name = xstrdup(name);
 		c.queue = xstrdup(queue);
+		c.effect_en = effect.en;
+		c.effect_zh = effect.zh;
 		c.line = script_src_line(ld, g);
 		ld->cnames[t->nconsumers] = c.name;
 		t->consumers[t->nconsumers++] = c;

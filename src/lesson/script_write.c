@@ -187,6 +187,13 @@ script_write_topology(struct script_write_buf *b, const struct topology *t)
 		script_write_put(b, "%s\n    {", i ? "," : "");
 		script_write_kv(b, "name", t->consumers[i].name);
 		script_write_kv(b, "queue", t->consumers[i].queue);
+		if (t->consumers[i].effect_en) {
+			script_write_put(b, " effect = { en = ");
+			script_write_str(b, t->consumers[i].effect_en);
+			script_write_put(b, "; zh = ");
+			script_write_str(b, t->consumers[i].effect_zh);
+			script_write_put(b, "; };");
+		}
 		script_write_put(b, " }");
 	}
 	script_write_put(b, " );\n  publish = {");

@@ -220,6 +220,34 @@ session_route_note(struct session *ss, const struct event *ev)
 	}
 }
 
+/*
+ * Formats `ev` as a transcript line into buf, except that a consumer's
+ * work done reads as that consumer's own effect, in the session's language
+ * (lesson 02's refund consumer records a refund, it marks no order paid).
+ */
+static void
+session_format(const struct session *ss, char *buf, size_t len,
+    const struct event *ev, int with_time)
+{
+	const char *kt = event_kind_text(EV_WORK_DONE), *effect = NULL;
+	char *at, *rest;
+
+	event_format(buf, len, ev, with_time);
+	if (ev->kind != EV_WORK_DONE || ev->where == NULL)
+		return;
+	for (size_t i = 0; i < ss->s->topo.nconsumers; i++) {
+		const struct topo_consumer *c = &ss->s->topo.consumers[i];
+		if (strcmp(c->name, ev->where) == 0 && c->effect_en)
+			effect = ss->o.lang && strcmp(ss->o.lang, "zh") == 0 ?
+			    c->effect_zh : c->effect_en;
+	}
+	if (effect == NULL || (at = strstr(buf, kt)) == NULL)
+		return;
+	rest = xstrdup(at + strlen(kt));
+	snprintf(at, len - (size_t)(at - buf), "%s%s", effect, rest);
+	free(rest);
+}
+
 static void
 session_sink(void *ctx, const struct event *ev)
 {
@@ -239,7 +267,7 @@ session_sink(void *ctx, const struct event *ev)
 	ln->kind = ev->kind;
 	ln->actor = ev->actor;
 	ln->msg = ev->msg;
-	event_format(ln->text, sizeof ln->text, ev, 0);
+	session_format(ss, ln->text, sizeof ln->text, ev, 0);
 
 	if (ss->nhist < SESSION_HISTORY_MAX) {
 		struct session_hist *h;
@@ -1159,7 +1187,8 @@ session_timeline(const struct session *ss, uint32_t msg)
 		return xstrdup("");
 	for (size_t i = 0; i < ss->nhist; i++)
 		if (ss->hist[i].ev.msg == msg) {
-			event_format(line, sizeof line, &ss->hist[i].ev, 1);
+			session_format(ss, line, sizeof line, &ss->hist[i].ev,
+			    1);
 			fprintf(f, "%s\n", line);
 		}
 	if (le) {

@@ -96,6 +96,10 @@ topology_copy(const struct topology *src)
 		t->consumers[i] = src->consumers[i];
 		t->consumers[i].name = xstrdup(src->consumers[i].name);
 		t->consumers[i].queue = xstrdup(src->consumers[i].queue);
+		t->consumers[i].effect_en = src->consumers[i].effect_en ?
+		    xstrdup(src->consumers[i].effect_en) : NULL;
+		t->consumers[i].effect_zh = src->consumers[i].effect_zh ?
+		    xstrdup(src->consumers[i].effect_zh) : NULL;
 	}
 	t->publish_exchange = xstrdup(src->publish_exchange ?
 	    src->publish_exchange : "");
@@ -132,8 +136,7 @@ topology_clear(struct topology *t)
 	}
 	free(t->bindings);
 	for (i = 0; i < t->nconsumers; i++) {
-		free(t->consumers[i].name);
-		free(t->consumers[i].queue);
+		topology_consumer_clear(&t->consumers[i]);
 	}
 	free(t->consumers);
 	free(t->publish_exchange);
@@ -248,6 +251,16 @@ topology_binding_arg(struct topo_binding *b, const char *key,
 	b->args[b->nargs].key = xstrdup(key);
 	b->args[b->nargs].value = xstrdup(value);
 	b->nargs++;
+}
+
+void
+topology_consumer_clear(struct topo_consumer *c)
+{
+	free(c->name);
+	free(c->queue);
+	free(c->effect_en);
+	free(c->effect_zh);
+	c->name = c->queue = c->effect_en = c->effect_zh = NULL;
 }
 
 struct topo_consumer *

@@ -68,6 +68,9 @@ struct topo_binding {
 struct topo_consumer {
 	char *name;
 	char *queue;
+	/* What its work does to the business, as the screen's event log
+	 * words it in English and Chinese; NULL: an order marked paid. */
+	char *effect_en, *effect_zh;
 	int line;
 };
 
@@ -109,6 +112,8 @@ struct topo_exchange *topology_add_exchange(struct topology *t,
     const char *name, enum exchange_type type, int durable);
 struct topo_consumer *topology_add_consumer(struct topology *t,
     const char *name, const char *queue);
+/* Frees what consumer `c` owns and sets its pointers to NULL. */
+void topology_consumer_clear(struct topo_consumer *c);
 /* Zeroed queue spec with every optional value "none". */
 void topology_queue_init(struct topo_queue *q);
 

@@ -186,8 +186,7 @@ build_drop_consumers(struct topology *t, const char *name, const char *q)
 
 		if (name ? strcmp(c->name, name) == 0 :
 		    strcmp(c->queue, q) == 0) {
-			free(c->name);
-			free(c->queue);
+			topology_consumer_clear(c);
 			dropped++;
 			continue;
 		}

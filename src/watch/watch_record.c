@@ -63,8 +63,7 @@ wr_topology(struct watch_ctl *w)
 	for (size_t i = 0; i < t->nconsumers; i++) {
 		struct topo_consumer c = t->consumers[i];
 		if (!wr_queue_known(t, c.queue)) {
-			free(c.name);
-			free(c.queue);
+			topology_consumer_clear(&c);
 			continue;
 		}
 		wr_name(c.name);

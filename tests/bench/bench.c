@@ -51,7 +51,7 @@ bench_topology(void)
 	static struct topo_binding b = { (char *)"pay.direct",
 		(char *)"trade.pay", (char *)"pay.success", NULL, 0, 1, 0 };
 	static struct topo_consumer c = { (char *)"trade", (char *)"trade.pay",
-		0 };
+		NULL, NULL, 0 };
 	static struct topology t;
 
 	topology_queue_init(&q);

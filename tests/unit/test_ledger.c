@@ -872,7 +872,7 @@ static struct topology *
 topo_trade(void)
 {
 	static struct topo_consumer c = { (char *)"trade", (char *)"trade.pay",
-		0 };
+		NULL, NULL, 0 };
 	static struct topology t;
 
 	t.consumers = &c;

@@ -548,6 +548,63 @@ test_tick_returns_the_engines_error(void **state)
 	script_free(s);
 }
 
+/*
+ * A consumer with an effect of its own names it in the event log and the
+ * message's timeline, in the session's language; one without says "order
+ * marked paid". A recording keeps the effect.
+ */
+static void
+test_consumer_effect_words_the_log(void **state)
+{
+	static const char text[] =
+	    "id = \"t\";\ntitle = { en = \"T\"; zh = \"T\"; };\nseed = 3;\n"
+	    "topology = {\n"
+	    "  exchanges = ( { name = \"x\"; type = \"direct\"; } );\n"
+	    "  queues = ( { name = \"q\"; }, { name = \"r\"; } );\n"
+	    "  bindings = ( { exchange = \"x\"; queue = \"q\"; key = \"k\"; },\n"
+	    "    { exchange = \"x\"; queue = \"r\"; key = \"k\"; } );\n"
+	    "  consumers = ( { name = \"c\"; queue = \"q\"; },\n"
+	    "    { name = \"refund\"; queue = \"r\";\n"
+	    "      effect = { en = \"refund recorded\"; zh = \"退款已入账\"; }; } );\n"
+	    "  publish = { exchange = \"x\"; key = \"k\"; };\n"
+	    "};\ntoggles = { work_ms = 5; };\n"
+	    "steps = ( { do = \"publish\"; count = 1; }, { do = \"settle\"; } );\n";
+	const char *langs[] = { "en", "zh" };
+	const char *want[] = { "refund recorded", "退款已入账" };
+	(void)state;
+
+	for (int l = 0; l < 2; l++) {
+		struct script *s = unit_script(text, "t.cfg");
+		struct session_opts o;
+		const struct session_logline *lines;
+		char *cause = NULL, *tl;
+		int effect = 0, paid = 0;
+		struct session *ss;
+
+		memset(&o, 0, sizeof o);
+		o.lang = langs[l];
+		ss = session_create(s, SESSION_SANDBOX, &o, &cause);
+		assert_non_null(ss);
+		assert_int_equal(session_publish(ss, 1, &cause), 0);
+		run_quiet(ss);
+		for (size_t i = 0, n = session_log(ss, &lines); i < n; i++) {
+			const struct session_logline *ln = session_log_at(ss, i);
+			if (ln->kind != EV_WORK_DONE)
+				continue;
+			effect += strstr(ln->text, want[l]) != NULL &&
+			    strstr(ln->text, "refund") != NULL;
+			paid += strstr(ln->text, "order marked paid") != NULL;
+		}
+		assert_int_equal(effect, 1);  /* refund's copy */
+		assert_int_equal(paid, 1);    /* c's copy */
+		tl = session_timeline(ss, 1);
+		assert_non_null(strstr(tl, want[l]));
+		free(tl);
+		session_free(ss);
+		script_free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -563,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_tick_returns_the_engines_error),
 		cmocka_unit_test(test_seed_bound_story_not_judged_on_another_seed),
 		cmocka_unit_test(test_unknown_queue_field_fails_alike),
+		cmocka_unit_test(test_consumer_effect_words_the_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

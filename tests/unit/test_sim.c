@@ -54,7 +54,8 @@ fixture_init(struct fixture *f, uint64_t seed)
 	f->q.name = (char *)"q";
 	f->b = (struct topo_binding){ (char *)"x", (char *)"q", (char *)"k",
 		NULL, 0, 1, 0 };
-	f->c = (struct topo_consumer){ (char *)"c", (char *)"q", 0 };
+	f->c = (struct topo_consumer){ (char *)"c", (char *)"q", NULL, NULL,
+		0 };
 	f->topo.exchanges = &f->x;
 	f->topo.nexchanges = 1;
 	f->topo.queues = &f->q;
@@ -304,8 +305,10 @@ test_round_robin_and_fanout_services(void **state)
 	fixture_init(&f, 1);
 	ops->destroy(f.e);
 	f.e = ops->create(&o, &cause);
-	cs[0] = (struct topo_consumer){ (char *)"c1", (char *)"q", 0 };
-	cs[1] = (struct topo_consumer){ (char *)"c2", (char *)"q", 0 };
+	cs[0] = (struct topo_consumer){ (char *)"c1", (char *)"q", NULL, NULL,
+		0 };
+	cs[1] = (struct topo_consumer){ (char *)"c2", (char *)"q", NULL, NULL,
+		0 };
 	f.topo.consumers = cs;
 	f.topo.nconsumers = 2;
 	set(&f, TOGGLE_PREFETCH, 1);
@@ -331,8 +334,8 @@ test_round_robin_and_fanout_services(void **state)
 		NULL, 0, 1, 0 };
 	bs[1] = (struct topo_binding){ (char *)"x", (char *)"q2", (char *)"",
 		NULL, 0, 1, 0 };
-	cs[0] = (struct topo_consumer){ (char *)"c1", (char *)"q1", 0 };
-	cs[1] = (struct topo_consumer){ (char *)"c2", (char *)"q2", 0 };
+	cs[0] = (struct topo_consumer){ .name = (char *)"c1", .queue = (char *)"q1" };
+	cs[1] = (struct topo_consumer){ .name = (char *)"c2", .queue = (char *)"q2" };
 	f.topo.queues = qs;
 	f.topo.nqueues = 2;
 	f.topo.bindings = bs;

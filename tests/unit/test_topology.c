@@ -88,8 +88,10 @@ source_init(struct source *s)
 	s->b[2] = (struct topo_binding){ s->x1, s->q0, s->b0key, NULL, 0, 1,
 		12 };
 
-	s->c[0] = (struct topo_consumer){ s->c0, s->q0, 20 };
-	s->c[1] = (struct topo_consumer){ s->c1, s->q1, 21 };
+	s->c[0] = (struct topo_consumer){ .name = s->c0, .queue = s->q0,
+	    .line = 20 };
+	s->c[1] = (struct topo_consumer){ .name = s->c1, .queue = s->q1,
+	    .line = 21 };
 
 	s->topo.exchanges = s->x;
 	s->topo.nexchanges = 2;
