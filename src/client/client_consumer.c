@@ -169,7 +169,6 @@ client_consumer_failed(struct client *cl, int ci, struct broker_msg *m)
 		return;
 	}
 	if ((wait = service_retry_wait(cl->toggles, c->attempt)) >= 0) {
-		client_cemit(cl, ci, EV_RETRY, m->id, 0, c->attempt + 1, NULL);
 		client_arm(cl, client_now(cl) + wait, CLIENT_T_RETRY,
 		    c->gen, (uint32_t)ci, c->job);
 		return;
@@ -200,6 +199,10 @@ client_consumer_retry(struct client *cl, int ci)
 {
 	struct client_consumer *c = &cl->cons[ci];
 
+	/* Logged when the attempt starts, not when the wait began. */
+	if (c->buf.len > 0)
+		client_cemit(cl, ci, EV_RETRY, broker_ring_at(&c->buf, 0)->id, 0,
+		    c->attempt + 1, NULL);
 	c->attempt++;
 	client_arm(cl, client_now(cl) +
 	    cl->toggles[TOGGLE_WORK_MS] * 1000, CLIENT_T_WORK, c->gen,
