@@ -198,59 +198,125 @@ event_print_text(FILE *out, const struct event *ev)
 	fputc('\n', out);
 }
 
+/*
+ * A JSON line is built in a buffer and written with one fwrite: a watched
+ * application's frames are printed one per line at tens of thousands a
+ * second, and stdio's per-character calls were a fifth of its CPU.
+ */
+struct event_jbuf {
+	FILE *out;
+	size_t n;
+	char b[1024];
+};
+
+static void
+event_jput(struct event_jbuf *j, const char *s, size_t len)
+{
+	if (j->n + len > sizeof j->b) {
+		fwrite(j->b, 1, j->n, j->out);
+		j->n = 0;
+	}
+	if (len > sizeof j->b) {
+		fwrite(s, 1, len, j->out);
+		return;
+	}
+	memcpy(j->b + j->n, s, len);
+	j->n += len;
+}
+
+/* Appends `s` as a JSON string literal: runs of plain bytes at once. */
+static void
+event_jstr(struct event_jbuf *j, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	char esc[8];
+
+	event_jput(j, "\"", 1);
+	for (;; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		event_jput(j, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		switch (*p) {
+		case '"': event_jput(j, "\\\"", 2); break;
+		case '\\': event_jput(j, "\\\\", 2); break;
+		case '\n': event_jput(j, "\\n", 2); break;
+		case '\t': event_jput(j, "\\t", 2); break;
+		case '\r': event_jput(j, "\\r", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			event_jput(j, esc, 6);
+		}
+		run = p + 1;
+	}
+	event_jput(j, "\"", 1);
+}
+
+/* Appends `key` (a literal with its punctuation) and a decimal value. */
+static void
+event_jint(struct event_jbuf *j, const char *key, int64_t v)
+{
+	char d[24];
+	size_t i = sizeof d;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	event_jput(j, key, strlen(key));
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
+	event_jput(j, d + i, sizeof d - i);
+}
+
+static void
+event_jkey_str(struct event_jbuf *j, const char *key, const char *v)
+{
+	event_jput(j, key, strlen(key));
+	event_jstr(j, v);
+}
+
 void
 event_json_string(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\r': fputs("\\r", out); break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
+	struct event_jbuf j;
+
+	j.out = out;
+	j.n = 0;
+	event_jstr(&j, s);
+	fwrite(j.b, 1, j.n, out);
 }
 
 void
 event_print_json(FILE *out, const struct event *ev)
 {
 	char frame[96];
+	struct event_jbuf j;
 
+	j.out = out;
+	j.n = 0;
 	event_frame(frame, sizeof frame, ev);
-	fprintf(out, "{\"t_us\":%" PRId64 ",\"kind\":", ev->t);
-	event_json_string(out, event_kind_ids[ev->kind]);
-	fputs(",\"frame\":", out);
-	event_json_string(out, frame);
-	fputs(",\"actor\":", out);
-	event_json_string(out, event_actor_name(ev->actor));
+	event_jint(&j, "{\"t_us\":", ev->t);
+	event_jkey_str(&j, ",\"kind\":", event_kind_ids[ev->kind]);
+	event_jkey_str(&j, ",\"frame\":", frame);
+	event_jkey_str(&j, ",\"actor\":", event_actor_name(ev->actor));
 	if (ev->msg)
-		fprintf(out, ",\"msg\":%" PRIu32, ev->msg);
+		event_jint(&j, ",\"msg\":", ev->msg);
 	if (ev->code)
-		fprintf(out, ",\"code\":%d", ev->code);
-	fprintf(out, ",\"flag\":%d", ev->flag);
-	if (ev->where) {
-		fputs(",\"where\":", out);
-		event_json_string(out, ev->where);
-	}
+		event_jint(&j, ",\"code\":", ev->code);
+	event_jint(&j, ",\"flag\":", ev->flag);
+	if (ev->where)
+		event_jkey_str(&j, ",\"where\":", ev->where);
 	if (ev->kind == EV_LOST || ev->kind == EV_DISCARD) {
-		fputs(",\"reason\":", out);
-		event_json_string(out, event_reason_name(ev->reason));
-		fputs(",\"hop\":", out);
-		event_json_string(out, event_reason_hop(ev->reason));
-		fputs(",\"notice\":", out);
-		event_json_string(out, event_notice_name(ev->notice));
+		event_jkey_str(&j, ",\"reason\":",
+		    event_reason_name(ev->reason));
+		event_jkey_str(&j, ",\"hop\":", event_reason_hop(ev->reason));
+		event_jkey_str(&j, ",\"notice\":",
+		    event_notice_name(ev->notice));
 	}
-	if (ev->detail) {
-		fputs(",\"detail\":", out);
-		event_json_string(out, ev->detail);
-	}
-	fputs("}\n", out);
+	if (ev->detail)
+		event_jkey_str(&j, ",\"detail\":", ev->detail);
+	event_jput(&j, "}\n", 2);
+	fwrite(j.b, 1, j.n, out);
 }

@@ -188,7 +188,10 @@ watch_track_now(const struct watch_track *t)
 static struct wt_slot *
 wt_find(struct watch_track *t, uint64_t key, const char *str)
 {
-	size_t mask = t->nslots - 1, i = (size_t)key & mask;
+	/* Keys are mixed first: digests and ids that share low bits would
+	 * otherwise crowd one run of slots. */
+	size_t mask = t->nslots - 1,
+	    i = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
 
 	for (;;) {
 		struct wt_slot *s = &t->slots[i];

@@ -769,6 +769,28 @@ test_json_omits_absent_fields(void **state)
 	free(line);
 }
 
+/* A string longer than the line buffer comes out whole and in order. */
+static void
+test_json_long_string(void **state)
+{
+	char in[3001], want[3 * 1000 + 1000 * 2 + 3], *got;
+	size_t o = 0;
+	(void)state;
+
+	want[o++] = '"';
+	for (int i = 0; i < 1000; i++) {
+		memcpy(in + 3 * i, i % 2 ? "a\"b" : "c\\d", 3);
+		memcpy(want + o, i % 2 ? "a\\\"b" : "c\\\\d", 4);
+		o += 4;
+	}
+	in[3000] = '\0';
+	want[o++] = '"';
+	want[o] = '\0';
+	got = capture_json_string(in);
+	assert_string_equal(got, want);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -792,6 +814,7 @@ main(void)
 		cmocka_unit_test(test_json_escapes_every_control),
 		cmocka_unit_test(test_json_every_kind),
 		cmocka_unit_test(test_json_omits_absent_fields),
+		cmocka_unit_test(test_json_long_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
