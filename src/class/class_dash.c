@@ -143,8 +143,9 @@ class_question_count(struct class_dash *d, size_t lesson,
 		memset(q, 0, sizeof *q);
 		q->lesson = lesson;
 		q->question = ev->question;
-		q->number = ev->number;
 	}
+	if (ev->number > 0)  /* a lab too old to send it sends 0 */
+		q->number = ev->number;
 	if ((size_t)ev->choice >= q->nchoices) {
 		cap = q->nchoices;
 		q->choices = xgrow_zero(q->choices, &cap, (size_t)ev->choice + 1,
@@ -361,8 +362,10 @@ class_dash_json(const struct class_dash *d, FILE *f, int64_t now_ms,
 		const struct class_dash_question *q = &d->questions[i];
 		fprintf(f, "%s{\"lesson\":", i ? "," : "");
 		class_jstr(f, d->lessons[q->lesson]);
-		fprintf(f, ",\"question\":%d,\"right\":%u,\"choices\":[",
-		    q->question, q->right);
+		fprintf(f, ",\"question\":%d,", q->question);
+		if (q->number > 0)
+			fprintf(f, "\"number\":%d,", q->number);
+		fprintf(f, "\"right\":%u,\"choices\":[", q->right);
 		for (size_t c = 0; c < q->nchoices; c++)
 			fprintf(f, "%s%u", c ? "," : "", q->choices[c]);
 		fputs("]}", f);

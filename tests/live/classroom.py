@@ -43,7 +43,11 @@ def expected(sent):
     for e in sent:
         opened[e["lesson"]].add(e["id"].rsplit("-", 1)[0])
         if e["kind"] == "answer":
-            choices[(e["lesson"], e["question"])][e["choice"]] += 1
+            # Keyed by the step's number on screen, as the dashboard
+            # shows it (a question is never a chained step, so no two
+            # questions of a lesson share one).
+            choices[(e["lesson"], e.get("number", e["question"] + 1))][
+                e["choice"]] += 1
         if e["kind"] == "challenge" and e.get("met"):
             solved[e["lesson"]].add(e["id"].rsplit("-", 1)[0])
     return students, choices, opened, solved
@@ -88,7 +92,7 @@ def check_screen(lang, sent, screens):
     if not q:
         return bad + ["no current question on the screen"]
     m = re.search(w["question"], first[q[0]])
-    lesson, step = m.group(1), int(m.group(2)) - 1
+    lesson, step = m.group(1), int(m.group(2))
     want = choices.get((lesson, step), collections.Counter())
     have = {}
     for l in first[q[0] + 1:]:
@@ -105,7 +109,7 @@ def check_screen(lang, sent, screens):
                    (lesson, step, m.group(3), sum(want.values())))
     return bad or ["ok: %d students, %d events, %d solve rates, question "
                    "%s/%d %s" % (len(students), len(sent), rates, lesson,
-                                 step + 1, dict(sorted(want.items())))]
+                                 step, dict(sorted(want.items())))]
 
 
 def main():

@@ -181,7 +181,7 @@ wait_screen student "You predicted 2"
 # Leaving follow mode: the teacher moves on, the student stays.
 t send-keys -t student @
 wait_screen student "@ follows Chen again"
-sstep=$(grep -o "step [0-9]* of 13" "$tmp/student.screen" | head -1)
+sstep=$(grep -o "step [0-9]* of 9" "$tmp/student.screen" | head -1)
 t send-keys -t teacher 2
 for _ in 1 2 3 4; do
 	sleep 0.4
@@ -190,10 +190,10 @@ done
 sleep 1.5
 t capture-pane -p -t teacher >"$tmp/teacher.screen"
 t capture-pane -p -t student >"$tmp/student.screen"
-tstep=$(grep -o "step [0-9]* of 13" "$tmp/teacher.screen" | head -1)
+tstep=$(grep -o "step [0-9]* of 9" "$tmp/teacher.screen" | head -1)
 # The student's own step may still play out after its answer (the verdict
 # shows at once and the step goes on), but never follows the teacher's.
-scur=$(grep -o "step [0-9]* of 13" "$tmp/student.screen" | head -1)
+scur=$(grep -o "step [0-9]* of 9" "$tmp/student.screen" | head -1)
 if [ -n "$sstep" ] && [ -n "$scur" ] && [ "$tstep" != "$scur" ] &&
     ! grep -qi "following Chen" "$tmp/student.screen"; then
 	ok "classroom: @ leaves follow mode (the teacher went on to $tstep, the student is at $scur)"
