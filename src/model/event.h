@@ -129,7 +129,7 @@ enum event_kind {
 	_(DROP_HEAD, "drop_head", "queue",                                     \
 	  "dropped from the head of a full queue")                             \
 	_(BROKER_CRASH, "broker_crash", "queue",                               \
-	  "the broker went down before the message was safe on disk")          \
+	  "the broker went down while the message was only in memory")        \
 	_(QUEUE_DELETED, "queue_deleted", "queue",                             \
 	  "its queue was deleted")                                             \
 	_(EXPIRED, "expired", "queue",                                         \

@@ -60,9 +60,13 @@ header_draw(struct pane *p, struct lab *lab)
 		snprintf(right, sizeof right, " %s %s [%s] ", mode, clock,
 		    _("paused"));
 	else if (lab_animating(lab))
+		/* An instant with events is held for the eye to follow, so
+		 * the clock then runs far slower than the speed's label:
+		 * say so, not only "1x". */
 		snprintf(right, sizeof right, " %s %s %s %s ", mode, clock,
 		    lab_speed_label(lab), lab->jump_us >= 1000000 ?
-		    _("(skipping)") : _("(running)"));
+		    _("(skipping)") : lab->quiet_us == 0 ? _("(slow motion)") :
+		    _("(running)"));
 	else
 		snprintf(right, sizeof right, " %s %s %s ", mode, clock,
 		    lab_speed_label(lab));

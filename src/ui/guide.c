@@ -132,7 +132,13 @@ guide_action(const struct script *s, size_t at, char *buf, size_t len)
 		snprintf(buf, len, "%s", _("start the broker again"));
 		break;
 	case ACT_WAIT:
-		snprintf(buf, len, _("let %lld ms pass"), (long long)a->ms);
+		/* A wait that ends once its state holds may end early. */
+		if (a->until_met)
+			snprintf(buf, len, _("let up to %lld ms pass"),
+			    (long long)a->ms);
+		else
+			snprintf(buf, len, _("let %lld ms pass"),
+			    (long long)a->ms);
 		break;
 	case ACT_SETTLE:
 		snprintf(buf, len, "%s", _("run until things settle"));

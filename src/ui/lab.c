@@ -507,9 +507,13 @@ lab_progress(struct lab *lab, int answered, int right)
 	if (lab->o.progress == NULL || lab->mode != SESSION_LESSON)
 		return;
 	e = progress_get(lab->o.progress, lab->script->id);
-	e->nsteps = (unsigned)lab->script->nsteps;
-	done = ls->challenge_on ? (unsigned)lab->script->nsteps :
-	    (unsigned)ls->step;
+	/* Counted as the header numbers steps (script_step_number); a file
+	 * written when every step counted is brought down to that. */
+	e->nsteps = (unsigned)script_step_number(lab->script, SIZE_MAX);
+	done = ls->challenge_on ? e->nsteps : ls->step == 0 ? 0 :
+	    (unsigned)script_step_number(lab->script, ls->step - 1);
+	if (e->steps_done > e->nsteps)
+		e->steps_done = e->nsteps;
 	if (done > e->steps_done)
 		e->steps_done = done > e->nsteps ? e->nsteps : done;
 	/* Met alone beats met after looking at the solution. */

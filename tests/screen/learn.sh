@@ -328,7 +328,7 @@ keys Enter
 check "i13 timeline: plain English on what the producer got" \
     eval 'has "Lost at queue" && has "producer was told nothing."'
 check "i13 timeline: a long line wraps instead of being cut" \
-    hasre "^│ went down before the message was safe on disk"
+    hasre "^│ went down while the message was only in memory"
 keys Escape
 
 echo "== issue 13: tokens follow the legend, lost list stays"

@@ -432,7 +432,7 @@ test_text_lost_silent(void **state)
 	check_one_line(line);
 	check_order(line, "LOST", "m3");
 	check_contains(line, " q [broker_crash at queue: the broker went down "
-	    "before the message was safe on disk; producer told: nothing]\n");
+	    "while the message was only in memory; producer told: nothing]\n");
 	free(line);
 }
 

@@ -724,8 +724,8 @@ test_print_summary(void **state)
 	check_contains(text, "lost 3 (silently 2, producer told 1)");
 	check_contains(text, "broker_crash");
 	check_contains(text, "queue_full");
-	check_contains(text, "the broker went down before the message was "
-	    "safe on disk");
+	check_contains(text, "the broker went down while the message was "
+	    "only in memory");
 	/* Only reasons that happened get a line. */
 	assert_null(strstr(text, "unroutable"));
 	assert_null(strstr(text, "network"));
