@@ -355,7 +355,7 @@ start 80 24 "$BIN" lab lessons/09-idempotency.cfg
 has "Lesson: step 1 of" >/dev/null
 advance "step 5 of" 1 30
 check "regression: a long question keeps every choice at 80x24" \
-    eval 'has "3) They are lost" && has "Press 1-3 to answer."'
+    eval 'has "3) Lost: their confirms never came" && has "Press 1-3 to answer."'
 start 80 24 "$BIN" lab $L1
 check "regression: short toggle labels, not cut words" \
     eval 'has "x dur." && has "e boot" && gone "durab "'
