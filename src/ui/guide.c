@@ -378,6 +378,18 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		lab->qa_open = 0;
 		return GUIDE_SHOWN;
 	}
+	/* A prediction is about things as they stand: what would change
+	 * them waits for the answer. */
+	st = session_current_step(lab->ss);
+	if (st && st->ask && !session_lesson(lab->ss)->answered &&
+	    (k->kind == KEYS_TOGGLE || k->kind == KEYS_FAILURE ||
+	    (k->kind == KEYS_COMMAND && (k->id == CMD_PUBLISH ||
+	    k->id == CMD_BURST || k->id == CMD_SET || k->id == CMD_BROKER ||
+	    k->id == CMD_CONSUMERS)))) {
+		lab_status(lab, 1, _("Answer first (1-%zu): the question is "
+		    "about things as they stand."), st->ask->nchoices);
+		return GUIDE_SHOWN;
+	}
 	if ((st = session_learner_step(lab->ss)) == NULL)
 		return GUIDE_PASS;
 	switch (k->kind) {

@@ -75,6 +75,9 @@ advance "Press 1-" "" 10
 check "question: choices numbered" eval 'has "Predict:" && has "1) " && has "2) "'
 keys Space
 check "question: space waits for a prediction" has "First predict"
+keys N
+check "question: a failure key waits for the answer" \
+    eval 'has "Answer first (1-3)" && lacks "failure (connection_lost)" && lacks "net (N)"'
 keys 2
 check "question: verdict at once after the answer" has "You predicted 2"
 check "question: space then reads on" eval 'keys G; sleep 0.3; keys Space; lacks "You predicted 2"' 
