@@ -211,7 +211,9 @@ session_route_note(struct session *ss, const struct event *ev)
 			    "404 m%" PRIu32, ev->msg);
 		break;
 	case EV_LOST:
-		if (ev->reason == LOSS_UNROUTABLE)
+		/* A returned message's loss follows its basic.return: the
+		 * exchange handed it back, it did not drop it silently. */
+		if (ev->reason == LOSS_UNROUTABLE && ev->notice != NOTICE_RETURN)
 			snprintf(ss->last_route, sizeof ss->last_route,
 			    "unroutable m%" PRIu32, ev->msg);
 		break;

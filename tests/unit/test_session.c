@@ -605,6 +605,29 @@ test_consumer_effect_words_the_log(void **state)
 	}
 }
 
+/* The exchange's last routing says "returned" for a mandatory message
+ * handed back, though its loss (told by the return) comes after it. */
+static void
+test_last_route_keeps_a_return(void **state)
+{
+	for (int mandatory = 0; mandatory < 2; mandatory++) {
+		struct script *s = load();
+		struct session *ss = start(s, SESSION_SANDBOX);
+		char *cause = NULL;
+
+		assert_int_equal(session_toggle(ss, TOGGLE_MANDATORY, mandatory,
+		    &cause), 0);
+		assert_int_equal(session_fail(ss, FAIL_UNROUTABLE, &cause), 0);
+		assert_int_equal(session_publish(ss, 1, &cause), 0);
+		run_quiet(ss);
+		assert_non_null(strstr(session_last_route(ss), mandatory ?
+		    "returned 312" : "unroutable"));
+		session_free(ss);
+		script_free(s);
+	}
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -621,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_seed_bound_story_not_judged_on_another_seed),
 		cmocka_unit_test(test_unknown_queue_field_fails_alike),
 		cmocka_unit_test(test_consumer_effect_words_the_log),
+		cmocka_unit_test(test_last_route_keeps_a_return),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
