@@ -50,6 +50,12 @@ enum script_action_kind {
 	ACT_STOP,     /* stop a consumer */
 };
 
+/* What the screen's publish keys send (+ one, * a burst): a learner step
+ * that publishes must publish one of these, with the topology's
+ * defaults. */
+#define SCRIPT_KEY_PUBLISH 1
+#define SCRIPT_KEY_BURST 10
+
 struct script_action {
 	enum script_action_kind kind;
 	/* ACT_PUBLISH; the strings are owned by the script. */

@@ -531,8 +531,10 @@ script_question(struct script_loader *ld, const config_setting_t *g,
 /*
  * learner = true: the learner performs the step's action by a key. Only
  * actions a key can do qualify: a toggle step setting on/off or choice
- * toggles (a key steps through all their values), a failure, restart, and
- * consume/stop of every consumer (the consumers key acts on all of them).
+ * toggles (a key steps through all their values), a failure, restart,
+ * consume/stop of every consumer (the consumers key acts on all of them),
+ * and a publish of one or ten messages with the topology's defaults (+ and
+ * *, SCRIPT_KEY_PUBLISH and SCRIPT_KEY_BURST).
  */
 static void
 script_learner(struct script_loader *ld, const config_setting_t *g,
@@ -567,6 +569,22 @@ script_learner(struct script_loader *ld, const config_setting_t *g,
 	case ACT_FAIL:
 	case ACT_RESTART:
 		break;
+	case ACT_PUBLISH: {
+		const struct publish_req *p = &a->publish;
+		if ((p->count != SCRIPT_KEY_PUBLISH &&
+		    p->count != SCRIPT_KEY_BURST) || p->exchange || p->key ||
+		    p->persistent >= 0 || p->expiration_ms >= 0 ||
+		    p->delay_ms >= 0 || p->every_us > 0 || p->nheaders) {
+			script_report(ld, s, "'learner' needs an action a key "
+			    "can do, but the keys publish %d or %d with the "
+			    "topology's defaults and %s sets more; expected "
+			    "count = %d or %d and nothing else", SCRIPT_KEY_PUBLISH,
+			    SCRIPT_KEY_BURST, where, SCRIPT_KEY_PUBLISH,
+			    SCRIPT_KEY_BURST);
+			st->learner = 0;
+		}
+		break;
+	}
 	case ACT_CONSUME:
 	case ACT_STOP:
 		if (a->consumer) {
@@ -580,9 +598,8 @@ script_learner(struct script_loader *ld, const config_setting_t *g,
 	default:
 		script_report(ld, s, "'learner' needs an action a key can "
 		    "do; %s has %s; expected do = \"toggle\", \"fail\", "
-		    "\"restart\", \"consume\" or \"stop\"", where,
+		    "\"restart\", \"consume\", \"stop\" or \"publish\"", where,
 		    a->kind == ACT_NONE ? "no 'do'" :
-		    a->kind == ACT_PUBLISH ? "do = \"publish\"" :
 		    a->kind == ACT_WAIT ? "do = \"wait\"" :
 		    "do = \"settle\"");
 		st->learner = 0;

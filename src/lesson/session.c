@@ -956,6 +956,10 @@ session_learner_try(struct session *ss, enum script_action_kind kind, int id,
 		if ((int)a->fail.kind != id)
 			return SESSION_TRY_WRONG;
 		break;
+	case ACT_PUBLISH:
+		if ((int64_t)a->publish.count != id)
+			return SESSION_TRY_WRONG;
+		break;
 	case ACT_RESTART:
 	case ACT_CONSUME:
 	case ACT_STOP:

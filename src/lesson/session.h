@@ -205,7 +205,8 @@ enum session_try {
 /*
  * The learner pressed a key for `kind`: ACT_TOGGLE (toggle `id` to
  * `value`, the value its key steps to), ACT_FAIL (failure `id`),
- * ACT_RESTART, ACT_CONSUME or ACT_STOP (every consumer). A key that
+ * ACT_RESTART, ACT_CONSUME or ACT_STOP (every consumer), ACT_PUBLISH (`id`
+ * messages: SCRIPT_KEY_PUBLISH or SCRIPT_KEY_BURST). A key that
  * matches the waiting step plays the step's own action, with the script's
  * parameters (for toggles: once every toggle of its set holds its value;
  * each press before that is applied as the key's toggle). A key that does

@@ -250,6 +250,16 @@ guide_want_text(const struct lab *lab, const struct script_step *st,
 		snprintf(buf, len, _("Press %s to start the broker again."),
 		    guide_key_name(KEYS_COMMAND, CMD_BROKER, key, sizeof key));
 		break;
+	case ACT_PUBLISH:
+		if (a->publish.count == SCRIPT_KEY_BURST)
+			snprintf(buf, len, _("Press %s to publish ten."),
+			    guide_key_name(KEYS_COMMAND, CMD_BURST, key,
+			    sizeof key));
+		else
+			snprintf(buf, len, _("Press %s to publish one."),
+			    guide_key_name(KEYS_COMMAND, CMD_PUBLISH, key,
+			    sizeof key));
+		break;
 	case ACT_CONSUME:
 	case ACT_STOP:
 		snprintf(buf, len, a->kind == ACT_CONSUME ?
@@ -422,6 +432,12 @@ guide_key(struct lab *lab, const struct keys_def *k)
 		if (k->id == CMD_BROKER)
 			r = session_learner_try(lab->ss, ACT_RESTART, 0, 0,
 			    &cause);
+		else if ((k->id == CMD_PUBLISH || k->id == CMD_BURST) &&
+		    st->action.kind == ACT_PUBLISH)
+			/* Elsewhere + and * publish as in free play. */
+			r = session_learner_try(lab->ss, ACT_PUBLISH,
+			    k->id == CMD_BURST ? SCRIPT_KEY_BURST :
+			    SCRIPT_KEY_PUBLISH, 0, &cause);
 		else if (k->id == CMD_CONSUMERS) {
 			/* Z does what the step waits for: the consumers may
 			   still be connecting when it asks to stop them. */

@@ -799,12 +799,12 @@ static int
 cmd_publish(struct lab *lab, int key)
 {
 	char *cause = NULL;
-	uint32_t n = key == '*' ? 10 : 1;
+	uint32_t n = key == '*' ? SCRIPT_KEY_BURST : SCRIPT_KEY_PUBLISH;
 
 	if (session_publish(lab->ss, n, &cause) != 0)
 		lab_cause(lab, cause, _("publish refused"));
 	else
-		lab_status(lab, 0, n == 1 ? _("Published one payment "
+		lab_status(lab, 0, n == SCRIPT_KEY_PUBLISH ? _("Published one payment "
 		    "notice.") : _("Published a burst of ten."));
 	lab_act(lab);
 	return PANE_REDRAW;

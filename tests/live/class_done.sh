@@ -98,7 +98,7 @@ all29() { # step
 }
 
 wait_screen teacher "leading the class" 20
-t send-keys -t teacher Space
+t send-keys -t teacher +
 wait_screen student "Press 1-3 to answer" 20
 t send-keys -t student 2
 # The answers as they come; the node is killed as soon as some are in,

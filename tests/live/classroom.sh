@@ -167,8 +167,8 @@ lab student --student Li --follow
     --sent "$tmp/lead.jsonl" "$url" >"$tmp/lead.sim" 2>&1 &
 leadsim=$!
 wait_screen teacher "leading the class"
-# One step: lesson 01's first question (step index 1, "step 2 of 9").
-t send-keys -t teacher Space
+# One step, the learner's publish (+): lesson 01's first question (step index 1, "step 2 of 9").
+t send-keys -t teacher +
 if wait_screen student "following Chen" &&
     wait_screen student "step 2 of 9" &&
     grep -q "Press 1-3 to answer" "$tmp/student.screen"; then
@@ -268,7 +268,7 @@ RABBITLAB_LESSONS=$LESSONS "$BIN" class simulate --follow --class-name release \
     --sent "$tmp/release.jsonl" "$url" >"$tmp/release.sim" 2>&1 &
 leadsim=$!
 wait_screen teacher2 "leading the class"
-t send-keys -t teacher2 Space
+t send-keys -t teacher2 +
 wait_screen student2 "Press 1-3 to answer"
 t send-keys -t student2 2
 t send-keys -t teacher2 2

@@ -208,12 +208,19 @@ if command -v tmux >/dev/null; then
 	else
 		shot >"$tmp/shot"; ko "screen: the header says live RabbitMQ" "$tmp/shot"
 	fi
-	tmux -S "$sock" send-keys -t lv ' '
+	# Lesson 01 starts with the learner's publish (+).
+	tmux -S "$sock" send-keys -t lv '+'
 	if wait_for "Press 1-3" 20 && ! shot | grep -q "failed ("; then
 		ok "screen: steps run to the question in real time, no check failed"
 	else
 		shot >"$tmp/shot"; ko "screen: steps run to the question" "$tmp/shot"
 	fi
+	# Failure keys wait while a question or the learner's step does:
+	# answer, do step 4 (Z), then kill at step 5, which waits for neither.
+	tmux -S "$sock" send-keys -t lv '2'
+	wait_for "Press Z to stop" 20
+	tmux -S "$sock" send-keys -t lv 'Z'
+	wait_for "Nobody consumes" 20
 	tmux -S "$sock" send-keys -t lv 'K'
 	if wait_for "kill -9" 10 && wait_for "broker +down" 10 -E; then
 		ok "screen: K kills the node (kill -9)"

@@ -25,7 +25,12 @@ screen_setup screen-learn
 echo "== learner steps"
 start 100 30 "$BIN" lab $L1
 has "Lesson: step 1 of" >/dev/null
-keys Space; sleep 0.3
+check "act: lesson 01's first step is the learner's own publish" \
+    has "Your turn. Press + to publish one."
+keys Space
+check "act: space does not publish for the learner" \
+    eval 'has "This step waits for you to act." && has "published     0"'
+keys +; sleep 0.3
 has "Press 1-" >/dev/null
 keys 2
 check "predict: the verdict shows at once after the answer" \
@@ -397,7 +402,7 @@ check "i13 exchange names: shortened in the middle, not cut mid-word" \
 echo "== i13 review: narration when the panes show it"
 start 80 24 "$BIN" lab $L1
 has "Lesson: step 1 of" >/dev/null
-keys Space; sleep 0.3
+keys +; sleep 0.3
 has "Press 1-" >/dev/null
 keys 2; sleep 0.3; keys G; sleep 0.3; keys Space; sleep 0.3
 keys Space; sleep 0.3; keys G
@@ -425,7 +430,7 @@ check "verdict: then space reads on" eval 'keys Space; has "Turn off requeueing"
 echo "== i13 review: the answer screen lists the same options in Chinese"
 start 80 24 "$BIN" --lang zh lab $L1
 has "共 " >/dev/null
-keys Space; sleep 0.3
+keys +; sleep 0.3
 has "按 1-3 作答" >/dev/null
 keys 2
 has "你预测的是 2" >/dev/null
@@ -495,7 +500,7 @@ check "i13c scroll: the text starts at its first line" \
     has "The first line of a very long step."
 check "i13c scroll: the pane says it is cut and names the keys" \
     hasre "lines 1-[0-9]+ of [0-9]+; Down/Up scroll"
-check "i13c scroll: the prompt stays in sight" has "space: publish 1"
+check "i13c scroll: the prompt stays in sight" has "Your turn. Press + to publish one."
 keys Down Down Down Down Down Down Down Down Down Down Down Down
 check "i13c scroll: Down reaches the last words" \
     eval 'has "The very last words." && lacks "The first line of a very"'
