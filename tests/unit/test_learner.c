@@ -66,10 +66,15 @@ test_learner_refused_where_no_key_does_it(void **state)
 {
 	(void)state;
 	unit_fails_with(UNIT_SCRIPT_HEAD
-	    "steps = ( { learner = true; do = \"publish\"; } );\n",
+	    "steps = ( { learner = true; do = \"wait\"; ms = 5; } );\n",
 	    "t.cfg:12: 'learner' needs an action a key can do; step 1 has "
-	    "do = \"publish\"; expected do = \"toggle\", \"fail\", "
-	    "\"restart\", \"consume\" or \"stop\"");
+	    "do = \"wait\"; expected do = \"toggle\", \"fail\", "
+	    "\"restart\", \"consume\", \"stop\" or \"publish\"");
+	unit_fails_with(UNIT_SCRIPT_HEAD
+	    "steps = ( { learner = true; do = \"publish\"; count = 3; } );\n",
+	    "t.cfg:12: 'learner' needs an action a key can do, but the keys "
+	    "publish 1 or 10 with the topology's defaults and step 1 sets "
+	    "more; expected count = 1 or 10 and nothing else");
 	unit_fails_with(UNIT_SCRIPT_HEAD
 	    "steps = ( { learner = true; do = \"toggle\"; "
 	    "set = { prefetch = 3; }; } );\n",
@@ -288,12 +293,36 @@ test_lessons_pace(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A learner publish step takes the key that publishes its count (+ one,
+ * * ten); the other publish key is not what it is about. */
+static void
+test_learner_publish_by_its_key(void **state)
+{
+	struct script *s = unit_script(LEARNER_ONE_STEP(
+	    "  { learner = true; do = \"publish\"; count = 10; }\n"), "t.cfg");
+	struct session *ss = learner_start(s);
+	char *cause = NULL;
+	(void)state;
+
+	assert_non_null(session_learner_step(ss));
+	assert_int_equal(session_learner_try(ss, ACT_PUBLISH,
+	    SCRIPT_KEY_PUBLISH, 0, &cause), SESSION_TRY_WRONG);
+	assert_int_equal(session_learner_try(ss, ACT_PUBLISH,
+	    SCRIPT_KEY_BURST, 0, &cause), SESSION_TRY_DONE);
+	while (session_busy(ss))
+		assert_true(session_tick(ss, 1000000, &cause) >= 0);
+	assert_int_equal(unit_count(ss, "published"), 10);
+	session_free(ss);
+	script_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_learner_loads_and_counts),
 		cmocka_unit_test(test_learner_refused_where_no_key_does_it),
+		cmocka_unit_test(test_learner_publish_by_its_key),
 		cmocka_unit_test(test_learner_session_waits_for_the_key),
 		cmocka_unit_test(test_learner_missed_expectation_taken_back),
 		cmocka_unit_test(test_learner_toggle_two_presses),
