@@ -265,9 +265,11 @@ draw_box(int y, int x, int h, int w, const char *title, enum draw_role role)
 	draw_corner(y, x + w - 1, ACS_URCORNER, role);
 	draw_corner(y + h - 1, x, ACS_LLCORNER, role);
 	draw_corner(y + h - 1, x + w - 1, ACS_LRCORNER, role);
+	/* The title after "┌─", or right after the corner when only that
+	 * keeps it whole (" Exchange " in a 13-column box). */
 	if (title && *title && w > 4) {
-		int n = draw_text(y, x + 2, w - 4, title, DRAW_HEAD);
-		(void)n;
+		int at = text_width(title) > w - 4 ? 1 : 2;
+		draw_text(y, x + at, w - 2 - at, title, DRAW_HEAD);
 	}
 }
 
