@@ -327,9 +327,9 @@ guide_yours(struct guide *g, struct lab *lab, const struct script_step *st,
 		    "lesson expects (%s), so it was taken back. Try again."),
 		    ls->retry_x ? guide_missed(ls->retry_x, ls->retry_got,
 		    missed, sizeof missed) : ls->retry);
-	guide_add(g, 5, DRAW_KEY, _("Your turn. %s"), want);
-	guide_add(g, 2, DRAW_DIM, _("(%s does it for you)"),
-	    guide_key_name(KEYS_COMMAND, CMD_SOLUTION, key, sizeof key));
+	/* One prompt line: "S does it" after the key it stands in for. */
+	guide_add(g, 5, DRAW_KEY, _("Your turn. %s (%s does it for you)"),
+	    want, guide_key_name(KEYS_COMMAND, CMD_SOLUTION, key, sizeof key));
 }
 
 /* The status after a key that is not the waiting step's. */
@@ -505,7 +505,7 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 		 * verdict line gives way before the question does. */
 		if (open)
 			mark = mine && i == q->answer ?
-			    _(" <- your pick: right") : mine ?
+			    _(" <- right") : mine ?
 			    _(" <- your pick") : _(" <- the answer");
 		b = guide_add(g, open ? 4 : 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
 		    "%zu) %s%s", i + 1, guide_text(lab, &q->choices[i]), mark);
@@ -676,8 +676,9 @@ guide_lesson(struct guide *g, struct lab *lab)
 	 * challenge comes first. */
 	for (size_t k = at + 1; k-- > 0;) {
 		if (k < s->nsteps && s->steps[k].say.en) {
-			guide_add(g, k == at || (cur && !cur->ask) ? 4 :
-			    cur ? 2 : 3,
+			/* (With every step done it gives way unmarked: it
+			 * was read when its step played.) */
+			guide_add(g, k == at || (cur && !cur->ask) ? 4 : 2,
 			    DRAW_SAY, "%s",
 			    guide_text(lab, &s->steps[k].say));
 			break;
