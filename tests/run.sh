@@ -296,7 +296,7 @@ cast_lab() {
 	tmux -L "$sock" -f /dev/null new-session -d -x 80 -y 24 \
 	    "env XDG_STATE_HOME=$tmp/state LANG=C.UTF-8 $BIN --size 100x30 --cast $tmp/lab.cast lab lessons/01-first-message.cfg; echo rc=\$?; sleep 30"
 	cast_pane_has "$sock" "step 1 of"
-	tmux -L "$sock" send-keys Space
+	tmux -L "$sock" send-keys +
 	cast_pane_has "$sock" "Press 1-"
 	tmux -L "$sock" send-keys 2
 	cast_pane_has "$sock" "You predicted 2"
