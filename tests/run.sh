@@ -500,7 +500,13 @@ late() {
 		    ! grep -q 'disabled leak detection' "$out"; then
 			ok "fuzz $1 ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out" | awk '{print $2}') runs)"
 		else
-			ko "fuzz $1" "$out"
+			# What matters is at the end (the error, its stack, the
+			# input in base64), not libFuzzer's opening lines.
+			grep -a -A30 '==ERROR\|deadly signal\|ALARM\|timeout after\|out-of-memory' \
+			    "$out" | head -40 >"$out.why"
+			grep -a 'Base64:\|Test unit written\|disabled leak' "$out" >>"$out.why"
+			[ -s "$out.why" ] || tail -40 "$out" >"$out.why"
+			ko "fuzz $1" "$out.why"
 		fi
 	}
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ui/progress.h"
+#include "util/file.h"
 #include "util/xmalloc.h"
 
 #define CLASS_OUTBOX_HEADER "# rabbitlab class outbox 1"
@@ -145,7 +146,7 @@ class_outbox_rewrite(struct class_outbox *ob, char **cause)
 		fclose(ob->f);
 		ob->f = NULL;
 	}
-	if (progress_replace(ob->path, class_outbox_text, ob, cause) != 0)
+	if (file_replace(ob->path, class_outbox_text, ob, cause) != 0)
 		return -1;
 	ob->f = fopen(ob->path, "a");
 	if (ob->f == NULL) {

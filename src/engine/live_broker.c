@@ -52,6 +52,7 @@
 
 #include "engine/live_guard.h"
 #include "engine/live_url.h"
+#include "util/file.h"
 #include "util/mono.h"
 #include "util/xmalloc.h"
 
@@ -339,28 +340,23 @@ lb_envp_free(char **envp)
 	free(envp);
 }
 
-static int
-lb_write_env(char **cause)
+static void
+lb_put_env(FILE *f, void *ctx)
 {
-	char *path = xasprintf("%s/node.env", lb.dir), *tmp;
-	FILE *f;
-
-	tmp = xasprintf("%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		free(path);
-		free(tmp);
-		return -1;
-	}
+	(void)ctx;
 	fputs("# The private RabbitMQ node of rabbitlab: KEY=VALUE lines.\n", f);
 	for (size_t i = 0; i < lb.nenv; i++)
 		fprintf(f, "%s\n", lb.env[i]);
-	fclose(f);
-	rename(tmp, path);
-	free(tmp);
+}
+
+static int
+lb_write_env(char **cause)
+{
+	char *path = xasprintf("%s/node.env", lb.dir);
+	int rc = file_replace(path, lb_put_env, NULL, cause);
+
 	free(path);
-	return 0;
+	return rc;
 }
 
 /* Reads DIR/node.env. Returns 0, or -1 with *cause. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "engine/live_broker.h"
+#include "util/file.h"
 #include "util/mono.h"
 #include "util/xmalloc.h"
 
@@ -267,32 +268,32 @@ lg_reap(const char *dir, char **cause)
 /* ---- the record -------------------------------------------------------- */
 
 /* Writes lg as the record of lg.dir, atomically. Returns 0 or -1. */
+static void
+lg_put_record(FILE *f, void *ctx)
+{
+	(void)ctx;
+	fputs("# The lab that owns this private RabbitMQ node. Once "
+	    "neither it nor\n# its guardian runs, the next lab to "
+	    "start a node removes this one.\n", f);
+	fprintf(f, "lab=%ld %llu\n", (long)lg.lab, lg.lab_start);
+	if (lg.guard > 0)
+		fprintf(f, "guard=%ld %llu\n", (long)lg.guard,
+		    lg.guard_start);
+	fprintf(f, "node=%s\nbeam=%ld\nepmd=%ld\n", lg.node,
+	    (long)lg.beam, (long)lg.epmd);
+}
+
 static int
 lg_write_record(char **cause)
 {
 	char *path = xasprintf("%s/%s", lg.dir, LIVE_GUARD_RECORD);
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
+	char *why = NULL;
+	int rc = file_replace(path, lg_put_record, NULL, &why);
 
-	if (f != NULL) {
-		fputs("# The lab that owns this private RabbitMQ node. Once "
-		    "neither it nor\n# its guardian runs, the next lab to "
-		    "start a node removes this one.\n", f);
-		fprintf(f, "lab=%ld %llu\n", (long)lg.lab, lg.lab_start);
-		if (lg.guard > 0)
-			fprintf(f, "guard=%ld %llu\n", (long)lg.guard,
-			    lg.guard_start);
-		fprintf(f, "node=%s\nbeam=%ld\nepmd=%ld\n", lg.node,
-		    (long)lg.beam, (long)lg.epmd);
-	}
-	if (f == NULL || fclose(f) != 0 || rename(tmp, path) != 0) {
-		if (cause)
-			*cause = xasprintf("%s: %s", path, strerror(errno));
-		unlink(tmp);
-		rc = -1;
-	}
-	free(tmp);
+	if (rc != 0 && cause)
+		*cause = why;
+	else
+		free(why);
 	free(path);
 	return rc;
 }

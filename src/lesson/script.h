@@ -144,6 +144,9 @@ struct script_challenge {
 	size_t nhints;
 	struct script_toggle *solution;  /* toggles that reach the goal */
 	size_t nsolution;
+	/* Toggles the learner may not change in the challenge (1 each): the
+	 * goal says why; the solution names none of them. */
+	unsigned char fixed[TOGGLE_COUNT];
 	struct script_tolerance *tolerances; /* compare rules, its runs */
 	size_t ntolerances;
 };

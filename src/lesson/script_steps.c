@@ -17,7 +17,7 @@ static const char *const script_top_keys[] = { "id", "title", "summary",
 	"seed", "seed_bound", "sim_only", "topology", "toggles", "steps",
 	"challenge", "compare", NULL };
 static const char *const script_challenge_keys[] = { "goal", "setup",
-	"steps", "expect", "hints", "solution", "compare", NULL };
+	"steps", "expect", "hints", "solution", "fixed", "compare", NULL };
 static const char *const script_equeue_keys[] = { "queue", "ready",
 	"unacked", NULL };
 
@@ -719,6 +719,38 @@ script_steps(struct script_loader *ld, const config_setting_t *list,
 	}
 }
 
+/*
+ * fixed = [ "persistent", ... ]: toggles the challenge keeps as they are;
+ * none of them may be in the solution.
+ */
+static void
+script_fixed(struct script_loader *ld, const config_setting_t *s,
+    struct script_challenge *c)
+{
+	int type = config_setting_type(s), n = config_setting_length(s);
+
+	if ((type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) || n == 0) {
+		script_report(ld, s, "'fixed' must name toggles, as "
+		    "[ \"persistent\" ]");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned)i);
+		int id;
+
+		if (script_choice_of(ld, e, "'fixed'", ld->tnames, "toggle",
+		    &id) < 0)
+			continue;
+		c->fixed[id] = 1;
+		for (size_t k = 0; k < c->nsolution; k++)
+			if (c->solution[k].id == (enum toggle_id)id)
+				script_report(ld, e, "'fixed' keeps %s as it "
+				    "is, yet the solution changes it",
+				    ld->tnames[id]);
+	}
+}
+
 static void
 script_challenge(struct script_loader *ld, const config_setting_t *g)
 {
@@ -754,6 +786,8 @@ script_challenge(struct script_loader *ld, const config_setting_t *g)
 	if ((s = script_get(ld, g, "solution", 1, "the challenge")) != NULL)
 		script_toggles(ld, s, "'solution'", 1, &c->solution,
 		    &c->nsolution);
+	if ((s = config_setting_get_member(g, "fixed")) != NULL)
+		script_fixed(ld, s, c);
 	if ((s = config_setting_get_member(g, "compare")) != NULL)
 		script_tolerances(ld, s, SCRIPT_CMP_CHALLENGE, &c->tolerances,
 		    &c->ntolerances);

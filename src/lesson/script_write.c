@@ -294,26 +294,6 @@ script_write_action(struct script_write_buf *b, const struct script_action *a)
 	}
 }
 
-int
-script_write_save(const char *path, const char *text, char **cause)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int bad = f == NULL || fputs(text, f) == EOF;
-
-	if (f != NULL && fclose(f) != 0)
-		bad = 1;
-	if (!bad && rename(tmp, path) != 0)
-		bad = 1;
-	if (bad) {
-		*cause = xasprintf("cannot write: %s",
-		    strerror(errno));
-		remove(tmp);
-	}
-	free(tmp);
-	return bad ? -1 : 0;
-}
-
 /* The sandbox script's id: the lesson's with "-sandbox", within 64. */
 static void
 script_write_id(struct script_write_buf *b, const char *id)

@@ -50,13 +50,6 @@ int script_write_action(struct script_write_buf *b,
     const struct script_action *a);
 
 /*
- * Writes `text` to `path` whole or not at all (a temporary file renamed
- * over it). Returns 0, or -1 with *cause set ("cannot write: why";
- * caller frees).
- */
-int script_write_save(const char *path, const char *text, char **cause);
-
-/*
  * A whole script for the sandbox built on `s` (its id, title and seed
  * borrowed): topology `t`, the toggles `v` that differ from their
  * defaults, and three steps (say, publish one, settle). `sim_only` is set

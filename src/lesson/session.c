@@ -25,6 +25,7 @@
 #include "class/class_report.h"
 #include "lesson/play.h"
 #include "lesson/script_write.h"
+#include "util/file.h"
 #include "util/xmalloc.h"
 
 #define SESSION_HISTORY_MAX 200000 /* events kept for timelines */
@@ -240,7 +241,7 @@ session_format(const struct session *ss, char *buf, size_t len,
 	for (size_t i = 0; i < ss->s->topo.nconsumers; i++) {
 		const struct topo_consumer *c = &ss->s->topo.consumers[i];
 		if (strcmp(c->name, ev->where) == 0 && c->effect_en)
-			effect = ss->o.lang && strcmp(ss->o.lang, "zh") == 0 ?
+			effect = strcmp(session_lang(ss), "zh") == 0 ?
 			    c->effect_zh : c->effect_en;
 	}
 	if (effect == NULL || (at = strstr(buf, kt)) == NULL)
@@ -397,10 +398,23 @@ int
 session_toggle(struct session *ss, enum toggle_id id, int64_t value,
     char **cause)
 {
+	if (session_fixed(ss, id) && !ss->replaying &&
+	    session_get_toggle(ss, id) != value) {
+		*cause = xstrdup("this challenge keeps that toggle as it is; "
+		    "its goal says why");
+		return -1;
+	}
 	if (engine_set_toggle(ss->play.e, id, value, cause) != 0)
 		return -1;
 	session_remember(ss, SA_TOGGLE, id, value);
 	return 0;
+}
+
+int
+session_fixed(const struct session *ss, enum toggle_id id)
+{
+	return ss->mode == SESSION_LESSON && ss->lesson.challenge_on &&
+	    ss->s->challenge && ss->s->challenge->fixed[id];
 }
 
 int
@@ -1326,7 +1340,7 @@ session_record(const struct session *ss, const char *path, char **cause)
 		script_write_put(&b, "  { say = { en = \"Nothing was done.\"; "
 		    "zh = \"什么也没做。\"; }; }");
 	script_write_put(&b, "\n);\n");
-	rc = script_write_save(path, b.s, cause);
+	rc = file_replace_text(path, b.s, cause);
 	free(b.s);
 	return rc;
 }

@@ -119,6 +119,9 @@ void session_free(struct session *ss);
  */
 int session_toggle(struct session *ss, enum toggle_id id, int64_t value,
     char **cause);
+/* Whether the challenge under way keeps toggle `id` as it is (its
+ * `fixed`): session_toggle refuses to change it then. */
+int session_fixed(const struct session *ss, enum toggle_id id);
 /*
  * Sets every toggle to v[] as one action (numbers before switches): undo
  * takes it back whole. On a refusal the toggles set so far stay set.

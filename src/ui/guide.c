@@ -564,6 +564,27 @@ guide_checks(struct guide *g, const struct session_lesson *ls,
 		    ls->expects_ok);
 }
 
+/* The toggles the challenge keeps as they are, with their values. */
+static void
+guide_fixed(struct guide *g, struct lab *lab)
+{
+	char line[GUIDE_TEXT], v[48], key[16];
+	size_t o = 0;
+
+	for (int i = 0; i < TOGGLE_COUNT && o < sizeof line; i++) {
+		enum toggle_id id = (enum toggle_id)i;
+		if (!session_fixed(lab->ss, id))
+			continue;
+		o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %s = %s",
+		    o ? _("; ") : "", guide_key_name(KEYS_TOGGLE, i, key,
+			sizeof key), keys_display(KEYS_TOGGLE, i),
+		    keys_value(id, session_get_toggle(lab->ss, id), v,
+			sizeof v));
+	}
+	if (o > 0)
+		guide_add(g, 4, DRAW_WARN, _("Fixed: %s"), line);
+}
+
 static void
 guide_challenge(struct guide *g, struct lab *lab,
     const struct session_lesson *ls)
@@ -587,6 +608,7 @@ guide_challenge(struct guide *g, struct lab *lab,
 	/* The title says "Challenge", and the goal pane (or the goal line
 	 * above the ledger) shows the counters: the statement alone. */
 	guide_add(g, 5, DRAW_ASK, "%s", guide_text(lab, &c->goal));
+	guide_fixed(g, lab);
 	if (lab->challenge_tried && lab->step_running &&
 	    goal_checked_at_ms(c) >= 0)
 		guide_add(g, 5, DRAW_KEY, _("The scenario is running; the "

@@ -1136,6 +1136,14 @@ lab_toggle(struct lab *lab, const struct keys_def *k)
 	char buf[48], nbuf[48];
 
 	k = keys_head(k);
+	if (session_fixed(lab->ss, (enum toggle_id)k->id)) {
+		/* TRANSLATORS: a toggle's key and label, then its value. */
+		lab_status(lab, 1, _("%s stays %s in this challenge: the goal "
+		    "says why."), keys_display(KEYS_TOGGLE, k->id),
+		    keys_value((enum toggle_id)k->id, session_get_toggle(lab->ss,
+			(enum toggle_id)k->id), buf, sizeof buf));
+		return PANE_REDRAW;
+	}
 	lab_toggles_get(lab, v);
 	keys_press(k, v);
 	if (lab_toggles_set(lab, v) == 0) {

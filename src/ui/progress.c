@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/xmalloc.h"
 
 #define PROGRESS_HEADER "# rabbitlab progress 1"
@@ -172,7 +173,7 @@ progress_load(struct progress *p, const char *dir, char **notice)
 	return 1;
 }
 
-/* The progress file's text, for progress_replace. */
+/* The progress file's text, for file_replace. */
 static void
 progress_write_entries(FILE *f, void *ctx)
 {
@@ -188,39 +189,6 @@ progress_write_entries(FILE *f, void *ctx)
 }
 
 int
-progress_replace(const char *path, void (*put)(FILE *f, void *ctx),
-    void *ctx, char **cause)
-{
-	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
-	FILE *f;
-	int fd, bad = 0;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		return -1;
-	}
-	put(f, ctx);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		bad = errno;
-	if (fclose(f) != 0 && !bad)
-		bad = errno;
-	if (!bad && rename(tmp, path) != 0)
-		bad = errno;
-	if (bad) {
-		*cause = xasprintf("%s: %s", path, strerror(bad));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
-int
 progress_save(const struct progress *p, char **cause)
 {
 	*cause = NULL;
@@ -233,7 +201,7 @@ progress_save(const struct progress *p, char **cause)
 		*cause = xasprintf("%s: %s", p->dir, strerror(errno));
 		return -1;
 	}
-	return progress_replace(p->path, progress_write_entries,
+	return file_replace(p->path, progress_write_entries,
 	    (void *)(uintptr_t)p,
 	    cause);
 }

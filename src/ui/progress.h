@@ -58,14 +58,6 @@ int progress_mkdirs(const char *dir);
 int progress_set_aside(const char *path, char **notice);
 
 /*
- * Replaces `path` atomically with what put(f, ctx) writes in a temporary
- * file beside it (mode 0600), flushed to disk before the rename. Returns
- * 0, or -1 with *cause (caller frees); the old file is then intact.
- */
-int progress_replace(const char *path, void (*put)(FILE *f, void *ctx),
-    void *ctx, char **cause);
-
-/*
  * Loads the progress file from `dir` (NULL: progress_default_dir()) into
  * *p, which is initialised first. A missing file is an empty progress.
  * Returns 0; or 1 when the file was damaged: it was renamed aside and

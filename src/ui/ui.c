@@ -281,16 +281,15 @@ ui_open_lab(struct ui *u, struct script *s, enum session_mode mode)
 static void
 ui_close_lab(struct ui *u)
 {
-	char *cause = NULL;
-
 	if (!u->have_lab)
 		return;
-	if (u->o->record && session_record(u->lab.ss, u->o->record,
-	    &cause) != 0) {
-		free(u->record_error);
-		u->record_error = xasprintf("%s: %s", u->o->record,
-		    cause ? cause : "write failed");
-		free(cause);
+	if (u->o->record) {
+		char *cause = NULL;
+
+		if (session_record(u->lab.ss, u->o->record, &cause) != 0) {
+			free(u->record_error);
+			u->record_error = cause;
+		}
 	}
 	lab_close(&u->lab);
 	u->have_lab = 0;

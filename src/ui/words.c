@@ -306,6 +306,33 @@ words_loss(const char *b, enum event_kind kind, char *out, size_t len,
 	words_put(out, len, o, line, strlen(line));
 }
 
+/*
+ * After the kind: a client library status (" -9 SOCKET_ERROR", negative,
+ * rabbitmq-c's and not AMQP's) is put in the screen's words, its number
+ * kept; an AMQP reply code stays as on the wire. Returns what follows it.
+ */
+static const char *
+words_status(const char *s, char *out, size_t len, size_t *o)
+{
+	char *end;
+	long code;
+	const char *name;
+	size_t nl;
+
+	if (strncmp(s, " -", 2) != 0)
+		return s;
+	code = strtol(s + 1, &end, 10);
+	name = event_code_text((int)code);
+	nl = strlen(name);
+	if (end == s + 1 || *end != ' ' || nl == 0 ||
+	    strncmp(end + 1, name, nl) != 0)
+		return s;
+	words_put(out, len, o, s, (size_t)(end + 1 - s));
+	name = words_in("status", name);
+	words_put(out, len, o, name, strlen(name));
+	return end + 1 + nl;
+}
+
 void
 words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
 {
@@ -319,6 +346,7 @@ words_event_text(enum event_kind kind, const char *in, char *out, size_t len)
 		const char *w = words_kind(kind);
 		words_put(out, len, &o, w, strlen(w));
 		s += kl;
+		s = words_status(s, out, len, &o);
 	}
 	if (kind == EV_LOST || kind == EV_DISCARD)
 		bracket = strstr(s, " [");

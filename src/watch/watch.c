@@ -180,8 +180,7 @@ watch_run(const struct watch_opts *o)
 		}
 	}
 	if (o->record && watch_record(&ctl, o->record, &cause) != 0) {
-		fprintf(stderr, "rabbitlab watch: --record %s: %s\n",
-		    o->record, cause);
+		fprintf(stderr, "rabbitlab watch: --record: %s\n", cause);
 		free(cause);
 		status = 1;
 	}

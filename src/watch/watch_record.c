@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lesson/script_write.h"
+#include "util/file.h"
 #include "util/xmalloc.h"
 
 #define WR_MAX_STEPS 2000      /* publish steps written at the most */
@@ -265,7 +266,7 @@ int
 watch_record(struct watch_ctl *w, const char *path, char **cause)
 {
 	char *text = watch_record_text(w);
-	int rc = script_write_save(path, text, cause);
+	int rc = file_replace_text(path, text, cause);
 
 	free(text);
 	return rc;

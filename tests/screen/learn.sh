@@ -185,6 +185,16 @@ advance "Press Z to stop the consumers" "" 6 >/dev/null
 keys Z
 check "act: Z plays a stop step before the consumers connected" \
     eval 'lacks "Press Z to stop the consumers" && lacks "is not what this step"'
+
+echo "== challenge: a toggle the story fixes stays, and says why"
+advance "Press space to start the challenge" 2 80 >/dev/null
+keys Space
+check "fixed: the challenge lists it with its key and value" \
+    has "Fixed: d persistent = off"
+keys d
+check "fixed: d says it stays instead of flipping" \
+    has "persistent stays off in this challenge"
+check "fixed: the producer pane still shows it off" hasre "d persist[a-z]* +off"
 echo "== the sandbox builds (D builds, W writes)"
 # Run in a scratch directory: W writes the script into the current one.
 mkdir -p "$tmp/w"

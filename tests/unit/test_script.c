@@ -854,6 +854,40 @@ test_bad_challenge(void **state)
 	    "challenge");
 }
 
+#define FIXED_CHAL(fixed)                                                  \
+	WITH_STEP(SAY) "challenge = {\n"                                    \
+	"  goal = { en = \"G\"; zh = \"目标\"; };\n"                          \
+	"  steps = ( { do = \"settle\"; } );\n"                              \
+	"  expect = { lost = 0; };\n"                                       \
+	"  hints = ( { en = \"h\"; zh = \"提示\"; } );\n"                     \
+	"  solution = { confirms = \"each\"; };\n"                          \
+	"  fixed = " fixed ";\n"                                             \
+	"};\n"
+
+/* A challenge's `fixed` names known toggles the solution leaves alone. */
+static void
+test_challenge_fixed(void **state)
+{
+	struct script_diag d = { 0 };
+	struct script *s = load(FIXED_CHAL("[ \"persistent\", \"mandatory\" ]"),
+	    &d);
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(s->challenge->fixed[TOGGLE_PERSISTENT], 1);
+	assert_int_equal(s->challenge->fixed[TOGGLE_MANDATORY], 1);
+	assert_int_equal(s->challenge->fixed[TOGGLE_CONFIRMS], 0);
+	script_free(s);
+	script_diag_free(&d);
+	unit_fails_with(FIXED_CHAL("[ \"confirms\" ]"), "t.cfg:18: 'fixed' "
+	    "keeps confirms as it is, yet the solution changes it");
+	expect_has(FIXED_CHAL("[ \"persistant\" ]"), "t.cfg:18: unknown "
+	    "toggle 'persistant' (did you mean 'persistent'?); expected one of "
+	    "confirms, ", "reconcile_ms");
+	unit_fails_with(FIXED_CHAL("[ ]"), "t.cfg:18: 'fixed' must name "
+	    "toggles, as [ \"persistent\" ]");
+}
+
 /* ---------------------------------------------------------------------- */
 /* Bad scripts: topology                                                   */
 
@@ -1347,6 +1381,7 @@ main(void)
 		cmocka_unit_test(test_bad_expect),
 		cmocka_unit_test(test_bad_question),
 		cmocka_unit_test(test_bad_challenge),
+		cmocka_unit_test(test_challenge_fixed),
 		cmocka_unit_test(test_undeclared_names),
 		cmocka_unit_test(test_duplicates_and_reserved),
 		cmocka_unit_test(test_exchange_rules),

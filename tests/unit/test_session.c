@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "unit/unit.h"
+#include "util/xmalloc.h"
 
 #include "lesson/runner.h"
 #include "lesson/session.h"
@@ -263,6 +264,45 @@ test_challenge_judged_on_current_toggles(void **state)
 	assert_true(session_lesson(ss)->challenge_met);
 	assert_int_equal(session_hint(ss), 1);
 	assert_int_equal(session_hint(ss), 1);
+	session_free(ss);
+	script_free(s);
+}
+
+/* A toggle the challenge names in `fixed` keeps its value there, and only
+ * there: the lesson's own steps may change it. */
+static void
+test_challenge_fixed_toggle(void **state)
+{
+	static const char *fixed = "  fixed = [ \"work_ms\" ];\n};\n";
+	char *text = xstrdup(session_script_text), *at, *cause = NULL;
+	struct script *s;
+	struct session *ss;
+	(void)state;
+
+	at = strrchr(text, '}');
+	assert_non_null(at);
+	*at = '\0';
+	at = xasprintf("%s%s", text, fixed);
+	free(text);
+	s = unit_script(at, "t.cfg");
+	free(at);
+	ss = start(s, SESSION_LESSON);
+	assert_false(session_fixed(ss, TOGGLE_WORK_MS));
+	assert_int_equal(session_toggle(ss, TOGGLE_WORK_MS, 7, &cause), 0);
+	assert_int_equal(session_challenge_start(ss, &cause), 0);
+	assert_true(session_fixed(ss, TOGGLE_WORK_MS));
+	assert_false(session_fixed(ss, TOGGLE_ACK_MODE));
+	assert_int_equal(session_get_toggle(ss, TOGGLE_WORK_MS), 50);
+	assert_int_equal(session_toggle(ss, TOGGLE_WORK_MS, 7, &cause), -1);
+	assert_non_null(strstr(cause, "keeps that toggle"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(session_get_toggle(ss, TOGGLE_WORK_MS), 50);
+	/* Setting it to the value it has is no change, and no refusal. */
+	assert_int_equal(session_toggle(ss, TOGGLE_WORK_MS, 50, &cause), 0);
+	assert_int_equal(session_toggle(ss, TOGGLE_ACK_MODE, ACK_MANUAL,
+	    &cause), 0);
+	assert_int_equal(session_challenge_run(ss, &cause), 1);
 	session_free(ss);
 	script_free(s);
 }
@@ -638,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_undo_takes_back_a_press_whole),
 		cmocka_unit_test(test_lesson_steps_questions_expectations),
 		cmocka_unit_test(test_challenge_judged_on_current_toggles),
+		cmocka_unit_test(test_challenge_fixed_toggle),
 		cmocka_unit_test(test_challenge_rerun_starts_clean_tokens),
 		cmocka_unit_test(test_recording_replays_to_same_ledger),
 		cmocka_unit_test(test_tick_returns_the_engines_error),
