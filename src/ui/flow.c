@@ -627,6 +627,24 @@ flow_queues_compact(const struct lab *lab)
 }
 
 /*
+ * Rows the compact queue box keeps at its foot for the queues' toggles
+ * (t type, u durable): two, or one, while every section keeps two rows
+ * (its name, a line of tokens); else none.
+ */
+static int
+flow_queues_toggle_rows(const struct lab *lab)
+{
+	const struct pane *p = &lab->panes[LAB_QUEUES];
+	int rows = p->h - 2, n = (int)lab->nqueues;
+
+	if (!flow_queues_compact(lab))
+		return 0;
+	if ((rows - 2) / n >= 2)
+		return 2;
+	return (rows - 1) / n >= 2 ? 1 : 0;
+}
+
+/*
  * Where queue i sits in the queue column: its box (or section) from *y for
  * *h rows. The first (main) queue gets what does not divide. Returns 0 if
  * it does not fit.
@@ -636,7 +654,8 @@ flow_queue_box(const struct lab *lab, size_t i, int *y, int *h)
 {
 	const struct pane *p = &lab->panes[LAB_QUEUES];
 	int compact = flow_queues_compact(lab);
-	int top = p->y + compact, rows = p->h - 2 * compact;
+	int top = p->y + compact,
+	    rows = p->h - 2 * compact - flow_queues_toggle_rows(lab);
 	int least = compact ? 1 : 3, each, extra;
 	size_t n = lab->nqueues, fit;
 
@@ -756,12 +775,19 @@ queues_draw(struct pane *p, struct lab *lab)
 		char title[64];
 		snprintf(title, sizeof title, " %s ", _("Queues"));
 		draw_box(p->y, p->x, p->h, p->w, title, DRAW_BORDER);
+		struct flow_rows rs = { .n = 0 };
+		int trows = flow_queues_toggle_rows(lab);
 		for (size_t i = 0; i < lab->nqueues; i++) {
 			int y, h;
 			if (!flow_queue_box(lab, i, &y, &h))
 				break;
 			queues_section(p, lab, i, y, h);
 		}
+		/* The queues' toggles, as the single box shows them. */
+		flow_toggle(&rs, lab, TOGGLE_QUEUE_TYPE, 1);
+		flow_toggle(&rs, lab, TOGGLE_DURABLE_QUEUE, 1);
+		flow_draw_rows(&rs, p->y + p->h - 1 - trows, p->x + 1,
+		    p->w - 2, trows);
 		return;
 	}
 	for (size_t i = 0; i < lab->nqueues; i++) {

@@ -195,6 +195,18 @@ keys d
 check "fixed: d says it stays instead of flipping" \
     has "persistent stays off in this challenge"
 check "fixed: the producer pane still shows it off" hasre "d persist[a-z]* +off"
+
+echo "== challenge: several queues in one box still show their toggles"
+# Lesson 11's challenge turns on u: at 80x24 its three queues share one
+# box, which had no room for t and u (a fresh review found no u anywhere).
+start 80 24 "$BIN" lab lessons/11-delayed.cfg
+has "Lesson: step 1 of" >/dev/null
+advance "Press space to start the challenge" 2 80 >/dev/null
+keys Space
+check "queues box: three queues and the u toggle, off" \
+    eval 'has "order.check.wait" && hasre "u durable +off"'
+keys u
+check "queues box: u turns the queues durable" hasre "u durable +on"
 echo "== the sandbox builds (D builds, W writes)"
 # Run in a scratch directory: W writes the script into the current one.
 mkdir -p "$tmp/w"
