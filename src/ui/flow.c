@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ui/guide.h"
 #include "ui/i18n.h"
 #include "ui/keys.h"
 #include "ui/lab.h"
@@ -496,8 +497,10 @@ flow_exchange_gone(const struct lab *lab, const char *name)
 
 /*
  * The exchange the lesson publishes to now (the step to play, else the one
- * just played) when it is not the topology's: its rows stay in a short
- * pane (lesson 02's pay.headers, the fourth of four, was left out).
+ * just played; while a question's verdict shows, that question's step)
+ * when it is not the topology's: its rows stay in a short pane (lesson
+ * 02's pay.headers, the fourth of four, was left out; its pay.topic
+ * question showed pay.headers, the next step's, beside its verdict).
  */
 static const char *
 flow_focus_exchange(const struct lab *lab)
@@ -505,6 +508,11 @@ flow_focus_exchange(const struct lab *lab)
 	const struct session_lesson *ls = session_lesson(lab->ss);
 	const struct script *s = lab->script;
 
+	if (guide_verdict_open(lab) && (size_t)lab->qa_step < s->nsteps) {
+		const struct script_action *a = &s->steps[lab->qa_step].action;
+		if (a->kind == ACT_PUBLISH && a->publish.exchange)
+			return a->publish.exchange;
+	}
 	for (size_t d = 0; d < 2 && d <= ls->step; d++) {
 		size_t k = ls->step - d;
 		if (k < s->nsteps && s->steps[k].action.kind == ACT_PUBLISH &&
@@ -952,14 +960,22 @@ wires_stack(struct lab *lab, int y, int x, int w, int rows,
 /*
  * The "lost:" list from x to end: every message lost so far (they stay, as
  * the ledger's counts do), the latest first to be kept; older ones that do
- * not fit are counted ("+3"). Returns the column after it.
+ * not fit are counted first ("3 earlier,"): a bare "+3" before the ids
+ * read as one more id.
+ * Returns the column after it.
  */
 static int
 wires_lost(struct lab *lab, int y, int x, int end)
 {
-	int room = end - x - text_width(_("lost:")) -
-	    text_width(text_after_label(_("lost:"))) - 4, used = 0;
+	char earlier[48];
+	int room, used = 0;
 	size_t from = lab->ntokens, older = 0;
+
+	/* TRANSLATORS: how many lost messages the list has no room for,
+	 * before the ids it shows ("lost: 5 earlier, #34 #35"). */
+	snprintf(earlier, sizeof earlier, _("%zu earlier,"), (size_t)9999);
+	room = end - x - text_width(_("lost:")) -
+	    text_width(text_after_label(_("lost:"))) - text_width(earlier) - 1;
 
 	/* From the newest back, as many as fit (leaving room for "+N"). */
 	for (size_t i = lab->ntokens; i-- > 0;) {
@@ -978,8 +994,10 @@ wires_lost(struct lab *lab, int y, int x, int end)
 	}
 	x += draw_text(y, x, end - x, _("lost:"), DRAW_BAD);
 	x += text_width(text_after_label(_("lost:")));
-	if (older)
-		x += draw_printf(y, x, end - x, DRAW_BAD, "+%zu", older) + 1;
+	if (older) {
+		snprintf(earlier, sizeof earlier, _("%zu earlier,"), older);
+		x += draw_text(y, x, end - x, earlier, DRAW_BAD) + 1;
+	}
 	for (size_t i = from; i < lab->ntokens; i++) {
 		const struct session_token *tk = &lab->tokens[i];
 		char t[16];

@@ -45,6 +45,9 @@ struct guide_block {
 	int prio;       /* 1 first to go .. 5 never dropped */
 	int indent;     /* GUIDE_HANG for a choice, else 0 */
 	int pin;        /* a key prompt: always shown, at the pane's foot */
+	/* A shorter text that may stand in for the block when the whole
+	 * does not fit (a question's stem as its last sentence), or "". */
+	char brief[GUIDE_TEXT / 4];
 };
 
 struct guide {
@@ -73,7 +76,40 @@ guide_add(struct guide *g, int prio, enum draw_role role, const char *fmt,
 	b->prio = prio;
 	b->indent = 0;
 	b->pin = role == DRAW_KEY;
+	b->brief[0] = '\0';
 	return b;
+}
+
+/*
+ * Sets b's brief to the last sentence of `text` under `fmt` ("Predict: %s")
+ * after an ellipsis, when `text` has more than one sentence.
+ */
+static void
+guide_brief(struct guide_block *b, const char *fmt, const char *text)
+{
+	static const char *const ends[] = { ". ", "? ", "! ", ": ",
+	    "\xe3\x80\x82", "\xef\xbc\x9f", "\xef\xbc\x81", "\xef\xbc\x9a" };
+	const char *last = NULL;
+	char tail[GUIDE_TEXT / 4];
+
+	if (b == NULL)
+		return;
+	/* The start of the last sentence: after the last end of one that
+	 * is not the text's own end. */
+	for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++) {
+		size_t el = strlen(ends[k]);
+		for (const char *p = strstr(text, ends[k]); p != NULL;
+		    p = strstr(p + el, ends[k]))
+			if (p[el] != '\0' && (last == NULL || p + el > last))
+				last = p + el;
+	}
+	if (last == NULL)
+		return;
+	while (*last == ' ')
+		last++;
+	snprintf(tail, sizeof tail, "%s %s", draw_ascii() ? "..." :
+	    "\xe2\x80\xa6", last);
+	snprintf(b->brief, sizeof b->brief, fmt, tail);
 }
 
 /* Pins block b (NULL: nothing): a prompt stays at the pane's foot. */
@@ -493,8 +529,11 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 	 * options the other's does not. */
 	int open = guide_verdict_open(lab);
 
-	guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
+	b = guide_add(g, open ? 3 : 5, DRAW_ASK, _("Predict: %s"),
 	    guide_text(lab, &q->prompt));
+	/* Beside a verdict at 80x24 the stem may shrink to its question. */
+	if (open)
+		guide_brief(b, _("Predict: %s"), guide_text(lab, &q->prompt));
 	for (size_t i = 0; i < q->nchoices; i++) {
 		int mine = open ? lab->qa_choice == (int)i :
 		    ls->answered == (int)i + 1;
@@ -840,7 +879,7 @@ guide_read_ms(struct lab *lab)
  * and up cannot fit: the pane then scrolls instead of losing it.
  */
 static int
-guide_choose(const struct guide *g, int keep[], int w, int rows)
+guide_choose(struct guide *g, int keep[], int w, int rows)
 {
 	int total = 0, lost = GUIDE_FIT;
 
@@ -858,12 +897,27 @@ guide_choose(const struct guide *g, int keep[], int w, int rows)
 	/* Dropping whole blocks can free more than needed: take back what
 	 * fits again, the most wanted and then the latest first. */
 	for (int prio = 4; prio >= 1; prio--)
-		for (int i = g->n; i-- > 0;)
-			if (!keep[i] && !g->b[i].pin && g->b[i].prio == prio &&
-			    total + guide_lines(&g->b[i], w) <= rows) {
-				keep[i] = 1;
-				total += guide_lines(&g->b[i], w);
+		for (int i = g->n; i-- > 0;) {
+			struct guide_block *b = &g->b[i];
+			if (keep[i] || b->pin || b->prio != prio)
+				continue;
+			if (total + guide_lines(b, w) > rows && b->brief[0]) {
+				/* Its brief instead, if that fits (the
+				 * block is rebuilt at every draw). */
+				char whole[GUIDE_TEXT];
+				memcpy(whole, b->text, sizeof whole);
+				snprintf(b->text, sizeof b->text, "%s",
+				    b->brief);
+				if (total + guide_lines(b, w) > rows)
+					memcpy(b->text, whole, sizeof whole);
+				else
+					lost = GUIDE_TRIMMED;
 			}
+			if (total + guide_lines(b, w) <= rows) {
+				keep[i] = 1;
+				total += guide_lines(b, w);
+			}
+		}
 	for (int i = 0; i < g->n; i++)
 		if (!keep[i] && !g->b[i].pin && g->b[i].prio >= 3)
 			lost = g->b[i].prio >= 4 ? GUIDE_SCROLL :

@@ -863,6 +863,12 @@ cmd_finish(struct lab *lab, int key)
 	(void)key;
 	if (lab_live_pacing(lab))
 		return PANE_REDRAW;
+	if (!lab_flowing(lab)) {
+		/* A key that did nothing says so. */
+		lab_status(lab, 0, "%s", _("Nothing is running: space plays "
+		    "the next step, and G then hurries it."));
+		return PANE_REDRAW;
+	}
 	lab->finishing = 1;
 	lab_kick(lab);
 	return PANE_REDRAW;

@@ -135,7 +135,7 @@ picker_help(struct picker *pk)
 		{ N_("Up Down j k"), N_("choose a lesson") },
 		{ N_("Enter space"), N_("open it as a guided lesson") },
 		{ "s", N_("open it as a sandbox (free play)") },
-		{ "1-9 0", N_("jump to that lesson; 1 then 2 is lesson 12, 0 is 10") },
+		{ "1-9 0", N_("jump to a lesson; 1 then 2 is 12, 0 is 10") },
 		{ "?", N_("show or hide these keys") },
 		{ "q", N_("quit") },
 	};
@@ -359,8 +359,14 @@ picker_key(struct picker *pk, int key)
 		pk->help = 1;
 		return PANE_REDRAW;
 	case 'q':
-	case 27:
 		return PANE_QUIT;
+	case 27:
+		/* Esc closes things everywhere else: a second one, pressed
+		 * by habit, must not end the lab. */
+		snprintf(pk->notice, sizeof pk->notice, "%s",
+		    _("Esc has nothing to close here; q quits."));
+		pk->notice_bad = 0;
+		return PANE_REDRAW;
 	case 12:
 		clearok(curscr, TRUE);
 		return PANE_REDRAW;

@@ -175,7 +175,9 @@ if [ "$rd" -eq 0 ] && [ "$re" -eq 0 ] && [ "$n" -eq 2 ] &&
     [ "$(printf '%s\n' $seen | grep -Ecx 'rabbitlab\.[0-9a-f]{8}\.')" -eq 2 ]; then
 	ok "two labs at once, $how: prefixes $(echo $seen), both pass"
 else
-	{ echo "exits $rd and $re; prefixes seen: $(echo $seen)"; cat "$tmp/d.out"; } >"$tmp/de.out"
+	# The end of each lab's output: where a failing one says why.
+	{ echo "exits $rd and $re; prefixes seen: $(echo $seen)"
+	  tail -n 12 "$tmp/d.out"; echo "--"; tail -n 12 "$tmp/e.out"; } >"$tmp/de.out"
 	ko "two labs at once, $how: different prefixes, both pass" "$tmp/de.out"
 fi
 
