@@ -456,7 +456,10 @@ if make --no-print-directory -j"$(nproc)" asan >"$tmp/asan.log" 2>&1; then
 	done
 	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 else
-	ko "asan build" "$tmp/asan.log"
+	# The compiler's complaint, not the commands before it.
+	grep -E -A8 'error|warning:' "$tmp/asan.log" | grep -v '^cc ' >"$tmp/asan.why"
+	[ -s "$tmp/asan.why" ] || tail -n 40 "$tmp/asan.log" >"$tmp/asan.why"
+	ko "asan build" "$tmp/asan.why"
 fi
 
 screen_results

@@ -539,8 +539,9 @@ exchange_draw(struct pane *p, struct lab *lab)
 	flow_box(p, _("Exchange"));
 	r = flow_add(&rs, ROW_STATE, 3, _("broker"),
 	    lab->view.broker_up ? DRAW_GOOD : DRAW_BAD);
+	/* The broker's "down" is its own word: a link's reads "cut off". */
 	snprintf(r->value, sizeof r->value, "%s",
-	    lab->view.broker_up ? _("up") : _("down"));
+	    lab->view.broker_up ? _("up") : words_in("broker", "down"));
 	for (size_t i = 0; i < t->nexchanges; i++) {
 		const struct topo_exchange *x = &t->exchanges[i];
 		int main_x = strcmp(x->name, t->publish_exchange ?

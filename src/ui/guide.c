@@ -906,8 +906,9 @@ guide_choose(struct guide *g, int keep[], int w, int rows)
 				 * block is rebuilt at every draw). */
 				char whole[GUIDE_TEXT];
 				memcpy(whole, b->text, sizeof whole);
-				snprintf(b->text, sizeof b->text, "%s",
-				    b->brief);
+				/* brief is shorter than text, and NUL-ended. */
+				memmove(b->text, b->brief,
+				    strlen(b->brief) + 1);
 				if (total + guide_lines(b, w) > rows)
 					memcpy(b->text, whole, sizeof whole);
 				else

@@ -15,6 +15,7 @@
 #include "ui/i18n.h"
 #include "ui/pane.h"
 #include "ui/text.h"
+#include "ui/words.h"
 #include "util/xmalloc.h"
 
 #define PICKER_TOP 3 /* first list row */
@@ -240,9 +241,11 @@ picker_draw(struct picker *pk)
 		};
 		int x = 1;
 		for (size_t i = 0; i < sizeof foot / sizeof foot[0]; i++) {
-			int kw = text_width(foot[i].key);
+			/* Key names in the screen's words, as in help. */
+			const char *key = words_in("key", foot[i].key);
+			int kw = text_width(key);
 			int lw = text_width(_(foot[i].label));
-			draw_text(H - 1, x, kw, foot[i].key, DRAW_KEY);
+			draw_text(H - 1, x, kw, key, DRAW_KEY);
 			draw_text(H - 1, x + kw + 1, lw, _(foot[i].label),
 			    DRAW_FOOTER);
 			draw_click_add(H - 1, x, kw + 1 + lw, foot[i].code, 0);
