@@ -999,6 +999,30 @@ guide_scroll(struct pane *p, const struct guide *g, int y, int end, int w)
 }
 
 /*
+ * The one pinned block, when it is the only one, takes one line and fits
+ * on the top border beside the title and the marker: its index, else -1.
+ */
+static int
+guide_prompt_up(const struct guide *g, const struct pane *p,
+    const char *title, int pinned)
+{
+	int found = -1;
+
+	if (pinned != 1)
+		return -1;
+	for (int i = 0; i < g->n; i++)
+		if (g->b[i].pin) {
+			if (found >= 0)
+				return -1;
+			found = i;
+		}
+	if (found < 0 || text_width(title) + text_width(g->b[found].text) +
+	    2 + 10 > p->w)
+		return -1;
+	return found;
+}
+
+/*
  * The pane: the chosen blocks, then the key prompts (pinned), which are
  * never dropped. Text that had to give way is never cut silently: the top
  * border ends in a marker, and text that matters scrolls (guide_scroll).
@@ -1008,7 +1032,7 @@ guide_draw(struct pane *p, struct lab *lab)
 {
 	static struct guide g;
 	int keep[GUIDE_MAX_BLOCKS], rows = p->h - 1, pinned = 0, y, end, cut;
-	int w = p->w - 2;
+	int w = p->w - 2, prompt;
 	unsigned sig;
 	char title[128];
 
@@ -1029,6 +1053,18 @@ guide_draw(struct pane *p, struct lab *lab)
 	if (pinned > rows - 2)
 		pinned = rows - 2 > 0 ? rows - 2 : 0;
 	cut = guide_choose(&g, keep, w, rows - pinned);
+	prompt = cut != GUIDE_FIT ? guide_prompt_up(&g, p, title, pinned) : -1;
+	if (prompt >= 0) {
+		/* Text gave way while a one-line prompt fits on the top
+		 * border: it goes there, and gives its row to the text
+		 * (blocks are rebuilt: guide_choose may have briefed one). */
+		guide_build(&g, lab, title, sizeof title);
+		pinned = 0;
+		cut = guide_choose(&g, keep, w, rows);
+		draw_printf(p->y, p->x + p->w - 5 - text_width(g.b[prompt].text)
+		    - 2, text_width(g.b[prompt].text) + 2, g.b[prompt].role,
+		    " %s ", g.b[prompt].text);
+	}
 	y = p->y + 1;
 	end = p->y + p->h - pinned;
 	if (cut == GUIDE_SCROLL) {
@@ -1044,7 +1080,7 @@ guide_draw(struct pane *p, struct lab *lab)
 		draw_text(p->y, p->x + p->w - 4, 3, draw_ascii() ? " + " :
 		    " \xe2\x80\xa6 ", DRAW_WARN);
 	for (int i = 0; i < g.n && y < p->y + p->h; i++)
-		if (g.b[i].pin)
+		if (g.b[i].pin && i != prompt)
 			y += guide_block(&g.b[i], y, p->x + 1, w,
 			    p->y + p->h - y, 0);
 }

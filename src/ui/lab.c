@@ -866,7 +866,7 @@ cmd_finish(struct lab *lab, int key)
 	if (!lab_flowing(lab)) {
 		/* A key that did nothing says so. */
 		lab_status(lab, 0, "%s", _("Nothing is running: space plays "
-		    "the next step, and G then hurries it."));
+		    "the next step."));
 		return PANE_REDRAW;
 	}
 	lab->finishing = 1;

@@ -143,8 +143,10 @@ picker_help(struct picker *pk)
 	int w = COLS > 70 ? 66 : COLS - 4, h = 10, y = (LINES - h) / 2,
 	    x = (COLS - w) / 2;
 
+	/* Its rows blanked whole: a wide character the box's edge would
+	 * halve (未 of 未开始) leaves half of itself beside it. */
 	for (int r = y; r < y + h; r++)
-		draw_blank(r, x, w, DRAW_OVERLAY);
+		draw_blank(r, 0, COLS, DRAW_OVERLAY);
 	draw_box(y, x, h, w, _(" Keys "), DRAW_BORDER);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		draw_text(y + 1 + (int)i, x + 2, 12, _(lines[i][0]), DRAW_KEY);

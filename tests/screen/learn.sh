@@ -453,6 +453,8 @@ check "verdict: space during the run keeps the verdict, not an earlier step" \
     eval 'has "<- your pick" && lacks "One good payment first"'
 check "verdict: a stem too long beside it gives way to its question" \
     has "Predict: … What happens?"
+check "verdict: its one-line prompt goes up to the border, giving its row" \
+    hasre "── Lesson: step 2 of 9 ─+ space: read on ─"
 check "verdict: then space reads on" eval 'keys Space; has "Turn off requeueing"'
 
 echo "== i13 review: the answer screen lists the same options in Chinese"
