@@ -546,8 +546,11 @@ guide_question(struct guide *g, struct lab *lab, const struct script_step *st,
 			mark = mine && i == q->answer ?
 			    _(" <- right") : mine ?
 			    _(" <- your pick") : _(" <- the answer");
-		b = guide_add(g, open ? 4 : 5, mine ? DRAW_SELECTED : DRAW_NORMAL,
-		    "%zu) %s%s", i + 1, guide_text(lab, &q->choices[i]), mark);
+		/* A wrong pick gives way before the question does: the
+		 * answer's line and the explanation say what matters. */
+		b = guide_add(g, !open ? 5 : mine && i != q->answer ? 2 : 4,
+		    mine ? DRAW_SELECTED : DRAW_NORMAL, "%zu) %s%s", i + 1,
+		    guide_text(lab, &q->choices[i]), mark);
 		if (b)
 			b->indent = GUIDE_HANG;
 	}
