@@ -50,7 +50,7 @@ DEPS := build-essential:cc pkg-config:pkg-config libncurses-dev:ncursesw \
         amqp-tools:/usr/bin/amqp-publish \
         default-jdk-headless:/usr/bin/javac \
         librabbitmq-client-java:/usr/share/java/amqp-client.jar \
-        iproute2:/bin/ss
+        iproute2:/bin/ss socat:/usr/bin/socat
 
 .PHONY: all run test check quick bench deps install uninstall clean asan fuzz diff \
         fuzz-long

@@ -6,6 +6,9 @@
 
 #include <assert.h>
 
+#include "util/mono.h"
+#include "util/sock.h"
+
 /* ---- clock and events ------------------------------------------------ */
 
 int64_t
@@ -259,8 +262,8 @@ lv_spin(struct engine *e, struct pollfd *fds, size_t nfds, int64_t wait_us)
 	end = p->flushed_at + e->spin_us;
 	if (end > lv_now(e) + wait_us)
 		end = lv_now(e) + wait_us;
-	while ((n = poll(fds, nfds, 0)) == 0 && lv_now(e) < end)
-		;
+	n = sock_poll_awake(fds, nfds, mono_seconds() +
+	    (double)(end - lv_now(e)) / 1e6);
 	if (n == 0)
 		p->confirm_rtt = -1;
 	return n;

@@ -9,10 +9,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util/mono.h"
 
 /* Non-blocking and close-on-exec, without touching Nagle. */
 static void
@@ -152,5 +155,15 @@ sock_send(int fd, const uint8_t *d, size_t len)
 	n = send(fd, d, len, MSG_NOSIGNAL);
 	if (n < 0)
 		return sock_later() ? 0 : -1;
+	return n;
+}
+
+int
+sock_poll_awake(struct pollfd *fds, size_t nfds, double until)
+{
+	int n;
+
+	while ((n = poll(fds, nfds, 0)) == 0 && mono_seconds() < until)
+		;
 	return n;
 }

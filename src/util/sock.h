@@ -58,4 +58,15 @@ ssize_t sock_fill(int fd, uint8_t *buf, size_t cap, size_t *start,
  * error (errno says which). */
 ssize_t sock_send(int fd, const uint8_t *d, size_t len);
 
+struct pollfd;
+
+/*
+ * Polls `fds` without sleeping until one is ready or the monotonic clock
+ * (mono_seconds) reaches `until`: what poll() returned (revents set), 0 if
+ * the time ran out with nothing ready, -1 on an error. For a wait known to
+ * be short: falling asleep and being woken costs tens of microseconds on a
+ * busy or virtual machine, more than the wait itself.
+ */
+int sock_poll_awake(struct pollfd *fds, size_t nfds, double until);
+
 #endif

@@ -427,6 +427,16 @@ watch_decode_unacked(const struct watch_decode *c, const char *queue)
 	return n;
 }
 
+int
+watch_decode_awaiting(const struct watch_decode *c)
+{
+	for (size_t i = 0; i < c->nchans; i++)
+		if (c->chans[i].confirm && c->chans[i].npubs > 0 &&
+		    c->chans[i].pubs[c->chans[i].npubs - 1].seq != 0)
+			return 1;
+	return 0;
+}
+
 uint32_t
 watch_decode_frame_max(const struct watch_decode *c, int *tuned)
 {

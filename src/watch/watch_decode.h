@@ -61,6 +61,8 @@ void watch_decode_body(struct watch_decode *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n);
 /* Deliveries from `queue` its consumers hold unsettled now. */
 size_t watch_decode_unacked(const struct watch_decode *c, const char *queue);
+/* Whether a publish on a confirm channel still waits for its confirm. */
+int watch_decode_awaiting(const struct watch_decode *c);
 /*
  * The frame-max that connection.tune-ok carried, once it went by (then
  * *tuned is 1; before, 0 and the return is 0).

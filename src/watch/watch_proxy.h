@@ -75,14 +75,16 @@ int watch_proxy_holed(const struct watch_proxy *p, unsigned id);
  * from the client) as if just read; each direction continues its stream.
  * Returns 0, or -1 once the pair would have been closed: then
  * watch_proxy_scan_error says why (never "") and every later call returns
- * -1. watch_proxy_scan_free ends the connection (reporting it) and frees
- * all.
+ * -1. watch_proxy_scan_awaiting says whether the client waits for a
+ * confirm, which decides a proxied pair's wait awake (watch_proxy.c).
+ * watch_proxy_scan_free ends the connection (reporting it) and frees all.
  */
 struct watch_proxy_scan;
 struct watch_proxy_scan *watch_proxy_scan_new(struct watch_track *t);
 int watch_proxy_scan_feed(struct watch_proxy_scan *s, int upstream,
     const void *d, size_t n);
 const char *watch_proxy_scan_error(const struct watch_proxy_scan *s);
+int watch_proxy_scan_awaiting(const struct watch_proxy_scan *s);
 void watch_proxy_scan_free(struct watch_proxy_scan *s);
 
 #endif

@@ -22,9 +22,12 @@
  *    and through `rabbitlab watch` listening on PORT in front of it, in
  *    the same run (lb_watch): throughput per confirm mode, the ratio
  *    (target >= 0.95x), and the round trip the watch adds per confirm;
- *    given the watch's PID, the CPU time it spent per message.
+ *    given the watch's PID, the CPU time it spent per message; given
+ *    SOCAT_PORT, the same through socat forwarding to the node, the floor
+ *    of any proxy here.
  *
- * Usage: livebench [runs [script]]; livebench --watch PORT [runs [PID]].
+ * Usage: livebench [runs [script]];
+ *        livebench --watch PORT [runs [PID [SOCAT_PORT]]].
  * Exit status 0 when every figure was measured (the targets decide
  * nothing), 1 on an error, 2 for bad arguments.
  */
@@ -157,6 +160,7 @@ lb_wall(int runs, const char *path)
 #define WB_ROUNDS 5
 #define WB_EACH_N 2000
 #define WB_TARGET 0.95
+#define WB_SIDES 3      /* straight, through the watch, through socat */
 
 /* Messages per round and mode: no confirms, batches, each. */
 static const uint32_t wb_n[WB_MODES] = { 20000, 10000, WB_EACH_N };
@@ -194,114 +198,141 @@ lb_quantile(double *v, int n, double q)
 	return v[i];
 }
 
-/* One run: per mode the median rate of WB_ROUNDS rounds straight to the
- * node and through the watch (their order alternating round by round);
- * for each confirm, the median and p99 round trip of all rounds. */
+/* One run: per mode the median rate of WB_ROUNDS rounds on each of the
+ * `nsides` targets (side[0] straight to the node; their order turning
+ * round by round), and for each confirm the median and p99 round trip
+ * of all rounds, per side. */
 static int
-lb_watch_run(const struct live_target *node, const struct live_target *via,
-    double direct[WB_MODES], double proxied[WB_MODES], double rtt[2][2])
+lb_watch_run(const struct live_target *side, int nsides,
+    double rate[WB_SIDES][WB_MODES], double rtt[WB_SIDES][2])
 {
 	static const int mode[WB_MODES] = { CONFIRMS_OFF, CONFIRMS_BATCH,
 	    CONFIRMS_EACH };
-	static double lat[2][WB_ROUNDS * WB_EACH_N];
+	static double lat[WB_SIDES][WB_ROUNDS * WB_EACH_N];
 	char queue[64];
 
 	snprintf(queue, sizeof queue, "rabbitlab.watchbench.%ld",
 	    (long)getpid());
 	for (int m = 0; m < WB_MODES; m++) {
-		double r[2][WB_ROUNDS];
+		double r[WB_SIDES][WB_ROUNDS];
 		for (int k = 0; k < WB_ROUNDS; k++)
-			for (int j = 0; j < 2; j++) {
-				int side = (j + k) % 2; /* 0 node, 1 watch */
+			for (int j = 0; j < nsides; j++) {
+				int s = (j + k) % nsides;
 				char *cause = NULL;
 				double *l = mode[m] == CONFIRMS_EACH ?
-				    lat[side] + k * WB_EACH_N : NULL;
-				r[side][k] = live_bench_bare(side ? via : node,
-				    queue, mode[m], 0, wb_n[m], 1, l, &cause);
-				if (r[side][k] < 0) {
+				    lat[s] + k * WB_EACH_N : NULL;
+				r[s][k] = live_bench_bare(&side[s], queue,
+				    mode[m], 0, wb_n[m], 1, l, &cause);
+				if (r[s][k] < 0) {
 					fprintf(stderr, "livebench: %s\n", cause);
 					free(cause);
 					return -1;
 				}
 			}
-		direct[m] = lb_median(r[0], WB_ROUNDS);
-		proxied[m] = lb_median(r[1], WB_ROUNDS);
+		for (int s = 0; s < nsides; s++)
+			rate[s][m] = lb_median(r[s], WB_ROUNDS);
 	}
-	for (int side = 0; side < 2; side++) {
-		rtt[side][0] = lb_quantile(lat[side], WB_ROUNDS * WB_EACH_N, 0.5);
-		rtt[side][1] = lb_quantile(lat[side], WB_ROUNDS * WB_EACH_N, 0.99);
+	for (int s = 0; s < nsides; s++) {
+		rtt[s][0] = lb_quantile(lat[s], WB_ROUNDS * WB_EACH_N, 0.5);
+		rtt[s][1] = lb_quantile(lat[s], WB_ROUNDS * WB_EACH_N, 0.99);
 	}
 	return 0;
 }
 
 /*
- * A bare rabbitmq-c publisher straight to the node and through a
- * `rabbitlab watch` listening on 127.0.0.1:`port` in front of it, in the
- * same run; prints throughput per confirm mode, the ratio (target >=
- * 0.95x), and what the watch adds to each confirm's round trip.
+ * A bare rabbitmq-c publisher straight to the node, through a `rabbitlab
+ * watch` listening on 127.0.0.1:`port` in front of it and, given
+ * `fwd_port`, through a plain forwarder (socat) there, in the same run;
+ * prints throughput per confirm mode, the watch's ratio to straight
+ * (target >= 0.95x) and to the forwarder, and what each adds to a
+ * confirm's round trip. The forwarder parses nothing: it shows what any
+ * proxy's two extra hops cost on this machine.
  */
 static int
-lb_watch(int runs, int port, long pid)
+lb_watch(int runs, int port, long pid, int fwd_port)
 {
 	static const char *name[WB_MODES] = { "no confirms", "batches of 100",
 	    "each" };
-	double d[WB_MODES][RUNS_MAX], p[WB_MODES][RUNS_MAX];
-	double ratio[WB_MODES][RUNS_MAX], lat[2][2][RUNS_MAX];
-	double add[2][RUNS_MAX];
-	struct live_target node, via;
+	static const char *via[WB_SIDES] = { "straight", "through the watch",
+	    "through socat" };
+	double rate[WB_SIDES][WB_MODES][RUNS_MAX], lat[WB_SIDES][2][RUNS_MAX];
+	double ratio[WB_SIDES][WB_MODES][RUNS_MAX], vs[WB_MODES][RUNS_MAX];
+	double add[WB_SIDES][2][RUNS_MAX];
+	struct live_target side[WB_SIDES];
+	int nsides = fwd_port > 0 ? 3 : 2, below = 0;
 	char *cause = NULL;
-	int below = 0;
 	double cpu;
 
-	if (live_broker_resolve(NULL, &node, &cause) != 0) {
+	if (live_broker_resolve(NULL, &side[0], &cause) != 0) {
 		fprintf(stderr, "livebench: %s\n", cause);
 		free(cause);
 		return -1;
 	}
 	cpu = pid > 0 ? lb_cpu_seconds(pid) : -1;
-	via = node;
-	via.port = port;
-	snprintf(via.display, sizeof via.display, "the watch on port %d",
-	    port);
+	for (int s = 1; s < nsides; s++) {
+		side[s] = side[0];
+		side[s].port = s == 1 ? port : fwd_port;
+		snprintf(side[s].display, sizeof side[s].display, "%s on port "
+		    "%d", s == 1 ? "the watch" : "socat", side[s].port);
+	}
 	for (int k = 0; k < runs; k++) {
-		double dr[WB_MODES], pr[WB_MODES], rtt[2][2];
-		if (lb_watch_run(&node, &via, dr, pr, rtt) != 0)
+		double r[WB_SIDES][WB_MODES], rtt[WB_SIDES][2];
+		if (lb_watch_run(side, nsides, r, rtt) != 0)
 			return -1;
 		fprintf(stderr, "  run %d of %d:", k + 1, runs);
-		for (int m = 0; m < WB_MODES; m++) {
-			d[m][k] = dr[m];
-			p[m][k] = pr[m];
-			ratio[m][k] = pr[m] / dr[m];
-			fprintf(stderr, " %.3f", ratio[m][k]);
-		}
-		for (int s = 0; s < 2; s++)
-			for (int q = 0; q < 2; q++)
+		for (int s = 0; s < nsides; s++)
+			for (int m = 0; m < WB_MODES; m++) {
+				rate[s][m][k] = r[s][m];
+				ratio[s][m][k] = r[s][m] / r[0][m];
+				if (s > 0)
+					fprintf(stderr, " %.3f",
+					    ratio[s][m][k]);
+			}
+		for (int m = 0; m < WB_MODES && nsides > 2; m++)
+			vs[m][k] = r[1][m] / r[2][m];
+		for (int s = 0; s < nsides; s++)
+			for (int q = 0; q < 2; q++) {
 				lat[s][q][k] = rtt[s][q];
-		add[0][k] = rtt[1][0] - rtt[0][0];
-		add[1][k] = rtt[1][1] - rtt[0][1];
-		fprintf(stderr, "; +%.0f us median, +%.0f us p99\n", add[0][k],
-		    add[1][k]);
+				add[s][q][k] = rtt[s][q] - rtt[0][q];
+			}
+		fprintf(stderr, "; +%.0f us median, +%.0f us p99\n",
+		    add[1][0][k], add[1][1][k]);
 	}
 	printf("rabbitlab watch: a bare rabbitmq-c publisher (transient, "
-	    "mandatory, the lab's properties) straight to the node and "
-	    "through the watch (--json to /dev/null), same run; median of %d "
-	    "runs of %d rounds; target >= %.2fx\n", runs, WB_ROUNDS,
-	    WB_TARGET);
-	printf("  %-15s %12s %12s %8s\n", "mode", "node msg/s", "watch msg/s",
+	    "mandatory, the lab's properties) straight to the node, through "
+	    "the watch (--json to /dev/null)%s, same run; median of %d runs "
+	    "of %d rounds; target >= %.2fx\n", nsides > 2 ? " and through "
+	    "socat (a plain forwarder that parses nothing)" : "", runs,
+	    WB_ROUNDS, WB_TARGET);
+	printf("  %-15s %12s %12s %8s", "mode", "node msg/s", "watch msg/s",
 	    "ratio");
+	if (nsides > 2)
+		printf(" %12s %8s %14s", "socat msg/s", "ratio",
+		    "watch/socat");
+	printf("\n");
 	for (int m = 0; m < WB_MODES; m++) {
-		double r = lb_median(ratio[m], runs);
-		below += r < WB_TARGET;
-		printf("  %-15s %12.0f %12.0f %7.3fx %s\n", name[m],
-		    lb_median(d[m], runs), lb_median(p[m], runs), r,
-		    r >= WB_TARGET ? "ok" : "BELOW");
+		double w = lb_median(ratio[1][m], runs);
+		below += w < WB_TARGET;
+		printf("  %-15s %12.0f %12.0f %7.3fx", name[m],
+		    lb_median(rate[0][m], runs), lb_median(rate[1][m], runs),
+		    w);
+		if (nsides > 2)
+			printf(" %12.0f %7.3fx %13.3fx",
+			    lb_median(rate[2][m], runs),
+			    lb_median(ratio[2][m], runs),
+			    lb_median(vs[m], runs));
+		printf(" %s\n", w >= WB_TARGET ? "ok" : "BELOW");
 	}
-	printf("  round trip per confirm (each): straight %.0f us median, "
-	    "%.0f us p99; through the watch %.0f us, %.0f us; added %+.0f us "
-	    "median, %+.0f us p99\n", lb_median(lat[0][0], runs),
-	    lb_median(lat[0][1], runs), lb_median(lat[1][0], runs),
-	    lb_median(lat[1][1], runs), lb_median(add[0], runs),
-	    lb_median(add[1], runs));
+	printf("  round trip per confirm (each), median and p99:");
+	for (int s = 0; s < nsides; s++) {
+		printf("%s %s %.0f us, %.0f us", s ? ";" : "", via[s],
+		    lb_median(lat[s][0], runs), lb_median(lat[s][1], runs));
+		if (s > 0)
+			printf(" (added %+.0f us, %+.0f us)",
+			    lb_median(add[s][0], runs),
+			    lb_median(add[s][1], runs));
+	}
+	printf("\n");
 	if (cpu >= 0 && lb_cpu_seconds(pid) >= 0) {
 		double msgs = (double)runs * WB_ROUNDS *
 		    (wb_n[0] + wb_n[1] + wb_n[2]);
@@ -326,12 +357,14 @@ main(int argc, char **argv)
 	if (runs < 1 || runs > RUNS_MAX ||
 	    (watch && (argc < 3 || atoi(argv[2]) <= 0))) {
 		fprintf(stderr, "usage: livebench [runs (1-%d) [script]]\n"
-		    "       livebench --watch PORT [runs [PID]]\n", RUNS_MAX);
+		    "       livebench --watch PORT [runs [PID [SOCAT_PORT]]]\n",
+		    RUNS_MAX);
 		return 2;
 	}
 	if (watch)
 		return lb_watch(runs, atoi(argv[2]),
-		    argc > 4 ? atol(argv[4]) : 0) != 0;
+		    argc > 4 ? atol(argv[4]) : 0,
+		    argc > 5 ? atoi(argv[5]) : 0) != 0;
 	if (lb_throughput(runs) != 0 || lb_wall(runs, script) != 0)
 		return 1;
 	return 0;

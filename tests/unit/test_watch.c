@@ -485,6 +485,38 @@ test_broker_nack(void **state)
 	assert_int_equal(s.lost_by[LOSS_NACKED], 1);
 }
 
+/* A client waits for a confirm from its publish on a confirm channel
+ * until the broker's ack (multiple) covers it; without confirms, never. */
+static void
+test_awaiting_confirm(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 };
+
+	(void)state;
+	begin(&r, 1);
+	assert_false(watch_proxy_scan_awaiting(r.s));
+	publish(&c, 1, "x", "k", 0, NULL, "one");
+	publish(&c, 1, "x", "k", 0, NULL, "two");
+	client(&r, &c);
+	assert_true(watch_proxy_scan_awaiting(r.s));
+	settle(&b, 1, 80, 1, 0);
+	broker(&r, &b);
+	assert_true(watch_proxy_scan_awaiting(r.s));
+	b.n = 0;
+	settle(&b, 1, 80, 2, 1);
+	broker(&r, &b);
+	assert_false(watch_proxy_scan_awaiting(r.s));
+	assert_int_equal(finish(&r).confirmed, 2);
+
+	begin(&r, 0);
+	c.n = 0;
+	publish(&c, 1, "x", "k", 0, NULL, "three");
+	client(&r, &c);
+	assert_false(watch_proxy_scan_awaiting(r.s));
+	assert_int_equal(finish(&r).published, 1);
+}
+
 static void
 test_connection_end(void **state)
 {
@@ -624,6 +656,7 @@ main(void)
 		cmocka_unit_test(test_reject_dead_letter_or_lost),
 		cmocka_unit_test(test_channel_close_404),
 		cmocka_unit_test(test_broker_nack),
+		cmocka_unit_test(test_awaiting_confirm),
 		cmocka_unit_test(test_connection_end),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_seen_crash_and_record),
