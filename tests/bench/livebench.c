@@ -20,7 +20,8 @@
  *
  * 3. With --watch PORT: a bare rabbitmq-c publisher straight to the node
  *    and through `rabbitlab watch` listening on PORT in front of it, in
- *    the same run (lb_watch): throughput per confirm mode, the ratio
+ *    the same run (lb_watch): throughput per confirm mode and delivery
+ *    (transient, persistent), the ratio
  *    (target >= 0.95x), and the round trip the watch adds per confirm;
  *    given the watch's PID, the CPU time it spent per message; given
  *    SOCAT_PORT, the same through socat forwarding to the node, the floor
@@ -156,14 +157,27 @@ lb_wall(int runs, const char *path)
 
 /* ---- 3. rabbitlab watch ---------------------------------------------- */
 
-#define WB_MODES 3
+#define WB_ROWS 6
 #define WB_ROUNDS 5
 #define WB_EACH_N 2000
 #define WB_TARGET 0.95
 #define WB_SIDES 3      /* straight, through the watch, through socat */
 
-/* Messages per round and mode: no confirms, batches, each. */
-static const uint32_t wb_n[WB_MODES] = { 20000, 10000, WB_EACH_N };
+/* Per row: confirm mode, delivery, messages a round. Transient messages
+ * get the broker's quickest answer, where two extra hops weigh most;
+ * persistent ones are what Spring AMQP sends unless told otherwise. */
+static const struct {
+	int mode, persistent;
+	uint32_t n;
+	const char *name;
+} wb_row[WB_ROWS] = {
+	{ CONFIRMS_OFF, 0, 20000, "no confirms" },
+	{ CONFIRMS_BATCH, 0, 10000, "batches of 100" },
+	{ CONFIRMS_EACH, 0, WB_EACH_N, "each" },
+	{ CONFIRMS_OFF, 1, 10000, "no confirms" },
+	{ CONFIRMS_BATCH, 1, 5000, "batches of 100" },
+	{ CONFIRMS_EACH, 1, 500, "each" },
+};
 
 /* The CPU time (user and system) process `pid` has used, in seconds; -1
  * if /proc does not say. */
@@ -198,31 +212,31 @@ lb_quantile(double *v, int n, double q)
 	return v[i];
 }
 
-/* One run: per mode the median rate of WB_ROUNDS rounds on each of the
+/* One run: per row the median rate of WB_ROUNDS rounds on each of the
  * `nsides` targets (side[0] straight to the node; their order turning
- * round by round), and for each confirm the median and p99 round trip
- * of all rounds, per side. */
+ * round by round), and for each transient confirm the median and p99
+ * round trip of all rounds, per side. */
 static int
 lb_watch_run(const struct live_target *side, int nsides,
-    double rate[WB_SIDES][WB_MODES], double rtt[WB_SIDES][2])
+    double rate[WB_SIDES][WB_ROWS], double rtt[WB_SIDES][2])
 {
-	static const int mode[WB_MODES] = { CONFIRMS_OFF, CONFIRMS_BATCH,
-	    CONFIRMS_EACH };
 	static double lat[WB_SIDES][WB_ROUNDS * WB_EACH_N];
 	char queue[64];
 
 	snprintf(queue, sizeof queue, "rabbitlab.watchbench.%ld",
 	    (long)getpid());
-	for (int m = 0; m < WB_MODES; m++) {
+	for (int m = 0; m < WB_ROWS; m++) {
 		double r[WB_SIDES][WB_ROUNDS];
 		for (int k = 0; k < WB_ROUNDS; k++)
 			for (int j = 0; j < nsides; j++) {
 				int s = (j + k) % nsides;
 				char *cause = NULL;
-				double *l = mode[m] == CONFIRMS_EACH ?
+				double *l = wb_row[m].mode == CONFIRMS_EACH &&
+				    !wb_row[m].persistent ?
 				    lat[s] + k * WB_EACH_N : NULL;
 				r[s][k] = live_bench_bare(&side[s], queue,
-				    mode[m], 0, wb_n[m], 1, l, &cause);
+				    wb_row[m].mode, wb_row[m].persistent,
+				    wb_row[m].n, 1, l, &cause);
 				if (r[s][k] < 0) {
 					fprintf(stderr, "livebench: %s\n", cause);
 					free(cause);
@@ -243,20 +257,18 @@ lb_watch_run(const struct live_target *side, int nsides,
  * A bare rabbitmq-c publisher straight to the node, through a `rabbitlab
  * watch` listening on 127.0.0.1:`port` in front of it and, given
  * `fwd_port`, through a plain forwarder (socat) there, in the same run;
- * prints throughput per confirm mode, the watch's ratio to straight
- * (target >= 0.95x) and to the forwarder, and what each adds to a
- * confirm's round trip. The forwarder parses nothing: it shows what any
+ * prints throughput per confirm mode and delivery, the watch's ratio to
+ * straight (target >= 0.95x) and to the forwarder, and what each adds to
+ * a transient confirm's round trip. The forwarder parses nothing: it shows what any
  * proxy's two extra hops cost on this machine.
  */
 static int
 lb_watch(int runs, int port, long pid, int fwd_port)
 {
-	static const char *name[WB_MODES] = { "no confirms", "batches of 100",
-	    "each" };
 	static const char *via[WB_SIDES] = { "straight", "through the watch",
 	    "through socat" };
-	double rate[WB_SIDES][WB_MODES][RUNS_MAX], lat[WB_SIDES][2][RUNS_MAX];
-	double ratio[WB_SIDES][WB_MODES][RUNS_MAX], vs[WB_MODES][RUNS_MAX];
+	double rate[WB_SIDES][WB_ROWS][RUNS_MAX], lat[WB_SIDES][2][RUNS_MAX];
+	double ratio[WB_SIDES][WB_ROWS][RUNS_MAX], vs[WB_ROWS][RUNS_MAX];
 	double add[WB_SIDES][2][RUNS_MAX];
 	struct live_target side[WB_SIDES];
 	int nsides = fwd_port > 0 ? 3 : 2, below = 0;
@@ -276,19 +288,19 @@ lb_watch(int runs, int port, long pid, int fwd_port)
 		    "%d", s == 1 ? "the watch" : "socat", side[s].port);
 	}
 	for (int k = 0; k < runs; k++) {
-		double r[WB_SIDES][WB_MODES], rtt[WB_SIDES][2];
+		double r[WB_SIDES][WB_ROWS], rtt[WB_SIDES][2];
 		if (lb_watch_run(side, nsides, r, rtt) != 0)
 			return -1;
 		fprintf(stderr, "  run %d of %d:", k + 1, runs);
 		for (int s = 0; s < nsides; s++)
-			for (int m = 0; m < WB_MODES; m++) {
+			for (int m = 0; m < WB_ROWS; m++) {
 				rate[s][m][k] = r[s][m];
 				ratio[s][m][k] = r[s][m] / r[0][m];
 				if (s > 0)
 					fprintf(stderr, " %.3f",
 					    ratio[s][m][k]);
 			}
-		for (int m = 0; m < WB_MODES && nsides > 2; m++)
+		for (int m = 0; m < WB_ROWS && nsides > 2; m++)
 			vs[m][k] = r[1][m] / r[2][m];
 		for (int s = 0; s < nsides; s++)
 			for (int q = 0; q < 2; q++) {
@@ -304,26 +316,26 @@ lb_watch(int runs, int port, long pid, int fwd_port)
 	    "of %d rounds; target >= %.2fx\n", nsides > 2 ? " and through "
 	    "socat (a plain forwarder that parses nothing)" : "", runs,
 	    WB_ROUNDS, WB_TARGET);
-	printf("  %-15s %12s %12s %8s", "mode", "node msg/s", "watch msg/s",
-	    "ratio");
+	printf("  %-15s %-10s %11s %11s %7s", "mode", "delivery", "node msg/s",
+	    "watch msg/s", "ratio");
 	if (nsides > 2)
-		printf(" %12s %8s %14s", "socat msg/s", "ratio",
-		    "watch/socat");
+		printf(" %11s %7s %11s", "socat msg/s", "ratio", "watch/socat");
 	printf("\n");
-	for (int m = 0; m < WB_MODES; m++) {
+	for (int m = 0; m < WB_ROWS; m++) {
 		double w = lb_median(ratio[1][m], runs);
 		below += w < WB_TARGET;
-		printf("  %-15s %12.0f %12.0f %7.3fx", name[m],
+		printf("  %-15s %-10s %11.0f %11.0f %6.3fx", wb_row[m].name,
+		    wb_row[m].persistent ? "persistent" : "transient",
 		    lb_median(rate[0][m], runs), lb_median(rate[1][m], runs),
 		    w);
 		if (nsides > 2)
-			printf(" %12.0f %7.3fx %13.3fx",
+			printf(" %11.0f %6.3fx %10.3fx",
 			    lb_median(rate[2][m], runs),
 			    lb_median(ratio[2][m], runs),
 			    lb_median(vs[m], runs));
 		printf(" %s\n", w >= WB_TARGET ? "ok" : "BELOW");
 	}
-	printf("  round trip per confirm (each), median and p99:");
+	printf("  round trip per transient confirm (each), median and p99:");
 	for (int s = 0; s < nsides; s++) {
 		printf("%s %s %.0f us, %.0f us", s ? ";" : "", via[s],
 		    lb_median(lat[s][0], runs), lb_median(lat[s][1], runs));
@@ -334,15 +346,16 @@ lb_watch(int runs, int port, long pid, int fwd_port)
 	}
 	printf("\n");
 	if (cpu >= 0 && lb_cpu_seconds(pid) >= 0) {
-		double msgs = (double)runs * WB_ROUNDS *
-		    (wb_n[0] + wb_n[1] + wb_n[2]);
+		double msgs = 0;
+		for (int m = 0; m < WB_ROWS; m++)
+			msgs += (double)runs * WB_ROUNDS * wb_row[m].n;
 		cpu = lb_cpu_seconds(pid) - cpu;
 		printf("  the watch's CPU (user and system): %.2f s for %.0f "
 		    "messages, %.1f us a message\n", cpu, msgs,
 		    cpu / msgs * 1e6);
 	}
-	printf("modes at or above %.2fx: %d of %d\n", WB_TARGET,
-	    WB_MODES - below, WB_MODES);
+	printf("rows at or above %.2fx: %d of %d\n", WB_TARGET,
+	    WB_ROWS - below, WB_ROWS);
 	return 0;
 }
 
