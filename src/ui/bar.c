@@ -4,8 +4,9 @@
  * footer on the second, in table order. It shows the keys the lesson and
  * its current step need first (a learner step's key, H and S in a
  * challenge, Z where the lesson stops consumers, B while the broker is
- * down), each with its label; what does not fit gives way. Each item is a
- * click area that stands for its key.
+ * down), each with its label; what does not fit gives way; watching an
+ * application, only the keys that act on it. Each item is a click area
+ * that stands for its key.
  */
 #include "ui/bar.h"
 
@@ -20,6 +21,7 @@
 #include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/text.h"
+#include "ui/watchview.h"
 
 /* The longest "following NAME" in the header. */
 #define CLASS_LEAD_SHOWN 96
@@ -34,7 +36,9 @@ header_draw(struct pane *p, struct lab *lab)
 	int64_t now = session_now(lab->ss);
 
 	draw_blank(p->y, p->x, p->w, DRAW_TITLE);
-	if (lab->mode == SESSION_SANDBOX)
+	if (session_watched(lab->ss))
+		mode = _("watching");
+	else if (lab->mode == SESSION_SANDBOX)
 		mode = _("sandbox");
 	else if (lab->o.autoplay)
 		mode = _("autoplay");
@@ -152,6 +156,9 @@ bar_need(const struct lab *lab, const struct keys_def *k)
 	    session_learner_step(lab->ss);
 	enum script_action_kind want = st ? st->action.kind : ACT_NONE;
 
+	/* Watching an application, the keys it refuses are not offered. */
+	if (session_watched(lab->ss) && !watchview_key_acts(k))
+		return BAR_HIDDEN;
 	if (k->kind == KEYS_FAILURE) {
 		if (want == ACT_FAIL && (int)st->action.fail.kind == k->id)
 			return BAR_NOW;
@@ -191,6 +198,12 @@ bar_need(const struct lab *lab, const struct keys_def *k)
 		return BAR_LESSON;
 	case CMD_BURST:
 		return sandbox ? BAR_LESSON : BAR_SPARE;
+	case CMD_PAUSE:
+	case CMD_STEP:
+	case CMD_SLOWER:
+	case CMD_FASTER:
+		/* Real time has no speed and no pause. */
+		return session_live(lab->ss) ? BAR_HIDDEN : BAR_SPARE;
 	default:
 		return BAR_SPARE;
 	}
@@ -303,7 +316,17 @@ footer_draw(struct pane *p, struct lab *lab)
 		draw_text(p->y + 1, p->x, p->w, lab->status, DRAW_KEY);
 		return;
 	}
-	n = bar_items(lab, KEYS_COMMAND, items, 32);
+	n = bar_items(lab, KEYS_COMMAND, items, 31);
+	if (session_watched(lab->ss)) {
+		/* e shows the application as Spring Boot properties
+		 * (watchview.c); in a lesson it is a toggle's key. */
+		struct bar_item *it = &items[n++];
+		it->k = keys_find('e');
+		it->need = BAR_NOW;
+		snprintf(it->name, sizeof it->name, "e");
+		it->label = _("Spring settings");
+		it->tiny = "Spring";
+	}
 	bar_line(p->y + 1, p->x, p->w, items, n);
 }
 

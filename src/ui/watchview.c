@@ -287,20 +287,18 @@ wv_choose(struct wv *v, struct lab *lab, int key)
 	return PANE_HANDLED | PANE_REDRAW;
 }
 
-static int
-wv_command(struct wv *v, struct lab *lab, const struct keys_def *k)
+/* Why command `id` is refused while watching (translated), or NULL when
+ * it does what it does in a lesson. */
+static const char *
+wv_command_refusal(enum keys_cmd id)
 {
-	switch (k->id) {
-	case CMD_BROKER:
-		wv_fail(v, lab, WATCH_FAIL_RESTART, NULL);
-		return PANE_HANDLED | PANE_REDRAW;
+	switch (id) {
 	case CMD_PUBLISH:
 	case CMD_BURST:
 	case CMD_CONSUMERS:
-		lab_status(lab, 1, "%s", _("Refused: your application publishes "
-		    "and consumes by itself; the lab only watches, and breaks "
-		    "things with the capital keys."));
-		return PANE_HANDLED | PANE_REDRAW;
+		return _("Refused: your application publishes and consumes "
+		    "by itself; the lab only watches, and breaks things with "
+		    "the capital keys.");
 	case CMD_NEXT:
 	case CMD_ANSWER:
 	case CMD_HINT:
@@ -311,9 +309,40 @@ wv_command(struct wv *v, struct lab *lab, const struct keys_def *k)
 	case CMD_BUILD:
 	case CMD_WRITE:
 	case CMD_SET:
-		lab_status(lab, 1, "%s", _("Refused: not while watching an "
-		    "application (no lesson, nothing to undo or rebuild)."));
+		return _("Refused: not while watching an application (no "
+		    "lesson, nothing to undo or rebuild).");
+	default:
+		return NULL;
+	}
+}
+
+static int
+wv_command(struct wv *v, struct lab *lab, const struct keys_def *k)
+{
+	const char *why = wv_command_refusal((enum keys_cmd)k->id);
+
+	if (k->id == CMD_BROKER) {
+		wv_fail(v, lab, WATCH_FAIL_RESTART, NULL);
 		return PANE_HANDLED | PANE_REDRAW;
+	}
+	if (why == NULL)
+		return 0;
+	lab_status(lab, 1, "%s", why);
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
+int
+watchview_key_acts(const struct keys_def *k)
+{
+	const char *why;
+
+	switch (k->kind) {
+	case KEYS_FAILURE:
+		/* A crash after work cuts the consumer as C does. */
+		return k->id != FAIL_CONSUMER_CRASH_AFTER &&
+		    wv_map((enum failure_kind)k->id, &why) >= 0;
+	case KEYS_COMMAND:
+		return wv_command_refusal((enum keys_cmd)k->id) == NULL;
 	default:
 		return 0;
 	}

@@ -26,4 +26,10 @@ struct watchview_opts {
  */
 int watchview_run(struct watch_ctl *w, void *ctx);
 
+struct keys_def;
+
+/* Whether key k does something while watching (the footer shows only
+ * those); the others are refused with the reason. */
+int watchview_key_acts(const struct keys_def *k);
+
 #endif

@@ -215,7 +215,10 @@ we_view(struct engine *e, struct engine_view *v)
 		q->name = tq->name;
 		q->type = tq->type < 0 ? QTYPE_CLASSIC : tq->type;
 		q->durable = tq->durable == 1;
-		q->exists = i < e->nq ? e->exists[i] : 1;
+		/* A node that is down holds no queue: the screen says a
+		 * durable one waits for it ("broker down") and a transient
+		 * one is gone, where the last count asked would stay. */
+		q->exists = !e->w->down && (i < e->nq ? e->exists[i] : 1);
 		q->ready = i < e->nq ? e->ready[i] : 0;
 		q->unacked = watch_proxy_unacked(e->w->p, tq->name);
 		v->consumer_in_progress += q->unacked;

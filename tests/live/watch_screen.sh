@@ -2,7 +2,8 @@
 # `rabbitlab watch` on a terminal: the lab's own screen over a real
 # application's traffic, in tmux at 80x24, in English and in Chinese
 # (--lang zh), each on its own private node:
-#   - the panes appear and say where to point the application;
+#   - the panes appear and say where to point the application, and the
+#     footer offers e (Spring) and no key the watch refuses;
 #   - pika (tests/live/watch_pika.py, 20 messages) runs through it, and
 #     the screen shows its exchange and queue and the ledger's counts
 #     (20 published, 14 processed: what pika itself reports);
@@ -68,6 +69,15 @@ run_lang() { # en|zh
 	fi
 	port=$(grep -Eo 'amqp://127\.0\.0\.1:[0-9]+' "$tmp/screen" | head -1 | sed 's/.*://')
 	ok "watch-screen $lang: the screen is up, listening on $port ($(($(date +%s) - s0)) s)"
+	# The footer offers what acts on an application: e, not the lab's
+	# own publish, pause, build or reset.
+	t capture-pane -p -t w | tail -2 >"$tmp/footer"
+	if grep -q 'e Spring' "$tmp/footer" &&
+	    ! grep -Eq '\+ |P |D |R |< >' "$tmp/footer"; then
+		ok "watch-screen $lang: the footer offers e and only the keys that act"
+	else
+		ko "watch-screen $lang: the footer offers e and only the keys that act" "$tmp/footer"
+	fi
 	timeout 90 $PY tests/live/watch_pika.py "$port" 20 >"$tmp/pika.$lang" 2>&1 ||
 	    ko "watch-screen $lang: pika failed" "$tmp/pika.$lang"
 	check "watch-screen $lang: the exchange and queue panes name pika's" \
