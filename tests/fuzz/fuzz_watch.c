@@ -46,7 +46,11 @@ fz_emit(void *ctx, const struct event *ev)
 static int
 fz_feed(void *ctx, int upstream, const uint8_t *d, size_t n)
 {
-	return watch_proxy_scan_feed(ctx, upstream, d, n);
+	int rc = watch_proxy_scan_feed(ctx, upstream, d, n);
+
+	/* What the proxy asks between reads (its wait awake). */
+	(void)watch_proxy_scan_awaiting(ctx);
+	return rc;
 }
 
 static const char *
