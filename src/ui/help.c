@@ -15,6 +15,7 @@
 #include "ui/lab.h"
 #include "ui/words.h"
 #include "ui/text.h"
+#include "ui/watchview.h"
 
 #define HELP_MAX_ROWS 400
 
@@ -134,6 +135,9 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 	const struct keys_def *t = keys_table(&n);
 	char keys[32], name[48], v[32];
 	int seen[CMD_COUNT] = { 0 };
+	/* Watching an application: only the keys that act on it, and its
+	 * settings are read, not toggled (watchview.h). */
+	int watched = session_watched(lab->ss);
 	static const char *const marks[][2] = {
 		{ "#12", N_("a persistent message (delivery mode 2)") },
 		{ "~12", N_("a transient message (delivery mode 1)") },
@@ -149,8 +153,14 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 
 	/* The rule first: it holds for every key below (keys.h keys_obeys_rule). */
 	help_heading(hr, _("The rule"));
-	help_entry(hr, "a-z", "", _("a toggle: flips it or steps its value "
-	    "(q, quit, is the one exception)"), 0, colw);
+	if (watched)
+		help_entry(hr, "a-z", "", _("your application's settings are "
+		    "shown as its frames set them; the lab cannot switch them. "
+		    "e shows them as Spring Boot properties, with what would "
+		    "have saved each lost message"), 0, colw);
+	else
+		help_entry(hr, "a-z", "", _("a toggle: flips it or steps its "
+		    "value (q, quit, is the one exception)"), 0, colw);
 	{
 		/* The commands as the rule (keys.h) has them, spaced;
 		   static, as the help rows keep a pointer to their text. */
@@ -166,19 +176,23 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		    "%s"), cmds);
 		help_entry(hr, "A-Z", "", line, 0, colw);
 	}
-	help_entry(hr, "=", "", _("types a number for a toggle that takes "
-	    "one: = y 30 Enter sets producer attempts to 30"), 0, colw);
+	if (!watched)
+		help_entry(hr, "=", "", _("types a number for a toggle that "
+		    "takes one: = y 30 Enter sets producer attempts to 30"), 0,
+		    colw);
 	help_heading(hr, _("Commands"));
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].kind != KEYS_COMMAND || seen[t[i].id])
+		if (t[i].kind != KEYS_COMMAND || seen[t[i].id] ||
+		    (watched && !watchview_key_acts(&t[i])))
 			continue;
 		seen[t[i].id] = 1;
 		help_keys_of(t, n, t[i].id, keys, sizeof keys);
 		help_entry(hr, keys, "", keys_help(&t[i]), t[i].key, colw);
 	}
-	help_heading(hr, _("Toggles (the key steps through the values; = then the key "
-	    "types a number)"));
-	for (size_t i = 0; i < n; i++) {
+	if (!watched)
+		help_heading(hr, _("Toggles (the key steps through the values; "
+		    "= then the key types a number)"));
+	for (size_t i = 0; i < n && !watched; i++) {
 		enum toggle_id id = (enum toggle_id)t[i].id;
 		if (t[i].kind != KEYS_TOGGLE)
 			continue;
@@ -190,12 +204,14 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 	}
 	help_heading(hr, _("Failures"));
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].kind != KEYS_FAILURE)
+		if (t[i].kind != KEYS_FAILURE ||
+		    (watched && !watchview_key_acts(&t[i])))
 			continue;
 		keys_name(t[i].key, keys, sizeof keys);
 		help_entry(hr, keys,
-		    words_failure((enum failure_kind)t[i].id),
-		    keys_help(&t[i]), t[i].key, colw);
+		    words_failure((enum failure_kind)t[i].id), watched ?
+		    watchview_key_help(&t[i]) : keys_help(&t[i]), t[i].key,
+		    colw);
 	}
 	help_heading(hr, _("Message tokens"));
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)

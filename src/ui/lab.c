@@ -1211,13 +1211,10 @@ lab_typing_key(struct lab *lab, int key)
 }
 
 int
-lab_key(struct lab *lab, int key)
+lab_modal_key(struct lab *lab, int key)
 {
-	const struct keys_def *k;
 	int flags;
 
-	if (lab->too_small)
-		return key == 'q' ? PANE_QUIT : 0;
 	if (lab->typing)
 		return lab_typing_key(lab, key);
 	if (lab->confirm_reset)
@@ -1235,6 +1232,19 @@ lab_key(struct lab *lab, int key)
 		if (flags & PANE_HANDLED)
 			return flags;
 	}
+	return -1;
+}
+
+int
+lab_key(struct lab *lab, int key)
+{
+	const struct keys_def *k;
+	int flags;
+
+	if (lab->too_small)
+		return key == 'q' ? PANE_QUIT : 0;
+	if ((flags = lab_modal_key(lab, key)) >= 0)
+		return flags;
 	k = keys_find(key);
 	if (k == NULL)
 		return 0;

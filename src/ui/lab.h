@@ -190,6 +190,10 @@ void lab_draw(struct lab *lab);
 
 /* Handles one key; returns PANE_* flags. */
 int lab_key(struct lab *lab, int key);
+/* Gives the key to what holds the keyboard before the lab's own keys (a
+ * typed message id, the reset question, a number being set, the builder,
+ * an open overlay): its PANE_* flags, or -1 when none of them took it. */
+int lab_modal_key(struct lab *lab, int key);
 /* Handles a click at (y, x); returns PANE_* flags. */
 int lab_click(struct lab *lab, int y, int x);
 

@@ -34,6 +34,7 @@ struct wv {
 	int choosing;                  /* a failure waits for its target */
 	enum watch_fail_kind pending;
 	char choice[WV_CHOICES][96];   /* the targets offered, 1 to n */
+	char role[WV_CHOICES][48];     /* what each does, shown beside it */
 	int nchoices;
 };
 
@@ -147,10 +148,16 @@ wv_refused(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 	else if (cause && strncmp(cause, "no ", 3) == 0)
 		lab_status(lab, 1, "%s", _("Refused: your application has "
 		    "nothing of that kind open or declared yet."));
+	else if (cause && strstr(cause, "404") != NULL)
+		lab_status(lab, 1, "%s", _("Refused: the broker no longer has "
+		    "it (404 NOT_FOUND): your application or a failure "
+		    "deleted it."));
 	else
 		lab_status(lab, 1, _("Refused: %s"), cause ? cause : "?");
 	free(cause);
 }
+
+static void wv_draw(void *ctx, struct lab *lab);
 
 /* Does failure k on target (NULL: the default); a kill, a stop or a
  * restart blocks, so the status says so on screen first. */
@@ -169,7 +176,10 @@ wv_fail(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 	    k == WATCH_FAIL_RESTART || k == WATCH_FAIL_FULL ||
 	    k == WATCH_FAIL_TTL) {
 		lab_status(lab, 0, "%s", _("Working on the broker..."));
+		/* The watch's own parts too, or the lab's sandbox guide
+		 * shows while the broker works (a clean stop takes long). */
 		lab_draw(lab);
+		wv_draw(v, lab);
 		refresh();
 	}
 	if (watch_ctl_fail(v->w, &r, &done, &cause) == 0)
@@ -179,9 +189,26 @@ wv_fail(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 	free(done);
 }
 
-/* The targets failure k can take, into v->choice; returns how many. */
+/* Whether the broker no longer has queue (q) or exchange `name`, as the
+ * lab's view last had it. */
 static int
-wv_targets(struct wv *v, enum watch_fail_kind k)
+wv_gone(const struct lab *lab, int q, const char *name)
+{
+	size_t n = q ? lab->view.nqueues : lab->view.nexchanges;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(q ? lab->view.queues[i].name :
+		    lab->view.exchanges[i].name, name) == 0)
+			return q ? !lab->view.queues[i].exists :
+			    !lab->view.exchanges[i].exists;
+	return 0;
+}
+
+/* The targets failure k can take, into v->choice (what each does into
+ * v->role); returns how many. Queues and exchanges already gone are not
+ * offered. */
+static int
+wv_targets(struct wv *v, const struct lab *lab, enum watch_fail_kind k)
 {
 	struct watch_seen *s = watch_track_seen(v->w->t);
 	int n = 0;
@@ -190,10 +217,15 @@ wv_targets(struct wv *v, enum watch_fail_kind k)
 	    k == WATCH_FAIL_TTL) {
 		int q = k != WATCH_FAIL_DELETE_EXCHANGE;
 		size_t m = q ? s->topo.nqueues : s->topo.nexchanges;
-		for (size_t i = 0; i < m && n < WV_CHOICES; i++)
+		for (size_t i = 0; i < m && n < WV_CHOICES; i++) {
+			const char *name = q ? s->topo.queues[i].name :
+			    s->topo.exchanges[i].name;
+			if (wv_gone(lab, q, name))
+				continue;
+			v->role[n][0] = '\0';
 			snprintf(v->choice[n++], sizeof v->choice[0], "%s",
-			    q ? s->topo.queues[i].name :
-			    s->topo.exchanges[i].name);
+			    name);
+		}
 		return n;
 	}
 	for (size_t i = 0; i < s->nconns && n < WV_CHOICES; i++) {
@@ -203,6 +235,9 @@ wv_targets(struct wv *v, enum watch_fail_kind k)
 		    (k == WATCH_FAIL_HEAL && !holed) ||
 		    (k == WATCH_FAIL_BLACKHOLE && holed))
 			continue;
+		snprintf(v->role[n], sizeof v->role[0], "%s", c->consumes &&
+		    c->published ? _("publishes and consumes") : c->consumes ?
+		    _("consumes") : _("publishes"));
 		snprintf(v->choice[n++], sizeof v->choice[0], "%s", c->label);
 	}
 	return n;
@@ -213,14 +248,14 @@ static int
 wv_ask(struct wv *v, struct lab *lab, enum watch_fail_kind k)
 {
 	char line[300];
-	size_t at;
 	int n;
 
-	if (k == WATCH_FAIL_BLACKHOLE && wv_targets(v, WATCH_FAIL_HEAL) > 0 &&
-	    wv_targets(v, WATCH_FAIL_BLACKHOLE) == 0)
+	if (k == WATCH_FAIL_BLACKHOLE &&
+	    wv_targets(v, lab, WATCH_FAIL_HEAL) > 0 &&
+	    wv_targets(v, lab, WATCH_FAIL_BLACKHOLE) == 0)
 		k = WATCH_FAIL_HEAL; /* L again ends the black hole */
 	n = k == WATCH_FAIL_KILL || k == WATCH_FAIL_STOP ||
-	    k == WATCH_FAIL_RESTART ? 0 : wv_targets(v, k);
+	    k == WATCH_FAIL_RESTART ? 0 : wv_targets(v, lab, k);
 	if (n <= 1) {
 		wv_fail(v, lab, k, n == 1 ? v->choice[0] : NULL);
 		return PANE_HANDLED | PANE_REDRAW;
@@ -228,17 +263,12 @@ wv_ask(struct wv *v, struct lab *lab, enum watch_fail_kind k)
 	v->choosing = 1;
 	v->pending = k;
 	v->nchoices = n;
-	snprintf(line, sizeof line, "%s", k == WATCH_FAIL_FULL ||
+	/* The question here; the choices, one a line, in the Watching
+	 * pane (wv_draw_choices), where a long name still fits. */
+	snprintf(line, sizeof line, "%s %s", k == WATCH_FAIL_FULL ||
 	    k == WATCH_FAIL_TTL ? _("Which queue?") :
 	    k == WATCH_FAIL_DELETE_EXCHANGE ? _("Which exchange?") :
-	    _("Which connection?"));
-	for (int i = 0; i < n; i++) {
-		at = strlen(line);
-		snprintf(line + at, sizeof line - at, " %d %s", i + 1,
-		    v->choice[i]);
-	}
-	at = strlen(line);
-	snprintf(line + at, sizeof line - at, "  %s", _("(Esc: none)"));
+	    _("Which connection?"), _("Its number (Esc: none)."));
 	lab_status(lab, 0, "%s", line);
 	return PANE_HANDLED | PANE_REDRAW;
 }
@@ -331,6 +361,39 @@ wv_command(struct wv *v, struct lab *lab, const struct keys_def *k)
 	return PANE_HANDLED | PANE_REDRAW;
 }
 
+const char *
+watchview_key_help(const struct keys_def *k)
+{
+	if (k->kind != KEYS_FAILURE)
+		return keys_help(k);
+	switch ((enum failure_kind)k->id) {
+	case FAIL_CONNECTION_LOST:
+		return _("cut one of its connections (reset both ways), as a "
+		    "network failure does");
+	case FAIL_BLACKHOLE:
+		return _("black-hole one of its connections: nothing passes "
+		    "either way until L again heals it");
+	case FAIL_MISSING_EXCHANGE:
+		return _("delete an exchange it declared");
+	case FAIL_QUEUE_FULL:
+		return _("make one of its queues full: a max-length policy "
+		    "that refuses further publishes");
+	case FAIL_BROKER_CRASH:
+		return _("kill -9 the private node (B starts it again): what "
+		    "it held only in memory is gone");
+	case FAIL_BROKER_STOP:
+		return _("stop the private node cleanly (B starts it again)");
+	case FAIL_CONSUMER_CRASH_BEFORE:
+		return _("cut a consumer's connection while it holds "
+		    "messages, as a crash of the application looks to the "
+		    "broker");
+	case FAIL_MESSAGE_EXPIRY:
+		return _("give one of its queues a message TTL (a policy)");
+	default:
+		return keys_help(k);
+	}
+}
+
 int
 watchview_key_acts(const struct keys_def *k)
 {
@@ -342,6 +405,12 @@ watchview_key_acts(const struct keys_def *k)
 		return k->id != FAIL_CONSUMER_CRASH_AFTER &&
 		    wv_map((enum failure_kind)k->id, &why) >= 0;
 	case KEYS_COMMAND:
+		/* Real time has no pause or speed (the lab says so), and a
+		 * watch follows no teacher. */
+		if (k->id == CMD_PAUSE || k->id == CMD_STEP ||
+		    k->id == CMD_SLOWER || k->id == CMD_FASTER ||
+		    k->id == CMD_FOLLOW)
+			return 0;
 		return wv_command_refusal((enum keys_cmd)k->id) == NULL;
 	default:
 		return 0;
@@ -366,6 +435,10 @@ wv_key(void *ctx, struct lab *lab, int key)
 		if (key != 'q')
 			return PANE_HANDLED;
 	}
+	/* A typed message id, the help, a timeline: their keys first, as
+	 * in a lesson (a digit there is not a refused answer). */
+	if ((f = lab_modal_key(lab, key)) >= 0)
+		return f | PANE_HANDLED;
 	if (key == 'e') {
 		v->spring = 1;
 		return PANE_HANDLED | PANE_REDRAW;
@@ -485,8 +558,26 @@ wv_draw_names(struct wv *v, struct lab *lab, int consumers)
 		    DRAW_HEAD);
 }
 
-/* The guide pane says what the watch is, in place of a lesson; the empty
- * event log says what fills it. */
+/* The targets a failure waits for, numbered, one a line in pane g (below
+ * its title line), each with what it does. */
+static void
+wv_draw_choices(const struct wv *v, const struct pane *g)
+{
+	int end = g->x + g->w - 1;
+
+	for (int i = 0; i < v->nchoices && i < g->h - 1; i++) {
+		int y = g->y + 1 + i, x = g->x + 1;
+		x += draw_printf(y, x, end - x, DRAW_KEY, "%d ", i + 1);
+		x += draw_text(y, x, end - x, v->choice[i], DRAW_HEAD);
+		if (v->role[i][0] && x + 3 < end)
+			draw_printf(y, x, end - x, DRAW_DIM, " (%s)",
+			    v->role[i]);
+	}
+}
+
+/* The guide pane says what the watch is, in place of a lesson (or, while
+ * a failure waits for its target, the choices); the empty event log says
+ * what fills it. */
 static void
 wv_draw_guide(struct wv *v, struct lab *lab)
 {
@@ -500,17 +591,22 @@ wv_draw_guide(struct wv *v, struct lab *lab)
 		    _("Watching"));
 		for (int i = 1; i < g->h; i++)
 			draw_blank(g->y + i, g->x, g->w, DRAW_NORMAL);
-		draw_printf(g->y + 1, g->x + 1, g->w - 2, DRAW_HEAD,
-		    _("Connect to amqp://127.0.0.1:%d"),
-		    watch_proxy_port(v->w->p));
-		draw_wrap(g->y + 2, g->x + 1, g->w - 2, g->h - 2, 0,
-		    _("Watching your own application: these panes are its "
-		    "connections, what it declared and its messages, read off "
-		    "the wire. Capital keys break things under its real "
-		    "traffic (K kill -9, B start again, N cut, L black hole); "
-		    "its settings are shown, not switched. e: its Spring Boot "
-		    "properties and what would have saved lost messages. "
-		    "q quits."), DRAW_SAY);
+		if (v->choosing)
+			wv_draw_choices(v, g);
+		else {
+			draw_printf(g->y + 1, g->x + 1, g->w - 2, DRAW_HEAD,
+			    _("Connect to amqp://127.0.0.1:%d"),
+			    watch_proxy_port(v->w->p));
+			draw_wrap(g->y + 2, g->x + 1, g->w - 2, g->h - 2, 0,
+			    _("Watching your own application: these panes "
+			    "are its connections, what it declared and its "
+			    "messages, read off the wire. Capital keys break "
+			    "things under its real traffic (K kill -9, B start "
+			    "again, N cut, L black hole); its settings are "
+			    "shown, not switched. e: its Spring Boot "
+			    "properties and what would have saved lost "
+			    "messages. q quits."), DRAW_SAY);
+		}
 	}
 	if (session_log(lab->ss, NULL) == 0 && l->h >= 2 && l->w >= 10) {
 		draw_blank(l->y + 1, l->x, l->w, DRAW_NORMAL);
@@ -526,10 +622,12 @@ wv_draw(void *ctx, struct lab *lab)
 
 	if (lab->too_small)
 		return;
-	if (lab->overlay == LAB_OV_NONE)
+	/* An overlay covers the panes and their names. */
+	if (lab->overlay == LAB_OV_NONE) {
 		wv_draw_guide(v, lab);
-	wv_draw_names(v, lab, 0);
-	wv_draw_names(v, lab, 1);
+		wv_draw_names(v, lab, 0);
+		wv_draw_names(v, lab, 1);
+	}
 	if (v->spring)
 		wv_draw_spring(v);
 }

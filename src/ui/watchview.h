@@ -31,5 +31,8 @@ struct keys_def;
 /* Whether key k does something while watching (the footer shows only
  * those); the others are refused with the reason. */
 int watchview_key_acts(const struct keys_def *k);
+/* What key k does while watching (translated): a failure acts on the
+ * application's own connections and queues. */
+const char *watchview_key_help(const struct keys_def *k);
 
 #endif

@@ -8,7 +8,9 @@
 #     the screen shows its exchange and queue and the ledger's counts
 #     (20 published, 14 processed: what pika itself reports);
 #   - a toggle key is refused with the reason (the application owns it);
-#   - e shows the Spring properties read from its frames;
+#   - e shows the Spring properties read from its frames; ? lists what
+#     the failure keys do to it and not the keys it refuses; # takes a
+#     message id's digits;
 #   - K kills the node (the exchange pane says the broker is down) and B
 #     starts it again (up);
 #   - q ends the watch with status 0.
@@ -99,7 +101,18 @@ run_lang() { # en|zh
 	t send-keys -t w e
 	check "watch-screen $lang: e shows the Spring properties from the frames" \
 	    'publisher-confirm-type=correlated' 5
-	t send-keys -t w e K
+	t send-keys -t w e '?' End
+	check "watch-screen $lang: ? lists what the failure keys do to the application" \
+	    'the private node|私有节点' 5
+	if grep -Eq 'publish one payment|发布一笔支付|pause or resume' "$tmp/screen"; then
+		ko "watch-screen $lang: the help leaves out the keys the watch refuses" "$tmp/screen"
+	else
+		ok "watch-screen $lang: the help leaves out the keys the watch refuses"
+	fi
+	# A typed message id takes its digits (they are not refused answers).
+	t send-keys -t w Escape '#' 1 2
+	check "watch-screen $lang: # takes a message id's digits" '12_' 5
+	t send-keys -t w Escape K
 	check "watch-screen $lang: K kills the node ($down)" "$down" 20
 	t send-keys -t w B
 	check "watch-screen $lang: B starts it again ($up)" "$up" 90
