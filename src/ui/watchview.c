@@ -17,6 +17,7 @@
 #include "ui/keys.h"
 #include "ui/lab.h"
 #include "ui/layout.h"
+#include "ui/text.h"
 #include "ui/ui.h"
 #include "ui/words.h"
 #include "util/xmalloc.h"
@@ -31,6 +32,7 @@ struct wv {
 	unsigned synced;               /* watch_seen.version shown */
 	int started;                   /* the first tick said where to connect */
 	int spring;                    /* the Spring overlay is open */
+	int spring_top;                /* its first line shown (scrolled) */
 	int choosing;                  /* a failure waits for its target */
 	enum watch_fail_kind pending;
 	char choice[WV_CHOICES][96];   /* the targets offered, 1 to n */
@@ -417,6 +419,36 @@ watchview_key_acts(const struct keys_def *k)
 	}
 }
 
+/* A key while the Spring overlay is open: e or Esc closes it, the arrows
+ * and the page keys scroll it; the rest waits. */
+static int
+wv_spring_key(struct wv *v, int key)
+{
+	int page = LINES > 10 ? LINES - 8 : 1;
+
+	switch (key) {
+	case 'e':
+	case 27:
+		v->spring = 0;
+		break;
+	case KEY_UP:
+	case KEY_PPAGE:
+		v->spring_top -= key == KEY_UP ? 1 : page;
+		if (v->spring_top < 0)
+			v->spring_top = 0;
+		break;
+	case KEY_DOWN:
+	case KEY_NPAGE:
+	case ' ':
+		/* wv_draw_spring stops it at the last screenful. */
+		v->spring_top += key == KEY_DOWN ? 1 : page;
+		break;
+	default:
+		return PANE_HANDLED;
+	}
+	return PANE_HANDLED | PANE_REDRAW;
+}
+
 static int
 wv_key(void *ctx, struct lab *lab, int key)
 {
@@ -427,20 +459,15 @@ wv_key(void *ctx, struct lab *lab, int key)
 
 	if (v->choosing)
 		return wv_choose(v, lab, key);
-	if (v->spring) {
-		if (key == 'e' || key == 27) {
-			v->spring = 0;
-			return PANE_HANDLED | PANE_REDRAW;
-		}
-		if (key != 'q')
-			return PANE_HANDLED;
-	}
+	if (v->spring && key != 'q')
+		return wv_spring_key(v, key);
 	/* A typed message id, the help, a timeline: their keys first, as
 	 * in a lesson (a digit there is not a refused answer). */
 	if ((f = lab_modal_key(lab, key)) >= 0)
 		return f | PANE_HANDLED;
 	if (key == 'e') {
 		v->spring = 1;
+		v->spring_top = 0;
 		return PANE_HANDLED | PANE_REDRAW;
 	}
 	k = keys_find(key);
@@ -496,41 +523,70 @@ wv_fix_text(const struct watch_spring_fix *f)
 	}
 }
 
+/* The Spring overlay's lines as they scroll: line `at` of the text is
+ * drawn at row y + at - top when that is inside [y, end). */
+struct wv_lines {
+	int y, end, top, at;
+};
+
+/* Text s wrapped at w columns from column x, as lines of l. */
+static void
+wv_lines_wrap(struct wv_lines *l, int x, int w, const char *s,
+    enum draw_role role)
+{
+	int n = text_wrap_lines(s, w), skip = l->top - l->at, row;
+
+	if (skip < 0)
+		skip = 0;
+	row = l->y + l->at + skip - l->top;
+	if (skip < n && row < l->end)
+		draw_wrap(row, x, w, l->end - row, skip, s, role);
+	l->at += n;
+}
+
 static void
 wv_draw_spring(struct wv *v)
 {
 	struct watch_spring sp;
 	int w = COLS - 4 > 100 ? 100 : COLS - 4, h = LINES - 4, y = 2,
-	    x = (COLS - w) / 2, row = y + 1;
+	    x = (COLS - w) / 2;
+	struct wv_lines l = { y + 1, y + h - 1, 0, 0 };
+	char line[400];
 
 	watch_spring_read(v->w->t, &sp);
 	for (int i = 0; i < h; i++)
 		draw_blank(y + i, x, w, DRAW_OVERLAY);
 	draw_box(y, x, h, w, _("Your application as Spring Boot properties "
-	    "(e closes)"), DRAW_BORDER);
-	for (size_t i = 0; i < sp.nprops && row < y + h - 1; i++, row++) {
+	    "(e closes, arrows scroll)"), DRAW_BORDER);
+	l.top = v->spring_top;
+	for (size_t i = 0; i < sp.nprops; i++) {
 		const struct watch_spring_prop *p = &sp.props[i];
 		if (p->seen)
-			draw_printf(row, x + 2, w - 4, DRAW_VALUE, "%s=%s",
-			    p->key, p->value);
+			snprintf(line, sizeof line, "%s=%s", p->key, p->value);
 		else
-			draw_printf(row, x + 2, w - 4, DRAW_DIM, "# %s=%s  %s",
-			    p->key, p->value, _("(not on the wire)"));
+			snprintf(line, sizeof line, "# %s=%s  %s", p->key,
+			    p->value, _("(not on the wire)"));
+		wv_lines_wrap(&l, x + 2, w - 4, line, p->seen ? DRAW_VALUE :
+		    DRAW_DIM);
 	}
-	row++;
-	if (row < y + h - 1)
-		draw_printf(row++, x + 2, w - 4, sp.lost ? DRAW_BAD : DRAW_GOOD,
-		    _("Lost so far: %" PRIu64), sp.lost);
-	for (size_t i = 0; i < sp.nfixes && row < y + h - 2; i++) {
+	l.at++;
+	snprintf(line, sizeof line, _("Lost so far: %" PRIu64), sp.lost);
+	wv_lines_wrap(&l, x + 2, w - 4, line, sp.lost ? DRAW_BAD : DRAW_GOOD);
+	for (size_t i = 0; i < sp.nfixes; i++) {
 		const struct watch_spring_fix *f = &sp.fixes[i];
-		draw_printf(row++, x + 2, w - 4, DRAW_WARN, _("%" PRIu64
-		    " lost: %s"), f->lost, words_reason_text(f->why));
-		row += draw_wrap(row, x + 4, w - 6, y + h - 1 - row, 0,
-		    f->setting, DRAW_VALUE);
-		if (row < y + h - 1)
-			row += draw_wrap(row, x + 4, w - 6, y + h - 1 - row, 0,
-			    wv_fix_text(f), DRAW_SAY);
+		snprintf(line, sizeof line, _("%" PRIu64 " lost: %s"), f->lost,
+		    words_reason_text(f->why));
+		wv_lines_wrap(&l, x + 2, w - 4, line, DRAW_WARN);
+		/* Spring's names stay; the words around them are the
+		 * screen's. */
+		wv_lines_wrap(&l, x + 4, w - 6, words_in("spring", f->setting),
+		    DRAW_VALUE);
+		wv_lines_wrap(&l, x + 4, w - 6, wv_fix_text(f), DRAW_SAY);
 	}
+	/* The last screenful is as far as it scrolls. */
+	if (v->spring_top > 0 && v->spring_top > l.at - (l.end - l.y))
+		v->spring_top = l.at - (l.end - l.y) > 0 ?
+		    l.at - (l.end - l.y) : 0;
 }
 
 /* The names of the open connections that publish (`consumers` 0) or

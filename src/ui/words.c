@@ -211,6 +211,104 @@ words_death(const char *detail, char *buf, size_t len)
 	    from + 6);
 }
 
+/*
+ * The watch's sentences for a failure it did (src/watch/watch_ctl.c), with
+ * every number and name as %s. Each is translated as a whole, its %s
+ * filled in the same order.
+ */
+static const char *const words_watch_done[] = {
+	N_("killed the node %s with kill -9; the application's connections "
+	    "are gone"),
+	N_("stopped the node %s; the application's connections are gone"),
+	N_("the node %s is back after %s s"),
+	N_("exchange %s deleted"),
+	N_("queue %s: message-ttl %s ms, by a policy"),
+	N_("queue %s: max-length %s, reject-publish, by a policy"),
+	N_("c%s %s: black-holed for %s ms"),
+	N_("c%s %s: black-holed until healed"),
+	N_("c%s %s: passes bytes again"),
+	N_("c%s %s: cut, reset both ways"),
+};
+
+#define WORDS_ARGS 4
+
+/* Whether `s` is `pat` with each %s standing for some text (a %s runs to
+ * the next literal part); the texts go to arg[], at most WORDS_ARGS. */
+static int
+words_match(const char *pat, const char *s, char arg[][96], int *nargs)
+{
+	*nargs = 0;
+	while (*pat) {
+		const char *lit, *next, *at;
+		size_t ll;
+		if (pat[0] != '%' || pat[1] != 's') {
+			if (*pat++ != *s++)
+				return 0;
+			continue;
+		}
+		if (*nargs == WORDS_ARGS)
+			return 0;
+		lit = pat + 2;
+		next = strstr(lit, "%s");
+		ll = next ? (size_t)(next - lit) : strlen(lit);
+		if (ll == 0) /* a %s at the end takes the rest */
+			at = s + strlen(s);
+		else {
+			char cut[96];
+			if (ll >= sizeof cut)
+				return 0;
+			memcpy(cut, lit, ll);
+			cut[ll] = '\0';
+			/* The last literal part is the end of s. */
+			at = next ? strstr(s, cut) : (strlen(s) >= ll ?
+			    s + strlen(s) - ll : NULL);
+			if (at == NULL || (!next && strcmp(at, cut) != 0))
+				return 0;
+		}
+		if (at == s || (size_t)(at - s) >= sizeof arg[0])
+			return 0;
+		snprintf(arg[(*nargs)++], sizeof arg[0], "%.*s",
+		    (int)(at - s), s);
+		s = at;
+		pat += 2;
+	}
+	return *s == '\0';
+}
+
+/* A watch failure's sentence in the screen's language, into buf; 0 if it
+ * is none of words_watch_done. */
+static int
+words_watch(const char *detail, char *buf, size_t len)
+{
+	char arg[WORDS_ARGS][96];
+	int n;
+
+	for (size_t i = 0; i < sizeof words_watch_done /
+	    sizeof words_watch_done[0]; i++) {
+		const char *tr, *p;
+		size_t o = 0;
+		int k = 0;
+		if (!words_match(words_watch_done[i], detail, arg, &n))
+			continue;
+		tr = _(words_watch_done[i]);
+		buf[0] = '\0';
+		for (p = tr; *p && o + 1 < len; p++) {
+			if (p[0] == '%' && p[1] == 's' && k < n) {
+				o += (size_t)snprintf(buf + o, len - o, "%s",
+				    arg[k++]);
+				if (o >= len)
+					o = len - 1;
+				p++;
+				continue;
+			}
+			buf[o++] = *p;
+			buf[o] = '\0';
+		}
+		return 1;
+	}
+	return 0;
+}
+
 const char *
 words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 {
@@ -220,7 +318,8 @@ words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 	case EV_TOGGLE:
 		return words_assignment(detail, buf, len);
 	case EV_FAILURE:
-		snprintf(buf, len, "%s", words_failure_named(detail));
+		if (!words_watch(detail, buf, len))
+			snprintf(buf, len, "%s", words_failure_named(detail));
 		return buf;
 	case EV_DEAD_LETTER:
 		words_death(detail, buf, len);

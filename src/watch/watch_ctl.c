@@ -219,9 +219,9 @@ wc_down(struct watch_ctl *w, int clean, char **done, char **cause)
 	(void)wc_serve_until(w, wc_node_gone, clean ? WC_STOP_WAIT :
 	    WC_KILL_WAIT);
 	watch_track_broker_down(w->t, clean);
-	*done = xasprintf("%s the node %s; the application's connections "
-	    "are gone", clean ? "stopped" : "killed (kill -9)",
-	    live_broker_node());
+	*done = xasprintf(clean ? "stopped the node %s; the application's "
+	    "connections are gone" : "killed the node %s with kill -9; the "
+	    "application's connections are gone", live_broker_node());
 	return 0;
 }
 
@@ -329,19 +329,19 @@ wc_link(struct watch_ctl *w, const struct watch_fail_req *r, char **done,
 	case WATCH_FAIL_BLACKHOLE:
 		if (watch_proxy_hole(w->p, id, 1, r->n, cause) != 0)
 			return -1;
-		*done = r->n > 0 ? xasprintf("c%u (%s) black-holed for %"
-		    PRId64 " ms", id, label, r->n) : xasprintf("c%u (%s) "
-		    "black-holed until heal", id, label);
+		*done = r->n > 0 ? xasprintf("c%u %s: black-holed for %"
+		    PRId64 " ms", id, label, r->n) : xasprintf("c%u %s: "
+		    "black-holed until healed", id, label);
 		return 0;
 	case WATCH_FAIL_HEAL:
 		if (watch_proxy_hole(w->p, id, 0, 0, cause) != 0)
 			return -1;
-		*done = xasprintf("c%u (%s) passes bytes again", id, label);
+		*done = xasprintf("c%u %s: passes bytes again", id, label);
 		return 0;
 	default:
 		if (watch_proxy_cut(w->p, id, cause) != 0)
 			return -1;
-		*done = xasprintf("c%u (%s) cut: reset both ways", id, label);
+		*done = xasprintf("c%u %s: cut, reset both ways", id, label);
 		return 0;
 	}
 }
@@ -363,8 +363,8 @@ wc_queue_fail(struct watch_ctl *w, const struct watch_fail_req *r,
 		}
 		if (wc_policy(w, q, -1, r->n, cause) != 0)
 			return -1;
-		*done = xasprintf("queue %s: message-ttl %" PRId64 " ms "
-		    "(policy)", q, r->n);
+		*done = xasprintf("queue %s: message-ttl %" PRId64 " ms, by a "
+		    "policy", q, r->n);
 		return 0;
 	}
 	if (cap < 0) {
@@ -374,8 +374,8 @@ wc_queue_fail(struct watch_ctl *w, const struct watch_fail_req *r,
 	}
 	if (wc_policy(w, q, cap, -1, cause) != 0)
 		return -1;
-	*done = xasprintf("queue %s: max-length %" PRId64 ", reject-publish "
-	    "(policy)", q, cap);
+	*done = xasprintf("queue %s: max-length %" PRId64 ", reject-publish, "
+	    "by a policy", q, cap);
 	return 0;
 }
 

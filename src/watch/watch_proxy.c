@@ -627,7 +627,7 @@ watch_proxy_cut(struct watch_proxy *p, unsigned id, char **cause)
 
 	if (i < 0)
 		return -1;
-	wp_end(p, (size_t)i, "the lab cut the connection (reset both ways)");
+	wp_end(p, (size_t)i, "the lab cut the connection, reset both ways");
 	return 0;
 }
 

@@ -9,22 +9,24 @@
 
 #include "model/ledger.h"
 
+#define WS_CONFIRMS "spring.rabbitmq.publisher-confirm-type=correlated"
+
 /* Per loss reason: the setting that saves such a message, and why. */
 static const struct {
 	enum loss_reason why;
 	const char *setting, *says;
 } ws_fixes[] = {
-	{ LOSS_NETWORK, "spring.rabbitmq.publisher-confirm-type=correlated",
+	{ LOSS_NETWORK, WS_CONFIRMS,
 	  "with confirms the producer learns a publish was not taken and "
 	  "sends it again" },
-	{ LOSS_BLACKHOLE, "spring.rabbitmq.publisher-confirm-type=correlated",
+	{ LOSS_BLACKHOLE, WS_CONFIRMS,
 	  "a confirm that never comes tells the producer to send again" },
 	{ LOSS_CHANNEL_CLOSED,
-	  "spring.rabbitmq.publisher-confirm-type=correlated",
+	  WS_CONFIRMS,
 	  "a closed channel loses its unconfirmed publishes: with confirms "
 	  "the producer knows which to send again" },
 	{ LOSS_MISSING_EXCHANGE,
-	  "spring.rabbitmq.publisher-confirm-type=correlated",
+	  WS_CONFIRMS,
 	  "the broker closes the channel with 404; with confirms the "
 	  "producer sees the publish failed (and a durable, declared "
 	  "exchange avoids it)" },
@@ -32,16 +34,16 @@ static const struct {
 	  "spring.rabbitmq.template.mandatory=true",
 	  "with mandatory the broker returns an unroutable message (312) "
 	  "instead of dropping it" },
-	{ LOSS_QUEUE_FULL, "spring.rabbitmq.publisher-confirm-type=correlated",
+	{ LOSS_QUEUE_FULL, WS_CONFIRMS,
 	  "a full queue with reject-publish nacks: only confirms tell the "
 	  "producer" },
 	{ LOSS_DROP_HEAD, "x-overflow=reject-publish on the queue, with "
-	  "spring.rabbitmq.publisher-confirm-type=correlated",
+	  WS_CONFIRMS,
 	  "drop-head throws old messages away silently; reject-publish "
 	  "nacks the new one so the producer can wait and resend" },
 	{ LOSS_BROKER_CRASH, "durable queue (new Queue(name, true)), "
 	  "MessageDeliveryMode.PERSISTENT, and "
-	  "spring.rabbitmq.publisher-confirm-type=correlated",
+	  WS_CONFIRMS,
 	  "a restart keeps persistent messages in durable queues; confirms "
 	  "say when they are on disk" },
 	{ LOSS_EXPIRED, "x-dead-letter-exchange on the queue",
@@ -126,6 +128,12 @@ watch_spring_read(struct watch_track *t, struct watch_spring *out)
 			    "a nacked message again";
 			f->says = "confirms were on: the producer was told, and "
 			    "did not send them again";
+		} else if (a->confirms && strcmp(f->setting, WS_CONFIRMS) == 0) {
+			f->setting = "RabbitTemplate.setConfirmCallback: send "
+			    "again a message whose confirm is a nack or never "
+			    "comes";
+			f->says = "confirms were on: the producer could tell "
+			    "which were not taken, and did not send them again";
 		}
 	}
 }

@@ -632,8 +632,8 @@ watch_track_broker_down(struct watch_track *t, int clean)
 		if (wt_survives(&t->seen.topo, m) != 0)
 			continue;
 		snprintf(d, sizeof d, "%s: a %s message in a queue that does "
-		    "not keep it (a durable queue keeps persistent messages "
-		    "only)", clean ? "the broker stopped" :
+		    "not keep it; a durable queue keeps persistent messages "
+		    "only", clean ? "the broker stopped" :
 		    "the broker was killed", m->persistent ? "persistent" :
 		    "transient");
 		watch_track_drop(t, id, LOSS_BROKER_CRASH, NOTICE_SILENT,

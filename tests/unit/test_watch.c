@@ -30,6 +30,7 @@
 #include "util/xmalloc.h"
 #include "watch/watch_proxy.h"
 #include "watch/watch_record.h"
+#include "watch/watch_spring.h"
 #include "watch/watch_track.h"
 
 /* ---- building frames ------------------------------------------------- */
@@ -467,6 +468,41 @@ test_channel_close_404(void **state)
 	assert_int_equal(s.lost_notified, 2);
 }
 
+/* What would have saved messages lost to a 404: confirms without them;
+ * with them on already, the application's handling of what it was told. */
+static void
+test_spring_fix_404(void **state)
+{
+	for (int confirm = 0; confirm < 2; confirm++) {
+		struct run r;
+		struct buf c = { .n = 0 }, b = { .n = 0 }, a = { .n = 0 };
+		struct watch_spring sp;
+		const char *want = confirm ? "RabbitTemplate.setConfirmCallback" :
+		    "spring.rabbitmq.publisher-confirm-type=correlated";
+		int found = 0;
+
+		(void)state;
+		begin(&r, confirm);
+		publish(&c, 1, "gone", "k", 0, NULL, "a");
+		client(&r, &c);
+		put16(&a, 404);
+		shortstr(&a, "NOT_FOUND - no exchange 'gone' in vhost '/'");
+		put16(&a, 60);
+		put16(&a, 40);
+		method(&b, 1, 20, 40, &a);
+		broker(&r, &b);
+		watch_spring_read(r.t, &sp);
+		for (size_t i = 0; i < sp.nfixes; i++)
+			if (sp.fixes[i].why == LOSS_MISSING_EXCHANGE) {
+				found = 1;
+				assert_int_equal(strncmp(sp.fixes[i].setting,
+				    want, strlen(want)), 0);
+			}
+		assert_true(found);
+		(void)finish(&r);
+	}
+}
+
 static void
 test_broker_nack(void **state)
 {
@@ -657,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_channel_close_404),
 		cmocka_unit_test(test_broker_nack),
 		cmocka_unit_test(test_awaiting_confirm),
+		cmocka_unit_test(test_spring_fix_404),
 		cmocka_unit_test(test_connection_end),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_seen_crash_and_record),

@@ -155,7 +155,22 @@ test_chinese(void **state)
 			at += k;
 		}
 	}
+	/* The watch's failures: each sentence whole, its names and
+	 * numbers kept; one it does not know stays as it is. */
+	assert_string_equal(words_detail(EV_FAILURE, "c3 java-watch-crash: "
+	    "cut, reset both ways", out, sizeof out),
+	    "c3 java-watch-crash：被切断，两端都被重置");
+	assert_string_equal(words_detail(EV_FAILURE, "the node lab1@localhost "
+	    "is back after 5.5 s", out, sizeof out),
+	    "节点 lab1@localhost 在 5.5 秒后恢复");
+	assert_string_equal(words_detail(EV_FAILURE, "c12 Pika Python Client "
+	    "Library #12: black-holed for 2000 ms", out, sizeof out),
+	    "c12 Pika Python Client Library #12：变成黑洞 2000 毫秒");
+	assert_string_equal(words_detail(EV_FAILURE, "the node x is back",
+	    out, sizeof out), "the node x is back");
 	i18n_setup("en", words_localedir);
+	assert_string_equal(words_detail(EV_FAILURE, "exchange pay deleted",
+	    out, sizeof out), "exchange pay deleted");
 }
 
 int
