@@ -13,6 +13,8 @@
  * answer comes or WP_SPIN_S is up (wp_spin): a confirm's round trip is
  * then not lengthened by the watch's own fall asleep and wake.
  */
+/* POLLRDHUP: a black-holed pair still learns that a peer hung up. */
+#define _GNU_SOURCE
 #include "watch/watch_proxy.h"
 
 #include <assert.h>
@@ -69,6 +71,7 @@ struct wp_pair {
 	int sock_err;          /* ... because a socket failed */
 	int hole;              /* black-holed: nothing moves either way */
 	double hole_until;     /* mono seconds it heals; 0: never */
+	int gone_c, gone_b;    /* while black-holed, that peer hung up */
 	double sent_at;        /* mono seconds bytes last went to the broker,
 	                          0 once the broker sent something after */
 	double answer;         /* seconds the broker then took; -1: unknown,
@@ -469,9 +472,13 @@ wp_fds(struct watch_proxy *p)
 		short ce = 0, be = 0;
 		if (pr->hole) {
 			/* The bytes wait where they are, as in a network
-			 * that drops every packet. */
-			p->fds[n++] = (struct pollfd){ pr->cfd, 0, 0 };
-			p->fds[n++] = (struct pollfd){ pr->bfd, 0, 0 };
+			 * that drops every packet; only a peer hanging up is
+			 * seen, once (a socket that said so is not asked
+			 * again: it would say so at every poll). */
+			p->fds[n++] = (struct pollfd){ pr->gone_c ? -1 :
+			    pr->cfd, POLLRDHUP, 0 };
+			p->fds[n++] = (struct pollfd){ pr->gone_b ? -1 :
+			    pr->bfd, POLLRDHUP, 0 };
 			continue;
 		}
 		if (!pr->up.eof && pr->up.end - pr->up.start < WP_BUF)
@@ -570,6 +577,24 @@ wp_spin(struct watch_proxy *p, size_t n)
 	return ready;
 }
 
+/*
+ * A black-holed pair after poll() said `cre` and `bre`: a peer that hung
+ * up is marked; once both have, nothing can pass any more, as when both
+ * ends of a real black hole give up (the broker on a missed heartbeat),
+ * and the pair ends with that said.
+ */
+static void
+wp_hole_hangup(struct wp_pair *pr, short cre, short bre)
+{
+	const short hup = POLLRDHUP | POLLHUP | POLLERR;
+
+	pr->gone_c |= (cre & hup) != 0;
+	pr->gone_b |= (bre & hup) != 0;
+	if (pr->gone_c && pr->gone_b)
+		snprintf(pr->err, sizeof pr->err, "both ends gave up on it "
+		    "while it was a black hole");
+}
+
 int
 watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 {
@@ -587,6 +612,9 @@ watch_proxy_step(struct watch_proxy *p, int timeout_ms)
 		if (pr->hole && pr->hole_until > 0 &&
 		    mono_seconds() >= pr->hole_until)
 			pr->hole = 0;
+		if (pr->hole)
+			wp_hole_hangup(pr, p->fds[1 + 2 * i].revents,
+			    p->fds[2 + 2 * i].revents);
 		if (!pr->err[0] && !pr->hole)
 			wp_run_pair(pr, p->fds[1 + 2 * i].revents,
 			    p->fds[2 + 2 * i].revents);

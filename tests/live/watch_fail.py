@@ -232,6 +232,20 @@ check("watch-fail: blackhole done, the confirm waited %.1f s" % held,
       ans and "done" in ans and held >= 1.2, ans)
 d.close()
 
+# A black hole for good, whose client dies: once the broker gives up too
+# (a missed heartbeat: 2 s asked), the watch ends the connection.
+hb = pika.BlockingConnection(pika.ConnectionParameters(
+    host="127.0.0.1", port=port, heartbeat=2,
+    client_properties={"connection_name": "given-up"},
+    connection_attempts=1))
+ans = w.cmd("blackhole given-up")
+hb._impl._transport._sock.close()  # the client dies, saying nothing
+gone = w.read(lambda o: o.get("kind") == "CONN_LOST" and
+              "gave up" in o.get("detail", ""), 30)
+check("watch-fail: a black hole both ends gave up on ends (%s)" %
+      (gone or {}).get("detail", "not ended in 30 s"),
+      ans and "done" in ans and gone is not None, ans)
+
 # A consumer's connection cut while it holds unacked messages: they go
 # back to the queue, and come again marked redelivered.
 e = connect(port, "worker")

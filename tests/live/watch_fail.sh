@@ -11,7 +11,8 @@
 #     lost in the crash; a second kill is refused (already down);
 #   - delete-exchange (404 on a passive declare), full (the second
 #     publish nacked), ttl (the message expired), blackhole (a confirm
-#     held until it heals), cut-consumer (pika's consumer loses its
+#     held until it heals; a black hole whose client dies ends once the
+#     broker misses its heartbeat), cut-consumer (pika's consumer loses its
 #     connection; its two unacked messages come back redelivered), stop
 #     then restart (pika's connection goes; a persistent message in a
 #     durable queue is kept), spring (the crash's fix named);
