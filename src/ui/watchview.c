@@ -572,6 +572,19 @@ wv_draw_spring(struct wv *v)
 	l.at++;
 	snprintf(line, sizeof line, _("Lost so far: %" PRIu64), sp.lost);
 	wv_lines_wrap(&l, x + 2, w - 4, line, sp.lost ? DRAW_BAD : DRAW_GOOD);
+	if (sp.autoack_broken) {
+		snprintf(line, sizeof line, _("%" PRIu64 " delivered with "
+		    "auto-ack to connections that broke: any still in the "
+		    "application's buffer were lost, unseen on the wire"),
+		    sp.autoack_broken);
+		wv_lines_wrap(&l, x + 2, w - 4, line, DRAW_WARN);
+		wv_lines_wrap(&l, x + 4, w - 6,
+		    "spring.rabbitmq.listener.simple.acknowledge-mode=auto",
+		    DRAW_VALUE);
+		wv_lines_wrap(&l, x + 4, w - 6, _("acked after the listener "
+		    "returns, a message comes back when the consumer fails"),
+		    DRAW_SAY);
+	}
 	for (size_t i = 0; i < sp.nfixes; i++) {
 		const struct watch_spring_fix *f = &sp.fixes[i];
 		snprintf(line, sizeof line, _("%" PRIu64 " lost: %s"), f->lost,

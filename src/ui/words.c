@@ -212,7 +212,8 @@ words_death(const char *detail, char *buf, size_t len)
 }
 
 /*
- * The watch's sentences for a failure it did (src/watch/watch_ctl.c), with
+ * The watch's sentences for a failure it did (src/watch/watch_ctl.c) and
+ * for what a broken connection may have lost (watch_decode.c), with
  * every number and name as %s. Each is translated as a whole, its %s
  * filled in the same order.
  */
@@ -228,6 +229,8 @@ static const char *const words_watch_done[] = {
 	N_("c%s %s: black-holed until healed"),
 	N_("c%s %s: passes bytes again"),
 	N_("c%s %s: cut, reset both ways"),
+	N_("c%s: %s delivered with auto-ack on it; any still in the "
+	    "application's buffer are lost, and the wire does not show which"),
 };
 
 #define WORDS_ARGS 4
@@ -251,18 +254,18 @@ words_match(const char *pat, const char *s, char arg[][96], int *nargs)
 		lit = pat + 2;
 		next = strstr(lit, "%s");
 		ll = next ? (size_t)(next - lit) : strlen(lit);
-		if (ll == 0) /* a %s at the end takes the rest */
-			at = s + strlen(s);
-		else {
-			char cut[96];
-			if (ll >= sizeof cut)
+		if (next == NULL) {
+			/* The last literal part is the end of s (or, empty,
+			 * the %s takes the rest). */
+			size_t sl = strlen(s);
+			if (sl < ll || strcmp(s + sl - ll, lit) != 0)
 				return 0;
-			memcpy(cut, lit, ll);
-			cut[ll] = '\0';
-			/* The last literal part is the end of s. */
-			at = next ? strstr(s, cut) : (strlen(s) >= ll ?
-			    s + strlen(s) - ll : NULL);
-			if (at == NULL || (!next && strcmp(at, cut) != 0))
+			at = s + sl - ll;
+		} else {
+			/* The first place the literal part comes next. */
+			for (at = s; *at && strncmp(at, lit, ll) != 0; at++)
+				;
+			if (*at == '\0')
 				return 0;
 		}
 		if (at == s || (size_t)(at - s) >= sizeof arg[0])
@@ -317,6 +320,10 @@ words_detail(enum event_kind kind, const char *detail, char *buf, size_t len)
 	switch (kind) {
 	case EV_TOGGLE:
 		return words_assignment(detail, buf, len);
+	case EV_FRAME:
+		if (words_watch(detail, buf, len))
+			return buf;
+		break;
 	case EV_FAILURE:
 		if (!words_watch(detail, buf, len))
 			snprintf(buf, len, "%s", words_failure_named(detail));

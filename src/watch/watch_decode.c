@@ -96,6 +96,7 @@ struct watch_decode {
 	int tuned;
 	int ended;
 	int closed;            /* connection.close-ok went by */
+	uint64_t autoacked;    /* deliveries to auto-ack consumers */
 	struct wd_chan *chans;
 	size_t nchans, chans_cap;
 	amqp_pool_t pool;
@@ -465,6 +466,17 @@ watch_decode_end(struct watch_decode *c, const char *why)
 	    why && why[0] ? why : "closed");
 	watch_track_emit(c->t, why && why[0] ? EV_CONN_LOST : EV_FRAME,
 	    ACTOR_NETWORK, 0, 0, 0, NULL, d);
+	/* Auto-acked deliveries the application had not finished died
+	 * with it: say so, as the wire cannot say which. */
+	if (why && why[0] && c->autoacked) {
+		watch_track_seen(c->t)->autoack_broken += c->autoacked;
+		wd_head(c, 0, d, sizeof d, ": %llu delivered with auto-ack "
+		    "on it; any still in the application's buffer are lost, "
+		    "and the wire does not show which",
+		    (unsigned long long)c->autoacked);
+		watch_track_emit(c->t, EV_FRAME, ACTOR_NETWORK, 0, 0, 0, NULL,
+		    d);
+	}
 }
 
 /* ---- messages -------------------------------------------------------- */
@@ -538,6 +550,7 @@ wd_delivered(struct watch_decode *c, struct wd_chan *ch,
 	watch_track_emit(c->t, EV_DELIVER, ACTOR_QUEUE, msg, 0,
 	    ct->redelivered, queue[0] ? queue : NULL, d);
 	if (no_ack) {
+		c->autoacked++;
 		watch_track_acked(c->t, msg, queue, 1, d);
 		return;
 	}

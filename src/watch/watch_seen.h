@@ -49,6 +49,11 @@ struct watch_seen {
 	struct watch_seen_conn *conns;
 	size_t nconns, conns_cap;
 	struct watch_seen_app app;
+	uint64_t autoack_broken;        /* delivered with auto-ack on
+					   connections that then broke: those
+					   still in the application's buffer
+					   were lost, which the wire does not
+					   show */
 	unsigned version;               /* bumped by every change to topo */
 };
 

@@ -107,6 +107,7 @@ watch_spring_read(struct watch_track *t, struct watch_spring *out)
 	    "false");
 	ledger_summarize(watch_track_ledger(t), &s);
 	out->lost = s.fate[FATE_LOST];
+	out->autoack_broken = watch_track_seen(t)->autoack_broken;
 	for (size_t i = 0; i < sizeof ws_fixes / sizeof ws_fixes[0]; i++) {
 		struct watch_spring_fix *f;
 		if (s.lost_by[ws_fixes[i].why] == 0)
@@ -161,7 +162,8 @@ watch_spring_json(struct watch_track *t, FILE *out)
 			    w.props[i].key);
 			first = 0;
 		}
-	fprintf(out, "],\"lost\":%" PRIu64 ",\"fixes\":[", w.lost);
+	fprintf(out, "],\"lost\":%" PRIu64 ",\"autoack_broken\":%" PRIu64
+	    ",\"fixes\":[", w.lost, w.autoack_broken);
 	for (size_t i = 0; i < w.nfixes; i++) {
 		fprintf(out, "%s{\"reason\":\"%s\",\"lost\":%" PRIu64
 		    ",\"setting\":", i ? "," : "",

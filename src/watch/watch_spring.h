@@ -40,6 +40,7 @@ struct watch_spring {
 	struct watch_spring_fix fixes[LOSS_COUNT];
 	size_t nfixes;
 	uint64_t lost;       /* lost messages in all */
+	uint64_t autoack_broken; /* watch_seen.autoack_broken */
 };
 
 /* Fills *out from what tracker t has seen so far. */

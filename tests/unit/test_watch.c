@@ -503,6 +503,45 @@ test_spring_fix_404(void **state)
 	}
 }
 
+/* Deliveries to an auto-ack consumer on a connection that breaks: the
+ * wire cannot say which the application had finished, so the watch says
+ * how many were at risk, and the ledger still counts them processed. */
+static void
+test_autoack_broken(void **state)
+{
+	struct run r;
+	struct buf c = { .n = 0 }, b = { .n = 0 }, a = { .n = 0 }, ok = { .n = 0 };
+	static const uint8_t junk[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+
+	(void)state;
+	begin(&r, 0);
+	put16(&a, 0);
+	shortstr(&a, "q");
+	shortstr(&a, "ct");
+	put8(&a, 2); /* no-ack */
+	put32(&a, 0);
+	method(&c, 1, 60, 20, &a);
+	publish(&c, 1, "", "q", 0, "m-1", "one");
+	publish(&c, 1, "", "q", 0, "m-2", "two");
+	client(&r, &c);
+	shortstr(&ok, "ct");
+	method(&b, 1, 60, 21, &ok);
+	deliver(&b, 1, "ct", 1, 0, "q", "m-1", "one");
+	deliver(&b, 1, "ct", 2, 0, "q", "m-2", "two");
+	broker(&r, &b);
+	assert_int_equal(watch_track_seen(r.t)->autoack_broken, 0);
+	/* Bytes that are no frame: the connection breaks. */
+	assert_int_equal(watch_proxy_scan_feed(r.s, 0, junk, sizeof junk), -1);
+	watch_proxy_scan_free(r.s);
+	assert_int_equal(watch_track_seen(r.t)->autoack_broken, 2);
+	{
+		struct ledger_summary s;
+		ledger_summarize(watch_track_ledger(r.t), &s);
+		assert_int_equal(s.fate[FATE_PROCESSED], 2);
+	}
+	watch_track_free(r.t);
+}
+
 static void
 test_broker_nack(void **state)
 {
@@ -694,6 +733,7 @@ main(void)
 		cmocka_unit_test(test_broker_nack),
 		cmocka_unit_test(test_awaiting_confirm),
 		cmocka_unit_test(test_spring_fix_404),
+		cmocka_unit_test(test_autoack_broken),
 		cmocka_unit_test(test_connection_end),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_seen_crash_and_record),

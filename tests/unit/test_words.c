@@ -168,6 +168,11 @@ test_chinese(void **state)
 	    "c12 Pika Python Client Library #12：变成黑洞 2000 毫秒");
 	assert_string_equal(words_detail(EV_FAILURE, "the node x is back",
 	    out, sizeof out), "the node x is back");
+	assert_string_equal(words_detail(EV_FRAME, "c3: 2 delivered with "
+	    "auto-ack on it; any still in the application's buffer are lost, "
+	    "and the wire does not show which", out, sizeof out),
+	    "c3：这条连接上有 2 条消息是自动确认投递的；还在应用缓冲里的都丢了，"
+	    "线上看不出是哪些");
 	i18n_setup("en", words_localedir);
 	assert_string_equal(words_detail(EV_FAILURE, "exchange pay deleted",
 	    out, sizeof out), "exchange pay deleted");
