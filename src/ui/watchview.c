@@ -147,9 +147,10 @@ wv_refused(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 	else if (k == WATCH_FAIL_RESTART && !v->w->down)
 		lab_status(lab, 1, "%s", _("Refused: the broker is up (K or O "
 		    "takes it down first)."));
-	else if (cause && strncmp(cause, "no ", 3) == 0)
+	else if (cause && (strncmp(cause, "no ", 3) == 0 ||
+	    strstr(cause, "declared no ") != NULL))
 		lab_status(lab, 1, "%s", _("Refused: your application has "
-		    "nothing of that kind open or declared yet."));
+		    "nothing of that kind yet."));
 	else if (cause && strstr(cause, "404") != NULL)
 		lab_status(lab, 1, "%s", _("Refused: the broker no longer has "
 		    "it (404 NOT_FOUND): your application or a failure "
@@ -674,7 +675,7 @@ wv_draw_guide(struct wv *v, struct lab *lab)
 			    "again, N cut, L black hole); its settings are "
 			    "shown, not switched. e: its Spring Boot "
 			    "properties and what would have saved lost "
-			    "messages. q quits."), DRAW_SAY);
+			    "messages."), DRAW_SAY);
 		}
 	}
 	if (session_log(lab->ss, NULL) == 0 && l->h >= 2 && l->w >= 10) {
