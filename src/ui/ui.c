@@ -347,11 +347,21 @@ ui_key(struct ui *u, int key)
 			key = KEY_UP;
 		else if (me.bstate & (BUTTON5_PRESSED))
 			key = KEY_DOWN;
-		else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
-			return u->screen == UI_LAB ?
-			    lab_click(&u->lab, me.y, me.x) :
-			    picker_click(&u->picker, me.y, me.x);
-		else
+		else if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
+			int ck;
+			uint32_t cm;
+			/* A key's click area stands for its key and goes
+			 * the keys' way, the screen's hooks first (a
+			 * watch's e is not the lab's); a message's, or
+			 * none, is lab_click's. */
+			if (u->screen == UI_LAB && !u->lab.build &&
+			    draw_click_find(me.y, me.x, &ck, &cm) && cm == 0)
+				key = ck;
+			else
+				return u->screen == UI_LAB ?
+				    lab_click(&u->lab, me.y, me.x) :
+				    picker_click(&u->picker, me.y, me.x);
+		} else
 			return 0;
 	}
 	if (u->screen == UI_LAB && u->o->hooks && u->o->hooks->key) {

@@ -193,17 +193,20 @@ wv_fail(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 }
 
 /* Whether the broker no longer has queue (q) or exchange `name`, as the
- * lab's view last had it. */
+ * engine has it now. */
 static int
 wv_gone(const struct lab *lab, int q, const char *name)
 {
-	size_t n = q ? lab->view.nqueues : lab->view.nexchanges;
+	struct engine_view v;
+	size_t n;
 
+	/* A view of now: the one the panes drew from may be stale. */
+	session_view(lab->ss, &v);
+	n = q ? v.nqueues : v.nexchanges;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(q ? lab->view.queues[i].name :
-		    lab->view.exchanges[i].name, name) == 0)
-			return q ? !lab->view.queues[i].exists :
-			    !lab->view.exchanges[i].exists;
+		if (strcmp(q ? v.queues[i].name : v.exchanges[i].name,
+		    name) == 0)
+			return q ? !v.queues[i].exists : !v.exchanges[i].exists;
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 #   - a toggle key is refused with the reason (the application owns it);
 #   - e shows the Spring properties read from its frames; ? lists what
 #     the failure keys do to it and not the keys it refuses; # takes a
-#     message id's digits;
+#     message id's digits; F and T answer;
 #   - K kills the node (the exchange pane says the broker is down) and B
 #     starts it again (up);
 #   - q ends the watch with status 0.
@@ -112,6 +112,14 @@ run_lang() { # en|zh
 	# A typed message id takes its digits (they are not refused answers).
 	t send-keys -t w Escape '#' 1 2
 	check "watch-screen $lang: # takes a message id's digits" '12_' 5
+	# F and T choose among the queues it declared, or say there is
+	# none left (pika's are auto-delete); the lab lives on.
+	t send-keys -t w Escape F
+	check "watch-screen $lang: F answers (a queue to choose, or none)" \
+	    'Which queue|is full|nothing of that kind|哪个队列|已满|这类东西' 5
+	t send-keys -t w Escape T
+	check "watch-screen $lang: T answers (a queue to choose, or none)" \
+	    'Which queue|message TTL|nothing of that kind|哪个队列|存活时间|这类东西' 5
 	t send-keys -t w Escape K
 	check "watch-screen $lang: K kills the node ($down)" "$down" 20
 	t send-keys -t w B
