@@ -174,7 +174,9 @@ help_build(struct help_rows *hr, struct lab *lab, int colw)
 		cmds[c] = '\0';
 		snprintf(line, sizeof line, _("a failure, except the commands "
 		    "%s"), cmds);
-		help_entry(hr, "A-Z", "", line, 0, colw);
+		help_entry(hr, "A-Z", "", watched ? _("a failure on your "
+		    "application's traffic (the list below); B starts the "
+		    "broker again") : line, 0, colw);
 	}
 	if (!watched)
 		help_entry(hr, "=", "", _("types a number for a toggle that "

@@ -61,8 +61,7 @@ wv_tick(void *ctx, struct lab *lab)
 	if (!v->started) {
 		v->started = 1;
 		lab_status(lab, 0, _("Point your application at "
-		    "amqp://127.0.0.1:%d (its own user and password); the lab "
-		    "passes every byte to the broker."), watch_proxy_port(v->w->p));
+		    "amqp://127.0.0.1:%d"), watch_proxy_port(v->w->p));
 	}
 	if (s->version == v->synced)
 		return 0;
@@ -332,9 +331,11 @@ wv_command_refusal(enum keys_cmd id)
 	case CMD_PUBLISH:
 	case CMD_BURST:
 	case CMD_CONSUMERS:
-		return _("Refused: your application publishes and consumes "
-		    "by itself; the lab only watches, and breaks things with "
-		    "the capital keys.");
+		return _("Refused: your application publishes and consumes; "
+		    "the lab only watches.");
+	case CMD_CODE:
+		return _("Refused: e shows your application's own settings, "
+		    "as Spring Boot properties.");
 	case CMD_NEXT:
 	case CMD_ANSWER:
 	case CMD_HINT:
@@ -345,8 +346,8 @@ wv_command_refusal(enum keys_cmd id)
 	case CMD_BUILD:
 	case CMD_WRITE:
 	case CMD_SET:
-		return _("Refused: not while watching an application (no "
-		    "lesson, nothing to undo or rebuild).");
+		return _("Refused: watching has no lesson to step, undo or "
+		    "reset.");
 	default:
 		return NULL;
 	}
@@ -479,8 +480,7 @@ wv_key(void *ctx, struct lab *lab, int key)
 		return 0;
 	if (k->kind == KEYS_TOGGLE) {
 		lab_status(lab, 1, "%s", _("Refused: your application sets "
-		    "this itself; the lab shows what its frames say and cannot "
-		    "switch it."));
+		    "this; the lab only shows it."));
 		return PANE_HANDLED | PANE_REDRAW;
 	}
 	if (k->kind == KEYS_COMMAND)

@@ -33,11 +33,18 @@ watch_engine_arm(struct watch_ctl *w)
 	we_armed = w;
 }
 
+/* The watch's events go to the screen's session, all but heartbeats:
+ * a connection's heartbeats, both ways, would soon fill the event log
+ * (--json still has them; a missed one shows as the connection lost). */
 static void
 we_emit(void *ctx, const struct event *ev)
 {
 	struct engine *e = ctx;
+	size_t n = ev->detail ? strlen(ev->detail) : 0;
 
+	if (ev->kind == EV_FRAME && n >= 11 &&
+	    strcmp(ev->detail + n - 11, ": heartbeat") == 0)
+		return;
 	if (e->base.sink)
 		e->base.sink(e->base.sink_ctx, ev);
 }

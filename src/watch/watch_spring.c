@@ -129,6 +129,9 @@ watch_spring_read(struct watch_track *t, struct watch_spring *out)
 			    "a nacked message again";
 			f->says = "confirms were on: the producer was told, and "
 			    "did not send them again";
+		} else if (f->why == LOSS_BROKER_CRASH && a->confirms) {
+			f->setting = "durable queue (new Queue(name, true)) and "
+			    "MessageDeliveryMode.PERSISTENT";
 		} else if (a->confirms && strcmp(f->setting, WS_CONFIRMS) == 0) {
 			f->setting = "RabbitTemplate.setConfirmCallback: send "
 			    "again a message whose confirm is a nack or never "
