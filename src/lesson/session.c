@@ -238,9 +238,12 @@ session_format(const struct session *ss, char *buf, size_t len,
 	event_format(buf, len, ev, with_time);
 	if (ev->kind != EV_WORK_DONE || ev->where == NULL)
 		return;
+	/* A watched application's work is named by its queue (the wire
+	 * shows the queue an ack settles, not which consumer). */
 	for (size_t i = 0; i < ss->s->topo.nconsumers; i++) {
 		const struct topo_consumer *c = &ss->s->topo.consumers[i];
-		if (strcmp(c->name, ev->where) == 0 && c->effect_en)
+		if ((strcmp(c->name, ev->where) == 0 || (session_watched(ss) &&
+		    strcmp(c->queue, ev->where) == 0)) && c->effect_en)
 			effect = strcmp(session_lang(ss), "zh") == 0 ?
 			    c->effect_zh : c->effect_en;
 	}

@@ -281,6 +281,11 @@ watch_seen_consume(struct watch_seen *s, unsigned id, const char *queue,
 	memset(k, 0, sizeof *k);
 	k->name = name;
 	k->queue = xstrdup(queue);
+	/* The event log names its work as the wire shows it, not as the
+	 * lessons' payment story. */
+	k->effect_en = xstrdup(no_ack ? "handed to the application" :
+	    "acked by the application");
+	k->effect_zh = xstrdup(no_ack ? "已交给应用" : "应用已确认");
 	s->version++;
 }
 
