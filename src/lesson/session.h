@@ -58,7 +58,7 @@ struct session_logline {
 	enum event_kind kind;
 	enum event_actor actor;
 	uint32_t msg;
-	char text[200];     /* the transcript line without the time column */
+	char text[320];     /* the transcript line without the time column */
 };
 
 /* The lesson's state for the current step. */
