@@ -444,11 +444,24 @@ test_reject_dead_letter_or_lost(void **state)
 	assert_int_equal(s.lost_silent, 1);
 }
 
+/* The broker's channel.close 404 on channel 1 for a publish to "gone". */
+static void
+close_404(struct buf *b)
+{
+	struct buf a = { .n = 0 };
+
+	put16(&a, 404);
+	shortstr(&a, "NOT_FOUND - no exchange 'gone' in vhost '/'");
+	put16(&a, 60);
+	put16(&a, 40);
+	method(b, 1, 20, 40, &a);
+}
+
 static void
 test_channel_close_404(void **state)
 {
 	struct run r;
-	struct buf c = { .n = 0 }, b = { .n = 0 }, a = { .n = 0 };
+	struct buf c = { .n = 0 }, b = { .n = 0 };
 	struct ledger_summary s;
 
 	(void)state;
@@ -456,11 +469,7 @@ test_channel_close_404(void **state)
 	publish(&c, 1, "gone", "k", 0, NULL, "a");
 	publish(&c, 1, "gone", "k", 0, NULL, "b");
 	client(&r, &c);
-	put16(&a, 404);
-	shortstr(&a, "NOT_FOUND - no exchange 'gone' in vhost '/'");
-	put16(&a, 60);
-	put16(&a, 40);
-	method(&b, 1, 20, 40, &a);
+	close_404(&b);
 	broker(&r, &b);
 	s = finish(&r);
 	assert_int_equal(s.lost_by[LOSS_MISSING_EXCHANGE], 1);
@@ -475,7 +484,7 @@ test_spring_fix_404(void **state)
 {
 	for (int confirm = 0; confirm < 2; confirm++) {
 		struct run r;
-		struct buf c = { .n = 0 }, b = { .n = 0 }, a = { .n = 0 };
+		struct buf c = { .n = 0 }, b = { .n = 0 };
 		struct watch_spring sp;
 		const char *want = confirm ? "RabbitTemplate.setConfirmCallback" :
 		    "spring.rabbitmq.publisher-confirm-type=correlated";
@@ -485,11 +494,7 @@ test_spring_fix_404(void **state)
 		begin(&r, confirm);
 		publish(&c, 1, "gone", "k", 0, NULL, "a");
 		client(&r, &c);
-		put16(&a, 404);
-		shortstr(&a, "NOT_FOUND - no exchange 'gone' in vhost '/'");
-		put16(&a, 60);
-		put16(&a, 40);
-		method(&b, 1, 20, 40, &a);
+		close_404(&b);
 		broker(&r, &b);
 		watch_spring_read(r.t, &sp);
 		for (size_t i = 0; i < sp.nfixes; i++)
