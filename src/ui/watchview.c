@@ -191,21 +191,18 @@ wv_fail(struct wv *v, struct lab *lab, enum watch_fail_kind k,
 	free(done);
 }
 
-/* Whether the broker no longer has queue (q) or exchange `name`, as the
- * engine has it now. */
+/* Whether view v says the broker no longer has queue (q) or exchange
+ * `name`. */
 static int
-wv_gone(const struct lab *lab, int q, const char *name)
+wv_gone(const struct engine_view *v, int q, const char *name)
 {
-	struct engine_view v;
-	size_t n;
+	size_t n = q ? v->nqueues : v->nexchanges;
 
-	/* A view of now: the one the panes drew from may be stale. */
-	session_view(lab->ss, &v);
-	n = q ? v.nqueues : v.nexchanges;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(q ? v.queues[i].name : v.exchanges[i].name,
+		if (strcmp(q ? v->queues[i].name : v->exchanges[i].name,
 		    name) == 0)
-			return q ? !v.queues[i].exists : !v.exchanges[i].exists;
+			return q ? !v->queues[i].exists :
+			    !v->exchanges[i].exists;
 	return 0;
 }
 
@@ -222,10 +219,14 @@ wv_targets(struct wv *v, const struct lab *lab, enum watch_fail_kind k)
 	    k == WATCH_FAIL_TTL) {
 		int q = k != WATCH_FAIL_DELETE_EXCHANGE;
 		size_t m = q ? s->topo.nqueues : s->topo.nexchanges;
+		struct engine_view ev;
+		/* A view of now, taken once: the one the panes drew from
+		 * may be stale (the engine reallocates its lists). */
+		session_view(lab->ss, &ev);
 		for (size_t i = 0; i < m && n < WV_CHOICES; i++) {
 			const char *name = q ? s->topo.queues[i].name :
 			    s->topo.exchanges[i].name;
-			if (wv_gone(lab, q, name))
+			if (wv_gone(&ev, q, name))
 				continue;
 			v->role[n][0] = '\0';
 			snprintf(v->choice[n++], sizeof v->choice[0], "%s",

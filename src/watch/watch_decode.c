@@ -1319,7 +1319,7 @@ watch_decode_frame(struct watch_decode *c, int upstream,
 			wd_content_done(c, ch, ct);
 		break;
 	case LIVE_FRAME_HEARTBEAT:
-		wd_head(c, 0, d, sizeof d, ": heartbeat");
+		wd_head(c, 0, d, sizeof d, WATCH_DECODE_HEARTBEAT);
 		watch_track_emit(c->t, EV_FRAME, upstream ? ACTOR_PRODUCER :
 		    ACTOR_BROKER, 0, 0, 0, NULL, d);
 		break;

@@ -61,6 +61,9 @@ void watch_decode_body(struct watch_decode *c, int upstream, uint16_t channel,
     const uint8_t *d, size_t n);
 /* Deliveries from `queue` its consumers hold unsettled now. */
 size_t watch_decode_unacked(const struct watch_decode *c, const char *queue);
+/* How a heartbeat's EV_FRAME detail ends ("c3: heartbeat"). */
+#define WATCH_DECODE_HEARTBEAT ": heartbeat"
+
 /* Whether a publish on a confirm channel still waits for its confirm. */
 int watch_decode_awaiting(const struct watch_decode *c);
 /*

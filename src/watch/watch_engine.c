@@ -10,6 +10,7 @@
 
 #include "util/mono.h"
 #include "util/xmalloc.h"
+#include "watch/watch_decode.h"
 
 #define WE_DEPTH_EVERY 1.0 /* s between asking the broker for depths */
 #define WE_STEP_MS 20      /* the longest a proxy step waits */
@@ -40,10 +41,11 @@ static void
 we_emit(void *ctx, const struct event *ev)
 {
 	struct engine *e = ctx;
-	size_t n = ev->detail ? strlen(ev->detail) : 0;
+	size_t n = ev->detail ? strlen(ev->detail) : 0,
+	    hl = strlen(WATCH_DECODE_HEARTBEAT);
 
-	if (ev->kind == EV_FRAME && n >= 11 &&
-	    strcmp(ev->detail + n - 11, ": heartbeat") == 0)
+	if (ev->kind == EV_FRAME && n >= hl &&
+	    strcmp(ev->detail + n - hl, WATCH_DECODE_HEARTBEAT) == 0)
 		return;
 	if (e->base.sink)
 		e->base.sink(e->base.sink_ctx, ev);
